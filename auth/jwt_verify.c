@@ -1,0 +1,323 @@
+/*
+ * auth/jwt_verify.c — verifying a compact JWS (ES256) and its claims.
+ *
+ * Order: size, shape (three strict base64url parts), header (alg pinned to ES256, no "crit", known "typ"),
+ * signature over "header.payload", and only then the claims. Header members that point at other keys (jku, jwk,
+ * x5u, x5c, kid) are ignored: the policy's key is the only key. Nothing here logs or keeps the token.
+ */
+#include "jwt_key_internal.h"
+
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_TOKEN_BYTES 8192
+#define ES256_SIG_BYTES 64
+#define ES256_DER_MAX 72 /* SEQUENCE { INTEGER r, INTEGER s }, each up to 33 bytes */
+
+typedef struct segment {
+    const char *text;
+    size_t len;
+} segment_t;
+
+/* Splits at the two dots; anything but exactly three parts fails. */
+static int split(const char *token, size_t len, segment_t part[3])
+{
+    const char *end = token + len, *p = token;
+    for (int i = 0; i < 3; i++) {
+        const char *dot = memchr(p, '.', (size_t)(end - p));
+        if ((i < 2) != (dot != NULL))
+            return -1;
+        part[i].text = p;
+        part[i].len = (size_t)((dot ? dot : end) - p);
+        p = dot ? dot + 1 : end;
+    }
+    return 0;
+}
+
+/* A JSON string equal to the NUL-terminated `want` (a string with an embedded NUL never is). */
+static int string_is(const json_t *v, const char *want)
+{
+    return json_is_string(v) && json_string_length(v) == strlen(want) &&
+           memcmp(json_string_value(v), want, strlen(want)) == 0;
+}
+
+/* Case-insensitive (ASCII) prefix test. */
+static int has_prefix(const char *s, const char *prefix)
+{
+    for (; *prefix; s++, prefix++) {
+        unsigned char x = (unsigned char)*s, y = (unsigned char)*prefix;
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y - 'A' + 'a');
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
+
+static int ascii_case_equal(const char *a, const char *b)
+{
+    return strlen(a) == strlen(b) && has_prefix(a, b);
+}
+
+/* "typ": JWT or at+jwt, any case, with or without "application/" (RFC 7515 §4.1.9). */
+static int typ_ok(const json_t *typ)
+{
+    if (!json_is_string(typ) || strlen(json_string_value(typ)) != json_string_length(typ))
+        return 0;
+    const char *t = json_string_value(typ);
+    if (has_prefix(t, "application/"))
+        t += strlen("application/");
+    return ascii_case_equal(t, "JWT") || ascii_case_equal(t, "at+jwt");
+}
+
+static cong_jwt_result_t check_header(const json_t *header)
+{
+    if (!json_is_object(header))
+        return CONG_JWT_MALFORMED;
+    if (!string_is(json_object_get(header, "alg"), "ES256"))
+        return CONG_JWT_BAD_ALGORITHM;
+    if (json_object_get(header, "crit"))
+        return CONG_JWT_UNSUPPORTED;
+    const json_t *typ = json_object_get(header, "typ");
+    if (typ && !typ_ok(typ))
+        return CONG_JWT_MALFORMED;
+    return CONG_JWT_OK;
+}
+
+/* ECDSA P-256 / SHA-256 over msg with a JOSE R||S signature, converted to the DER form OpenSSL verifies. */
+static int es256_verify(EVP_PKEY *pkey, const char *msg, size_t msg_len, const unsigned char rs[ES256_SIG_BYTES])
+{
+    int ok = 0;
+    unsigned char der[ES256_DER_MAX], *p = der;
+    EVP_MD_CTX *md = NULL;
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(rs, ES256_SIG_BYTES / 2, NULL), *s = BN_bin2bn(rs + ES256_SIG_BYTES / 2, ES256_SIG_BYTES / 2, NULL);
+    if (!sig || !r || !s || ECDSA_SIG_set0(sig, r, s) != 1)
+        goto out;
+    r = s = NULL; /* owned by sig now */
+    int der_len = i2d_ECDSA_SIG(sig, NULL);
+    if (der_len <= 0 || der_len > (int)sizeof der || i2d_ECDSA_SIG(sig, &p) != der_len)
+        goto out;
+    md = EVP_MD_CTX_new();
+    ok = md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+         EVP_DigestVerify(md, der, (size_t)der_len, (const unsigned char *)msg, msg_len) == 1;
+out:
+    if (!ok)
+        ERR_clear_error();
+    EVP_MD_CTX_free(md);
+    ECDSA_SIG_free(sig);
+    BN_free(r);
+    BN_free(s);
+    return ok;
+}
+
+static int64_t add_sat(int64_t a, int64_t b) /* b >= 0 */
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+static int64_t sub_sat(int64_t a, int64_t b) /* b >= 0 */
+{
+    return a < INT64_MIN + b ? INT64_MIN : a - b;
+}
+
+/* A NumericDate: integer, or real rounded towards the stricter side (`up` for nbf/iat, down for exp).
+ * Returns 0 absent, 1 present, -1 wrong type. */
+static int numeric_date(const json_t *v, int up, int64_t *out)
+{
+    if (!v)
+        return 0;
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return 1;
+    }
+    if (!json_is_real(v))
+        return -1;
+    double d = json_real_value(v); /* finite: jansson has no NaN or infinity */
+    if (d >= 9223372036854775807.0) {
+        *out = INT64_MAX;
+    } else if (d <= -9223372036854775808.0) {
+        *out = INT64_MIN;
+    } else {
+        int64_t t = (int64_t)d; /* towards zero; then round without libm */
+        if (up && (double)t < d)
+            t++;
+        else if (!up && (double)t > d)
+            t--;
+        *out = t;
+    }
+    return 1;
+}
+
+static cong_jwt_result_t check_times(const json_t *claims, int64_t now, int64_t skew, cong_jwt_claims_t *c)
+{
+    int has_exp = numeric_date(json_object_get(claims, "exp"), 0, &c->exp);
+    int has_nbf = numeric_date(json_object_get(claims, "nbf"), 1, &c->nbf);
+    int has_iat = numeric_date(json_object_get(claims, "iat"), 1, &c->iat);
+    if (has_exp < 0 || has_nbf < 0 || has_iat < 0)
+        return CONG_JWT_MALFORMED;
+    if (!has_exp || add_sat(c->exp, skew) <= now)
+        return CONG_JWT_EXPIRED;
+    if ((has_nbf && sub_sat(c->nbf, skew) > now) || (has_iat && sub_sat(c->iat, skew) > now))
+        return CONG_JWT_NOT_YET_VALID;
+    return CONG_JWT_OK;
+}
+
+static cong_jwt_result_t check_audience(const json_t *aud, const char *want)
+{
+    if (!aud || !want || !*want)
+        return CONG_JWT_BAD_AUDIENCE;
+    if (json_is_string(aud))
+        return string_is(aud, want) ? CONG_JWT_OK : CONG_JWT_BAD_AUDIENCE;
+    if (!json_is_array(aud))
+        return CONG_JWT_MALFORMED;
+    int found = 0;
+    size_t i;
+    const json_t *v;
+    json_array_foreach(aud, i, v) {
+        if (!json_is_string(v))
+            return CONG_JWT_MALFORMED;
+        found |= string_is(v, want);
+    }
+    return found ? CONG_JWT_OK : CONG_JWT_BAD_AUDIENCE;
+}
+
+/* Copies an optional string member into dst; 0 when absent or copied, -1 on a wrong type, NUL or overflow. */
+static int copy_string(const json_t *obj, const char *name, char *dst, size_t cap)
+{
+    const json_t *v = json_object_get(obj, name);
+    if (!v)
+        return 0;
+    if (!json_is_string(v))
+        return -1;
+    size_t n = json_string_length(v);
+    if (n >= cap || memchr(json_string_value(v), '\0', n))
+        return -1;
+    memcpy(dst, json_string_value(v), n);
+    dst[n] = '\0';
+    return 0;
+}
+
+/* Level of assurance from "acr": 1 or 2, or a string ending in a lone "1"/"2" ("2", "loa2", ".../loa/2"). */
+static int loa_of(const json_t *acr)
+{
+    if (json_is_integer(acr)) {
+        json_int_t v = json_integer_value(acr);
+        return v == 1 || v == 2 ? (int)v : 0;
+    }
+    if (!json_is_string(acr) || json_string_length(acr) == 0)
+        return 0;
+    const char *s = json_string_value(acr);
+    size_t n = json_string_length(acr);
+    char last = s[n - 1], before = n > 1 ? s[n - 2] : '\0';
+    if ((last != '1' && last != '2') || (before >= '0' && before <= '9'))
+        return 0;
+    return last - '0';
+}
+
+static cong_jwt_result_t check_claims(const cong_jwt_policy_t *policy, const json_t *claims, int64_t now,
+                                      cong_jwt_claims_t *c)
+{
+    if (!json_is_object(claims))
+        return CONG_JWT_MALFORMED;
+    int64_t skew = policy->clock_skew_s > 0 ? policy->clock_skew_s : 0;
+    cong_jwt_result_t r = check_times(claims, now, skew, c);
+    if (r != CONG_JWT_OK)
+        return r;
+    const json_t *iss = json_object_get(claims, "iss");
+    if (iss && !json_is_string(iss))
+        return CONG_JWT_MALFORMED;
+    if (!iss || !policy->issuer || !*policy->issuer || !string_is(iss, policy->issuer))
+        return CONG_JWT_BAD_ISSUER;
+    r = check_audience(json_object_get(claims, "aud"), policy->audience);
+    if (r != CONG_JWT_OK)
+        return r;
+    const json_t *act = json_object_get(claims, "act");
+    if (act && !json_is_object(act))
+        return CONG_JWT_MALFORMED;
+    if (copy_string(claims, "sub", c->sub, sizeof c->sub) || copy_string(claims, "sid", c->sid, sizeof c->sid) ||
+        copy_string(claims, "client_id", c->client_id, sizeof c->client_id) ||
+        copy_string(claims, "scope", c->scope, sizeof c->scope) ||
+        copy_string(claims, "jti", c->jti, sizeof c->jti) || (act && copy_string(act, "sub", c->act, sizeof c->act)))
+        return CONG_JWT_MALFORMED;
+    c->loa = loa_of(json_object_get(claims, "acr"));
+    return CONG_JWT_OK;
+}
+
+cong_jwt_result_t cong_jwt_verify(const cong_jwt_policy_t *policy, const char *token, size_t len, int64_t now,
+                                  cong_jwt_claims_t *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!policy || !token)
+        return CONG_JWT_MALFORMED;
+    size_t max = policy->max_token_bytes ? policy->max_token_bytes : DEFAULT_MAX_TOKEN_BYTES;
+    if (len > max || len > SIZE_MAX / 2)
+        return CONG_JWT_TOO_LARGE;
+    segment_t part[3];
+    if (split(token, len, part) != 0)
+        return CONG_JWT_MALFORMED;
+
+    /* Each part decodes to at most len*3/4 + 1 bytes, so the three fit in len + 3. */
+    unsigned char *buf = malloc(len + 3);
+    if (!buf)
+        return CONG_JWT_MALFORMED;
+    unsigned char *dec[3];
+    long dec_len[3];
+    size_t used = 0;
+    for (int i = 0; i < 3; i++) {
+        dec[i] = buf + used;
+        dec_len[i] = cong_b64url_decode(part[i].text, part[i].len, dec[i]);
+        used += part[i].len * 3 / 4 + 1;
+    }
+    json_t *header = NULL, *claims = NULL;
+    cong_jwt_claims_t c = {0};
+    cong_jwt_result_t r = CONG_JWT_MALFORMED;
+    if (dec_len[0] < 0 || dec_len[1] < 0 || dec_len[2] < 0)
+        goto out;
+    header = json_loadb((const char *)dec[0], (size_t)dec_len[0], JSON_REJECT_DUPLICATES, NULL);
+    if (!header)
+        goto out;
+    r = check_header(header);
+    if (r != CONG_JWT_OK)
+        goto out;
+    r = CONG_JWT_BAD_SIGNATURE;
+    if (dec_len[2] != ES256_SIG_BYTES || !policy->key || !policy->key->pkey ||
+        !es256_verify(policy->key->pkey, token, part[0].len + 1 + part[1].len, dec[2]))
+        goto out;
+    claims = json_loadb((const char *)dec[1], (size_t)dec_len[1], JSON_REJECT_DUPLICATES, NULL);
+    r = check_claims(policy, claims, now, &c);
+    if (r == CONG_JWT_OK && out)
+        *out = c;
+out:
+    json_decref(header);
+    json_decref(claims);
+    free(buf);
+    return r;
+}
+
+const char *cong_jwt_result_name(cong_jwt_result_t r)
+{
+    static const char *const names[] = {
+        [CONG_JWT_OK] = "ok",
+        [CONG_JWT_MALFORMED] = "malformed",
+        [CONG_JWT_TOO_LARGE] = "too-large",
+        [CONG_JWT_BAD_ALGORITHM] = "bad-algorithm",
+        [CONG_JWT_UNSUPPORTED] = "unsupported",
+        [CONG_JWT_BAD_SIGNATURE] = "bad-signature",
+        [CONG_JWT_EXPIRED] = "expired",
+        [CONG_JWT_NOT_YET_VALID] = "not-yet-valid",
+        [CONG_JWT_BAD_ISSUER] = "bad-issuer",
+        [CONG_JWT_BAD_AUDIENCE] = "bad-audience",
+    };
+    if ((unsigned)r >= sizeof names / sizeof names[0] || !names[r])
+        return "unknown";
+    return names[r];
+}

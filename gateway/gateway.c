@@ -1,0 +1,113 @@
+/* Building the gateway's process-wide state before the workers start. */
+#include "gateway.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "module_loader.h"
+#include "yaml_json.h"
+
+static char *read_whole_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    char *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long size = ftell(f);
+        if (size >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)size + 1)) != NULL) {
+            if (fread(buf, 1, (size_t)size, f) == (size_t)size) {
+                buf[size] = '\0';
+                *len = (size_t)size;
+            } else {
+                free(buf);
+                buf = NULL;
+            }
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+static int load_openapi(cong_gateway_t *gw, cong_config_errors_t *errs)
+{
+    const char *path = gw->config->server.openapi_file;
+    if (path == NULL || path[0] == '\0')
+        return 0;
+    size_t len = 0;
+    char *yaml = read_whole_file(path, &len);
+    if (yaml == NULL) {
+        cong_config_error(errs, gw->config_path, 0, "server.openapi_file", "cannot read %s", path);
+        return CONG_EIO;
+    }
+    json_t *doc = NULL;
+    char err[256];
+    int rc = cong_yaml_to_json(yaml, len, &doc, err, sizeof err);
+    free(yaml);
+    if (rc != 0) {
+        cong_config_error(errs, path, 0, "openapi", "%s", err);
+        return rc;
+    }
+    gw->openapi_json = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (gw->openapi_json == NULL)
+        return CONG_ENOMEM;
+    gw->openapi_json_len = strlen(gw->openapi_json);
+    return 0;
+}
+
+static int open_access_log(cong_gateway_t *gw, cong_config_errors_t *errs)
+{
+    const char *path = gw->config->log.access_log;
+    if (path == NULL || path[0] == '\0') {
+        gw->access_log_fd = -1;
+    } else if (strcmp(path, "-") == 0) {
+        gw->access_log_fd = STDOUT_FILENO;
+    } else {
+        gw->access_log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (gw->access_log_fd < 0) {
+            cong_config_error(errs, gw->config_path, 0, "log.access_log", "cannot open %s", path);
+            return CONG_EIO;
+        }
+    }
+    return 0;
+}
+
+int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_errors_t *errs)
+{
+    size_t before = errs->count;
+    gw->config = config;
+    if (gw->config_path == NULL)
+        gw->config_path = "-";
+    gw->access_log_fd = -1;
+    int level = cong_log_parse_level(config->log.level);
+    cong_log_set_level(level >= 0 ? level : CONG_LOG_INFO);
+    if (config->auth.public_key_file[0] != '\0' &&
+        cong_jwt_key_load_public_file(config->auth.public_key_file, &gw->auth_key) != 0)
+        cong_config_error(errs, gw->config_path, 0, "auth.public_key_file", "cannot load an ES256 (P-256) public key");
+    cong_modules_load_all(gw, errs);
+    load_openapi(gw, errs);
+    open_access_log(gw, errs);
+    return errs->count > before ? CONG_EINVAL : 0;
+}
+
+void cong_gateway_dispose(cong_gateway_t *gw)
+{
+    cong_modules_unload_all(gw);
+    if (gw->auth_key != NULL)
+        cong_jwt_key_free(gw->auth_key);
+    free(gw->openapi_json);
+    if (gw->access_log_fd > STDERR_FILENO)
+        close(gw->access_log_fd);
+    if (gw->metrics != NULL)
+        cong_metrics_free(gw->metrics);
+    free(gw->workers);
+    if (gw->ssl_ctx != NULL)
+        SSL_CTX_free(gw->ssl_ctx);
+    memset(gw, 0, sizeof *gw);
+}

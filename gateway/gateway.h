@@ -1,0 +1,81 @@
+/*
+ * gateway/gateway.h — the gateway's process-wide state and its worker threads.
+ *
+ * The folder's public face: `cong_gateway_t` is built once at start (config, router, modules, keys, OpenAPI document),
+ * is read-only while workers run, and is shared by every worker. Each worker owns one libuv loop, one h2o context,
+ * one Redis connection and one PostgreSQL pool; a request and all its callbacks stay on its worker's thread.
+ *
+ * Other headers of this folder, one concept each: config.h, router.h, request.h (per-request state and replies),
+ * pipeline.h (the ordered phases), problem.h (RFC 9457 errors), metrics.h, redis.h, postgres.h, migrate.h,
+ * module_loader.h (ABI v1 implementation), access_log.h, log.h, errors.h.
+ */
+#ifndef CONG_GATEWAY_H
+#define CONG_GATEWAY_H
+
+#include <h2o.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "config.h"
+#include "metrics.h"
+#include "postgres.h"
+#include "redis.h"
+#include "router.h"
+
+typedef struct cong_route_entry cong_route_entry_t;
+typedef struct cong_module_entry cong_module_entry_t;
+typedef struct cong_gateway cong_gateway_t;
+
+typedef struct cong_worker {
+    cong_gateway_t *gateway;
+    int index;
+    pthread_t thread;
+    uv_loop_t loop;
+    h2o_context_t h2o;             /* its h2o context (one per loop) */
+    h2o_accept_ctx_t accept_tls, accept_h2c;
+    uv_tcp_t *listeners[2];
+    cong_redis_t *redis;
+    cong_pg_pool_t *pg;
+    cong_worker_metrics_t *metrics; /* owned by gateway->metrics */
+    uv_timer_t tick;                /* watches the shutdown flag */
+    uint64_t shutdown_deadline_ms;  /* 0 while running */
+    uint64_t rng[2];                /* request-id generator state */
+    int started;                    /* listeners bound */
+} cong_worker_t;
+
+struct cong_gateway {
+    cong_config_t *config;               /* borrowed */
+    const char *config_path;             /* for error lines ("-" when none) */
+    cong_router_t *router;
+    cong_route_entry_t **routes;         /* registration order; index = metrics slot */
+    size_t route_count;
+    cong_module_entry_t **modules;
+    size_t module_count;
+    cong_jwt_key_t *auth_key;            /* NULL when auth.public_key_file is empty */
+    char *openapi_json;                  /* served at /openapi.json */
+    size_t openapi_json_len;
+    cong_metrics_t *metrics;
+    unsigned allowed_methods_count;
+    int access_log_fd;                   /* -1: no access log */
+    h2o_globalconf_t h2o_config;
+    SSL_CTX *ssl_ctx;
+    int worker_count;
+    cong_worker_t *workers;
+    volatile sig_atomic_t stop_requested;
+};
+
+/** Build the gateway from a validated config: modules, router, keys, OpenAPI. Errors go to `errs`. 0 or CONG_E*. */
+int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_errors_t *errs);
+/** Start workers, serve until SIGINT/SIGTERM, shut down gracefully. Returns 0 on a clean exit. */
+int cong_gateway_serve(cong_gateway_t *gw);
+void cong_gateway_dispose(cong_gateway_t *gw);
+
+/** The worker that owns an h2o context. */
+static inline cong_worker_t *cong_worker_of(h2o_context_t *ctx)
+{
+    return H2O_STRUCT_FROM_MEMBER(cong_worker_t, h2o, ctx);
+}
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * cong — the city gateway.
+ *
+ *   cong [--config FILE]          serve (FILE defaults to $CONG_CONFIG, else built-in defaults + environment)
+ *   cong --check-config FILE      validate FILE (+ environment, + module keys); errors as FILE:LINE: key: message
+ *   cong --list-routes [--config FILE]   print "METHOD PATH operationId" for every registered route
+ *   cong --migrate [--config FILE]       apply pending SQL migrations and exit
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway.h"
+#include "log.h"
+#include "migrate.h"
+#include "module_loader.h"
+
+extern char **environ;
+
+enum command { SERVE, CHECK_CONFIG, LIST_ROUTES, MIGRATE };
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: cong [--config FILE] | --check-config FILE | --list-routes | --migrate\n");
+    return 2;
+}
+
+static void print_errors(const cong_config_errors_t *errs)
+{
+    for (size_t i = 0; i < errs->count; i++)
+        fprintf(stderr, "%s\n", errs->lines[i]);
+}
+
+static int migrate_with_retries(const cong_config_t *cfg)
+{
+    int applied = 0, rc = CONG_EUNAVAILABLE;
+    for (int attempt = 0; attempt < 30 && rc == CONG_EUNAVAILABLE; attempt++) {
+        if (attempt > 0)
+            sleep(1);
+        rc = cong_migrate(cfg->postgres.conninfo, cfg->postgres.migrations_dir, &applied);
+    }
+    if (rc == 0)
+        cong_log(CONG_LOG_INFO, "migrate", "%d migration(s) applied", applied);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    enum command cmd = SERVE;
+    const char *path = getenv("CONG_CONFIG");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc)
+            cmd = CHECK_CONFIG, path = argv[++i];
+        else if (strcmp(argv[i], "--list-routes") == 0)
+            cmd = LIST_ROUTES;
+        else if (strcmp(argv[i], "--migrate") == 0)
+            cmd = MIGRATE;
+        else
+            return usage();
+    }
+    cong_config_t cfg;
+    cong_config_errors_t errs = {0};
+    cong_gateway_t gw = {0};
+    gw.config_path = path ? path : "-";
+    int rc = cong_config_load(&cfg, path, environ, &errs);
+    if (rc == 0)
+        rc = cmd == MIGRATE ? 0 : cong_gateway_init(&gw, &cfg, &errs);
+    if (rc != 0) {
+        print_errors(&errs);
+        cong_config_errors_free(&errs);
+        cong_gateway_dispose(&gw);
+        cong_config_free(&cfg);
+        return 1;
+    }
+    switch (cmd) {
+    case CHECK_CONFIG:
+        printf("%s: ok\n", path);
+        break;
+    case LIST_ROUTES:
+        for (size_t i = 0; i < gw.route_count; i++)
+            printf("%s %s %s\n", gw.routes[i]->method, gw.routes[i]->path, gw.routes[i]->operation_id);
+        break;
+    case MIGRATE:
+        rc = cong_migrate(cfg.postgres.conninfo, cfg.postgres.migrations_dir, &(int){0});
+        break;
+    case SERVE:
+        rc = migrate_with_retries(&cfg);
+        if (rc != 0)
+            cong_log(CONG_LOG_ERROR, "server", "migrations could not be applied; not serving");
+        else
+            rc = cong_gateway_serve(&gw);
+        break;
+    }
+    cong_gateway_dispose(&gw);
+    cong_config_errors_free(&errs);
+    cong_config_free(&cfg);
+    return rc == 0 ? 0 : 1;
+}

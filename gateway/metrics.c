@@ -1,0 +1,209 @@
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint64_t latency_bounds_us[CONG_METRICS_LATENCY_BUCKETS] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+
+struct cong_metrics {
+    cong_metrics_labels_t labels;
+    int workers;
+    cong_worker_metrics_t *blocks;
+};
+
+cong_metrics_t *cong_metrics_new(const cong_metrics_labels_t *labels, int workers)
+{
+    cong_metrics_t *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return NULL;
+    m->labels = *labels;
+    m->workers = workers;
+    m->blocks = calloc((size_t)workers, sizeof *m->blocks);
+    if (m->blocks == NULL) {
+        free(m);
+        return NULL;
+    }
+    for (int i = 0; i < workers; i++) {
+        cong_worker_metrics_t *w = &m->blocks[i];
+        w->requests = calloc((labels->route_count + 1) * CONG_METRICS_STATUS_SLOTS, sizeof *w->requests);
+        w->module_errors = calloc(labels->module_count + 1, sizeof *w->module_errors);
+        if (w->requests == NULL || w->module_errors == NULL) {
+            cong_metrics_free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+void cong_metrics_free(cong_metrics_t *m)
+{
+    if (m == NULL)
+        return;
+    for (int i = 0; i < m->workers; i++) {
+        free(m->blocks[i].requests);
+        free(m->blocks[i].module_errors);
+    }
+    free(m->blocks);
+    free(m);
+}
+
+cong_worker_metrics_t *cong_metrics_worker(cong_metrics_t *m, int worker)
+{
+    return &m->blocks[worker];
+}
+
+void cong_metrics_observe(cong_metrics_t *m, cong_worker_metrics_t *w, size_t route_slot, int status,
+                          uint64_t duration_us)
+{
+    if (route_slot > m->labels.route_count)
+        route_slot = m->labels.route_count;
+    if (status < CONG_METRICS_STATUS_MIN || status >= CONG_METRICS_STATUS_MIN + CONG_METRICS_STATUS_SLOTS)
+        status = 599;
+    cong_counter_add(&w->requests[route_slot * CONG_METRICS_STATUS_SLOTS + (size_t)(status - CONG_METRICS_STATUS_MIN)],
+                     1);
+    size_t b = 0;
+    while (b < CONG_METRICS_LATENCY_BUCKETS && duration_us > latency_bounds_us[b])
+        b++;
+    cong_counter_add(&w->latency[b], 1);
+    cong_counter_add(&w->latency_sum_us, duration_us);
+}
+
+typedef struct text_buffer {
+    char *data;
+    size_t len, cap;
+    int failed;
+} text_buffer_t;
+
+static void emit(text_buffer_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(text_buffer_t *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = 1;
+            return;
+        }
+        if ((size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap * 2 + (size_t)n;
+        char *p = realloc(b->data, cap);
+        if (p == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->data = p;
+        b->cap = cap;
+    }
+}
+
+static uint64_t load(_Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static int64_t load_gauge(_Atomic int64_t *g)
+{
+    return atomic_load_explicit(g, memory_order_relaxed);
+}
+
+static void render_requests(cong_metrics_t *m, text_buffer_t *b)
+{
+    emit(b, "# HELP cong_requests_total Requests answered, by route template and status.\n"
+            "# TYPE cong_requests_total counter\n");
+    for (size_t r = 0; r <= m->labels.route_count; r++) {
+        const char *method = r < m->labels.route_count ? m->labels.route_methods[r] : "";
+        const char *route = r < m->labels.route_count ? m->labels.route_templates[r] : "unmatched";
+        for (size_t s = 0; s < CONG_METRICS_STATUS_SLOTS; s++) {
+            uint64_t total = 0;
+            for (int w = 0; w < m->workers; w++)
+                total += load(&m->blocks[w].requests[r * CONG_METRICS_STATUS_SLOTS + s]);
+            if (total > 0)
+                emit(b, "cong_requests_total{method=\"%s\",route=\"%s\",status=\"%zu\"} %llu\n", method, route,
+                     s + CONG_METRICS_STATUS_MIN, (unsigned long long)total);
+        }
+    }
+}
+
+static void render_latency(cong_metrics_t *m, text_buffer_t *b)
+{
+    emit(b, "# HELP cong_request_duration_seconds Time from request start to the end of its response.\n"
+            "# TYPE cong_request_duration_seconds histogram\n");
+    uint64_t cumulative = 0, sum_us = 0;
+    for (size_t i = 0; i <= CONG_METRICS_LATENCY_BUCKETS; i++) {
+        for (int w = 0; w < m->workers; w++)
+            cumulative += load(&m->blocks[w].latency[i]);
+        if (i < CONG_METRICS_LATENCY_BUCKETS)
+            emit(b, "cong_request_duration_seconds_bucket{le=\"%g\"} %llu\n", (double)latency_bounds_us[i] / 1e6,
+                 (unsigned long long)cumulative);
+        else
+            emit(b, "cong_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cumulative);
+    }
+    for (int w = 0; w < m->workers; w++)
+        sum_us += load(&m->blocks[w].latency_sum_us);
+    emit(b, "cong_request_duration_seconds_sum %.6f\ncong_request_duration_seconds_count %llu\n", (double)sum_us / 1e6,
+         (unsigned long long)cumulative);
+}
+
+static void render_gauges(cong_metrics_t *m, text_buffer_t *b)
+{
+    int64_t in_flight = 0, redis_up = 0, pg_up = 0;
+    uint64_t redis_disconnects = 0;
+    for (int w = 0; w < m->workers; w++) {
+        in_flight += load_gauge(&m->blocks[w].in_flight);
+        redis_up += load_gauge(&m->blocks[w].redis_up);
+        pg_up += load_gauge(&m->blocks[w].pg_up);
+        redis_disconnects += load(&m->blocks[w].redis_disconnects);
+    }
+    emit(b, "# HELP cong_requests_in_flight Requests being processed.\n# TYPE cong_requests_in_flight gauge\n"
+            "cong_requests_in_flight %lld\n", (long long)in_flight);
+    emit(b, "# HELP cong_store_connections_up Store connections up, summed over workers.\n"
+            "# TYPE cong_store_connections_up gauge\n"
+            "cong_store_connections_up{store=\"redis\"} %lld\ncong_store_connections_up{store=\"postgres\"} %lld\n",
+         (long long)redis_up, (long long)pg_up);
+    emit(b, "# HELP cong_store_connections Store connections configured, summed over workers.\n"
+            "# TYPE cong_store_connections gauge\n"
+            "cong_store_connections{store=\"redis\"} %d\ncong_store_connections{store=\"postgres\"} %d\n",
+         m->workers, m->workers * m->labels.pg_pool_size);
+    emit(b, "# HELP cong_store_disconnects_total Store connections lost.\n# TYPE cong_store_disconnects_total counter\n"
+            "cong_store_disconnects_total{store=\"redis\"} %llu\n", (unsigned long long)redis_disconnects);
+}
+
+static void render_module_errors(cong_metrics_t *m, text_buffer_t *b)
+{
+    emit(b, "# HELP cong_module_errors_total Module replies with a 5xx status.\n"
+            "# TYPE cong_module_errors_total counter\n");
+    for (size_t i = 0; i < m->labels.module_count; i++) {
+        uint64_t total = 0;
+        for (int w = 0; w < m->workers; w++)
+            total += load(&m->blocks[w].module_errors[i]);
+        emit(b, "cong_module_errors_total{module=\"%s\"} %llu\n", m->labels.module_names[i],
+             (unsigned long long)total);
+    }
+}
+
+char *cong_metrics_render(cong_metrics_t *m, size_t *len)
+{
+    text_buffer_t b = {.data = malloc(8192), .cap = 8192};
+    if (b.data == NULL)
+        return NULL;
+    render_requests(m, &b);
+    render_latency(m, &b);
+    render_gauges(m, &b);
+    render_module_errors(m, &b);
+    if (b.failed) {
+        free(b.data);
+        return NULL;
+    }
+    *len = b.len;
+    return b.data;
+}

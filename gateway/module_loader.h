@@ -1,0 +1,59 @@
+/*
+ * gateway/module_loader.h — loads modules through ABI v1 (include/cong/module.h) and keeps what they registered.
+ *
+ * Order of loading: the gateway's own "system" module (health, readiness, metrics, OpenAPI), then the built-in modules
+ * of modules/ (modules/modules.h), then each shared object of `modules.load` (dlopen + CONG_MODULE_ENTRY). A module's
+ * routes and config keys can only be registered while its entry point runs. After all modules are loaded, any
+ * configured key under modules.<name> that no module declared is an error.
+ *
+ * Ownership: the gateway owns every entry (freed by cong_modules_unload_all); the strings in them are copies.
+ */
+#ifndef CONG_GATEWAY_MODULE_LOADER_H
+#define CONG_GATEWAY_MODULE_LOADER_H
+
+#include "cong/module.h"
+#include "gateway.h"
+
+typedef struct cong_module_config_value {
+    char *name;
+    char *value;
+} cong_module_config_value_t;
+
+struct cong_module_entry {
+    size_t index;
+    char *name;
+    void *dl_handle;                      /* NULL for built-in modules */
+    cong_module_config_value_t *config;   /* declared keys with their values */
+    size_t config_count;
+    cong_module_ctx_t *ctx;               /* kept so a late register_* call finds loading == 0 (CONG_ESTATE) */
+};
+
+struct cong_route_entry {
+    size_t index;                         /* metrics slot */
+    cong_module_entry_t *module;
+    char *method, *path, *operation_id, *rate_limit_class, *scopes;
+    char **scope_list;
+    size_t scope_count;
+    int auth;                             /* enum cong_auth_mode */
+    int min_loa;
+    cong_handler_fn handler;
+    void *udata;
+};
+
+/** The ABI v1 table given to every module. */
+extern const cong_api_t cong_module_api;
+
+/** Load every module into gw (router, routes, modules). Errors are appended to errs. 0 or CONG_E*. */
+int cong_modules_load_all(cong_gateway_t *gw, cong_config_errors_t *errs);
+void cong_modules_unload_all(cong_gateway_t *gw);
+
+/** The gateway's own routes (gateway/system_routes.c), loaded as module "system". */
+int cong_system_module_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
+
+
+
+/* The load-time members of the API table (implemented in module_loader.c). */
+int cong_loader_register_route(cong_module_ctx_t *ctx, const cong_route_def_t *def);
+int cong_loader_register_config(cong_module_ctx_t *ctx, const cong_config_key_def_t *def);
+const char *cong_loader_config_get(cong_module_ctx_t *ctx, const char *name);
+#endif

@@ -1,0 +1,66 @@
+/* Phase 4: authenticate. No Authorization header → anonymous (authorize decides if that is enough). A bearer token
+ * is verified (ES256 pinned, iss/aud/exp/nbf/iat with bounded skew) even on public routes: bad credentials are never
+ * ignored. Failures answer 401 invalid-token with WWW-Authenticate; the token itself is never logged. */
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "pipeline.h"
+#include "problem.h"
+
+void cong_req_set_subject_hash(cong_req_t *r, const char *subject);
+
+static cong_phase_result_t refuse(cong_req_t *r, const char *why)
+{
+    static const char challenge[] = "Bearer realm=\"cong\", error=\"invalid_token\"";
+    cong_log(CONG_LOG_DEBUG, "auth", "request %s: token refused (%s)", r->id, why);
+    cong_reply_add_header(r, H2O_STRLIT("www-authenticate"), challenge, sizeof challenge - 1);
+    cong_reply_problem(r, 401, "invalid-token", NULL, NULL, 0);
+    return CONG_PHASE_DONE;
+}
+
+static void fill_principal(cong_req_t *r)
+{
+    cong_jwt_claims_t *c = &r->claims;
+    cong_principal_t *p = &r->principal;
+    p->authenticated = 1;
+    p->subject = c->sub;
+    p->on_behalf_of = c->act[0] ? c->act : NULL;
+    p->client_id = c->client_id[0] ? c->client_id : NULL;
+    p->scopes = c->scope;
+    p->loa = c->loa;
+    p->session_id = c->sid[0] ? c->sid : NULL;
+    cong_req_set_subject_hash(r, c->sub[0] ? c->sub : c->client_id);
+}
+
+cong_phase_result_t cong_phase_authenticate(cong_req_t *r)
+{
+    h2o_iovec_t auth = cong_req_header(r, H2O_STRLIT("authorization"));
+    if (auth.base == NULL)
+        return CONG_PHASE_NEXT;
+    if (auth.len < 7 || strncasecmp(auth.base, "Bearer ", 7) != 0)
+        return refuse(r, "not a bearer credential");
+    const char *token = auth.base + 7;
+    size_t len = auth.len - 7;
+    while (len > 0 && *token == ' ') {
+        token++;
+        len--;
+    }
+    const cong_gateway_t *gw = r->worker->gateway;
+    if (gw->auth_key == NULL)
+        return refuse(r, "no verification key configured");
+    cong_jwt_policy_t policy = {
+        .key = gw->auth_key,
+        .issuer = gw->config->auth.issuer,
+        .audience = gw->config->auth.audience,
+        .clock_skew_s = gw->config->auth.clock_skew_s,
+        .max_token_bytes = 8192,
+    };
+    cong_jwt_result_t res = cong_jwt_verify(&policy, token, len, (int64_t)time(NULL), &r->claims);
+    if (res != CONG_JWT_OK)
+        return refuse(r, cong_jwt_result_name(res));
+    if (r->claims.sub[0] == '\0' && r->claims.client_id[0] == '\0')
+        return refuse(r, "no subject");
+    fill_principal(r);
+    return CONG_PHASE_NEXT;
+}

@@ -1,0 +1,78 @@
+/* Phase 6: rate limit, through the interface of rate_limit.h. Refusals answer 429 rate-limited with Retry-After and
+ * RateLimit-Limit/Remaining/Reset; allowed requests carry the RateLimit-* headers when the limiter counts. */
+#include <stdio.h>
+#include <string.h>
+
+#include "module_loader.h"
+#include "pipeline.h"
+#include "problem.h"
+#include "rate_limit.h"
+
+static int allow_everything(cong_rate_limiter_t *self, cong_req_t *r, const char *class_name, const char *key,
+                            cong_rate_decision_t *out)
+{
+    (void)self, (void)r, (void)class_name, (void)key;
+    *out = (cong_rate_decision_t){.allowed = 1, .limit = -1};
+    return 1;
+}
+
+static cong_rate_limiter_t unlimited = {"unlimited", allow_everything};
+cong_rate_limiter_t *cong_rate_limiter = &unlimited;
+
+static void add_number_header(cong_req_t *r, const char *name, long value)
+{
+    char v[24];
+    int n = snprintf(v, sizeof v, "%ld", value);
+    cong_reply_add_header(r, name, strlen(name), v, (size_t)n);
+}
+
+/* Applies a decision; returns 1 if the request may go on. */
+static int apply(cong_req_t *r, const cong_rate_decision_t *d)
+{
+    if (d->limit >= 0) {
+        add_number_header(r, "ratelimit-limit", d->limit);
+        add_number_header(r, "ratelimit-remaining", d->remaining);
+        add_number_header(r, "ratelimit-reset", d->reset_s);
+    }
+    if (d->allowed)
+        return 1;
+    cong_reply_problem(r, 429, "rate-limited", NULL, NULL, d->reset_s > 0 ? (int)d->reset_s : 1);
+    return 0;
+}
+
+static const char *limit_key(cong_req_t *r, char *buf, size_t cap)
+{
+    if (r->principal.authenticated && r->principal.subject[0])
+        snprintf(buf, cap, "sub:%s", r->principal.subject);
+    else if (r->principal.client_id != NULL)
+        snprintf(buf, cap, "client:%s", r->principal.client_id);
+    else {
+        struct sockaddr_storage ss;
+        socklen_t len = r->h2o->conn->callbacks->get_peername(r->h2o->conn, (struct sockaddr *)&ss);
+        char host[64] = "?";
+        if (len > 0)
+            h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host);
+        snprintf(buf, cap, "ip:%s", host);
+    }
+    return buf;
+}
+
+cong_phase_result_t cong_phase_rate_limit(cong_req_t *r)
+{
+    if (r->route == NULL)
+        return CONG_PHASE_NEXT;
+    char key[256];
+    cong_rate_decision_t d;
+    const char *cls = r->route->rate_limit_class;
+    if (!cong_rate_limiter->check(cong_rate_limiter, r, cls, limit_key(r, key, sizeof key), &d))
+        return CONG_PHASE_WAIT;
+    return apply(r, &d) ? CONG_PHASE_NEXT : CONG_PHASE_DONE;
+}
+
+void cong_rate_limit_decided(cong_req_t *r, const cong_rate_decision_t *d)
+{
+    if (r->h2o == NULL || r->replied)
+        return;
+    if (apply(r, d))
+        cong_pipeline_resume(r);
+}

@@ -1,0 +1,144 @@
+#include "problem.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "request.h"
+
+static const cong_problem_kind_t catalog[] = {
+    {"bad-request", 400, "Yêu cầu không hợp lệ", "Bad request", "Yêu cầu không đúng định dạng.",
+     "The request is malformed."},
+    {"invalid-path", 400, "Đường dẫn không hợp lệ", "Invalid path",
+     "Đường dẫn chứa đoạn không được phép hoặc mã hoá sai.", "The path has a forbidden segment or bad encoding."},
+    {"invalid-json", 400, "JSON không hợp lệ", "Invalid JSON", "Nội dung gửi lên không phải JSON hợp lệ.",
+     "The request body is not valid JSON."},
+    {"unauthorized", 401, "Cần xác thực", "Authentication required",
+     "Vui lòng đăng nhập và gửi kèm mã truy cập (Bearer).", "Send a valid bearer access token."},
+    {"invalid-token", 401, "Mã truy cập không hợp lệ", "Invalid access token",
+     "Mã truy cập không hợp lệ hoặc đã hết hạn.", "The access token is invalid or has expired."},
+    {"step-up-required", 401, "Cần xác thực mức cao hơn", "Stronger authentication required",
+     "Thao tác này cần đăng nhập VNeID mức 2.", "This operation needs VNeID level 2 authentication."},
+    {"insufficient-scope", 403, "Không đủ quyền", "Insufficient scope",
+     "Mã truy cập không có quyền cần thiết cho thao tác này.", "The access token lacks a scope this operation needs."},
+    {"forbidden", 403, "Không được phép", "Forbidden", "Bạn không có quyền thực hiện thao tác này.",
+     "You are not allowed to do this."},
+    {"cors-origin-denied", 403, "Nguồn gốc không được phép", "Origin not allowed",
+     "Trang web gọi đến không nằm trong danh sách cho phép.", "The calling origin is not on the allow-list."},
+    {"not-found", 404, "Không tìm thấy", "Not found", "Không có tài nguyên tại đường dẫn này.",
+     "There is nothing at this path."},
+    {"method-not-allowed", 405, "Phương thức không được hỗ trợ", "Method not allowed",
+     "Đường dẫn này không hỗ trợ phương thức đã dùng.", "This path does not support the method used."},
+    {"conflict", 409, "Xung đột trạng thái", "Conflict", "Thao tác không phù hợp với trạng thái hiện tại.",
+     "The operation conflicts with the current state."},
+    {"payload-too-large", 413, "Nội dung quá lớn", "Content too large",
+     "Nội dung gửi lên vượt quá giới hạn cho phép.", "The request body is over the allowed size."},
+    {"unsupported-media-type", 415, "Kiểu nội dung không được hỗ trợ", "Unsupported media type",
+     "Kiểu nội dung gửi lên không được chấp nhận.", "The request's content type is not accepted."},
+    {"validation-failed", 422, "Dữ liệu không hợp lệ", "Validation failed", "Một số trường không hợp lệ.",
+     "Some fields are invalid."},
+    {"rate-limited", 429, "Quá nhiều yêu cầu", "Too many requests", "Vui lòng thử lại sau ít phút.",
+     "Please retry later."},
+    {"headers-too-large", 431, "Phần đầu yêu cầu quá lớn", "Request header fields too large",
+     "Phần đầu (header) của yêu cầu vượt quá giới hạn.", "The request headers are over the allowed size."},
+    {"internal-error", 500, "Lỗi hệ thống", "Internal error",
+     "Đã có lỗi phía hệ thống. Vui lòng thử lại; nếu lỗi lặp lại, hãy báo mã yêu cầu.",
+     "Something went wrong on our side. Retry; if it persists, quote the request id."},
+    {"method-not-implemented", 501, "Phương thức không được hỗ trợ", "Method not implemented",
+     "Cổng không hỗ trợ phương thức HTTP này.", "The gateway does not support this HTTP method."},
+    {"service-unavailable", 503, "Dịch vụ tạm thời gián đoạn", "Service temporarily unavailable",
+     "Hệ thống đang tạm gián đoạn. Vui lòng thử lại sau.", "The service is temporarily unavailable. Retry later."},
+};
+
+const cong_problem_kind_t *cong_problem_find(const char *slug)
+{
+    for (size_t i = 0; i < sizeof catalog / sizeof catalog[0]; i++)
+        if (strcmp(catalog[i].slug, slug) == 0)
+            return &catalog[i];
+    return NULL;
+}
+
+int cong_problem_slug_valid(const char *slug)
+{
+    size_t n = 0;
+    for (; slug[n] != '\0'; n++)
+        if (!((slug[n] >= 'a' && slug[n] <= 'z') || (slug[n] >= '0' && slug[n] <= '9') || slug[n] == '-'))
+            return 0;
+    return n > 0 && n <= 64;
+}
+
+/* q-value of one Accept-Language item's parameters (";q=0.5"); 1.0 when absent, 0 when malformed. */
+static double item_quality(const char *params, size_t len)
+{
+    const char *q = memmem(params, len, "q=", 2);
+    if (q == NULL)
+        return 1.0;
+    char buf[8] = {0};
+    size_t n = (size_t)(params + len - (q + 2));
+    memcpy(buf, q + 2, n < sizeof buf - 1 ? n : sizeof buf - 1);
+    return strtod(buf, NULL);
+}
+
+int cong_lang_prefers_en(const char *value, size_t len)
+{
+    double best_vi = -1, best_en = -1;
+    size_t i = 0;
+    while (i < len) {
+        size_t start = i;
+        while (i < len && value[i] != ',')
+            i++;
+        const char *item = value + start;
+        size_t item_len = i - start;
+        i++; /* skip ',' */
+        while (item_len > 0 && (*item == ' ' || *item == '\t')) {
+            item++;
+            item_len--;
+        }
+        const char *semi = memchr(item, ';', item_len);
+        size_t tag_len = semi ? (size_t)(semi - item) : item_len;
+        double q = semi ? item_quality(semi + 1, item_len - tag_len - 1) : 1.0;
+        if (tag_len >= 2 && strncasecmp(item, "vi", 2) == 0 && (tag_len == 2 || item[2] == '-'))
+            best_vi = q > best_vi ? q : best_vi;
+        else if (tag_len >= 2 && strncasecmp(item, "en", 2) == 0 && (tag_len == 2 || item[2] == '-'))
+            best_en = q > best_en ? q : best_en;
+    }
+    return best_en > 0 && best_en > best_vi;
+}
+
+int cong_reply_problem(cong_req_t *r, int status, const char *slug, const char *detail_vi, const char *detail_en,
+                       int retry_after_s)
+{
+    if (r->h2o == NULL)
+        return CONG_EGONE;
+    const cong_problem_kind_t *kind = cong_problem_find(slug);
+    if (kind == NULL && !cong_problem_slug_valid(slug)) {
+        kind = cong_problem_find("internal-error");
+        slug = kind->slug;
+        status = 500;
+        detail_vi = detail_en = NULL;
+    }
+    const char *title = kind ? (r->lang_en ? kind->title_en : kind->title_vi) : (r->lang_en ? "Error" : "Lỗi");
+    const char *detail = r->lang_en ? (detail_en ? detail_en : kind ? kind->detail_en : NULL)
+                                    : (detail_vi ? detail_vi : kind ? kind->detail_vi : NULL);
+    char type[512];
+    snprintf(type, sizeof type, "%s%s", r->worker->gateway->config->server.problem_base_uri, slug);
+    json_t *body = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title, "status", status, "instance", r->id);
+    if (body == NULL)
+        return CONG_ENOMEM;
+    if (detail != NULL)
+        json_object_set_new(body, "detail", json_string(detail));
+    if (retry_after_s > 0 && (status == 503 || status == 429)) {
+        char seconds[16];
+        int n = snprintf(seconds, sizeof seconds, "%d", retry_after_s);
+        cong_reply_add_header(r, H2O_STRLIT("retry-after"), seconds, (size_t)n);
+    }
+    cong_reply_add_header(r, H2O_STRLIT("content-language"), r->lang_en ? "en" : "vi", 2);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (text == NULL)
+        return CONG_ENOMEM;
+    int rc = cong_reply(r, status, "application/problem+json", text, strlen(text));
+    free(text);
+    return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * gateway/rate_limit.h — the rate-limit interface the pipeline calls (phase 6).
+ *
+ * A limiter decides, for one request, on a key (the subject, else the API client, else the peer address) within the
+ * route's rate-limit class. It answers now (return 1 with *out filled) or later (return 0, then call
+ * cong_rate_limit_decided(r, &decision) once, on the request's worker, holding a request reference meanwhile).
+ * The foundation installs the `unlimited` limiter, which allows everything; the identity issue brings the Redis one.
+ */
+#ifndef CONG_GATEWAY_RATE_LIMIT_H
+#define CONG_GATEWAY_RATE_LIMIT_H
+
+#include "request.h"
+
+typedef struct cong_rate_decision {
+    int allowed;
+    long limit;        /* requests per window, or -1 when unlimited (no RateLimit-* headers) */
+    long remaining;
+    long reset_s;      /* seconds until the window resets / retry after when refused */
+} cong_rate_decision_t;
+
+typedef struct cong_rate_limiter {
+    const char *name;
+    int (*check)(struct cong_rate_limiter *self, cong_req_t *r, const char *class_name, const char *key,
+                 cong_rate_decision_t *out);
+} cong_rate_limiter_t;
+
+/** The limiter in force (process-wide, set before workers start). */
+extern cong_rate_limiter_t *cong_rate_limiter;
+/** Completes an asynchronous decision. */
+void cong_rate_limit_decided(cong_req_t *r, const cong_rate_decision_t *d);
+
+#endif

@@ -1,0 +1,177 @@
+#include "request.h"
+
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "access_log.h"
+#include "module_loader.h"
+#include "pipeline.h"
+
+typedef struct request_anchor {
+    cong_req_t *r;
+} request_anchor_t;
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* h2o is freeing the request's pool: the request has ended, normally or because the client left. */
+static void on_request_end(void *p)
+{
+    request_anchor_t *anchor = p;
+    cong_req_t *r = anchor->r;
+    cong_worker_t *w = r->worker;
+    cong_gateway_t *gw = w->gateway;
+    int status = r->replied ? r->h2o->res.status : 499; /* 499: the client closed before the reply */
+    uint64_t duration = now_us() - r->start_us;
+    size_t slot = r->route != NULL ? r->route->index : gw->route_count;
+    cong_metrics_observe(gw->metrics, w->metrics, slot, status, duration);
+    if (r->route != NULL && r->replied && status >= 500)
+        cong_counter_add(&w->metrics->module_errors[r->route->module->index], 1);
+    cong_gauge_add(&w->metrics->in_flight, -1);
+    cong_access_log_write(gw->access_log_fd, r, status, r->h2o->bytes_sent, duration);
+    r->h2o = NULL;
+    r->match_scratch = NULL;
+    cong_req_release(r);
+}
+
+cong_req_t *cong_req_new(cong_worker_t *worker, h2o_req_t *h2o)
+{
+    cong_req_t *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    request_anchor_t *anchor = h2o_mem_alloc_shared(&h2o->pool, sizeof *anchor, on_request_end);
+    anchor->r = r;
+    r->h2o = h2o;
+    r->worker = worker;
+    r->refs = 1; /* the anchor's */
+    r->start_us = now_us();
+    r->tls = h2o->scheme == &H2O_URL_SCHEME_HTTPS;
+    r->principal.size = sizeof r->principal;
+    r->principal.subject = "";
+    r->principal.scopes = "";
+    cong_gauge_add(&worker->metrics->in_flight, 1);
+    return r;
+}
+
+void cong_req_retain(cong_req_t *r)
+{
+    r->refs++;
+}
+
+void cong_req_release(cong_req_t *r)
+{
+    if (--r->refs == 0) {
+        if (r->json != NULL)
+            json_decref(r->json);
+        free(r);
+    }
+}
+
+h2o_iovec_t cong_req_path(const cong_req_t *r)
+{
+    h2o_iovec_t p = r->h2o->path;
+    if (r->h2o->query_at != SIZE_MAX && r->h2o->query_at <= p.len)
+        p.len = r->h2o->query_at;
+    return p;
+}
+
+h2o_iovec_t cong_req_header(const cong_req_t *r, const char *name, size_t name_len)
+{
+    ssize_t i = h2o_find_header_by_str(&r->h2o->headers, name, name_len, -1);
+    if (i < 0)
+        return h2o_iovec_init(NULL, 0);
+    return r->h2o->headers.entries[i].value;
+}
+
+int cong_reply_add_header(cong_req_t *r, const char *name, size_t name_len, const char *value, size_t value_len)
+{
+    if (r->h2o == NULL)
+        return CONG_EGONE;
+    if (r->replied)
+        return CONG_ESTATE;
+    h2o_mem_pool_t *pool = &r->h2o->pool;
+    char *lname = h2o_mem_alloc_pool(pool, name_len);
+    for (size_t i = 0; i < name_len; i++)
+        lname[i] = h2o_tolower(name[i]);
+    h2o_iovec_t v = h2o_strdup(pool, value, value_len);
+    h2o_add_header_by_str(pool, &r->h2o->res.headers, lname, name_len, 0, NULL, v.base, v.len);
+    return 0;
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return status < 400 ? "OK" : "Error";
+    }
+}
+
+int cong_reply(cong_req_t *r, int status, const char *content_type, const char *body, size_t len)
+{
+    if (r->h2o == NULL)
+        return CONG_EGONE;
+    if (r->replied)
+        return CONG_ESTATE;
+    h2o_req_t *req = r->h2o;
+    r->replied = 1;
+    r->status = status;
+    req->res.status = status;
+    req->res.reason = reason_phrase(status);
+    if (content_type != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+                       strlen(content_type));
+    cong_response_filters_apply(r);
+    req->res.content_length = len;
+    h2o_send_inline(req, len > 0 ? body : "", len); /* h2o sends no body for HEAD */
+    return 0;
+}
+
+int cong_reply_json(cong_req_t *r, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (text == NULL)
+        return CONG_ENOMEM;
+    int rc = cong_reply(r, status, "application/json", text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* The access-log pseudonym of the subject: never the subject itself. */
+void cong_req_set_subject_hash(cong_req_t *r, const char *subject);
+void cong_req_set_subject_hash(cong_req_t *r, const char *subject)
+{
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    static const char hex[] = "0123456789abcdef";
+    SHA256((const unsigned char *)subject, strlen(subject), digest);
+    for (int i = 0; i < 8; i++) {
+        r->subject_hash[2 * i] = hex[digest[i] >> 4];
+        r->subject_hash[2 * i + 1] = hex[digest[i] & 15];
+    }
+    r->subject_hash[16] = '\0';
+}

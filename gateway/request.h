@@ -1,0 +1,65 @@
+/*
+ * gateway/request.h — one request's state (the `cong_req_t` of the module ABI) and how it is answered.
+ *
+ * Lifetime. A cong_req_t is malloc'd when h2o hands over a request and reference-counted. h2o owns the h2o_req_t and
+ * frees it with its pool when the response is done or the client goes away; an anchor in that pool then clears
+ * `r->h2o` (the guard), writes the access-log line, records metrics and drops the pool's reference. Every asynchronous
+ * operation takes a reference (cong_req_retain) and, when it completes, calls the module back only if `r->h2o` is
+ * still set, then releases. So a late callback never touches freed memory and module code never sees a dead request.
+ *
+ * Replies. Exactly one per request: cong_reply() and its helpers refuse a second one (CONG_ESTATE) and refuse a
+ * request whose client left (CONG_EGONE). Response filters (security headers, request id, CORS) run inside them.
+ */
+#ifndef CONG_GATEWAY_REQUEST_H
+#define CONG_GATEWAY_REQUEST_H
+
+#include <jansson.h>
+
+#include "auth/auth.h"
+#include "cong/module.h"
+#include "gateway.h"
+#include "router.h"
+
+#define CONG_REQUEST_ID_MAX 64
+
+struct cong_req {
+    h2o_req_t *h2o;            /* NULL once the client has gone or the request ended (the guard) */
+    cong_worker_t *worker;
+    unsigned refs;
+    uint64_t start_us;         /* monotonic */
+    char id[CONG_REQUEST_ID_MAX + 1];
+    int lang_en;
+    int tls;
+    size_t next_phase;         /* index into the pipeline */
+    int replied;
+    int status;                /* status of our reply (0 until replied) */
+    cong_route_result_t route_result;
+    cong_route_match_t match;
+    char *match_scratch;       /* in the request pool */
+    const cong_route_entry_t *route; /* NULL unless FOUND */
+    cong_principal_t principal;
+    cong_jwt_claims_t claims;
+    char subject_hash[17];     /* pseudonym for the access log: first 64 bits of SHA-256(sub), hex */
+    const char *cors_origin;   /* the allowed Origin to echo, or NULL */
+    json_t *json;              /* parsed body, owned */
+    int json_parsed;
+};
+
+/** Creates the request state for an h2o request (NULL when out of memory) and anchors it in the request's pool. */
+cong_req_t *cong_req_new(cong_worker_t *worker, h2o_req_t *h2o);
+void cong_req_retain(cong_req_t *r);
+void cong_req_release(cong_req_t *r);
+
+/** The raw path without the query string. */
+h2o_iovec_t cong_req_path(const cong_req_t *r);
+/** A request header's value by lower-case name, or {NULL, 0}. */
+h2o_iovec_t cong_req_header(const cong_req_t *r, const char *name, size_t name_len);
+
+/** Sends a response: status, content type (may be NULL with an empty body), body copied. 0, CONG_ESTATE, CONG_EGONE. */
+int cong_reply(cong_req_t *r, int status, const char *content_type, const char *body, size_t len);
+/** Adds a response header before the reply (copied). */
+int cong_reply_add_header(cong_req_t *r, const char *name, size_t name_len, const char *value, size_t value_len);
+/** Serialises `body` (reference stolen) as application/json. */
+int cong_reply_json(cong_req_t *r, int status, json_t *body);
+
+#endif

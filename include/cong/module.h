@@ -1,0 +1,215 @@
+/*
+ * cong/module.h — the cong module ABI, version 1.
+ *
+ * This is the one header a service module needs. It depends on libc only, exposes no gateway struct layout, and is
+ * enough to build a partner module as a separate shared object:
+ *
+ *     cc -shared -fPIC -I include -o partner.so partner.c
+ *
+ * The model is Redis's redismodule.h: the gateway calls the module's entry point once, at load, with a context and a
+ * versioned API table. The module keeps the table pointer and calls everything through it.
+ *
+ *     static const cong_api_t *api;
+ *     static void hello(cong_req_t *req, void *udata) { api->reply_text(req, 200, "text/plain", "xin chào", 8); }
+ *     int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a) {
+ *         if (a->abi_major != CONG_MODULE_ABI_MAJOR) return CONG_EVERSION;
+ *         api = a;
+ *         cong_route_def_t r = {.size = sizeof r, .method = "GET", .path = "/v1/hello", .handler = hello,
+ *                               .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .operation_id = "getHello"};
+ *         return api->register_route(ctx, &r);
+ *     }
+ *
+ * Versioning. `abi_major` changes only when something is removed or changes meaning; a module refuses a major it was
+ * not built for. The table only ever grows at its end: `abi_minor` counts the additions and `size` is the table's size
+ * as the gateway built it. Before calling a member added after 1.0, test it with CONG_API_HAS(api, member).
+ * Structs a module passes in (cong_route_def_t, cong_config_key_def_t) start with their own `size` for the same reason.
+ *
+ * Threads. The gateway runs N worker threads, each with its own event loop. A request, and every callback issued on its
+ * behalf, runs on one worker thread; nothing blocks a loop. Handlers must not block (no sleeping, no synchronous I/O).
+ *
+ * Errors. Functions return 0 (CONG_OK) or a negative CONG_E* code; api->strerror() names it. If a call that takes a
+ * callback fails synchronously, its callback is never called.
+ *
+ * Memory. Everything a request accessor returns, and everything allocated with api->req_alloc(), lives in the
+ * request's memory pool and stays valid until the request ends (its reply has been sent, or its client has gone).
+ * A module frees none of it. Put per-request state in api->req_alloc() memory: then nothing leaks when a client leaves.
+ *
+ * Late callbacks. When a client goes away while a PostgreSQL query, Redis command or event publish issued for its
+ * request is under way, the callback is NOT called (the request and its pool are gone). Module code therefore never
+ * sees a dead request.
+ */
+#ifndef CONG_MODULE_H
+#define CONG_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CONG_MODULE_ABI_MAJOR 1
+#define CONG_MODULE_ABI_MINOR 0
+
+/** Name of the entry point a shared-object module exports (type cong_module_onload_fn). */
+#define CONG_MODULE_ENTRY "cong_module_onload"
+
+/** Errors: 0 is success, these are negative. */
+enum {
+    CONG_OK = 0,
+    CONG_EINVAL = -1,       /* an argument is invalid */
+    CONG_ENOMEM = -2,       /* out of memory */
+    CONG_EEXIST = -3,       /* already registered / already exists */
+    CONG_ENOTFOUND = -4,    /* no such thing */
+    CONG_ETIMEDOUT = -5,    /* the store did not answer in time */
+    CONG_EUNAVAILABLE = -6, /* the store is down or reconnecting */
+    CONG_ESTATE = -7,       /* not allowed now (e.g. registering a route after load, replying twice) */
+    CONG_EVERSION = -8,     /* ABI version mismatch */
+    CONG_ETOOBIG = -9,      /* over a configured limit */
+    CONG_EGONE = -10,       /* the request's client has gone */
+    CONG_EIO = -11,         /* I/O or protocol error talking to a store */
+    CONG_EPARSE = -12,      /* input could not be parsed */
+    CONG_EQUERY = -13,      /* the store rejected the command/query (SQL error, Redis error reply) */
+    CONG_EBUSY = -14,       /* a queue is full */
+};
+
+typedef struct cong_module_ctx cong_module_ctx_t; /* valid only during the entry point */
+typedef struct cong_req cong_req_t;               /* one request; valid until its reply is sent or client leaves */
+typedef struct cong_pg_result cong_pg_result_t;   /* a PostgreSQL result; valid during the callback only */
+typedef struct cong_redis_reply cong_redis_reply_t; /* a Redis reply; valid during the callback only */
+struct json_t;                                    /* jansson's json_t */
+
+/** Route handler. It must reply exactly once, now or later from one of its callbacks. */
+typedef void (*cong_handler_fn)(cong_req_t *req, void *route_udata);
+
+enum cong_auth_mode {
+    CONG_AUTH_NONE = 0,     /* public: no credentials needed (a bad token is still refused) */
+    CONG_AUTH_REQUIRED = 1, /* a valid bearer token is needed */
+};
+
+typedef struct cong_route_def {
+    uint32_t size;            /* sizeof(cong_route_def_t) as the module was built */
+    const char *method;       /* "GET", "POST", ... */
+    const char *path;         /* template: literal segments and {param} segments, e.g. "/v1/dossiers/{code}" */
+    cong_handler_fn handler;
+    void *udata;              /* passed to the handler; owned by the module */
+    int auth;                 /* enum cong_auth_mode */
+    const char *scopes;       /* space-separated scopes that are all required, or NULL */
+    int min_loa;              /* minimum level of assurance: 0 (none), 1 or 2 (VNeID levels) */
+    const char *rate_limit_class; /* rate-limit class name, or NULL for "default" */
+    const char *operation_id; /* the OpenAPI operationId documenting this route (required) */
+} cong_route_def_t;
+
+enum cong_config_type { CONG_CONFIG_STRING = 0, CONG_CONFIG_INT = 1, CONG_CONFIG_BOOL = 2 };
+
+/** A configuration key under `modules.<module name>.<name>`, overridable by CONG_MODULES_<MODULE>_<NAME>. */
+typedef struct cong_config_key_def {
+    uint32_t size;            /* sizeof(cong_config_key_def_t) as the module was built */
+    const char *name;         /* [a-z0-9_]+ */
+    int type;                 /* enum cong_config_type */
+    const char *default_value;/* as text, or NULL for "required" */
+    const char *help;         /* one line */
+} cong_config_key_def_t;
+
+/** The authenticated party of a request. Owned by the gateway; valid as long as the request. Grows at its end. */
+typedef struct cong_principal {
+    uint32_t size;            /* sizeof as the gateway built it */
+    int authenticated;        /* 0: anonymous (public route, no token) */
+    const char *subject;      /* pseudonymous subject ("sub"), never a citizen number; "" if anonymous */
+    const char *on_behalf_of; /* subject this principal acts for (digital authorization), or NULL */
+    const char *client_id;    /* API client (business/partner), or NULL */
+    const char *scopes;       /* space-separated granted scopes, "" if none */
+    int loa;                  /* level of assurance 0..2 */
+    const char *session_id;   /* cong session id, or NULL */
+} cong_principal_t;
+
+enum cong_log_level { CONG_LOG_ERROR = 0, CONG_LOG_WARN = 1, CONG_LOG_INFO = 2, CONG_LOG_DEBUG = 3 };
+
+/** PostgreSQL callback: `result` is NULL when err != 0. Called on the request's worker thread. */
+typedef void (*cong_pg_cb)(cong_req_t *req, int err, const cong_pg_result_t *result, void *udata);
+/** Redis callback: `reply` is NULL when err != 0. */
+typedef void (*cong_redis_cb)(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata);
+/** Event publish callback: err is 0 once the event is stored. */
+typedef void (*cong_event_cb)(cong_req_t *req, int err, void *udata);
+
+enum cong_redis_type {
+    CONG_REDIS_STRING = 1, CONG_REDIS_ARRAY = 2, CONG_REDIS_INTEGER = 3, CONG_REDIS_NIL = 4,
+    CONG_REDIS_STATUS = 5, CONG_REDIS_ERROR = 6,
+};
+
+typedef struct cong_api {
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    uint32_t size;            /* sizeof(cong_api_t) as the gateway built it */
+
+    /* ---- load time only (CONG_ESTATE afterwards) ---- */
+    /** Register a route. The def and its strings are copied. */
+    int (*register_route)(cong_module_ctx_t *ctx, const cong_route_def_t *def);
+    /** Declare a configuration key; fails (CONG_EINVAL) if the configured value does not fit the type. */
+    int (*register_config)(cong_module_ctx_t *ctx, const cong_config_key_def_t *def);
+    /** The value of a declared key (configured, from the environment, or default). Valid for the process lifetime. */
+    const char *(*config_get)(cong_module_ctx_t *ctx, const char *name);
+
+    /* ---- anywhere ---- */
+    const char *(*strerror)(int err);
+    /** printf-style log line to the gateway's error log; never pass secrets or citizen numbers. */
+    void (*log)(int level, const char *module, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+    /* ---- request accessors (request's thread only). Strings are not NUL-terminated unless stated; len is set. ---- */
+    const char *(*req_method)(cong_req_t *req, size_t *len);
+    const char *(*req_path)(cong_req_t *req, size_t *len);               /* raw path without query */
+    const char *(*req_path_param)(cong_req_t *req, const char *name, size_t *len); /* decoded, NUL-terminated */
+    const char *(*req_query_param)(cong_req_t *req, const char *name, size_t *len); /* decoded, NUL-terminated */
+    const char *(*req_header)(cong_req_t *req, const char *lowercase_name, size_t *len);
+    const char *(*req_body)(cong_req_t *req, size_t *len);
+    /** The body parsed as JSON (borrowed; freed with the request), or NULL if absent/not JSON. */
+    struct json_t *(*req_json)(cong_req_t *req);
+    const cong_principal_t *(*req_principal)(cong_req_t *req);
+    const char *(*req_id)(cong_req_t *req);                              /* NUL-terminated */
+    int (*req_lang_en)(cong_req_t *req);                                 /* 1 if the client prefers English */
+    /** Zeroed memory from the request's pool; freed with the request. NULL on failure. */
+    void *(*req_alloc)(cong_req_t *req, size_t size);
+
+    /* ---- replies: exactly one per request; a second gets CONG_ESTATE ---- */
+    /** Add a response header (copied). Call before the reply. */
+    int (*reply_header)(cong_req_t *req, const char *name, const char *value);
+    /** JSON reply; takes ownership of `body` (one reference). */
+    int (*reply_json)(cong_req_t *req, int status, struct json_t *body);
+    int (*reply_text)(cong_req_t *req, int status, const char *content_type, const char *body, size_t len);
+    /** application/problem+json. `problem` is a stable slug from the gateway's catalog (e.g. "not-found",
+     *  "validation-failed"); detail texts are optional (NULL: the catalog's title is used). */
+    int (*reply_problem)(cong_req_t *req, int status, const char *problem, const char *detail_vi,
+                         const char *detail_en);
+
+    /* ---- asynchronous stores: callbacks run later on the same worker; never called if the client left ---- */
+    /** Parameterised SQL ($1..$n, text params, NULL = SQL NULL). Strings are copied before return. */
+    int (*pg_query)(cong_req_t *req, const char *sql, int nparams, const char *const *params, cong_pg_cb cb,
+                    void *udata);
+    int (*pg_ntuples)(const cong_pg_result_t *r);
+    int (*pg_nfields)(const cong_pg_result_t *r);
+    const char *(*pg_value)(const cong_pg_result_t *r, int row, int col); /* NUL-terminated text */
+    int (*pg_is_null)(const cong_pg_result_t *r, int row, int col);
+    const char *(*pg_field_name)(const cong_pg_result_t *r, int col);
+    /** Redis command with binary-safe arguments (copied before return). */
+    int (*redis_command)(cong_req_t *req, int argc, const char *const *argv, const size_t *argvlen,
+                         cong_redis_cb cb, void *udata);
+    int (*redis_type)(const cong_redis_reply_t *r);
+    const char *(*redis_string)(const cong_redis_reply_t *r, size_t *len); /* STRING, STATUS, ERROR */
+    long long (*redis_integer)(const cong_redis_reply_t *r);
+    size_t (*redis_elements)(const cong_redis_reply_t *r);
+    const cong_redis_reply_t *(*redis_element)(const cong_redis_reply_t *r, size_t i);
+    /** Publish an event on `topic` (msgpack-encoded into a Redis stream). Payload is borrowed. cb may be NULL. */
+    int (*event_publish)(cong_req_t *req, const char *topic, struct json_t *payload, cong_event_cb cb, void *udata);
+} cong_api_t;
+
+/** True if the gateway's table has `member` (added in some minor version). */
+#define CONG_API_HAS(api, member) \
+    ((api)->size >= offsetof(cong_api_t, member) + sizeof(((cong_api_t *)0)->member))
+
+/** Entry point: register routes and config keys, return 0 or a negative CONG_E*. */
+typedef int (*cong_module_onload_fn)(cong_module_ctx_t *ctx, const cong_api_t *api);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,7 @@
+#include "modules.h"
+
+const cong_builtin_module_t cong_builtin_modules[] = {
+    {"ping", cong_ping_onload},
+};
+
+const size_t cong_builtin_module_count = sizeof(cong_builtin_modules) / sizeof(cong_builtin_modules[0]);
