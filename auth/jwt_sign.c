@@ -70,8 +70,8 @@ out:
 static json_t *make_header(const char *kid)
 {
     json_t *h = json_object();
-    if (!h || json_object_set_new(h, "alg", json_string("ES256")) || json_object_set_new(h, "typ", json_string("JWT")) ||
-        (kid && json_object_set_new(h, "kid", json_string(kid)))) {
+    if (!h || json_object_set_new(h, "alg", json_string("ES256")) ||
+        json_object_set_new(h, "typ", json_string("JWT")) || (kid && json_object_set_new(h, "kid", json_string(kid)))) {
         json_decref(h);
         return NULL;
     }

@@ -98,7 +98,8 @@ static int es256_verify(EVP_PKEY *pkey, const char *msg, size_t msg_len, const u
     unsigned char der[ES256_DER_MAX], *p = der;
     EVP_MD_CTX *md = NULL;
     ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(rs, ES256_SIG_BYTES / 2, NULL), *s = BN_bin2bn(rs + ES256_SIG_BYTES / 2, ES256_SIG_BYTES / 2, NULL);
+    BIGNUM *r = BN_bin2bn(rs, ES256_SIG_BYTES / 2, NULL);
+    BIGNUM *s = BN_bin2bn(rs + ES256_SIG_BYTES / 2, ES256_SIG_BYTES / 2, NULL);
     if (!sig || !r || !s || ECDSA_SIG_set0(sig, r, s) != 1)
         goto out;
     r = s = NULL; /* owned by sig now */

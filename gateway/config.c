@@ -136,11 +136,19 @@ static int is_http_token_char(int c)
     return isalnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
+static int is_upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
 static const char *check_method(const char *text)
 {
-    for (const char *s = text; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (s > text && ((*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))))
-            return "expected an uppercase method token such as GET";
+    static const char *const message = "expected an uppercase method token such as GET";
+    if (!is_upper(text[0]))
+        return message;
+    for (const char *s = text + 1; *s; s++)
+        if (!is_upper(*s) && !(*s >= '0' && *s <= '9') && *s != '-' && *s != '_')
+            return message;
     return NULL;
 }
 
@@ -154,10 +162,12 @@ static const char *check_header_name(const char *text)
 
 static const char *check_origin(const char *text)
 {
-    static const char *const message = "expected \"*\" or an origin: scheme://host[:port] without a path";
-    if (strcmp(text, "*") == 0)
-        return NULL;
-    const char *host = strncmp(text, "https://", 8) == 0 ? text + 8 : strncmp(text, "http://", 7) == 0 ? text + 7 : NULL;
+    static const char *const message = "expected an origin: http(s)://host[:port] without a path";
+    const char *host = NULL;
+    if (strncmp(text, "https://", 8) == 0)
+        host = text + 8;
+    else if (strncmp(text, "http://", 7) == 0)
+        host = text + 7;
     if (!host || !*host)
         return message;
     for (const char *s = host; *s; s++)
@@ -622,15 +632,16 @@ __attribute__((format(printf, 4, 5))) static int refuse(parse_ctx_t *p, int line
 static const char *unwanted_node_feature(const yaml_event_t *e)
 {
     const yaml_char_t *anchor = NULL, *tag = NULL;
-    if (e->type == YAML_ALIAS_EVENT)
-        return "aliases are not allowed";
-    if (e->type == YAML_SCALAR_EVENT)
-        anchor = e->data.scalar.anchor, tag = e->data.scalar.tag;
-    if (e->type == YAML_SEQUENCE_START_EVENT)
-        anchor = e->data.sequence_start.anchor, tag = e->data.sequence_start.tag;
-    if (e->type == YAML_MAPPING_START_EVENT)
-        anchor = e->data.mapping_start.anchor, tag = e->data.mapping_start.tag;
-    return anchor ? "anchors are not allowed" : tag ? "tags are not allowed" : NULL;
+    switch (e->type) {
+    case YAML_ALIAS_EVENT: return "aliases are not allowed";
+    case YAML_SCALAR_EVENT: anchor = e->data.scalar.anchor; tag = e->data.scalar.tag; break;
+    case YAML_SEQUENCE_START_EVENT: anchor = e->data.sequence_start.anchor; tag = e->data.sequence_start.tag; break;
+    case YAML_MAPPING_START_EVENT: anchor = e->data.mapping_start.anchor; tag = e->data.mapping_start.tag; break;
+    default: break;
+    }
+    if (anchor)
+        return "anchors are not allowed";
+    return tag ? "tags are not allowed" : NULL;
 }
 
 /* Refuses an anchor, alias or tag on the current node: 1 = fine, 0 = refused and skipped, -1 = stop. */
@@ -639,7 +650,7 @@ static int check_node(parse_ctx_t *p, const char *path)
     const char *unwanted = unwanted_node_feature(&p->event);
     if (!unwanted)
         return 1;
-    return refuse(p, event_line(p), path, "%s", unwanted) < 0 ? -1 : 0;
+    return refuse(p, event_line(p), path, "%s", unwanted);
 }
 
 /* A plain null: empty, ~, null, Null or NULL. */
@@ -668,7 +679,7 @@ static int read_key(parse_ctx_t *p, const char *prefix, yaml_key_t *key)
     if (usable <= 0)
         return usable;
     if (p->event.type != YAML_SCALAR_EVENT)
-        return refuse(p, event_line(p), where, "keys must be scalars") < 0 ? -1 : 0;
+        return refuse(p, event_line(p), where, "keys must be scalars");
     printable_name(key->text, scalar_text(p), scalar_len(p));
     key->line = event_line(p);
     return 1;

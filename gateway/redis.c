@@ -38,12 +38,18 @@ typedef struct pending_command {
 
 static void connect_now(cong_redis_t *r);
 
+static void on_reconnect_timer(uv_timer_t *t)
+{
+    connect_now(t->data);
+}
+
 static void schedule_reconnect(cong_redis_t *r)
 {
     if (r->state == REDIS_CLOSING)
         return;
     r->state = REDIS_DOWN;
-    uv_timer_start(&r->timer, (uv_timer_cb)connect_now, r->backoff_ms, 0);
+    r->timer.data = r;
+    uv_timer_start(&r->timer, on_reconnect_timer, r->backoff_ms, 0);
     r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
 }
 
@@ -130,6 +136,10 @@ static void connect_now(cong_redis_t *r)
     }
     ac->data = r;
     if (redisLibuvAttach(ac, r->loop) != REDIS_OK) {
+        /* the adapter may have installed its hooks without its state: free the context without them */
+        cong_log(CONG_LOG_WARN, "redis", "cannot watch the new connection's socket");
+        if (ac->ev.data == NULL)
+            memset(&ac->ev, 0, sizeof ac->ev);
         ac->data = NULL;
         redisAsyncFree(ac);
         schedule_reconnect(r);

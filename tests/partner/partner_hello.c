@@ -116,6 +116,7 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         {sizeof(cong_route_def_t), "GET", "/v1/partner/slow", slow, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerSlow"},
         {sizeof(cong_route_def_t), "GET", "/v1/partner/counter", counter, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerCounter"},
         {sizeof(cong_route_def_t), "POST", "/v1/partner/events", publish, NULL, CONG_AUTH_REQUIRED, "events:write", 0, NULL, "partnerEvents"},
+        {sizeof(cong_route_def_t), "GET", "/v1/partner/secure", hello, NULL, CONG_AUTH_REQUIRED, NULL, 2, NULL, "partnerSecure"},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if ((rc = api->register_route(ctx, &routes[i])) != 0)

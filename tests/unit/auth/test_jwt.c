@@ -492,7 +492,8 @@ static void test_real_and_extreme_dates(void **state)
     free(token);
     free(claims);
     /* Huge values saturate instead of overflowing. */
-    claims = xprintf("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":9223372036854775807,\"nbf\":-9223372036854775807,"
+    claims = xprintf("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":9223372036854775807,"
+                     "\"nbf\":-9223372036854775807,"
                      "\"iat\":-1e300}");
     token = signed_token(claims);
     assert_int_equal(verify_at(token, NOW, INT64_MAX, NULL), CONG_JWT_OK);
@@ -655,7 +656,8 @@ static void test_claim_types_and_lengths(void **state)
 static void test_duplicate_claims(void **state)
 {
     (void)state;
-    char *claims = xprintf("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"victim\",\"sub\":\"admin\",\"exp\":%lld}",
+    char *claims = xprintf("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"victim\",\"sub\":\"admin\","
+                           "\"exp\":%lld}",
                            NOW + 600);
     assert_int_equal(verify_hand(es256_header, claims), CONG_JWT_MALFORMED);
     free(claims);
@@ -1004,6 +1006,14 @@ static void test_key_files(void **state)
     assert_non_null(k);
     cong_jwt_key_free(k);
     assert_int_equal(cong_jwt_key_load_private_file(path, &k), CONG_EINVAL);
+    assert_null(k);
+    /* A file over the size bound (64 KiB) is refused before parsing. */
+    FILE *f = fopen(path, "ab");
+    assert_non_null(f);
+    for (int i = 0; i < 70 * 1024; i++)
+        fputc('\n', f);
+    fclose(f);
+    assert_int_equal(cong_jwt_key_load_public_file(path, &k), CONG_EINVAL);
     assert_null(k);
     unlink(path);
     assert_int_equal(cong_jwt_key_load_public_file(path, &k), CONG_EIO);

@@ -74,7 +74,8 @@ static void test_scalars(void **state)
                        "[\"1_000\", \"1.2.3\", \"0x\", \"0o8\", \"12:30\", \"e5\", \".\", \"-\", \"+1e\", \"1e+\"]");
     assert_converts_to("['1', \"2.5\", 'true', \"null\", '']", "[\"1\", \"2.5\", \"true\", \"null\", \"\"]");
     assert_converts_to("[!!str 1, !!str true, !!str , ! 12]", "[\"1\", \"true\", \"\", \"12\"]");
-    assert_converts_to("a: |\n  line 1\n  42\nb: >-\n  folded\n  text\n", "{\"a\": \"line 1\\n42\\n\", \"b\": \"folded text\"}");
+    assert_converts_to("a: |\n  line 1\n  42\nb: >-\n  folded\n  text\n",
+                       "{\"a\": \"line 1\\n42\\n\", \"b\": \"folded text\"}");
     assert_converts_to("xin chào: \"Hà Nội \\u00e9\"", "{\"xin chào\": \"Hà Nội é\"}");
 
     json_t *v = convert("[7, 7.0]");

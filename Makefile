@@ -1,0 +1,33 @@
+# cong — the two commands: `make run` and `make test`. Everything else is a step they use.
+.PHONY: run test deps build build-test bench fuzz clean stop
+
+JOBS ?= $(shell nproc)
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build-release -j $(JOBS)
+
+build-test: deps
+	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DASAN=ON >/dev/null
+	@cmake --build build-test -j $(JOBS)
+
+run: build
+	@bash scripts/run.sh
+
+test: build-test
+	@bash scripts/test.sh
+
+bench: build
+	@bash bench/run.sh
+
+fuzz: deps
+	@bash scripts/fuzz.sh
+
+stop:
+	@bash scripts/services.sh stop .run/dev; bash scripts/services.sh stop .run/test
+
+clean:
+	rm -rf build build-release build-test build-fuzz

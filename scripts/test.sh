@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# make test: a private Redis + PostgreSQL under .run/test, keys, then every test through ctest (unit, integration,
+# end to end, fuzz-corpus replay) on the AddressSanitizer + UBSan build. Ends with ctest's summary line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+RUN=.run/test
+export TEST_RUN_DIR="$PWD/$RUN"
+export TEST_REDIS_PORT=${TEST_REDIS_PORT:-6392}
+export TEST_PG_PORT=${TEST_PG_PORT:-5492}
+
+bash scripts/make-keys.sh "$RUN" || exit 1
+bash scripts/services.sh start "$RUN" "$TEST_REDIS_PORT" "$TEST_PG_PORT" || exit 1
+trap 'bash scripts/services.sh stop "$RUN" >/dev/null 2>&1' EXIT
+CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$TEST_PG_PORT dbname=cong user=cong" \
+  build-test/cong --migrate --config cong.example.yaml 2>>"$RUN/migrate.log" || { cat "$RUN/migrate.log"; exit 1; }
+bash scripts/seed.sh "$TEST_REDIS_PORT" "$TEST_PG_PORT" || exit 1
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+ctest --test-dir build-test --output-on-failure -j "$(nproc)" --timeout 300

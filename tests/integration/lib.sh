@@ -1,0 +1,92 @@
+# tests/integration/lib.sh — shared by the integration tests (HAProxy reg-tests style: each test starts the real
+# gateway with its own config and speaks HTTP/2 to it). Source it; call finish at the end.
+# Needs: the test stores started by scripts/test.sh (TEST_REDIS_PORT, TEST_PG_PORT, TEST_RUN_DIR).
+set -u
+SRC=${CONG_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${CONG_BUILD_DIR:-$SRC/build-test}
+RUN=${TEST_RUN_DIR:-$SRC/.run/test}
+REDIS_PORT=${TEST_REDIS_PORT:-6392}
+PG_PORT=${TEST_PG_PORT:-5492}
+ISSUER=https://id.cong.test
+PASS=0
+FAIL=0
+GW_PID=
+GW_DIR=$(mktemp -d /tmp/cong-it.XXXXXX)
+EXTRA_PIDS=()
+
+ok() { PASS=$((PASS + 1)); }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
+
+# expect_eq DESCRIPTION EXPECTED ACTUAL
+expect_eq() {
+  if [ "$2" == "$3" ]; then ok; else bad "$1: expected [$2], got [$3]"; fi
+}
+# expect_match DESCRIPTION REGEX TEXT
+expect_match() {
+  if [[ "$3" =~ $2 ]]; then ok; else bad "$1: [$3] does not match /$2/"; fi
+}
+expect_no_match() {
+  if [[ "$3" =~ $2 ]]; then bad "$1: [$3] matches /$2/"; else ok; fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_gateway [KEY=VALUE ...] — extra environment for this gateway (e.g. CONG_LIMITS_MAX_BODY_BYTES=1024).
+# Config file: $GW_DIR/cong.yaml if the test wrote one, else none.
+start_gateway() {
+  H2C_PORT=$(free_port)
+  TLS_PORT=$(free_port)
+  local config=()
+  [ -f "$GW_DIR/cong.yaml" ] && config=(--config "$GW_DIR/cong.yaml")
+  env CONG_SERVER_H2C_PORT="$H2C_PORT" CONG_SERVER_TLS_PORT="$TLS_PORT" CONG_SERVER_WORKERS=2 \
+    CONG_SERVER_TLS_CERTIFICATE="$RUN/tls/cert.pem" CONG_SERVER_TLS_PRIVATE_KEY="$RUN/tls/key.pem" \
+    CONG_SERVER_OPENAPI_FILE="$SRC/openapi/cong.yaml" CONG_SERVER_SHUTDOWN_TIMEOUT_MS=5000 \
+    CONG_REDIS_PORT="$REDIS_PORT" CONG_REDIS_TIMEOUT_MS=1000 \
+    CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong" CONG_POSTGRES_TIMEOUT_MS=3000 \
+    CONG_POSTGRES_MIGRATIONS_DIR="$SRC/gateway/migrations" \
+    CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="$ISSUER" CONG_AUTH_AUDIENCE=cong \
+    CONG_LOG_ACCESS_LOG="$GW_DIR/access.log" CONG_LOG_LEVEL=info \
+    ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
+    "$@" "$BUILD/cong" "${config[@]}" >"$GW_DIR/stdout" 2>"$GW_DIR/stderr" &
+  GW_PID=$!
+  for _ in $(seq 1 150); do
+    curl -s -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$H2C_PORT/healthz" && return 0
+    kill -0 "$GW_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "gateway did not start:"; cat "$GW_DIR/stderr"
+  return 1
+}
+
+# stop_gateway: SIGTERM, wait, GW_STATUS = exit status. Fails the test on any sanitizer report.
+stop_gateway() {
+  [ -n "$GW_PID" ] || return 0
+  kill -TERM "$GW_PID" 2>/dev/null
+  wait "$GW_PID"
+  GW_STATUS=$?
+  GW_PID=
+  if grep -q -E "AddressSanitizer|runtime error:|LeakSanitizer" "$GW_DIR/stderr"; then
+    bad "sanitizer report in the gateway's stderr:"
+    grep -A 30 -E "AddressSanitizer|runtime error:" "$GW_DIR/stderr" | head -60
+  fi
+}
+
+h2c() { curl -s --http2-prior-knowledge --max-time 10 "$@"; }
+url() { echo "http://127.0.0.1:$H2C_PORT$1"; }
+
+# token [cong-jwt-mint options] — an ES256 token from the test issuer.
+token() { "$BUILD/cong-jwt-mint" --key "$RUN/keys/issuer.key.pem" --iss "$ISSUER" --aud cong "$@"; }
+
+# json FIELD — read a top-level field of the JSON on stdin.
+json() { python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$1"; }
+
+finish() {
+  stop_gateway
+  for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  echo "$PASS passed, $FAIL failed"
+  [ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ] && rm -rf "$GW_DIR"
+  [ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]
+}
+trap 'stop_gateway >/dev/null 2>&1; for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done' EXIT

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Authentication and authorization on the wire: missing, valid, expired, wrong issuer/audience, alg none, tampered;
+# scopes (403) and level of assurance (401 step-up, RFC 9470). A partner module provides the scoped and level-2 routes.
+source "$(dirname "$0")/lib.sh"
+printf 'modules:\n  load: ["%s/partner_hello.so"]\n' "$BUILD" >"$GW_DIR/cong.yaml"
+start_gateway || exit 1
+
+h=$(h2c -D - -o "$GW_DIR/b" "$(url /v1/ping)")
+expect_match "no token: 401" "^HTTP/2 401" "$h"
+expect_match "challenge" 'www-authenticate: Bearer realm="cong"' "$h"
+expect_eq "no token: type" "https://cong.hanoi.gov.vn/problems/unauthorized" "$(json type <"$GW_DIR/b")"
+
+T=$(token --sub citizen-abc --scope "ping events:write" --acr 2 --sid s-1)
+body=$(h2c -H "authorization: Bearer $T" "$(url /v1/ping)")
+expect_eq "valid: subject" "citizen-abc" "$(echo "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["principal"]["subject"])')"
+expect_eq "valid: loa" "2" "$(echo "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["principal"]["loa"])')"
+
+check_401() { # DESCRIPTION TOKEN
+  local out
+  out=$(h2c -D - -o "$GW_DIR/b" -H "authorization: Bearer $2" "$(url /v1/ping)")
+  expect_match "$1: 401" "^HTTP/2 401" "$out"
+  expect_eq "$1: type" "https://cong.hanoi.gov.vn/problems/invalid-token" "$(json type <"$GW_DIR/b")"
+}
+check_401 "expired" "$(token --sub x --ttl -120)"
+check_401 "not yet valid" "$(token --sub x --nbf-offset 600)"
+check_401 "wrong issuer" "$("$BUILD/cong-jwt-mint" --key "$RUN/keys/issuer.key.pem" --iss https://evil.test --aud cong --sub x)"
+check_401 "wrong audience" "$("$BUILD/cong-jwt-mint" --key "$RUN/keys/issuer.key.pem" --iss "$ISSUER" --aud other --sub x)"
+payload=$(printf '{"iss":"%s","aud":"cong","sub":"x","exp":%d}' "$ISSUER" $(( $(date +%s) + 600 )) | base64 -w0 | tr '+/' '-_' | tr -d '=')
+check_401 "alg none" "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.$payload."
+good=$(token --sub x)
+check_401 "tampered payload" "${good%%.*}.$payload.${good##*.}"
+check_401 "garbage" "not-a-token"
+check_401 "long garbage" "$(head -c 6000 /dev/zero | tr '\0' 'a')"
+expect_eq "20 KB token: headers too large" "431" \
+  "$(h2c -o /dev/null -w '%{http_code}' -H "authorization: Bearer $(head -c 20000 /dev/zero | tr '\0' 'a')" "$(url /v1/ping)")"
+h=$(h2c -D - -o /dev/null -H "authorization: Basic dXNlcjpwYXNz" "$(url /v1/ping)")
+expect_match "basic auth refused" "^HTTP/2 401" "$h"
+# a bad token is refused even on a public route
+expect_eq "bad token on public route" "401" "$(h2c -o /dev/null -w '%{http_code}' -H 'authorization: Bearer x.y.z' "$(url /healthz)")"
+
+# scope
+T_noscope=$(token --sub citizen-abc --scope "ping" --acr 2)
+h=$(h2c -D - -o "$GW_DIR/b" -X POST -H "authorization: Bearer $T_noscope" -H 'content-type: application/json' -d '{}' "$(url /v1/partner/events)")
+expect_match "missing scope: 403" "^HTTP/2 403" "$h"
+expect_match "insufficient_scope challenge" 'error="insufficient_scope"' "$h"
+
+# level of assurance: step-up
+T_l1=$(token --sub citizen-abc --acr 1)
+h=$(h2c -D - -o "$GW_DIR/b" -H "authorization: Bearer $T_l1" "$(url /v1/partner/secure)")
+expect_match "step-up: 401" "^HTTP/2 401" "$h"
+expect_match "RFC 9470 challenge" 'error="insufficient_user_authentication", acr_values="2"' "$h"
+expect_eq "step-up type" "https://cong.hanoi.gov.vn/problems/step-up-required" "$(json type <"$GW_DIR/b")"
+T_l2=$(token --sub citizen-abc --acr 2)
+expect_eq "level 2 passes" "200" "$(h2c -o /dev/null -w '%{http_code}' -H "authorization: Bearer $T_l2" "$(url /v1/partner/secure)")"
+
+expect_no_match "tokens never logged" "${good:0:30}|${T:0:30}" "$(cat "$GW_DIR/access.log" "$GW_DIR/stderr")"
+finish
