@@ -18,6 +18,7 @@
 #   BENCH_CONG_PORT, BENCH_CONG_TLS_PORT, BENCH_HAPROXY_PORT   (default 16080, 16443, 16081)
 #   BENCH_REDIS_PORT, BENCH_PG_PORT                            (default 16391, 15491)
 #   BENCH_PIN             1 (default when there are 2+ cores): servers on the last core, h2load on core 0
+#   BENCH_KEEP_LOGS       1 keeps h2load's per-request logs (.run/bench/h2load-CASE.log)
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -104,7 +105,7 @@ build() {
     grep -B2 -A4 -- '\[-Werror=' "$DIR/make.log" | head -12 >&2
     flags="$flags$seen"
     log "warning: the Release build stops on a compiler warning turned into an error (above): building again with"
-    log "warning: $flags so that the benchmark can run. The warning itself needs fixing in the source."
+    log "warning: ${flags% } so that the benchmark can run. The warning itself needs fixing in the source."
     cmake -S "$SRC" -B "$BUILD" -DCMAKE_C_FLAGS="$flags" >>"$DIR/build.log" 2>&1
   done
   cat "$DIR/make.log" >>"$DIR/build.log"
@@ -244,6 +245,8 @@ run_case() { # name url [token]
     awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a n/a"; exit }
            i50 = int(NR * 0.50); if (i50 < NR * 0.50) i50++; i99 = int(NR * 0.99); if (i99 < NR * 0.99) i99++;
            printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000 }')
+  # One line per request (tens of MB for a fast case): kept only when asked.
+  [ "${BENCH_KEEP_LOGS:-0}" = 1 ] || rm -f "$reqlog"
 }
 run_case cong_ping "http://127.0.0.1:$CONG_PORT/v1/ping" "$TOKEN"
 run_case cong_healthz "http://127.0.0.1:$CONG_PORT/healthz"
@@ -273,4 +276,4 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else 
   echo
   echo "cong open fds: $FD_BEFORE before the idle test, $FD_DURING while holding, $CONG_FDS_AFTER after the load runs."
 } | tee "$DIR/results.md"
-log "details: $DIR/{results.md,h2load-*.txt,idle.log,cong.log,haproxy.log}"
+log "details: $DIR/{results.md,h2load-*.txt,idle.log,cong.log,haproxy.log,build.log}"

@@ -688,7 +688,9 @@ static int read_key(parse_ctx_t *p, const char *prefix, yaml_key_t *key)
 static int handle_entry(parse_ctx_t *p, const char *prefix, const yaml_key_t *key, entry_fn fn, const void *arg)
 {
     char path[PATH_LEN];
-    snprintf(path, sizeof path, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", key->text);
+    int n = snprintf(path, sizeof path, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", key->text);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return refuse(p, key->line, prefix ? prefix : "", "key path too long");
     int usable = check_node(p, path);
     return usable <= 0 ? usable : fn(p, path, key, arg);
 }

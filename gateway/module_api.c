@@ -179,7 +179,8 @@ static int api_reply_problem(cong_req_t *r, int status, const char *problem, con
         return CONG_EGONE;
     if (r->replied)
         return CONG_ESTATE;
-    return cong_reply_problem(r, status, problem, detail_vi, detail_en, status == 503 ? 2 : 0);
+    /* 503 and 429 always tell the client when to come back */
+    return cong_reply_problem(r, status, problem, detail_vi, detail_en, status == 503 ? 2 : status == 429 ? 1 : 0);
 }
 
 /* ---- PostgreSQL ---- */

@@ -45,7 +45,7 @@ static const cong_problem_kind_t catalog[] = {
     {"internal-error", 500, "Lỗi hệ thống", "Internal error",
      "Đã có lỗi phía hệ thống. Vui lòng thử lại; nếu lỗi lặp lại, hãy báo mã yêu cầu.",
      "Something went wrong on our side. Retry; if it persists, quote the request id."},
-    {"method-not-implemented", 501, "Phương thức không được hỗ trợ", "Method not implemented",
+    {"method-not-implemented", 501, "Cổng không hỗ trợ phương thức này", "Method not implemented",
      "Cổng không hỗ trợ phương thức HTTP này.", "The gateway does not support this HTTP method."},
     {"service-unavailable", 503, "Dịch vụ tạm thời gián đoạn", "Service temporarily unavailable",
      "Hệ thống đang tạm gián đoạn. Vui lòng thử lại sau.", "The service is temporarily unavailable. Retry later."},
