@@ -17,7 +17,7 @@ build-test: deps
 run: build
 	@bash scripts/run.sh
 
-test: build-test
+test: build-test build
 	@bash scripts/test.sh
 
 bench: build

@@ -134,11 +134,5 @@ int cong_reply_problem(cong_req_t *r, int status, const char *slug, const char *
         cong_reply_add_header(r, H2O_STRLIT("retry-after"), seconds, (size_t)n);
     }
     cong_reply_add_header(r, H2O_STRLIT("content-language"), r->lang_en ? "en" : "vi", 2);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    if (text == NULL)
-        return CONG_ENOMEM;
-    int rc = cong_reply(r, status, "application/problem+json", text, strlen(text));
-    free(text);
-    return rc;
+    return cong_reply_json_as(r, status, "application/problem+json", body);
 }

@@ -151,15 +151,20 @@ int cong_reply(cong_req_t *r, int status, const char *content_type, const char *
     return 0;
 }
 
-int cong_reply_json(cong_req_t *r, int status, json_t *body)
+int cong_reply_json_as(cong_req_t *r, int status, const char *content_type, json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (text == NULL)
         return CONG_ENOMEM;
-    int rc = cong_reply(r, status, "application/json", text, strlen(text));
+    int rc = cong_reply(r, status, content_type, text, strlen(text));
     free(text);
     return rc;
+}
+
+int cong_reply_json(cong_req_t *r, int status, json_t *body)
+{
+    return cong_reply_json_as(r, status, "application/json", body);
 }
 
 /* The access-log pseudonym of the subject: never the subject itself. */

@@ -61,5 +61,7 @@ int cong_reply(cong_req_t *r, int status, const char *content_type, const char *
 int cong_reply_add_header(cong_req_t *r, const char *name, size_t name_len, const char *value, size_t value_len);
 /** Serialises `body` (reference stolen) as application/json. */
 int cong_reply_json(cong_req_t *r, int status, json_t *body);
+/** The same with another JSON media type (application/problem+json). */
+int cong_reply_json_as(cong_req_t *r, int status, const char *content_type, json_t *body);
 
 #endif
