@@ -1,12 +1,14 @@
 /* Phase 4: authenticate. No Authorization header → anonymous (authorize decides if that is enough). A bearer token
  * is verified (ES256 pinned, iss/aud/exp/nbf/iat with bounded skew) even on public routes: bad credentials are never
- * ignored. Failures answer 401 invalid-token with WWW-Authenticate; the token itself is never logged. */
+ * ignored. A token verified before is served from the worker's token cache until it expires, unless its session has
+ * been revoked since. Failures answer 401 invalid-token with WWW-Authenticate; the token itself is never logged. */
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
 #include "pipeline.h"
 #include "problem.h"
+#include "token_cache.h"
 
 void cong_req_set_subject_hash(cong_req_t *r, const char *subject);
 
@@ -56,9 +58,18 @@ cong_phase_result_t cong_phase_authenticate(cong_req_t *r)
         .clock_skew_s = gw->config->auth.clock_skew_s,
         .max_token_bytes = 8192,
     };
-    cong_jwt_result_t res = cong_jwt_verify(&policy, token, len, (int64_t)time(NULL), &r->claims);
-    if (res != CONG_JWT_OK)
-        return refuse(r, cong_jwt_result_name(res));
+    int64_t now = (int64_t)time(NULL);
+    const cong_jwt_claims_t *cached = cong_token_cache_get(r->worker->tokens, token, len, now);
+    if (cached != NULL) {
+        r->claims = *cached;
+    } else {
+        cong_jwt_result_t res = cong_jwt_verify(&policy, token, len, now, &r->claims);
+        if (res != CONG_JWT_OK)
+            return refuse(r, cong_jwt_result_name(res));
+        if (cong_token_cache_session_revoked(r->worker->tokens, r->claims.sid, now))
+            return refuse(r, "session revoked");
+        cong_token_cache_put(r->worker->tokens, token, len, &r->claims);
+    }
     if (r->claims.sub[0] == '\0' && r->claims.client_id[0] == '\0')
         return refuse(r, "no subject");
     fill_principal(r);

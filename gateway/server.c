@@ -19,9 +19,11 @@
 #include "module_loader.h"
 #include "pipeline.h"
 #include "request.h"
+#include "token_cache.h"
 
 #define TICK_MS 50
 #define PG_MAX_QUEUE 1024
+#define TOKEN_CACHE_ENTRIES 4096
 
 static cong_gateway_t *the_gateway; /* for the signal handler only */
 
@@ -202,6 +204,9 @@ static int start_worker(cong_gateway_t *gw, int i)
     w->gateway = gw;
     w->index = i;
     w->metrics = cong_metrics_worker(gw->metrics, i);
+    w->tokens = cong_token_cache_new(TOKEN_CACHE_ENTRIES);
+    if (w->tokens == NULL)
+        return CONG_ENOMEM;
     uv_loop_init(&w->loop);
     h2o_context_init(&w->h2o, &w->loop, &gw->h2o_config);
     if (RAND_bytes((unsigned char *)w->rng, sizeof w->rng) != 1)
@@ -262,9 +267,11 @@ int cong_gateway_serve(cong_gateway_t *gw)
                  cfg->server.bind, cfg->server.tls_port, cfg->server.bind, cfg->server.h2c_port);
     else
         gw->stop_requested = 1;
-    for (int i = 0; i < gw->worker_count; i++)
+    for (int i = 0; i < gw->worker_count; i++) {
         if (gw->workers[i].started)
             pthread_join(gw->workers[i].thread, NULL);
+        cong_token_cache_free(gw->workers[i].tokens);
+    }
     cong_log(CONG_LOG_INFO, "server", "stopped");
     free(methods);
     free(templates);

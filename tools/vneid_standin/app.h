@@ -1,0 +1,28 @@
+/*
+ * tools/vneid_standin/app.h — the stand-in VNeID provider's configuration and state, shared by its parts.
+ *
+ * One process, one thread, one libuv loop: the handlers run one at a time, so nothing here is locked.
+ */
+#ifndef VS_APP_H
+#define VS_APP_H
+
+#include "codes.h"
+#include "keys.h"
+
+typedef struct vs_config {
+    int port;                        /* listens on 127.0.0.1:port */
+    const char *issuer;              /* "iss", and the base of every endpoint URL in the discovery document */
+    const char *client_id;           /* the one registered client (cong) */
+    const char *redirect_uri_prefix; /* a redirect_uri must start with this, on a URL boundary */
+    const char *state_dir;           /* keys persisted here when set, else in memory only */
+    int test_endpoints;              /* POST /test/mint */
+    int code_ttl_s;                  /* lifetime of an authorization code (60) */
+} vs_config_t;
+
+typedef struct vs_app {
+    vs_config_t config;
+    vs_keyring_t keys;
+    vs_codes_t codes;
+} vs_app_t;
+
+#endif
