@@ -2,13 +2,18 @@
  * auth/auth.h — token verification and signing for cong.
  *
  * JWTs (RFC 7519) in JWS compact form. Verification is done here with OpenSSL EVP over keys loaded once — never with a
- * key parsed per token. The algorithm is pinned by the key: an ES256 key verifies only "alg":"ES256" tokens, so "none",
- * HS* and algorithm confusion are refused by construction. ES256 signatures are JOSE R||S (64 bytes); anything else
- * (DER, truncated) is a bad signature.
+ * key parsed per token. The algorithm is pinned by the key: an ES256 key verifies only "alg":"ES256" tokens, an RSA
+ * key only the one of RS256/PS256 it was pinned to, so "none", HS* (there is no HMAC here at all) and algorithm
+ * confusion are refused by construction. ES256 signatures are JOSE R||S (64 bytes); anything else (DER, truncated) is
+ * a bad signature. RSA signatures are exactly the modulus size.
+ *
+ * Two ways to verify: cong_jwt_verify against one key (cong's own tokens), and cong_jwt_verify_keyset against a JWKS
+ * (an OpenID provider's ID tokens), where the header's "kid" picks the key. Both run the same checks in the same order.
  *
  * Ownership: keys are created by the load functions and freed with cong_jwt_key_free; a key is immutable after load and
- * may be shared between threads. Claims are copied into the caller's cong_jwt_claims_t (fixed buffers; a claim that
- * does not fit makes the token malformed). Nothing here logs a token.
+ * may be shared between threads. A keyset (cong_jwks_t) is immutable and reference-counted. Claims are copied into the
+ * caller's cong_jwt_claims_t (fixed buffers; a claim that does not fit makes the token malformed). Nothing here logs a
+ * token.
  */
 #ifndef CONG_AUTH_H
 #define CONG_AUTH_H
@@ -18,13 +23,38 @@
 
 typedef struct cong_jwt_key cong_jwt_key_t;
 
+/** The JWS algorithms cong knows. There is deliberately no "none" and no HS*. */
+typedef enum cong_jwt_alg {
+    CONG_JWT_ALG_ES256 = 1, /* ECDSA P-256, SHA-256, JOSE R||S signature */
+    CONG_JWT_ALG_RS256,     /* RSASSA-PKCS1-v1_5, SHA-256 */
+    CONG_JWT_ALG_PS256,     /* RSASSA-PSS, SHA-256, MGF1-SHA-256, salt length 32 */
+} cong_jwt_alg_t;
+
+typedef enum cong_jwt_key_kind {
+    CONG_JWT_KEY_EC_P256 = 1, /* signs/verifies ES256 */
+    CONG_JWT_KEY_RSA,         /* 2048..8192 bits; signs RS256 or PS256, verifies the one it is pinned to */
+} cong_jwt_key_kind_t;
+
+/** "ES256", "RS256", "PS256"; NULL for anything else. */
+const char *cong_jwt_alg_name(cong_jwt_alg_t alg);
+/** Exact (case-sensitive) name → algorithm. Returns 0, or CONG_EINVAL for any other name ("none", "HS256"...). */
+int cong_jwt_alg_parse(const char *name, cong_jwt_alg_t *out);
+
 /** Load an EC P-256 public key (PEM "PUBLIC KEY") for ES256. Returns 0, CONG_EINVAL (not a P-256 key), CONG_EIO. */
 int cong_jwt_key_load_public_pem(const char *pem, size_t len, cong_jwt_key_t **out);
 int cong_jwt_key_load_public_file(const char *path, cong_jwt_key_t **out);
-/** Load an EC P-256 private key (PEM) for signing. */
+/** Load a private key (PEM, unencrypted) for signing: EC P-256, or RSA of 2048..8192 bits. Returns 0, CONG_EINVAL
+ *  (another kind of key, an RSA key out of range, an encrypted key), CONG_EIO. Ask the kind with cong_jwt_key_kind.
+ *  A private key also verifies, with the algorithm cong_jwt_key_alg reports (ES256; RS256 for RSA). */
 int cong_jwt_key_load_private_pem(const char *pem, size_t len, cong_jwt_key_t **out);
 int cong_jwt_key_load_private_file(const char *path, cong_jwt_key_t **out);
 void cong_jwt_key_free(cong_jwt_key_t *key);
+/** The key's kind; 0 for NULL. */
+cong_jwt_key_kind_t cong_jwt_key_kind(const cong_jwt_key_t *key);
+/** The one algorithm this key verifies (its pin); 0 for NULL. */
+cong_jwt_alg_t cong_jwt_key_alg(const cong_jwt_key_t *key);
+/** 1 when the key holds a private part (may sign), else 0. */
+int cong_jwt_key_is_private(const cong_jwt_key_t *key);
 
 typedef struct cong_jwt_policy {
     const cong_jwt_key_t *key; /* pins the algorithm (ES256) */
@@ -43,6 +73,8 @@ typedef struct cong_jwt_claims {
     char jti[64];
     int loa;           /* from "acr": "1"/"2" or ".../loa/1|2" ending digit; 0 when absent */
     int64_t exp, nbf, iat; /* 0 when absent (exp is required) */
+    char nonce[129];   /* OpenID Connect "nonce" (at most 128 bytes), or "" */
+    int64_t auth_time; /* OpenID Connect "auth_time", 0 when absent; informational, not checked against now */
 } cong_jwt_claims_t;
 
 typedef enum cong_jwt_result {
@@ -56,17 +88,82 @@ typedef enum cong_jwt_result {
     CONG_JWT_NOT_YET_VALID,    /* nbf - skew > now, or iat - skew > now */
     CONG_JWT_BAD_ISSUER,
     CONG_JWT_BAD_AUDIENCE,
+    CONG_JWT_UNKNOWN_KEY,      /* keyset verification: no key with the header's "kid" (refresh the keyset) */
 } cong_jwt_result_t;
 
-/** Verify a compact JWS and its claims at time `now` (seconds since the epoch). `out` may be NULL. */
+/** Verify a compact JWS and its claims at time `now` (seconds since the epoch) with policy->key. `out` may be NULL;
+ *  it is zeroed unless the result is CONG_JWT_OK. The header's "kid" is ignored: the policy's key is the only key.
+ *
+ *  Checks, in this order (the first failure is the result): size (max_token_bytes, default 8192) → three strict
+ *  base64url parts → header JSON (duplicate members refused) → "alg" one of ES256/RS256/PS256 (else BAD_ALGORITHM) →
+ *  no "crit" → "typ" JWT or at+jwt when present → the key (here policy->key; NULL gives BAD_SIGNATURE) and its pinned
+ *  algorithm equal to "alg" (else BAD_ALGORITHM) → signature → claims JSON → exp/nbf/iat with clock_skew_s → iss →
+ *  aud → claim types and sizes. "jku", "jwk", "x5u" and "x5c" are ignored. */
 cong_jwt_result_t cong_jwt_verify(const cong_jwt_policy_t *policy, const char *token, size_t len, int64_t now,
                                   cong_jwt_claims_t *out);
+
+/* ---- JWKS keysets (RFC 7517) ---- */
+
+/** An immutable set of public verification keys, each with its "kid" and pinned algorithm. Reference-counted with an
+ *  atomic count: retain/release from any thread; the keys it lends stay valid while the caller holds a reference. */
+typedef struct cong_jwks cong_jwks_t;
+
+#define CONG_JWKS_MAX_BYTES (256 * 1024) /* largest JWKS document parsed or fetched */
+#define CONG_JWKS_MAX_KEYS 64            /* largest "keys" array */
+#define CONG_JWK_KID_MAX 128             /* a kid is 1..128 of [A-Za-z0-9._-] */
+
+/** Parse a JWKS document {"keys":[...]}; every usable key is built once here (OpenSSL EVP_PKEY_fromdata).
+ *
+ *  A key is used when: it is an object; "kid" matches [A-Za-z0-9._-]{1,128}; "use" is absent or "sig"; "key_ops", when
+ *  present, contains "verify"; it carries no private member (d, p, q, dp, dq, qi, oth, k); and it is either
+ *  kty "EC" + crv "P-256" + x, y (32 bytes each, on the curve) with "alg" absent or "ES256", or kty "RSA" + n, e with
+ *  2048..8192 bits, an odd e, and "alg" "RS256", "PS256" or absent (pinned to RS256). Any other key is skipped and
+ *  counted (cong_jwks_skipped); a skipped key's kid is never found, so a token naming it gets CONG_JWT_UNKNOWN_KEY.
+ *
+ *  Returns 0 with *out holding one reference, or: CONG_ETOOBIG (over CONG_JWKS_MAX_BYTES or CONG_JWKS_MAX_KEYS keys),
+ *  CONG_EPARSE (not JSON, duplicate JSON members, not an object with a "keys" array), CONG_EEXIST (two keys with the
+ *  same kid: the whole set is refused), CONG_ENOTFOUND (no usable key), CONG_EINVAL, CONG_ENOMEM. */
+int cong_jwks_parse(const char *json, size_t len, cong_jwks_t **out);
+/** Adds a reference and returns `set` (NULL-safe). */
+cong_jwks_t *cong_jwks_retain(cong_jwks_t *set);
+/** Drops a reference; the last one frees the set (NULL-safe). */
+void cong_jwks_release(cong_jwks_t *set);
+/** Number of usable keys, and of keys skipped at parse. */
+size_t cong_jwks_count(const cong_jwks_t *set);
+size_t cong_jwks_skipped(const cong_jwks_t *set);
+/** The key with this kid (exact bytes), or NULL. Borrowed: valid while a reference to `set` is held; never free it. */
+const cong_jwt_key_t *cong_jwks_find(const cong_jwks_t *set, const char *kid, size_t kid_len);
+/** The i-th usable key's kid / key (document order), NULL when i is out of range. Borrowed like cong_jwks_find. */
+const char *cong_jwks_kid(const cong_jwks_t *set, size_t i);
+const cong_jwt_key_t *cong_jwks_key(const cong_jwks_t *set, size_t i);
+
+/** Publish public keys as a JWKS document (for /.well-known/jwks.json or a stand-in provider). keys[i] may be a
+ *  private or a public key: only its public part is written. kids[i] must match [A-Za-z0-9._-]{1,128} and be unique;
+ *  algs may be NULL (each key's own cong_jwt_key_alg) or give each key's algorithm (ES256 for EC; RS256 or PS256 for
+ *  RSA). Output: a malloc'd NUL-terminated compact JSON text in *out (caller frees), every key with "use":"sig" and
+ *  its "alg". Returns 0, CONG_EINVAL, CONG_EEXIST (duplicate kid), CONG_ENOMEM. n may be 0 ({"keys":[]}). */
+int cong_jwks_public_json(const cong_jwt_key_t *const keys[], size_t n, const char *const kids[],
+                          const cong_jwt_alg_t algs[], char **out);
+
+/** Verify like cong_jwt_verify, but the key is the keyset's key named by the header's "kid" (policy->key is ignored):
+ *  a missing "kid" or one outside [A-Za-z0-9._-]{1,128} is MALFORMED; a well-formed kid not in `keyset` (or a NULL
+ *  keyset) is CONG_JWT_UNKNOWN_KEY, checked before the signature; the header "alg" must equal that key's pinned
+ *  algorithm (else BAD_ALGORITHM). The caller holds a reference to `keyset` for the duration of the call. */
+cong_jwt_result_t cong_jwt_verify_keyset(const cong_jwt_policy_t *policy, const cong_jwks_t *keyset, const char *token,
+                                         size_t len, int64_t now, cong_jwt_claims_t *out);
 /** "expired", "bad-signature"... static strings, safe to log. */
 const char *cong_jwt_result_name(cong_jwt_result_t r);
 
 /** Sign `claims_json` (a JSON object text) with ES256 under `kid` (may be NULL). Returns a malloc'd NUL-terminated
- *  token in *out (caller frees), 0 or CONG_EINVAL / CONG_ENOMEM / CONG_EIO. */
+ *  token in *out (caller frees), 0 or CONG_EINVAL / CONG_ENOMEM / CONG_EIO. Same as cong_jwt_sign(key, ES256, ...):
+ *  an RSA key is CONG_EINVAL. */
 int cong_jwt_sign_es256(const cong_jwt_key_t *private_key, const char *kid, const char *claims_json, char **out);
+/** Sign `claims_json` with `alg`, which must suit the private key: ES256 for an EC P-256 key, RS256 or PS256 for an
+ *  RSA key (else CONG_EINVAL). Header {"alg":...,"typ":"JWT","kid":...} ("kid" only when non-NULL); the payload is
+ *  the object re-serialised compactly (duplicate members refused). Returns 0 with a malloc'd NUL-terminated token in
+ *  *out (caller frees), or CONG_EINVAL / CONG_ENOMEM / CONG_EIO with *out NULL. */
+int cong_jwt_sign(const cong_jwt_key_t *private_key, cong_jwt_alg_t alg, const char *kid, const char *claims_json,
+                  char **out);
 
 /** base64url without padding. Encode: out must hold cong_b64url_encoded_len(n)+1 bytes; returns the length written.
  *  Decode: returns the decoded length, or -1 on a character outside the alphabet, '=' padding, or a length of 4k+1;

@@ -1,15 +1,19 @@
 /*
- * auth/jwt_key.c — loading EC P-256 keys (PEM) for ES256.
+ * auth/jwt_key.c — loading keys (PEM): EC P-256 public keys for ES256, and EC P-256 or RSA private keys for signing.
  *
- * A key is accepted only if it is EC on the named curve prime256v1 (P-256) with a valid public point: RSA, other
- * curves and explicit curve parameters are refused, so the key pins the algorithm. Encrypted private keys are refused
- * rather than prompting for a passphrase.
+ * An EC key is accepted only on the named curve prime256v1 (P-256) with a valid public point: other curves and
+ * explicit curve parameters are refused. An RSA key needs 2048..8192 bits and an odd public exponent; public RSA PEMs
+ * are refused (provider RSA keys come from a JWKS, which says RS256 or PS256). Each key pins the algorithm it
+ * verifies: ES256, or RS256 for an RSA private key. Encrypted private keys are refused rather than prompting for a
+ * passphrase.
  */
 #include "jwt_key_internal.h"
 
 #include "cong/module.h"
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -45,6 +49,35 @@ static int is_p256(EVP_PKEY *pkey)
     return ok;
 }
 
+/* Size and exponent only: OpenSSL's full RSA public check (a primality test on n) costs milliseconds per key and adds
+ * nothing for verification, where a bad modulus simply verifies nothing. */
+static int is_usable_rsa(EVP_PKEY *pkey)
+{
+    if (!EVP_PKEY_is_a(pkey, "RSA"))
+        return 0; /* RSA-PSS keys with restrictions are refused too */
+    int bits = EVP_PKEY_get_bits(pkey);
+    if (bits < CONG_RSA_MIN_BITS || bits > CONG_RSA_MAX_BITS)
+        return 0;
+    BIGNUM *n = NULL, *e = NULL;
+    int ok = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
+             EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) == 1 && BN_is_odd(n) && BN_is_odd(e) &&
+             !BN_is_one(e) && BN_num_bits(e) <= 64;
+    BN_free(n);
+    BN_free(e);
+    return ok;
+}
+
+cong_jwt_key_kind_t cong_jwt_pkey_kind(EVP_PKEY *pkey)
+{
+    if (!pkey)
+        return 0;
+    if (is_p256(pkey))
+        return CONG_JWT_KEY_EC_P256;
+    if (is_usable_rsa(pkey))
+        return CONG_JWT_KEY_RSA;
+    return 0;
+}
+
 static int load_pem(const char *pem, size_t len, int private, cong_jwt_key_t **out)
 {
     if (!out)
@@ -58,7 +91,8 @@ static int load_pem(const char *pem, size_t len, int private, cong_jwt_key_t **o
     EVP_PKEY *pkey = private ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)
                             : PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
     BIO_free(bio);
-    if (!pkey || !is_p256(pkey)) {
+    cong_jwt_key_kind_t kind = cong_jwt_pkey_kind(pkey);
+    if (kind == 0 || (!private && kind != CONG_JWT_KEY_EC_P256)) {
         EVP_PKEY_free(pkey);
         ERR_clear_error();
         return CONG_EINVAL;
@@ -70,6 +104,8 @@ static int load_pem(const char *pem, size_t len, int private, cong_jwt_key_t **o
     }
     key->pkey = pkey;
     key->has_private = private;
+    key->kind = kind;
+    key->alg = kind == CONG_JWT_KEY_EC_P256 ? CONG_JWT_ALG_ES256 : CONG_JWT_ALG_RS256;
     *out = key;
     return CONG_OK;
 }
@@ -142,4 +178,19 @@ void cong_jwt_key_free(cong_jwt_key_t *key)
         return;
     EVP_PKEY_free(key->pkey);
     free(key);
+}
+
+cong_jwt_key_kind_t cong_jwt_key_kind(const cong_jwt_key_t *key)
+{
+    return key ? key->kind : 0;
+}
+
+cong_jwt_alg_t cong_jwt_key_alg(const cong_jwt_key_t *key)
+{
+    return key ? key->alg : 0;
+}
+
+int cong_jwt_key_is_private(const cong_jwt_key_t *key)
+{
+    return key && key->has_private;
 }

@@ -1,23 +1,19 @@
 /*
- * auth/jwt_verify.c — verifying a compact JWS (ES256) and its claims.
+ * auth/jwt_verify.c — verifying a compact JWS (ES256, RS256, PS256) and its claims, against one key or a keyset.
  *
- * Order: size, shape (three strict base64url parts), header (alg pinned to ES256, no "crit", known "typ"),
- * signature over "header.payload", and only then the claims. Header members that point at other keys (jku, jwk,
- * x5u, x5c, kid) are ignored: the policy's key is the only key. Nothing here logs or keeps the token.
+ * Order: size, shape (three strict base64url parts), header (a known alg, no "crit", known "typ"), the key (the
+ * policy's, or the keyset's by "kid") and its pinned algorithm, signature over "header.payload", and only then the
+ * claims. Header members that point at other keys (jku, jwk, x5u, x5c) are always ignored; "kid" is ignored with a
+ * single key. Both entry points share verify_token below. Nothing here logs or keeps the token.
  */
 #include "jwt_key_internal.h"
 
 #include <jansson.h>
-#include <openssl/bn.h>
-#include <openssl/ec.h>
-#include <openssl/err.h>
 
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_MAX_TOKEN_BYTES 8192
-#define ES256_SIG_BYTES 64
-#define ES256_DER_MAX 72 /* SEQUENCE { INTEGER r, INTEGER s }, each up to 33 bytes */
 
 typedef struct segment {
     const char *text;
@@ -77,11 +73,18 @@ static int typ_ok(const json_t *typ)
     return ascii_case_equal(t, "JWT") || ascii_case_equal(t, "at+jwt");
 }
 
-static cong_jwt_result_t check_header(const json_t *header)
+/* A JSON string without an embedded NUL, so its C string is all of it. */
+static int plain_string(const json_t *v)
+{
+    return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
+}
+
+static cong_jwt_result_t check_header(const json_t *header, cong_jwt_alg_t *alg)
 {
     if (!json_is_object(header))
         return CONG_JWT_MALFORMED;
-    if (!string_is(json_object_get(header, "alg"), "ES256"))
+    const json_t *name = json_object_get(header, "alg");
+    if (!plain_string(name) || cong_jwt_alg_parse(json_string_value(name), alg) != 0)
         return CONG_JWT_BAD_ALGORITHM;
     if (json_object_get(header, "crit"))
         return CONG_JWT_UNSUPPORTED;
@@ -91,32 +94,30 @@ static cong_jwt_result_t check_header(const json_t *header)
     return CONG_JWT_OK;
 }
 
-/* ECDSA P-256 / SHA-256 over msg with a JOSE R||S signature, converted to the DER form OpenSSL verifies. */
-static int es256_verify(EVP_PKEY *pkey, const char *msg, size_t msg_len, const unsigned char rs[ES256_SIG_BYTES])
+/* Where the verification key comes from: the policy's one key, or a keyset by the header's "kid". */
+typedef struct key_source {
+    const cong_jwt_key_t *single;
+    const cong_jwks_t *keyset;
+    int by_kid;
+} key_source_t;
+
+/* The key for this header, whose pinned algorithm must be the header's `alg`. */
+static cong_jwt_result_t pick_key(const key_source_t *from, const json_t *header, cong_jwt_alg_t alg,
+                                  const cong_jwt_key_t **key)
 {
-    int ok = 0;
-    unsigned char der[ES256_DER_MAX], *p = der;
-    EVP_MD_CTX *md = NULL;
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(rs, ES256_SIG_BYTES / 2, NULL);
-    BIGNUM *s = BN_bin2bn(rs + ES256_SIG_BYTES / 2, ES256_SIG_BYTES / 2, NULL);
-    if (!sig || !r || !s || ECDSA_SIG_set0(sig, r, s) != 1)
-        goto out;
-    r = s = NULL; /* owned by sig now */
-    int der_len = i2d_ECDSA_SIG(sig, NULL);
-    if (der_len <= 0 || der_len > (int)sizeof der || i2d_ECDSA_SIG(sig, &p) != der_len)
-        goto out;
-    md = EVP_MD_CTX_new();
-    ok = md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
-         EVP_DigestVerify(md, der, (size_t)der_len, (const unsigned char *)msg, msg_len) == 1;
-out:
-    if (!ok)
-        ERR_clear_error();
-    EVP_MD_CTX_free(md);
-    ECDSA_SIG_free(sig);
-    BN_free(r);
-    BN_free(s);
-    return ok;
+    if (from->by_kid) {
+        const json_t *kid = json_object_get(header, "kid");
+        if (!json_is_string(kid) || !cong_jwk_kid_ok(json_string_value(kid), json_string_length(kid)))
+            return CONG_JWT_MALFORMED;
+        *key = cong_jwks_find(from->keyset, json_string_value(kid), json_string_length(kid));
+        if (!*key)
+            return CONG_JWT_UNKNOWN_KEY;
+    } else {
+        *key = from->single;
+        if (!*key)
+            return CONG_JWT_BAD_SIGNATURE;
+    }
+    return cong_jwt_key_alg(*key) == alg ? CONG_JWT_OK : CONG_JWT_BAD_ALGORITHM;
 }
 
 static int64_t add_sat(int64_t a, int64_t b) /* b >= 0 */
@@ -162,7 +163,8 @@ static cong_jwt_result_t check_times(const json_t *claims, int64_t now, int64_t 
     int has_exp = numeric_date(json_object_get(claims, "exp"), 0, &c->exp);
     int has_nbf = numeric_date(json_object_get(claims, "nbf"), 1, &c->nbf);
     int has_iat = numeric_date(json_object_get(claims, "iat"), 1, &c->iat);
-    if (has_exp < 0 || has_nbf < 0 || has_iat < 0)
+    int has_auth_time = numeric_date(json_object_get(claims, "auth_time"), 0, &c->auth_time);
+    if (has_exp < 0 || has_nbf < 0 || has_iat < 0 || has_auth_time < 0)
         return CONG_JWT_MALFORMED;
     if (!has_exp || add_sat(c->exp, skew) <= now)
         return CONG_JWT_EXPIRED;
@@ -246,14 +248,15 @@ static cong_jwt_result_t check_claims(const cong_jwt_policy_t *policy, const jso
     if (copy_string(claims, "sub", c->sub, sizeof c->sub) || copy_string(claims, "sid", c->sid, sizeof c->sid) ||
         copy_string(claims, "client_id", c->client_id, sizeof c->client_id) ||
         copy_string(claims, "scope", c->scope, sizeof c->scope) ||
-        copy_string(claims, "jti", c->jti, sizeof c->jti) || (act && copy_string(act, "sub", c->act, sizeof c->act)))
+        copy_string(claims, "jti", c->jti, sizeof c->jti) || copy_string(claims, "nonce", c->nonce, sizeof c->nonce) ||
+        (act && copy_string(act, "sub", c->act, sizeof c->act)))
         return CONG_JWT_MALFORMED;
     c->loa = loa_of(json_object_get(claims, "acr"));
     return CONG_JWT_OK;
 }
 
-cong_jwt_result_t cong_jwt_verify(const cong_jwt_policy_t *policy, const char *token, size_t len, int64_t now,
-                                  cong_jwt_claims_t *out)
+static cong_jwt_result_t verify_token(const cong_jwt_policy_t *policy, const key_source_t *from, const char *token,
+                                      size_t len, int64_t now, cong_jwt_claims_t *out)
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -280,18 +283,21 @@ cong_jwt_result_t cong_jwt_verify(const cong_jwt_policy_t *policy, const char *t
     }
     json_t *header = NULL, *claims = NULL;
     cong_jwt_claims_t c = {0};
+    cong_jwt_alg_t alg = 0;
+    const cong_jwt_key_t *key = NULL;
     cong_jwt_result_t r = CONG_JWT_MALFORMED;
     if (dec_len[0] < 0 || dec_len[1] < 0 || dec_len[2] < 0)
         goto out;
     header = json_loadb((const char *)dec[0], (size_t)dec_len[0], JSON_REJECT_DUPLICATES, NULL);
     if (!header)
         goto out;
-    r = check_header(header);
+    r = check_header(header, &alg);
+    if (r == CONG_JWT_OK)
+        r = pick_key(from, header, alg, &key);
     if (r != CONG_JWT_OK)
         goto out;
     r = CONG_JWT_BAD_SIGNATURE;
-    if (dec_len[2] != ES256_SIG_BYTES || !policy->key || !policy->key->pkey ||
-        !es256_verify(policy->key->pkey, token, part[0].len + 1 + part[1].len, dec[2]))
+    if (!cong_jws_verify(key, alg, token, part[0].len + 1 + part[1].len, dec[2], (size_t)dec_len[2]))
         goto out;
     claims = json_loadb((const char *)dec[1], (size_t)dec_len[1], JSON_REJECT_DUPLICATES, NULL);
     r = check_claims(policy, claims, now, &c);
@@ -302,6 +308,20 @@ out:
     json_decref(claims);
     free(buf);
     return r;
+}
+
+cong_jwt_result_t cong_jwt_verify(const cong_jwt_policy_t *policy, const char *token, size_t len, int64_t now,
+                                  cong_jwt_claims_t *out)
+{
+    key_source_t from = {.single = policy ? policy->key : NULL};
+    return verify_token(policy, &from, token, len, now, out);
+}
+
+cong_jwt_result_t cong_jwt_verify_keyset(const cong_jwt_policy_t *policy, const cong_jwks_t *keyset, const char *token,
+                                         size_t len, int64_t now, cong_jwt_claims_t *out)
+{
+    key_source_t from = {.keyset = keyset, .by_kid = 1};
+    return verify_token(policy, &from, token, len, now, out);
 }
 
 const char *cong_jwt_result_name(cong_jwt_result_t r)
@@ -317,6 +337,7 @@ const char *cong_jwt_result_name(cong_jwt_result_t r)
         [CONG_JWT_NOT_YET_VALID] = "not-yet-valid",
         [CONG_JWT_BAD_ISSUER] = "bad-issuer",
         [CONG_JWT_BAD_AUDIENCE] = "bad-audience",
+        [CONG_JWT_UNKNOWN_KEY] = "unknown-key",
     };
     if ((unsigned)r >= sizeof names / sizeof names[0] || !names[r])
         return "unknown";

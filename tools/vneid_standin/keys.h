@@ -28,10 +28,11 @@ json_t *vs_keyring_jwks(const vs_keyring_t *kr);
 
 const char *vs_key_kid(const vs_key_t *key);
 
-/** Signs claims_json (a JSON object) as a compact JWS. alg NULL: ES256 through auth/, with kid (NULL = no kid) and
- *  the standard header. alg given (a test's deliberate mistake): the header is `extra_header` (may be NULL) plus
- *  alg and kid, and the signature follows alg: "none" gives an empty signature, "HS256" an HMAC keyed with this key's
- *  public PEM (the algorithm-confusion attack), anything else an ES256 signature. Returns a malloc'd token in *out. */
+/** Signs claims_json (a JSON object) as a compact JWS under kid (NULL: no kid). With alg and extra_header NULL this
+ *  is a plain ES256 token made by auth/ (what the provider issues). Otherwise (a test's deliberate mistake) the header
+ *  is extra_header plus alg (default "ES256") and kid, and the signature follows alg: "none" gives an empty
+ *  signature, "HS256" an HMAC keyed with this key's public PEM (the algorithm-confusion attack), anything else an
+ *  ES256 signature. Returns 0 and a malloc'd token in *out, or a CONG_E* code. */
 int vs_key_sign(const vs_key_t *key, const char *alg, const char *kid, const json_t *extra_header,
                 const char *claims_json, char **out);
 

@@ -1,0 +1,57 @@
+/*
+ * auth/session.h — cong's sessions and what they are made of: the pseudonymous subject, refresh tokens, and the
+ * session record kept in Redis as msgpack.
+ *
+ * Subjects. A citizen's subject is HMAC-SHA256(server secret, "vneid:" + citizen number), base64url (43 chars): stable
+ * for one citizen and one secret, and the citizen number cannot be recovered from it. The raw number never leaves
+ * the exchange request: not in a token, a log line, a metric label or Redis.
+ *
+ * Refresh tokens. 256 random bits, base64url (43 chars), shown once to the client; only SHA-256(token) in hex is
+ * stored. Each use rotates them: the session's generation grows by one, and presenting a token of an older generation
+ * (reuse) revokes the whole session.
+ *
+ * Records (Redis, see docs in session_store.c): a msgpack map
+ *   {"v":1, "sub", "dev_id", "dev_name", "dev_platform", "created", "last_seen", "loa", "gen", "rt"}
+ * where rt is the hash of the refresh token of generation gen.
+ *
+ * Ownership: everything here writes into caller-provided buffers or malloc'd buffers the caller frees.
+ */
+#ifndef CONG_AUTH_SESSION_H
+#define CONG_AUTH_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONG_SUBJECT_LEN 43        /* base64url of 32 bytes */
+#define CONG_REFRESH_TOKEN_LEN 43  /* base64url of 32 bytes */
+#define CONG_REFRESH_HASH_LEN 64   /* hex SHA-256 */
+#define CONG_SESSION_ID_LEN 22     /* base64url of 16 bytes */
+
+/** The pseudonymous subject of a citizen: out must hold CONG_SUBJECT_LEN + 1 bytes. Returns 0 or CONG_EINVAL (empty
+ *  secret or citizen number). Constant work for a given length. */
+int cong_subject_from_citizen(const unsigned char *secret, size_t secret_len, const char *citizen_number, char *out);
+
+/** A new random session id (CONG_SESSION_ID_LEN + 1 bytes). 0 or CONG_EIO. */
+int cong_session_id_new(char *out);
+/** A new refresh token (CONG_REFRESH_TOKEN_LEN + 1 bytes). 0 or CONG_EIO. */
+int cong_refresh_token_new(char *out);
+/** hex SHA-256 of a refresh token (CONG_REFRESH_HASH_LEN + 1 bytes). */
+void cong_refresh_token_hash(const char *token, size_t len, char *out);
+/** Constant-time equality of two equal-length strings (0 if lengths differ). */
+int cong_secure_equal(const char *a, size_t alen, const char *b, size_t blen);
+
+typedef struct cong_session {
+    char sub[64];
+    char dev_id[128], dev_name[128], dev_platform[32];
+    int64_t created, last_seen;
+    int loa;
+    int64_t gen;
+    char rt[CONG_REFRESH_HASH_LEN + 1];
+} cong_session_t;
+
+/** msgpack-encodes a session into a malloc'd buffer (caller frees). 0, CONG_ENOMEM. */
+int cong_session_encode(const cong_session_t *s, char **out, size_t *out_len);
+/** Decodes a record; 0 or CONG_EPARSE (not a v1 session record, or a field too long). */
+int cong_session_decode(const char *buf, size_t len, cong_session_t *out);
+
+#endif

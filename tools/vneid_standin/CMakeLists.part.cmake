@@ -1,0 +1,6 @@
+# tools/vneid_standin/CMakeLists.part.cmake — the stand-in VNeID OpenID provider (vneid-standin), for `make run` and
+# the tests. Included from the top-level CMakeLists.txt after cong_auth and the PkgConfig/Threads targets exist.
+file(GLOB VNEID_STANDIN_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.c)
+add_executable(vneid-standin ${VNEID_STANDIN_SOURCES})
+target_link_libraries(vneid-standin PRIVATE cong_auth PkgConfig::H2O PkgConfig::UV PkgConfig::SSL PkgConfig::JANSSON
+  Threads::Threads)

@@ -1,0 +1,175 @@
+/* tools/vneid_standin/form.c — form encoding, HTML escaping, text buffers (see form.h). */
+#include "form.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes '+' and %XX into a malloc'd string; NULL on a bad escape or %00 (*bad set) or no memory. */
+static char *decode(const char *s, size_t len, int *bad)
+{
+    char *out = malloc(len + 1);
+    size_t o = 0;
+    for (size_t i = 0; out && i < len; i++) {
+        if (s[i] == '+') {
+            out[o++] = ' ';
+        } else if (s[i] != '%') {
+            out[o++] = s[i];
+        } else {
+            int hi = i + 2 < len ? hex_value(s[i + 1]) : -1, lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                free(out);
+                *bad = 1;
+                return NULL;
+            }
+            out[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        }
+    }
+    if (out)
+        out[o] = '\0';
+    return out;
+}
+
+vs_form_result_t vs_form_parse(const char *text, size_t len, vs_form_t *form)
+{
+    memset(form, 0, sizeof *form);
+    size_t i = 0;
+    while (i < len) {
+        const char *field = text + i;
+        const char *amp = memchr(field, '&', len - i);
+        size_t field_len = amp ? (size_t)(amp - field) : len - i;
+        i += field_len + 1;
+        if (field_len == 0)
+            continue;
+        if (form->count == VS_FORM_MAX_FIELDS)
+            return VS_FORM_BAD_ENCODING;
+        const char *eq = memchr(field, '=', field_len);
+        size_t name_len = eq ? (size_t)(eq - field) : field_len;
+        int bad = 0;
+        char *name = decode(field, name_len, &bad);
+        char *value = name ? decode(eq ? eq + 1 : "", eq ? field_len - name_len - 1 : 0, &bad) : NULL;
+        if (!name || !value) {
+            free(name);
+            return bad ? VS_FORM_BAD_ENCODING : VS_FORM_NO_MEMORY;
+        }
+        int duplicate = vs_form_get(form, name) != NULL;
+        form->names[form->count] = name;
+        form->values[form->count++] = value;
+        if (duplicate)
+            return VS_FORM_DUPLICATE;
+    }
+    return VS_FORM_OK;
+}
+
+void vs_form_free(vs_form_t *form)
+{
+    for (size_t i = 0; i < form->count; i++) {
+        free(form->names[i]);
+        free(form->values[i]);
+    }
+    form->count = 0;
+}
+
+const char *vs_form_get(const vs_form_t *form, const char *name)
+{
+    for (size_t i = 0; i < form->count; i++)
+        if (strcmp(form->names[i], name) == 0)
+            return form->values[i];
+    return NULL;
+}
+
+static int reserve(vs_buf_t *b, size_t more)
+{
+    if (b->failed)
+        return 0;
+    if (b->len + more + 1 <= b->cap)
+        return 1;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *data = realloc(b->data, cap);
+    if (!data) {
+        b->failed = 1;
+        return 0;
+    }
+    b->data = data;
+    b->cap = cap;
+    return 1;
+}
+
+static void add_bytes(vs_buf_t *b, const char *s, size_t n)
+{
+    if (!reserve(b, n))
+        return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void vs_buf_add(vs_buf_t *b, const char *s)
+{
+    add_bytes(b, s, strlen(s));
+}
+
+void vs_buf_printf(vs_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !reserve(b, (size_t)n)) {
+        b->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void vs_buf_add_html(vs_buf_t *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': vs_buf_add(b, "&amp;"); break;
+        case '<': vs_buf_add(b, "&lt;"); break;
+        case '>': vs_buf_add(b, "&gt;"); break;
+        case '"': vs_buf_add(b, "&quot;"); break;
+        case '\'': vs_buf_add(b, "&#39;"); break;
+        default: add_bytes(b, s, 1);
+        }
+    }
+}
+
+void vs_buf_add_url(vs_buf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-._~", c)) {
+            add_bytes(b, s, 1);
+        } else {
+            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            add_bytes(b, esc, 3);
+        }
+    }
+}
+
+void vs_buf_free(vs_buf_t *b)
+{
+    free(b->data);
+    *b = (vs_buf_t){0};
+}
