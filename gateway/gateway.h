@@ -40,6 +40,8 @@ typedef struct cong_worker {
     cong_pg_pool_t *pg;
     cong_worker_metrics_t *metrics; /* owned by gateway->metrics */
     struct cong_token_cache *tokens; /* verified tokens and revoked sessions of this worker */
+    struct cong_redis_subscriber *revocations; /* revocations from every instance (revocation.h) */
+    int revocation_catch_up_pending;
     uv_timer_t tick;                /* watches the shutdown flag */
     uint64_t shutdown_deadline_ms;  /* 0 while running */
     uint64_t rng[2];                /* request-id generator state */

@@ -19,6 +19,7 @@
 #include "module_loader.h"
 #include "pipeline.h"
 #include "request.h"
+#include "revocation.h"
 #include "token_cache.h"
 
 #define TICK_MS 50
@@ -124,6 +125,7 @@ static void on_tick(uv_timer_t *t)
 {
     cong_worker_t *w = t->data;
     update_store_gauges(w);
+    cong_revocation_tick(w);
     if (!w->gateway->stop_requested)
         return;
     if (w->shutdown_deadline_ms == 0) {
@@ -149,11 +151,14 @@ static void *worker_main(void *arg)
     w->redis = cong_redis_new(&w->loop, cfg->redis.host, cfg->redis.port, cfg->redis.password, cfg->redis.timeout_ms);
     w->pg = cong_pg_pool_new(&w->loop, cfg->postgres.conninfo, cfg->postgres.pool_size, cfg->postgres.timeout_ms,
                              PG_MAX_QUEUE);
+    if (cong_revocation_start(w) != 0)
+        cong_log(CONG_LOG_ERROR, "server", "worker %d: cannot follow session revocations", w->index);
     uv_timer_init(&w->loop, &w->tick);
     w->tick.data = w;
     uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     /* Stopped: release the stores (their callbacks fail what is left), let handles close, and leave. */
+    cong_revocation_stop(w);
     cong_redis_close(w->redis);
     cong_pg_pool_close(w->pg);
     uv_close((uv_handle_t *)&w->tick, NULL);
