@@ -15,13 +15,22 @@ export CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="ht
 export CONG_LOG_ACCESS_LOG="$RUN/access.log"
 
 gateway_pid=
+vneid_pid=
 cleanup() {
   trap - EXIT INT TERM
+  [ -n "$vneid_pid" ] && kill -TERM "$vneid_pid" 2>/dev/null && wait "$vneid_pid" 2>/dev/null || true
   [ -n "$gateway_pid" ] && kill -TERM "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
   bash scripts/services.sh stop "$RUN"
   echo "cong: stopped"
 }
 trap cleanup EXIT INT TERM
+
+# The stand-in VNeID (OpenID provider): discovery, JWKS, demo login with test citizens, key rotation.
+build-release/vneid-standin --port 8090 --issuer http://127.0.0.1:8090 --client-id cong \
+  --redirect-uri-prefix http://127.0.0.1 --redirect-uri-prefix https://127.0.0.1:8443/ \
+  --state-dir "$RUN/vneid" 2>>"$RUN/vneid.log" &
+vneid_pid=$!
+for _ in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:8090/healthz && break; sleep 0.1; done
 
 build-release/cong --check-config cong.example.yaml >/dev/null
 build-release/cong --config cong.example.yaml --migrate
@@ -42,6 +51,7 @@ cong is running (PID $gateway_pid). Ctrl-C stops it and the stores.
   health / readiness:    http://127.0.0.1:8080/healthz   http://127.0.0.1:8080/readyz
   metrics:               http://127.0.0.1:8080/metrics
   API description:       http://127.0.0.1:8080/openapi.json
+  stand-in VNeID:        http://127.0.0.1:8090/.well-known/openid-configuration
   access log:            $RUN/access.log
 
 Try it (a demo token, valid one hour):

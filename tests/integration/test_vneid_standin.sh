@@ -5,6 +5,8 @@
 # URIs outside the prefix, key rotation with overlap, the test mint, persisted keys, code expiry, and a request log
 # that never shows a code, a verifier or a token. Needs bash, curl, python3 (stdlib) and openssl; no gateway, no stores.
 source "$(dirname "$0")/lib.sh"
+# Resolve python3 once: a version-manager shim (pyenv) costs about half a second per call, and this test makes many.
+PATH="$(dirname "$(python3 -c 'import sys; print(sys.executable)')"):$PATH"
 
 STANDIN="$BUILD/vneid-standin"
 TMP="$GW_DIR/vneid"
@@ -96,6 +98,17 @@ elif cmd == "hs256":         # TOKEN JWKS -> ok when the HMAC is keyed with the 
     secret = pem(jwk_spki_der(key_for(args[0], args[1]))).encode()
     mac = hmac.new(secret, (h + "." + p).encode(), hashlib.sha256).digest()
     print("ok" if hmac.compare_digest(b64e(mac), s) else "bad")
+elif cmd == "authz_url":     # BASE NAME=VALUE... -> an authorization request; later pairs win, a bare NAME removes
+    q = {"response_type": "code", "client_id": "cong", "scope": "openid", "state": "xyz",
+         "code_challenge_method": "S256"}
+    for a in args[1:]:
+        name, eq, value = a.partition("=")
+        if eq: q[name] = value
+        else: q.pop(name, None)
+    print(args[0] + "?" + urllib.parse.urlencode(q))
+elif cmd == "jwk":           # FILE -> the first key's members, with the coordinates' lengths
+    k = json.load(open(args[0]))["keys"][0]
+    print(k["kty"], k["crv"], k["alg"], k["use"], len(k["x"]), len(k["y"]))
 elif cmd == "count":         # FILE -> number of keys in a JWKS
     print(len(json.load(open(args[0]))["keys"]))
 elif cmd == "kids":          # FILE -> kids of a JWKS, space-separated
@@ -163,12 +176,27 @@ redeem() {
     --data-urlencode "redirect_uri=${3:-$REDIRECT}" --data-urlencode client_id=cong --data-urlencode "code_verifier=$2"
 }
 
+# redeem_error CODE VERIFIER [REDIRECT_URI] — the "error" of that redemption.
+redeem_error() { redeem "$@" >/dev/null; json error <"$TMP/token.json"; }
+# token_error FORM_BODY — the "error" of a raw POST /token.
+token_error() { curl -s -X POST "$VS/token" --data "$1" | json error; }
+
+# authz_url NAME=VALUE... — an authorization request URL (defaults: code, cong, openid, state xyz, S256; the
+# redirect_uri and code_challenge of the current test); status_of URL — GET it, body and headers in $TMP/resp.*;
+# location_of URL — where it redirects; post_authz BODY — POST /authorize, the status; post_authz_location BODY.
+authz_url() { h authz_url "$VS/authorize" "redirect_uri=$REDIRECT" "code_challenge=$CHALLENGE" "$@"; }
+status_of() { curl -s -o "$TMP/resp.html" -D "$TMP/resp.headers" -w '%{http_code}' "$1"; }
+location_of() { curl -s -o /dev/null -w '%{redirect_url}' "$1"; }
+post_authz() { curl -s -o /dev/null -w '%{http_code}' -X POST "$VS/authorize" --data "$1"; }
+post_authz_location() { curl -s -o /dev/null -w '%{redirect_url}' -X POST "$VS/authorize" --data "$1"; }
+
 jwks() { curl -s -o "$TMP/jwks.json" "$VS/jwks.json"; }
 mint() { curl -s -X POST "$VS/test/mint" -H 'Content-Type: application/json' --data "$1" | json id_token; }
+mint_status() { curl -s -o /dev/null -w '%{http_code}' -X POST "$VS/test/mint" --data "$1"; }
 
 expect_eq "bad arguments exit 2" 2 "$("$STANDIN" --port x 2>/dev/null; echo $?)"
 
-start_standin main --test-endpoints || { finish; exit 1; }
+start_standin main --test-endpoints --redirect-uri-prefix https://127.0.0.1:8443/ || { finish; exit 1; }
 
 # Discovery and JWKS.
 expect_eq "healthz" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$VS/healthz")"
@@ -184,9 +212,9 @@ expect_eq "discovery response types" "['code']" "$(json response_types_supported
 JWKS_HEADERS=$(curl -s -D - -o "$TMP/jwks.json" "$VS/jwks.json")
 expect_match "JWKS Cache-Control" $'[Cc]ache-[Cc]ontrol: max-age=60\r' "$JWKS_HEADERS"
 expect_eq "JWKS has one key before any rotation" 1 "$(h count "$TMP/jwks.json")"
-KEY=$(python3 -c 'import json,sys; k=json.load(open(sys.argv[1]))["keys"][0]; print(k["kty"],k["crv"],k["alg"],k["use"],len(k["x"]),len(k["y"]))' "$TMP/jwks.json")
-expect_eq "JWK members" "EC P-256 ES256 sig 43 43" "$KEY"
+expect_eq "JWK members" "EC P-256 ES256 sig 43 43" "$(h jwk "$TMP/jwks.json")"
 KID1=$(h kids "$TMP/jwks.json")
+expect_eq "mint with the previous key before any rotation: 409" 409 "$(mint_status '{"sign_with":"previous"}')"
 
 # The flow: login page, form post, code, token.
 login 001099000003 2 "acr_values=2"
@@ -231,63 +259,63 @@ expect_eq "code reuse: invalid_grant" invalid_grant "$(json error <"$TMP/token.j
 login 001099000001 1
 expect_eq "wrong verifier is refused" 400 "$(redeem "$CODE" "$(h pkce | cut -d' ' -f1)")"
 expect_eq "wrong verifier: invalid_grant" invalid_grant "$(json error <"$TMP/token.json")"
-expect_eq "a failed attempt burns the code" invalid_grant "$(redeem "$CODE" "$VERIFIER" >/dev/null; json error <"$TMP/token.json")"
+expect_eq "a failed attempt burns the code" invalid_grant "$(redeem_error "$CODE" "$VERIFIER")"
 login 001099000001 1
-expect_eq "verifier too short: invalid_grant" invalid_grant "$(redeem "$CODE" abc >/dev/null; json error <"$TMP/token.json")"
+expect_eq "verifier too short: invalid_grant" invalid_grant "$(redeem_error "$CODE" abc)"
 login 001099000001 1
 expect_eq "other redirect_uri: invalid_grant" invalid_grant \
-  "$(redeem "$CODE" "$VERIFIER" http://127.0.0.1:8443/other >/dev/null; json error <"$TMP/token.json")"
-expect_eq "unknown code: invalid_grant" invalid_grant \
-  "$(redeem AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA "$VERIFIER" >/dev/null; json error <"$TMP/token.json")"
-expect_eq "wrong grant_type" unsupported_grant_type "$(curl -s -X POST "$VS/token" \
-  -d "grant_type=password&code=x&redirect_uri=x&client_id=cong&code_verifier=x" | json error)"
+  "$(redeem_error "$CODE" "$VERIFIER" http://127.0.0.1:8443/other)"
+expect_eq "unknown code: invalid_grant" invalid_grant "$(redeem_error "$(h pkce | cut -d' ' -f2)" "$VERIFIER")"
+expect_eq "wrong grant_type" unsupported_grant_type \
+  "$(token_error "grant_type=password&code=x&redirect_uri=x&client_id=cong&code_verifier=x")"
 expect_eq "unknown client: 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$VS/token" \
   -d "grant_type=authorization_code&code=x&redirect_uri=x&client_id=evil&code_verifier=x")"
-expect_eq "missing code_verifier" invalid_request "$(curl -s -X POST "$VS/token" \
-  -d "grant_type=authorization_code&code=x&redirect_uri=x&client_id=cong" | json error)"
-expect_eq "repeated parameter" invalid_request "$(curl -s -X POST "$VS/token" \
-  -d "grant_type=authorization_code&code=x&code=y&redirect_uri=x&client_id=cong&code_verifier=x" | json error)"
+expect_eq "missing code_verifier" invalid_request \
+  "$(token_error "grant_type=authorization_code&code=x&redirect_uri=x&client_id=cong")"
+expect_eq "repeated parameter" invalid_request \
+  "$(token_error "grant_type=authorization_code&code=x&code=y&redirect_uri=x&client_id=cong&code_verifier=x")"
 
-# Level 1, no nonce: acr "1", amr ["pwd"], no nonce claim.
-read -r V1 C1 < <(h pkce)
-curl -s -o "$TMP/page.html" -G "$VS/authorize" -d response_type=code -d client_id=cong \
-  --data-urlencode "redirect_uri=$REDIRECT" -d scope=openid -d "code_challenge=$C1" -d code_challenge_method=S256
-expect_eq "no acr_values: level 1 preselected" "8 1" "$(h page "$TMP/page.html")"
-LOCATION=$(curl -s -o /dev/null -w '%{redirect_url}' -X POST "$VS/authorize" --data "$(h form "$TMP/page.html" 001099000008 1)")
+# Level 1, no nonce, no state: acr "1", amr ["pwd"], no nonce claim, no state in the redirect.
+read -r VERIFIER CHALLENGE < <(h pkce)
+status_of "$(authz_url state)" >/dev/null
+expect_eq "no acr_values: level 1 preselected" "8 1" "$(h page "$TMP/resp.html")"
+LOCATION=$(post_authz_location "$(h form "$TMP/resp.html" 001099000008 1)")
 expect_eq "no state sent, none returned" "" "$(h query "$LOCATION" state)"
-redeem "$(h query "$LOCATION" code)" "$V1" >/dev/null
+redeem "$(h query "$LOCATION" code)" "$VERIFIER" >/dev/null
 T1=$(json id_token <"$TMP/token.json")
 expect_eq "level 1 acr" 1 "$(h claim "$T1" acr)"
 expect_eq "level 1 amr" '["pwd"]' "$(h claim "$T1" amr)"
 expect_eq "no nonce asked, none given" "" "$(h claim "$T1" nonce)"
 
-# Authorization request errors: never redirected when client_id/redirect_uri are wrong; redirected otherwise.
-authz_status() {
-  curl -s -o "$TMP/authz.html" -D "$TMP/authz.headers" -w '%{http_code}' -G "$VS/authorize" -d response_type=code \
-    -d scope=openid -d state=xyz -d "code_challenge=$C1" -d code_challenge_method=S256 "$@"
-}
-expect_eq "redirect_uri outside the prefix: 400" 400 "$(authz_status -d client_id=cong --data-urlencode redirect_uri=https://evil.example/cb)"
-expect_no_match "... and no redirect" "[Ll]ocation:" "$(cat "$TMP/authz.headers")"
-expect_match "... an HTML page" "text/html; charset=utf-8" "$(cat "$TMP/authz.headers")"
-expect_eq "prefix must end on a URL boundary" 400 "$(authz_status -d client_id=cong --data-urlencode redirect_uri=http://127.0.0.1.evil.example/cb)"
-expect_eq "no userinfo trick" 400 "$(authz_status -d client_id=cong --data-urlencode redirect_uri=http://127.0.0.1:80@evil.example/cb)"
-expect_eq "unknown client_id: 400" 400 "$(authz_status -d client_id=evil --data-urlencode "redirect_uri=$REDIRECT")"
-expect_eq "no PKCE: redirected" 302 "$(curl -s -o /dev/null -w '%{http_code}' -G "$VS/authorize" -d response_type=code \
-  -d client_id=cong --data-urlencode "redirect_uri=$REDIRECT" -d scope=openid -d state=xyz)"
-LOCATION=$(curl -s -o /dev/null -w '%{redirect_url}' -G "$VS/authorize" -d response_type=code -d client_id=cong \
-  --data-urlencode "redirect_uri=$REDIRECT" -d scope=openid -d state=xyz -d "code_challenge=$C1" -d code_challenge_method=plain)
-expect_eq "plain PKCE: invalid_request" "invalid_request xyz" "$(h query "$LOCATION" error) $(h query "$LOCATION" state)"
-expect_eq "no openid scope: invalid_scope" invalid_scope "$(h query "$(curl -s -o /dev/null -w '%{redirect_url}' -G \
-  "$VS/authorize" -d response_type=code -d client_id=cong --data-urlencode "redirect_uri=$REDIRECT" -d scope=profile \
-  -d "code_challenge=$C1" -d code_challenge_method=S256)" error)"
-curl -s -o "$TMP/page.html" -G "$VS/authorize" -d response_type=code -d client_id=cong \
-  --data-urlencode "redirect_uri=$REDIRECT" -d scope=openid -d state=c1 -d "code_challenge=$C1" -d code_challenge_method=S256
-LOCATION=$(curl -s -o /dev/null -w '%{redirect_url}' -X POST "$VS/authorize" --data "$(h form "$TMP/page.html" 001099000002 2 cancel)")
+# Authorization request errors: a 400 page, never a redirect, when client_id or redirect_uri is wrong; otherwise the
+# error goes back to the client with its state.
+expect_eq "redirect_uri outside the prefix: 400" 400 "$(status_of "$(authz_url redirect_uri=https://evil.example/cb)")"
+expect_no_match "... and no redirect" "[Ll]ocation:" "$(cat "$TMP/resp.headers")"
+expect_match "... an HTML page" "text/html; charset=utf-8" "$(cat "$TMP/resp.headers")"
+expect_eq "prefix must end on a URL boundary" 400 \
+  "$(status_of "$(authz_url redirect_uri=http://127.0.0.1.evil.example/cb)")"
+expect_eq "no userinfo trick" 400 "$(status_of "$(authz_url redirect_uri=http://127.0.0.1:80@evil.example/cb)")"
+expect_eq "no fragment" 400 "$(status_of "$(authz_url "redirect_uri=$REDIRECT#x")")"
+expect_eq "a second prefix is honoured" 200 \
+  "$(status_of "$(authz_url redirect_uri=https://127.0.0.1:8443/v1/auth/vneid/callback)")"
+expect_eq "... and no other https origin" 400 "$(status_of "$(authz_url redirect_uri=https://127.0.0.1:9443/cb)")"
+expect_eq "unknown client_id: 400" 400 "$(status_of "$(authz_url client_id=evil)")"
+expect_eq "repeated parameter: 400" 400 "$(status_of "$(authz_url)&state=again")"
+expect_eq "no PKCE: redirected" 302 "$(status_of "$(authz_url code_challenge code_challenge_method)")"
+LOCATION=$(location_of "$(authz_url code_challenge_method=plain)")
+expect_eq "plain PKCE: invalid_request" "invalid_request xyz" \
+  "$(h query "$LOCATION" error) $(h query "$LOCATION" state)"
+expect_eq "no openid scope: invalid_scope" invalid_scope \
+  "$(h query "$(location_of "$(authz_url scope=profile)")" error)"
+expect_eq "response_type token: unsupported_response_type" unsupported_response_type \
+  "$(h query "$(location_of "$(authz_url response_type=token)")" error)"
+status_of "$(authz_url state=c1)" >/dev/null
+LOCATION=$(post_authz_location "$(h form "$TMP/resp.html" 001099000002 2 cancel)")
 expect_eq "cancel: access_denied" "access_denied c1" "$(h query "$LOCATION" error) $(h query "$LOCATION" state)"
-TAMPERED=$(h form "$TMP/page.html" 001099000002 2 | sed 's/redirect_uri=[^&]*/redirect_uri=https%3A%2F%2Fevil.example%2F/')
-expect_eq "tampered hidden redirect_uri: 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$VS/authorize" --data "$TAMPERED")"
-expect_eq "unknown citizen: 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$VS/authorize" \
-  --data "$(h form "$TMP/page.html" 123456789012 2)")"
+TAMPERED=$(h form "$TMP/resp.html" 001099000002 2 | sed 's/redirect_uri=[^&]*/redirect_uri=https%3A%2F%2Fevil.example/')
+expect_eq "tampered hidden redirect_uri: 400" 400 "$(post_authz "$TAMPERED")"
+expect_eq "unknown citizen: 400" 400 "$(post_authz "$(h form "$TMP/resp.html" 123456789012 2)")"
+expect_eq "level 3: 400" 400 "$(post_authz "$(h form "$TMP/resp.html" 001099000002 3)")"
 
 # Key rotation: the new key signs, the previous one stays published for one rotation.
 BEFORE=$(mint '{}')
@@ -332,12 +360,15 @@ expect_eq "mint: no kid" "" "$(h header "$M" kid)"
 M=$(mint '{"alg":"none"}')
 expect_eq "mint: alg none, empty signature" "none ." "$(h header "$M" alg) ${M: -1}"
 M=$(mint '{"alg":"HS256"}')
-expect_eq "mint: HS256 keyed with the public key PEM" "HS256 ok" "$(h header "$M" alg) $(h hs256 "$M" "$TMP/jwks.json")"
+expect_eq "mint: HS256 keyed with the public key PEM" "HS256 ok" \
+  "$(h header "$M" alg) $(h hs256 "$M" "$TMP/jwks.json")"
 M=$(mint '{"alg":"RS256"}')
-expect_eq "mint: another alg, ES256 signature" "RS256 Verified OK" "$(h header "$M" alg) $(verify "$M" "$TMP/jwks.json")"
+expect_eq "mint: another alg, ES256 signature" "RS256 Verified OK" \
+  "$(h header "$M" alg) $(verify "$M" "$TMP/jwks.json")"
 M=$(mint '{"header":{"crit":["exp"],"jku":"https://evil.example/jwks.json"}}')
-expect_eq "mint: extra header members" '["exp"] https://evil.example/jwks.json' "$(h header "$M" crit) $(h header "$M" jku)"
-expect_eq "mint: a body that is not an object" 400 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$VS/test/mint" --data '[1]')"
+expect_eq "mint: extra header members" '["exp"] https://evil.example/jwks.json' \
+  "$(h header "$M" crit) $(h header "$M" jku)"
+expect_eq "mint: a body that is not an object" 400 "$(mint_status '[1]')"
 
 # The log: one line per request, no secrets.
 LOG=$(cat "$TMP/main.log")
@@ -351,13 +382,13 @@ expect_no_match "no sanitizer report" "AddressSanitizer|runtime error:|LeakSanit
 
 # Without --test-endpoints, with --state-dir: no mint; keys persist across restarts; short-lived codes expire.
 start_standin state --state-dir "$TMP/state" --code-ttl 1 || { finish; exit 1; }
-expect_eq "no mint without --test-endpoints" 404 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$VS/test/mint" -d '{}')"
+expect_eq "no mint without --test-endpoints" 404 "$(mint_status '{}')"
 expect_eq "key file mode 0600" 600 "$(stat -c %a "$TMP/state/current.pem")"
 jwks
 SK1=$(h kids "$TMP/jwks.json")
 login 001099000006 2
 sleep 2.1
-expect_eq "expired code: invalid_grant" "invalid_grant" "$(redeem "$CODE" "$VERIFIER" >/dev/null; json error <"$TMP/token.json")"
+expect_eq "expired code: invalid_grant" "invalid_grant" "$(redeem_error "$CODE" "$VERIFIER")"
 expect_match "... saying so" "expired" "$(json error_description <"$TMP/token.json")"
 stop_standin
 start_standin state --state-dir "$TMP/state" || { finish; exit 1; }

@@ -9,11 +9,17 @@
 #include "codes.h"
 #include "keys.h"
 
+#include <stddef.h>
+
+#define VS_MAX_REDIRECT_PREFIXES 8
+
 typedef struct vs_config {
     int port;                        /* listens on 127.0.0.1:port */
     const char *issuer;              /* "iss", and the base of every endpoint URL in the discovery document */
     const char *client_id;           /* the one registered client (cong) */
-    const char *redirect_uri_prefix; /* a redirect_uri must start with this, on a URL boundary */
+    /* a redirect_uri must start with one of these, on a URL boundary (--redirect-uri-prefix may be repeated) */
+    const char *redirect_uri_prefixes[VS_MAX_REDIRECT_PREFIXES];
+    size_t redirect_uri_prefix_count;
     const char *state_dir;           /* keys persisted here when set, else in memory only */
     int test_endpoints;              /* POST /test/mint */
     int code_ttl_s;                  /* lifetime of an authorization code (60) */

@@ -90,12 +90,20 @@ static int redirect_uri_allowed(const char *uri, const char *prefix)
     return *rest == '\0' || *rest == '/' || *rest == '?';
 }
 
+static int redirect_uri_registered(const vs_config_t *c, const char *uri)
+{
+    for (size_t i = 0; i < c->redirect_uri_prefix_count; i++)
+        if (redirect_uri_allowed(uri, c->redirect_uri_prefixes[i]))
+            return 1;
+    return 0;
+}
+
 /* Problems that must not be redirected: the reason, or NULL. */
 static const char *check_client(const vs_app_t *app, const authz_t *a)
 {
     if (!a->client_id || strcmp(a->client_id, app->config.client_id) != 0)
         return "client_id không hợp lệ (unknown client_id)";
-    if (!a->redirect_uri || !redirect_uri_allowed(a->redirect_uri, app->config.redirect_uri_prefix))
+    if (!a->redirect_uri || !redirect_uri_registered(&app->config, a->redirect_uri))
         return "redirect_uri không được phép (redirect_uri is not registered for this client)";
     if (a->state && strlen(a->state) > STATE_MAX)
         return "state quá dài (state is too long)";

@@ -20,15 +20,23 @@ static json_t *endpoint(const vs_app_t *app, const char *path)
 
 void vs_serve_discovery(vs_app_t *app, h2o_req_t *req)
 {
-    json_t *doc = json_pack(
-        "{s:s, s:o, s:o, s:o, s:[s], s:[s], s:[s], s:[s], s:[s], s:[s], s:[s], s:[s,s], s:[s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s]}",
-        "issuer", app->config.issuer, "authorization_endpoint", endpoint(app, "/authorize"), "token_endpoint",
-        endpoint(app, "/token"), "jwks_uri", endpoint(app, "/jwks.json"), "response_types_supported", "code",
-        "response_modes_supported", "query", "grant_types_supported", "authorization_code",
-        "subject_types_supported", "public", "id_token_signing_alg_values_supported", "ES256",
-        "token_endpoint_auth_methods_supported", "none", "code_challenge_methods_supported", "S256",
-        "acr_values_supported", "1", "2", "scopes_supported", "openid", "profile", "claims_supported", "iss", "aud",
-        "sub", "exp", "iat", "auth_time", "jti", "nonce", "acr", "amr", "name", "birthdate");
+    json_t *doc = json_pack("{s:s, s:o, s:o, s:o}", "issuer", app->config.issuer, "authorization_endpoint",
+                            endpoint(app, "/authorize"), "token_endpoint", endpoint(app, "/token"), "jwks_uri",
+                            endpoint(app, "/jwks.json"));
+    json_t *supported = json_pack("{s:[s], s:[s], s:[s], s:[s], s:[s], s:[s], s:[s], s:[s,s], s:[s,s]}",
+                                  "response_types_supported", "code", "response_modes_supported", "query",
+                                  "grant_types_supported", "authorization_code", "subject_types_supported", "public",
+                                  "id_token_signing_alg_values_supported", "ES256",
+                                  "token_endpoint_auth_methods_supported", "none", "code_challenge_methods_supported",
+                                  "S256", "acr_values_supported", "1", "2", "scopes_supported", "openid", "profile");
+    json_t *claims = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s]", "iss", "aud", "sub", "exp", "iat", "auth_time", "jti",
+                               "nonce", "acr", "amr", "name", "birthdate");
+    if (doc && (json_object_update(doc, supported) != 0 || json_object_set(doc, "claims_supported", claims) != 0)) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    json_decref(supported);
+    json_decref(claims);
     vs_header(req, "cache-control", "max-age=60");
     vs_reply_json(req, 200, doc);
 }

@@ -3,7 +3,7 @@
  * and the tests.
  *
  *   vneid-standin --port 8090 --issuer http://127.0.0.1:8090 --client-id cong --redirect-uri-prefix http://127.0.0.1
- *                 [--test-endpoints] [--state-dir DIR] [--code-ttl SECONDS]
+ *                 [--redirect-uri-prefix URL...] [--test-endpoints] [--state-dir DIR] [--code-ttl SECONDS]
  *
  * Plain HTTP/1.1 on 127.0.0.1 only, one thread, one libuv loop. SIGINT/SIGTERM stop it. Exit status: 0, 1 when it
  * cannot start, 2 on bad arguments.
@@ -13,6 +13,7 @@
 
 #include "cong/module.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <h2o.h>
@@ -42,7 +43,8 @@ typedef struct server {
 static void usage(void)
 {
     fputs("usage: vneid-standin --port PORT --issuer URL --client-id ID --redirect-uri-prefix URL\n"
-          "                     [--test-endpoints] [--state-dir DIR] [--code-ttl SECONDS]\n",
+          "                     [--redirect-uri-prefix URL...] [--test-endpoints] [--state-dir DIR]\n"
+          "                     [--code-ttl SECONDS]\n",
           stderr);
 }
 
@@ -68,7 +70,7 @@ static int parse_args(int argc, char **argv, vs_config_t *c)
         {NULL, 0, NULL, 0},
     };
     *c = (vs_config_t){.port = -1, .code_ttl_s = 60};
-    int opt;
+    int opt, prefixes_ok = 1;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
         case 'p':
@@ -77,7 +79,12 @@ static int parse_args(int argc, char **argv, vs_config_t *c)
             break;
         case 'i': c->issuer = optarg; break;
         case 'c': c->client_id = optarg; break;
-        case 'r': c->redirect_uri_prefix = optarg; break;
+        case 'r':
+            if (c->redirect_uri_prefix_count == VS_MAX_REDIRECT_PREFIXES || strlen(optarg) < 8)
+                prefixes_ok = 0;
+            else
+                c->redirect_uri_prefixes[c->redirect_uri_prefix_count++] = optarg;
+            break;
         case 't': c->test_endpoints = 1; break;
         case 's': c->state_dir = optarg; break;
         case 'T':
@@ -88,7 +95,8 @@ static int parse_args(int argc, char **argv, vs_config_t *c)
         }
     }
     const char *problem = NULL;
-    if (optind != argc || !c->issuer || !c->client_id || !c->redirect_uri_prefix || c->port == -1)
+    if (optind != argc || !c->issuer || !c->client_id || c->port == -1 ||
+        (c->redirect_uri_prefix_count == 0 && prefixes_ok))
         problem = "--port, --issuer, --client-id and --redirect-uri-prefix are required";
     else if (c->port < 0)
         problem = "--port must be a number from 0 to 65535";
@@ -100,8 +108,8 @@ static int parse_args(int argc, char **argv, vs_config_t *c)
         problem = "--issuer must have no trailing slash, query or fragment";
     else if (!*c->client_id || strlen(c->client_id) >= VS_CLIENT_ID_MAX)
         problem = "--client-id must be 1 to 127 characters";
-    else if (strlen(c->redirect_uri_prefix) < 8)
-        problem = "--redirect-uri-prefix must be a URL prefix such as http://127.0.0.1";
+    else if (!prefixes_ok)
+        problem = "--redirect-uri-prefix must be a URL prefix such as http://127.0.0.1 (at most 8 of them)";
     if (problem) {
         fprintf(stderr, "vneid-standin: %s\n", problem);
         usage();
