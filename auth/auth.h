@@ -56,12 +56,17 @@ cong_jwt_alg_t cong_jwt_key_alg(const cong_jwt_key_t *key);
 /** 1 when the key holds a private part (may sign), else 0. */
 int cong_jwt_key_is_private(const cong_jwt_key_t *key);
 
+/** A bit for cong_jwt_policy_t.accepted_algs. */
+#define CONG_JWT_ALG_BIT(alg) (1u << (unsigned)(alg))
+
 typedef struct cong_jwt_policy {
-    const cong_jwt_key_t *key; /* pins the algorithm (ES256) */
+    const cong_jwt_key_t *key; /* cong_jwt_verify: the key, which pins the algorithm (ignored by verify_keyset) */
     const char *issuer;        /* required exact "iss" */
     const char *audience;      /* required in "aud" (a string, or an array containing it) */
     int64_t clock_skew_s;      /* leeway for exp/nbf/iat */
     size_t max_token_bytes;    /* 0 = 8192 */
+    unsigned accepted_algs;    /* CONG_JWT_ALG_BIT()s the deployment accepts (e.g. from config); 0 = any a key may
+                                  be pinned to. A header "alg" outside it is BAD_ALGORITHM, before any key lookup */
 } cong_jwt_policy_t;
 
 typedef struct cong_jwt_claims {
@@ -81,7 +86,7 @@ typedef enum cong_jwt_result {
     CONG_JWT_OK = 0,
     CONG_JWT_MALFORMED,        /* not three base64url parts, bad JSON, wrong claim types, claim too long */
     CONG_JWT_TOO_LARGE,        /* over max_token_bytes */
-    CONG_JWT_BAD_ALGORITHM,    /* alg is not the key's (ES256) */
+    CONG_JWT_BAD_ALGORITHM,    /* alg unknown ("none", HS*...), not accepted, or not the key's pinned one */
     CONG_JWT_UNSUPPORTED,      /* a "crit" header */
     CONG_JWT_BAD_SIGNATURE,
     CONG_JWT_EXPIRED,          /* exp missing or exp + skew <= now */
@@ -95,10 +100,10 @@ typedef enum cong_jwt_result {
  *  it is zeroed unless the result is CONG_JWT_OK. The header's "kid" is ignored: the policy's key is the only key.
  *
  *  Checks, in this order (the first failure is the result): size (max_token_bytes, default 8192) → three strict
- *  base64url parts → header JSON (duplicate members refused) → "alg" one of ES256/RS256/PS256 (else BAD_ALGORITHM) →
- *  no "crit" → "typ" JWT or at+jwt when present → the key (here policy->key; NULL gives BAD_SIGNATURE) and its pinned
- *  algorithm equal to "alg" (else BAD_ALGORITHM) → signature → claims JSON → exp/nbf/iat with clock_skew_s → iss →
- *  aud → claim types and sizes. "jku", "jwk", "x5u" and "x5c" are ignored. */
+ *  base64url parts → header JSON (duplicate members refused) → "alg" one of ES256/RS256/PS256, and in accepted_algs
+ *  when that is set (else BAD_ALGORITHM) → no "crit" → "typ" JWT or at+jwt when present → the key (here policy->key;
+ *  NULL gives BAD_SIGNATURE) and its pinned algorithm equal to "alg" (else BAD_ALGORITHM) → signature → claims JSON
+ *  → exp/nbf/iat with clock_skew_s → iss → aud → claim types and sizes. "jku", "jwk", "x5u", "x5c" are ignored. */
 cong_jwt_result_t cong_jwt_verify(const cong_jwt_policy_t *policy, const char *token, size_t len, int64_t now,
                                   cong_jwt_claims_t *out);
 

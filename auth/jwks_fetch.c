@@ -5,6 +5,11 @@
  * and on the whole transfer, no redirects, http and https only, TLS peer and host name verified. The transfer can be
  * cancelled from another thread through opts->cancel (checked by libcurl's progress callback). Error texts come from
  * curl_easy_strerror or are fixed strings, so they never contain the URL.
+ *
+ * SIGPIPE: with CURLOPT_NOSIGNAL (required with threads) libcurl stops ignoring SIGPIPE around its calls and its
+ * documentation warns that corner cases may still raise it, which would kill a process that has not ignored it. So
+ * the transfer runs with SIGPIPE blocked in the calling thread only, and one it raised is consumed before the mask is
+ * restored; no process-wide signal disposition is touched.
  */
 #include "jwks_fetch.h"
 
@@ -14,6 +19,7 @@
 #include <curl/curl.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +130,24 @@ static int configure(CURL *curl, const char *url, const cong_jwks_fetch_opts_t *
            curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L) != CURLE_OK;
 }
 
+/* curl_easy_perform with SIGPIPE blocked for this thread (see the top of the file). */
+static CURLcode perform_without_sigpipe(CURL *curl)
+{
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    int masked = pthread_sigmask(SIG_BLOCK, &pipe_only, &old) == 0;
+    CURLcode res = curl_easy_perform(curl);
+    if (masked && !sigismember(&old, SIGPIPE)) {
+        sigset_t pending;
+        struct timespec zero = {0, 0};
+        if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+            sigtimedwait(&pipe_only, NULL, &zero);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    return res;
+}
+
 static int read_http(const char *url, const cong_jwks_fetch_opts_t *opts, body_t *b)
 {
     if (cong_jwks_fetch_global_init() != CONG_OK) {
@@ -140,7 +164,7 @@ static int read_http(const char *url, const cong_jwks_fetch_opts_t *opts, body_t
         set_error(opts, "cannot configure the transfer");
         goto out;
     }
-    CURLcode res = curl_easy_perform(curl);
+    CURLcode res = perform_without_sigpipe(curl);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     rc = CONG_EIO;

@@ -23,6 +23,7 @@
 #define DEFAULT_INTERVAL_MS (10 * 60 * 1000)
 #define DEFAULT_COOLDOWN_MS (30 * 1000)
 #define MAX_TIMEOUT_MS 5000
+#define MAX_PERIOD_MS (7LL * 24 * 3600 * 1000) /* interval and cooldown are capped at a week */
 #define ERROR_TEXT 128
 
 struct cong_jwks_source {
@@ -53,7 +54,7 @@ static const char *error_name(int rc)
 {
     switch (rc) {
     case CONG_EIO:
-        return "unreachable";
+        return "fetch failed";
     case CONG_ETOOBIG:
         return "too large";
     case CONG_EPARSE:
@@ -135,17 +136,10 @@ static int64_t next_due(const cong_jwks_source_t *src)
     return src->last_attempt_ms + pace;
 }
 
+/* Sleeps until due_ms (monotonic, like the condition variable's clock), a request or a stop. */
 static void wait_until(cong_jwks_source_t *src, int64_t due_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t delta = due_ms - monotonic_ms();
-    ts.tv_sec += delta / 1000;
-    ts.tv_nsec += (delta % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = {.tv_sec = (time_t)(due_ms / 1000), .tv_nsec = (long)(due_ms % 1000) * 1000000};
     pthread_cond_timedwait(&src->wake, &src->lock, &ts);
 }
 
@@ -224,6 +218,8 @@ int cong_jwks_source_new(const cong_jwks_source_config_t *config, cong_jwks_sour
     src->ca_file = config->ca_file ? strdup(config->ca_file) : NULL;
     src->interval_ms = config->refresh_interval_ms ? config->refresh_interval_ms : DEFAULT_INTERVAL_MS;
     src->cooldown_ms = config->cooldown_ms ? config->cooldown_ms : DEFAULT_COOLDOWN_MS;
+    src->interval_ms = src->interval_ms < MAX_PERIOD_MS ? src->interval_ms : MAX_PERIOD_MS;
+    src->cooldown_ms = src->cooldown_ms < MAX_PERIOD_MS ? src->cooldown_ms : MAX_PERIOD_MS;
     src->timeout_ms = config->timeout_ms && config->timeout_ms < MAX_TIMEOUT_MS ? config->timeout_ms : MAX_TIMEOUT_MS;
     atomic_init(&src->pending_hint, 0);
     atomic_init(&src->stop, 0);

@@ -23,8 +23,9 @@ typedef struct cong_jwks_source cong_jwks_source_t;
 
 typedef struct cong_jwks_source_config {
     const char *location;        /* "https://...", "http://...", "file:///path" or a file path; copied */
-    int64_t refresh_interval_ms; /* periodic refresh; 0 = 10 minutes */
-    int64_t cooldown_ms;         /* least time between two fetches; 0 = 30 s. Also the retry pace while failing */
+    int64_t refresh_interval_ms; /* periodic refresh; 0 = 10 minutes; at most a week */
+    int64_t cooldown_ms;         /* least time between two fetches; 0 = 30 s; at most a week. Also the retry pace
+                                    while failing */
     int64_t timeout_ms;          /* per HTTP fetch (connect and total); 0 or more than 5000 = 5000 */
     const char *ca_file;         /* https: CA bundle (PEM) instead of the system's; NULL = system. Copied */
     int allow_empty_start;       /* nonzero: a failed first load still creates the source (current() is NULL) */

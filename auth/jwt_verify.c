@@ -79,12 +79,13 @@ static int plain_string(const json_t *v)
     return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
 }
 
-static cong_jwt_result_t check_header(const json_t *header, cong_jwt_alg_t *alg)
+static cong_jwt_result_t check_header(const json_t *header, unsigned accepted, cong_jwt_alg_t *alg)
 {
     if (!json_is_object(header))
         return CONG_JWT_MALFORMED;
     const json_t *name = json_object_get(header, "alg");
-    if (!plain_string(name) || cong_jwt_alg_parse(json_string_value(name), alg) != 0)
+    if (!plain_string(name) || cong_jwt_alg_parse(json_string_value(name), alg) != 0 ||
+        (accepted && !(accepted & CONG_JWT_ALG_BIT(*alg))))
         return CONG_JWT_BAD_ALGORITHM;
     if (json_object_get(header, "crit"))
         return CONG_JWT_UNSUPPORTED;
@@ -291,7 +292,7 @@ static cong_jwt_result_t verify_token(const cong_jwt_policy_t *policy, const key
     header = json_loadb((const char *)dec[0], (size_t)dec_len[0], JSON_REJECT_DUPLICATES, NULL);
     if (!header)
         goto out;
-    r = check_header(header, &alg);
+    r = check_header(header, policy->accepted_algs, &alg);
     if (r == CONG_JWT_OK)
         r = pick_key(from, header, alg, &key);
     if (r != CONG_JWT_OK)

@@ -775,9 +775,10 @@ static void test_malformed_shapes(void **state)
 static void test_result_names(void **state)
 {
     (void)state;
-    static const char *const names[] = {"ok", "malformed", "too-large", "bad-algorithm", "unsupported",
-                                        "bad-signature", "expired", "not-yet-valid", "bad-issuer", "bad-audience"};
-    for (int i = 0; i <= CONG_JWT_BAD_AUDIENCE; i++)
+    static const char *const names[] = {"ok",           "malformed",     "too-large", "bad-algorithm",
+                                        "unsupported",  "bad-signature", "expired",   "not-yet-valid",
+                                        "bad-issuer",   "bad-audience",  "unknown-key"};
+    for (int i = 0; i <= CONG_JWT_UNKNOWN_KEY; i++)
         assert_string_equal(cong_jwt_result_name((cong_jwt_result_t)i), names[i]);
     assert_string_equal(cong_jwt_result_name((cong_jwt_result_t)99), "unknown");
     assert_string_equal(cong_jwt_result_name((cong_jwt_result_t)-1), "unknown");
@@ -957,10 +958,32 @@ static void refuse_pkey(EVP_PKEY *pkey)
     EVP_PKEY_free(pkey);
 }
 
+/* RSA: never as an ES256 public key; as a private (signing) key only from 2048 bits, and then it is RSA, not EC. */
+static void check_rsa(void)
+{
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    size_t len;
+    assert_non_null(rsa);
+    char *pem = pem_of(rsa, 0, &len);
+    assert_int_equal(load_pub(pem, len), CONG_EINVAL);
+    free(pem);
+    pem = pem_of(rsa, 1, &len);
+    cong_jwt_key_t *k = NULL;
+    assert_int_equal(cong_jwt_key_load_private_pem(pem, len, &k), CONG_OK);
+    assert_int_equal(cong_jwt_key_kind(k), CONG_JWT_KEY_RSA);
+    char *token = (char *)1;
+    assert_int_equal(cong_jwt_sign_es256(k, NULL, "{}", &token), CONG_EINVAL);
+    assert_null(token);
+    cong_jwt_key_free(k);
+    free(pem);
+    EVP_PKEY_free(rsa);
+    refuse_pkey(EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024));
+}
+
 static void test_key_refused(void **state)
 {
     (void)state;
-    refuse_pkey(EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048));
+    check_rsa();
     refuse_pkey(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"));
     refuse_pkey(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1"));
     refuse_pkey(EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"));
