@@ -67,6 +67,8 @@ static const key_def_t keys[] = {
     INT_KEY("server.shutdown_timeout_ms", server.shutdown_timeout_ms, 0, 600000, "10000"),
     INT_KEY("server.idle_timeout_ms", server.idle_timeout_ms, 1000, 3600000, "30000"),
     INT_KEY("server.max_concurrent_streams", server.max_concurrent_streams, 1, 256, "100"),
+    INT_KEY("server.http2_reset_burst", server.http2_reset_burst, 0, 100000, "200"),
+    INT_KEY("server.http2_reset_per_second", server.http2_reset_per_second, 0, 100000, "50"),
     STRING_KEY("server.problem_base_uri", server.problem_base_uri, "https://cong.hanoi.gov.vn/problems/", NULL),
     STRING_KEY("server.openapi_file", server.openapi_file, "openapi/cong.yaml", NULL),
     INT_KEY("limits.max_header_bytes", limits.max_header_bytes, 512, 65536, "8192"),
@@ -82,6 +84,17 @@ static const key_def_t keys[] = {
     STRING_KEY("auth.audience", auth.audience, "", NULL),
     STRING_KEY("auth.public_key_file", auth.public_key_file, "", NULL),
     INT_KEY("auth.clock_skew_s", auth.clock_skew_s, 0, 300, "60"),
+    STRING_KEY("auth.signing_key_file", auth.signing_key_file, "", NULL),
+    STRING_KEY("auth.previous_signing_key_file", auth.previous_signing_key_file, "", NULL),
+    STRING_KEY("auth.subject_secret_file", auth.subject_secret_file, "", NULL),
+    INT_KEY("auth.access_token_ttl_s", auth.access_token_ttl_s, 60, 900, "600"),
+    INT_KEY("auth.refresh_token_ttl_s", auth.refresh_token_ttl_s, 3600, 7776000, "2592000"),
+    STRING_KEY("vneid.issuer", vneid.issuer, "", NULL),
+    STRING_KEY("vneid.client_id", vneid.client_id, "cong", NULL),
+    STRING_KEY("vneid.jwks", vneid.jwks, "", NULL),
+    INT_KEY("vneid.clock_skew_s", vneid.clock_skew_s, 0, 300, "60"),
+    INT_KEY("vneid.refresh_interval_s", vneid.refresh_interval_s, 10, 86400, "600"),
+    INT_KEY("vneid.cooldown_s", vneid.cooldown_s, 1, 3600, "30"),
     STRING_KEY("redis.host", redis.host, "127.0.0.1", NULL),
     INT_KEY("redis.port", redis.port, 1, 65535, "6379"),
     STRING_KEY("redis.password", redis.password, "", NULL),
@@ -97,7 +110,8 @@ static const key_def_t keys[] = {
 
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 
-static const char *const sections[] = {"server", "limits", "cors", "auth", "redis", "postgres", "log", "modules"};
+static const char *const sections[] = {"server", "limits", "cors", "auth", "vneid", "redis", "postgres", "log",
+                                       "modules"};
 
 #define SECTION_COUNT (sizeof sections / sizeof sections[0])
 #define MODULES_SECTION (SECTION_COUNT - 1)

@@ -47,6 +47,8 @@ typedef struct cong_config {
         int shutdown_timeout_ms;  /* default 10000; 0..600000 */
         int idle_timeout_ms;      /* default 30000 */
         int max_concurrent_streams; /* default 100; 1..256 */
+        int http2_reset_burst;      /* default 200; 0..100000: stream resets a connection may cause at once (0: no budget) */
+        int http2_reset_per_second; /* default 50; 0..100000: how fast that budget refills */
         char *problem_base_uri;   /* default "https://cong.hanoi.gov.vn/problems/" */
         char *openapi_file;       /* default "openapi/cong.yaml" */
     } server;
@@ -64,9 +66,22 @@ typedef struct cong_config {
     struct {
         char *issuer;             /* default "" — required for authenticated routes */
         char *audience;           /* default "" */
-        char *public_key_file;    /* default "" — ES256 public key PEM */
+        char *public_key_file;    /* default "" — ES256 public key PEM of a trusted service-token issuer (kid-less tokens) */
         int clock_skew_s;         /* default 60; 0..300 */
+        char *signing_key_file;   /* default "" — cong's current P-256 private key; enables sessions (identity module) */
+        char *previous_signing_key_file; /* default "" — the previous one: its tokens stay valid until they expire */
+        char *subject_secret_file; /* default "" — ≥ 32 bytes that make subjects pseudonymous (secret) */
+        int access_token_ttl_s;   /* default 600; 60..900 */
+        int refresh_token_ttl_s;  /* default 2592000 (30 days); 3600..7776000 */
     } auth;
+    struct {
+        char *issuer;             /* default "" — VNeID's issuer ("iss" of its ID tokens) */
+        char *client_id;          /* default "cong" — cong's client id at VNeID ("aud" of its ID tokens) */
+        char *jwks;               /* default "" — https URI or file of VNeID's JWKS; "" disables the exchange */
+        int clock_skew_s;         /* default 60; 0..300 */
+        int refresh_interval_s;   /* default 600 */
+        int cooldown_s;           /* default 30: least time between two JWKS fetches (unknown kid) */
+    } vneid;
     struct {
         char *host;               /* default "127.0.0.1" */
         int port;                 /* default 6379 */

@@ -78,6 +78,39 @@ static int open_access_log(cong_gateway_t *gw, cong_config_errors_t *errs)
     return 0;
 }
 
+static int load_identity(cong_gateway_t *gw, cong_config_errors_t *errs)
+{
+    const cong_config_t *c = gw->config;
+    cong_identity_settings_t s = {
+        .issuer = c->auth.issuer,
+        .audience = c->auth.audience,
+        .signing_key_file = c->auth.signing_key_file,
+        .previous_key_file = c->auth.previous_signing_key_file,
+        .subject_secret_file = c->auth.subject_secret_file,
+        .access_ttl_s = c->auth.access_token_ttl_s,
+        .refresh_ttl_s = c->auth.refresh_token_ttl_s,
+        .vneid_issuer = c->vneid.issuer,
+        .vneid_client_id = c->vneid.client_id,
+        .vneid_jwks = c->vneid.jwks,
+        .vneid_clock_skew_s = c->vneid.clock_skew_s,
+        .vneid_refresh_ms = (int64_t)c->vneid.refresh_interval_s * 1000,
+        .vneid_cooldown_ms = (int64_t)c->vneid.cooldown_s * 1000,
+    };
+    char err[256];
+    if (c->auth.issuer[0] == '\0' || c->auth.audience[0] == '\0') {
+        cong_config_error(errs, gw->config_path, 0, "auth.issuer", "cong's issuer and audience are needed to sign");
+        return CONG_EINVAL;
+    }
+    int rc = cong_identity_init(&gw->identity, &s, err, sizeof err);
+    if (rc != 0) {
+        cong_identity_free(&gw->identity);
+        cong_config_error(errs, gw->config_path, 0, "auth", "%s", err);
+        return rc;
+    }
+    gw->has_identity = 1;
+    return 0;
+}
+
 int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_errors_t *errs)
 {
     size_t before = errs->count;
@@ -90,6 +123,8 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
     if (config->auth.public_key_file[0] != '\0' &&
         cong_jwt_key_load_public_file(config->auth.public_key_file, &gw->auth_key) != 0)
         cong_config_error(errs, gw->config_path, 0, "auth.public_key_file", "cannot load an ES256 (P-256) public key");
+    if (config->auth.signing_key_file[0] != '\0' && load_identity(gw, errs) == 0)
+        cong_identity_module_use(&gw->identity);
     cong_modules_load_all(gw, errs);
     load_openapi(gw, errs);
     open_access_log(gw, errs);
@@ -99,6 +134,9 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
 void cong_gateway_dispose(cong_gateway_t *gw)
 {
     cong_modules_unload_all(gw);
+    if (gw->has_identity)
+        cong_identity_free(&gw->identity);
+    cong_identity_module_use(NULL);
     if (gw->auth_key != NULL)
         cong_jwt_key_free(gw->auth_key);
     free(gw->openapi_json);

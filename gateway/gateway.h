@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "auth/identity.h"
 #include "config.h"
 #include "metrics.h"
 #include "postgres.h"
@@ -57,6 +58,8 @@ struct cong_gateway {
     cong_module_entry_t **modules;
     size_t module_count;
     cong_jwt_key_t *auth_key;            /* NULL when auth.public_key_file is empty */
+    cong_identity_t identity;            /* cong as an issuer; valid when has_identity */
+    int has_identity;
     char *openapi_json;                  /* served at /openapi.json */
     size_t openapi_json_len;
     cong_metrics_t *metrics;

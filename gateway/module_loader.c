@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "auth/identity.h"
 #include "modules/modules.h"
 
 struct cong_module_ctx {
@@ -269,6 +270,7 @@ int cong_modules_load_all(cong_gateway_t *gw, cong_config_errors_t *errs)
     if (gw->router == NULL)
         return CONG_ENOMEM;
     load_one(gw, "system", cong_system_module_onload, NULL, errs);
+    load_one(gw, "identity", (cong_module_onload_fn)cong_identity_module_onload, NULL, errs);
     for (size_t i = 0; i < cong_builtin_module_count; i++)
         load_one(gw, cong_builtin_modules[i].name, cong_builtin_modules[i].onload, NULL, errs);
     for (size_t i = 0; i < gw->config->modules.load.count; i++)

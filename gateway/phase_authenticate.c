@@ -35,6 +35,22 @@ static void fill_principal(cong_req_t *r)
     cong_req_set_subject_hash(r, c->sub[0] ? c->sub : c->client_id);
 }
 
+/* cong's own tokens carry a kid and verify against its signing keys; kid-less service tokens against the configured
+ * public key. Both under cong's issuer and audience. */
+static cong_jwt_result_t verify(const cong_gateway_t *gw, const cong_jwt_policy_t *policy, const char *token,
+                                size_t len, int64_t now, cong_jwt_claims_t *claims)
+{
+    cong_jwt_result_t res = CONG_JWT_MALFORMED;
+    if (gw->has_identity) {
+        res = cong_jwt_verify_keyset(policy, gw->identity.own_keys, token, len, now, claims);
+        if (res != CONG_JWT_MALFORMED && res != CONG_JWT_UNKNOWN_KEY)
+            return res;
+    }
+    if (gw->auth_key != NULL)
+        res = cong_jwt_verify(policy, token, len, now, claims);
+    return res;
+}
+
 cong_phase_result_t cong_phase_authenticate(cong_req_t *r)
 {
     h2o_iovec_t auth = cong_req_header(r, H2O_STRLIT("authorization"));
@@ -49,7 +65,7 @@ cong_phase_result_t cong_phase_authenticate(cong_req_t *r)
         len--;
     }
     const cong_gateway_t *gw = r->worker->gateway;
-    if (gw->auth_key == NULL)
+    if (gw->auth_key == NULL && !gw->has_identity)
         return refuse(r, "no verification key configured");
     cong_jwt_policy_t policy = {
         .key = gw->auth_key,
@@ -63,7 +79,7 @@ cong_phase_result_t cong_phase_authenticate(cong_req_t *r)
     if (cached != NULL) {
         r->claims = *cached;
     } else {
-        cong_jwt_result_t res = cong_jwt_verify(&policy, token, len, now, &r->claims);
+        cong_jwt_result_t res = verify(gw, &policy, token, len, now, &r->claims);
         if (res != CONG_JWT_OK)
             return refuse(r, cong_jwt_result_name(res));
         if (cong_token_cache_session_revoked(r->worker->tokens, r->claims.sid, now))

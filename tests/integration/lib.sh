@@ -49,14 +49,14 @@ start_gateway() {
     CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="$ISSUER" CONG_AUTH_AUDIENCE=cong \
     CONG_LOG_ACCESS_LOG="$GW_DIR/access.log" CONG_LOG_LEVEL=info \
     ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
-    "$@" "$BUILD/cong" "${config[@]}" >"$GW_DIR/stdout" 2>"$GW_DIR/stderr" &
+    "$@" "$BUILD/cong" "${config[@]}" >"$GW_DIR/${GW_NAME:+$GW_NAME.}stdout" 2>"$GW_DIR/${GW_NAME:+$GW_NAME.}stderr" &
   GW_PID=$!
   for _ in $(seq 1 150); do
     curl -s -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$H2C_PORT/healthz" && return 0
     kill -0 "$GW_PID" 2>/dev/null || break
     sleep 0.1
   done
-  echo "gateway did not start:"; cat "$GW_DIR/stderr"
+  echo "gateway did not start:"; cat "$GW_DIR/${GW_NAME:+$GW_NAME.}stderr"
   return 1
 }
 
@@ -67,9 +67,10 @@ stop_gateway() {
   wait "$GW_PID"
   GW_STATUS=$?
   GW_PID=
-  if grep -q -E "AddressSanitizer|runtime error:|LeakSanitizer" "$GW_DIR/stderr"; then
+  local log="$GW_DIR/${GW_NAME:+$GW_NAME.}stderr"
+  if grep -q -E "AddressSanitizer|runtime error:|LeakSanitizer" "$log"; then
     bad "sanitizer report in the gateway's stderr:"
-    grep -A 30 -E "AddressSanitizer|runtime error:" "$GW_DIR/stderr" | head -60
+    grep -A 30 -E "AddressSanitizer|runtime error:" "$log" | head -60
   fi
 }
 

@@ -33,10 +33,16 @@ fi
 
 routes_file=$(mktemp)
 errors_file=$(mktemp)
-trap 'rm -f "$routes_file" "$errors_file"' EXIT
+key_dir=$(mktemp -d)
+trap 'rm -rf "$routes_file" "$errors_file" "$key_dir"' EXIT
+# With a signing key, the identity module registers its routes too: every route is listed.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$key_dir/signing.pem" 2>/dev/null
+head -c 48 /dev/urandom >"$key_dir/secret"
 
 (cd "$CONG_SOURCE_DIR" && CONG_SERVER_OPENAPI_FILE="$spec" \
   CONG_POSTGRES_MIGRATIONS_DIR="$CONG_SOURCE_DIR/gateway/migrations" \
+  CONG_AUTH_ISSUER=https://id.cong.test CONG_AUTH_AUDIENCE=cong CONG_AUTH_SIGNING_KEY_FILE="$key_dir/signing.pem" \
+  CONG_AUTH_SUBJECT_SECRET_FILE="$key_dir/secret" \
   "$cong" --list-routes) >"$routes_file" 2>"$errors_file"
 rc=$?
 if [ $rc -ne 0 ]; then

@@ -1,0 +1,131 @@
+#include "identity.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cong/module.h"
+#include "jwt_key_internal.h"
+
+int cong_jwt_key_id(const cong_jwt_key_t *key, char *out)
+{
+    unsigned char *der = NULL, digest[SHA256_DIGEST_LENGTH];
+    int len = i2d_PUBKEY(key->pkey, &der);
+    if (len <= 0)
+        return CONG_EIO;
+    SHA256(der, (size_t)len, digest);
+    OPENSSL_free(der);
+    char b64[48];
+    cong_b64url_encode(digest, sizeof digest, b64);
+    memcpy(out, b64, CONG_KID_LEN);
+    out[CONG_KID_LEN] = '\0';
+    return 0;
+}
+
+static int fail(char *err, size_t errlen, int rc, const char *what)
+{
+    snprintf(err, errlen, "%s", what);
+    return rc;
+}
+
+static int read_secret(cong_identity_t *id, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return CONG_EIO;
+    id->secret_len = fread(id->secret, 1, sizeof id->secret, f);
+    fclose(f);
+    while (id->secret_len > 0 && (id->secret[id->secret_len - 1] == '\n' || id->secret[id->secret_len - 1] == '\r'))
+        id->secret_len--;
+    return id->secret_len >= 32 ? 0 : CONG_EINVAL;
+}
+
+static int load_signing_keys(cong_identity_t *id, const cong_identity_settings_t *s)
+{
+    if (cong_jwt_key_load_private_file(s->signing_key_file, &id->signing) != 0 ||
+        cong_jwt_key_kind(id->signing) != CONG_JWT_KEY_EC_P256 || cong_jwt_key_id(id->signing, id->kid) != 0)
+        return CONG_EINVAL;
+    if (s->previous_key_file != NULL && s->previous_key_file[0] != '\0' &&
+        (cong_jwt_key_load_private_file(s->previous_key_file, &id->previous) != 0 ||
+         cong_jwt_key_id(id->previous, id->previous_kid) != 0))
+        return CONG_EINVAL;
+    const cong_jwt_key_t *keys[2] = {id->signing, id->previous};
+    const char *kids[2] = {id->kid, id->previous_kid};
+    size_t n = id->previous != NULL ? 2 : 1;
+    if (cong_jwks_public_json(keys, n, kids, NULL, &id->jwks_json) != 0)
+        return CONG_EIO;
+    return cong_jwks_parse(id->jwks_json, strlen(id->jwks_json), &id->own_keys);
+}
+
+int cong_identity_init(cong_identity_t *id, const cong_identity_settings_t *s, char *err, size_t errlen)
+{
+    memset(id, 0, sizeof *id);
+    id->issuer = strdup(s->issuer);
+    id->audience = strdup(s->audience);
+    id->vneid_issuer = strdup(s->vneid_issuer ? s->vneid_issuer : "");
+    id->vneid_client_id = strdup(s->vneid_client_id ? s->vneid_client_id : "");
+    if (!id->issuer || !id->audience || !id->vneid_issuer || !id->vneid_client_id)
+        return fail(err, errlen, CONG_ENOMEM, "out of memory");
+    id->access_ttl_s = s->access_ttl_s;
+    id->refresh_ttl_s = s->refresh_ttl_s;
+    id->vneid_clock_skew_s = s->vneid_clock_skew_s;
+    if (load_signing_keys(id, s) != 0)
+        return fail(err, errlen, CONG_EINVAL, "auth.signing_key_file: cannot load a P-256 private key");
+    if (read_secret(id, s->subject_secret_file) != 0)
+        return fail(err, errlen, CONG_EINVAL, "auth.subject_secret_file: cannot read at least 32 bytes");
+    if (s->vneid_jwks != NULL && s->vneid_jwks[0] != '\0') {
+        cong_jwks_source_config_t src = {.location = s->vneid_jwks, .refresh_interval_ms = s->vneid_refresh_ms,
+                                         .cooldown_ms = s->vneid_cooldown_ms, .allow_empty_start = 1};
+        if (cong_jwks_source_new(&src, &id->vneid) != 0)
+            return fail(err, errlen, CONG_EINVAL, "vneid.jwks: cannot use this location");
+    }
+    return 0;
+}
+
+void cong_identity_free(cong_identity_t *id)
+{
+    cong_jwks_source_free(id->vneid);
+    if (id->own_keys != NULL)
+        cong_jwks_release(id->own_keys);
+    cong_jwt_key_free(id->signing);
+    cong_jwt_key_free(id->previous);
+    free(id->jwks_json);
+    free(id->issuer);
+    free(id->audience);
+    free(id->vneid_issuer);
+    free(id->vneid_client_id);
+    OPENSSL_cleanse(id->secret, sizeof id->secret);
+    memset(id, 0, sizeof *id);
+}
+
+int cong_identity_issue(const cong_identity_t *id, const char *sub, const char *sid, int loa, const char *scope,
+                        const char *client_id, int64_t now, char **token)
+{
+    unsigned char raw[16];
+    char jti[32];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return CONG_EIO;
+    jti[cong_b64url_encode(raw, sizeof raw, jti)] = '\0';
+    char acr[2] = {(char)('0' + (loa >= 0 && loa <= 2 ? loa : 0)), '\0'};
+    json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "iss", id->issuer, "aud", id->audience,
+                               "sub", sub, "iat", (json_int_t)now, "exp", (json_int_t)(now + id->access_ttl_s), "jti",
+                               jti, "scope", scope ? scope : "", "acr", acr);
+    if (claims == NULL)
+        return CONG_ENOMEM;
+    if (sid != NULL)
+        json_object_set_new(claims, "sid", json_string(sid));
+    if (client_id != NULL)
+        json_object_set_new(claims, "client_id", json_string(client_id));
+    char *text = json_dumps(claims, JSON_COMPACT);
+    json_decref(claims);
+    if (text == NULL)
+        return CONG_ENOMEM;
+    int rc = cong_jwt_sign(id->signing, CONG_JWT_ALG_ES256, id->kid, text, token);
+    free(text);
+    return rc;
+}

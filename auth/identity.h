@@ -1,0 +1,63 @@
+/*
+ * auth/identity.h — cong as a token issuer: its signing keys (current + previous, for rotation with overlap), the
+ * JWKS it publishes and verifies its own tokens with, the secret that makes subjects pseudonymous, and the VNeID
+ * keys it trusts for the exchange.
+ *
+ * Built once at start (blocking: it reads files and loads VNeID's JWKS once), then immutable and shared by every
+ * worker, except the VNeID source, which refreshes itself (auth/jwks_source.h).
+ *
+ * Access tokens: ES256, header kid = the current key's id, claims iss, aud, sub, sid, acr, scope, iat, exp, jti (and
+ * client_id for API clients). A key id is the first 16 characters of base64url(SHA-256(DER public key)).
+ */
+#ifndef CONG_AUTH_IDENTITY_H
+#define CONG_AUTH_IDENTITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "jwks_source.h"
+
+#define CONG_KID_LEN 16
+
+typedef struct cong_identity_settings {
+    const char *issuer, *audience;     /* of cong's own tokens */
+    const char *signing_key_file;      /* current P-256 private key (PEM) */
+    const char *previous_key_file;     /* previous one, still trusted until its tokens expire; "" = none */
+    const char *subject_secret_file;   /* ≥ 32 bytes of secret */
+    int access_ttl_s, refresh_ttl_s;
+    const char *vneid_issuer, *vneid_client_id, *vneid_jwks; /* jwks: https URI or file; "" = no VNeID */
+    int vneid_clock_skew_s;
+    int64_t vneid_refresh_ms, vneid_cooldown_ms;
+} cong_identity_settings_t;
+
+typedef struct cong_identity {
+    char *issuer, *audience, *vneid_issuer, *vneid_client_id;
+    cong_jwt_key_t *signing, *previous;
+    char kid[CONG_KID_LEN + 1], previous_kid[CONG_KID_LEN + 1];
+    cong_jwks_t *own_keys;          /* current + previous public keys, by kid */
+    char *jwks_json;                /* the same, as published at /.well-known/jwks.json */
+    unsigned char secret[64];
+    size_t secret_len;
+    int access_ttl_s, refresh_ttl_s, vneid_clock_skew_s;
+    cong_jwks_source_t *vneid;      /* NULL when no VNeID is configured */
+} cong_identity_t;
+
+/** Loads everything. Returns 0, or CONG_E* with a one-line reason in err (never a secret). */
+int cong_identity_init(cong_identity_t *id, const cong_identity_settings_t *s, char *err, size_t errlen);
+void cong_identity_free(cong_identity_t *id);
+
+/** The key id of a key (CONG_KID_LEN + 1 bytes). 0 or CONG_EIO. */
+int cong_jwt_key_id(const cong_jwt_key_t *key, char *out);
+
+/** Issues an access token (malloc'd, caller frees). client_id may be NULL; sid may be NULL for API clients. */
+int cong_identity_issue(const cong_identity_t *id, const char *sub, const char *sid, int loa, const char *scope,
+                        const char *client_id, int64_t now, char **token);
+
+/* The identity module (auth/identity_routes.c): give it the identity before modules load (NULL: no routes). */
+struct cong_module_ctx;
+struct cong_api;
+void cong_identity_module_use(const cong_identity_t *id);
+int cong_identity_module_onload(struct cong_module_ctx *ctx, const struct cong_api *api);
+
+#endif

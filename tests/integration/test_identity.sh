@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Identity end to end, against the stand-in VNeID: exchange an ID token for cong tokens, use them, refresh (rotation),
+# reuse detection, logout on one gateway refused at once by another sharing Redis, session list/delete, the ID-token
+# attack battery at the exchange, provider key rotation picked up without a restart, and the citizen number never
+# reaching a token or a log.
+source "$(dirname "$0")/lib.sh"
+VPORT=$(free_port)
+VNEID="http://127.0.0.1:$VPORT"
+CITIZEN=001099000003
+"$BUILD/vneid-standin" --port "$VPORT" --issuer "$VNEID" --client-id cong --redirect-uri-prefix http://127.0.0.1 \
+  --test-endpoints 2>"$GW_DIR/vneid.log" &
+EXTRA_PIDS+=($!)
+for _ in $(seq 1 50); do curl -s -o /dev/null "$VNEID/healthz" && break; sleep 0.1; done
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
+head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
+IDENTITY_ENV=(CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret"
+  CONG_VNEID_ISSUER="$VNEID" CONG_VNEID_CLIENT_ID=cong CONG_VNEID_JWKS="$VNEID/jwks.json" CONG_VNEID_COOLDOWN_S=1)
+
+mint() { curl -s -X POST -H 'content-type: application/json' -d "$1" "$VNEID/test/mint" | json id_token; }
+exchange() { # ID_TOKEN [PORT] → body in $GW_DIR/x, status printed
+  curl -s --http2-prior-knowledge -o "$GW_DIR/x" -w '%{http_code}' -H 'content-type: application/json' \
+    -d "{\"id_token\":\"$1\",\"device\":{\"id\":\"dev-1\",\"name\":\"Điện thoại của Lan\",\"platform\":\"android\"}}" \
+    "http://127.0.0.1:${2:-$H2C_PORT}/v1/auth/vneid/exchange"
+}
+status_with() { # TOKEN PATH [PORT]
+  curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -H "authorization: Bearer $1" "http://127.0.0.1:${3:-$H2C_PORT}$2"
+}
+
+GW_NAME=a start_gateway "${IDENTITY_ENV[@]}" || exit 1
+A_PID=$GW_PID A_PORT=$H2C_PORT
+GW_PID=
+GW_NAME=b start_gateway "${IDENTITY_ENV[@]}" || exit 1
+B_PORT=$H2C_PORT
+H2C_PORT=$A_PORT
+
+# discovery
+expect_match "jwks published" '"kty":"EC"' "$(h2c "$(url /.well-known/jwks.json)")"
+expect_eq "issuer" "https://id.cong.test" "$(h2c "$(url /.well-known/openid-configuration)" | json issuer)"
+
+# exchange
+id_token=$(mint "{\"sub\":\"$CITIZEN\",\"acr\":\"2\"}")
+expect_eq "exchange" "200" "$(exchange "$id_token")"
+ACCESS=$(json access_token <"$GW_DIR/x"); REFRESH=$(json refresh_token <"$GW_DIR/x"); SID=$(json session_id <"$GW_DIR/x")
+expect_eq "token type" "Bearer" "$(json token_type <"$GW_DIR/x")"
+expect_match "expires_in" '^[0-9]+$' "$(json expires_in <"$GW_DIR/x")"
+claims=$(echo "$ACCESS" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null)
+expect_no_match "no citizen number in the access token" "$CITIZEN" "$claims"
+expect_match "sid in the token" "\"sid\":\"$SID\"" "$claims"
+expect_match "acr 2" '"acr":"2"' "$claims"
+
+me=$(curl -s --http2-prior-knowledge -H "authorization: Bearer $ACCESS" "$(url /v1/me)")
+SUBJECT=$(echo "$me" | json subject)
+expect_match "pseudonymous subject" '^[A-Za-z0-9_-]{43}$' "$SUBJECT"
+expect_eq "me: loa" "2" "$(echo "$me" | json loa)"
+expect_eq "ping on the other instance" "200" "$(status_with "$ACCESS" /v1/ping "$B_PORT")"
+expect_eq "same citizen, same subject" "$SUBJECT" "$(exchange "$(mint "{\"sub\":\"$CITIZEN\",\"acr\":\"1\"}")" >/dev/null; json access_token <"$GW_DIR/x" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | python3 -c 'import json,sys; print(json.loads(sys.stdin.read()+"")["sub"])' 2>/dev/null || true)"
+SECOND_SID=$(json session_id <"$GW_DIR/x")
+sessions=$(curl -s --http2-prior-knowledge -H "authorization: Bearer $ACCESS" "$(url /v1/me/sessions)")
+expect_eq "two sessions listed" "2" "$(echo "$sessions" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')"
+expect_match "device kept" "Điện thoại của Lan" "$sessions"
+
+# refresh rotates; the rotated token coming back revokes the session
+code=$(h2c -o "$GW_DIR/r" -w '%{http_code}' -H 'content-type: application/json' -d "{\"refresh_token\":\"$REFRESH\"}" "$(url /v1/auth/refresh)")
+expect_eq "refresh" "200" "$code"
+ACCESS2=$(json access_token <"$GW_DIR/r"); REFRESH2=$(json refresh_token <"$GW_DIR/r")
+expect_no_match "refresh token rotated" "^$REFRESH\$" "$REFRESH2"
+expect_eq "new access token works" "200" "$(status_with "$ACCESS2" /v1/ping)"
+code=$(h2c -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d "{\"refresh_token\":\"$REFRESH\"}" "$(url /v1/auth/refresh)")
+expect_eq "reused refresh token: 401" "401" "$code"
+expect_eq "session revoked here" "401" "$(status_with "$ACCESS2" /v1/ping)"
+expect_eq "session revoked on the other instance" "401" "$(status_with "$ACCESS2" /v1/ping "$B_PORT")"
+code=$(h2c -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d "{\"refresh_token\":\"$REFRESH2\"}" "$(url /v1/auth/refresh)")
+expect_eq "the whole session is gone" "401" "$code"
+
+# logout on A: the very next call on B is refused
+exchange "$(mint "{\"sub\":\"$CITIZEN\",\"acr\":\"2\"}")" >/dev/null
+ACCESS3=$(json access_token <"$GW_DIR/x")
+expect_eq "B knows the token (cached)" "200" "$(status_with "$ACCESS3" /v1/ping "$B_PORT")"
+expect_eq "logout on A" "204" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -X POST -H "authorization: Bearer $ACCESS3" "$(url /v1/auth/logout)")"
+expect_eq "next call on B: 401" "401" "$(status_with "$ACCESS3" /v1/ping "$B_PORT")"
+
+# delete another session of mine
+exchange "$(mint "{\"sub\":\"$CITIZEN\",\"acr\":\"2\"}")" >/dev/null
+ACCESS4=$(json access_token <"$GW_DIR/x")
+expect_eq "delete my other session" "204" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -X DELETE -H "authorization: Bearer $ACCESS4" "$(url "/v1/me/sessions/$SECOND_SID")")"
+expect_eq "someone else's or unknown session" "404" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -X DELETE -H "authorization: Bearer $ACCESS4" "$(url /v1/me/sessions/AAAAAAAAAAAAAAAAAAAAAA)")"
+
+# the ID-token battery at the exchange: all 401, none crash
+now=$(date +%s)
+for case in '{"aud":"other"}' '{"iss":"https://evil.test"}' "{\"exp\":$((now - 600))}" "{\"nbf\":$((now + 600))}" \
+            "{\"iat\":$((now + 3600))}" '{"alg":"none"}' '{"alg":"HS256"}' '{"kid":"../../etc/passwd"}' '{"kid":null}' \
+            '{"header":{"crit":["exp"]}}' "{\"aud\":[\"other\",\"x\"]}"; do
+  t=$(mint "$(echo "$case" | python3 -c "import json,sys; d=json.load(sys.stdin); d.setdefault('sub','$CITIZEN'); print(json.dumps(d))")")
+  expect_eq "exchange refuses $case" "401" "$(exchange "$t")"
+done
+good=$(mint "{\"sub\":\"$CITIZEN\"}")
+expect_eq "tampered" "401" "$(exchange "${good%.*}x.${good##*.}")"
+expect_eq "truncated signature" "401" "$(exchange "${good%??????}")"
+expect_eq "garbage" "401" "$(exchange "not.a.token")"
+expect_eq "no id_token" "422" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -d '{}' "$(url /v1/auth/vneid/exchange)")"
+
+# provider key rotation: unknown kid → refetch (cooldown 1 s) → accepted, no restart
+curl -s -X POST "$VNEID/admin/rotate" >/dev/null
+rotated=$(mint "{\"sub\":\"$CITIZEN\"}")
+code=$(exchange "$rotated")
+for _ in $(seq 1 30); do [ "$code" = 200 ] && break; sleep 0.2; code=$(exchange "$rotated"); done
+expect_eq "rotated provider key accepted" "200" "$code"
+expect_eq "token signed before the rotation still accepted" "200" "$(exchange "$(mint '{"sub":"'$CITIZEN'","sign_with":"previous"}')")"
+
+sleep 0.3
+expect_no_match "citizen number never logged" "$CITIZEN" "$(cat "$GW_DIR"/*stderr "$GW_DIR/access.log")"
+expect_no_match "refresh tokens never logged" "$REFRESH" "$(cat "$GW_DIR"/*stderr "$GW_DIR/access.log")"
+
+GW_NAME=b stop_gateway
+GW_PID=$A_PID GW_NAME=a stop_gateway
+finish
