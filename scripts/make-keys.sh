@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Creates, once, what a local cong needs under DIR: a self-signed TLS certificate for 127.0.0.1/localhost and an
-# ES256 (P-256) key pair for the demo/test token issuer.   scripts/make-keys.sh DIR
+# Creates, once, what a local cong needs under DIR: a self-signed TLS certificate for 127.0.0.1/localhost, an ES256
+# (P-256) key pair for kid-less service tokens (demo, tests, bench), cong's own signing key, and the secret that makes
+# subjects pseudonymous.   scripts/make-keys.sh DIR
 set -euo pipefail
 dir=${1:?DIR}
 mkdir -p "$dir/tls" "$dir/keys"
@@ -13,4 +14,10 @@ fi
 if [ ! -f "$dir/keys/issuer.key.pem" ]; then
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/keys/issuer.key.pem" 2>/dev/null
   openssl pkey -in "$dir/keys/issuer.key.pem" -pubout -out "$dir/keys/issuer.pub.pem"
+fi
+if [ ! -f "$dir/keys/cong-signing.pem" ]; then
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/keys/cong-signing.pem" 2>/dev/null
+fi
+if [ ! -f "$dir/keys/subject-secret" ]; then
+  (umask 077; head -c 48 /dev/urandom >"$dir/keys/subject-secret")
 fi

@@ -12,6 +12,8 @@ bash scripts/services.sh start "$RUN" "$REDIS_PORT" "$PG_PORT"
 export CONG_SERVER_TLS_CERTIFICATE="$RUN/tls/cert.pem" CONG_SERVER_TLS_PRIVATE_KEY="$RUN/tls/key.pem"
 export CONG_REDIS_PORT="$REDIS_PORT" CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong"
 export CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="https://id.cong.test" CONG_AUTH_AUDIENCE="cong"
+export CONG_AUTH_SIGNING_KEY_FILE="$RUN/keys/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$RUN/keys/subject-secret"
+export CONG_VNEID_ISSUER="http://127.0.0.1:8090" CONG_VNEID_CLIENT_ID=cong CONG_VNEID_JWKS="http://127.0.0.1:8090/jwks.json"
 export CONG_LOG_ACCESS_LOG="$RUN/access.log"
 
 gateway_pid=
@@ -54,7 +56,11 @@ cong is running (PID $gateway_pid). Ctrl-C stops it and the stores.
   stand-in VNeID:        http://127.0.0.1:8090/.well-known/openid-configuration
   access log:            $RUN/access.log
 
-Try it (a demo token, valid one hour):
+Log in as a test citizen through the stand-in VNeID and get cong tokens (authorization code + PKCE, then the
+exchange; every step is printed):
+  bash scripts/demo-login.sh
+
+Or try a kid-less demo service token (valid one hour):
   curl --http2 -k -H "Authorization: Bearer $TOKEN" https://127.0.0.1:8443/v1/ping
   curl --http2-prior-knowledge -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/v1/ping
 
