@@ -95,6 +95,11 @@ static const key_def_t keys[] = {
     INT_KEY("vneid.clock_skew_s", vneid.clock_skew_s, 0, 300, "60"),
     INT_KEY("vneid.refresh_interval_s", vneid.refresh_interval_s, 10, 86400, "600"),
     INT_KEY("vneid.cooldown_s", vneid.cooldown_s, 1, 3600, "30"),
+    INT_KEY("rate_limits.enabled", rate_limits.enabled, 0, 1, "1"),
+    INT_KEY("rate_limits.default_per_minute", rate_limits.default_per_minute, 1, 1000000, "600"),
+    INT_KEY("rate_limits.default_burst", rate_limits.default_burst, 1, 100000, "100"),
+    INT_KEY("rate_limits.auth_per_minute", rate_limits.auth_per_minute, 1, 1000000, "30"),
+    INT_KEY("rate_limits.auth_burst", rate_limits.auth_burst, 1, 100000, "10"),
     STRING_KEY("redis.host", redis.host, "127.0.0.1", NULL),
     INT_KEY("redis.port", redis.port, 1, 65535, "6379"),
     STRING_KEY("redis.password", redis.password, "", NULL),
@@ -110,8 +115,8 @@ static const key_def_t keys[] = {
 
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 
-static const char *const sections[] = {"server", "limits", "cors", "auth", "vneid", "redis", "postgres", "log",
-                                       "modules"};
+static const char *const sections[] = {"server", "limits", "cors", "auth", "vneid", "rate_limits", "redis",
+                                       "postgres", "log", "modules"};
 
 #define SECTION_COUNT (sizeof sections / sizeof sections[0])
 #define MODULES_SECTION (SECTION_COUNT - 1)

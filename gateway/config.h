@@ -47,7 +47,7 @@ typedef struct cong_config {
         int shutdown_timeout_ms;  /* default 10000; 0..600000 */
         int idle_timeout_ms;      /* default 30000 */
         int max_concurrent_streams; /* default 100; 1..256 */
-        int http2_reset_burst;      /* default 200; 0..100000: stream resets a connection may cause at once (0: no budget) */
+        int http2_reset_burst;      /* default 200; 0..100000: HTTP/2 stream resets one connection may cause (0: off) */
         int http2_reset_per_second; /* default 50; 0..100000: how fast that budget refills */
         char *problem_base_uri;   /* default "https://cong.hanoi.gov.vn/problems/" */
         char *openapi_file;       /* default "openapi/cong.yaml" */
@@ -82,6 +82,13 @@ typedef struct cong_config {
         int refresh_interval_s;   /* default 600 */
         int cooldown_s;           /* default 30: least time between two JWKS fetches (unknown kid) */
     } vneid;
+    struct {
+        int enabled;              /* default 1 */
+        int default_per_minute;   /* default 600: sustained rate of the "default" class, per key */
+        int default_burst;        /* default 100 */
+        int auth_per_minute;      /* default 30: the "auth" class (token exchange, refresh) */
+        int auth_burst;           /* default 10 */
+    } rate_limits;
     struct {
         char *host;               /* default "127.0.0.1" */
         int port;                 /* default 6379 */

@@ -157,12 +157,13 @@ static void render_latency(cong_metrics_t *m, text_buffer_t *b)
 static void render_gauges(cong_metrics_t *m, text_buffer_t *b)
 {
     int64_t in_flight = 0, redis_up = 0, pg_up = 0;
-    uint64_t redis_disconnects = 0;
+    uint64_t redis_disconnects = 0, rate_limit_unavailable = 0;
     for (int w = 0; w < m->workers; w++) {
         in_flight += load_gauge(&m->blocks[w].in_flight);
         redis_up += load_gauge(&m->blocks[w].redis_up);
         pg_up += load_gauge(&m->blocks[w].pg_up);
         redis_disconnects += load(&m->blocks[w].redis_disconnects);
+        rate_limit_unavailable += load(&m->blocks[w].rate_limit_unavailable);
     }
     emit(b, "# HELP cong_requests_in_flight Requests being processed.\n# TYPE cong_requests_in_flight gauge\n"
             "cong_requests_in_flight %lld\n", (long long)in_flight);
@@ -176,6 +177,9 @@ static void render_gauges(cong_metrics_t *m, text_buffer_t *b)
          m->workers, m->workers * m->labels.pg_pool_size);
     emit(b, "# HELP cong_store_disconnects_total Store connections lost.\n# TYPE cong_store_disconnects_total counter\n"
             "cong_store_disconnects_total{store=\"redis\"} %llu\n", (unsigned long long)redis_disconnects);
+    emit(b, "# HELP cong_rate_limit_unavailable_total Requests let through because Redis could not decide.\n"
+            "# TYPE cong_rate_limit_unavailable_total counter\ncong_rate_limit_unavailable_total %llu\n",
+         (unsigned long long)rate_limit_unavailable);
 }
 
 static void render_module_errors(cong_metrics_t *m, text_buffer_t *b)

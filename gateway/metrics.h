@@ -25,6 +25,7 @@ typedef struct cong_worker_metrics {
     _Atomic int64_t redis_up;        /* 0/1 */
     _Atomic int64_t pg_up;           /* connections up */
     _Atomic uint64_t redis_disconnects;
+    _Atomic uint64_t rate_limit_unavailable; /* decisions Redis could not make (requests let through) */
 } cong_worker_metrics_t;
 
 typedef struct cong_metrics cong_metrics_t;

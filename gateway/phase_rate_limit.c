@@ -16,8 +16,8 @@ static int allow_everything(cong_rate_limiter_t *self, cong_req_t *r, const char
     return 1;
 }
 
-static cong_rate_limiter_t unlimited = {"unlimited", allow_everything};
-cong_rate_limiter_t *cong_rate_limiter = &unlimited;
+cong_rate_limiter_t cong_rate_limiter_unlimited = {"unlimited", allow_everything};
+cong_rate_limiter_t *cong_rate_limiter = &cong_rate_limiter_redis;
 
 static void add_number_header(cong_req_t *r, const char *name, long value)
 {

@@ -4,7 +4,7 @@
  * A limiter decides, for one request, on a key (the subject, else the API client, else the peer address) within the
  * route's rate-limit class. It answers now (return 1 with *out filled) or later (return 0, then call
  * cong_rate_limit_decided(r, &decision) once, on the request's worker, holding a request reference meanwhile).
- * The foundation installs the `unlimited` limiter, which allows everything; the identity issue brings the Redis one.
+ * Two limiters exist: `unlimited`, and the Redis one (GCRA, rate_limit_redis.c), which is the default.
  */
 #ifndef CONG_GATEWAY_RATE_LIMIT_H
 #define CONG_GATEWAY_RATE_LIMIT_H
@@ -24,8 +24,12 @@ typedef struct cong_rate_limiter {
                  cong_rate_decision_t *out);
 } cong_rate_limiter_t;
 
-/** The limiter in force (process-wide, set before workers start). */
+/** The limiter in force (process-wide, set before workers start): the Redis GCRA limiter by default. */
 extern cong_rate_limiter_t *cong_rate_limiter;
+/** Lets everything through (tests, or rate_limits.enabled = 0). */
+extern cong_rate_limiter_t cong_rate_limiter_unlimited;
+/** GCRA in Redis (gateway/rate_limit_redis.c). */
+extern cong_rate_limiter_t cong_rate_limiter_redis;
 /** Completes an asynchronous decision. */
 void cong_rate_limit_decided(cong_req_t *r, const cong_rate_decision_t *d);
 

@@ -13,7 +13,7 @@ EXTRA_PIDS+=($!)
 for _ in $(seq 1 50); do curl -s -o /dev/null "$VNEID/healthz" && break; sleep 0.1; done
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
 head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
-IDENTITY_ENV=(CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret"
+IDENTITY_ENV=(CONG_RATE_LIMITS_AUTH_BURST=1000 CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret"
   CONG_VNEID_ISSUER="$VNEID" CONG_VNEID_CLIENT_ID=cong CONG_VNEID_JWKS="$VNEID/jwks.json" CONG_VNEID_COOLDOWN_S=1)
 
 mint() { curl -s -X POST -H 'content-type: application/json' -d "$1" "$VNEID/test/mint" | json id_token; }
