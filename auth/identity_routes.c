@@ -7,6 +7,7 @@
  *   GET    /v1/me                    the caller
  *   GET    /v1/me/sessions           the caller's sessions (devices)
  *   DELETE /v1/me/sessions/{sid}     end one of them
+ *   POST   /v1/auth/token            OAuth 2.0 client credentials (RFC 6749 §4.4) for businesses and partners
  *   GET    /.well-known/jwks.json, /.well-known/openid-configuration
  *
  * Durable state is in Redis (auth/session_scripts.h); revocations go through gateway/revocation.h so every instance
@@ -366,6 +367,100 @@ static void my_sessions(cong_req_t *req, void *udata)
         store_down(req);
 }
 
+/* ---- POST /v1/auth/token (client credentials) ---- */
+
+typedef struct client_request {
+    char client_id[64];
+    char secret_hash[CONG_REFRESH_HASH_LEN + 1];
+    char scope[512];
+} client_request_t;
+
+static void refuse_client(cong_req_t *req)
+{
+    api->reply_header(req, "www-authenticate", "Basic realm=\"cong\"");
+    api->reply_problem(req, 401, "invalid-client", "Sai mã ứng dụng hoặc khoá bí mật.",
+                       "Unknown client or wrong secret.");
+}
+
+/* 1 if every space-separated scope of `wanted` is in `granted`. */
+static int scopes_within(const char *wanted, const char *granted)
+{
+    char copy[512], *save = NULL;
+    snprintf(copy, sizeof copy, "%s", wanted);
+    for (char *s = strtok_r(copy, " ", &save); s != NULL; s = strtok_r(NULL, " ", &save)) {
+        size_t n = strlen(s);
+        const char *p = granted;
+        int found = 0;
+        while (!found && (p = strstr(p, s)) != NULL) {
+            found = (p == granted || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ');
+            p += n;
+        }
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    client_request_t *c = udata;
+    if (err != 0) {
+        store_down(req);
+        return;
+    }
+    const char *stored = api->pg_ntuples(res) == 1 ? api->pg_value(res, 0, 0) : NULL;
+    if (stored == NULL || !cong_secure_equal(stored, strlen(stored), c->secret_hash, strlen(c->secret_hash))) {
+        api->log(CONG_LOG_INFO, "identity", "request %s: client credentials refused", api->req_id(req));
+        refuse_client(req);
+        return;
+    }
+    const char *granted = api->pg_value(res, 0, 1);
+    if (c->scope[0] != '\0' && !scopes_within(c->scope, granted)) {
+        api->reply_problem(req, 400, "invalid-scope", "Ứng dụng không được cấp phạm vi quyền này.",
+                           "The client is not granted this scope.");
+        return;
+    }
+    const char *scope = c->scope[0] != '\0' ? c->scope : granted;
+    char sid[80], *access = NULL;
+    snprintf(sid, sizeof sid, "client:%s", c->client_id);
+    if (cong_identity_issue(identity, c->client_id, sid, 0, scope, c->client_id, now_s(), &access) != 0) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    json_t *body = json_pack("{s:s, s:s, s:i, s:s}", "access_token", access, "token_type", "Bearer", "expires_in",
+                             identity->access_ttl_s, "scope", scope);
+    free(access);
+    api->reply_json(req, 200, body);
+}
+
+static void client_token(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const char *grant = api->req_form_param(req, "grant_type", NULL);
+    if (grant == NULL || strcmp(grant, "client_credentials") != 0) {
+        api->reply_problem(req, 400, "unsupported-grant-type", "Chỉ hỗ trợ grant_type=client_credentials (dạng form).",
+                           "Only grant_type=client_credentials (form-encoded) is supported here.");
+        return;
+    }
+    const char *id = api->req_form_param(req, "client_id", NULL);
+    const char *secret = api->req_form_param(req, "client_secret", NULL);
+    const char *scope = api->req_form_param(req, "scope", NULL);
+    client_request_t *c = api->req_alloc(req, sizeof *c);
+    if (id == NULL || secret == NULL || strlen(id) >= sizeof c->client_id || strlen(secret) > 256 ||
+        (scope != NULL && strlen(scope) >= sizeof c->scope)) {
+        refuse_client(req);
+        return;
+    }
+    snprintf(c->client_id, sizeof c->client_id, "%s", id);
+    snprintf(c->scope, sizeof c->scope, "%s", scope ? scope : "");
+    cong_refresh_token_hash(secret, strlen(secret), c->secret_hash);
+    const char *params[] = {c->client_id};
+    int rc = api->pg_query(req, "SELECT secret_hash, scopes FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
+                           1, params, on_client, c);
+    if (rc != 0)
+        store_down(req);
+}
+
 /* ---- discovery ---- */
 
 static void jwks(cong_req_t *req, void *udata)
@@ -379,14 +474,17 @@ static void openid_configuration(cong_req_t *req, void *udata)
 {
     (void)udata;
     char jwks_uri[512];
+    char token_uri[512];
     snprintf(jwks_uri, sizeof jwks_uri, "%s/.well-known/jwks.json", identity->issuer);
+    snprintf(token_uri, sizeof token_uri, "%s/v1/auth/token", identity->issuer);
     api->reply_header(req, "cache-control", "public, max-age=300");
     api->reply_json(req, 200,
-                    json_pack("{s:s, s:s, s:[s], s:[s], s:[s], s:[s,s]}", "issuer", identity->issuer, "jwks_uri",
-                              jwks_uri, "id_token_signing_alg_values_supported", "ES256",
+                    json_pack("{s:s, s:s, s:s, s:[s], s:[s], s:[s,s], s:[s,s]}", "issuer", identity->issuer,
+                              "jwks_uri", jwks_uri, "token_endpoint", token_uri,
+                              "id_token_signing_alg_values_supported", "ES256",
                               "token_endpoint_auth_methods_supported", "client_secret_post",
-                              "grant_types_supported", "urn:ietf:params:oauth:grant-type:token-exchange",
-                              "acr_values_supported", "1", "2"));
+                              "grant_types_supported", "client_credentials",
+                              "urn:ietf:params:oauth:grant-type:token-exchange", "acr_values_supported", "1", "2"));
 }
 
 int cong_identity_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
@@ -405,6 +503,7 @@ int cong_identity_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         {"GET", "/v1/me", "getMe", me, CONG_AUTH_REQUIRED},
         {"GET", "/v1/me/sessions", "listMySessions", my_sessions, CONG_AUTH_REQUIRED},
         {"DELETE", "/v1/me/sessions/{sid}", "deleteMySession", delete_one, CONG_AUTH_REQUIRED},
+        {"POST", "/v1/auth/token", "issueClientToken", client_token, CONG_AUTH_NONE},
         {"GET", "/.well-known/jwks.json", "getJwks", jwks, CONG_AUTH_NONE},
         {"GET", "/.well-known/openid-configuration", "getOpenIdConfiguration", openid_configuration, CONG_AUTH_NONE},
     };

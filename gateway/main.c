@@ -5,12 +5,14 @@
  *   cong --check-config FILE      validate FILE (+ environment, + module keys); errors as FILE:LINE: key: message
  *   cong --list-routes [--config FILE]   print "METHOD PATH operationId" for every registered route
  *   cong --migrate [--config FILE]       apply pending SQL migrations and exit
+ *   cong [--config FILE] client create NAME [--scopes "a b"] [--quota N] | list | revoke CLIENT_ID
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "client_admin.h"
 #include "gateway.h"
 #include "log.h"
 #include "migrate.h"
@@ -18,11 +20,11 @@
 
 extern char **environ;
 
-enum command { SERVE, CHECK_CONFIG, LIST_ROUTES, MIGRATE };
+enum command { SERVE, CHECK_CONFIG, LIST_ROUTES, MIGRATE, CLIENT };
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: cong [--config FILE] | --check-config FILE | --list-routes | --migrate\n");
+    fprintf(stderr, "usage: cong [--config FILE] | --check-config FILE | --list-routes | --migrate | client ...\n");
     return 2;
 }
 
@@ -49,7 +51,9 @@ int main(int argc, char **argv)
 {
     enum command cmd = SERVE;
     const char *path = getenv("CONG_CONFIG");
-    for (int i = 1; i < argc; i++) {
+    int client_argc = 0;
+    char **client_argv = NULL;
+    for (int i = 1; i < argc && cmd != CLIENT; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             path = argv[++i];
         else if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc)
@@ -58,6 +62,8 @@ int main(int argc, char **argv)
             cmd = LIST_ROUTES;
         else if (strcmp(argv[i], "--migrate") == 0)
             cmd = MIGRATE;
+        else if (strcmp(argv[i], "client") == 0)
+            cmd = CLIENT, client_argc = argc - i - 1, client_argv = argv + i + 1;
         else
             return usage();
     }
@@ -67,7 +73,7 @@ int main(int argc, char **argv)
     gw.config_path = path ? path : "-";
     int rc = cong_config_load(&cfg, path, environ, &errs);
     if (rc == 0)
-        rc = cmd == MIGRATE ? 0 : cong_gateway_init(&gw, &cfg, &errs);
+        rc = cmd == MIGRATE || cmd == CLIENT ? 0 : cong_gateway_init(&gw, &cfg, &errs);
     if (rc != 0) {
         print_errors(&errs);
         cong_config_errors_free(&errs);
@@ -82,6 +88,9 @@ int main(int argc, char **argv)
     case LIST_ROUTES:
         for (size_t i = 0; i < gw.route_count; i++)
             printf("%s %s %s\n", gw.routes[i]->method, gw.routes[i]->path, gw.routes[i]->operation_id);
+        break;
+    case CLIENT:
+        rc = cong_client_admin(&cfg, client_argc, client_argv);
         break;
     case MIGRATE:
         rc = cong_migrate(cfg.postgres.conninfo, cfg.postgres.migrations_dir, &(int){0});

@@ -71,12 +71,10 @@ static char *decode_component(h2o_mem_pool_t *pool, const char *s, size_t len, s
     return out;
 }
 
-static const char *api_req_query_param(cong_req_t *r, const char *name, size_t *len)
+/* The value of `name` in an application/x-www-form-urlencoded string (a query, or a form body), decoded into the
+ * request pool; NULL when absent or malformed. */
+static const char *find_urlencoded(h2o_mem_pool_t *pool, const char *q, const char *end, const char *name, size_t *len)
 {
-    h2o_req_t *req = r->h2o;
-    if (req->query_at == SIZE_MAX)
-        return NULL;
-    const char *q = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
     size_t name_len = strlen(name);
     while (q < end) {
         const char *amp = memchr(q, '&', (size_t)(end - q));
@@ -84,10 +82,10 @@ static const char *api_req_query_param(cong_req_t *r, const char *name, size_t *
         const char *eq = memchr(q, '=', (size_t)(item_end - q));
         const char *key_end = eq ? eq : item_end;
         size_t key_len = 0;
-        char *key = decode_component(&req->pool, q, (size_t)(key_end - q), &key_len);
+        char *key = decode_component(pool, q, (size_t)(key_end - q), &key_len);
         if (key != NULL && key_len == name_len && memcmp(key, name, name_len) == 0) {
             size_t n = 0;
-            char *v = eq ? decode_component(&req->pool, eq + 1, (size_t)(item_end - eq - 1), &n) : "";
+            char *v = eq ? decode_component(pool, eq + 1, (size_t)(item_end - eq - 1), &n) : "";
             if (len != NULL)
                 *len = n;
             return v;
@@ -95,6 +93,24 @@ static const char *api_req_query_param(cong_req_t *r, const char *name, size_t *
         q = item_end + 1;
     }
     return NULL;
+}
+
+static const char *api_req_query_param(cong_req_t *r, const char *name, size_t *len)
+{
+    h2o_req_t *req = r->h2o;
+    if (req->query_at == SIZE_MAX)
+        return NULL;
+    return find_urlencoded(&req->pool, req->path.base + req->query_at + 1, req->path.base + req->path.len, name, len);
+}
+
+static const char *api_req_form_param(cong_req_t *r, const char *name, size_t *len)
+{
+    h2o_req_t *req = r->h2o;
+    h2o_iovec_t type = cong_req_header(r, H2O_STRLIT("content-type"));
+    if (req->entity.base == NULL || type.base == NULL ||
+        !h2o_memis(type.base, type.len < 33 ? type.len : 33, H2O_STRLIT("application/x-www-form-urlencoded")))
+        return NULL;
+    return find_urlencoded(&req->pool, req->entity.base, req->entity.base + req->entity.len, name, len);
 }
 
 static const char *api_req_header(cong_req_t *r, const char *name, size_t *len)
@@ -414,4 +430,5 @@ const cong_api_t cong_module_api = {
     .redis_elements = api_redis_elements,
     .redis_element = api_redis_element,
     .event_publish = api_event_publish,
+    .req_form_param = api_req_form_param,
 };

@@ -49,7 +49,7 @@ extern "C" {
 #endif
 
 #define CONG_MODULE_ABI_MAJOR 1
-#define CONG_MODULE_ABI_MINOR 0
+#define CONG_MODULE_ABI_MINOR 1
 
 /** Name of the entry point a shared-object module exports (type cong_module_onload_fn). */
 #define CONG_MODULE_ENTRY "cong_module_onload"
@@ -200,6 +200,11 @@ typedef struct cong_api {
     const cong_redis_reply_t *(*redis_element)(const cong_redis_reply_t *r, size_t i);
     /** Publish an event on `topic` (msgpack-encoded into a Redis stream). Payload is borrowed. cb may be NULL. */
     int (*event_publish)(cong_req_t *req, const char *topic, struct json_t *payload, cong_event_cb cb, void *udata);
+
+    /* ---- added in 1.1 (test with CONG_API_HAS(api, req_form_param)) ---- */
+    /** A field of an application/x-www-form-urlencoded body, decoded and NUL-terminated; NULL when absent, when the
+     *  body is of another type, or malformed. */
+    const char *(*req_form_param)(cong_req_t *req, const char *name, size_t *len);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */

@@ -52,7 +52,8 @@ static void catalog_matches(void **state)
     }
     /* and every catalog entry is documented */
     static const char *const gateway_slugs[] = {
-        "bad-request", "invalid-path", "invalid-json", "unauthorized", "invalid-token", "step-up-required",
+        "bad-request", "invalid-path", "invalid-json", "unauthorized", "invalid-token", "invalid-client",
+        "invalid-scope", "unsupported-grant-type", "step-up-required",
         "insufficient-scope", "forbidden", "cors-origin-denied", "not-found", "method-not-allowed", "conflict",
         "payload-too-large", "unsupported-media-type", "validation-failed", "rate-limited", "headers-too-large",
         "internal-error", "method-not-implemented", "service-unavailable"};

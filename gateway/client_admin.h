@@ -1,0 +1,16 @@
+/*
+ * gateway/client_admin.h — `cong client create|list|revoke`: API clients for businesses and partners, in PostgreSQL.
+ *
+ * create prints the client id and its secret once (only SHA-256 of the secret is stored); revoke marks the client
+ * revoked (its token requests are refused from then on) and revokes its live tokens on every instance through
+ * Redis (the session id of a client's tokens is "client:<client_id>"). Blocking: a command-line tool.
+ */
+#ifndef CONG_GATEWAY_CLIENT_ADMIN_H
+#define CONG_GATEWAY_CLIENT_ADMIN_H
+
+#include "config.h"
+
+/** Runs `cong client ARGS...` (argv starts after "client"). Returns the process exit status. */
+int cong_client_admin(const cong_config_t *cfg, int argc, char **argv);
+
+#endif
