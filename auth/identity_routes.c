@@ -373,6 +373,8 @@ typedef struct client_request {
     char client_id[64];
     char secret_hash[CONG_REFRESH_HASH_LEN + 1];
     char scope[512];
+    char *access;      /* the issued token, in the request pool, sent once the quota is in Redis */
+    const char *granted;
 } client_request_t;
 
 static void refuse_client(cong_req_t *req)
@@ -401,6 +403,17 @@ static int scopes_within(const char *wanted, const char *granted)
     return 1;
 }
 
+static void on_quota_stored(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
+{
+    client_request_t *c = udata;
+    if (err != 0 || api->redis_type(reply) == CONG_REDIS_ERROR) {
+        store_down(req);
+        return;
+    }
+    api->reply_json(req, 200, json_pack("{s:s, s:s, s:i, s:s}", "access_token", c->access, "token_type", "Bearer",
+                                        "expires_in", identity->access_ttl_s, "scope", c->granted));
+}
+
 static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
 {
     client_request_t *c = udata;
@@ -427,10 +440,21 @@ static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, voi
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
-    json_t *body = json_pack("{s:s, s:s, s:i, s:s}", "access_token", access, "token_type", "Bearer", "expires_in",
-                             identity->access_ttl_s, "scope", scope);
+    size_t access_len = strlen(access), scope_len = strlen(scope);
+    c->access = api->req_alloc(req, access_len + 1);
+    memcpy(c->access, access, access_len + 1);
     free(access);
-    api->reply_json(req, 200, body);
+    char *granted_copy = api->req_alloc(req, scope_len + 1);
+    memcpy(granted_copy, scope, scope_len + 1);
+    c->granted = granted_copy;
+    /* the rate limiter enforces the client's daily quota from this key (see gateway/rate_limit_redis.c) */
+    char key[96];
+    snprintf(key, sizeof key, "cong:client-quota:%s", c->client_id);
+    const char *quota = api->pg_value(res, 0, 2);
+    const char *argv[] = {"SET", key, quota, "EX", "86400"};
+    size_t argvlen[] = {3, strlen(key), strlen(quota), 2, 5};
+    if (api->redis_command(req, 5, argv, argvlen, on_quota_stored, c) != 0)
+        store_down(req);
 }
 
 static void client_token(cong_req_t *req, void *udata)
@@ -455,7 +479,7 @@ static void client_token(cong_req_t *req, void *udata)
     snprintf(c->scope, sizeof c->scope, "%s", scope ? scope : "");
     cong_refresh_token_hash(secret, strlen(secret), c->secret_hash);
     const char *params[] = {c->client_id};
-    int rc = api->pg_query(req, "SELECT secret_hash, scopes FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
+    int rc = api->pg_query(req, "SELECT secret_hash, scopes, daily_quota FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
                            1, params, on_client, c);
     if (rc != 0)
         store_down(req);

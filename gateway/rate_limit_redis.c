@@ -1,11 +1,14 @@
 /* The Redis rate limiter (GCRA, one atomic script per request, exact across instances). Keys
  * "cong:rl:<class>:<key>" hold the theoretical arrival time in ms and expire when the bucket is full again.
+ * API clients also have a daily quota: the token endpoint writes "cong:client-quota:<client>", and the same script
+ * counts "cong:quota:<client>:<UTC day>"; past the quota, 429 until midnight UTC.
  * Class "system" is never limited; "auth" has its own numbers; every other class uses "default". When Redis cannot
  * answer, the request is let through and counted (availability first). */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "pipeline.h"
@@ -20,6 +23,15 @@
     "local diff = tat + T - now "                                                                                     \
     "if diff > tau then return {0, 0, math.ceil((diff - tau) / 1000), math.ceil((tat - now) / 1000)} end "            \
     "redis.call('SET', ARGV[1], tostring(tat + T), 'PX', math.ceil(diff) + 1000) "                                    \
+    "if ARGV[4] ~= '' then "                                                                                          \
+    "  local q = tonumber(redis.call('GET', 'cong:client-quota:'..ARGV[4])) "                                         \
+    "  if q then "                                                                                                    \
+    "    local k = 'cong:quota:'..ARGV[4]..':'..ARGV[5] "                                                             \
+    "    local used = redis.call('INCR', k) "                                                                         \
+    "    if used == 1 then redis.call('EXPIRE', k, 172800) end "                                                      \
+    "    if used > q then return {0, 0, tonumber(ARGV[6]), tonumber(ARGV[6])} end "                                  \
+    "  end "                                                                                                          \
+    "end "                                                                                                            \
     "return {1, math.floor((tau - diff) / T), 0, math.ceil(diff / 1000)}"
 
 typedef struct limit_call {
@@ -70,15 +82,23 @@ static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *cla
     double t_ms = 60000.0 / (double)per_minute;
     snprintf(interval, sizeof interval, "%.3f", t_ms);
     snprintf(tolerance, sizeof tolerance, "%.3f", t_ms * (double)burst);
-    const char *argv[] = {"EVAL", GCRA_SCRIPT, "0", rkey, interval, tolerance};
-    size_t argvlen[] = {4, strlen(GCRA_SCRIPT), 1, strlen(rkey), strlen(interval), strlen(tolerance)};
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char day[16], to_midnight[16];
+    strftime(day, sizeof day, "%Y%m%d", &tm);
+    snprintf(to_midnight, sizeof to_midnight, "%d", 86400 - (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec));
+    const char *client = r->principal.client_id ? r->principal.client_id : "";
+    const char *argv[] = {"EVAL", GCRA_SCRIPT, "0", rkey, interval, tolerance, client, day, to_midnight};
+    size_t argvlen[] = {4, strlen(GCRA_SCRIPT), 1, strlen(rkey), strlen(interval), strlen(tolerance), strlen(client),
+                        strlen(day), strlen(to_midnight)};
     limit_call_t *call = malloc(sizeof *call);
     if (call == NULL) {
         allow_unlimited(out);
         return 1;
     }
     *call = (limit_call_t){r, burst};
-    if (cong_redis_command(r->worker->redis, 6, argv, argvlen, on_decision, call) != 0) {
+    if (cong_redis_command(r->worker->redis, 9, argv, argvlen, on_decision, call) != 0) {
         free(call);
         cong_counter_add(&r->worker->metrics->rate_limit_unavailable, 1);
         allow_unlimited(out);

@@ -36,6 +36,16 @@ expect_eq "unknown client" "401" "$(h2c -o /dev/null -w '%{http_code}' -d "grant
 expect_eq "other grant types" "400" "$(h2c -o /dev/null -w '%{http_code}' -d "grant_type=password&client_id=$CID&client_secret=$SECRET" "$(url /v1/auth/token)")"
 expect_eq "JSON body is not a form" "400" "$(h2c -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d '{"grant_type":"client_credentials"}' "$(url /v1/auth/token)")"
 
+# the daily quota (a second client with a quota of 3 calls a day)
+out=$(admin create "Hợp tác xã Gia Lâm" --scopes "ping" --quota 3)
+CID2=$(echo "$out" | sed -n 's/^client_id: //p'); SECRET2=$(echo "$out" | sed -n 's/^client_secret: //p')
+h2c -o "$GW_DIR/t2" -d "grant_type=client_credentials&client_id=$CID2&client_secret=$SECRET2" "$(url /v1/auth/token)"
+ACCESS2=$(json access_token <"$GW_DIR/t2")
+codes=$(for i in 1 2 3 4; do h2c -o /dev/null -w '%{http_code} ' -H "authorization: Bearer $ACCESS2" "$(url /v1/ping)"; done)
+expect_eq "daily quota" "200 200 200 429 " "$codes"
+h=$(h2c -D - -o /dev/null -H "authorization: Bearer $ACCESS2" "$(url /v1/ping)")
+expect_match "quota: retry after midnight" "retry-after: [0-9]+" "$h"
+
 expect_match "revoke" "revoked $CID" "$(admin revoke "$CID")"
 sleep 0.2
 expect_eq "live token refused after revoke" "401" "$(h2c -o /dev/null -w '%{http_code}' -H "authorization: Bearer $ACCESS" "$(url /v1/ping)")"

@@ -79,6 +79,17 @@ expect_eq "B knows the token (cached)" "200" "$(status_with "$ACCESS3" /v1/ping 
 expect_eq "logout on A" "204" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -X POST -H "authorization: Bearer $ACCESS3" "$(url /v1/auth/logout)")"
 expect_eq "next call on B: 401" "401" "$(status_with "$ACCESS3" /v1/ping "$B_PORT")"
 
+# an instance that missed a revocation (no message reached it) re-reads them when it resubscribes
+exchange "$(mint "{\"sub\":\"$CITIZEN\",\"acr\":\"2\"}")" >/dev/null
+ACCESS5=$(json access_token <"$GW_DIR/x"); SID5=$(json session_id <"$GW_DIR/x")
+expect_eq "B knows the token" "200" "$(status_with "$ACCESS5" /v1/ping "$B_PORT")"
+redis-cli -p "$REDIS_PORT" ZADD cong:revoked $(( $(date +%s) + 900 )) "$SID5" >/dev/null  # stored, never published
+expect_eq "a missed revocation is not known yet" "200" "$(status_with "$ACCESS5" /v1/ping "$B_PORT")"
+redis-cli -p "$REDIS_PORT" CLIENT KILL TYPE pubsub >/dev/null                          # every subscriber reconnects
+code=200
+for _ in $(seq 1 40); do code=$(status_with "$ACCESS5" /v1/ping "$B_PORT"); [ "$code" = 401 ] && break; sleep 0.05; done
+expect_eq "caught up after resubscribing" "401" "$code"
+
 # delete another session of mine
 exchange "$(mint "{\"sub\":\"$CITIZEN\",\"acr\":\"2\"}")" >/dev/null
 ACCESS4=$(json access_token <"$GW_DIR/x")
