@@ -5,6 +5,7 @@ JOBS ?= $(shell nproc)
 
 deps:
 	@bash scripts/deps.sh
+	@bash scripts/build-h2o.sh
 
 build: deps
 	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null

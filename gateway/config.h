@@ -47,7 +47,7 @@ typedef struct cong_config {
         int shutdown_timeout_ms;  /* default 10000; 0..600000 */
         int idle_timeout_ms;      /* default 30000 */
         int max_concurrent_streams; /* default 100; 1..256 */
-        int http2_reset_burst;      /* default 200; 0..100000: HTTP/2 stream resets one connection may cause (0: off) */
+        int http2_reset_burst;      /* default 50; 0..100000: HTTP/2 stream resets one connection may cause (0: off) */
         int http2_reset_per_second; /* default 50; 0..100000: how fast that budget refills */
         char *problem_base_uri;   /* default "https://cong.hanoi.gov.vn/problems/" */
         char *openapi_file;       /* default "openapi/cong.yaml" */

@@ -47,6 +47,8 @@ typedef struct cong_worker {
     uint64_t shutdown_deadline_ms;  /* 0 while running */
     uint64_t rng[2];                /* request-id generator state */
     int started;                    /* listeners bound */
+    unsigned abuse_lines_this_tick;   /* HTTP/2 abuse log lines written in this tick */
+    unsigned long abuse_lines_suppressed;
 } cong_worker_t;
 
 struct cong_gateway {

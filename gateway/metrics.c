@@ -157,14 +157,21 @@ static void render_latency(cong_metrics_t *m, text_buffer_t *b)
 static void render_gauges(cong_metrics_t *m, text_buffer_t *b)
 {
     int64_t in_flight = 0, redis_up = 0, pg_up = 0;
-    uint64_t redis_disconnects = 0, rate_limit_unavailable = 0;
+    uint64_t redis_disconnects = 0, rate_limit_unavailable = 0, calm = 0, stall = 0;
     for (int w = 0; w < m->workers; w++) {
         in_flight += load_gauge(&m->blocks[w].in_flight);
         redis_up += load_gauge(&m->blocks[w].redis_up);
         pg_up += load_gauge(&m->blocks[w].pg_up);
         redis_disconnects += load(&m->blocks[w].redis_disconnects);
         rate_limit_unavailable += load(&m->blocks[w].rate_limit_unavailable);
+        calm += load(&m->blocks[w].http2_calm_closes);
+        stall += load(&m->blocks[w].http2_stall_closes);
     }
+    emit(b, "# HELP cong_http2_connections_shed_total HTTP/2 connections closed for abuse.\n"
+            "# TYPE cong_http2_connections_shed_total counter\n"
+            "cong_http2_connections_shed_total{reason=\"enhance_your_calm\"} %llu\n"
+            "cong_http2_connections_shed_total{reason=\"stalled\"} %llu\n",
+         (unsigned long long)calm, (unsigned long long)stall);
     emit(b, "# HELP cong_requests_in_flight Requests being processed.\n# TYPE cong_requests_in_flight gauge\n"
             "cong_requests_in_flight %lld\n", (long long)in_flight);
     emit(b, "# HELP cong_store_connections_up Store connections up, summed over workers.\n"

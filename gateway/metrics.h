@@ -26,6 +26,8 @@ typedef struct cong_worker_metrics {
     _Atomic int64_t pg_up;           /* connections up */
     _Atomic uint64_t redis_disconnects;
     _Atomic uint64_t rate_limit_unavailable; /* decisions Redis could not make (requests let through) */
+    _Atomic uint64_t http2_calm_closes;      /* connections shed with GOAWAY ENHANCE_YOUR_CALM (patched h2o) */
+    _Atomic uint64_t http2_stall_closes;     /* connections closed because the peer stopped reading */
 } cong_worker_metrics_t;
 
 typedef struct cong_metrics cong_metrics_t;

@@ -22,7 +22,12 @@
 #include "revocation.h"
 #include "token_cache.h"
 
+#ifndef H2O_CONG_ABUSE_PATCH
+#error "cong needs its patched h2o: scripts/build-h2o.sh + cmake/h2o.cmake"
+#endif
+
 #define TICK_MS 50
+#define ABUSE_LOG_LINES_PER_TICK 2 /* about 40 lines a second per worker; the rest are counted */
 #define PG_MAX_QUEUE 1024
 #define TOKEN_CACHE_ENTRIES 4096
 
@@ -33,6 +38,24 @@ static void on_signal(int sig)
     (void)sig;
     if (the_gateway != NULL)
         the_gateway->stop_requested = 1;
+}
+
+/* h2o (patched) sheds an abusive HTTP/2 connection: GOAWAY ENHANCE_YOUR_CALM or a stalled peer. One log line per
+ * connection with its peer address — bounded per tick, so a reconnecting attacker cannot flood the log. */
+static void on_h2_abuse(h2o_conn_t *conn, const char *reason)
+{
+    cong_worker_t *w = cong_worker_of(conn->ctx);
+    if (w->abuse_lines_this_tick >= ABUSE_LOG_LINES_PER_TICK) {
+        w->abuse_lines_suppressed++;
+        return;
+    }
+    w->abuse_lines_this_tick++;
+    struct sockaddr_storage ss;
+    char host[64] = "?";
+    socklen_t len = conn->callbacks->get_peername(conn, (struct sockaddr *)&ss);
+    if (len > 0)
+        h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host);
+    cong_log(CONG_LOG_WARN, "server", "http2: closing the connection from %s: %s", host, reason);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -107,6 +130,14 @@ static void update_store_gauges(cong_worker_t *w)
     atomic_store_explicit(&w->metrics->redis_up, cong_redis_is_up(w->redis), memory_order_relaxed);
     atomic_store_explicit(&w->metrics->pg_up, cong_pg_pool_up(w->pg), memory_order_relaxed);
     atomic_store_explicit(&w->metrics->redis_disconnects, cong_redis_disconnects(w->redis), memory_order_relaxed);
+    atomic_store_explicit(&w->metrics->http2_calm_closes, w->h2o.http2.events.calm_closes, memory_order_relaxed);
+    atomic_store_explicit(&w->metrics->http2_stall_closes, w->h2o.http2.events.stall_closes, memory_order_relaxed);
+    if (w->abuse_lines_suppressed > 0) {
+        cong_log(CONG_LOG_WARN, "server", "http2: %lu more abusive connection(s) closed (log lines suppressed)",
+                 w->abuse_lines_suppressed);
+        w->abuse_lines_suppressed = 0;
+    }
+    w->abuse_lines_this_tick = 0;
 }
 
 static void begin_shutdown(cong_worker_t *w)
@@ -196,6 +227,9 @@ static void configure_h2o(cong_gateway_t *gw)
     g->http2.idle_timeout = (uint64_t)cfg->server.idle_timeout_ms;
     g->http2.graceful_shutdown_timeout = (uint64_t)cfg->server.shutdown_timeout_ms;
     g->http2.max_concurrent_requests_per_connection = (size_t)cfg->server.max_concurrent_streams;
+    g->http2.reset_budget_burst = (unsigned)cfg->server.http2_reset_burst;
+    g->http2.reset_budget_per_second = (unsigned)cfg->server.http2_reset_per_second;
+    g->http2.on_abuse = on_h2_abuse;
     h2o_hostconf_t *host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);

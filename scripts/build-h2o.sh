@@ -33,6 +33,9 @@ die() { log "$*"; exit 1; }
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 PREFIX=$OUT/install
+# One build at a time per output folder (parallel make targets may call this script concurrently).
+exec 9>"$OUT/.lock"
+flock 9
 
 shopt -s nullglob
 PATCHES=("$PATCH_DIR"/*.patch)

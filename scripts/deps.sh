@@ -4,7 +4,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
-  libh2o-dev libuv1-dev libssl-dev openssl
+  libuv1-dev libssl-dev openssl zlib1g-dev dpkg-dev
   libjwt-dev libcurl4-openssl-dev libhiredis-dev libpq-dev libmsgpack-dev libjansson-dev libyaml-dev libcmocka-dev
   redis-server postgresql postgresql-contrib
   curl nghttp2-client haproxy

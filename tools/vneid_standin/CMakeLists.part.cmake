@@ -2,5 +2,5 @@
 # the tests. Included from the top-level CMakeLists.txt after cong_auth and the PkgConfig/Threads targets exist.
 file(GLOB VNEID_STANDIN_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.c)
 add_executable(vneid-standin ${VNEID_STANDIN_SOURCES})
-target_link_libraries(vneid-standin PRIVATE cong_auth PkgConfig::H2O PkgConfig::UV PkgConfig::SSL PkgConfig::JANSSON
+target_link_libraries(vneid-standin PRIVATE cong_auth cong::h2o PkgConfig::UV PkgConfig::SSL PkgConfig::JANSSON
   Threads::Threads)

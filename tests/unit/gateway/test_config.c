@@ -90,6 +90,14 @@ static void assert_same_config(const cong_config_t *a, const cong_config_t *b)
     assert_int_equal(a->server.shutdown_timeout_ms, b->server.shutdown_timeout_ms);
     assert_int_equal(a->server.idle_timeout_ms, b->server.idle_timeout_ms);
     assert_int_equal(a->server.max_concurrent_streams, b->server.max_concurrent_streams);
+    assert_int_equal(a->server.http2_reset_burst, b->server.http2_reset_burst);
+    assert_int_equal(a->server.http2_reset_per_second, b->server.http2_reset_per_second);
+    assert_string_equal(a->auth.signing_key_file, b->auth.signing_key_file);
+    assert_string_equal(a->vneid.jwks, b->vneid.jwks);
+    assert_int_equal(a->vneid.cooldown_s, b->vneid.cooldown_s);
+    assert_int_equal(a->rate_limits.enabled, b->rate_limits.enabled);
+    assert_int_equal(a->rate_limits.default_per_minute, b->rate_limits.default_per_minute);
+    assert_int_equal(a->rate_limits.auth_burst, b->rate_limits.auth_burst);
     assert_string_equal(a->server.problem_base_uri, b->server.problem_base_uri);
     assert_string_equal(a->server.openapi_file, b->server.openapi_file);
     assert_int_equal(a->limits.max_header_bytes, b->limits.max_header_bytes);
@@ -133,6 +141,11 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.server.shutdown_timeout_ms, 10000);
     assert_int_equal(cfg.server.idle_timeout_ms, 30000);
     assert_int_equal(cfg.server.max_concurrent_streams, 100);
+    assert_int_equal(cfg.server.http2_reset_burst, 50);
+    assert_int_equal(cfg.server.http2_reset_per_second, 50);
+    assert_int_equal(cfg.auth.access_token_ttl_s, 600);
+    assert_int_equal(cfg.rate_limits.default_per_minute, 600);
+    assert_string_equal(cfg.vneid.client_id, "cong");
     assert_string_equal(cfg.server.problem_base_uri, "https://cong.hanoi.gov.vn/problems/");
     assert_string_equal(cfg.server.openapi_file, "openapi/cong.yaml");
     assert_int_equal(cfg.limits.max_header_bytes, 8192);
