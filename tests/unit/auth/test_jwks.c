@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "auth_test_helpers.h"
+
 #include "auth/auth.h"
 #include "cong/module.h"
 
@@ -42,42 +44,6 @@ static char *jwks_text; /* the provider's JWKS: ec-1 (ES256), rsa-rs (RS256, no 
 static cong_jwks_t *keyset;
 
 /* ---- helpers ---- */
-
-static char *xprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0);
-    return s;
-}
-
-static char *b64(const void *data, size_t n)
-{
-    char *out = malloc(cong_b64url_encoded_len(n) + 1);
-    assert_non_null(out);
-    cong_b64url_encode(data, n, out);
-    return out;
-}
-
-static char *pem_of(EVP_PKEY *pkey, int private, size_t *len)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    assert_non_null(bio);
-    int ok = private ? PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) : PEM_write_bio_PUBKEY(bio, pkey);
-    assert_int_equal(ok, 1);
-    char *data;
-    long n = BIO_get_mem_data(bio, &data);
-    char *copy = malloc((size_t)n + 1);
-    assert_non_null(copy);
-    memcpy(copy, data, (size_t)n);
-    copy[n] = '\0';
-    BIO_free(bio);
-    *len = (size_t)n;
-    return copy;
-}
 
 static cong_jwt_key_t *load_private(EVP_PKEY *pkey)
 {

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "auth_test_helpers.h"
+
 #include "auth/auth.h"
 #include "auth/jwks_source.h"
 #include "cong/module.h"
@@ -47,17 +49,6 @@ static char *jwks_a, *jwks_b, *jwks_c; /* kid "a" only, "b" only, "b" and "c" */
 static char *token_a, *token_b, *token_c;
 
 /* ---- helpers ---- */
-
-static char *xprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0);
-    return s;
-}
 
 static int64_t now_ms(void)
 {

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "auth_test_helpers.h"
+
 #include "auth/auth.h"
 #include "cong/module.h"
 
@@ -40,42 +42,6 @@ static char *pub_pem_a;                    /* the public key PEM, used as an HMA
 static size_t pub_pem_a_len;
 
 /* ---- helpers ---- */
-
-static char *xprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0);
-    return s;
-}
-
-static char *b64(const void *data, size_t n)
-{
-    char *out = malloc(cong_b64url_encoded_len(n) + 1);
-    assert_non_null(out);
-    cong_b64url_encode(data, n, out);
-    return out;
-}
-
-static char *pem_of(EVP_PKEY *pkey, int private, size_t *len)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    assert_non_null(bio);
-    int ok = private ? PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) : PEM_write_bio_PUBKEY(bio, pkey);
-    assert_int_equal(ok, 1);
-    char *data;
-    long n = BIO_get_mem_data(bio, &data);
-    char *copy = malloc((size_t)n + 1);
-    assert_non_null(copy);
-    memcpy(copy, data, (size_t)n);
-    copy[n] = '\0';
-    BIO_free(bio);
-    *len = (size_t)n;
-    return copy;
-}
 
 /* ECDSA P-256 SHA-256 over msg; DER as OpenSSL gives it. */
 static size_t sign_der(EVP_PKEY *pkey, const char *msg, unsigned char *der, size_t cap)
