@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "cong/module.h"
+#include "push/msgpack_bounds.h"
 
 int cong_subject_from_citizen(const unsigned char *secret, size_t secret_len, const char *citizen_number, char *out)
 {
@@ -166,6 +167,10 @@ int cong_session_decode(const char *buf, size_t len, cong_session_t *out)
     int rc = CONG_EPARSE;
     int64_t version = 0;
     memset(out, 0, sizeof *out);
+    if (!cong_msgpack_bounded(buf, len)) {
+        msgpack_unpacked_destroy(&u);
+        return CONG_EPARSE;
+    }
     if (msgpack_unpack_next(&u, buf, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len &&
         u.data.type == MSGPACK_OBJECT_MAP) {
         rc = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cong/module.h"
+#include "msgpack_bounds.h"
 
 #define MAX_DEPTH 32
 
@@ -165,6 +166,8 @@ static json_t *to_json(const msgpack_object *o, int depth)
 
 json_t *cong_event_decode(const char *buf, size_t len, char *topic, size_t topic_cap)
 {
+    if (!cong_msgpack_bounded(buf, len))
+        return NULL;
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     json_t *result = NULL;

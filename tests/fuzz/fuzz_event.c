@@ -1,8 +1,10 @@
-/* Fuzz target: decoding msgpack events read back from Redis (push workers read what the stream holds). */
+/* Fuzz target: decoding msgpack read back from Redis — events (push workers read what the stream holds) and session
+ * records (auth/session.c). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "auth/session.h"
 #include "push/push.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,5 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(buf);
         json_decref(payload);
     }
+    cong_session_t session;
+    if (cong_session_decode((const char *)data, size, &session) == 0 && session.sub[0] == '\0')
+        __builtin_trap(); /* a decoded session always has a subject */
     return 0;
 }

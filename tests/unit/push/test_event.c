@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "cong/module.h"
+#include "push/msgpack_bounds.h"
 #include "push/push.h"
 
 static void round_trip(void **state)
@@ -52,8 +53,28 @@ static void refusals(void **state)
     assert_null(cong_event_decode("", 0, NULL, 0));
 }
 
+/* Found by fuzz_event: headers that declare huge containers must be refused before msgpack-c allocates for them. */
+static void bounds(void **state)
+{
+    (void)state;
+    assert_true(cong_msgpack_bounded("\x93\x01\xc0\xc3", 4));                 /* [1, nil, true] */
+    assert_true(cong_msgpack_bounded("\x81\xa1k\xa1v", 5));                    /* {"k": "v"} */
+    assert_false(cong_msgpack_bounded("\xdd\xa5\x74\xef\x70\x01", 6));        /* array of 2.7e9 elements */
+    assert_false(cong_msgpack_bounded("\xdf\xff\xff\xff\xff", 5));             /* map of 4e9 pairs */
+    assert_false(cong_msgpack_bounded("\xdb\xff\xff\xff\xff", 5));             /* str longer than the input */
+    assert_false(cong_msgpack_bounded("\x93\x01\x02", 3));                     /* truncated */
+    assert_false(cong_msgpack_bounded("\x01\x02", 2));                          /* two objects */
+    assert_false(cong_msgpack_bounded("\xc1", 1));                              /* never-used byte */
+    char deep[40];
+    memset(deep, 0x91, sizeof deep - 1);
+    deep[sizeof deep - 1] = (char)0xc0;
+    assert_false(cong_msgpack_bounded(deep, sizeof deep)); /* nested past the limit */
+    assert_null(cong_event_decode("\x85\xa1\x76\xdd\xa5\x74\xef\x70", 8, NULL, 0));
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(round_trip), cmocka_unit_test(refusals)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(round_trip), cmocka_unit_test(refusals),
+                                       cmocka_unit_test(bounds)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
