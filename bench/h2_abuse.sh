@@ -28,6 +28,9 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+source "$SRC/bench/lib.sh"
 BUILD=${CONG_BUILD_DIR:-$SRC/build-release}
 DIR=${BENCH_DIR:-$SRC/.run/bench-abuse}
 DURATION=${BENCH_ABUSE_DURATION:-5}
@@ -38,35 +41,19 @@ ATTACKERS=${BENCH_ATTACKERS:-4}
 BASE_PORT=${BENCH_ABUSE_PORT:-16180}
 REDIS_PORT=${BENCH_REDIS_PORT:-16393}
 PG_PORT=${BENCH_PG_PORT:-15493}
-CORES=$(nproc)
-PIN=${BENCH_PIN:-$([ "$CORES" -ge 2 ] && echo 1 || echo 0)}
 INSTALL_H2O=${BENCH_INSTALL_H2O:-$([ "$(id -u)" -eq 0 ] && echo 1 || echo 0)}
 CONG_PORT=$BASE_PORT HAPROXY_PORT=$((BASE_PORT + 1)) H2O_PORT=$((BASE_PORT + 2))
 
-log() { echo "bench: $*" >&2; }
-die() { log "$*"; exit 1; }
 [ "$DURATION" -ge 2 ] || die "BENCH_ABUSE_DURATION must be at least 2"
 
 for tool in h2load haproxy curl cc cmake make awk; do
   command -v "$tool" >/dev/null || die "$tool is not installed (scripts/deps.sh installs everything)"
 done
-if [ "$PIN" = 1 ] && ! command -v taskset >/dev/null; then PIN=0; fi
-server_pin() { if [ "$PIN" = 1 ]; then echo taskset -c "$((CORES - 1))"; fi; }
-client_pin() { if [ "$PIN" = 1 ]; then echo taskset -c 0; fi; }
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 
 # ---- processes we start, stopped by PID on exit ------------------------------------------------------------------
 SERVER_PID= SAMPLER_PID= ATTACK_PID= SERVICES_STARTED=0
-stop_pid() { # PID [seconds]
-  local pid=$1 wait_s=${2:-5}
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 $((wait_s * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   stop_pid "$ATTACK_PID" 2
@@ -78,7 +65,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 for p in "$CONG_PORT" "$HAPROXY_PORT" "$H2O_PORT"; do
   port_busy "$p" && die "port $p is already in use (set BENCH_ABUSE_PORT)"
 done

@@ -13,6 +13,9 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_NAME=idbench
+# shellcheck source=bench/lib.sh
+source "$SRC/bench/lib.sh"
 BUILD=${CONG_BUILD_DIR:-$SRC/build-release}
 DIR=${IDBENCH_DIR:-$SRC/.run/idbench}
 DURATION=${IDBENCH_DURATION:-8}
@@ -23,14 +26,7 @@ CONG_PORT=17080 CONG_TLS_PORT=17443 CONG_B_PORT=17082 CONG_B_TLS_PORT=17444 HAPR
 REDIS_PORT=17391 PG_PORT=17491
 ISSUER=https://id.cong.test
 AUDIENCE=cong
-CORES=$(nproc)
-PIN=$([ "$CORES" -ge 2 ] && command -v taskset >/dev/null && echo 1 || echo 0)
-SERVER_CPU=$((CORES - 1))
-server_pin() { if [ "$PIN" = 1 ]; then echo taskset -c "$SERVER_CPU"; fi; }
-client_pin() { if [ "$PIN" = 1 ]; then echo taskset -c 0; fi; }
 
-log() { echo "idbench: $*" >&2; }
-die() { log "$*"; exit 1; }
 for tool in h2load haproxy curl cc openssl redis-cli awk sort; do
   command -v "$tool" >/dev/null || die "$tool is not installed (scripts/deps.sh installs everything)"
 done
@@ -39,15 +35,6 @@ DIR=$(cd "$DIR" && pwd)
 
 # ---- processes we start, stopped by PID on exit ------------------------------------------------------------------
 CONG_PID= CONG_B_PID= HAPROXY_PID= SERVICES_STARTED=0
-stop_pid() { # PID [seconds]
-  local pid=$1 wait_s=${2:-5}
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 $((wait_s * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   stop_pid "$HAPROXY_PID" 5
@@ -60,7 +47,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 for p in $CONG_PORT $CONG_TLS_PORT $CONG_B_PORT $CONG_B_TLS_PORT $HAPROXY_PORT $REDIS_PORT $PG_PORT; do
   port_busy "$p" && die "port $p is already in use"
 done

@@ -22,6 +22,9 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+source "$SRC/bench/lib.sh"
 BUILD=${CONG_BUILD_DIR:-$SRC/build-release}
 DIR=${BENCH_DIR:-$SRC/.run/bench}
 WORKERS=${BENCH_WORKERS:-1}
@@ -38,34 +41,17 @@ REDIS_PORT=${BENCH_REDIS_PORT:-16391}
 PG_PORT=${BENCH_PG_PORT:-15491}
 ISSUER=https://id.cong.test
 AUDIENCE=cong
-CORES=$(nproc)
-PIN=${BENCH_PIN:-$([ "$CORES" -ge 2 ] && echo 1 || echo 0)}
 
-log() { echo "bench: $*" >&2; }
-die() { log "$*"; exit 1; }
 
 for tool in h2load haproxy curl cc cmake make awk sort; do
   command -v "$tool" >/dev/null || die "$tool is not installed (scripts/deps.sh installs everything)"
 done
-if [ "$PIN" = 1 ] && ! command -v taskset >/dev/null; then PIN=0; fi
-SERVER_CPU=$((CORES - 1))
-server_pin() { if [ "$PIN" = 1 ]; then echo taskset -c "$SERVER_CPU"; fi; }
-client_pin() { if [ "$PIN" = 1 ]; then echo taskset -c 0; fi; }
 
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 
 # ---- processes we start, stopped by PID on exit ------------------------------------------------------------------
 CONG_PID= HAPROXY_PID= IDLE_PID= SERVICES_STARTED=0
-stop_pid() { # PID [seconds]
-  local pid=$1 wait_s=${2:-5}
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 $((wait_s * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   stop_pid "$IDLE_PID" 2
@@ -77,7 +63,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 for p in "$CONG_PORT" "$CONG_TLS_PORT" "$HAPROXY_PORT"; do
   port_busy "$p" && die "port $p is already in use (set BENCH_CONG_PORT / BENCH_CONG_TLS_PORT / BENCH_HAPROXY_PORT)"
 done
