@@ -6,6 +6,7 @@
  *   cong --list-routes [--config FILE]   print "METHOD PATH operationId" for every registered route
  *   cong --migrate [--config FILE]       apply pending SQL migrations and exit
  *   cong [--config FILE] client create NAME [--scopes "a b"] [--quota N] | list | revoke CLIENT_ID
+ *   cong [--config FILE] official add|remove --unit UNIT_CODE (--citizen NUMBER | --subject SUB) | list [--unit U]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "client_admin.h"
+#include "official_admin.h"
 #include "gateway.h"
 #include "log.h"
 #include "migrate.h"
@@ -20,11 +22,11 @@
 
 extern char **environ;
 
-enum command { SERVE, CHECK_CONFIG, LIST_ROUTES, MIGRATE, CLIENT };
+enum command { SERVE, CHECK_CONFIG, LIST_ROUTES, MIGRATE, CLIENT, OFFICIAL };
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: cong [--config FILE] | --check-config FILE | --list-routes | --migrate | client ...\n");
+    fprintf(stderr, "usage: cong [--config FILE] | --check-config FILE | --list-routes | --migrate | client ... | official ...\n");
     return 2;
 }
 
@@ -34,13 +36,24 @@ static void print_errors(const cong_config_errors_t *errs)
         fprintf(stderr, "%s\n", errs->lines[i]);
 }
 
-static int migrate_with_retries(const cong_config_t *cfg)
+/* The gateway's migrations, then those each loaded module declared (in load order). */
+static int migrate(const cong_gateway_t *gw, int *applied)
+{
+    cong_migration_set_t sets[64];
+    size_t n = 0;
+    for (size_t i = 0; i < gw->module_count && n < sizeof sets / sizeof sets[0]; i++)
+        if (gw->modules[i]->migrations_dir != NULL)
+            sets[n++] = (cong_migration_set_t){gw->modules[i]->name, gw->modules[i]->migrations_dir};
+    return cong_migrate(gw->config->postgres.conninfo, gw->config->postgres.migrations_dir, sets, n, applied);
+}
+
+static int migrate_with_retries(const cong_gateway_t *gw)
 {
     int applied = 0, rc = CONG_EUNAVAILABLE;
     for (int attempt = 0; attempt < 30 && rc == CONG_EUNAVAILABLE; attempt++) {
         if (attempt > 0)
             sleep(1);
-        rc = cong_migrate(cfg->postgres.conninfo, cfg->postgres.migrations_dir, &applied);
+        rc = migrate(gw, &applied);
     }
     if (rc == 0)
         cong_log(CONG_LOG_INFO, "migrate", "%d migration(s) applied", applied);
@@ -53,7 +66,7 @@ int main(int argc, char **argv)
     const char *path = getenv("CONG_CONFIG");
     int client_argc = 0;
     char **client_argv = NULL;
-    for (int i = 1; i < argc && cmd != CLIENT; i++) {
+    for (int i = 1; i < argc && cmd != CLIENT && cmd != OFFICIAL; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             path = argv[++i];
         else if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc)
@@ -64,6 +77,8 @@ int main(int argc, char **argv)
             cmd = MIGRATE;
         else if (strcmp(argv[i], "client") == 0)
             cmd = CLIENT, client_argc = argc - i - 1, client_argv = argv + i + 1;
+        else if (strcmp(argv[i], "official") == 0)
+            cmd = OFFICIAL, client_argc = argc - i - 1, client_argv = argv + i + 1;
         else
             return usage();
     }
@@ -73,7 +88,7 @@ int main(int argc, char **argv)
     gw.config_path = path ? path : "-";
     int rc = cong_config_load(&cfg, path, environ, &errs);
     if (rc == 0)
-        rc = cmd == MIGRATE || cmd == CLIENT ? 0 : cong_gateway_init(&gw, &cfg, &errs);
+        rc = cmd == CLIENT || cmd == OFFICIAL ? 0 : cong_gateway_init(&gw, &cfg, &errs);
     if (rc != 0) {
         print_errors(&errs);
         cong_config_errors_free(&errs);
@@ -92,11 +107,14 @@ int main(int argc, char **argv)
     case CLIENT:
         rc = cong_client_admin(&cfg, client_argc, client_argv);
         break;
+    case OFFICIAL:
+        rc = cong_official_admin(&cfg, client_argc, client_argv);
+        break;
     case MIGRATE:
-        rc = cong_migrate(cfg.postgres.conninfo, cfg.postgres.migrations_dir, &(int){0});
+        rc = migrate(&gw, &(int){0});
         break;
     case SERVE:
-        rc = migrate_with_retries(&cfg);
+        rc = migrate_with_retries(&gw);
         if (rc != 0)
             cong_log(CONG_LOG_ERROR, "server", "migrations could not be applied; not serving");
         else

@@ -88,18 +88,23 @@ static int exec_ok(PGconn *c, const char *sql, const char *what)
     return ok;
 }
 
-static int already_applied(PGconn *c, int version)
+/* module NULL: the gateway's own (schema_migrations); else module_migrations. */
+static int already_applied(PGconn *c, const char *module, int version)
 {
     char v[16];
     snprintf(v, sizeof v, "%d", version);
-    const char *params[] = {v};
-    PGresult *res = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, NULL, params, NULL, NULL, 0);
+    const char *params[] = {v, module};
+    PGresult *res = module == NULL
+                        ? PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, NULL, params, NULL,
+                                       NULL, 0)
+                        : PQexecParams(c, "SELECT 1 FROM module_migrations WHERE version = $1 AND module = $2", 2, NULL,
+                                       params, NULL, NULL, 0);
     int found = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
     PQclear(res);
     return found;
 }
 
-static int apply_one(PGconn *c, const char *dir, const migration_t *m)
+static int apply_one(PGconn *c, const char *module, const char *dir, const migration_t *m)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, m->name);
@@ -112,34 +117,60 @@ static int apply_one(PGconn *c, const char *dir, const migration_t *m)
         return CONG_EQUERY;
     char v[16];
     snprintf(v, sizeof v, "%d", m->version);
-    const char *params[] = {v, m->name};
-    PGresult *res = PQexecParams(c, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2, NULL, params,
-                                 NULL, NULL, 0);
+    const char *params[] = {v, m->name, module};
+    PGresult *res =
+        module == NULL
+            ? PQexecParams(c, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2, NULL, params, NULL,
+                           NULL, 0)
+            : PQexecParams(c, "INSERT INTO module_migrations (version, name, module) VALUES ($1, $2, $3)", 3, NULL,
+                           params, NULL, NULL, 0);
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     return ok ? 0 : CONG_EQUERY;
 }
 
-static int apply_pending(PGconn *c, const char *dir, migration_t *list, size_t n, int *applied)
+/* Applies one folder's pending migrations inside the caller's transaction. */
+static int apply_folder(PGconn *c, const char *module, const char *dir, int *applied)
+{
+    migration_t *list = NULL;
+    size_t n = 0;
+    int rc = list_migrations(dir, &list, &n);
+    if (rc != 0) {
+        cong_log(CONG_LOG_ERROR, "migrate", "cannot read the migrations folder %s", dir);
+        return rc;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (already_applied(c, module, list[i].version))
+            continue;
+        rc = apply_one(c, module, dir, &list[i]);
+        if (rc == 0) {
+            cong_log(CONG_LOG_INFO, "migrate", "applied %s%s%s", module ? module : "", module ? "/" : "", list[i].name);
+            (*applied)++;
+        }
+    }
+    free(list);
+    return rc;
+}
+
+static int apply_pending(PGconn *c, const char *dir, const cong_migration_set_t *modules, size_t module_count,
+                         int *applied)
 {
     if (!exec_ok(c, "BEGIN", "BEGIN") ||
         !exec_ok(c, "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK_ID ")", "migration lock") ||
         !exec_ok(c,
                  "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
-                 "applied_at timestamptz NOT NULL DEFAULT now())",
-                 "schema_migrations"))
+                 "applied_at timestamptz NOT NULL DEFAULT now());"
+                 "CREATE TABLE IF NOT EXISTS module_migrations (module text NOT NULL, version integer NOT NULL, "
+                 "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (module, version))",
+                 "migration tables"))
         return CONG_EQUERY;
-    for (size_t i = 0; i < n; i++) {
-        if (already_applied(c, list[i].version))
-            continue;
-        int rc = apply_one(c, dir, &list[i]);
-        if (rc != 0) {
-            exec_ok(c, "ROLLBACK", "ROLLBACK");
-            *applied = 0;
-            return rc;
-        }
-        cong_log(CONG_LOG_INFO, "migrate", "applying %s", list[i].name);
-        (*applied)++;
+    int rc = apply_folder(c, NULL, dir, applied);
+    for (size_t i = 0; i < module_count && rc == 0; i++)
+        rc = apply_folder(c, modules[i].module, modules[i].dir, applied);
+    if (rc != 0) {
+        exec_ok(c, "ROLLBACK", "ROLLBACK");
+        *applied = 0;
+        return rc;
     }
     if (!exec_ok(c, "COMMIT", "COMMIT")) {
         *applied = 0;
@@ -148,26 +179,18 @@ static int apply_pending(PGconn *c, const char *dir, migration_t *list, size_t n
     return 0;
 }
 
-int cong_migrate(const char *conninfo, const char *dir, int *applied)
+int cong_migrate(const char *conninfo, const char *dir, const cong_migration_set_t *modules, size_t module_count,
+                 int *applied)
 {
     *applied = 0;
-    migration_t *list = NULL;
-    size_t n = 0;
-    int rc = list_migrations(dir, &list, &n);
-    if (rc != 0) {
-        cong_log(CONG_LOG_ERROR, "migrate", "cannot read the migrations folder %s", dir);
-        return rc;
-    }
     PGconn *c = PQconnectdb(conninfo);
     if (PQstatus(c) != CONNECTION_OK) {
         cong_log(CONG_LOG_ERROR, "migrate", "cannot connect to PostgreSQL");
         PQfinish(c);
-        free(list);
         return CONG_EUNAVAILABLE;
     }
     PQsetNoticeProcessor(c, ignore_notice, NULL);
-    rc = apply_pending(c, dir, list, n, applied);
+    int rc = apply_pending(c, dir, modules, module_count, applied);
     PQfinish(c);
-    free(list);
     return rc;
 }

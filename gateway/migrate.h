@@ -8,8 +8,19 @@
 #ifndef CONG_GATEWAY_MIGRATE_H
 #define CONG_GATEWAY_MIGRATE_H
 
-/** Apply pending migrations from `dir`. Returns 0, CONG_EUNAVAILABLE (cannot connect), CONG_EQUERY (a migration
- *  failed: nothing was applied), CONG_EIO (cannot read the folder). *applied gets the count applied. */
-int cong_migrate(const char *conninfo, const char *dir, int *applied);
+#include <stddef.h>
+
+/** A module's migrations (declared with the ABI's register_migrations): recorded in module_migrations (module,
+ *  version, name, applied_at), applied after the gateway's own, in the order given. Borrowed strings. */
+typedef struct cong_migration_set {
+    const char *module;
+    const char *dir;
+} cong_migration_set_t;
+
+/** Apply pending migrations from `dir` (the gateway's), then from each module set. Returns 0, CONG_EUNAVAILABLE
+ *  (cannot connect), CONG_EQUERY (a migration failed: nothing was applied), CONG_EIO (cannot read a folder).
+ *  *applied gets the count applied. */
+int cong_migrate(const char *conninfo, const char *dir, const cong_migration_set_t *modules, size_t module_count,
+                 int *applied);
 
 #endif

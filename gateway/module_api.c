@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "body_store.h"
 #include "errors.h"
 #include "log.h"
 #include "module_loader.h"
@@ -197,6 +198,59 @@ static int api_reply_problem(cong_req_t *r, int status, const char *problem, con
         return CONG_ESTATE;
     /* 503 and 429 always tell the client when to come back */
     return cong_reply_problem(r, status, problem, detail_vi, detail_en, status == 503 ? 2 : status == 429 ? 1 : 0);
+}
+
+static int api_reply_problem_ext(cong_req_t *r, int status, const char *problem, const char *detail_vi,
+                                 const char *detail_en, json_t *extensions)
+{
+    if (problem == NULL || status < 400 || status > 599 || r->h2o == NULL || r->replied) {
+        json_decref(extensions);
+        return problem == NULL || status < 400 || status > 599 ? CONG_EINVAL : r->h2o == NULL ? CONG_EGONE : CONG_ESTATE;
+    }
+    return cong_reply_problem_ext(r, status, problem, detail_vi, detail_en,
+                                  status == 503 ? 2 : status == 429 ? 1 : 0, extensions);
+}
+
+/* ---- documents signed by cong (1.2) ---- */
+
+static const cong_identity_t *identity_of(const cong_req_t *r)
+{
+    const cong_gateway_t *gw = r->worker->gateway;
+    return gw->has_identity ? &gw->identity : NULL;
+}
+
+static const char *api_jws_sign(cong_req_t *r, const char *payload, size_t len)
+{
+    if (r->h2o == NULL || payload == NULL)
+        return NULL;
+    char *json = strndup(payload, len), *token = NULL;
+    int rc = json != NULL ? cong_identity_sign_document(identity_of(r), json, &token) : CONG_ENOMEM;
+    free(json);
+    if (rc != 0)
+        return NULL;
+    size_t n = strlen(token);
+    char *out = h2o_mem_alloc_pool(&r->h2o->pool, n + 1);
+    memcpy(out, token, n + 1);
+    free(token);
+    return out;
+}
+
+static int api_jws_verify(cong_req_t *r, const char *jws, size_t len, const char **payload, size_t *payload_len)
+{
+    if (r->h2o == NULL)
+        return CONG_EGONE;
+    char *decoded = NULL;
+    size_t n = 0;
+    int rc = cong_identity_verify_document(identity_of(r), jws, len, &decoded, &n);
+    if (rc != 0)
+        return rc;
+    char *out = h2o_mem_alloc_pool(&r->h2o->pool, n + 1);
+    memcpy(out, decoded, n + 1);
+    free(decoded);
+    *payload = out;
+    if (payload_len != NULL)
+        *payload_len = n;
+    return 0;
 }
 
 /* ---- PostgreSQL ---- */
@@ -431,4 +485,9 @@ const cong_api_t cong_module_api = {
     .redis_element = api_redis_element,
     .event_publish = api_event_publish,
     .req_form_param = api_req_form_param,
+    .register_migrations = cong_loader_register_migrations,
+    .req_body_store = cong_body_store,
+    .jws_sign = api_jws_sign,
+    .jws_verify = api_jws_verify,
+    .reply_problem_ext = api_reply_problem_ext,
 };

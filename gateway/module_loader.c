@@ -95,6 +95,13 @@ int cong_loader_register_route(cong_module_ctx_t *ctx, const cong_route_def_t *d
     e->scopes = dup_or_null(def->scopes);
     e->auth = def->auth;
     e->min_loa = def->min_loa;
+    if (def->size >= offsetof(cong_route_def_t, max_body_bytes) + sizeof def->max_body_bytes) {
+        if (def->max_body_bytes < 0) {
+            free_route(e);
+            return CONG_EINVAL;
+        }
+        e->max_body_bytes = def->max_body_bytes;
+    }
     e->handler = def->handler;
     e->udata = def->udata;
     int rc = (e->method && e->path && e->operation_id && e->rate_limit_class) ? split_scopes(e) : CONG_ENOMEM;
@@ -189,6 +196,25 @@ const char *cong_loader_config_get(cong_module_ctx_t *ctx, const char *name)
         if (strcmp(ctx->module->config[i].name, name) == 0)
             return ctx->module->config[i].value;
     return NULL;
+}
+
+int cong_loader_register_migrations(cong_module_ctx_t *ctx, const char *dir)
+{
+    if (ctx == NULL || !ctx->loading)
+        return CONG_ESTATE;
+    if (dir == NULL || dir[0] == '\0' || ctx->module->migrations_dir != NULL)
+        return dir != NULL && dir[0] != '\0' ? CONG_EEXIST : CONG_EINVAL;
+    ctx->module->migrations_dir = strdup(dir);
+    return ctx->module->migrations_dir != NULL ? 0 : CONG_ENOMEM;
+}
+
+long long cong_modules_max_body_bytes(const cong_gateway_t *gw)
+{
+    long long max = gw->config->limits.max_body_bytes;
+    for (size_t i = 0; i < gw->route_count; i++)
+        if (gw->routes[i]->max_body_bytes > max)
+            max = gw->routes[i]->max_body_bytes;
+    return max;
 }
 
 static int load_one(cong_gateway_t *gw, const char *name, cong_module_onload_fn onload, void *dl_handle,
@@ -294,6 +320,7 @@ void cong_modules_unload_all(cong_gateway_t *gw)
         }
         free(m->config);
         free(m->ctx);
+        free(m->migrations_dir);
         /* shared objects stay mapped: their code may still be referenced by a late log line at exit */
         free(m->name);
         free(m);

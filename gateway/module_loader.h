@@ -26,6 +26,7 @@ struct cong_module_entry {
     cong_module_config_value_t *config;   /* declared keys with their values */
     size_t config_count;
     cong_module_ctx_t *ctx;               /* kept so a late register_* call finds loading == 0 (CONG_ESTATE) */
+    char *migrations_dir;                 /* declared with register_migrations, or NULL */
 };
 
 struct cong_route_entry {
@@ -36,6 +37,7 @@ struct cong_route_entry {
     size_t scope_count;
     int auth;                             /* enum cong_auth_mode */
     int min_loa;
+    long long max_body_bytes;             /* 0: limits.max_body_bytes */
     cong_handler_fn handler;
     void *udata;
 };
@@ -56,4 +58,7 @@ int cong_system_module_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_loader_register_route(cong_module_ctx_t *ctx, const cong_route_def_t *def);
 int cong_loader_register_config(cong_module_ctx_t *ctx, const cong_config_key_def_t *def);
 const char *cong_loader_config_get(cong_module_ctx_t *ctx, const char *name);
+int cong_loader_register_migrations(cong_module_ctx_t *ctx, const char *dir);
+/** The largest request body any route accepts (at least limits.max_body_bytes): what h2o must be let to read. */
+long long cong_modules_max_body_bytes(const cong_gateway_t *gw);
 #endif

@@ -1,9 +1,11 @@
 /* Phase 2: limits. Methods outside the configured allow-list → 501; too many or too large headers → 431; a body over
- * limits.max_body_bytes → 413. h2o 2.2 buffers a request body before the handler runs; it is configured to stop
- * reading at max_body_bytes + 64 KiB and answers bodies beyond that itself (a plain 413), so memory stays bounded. */
+ * the route's max_body_bytes (else limits.max_body_bytes) → 413. h2o 2.2 buffers a request body before the handler
+ * runs; it is configured to stop reading at the largest limit of any route + 64 KiB and answers bodies beyond that
+ * itself (a plain 413), so memory stays bounded. */
 #include <string.h>
 
 #include "pipeline.h"
+#include "module_loader.h"
 #include "problem.h"
 
 static int method_allowed(const cong_config_t *cfg, h2o_iovec_t method)
@@ -31,7 +33,8 @@ cong_phase_result_t cong_phase_limits(cong_req_t *r)
         cong_reply_problem(r, 431, "headers-too-large", NULL, NULL, 0);
         return CONG_PHASE_DONE;
     }
-    size_t max_body = (size_t)cfg->limits.max_body_bytes;
+    size_t max_body = r->route != NULL && r->route->max_body_bytes > 0 ? (size_t)r->route->max_body_bytes
+                                                                       : (size_t)cfg->limits.max_body_bytes;
     if (req->entity.len > max_body) {
         cong_reply_problem(r, 413, "payload-too-large", NULL, NULL, 0);
         return CONG_PHASE_DONE;

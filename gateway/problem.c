@@ -115,8 +115,25 @@ int cong_lang_prefers_en(const char *value, size_t len)
 int cong_reply_problem(cong_req_t *r, int status, const char *slug, const char *detail_vi, const char *detail_en,
                        int retry_after_s)
 {
-    if (r->h2o == NULL)
+    return cong_reply_problem_ext(r, status, slug, detail_vi, detail_en, retry_after_s, NULL);
+}
+
+static int standard_member(const char *name)
+{
+    static const char *const names[] = {"type", "title", "status", "detail", "instance"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int cong_reply_problem_ext(cong_req_t *r, int status, const char *slug, const char *detail_vi, const char *detail_en,
+                           int retry_after_s, json_t *extensions)
+{
+    if (r->h2o == NULL) {
+        json_decref(extensions);
         return CONG_EGONE;
+    }
     const cong_problem_kind_t *kind = cong_problem_find(slug);
     if (kind == NULL && !cong_problem_slug_valid(slug)) {
         kind = cong_problem_find("internal-error");
@@ -130,8 +147,18 @@ int cong_reply_problem(cong_req_t *r, int status, const char *slug, const char *
     char type[512];
     snprintf(type, sizeof type, "%s%s", r->worker->gateway->config->server.problem_base_uri, slug);
     json_t *body = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title, "status", status, "instance", r->id);
-    if (body == NULL)
+    if (body == NULL) {
+        json_decref(extensions);
         return CONG_ENOMEM;
+    }
+    if (json_is_object(extensions)) {
+        const char *name;
+        json_t *value;
+        json_object_foreach(extensions, name, value)
+            if (!standard_member(name))
+                json_object_set(body, name, value);
+    }
+    json_decref(extensions);
     if (detail != NULL)
         json_object_set_new(body, "detail", json_string(detail));
     if (retry_after_s > 0 && (status == 503 || status == 429)) {

@@ -10,6 +10,8 @@
 #ifndef CONG_GATEWAY_PROBLEM_H
 #define CONG_GATEWAY_PROBLEM_H
 
+#include <jansson.h>
+
 #include "cong/module.h"
 
 typedef struct cong_problem_kind {
@@ -32,5 +34,9 @@ int cong_lang_prefers_en(const char *accept_language, size_t len);
  */
 int cong_reply_problem(cong_req_t *r, int status, const char *slug, const char *detail_vi, const char *detail_en,
                        int retry_after_s);
+/** The same with RFC 9457 extension members from the object `extensions` (reference stolen, may be NULL); members
+ *  named like the standard ones are ignored. */
+int cong_reply_problem_ext(cong_req_t *r, int status, const char *slug, const char *detail_vi, const char *detail_en,
+                           int retry_after_s, json_t *extensions);
 
 #endif

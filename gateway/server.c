@@ -222,7 +222,7 @@ static void configure_h2o(cong_gateway_t *gw)
     h2o_globalconf_t *g = &gw->h2o_config;
     h2o_config_init(g);
     g->server_name = h2o_iovec_init(H2O_STRLIT("cong"));
-    g->max_request_entity_size = (size_t)cfg->limits.max_body_bytes + 65536;
+    g->max_request_entity_size = (size_t)cong_modules_max_body_bytes(gw) + 65536; /* routes may allow more */
     g->http1.req_timeout = (uint64_t)cfg->server.idle_timeout_ms;
     g->http2.idle_timeout = (uint64_t)cfg->server.idle_timeout_ms;
     g->http2.graceful_shutdown_timeout = (uint64_t)cfg->server.shutdown_timeout_ms;

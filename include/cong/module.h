@@ -1,5 +1,5 @@
 /*
- * cong/module.h — the cong module ABI, version 1.
+ * cong/module.h — the cong module ABI, version 1 (minor 2).
  *
  * This is the one header a service module needs. It depends on libc only, exposes no gateway struct layout, and is
  * enough to build a partner module as a separate shared object:
@@ -49,7 +49,7 @@ extern "C" {
 #endif
 
 #define CONG_MODULE_ABI_MAJOR 1
-#define CONG_MODULE_ABI_MINOR 1
+#define CONG_MODULE_ABI_MINOR 2
 
 /** Name of the entry point a shared-object module exports (type cong_module_onload_fn). */
 #define CONG_MODULE_ENTRY "cong_module_onload"
@@ -98,6 +98,8 @@ typedef struct cong_route_def {
     int min_loa;              /* minimum level of assurance: 0 (none), 1 or 2 (VNeID levels) */
     const char *rate_limit_class; /* rate-limit class name, or NULL for "default" */
     const char *operation_id; /* the OpenAPI operationId documenting this route (required) */
+    /* ---- added in 1.2 (read only when `size` covers it) ---- */
+    long long max_body_bytes; /* largest request body this route takes; 0: the gateway's limits.max_body_bytes */
 } cong_route_def_t;
 
 enum cong_config_type { CONG_CONFIG_STRING = 0, CONG_CONFIG_INT = 1, CONG_CONFIG_BOOL = 2 };
@@ -131,6 +133,9 @@ typedef void (*cong_pg_cb)(cong_req_t *req, int err, const cong_pg_result_t *res
 typedef void (*cong_redis_cb)(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata);
 /** Event publish callback: err is 0 once the event is stored. */
 typedef void (*cong_event_cb)(cong_req_t *req, int err, void *udata);
+/** Body store callback (1.2): on success `sha256_hex` (64 hex digits, NUL-terminated) names the stored content and
+ *  `size` is its length; both valid during the callback only. */
+typedef void (*cong_body_store_cb)(cong_req_t *req, int err, const char *sha256_hex, long long size, void *udata);
 
 enum cong_redis_type {
     CONG_REDIS_STRING = 1, CONG_REDIS_ARRAY = 2, CONG_REDIS_INTEGER = 3, CONG_REDIS_NIL = 4,
@@ -205,6 +210,30 @@ typedef struct cong_api {
     /** A field of an application/x-www-form-urlencoded body, decoded and NUL-terminated; NULL when absent, when the
      *  body is of another type, or malformed. */
     const char *(*req_form_param)(cong_req_t *req, const char *name, size_t *len);
+
+    /* ---- added in 1.2 (test with CONG_API_HAS(api, register_migrations)) ---- */
+    /** Load time: the module owns the SQL migrations in folder `dir` (files NNNN_name.sql, applied in number order).
+     *  `cong --migrate` and start-up apply them after the gateway's own, each once, all in one transaction under the
+     *  migration lock, recorded per module. The string is copied. */
+    int (*register_migrations)(cong_module_ctx_t *ctx, const char *dir);
+    /** Stores the request body as a file named by its SHA-256 under `dir` (dir/ab/abcdef…, 2-hex-digit fan-out),
+     *  written and fsync'd off the event loop (a temporary file, then an atomic rename; an existing file with that
+     *  name is kept). The body is copied first, so the request may end meanwhile (the callback is then not called).
+     *  `dir` is copied. CONG_EINVAL for an empty body. */
+    int (*req_body_store)(cong_req_t *req, const char *dir, cong_body_store_cb cb, void *udata);
+    /** Signs `payload` (any bytes, e.g. compact JSON) with cong's current signing key: a JWS compact serialisation
+     *  (RFC 7515; ES256, header {"alg","typ":"JOSE","kid"}) NUL-terminated in the request pool, or NULL when cong has
+     *  no signing key configured or memory ran out. */
+    const char *(*jws_sign)(cong_req_t *req, const char *payload, size_t len);
+    /** Verifies a JWS compact serialisation made by jws_sign with cong's current or previous key. 0 with the decoded
+     *  payload (NUL-terminated, request pool) in *payload and *payload_len; CONG_EINVAL when it does not verify or is
+     *  malformed; CONG_ENOTFOUND when no signing key is configured. */
+    int (*jws_verify)(cong_req_t *req, const char *jws, size_t len, const char **payload, size_t *payload_len);
+    /** Like reply_problem, plus extension members (RFC 9457 §3.2) taken from the object `extensions` (reference
+     *  stolen; may be NULL), e.g. {"errors": [{"field": "ho_ten", "code": "required"}]}. Members named like the
+     *  standard ones (type, title, status, detail, instance) are ignored. */
+    int (*reply_problem_ext)(cong_req_t *req, int status, const char *problem, const char *detail_vi,
+                             const char *detail_en, struct json_t *extensions);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */

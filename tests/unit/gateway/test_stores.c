@@ -260,15 +260,15 @@ static void migrations_are_atomic(void **state)
     write_file(dir, "0001_a.sql", "CREATE TABLE a (id int);");
     write_file(dir, "0002_b.sql", "CREATE TABLE b (id int); INSERT INTO b VALUES (1);");
     int applied = -1;
-    assert_int_equal(cong_migrate(scratch, dir, &applied), 0);
+    assert_int_equal(cong_migrate(scratch, dir, NULL, 0, &applied), 0);
     assert_int_equal(applied, 2);
-    assert_int_equal(cong_migrate(scratch, dir, &applied), 0);
+    assert_int_equal(cong_migrate(scratch, dir, NULL, 0, &applied), 0);
     assert_int_equal(applied, 0);
 
     /* A failing migration applies nothing, not even the good one before it. */
     write_file(dir, "0003_c.sql", "CREATE TABLE c (id int);");
     write_file(dir, "0004_broken.sql", "CREATE TABLE d (id nosuchtype);");
-    assert_int_equal(cong_migrate(scratch, dir, &applied), CONG_EQUERY);
+    assert_int_equal(cong_migrate(scratch, dir, NULL, 0, &applied), CONG_EQUERY);
     assert_int_equal(applied, 0);
     PGconn *s = PQconnectdb(scratch);
     PGresult *res = PQexec(s, "SELECT count(*) FROM schema_migrations");
