@@ -490,4 +490,5 @@ const cong_api_t cong_module_api = {
     .jws_sign = api_jws_sign,
     .jws_verify = api_jws_verify,
     .reply_problem_ext = api_reply_problem_ext,
+    .reply_file = cong_reply_file,
 };

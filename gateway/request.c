@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "access_log.h"
@@ -148,6 +149,26 @@ int cong_reply(cong_req_t *r, int status, const char *content_type, const char *
     cong_response_filters_apply(r);
     req->res.content_length = len;
     h2o_send_inline(req, len > 0 ? body : "", len); /* h2o sends no body for HEAD */
+    return 0;
+}
+
+int cong_reply_file(cong_req_t *r, int status, const char *content_type, const char *path)
+{
+    if (r->h2o == NULL)
+        return CONG_EGONE;
+    if (r->replied)
+        return CONG_ESTATE;
+    if (path == NULL || content_type == NULL || access(path, R_OK) != 0)
+        return CONG_ENOTFOUND;
+    h2o_req_t *req = r->h2o;
+    r->replied = 1;
+    r->status = status;
+    cong_response_filters_apply(r);
+    if (h2o_file_send(req, status, reason_phrase(status), path, h2o_iovec_init(content_type, strlen(content_type)),
+                      0) != 0) {
+        r->status = 500; /* vanished between the check and the open */
+        h2o_send_error_500(req, "Internal Server Error", "", H2O_SEND_ERROR_KEEP_HEADERS);
+    }
     return 0;
 }
 

@@ -59,6 +59,9 @@ h2o_iovec_t cong_req_header(const cong_req_t *r, const char *name, size_t name_l
 int cong_reply(cong_req_t *r, int status, const char *content_type, const char *body, size_t len);
 /** Adds a response header before the reply (copied). */
 int cong_reply_add_header(cong_req_t *r, const char *name, size_t name_len, const char *value, size_t value_len);
+/** Sends the file at `path` (h2o reads it in chunks). 0, CONG_ENOTFOUND (cannot open; nothing sent), CONG_ESTATE,
+ *  CONG_EGONE. */
+int cong_reply_file(cong_req_t *r, int status, const char *content_type, const char *path);
 /** Serialises `body` (reference stolen) as application/json. */
 int cong_reply_json(cong_req_t *r, int status, json_t *body);
 /** The same with another JSON media type (application/problem+json). */

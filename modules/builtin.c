@@ -2,6 +2,7 @@
 
 const cong_builtin_module_t cong_builtin_modules[] = {
     {"ping", cong_ping_onload},
+    {"procedures", cong_procedures_onload},
 };
 
 const size_t cong_builtin_module_count = sizeof(cong_builtin_modules) / sizeof(cong_builtin_modules[0]);

@@ -9,7 +9,7 @@ PACKAGES=(
   redis-server postgresql postgresql-contrib
   curl nghttp2-client haproxy
   clang libclang-rt-14-dev
-  procps iproute2 python3
+  procps iproute2 python3 libmagic-dev
 )
 
 missing=()

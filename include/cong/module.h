@@ -234,6 +234,10 @@ typedef struct cong_api {
      *  standard ones (type, title, status, detail, instance) are ignored. */
     int (*reply_problem_ext)(cong_req_t *req, int status, const char *problem, const char *detail_vi,
                              const char *detail_en, struct json_t *extensions);
+    /** Replies with the content of the file at `path` (read by the gateway in chunks as the client takes them; never
+     *  whole in memory), with Content-Type `content_type`. CONG_ENOTFOUND (nothing sent: reply otherwise) when the
+     *  file cannot be opened. */
+    int (*reply_file)(cong_req_t *req, int status, const char *content_type, const char *path);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */

@@ -27,6 +27,7 @@ typedef struct procedures_config {
     const char *dashboard_dir;     /* the dashboard's static files */
     int kpi_on_time_threshold;     /* percent: units below it are on the weekly late list */
     int page_size;                 /* default page size of lists */
+    int catalog_cache_ttl_s;       /* how long a catalog answer stays in Redis */
 } procedures_config_t;
 
 extern procedures_config_t procedures_config;
@@ -39,5 +40,23 @@ int procedures_desk_register(cong_module_ctx_t *ctx);
 int procedures_results_register(cong_module_ctx_t *ctx);
 int procedures_kpi_register(cong_module_ctx_t *ctx);
 int procedures_dashboard_register(cong_module_ctx_t *ctx);
+int procedures_sync_register(cong_module_ctx_t *ctx);
+
+/* ---- replies shared by the files (reply.c) ---- */
+
+/** A store error from a callback: 503 (with Retry-After) when the store is down, busy or slow; 500 otherwise. */
+void procedures_reply_store_error(cong_req_t *req, int err);
+/** Replies with the JSON text `json` (a PostgreSQL json/jsonb value) and `status`; 500 if it does not parse. */
+void procedures_reply_json_text(cong_req_t *req, int status, const char *json);
+/** The answer of a SQL function returning (http_status, body jsonb): a body with a "problem" member becomes
+ *  problem+json (its other members as extensions), any other body is sent as JSON with the status. */
+void procedures_reply_outcome(cong_req_t *req, const char *status_text, const char *body_json);
+/** The principal's subject, and the subject it acts for (itself unless acting on behalf of someone). */
+const char *procedures_actor(cong_req_t *req);
+const char *procedures_applicant(cong_req_t *req);
+/** Lowercase hex SHA-256 of `data` into out (65 bytes). */
+void procedures_sha256_hex(const void *data, size_t len, char out[65]);
+/** A positive integer query parameter within [1, max], or `fallback` when absent; -1 when present but invalid. */
+int procedures_query_int(cong_req_t *req, const char *name, int fallback, int max);
 
 #endif

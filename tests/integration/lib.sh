@@ -46,6 +46,9 @@ start_gateway() {
     CONG_REDIS_PORT="$REDIS_PORT" CONG_REDIS_TIMEOUT_MS=1000 \
     CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong" CONG_POSTGRES_TIMEOUT_MS=3000 \
     CONG_POSTGRES_MIGRATIONS_DIR="$SRC/gateway/migrations" \
+    CONG_MODULES_PROCEDURES_MIGRATIONS_DIR="$SRC/modules/procedures/migrations" \
+    CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
+    CONG_MODULES_PROCEDURES_DATA_DIR="$GW_DIR/data" \
     CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="$ISSUER" CONG_AUTH_AUDIENCE=cong \
     CONG_LOG_ACCESS_LOG="$GW_DIR/access.log" CONG_LOG_LEVEL=info \
     ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
@@ -79,6 +82,9 @@ url() { echo "http://127.0.0.1:$H2C_PORT$1"; }
 
 # token [cong-jwt-mint options] — an ES256 token from the test issuer.
 token() { "$BUILD/cong-jwt-mint" --key "$RUN/keys/issuer.key.pem" --iss "$ISSUER" --aud cong "$@"; }
+
+# psql_cong SQL — one statement against the test database, unaligned tuples only.
+psql_cong() { psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -qAtX -c "$1"; }
 
 # json FIELD — read a top-level field of the JSON on stdin.
 json() { python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$1"; }

@@ -1,0 +1,406 @@
+/*
+ * Dossiers, the citizen's side.
+ *
+ *   POST /v1/dossiers                      submit (Idempotency-Key required)
+ *   GET  /v1/dossiers                      my dossiers, newest first (?status=&page=&page_size=)
+ *   GET  /v1/dossiers/{code}               one dossier with its timeline
+ *   POST /v1/dossiers/{code}/supplement    answer a supplement request {note}
+ *   POST /v1/dossiers/{code}/withdraw      withdraw before the unit receives it {note}
+ *   GET  /v1/dossiers/{code}/result        the electronic result's file, with its SHA-256 and signature
+ *
+ * A citizen acting for someone who authorized them (principal.on_behalf_of) files and sees that person's dossiers;
+ * the timeline records who acted. Another person's dossier is 404, never 403: its existence is not revealed.
+ *
+ * Submission: the form is checked here against the procedure's fields (422 lists every invalid field); the level of
+ * assurance against the procedure's (401 step-up-required, RFC 9470); then ONE call of dossier_submit writes the
+ * dossier, its timeline event, the portal outbox row, the push outbox row and the idempotency record in one
+ * transaction. The 201 goes out only after that commit.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "form.h"
+#include "procedures.h"
+
+#define IDEMPOTENCY_KEY_MAX 255
+#define NOTE_MAX_BYTES 4000
+
+typedef struct submission {
+    json_t *body;          /* the request's JSON (borrowed from the request) */
+    const char *procedure, *unit, *key;
+    char request_hash[65];
+} submission_t;
+
+static int key_ok(const char *key, size_t len)
+{
+    if (key == NULL || len == 0 || len > IDEMPOTENCY_KEY_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (key[i] < 0x21 || key[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+static void on_submitted(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    if (err != 0) {
+        procedures_reply_store_error(req, err);
+        return;
+    }
+    if (api->pg_ntuples(res) != 1) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    const char *replayed = api->pg_value(res, 0, 2);
+    if (replayed != NULL && replayed[0] == 't')
+        api->reply_header(req, "idempotent-replayed", "true");
+    json_t *body = json_loads(api->pg_value(res, 0, 1), 0, NULL);
+    const char *code = json_string_value(json_object_get(body, "code"));
+    if (code != NULL && strcmp(api->pg_value(res, 0, 0), "201") == 0) {
+        char location[128];
+        snprintf(location, sizeof location, "/v1/dossiers/%s", code);
+        api->reply_header(req, "location", location);
+    }
+    json_decref(body);
+    procedures_reply_outcome(req, api->pg_value(res, 0, 0), api->pg_value(res, 0, 1));
+}
+
+static void submit_to_store(cong_req_t *req, submission_t *s)
+{
+    const cong_api_t *api = procedures_api;
+    json_t *attachments = json_object_get(s->body, "attachments");
+    char *form_text = json_dumps(json_object_get(s->body, "form"), JSON_COMPACT);
+    char *attachments_text = json_dumps(attachments != NULL ? attachments : json_array(), JSON_COMPACT);
+    char *form = api->req_alloc(req, form_text ? strlen(form_text) + 1 : 1);
+    char *att = api->req_alloc(req, attachments_text ? strlen(attachments_text) + 1 : 1);
+    if (form_text && form)
+        strcpy(form, form_text);
+    if (attachments_text && att)
+        strcpy(att, attachments_text);
+    free(form_text);
+    free(attachments_text);
+    if (form == NULL || att == NULL || form[0] == '\0' || att[0] == '\0') {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    const char *params[] = {procedures_applicant(req), procedures_actor(req), s->key, s->request_hash, s->procedure,
+                            s->unit, form, att, api->req_id(req)};
+    int rc = api->pg_query(req,
+                           "SELECT http_status, body, replayed FROM dossier_submit($1, $2, $3, $4, $5, $6, $7::jsonb, "
+                           "$8::jsonb, $9)",
+                           9, params, on_submitted, NULL);
+    if (rc != 0)
+        procedures_reply_store_error(req, rc);
+}
+
+static void step_up(cong_req_t *req)
+{
+    procedures_api->reply_header(req, "www-authenticate",
+                                 "Bearer error=\"insufficient_user_authentication\", acr_values=\"2\"");
+    procedures_api->reply_problem(req, 401, "step-up-required", NULL, NULL);
+}
+
+static void on_procedure(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    const cong_api_t *api = procedures_api;
+    submission_t *s = udata;
+    if (err != 0) {
+        procedures_reply_store_error(req, err);
+        return;
+    }
+    if (api->pg_ntuples(res) != 1) {
+        json_t *errors = json_pack("[{s:s, s:s}]", "field", "procedure_code", "code", "unknown-procedure");
+        api->reply_problem_ext(req, 422, "validation-failed", "Không có thủ tục với mã này.",
+                               "No procedure has this code.", json_pack("{s:o}", "errors", errors));
+        return;
+    }
+    if (api->req_principal(req)->loa < atoi(api->pg_value(res, 0, 1))) {
+        step_up(req);
+        return;
+    }
+    json_t *fields = json_loads(api->pg_value(res, 0, 0), 0, NULL);
+    json_t *errors = procedures_form_check(fields, json_object_get(s->body, "form"));
+    json_decref(fields);
+    if (errors == NULL) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    if (json_array_size(errors) > 0) {
+        api->reply_problem_ext(req, 422, "validation-failed", "Một số trường của tờ khai không hợp lệ.",
+                               "Some fields of the form are invalid.", json_pack("{s:o}", "errors", errors));
+        return;
+    }
+    json_decref(errors);
+    submit_to_store(req, s);
+}
+
+/* The shape of the request: {procedure_code, unit_code, form: {}, attachments: [] (optional)}. */
+static json_t *shape_errors(const json_t *body)
+{
+    json_t *errors = json_array();
+    static const char *const strings[] = {"procedure_code", "unit_code"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = json_string_value(json_object_get(body, strings[i]));
+        if (v == NULL || v[0] == '\0' || strlen(v) > 64)
+            json_array_append_new(errors, json_pack("{s:s, s:s}", "field", strings[i], "code", "required"));
+    }
+    if (!json_is_object(json_object_get(body, "form")))
+        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "form", "code", "required"));
+    const json_t *att = json_object_get(body, "attachments");
+    if (att != NULL && (!json_is_array(att) || json_array_size(att) > 50))
+        json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "attachments", "code", "type"));
+    return errors;
+}
+
+static void submit(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    size_t key_len = 0;
+    const char *key = api->req_header(req, "idempotency-key", &key_len);
+    if (!key_ok(key, key_len)) {
+        api->reply_problem(req, 400, "idempotency-key-required",
+                           "Cần tiêu đề Idempotency-Key (1–255 ký tự ASCII in được) để nộp hồ sơ an toàn khi gửi lại.",
+                           "An Idempotency-Key header (1-255 printable ASCII characters) is required, so that a "
+                           "retried submission is never filed twice.");
+        return;
+    }
+    json_t *body = api->req_json(req);
+    if (!json_is_object(body)) {
+        api->reply_problem(req, 400, "invalid-json", NULL, NULL);
+        return;
+    }
+    json_t *errors = shape_errors(body);
+    if (json_array_size(errors) > 0) {
+        api->reply_problem_ext(req, 422, "validation-failed", NULL, NULL, json_pack("{s:o}", "errors", errors));
+        return;
+    }
+    json_decref(errors);
+    submission_t *s = api->req_alloc(req, sizeof *s);
+    char *key_copy = api->req_alloc(req, key_len + 1);
+    char *canonical = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    if (s == NULL || key_copy == NULL || canonical == NULL) {
+        free(canonical);
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    memcpy(key_copy, key, key_len);
+    s->body = body;
+    s->key = key_copy;
+    s->procedure = json_string_value(json_object_get(body, "procedure_code"));
+    s->unit = json_string_value(json_object_get(body, "unit_code"));
+    procedures_sha256_hex(canonical, strlen(canonical), s->request_hash);
+    free(canonical);
+    const char *params[] = {s->procedure};
+    int rc = api->pg_query(req, "SELECT form_fields, min_loa FROM procedures WHERE code = $1", 1, params, on_procedure,
+                           s);
+    if (rc != 0)
+        procedures_reply_store_error(req, rc);
+}
+
+/* ---- reading ---- */
+
+static void on_json_or_404(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    if (err != 0) {
+        procedures_reply_store_error(req, err);
+        return;
+    }
+    if (api->pg_ntuples(res) != 1 || api->pg_is_null(res, 0, 0)) {
+        api->reply_problem(req, 404, "not-found", "Không có hồ sơ với mã này.", "No dossier has this code.");
+        return;
+    }
+    procedures_reply_json_text(req, 200, api->pg_value(res, 0, 0));
+}
+
+static void list(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    int page = procedures_query_int(req, "page", 1, 10000);
+    int page_size = procedures_query_int(req, "page_size", procedures_config.page_size, 100);
+    size_t status_len = 0;
+    const char *status = api->req_query_param(req, "status", &status_len);
+    if (page < 0 || page_size < 0 || (status != NULL && (status_len == 0 || status_len > 32))) {
+        api->reply_problem(req, 422, "validation-failed", NULL, NULL);
+        return;
+    }
+    char *page_text = api->req_alloc(req, 16), *size_text = api->req_alloc(req, 16);
+    if (page_text == NULL || size_text == NULL)
+        return (void)api->reply_problem(req, 500, "internal-error", NULL, NULL);
+    snprintf(page_text, 16, "%d", page);
+    snprintf(size_text, 16, "%d", page_size);
+    const char *params[] = {procedures_applicant(req), page_text, size_text, status};
+    int rc = api->pg_query(
+        req,
+        "SELECT json_build_object('page', $2::int, 'page_size', $3::int, "
+        "'total', (SELECT count(*) FROM dossiers WHERE subject = $1 AND ($4::text IS NULL OR status = $4)), "
+        "'items', coalesce((SELECT json_agg(x) FROM (SELECT d.code, d.procedure_code, p.name_vi AS procedure_name_vi, "
+        "p.name_en AS procedure_name_en, d.unit_code, d.status, d.version, d.submitted_at, d.due_date "
+        "FROM dossiers d JOIN procedures p ON p.code = d.procedure_code "
+        "WHERE d.subject = $1 AND ($4::text IS NULL OR d.status = $4) "
+        "ORDER BY d.submitted_at DESC, d.id DESC LIMIT $3::int OFFSET ($2::int - 1) * $3::int) x), '[]'::json))",
+        4, params, on_json_or_404, NULL);
+    if (rc != 0)
+        procedures_reply_store_error(req, rc);
+}
+
+static const char *code_param(cong_req_t *req)
+{
+    size_t len = 0;
+    const char *code = procedures_api->req_path_param(req, "code", &len);
+    return code != NULL && len > 0 && len <= 32 ? code : NULL;
+}
+
+static void show(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    const char *code = code_param(req);
+    if (code == NULL)
+        return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
+    const char *params[] = {code, procedures_applicant(req)};
+    int rc = api->pg_query(req, "SELECT dossier_view($1, $2, NULL)", 2, params, on_json_or_404, NULL);
+    if (rc != 0)
+        procedures_reply_store_error(req, rc);
+}
+
+/* ---- the citizen's transitions ---- */
+
+static void on_transition(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    if (err != 0) {
+        procedures_reply_store_error(req, err);
+        return;
+    }
+    if (api->pg_ntuples(res) != 1) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    procedures_reply_outcome(req, api->pg_value(res, 0, 0), api->pg_value(res, 0, 1));
+}
+
+/* An optional JSON body {note}: NULL note when absent; -1 when the body is not acceptable. */
+static int optional_note(cong_req_t *req, const char **note)
+{
+    size_t len = 0;
+    procedures_api->req_body(req, &len);
+    *note = NULL;
+    if (len == 0)
+        return 0;
+    json_t *body = procedures_api->req_json(req);
+    const json_t *n = json_object_get(body, "note");
+    if (!json_is_object(body) || (n != NULL && !json_is_string(n)) || (n && json_string_length(n) > NOTE_MAX_BYTES))
+        return -1;
+    *note = json_string_value(n);
+    return 0;
+}
+
+static void citizen_action(cong_req_t *req, const char *action)
+{
+    const cong_api_t *api = procedures_api;
+    const char *code = code_param(req), *note = NULL;
+    if (code == NULL)
+        return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
+    if (optional_note(req, &note) != 0)
+        return (void)api->reply_problem(req, 422, "validation-failed", "Ghi chú không hợp lệ.", "Invalid note.");
+    /* p_actor is the applicant (visibility), the note says nothing of who typed it: the timeline's actor is the
+     * applicant for citizens; acting-for is recorded by the access log and the audit trail. */
+    const char *params[] = {code, procedures_applicant(req), action, note, api->req_id(req)};
+    int rc = api->pg_query(req,
+                           "SELECT http_status, body FROM dossier_transition($1, $2, 'citizen', $3, $4, NULL, NULL, $5)",
+                           5, params, on_transition, NULL);
+    if (rc != 0)
+        procedures_reply_store_error(req, rc);
+}
+
+static void supplement(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    citizen_action(req, "supplement");
+}
+
+static void withdraw(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    citizen_action(req, "withdraw");
+}
+
+/* ---- the result's file ---- */
+
+static void on_result(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    if (err != 0) {
+        procedures_reply_store_error(req, err);
+        return;
+    }
+    if (api->pg_ntuples(res) != 1 || api->pg_is_null(res, 0, 0)) {
+        api->reply_problem(req, 404, "not-found", "Hồ sơ chưa có kết quả điện tử.",
+                           "This dossier has no electronic result yet.");
+        return;
+    }
+    const char *sha = api->pg_value(res, 0, 0);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%.2s/%s", procedures_config.data_dir, sha, sha);
+    api->reply_header(req, "result-sha256", sha);
+    api->reply_header(req, "result-signature", api->pg_value(res, 0, 1));
+    api->reply_header(req, "cache-control", "private, no-store");
+    if (api->reply_file(req, 200, api->pg_value(res, 0, 2), path) != 0) {
+        api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "the stored result of a dossier is missing (request %s)",
+                 api->req_id(req));
+        api->reply_problem(req, 503, "service-unavailable", NULL, NULL);
+    }
+}
+
+static void result(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    const char *code = code_param(req);
+    if (code == NULL)
+        return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
+    const char *params[] = {code, procedures_applicant(req)};
+    int rc = api->pg_query(req,
+                           "SELECT d.result_sha256, d.result_signature, coalesce(w.media_type, 'application/pdf') "
+                           "FROM dossiers d LEFT JOIN wallet_documents w ON w.dossier_code = d.code AND w.kind = 'result' "
+                           "WHERE d.code = $1 AND d.subject = $2 AND d.result_sha256 IS NOT NULL LIMIT 1",
+                           2, params, on_result, NULL);
+    if (rc != 0)
+        procedures_reply_store_error(req, rc);
+}
+
+int procedures_dossiers_register(cong_module_ctx_t *ctx)
+{
+    const cong_route_def_t routes[] = {
+        {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/dossiers", .handler = submit,
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "submitDossier"},
+        {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/dossiers", .handler = list,
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "listMyDossiers"},
+        {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/dossiers/{code}", .handler = show,
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "getDossier"},
+        {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/dossiers/{code}/supplement",
+         .handler = supplement, .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default",
+         .operation_id = "supplementDossier"},
+        {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/dossiers/{code}/withdraw",
+         .handler = withdraw, .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default",
+         .operation_id = "withdrawDossier"},
+        {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/dossiers/{code}/result", .handler = result,
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "getDossierResult"},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        int rc = procedures_api->register_route(ctx, &routes[i]);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}

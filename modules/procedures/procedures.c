@@ -1,0 +1,93 @@
+/*
+ * modules/procedures — the city's administrative procedures: the catalog, uploads and the document wallet, dossiers
+ * and their state machine, the officials' desk, electronic results, the portal sync status, KPIs and the dashboard.
+ *
+ * The entry point declares the configuration keys (modules.procedures.*), the module's migrations, and lets each
+ * file register its routes. It needs ABI 1.2 (module migrations, body storage, signed documents).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "modules/modules.h"
+#include "procedures.h"
+
+const cong_api_t *procedures_api;
+procedures_config_t procedures_config;
+
+static const cong_config_key_def_t config_keys[] = {
+    {sizeof(cong_config_key_def_t), "data_dir", CONG_CONFIG_STRING, ".run/data/uploads",
+     "folder of uploaded files and results, stored by SHA-256 (created if missing)", },
+    {sizeof(cong_config_key_def_t), "upload_max_bytes", CONG_CONFIG_INT, "20971520", "largest upload (bytes)"},
+    {sizeof(cong_config_key_def_t), "dashboard_dir", CONG_CONFIG_STRING, "modules/procedures/dashboard",
+     "the dashboard's static files"},
+    {sizeof(cong_config_key_def_t), "migrations_dir", CONG_CONFIG_STRING, "modules/procedures/migrations",
+     "the module's SQL migrations"},
+    {sizeof(cong_config_key_def_t), "kpi_on_time_threshold", CONG_CONFIG_INT, "80",
+     "percent: units completing fewer dossiers on time are on the weekly late list"},
+    {sizeof(cong_config_key_def_t), "page_size", CONG_CONFIG_INT, "20", "default page size of lists"},
+    {sizeof(cong_config_key_def_t), "catalog_cache_ttl_s", CONG_CONFIG_INT, "300",
+     "seconds a catalog answer stays cached in Redis"},
+};
+
+/* mkdir -p: the data folder may be new on a first start. */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0750) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int read_config(cong_module_ctx_t *ctx)
+{
+    const cong_api_t *api = procedures_api;
+    for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
+        int rc = api->register_config(ctx, &config_keys[i]);
+        if (rc != 0)
+            return rc;
+    }
+    procedures_config.data_dir = api->config_get(ctx, "data_dir");
+    procedures_config.upload_max_bytes = strtoll(api->config_get(ctx, "upload_max_bytes"), NULL, 10);
+    procedures_config.dashboard_dir = api->config_get(ctx, "dashboard_dir");
+    procedures_config.kpi_on_time_threshold = atoi(api->config_get(ctx, "kpi_on_time_threshold"));
+    procedures_config.page_size = atoi(api->config_get(ctx, "page_size"));
+    procedures_config.catalog_cache_ttl_s = atoi(api->config_get(ctx, "catalog_cache_ttl_s"));
+    if (procedures_config.upload_max_bytes < 1024 || procedures_config.page_size < 1 ||
+        procedures_config.page_size > 100 || procedures_config.kpi_on_time_threshold < 0 ||
+        procedures_config.kpi_on_time_threshold > 100 || procedures_config.catalog_cache_ttl_s < 0) {
+        api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "a configured value is out of range");
+        return CONG_EINVAL;
+    }
+    if (make_dirs(procedures_config.data_dir) != 0) {
+        api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "cannot create the data folder %s", procedures_config.data_dir);
+        return CONG_EIO;
+    }
+    return api->register_migrations(ctx, api->config_get(ctx, "migrations_dir"));
+}
+
+int cong_procedures_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
+{
+    if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, reply_file))
+        return CONG_EVERSION;
+    procedures_api = api;
+    int (*const registers[])(cong_module_ctx_t *) = {
+        procedures_catalog_register, procedures_uploads_register, procedures_dossiers_register,
+        procedures_desk_register,    procedures_results_register, procedures_sync_register,
+    };
+    int rc = read_config(ctx);
+    for (size_t i = 0; rc == 0 && i < sizeof registers / sizeof registers[0]; i++)
+        rc = registers[i](ctx);
+    return rc;
+}

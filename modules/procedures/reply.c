@@ -1,0 +1,91 @@
+/* Replies and small helpers shared by the procedures module's files (see procedures.h). */
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "procedures.h"
+
+void procedures_reply_store_error(cong_req_t *req, int err)
+{
+    const cong_api_t *api = procedures_api;
+    if (err == CONG_EUNAVAILABLE || err == CONG_ETIMEDOUT || err == CONG_EBUSY) {
+        api->reply_problem(req, 503, "service-unavailable", NULL, NULL);
+        return;
+    }
+    api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "store error %s (request %s)", api->strerror(err), api->req_id(req));
+    api->reply_problem(req, 500, "internal-error", NULL, NULL);
+}
+
+void procedures_reply_json_text(cong_req_t *req, int status, const char *json)
+{
+    json_t *body = json != NULL ? json_loads(json, JSON_DECODE_ANY, NULL) : NULL;
+    if (body == NULL) {
+        procedures_api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    procedures_api->reply_json(req, status, body);
+}
+
+void procedures_reply_outcome(cong_req_t *req, const char *status_text, const char *body_json)
+{
+    const cong_api_t *api = procedures_api;
+    int status = status_text != NULL ? atoi(status_text) : 0;
+    json_t *body = body_json != NULL ? json_loads(body_json, 0, NULL) : NULL;
+    if (status < 200 || status > 599 || body == NULL) {
+        json_decref(body);
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    const char *problem = json_string_value(json_object_get(body, "problem"));
+    if (problem == NULL) {
+        api->reply_json(req, status, body);
+        return;
+    }
+    char slug[65];
+    snprintf(slug, sizeof slug, "%s", problem);
+    json_object_del(body, "problem");
+    api->reply_problem_ext(req, status, slug, NULL, NULL, body);
+}
+
+const char *procedures_actor(cong_req_t *req)
+{
+    return procedures_api->req_principal(req)->subject;
+}
+
+const char *procedures_applicant(cong_req_t *req)
+{
+    const cong_principal_t *p = procedures_api->req_principal(req);
+    return p->on_behalf_of != NULL && p->on_behalf_of[0] != '\0' ? p->on_behalf_of : p->subject;
+}
+
+void procedures_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    static const char digits[] = "0123456789abcdef";
+    if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1)
+        memset(md, 0, sizeof md);
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = digits[md[i] >> 4];
+        out[2 * i + 1] = digits[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+int procedures_query_int(cong_req_t *req, const char *name, int fallback, int max)
+{
+    size_t len = 0;
+    const char *v = procedures_api->req_query_param(req, name, &len);
+    if (v == NULL)
+        return fallback;
+    if (len == 0 || len > 9)
+        return -1;
+    int n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        n = n * 10 + (v[i] - '0');
+    }
+    return n >= 1 && n <= max ? n : -1;
+}

@@ -1,0 +1,157 @@
+/*
+ * Uploads and the document wallet.
+ *
+ *   POST /v1/uploads            raw file as the body (PDF, JPEG or PNG, at most upload_max_bytes)
+ *   GET  /v1/me/documents       the citizen's wallet: electronic results and verified documents
+ *
+ * The type is sniffed from the bytes with libmagic (the client's Content-Type is not trusted) against an allow-list.
+ * The file is stored off the event loop under data_dir by its SHA-256 (api->req_body_store), then recorded in
+ * `uploads` (owner, sha256, size, type); the same owner uploading the same bytes again gets the same upload back.
+ *
+ * Memory: h2o 2.2 buffers a request body before the handler runs, so an upload is held in memory once while it is
+ * written (bounded by upload_max_bytes per request); see the README on what streaming would need.
+ */
+#include <jansson.h>
+#include <magic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "procedures.h"
+
+#define SNIFF_BYTES 65536
+
+static const char *const allowed_types[] = {"application/pdf", "image/jpeg", "image/png"};
+
+/* libmagic handles are not thread-safe: one per worker thread, loaded on its first upload. */
+static __thread magic_t sniffer;
+
+/* The media type of the bytes if it is on the allow-list, else NULL. */
+static const char *sniff(const char *body, size_t len)
+{
+    if (sniffer == NULL) {
+        sniffer = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+        if (sniffer != NULL && magic_load(sniffer, NULL) != 0) {
+            magic_close(sniffer);
+            sniffer = NULL;
+        }
+        if (sniffer == NULL)
+            return NULL;
+    }
+    const char *type = magic_buffer(sniffer, body, len < SNIFF_BYTES ? len : SNIFF_BYTES);
+    for (size_t i = 0; type != NULL && i < sizeof allowed_types / sizeof allowed_types[0]; i++)
+        if (strcmp(type, allowed_types[i]) == 0)
+            return allowed_types[i];
+    return NULL;
+}
+
+typedef struct upload {
+    const char *media_type;
+    char sha256[65];
+    char size[24];
+} upload_t;
+
+static void on_recorded(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    if (err != 0) {
+        procedures_reply_store_error(req, err);
+        return;
+    }
+    if (api->pg_ntuples(res) != 1) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    procedures_reply_json_text(req, 201, api->pg_value(res, 0, 0));
+}
+
+static void on_stored(cong_req_t *req, int err, const char *sha256_hex, long long size, void *udata)
+{
+    const cong_api_t *api = procedures_api;
+    upload_t *u = udata;
+    if (err != 0) {
+        api->reply_problem(req, 503, "service-unavailable", NULL, NULL);
+        return;
+    }
+    memcpy(u->sha256, sha256_hex, 65);
+    snprintf(u->size, sizeof u->size, "%lld", size);
+    const char *params[] = {api->req_principal(req)->subject, u->sha256, u->size, u->media_type};
+    int rc = api->pg_query(req,
+                           "INSERT INTO uploads (id, owner, sha256, size_bytes, media_type) "
+                           "VALUES (gen_random_uuid(), $1, $2, $3::bigint, $4) "
+                           "ON CONFLICT (owner, sha256) DO UPDATE SET media_type = EXCLUDED.media_type "
+                           "RETURNING json_build_object('id', id, 'sha256', sha256, 'size_bytes', size_bytes, "
+                           "'media_type', media_type, 'created_at', created_at)",
+                           4, params, on_recorded, NULL);
+    if (rc != 0)
+        procedures_reply_store_error(req, rc);
+}
+
+static void upload(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    size_t len = 0;
+    const char *body = api->req_body(req, &len);
+    if (body == NULL || len == 0) {
+        api->reply_problem(req, 422, "validation-failed", "Tệp tải lên đang trống.", "The uploaded file is empty.");
+        return;
+    }
+    const char *type = sniff(body, len);
+    if (type == NULL) {
+        api->reply_problem(req, 415, "unsupported-media-type", "Chỉ nhận tệp PDF, JPEG hoặc PNG.",
+                           "Only PDF, JPEG or PNG files are accepted.");
+        return;
+    }
+    upload_t *u = api->req_alloc(req, sizeof *u);
+    if (u == NULL) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    u->media_type = type;
+    int rc = api->req_body_store(req, procedures_config.data_dir, on_stored, u);
+    if (rc != 0)
+        procedures_reply_store_error(req, rc);
+}
+
+static void on_documents(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    (void)udata;
+    if (err != 0) {
+        procedures_reply_store_error(req, err);
+        return;
+    }
+    procedures_reply_json_text(req, 200, procedures_api->pg_value(res, 0, 0));
+}
+
+static void documents(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    const char *params[] = {procedures_applicant(req)};
+    int rc = api->pg_query(req,
+                           "SELECT json_build_object('documents', coalesce(json_agg(json_build_object("
+                           "'id', id, 'kind', kind, 'title_vi', title_vi, 'title_en', title_en, 'sha256', sha256, "
+                           "'media_type', media_type, 'dossier_code', dossier_code, 'issued_at', issued_at) "
+                           "ORDER BY issued_at DESC), '[]'::json)) FROM wallet_documents WHERE owner = $1",
+                           1, params, on_documents, NULL);
+    if (rc != 0)
+        procedures_reply_store_error(req, rc);
+}
+
+int procedures_uploads_register(cong_module_ctx_t *ctx)
+{
+    const cong_route_def_t routes[] = {
+        {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/uploads", .handler = upload,
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "createUpload",
+         .max_body_bytes = procedures_config.upload_max_bytes},
+        {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/me/documents", .handler = documents,
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "listMyDocuments"},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        int rc = procedures_api->register_route(ctx, &routes[i]);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
