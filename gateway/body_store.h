@@ -1,10 +1,13 @@
 /*
  * gateway/body_store.h — writing a request body to a content-addressed file off the event loop.
  *
- * The body is copied (h2o 2.2 has already buffered it) and handed to libuv's thread pool, which hashes it (SHA-256),
- * writes it to a temporary file in `dir`, fsyncs it, and renames it to dir/<2 hex>/<64 hex> — or drops the temporary
- * file when that name exists already (same content). The request holds a reference meanwhile; the callback runs on
- * the request's worker, and only if the client is still there.
+ * h2o 2.2 has buffered the body before the handler runs (large bodies in a file-backed mapping: see server.c's
+ * temp-buffer settings). From there it goes to disk in 256 KiB chunks: the loop thread copies one chunk out of h2o's
+ * buffer, while the request is alive, and libuv's thread pool hashes it (SHA-256) and appends it to a temporary file
+ * in `dir`; the last step fsyncs and renames the file to dir/<2 hex>/<64 hex> — or drops it when that name exists
+ * already (same content). So cong holds at most one chunk of a body at a time. The request holds a reference
+ * meanwhile; the callback runs on the request's worker, and only if the client is still there (otherwise the
+ * temporary file is removed).
  */
 #ifndef CONG_GATEWAY_BODY_STORE_H
 #define CONG_GATEWAY_BODY_STORE_H

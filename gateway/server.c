@@ -22,6 +22,8 @@
 #include "revocation.h"
 #include "token_cache.h"
 
+#define CONG_BODY_SPILL_BYTES (2 * 1024 * 1024)
+
 #ifndef H2O_CONG_ABUSE_PATCH
 #error "cong needs its patched h2o: scripts/build-h2o.sh + cmake/h2o.cmake"
 #endif
@@ -223,6 +225,9 @@ static void configure_h2o(cong_gateway_t *gw)
     h2o_config_init(g);
     g->server_name = h2o_iovec_init(H2O_STRLIT("cong"));
     g->max_request_entity_size = (size_t)cong_modules_max_body_bytes(gw) + 65536; /* routes may allow more */
+    /* h2o buffers request bodies; past this size a buffer moves to an unlinked temporary file mapped MAP_SHARED, so a
+     * large upload lives in the page cache (written back to disk), not in the process's anonymous memory. */
+    h2o_socket_buffer_mmap_settings.threshold = CONG_BODY_SPILL_BYTES;
     g->http1.req_timeout = (uint64_t)cfg->server.idle_timeout_ms;
     g->http2.idle_timeout = (uint64_t)cfg->server.idle_timeout_ms;
     g->http2.graceful_shutdown_timeout = (uint64_t)cfg->server.shutdown_timeout_ms;

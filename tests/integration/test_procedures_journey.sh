@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# The procedures journey end to end, through a real HTTP/2 client against the real Redis and PostgreSQL: log in with
+# the stand-in VNeID → search the catalog → upload → submit (Idempotency-Key: replay and conflict) → an official
+# receives, processes, approves and issues a signed result → the citizen downloads and verifies it (a forged one
+# fails) → the stand-in portal has every version exactly once. Also: another citizen's dossier is 404, an official
+# outside the unit gets 404, invalid transitions 409, oversize and wrong-type uploads, step-up, withdrawal.
+source "$(dirname "$0")/lib.sh"
+VPORT=$(free_port)
+VNEID="http://127.0.0.1:$VPORT"
+CITIZEN=001099004711
+OTHER_CITIZEN=001099004712
+OFFICIAL=001088000101
+OUTSIDER=001088000102
+"$BUILD/vneid-standin" --port "$VPORT" --issuer "$VNEID" --client-id cong --redirect-uri-prefix http://127.0.0.1 \
+  --test-endpoints 2>"$GW_DIR/vneid.log" &
+EXTRA_PIDS+=($!)
+for _ in $(seq 1 50); do curl -s -o /dev/null "$VNEID/healthz" && break; sleep 0.1; done
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
+head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
+CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong"
+ENV=(CONG_RATE_LIMITS_AUTH_BURST=1000 CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem"
+  CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" CONG_VNEID_ISSUER="$VNEID" CONG_VNEID_CLIENT_ID=cong
+  CONG_VNEID_JWKS="$VNEID/jwks.json" CONG_MODULES_PROCEDURES_UPLOAD_MAX_BYTES=1048576)
+start_gateway "${ENV[@]}" || exit 1
+
+login() { # CITIZEN ACR → access token
+  local id_token
+  id_token=$(curl -s -X POST -H 'content-type: application/json' -d "{\"sub\":\"$1\",\"acr\":\"$2\"}" "$VNEID/test/mint" | json id_token)
+  h2c -H 'content-type: application/json' \
+    -d "{\"id_token\":\"$id_token\",\"device\":{\"id\":\"dev-$1\",\"name\":\"Điện thoại\",\"platform\":\"android\"}}" \
+    "$(url /v1/auth/vneid/exchange)" | json access_token
+}
+# call TOKEN METHOD PATH [curl args...] → status printed, body in $GW_DIR/body, headers in $GW_DIR/headers
+call() {
+  local tok=$1 method=$2 path=$3
+  shift 3
+  curl -s --http2-prior-knowledge --max-time 10 -o "$GW_DIR/body" -D "$GW_DIR/headers" -w '%{http_code}' \
+    -X "$method" ${tok:+-H "authorization: Bearer $tok"} "$@" "$(url "$path")"
+}
+body() { cat "$GW_DIR/body"; }
+field() { body | json "$1"; }
+header() { grep -i "^$1:" "$GW_DIR/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+official() { env CONG_POSTGRES_CONNINFO="$CONNINFO" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" "$BUILD/cong" official "$@"; }
+
+CIT=$(login $CITIZEN 2)
+OTHER=$(login $OTHER_CITIZEN 2)
+CIT_LOW=$(login $CITIZEN 1)
+OFF=$(login $OFFICIAL 2)
+OUT=$(login $OUTSIDER 2)
+expect_match "citizen logged in" '^ey' "$CIT"
+expect_match "official logged in" '^ey' "$OFF"
+
+# ---- the catalog ----
+expect_eq "search" 200 "$(call "" GET '/v1/procedures?q=dang%20ky%20khai%20sinh')"
+expect_eq "the accent-free query finds Đăng ký khai sinh first" "Đăng ký khai sinh" \
+  "$(body | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["name_vi"])')"
+CODE=$(body | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["code"])')
+ETAG=$(header etag)
+expect_match "catalog answers carry an ETag" '^"[0-9a-f]{16}"$' "$ETAG"
+expect_eq "If-None-Match → 304" 304 "$(call "" GET '/v1/procedures?q=dang%20ky%20khai%20sinh' -H "if-none-match: $ETAG")"
+expect_eq "the second read comes from the Redis cache" 1 \
+  "$(redis-cli -p "$REDIS_PORT" --scan --pattern 'cong:procedures:v1:*' | head -1 | wc -l)"
+expect_eq "one procedure" 200 "$(call "" GET "/v1/procedures/$CODE")"
+body >"$GW_DIR/procedure.json"
+UNIT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["units"][0]["code"])' "$GW_DIR/procedure.json")
+expect_match "the procedure is handled by a unit" '^HN-' "$UNIT"
+expect_eq "unknown procedure" 404 "$(call "" GET /v1/procedures/NO-SUCH-CODE)"
+expect_eq "page_size over 100" 422 "$(call "" GET '/v1/procedures?page_size=500')"
+
+# A valid form for the procedure's fields (values chosen to satisfy each declared type/pattern/enum).
+FORM=$(python3 - "$GW_DIR/procedure.json" <<'PY'
+import json, re, sys
+p = json.load(open(sys.argv[1]))
+cands = ["Nguyễn Thị Lan", "001099004711", "0912345678", "Số 1 Tràng Tiền, Hoàn Kiếm", "HN-123456", "A1", "1"]
+form = {}
+for f in p["form_fields"]:
+    t = f.get("type", "string")
+    if t == "integer": form[f["name"]] = 1
+    elif t == "boolean": form[f["name"]] = True
+    elif t == "date": form[f["name"]] = "2026-11-02"
+    elif t == "enum": form[f["name"]] = f["enum"][0]
+    else:
+        pat = f.get("pattern")
+        ml = f.get("max_length", 10000)
+        ok = [c for c in cands if len(c) <= ml and (pat is None or re.search(pat.replace("\\d", "[0-9]"), c))]
+        form[f["name"]] = ok[0] if ok else "x"
+print(json.dumps(form, ensure_ascii=False))
+PY
+)
+
+# ---- uploads ----
+printf '%%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n' >"$GW_DIR/giay-to.pdf"
+expect_eq "upload a PDF" 201 "$(call "$CIT" POST /v1/uploads -H 'content-type: application/pdf' --data-binary @"$GW_DIR/giay-to.pdf")"
+UPLOAD=$(field id)
+expect_eq "stored by its SHA-256" "$(sha256sum "$GW_DIR/giay-to.pdf" | cut -d' ' -f1)" "$(field sha256)"
+expect_eq "sniffed as PDF" "application/pdf" "$(field media_type)"
+SHA=$(field sha256)
+expect_eq "the file is on disk under its hash" "$(sha256sum "$GW_DIR/giay-to.pdf" | cut -d' ' -f1)" \
+  "$(sha256sum "$GW_DIR/data/${SHA:0:2}/$SHA" | cut -d' ' -f1)"
+expect_eq "same bytes again: the same upload" "$UPLOAD" \
+  "$(call "$CIT" POST /v1/uploads --data-binary @"$GW_DIR/giay-to.pdf" >/dev/null; field id)"
+echo "#!/bin/sh" >"$GW_DIR/script.sh"
+expect_eq "a shell script is refused, whatever its Content-Type" 415 \
+  "$(call "$CIT" POST /v1/uploads -H 'content-type: application/pdf' --data-binary @"$GW_DIR/script.sh")"
+head -c 1500000 /dev/zero >"$GW_DIR/big.bin"
+expect_eq "over the upload limit" 413 "$(call "$CIT" POST /v1/uploads --data-binary @"$GW_DIR/big.bin")"
+expect_eq "uploads need a login" 401 "$(call "" POST /v1/uploads --data-binary @"$GW_DIR/giay-to.pdf")"
+
+# ---- submission ----
+SUBMIT=$(python3 -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3]),"attachments":[{"name":"Giấy tờ","upload_id":sys.argv[4]}]}, ensure_ascii=False))' "$CODE" "$UNIT" "$FORM" "$UPLOAD")
+KEY="journey-$(date +%s%N)"
+expect_eq "submit without Idempotency-Key" 400 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -d "$SUBMIT")"
+expect_eq "submit" 201 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: $KEY" -d "$SUBMIT")"
+DOSSIER=$(field code)
+expect_match "dossier code" '^HN-20[0-9]{2}-[0-9]{7}$' "$DOSSIER"
+expect_eq "status submitted" submitted "$(field status)"
+expect_match "due date" '^20[0-9]{2}-[0-9]{2}-[0-9]{2}$' "$(field due_date)"
+expect_eq "Location" "/v1/dossiers/$DOSSIER" "$(header location)"
+expect_eq "durable before the 201" "submitted" "$(psql_cong "SELECT status FROM dossiers WHERE code = '$DOSSIER'")"
+expect_eq "replay: same answer" "201 $DOSSIER true" \
+  "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: $KEY" -d "$SUBMIT") $(field code) $(header idempotent-replayed)"
+expect_eq "replay filed nothing twice" 1 "$(psql_cong "SELECT count(*) FROM idempotency_keys WHERE key = '$KEY'")"
+OTHER_BODY=$(echo "$SUBMIT" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["attachments"]=[]; print(json.dumps(d))')
+expect_eq "same key, other body" 422 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: $KEY" -d "$OTHER_BODY")"
+expect_match "idempotency-key-reused" 'idempotency-key-reused' "$(field type)"
+BAD_FORM=$(echo "$SUBMIT" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["form"]={"no_such_field":1}; print(json.dumps(d))')
+expect_eq "invalid form" 422 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: bad-$KEY" -d "$BAD_FORM")"
+expect_match "each invalid field is listed" '"field":"no_such_field","code":"unknown-field"' "$(body)"
+FOREIGN=$(echo "$SUBMIT" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["attachments"]=[{"name":"x","upload_id":"00000000-0000-4000-8000-000000000000"}]; print(json.dumps(d))')
+expect_eq "an attachment that is not mine" 422 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: foreign-$KEY" -d "$FOREIGN")"
+
+# step-up: a procedure that needs level 2, with a level-1 token
+LOA2=$(psql_cong "SELECT p.code || ' ' || min(pu.unit_code) FROM procedures p JOIN procedure_units pu ON pu.procedure_code = p.code WHERE p.min_loa = 2 GROUP BY p.code ORDER BY p.code LIMIT 1")
+STEP=$(python3 -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":{}}))' ${LOA2})
+expect_eq "level 1 on a level-2 procedure" 401 "$(call "$CIT_LOW" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: step-$KEY" -d "$STEP")"
+expect_match "step-up-required" 'step-up-required' "$(field type)"
+expect_match "RFC 9470 challenge" 'insufficient_user_authentication' "$(header www-authenticate)"
+
+# ---- the citizen's view ----
+expect_eq "my dossier" 200 "$(call "$CIT" GET "/v1/dossiers/$DOSSIER")"
+expect_eq "timeline starts with the submission" submit "$(body | python3 -c 'import json,sys; print(json.load(sys.stdin)["timeline"][0]["action"])')"
+expect_eq "another citizen's dossier is 404, not 403" 404 "$(call "$OTHER" GET "/v1/dossiers/$DOSSIER")"
+expect_eq "another citizen cannot withdraw it" 404 "$(call "$OTHER" POST "/v1/dossiers/$DOSSIER/withdraw")"
+expect_eq "my list" "$DOSSIER" "$(call "$CIT" GET /v1/dossiers >/dev/null; body | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["code"])')"
+
+# ---- the officials' desk ----
+official add --unit "$UNIT" --citizen $OFFICIAL >/dev/null
+OTHER_UNIT=$(psql_cong "SELECT code FROM units WHERE code <> '$UNIT' ORDER BY code LIMIT 1")
+official add --unit "$OTHER_UNIT" --citizen $OUTSIDER >/dev/null
+expect_eq "a citizen is not an official" 403 "$(call "$CIT" GET /v1/desk/dossiers)"
+expect_eq "desk list" 200 "$(call "$OFF" GET "/v1/desk/dossiers?unit=$UNIT&status=submitted&page_size=100")"
+expect_match "the dossier is on the desk" "\"$DOSSIER\"" "$(body)"
+expect_eq "a unit I do not serve" 403 "$(call "$OFF" GET "/v1/desk/dossiers?unit=$OTHER_UNIT")"
+act() { call "$1" POST "/v1/desk/dossiers/$DOSSIER/actions" -H 'content-type: application/json' -d "$2"; }
+expect_eq "an official of another unit: 404" 404 "$(act "$OUT" '{"action":"receive"}')"
+expect_eq "receive" 200 "$(act "$OFF" '{"action":"receive","note":"Đã nhận hồ sơ"}')"
+expect_eq "the citizen can no longer withdraw" 409 "$(call "$CIT" POST "/v1/dossiers/$DOSSIER/withdraw")"
+expect_match "invalid-transition" 'invalid-transition' "$(field type)"
+expect_eq "approve before processing: 409" 409 "$(act "$OFF" '{"action":"approve"}')"
+expect_eq "process" 200 "$(act "$OFF" '{"action":"process"}')"
+expect_eq "request a supplement" 200 "$(act "$OFF" '{"action":"request_supplement","note":"Bổ sung bản sao giấy chứng sinh"}')"
+expect_eq "the citizen supplements" 200 "$(call "$CIT" POST "/v1/dossiers/$DOSSIER/supplement" -H 'content-type: application/json' -d '{"note":"Đã bổ sung"}')"
+expect_eq "process again" 200 "$(act "$OFF" '{"action":"process"}')"
+expect_eq "approve" 200 "$(act "$OFF" '{"action":"approve"}')"
+expect_eq "unknown action" 422 "$(act "$OFF" '{"action":"teleport"}')"
+printf '%%PDF-1.4\n%% Giấy khai sinh điện tử %s\n%%%%EOF\n' "$DOSSIER" >"$GW_DIR/ket-qua.pdf"
+expect_eq "the official uploads the result" 201 "$(call "$OFF" POST /v1/uploads --data-binary @"$GW_DIR/ket-qua.pdf")"
+RESULT_UPLOAD=$(field id)
+expect_eq "issue_result without a document" 422 "$(act "$OFF" '{"action":"issue_result"}')"
+expect_eq "issue the result" 200 "$(act "$OFF" "{\"action\":\"issue_result\",\"result_document\":\"$RESULT_UPLOAD\"}")"
+expect_eq "status result_issued" result_issued "$(field status)"
+
+# ---- the citizen gets and verifies the result ----
+expect_eq "download the result" 200 "$(call "$CIT" GET "/v1/dossiers/$DOSSIER/result")"
+expect_eq "the same bytes" "$(sha256sum "$GW_DIR/ket-qua.pdf" | cut -d' ' -f1)" "$(sha256sum "$GW_DIR/body" | cut -d' ' -f1)"
+RSHA=$(header result-sha256)
+RSIG=$(header result-signature)
+expect_eq "Result-SHA256" "$(sha256sum "$GW_DIR/ket-qua.pdf" | cut -d' ' -f1)" "$RSHA"
+expect_eq "another citizen cannot download it" 404 "$(call "$OTHER" GET "/v1/dossiers/$DOSSIER/result")"
+verify() { call "" POST /v1/results/verify -H 'content-type: application/json' -d "{\"signature\":\"$1\",\"sha256\":\"$2\"}" >/dev/null; field valid; }
+expect_eq "verify the result, no login" True "$(verify "$RSIG" "$RSHA")"
+FORGED=$(python3 -c 'import sys,base64,json
+h,p,s=sys.argv[1].split(".")
+d=json.loads(base64.urlsafe_b64decode(p+"=="*2)); d["dossier"]="HN-2026-9999999"
+print(h+"."+base64.urlsafe_b64encode(json.dumps(d,separators=(",",":")).encode()).decode().rstrip("=")+"."+s)' "$RSIG")
+expect_eq "a forged result fails" False "$(verify "$FORGED" "$RSHA")"
+expect_eq "reason bad-signature" bad-signature "$(field reason)"
+expect_eq "another file fails" False "$(verify "$RSIG" "$(printf '%064d' 0)")"
+expect_eq "reason hash-mismatch" hash-mismatch "$(field reason)"
+expect_eq "the result is in the wallet" "$DOSSIER" \
+  "$(call "$CIT" GET /v1/me/documents >/dev/null; body | python3 -c 'import json,sys; print(json.load(sys.stdin)["documents"][0]["dossier_code"])')"
+expect_eq "complete" 200 "$(act "$OFF" '{"action":"complete"}')"
+expect_eq "nothing after completed" 409 "$(act "$OFF" '{"action":"process"}')"
+VERSIONS=$(psql_cong "SELECT version FROM dossiers WHERE code = '$DOSSIER'")
+expect_eq "every transition wrote one outbox row" "$VERSIONS" "$(psql_cong "SELECT count(*) FROM portal_outbox WHERE dossier_code = '$DOSSIER'")"
+
+# ---- withdrawal ----
+expect_eq "a second dossier" 201 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: second-$KEY" -d "$SUBMIT")"
+SECOND=$(field code)
+expect_eq "withdraw before it is received" 200 "$(call "$CIT" POST "/v1/dossiers/$SECOND/withdraw")"
+expect_eq "withdrawn" withdrawn "$(field status)"
+expect_eq "withdraw twice" 409 "$(call "$CIT" POST "/v1/dossiers/$SECOND/withdraw")"
+
+# ---- admin: the sync status needs the admin scope ----
+expect_eq "sync status without the admin scope" 403 "$(call "$CIT" GET /v1/admin/sync)"
+ADMIN=$(token --sub admin-journey --scope admin --acr 2)
+expect_eq "sync status" 200 "$(call "$ADMIN" GET /v1/admin/sync)"
+expect_match "pending counted" '"pending":[0-9]+' "$(body)"
+
+# ---- the national portal: every version exactly once ----
+if [ -x "$BUILD/portal-standin" ] && [ -x "$BUILD/cong-portal-sync" ]; then
+  source "$(dirname "$0")/portal_lib.sh"
+  portal_start
+  portal_sync_once
+  expect_eq "the portal has every version of the dossier once" "$VERSIONS" "$(portal_versions "$DOSSIER")"
+  expect_eq "no duplicates applied" 0 "$(portal_duplicates)"
+else
+  bad "portal stand-in or sync worker not built"
+fi
+official remove --unit "$UNIT" --citizen $OFFICIAL >/dev/null
+expect_eq "a removed official loses the desk at once" 403 "$(call "$OFF" GET /v1/desk/dossiers)"
+finish
