@@ -391,8 +391,9 @@ BEGIN
                                            WHERE pu.procedure_code = p.code AND pu.unit_code = p_unit))
     ), ranked AS (
         SELECT h.*, count(*) OVER () AS total,
-               row_number() OVER (ORDER BY h.sim DESC, (h.folded = q) DESC, (h.folded LIKE q || '%') DESC,
-                                           length(h.name_vi), h.code) AS rn
+               row_number() OVER (ORDER BY h.sim DESC, (q <> '' AND h.folded = q) DESC,
+                                           (q <> '' AND starts_with(h.folded, q)) DESC,
+                                           CASE WHEN q <> '' THEN length(h.name_vi) END, h.code) AS rn
           FROM hits h
     )
     SELECT jsonb_build_object(
