@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Loads seed data once the schema exists: every file of scripts/seeds/*.sql in name order, each idempotent
-# (written with ON CONFLICT DO NOTHING or guarded), into the cong database.   scripts/seed.sh REDIS_PORT PG_PORT
-# The foundation has no seed data yet; modules add their files here (the procedures catalog, units, holidays).
+# Loads seed data once the schema exists, into the cong database.   scripts/seed.sh REDIS_PORT PG_PORT
+#  1. the procedures catalog (units, domains, procedures, holidays) from scripts/gen-catalog.py, skipped when the
+#     procedures table already holds the full catalog (>= 2,100 rows) so that a restart is fast;
+#  2. every file of scripts/seeds/*.sql in name order, each idempotent (ON CONFLICT DO NOTHING or guarded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_PORT=${2:?PG_PORT}
+PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -q)
+
+count=$("${PSQL[@]}" -At -c "select count(*) from procedures" 2>/dev/null || echo none)
+if [ "$count" = none ]; then
+  echo "seed: no procedures table (module migrations not applied?): catalog not loaded" >&2
+elif [ "$count" -lt 2100 ]; then
+  python3 scripts/gen-catalog.py | "${PSQL[@]}" >/dev/null
+fi
+
 shopt -s nullglob
 for f in scripts/seeds/*.sql; do
-  psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -q -f "$f" >/dev/null
+  "${PSQL[@]}" -f "$f" >/dev/null
 done
