@@ -102,8 +102,14 @@ expect_eq "same bytes again: the same upload" "$UPLOAD" \
 echo "#!/bin/sh" >"$GW_DIR/script.sh"
 expect_eq "a shell script is refused, whatever its Content-Type" 415 \
   "$(call "$CIT" POST /v1/uploads -H 'content-type: application/pdf' --data-binary @"$GW_DIR/script.sh")"
-head -c 1500000 /dev/zero >"$GW_DIR/big.bin"
+# Just over the route's limit: cong answers 413 problem+json. Far over it (past the largest limit of any route +
+# 64 KiB, where h2o stops reading): the HTTP/2 stream is refused (RST_STREAM) and nothing is stored.
+head -c 1100000 /dev/zero >"$GW_DIR/big.bin"
 expect_eq "over the upload limit" 413 "$(call "$CIT" POST /v1/uploads --data-binary @"$GW_DIR/big.bin")"
+expect_match "payload-too-large" 'payload-too-large' "$(field type)"
+head -c 3000000 /dev/zero >"$GW_DIR/huge.bin"
+expect_eq "far over the limit: refused" 000 "$(call "$CIT" POST /v1/uploads --data-binary @"$GW_DIR/huge.bin")"
+expect_eq "nothing stored for refused uploads" 1 "$(find "$GW_DIR/data" -type f | wc -l)"
 expect_eq "uploads need a login" 401 "$(call "" POST /v1/uploads --data-binary @"$GW_DIR/giay-to.pdf")"
 
 # ---- submission ----
