@@ -10,6 +10,7 @@ PACKAGES=(
   curl nghttp2-client haproxy
   clang libclang-rt-14-dev
   procps iproute2 python3 libmagic-dev
+  chromium
 )
 
 missing=()
