@@ -101,7 +101,9 @@ int cong_reply_add_header(cong_req_t *r, const char *name, size_t name_len, cons
     for (size_t i = 0; i < name_len; i++)
         lname[i] = h2o_tolower(name[i]);
     h2o_iovec_t v = h2o_strdup(pool, value, value_len);
-    h2o_add_header_by_str(pool, &r->h2o->res.headers, lname, name_len, 0, NULL, v.base, v.len);
+    /* maybe_token = 1: a known header (cache-control, ...) is stored as h2o's token, which is how the response
+     * filters look for it; stored by name, it went unseen and the filters added their default as a second one */
+    h2o_add_header_by_str(pool, &r->h2o->res.headers, lname, name_len, 1, NULL, v.base, v.len);
     return 0;
 }
 
