@@ -54,6 +54,7 @@ unit_of() { echo "[u for u in d['units'] if u['unit_code'] == '$UNIT'][0]"; }
 h2c -D "$GW_DIR/h" -o "$GW_DIR/b" "$(url "/v1/kpi/units?week=$WEEK")"
 expect_match "units: 200" "^HTTP/2 200" "$(head -1 "$GW_DIR/h")"
 expect_match "units: cacheable for a minute" "cache-control: public, max-age=60" "$(cat "$GW_DIR/h")"
+expect_eq "units: one Cache-Control only" "1" "$(grep -ci '^cache-control:' "$GW_DIR/h")"
 expect_eq "units: week" '["2026-W02", "2026-01-05", "2026-01-11"]' "$(pyget "[d['week'], d['week_start'], d['week_end']]" <"$GW_DIR/b")"
 expect_eq "units: the test unit's figures" \
   "{\"unit_code\": \"$UNIT\", \"unit_name\": \"Phường Thử Nghiệm $SUFFIX\", \"received\": 5, \"completed_on_time\": 2, \"completed_late\": 2, \"in_progress\": 1, \"overdue\": 1, \"on_time_rate\": 50.0}" \
@@ -99,6 +100,8 @@ expect_match "dashboard: 200" "^HTTP/2 200" "$headers"
 expect_match "dashboard: html" "content-type: text/html; charset=utf-8" "$headers"
 expect_match "dashboard: CSP default-src self" "content-security-policy: default-src 'self'; script-src 'self'; style-src 'self'" "$headers"
 expect_no_match "dashboard: CSP allows nothing inline" "unsafe-inline|unsafe-eval" "$headers"
+expect_eq "dashboard: revalidated each time (one Cache-Control)" "cache-control: no-cache" "$(grep -i '^cache-control:' <<<"$headers")"
+expect_eq "dashboard: one CSP" "1" "$(grep -ci '^content-security-policy:' <<<"$headers")"
 expect_match "dashboard: loads its script" 'src="/dashboard/dashboard.js"' "$(cat "$GW_DIR/b")"
 etag=$(grep -i '^etag:' <<<"$headers" | cut -d' ' -f2-)
 expect_match "dashboard: strong ETag" '^"[0-9a-f]{16}"$' "$etag"
