@@ -6,7 +6,7 @@
  *       401 without the right token, 400 for a bad code, version or body, 503 in fail mode or when the state file
  *       cannot be written.
  *   GET /api/v1/received             every record (without payloads) and the duplicate / out-of-order counters
- *   GET /api/v1/received/{code}      one dossier's records with their payloads
+ *   GET /api/v1/received/{code}      one dossier's records with their payloads, and its counters
  */
 #include "handlers.h"
 #include "http.h"

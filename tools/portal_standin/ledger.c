@@ -42,6 +42,42 @@ const ps_record_t *ps_ledger_find(const ps_ledger_t *l, const char *code, int ve
     return NULL;
 }
 
+/* The counters of a code, created on first use; NULL when out of memory. */
+static ps_code_stats_t *stats_of(ps_ledger_t *l, const char *code, int create)
+{
+    for (size_t i = 0; i < l->stats_count; i++)
+        if (strcmp(l->stats[i].code, code) == 0)
+            return &l->stats[i];
+    if (!create)
+        return NULL;
+    if (l->stats_count == l->stats_capacity) {
+        size_t cap = l->stats_capacity ? l->stats_capacity * 2 : 16;
+        ps_code_stats_t *grown = realloc(l->stats, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        l->stats = grown;
+        l->stats_capacity = cap;
+    }
+    ps_code_stats_t *s = &l->stats[l->stats_count++];
+    *s = (ps_code_stats_t){0};
+    snprintf(s->code, sizeof s->code, "%s", code);
+    return s;
+}
+
+static void count(ps_ledger_t *l, const char *code, ps_outcome_t outcome)
+{
+    ps_code_stats_t *s = stats_of(l, code, 1);
+    if (outcome == PS_DUPLICATE) {
+        l->duplicates++;
+        if (s)
+            s->duplicates++;
+    } else if (outcome == PS_OUT_OF_ORDER) {
+        l->out_of_order++;
+        if (s)
+            s->out_of_order++;
+    }
+}
+
 /* Appends a record in memory; takes a reference on payload. */
 static int remember(ps_ledger_t *l, const char *code, int version, const char *received_at, json_t *payload)
 {
@@ -100,12 +136,12 @@ int ps_ledger_put(ps_ledger_t *l, const char *code, int version, const json_t *p
     now_rfc3339(at);
     if (ps_ledger_find(l, code, version)) {
         *outcome = PS_DUPLICATE;
-        l->duplicates++;
+        count(l, code, PS_DUPLICATE);
         return log_event(l, "duplicate", code, version, at, NULL);
     }
     if (version != 1 && !ps_ledger_find(l, code, version - 1)) {
         *outcome = PS_OUT_OF_ORDER;
-        l->out_of_order++;
+        count(l, code, PS_OUT_OF_ORDER);
         return log_event(l, "out_of_order", code, version, at, NULL);
     }
     json_t *copy = json_deep_copy(payload);
@@ -131,9 +167,9 @@ static void replay(ps_ledger_t *l, const char *text)
     json_t *payload = json_object_get(line, "payload");
     if (kind && code && ps_code_valid(code) && at && version > 0 && version <= 0x7fffffff) {
         if (strcmp(kind, "duplicate") == 0)
-            l->duplicates++;
+            count(l, code, PS_DUPLICATE);
         else if (strcmp(kind, "out_of_order") == 0)
-            l->out_of_order++;
+            count(l, code, PS_OUT_OF_ORDER);
         else if (strcmp(kind, "record") == 0 && json_is_object(payload) && !ps_ledger_find(l, code, (int)version))
             remember(l, code, (int)version, at, payload);
     }
@@ -184,12 +220,14 @@ static void forget(ps_ledger_t *l)
     }
     l->count = 0;
     l->duplicates = l->out_of_order = 0;
+    l->stats_count = 0;
 }
 
 void ps_ledger_close(ps_ledger_t *l)
 {
     forget(l);
     free(l->records);
+    free(l->stats);
     if (l->file)
         fclose(l->file);
     free(l->path);
@@ -224,8 +262,11 @@ json_t *ps_ledger_json(const ps_ledger_t *l, const char *code)
     }
     if (!records)
         return NULL;
-    if (code)
-        return json_pack("{s:s, s:o}", "dossier_code", code, "records", records);
+    if (code) {
+        const ps_code_stats_t *s = stats_of((ps_ledger_t *)l, code, 0);
+        return json_pack("{s:s, s:o, s:I, s:I}", "dossier_code", code, "records", records, "duplicates",
+                         (json_int_t)(s ? s->duplicates : 0), "out_of_order", (json_int_t)(s ? s->out_of_order : 0));
+    }
     return json_pack("{s:o, s:I, s:I}", "records", records, "duplicates", (json_int_t)l->duplicates, "out_of_order",
                      (json_int_t)l->out_of_order);
 }

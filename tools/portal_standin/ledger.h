@@ -38,10 +38,18 @@ typedef struct ps_record {
     json_t *payload;      /* owned */
 } ps_record_t;
 
+/* Per dossier code: the refused or repeated arrivals. */
+typedef struct ps_code_stats {
+    char code[PS_CODE_MAX + 1];
+    long duplicates, out_of_order;
+} ps_code_stats_t;
+
 typedef struct ps_ledger {
     ps_record_t *records; /* in arrival order */
     size_t count, capacity;
-    long duplicates, out_of_order;
+    long duplicates, out_of_order; /* all codes */
+    ps_code_stats_t *stats;
+    size_t stats_count, stats_capacity;
     FILE *file; /* NULL: memory only */
     char *path;
 } ps_ledger_t;
@@ -61,7 +69,8 @@ int ps_ledger_put(ps_ledger_t *l, const char *code, int version, const json_t *p
 const ps_record_t *ps_ledger_find(const ps_ledger_t *l, const char *code, int version);
 
 /** {"records":[{dossier_code,version,status,received_at}...],"duplicates":n,"out_of_order":n}; with code non-NULL,
- *  only that dossier's records, each with its payload. NULL when out of memory. */
+ *  {"dossier_code":code, "records":[... each with its payload], "duplicates":n, "out_of_order":n} for that dossier
+ *  only. NULL when out of memory. */
 json_t *ps_ledger_json(const ps_ledger_t *l, const char *code);
 
 /** Forgets everything and truncates the state file. 0 or CONG_EIO. */
