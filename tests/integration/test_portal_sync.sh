@@ -3,7 +3,7 @@
 # portal (tools/portal_standin) and the test PostgreSQL + Redis: every dossier version arrives exactly once and in
 # order per dossier; a failing portal leaves rows unacked with attempts and last_error, then they go through; a portal
 # killed and restarted loses nothing and counts the resent versions as duplicates; a worker killed with SIGKILL and
-# restarted loses nothing; a portal that never answers is retried; push_outbox rows reach their Redis stream and are
+# restarted loses nothing, and two workers at once keep the order; a portal that never answers is retried; push_outbox rows reach their Redis stream and are
 # marked published (and wait while Redis is down); SIGTERM stops the worker with status 0; the log shows no token and
 # no payload. Needs PostgreSQL migrated with the gateway's and modules/procedures' migrations. Rows and streams are
 # named after this run (PT<run>-...) and removed at the end.
@@ -68,22 +68,25 @@ put() { # put CODE VERSION [TOKEN] [curl options] — a PUT straight to the stan
 }
 
 # --- the worker ----------------------------------------------------------------------------------------------------
-WORKER_PID=
-start_worker() { # start_worker [extra options]
+WORKERS=()
+start_worker() { # start_worker [extra options] — one more worker (several may run at once)
   "$WORKER" --pg "$CONNINFO" --portal-url "$PORTAL" --portal-token-file "$TMP/token" --redis-port "$REDIS_PORT" \
     --batch 5 --timeout-ms 1000 --initial-backoff-ms 100 --max-backoff-ms 800 --poll-ms 100 "$@" \
     2>>"$TMP/worker.log" &
-  WORKER_PID=$!
-  EXTRA_PIDS+=("$WORKER_PID")
+  WORKERS+=($!)
+  EXTRA_PIDS+=($!)
 }
-stop_worker() { # stop_worker [SIGNAL] — WORKER_STATUS = its exit status (bash's "Killed" notice is silenced)
-  kill -"${1:-TERM}" "$WORKER_PID" 2>/dev/null
-  local i
-  for i in $(seq 1 100); do kill -0 "$WORKER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$WORKER_PID" 2>/dev/null
-  wait "$WORKER_PID" 2>/dev/null
-  WORKER_STATUS=$?
-  WORKER_PID=
+stop_workers() { # stop_workers [SIGNAL] — WORKER_STATUS = their exit statuses (bash's "Killed" notice is silenced)
+  local p i
+  WORKER_STATUS=
+  for p in "${WORKERS[@]}"; do kill -"${1:-TERM}" "$p"; done
+  for p in "${WORKERS[@]}"; do
+    for i in $(seq 1 100); do kill -0 "$p" || break; sleep 0.1; done
+    kill -KILL "$p"
+    wait "$p"
+    WORKER_STATUS="$WORKER_STATUS${WORKER_STATUS:+ }$?"
+  done
+  WORKERS=()
 } 2>/dev/null
 
 # --- rows ------------------------------------------------------------------------------------------------------------
@@ -228,18 +231,19 @@ expect_eq "portal restart: G once, in order" "1 2" "$(received "$P-G" versions)"
 expect_eq "portal restart: G v1 resent, counted as a duplicate" 1 "$(received "$P-G" duplicates)"
 expect_eq "portal restart: H" "1 2 3" "$(received "$P-H" versions)"
 
-# --- 5. the worker killed with SIGKILL mid-batch and restarted -----------------------------------------------------
+# --- 5. the worker killed with SIGKILL mid-batch, then two workers at once ------------------------------------------
 mode '{"mode":"slow","delay_ms":300}' >/dev/null
-for d in J K L; do dossier $d; outbox $d 1 2 3; done
+for d in J K L Q R S; do dossier $d; outbox $d 1 2 3; done
 some_recorded() { [ -n "$(received "$P-J" versions)$(received "$P-K" versions)$(received "$P-L" versions)" ]; }
 wait_for 10 some_recorded || bad "worker kill: nothing delivered before the kill"
-stop_worker KILL
+stop_workers KILL
 mode '{"mode":"ok"}' >/dev/null
 start_worker
+start_worker
 wait_for 20 all_acked || bad "after worker restart: $(pending) rows still unacked"
-for d in J K L; do
-  expect_eq "worker kill: $d in order, once" "1 2 3" "$(received "$P-$d" versions)"
-  expect_eq "worker kill: $d never out of order" 0 "$(received "$P-$d" out_of_order)"
+for d in J K L Q R S; do
+  expect_eq "worker kill, two workers: $d in order, once" "1 2 3" "$(received "$P-$d" versions)"
+  expect_eq "worker kill, two workers: $d never out of order" 0 "$(received "$P-$d" out_of_order)"
 done
 
 # --- 6. a portal that never answers ------------------------------------------------------------------------------
@@ -255,8 +259,8 @@ wait_for 15 all_acked || bad "after timeout mode: $(pending) rows still unacked"
 expect_eq "timeout mode: delivered after" "1" "$(received "$P-M" versions)"
 
 # --- 7. SIGTERM: a clean stop ---------------------------------------------------------------------------------------
-stop_worker TERM
-expect_eq "SIGTERM: exit 0" 0 "$WORKER_STATUS"
+stop_workers TERM
+expect_eq "SIGTERM: both workers exit 0" "0 0" "$WORKER_STATUS"
 
 # --- 8. --once, a wrong token, Redis down ----------------------------------------------------------------------------
 dossier N 1
