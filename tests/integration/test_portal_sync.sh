@@ -4,7 +4,7 @@
 # order per dossier; a failing portal leaves rows unacked with attempts and last_error, then they go through; a portal
 # killed and restarted loses nothing and counts the resent versions as duplicates; a worker killed with SIGKILL and
 # restarted loses nothing, and two workers at once keep the order; a portal that never answers is retried; push_outbox rows reach their Redis stream and are
-# marked published (and wait while Redis is down); SIGTERM stops the worker with status 0; the log shows no token and
+# marked published (and wait while Redis is down); workers whose PostgreSQL connections are dropped reconnect; SIGTERM stops the worker with status 0; the log shows no token and
 # no payload. Needs PostgreSQL migrated with the gateway's and modules/procedures' migrations. Rows and streams are
 # named after this run (PT<run>-...) and removed at the end.
 source "$(dirname "$0")/lib.sh"
@@ -246,7 +246,15 @@ for d in J K L Q R S; do
   expect_eq "worker kill, two workers: $d never out of order" 0 "$(received "$P-$d" out_of_order)"
 done
 
-# --- 6. a portal that never answers ------------------------------------------------------------------------------
+# --- 6. PostgreSQL drops the workers' connections -------------------------------------------------------------------
+expect_match "connections terminated" "^[1-9]" "$(q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+  WHERE application_name = 'cong-portal-sync' AND usename = current_user")"
+dossier T 2
+outbox T 1 2
+wait_for 20 all_acked || bad "after the connections were dropped: $(pending) rows still unacked"
+expect_eq "reconnected: T in order, once" "1 2" "$(received "$P-T" versions)"
+
+# --- 7. a portal that never answers ------------------------------------------------------------------------------
 mode '{"mode":"timeout"}' >/dev/null
 dossier M 1
 outbox M 1
@@ -258,11 +266,11 @@ mode '{"mode":"ok"}' >/dev/null
 wait_for 15 all_acked || bad "after timeout mode: $(pending) rows still unacked"
 expect_eq "timeout mode: delivered after" "1" "$(received "$P-M" versions)"
 
-# --- 7. SIGTERM: a clean stop ---------------------------------------------------------------------------------------
+# --- 8. SIGTERM: a clean stop ---------------------------------------------------------------------------------------
 stop_workers TERM
 expect_eq "SIGTERM: both workers exit 0" "0 0" "$WORKER_STATUS"
 
-# --- 8. --once, a wrong token, Redis down ----------------------------------------------------------------------------
+# --- 9. --once, a wrong token, Redis down ----------------------------------------------------------------------------
 dossier N 1
 outbox N 1
 q "INSERT INTO push_outbox (subject, topic, payload) VALUES ('sub-$RUNID', '$TOPIC', '{\"n\": 4}')"
@@ -286,6 +294,7 @@ expect_eq "Redis back: 4 events" 4 "$(rc XLEN "$STREAM")"
 kill_portal TERM
 LOGS=$(cat "$TMP/worker.log" "$TMP/portal.log")
 expect_match "worker logs failures" "portal-http: dossier .* http [0-9]{3}" "$LOGS"
+expect_match "worker logs a lost PostgreSQL connection" "postgres: connection lost" "$LOGS"
 expect_match "worker logs Redis down" "redis: 127.0.0.1:$DEAD_REDIS" "$LOGS"
 expect_no_match "no token in the logs" "$TOKEN" "$LOGS"
 expect_no_match "no payload in the logs" "$SECRET" "$LOGS"
