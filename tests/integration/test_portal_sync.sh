@@ -135,6 +135,9 @@ trap 'cleanup_rows >/dev/null 2>&1; stop_gateway >/dev/null 2>&1; for p in "${EX
 expect_eq "worker: missing arguments exit 2" 2 "$("$WORKER" 2>/dev/null; echo $?)"
 expect_eq "worker: bad number exit 2" 2 "$("$WORKER" --pg x --portal-url "$PORTAL" --portal-token-file "$TMP/token" \
   --batch 0 2>/dev/null; echo $?)"
+expect_eq "worker --once without PostgreSQL: exit 1" 1 "$(timeout 30 "$WORKER" --pg "host=127.0.0.1 port=$(free_port) \
+  dbname=cong user=cong connect_timeout=2" --portal-url http://127.0.0.1:1 --portal-token-file "$TMP/token" --once \
+  2>>"$TMP/worker.log"; echo $?)"
 expect_eq "stand-in: missing token exit 2" 2 "$("$STANDIN" --port 1 2>/dev/null; echo $?)"
 
 # --- the stand-in's own rules --------------------------------------------------------------------------------------
@@ -289,6 +292,15 @@ expect_eq "--once: delivered" "1" "$(received "$P-N" versions)"
 expect_eq "Redis back: published" 0 \
   "$(q "SELECT count(*) FROM push_outbox WHERE topic = '$TOPIC' AND published_at IS NULL")"
 expect_eq "Redis back: 4 events" 4 "$(rc XLEN "$STREAM")"
+
+# --- reset (the tests' control): forgets, and stays forgotten across a restart -------------------------------------
+count_records() { curl -s -m 5 "$PORTAL/api/v1/received" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["records"]))'; }
+expect_eq "reset" 200 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST "$PORTAL/control/reset")"
+expect_eq "reset: no records" 0 "$(count_records)"
+kill_portal TERM
+start_portal || { finish; exit 1; }
+expect_eq "reset: still none after a restart" 0 "$(count_records)"
+expect_eq "after reset: version 1 again is new" 201 "$(put "$P-direct" 1)"
 
 # --- the logs ---------------------------------------------------------------------------------------------------------
 kill_portal TERM

@@ -172,7 +172,8 @@ static int parse_args(int argc, char **argv, psync_config_t *c)
     return 0;
 }
 
-/* Passes until stopped (or, with --once, until a pass finds nothing to do). */
+/* Passes until stopped (or, with --once, until a pass finds nothing to do: then 1 if PostgreSQL failed, else 0; Redis
+ * being down is not a failure, its rows simply wait). */
 static int run(const psync_config_t *cfg, psync_pg_t *pg, psync_portal_t *portal, psync_redis_t *redis)
 {
     while (!psync_stopping()) {
@@ -183,11 +184,11 @@ static int run(const psync_config_t *cfg, psync_pg_t *pg, psync_portal_t *portal
             continue;
         }
         int sent = 0, acked = 0, published = 0;
-        int rc = psync_outbox_pass(pg, portal, cfg, &sent, &acked);
-        if (rc == CONG_OK || rc == CONG_EQUERY)
-            rc = psync_push_pass(pg, redis, cfg->batch, &published);
+        int out_rc = psync_outbox_pass(pg, portal, cfg, &sent, &acked);
+        int push_rc = out_rc == CONG_OK || out_rc == CONG_EQUERY ? psync_push_pass(pg, redis, cfg->batch, &published)
+                                                                  : CONG_OK;
         if (cfg->once && sent == 0 && published == 0)
-            return pg->conn ? 0 : 1;
+            return out_rc != CONG_OK || push_rc == CONG_EQUERY || !pg->conn ? 1 : 0;
         if (sent == 0 && published == 0)
             psync_sleep_ms(cfg->poll_ms);
     }

@@ -26,8 +26,9 @@ int psync_pg_ensure(psync_pg_t *pg)
         PQfinish(pg->conn);
         pg->conn = NULL;
     }
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *values[] = {pg->conninfo, "5", "cong-portal-sync", NULL};
+    /* defaults first: the conninfo (expanded at its place, later wins) may override them */
+    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *values[] = {"5", "cong-portal-sync", pg->conninfo, NULL};
     PGconn *c = PQconnectdbParams(keys, values, 1);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         char msg[200];
