@@ -19,8 +19,9 @@
  *   - Retries: any answer but 2xx (409 "out of order" included), a timeout or a connection error sets
  *     attempts = attempts + 1, last_error = a short reason ("http 503", "curl CURLE_OPERATION_TIMEDOUT"; never a
  *     token or a payload) and next_attempt_at = now + backoff: initial_backoff_ms doubled per failed attempt up to
- *     max_backoff_ms, with jitter (a uniformly random time between half the delay and the delay). A 2xx clears
- *     last_error. Rows are never given up on: the gateway's GET /v1/admin/sync shows what is stuck and why.
+ *     max_backoff_ms, with jitter (a uniformly random time between half the delay and the delay). A 2xx sets
+ *     acked_at and clears last_error; attempts counts every send, the successful one included. Rows are never given
+ *     up on: the gateway's GET /v1/admin/sync shows what is stuck and why.
  *
  * push_outbox → Redis
  *   Unpublished rows in id order are XADDed to "cong:events:<topic>" (MAXLEN ~ 100000, field "m") as push/push.h
