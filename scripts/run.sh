@@ -18,8 +18,12 @@ export CONG_LOG_ACCESS_LOG="$RUN/access.log"
 
 gateway_pid=
 vneid_pid=
+portal_pid=
+sync_pid=
 cleanup() {
   trap - EXIT INT TERM
+  [ -n "$sync_pid" ] && kill -TERM "$sync_pid" 2>/dev/null && wait "$sync_pid" 2>/dev/null || true
+  [ -n "$portal_pid" ] && kill -TERM "$portal_pid" 2>/dev/null && wait "$portal_pid" 2>/dev/null || true
   [ -n "$vneid_pid" ] && kill -TERM "$vneid_pid" 2>/dev/null && wait "$vneid_pid" 2>/dev/null || true
   [ -n "$gateway_pid" ] && kill -TERM "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
   bash scripts/services.sh stop "$RUN"
@@ -34,9 +38,21 @@ build-release/vneid-standin --port 8090 --issuer http://127.0.0.1:8090 --client-
 vneid_pid=$!
 for _ in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:8090/healthz && break; sleep 0.1; done
 
+# The stand-in National Public Service Portal: receives every dossier version cong-portal-sync delivers (its records
+# persist in $RUN/portal.state). Its bearer token is made once, readable by this user only.
+[ -s "$RUN/portal-token" ] || (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$RUN/portal-token")
+build-release/portal-standin --port 8091 --token-file "$RUN/portal-token" --state-file "$RUN/portal.state" \
+  2>>"$RUN/portal.log" &
+portal_pid=$!
+for _ in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:8091/healthz && break; sleep 0.1; done
+
 build-release/cong --check-config cong.example.yaml >/dev/null
 build-release/cong --config cong.example.yaml --migrate
 bash scripts/seed.sh "$REDIS_PORT" "$PG_PORT"
+# The outbox relay: dossier versions to the stand-in portal, push events to Redis streams.
+build-release/cong-portal-sync --pg "$CONG_POSTGRES_CONNINFO" --portal-url http://127.0.0.1:8091 \
+  --portal-token-file "$RUN/portal-token" --redis-port "$REDIS_PORT" 2>>"$RUN/portal-sync.log" &
+sync_pid=$!
 build-release/cong --config cong.example.yaml &
 gateway_pid=$!
 for _ in $(seq 1 100); do
@@ -54,6 +70,7 @@ cong is running (PID $gateway_pid). Ctrl-C stops it and the stores.
   metrics:               http://127.0.0.1:8080/metrics
   API description:       http://127.0.0.1:8080/openapi.json
   stand-in VNeID:        http://127.0.0.1:8090/.well-known/openid-configuration
+  stand-in portal:       http://127.0.0.1:8091/api/v1/received   (fed by cong-portal-sync, log $RUN/portal-sync.log)
   access log:            $RUN/access.log
 
 Log in as a test citizen through the stand-in VNeID and get cong tokens (authorization code + PKCE, then the

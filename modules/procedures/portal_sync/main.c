@@ -1,0 +1,234 @@
+/*
+ * modules/procedures/portal_sync/main.c — cong-portal-sync: relays portal_outbox to the National Public Service
+ * Portal and push_outbox to Redis streams (the contract is in portal_sync.h).
+ *
+ *   cong-portal-sync --pg CONNINFO --portal-url URL --portal-token-file PATH [--redis-host H] [--redis-port N]
+ *                    [--batch N] [--timeout-ms N] [--initial-backoff-ms N] [--max-backoff-ms N] [--poll-ms N] [--once]
+ *
+ * Each flag has an environment variable (portal_sync.h, psync_config_t); flags win. SIGTERM/SIGINT: the current record
+ * is finished and committed, then exit 0. Exit status: 0; 1 when it cannot start (or, with --once, PostgreSQL cannot
+ * be reached); 2 on bad arguments.
+ */
+#include "portal_sync.h"
+
+#include "cong/module.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_requested;
+
+int psync_stopping(void)
+{
+    return stop_requested;
+}
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+void psync_sleep_ms(int ms)
+{
+    while (ms > 0 && !stop_requested) {
+        int step = ms < 50 ? ms : 50;
+        struct timespec ts = {0, (long)step * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+static void usage(void)
+{
+    fputs("usage: cong-portal-sync --pg CONNINFO --portal-url URL --portal-token-file PATH\n"
+          "                        [--redis-host HOST] [--redis-port N] [--batch N] [--timeout-ms N]\n"
+          "                        [--initial-backoff-ms N] [--max-backoff-ms N] [--poll-ms N] [--once]\n",
+          stderr);
+}
+
+static int parse_int(const char *s, long min, long max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!s || errno || end == s || *end || v < min || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* Reads the token: the file's first line without trailing whitespace. 0 or -1. */
+static int read_token(const char *path, char out[PSYNC_TOKEN_MAX + 1])
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[PSYNC_TOKEN_MAX + 2];
+    int ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    size_t n = ok ? strcspn(line, "\r\n") : 0;
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n > PSYNC_TOKEN_MAX)
+        return -1;
+    memcpy(out, line, n);
+    out[n] = '\0';
+    explicit_bzero(line, sizeof line);
+    return 0;
+}
+
+typedef struct int_option {
+    const char *flag, *env;
+    int *target;
+    long min, max;
+} int_option_t;
+
+/* 0, or 2 after printing what is wrong. */
+static int parse_args(int argc, char **argv, psync_config_t *c)
+{
+    *c = (psync_config_t){.pg_conninfo = getenv("CONG_POSTGRES_CONNINFO"),
+                          .portal_url = getenv("CONG_PORTAL_URL"),
+                          .redis_host = getenv("CONG_REDIS_HOST") ? getenv("CONG_REDIS_HOST") : "127.0.0.1",
+                          .redis_port = 6379, .batch = 20, .timeout_ms = 5000, .initial_backoff_ms = 500,
+                          .max_backoff_ms = 300000, .poll_ms = 250};
+    const char *token_file = getenv("CONG_PORTAL_TOKEN_FILE");
+    int_option_t ints[] = {
+        {"redis-port", "CONG_REDIS_PORT", &c->redis_port, 1, 65535},
+        {"batch", "CONG_PORTAL_SYNC_BATCH", &c->batch, 1, 1000},
+        {"timeout-ms", "CONG_PORTAL_TIMEOUT_MS", &c->timeout_ms, 100, 600000},
+        {"initial-backoff-ms", "CONG_PORTAL_SYNC_INITIAL_BACKOFF_MS", &c->initial_backoff_ms, 1, 3600000},
+        {"max-backoff-ms", "CONG_PORTAL_SYNC_MAX_BACKOFF_MS", &c->max_backoff_ms, 1, 86400000},
+        {"poll-ms", "CONG_PORTAL_SYNC_POLL_MS", &c->poll_ms, 10, 60000},
+    };
+    size_t nints = sizeof ints / sizeof ints[0];
+    for (size_t i = 0; i < nints; i++) {
+        const char *v = getenv(ints[i].env);
+        if (v && parse_int(v, ints[i].min, ints[i].max, ints[i].target) != 0) {
+            fprintf(stderr, "cong-portal-sync: %s must be a number from %ld to %ld\n", ints[i].env, ints[i].min,
+                    ints[i].max);
+            return 2;
+        }
+    }
+    static const struct option options[] = {
+        {"pg", required_argument, NULL, 'P'},
+        {"portal-url", required_argument, NULL, 'u'},
+        {"portal-token-file", required_argument, NULL, 't'},
+        {"redis-host", required_argument, NULL, 'H'},
+        {"once", no_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {"redis-port", required_argument, NULL, 0},
+        {"batch", required_argument, NULL, 0},
+        {"timeout-ms", required_argument, NULL, 0},
+        {"initial-backoff-ms", required_argument, NULL, 0},
+        {"max-backoff-ms", required_argument, NULL, 0},
+        {"poll-ms", required_argument, NULL, 0},
+        {NULL, 0, NULL, 0},
+    };
+    int opt, index;
+    while ((opt = getopt_long(argc, argv, "", options, &index)) != -1) {
+        switch (opt) {
+        case 'P': c->pg_conninfo = optarg; break;
+        case 'u': c->portal_url = optarg; break;
+        case 't': token_file = optarg; break;
+        case 'H': c->redis_host = optarg; break;
+        case 'o': c->once = 1; break;
+        case 0:
+            for (size_t i = 0; i < nints; i++) {
+                if (strcmp(options[index].name, ints[i].flag) != 0)
+                    continue;
+                if (parse_int(optarg, ints[i].min, ints[i].max, ints[i].target) != 0) {
+                    fprintf(stderr, "cong-portal-sync: --%s must be a number from %ld to %ld\n", ints[i].flag,
+                            ints[i].min, ints[i].max);
+                    return 2;
+                }
+            }
+            break;
+        default: usage(); return 2;
+        }
+    }
+    const char *problem = NULL;
+    if (optind != argc || !c->pg_conninfo || !c->portal_url || !token_file)
+        problem = "--pg, --portal-url and --portal-token-file are required (or their environment variables)";
+    else if (strncmp(c->portal_url, "http://", 7) != 0 && strncmp(c->portal_url, "https://", 8) != 0)
+        problem = "--portal-url must be an http:// or https:// URL";
+    else if (c->portal_url[strlen(c->portal_url) - 1] == '/')
+        problem = "--portal-url must have no trailing slash";
+    else if (c->max_backoff_ms < c->initial_backoff_ms)
+        problem = "--max-backoff-ms must not be below --initial-backoff-ms";
+    else if (read_token(token_file, c->token) != 0)
+        problem = "--portal-token-file must name a readable file whose first line is the token (1 to 512 characters)";
+    if (problem) {
+        fprintf(stderr, "cong-portal-sync: %s\n", problem);
+        usage();
+        return 2;
+    }
+    return 0;
+}
+
+/* Passes until stopped (or, with --once, until a pass finds nothing to do: then 1 if PostgreSQL failed, else 0; Redis
+ * being down is not a failure, its rows simply wait). */
+static int run(const psync_config_t *cfg, psync_pg_t *pg, psync_portal_t *portal, psync_redis_t *redis)
+{
+    while (!psync_stopping()) {
+        if (psync_pg_ensure(pg) != CONG_OK) {
+            if (cfg->once)
+                return 1;
+            psync_sleep_ms(psync_pg_backoff(pg));
+            continue;
+        }
+        int sent = 0, acked = 0, published = 0;
+        int out_rc = psync_outbox_pass(pg, portal, cfg, &sent, &acked);
+        int push_rc = out_rc == CONG_OK || out_rc == CONG_EQUERY ? psync_push_pass(pg, redis, cfg->batch, &published)
+                                                                  : CONG_OK;
+        if (cfg->once && sent == 0 && published == 0)
+            return out_rc != CONG_OK || push_rc == CONG_EQUERY || !pg->conn ? 1 : 0;
+        if (sent == 0 && published == 0)
+            psync_sleep_ms(cfg->poll_ms);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    psync_config_t cfg;
+    int rc = parse_args(argc, argv, &cfg);
+    if (rc != 0)
+        return rc;
+    setvbuf(stderr, NULL, _IOLBF, 0);
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: sleeps wake up */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fputs("cong-portal-sync: libcurl cannot start\n", stderr);
+        return 1;
+    }
+    psync_portal_t portal;
+    if (psync_portal_open(&portal, cfg.portal_url, cfg.token, cfg.timeout_ms) != CONG_OK) {
+        fputs("cong-portal-sync: out of memory\n", stderr);
+        curl_global_cleanup();
+        return 1;
+    }
+    explicit_bzero(cfg.token, sizeof cfg.token);
+    psync_pg_t pg = {.conninfo = cfg.pg_conninfo};
+    psync_redis_t redis = {.host = cfg.redis_host, .port = cfg.redis_port};
+    psync_log_info("started: portal %s, redis %s:%d, batch %d, timeout %d ms, backoff %d..%d ms%s", cfg.portal_url,
+                   cfg.redis_host, cfg.redis_port, cfg.batch, cfg.timeout_ms, cfg.initial_backoff_ms,
+                   cfg.max_backoff_ms, cfg.once ? ", once" : "");
+    rc = run(&cfg, &pg, &portal, &redis);
+    psync_redis_close(&redis);
+    psync_pg_close(&pg);
+    psync_portal_close(&portal);
+    curl_global_cleanup();
+    psync_log_info("stopped");
+    return rc;
+}

@@ -1,0 +1,140 @@
+/*
+ * modules/procedures/portal_sync/portal_sync.h — cong-portal-sync, the relay of procedures' transactional outboxes:
+ * dossier versions to the National Public Service Portal, push events to Redis streams. A process of its own
+ * (blocking libpq, libcurl and hiredis), never inside the gateway; several may run against one database.
+ *
+ * The delivery contract (portal_outbox → the portal)
+ *   - Written with the dossier: every creation and transition of a dossier inserts one portal_outbox row (dossier_id,
+ *     dossier_code, version, payload) in the same transaction, so a committed change always has its row, and a rolled
+ *     back one never does.
+ *   - At-least-once transport: a row is sent until the portal answers 2xx, then acked_at is set. A worker killed after
+ *     the portal applied a version but before its ack was committed sends it again.
+ *   - Idempotent receiver: the portal keys versions by (dossier_code, version) and applies each once; a repeat is
+ *     answered 2xx and not applied again. At-least-once + idempotent by key = exactly once applied.
+ *   - Order per dossier: only the lowest unacked version of a dossier is ever due, so version n+1 is never sent
+ *     while version n is unacked (it waits behind n's backoff too). Different dossiers do not wait for each other.
+ *   - Several workers: rows are claimed with FOR UPDATE SKIP LOCKED inside a transaction that stays open while they
+ *     are sent; a dossier's next version cannot be claimed while an earlier one is unacked, so two workers never send
+ *     two versions of one dossier at once. A worker that dies releases its rows when its connection drops.
+ *   - Retries: any answer but 2xx (409 "out of order" included), a timeout or a connection error sets
+ *     attempts = attempts + 1, last_error = a short reason ("http 503", "curl CURLE_OPERATION_TIMEDOUT"; never a
+ *     token or a payload) and next_attempt_at = now + backoff: initial_backoff_ms doubled per failed attempt up to
+ *     max_backoff_ms, with jitter (a uniformly random time between half the delay and the delay). A 2xx sets
+ *     acked_at and clears last_error; attempts counts every send, the successful one included. Rows are never given
+ *     up on: the gateway's GET /v1/admin/sync shows what is stuck and why.
+ *
+ * push_outbox → Redis
+ *   Unpublished rows in id order are XADDed to "cong:events:<topic>" (MAXLEN ~ 100000, field "m") as push/push.h
+ *   events: data = the row's payload object with "subject" set to the row's subject (a payload that is not an object
+ *   goes under "value"), request_id = "push_outbox:<id>" (consumers may deduplicate on it), at_ms = created_at.
+ *   Then published_at is set. At-least-once as well: a crash between XADD and the commit publishes again. One worker
+ *   at a time relays (a transaction-scoped advisory lock), so the streams keep id order. If Redis is down the rows
+ *   stay and are retried; a row that cannot be encoded (invalid topic) is logged and marked published so it does
+ *   not block the ones behind it.
+ *
+ * Everything returns 0 or a negative CONG_E* code (include/cong/module.h). Logging: one line per failure class at
+ * most every PSYNC_LOG_INTERVAL_S seconds, with the number of lines held back; never payloads or tokens.
+ */
+#ifndef CONG_PORTAL_SYNC_H
+#define CONG_PORTAL_SYNC_H
+
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PSYNC_TOKEN_MAX 512
+#define PSYNC_REASON_MAX 64
+#define PSYNC_LOG_INTERVAL_S 10
+
+typedef struct psync_config {
+    const char *pg_conninfo;  /* --pg, CONG_POSTGRES_CONNINFO */
+    const char *portal_url;   /* --portal-url, CONG_PORTAL_URL: base URL, e.g. http://127.0.0.1:8091 */
+    char token[PSYNC_TOKEN_MAX + 1]; /* first line of --portal-token-file / CONG_PORTAL_TOKEN_FILE */
+    const char *redis_host;   /* --redis-host, CONG_REDIS_HOST (127.0.0.1) */
+    int redis_port;           /* --redis-port, CONG_REDIS_PORT (6379) */
+    int batch;                /* --batch, CONG_PORTAL_SYNC_BATCH: rows claimed per pass (20) */
+    int timeout_ms;           /* --timeout-ms, CONG_PORTAL_TIMEOUT_MS: per request to the portal (5000) */
+    int initial_backoff_ms;   /* --initial-backoff-ms (500) */
+    int max_backoff_ms;       /* --max-backoff-ms, CONG_PORTAL_SYNC_MAX_BACKOFF_MS (300000) */
+    int poll_ms;              /* --poll-ms: idle sleep between passes (250) */
+    int once;                 /* --once: passes until nothing is due, then exit */
+} psync_config_t;
+
+/* main.c — set by SIGTERM/SIGINT: finish the current record, commit, exit 0. */
+int psync_stopping(void);
+/** Sleeps up to ms, waking early when a stop is requested. */
+void psync_sleep_ms(int ms);
+
+/* log.c — "cong-portal-sync: <UTC time> <class>: <message>" on stderr. */
+/** Logs once per class per PSYNC_LOG_INTERVAL_S; class is a static string ("portal", "postgres", "redis"...). */
+void psync_log_failure(const char *cls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Logs always (start, stop, recoveries). */
+void psync_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* backoff.c */
+/** The delay before the next attempt after `attempts` failed ones (≥ 1): initial · 2^(attempts-1) capped at max,
+ *  then jittered uniformly into [delay/2, delay]. */
+int psync_backoff_ms(int attempts, int initial_ms, int max_ms);
+
+/* portal_client.c — PUT {portal_url}/api/v1/dossiers/{code}/versions/{version}, Authorization: Bearer <token>. */
+typedef struct psync_portal {
+    CURL *curl;
+    struct curl_slist *headers; /* holds the Authorization header: freed (and wiped) by close */
+    const char *base_url;       /* borrowed from the config */
+    int timeout_ms;
+} psync_portal_t;
+
+/** 0, CONG_ENOMEM. The token is copied into the header list. */
+int psync_portal_open(psync_portal_t *p, const char *base_url, const char *token, int timeout_ms);
+void psync_portal_close(psync_portal_t *p);
+/** Sends one version. 0 when the portal answered 2xx; else CONG_EIO with reason = "http <status>" or
+ *  "curl <CURLE name>" (NUL-terminated, never the token). *http_status = the status, 0 without an answer. */
+int psync_portal_put(psync_portal_t *p, const char *code, int version, const char *payload, size_t len,
+                     int *http_status, char reason[PSYNC_REASON_MAX]);
+
+/* pg.c — one blocking connection, reconnected with backoff. */
+typedef struct psync_pg {
+    PGconn *conn; /* NULL or a connection that was OK when last used */
+    const char *conninfo;
+    int backoff_ms; /* current reconnect delay */
+} psync_pg_t;
+
+/** Connects if needed. 0, or CONG_EUNAVAILABLE after logging (the caller sleeps psync_pg_backoff and retries). */
+int psync_pg_ensure(psync_pg_t *pg);
+/** The delay before the next connection attempt (250 ms doubling to 5 s; reset by a successful connect). */
+int psync_pg_backoff(psync_pg_t *pg);
+/** Runs a command that returns no rows (BEGIN, COMMIT, UPDATE...). 0, or CONG_EQUERY / CONG_EUNAVAILABLE (the
+ *  connection is then dropped) after logging under class "postgres". */
+int psync_pg_exec(psync_pg_t *pg, const char *sql, int nparams, const char *const *params);
+/** Runs a query; *out is the result to PQclear. Same codes as psync_pg_exec. */
+int psync_pg_query(psync_pg_t *pg, const char *sql, int nparams, const char *const *params, PGresult **out);
+/** Best-effort ROLLBACK (after a failure inside a transaction). */
+void psync_pg_rollback(psync_pg_t *pg);
+void psync_pg_close(psync_pg_t *pg);
+
+/* outbox.c — one pass over portal_outbox. */
+/** Claims up to cfg->batch due rows (the lowest unacked version of each dossier), sends each, records the outcome,
+ *  commits. *sent = rows attempted, *acked = rows the portal took. Stops early (committing what was done) when a
+ *  stop is requested. 0, or a PostgreSQL error code. */
+int psync_outbox_pass(psync_pg_t *pg, psync_portal_t *portal, const psync_config_t *cfg, int *sent, int *acked);
+
+/* push_relay.c — one pass over push_outbox. */
+typedef struct psync_redis {
+    redisContext *ctx; /* NULL when not connected */
+    const char *host;
+    int port;
+    int64_t retry_at_ms; /* no connection attempt before this (monotonic ms) */
+    int backoff_ms;
+} psync_redis_t;
+
+/** Publishes up to batch unpublished rows in id order. *published = rows marked published. 0; CONG_EUNAVAILABLE
+ *  when Redis is down (rows kept); a PostgreSQL error code. */
+int psync_push_pass(psync_pg_t *pg, psync_redis_t *redis, int batch, int *published);
+void psync_redis_close(psync_redis_t *redis);
+
+/** Monotonic clock in milliseconds. */
+int64_t psync_now_ms(void);
+
+#endif
