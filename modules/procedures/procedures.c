@@ -85,6 +85,7 @@ int cong_procedures_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
     int (*const registers[])(cong_module_ctx_t *) = {
         procedures_catalog_register, procedures_uploads_register, procedures_dossiers_register,
         procedures_desk_register,    procedures_results_register, procedures_sync_register,
+        procedures_kpi_register,     procedures_dashboard_register,
     };
     int rc = read_config(ctx);
     for (size_t i = 0; rc == 0 && i < sizeof registers / sizeof registers[0]; i++)

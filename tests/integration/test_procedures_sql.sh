@@ -138,7 +138,7 @@ U="array['HN-W-001']"
 new_dossier() { sql "select body->>'code' from dossier_submit('$S', '$S', NULL, 'h', '$BIRTH', 'HN-W-001', '{}', '[]', 'r')"; }
 RESULT="'{\"sha256\":\"$(printf %064d 7)\",\"signature\":\"eyJ.x.y\",\"media_type\":\"application/pdf\"}'"
 
-expect_eq "complete on submitted: 409" '409|{"action": "complete", "status": "submitted", "problem": "invalid-transition"}' \
+expect_eq "complete on submitted: 409" '409|{"action": "complete", "problem": "invalid-transition", "current_status": "submitted"}' \
   "$(sql "select http_status, body from dossier_transition('$CODE', '$OFF', 'official', 'complete', null, $U, null, 'r')")"
 expect_eq "a citizen cannot receive: 409" "409|submitted|" "$(tr "$CODE" "$S" citizen receive)"
 expect_match "unknown action: 422" '^422\|' "$(sql "select http_status, body from dossier_transition('$CODE', '$OFF', 'official', 'destroy', null, $U, null, 'r')")"

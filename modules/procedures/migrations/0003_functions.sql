@@ -288,7 +288,7 @@ BEGIN
     SELECT * INTO rule FROM dossier_transitions t
      WHERE t.from_status = d.status AND t.action = p_action AND t.actor_role = p_role;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT 409, jsonb_build_object('problem', 'invalid-transition', 'status', d.status,
+        RETURN QUERY SELECT 409, jsonb_build_object('problem', 'invalid-transition', 'current_status', d.status,
                                                     'action', p_action);
         RETURN;
     END IF;
