@@ -154,6 +154,36 @@ int cong_reply(cong_req_t *r, int status, const char *content_type, const char *
     return 0;
 }
 
+static void static_body_proceed(h2o_generator_t *generator, h2o_req_t *req)
+{
+    (void)generator, (void)req; /* the whole body was handed over at once, as the final chunk */
+}
+
+int cong_reply_static(cong_req_t *r, int status, const char *content_type, const char *body, size_t len)
+{
+    if (r->h2o == NULL)
+        return CONG_EGONE;
+    if (r->replied)
+        return CONG_ESTATE;
+    h2o_req_t *req = r->h2o;
+    r->replied = 1;
+    r->status = status;
+    req->res.status = status;
+    req->res.reason = reason_phrase(status);
+    if (content_type != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+                       strlen(content_type));
+    cong_response_filters_apply(r);
+    req->res.content_length = len;
+    h2o_generator_t *generator = h2o_mem_alloc_pool(&req->pool, sizeof *generator);
+    *generator = (h2o_generator_t){static_body_proceed, NULL};
+    h2o_start_response(req, generator);
+    h2o_iovec_t buf = h2o_iovec_init(body, len);
+    int head = h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"));
+    h2o_send(req, &buf, head ? 0 : 1, H2O_SEND_STATE_FINAL);
+    return 0;
+}
+
 int cong_reply_file(cong_req_t *r, int status, const char *content_type, const char *path)
 {
     if (r->h2o == NULL)

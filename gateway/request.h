@@ -59,6 +59,9 @@ h2o_iovec_t cong_req_header(const cong_req_t *r, const char *name, size_t name_l
 int cong_reply(cong_req_t *r, int status, const char *content_type, const char *body, size_t len);
 /** Adds a response header before the reply (copied). */
 int cong_reply_add_header(cong_req_t *r, const char *name, size_t name_len, const char *value, size_t value_len);
+/** Sends `body` without copying it: it must stay valid and unchanged for the process's lifetime (a document built at
+ *  start, such as /openapi.json), so that many slow readers cost no memory per response. 0, CONG_ESTATE, CONG_EGONE. */
+int cong_reply_static(cong_req_t *r, int status, const char *content_type, const char *body, size_t len);
 /** Sends the file at `path` (h2o reads it in chunks). 0, CONG_ENOTFOUND (cannot open; nothing sent), CONG_ESTATE,
  *  CONG_EGONE. */
 int cong_reply_file(cong_req_t *r, int status, const char *content_type, const char *path);

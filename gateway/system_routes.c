@@ -90,7 +90,7 @@ static void openapi(cong_req_t *r, void *udata)
         return;
     }
     api->reply_header(r, "cache-control", "public, max-age=300");
-    api->reply_text(r, 200, "application/json", gw->openapi_json, gw->openapi_json_len);
+    cong_reply_static(r, 200, "application/json", gw->openapi_json, gw->openapi_json_len); /* built once at start */
 }
 
 int cong_system_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)

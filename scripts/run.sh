@@ -15,6 +15,7 @@ export CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="ht
 export CONG_AUTH_SIGNING_KEY_FILE="$RUN/keys/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$RUN/keys/subject-secret"
 export CONG_VNEID_ISSUER="http://127.0.0.1:8090" CONG_VNEID_CLIENT_ID=cong CONG_VNEID_JWKS="http://127.0.0.1:8090/jwks.json"
 export CONG_LOG_ACCESS_LOG="$RUN/access.log"
+export CONG_MODULES_PROCEDURES_DATA_DIR="$RUN/data"
 
 gateway_pid=
 vneid_pid=
@@ -49,6 +50,10 @@ for _ in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:8091/healthz && b
 build-release/cong --check-config cong.example.yaml >/dev/null
 build-release/cong --config cong.example.yaml --migrate
 bash scripts/seed.sh "$REDIS_PORT" "$PG_PORT"
+# The demo's official: test citizen 001099000005 (Hoàng Đức Thắng) serves the first two wards' desks.
+for unit in HN-W-001 HN-W-002; do
+  build-release/cong --config cong.example.yaml official add --unit "$unit" --citizen 001099000005 >/dev/null
+done
 # The outbox relay: dossier versions to the stand-in portal, push events to Redis streams.
 build-release/cong-portal-sync --pg "$CONG_POSTGRES_CONNINFO" --portal-url http://127.0.0.1:8091 \
   --portal-token-file "$RUN/portal-token" --redis-port "$REDIS_PORT" 2>>"$RUN/portal-sync.log" &
@@ -71,6 +76,9 @@ cong is running (PID $gateway_pid). Ctrl-C stops it and the stores.
   API description:       http://127.0.0.1:8080/openapi.json
   stand-in VNeID:        http://127.0.0.1:8090/.well-known/openid-configuration
   stand-in portal:       http://127.0.0.1:8091/api/v1/received   (fed by cong-portal-sync, log $RUN/portal-sync.log)
+  catalog:               http://127.0.0.1:8080/v1/procedures?q=dang%20ky%20khai%20sinh
+  KPI dashboard:         http://127.0.0.1:8080/dashboard   (open it in a browser)
+  demo official:         log in as test citizen 001099000005: desk of wards HN-W-001 and HN-W-002
   access log:            $RUN/access.log
 
 Log in as a test citizen through the stand-in VNeID and get cong tokens (authorization code + PKCE, then the

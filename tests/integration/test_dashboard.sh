@@ -34,7 +34,8 @@ INSERT INTO procedures (code, name_vi, name_en, domain, level, fee_vnd, processi
                         accepts_electronic_copies)
   VALUES ('$PROC', 'Thủ tục thử nghiệm', 'Test procedure', 't-dash', 'commune', 0, 3, 1, 'full', true);
 INSERT INTO procedure_units (procedure_code, unit_code) VALUES ('$PROC', '$UNIT');
--- week $WEEK: 5 received; 2 completed on time, 2 completed late (rate 50.0); 1 still open and overdue
+-- week $WEEK: 5 received; 2 completed on time, 2 completed late (rate 50.0); 1 still open and overdue (overdue and
+-- in progress are disjoint: in progress = open and not yet due at the week's end)
 INSERT INTO dossiers (code, procedure_code, unit_code, subject, submitted_by, status, form, fee_vnd, submitted_at,
                       due_date, completed_at) VALUES
   ('$UNIT-1', '$PROC', '$UNIT', 't-dash', 't-dash', 'completed', '{}', 0, '2026-01-05 09:00+07', '2026-01-09', '2026-01-07 10:00+07'),
@@ -57,7 +58,7 @@ expect_match "units: cacheable for a minute" "cache-control: public, max-age=60"
 expect_eq "units: one Cache-Control only" "1" "$(grep -ci '^cache-control:' "$GW_DIR/h")"
 expect_eq "units: week" '["2026-W02", "2026-01-05", "2026-01-11"]' "$(pyget "[d['week'], d['week_start'], d['week_end']]" <"$GW_DIR/b")"
 expect_eq "units: the test unit's figures" \
-  "{\"unit_code\": \"$UNIT\", \"unit_name\": \"Phường Thử Nghiệm $SUFFIX\", \"received\": 5, \"completed_on_time\": 2, \"completed_late\": 2, \"in_progress\": 1, \"overdue\": 1, \"on_time_rate\": 50.0}" \
+  "{\"unit_code\": \"$UNIT\", \"unit_name\": \"Phường Thử Nghiệm $SUFFIX\", \"received\": 5, \"completed_on_time\": 2, \"completed_late\": 2, \"in_progress\": 0, \"overdue\": 1, \"on_time_rate\": 50.0}" \
   "$(pyget "$(unit_of)" <"$GW_DIR/b")"
 expect_eq "units: a unit without completed dossiers has a null rate" "true" \
   "$(pyget "all(u['on_time_rate'] is None for u in d['units'] if u['completed_on_time'] + u['completed_late'] == 0)" <"$GW_DIR/b")"
@@ -161,7 +162,7 @@ PY
   seen=$(cat "$GW_DIR/seen.txt")
   unit_row=$(grep "^UNIT $UNIT|" <<<"$seen")
   expect_match "page: the unit's row, name and figures" \
-    "^UNIT $UNIT\|Phường Thử Nghiệm $SUFFIX $UNIT\|5\|2\|2\|1\|1\|50,0 % Chậm$" "$unit_row"
+    "^UNIT $UNIT\|Phường Thử Nghiệm $SUFFIX $UNIT\|5\|2\|2\|0\|1\|50,0 % Chậm$" "$unit_row"
   late_row=$(grep "^LATE $UNIT|" <<<"$seen")
   expect_match "page: the unit in the late list with both reasons" \
     "^LATE $UNIT\|below_threshold,overdue\|Phường Thử Nghiệm $SUFFIX $UNIT\|50,0 %\|1\|" "$late_row"
