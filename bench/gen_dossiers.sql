@@ -4,7 +4,8 @@
 --
 -- Needs the procedures schema and the catalog (units, procedures, holidays). Writes only the dossiers table (no
 -- timeline events, outbox rows or idempotency keys: the KPIs read dossiers alone), through the table's own indexes,
--- constraints and foreign keys: nothing is disabled. Deterministic for a given catalog and day (setseed).
+-- constraints and foreign keys: nothing is disabled (synchronous_commit is off for the load). Deterministic for a
+-- given catalog and day (setseed). Then VACUUM (ANALYZE) dossiers.
 --
 -- The mix (local time, Asia/Ho_Chi_Minh):
 --   unit          round robin over every ward and commune (units.kind <> 'department': 126 in the catalog)
@@ -123,4 +124,6 @@ SELECT 'HN-G' || extract(year FROM g.submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh
  ORDER BY g.submitted_at;  -- filed in time order, as they would have been
 COMMIT;
 
-ANALYZE dossiers;
+-- VACUUM as well as ANALYZE: the KPI plans are index-only scans, which need the visibility map that autovacuum keeps
+-- on a live table; right after a bulk load every row would be a heap fetch.
+VACUUM (ANALYZE) dossiers;

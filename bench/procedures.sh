@@ -177,7 +177,7 @@ S_BAD=$(( $(kv status_other) + $(kv resets) + $(kv lost) ))
 [ "$FILED" = "$S_201" ] || log "FAILURE: $S_201 answers 201 but $FILED new dossiers in PostgreSQL"
 
 log "pgbench: plain INSERT, $POOL clients, ${DURATION}s"
-"${PSQL[@]}" -c "DROP TABLE IF EXISTS procbench_plain" -c "CREATE TABLE procbench_plain (
+PGOPTIONS="-c client_min_messages=warning" "${PSQL[@]}" -c "DROP TABLE IF EXISTS procbench_plain" -c "CREATE TABLE procbench_plain (
     id bigserial PRIMARY KEY, code text NOT NULL, procedure_code text NOT NULL, unit_code text NOT NULL,
     subject text NOT NULL, submitted_by text NOT NULL, status text NOT NULL, version integer NOT NULL DEFAULT 1,
     form jsonb NOT NULL, fee_vnd bigint NOT NULL, submitted_at timestamptz NOT NULL DEFAULT now(),
@@ -187,7 +187,7 @@ rm -f "$DIR"/pgbench_log.*
 (cd "$DIR" && $(client_pin) timeout $((DURATION + 30)) pgbench -h 127.0.0.1 -p "$PG_PORT" -U cong -n -M extended \
   -c "$POOL" -j 1 -T "$DURATION" -l -f "$SRC/bench/pgbench_insert.sql" cong) >"$DIR/pgbench.txt" 2>&1 ||
   { cat "$DIR/pgbench.txt" >&2; die "pgbench failed"; }
-PG_TPS=$(awk '/^tps = / { print $3; exit }' "$DIR/pgbench.txt")
+PG_TPS=$(awk '/^tps = / { printf "%.1f", $3; exit }' "$DIR/pgbench.txt")
 PG_FAILED=$(awk '/^number of failed transactions:/ { print $5; exit }' "$DIR/pgbench.txt")
 PG_TX=$(awk '/^number of transactions actually processed:/ { print $6; exit }' "$DIR/pgbench.txt")
 percentiles() { # reads µs, one per line; prints "p50_ms p99_ms" (nearest rank)
@@ -213,6 +213,7 @@ run_h2load() { # name url
   read -r P50["$name"] P99["$name"] < <(awk -F'\t' '{ print $3 }' "$reqlog" | percentiles)
   rm -f "$reqlog"
 }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else printf "%.1f", v[int((NR + 1) / 2)] }'; }
 check "catalog search (fills the cache)" 200 "$(status_of "http://127.0.0.1:$CONG_PORT$CATALOG_PATH")"
 CAT_TOTAL=$(curl -s --http2-prior-knowledge --max-time 5 "http://127.0.0.1:$CONG_PORT$CATALOG_PATH" |
   python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["total"], "matches, first:", d["items"][0]["name_vi"] if d["items"] else "-")')
@@ -222,6 +223,9 @@ log "restarting cong with CONG_MODULES_PROCEDURES_CATALOG_CACHE_TTL_S=0"
 start_cong 0 cong-uncached
 check "catalog search (uncached)" 200 "$(status_of "http://127.0.0.1:$CONG_PORT$CATALOG_PATH")"
 run_h2load catalog_uncached "http://127.0.0.1:$CONG_PORT$CATALOG_PATH"
+# what one uncached answer costs PostgreSQL: catalog_search alone, one session, 5 calls (median)
+{ echo '\timing on'; for _ in 1 2 3 4 5; do echo "SELECT catalog_search('dang ky khai sinh', NULL, NULL, 1, 20);"; done; } |
+  "${PSQL[@]}" -o /dev/null >"$DIR/timing-catalog_search.txt" 2>&1 || { cat "$DIR/timing-catalog_search.txt" >&2; die "catalog_search failed"; }
 
 # ---- 3. KPIs over a million dossiers ------------------------------------------------------------------------------
 log "generating $DOSSIERS dossiers (bench/gen_dossiers.sql)"
@@ -237,7 +241,6 @@ declare -A KPI_SQL=(
   [kpi_trend]="SELECT * FROM kpi_trend(12, '$MONDAY')"
 )
 declare -A KPI_MS KPI_ROWS
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else printf "%.1f", v[int((NR + 1) / 2)] }'; }
 for f in kpi_units kpi_late_units kpi_trend; do
   q=${KPI_SQL[$f]}
   KPI_ROWS[$f]=$(sql "SELECT count(*) FROM ($q) x")
@@ -284,7 +287,9 @@ R_SUBMIT=$(ratio "$S_RPS" "$PG_TPS")
   echo "- submissions / plain inserts: **$R_SUBMIT**"
   echo "- submissions sent $S_SENT (warm-up and drain included), answered 201: $S_201, other answers, resets or lost: $S_BAD;" \
        "new dossiers in PostgreSQL: $FILED. pgbench: $PG_TX inserts."
-  echo "- catalog query: $CAT_TOTAL."
+  echo "- catalog query: $CAT_TOTAL. catalog_search(...) alone in psql: median $(awk '/^Time:/ { print $2 }' "$DIR/timing-catalog_search.txt" | median) ms per call"
+  echo "  (5 calls, one session): with $POOL connections that bounds the uncached rate; queries still queued after"
+  echo "  postgres.timeout_ms (5 s) fail with 5xx."
   echo
   echo "KPI functions over $TOTAL_DOSSIERS dossiers (generated in $GEN_S s), week starting $MONDAY; median of 5 runs" \
        "(psql \\timing, round trip included):"
