@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test bench bench-gateway bench-abuse fuzz clean stop
+.PHONY: run test deps build build-test bench bench-gateway bench-abuse bench-procedures fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -25,12 +25,16 @@ bench: build
 	@bash bench/run.sh
 	@bash bench/h2_abuse.sh
 	@if [ -f bench/identity.sh ]; then bash bench/identity.sh; fi
+	@bash bench/procedures.sh
 
 bench-gateway: build
 	@bash bench/run.sh
 
 bench-abuse: build
 	@bash bench/h2_abuse.sh
+
+bench-procedures: build
+	@bash bench/procedures.sh
 
 fuzz: deps
 	@bash scripts/fuzz.sh
