@@ -86,6 +86,42 @@ token() { "$BUILD/cong-jwt-mint" --key "$RUN/keys/issuer.key.pem" --iss "$ISSUER
 # psql_cong SQL — one statement against the test database, unaligned tuples only.
 psql_cong() { psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -qAtX -c "$1"; }
 
+# relay_start NAME TARGET_PORT [LISTEN_PORT] — a TCP relay from a free port (or LISTEN_PORT) to 127.0.0.1:TARGET_PORT;
+# sets ${NAME}_PORT and ${NAME}_PID. A gateway pointed at a relay loses that store when the relay is stopped
+# (relay_stop NAME), while the shared test Redis/PostgreSQL stay up for the other tests; starting it again on the same
+# port brings the store back.
+relay_start() {
+  local name=$1 target=$2 port=${3:-$(free_port)}
+  python3 - "$port" "$target" <<'PY' &
+import socket, sys, threading
+listen = socket.socket(); listen.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listen.bind(("127.0.0.1", int(sys.argv[1]))); listen.listen(64)
+def pump(a, b):
+    try:
+        while (data := a.recv(65536)):
+            b.sendall(data)
+    except OSError:
+        pass
+    for s in (a, b):
+        try: s.shutdown(socket.SHUT_RDWR)
+        except OSError: pass
+while True:
+    client, _ = listen.accept()
+    server = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+    for a, b in ((client, server), (server, client)):
+        threading.Thread(target=pump, args=(a, b), daemon=True).start()
+PY
+  printf -v "${name}_PID" '%s' $!
+  printf -v "${name}_PORT" '%s' "$port"
+  EXTRA_PIDS+=($!)
+  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+relay_stop() { local pid_var="${1}_PID"; kill "${!pid_var}" 2>/dev/null; wait "${!pid_var}" 2>/dev/null; }
+
+# valid_form PROCEDURE_JSON_FILE — a form satisfying the procedure's fields (types, patterns, enums, lengths).
+valid_form() { python3 "$SRC/tests/integration/valid_form.py" "$1"; }
+
 # json FIELD — read a top-level field of the JSON on stdin.
 json() { python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$1"; }
 

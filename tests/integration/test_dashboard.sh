@@ -188,33 +188,12 @@ stop_gateway
 # ---- PostgreSQL gone: 503, never a crash or a wrong 200 ----
 # The gateway reaches PostgreSQL through a TCP relay of this test's own (the shared test database stays up); killing
 # the relay drops the gateway's connections and refuses new ones.
-RELAY_PORT=$(free_port)
-python3 - "$RELAY_PORT" "$PG_PORT" <<'PY' &
-import socket, sys, threading
-listen = socket.socket(); listen.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listen.bind(("127.0.0.1", int(sys.argv[1]))); listen.listen(64)
-def pump(a, b):
-    try:
-        while (data := a.recv(65536)):
-            b.sendall(data)
-    except OSError:
-        pass
-    for s in (a, b):
-        try: s.shutdown(socket.SHUT_RDWR)
-        except OSError: pass
-while True:
-    client, _ = listen.accept()
-    server = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
-    for a, b in ((client, server), (server, client)):
-        threading.Thread(target=pump, args=(a, b), daemon=True).start()
-PY
-RELAY_PID=$!
-EXTRA_PIDS+=("$RELAY_PID")
+relay_start PGRELAY "$PG_PORT" || bad "relay start"
 GW_NAME=relay start_gateway CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
-  CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$RELAY_PORT dbname=cong user=cong connect_timeout=1" \
+  CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGRELAY_PORT dbname=cong user=cong connect_timeout=1" \
   CONG_POSTGRES_TIMEOUT_MS=1000 || { bad "gateway start through the relay"; finish; exit 1; }
 expect_eq "through the relay: 200" "200" "$(h2c -o /dev/null -w '%{http_code}' "$(url "/v1/kpi/units?week=$WEEK")")"
-kill "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null
+relay_stop PGRELAY
 sleep 0.3
 for q in "units?week=$WEEK" "late-units?week=$WEEK" "trend?week=$WEEK"; do
   h=$(h2c -D - -o "$GW_DIR/b" "$(url "/v1/kpi/$q")")

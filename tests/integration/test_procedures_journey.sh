@@ -68,25 +68,7 @@ expect_eq "unknown procedure" 404 "$(call "" GET /v1/procedures/NO-SUCH-CODE)"
 expect_eq "page_size over 100" 422 "$(call "" GET '/v1/procedures?page_size=500')"
 
 # A valid form for the procedure's fields (values chosen to satisfy each declared type/pattern/enum).
-FORM=$(python3 - "$GW_DIR/procedure.json" <<'PY'
-import json, re, sys
-p = json.load(open(sys.argv[1]))
-cands = ["Nguyễn Thị Lan", "001099004711", "0912345678", "Số 1 Tràng Tiền, Hoàn Kiếm", "HN-123456", "A1", "1"]
-form = {}
-for f in p["form_fields"]:
-    t = f.get("type", "string")
-    if t == "integer": form[f["name"]] = 1
-    elif t == "boolean": form[f["name"]] = True
-    elif t == "date": form[f["name"]] = "2026-11-02"
-    elif t == "enum": form[f["name"]] = f["enum"][0]
-    else:
-        pat = f.get("pattern")
-        ml = f.get("max_length", 10000)
-        ok = [c for c in cands if len(c) <= ml and (pat is None or re.search(pat.replace("\\d", "[0-9]"), c))]
-        form[f["name"]] = ok[0] if ok else "x"
-print(json.dumps(form, ensure_ascii=False))
-PY
-)
+FORM=$(valid_form "$GW_DIR/procedure.json")
 
 # ---- uploads ----
 printf '%%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n' >"$GW_DIR/giay-to.pdf"
