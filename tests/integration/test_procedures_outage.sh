@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The procedures module when a store goes away: never a crash, never a wrong 200, nothing acknowledged lost.
+# The gateway reaches PostgreSQL and Redis through relays of this test's own (the shared test stores stay up).
+#   PostgreSQL gone: a submission is 503 with Retry-After and leaves nothing behind; a cached catalog answer still
+#   comes from Redis; an uncached one is 503; when PostgreSQL is back, the same Idempotency-Key files the dossier once.
+#   Redis gone: the catalog is answered from PostgreSQL; submissions go on (the rate limiter fails open, counted).
+source "$(dirname "$0")/lib.sh"
+relay_start PGRELAY "$PG_PORT" || { bad "PostgreSQL relay"; finish; exit 1; }
+relay_start REDISRELAY "$REDIS_PORT" || { bad "Redis relay"; finish; exit 1; }
+start_gateway CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGRELAY_PORT dbname=cong user=cong connect_timeout=1" \
+  CONG_REDIS_PORT="$REDISRELAY_PORT" CONG_POSTGRES_TIMEOUT_MS=1000 CONG_RATE_LIMITS_DEFAULT_BURST=1000 || exit 1
+
+TOKEN=$(token --sub "outage-$$-$RANDOM" --acr 2)
+call() { # METHOD PATH [curl args] → status; body in $GW_DIR/body, headers in $GW_DIR/headers
+  local method=$1 path=$2
+  shift 2
+  curl -s --http2-prior-knowledge --max-time 10 -o "$GW_DIR/body" -D "$GW_DIR/headers" -w '%{http_code}' \
+    -X "$method" -H "authorization: Bearer $TOKEN" "$@" "$(url "$path")"
+}
+header() { grep -i "^$1:" "$GW_DIR/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+problem() { json type <"$GW_DIR/body"; }
+
+# A level-1 procedure with its first unit, and a valid form.
+read -r CODE UNIT <<<"$(psql_cong "SELECT p.code || ' ' || min(pu.unit_code) FROM procedures p JOIN procedure_units pu ON pu.procedure_code = p.code WHERE p.min_loa = 1 GROUP BY p.code ORDER BY p.code LIMIT 1")"
+expect_eq "the procedure" 200 "$(call GET "/v1/procedures/$CODE")"
+cp "$GW_DIR/body" "$GW_DIR/procedure.json"
+BODY=$(python3 -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3])}, ensure_ascii=False))' "$CODE" "$UNIT" "$(valid_form "$GW_DIR/procedure.json")")
+submit() { call POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: $1" -d "$BODY"; }
+SEARCH="/v1/procedures?q=outage-$$-$RANDOM"
+expect_eq "a search, now cached in Redis" 200 "$(call GET "$SEARCH")"
+expect_eq "a submission" 201 "$(submit "before-$$")"
+
+# ---- PostgreSQL gone ----
+relay_stop PGRELAY
+sleep 0.3
+KEY="during-$$-$RANDOM"
+expect_eq "submission without PostgreSQL: 503" 503 "$(submit "$KEY")"
+expect_eq "a problem, not a crash" "https://cong.hanoi.gov.vn/problems/service-unavailable" "$(problem)"
+expect_match "Retry-After" '^[0-9]+$' "$(header retry-after)"
+expect_eq "a cached catalog answer needs no PostgreSQL" 200 "$(call GET "$SEARCH")"
+expect_eq "an uncached one is 503" 503 "$(call GET "/v1/procedures?q=uncached-$$-$RANDOM")"
+expect_eq "my dossiers: 503" 503 "$(call GET /v1/dossiers)"
+expect_eq "upload: 503" 503 "$(printf '%%PDF-1.4\n%%%%EOF\n' | call POST /v1/uploads --data-binary @-)"
+expect_eq "the gateway stays healthy" 200 "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' "$(url /healthz)")"
+expect_eq "nothing was filed" 0 "$(psql_cong "SELECT count(*) FROM idempotency_keys WHERE key = '$KEY'")"
+
+# ---- PostgreSQL back: the client's retry with the same key files the dossier, once ----
+relay_start PGRELAY "$PG_PORT" "$PGRELAY_PORT" || bad "PostgreSQL relay restart"
+status=000
+for _ in $(seq 1 40); do
+  status=$(submit "$KEY")
+  [ "$status" = 201 ] && break
+  sleep 0.25
+done
+expect_eq "the retry goes through once PostgreSQL is back" 201 "$status"
+expect_eq "filed once" 1 "$(psql_cong "SELECT count(*) FROM idempotency_keys WHERE key = '$KEY'")"
+expect_eq "a second retry is a replay" "201 true" "$(submit "$KEY") $(header idempotent-replayed)"
+
+# ---- Redis gone ----
+relay_stop REDISRELAY
+sleep 0.3
+expect_eq "catalog without Redis: answered by PostgreSQL" 200 "$(call GET "/v1/procedures?q=no-redis-$$")"
+expect_eq "a submission without Redis" 201 "$(submit "no-redis-$$-$RANDOM")"
+relay_start REDISRELAY "$REDIS_PORT" "$REDISRELAY_PORT" || bad "Redis relay restart"
+finish
