@@ -156,6 +156,12 @@ int cong_jwks_public_json(const cong_jwt_key_t *const keys[], size_t n, const ch
  *  algorithm (else BAD_ALGORITHM). The caller holds a reference to `keyset` for the duration of the call. */
 cong_jwt_result_t cong_jwt_verify_keyset(const cong_jwt_policy_t *policy, const cong_jwks_t *keyset, const char *token,
                                          size_t len, int64_t now, cong_jwt_claims_t *out);
+/** One pass over the token for a gateway that has both: the keyset's key when the header names a known, well-formed
+ *  "kid"; otherwise policy->key (kid ignored), if set — else what cong_jwt_verify_keyset answers. The pinned
+ *  algorithm of whichever key is used must equal the header's "alg". Same result as cong_jwt_verify_keyset followed,
+ *  on MALFORMED or UNKNOWN_KEY, by cong_jwt_verify, except that the token is decoded and parsed only once. */
+cong_jwt_result_t cong_jwt_verify_keyset_or_key(const cong_jwt_policy_t *policy, const cong_jwks_t *keyset,
+                                                const char *token, size_t len, int64_t now, cong_jwt_claims_t *out);
 /** "expired", "bad-signature"... static strings, safe to log. */
 const char *cong_jwt_result_name(cong_jwt_result_t r);
 

@@ -100,25 +100,65 @@ typedef struct key_source {
     const cong_jwt_key_t *single;
     const cong_jwks_t *keyset;
     int by_kid;
+    int or_single; /* by_kid, but a missing, invalid or unknown kid falls back to `single` */
 } key_source_t;
 
+/* What verification needs from a header that passed check_header: its alg and its kid. */
+typedef struct header_info {
+    cong_jwt_alg_t alg;
+    int kid_ok;                      /* a string "kid" matching [A-Za-z0-9._-]{1,CONG_JWK_KID_MAX} */
+    size_t kid_len;
+    char kid[CONG_JWK_KID_MAX + 1];
+} header_info_t;
+
+/* Parses and checks a decoded header into *info. */
+static cong_jwt_result_t read_header(const unsigned char *text, size_t len, unsigned accepted, header_info_t *info)
+{
+    json_t *header = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!header)
+        return CONG_JWT_MALFORMED;
+    cong_jwt_result_t r = check_header(header, accepted, &info->alg);
+    if (r == CONG_JWT_OK) {
+        const json_t *kid = json_object_get(header, "kid");
+        info->kid_ok = json_is_string(kid) && cong_jwk_kid_ok(json_string_value(kid), json_string_length(kid));
+        info->kid_len = info->kid_ok ? json_string_length(kid) : 0;
+        if (info->kid_ok)
+            memcpy(info->kid, json_string_value(kid), info->kid_len + 1);
+    }
+    json_decref(header);
+    return r;
+}
+
+/* The last header that passed, per thread: tokens of one issuer share their header byte for byte, so a first-seen
+ * token usually skips decoding and parsing it. Keyed by the exact base64url text and the accepted algorithms. */
+#define HEADER_MEMO_MAX 256
+static _Thread_local struct {
+    size_t len; /* 0: empty */
+    unsigned accepted;
+    char text[HEADER_MEMO_MAX];
+    header_info_t info;
+} header_memo;
+
 /* The key for this header, whose pinned algorithm must be the header's `alg`. */
-static cong_jwt_result_t pick_key(const key_source_t *from, const json_t *header, cong_jwt_alg_t alg,
-                                  const cong_jwt_key_t **key)
+static cong_jwt_result_t pick_key(const key_source_t *from, const header_info_t *h, const cong_jwt_key_t **key)
 {
     if (from->by_kid) {
-        const json_t *kid = json_object_get(header, "kid");
-        if (!json_is_string(kid) || !cong_jwk_kid_ok(json_string_value(kid), json_string_length(kid)))
-            return CONG_JWT_MALFORMED;
-        *key = cong_jwks_find(from->keyset, json_string_value(kid), json_string_length(kid));
+        *key = NULL;
+        cong_jwt_result_t miss = CONG_JWT_MALFORMED;
+        if (h->kid_ok) {
+            *key = from->keyset ? cong_jwks_find(from->keyset, h->kid, h->kid_len) : NULL;
+            miss = CONG_JWT_UNKNOWN_KEY;
+        }
+        if (!*key && from->or_single && from->single)
+            *key = from->single;
         if (!*key)
-            return CONG_JWT_UNKNOWN_KEY;
+            return miss;
     } else {
         *key = from->single;
         if (!*key)
             return CONG_JWT_BAD_SIGNATURE;
     }
-    return cong_jwt_key_alg(*key) == alg ? CONG_JWT_OK : CONG_JWT_BAD_ALGORITHM;
+    return cong_jwt_key_alg(*key) == h->alg ? CONG_JWT_OK : CONG_JWT_BAD_ALGORITHM;
 }
 
 static int64_t add_sat(int64_t a, int64_t b) /* b >= 0 */
@@ -270,44 +310,55 @@ static cong_jwt_result_t verify_token(const cong_jwt_policy_t *policy, const key
     if (split(token, len, part) != 0)
         return CONG_JWT_MALFORMED;
 
-    /* Each part decodes to at most len*3/4 + 1 bytes, so the three fit in len + 3. */
-    unsigned char *buf = malloc(len + 3);
+    /* Each part decodes to at most len*3/4 + 1 bytes, so the three fit in len + 3 (on the stack for usual sizes). */
+    unsigned char stack_buf[4096];
+    unsigned char *buf = len + 3 <= sizeof stack_buf ? stack_buf : malloc(len + 3);
     if (!buf)
         return CONG_JWT_MALFORMED;
     unsigned char *dec[3];
     long dec_len[3];
     size_t used = 0;
+    int memo_hit = part[0].len > 0 && header_memo.len == part[0].len && header_memo.accepted == policy->accepted_algs &&
+                   memcmp(header_memo.text, part[0].text, part[0].len) == 0;
     for (int i = 0; i < 3; i++) {
         dec[i] = buf + used;
-        dec_len[i] = cong_b64url_decode(part[i].text, part[i].len, dec[i]);
+        dec_len[i] = i == 0 && memo_hit ? 0 : cong_b64url_decode(part[i].text, part[i].len, dec[i]);
         used += part[i].len * 3 / 4 + 1;
     }
-    json_t *header = NULL, *claims = NULL;
+    json_t *claims = NULL;
     cong_jwt_claims_t c = {0};
-    cong_jwt_alg_t alg = 0;
+    header_info_t h;
     const cong_jwt_key_t *key = NULL;
     cong_jwt_result_t r = CONG_JWT_MALFORMED;
     if (dec_len[0] < 0 || dec_len[1] < 0 || dec_len[2] < 0)
         goto out;
-    header = json_loadb((const char *)dec[0], (size_t)dec_len[0], JSON_REJECT_DUPLICATES, NULL);
-    if (!header)
-        goto out;
-    r = check_header(header, policy->accepted_algs, &alg);
-    if (r == CONG_JWT_OK)
-        r = pick_key(from, header, alg, &key);
+    if (memo_hit) {
+        h = header_memo.info;
+    } else {
+        r = read_header(dec[0], (size_t)dec_len[0], policy->accepted_algs, &h);
+        if (r != CONG_JWT_OK)
+            goto out;
+        if (part[0].len <= HEADER_MEMO_MAX) {
+            memcpy(header_memo.text, part[0].text, part[0].len);
+            header_memo.len = part[0].len;
+            header_memo.accepted = policy->accepted_algs;
+            header_memo.info = h;
+        }
+    }
+    r = pick_key(from, &h, &key);
     if (r != CONG_JWT_OK)
         goto out;
     r = CONG_JWT_BAD_SIGNATURE;
-    if (!cong_jws_verify(key, alg, token, part[0].len + 1 + part[1].len, dec[2], (size_t)dec_len[2]))
+    if (!cong_jws_verify(key, h.alg, token, part[0].len + 1 + part[1].len, dec[2], (size_t)dec_len[2]))
         goto out;
     claims = json_loadb((const char *)dec[1], (size_t)dec_len[1], JSON_REJECT_DUPLICATES, NULL);
     r = check_claims(policy, claims, now, &c);
     if (r == CONG_JWT_OK && out)
         *out = c;
 out:
-    json_decref(header);
     json_decref(claims);
-    free(buf);
+    if (buf != stack_buf)
+        free(buf);
     return r;
 }
 
@@ -322,6 +373,13 @@ cong_jwt_result_t cong_jwt_verify_keyset(const cong_jwt_policy_t *policy, const 
                                          size_t len, int64_t now, cong_jwt_claims_t *out)
 {
     key_source_t from = {.keyset = keyset, .by_kid = 1};
+    return verify_token(policy, &from, token, len, now, out);
+}
+
+cong_jwt_result_t cong_jwt_verify_keyset_or_key(const cong_jwt_policy_t *policy, const cong_jwks_t *keyset,
+                                                const char *token, size_t len, int64_t now, cong_jwt_claims_t *out)
+{
+    key_source_t from = {.keyset = keyset, .by_kid = 1, .or_single = 1, .single = policy ? policy->key : NULL};
     return verify_token(policy, &from, token, len, now, out);
 }
 

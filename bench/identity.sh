@@ -9,7 +9,8 @@
 #   openssl     `openssl speed -elapsed -seconds 3 ecdsap256`: raw EVP ES256 verifications/s on the server core
 #   revocation  two cong instances sharing one Redis: delay from `cong client revoke` to 401 on the other instance
 # h2load: -c 32 -m 16 -t 1 -D 8 --warm-up-time=1. Prints a markdown table (also .run/idbench/results.md).
-# Environment: CONG_BUILD_DIR (default build-release), IDBENCH_DIR (default .run/idbench), IDBENCH_DURATION (8).
+# Environment: CONG_BUILD_DIR (default build-release), IDBENCH_DIR (default .run/idbench), IDBENCH_DURATION (8),
+# IDBENCH_PORT_BASE (17000: cong 17080, HAProxy 17081, cong B 17082, Redis 17391, PostgreSQL 17491, TLS 17443/17444).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,8 +23,10 @@ DURATION=${IDBENCH_DURATION:-8}
 WARMUP=1
 CLIENTS=32
 STREAMS=16
-CONG_PORT=17080 CONG_TLS_PORT=17443 CONG_B_PORT=17082 CONG_B_TLS_PORT=17444 HAPROXY_PORT=17081
-REDIS_PORT=17391 PG_PORT=17491
+# Ports: IDBENCH_PORT_BASE (default 17000) + fixed offsets, so parallel runs on one machine can avoid each other.
+PB=${IDBENCH_PORT_BASE:-17000}
+CONG_PORT=$((PB + 80)) CONG_TLS_PORT=$((PB + 443)) CONG_B_PORT=$((PB + 82)) CONG_B_TLS_PORT=$((PB + 444))
+HAPROXY_PORT=$((PB + 81)) REDIS_PORT=$((PB + 391)) PG_PORT=$((PB + 491))
 ISSUER=https://id.cong.test
 AUDIENCE=cong
 

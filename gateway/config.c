@@ -100,6 +100,8 @@ static const key_def_t keys[] = {
     INT_KEY("rate_limits.default_burst", rate_limits.default_burst, 1, 10000000, "100"),
     INT_KEY("rate_limits.auth_per_minute", rate_limits.auth_per_minute, 1, 1000000, "30"),
     INT_KEY("rate_limits.auth_burst", rate_limits.auth_burst, 1, 100000, "10"),
+    INT_KEY("rate_limits.max_lease", rate_limits.max_lease, 1, 65536, "256"),
+    INT_KEY("rate_limits.lease_ttl_ms", rate_limits.lease_ttl_ms, 10, 60000, "1000"),
     STRING_KEY("redis.host", redis.host, "127.0.0.1", NULL),
     INT_KEY("redis.port", redis.port, 1, 65535, "6379"),
     STRING_KEY("redis.password", redis.password, "", NULL),

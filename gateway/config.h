@@ -88,6 +88,8 @@ typedef struct cong_config {
         int default_burst;        /* default 100 */
         int auth_per_minute;      /* default 30: the "auth" class (token exchange, refresh) */
         int auth_burst;           /* default 10 */
+        int max_lease;            /* default 256: most tokens a worker leases ahead per key (rate_limit_lease.h) */
+        int lease_ttl_ms;         /* default 1000: unspent leased tokens are dropped after this */
     } rate_limits;
     struct {
         char *host;               /* default "127.0.0.1" */

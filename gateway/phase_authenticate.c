@@ -40,15 +40,11 @@ static void fill_principal(cong_req_t *r)
 static cong_jwt_result_t verify(const cong_gateway_t *gw, const cong_jwt_policy_t *policy, const char *token,
                                 size_t len, int64_t now, cong_jwt_claims_t *claims)
 {
-    cong_jwt_result_t res = CONG_JWT_MALFORMED;
-    if (gw->has_identity) {
-        res = cong_jwt_verify_keyset(policy, gw->identity.own_keys, token, len, now, claims);
-        if (res != CONG_JWT_MALFORMED && res != CONG_JWT_UNKNOWN_KEY)
-            return res;
-    }
+    if (gw->has_identity) /* one decode and parse for both key sources */
+        return cong_jwt_verify_keyset_or_key(policy, gw->identity.own_keys, token, len, now, claims);
     if (gw->auth_key != NULL)
-        res = cong_jwt_verify(policy, token, len, now, claims);
-    return res;
+        return cong_jwt_verify(policy, token, len, now, claims);
+    return CONG_JWT_MALFORMED;
 }
 
 cong_phase_result_t cong_phase_authenticate(cong_req_t *r)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rate limits: GCRA in Redis per subject (else client address) and route class — 429 with Retry-After and
 # RateLimit-* headers, another subject unaffected, one budget shared exactly by two gateway instances, the "system"
-# class never limited, and Redis down → requests let through and counted.
+# class never limited, leased tokens within their stated bound, and Redis down → requests let through and counted.
 source "$(dirname "$0")/lib.sh"
 RPORT=$(free_port)
 redis-server --bind 127.0.0.1 --port "$RPORT" --save '' --appendonly no --daemonize yes \
@@ -42,6 +42,50 @@ for i in $(seq 1 10); do
 done
 # at 6/min one more may refill during the loop
 expect_match "shared budget across instances" "^(5|6)$" "$allowed"
+
+# Leased tokens (gateway/rate_limit_lease.h): burst B = 80 at 6/min, max_lease 16 → L = min(16, 80/8) = 10 per
+# worker; N = 2 instances × W = 2 workers. 3×B requests at once, half on each instance: accepted ≤ B + what the rate
+# adds meanwhile (and never more: leases come from the exact GCRA), ≥ B − N×W×L (leased but unspent), and far fewer
+# script calls than requests.
+GW_NAME=b stop_gateway
+GW_PID=$A_PID GW_NAME=a stop_gateway
+B=80 N=2 W=2 L=10
+LIMITS=(CONG_REDIS_PORT="$RPORT" CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=6 CONG_RATE_LIMITS_DEFAULT_BURST=$B
+        CONG_RATE_LIMITS_MAX_LEASE=16 CONG_RATE_LIMITS_LEASE_TTL_MS=1000)
+GW_NAME=a start_gateway "${LIMITS[@]}" || exit 1
+A_PID=$GW_PID A_PORT=$H2C_PORT
+GW_PID=
+GW_NAME=b start_gateway "${LIMITS[@]}" || exit 1
+B_PORT=$H2C_PORT
+H2C_PORT=$A_PORT
+sleep 0.3
+T5=$(token --sub rate-five --scope ping)
+redis-cli -p "$RPORT" config resetstat >/dev/null
+t0=$(date +%s%N)
+h2load -n $((3 * B / 2)) -c 4 -m 8 -t 1 -H "authorization: Bearer $T5" "http://127.0.0.1:$A_PORT/v1/ping" >"$GW_DIR/h2load-a.txt" 2>&1 &
+HA=$!
+h2load -n $((3 * B / 2)) -c 4 -m 8 -t 1 -H "authorization: Bearer $T5" "http://127.0.0.1:$B_PORT/v1/ping" >"$GW_DIR/h2load-b.txt" 2>&1
+wait "$HA"
+elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+ok_of() { awk '/^status codes:/{ print $3 + 0 }' "$1"; }
+refused_of() { awk '/^status codes:/{ print $7 + 0 }' "$1"; }
+accepted=$(( $(ok_of "$GW_DIR/h2load-a.txt") + $(ok_of "$GW_DIR/h2load-b.txt") ))
+refused=$(( $(refused_of "$GW_DIR/h2load-a.txt") + $(refused_of "$GW_DIR/h2load-b.txt") ))
+upper=$(( B + elapsed_ms / 10000 + 1 )) # one more token every 10 s
+lower=$(( B - N * W * L ))
+calls=$(redis-cli -p "$RPORT" info commandstats | awk -F'[=,:]' '/^cmdstat_(evalsha|eval):/{ n += $3 } END { print n + 0 }')
+echo "# leased burst: accepted $accepted, refused $refused of $((3 * B)) in $elapsed_ms ms, $calls script calls; bound [$lower, $upper]"
+expect_eq "every request answered 200 or 429" "$((3 * B))" "$((accepted + refused))"
+expect_eq "accepted within [B - N*W*L, B + rate*t]" "yes" "$([ "$accepted" -ge "$lower" ] && [ "$accepted" -le "$upper" ] && echo yes || echo "no ($accepted)")"
+expect_eq "fewer script calls than accepted requests" "yes" "$([ "$calls" -lt "$accepted" ] && echo yes || echo "no ($calls)")"
+h=$(h2c -D - -o /dev/null -H "authorization: Bearer $T5" "http://127.0.0.1:$B_PORT/v1/ping")
+expect_match "leased: 429 once spent" "^HTTP/2 429" "$h"
+expect_match "leased: Retry-After" "retry-after: [0-9]+" "$h"
+expect_match "leased: RateLimit-Limit" "ratelimit-limit: $B" "$h"
+expect_match "leased: RateLimit-Remaining" "ratelimit-remaining: 0" "$h"
+T6=$(token --sub rate-six --scope ping)
+h=$(h2c -D - -o /dev/null -H "authorization: Bearer $T6" "$(url /v1/ping)")
+expect_match "leased: a fresh key counts from B - 1" "ratelimit-remaining: $((B - 1))" "$h"
 
 # Redis down: let through, counted
 kill "$(cat "$GW_DIR/redis.pid")"; sleep 0.5

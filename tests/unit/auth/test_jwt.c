@@ -750,6 +750,77 @@ static void test_result_names(void **state)
     assert_string_equal(cong_jwt_result_name((cong_jwt_result_t)-1), "unknown");
 }
 
+/* ---- one pass over keyset and key (the gateway's), the header memo, JOSE → DER ---- */
+
+static void test_keyset_or_key(void **state)
+{
+    (void)state;
+    const cong_jwt_key_t *keys[] = {priv_b};
+    const char *kids[] = {"own-1"};
+    char *json = NULL;
+    cong_jwks_t *set = NULL;
+    assert_int_equal(cong_jwks_public_json(keys, 1, kids, NULL, &json), CONG_OK);
+    assert_int_equal(cong_jwks_parse(json, strlen(json), &set), CONG_OK);
+    free(json);
+    char *claims = claims_with("");
+    char *own = NULL, *own_no_kid = NULL, *service = NULL, *service_unknown_kid = NULL;
+    assert_int_equal(cong_jwt_sign_es256(priv_b, "own-1", claims, &own), CONG_OK);
+    assert_int_equal(cong_jwt_sign_es256(priv_b, NULL, claims, &own_no_kid), CONG_OK);
+    assert_int_equal(cong_jwt_sign_es256(priv_a, NULL, claims, &service), CONG_OK);
+    assert_int_equal(cong_jwt_sign_es256(priv_a, "nobody", claims, &service_unknown_kid), CONG_OK);
+    cong_jwt_policy_t policy = {.key = pub_a, .issuer = ISS, .audience = AUD, .clock_skew_s = SKEW};
+    cong_jwt_claims_t c;
+#define BOTH(tok) cong_jwt_verify_keyset_or_key(&policy, set, tok, strlen(tok), NOW, &c)
+    assert_int_equal(BOTH(own), CONG_JWT_OK);
+    assert_string_equal(c.sub, "u-1");
+    assert_int_equal(BOTH(service), CONG_JWT_OK);
+    assert_int_equal(BOTH(service_unknown_kid), CONG_JWT_OK); /* unknown kid: the single key, as before */
+    assert_int_equal(BOTH(own_no_kid), CONG_JWT_BAD_SIGNATURE);
+    policy.key = NULL; /* no single key: exactly cong_jwt_verify_keyset */
+    assert_int_equal(BOTH(own), CONG_JWT_OK);
+    assert_int_equal(BOTH(service), CONG_JWT_MALFORMED);
+    assert_int_equal(BOTH(service_unknown_kid), CONG_JWT_UNKNOWN_KEY);
+    assert_int_equal(cong_jwt_verify_keyset_or_key(&policy, NULL, own, strlen(own), NOW, &c), CONG_JWT_UNKNOWN_KEY);
+    /* the header memo is keyed by the accepted algorithms too */
+    policy.key = pub_a;
+    policy.accepted_algs = CONG_JWT_ALG_BIT(CONG_JWT_ALG_RS256);
+    assert_int_equal(BOTH(service), CONG_JWT_BAD_ALGORITHM);
+    policy.accepted_algs = CONG_JWT_ALG_BIT(CONG_JWT_ALG_ES256);
+    assert_int_equal(BOTH(service), CONG_JWT_OK);
+#undef BOTH
+    free(own);
+    free(own_no_kid);
+    free(service);
+    free(service_unknown_kid);
+    free(claims);
+    cong_jwks_release(set);
+}
+
+/* Signatures whose r or s has leading zero bytes or a high first byte: the DER built without bignums must match. */
+static void test_es256_integer_edges(void **state)
+{
+    (void)state;
+    int zero = 0, high = 0, low = 0;
+    for (int i = 0; i < 4000 && !(zero && high && low); i++) {
+        char extra[40];
+        snprintf(extra, sizeof extra, ",\"jti\":\"edge-%d\"", i);
+        char *claims = claims_with(extra);
+        char *token = signed_token(claims);
+        unsigned char rs[64];
+        const char *dot = strrchr(token, '.');
+        assert_int_equal(cong_b64url_decode(dot + 1, strlen(dot + 1), rs), 64);
+        for (int half = 0; half < 2; half++) {
+            zero |= rs[half * 32] == 0;
+            high |= rs[half * 32] >= 0x80;
+            low |= rs[half * 32] != 0 && rs[half * 32] < 0x80;
+        }
+        assert_int_equal(verify(token), CONG_JWT_OK);
+        free(token);
+        free(claims);
+    }
+    assert_true(zero && high && low);
+}
+
 /* ---- signing ---- */
 
 static void test_sign_output_and_errors(void **state)
@@ -1039,6 +1110,8 @@ int main(void)
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_malformed_shapes),
         cmocka_unit_test(test_result_names),
+        cmocka_unit_test(test_keyset_or_key),
+        cmocka_unit_test(test_es256_integer_edges),
         cmocka_unit_test(test_sign_output_and_errors),
         cmocka_unit_test(test_shared_key_threads),
         cmocka_unit_test(test_b64url_vectors),
