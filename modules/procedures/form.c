@@ -18,12 +18,23 @@ static size_t utf8_length(const char *s)
     return n;
 }
 
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* YYYY-MM-DD, digits only (sscanf would take "+1" or " 1"), a real calendar day. */
 static int valid_date(const char *s)
 {
-    int y, m, d;
-    char tail;
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
         return 0;
+    int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
     static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1)
         return 0;
@@ -31,12 +42,42 @@ static int valid_date(const char *s)
     return d <= days[m - 1] + (m == 2 && leap);
 }
 
+#define PATTERN_MAX_BYTES 256
+#define PATTERN_MAX_REPEAT 255
+
+/* A pattern the catalog may use: short, and no {n,m} bound over PATTERN_MAX_REPEAT (glibc's regcomp expands bounded
+ * repetitions: "a{1,32767}" takes seconds and gigabytes, found by fuzz_form). */
+static int pattern_bounded(const char *pattern)
+{
+    if (strlen(pattern) > PATTERN_MAX_BYTES)
+        return 0;
+    for (const char *p = pattern; *p; p++) {
+        if (*p != '{')
+            continue;
+        long bound = 0;
+        for (p++; *p && *p != '}'; p++) {
+            if (*p >= '0' && *p <= '9') {
+                bound = bound * 10 + (*p - '0');
+                if (bound > PATTERN_MAX_REPEAT)
+                    return 0;
+            } else {
+                bound = 0; /* the next number of "{n,m}" */
+            }
+        }
+        if (*p == '\0')
+            break;
+    }
+    return 1;
+}
+
 /* 1 match, 0 no match, -1 the pattern itself is unusable (counted as a failed check: never let bad data in). */
 static int matches(const char *pattern, const char *value)
 {
-    char ere[512];
+    char ere[PATTERN_MAX_BYTES * 5 + 1]; /* every byte could be a \d, 2 bytes → 5 */
     size_t n = 0;
-    for (const char *p = pattern; *p && n + 6 < sizeof ere; p++) {
+    if (!pattern_bounded(pattern))
+        return -1;
+    for (const char *p = pattern; *p; p++) {
         if (p[0] == '\\' && p[1] == 'd') {
             memcpy(ere + n, "[0-9]", 5);
             n += 5;

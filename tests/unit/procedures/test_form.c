@@ -76,6 +76,35 @@ static void max_length_counts_characters_not_bytes(void **state)
                         "");
 }
 
+/* Found by fuzz_form: sscanf took "+1"/" 1" as numbers; a bounded repetition of 32767 made regcomp take seconds and
+ * gigabytes; a long pattern lost its end (and its $ anchor) when cut to a buffer. */
+static void fuzz_findings(void **state)
+{
+    (void)state;
+    assert_string_equal(check("{\"ho_ten\":\"Lan\",\"so_dinh_danh\":\"001099000003\",\"ngay_sinh\":\"2024-+1-+1\","
+                              "\"dong_y\":true,\"gioi_tinh\":\"nam\"}"),
+                        "ngay_sinh:invalid-date");
+    json_t *fields = json_loads("[{\"name\":\"c\",\"type\":\"string\",\"pattern\":\"b{1,32767}\"}]", 0, NULL);
+    json_t *form = json_loads("{\"c\":\"b\"}", 0, NULL);
+    json_t *errors = procedures_form_check(fields, form); /* refused at once, not compiled */
+    assert_int_equal(json_array_size(errors), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "code")), "pattern");
+    json_decref(errors);
+    json_decref(fields);
+    json_decref(form);
+    char pattern[600] = "^[0-9]{3}y";
+    for (size_t i = strlen(pattern); i < 590; i++)
+        pattern[i] = 'x', pattern[i + 1] = '?', i++;
+    strcat(pattern, "$");
+    json_t *long_fields = json_pack("[{s:s, s:s, s:s}]", "name", "c", "type", "string", "pattern", pattern);
+    json_t *sneaky = json_loads("{\"c\":\"123y; DROP TABLE\"}", 0, NULL);
+    errors = procedures_form_check(long_fields, sneaky); /* too long a pattern: refused, never cut short */
+    assert_int_equal(json_array_size(errors), 1);
+    json_decref(errors);
+    json_decref(long_fields);
+    json_decref(sneaky);
+}
+
 static void a_form_that_is_not_an_object(void **state)
 {
     (void)state;
@@ -90,6 +119,7 @@ int main(void)
         cmocka_unit_test(missing_and_empty_required_fields),
         cmocka_unit_test(max_length_counts_characters_not_bytes),
         cmocka_unit_test(a_form_that_is_not_an_object),
+        cmocka_unit_test(fuzz_findings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
