@@ -134,12 +134,12 @@ static const char *reason_phrase(int status)
     }
 }
 
-int cong_reply(cong_req_t *r, int status, const char *content_type, const char *body, size_t len)
+/* The common start of every reply: once only, to a live request; status, content type, response filters. */
+static h2o_req_t *begin_reply(cong_req_t *r, int status, const char *content_type, int *rc)
 {
-    if (r->h2o == NULL)
-        return CONG_EGONE;
-    if (r->replied)
-        return CONG_ESTATE;
+    *rc = r->h2o == NULL ? CONG_EGONE : r->replied ? CONG_ESTATE : 0;
+    if (*rc != 0)
+        return NULL;
     h2o_req_t *req = r->h2o;
     r->replied = 1;
     r->status = status;
@@ -149,6 +149,15 @@ int cong_reply(cong_req_t *r, int status, const char *content_type, const char *
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
                        strlen(content_type));
     cong_response_filters_apply(r);
+    return req;
+}
+
+int cong_reply(cong_req_t *r, int status, const char *content_type, const char *body, size_t len)
+{
+    int rc;
+    h2o_req_t *req = begin_reply(r, status, content_type, &rc);
+    if (req == NULL)
+        return rc;
     req->res.content_length = len;
     h2o_send_inline(req, len > 0 ? body : "", len); /* h2o sends no body for HEAD */
     return 0;
@@ -161,19 +170,10 @@ static void static_body_proceed(h2o_generator_t *generator, h2o_req_t *req)
 
 int cong_reply_static(cong_req_t *r, int status, const char *content_type, const char *body, size_t len)
 {
-    if (r->h2o == NULL)
-        return CONG_EGONE;
-    if (r->replied)
-        return CONG_ESTATE;
-    h2o_req_t *req = r->h2o;
-    r->replied = 1;
-    r->status = status;
-    req->res.status = status;
-    req->res.reason = reason_phrase(status);
-    if (content_type != NULL)
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
-                       strlen(content_type));
-    cong_response_filters_apply(r);
+    int rc;
+    h2o_req_t *req = begin_reply(r, status, content_type, &rc);
+    if (req == NULL)
+        return rc;
     req->res.content_length = len;
     h2o_generator_t *generator = h2o_mem_alloc_pool(&req->pool, sizeof *generator);
     *generator = (h2o_generator_t){static_body_proceed, NULL};
@@ -186,16 +186,12 @@ int cong_reply_static(cong_req_t *r, int status, const char *content_type, const
 
 int cong_reply_file(cong_req_t *r, int status, const char *content_type, const char *path)
 {
-    if (r->h2o == NULL)
-        return CONG_EGONE;
-    if (r->replied)
-        return CONG_ESTATE;
-    if (path == NULL || content_type == NULL || access(path, R_OK) != 0)
+    if (r->h2o != NULL && !r->replied && (path == NULL || content_type == NULL || access(path, R_OK) != 0))
         return CONG_ENOTFOUND;
-    h2o_req_t *req = r->h2o;
-    r->replied = 1;
-    r->status = status;
-    cong_response_filters_apply(r);
+    int rc;
+    h2o_req_t *req = begin_reply(r, status, NULL, &rc); /* h2o_file_send sets the content type and length */
+    if (req == NULL)
+        return rc;
     if (h2o_file_send(req, status, reason_phrase(status), path, h2o_iovec_init(content_type, strlen(content_type)),
                       0) != 0) {
         r->status = 500; /* vanished between the check and the open */

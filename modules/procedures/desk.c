@@ -109,17 +109,6 @@ typedef struct desk_action {
     const char *result_json; /* {"sha256","signature","media_type"} for issue_result */
 } desk_action_t;
 
-static void on_transition(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
-{
-    (void)udata;
-    const cong_api_t *api = procedures_api;
-    if (err != 0)
-        return procedures_reply_store_error(req, err);
-    if (api->pg_ntuples(res) != 1)
-        return (void)api->reply_problem(req, 500, "internal-error", NULL, NULL);
-    procedures_reply_outcome(req, api->pg_value(res, 0, 0), api->pg_value(res, 0, 1));
-}
-
 static void transition(cong_req_t *req, desk_action_t *a)
 {
     const cong_api_t *api = procedures_api;
@@ -128,7 +117,7 @@ static void transition(cong_req_t *req, desk_action_t *a)
                            "SELECT http_status, body FROM dossier_transition($1, $2, 'official', $3, $4, "
                            "(SELECT coalesce(array_agg(resource), '{}') FROM user_roles WHERE subject = $2 AND "
                            "role = 'official'), $5::jsonb, $6)",
-                           6, params, on_transition, NULL);
+                           6, params, procedures_pg_outcome, NULL);
     if (rc != 0)
         procedures_reply_store_error(req, rc);
 }

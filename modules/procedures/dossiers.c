@@ -204,21 +204,6 @@ static void submit(cong_req_t *req, void *udata)
 
 /* ---- reading ---- */
 
-static void on_json_or_404(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
-{
-    (void)udata;
-    const cong_api_t *api = procedures_api;
-    if (err != 0) {
-        procedures_reply_store_error(req, err);
-        return;
-    }
-    if (api->pg_ntuples(res) != 1 || api->pg_is_null(res, 0, 0)) {
-        api->reply_problem(req, 404, "not-found", "Không có hồ sơ với mã này.", "No dossier has this code.");
-        return;
-    }
-    procedures_reply_json_text(req, 200, api->pg_value(res, 0, 0));
-}
-
 static void list(cong_req_t *req, void *udata)
 {
     (void)udata;
@@ -246,7 +231,7 @@ static void list(cong_req_t *req, void *udata)
         "FROM dossiers d JOIN procedures p ON p.code = d.procedure_code "
         "WHERE d.subject = $1 AND ($4::text IS NULL OR d.status = $4) "
         "ORDER BY d.submitted_at DESC, d.id DESC LIMIT $3::int OFFSET ($2::int - 1) * $3::int) x), '[]'::json))",
-        4, params, on_json_or_404, NULL);
+        4, params, procedures_pg_json, NULL);
     if (rc != 0)
         procedures_reply_store_error(req, rc);
 }
@@ -266,27 +251,12 @@ static void show(cong_req_t *req, void *udata)
     if (code == NULL)
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
     const char *params[] = {code, procedures_applicant(req)};
-    int rc = api->pg_query(req, "SELECT dossier_view($1, $2, NULL)", 2, params, on_json_or_404, NULL);
+    int rc = api->pg_query(req, "SELECT dossier_view($1, $2, NULL)", 2, params, procedures_pg_json, NULL);
     if (rc != 0)
         procedures_reply_store_error(req, rc);
 }
 
 /* ---- the citizen's transitions ---- */
-
-static void on_transition(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
-{
-    (void)udata;
-    const cong_api_t *api = procedures_api;
-    if (err != 0) {
-        procedures_reply_store_error(req, err);
-        return;
-    }
-    if (api->pg_ntuples(res) != 1) {
-        api->reply_problem(req, 500, "internal-error", NULL, NULL);
-        return;
-    }
-    procedures_reply_outcome(req, api->pg_value(res, 0, 0), api->pg_value(res, 0, 1));
-}
 
 /* An optional JSON body {note}: NULL note when absent; -1 when the body is not acceptable. */
 static int optional_note(cong_req_t *req, const char **note)
@@ -317,7 +287,7 @@ static void citizen_action(cong_req_t *req, const char *action)
     const char *params[] = {code, procedures_applicant(req), action, note, api->req_id(req)};
     int rc = api->pg_query(req,
                            "SELECT http_status, body FROM dossier_transition($1, $2, 'citizen', $3, $4, NULL, NULL, $5)",
-                           5, params, on_transition, NULL);
+                           5, params, procedures_pg_outcome, NULL);
     if (rc != 0)
         procedures_reply_store_error(req, rc);
 }

@@ -51,6 +51,10 @@ void procedures_reply_json_text(cong_req_t *req, int status, const char *json);
 /** The answer of a SQL function returning (http_status, body jsonb): a body with a "problem" member becomes
  *  problem+json (its other members as extensions), any other body is sent as JSON with the status. */
 void procedures_reply_outcome(cong_req_t *req, const char *status_text, const char *body_json);
+/** pg_query callbacks. procedures_pg_json: the one row's first column as a 200 JSON body (no row, or NULL: 404).
+ *  procedures_pg_outcome: a (http_status, body) row, answered with procedures_reply_outcome. Store errors: 503/500. */
+void procedures_pg_json(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata);
+void procedures_pg_outcome(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata);
 /** The principal's subject, and the subject it acts for (itself unless acting on behalf of someone). */
 const char *procedures_actor(cong_req_t *req);
 const char *procedures_applicant(cong_req_t *req);

@@ -48,6 +48,36 @@ void procedures_reply_outcome(cong_req_t *req, const char *status_text, const ch
     api->reply_problem_ext(req, status, slug, NULL, NULL, body);
 }
 
+void procedures_pg_json(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    if (err != 0) {
+        procedures_reply_store_error(req, err);
+        return;
+    }
+    if (api->pg_ntuples(res) != 1 || api->pg_is_null(res, 0, 0)) {
+        api->reply_problem(req, 404, "not-found", NULL, NULL);
+        return;
+    }
+    procedures_reply_json_text(req, 200, api->pg_value(res, 0, 0));
+}
+
+void procedures_pg_outcome(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = procedures_api;
+    if (err != 0) {
+        procedures_reply_store_error(req, err);
+        return;
+    }
+    if (api->pg_ntuples(res) != 1) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    procedures_reply_outcome(req, api->pg_value(res, 0, 0), api->pg_value(res, 0, 1));
+}
+
 const char *procedures_actor(cong_req_t *req)
 {
     return procedures_api->req_principal(req)->subject;

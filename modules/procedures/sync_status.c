@@ -7,18 +7,10 @@
  */
 #include "procedures.h"
 
-static void on_status(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
-{
-    (void)udata;
-    if (err != 0)
-        return procedures_reply_store_error(req, err);
-    procedures_api->reply_header(req, "cache-control", "no-store");
-    procedures_reply_json_text(req, 200, procedures_api->pg_value(res, 0, 0));
-}
-
 static void status(cong_req_t *req, void *udata)
 {
     (void)udata;
+    procedures_api->reply_header(req, "cache-control", "no-store");
     int rc = procedures_api->pg_query(
         req,
         "SELECT json_build_object("
@@ -32,7 +24,7 @@ static void status(cong_req_t *req, void *udata)
         "'failing_records', coalesce((SELECT json_agg(x) FROM (SELECT dossier_code, version, attempts, last_error, "
         "next_attempt_at FROM portal_outbox WHERE acked_at IS NULL AND attempts > 0 "
         "ORDER BY next_attempt_at DESC LIMIT 20) x), '[]'::json))",
-        0, NULL, on_status, NULL);
+        0, NULL, procedures_pg_json, NULL);
     if (rc != 0)
         procedures_reply_store_error(req, rc);
 }

@@ -114,16 +114,6 @@ static void upload(cong_req_t *req, void *udata)
         procedures_reply_store_error(req, rc);
 }
 
-static void on_documents(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
-{
-    (void)udata;
-    if (err != 0) {
-        procedures_reply_store_error(req, err);
-        return;
-    }
-    procedures_reply_json_text(req, 200, procedures_api->pg_value(res, 0, 0));
-}
-
 static void documents(cong_req_t *req, void *udata)
 {
     (void)udata;
@@ -134,7 +124,7 @@ static void documents(cong_req_t *req, void *udata)
                            "'id', id, 'kind', kind, 'title_vi', title_vi, 'title_en', title_en, 'sha256', sha256, "
                            "'media_type', media_type, 'dossier_code', dossier_code, 'issued_at', issued_at) "
                            "ORDER BY issued_at DESC), '[]'::json)) FROM wallet_documents WHERE owner = $1",
-                           1, params, on_documents, NULL);
+                           1, params, procedures_pg_json, NULL);
     if (rc != 0)
         procedures_reply_store_error(req, rc);
 }

@@ -135,7 +135,7 @@ static void check_day(long days)
             abort();
     }
     char date[16];
-    char expect[16];
+    char expect[40]; /* room for any int, so the compiler can prove no truncation */
     snprintf(expect, sizeof expect, "%04d-%02d-%02d", cy, cm, cd);
     if (strcmp(iso_date_format(days, date, sizeof date), expect) != 0)
         abort();

@@ -119,6 +119,22 @@ PY
 }
 relay_stop() { local pid_var="${1}_PID"; kill "${!pid_var}" 2>/dev/null; wait "${!pid_var}" 2>/dev/null; }
 
+# vneid_start — the stand-in VNeID with its test endpoints on a free port (VPORT, VNEID = its base URL), and cong's
+# own signing key and subject secret in the test folder; IDENTITY_ENV is the gateway environment that trusts it.
+vneid_start() {
+  VPORT=$(free_port)
+  VNEID="http://127.0.0.1:$VPORT"
+  "$BUILD/vneid-standin" --port "$VPORT" --issuer "$VNEID" --client-id cong --redirect-uri-prefix http://127.0.0.1 \
+    --test-endpoints 2>"$GW_DIR/vneid.log" &
+  EXTRA_PIDS+=($!)
+  for _ in $(seq 1 50); do curl -s -o /dev/null "$VNEID/healthz" && break; sleep 0.1; done
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
+  head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
+  IDENTITY_ENV=(CONG_RATE_LIMITS_AUTH_BURST=1000 CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem"
+    CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" CONG_VNEID_ISSUER="$VNEID" CONG_VNEID_CLIENT_ID=cong
+    CONG_VNEID_JWKS="$VNEID/jwks.json")
+}
+
 # valid_form PROCEDURE_JSON_FILE — a form satisfying the procedure's fields (types, patterns, enums, lengths).
 valid_form() { python3 "$SRC/tests/integration/valid_form.py" "$1"; }
 

@@ -4,17 +4,9 @@
 # attack battery at the exchange, provider key rotation picked up without a restart, and the citizen number never
 # reaching a token or a log.
 source "$(dirname "$0")/lib.sh"
-VPORT=$(free_port)
-VNEID="http://127.0.0.1:$VPORT"
 CITIZEN=001099000003
-"$BUILD/vneid-standin" --port "$VPORT" --issuer "$VNEID" --client-id cong --redirect-uri-prefix http://127.0.0.1 \
-  --test-endpoints 2>"$GW_DIR/vneid.log" &
-EXTRA_PIDS+=($!)
-for _ in $(seq 1 50); do curl -s -o /dev/null "$VNEID/healthz" && break; sleep 0.1; done
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
-head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
-IDENTITY_ENV=(CONG_RATE_LIMITS_AUTH_BURST=1000 CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret"
-  CONG_VNEID_ISSUER="$VNEID" CONG_VNEID_CLIENT_ID=cong CONG_VNEID_JWKS="$VNEID/jwks.json" CONG_VNEID_COOLDOWN_S=1)
+vneid_start
+IDENTITY_ENV+=(CONG_VNEID_COOLDOWN_S=1)
 
 mint() { curl -s -X POST -H 'content-type: application/json' -d "$1" "$VNEID/test/mint" | json id_token; }
 exchange() { # ID_TOKEN [PORT] → body in $GW_DIR/x, status printed

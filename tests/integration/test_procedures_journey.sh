@@ -5,22 +5,13 @@
 # fails) → the stand-in portal has every version exactly once. Also: another citizen's dossier is 404, an official
 # outside the unit gets 404, invalid transitions 409, oversize and wrong-type uploads, step-up, withdrawal.
 source "$(dirname "$0")/lib.sh"
-VPORT=$(free_port)
-VNEID="http://127.0.0.1:$VPORT"
 CITIZEN=001099004711
 OTHER_CITIZEN=001099004712
 OFFICIAL=001088000101
 OUTSIDER=001088000102
-"$BUILD/vneid-standin" --port "$VPORT" --issuer "$VNEID" --client-id cong --redirect-uri-prefix http://127.0.0.1 \
-  --test-endpoints 2>"$GW_DIR/vneid.log" &
-EXTRA_PIDS+=($!)
-for _ in $(seq 1 50); do curl -s -o /dev/null "$VNEID/healthz" && break; sleep 0.1; done
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
-head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
+vneid_start
 CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong"
-ENV=(CONG_RATE_LIMITS_AUTH_BURST=1000 CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem"
-  CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" CONG_VNEID_ISSUER="$VNEID" CONG_VNEID_CLIENT_ID=cong
-  CONG_VNEID_JWKS="$VNEID/jwks.json" CONG_MODULES_PROCEDURES_UPLOAD_MAX_BYTES=1048576)
+ENV=("${IDENTITY_ENV[@]}" CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_MODULES_PROCEDURES_UPLOAD_MAX_BYTES=1048576)
 start_gateway "${ENV[@]}" || exit 1
 
 login() { # CITIZEN ACR → access token
