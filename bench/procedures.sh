@@ -254,7 +254,7 @@ KPI_HTTP="skipped: cong has no GET /v1/kpi/units route in this tree"
 if grep -q ' /v1/kpi/units ' "$DIR/routes.txt"; then
   KPI_TOKEN=$("$BUILD/cong-jwt-mint" --key "$DIR/keys/issuer.key.pem" --iss "$ISSUER" --aud "$AUDIENCE" \
     --sub procbench-official --scope "kpi admin" --acr 2 --ttl 900)
-  url="http://127.0.0.1:$CONG_PORT/v1/kpi/units?week=$MONDAY"
+  url="http://127.0.0.1:$CONG_PORT/v1/kpi/units?week=$(date -u -d "$MONDAY" +%G-W%V)"
   code=$(status_of "$url" "$KPI_TOKEN")
   if [ "$code" = 200 ]; then
     KPI_HTTP=$(for _ in 1 2 3 4 5; do
@@ -299,7 +299,7 @@ R_SUBMIT=$(ratio "$S_RPS" "$PG_TPS")
   echo "| kpi_units('$MONDAY') | ${KPI_ROWS[kpi_units]} | ${KPI_MS[kpi_units]} |"
   echo "| kpi_late_units('$MONDAY', 80) | ${KPI_ROWS[kpi_late_units]} | ${KPI_MS[kpi_late_units]} |"
   echo "| kpi_trend(12, '$MONDAY') | ${KPI_ROWS[kpi_trend]} | ${KPI_MS[kpi_trend]} |"
-  echo "| GET /v1/kpi/units?week=$MONDAY (curl, cong) | | $KPI_HTTP |"
+  echo "| GET /v1/kpi/units?week=$(date -u -d "$MONDAY" +%G-W%V) (curl, cong) | 126 | $KPI_HTTP |"
   for f in kpi_units kpi_late_units kpi_trend; do
     if awk -v v="${KPI_MS[$f]}" 'BEGIN{ exit !(v + 0 > 200) }'; then
       echo
