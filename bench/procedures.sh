@@ -224,7 +224,6 @@ start_cong 0 cong-uncached
 check "catalog search (uncached)" 200 "$(status_of "http://127.0.0.1:$CONG_PORT$CATALOG_PATH")"
 # what one uncached answer costs PostgreSQL: catalog_search alone, one session, 5 calls (median) — measured before the
 # load, which leaves PostgreSQL busy with queued searches for up to postgres.timeout_ms after h2load stops
-# what one uncached answer costs PostgreSQL: catalog_search alone, one session, 5 calls (median)
 { echo '\timing on'; for _ in 1 2 3 4 5; do echo "SELECT catalog_search('dang ky khai sinh', NULL, NULL, 1, 20);"; done; } |
   "${PSQL[@]}" -o /dev/null >"$DIR/timing-catalog_search.txt" 2>&1 || { cat "$DIR/timing-catalog_search.txt" >&2; die "catalog_search failed"; }
 run_h2load catalog_uncached "http://127.0.0.1:$CONG_PORT$CATALOG_PATH"

@@ -13,9 +13,9 @@ if [ "$count" = none ]; then
   echo "seed: no procedures table (module migrations not applied?): catalog not loaded" >&2
 elif [ "$count" -lt 2100 ]; then
   python3 scripts/gen-catalog.py | "${PSQL[@]}" >/dev/null
-  # Statistics now, not when autovacuum gets round to it: without them the planner does not know that a common word
-  # matches many procedures and catalog searches ran ~15x slower (145 ms instead of 10, bench/procedures.sh).
-  "${PSQL[@]}" -c "ANALYZE units, domains, procedures, procedure_units, holidays" >/dev/null
+  # Statistics and a clean index now, not when autovacuum gets round to it: right after the load, catalog searches ran
+  # ~7x slower (70 ms instead of 10, bench/procedures.sh) until a vacuum had run.
+  "${PSQL[@]}" -c "VACUUM (ANALYZE) units, domains, procedures, procedure_units, holidays" >/dev/null
 fi
 
 shopt -s nullglob
