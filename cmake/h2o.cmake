@@ -20,11 +20,13 @@ if(NOT EXISTS "${_cong_h2o_lib}" OR NOT EXISTS "${_cong_h2o_inc}/h2o.h")
     "Build it first:  bash scripts/build-h2o.sh   (fetches Debian's h2o source, applies third_party/h2o-patches/,"
     " about a minute on 2 cores; `make deps` runs it), or point -DCONG_H2O_PREFIX=... at an existing build.")
 endif()
-file(STRINGS "${_cong_h2o_inc}/h2o.h" _cong_h2o_marker REGEX "^#define H2O_CONG_ABUSE_PATCH ")
-if(NOT _cong_h2o_marker)
-  message(FATAL_ERROR
-    "${_cong_h2o_inc}/h2o.h is not the patched h2o (no H2O_CONG_ABUSE_PATCH). Rebuild it: bash scripts/build-h2o.sh")
-endif()
+foreach(_cong_marker H2O_CONG_ABUSE_PATCH H2O_CONG_BODY_LIMIT_PATCH)
+  file(STRINGS "${_cong_h2o_inc}/h2o.h" _cong_h2o_marker REGEX "^#define ${_cong_marker} ")
+  if(NOT _cong_h2o_marker)
+    message(FATAL_ERROR
+      "${_cong_h2o_inc}/h2o.h is not the patched h2o (no ${_cong_marker}). Rebuild it: bash scripts/build-h2o.sh")
+  endif()
+endforeach()
 # Reconfigure when the library is rebuilt (e.g. a patch changed).
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${CONG_H2O_PREFIX}/.stamp")
 

@@ -1,7 +1,8 @@
 /* Phase 2: limits. Methods outside the configured allow-list → 501; too many or too large headers → 431; a body over
  * the route's max_body_bytes (else limits.max_body_bytes) → 413. h2o 2.2 buffers a request body before the handler
- * runs; it is configured to stop reading at the largest limit of any route + 64 KiB and answers bodies beyond that
- * itself (a plain 413), so memory stays bounded. */
+ * runs. Over HTTP/2, h2o asks the server for each request's own limit as its headers arrive (patch 0004) and stops
+ * reading 64 KiB past it (RST_STREAM REFUSED_STREAM; a declared content-length over that is refused unread). Over
+ * HTTP/1.1, h2o's one limit is the largest of any route + 64 KiB, past which it answers a plain 413 itself. */
 #include <string.h>
 
 #include "pipeline.h"

@@ -10,6 +10,16 @@ expect_match "413" "^HTTP/2 413" "$h"
 expect_eq "413 type" "https://cong.hanoi.gov.vn/problems/payload-too-large" "$(json type <"$GW_DIR/b")"
 h=$(curl -s --http1.1 -D - -o /dev/null -X POST --data-binary @"$GW_DIR/big" "$(url /v1/ping)")
 expect_match "413 over HTTP/1.1" "^HTTP/1.1 413" "$h"
+# Each HTTP/2 request gets its own route's limit as its headers arrive (h2o patch 0004): the upload route takes 20 MB,
+# yet 2 MB for /v1/ping (limit 1 KiB) is refused at once (without the patch h2o would buffer it, up to the largest
+# route's limit, and cong would answer 413 after), with a declared length or streamed without one.
+head -c 2000000 /dev/zero >"$GW_DIR/huge"
+expect_eq "far over a small route's limit: refused" "000" \
+  "$(h2c -o /dev/null -w '%{http_code}' -X POST --data-binary @"$GW_DIR/huge" "$(url /v1/ping)")"
+expect_eq "the same without a content-length: refused" "000" \
+  "$(h2c -o /dev/null -w '%{http_code}' -X POST -T - "$(url /v1/ping)" <"$GW_DIR/huge")"
+expect_eq "the upload route still takes more than the default" "401" \
+  "$(h2c -o /dev/null -w '%{http_code}' -X POST --data-binary @"$GW_DIR/huge" "$(url /v1/uploads)")"
 
 big=$(head -c 3000 /dev/zero | tr '\0' 'h')
 h=$(h2c -D - -o "$GW_DIR/b" -H "x-filler: $big" "$(url /healthz)")
