@@ -175,10 +175,5 @@ int procedures_catalog_register(cong_module_ctx_t *ctx)
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/procedures/{code}", .handler = item,
          .auth = CONG_AUTH_NONE, .rate_limit_class = "default", .operation_id = "getProcedure"},
     };
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        int rc = procedures_api->register_route(ctx, &routes[i]);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+    return procedures_register_routes(ctx, routes, sizeof routes / sizeof routes[0]);
 }

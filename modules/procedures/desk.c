@@ -215,10 +215,5 @@ int procedures_desk_register(cong_module_ctx_t *ctx)
          .handler = act, .auth = CONG_AUTH_REQUIRED, .min_loa = 2, .rate_limit_class = "default",
          .operation_id = "actOnDossier"},
     };
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        int rc = procedures_api->register_route(ctx, &routes[i]);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+    return procedures_register_routes(ctx, routes, sizeof routes / sizeof routes[0]);
 }

@@ -42,7 +42,10 @@ int procedures_kpi_register(cong_module_ctx_t *ctx);
 int procedures_dashboard_register(cong_module_ctx_t *ctx);
 int procedures_sync_register(cong_module_ctx_t *ctx);
 
-/* ---- replies shared by the files (reply.c) ---- */
+/* ---- shared by the files (reply.c) ---- */
+
+/** Registers `count` routes in order; stops at the first error and returns it. */
+int procedures_register_routes(cong_module_ctx_t *ctx, const cong_route_def_t *routes, size_t count);
 
 /** A store error from a callback: 503 (with Retry-After) when the store is down, busy or slow; 500 otherwise. */
 void procedures_reply_store_error(cong_req_t *req, int err);

@@ -78,6 +78,16 @@ void procedures_pg_outcome(cong_req_t *req, int err, const cong_pg_result_t *res
     procedures_reply_outcome(req, api->pg_value(res, 0, 0), api->pg_value(res, 0, 1));
 }
 
+int procedures_register_routes(cong_module_ctx_t *ctx, const cong_route_def_t *routes, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        int rc = procedures_api->register_route(ctx, &routes[i]);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 const char *procedures_actor(cong_req_t *req)
 {
     return procedures_api->req_principal(req)->subject;

@@ -138,10 +138,5 @@ int procedures_uploads_register(cong_module_ctx_t *ctx)
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/me/documents", .handler = documents,
          .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "listMyDocuments"},
     };
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        int rc = procedures_api->register_route(ctx, &routes[i]);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+    return procedures_register_routes(ctx, routes, sizeof routes / sizeof routes[0]);
 }
