@@ -69,9 +69,7 @@ static void on_catalog_rows(cong_req_t *req, int err, const cong_pg_result_t *re
 
 static void query_store(cong_req_t *req, catalog_call_t *call)
 {
-    int rc = procedures_api->pg_query(req, call->sql, call->nparams, call->params, on_catalog_rows, call);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
+    procedures_query(req, call->sql, call->nparams, call->params, on_catalog_rows, call);
 }
 
 static void on_cache(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)

@@ -85,8 +85,7 @@ static void list(cong_req_t *req, void *udata)
     snprintf(page_text, 16, "%d", page);
     snprintf(size_text, 16, "%d", page_size);
     const char *params[] = {procedures_actor(req), unit, status, due, page_text, size_text};
-    int rc = api->pg_query(
-        req,
+    procedures_query(req,
         "WITH u AS (SELECT resource FROM user_roles WHERE subject = $1 AND role = 'official'), "
         "f AS (SELECT d.* FROM dossiers d WHERE d.unit_code IN (SELECT resource FROM u) "
         "AND ($2::text IS NULL OR d.unit_code = $2) AND ($3::text IS NULL OR d.status = $3) "
@@ -100,8 +99,6 @@ static void list(cong_req_t *req, void *udata)
         "FROM f JOIN procedures p ON p.code = f.procedure_code ORDER BY f.due_date, f.id "
         "LIMIT $6::int OFFSET ($5::int - 1) * $6::int) x), '[]'::json))",
         6, params, on_list, NULL);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
 }
 
 typedef struct desk_action {
@@ -113,13 +110,11 @@ static void transition(cong_req_t *req, desk_action_t *a)
 {
     const cong_api_t *api = procedures_api;
     const char *params[] = {a->code, procedures_actor(req), a->action, a->note, a->result_json, api->req_id(req)};
-    int rc = api->pg_query(req,
-                           "SELECT http_status, body FROM dossier_transition($1, $2, 'official', $3, $4, "
-                           "(SELECT coalesce(array_agg(resource), '{}') FROM user_roles WHERE subject = $2 AND "
-                           "role = 'official'), $5::jsonb, $6)",
-                           6, params, procedures_pg_outcome, NULL);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
+    procedures_query(req,
+                     "SELECT http_status, body FROM dossier_transition($1, $2, 'official', $3, $4, "
+                     "(SELECT coalesce(array_agg(resource), '{}') FROM user_roles WHERE subject = $2 AND "
+                     "role = 'official'), $5::jsonb, $6)",
+                     6, params, procedures_pg_outcome, NULL);
 }
 
 /* The result document is known: sign its description, then transition. */
@@ -200,10 +195,8 @@ static void act(cong_req_t *req, void *udata)
         return;
     }
     const char *params[] = {json_string_value(doc), procedures_actor(req)};
-    int rc = api->pg_query(req, "SELECT sha256, media_type FROM uploads WHERE id = $1::uuid AND owner = $2", 2,
-                           params, on_result_document, a);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
+    procedures_query(req, "SELECT sha256, media_type FROM uploads WHERE id = $1::uuid AND owner = $2", 2,
+                     params, on_result_document, a);
 }
 
 int procedures_desk_register(cong_module_ctx_t *ctx)

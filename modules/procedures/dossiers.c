@@ -89,12 +89,10 @@ static void submit_to_store(cong_req_t *req, submission_t *s)
     }
     const char *params[] = {procedures_applicant(req), procedures_actor(req), s->key, s->request_hash, s->procedure,
                             s->unit, form, att, api->req_id(req)};
-    int rc = api->pg_query(req,
-                           "SELECT http_status, body, replayed FROM dossier_submit($1, $2, $3, $4, $5, $6, $7::jsonb, "
-                           "$8::jsonb, $9)",
-                           9, params, on_submitted, NULL);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
+    procedures_query(req,
+                     "SELECT http_status, body, replayed FROM dossier_submit($1, $2, $3, $4, $5, $6, $7::jsonb, "
+                     "$8::jsonb, $9)",
+                     9, params, on_submitted, NULL);
 }
 
 static void step_up(cong_req_t *req)
@@ -196,10 +194,8 @@ static void submit(cong_req_t *req, void *udata)
     procedures_sha256_hex(canonical, strlen(canonical), s->request_hash);
     free(canonical);
     const char *params[] = {s->procedure};
-    int rc = api->pg_query(req, "SELECT form_fields, min_loa FROM procedures WHERE code = $1", 1, params, on_procedure,
-                           s);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
+    procedures_query(req, "SELECT form_fields, min_loa FROM procedures WHERE code = $1", 1, params, on_procedure,
+                     s);
 }
 
 /* ---- reading ---- */
@@ -222,8 +218,7 @@ static void list(cong_req_t *req, void *udata)
     snprintf(page_text, 16, "%d", page);
     snprintf(size_text, 16, "%d", page_size);
     const char *params[] = {procedures_applicant(req), page_text, size_text, status};
-    int rc = api->pg_query(
-        req,
+    procedures_query(req,
         "SELECT json_build_object('page', $2::int, 'page_size', $3::int, "
         "'total', (SELECT count(*) FROM dossiers WHERE subject = $1 AND ($4::text IS NULL OR status = $4)), "
         "'items', coalesce((SELECT json_agg(x) FROM (SELECT d.code, d.procedure_code, p.name_vi AS procedure_name_vi, "
@@ -232,8 +227,6 @@ static void list(cong_req_t *req, void *udata)
         "WHERE d.subject = $1 AND ($4::text IS NULL OR d.status = $4) "
         "ORDER BY d.submitted_at DESC, d.id DESC LIMIT $3::int OFFSET ($2::int - 1) * $3::int) x), '[]'::json))",
         4, params, procedures_pg_json, NULL);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
 }
 
 static const char *code_param(cong_req_t *req)
@@ -251,9 +244,7 @@ static void show(cong_req_t *req, void *udata)
     if (code == NULL)
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
     const char *params[] = {code, procedures_applicant(req)};
-    int rc = api->pg_query(req, "SELECT dossier_view($1, $2, NULL)", 2, params, procedures_pg_json, NULL);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
+    procedures_query(req, "SELECT dossier_view($1, $2, NULL)", 2, params, procedures_pg_json, NULL);
 }
 
 /* ---- the citizen's transitions ---- */
@@ -285,11 +276,9 @@ static void citizen_action(cong_req_t *req, const char *action)
     /* p_actor is the applicant (visibility), the note says nothing of who typed it: the timeline's actor is the
      * applicant for citizens; acting-for is recorded by the access log and the audit trail. */
     const char *params[] = {code, procedures_applicant(req), action, note, api->req_id(req)};
-    int rc = api->pg_query(req,
-                           "SELECT http_status, body FROM dossier_transition($1, $2, 'citizen', $3, $4, NULL, NULL, $5)",
-                           5, params, procedures_pg_outcome, NULL);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
+    procedures_query(req,
+                     "SELECT http_status, body FROM dossier_transition($1, $2, 'citizen', $3, $4, NULL, NULL, $5)",
+                     5, params, procedures_pg_outcome, NULL);
 }
 
 static void supplement(cong_req_t *req, void *udata)
@@ -340,13 +329,11 @@ static void result(cong_req_t *req, void *udata)
     if (code == NULL)
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
     const char *params[] = {code, procedures_applicant(req)};
-    int rc = api->pg_query(req,
-                           "SELECT d.result_sha256, d.result_signature, coalesce(w.media_type, 'application/pdf') "
-                           "FROM dossiers d LEFT JOIN wallet_documents w ON w.dossier_code = d.code AND w.kind = 'result' "
-                           "WHERE d.code = $1 AND d.subject = $2 AND d.result_sha256 IS NOT NULL LIMIT 1",
-                           2, params, on_result, NULL);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
+    procedures_query(req,
+                     "SELECT d.result_sha256, d.result_signature, coalesce(w.media_type, 'application/pdf') "
+                     "FROM dossiers d LEFT JOIN wallet_documents w ON w.dossier_code = d.code AND w.kind = 'result' "
+                     "WHERE d.code = $1 AND d.subject = $2 AND d.result_sha256 IS NOT NULL LIMIT 1",
+                     2, params, on_result, NULL);
 }
 
 int procedures_dossiers_register(cong_module_ctx_t *ctx)

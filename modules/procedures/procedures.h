@@ -44,6 +44,10 @@ int procedures_sync_register(cong_module_ctx_t *ctx);
 
 /* ---- shared by the files (reply.c) ---- */
 
+/** api->pg_query, answering the store error itself (503/500) when the query cannot even be sent; `cb` is then not
+ *  called. */
+void procedures_query(cong_req_t *req, const char *sql, int nparams, const char *const *params, cong_pg_cb cb,
+                      void *udata);
 /** Registers `count` routes in order; stops at the first error and returns it. */
 int procedures_register_routes(cong_module_ctx_t *ctx, const cong_route_def_t *routes, size_t count);
 

@@ -78,6 +78,14 @@ void procedures_pg_outcome(cong_req_t *req, int err, const cong_pg_result_t *res
     procedures_reply_outcome(req, api->pg_value(res, 0, 0), api->pg_value(res, 0, 1));
 }
 
+void procedures_query(cong_req_t *req, const char *sql, int nparams, const char *const *params, cong_pg_cb cb,
+                      void *udata)
+{
+    int rc = procedures_api->pg_query(req, sql, nparams, params, cb, udata);
+    if (rc != 0)
+        procedures_reply_store_error(req, rc);
+}
+
 int procedures_register_routes(cong_module_ctx_t *ctx, const cong_route_def_t *routes, size_t count)
 {
     for (size_t i = 0; i < count; i++) {

@@ -11,8 +11,7 @@ static void status(cong_req_t *req, void *udata)
 {
     (void)udata;
     procedures_api->reply_header(req, "cache-control", "no-store");
-    int rc = procedures_api->pg_query(
-        req,
+    procedures_query(req,
         "SELECT json_build_object("
         "'pending', (SELECT count(*) FROM portal_outbox WHERE acked_at IS NULL), "
         "'failing', (SELECT count(*) FROM portal_outbox WHERE acked_at IS NULL AND attempts > 0), "
@@ -25,8 +24,6 @@ static void status(cong_req_t *req, void *udata)
         "next_attempt_at FROM portal_outbox WHERE acked_at IS NULL AND attempts > 0 "
         "ORDER BY next_attempt_at DESC LIMIT 20) x), '[]'::json))",
         0, NULL, procedures_pg_json, NULL);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
 }
 
 int procedures_sync_register(cong_module_ctx_t *ctx)

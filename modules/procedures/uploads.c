@@ -76,15 +76,13 @@ static void on_stored(cong_req_t *req, int err, const char *sha256_hex, long lon
     memcpy(u->sha256, sha256_hex, 65);
     snprintf(u->size, sizeof u->size, "%lld", size);
     const char *params[] = {api->req_principal(req)->subject, u->sha256, u->size, u->media_type};
-    int rc = api->pg_query(req,
-                           "INSERT INTO uploads (id, owner, sha256, size_bytes, media_type) "
-                           "VALUES (gen_random_uuid(), $1, $2, $3::bigint, $4) "
-                           "ON CONFLICT (owner, sha256) DO UPDATE SET media_type = EXCLUDED.media_type "
-                           "RETURNING json_build_object('id', id, 'sha256', sha256, 'size_bytes', size_bytes, "
-                           "'media_type', media_type, 'created_at', created_at)",
-                           4, params, on_recorded, NULL);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
+    procedures_query(req,
+                     "INSERT INTO uploads (id, owner, sha256, size_bytes, media_type) "
+                     "VALUES (gen_random_uuid(), $1, $2, $3::bigint, $4) "
+                     "ON CONFLICT (owner, sha256) DO UPDATE SET media_type = EXCLUDED.media_type "
+                     "RETURNING json_build_object('id', id, 'sha256', sha256, 'size_bytes', size_bytes, "
+                     "'media_type', media_type, 'created_at', created_at)",
+                     4, params, on_recorded, NULL);
 }
 
 static void upload(cong_req_t *req, void *udata)
@@ -117,16 +115,13 @@ static void upload(cong_req_t *req, void *udata)
 static void documents(cong_req_t *req, void *udata)
 {
     (void)udata;
-    const cong_api_t *api = procedures_api;
     const char *params[] = {procedures_applicant(req)};
-    int rc = api->pg_query(req,
-                           "SELECT json_build_object('documents', coalesce(json_agg(json_build_object("
-                           "'id', id, 'kind', kind, 'title_vi', title_vi, 'title_en', title_en, 'sha256', sha256, "
-                           "'media_type', media_type, 'dossier_code', dossier_code, 'issued_at', issued_at) "
-                           "ORDER BY issued_at DESC), '[]'::json)) FROM wallet_documents WHERE owner = $1",
-                           1, params, procedures_pg_json, NULL);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
+    procedures_query(req,
+                     "SELECT json_build_object('documents', coalesce(json_agg(json_build_object("
+                     "'id', id, 'kind', kind, 'title_vi', title_vi, 'title_en', title_en, 'sha256', sha256, "
+                     "'media_type', media_type, 'dossier_code', dossier_code, 'issued_at', issued_at) "
+                     "ORDER BY issued_at DESC), '[]'::json)) FROM wallet_documents WHERE owner = $1",
+                     1, params, procedures_pg_json, NULL);
 }
 
 int procedures_uploads_register(cong_module_ctx_t *ctx)
