@@ -1,5 +1,6 @@
 /*
- * bench/h2_token_load.c — the "first-seen token" load of bench/identity.sh. Loopback only, self-contained.
+ * bench/h2_token_load.c — the "first-seen token" load of bench/identity.sh. Loopback only, self-contained but for
+ * the HTTP/2 framing and HPACK basics of bench/h2_wire.{h,c} (no libnghttp2).
  *
  * Mint mode: writes N ES256 tokens (one per line), each with its own sub and jti, exp one hour ahead:
  *   h2_token_load --mint N --key ISSUER.pem --iss ISS --aud AUD --out FILE [--scope ping] [--acr 2] [--threads 2]
@@ -20,11 +21,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -36,16 +33,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *msg)
-{
-    fprintf(stderr, "h2_token_load: %s\n", msg);
-    exit(1);
-}
+#include "h2_wire.h"
+
+const char h2w_prog[] = "h2_token_load";
 
 static void usage(void)
 {
@@ -54,13 +48,6 @@ static void usage(void)
           "                     [--path /v1/ping]\n",
           stderr);
     exit(2);
-}
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* ---- minting ----------------------------------------------------------------------------------------------------- */
@@ -150,21 +137,21 @@ static int mint(long count, const char *key_path, const char *iss, const char *a
 {
     FILE *kf = fopen(key_path, "r");
     if (kf == NULL)
-        die("cannot open the key file");
+        h2w_die("cannot open the key file");
     EVP_PKEY *key = PEM_read_PrivateKey(kf, NULL, NULL, NULL);
     fclose(kf);
     if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC || EVP_PKEY_get_bits(key) != 256)
-        die("the key is not an EC P-256 private key (PEM)");
+        h2w_die("the key is not an EC P-256 private key (PEM)");
     if (strlen(iss) + strlen(aud) + strlen(scope) + strlen(acr) > 300)
-        die("claims too long");
+        h2w_die("claims too long");
     if (threads < 1 || threads > 16)
         threads = 1;
     uint8_t rnd[8];
     if (RAND_bytes(rnd, sizeof rnd) != 1)
-        die("RAND_bytes failed");
+        h2w_die("RAND_bytes failed");
     mint_job_t jobs[16];
     pthread_t tid[16];
-    int64_t t0 = now_us();
+    int64_t t0 = h2w_now_us();
     long per = count / threads, first = 0;
     for (int t = 0; t < threads; t++) {
         mint_job_t *j = &jobs[t];
@@ -177,13 +164,13 @@ static int mint(long count, const char *key_path, const char *iss, const char *a
         first += j->count;
         j->out = malloc((size_t)j->count * TOKEN_MAX);
         if (j->out == NULL)
-            die("out of memory");
+            h2w_die("out of memory");
         if (pthread_create(&tid[t], NULL, mint_worker, j) != 0)
-            die("pthread_create failed");
+            h2w_die("pthread_create failed");
     }
     FILE *out = fopen(out_path, "w");
     if (out == NULL)
-        die("cannot write the token file");
+        h2w_die("cannot write the token file");
     int failed = 0;
     for (int t = 0; t < threads; t++) {
         pthread_join(tid[t], NULL);
@@ -196,43 +183,20 @@ static int mint(long count, const char *key_path, const char *iss, const char *a
         failed = 1;
     EVP_PKEY_free(key);
     if (failed)
-        die("minting failed");
-    double s = (double)(now_us() - t0) / 1e6;
+        h2w_die("minting failed");
+    double s = (double)(h2w_now_us() - t0) / 1e6;
     fprintf(stderr, "h2_token_load: minted %ld tokens in %.2f s (%.0f/s, %d threads)\n", count, s, count / s, threads);
     return 0;
 }
 
 /* ---- load -------------------------------------------------------------------------------------------------------- */
 
-#define F_DATA 0
-#define F_HEADERS 1
-#define F_RST_STREAM 3
-#define F_SETTINGS 4
-#define F_PING 6
-#define F_GOAWAY 7
-#define F_WINDOW_UPDATE 8
-#define FL_END_STREAM 0x1
-#define FL_ACK 0x1
-#define FL_END_HEADERS 0x4
-#define FL_PADDED 0x8
-#define FL_PRIORITY 0x20
-
 #define MAX_CONNS 1024
 #define MAX_STREAMS 256
 #define STREAM_SLOTS 1024 /* stream id / 2 modulo this: more than the streams in flight on one connection */
 
 typedef struct {
-    uint8_t *p;
-    size_t off, len, cap;
-} buf_t;
-
-typedef struct {
-    int fd;
-    int alive;
-    buf_t out, in;
-    uint32_t next_stream;
-    int in_flight;
-    uint64_t unacked_data; /* DATA bytes not yet given back with WINDOW_UPDATE (connection) */
+    h2w_conn_t w; /* connection-level state (bench/h2_wire.h) */
     int64_t sent_us[STREAM_SLOTS];
     int status[STREAM_SLOTS];
     uint32_t id_of[STREAM_SLOTS];
@@ -252,54 +216,6 @@ static uint32_t *lat;
 static size_t lat_n, lat_cap;
 static uint64_t st_200, st_401, st_other, st_resets, st_warm;
 static int64_t measure_from, measure_to;
-
-static void buf_put(buf_t *b, const void *src, size_t n)
-{
-    if (b->len + n > b->cap) {
-        if (b->off) {
-            memmove(b->p, b->p + b->off, b->len - b->off);
-            b->len -= b->off;
-            b->off = 0;
-        }
-        if (b->len + n > b->cap) {
-            size_t cap = b->cap ? b->cap : 65536;
-            while (cap < b->len + n)
-                cap *= 2;
-            b->p = realloc(b->p, cap);
-            if (b->p == NULL)
-                die("out of memory");
-            b->cap = cap;
-        }
-    }
-    memcpy(b->p + b->len, src, n);
-    b->len += n;
-}
-
-static void frame(conn_t *c, uint8_t type, uint8_t flags, uint32_t stream, const void *payload, size_t len)
-{
-    uint8_t h[9] = {(uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len, type, flags,
-                    (uint8_t)(stream >> 24 & 0x7f), (uint8_t)(stream >> 16), (uint8_t)(stream >> 8), (uint8_t)stream};
-    buf_put(&c->out, h, 9);
-    if (len)
-        buf_put(&c->out, payload, len);
-}
-
-static size_t hpack_int(uint8_t *dst, uint8_t first, int prefix_bits, size_t v)
-{
-    size_t n = 0, max = ((size_t)1 << prefix_bits) - 1;
-    if (v < max) {
-        dst[n++] = (uint8_t)(first | v);
-        return n;
-    }
-    dst[n++] = (uint8_t)(first | max);
-    v -= max;
-    while (v >= 128) {
-        dst[n++] = (uint8_t)(v % 128 + 128);
-        v /= 128;
-    }
-    dst[n++] = (uint8_t)v;
-    return n;
-}
 
 /* next token from the file, or NULL when none is left */
 static const char *next_token(size_t *len)
@@ -328,105 +244,28 @@ static int send_request(conn_t *c)
     uint8_t block[TOKEN_MAX + 256];
     size_t plen = strlen(opt.path), n = 0;
     if (tlen + plen + 64 > sizeof block)
-        die("a token is too long");
+        h2w_die("a token is too long");
     block[n++] = 0x82; /* :method GET */
     block[n++] = 0x86; /* :scheme http */
-    n += hpack_int(block + n, 0x00, 4, 4); /* :path, literal without indexing, name index 4 */
-    n += hpack_int(block + n, 0x00, 7, plen);
+    n += h2w_hpack_int(block + n, 0x00, 4, 4); /* :path, literal without indexing, name index 4 */
+    n += h2w_hpack_int(block + n, 0x00, 7, plen);
     memcpy(block + n, opt.path, plen), n += plen;
-    n += hpack_int(block + n, 0x00, 4, 1); /* :authority */
-    n += hpack_int(block + n, 0x00, 7, 9);
+    n += h2w_hpack_int(block + n, 0x00, 4, 1); /* :authority */
+    n += h2w_hpack_int(block + n, 0x00, 7, 9);
     memcpy(block + n, "127.0.0.1", 9), n += 9;
-    n += hpack_int(block + n, 0x00, 4, 23); /* authorization, literal without indexing, name index 23 */
-    n += hpack_int(block + n, 0x00, 7, tlen + 7);
+    n += h2w_hpack_int(block + n, 0x00, 4, 23); /* authorization, literal without indexing, name index 23 */
+    n += h2w_hpack_int(block + n, 0x00, 7, tlen + 7);
     memcpy(block + n, "Bearer ", 7), n += 7;
     memcpy(block + n, tok, tlen), n += tlen;
-    uint32_t id = c->next_stream;
-    c->next_stream += 2;
+    uint32_t id = c->w.next_stream;
+    c->w.next_stream += 2;
     unsigned slot = (id >> 1) % STREAM_SLOTS;
     c->id_of[slot] = id;
     c->status[slot] = 0;
-    c->sent_us[slot] = now_us();
-    frame(c, F_HEADERS, FL_END_HEADERS | FL_END_STREAM, id, block, n);
-    c->in_flight++;
+    c->sent_us[slot] = h2w_now_us();
+    h2w_frame(&c->w, H2W_F_HEADERS, H2W_FL_END_HEADERS | H2W_FL_END_STREAM, id, block, n);
+    c->w.in_flight++;
     return 0;
-}
-
-/* Huffman-coded digits only ('0'-'2': 5 bits 0..2, '3'-'9': 6 bits 0x19..0x1f); -1 for anything else */
-static int huffman_status(const uint8_t *p, size_t n)
-{
-    uint64_t bits = 0;
-    int nbits = 0, value = 0, digits = 0;
-    size_t i = 0;
-    for (;;) {
-        while (nbits < 6 && i < n)
-            bits = bits << 8 | p[i++], nbits += 8;
-        if (nbits < 5) {
-            break;
-        }
-        unsigned five = (unsigned)(bits >> (nbits - 5)) & 31;
-        if (five <= 2) {
-            value = value * 10 + (int)five, digits++, nbits -= 5;
-            continue;
-        }
-        if (nbits >= 6) {
-            unsigned six = (unsigned)(bits >> (nbits - 6)) & 63;
-            if (six >= 0x19 && six <= 0x1f) {
-                value = value * 10 + (int)(six - 0x19 + 3), digits++, nbits -= 6;
-                continue;
-            }
-        }
-        break;
-    }
-    /* what is left must be padding: fewer than 8 bits, all ones */
-    if (nbits >= 8 || (nbits > 0 && ((bits & ((1u << nbits) - 1)) != (1u << nbits) - 1)) || digits != 3)
-        return -1;
-    return value;
-}
-
-/* :status from the first field of a header block (pseudo-headers come first); 0 when not understood */
-static int block_status(const uint8_t *p, size_t n)
-{
-    static const int indexed[] = {200, 204, 206, 304, 400, 404, 500}; /* static table 8..14 */
-    size_t i = 0;
-    while (i < n && (p[i] & 0xe0) == 0x20) { /* dynamic table size update(s) */
-        if ((p[i] & 0x1f) == 0x1f) {
-            i++;
-            while (i < n && (p[i] & 0x80))
-                i++;
-        }
-        i++;
-    }
-    if (i >= n)
-        return 0;
-    uint8_t b = p[i];
-    if (b & 0x80) {
-        unsigned idx = b & 0x7f;
-        return idx >= 8 && idx <= 14 ? indexed[idx - 8] : 0;
-    }
-    unsigned name_idx;
-    if ((b & 0xc0) == 0x40)
-        name_idx = b & 0x3f; /* with incremental indexing */
-    else
-        name_idx = b & 0x0f; /* without / never indexed */
-    if (name_idx < 8 || name_idx > 14 || i + 2 > n)
-        return 0;
-    uint8_t lb = p[i + 1];
-    size_t vlen = lb & 0x7f;
-    if (vlen == 0x7f || i + 2 + vlen > n)
-        return 0;
-    const uint8_t *v = p + i + 2;
-    if (lb & 0x80)
-        return huffman_status(v, vlen) > 0 ? huffman_status(v, vlen) : 0;
-    if (vlen != 3)
-        return 0;
-    int s = 0;
-    for (int k = 0; k < 3; k++) {
-        if (v[k] < '0' || v[k] > '9')
-            return 0;
-        s = s * 10 + (v[k] - '0');
-    }
-    return s;
 }
 
 static void finish_stream(conn_t *c, uint32_t id, int reset)
@@ -435,8 +274,8 @@ static void finish_stream(conn_t *c, uint32_t id, int reset)
     if (c->id_of[slot] != id)
         return;
     c->id_of[slot] = 0;
-    c->in_flight--;
-    int64_t t = now_us();
+    c->w.in_flight--;
+    int64_t t = h2w_now_us();
     if (t < measure_from) {
         st_warm++;
     } else if (t < measure_to) {
@@ -453,57 +292,30 @@ static void finish_stream(conn_t *c, uint32_t id, int reset)
                 lat_cap = lat_cap ? lat_cap * 2 : 1 << 20;
                 lat = realloc(lat, lat_cap * sizeof *lat);
                 if (lat == NULL)
-                    die("out of memory");
+                    h2w_die("out of memory");
             }
             lat[lat_n++] = (uint32_t)(t - c->sent_us[slot]);
         }
     }
-    if (t < measure_to && !tokens_exhausted && c->alive)
+    if (t < measure_to && !tokens_exhausted && c->w.alive)
         send_request(c);
 }
 
 static int conn_open(conn_t *c)
 {
     memset(c, 0, sizeof *c);
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (c->fd < 0)
+    if (h2w_conn_open(&c->w, opt.port) != 0)
         return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* 127.0.0.1 only */
-    if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(c->fd);
-        return -1;
-    }
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-    c->alive = 1;
-    c->next_stream = 1;
-    buf_put(&c->out, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
-    /* HEADER_TABLE_SIZE 0, ENABLE_PUSH 0, INITIAL_WINDOW_SIZE 2^30 */
-    uint8_t s[18] = {0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 4, 0x40, 0, 0, 0};
-    frame(c, F_SETTINGS, 0, 0, s, sizeof s);
-    uint8_t wu[4] = {0x3f, 0xff, 0, 0}; /* connection window += ~2^30 */
-    frame(c, F_WINDOW_UPDATE, 0, 0, wu, 4);
     for (int i = 0; i < opt.streams; i++)
         if (send_request(c) != 0)
             break;
     return 0;
 }
 
-static void conn_close(conn_t *c)
-{
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
-    c->alive = 0;
-    c->in_flight = 0;
-}
-
-/* parses complete frames in c->in */
+/* parses complete frames in c->w.in */
 static void conn_parse(conn_t *c)
 {
-    buf_t *b = &c->in;
+    h2w_buf_t *b = &c->w.in;
     while (b->len - b->off >= 9) {
         const uint8_t *h = b->p + b->off;
         size_t len = (size_t)h[0] << 16 | (size_t)h[1] << 8 | h[2];
@@ -513,37 +325,37 @@ static void conn_parse(conn_t *c)
         uint32_t sid = ((uint32_t)h[5] << 24 | (uint32_t)h[6] << 16 | (uint32_t)h[7] << 8 | h[8]) & 0x7fffffff;
         const uint8_t *p = h + 9;
         switch (type) {
-        case F_HEADERS: {
+        case H2W_F_HEADERS: {
             size_t off = 0, pad = 0;
-            if (flags & FL_PADDED)
+            if (flags & H2W_FL_PADDED)
                 pad = p[0], off = 1;
-            if (flags & FL_PRIORITY)
+            if (flags & H2W_FL_PRIORITY)
                 off += 5;
             unsigned slot = (sid >> 1) % STREAM_SLOTS;
             if (c->id_of[slot] == sid && c->status[slot] == 0 && off + pad <= len)
-                c->status[slot] = block_status(p + off, len - off - pad);
-            if (flags & FL_END_STREAM)
+                c->status[slot] = h2w_block_status(p + off, len - off - pad);
+            if (flags & H2W_FL_END_STREAM)
                 finish_stream(c, sid, 0);
             break;
         }
-        case F_DATA:
-            c->unacked_data += len;
-            if (flags & FL_END_STREAM)
+        case H2W_F_DATA:
+            c->w.unacked_data += len;
+            if (flags & H2W_FL_END_STREAM)
                 finish_stream(c, sid, 0);
             break;
-        case F_RST_STREAM:
+        case H2W_F_RST_STREAM:
             finish_stream(c, sid, 1);
             break;
-        case F_SETTINGS:
-            if (!(flags & FL_ACK))
-                frame(c, F_SETTINGS, FL_ACK, 0, NULL, 0);
+        case H2W_F_SETTINGS:
+            if (!(flags & H2W_FL_ACK))
+                h2w_frame(&c->w, H2W_F_SETTINGS, H2W_FL_ACK, 0, NULL, 0);
             break;
-        case F_PING:
-            if (!(flags & FL_ACK) && len == 8)
-                frame(c, F_PING, FL_ACK, 0, p, 8);
+        case H2W_F_PING:
+            if (!(flags & H2W_FL_ACK) && len == 8)
+                h2w_frame(&c->w, H2W_F_PING, H2W_FL_ACK, 0, p, 8);
             break;
-        case F_GOAWAY:
-            c->alive = 0; /* no new streams; the open ones may still finish */
+        case H2W_F_GOAWAY:
+            c->w.alive = 0; /* no new streams; the open ones may still finish */
             break;
         default:
             break;
@@ -552,45 +364,17 @@ static void conn_parse(conn_t *c)
     }
     if (b->off == b->len)
         b->off = b->len = 0;
-    if (c->unacked_data > (1u << 28)) {
-        uint32_t inc = (uint32_t)c->unacked_data;
+    if (c->w.unacked_data > (1u << 28)) {
+        uint32_t inc = (uint32_t)c->w.unacked_data;
         uint8_t wu[4] = {(uint8_t)(inc >> 24), (uint8_t)(inc >> 16), (uint8_t)(inc >> 8), (uint8_t)inc};
-        frame(c, F_WINDOW_UPDATE, 0, 0, wu, 4);
-        c->unacked_data = 0;
+        h2w_frame(&c->w, H2W_F_WINDOW_UPDATE, 0, 0, wu, 4);
+        c->w.unacked_data = 0;
     }
 }
 
-static int conn_flush(conn_t *c)
+static void conn_parse_cb(void *c)
 {
-    while (c->out.off < c->out.len) {
-        ssize_t w = send(c->fd, c->out.p + c->out.off, c->out.len - c->out.off, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                return 0;
-            return -1;
-        }
-        c->out.off += (size_t)w;
-    }
-    c->out.off = c->out.len = 0;
-    return 0;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct_ms(double q)
-{
-    if (lat_n == 0)
-        return 0;
-    size_t r = (size_t)(q * (double)lat_n);
-    if ((double)r < q * (double)lat_n)
-        r++;
-    if (r < 1)
-        r = 1;
-    return lat[r - 1] / 1000.0;
+    conn_parse(c);
 }
 
 static int load(void)
@@ -598,37 +382,37 @@ static int load(void)
     int fd = open(opt.tokens_path, O_RDONLY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0)
-        die("cannot read the token file");
+        h2w_die("cannot read the token file");
     tokens_len = (size_t)st.st_size;
     tokens = malloc(tokens_len + 1);
     if (tokens == NULL)
-        die("out of memory");
+        h2w_die("out of memory");
     for (size_t got = 0; got < tokens_len;) {
         ssize_t r = read(fd, tokens + got, tokens_len - got);
         if (r <= 0)
-            die("cannot read the token file");
+            h2w_die("cannot read the token file");
         got += (size_t)r;
     }
     close(fd);
 
     static conn_t conns[MAX_CONNS];
     int ep = epoll_create1(0);
-    int64_t start = now_us();
+    int64_t start = h2w_now_us();
     measure_from = start + (int64_t)opt.warmup * 1000000;
     measure_to = measure_from + (int64_t)opt.seconds * 1000000;
     for (int i = 0; i < opt.conns; i++) {
         if (conn_open(&conns[i]) != 0)
-            die("cannot connect to 127.0.0.1");
+            h2w_die("cannot connect to 127.0.0.1");
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.u32 = (uint32_t)i};
-        epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
+        epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].w.fd, &ev);
     }
     struct epoll_event evs[MAX_CONNS];
     int64_t ended = 0;
     for (;;) {
-        int64_t t = now_us();
+        int64_t t = h2w_now_us();
         int busy = 0;
         for (int i = 0; i < opt.conns; i++)
-            busy += conns[i].fd >= 0 && conns[i].in_flight > 0;
+            busy += conns[i].w.fd >= 0 && conns[i].w.in_flight > 0;
         if (t >= measure_to || (tokens_exhausted && busy == 0)) {
             ended = t < measure_to ? t : measure_to;
             break;
@@ -636,76 +420,44 @@ static int load(void)
         int n = epoll_wait(ep, evs, MAX_CONNS, 50);
         for (int k = 0; k < n; k++) {
             conn_t *c = &conns[evs[k].data.u32];
-            if (c->fd < 0)
+            if (c->w.fd < 0)
                 continue;
             int dead = 0;
-            if (evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                for (;;) {
-                    if (c->in.off) { /* conn_parse leaves at most one partial frame */
-                        memmove(c->in.p, c->in.p + c->in.off, c->in.len - c->in.off);
-                        c->in.len -= c->in.off, c->in.off = 0;
-                    }
-                    if (c->in.cap - c->in.len < 65536) {
-                        size_t cap = c->in.cap ? c->in.cap * 2 : 262144;
-                        c->in.p = realloc(c->in.p, cap);
-                        if (c->in.p == NULL)
-                            die("out of memory");
-                        c->in.cap = cap;
-                    }
-                    ssize_t r = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len, 0);
-                    if (r > 0) {
-                        c->in.len += (size_t)r;
-                        conn_parse(c);
-                        continue;
-                    }
-                    if (r < 0 && (errno == EAGAIN || errno == EINTR))
-                        break;
-                    dead = 1;
-                    break;
-                }
-            }
-            if (!dead && conn_flush(c) != 0)
+            if ((evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && h2w_conn_recv(&c->w, conn_parse_cb, c) != 0)
                 dead = 1;
-            if (dead || (!c->alive && c->in_flight == 0)) {
+            if (!dead && h2w_conn_flush(&c->w) != 0)
+                dead = 1;
+            if (dead || (!c->w.alive && c->w.in_flight == 0)) {
                 /* closed by the server (or GOAWAY and drained): its requests in flight are lost; open a new one */
-                if (now_us() >= measure_from)
-                    st_resets += (uint64_t)c->in_flight;
-                conn_close(c);
-                if (now_us() < measure_to && !tokens_exhausted && conn_open(c) == 0) {
+                if (h2w_now_us() >= measure_from)
+                    st_resets += (uint64_t)c->w.in_flight;
+                h2w_conn_close(&c->w);
+                if (h2w_now_us() < measure_to && !tokens_exhausted && conn_open(c) == 0) {
                     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.u32 = evs[k].data.u32};
-                    epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
-                    conn_flush(c);
+                    epoll_ctl(ep, EPOLL_CTL_ADD, c->w.fd, &ev);
+                    h2w_conn_flush(&c->w);
                 }
             }
         }
         /* requests queued by finish_stream on connections without a fresh event */
         for (int i = 0; i < opt.conns; i++)
-            if (conns[i].fd >= 0 && conns[i].out.len > conns[i].out.off && conn_flush(&conns[i]) != 0)
-                conn_close(&conns[i]);
+            if (conns[i].w.fd >= 0 && conns[i].w.out.len > conns[i].w.out.off && h2w_conn_flush(&conns[i].w) != 0)
+                h2w_conn_close(&conns[i].w);
     }
     for (int i = 0; i < opt.conns; i++)
-        conn_close(&conns[i]);
+        h2w_conn_close(&conns[i].w);
     double secs = (double)(ended - measure_from) / 1e6;
     if (secs <= 0)
-        die("the token file ran out during the warm-up: mint more tokens");
-    qsort(lat, lat_n, sizeof *lat, cmp_u32);
+        h2w_die("the token file ran out during the warm-up: mint more tokens");
+    qsort(lat, lat_n, sizeof *lat, h2w_cmp_u32);
     uint64_t total = st_200 + st_401 + st_other;
     printf("requests=%llu seconds=%.3f rps=%.1f p50_ms=%.2f p99_ms=%.2f status_200=%llu status_401=%llu "
            "status_other=%llu resets=%llu warmup_requests=%llu tokens_used=%llu tokens_exhausted=%d\n",
-           (unsigned long long)total, secs, (double)total / secs, pct_ms(0.50), pct_ms(0.99),
-           (unsigned long long)st_200, (unsigned long long)st_401, (unsigned long long)st_other,
-           (unsigned long long)st_resets, (unsigned long long)st_warm, (unsigned long long)tokens_used, tokens_exhausted);
+           (unsigned long long)total, secs, (double)total / secs, h2w_pct_ms(lat, lat_n, 0.50),
+           h2w_pct_ms(lat, lat_n, 0.99), (unsigned long long)st_200, (unsigned long long)st_401,
+           (unsigned long long)st_other, (unsigned long long)st_resets, (unsigned long long)st_warm,
+           (unsigned long long)tokens_used, tokens_exhausted);
     return total > 0 ? 0 : 1;
-}
-
-static long num(const char *s, long lo, long hi)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        usage();
-    return v;
 }
 
 int main(int argc, char **argv)
@@ -718,20 +470,20 @@ int main(int argc, char **argv)
         if (i + 1 >= argc)
             usage();
         const char *v = argv[++i];
-        if (!strcmp(a, "--mint")) mint_n = num(v, 1, 100000000);
+        if (!strcmp(a, "--mint")) mint_n = h2w_num(v, 1, 100000000, usage);
         else if (!strcmp(a, "--key")) key = v;
         else if (!strcmp(a, "--iss")) iss = v;
         else if (!strcmp(a, "--aud")) aud = v;
         else if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--scope")) scope = v;
         else if (!strcmp(a, "--acr")) acr = v;
-        else if (!strcmp(a, "--threads")) threads = (int)num(v, 1, 16);
-        else if (!strcmp(a, "--port")) opt.port = (int)num(v, 1, 65535);
+        else if (!strcmp(a, "--threads")) threads = (int)h2w_num(v, 1, 16, usage);
+        else if (!strcmp(a, "--port")) opt.port = (int)h2w_num(v, 1, 65535, usage);
         else if (!strcmp(a, "--tokens")) opt.tokens_path = v;
-        else if (!strcmp(a, "--connections")) opt.conns = (int)num(v, 1, MAX_CONNS);
-        else if (!strcmp(a, "--streams")) opt.streams = (int)num(v, 1, MAX_STREAMS);
-        else if (!strcmp(a, "--seconds")) opt.seconds = (int)num(v, 1, 60);
-        else if (!strcmp(a, "--warmup")) opt.warmup = (int)num(v, 0, 10);
+        else if (!strcmp(a, "--connections")) opt.conns = (int)h2w_num(v, 1, MAX_CONNS, usage);
+        else if (!strcmp(a, "--streams")) opt.streams = (int)h2w_num(v, 1, MAX_STREAMS, usage);
+        else if (!strcmp(a, "--seconds")) opt.seconds = (int)h2w_num(v, 1, 60, usage);
+        else if (!strcmp(a, "--warmup")) opt.warmup = (int)h2w_num(v, 0, 10, usage);
         else if (!strcmp(a, "--path")) opt.path = v;
         else usage();
     }

@@ -61,7 +61,7 @@ fi
 make -C "$BUILD" -j"$CORES" cong cong-jwt-mint >>"$DIR/build.log" 2>&1 || { tail -30 "$DIR/build.log" >&2; die "build failed"; }
 mkdir -p "$BUILD/bench"
 LOADER=$BUILD/bench/h2_token_load
-cc -O2 -Wall -Wextra -Werror -o "$LOADER" "$SRC/bench/h2_token_load.c" -lcrypto -lpthread
+cc -O2 -Wall -Wextra -Werror -o "$LOADER" "$SRC/bench/h2_token_load.c" "$SRC/bench/h2_wire.c" -lcrypto -lpthread
 
 # ---- keys, stores, tokens -----------------------------------------------------------------------------------------
 bash "$SRC/scripts/make-keys.sh" "$DIR"

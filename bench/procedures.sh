@@ -62,7 +62,7 @@ grep -q '^CMAKE_BUILD_TYPE:STRING=Release' "$BUILD/CMakeCache.txt" || log "warni
 make -C "$BUILD" -j"$CORES" cong cong-jwt-mint >>"$DIR/build.log" 2>&1 || { tail -30 "$DIR/build.log" >&2; die "build failed"; }
 mkdir -p "$BUILD/bench"
 LOADER=$BUILD/bench/h2_submit_load
-cc -O2 -Wall -Wextra -Werror -o "$LOADER" "$SRC/bench/h2_submit_load.c"
+cc -O2 -Wall -Wextra -Werror -o "$LOADER" "$SRC/bench/h2_submit_load.c" "$SRC/bench/h2_wire.c"
 
 # ---- keys, a fresh PostgreSQL cluster and Redis (the ports are free: nothing of ours runs there) -------------------
 bash "$SRC/scripts/make-keys.sh" "$DIR"
