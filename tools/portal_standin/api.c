@@ -62,7 +62,7 @@ static int parse_target(h2o_iovec_t rest, char code[PS_CODE_MAX + 1], int *versi
 void ps_serve_put_version(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
 {
     if (!authorized(app, req)) {
-        ps_header(req, "www-authenticate", "Bearer");
+        standin_header(req, "www-authenticate", "Bearer");
         ps_reply_error(req, 401, "unauthorized");
         return;
     }
@@ -108,13 +108,13 @@ void ps_serve_put_version(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
     if (app->mode == PS_MODE_SLOW)
         ps_reply_json_later(app, req, status, body, app->delay_ms);
     else
-        ps_reply_json(req, status, body);
+        standin_reply_json(req, status, body);
 }
 
 void ps_serve_received(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
 {
     if (rest.len == 0) {
-        ps_reply_json(req, 200, ps_ledger_json(&app->ledger, NULL));
+        standin_reply_json(req, 200, ps_ledger_json(&app->ledger, NULL));
         return;
     }
     char code[PS_CODE_MAX + 1];
@@ -128,5 +128,5 @@ void ps_serve_received(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
         ps_reply_error(req, 404, "no such dossier");
         return;
     }
-    ps_reply_json(req, 200, ps_ledger_json(&app->ledger, code));
+    standin_reply_json(req, 200, ps_ledger_json(&app->ledger, code));
 }

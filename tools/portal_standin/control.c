@@ -36,7 +36,7 @@ void ps_serve_mode(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
     app->mode = (ps_mode_t)mode;
     app->delay_ms = (int)delay_ms;
     fprintf(stderr, "portal-standin: mode %s, delay %d ms\n", mode_names[mode], app->delay_ms);
-    ps_reply_json(req, 200, json_pack("{s:s, s:i}", "mode", mode_names[mode], "delay_ms", app->delay_ms));
+    standin_reply_json(req, 200, json_pack("{s:s, s:i}", "mode", mode_names[mode], "delay_ms", app->delay_ms));
 }
 
 void ps_serve_reset(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
@@ -46,12 +46,12 @@ void ps_serve_reset(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
         ps_reply_error(req, 503, "the state file could not be truncated");
         return;
     }
-    ps_reply_json(req, 200, json_pack("{s:i}", "records", 0));
+    standin_reply_json(req, 200, json_pack("{s:i}", "records", 0));
 }
 
 void ps_serve_healthz(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
 {
     (void)app;
     (void)rest;
-    ps_reply(req, 200, "text/plain", "ok\n", 3);
+    standin_reply(req, 200, "text/plain", "ok\n", 3);
 }

@@ -1,4 +1,4 @@
-/* tools/portal_standin/http.c — replies now or later, the request log line, routing (see http.h). */
+/* tools/portal_standin/http.c — the request log line, error and delayed replies, routing (see http.h). */
 #include "http.h"
 
 #include "handlers.h"
@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LOG_PATH_MAX 200
 
 typedef struct route {
     const char *path;
@@ -27,76 +25,14 @@ static const route_t routes[] = {
     {"/healthz", 0, "GET", ps_serve_healthz},
 };
 
-static size_t path_length(const h2o_req_t *req)
+void ps_log_request(int method_len, const char *method, const char *path, int status)
 {
-    return req->query_at != SIZE_MAX && req->query_at < req->path.len ? req->query_at : req->path.len;
-}
-
-/* One line per request on stderr; the path is cut at the query and made printable. */
-static void log_request(const h2o_req_t *req, int status)
-{
-    char path[LOG_PATH_MAX + 1];
-    size_t n = path_length(req);
-    if (n > LOG_PATH_MAX)
-        n = LOG_PATH_MAX;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)req->path.base[i];
-        path[i] = c > 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    path[n] = '\0';
-    int mlen = req->method.len < 16 ? (int)req->method.len : 16;
-    fprintf(stderr, "portal-standin: %.*s %s %d\n", mlen, req->method.base, path, status);
-}
-
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return status < 400 ? "OK" : "Internal Server Error";
-    }
-}
-
-void ps_header(h2o_req_t *req, const char *name, const char *value)
-{
-    h2o_iovec_t n = h2o_strdup(&req->pool, name, strlen(name));
-    h2o_iovec_t v = h2o_strdup(&req->pool, value, strlen(value));
-    h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
-}
-
-void ps_reply(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len)
-{
-    req->res.status = status;
-    req->res.reason = reason(status);
-    if (content_type)
-        ps_header(req, "content-type", content_type);
-    log_request(req, status);
-    req->res.content_length = len;
-    h2o_send_inline(req, len ? body : "", len); /* copies the body */
-}
-
-void ps_reply_json(h2o_req_t *req, int status, json_t *body)
-{
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (!text) {
-        ps_reply(req, 503, "text/plain", "out of memory\n", 14);
-        return;
-    }
-    ps_reply(req, status, "application/json", text, strlen(text));
-    free(text);
+    fprintf(stderr, "portal-standin: %.*s %s %d\n", method_len, method, path, status);
 }
 
 void ps_reply_error(h2o_req_t *req, int status, const char *error)
 {
-    ps_reply_json(req, status, json_pack("{s:s}", "error", error));
+    standin_reply_json(req, status, json_pack("{s:s}", "error", error));
 }
 
 /* A reply waiting for its timer. The request's pool holds a guard pointing here; when h2o disposes of the request
@@ -131,7 +67,7 @@ static void on_later(uv_timer_t *t)
         *l->guard = NULL;
         json_t *body = l->body;
         l->body = NULL;
-        ps_reply_json(l->req, l->status, body);
+        standin_reply_json(l->req, l->status, body);
     }
     uv_close((uv_handle_t *)&l->timer, free_later);
 }
@@ -155,14 +91,9 @@ int ps_reply_json_later(ps_app_t *app, h2o_req_t *req, int status, json_t *body,
     return CONG_OK;
 }
 
-int ps_method_is(const h2o_req_t *req, const char *method)
-{
-    return h2o_memis(req->method.base, req->method.len, method, strlen(method));
-}
-
 void ps_dispatch(ps_app_t *app, h2o_req_t *req)
 {
-    size_t n = path_length(req);
+    size_t n = standin_path_length(req);
     char allow[32] = "";
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const route_t *r = &routes[i];
@@ -171,14 +102,14 @@ void ps_dispatch(ps_app_t *app, h2o_req_t *req)
                               : h2o_memis(req->path.base, n, r->path, plen);
         if (!match)
             continue;
-        if (ps_method_is(req, r->method)) {
+        if (standin_method_is(req, r->method)) {
             r->serve(app, req, h2o_iovec_init(req->path.base + plen, n - plen));
             return;
         }
         snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "", r->method);
     }
     if (allow[0]) {
-        ps_header(req, "allow", allow);
+        standin_header(req, "allow", allow);
         ps_reply_error(req, 405, "method not allowed");
         return;
     }

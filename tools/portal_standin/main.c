@@ -10,34 +10,18 @@
  */
 #include "app.h"
 #include "http.h"
+#include "standin_server.h"
 
 #include "cong/module.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <h2o.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uv.h>
 
 #define MAX_BODY_BYTES (1024 * 1024)
-
-typedef struct standin_handler {
-    h2o_handler_t super;
-    ps_app_t *app;
-} standin_handler_t;
-
-typedef struct server {
-    uv_loop_t loop;
-    uv_tcp_t listener;
-    uv_signal_t sigint, sigterm;
-    h2o_globalconf_t config;
-    h2o_context_t ctx;
-    h2o_accept_ctx_t accept;
-} server_t;
 
 static void usage(void)
 {
@@ -112,87 +96,30 @@ static int parse_args(int argc, char **argv, ps_config_t *c)
     return 0;
 }
 
-static int on_req(h2o_handler_t *self, h2o_req_t *req)
+static void dispatch(void *app, h2o_req_t *req)
 {
-    ps_dispatch(((standin_handler_t *)self)->app, req);
-    return 0;
-}
-
-static void on_accept(uv_stream_t *listener, int status)
-{
-    if (status != 0)
-        return;
-    uv_tcp_t *conn = malloc(sizeof *conn);
-    if (!conn)
-        return;
-    uv_tcp_init(listener->loop, conn);
-    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
-        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
-        return;
-    }
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
-    h2o_accept(listener->data, sock);
-}
-
-static void on_signal(uv_signal_t *handle, int signum)
-{
-    (void)signum;
-    uv_stop(handle->loop);
-}
-
-static void configure_h2o(server_t *s, ps_app_t *app)
-{
-    h2o_config_init(&s->config);
-    s->config.server_name = h2o_iovec_init(H2O_STRLIT("portal-standin"));
-    s->config.max_request_entity_size = MAX_BODY_BYTES;
-    s->config.http1.upgrade_to_http2 = 1; /* h2c: prior knowledge and Upgrade */
-    h2o_hostconf_t *host = h2o_config_register_host(&s->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
-    standin_handler_t *handler = (standin_handler_t *)h2o_create_handler(path, sizeof *handler);
-    handler->super.on_req = on_req;
-    handler->app = app;
-}
-
-/* Listens on 127.0.0.1:port; the port actually bound (port 0 picks one) goes to *bound. */
-static int listen_loopback(server_t *s, int port, int *bound)
-{
-    struct sockaddr_in addr;
-    uv_ip4_addr("127.0.0.1", port, &addr);
-    uv_tcp_init(&s->loop, &s->listener);
-    s->listener.data = &s->accept;
-    int rc = uv_tcp_bind(&s->listener, (const struct sockaddr *)&addr, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&s->listener, 128, on_accept);
-    if (rc != 0) {
-        fprintf(stderr, "portal-standin: cannot listen on 127.0.0.1:%d: %s\n", port, uv_strerror(rc));
-        return -1;
-    }
-    struct sockaddr_in name;
-    int len = sizeof name;
-    uv_tcp_getsockname(&s->listener, (struct sockaddr *)&name, &len);
-    *bound = ntohs(name.sin_port);
-    return 0;
+    ps_dispatch(app, req);
 }
 
 static int serve(ps_app_t *app)
 {
-    static server_t s; /* h2o keeps pointers into it until exit */
-    uv_loop_init(&s.loop);
-    app->loop = &s.loop;
-    configure_h2o(&s, app);
-    h2o_context_init(&s.ctx, &s.loop, &s.config);
-    s.accept = (h2o_accept_ctx_t){.ctx = &s.ctx, .hosts = s.config.hosts};
+    const standin_options_t options = {
+        .name = "portal-standin",
+        .max_body_bytes = MAX_BODY_BYTES,
+        .h2c = 1, /* h2c: prior knowledge and Upgrade */
+        .text_type = "text/plain",
+        .dispatch = dispatch,
+        .app = app,
+        .log_request = ps_log_request,
+    };
     int port;
-    if (listen_loopback(&s, app->config.port, &port) != 0)
+    app->loop = standin_start(&options, app->config.port, &port);
+    if (!app->loop)
         return 1;
-    uv_signal_init(&s.loop, &s.sigint);
-    uv_signal_init(&s.loop, &s.sigterm);
-    uv_signal_start(&s.sigint, on_signal, SIGINT);
-    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
     fprintf(stderr, "portal-standin: listening on http://127.0.0.1:%d (HTTP/1.1, h2c), %zu records loaded%s%s\n",
             port, app->ledger.count, app->config.state_file ? " from " : "",
             app->config.state_file ? app->config.state_file : "");
-    uv_run(&s.loop, UV_RUN_DEFAULT);
+    standin_run();
     fputs("portal-standin: stopped\n", stderr);
     return 0;
 }

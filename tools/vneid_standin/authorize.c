@@ -137,11 +137,11 @@ static const char *check_request(const authz_t *a, const char **error)
 
 static void security_headers(h2o_req_t *req)
 {
-    vs_header(req, "cache-control", "no-store");
-    vs_header(req, "referrer-policy", "no-referrer");
-    vs_header(req, "x-frame-options", "DENY");
-    vs_header(req, "content-security-policy",
-              "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'");
+    standin_header(req, "cache-control", "no-store");
+    standin_header(req, "referrer-policy", "no-referrer");
+    standin_header(req, "x-frame-options", "DENY");
+    standin_header(req, "content-security-policy",
+                   "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'");
 }
 
 static const char page_head[] =
@@ -166,9 +166,9 @@ static void reply_page(h2o_req_t *req, int status, vs_buf_t *page)
 {
     security_headers(req);
     if (page->failed)
-        vs_reply_text(req, 503, "out of memory\n");
+        standin_reply_text(req, 503, "out of memory\n");
     else
-        vs_reply(req, status, "text/html; charset=utf-8", page->data, page->len);
+        standin_reply(req, status, "text/html; charset=utf-8", page->data, page->len);
     vs_buf_free(page);
 }
 
@@ -198,12 +198,12 @@ static void redirect(const vs_app_t *app, h2o_req_t *req, const authz_t *a, cons
     vs_buf_add(&url, "&iss=");
     vs_buf_add_url(&url, app->config.issuer);
     if (url.failed) {
-        vs_reply_text(req, 503, "out of memory\n");
+        standin_reply_text(req, 503, "out of memory\n");
     } else {
-        vs_header(req, "location", url.data);
-        vs_header(req, "cache-control", "no-store");
-        vs_header(req, "referrer-policy", "no-referrer");
-        vs_reply(req, 302, NULL, NULL, 0);
+        standin_header(req, "location", url.data);
+        standin_header(req, "cache-control", "no-store");
+        standin_header(req, "referrer-policy", "no-referrer");
+        standin_reply(req, 302, NULL, NULL, 0);
     }
     vs_buf_free(&url);
 }
@@ -217,7 +217,7 @@ static void redirect_error(const vs_app_t *app, h2o_req_t *req, const authz_t *a
     vs_buf_add(&params, "&error_description=");
     vs_buf_add_url(&params, description);
     if (params.failed)
-        vs_reply_text(req, 503, "out of memory\n");
+        standin_reply_text(req, 503, "out of memory\n");
     else
         redirect(app, req, a, params.data);
     vs_buf_free(&params);
@@ -330,8 +330,8 @@ static void issue_code(vs_app_t *app, h2o_req_t *req, const vs_form_t *form, con
 
 void vs_serve_authorize(vs_app_t *app, h2o_req_t *req)
 {
-    int post = vs_method_is(req, "POST");
-    if (post && !vs_content_type_is(req, "application/x-www-form-urlencoded")) {
+    int post = standin_method_is(req, "POST");
+    if (post && !standin_content_type_is(req, "application/x-www-form-urlencoded")) {
         reply_error_page(req, "Biểu mẫu không hợp lệ (the form must be application/x-www-form-urlencoded)");
         return;
     }

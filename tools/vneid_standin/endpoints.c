@@ -37,20 +37,20 @@ void vs_serve_discovery(vs_app_t *app, h2o_req_t *req)
     }
     json_decref(supported);
     json_decref(claims);
-    vs_header(req, "cache-control", "max-age=60");
-    vs_reply_json(req, 200, doc);
+    standin_header(req, "cache-control", "max-age=60");
+    standin_reply_json(req, 200, doc);
 }
 
 void vs_serve_jwks(vs_app_t *app, h2o_req_t *req)
 {
-    vs_header(req, "cache-control", "max-age=60");
-    vs_reply_json(req, 200, vs_keyring_jwks(&app->keys));
+    standin_header(req, "cache-control", "max-age=60");
+    standin_reply_json(req, 200, vs_keyring_jwks(&app->keys));
 }
 
 void vs_serve_rotate(vs_app_t *app, h2o_req_t *req)
 {
-    if (!vs_peer_is_loopback(req)) {
-        vs_reply_text(req, 403, "key rotation is allowed from this machine only\n");
+    if (!standin_peer_is_loopback(req)) {
+        standin_reply_text(req, 403, "key rotation is allowed from this machine only\n");
         return;
     }
     char old_kid[64];
@@ -61,13 +61,13 @@ void vs_serve_rotate(vs_app_t *app, h2o_req_t *req)
     }
     const char *kid = vs_key_kid(app->keys.current);
     fprintf(stderr, "vneid-standin: signing key rotated: kid %s, previous %s\n", kid, old_kid);
-    vs_reply_json(req, 200, json_pack("{s:s, s:s}", "kid", kid, "previous_kid", old_kid));
+    standin_reply_json(req, 200, json_pack("{s:s, s:s}", "kid", kid, "previous_kid", old_kid));
 }
 
 void vs_serve_healthz(vs_app_t *app, h2o_req_t *req)
 {
     (void)app;
-    vs_reply_text(req, 200, "ok\n");
+    standin_reply_text(req, 200, "ok\n");
 }
 
 /* The body's controls, which are not claims: which key signs, and the header's alg/kid/extra members. */
@@ -151,8 +151,8 @@ void vs_serve_test_mint(vs_app_t *app, h2o_req_t *req)
     else if (rc != CONG_OK)
         vs_reply_oauth_error(req, 400, "invalid_request", "these claims could not be signed");
     else {
-        vs_header(req, "cache-control", "no-store");
-        vs_reply_json(req, 200, json_pack("{s:s}", "id_token", token));
+        standin_header(req, "cache-control", "no-store");
+        standin_reply_json(req, 200, json_pack("{s:s}", "id_token", token));
     }
     free(token);
     free(text);

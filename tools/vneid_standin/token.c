@@ -100,10 +100,10 @@ static void reply_tokens(vs_app_t *app, h2o_req_t *req, const vs_grant_t *g)
         vs_random_b64url(ACCESS_TOKEN_BYTES, access_token) != CONG_OK) {
         vs_reply_oauth_error(req, 500, "server_error", "the ID token could not be made");
     } else {
-        vs_header(req, "cache-control", "no-store");
-        vs_header(req, "pragma", "no-cache");
-        vs_reply_json(req, 200, json_pack("{s:s, s:s, s:s, s:i}", "id_token", id_token, "access_token", access_token,
-                                          "token_type", "Bearer", "expires_in", VS_ID_TOKEN_TTL_S));
+        standin_header(req, "cache-control", "no-store");
+        standin_header(req, "pragma", "no-cache");
+        standin_reply_json(req, 200, json_pack("{s:s, s:s, s:s, s:i}", "id_token", id_token, "access_token",
+                                               access_token, "token_type", "Bearer", "expires_in", VS_ID_TOKEN_TTL_S));
     }
     OPENSSL_cleanse(access_token, sizeof access_token);
     free(id_token);
@@ -141,7 +141,7 @@ static void exchange(vs_app_t *app, h2o_req_t *req, const vs_form_t *f)
 
 void vs_serve_token(vs_app_t *app, h2o_req_t *req)
 {
-    if (!vs_content_type_is(req, "application/x-www-form-urlencoded")) {
+    if (!standin_content_type_is(req, "application/x-www-form-urlencoded")) {
         vs_reply_oauth_error(req, 400, "invalid_request", "the body must be application/x-www-form-urlencoded");
         return;
     }
