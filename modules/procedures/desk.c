@@ -49,10 +49,8 @@ static void on_list(cong_req_t *req, int err, const cong_pg_result_t *res, void 
 {
     (void)udata;
     const cong_api_t *api = procedures_api;
-    if (err != 0)
-        return procedures_reply_store_error(req, err);
-    if (api->pg_ntuples(res) != 1)
-        return (void)api->reply_problem(req, 500, "internal-error", NULL, NULL);
+    if (!procedures_one_row(req, err, res))
+        return;
     if (api->pg_value(res, 0, 0)[0] != 't')
         return (void)api->reply_problem(req, 403, "forbidden", "Bạn không phải cán bộ của đơn vị nào.",
                                         "You are not an official of any unit.");

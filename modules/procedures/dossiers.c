@@ -47,14 +47,8 @@ static void on_submitted(cong_req_t *req, int err, const cong_pg_result_t *res, 
 {
     (void)udata;
     const cong_api_t *api = procedures_api;
-    if (err != 0) {
-        procedures_reply_store_error(req, err);
+    if (!procedures_one_row(req, err, res))
         return;
-    }
-    if (api->pg_ntuples(res) != 1) {
-        api->reply_problem(req, 500, "internal-error", NULL, NULL);
-        return;
-    }
     const char *replayed = api->pg_value(res, 0, 2);
     if (replayed != NULL && replayed[0] == 't')
         api->reply_header(req, "idempotent-replayed", "true");

@@ -58,6 +58,9 @@ void procedures_reply_json_text(cong_req_t *req, int status, const char *json);
 /** The answer of a SQL function returning (http_status, body jsonb): a body with a "problem" member becomes
  *  problem+json (its other members as extensions), any other body is sent as JSON with the status. */
 void procedures_reply_outcome(cong_req_t *req, const char *status_text, const char *body_json);
+/** In a pg_query callback: 1 when the query succeeded with exactly one row; otherwise the reply is sent (503/500
+ *  for a store error, 500 for another row count) and 0 is returned. */
+int procedures_one_row(cong_req_t *req, int err, const cong_pg_result_t *res);
 /** pg_query callbacks. procedures_pg_json: the one row's first column as a 200 JSON body (no row, or NULL: 404).
  *  procedures_pg_outcome: a (http_status, body) row, answered with procedures_reply_outcome. Store errors: 503/500. */
 void procedures_pg_json(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata);

@@ -48,6 +48,19 @@ void procedures_reply_outcome(cong_req_t *req, const char *status_text, const ch
     api->reply_problem_ext(req, status, slug, NULL, NULL, body);
 }
 
+int procedures_one_row(cong_req_t *req, int err, const cong_pg_result_t *res)
+{
+    if (err != 0) {
+        procedures_reply_store_error(req, err);
+        return 0;
+    }
+    if (procedures_api->pg_ntuples(res) != 1) {
+        procedures_api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return 0;
+    }
+    return 1;
+}
+
 void procedures_pg_json(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
 {
     (void)udata;
@@ -67,14 +80,8 @@ void procedures_pg_outcome(cong_req_t *req, int err, const cong_pg_result_t *res
 {
     (void)udata;
     const cong_api_t *api = procedures_api;
-    if (err != 0) {
-        procedures_reply_store_error(req, err);
+    if (!procedures_one_row(req, err, res))
         return;
-    }
-    if (api->pg_ntuples(res) != 1) {
-        api->reply_problem(req, 500, "internal-error", NULL, NULL);
-        return;
-    }
     procedures_reply_outcome(req, api->pg_value(res, 0, 0), api->pg_value(res, 0, 1));
 }
 

@@ -54,14 +54,8 @@ static void on_recorded(cong_req_t *req, int err, const cong_pg_result_t *res, v
 {
     (void)udata;
     const cong_api_t *api = procedures_api;
-    if (err != 0) {
-        procedures_reply_store_error(req, err);
+    if (!procedures_one_row(req, err, res))
         return;
-    }
-    if (api->pg_ntuples(res) != 1) {
-        api->reply_problem(req, 500, "internal-error", NULL, NULL);
-        return;
-    }
     procedures_reply_json_text(req, 201, api->pg_value(res, 0, 0));
 }
 
