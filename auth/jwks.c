@@ -29,8 +29,10 @@ struct cong_jwks {
 
 static void free_set(cong_jwks_t *set)
 {
-    for (size_t i = 0; i < set->count; i++)
+    for (size_t i = 0; i < set->count; i++) {
+        cong_es256_table_free(&set->entry[i].key);
         EVP_PKEY_free(set->entry[i].key.pkey);
+    }
     free(set);
 }
 

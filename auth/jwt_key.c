@@ -176,6 +176,7 @@ void cong_jwt_key_free(cong_jwt_key_t *key)
 {
     if (!key)
         return;
+    cong_es256_table_free(key);
     EVP_PKEY_free(key->pkey);
     free(key);
 }
