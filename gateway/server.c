@@ -9,12 +9,15 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "gateway.h"
+
+#include <h2o/http2.h>
 #include "log.h"
 #include "module_loader.h"
 #include "pipeline.h"
@@ -244,8 +247,21 @@ static SSL_CTX *make_ssl_ctx(const cong_config_t *cfg)
     return ctx;
 }
 
+/* Response headers whose value changes with every response (the request id; the rate-limit counters, which count
+ * down): HPACK sends them without indexing (h2o patch 0005), so they neither cost a table insertion each nor evict
+ * the stable headers from the client's table. RateLimit-Limit stays indexed: it is the same for a route class.
+ * Process-wide, registered once. */
+static void register_unindexed_headers(void)
+{
+    static const char *const names[] = {"x-request-id", "ratelimit-remaining", "ratelimit-reset"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        (void)h2o_hpack_add_unindexed_name(names[i], strlen(names[i]));
+}
+
 static void configure_h2o(cong_gateway_t *gw)
 {
+    static pthread_once_t unindexed_once = PTHREAD_ONCE_INIT;
+    pthread_once(&unindexed_once, register_unindexed_headers);
     const cong_config_t *cfg = gw->config;
     h2o_globalconf_t *g = &gw->h2o_config;
     h2o_config_init(g);
