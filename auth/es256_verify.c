@@ -10,7 +10,7 @@
  *
  * The arithmetic is OpenSSL's (BN_*, EC_POINT_*); this file only spells out the verification equation of
  * SEC 1 v2 §4.1.4 over public values, so nothing here needs to run in constant time:
- *   reject unless 1 <= r, s <= n-1;  e = the 256-bit digest as an integer;  w = s⁻¹ mod n;
+ *   reject unless 1 <= r, s <= n-1;  e = the 256-bit digest as an integer;  w = s⁻¹ mod n (auth/p256_order_inverse.c);
  *   u1 = e·w mod n;  u2 = r·w mod n;  R = u1·G + u2·Q;  reject R = ∞;  valid iff x(R) mod n = r.
  * tests/unit/auth/test_es256_verify.c and tests/fuzz/fuzz_es256_verify.c check it against EVP on every input.
  *
@@ -31,7 +31,6 @@
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 
 #define P256_POINT_BYTES 65 /* uncompressed: 04 || X || Y */
@@ -45,9 +44,6 @@ typedef struct es256_scratch {
 } es256_scratch_t;
 
 static EC_GROUP *p256;
-static struct u256 {
-    uint64_t limb[4]; /* little-endian: limb[0] is the least significant */
-} order;           /* n, the order of P-256, for s⁻¹ mod n */
 static pthread_key_t scratch_key;
 static int scratch_key_ok;
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
@@ -64,18 +60,9 @@ static void scratch_free(void *p)
     free(s);
 }
 
-static void u256_from_be(struct u256 *x, const unsigned char be[32]);
-
 static void setup(void)
 {
     p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-    unsigned char n_be[32];
-    if (p256 && BN_bn2binpad(EC_GROUP_get0_order(p256), n_be, sizeof n_be) == (int)sizeof n_be) {
-        u256_from_be(&order, n_be);
-    } else {
-        EC_GROUP_free(p256);
-        p256 = NULL;
-    }
     scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
 }
 
@@ -146,134 +133,6 @@ static const EC_GROUP *table_of(cong_jwt_key_t *key, BN_CTX *bn)
 void cong_es256_table_free(cong_jwt_key_t *key)
 {
     EC_GROUP_free(atomic_exchange_explicit(&key->es256_table, NULL, memory_order_acq_rel));
-}
-
-/* ---- s⁻¹ mod n --------------------------------------------------------------------------------------------------
- * BN_mod_inverse costs ~10 µs here, a fifth of a whole verification: generic bignum calls for each of ~700 steps. The
- * same binary algorithm (Hankerson, Menezes, Vanstone, "Guide to Elliptic Curve Cryptography", alg. 2.22) on four
- * 64-bit limbs takes a fraction of that. Inputs are public (a signature), so branching on them is fine.
- * Invariants: x1·a ≡ u and x2·a ≡ v (mod n); gcd(u, v) = gcd(a, n) = 1 since n is prime and 0 < a < n. */
-typedef struct u256 u256_t; /* defined with `order` above */
-
-static void u256_from_be(u256_t *x, const unsigned char be[32])
-{
-    for (int i = 0; i < 4; i++) {
-        uint64_t v = 0;
-        for (int j = 0; j < 8; j++)
-            v = v << 8 | be[(3 - i) * 8 + j];
-        x->limb[i] = v;
-    }
-}
-
-static void u256_to_be(const u256_t *x, unsigned char be[32])
-{
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 8; j++)
-            be[(3 - i) * 8 + j] = (unsigned char)(x->limb[i] >> (56 - 8 * j));
-}
-
-static int u256_is_one(const u256_t *x)
-{
-    return x->limb[0] == 1 && (x->limb[1] | x->limb[2] | x->limb[3]) == 0;
-}
-
-static int u256_geq(const u256_t *a, const u256_t *b)
-{
-    for (int i = 3; i >= 0; i--)
-        if (a->limb[i] != b->limb[i])
-            return a->limb[i] > b->limb[i];
-    return 1;
-}
-
-/* r = a + b, returns the carry out of bit 255. */
-static uint64_t u256_add(u256_t *r, const u256_t *a, const u256_t *b)
-{
-    unsigned __int128 acc = 0;
-    for (int i = 0; i < 4; i++) {
-        acc += (unsigned __int128)a->limb[i] + b->limb[i];
-        r->limb[i] = (uint64_t)acc;
-        acc >>= 64;
-    }
-    return (uint64_t)acc;
-}
-
-/* r = a - b, returns the borrow (1 when b > a). */
-static uint64_t u256_sub(u256_t *r, const u256_t *a, const u256_t *b)
-{
-    uint64_t borrow = 0;
-    for (int i = 0; i < 4; i++) {
-        uint64_t d = a->limb[i] - b->limb[i];
-        uint64_t out = (a->limb[i] < b->limb[i]) | (d < borrow);
-        r->limb[i] = d - borrow;
-        borrow = out;
-    }
-    return borrow;
-}
-
-/* x = x / 2, with `top` (0 or 1) entering as bit 255. */
-static void u256_shr1(u256_t *x, uint64_t top)
-{
-    for (int i = 0; i < 3; i++)
-        x->limb[i] = x->limb[i] >> 1 | x->limb[i + 1] << 63;
-    x->limb[3] = x->limb[3] >> 1 | top << 63;
-}
-
-/* x = x / 2 mod n, for x < n, n odd. */
-static void half_mod(u256_t *x, const u256_t *n)
-{
-    uint64_t carry = 0;
-    if (x->limb[0] & 1)
-        carry = u256_add(x, x, n); /* x + n is even */
-    u256_shr1(x, carry);
-}
-
-/* x = x - y mod n, for x, y < n. */
-static void sub_mod(u256_t *x, const u256_t *y, const u256_t *n)
-{
-    if (u256_sub(x, x, y))
-        u256_add(x, x, n);
-}
-
-/* inv = a⁻¹ mod n for n an odd prime and 0 < a < n. Returns 1, or 0 if the step bound is passed (cannot happen for
- * such inputs; a guard so that a wrong input ends instead of looping). */
-static int inverse_mod_prime(u256_t *inv, const u256_t *a, const u256_t *n)
-{
-    u256_t u = *a, v = *n, x1 = {{1, 0, 0, 0}}, x2 = {{0, 0, 0, 0}};
-    for (int steps = 0; !u256_is_one(&u) && !u256_is_one(&v); steps++) {
-        if (steps > 4 * 256 || (u.limb[0] | u.limb[1] | u.limb[2] | u.limb[3]) == 0)
-            return 0;
-        while (!(u.limb[0] & 1)) {
-            u256_shr1(&u, 0);
-            half_mod(&x1, n);
-        }
-        while (!(v.limb[0] & 1)) {
-            u256_shr1(&v, 0);
-            half_mod(&x2, n);
-        }
-        if (u256_geq(&u, &v)) {
-            u256_sub(&u, &u, &v);
-            sub_mod(&x1, &x2, n);
-        } else {
-            u256_sub(&v, &v, &u);
-            sub_mod(&x2, &x1, n);
-        }
-    }
-    *inv = u256_is_one(&u) ? x1 : x2;
-    return 1;
-}
-
-int cong_es256_inverse_mod_order(const unsigned char a[32], unsigned char inv[32])
-{
-    pthread_once(&setup_once, setup);
-    if (!p256)
-        return -1;
-    u256_t x, r;
-    u256_from_be(&x, a);
-    if ((x.limb[0] | x.limb[1] | x.limb[2] | x.limb[3]) == 0 || u256_geq(&x, &order) ||
-        !inverse_mod_prime(&r, &x, &order))
-        return 0;
-    u256_to_be(&r, inv);
-    return 1;
 }
 
 /* ---- verification ----------------------------------------------------------------------------------------------- */

@@ -44,8 +44,8 @@ int cong_jwk_kid_ok(const char *kid, size_t len);
 int cong_es256_verify(const cong_jwt_key_t *key, const unsigned char digest[CONG_ES256_DIGEST_BYTES],
                       const unsigned char rs[CONG_ES256_SIG_BYTES]);
 
-/* inv = a⁻¹ mod n, n the order of P-256, both 32-byte big-endian: 1 done, 0 when a is 0 or not below n, -1 no
- * memory. (Exposed for tests: auth/es256_verify.c uses it for s⁻¹.) */
+/* inv = a⁻¹ mod n, n the order of P-256, both 32-byte big-endian: 1 done, 0 when a is 0 or not below n
+ * (auth/p256_order_inverse.c; auth/es256_verify.c uses it for s⁻¹). */
 int cong_es256_inverse_mod_order(const unsigned char a[32], unsigned char inv[32]);
 
 /* Frees the key's ES256 table, if any (the key itself stays). */
