@@ -6,7 +6,8 @@
 #   healthz     cong GET /healthz, no token, limiter on and off
 #   first_seen  cong GET /v1/ping with a different, never seen token on every request (bench/h2_token_load.c)
 #   haproxy     HAProxy jwt_verify (bench/haproxy.cfg.in) with the known token
-#   openssl     `openssl speed -elapsed -seconds 3 ecdsap256`: raw EVP ES256 verifications/s on the server core
+#   openssl     `openssl speed -elapsed -seconds 3 ecdsap256`: raw EVP ES256 verifications/s on the server core, just
+#               before and just after first_seen (their mean is the ratio's denominator)
 #   revocation  two cong instances sharing one Redis: delay from `cong client revoke` to 401 on the other instance
 # h2load: -c 32 -m 16 -t 1 -D 8 --warm-up-time=1. Prints a markdown table (also .run/idbench/results.md).
 # Environment: CONG_BUILD_DIR (default build-release), IDBENCH_DIR (default .run/idbench), IDBENCH_DURATION (8),
@@ -163,8 +164,21 @@ run_h2load() { # name url [token]
            printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000 }')
   rm -f "$reqlog"
 }
+# Each ratio's two sides run back to back (known then HAProxy; openssl speed just before and just after first-seen,
+# averaged), so that a slow spell of a shared machine falls on both sides rather than on one.
 run_h2load known "http://127.0.0.1:$CONG_PORT/v1/ping" "$TOKEN"
+run_h2load haproxy "http://127.0.0.1:$HAPROXY_PORT/" "$TOKEN"
+stop_pid "$HAPROXY_PID" 5; HAPROXY_PID=
 run_h2load healthz "http://127.0.0.1:$CONG_PORT/healthz"
+openssl_verify_rate() { # FILE: raw EVP ES256 verifications/s on the server core
+  log "openssl speed ecdsap256 (3 s sign + 3 s verify) on the server core"
+  $(server_pin) openssl speed -elapsed -seconds 3 ecdsap256 >"$1" 2>&1
+  local v
+  v=$(awk '/^ *256 bits ecdsa \(nistp256\)/{ print $NF }' "$1" | tail -1)
+  [ -n "$v" ] || { cat "$1" >&2; die "cannot parse openssl speed's output"; }
+  echo "$v"
+}
+OPENSSL_BEFORE=$(openssl_verify_rate "$DIR/openssl-speed-before.txt")
 log "first-seen tokens: $LOADER on 127.0.0.1:$CONG_PORT"
 $(client_pin) timeout $((DURATION + WARMUP + 20)) "$LOADER" --port "$CONG_PORT" --tokens "$DIR/tokens.txt" \
   --connections "$CLIENTS" --streams "$STREAMS" --seconds "$DURATION" --warmup "$WARMUP" >"$DIR/first-seen.txt" \
@@ -173,13 +187,8 @@ kv() { tr ' ' '\n' <"$DIR/first-seen.txt" | sed -n "s/^$1=//p"; }
 RPS[first_seen]=$(kv rps) P50[first_seen]=$(kv p50_ms) P99[first_seen]=$(kv p99_ms)
 NON2XX[first_seen]=$(( $(kv status_401) + $(kv status_other) + $(kv resets) ))
 FS_NOTE="200: $(kv status_200), 401: $(kv status_401), other: $(kv status_other), reset/lost: $(kv resets), tokens exhausted: $(kv tokens_exhausted)"
-run_h2load haproxy "http://127.0.0.1:$HAPROXY_PORT/" "$TOKEN"
-stop_pid "$HAPROXY_PID" 5; HAPROXY_PID=
-
-log "openssl speed ecdsap256 (3 s sign + 3 s verify) on the server core"
-$(server_pin) openssl speed -elapsed -seconds 3 ecdsap256 >"$DIR/openssl-speed.txt" 2>&1
-OPENSSL_VERIFY=$(awk '/^ *256 bits ecdsa \(nistp256\)/{ print $NF }' "$DIR/openssl-speed.txt" | tail -1)
-[ -n "$OPENSSL_VERIFY" ] || { cat "$DIR/openssl-speed.txt" >&2; die "cannot parse openssl speed's output"; }
+OPENSSL_AFTER=$(openssl_verify_rate "$DIR/openssl-speed-after.txt")
+OPENSSL_VERIFY=$(awk -v a="$OPENSSL_BEFORE" -v b="$OPENSSL_AFTER" 'BEGIN{ printf "%.1f", (a + b) / 2 }')
 
 # ---- revocation delay between two instances sharing one Redis ----------------------------------------------------
 log "starting cong B on 127.0.0.1:$CONG_B_PORT (same Redis, PostgreSQL and signing key)"
@@ -249,7 +258,7 @@ R_FS=$(ratio "${RPS[first_seen]}" "$OPENSSL_VERIFY")
   row "cong /healthz, limiter off" h2load healthz_nolim
   row "cong /v1/ping, first-seen token per request, limiter on" h2_token_load first_seen
   row "HAProxy jwt_verify, known token" h2load haproxy
-  echo "| openssl speed ecdsap256 verify/s (1 core) | — | $OPENSSL_VERIFY | | | |"
+  echo "| openssl speed ecdsap256 verify/s (1 core), mean of before/after first-seen | — | $OPENSSL_VERIFY ($OPENSSL_BEFORE / $OPENSSL_AFTER) | | | |"
   echo
   echo "first-seen run: $FS_NOTE."
   echo
@@ -270,4 +279,4 @@ R_FS=$(ratio "${RPS[first_seen]}" "$OPENSSL_VERIFY")
   echo "start included); the revoke command itself took ${REVOKE_MS[*]} ms. When the first poll already gets 401, the"
   echo "revocation had reached B before that poll, and the delay above is an upper bound set by one poll's duration."
 } | tee "$DIR/results.md"
-log "details: $DIR/{results.md,h2load-*.txt,first-seen.txt,openssl-speed.txt,cong-*.log,haproxy.log}"
+log "details: $DIR/{results.md,h2load-*.txt,first-seen.txt,openssl-speed-*.txt,cong-*.log,haproxy.log}"
