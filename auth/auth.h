@@ -183,4 +183,9 @@ size_t cong_b64url_encoded_len(size_t n);
 size_t cong_b64url_encode(const unsigned char *in, size_t n, char *out);
 long cong_b64url_decode(const char *in, size_t len, unsigned char *out);
 
+/** SHA-256 of `len` bytes into `digest` (auth/sha256.c: the algorithm fetched once, one context per thread, so it is
+ *  cheap enough for every request). Returns 0, or CONG_EIO. */
+#define CONG_SHA256_BYTES 32
+int cong_sha256(const void *data, size_t len, unsigned char digest[CONG_SHA256_BYTES]);
+
 #endif

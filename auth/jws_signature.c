@@ -79,9 +79,8 @@ int cong_jws_verify(const cong_jwt_key_t *key, cong_jwt_alg_t alg, const char *m
     if (alg == CONG_JWT_ALG_ES256) {
         if (sig_len != CONG_ES256_SIG_BYTES)
             return 0;
-        unsigned char digest[SHA256_DIGEST_LENGTH];
-        SHA256((const unsigned char *)msg, msg_len, digest);
-        int tabled = cong_es256_verify(key, digest, sig);
+        unsigned char digest[CONG_SHA256_BYTES];
+        int tabled = cong_sha256(msg, msg_len, digest) == 0 ? cong_es256_verify(key, digest, sig) : -1;
         if (tabled >= 0)
             return tabled;
         sig_len = es256_rs_to_der(sig, der); /* no table (no memory): EVP below */

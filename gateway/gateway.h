@@ -49,6 +49,8 @@ typedef struct cong_worker {
     int started;                    /* listeners bound */
     unsigned abuse_lines_this_tick;   /* HTTP/2 abuse log lines written in this tick */
     unsigned long abuse_lines_suppressed;
+    struct cong_req *spare_requests; /* freed request states kept for reuse (request.c), this thread only */
+    unsigned spare_request_count;
 } cong_worker_t;
 
 struct cong_gateway {

@@ -1,6 +1,5 @@
 #include "request.h"
 
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,9 +40,33 @@ static void on_request_end(void *p)
     cong_req_release(r);
 }
 
+/* Request states are ~1.5 KB: past malloc's per-thread cache, so each calloc/free went through the arena. A worker
+ * keeps up to CONG_SPARE_REQUESTS of its freed ones for reuse (its own thread only: no lock). */
+#define CONG_SPARE_REQUESTS 256
+
+static _Thread_local const cong_worker_t *thread_worker; /* the worker whose loop runs on this thread */
+
+void cong_req_thread_init(const cong_worker_t *w)
+{
+    thread_worker = w;
+}
+
+static int on_worker_thread(const cong_worker_t *w)
+{
+    return thread_worker == w;
+}
+
 cong_req_t *cong_req_new(cong_worker_t *worker, h2o_req_t *h2o)
 {
-    cong_req_t *r = calloc(1, sizeof *r);
+    cong_req_t *r = NULL;
+    if (worker->spare_requests != NULL && on_worker_thread(worker)) {
+        r = worker->spare_requests;
+        worker->spare_requests = r->next_spare;
+        worker->spare_request_count--;
+        memset(r, 0, sizeof *r);
+    } else {
+        r = calloc(1, sizeof *r);
+    }
     if (r == NULL)
         return NULL;
     request_anchor_t *anchor = h2o_mem_alloc_shared(&h2o->pool, sizeof *anchor, on_request_end);
@@ -70,8 +93,25 @@ void cong_req_release(cong_req_t *r)
     if (--r->refs == 0) {
         if (r->json != NULL)
             json_decref(r->json);
+        cong_worker_t *w = r->worker;
+        if (w->spare_request_count < CONG_SPARE_REQUESTS && on_worker_thread(w)) {
+            r->next_spare = w->spare_requests;
+            w->spare_requests = r;
+            w->spare_request_count++;
+        } else {
+            free(r);
+        }
+    }
+}
+
+void cong_req_free_spares(cong_worker_t *w)
+{
+    while (w->spare_requests != NULL) {
+        cong_req_t *r = w->spare_requests;
+        w->spare_requests = r->next_spare;
         free(r);
     }
+    w->spare_request_count = 0;
 }
 
 h2o_iovec_t cong_req_path(const cong_req_t *r)
@@ -200,8 +240,18 @@ int cong_reply_file(cong_req_t *r, int status, const char *content_type, const c
     return 0;
 }
 
+/* Most answers are small: they are serialised into a stack buffer (json_dumpb, no allocation), larger ones through
+ * json_dumps. cong_reply copies the text into the request's pool either way. */
+#define JSON_STACK_BYTES 4096
+
 int cong_reply_json_as(cong_req_t *r, int status, const char *content_type, json_t *body)
 {
+    char stack[JSON_STACK_BYTES];
+    size_t len = json_dumpb(body, stack, sizeof stack, JSON_COMPACT);
+    if (len > 0 && len <= sizeof stack) {
+        json_decref(body);
+        return cong_reply(r, status, content_type, stack, len);
+    }
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (text == NULL)
@@ -220,9 +270,12 @@ int cong_reply_json(cong_req_t *r, int status, json_t *body)
 void cong_req_set_subject_hash(cong_req_t *r, const char *subject);
 void cong_req_set_subject_hash(cong_req_t *r, const char *subject)
 {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
+    unsigned char digest[CONG_SHA256_BYTES];
     static const char hex[] = "0123456789abcdef";
-    SHA256((const unsigned char *)subject, strlen(subject), digest);
+    if (cong_sha256(subject, strlen(subject), digest) != 0) {
+        r->subject_hash[0] = '\0';
+        return;
+    }
     for (int i = 0; i < 8; i++) {
         r->subject_hash[2 * i] = hex[digest[i] >> 4];
         r->subject_hash[2 * i + 1] = hex[digest[i] & 15];

@@ -43,12 +43,17 @@ struct cong_req {
     const char *cors_origin;   /* the allowed Origin to echo, or NULL */
     json_t *json;              /* parsed body, owned */
     int json_parsed;
+    struct cong_req *next_spare; /* in the worker's list of spare request states (request.c) */
 };
 
 /** Creates the request state for an h2o request (NULL when out of memory) and anchors it in the request's pool. */
 cong_req_t *cong_req_new(cong_worker_t *worker, h2o_req_t *h2o);
 void cong_req_retain(cong_req_t *r);
 void cong_req_release(cong_req_t *r);
+/** Marks the calling thread as the one running `w`'s loop: only there are request states kept for reuse. */
+void cong_req_thread_init(const cong_worker_t *w);
+/** Frees the request states a worker kept for reuse (when its loop has stopped). */
+void cong_req_free_spares(cong_worker_t *w);
 
 /** The raw path without the query string. */
 h2o_iovec_t cong_req_path(const cong_req_t *r);

@@ -210,6 +210,7 @@ static void *worker_main(void *arg)
     cong_worker_t *w = arg;
     cong_gateway_t *gw = w->gateway;
     const cong_config_t *cfg = gw->config;
+    cong_req_thread_init(w);
     w->redis = cong_redis_new(&w->loop, cfg->redis.host, cfg->redis.port, cfg->redis.password, cfg->redis.timeout_ms);
     w->pg = cong_pg_pool_new(&w->loop, cfg->postgres.conninfo, cfg->postgres.pool_size, cfg->postgres.timeout_ms,
                              PG_MAX_QUEUE);
@@ -226,6 +227,7 @@ static void *worker_main(void *arg)
     uv_close((uv_handle_t *)&w->tick, NULL);
     for (int i = 0; i < 20 && uv_run(&w->loop, UV_RUN_NOWAIT) != 0; i++)
         ;
+    cong_req_free_spares(w);
     return NULL;
 }
 
