@@ -17,8 +17,8 @@
  *   warmup_requests=N drain_requests=N
  * (requests, rps and percentiles: the measured window; status_*: every request.) The first few answers that are not
  * 201 are printed on standard error with their body. Latency: from queuing the HEADERS frame to the frame that ends
- * the response (END_STREAM), in µs. The client announces SETTINGS_HEADER_TABLE_SIZE 0, so :status is either a
- * static-table index or a literal (plain or Huffman-coded digits).
+ * the response (END_STREAM), in µs. Only :status is read from an answer's headers (bench/h2_wire.h: h2o sends it as
+ * a static-table index or a literal, never from the dynamic table).
  * Exit status 0 when every request sent was answered 201, 1 otherwise, 2 on a usage error.
  */
 #ifndef _GNU_SOURCE

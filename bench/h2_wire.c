@@ -174,8 +174,8 @@ int h2w_conn_open(h2w_conn_t *w, int port)
     w->alive = 1;
     w->next_stream = 1;
     h2w_buf_put(&w->out, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
-    /* HEADER_TABLE_SIZE 0, ENABLE_PUSH 0, INITIAL_WINDOW_SIZE 2^30 */
-    uint8_t s[18] = {0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 4, 0x40, 0, 0, 0};
+    /* HEADER_TABLE_SIZE 4096 (the default, as real clients), ENABLE_PUSH 0, INITIAL_WINDOW_SIZE 2^30 */
+    uint8_t s[18] = {0, 1, 0, 0, 0x10, 0, 0, 2, 0, 0, 0, 0, 0, 4, 0x40, 0, 0, 0};
     h2w_frame(w, H2W_F_SETTINGS, 0, 0, s, sizeof s);
     uint8_t wu[4] = {0x3f, 0xff, 0, 0}; /* connection window += ~2^30 */
     h2w_frame(w, H2W_F_WINDOW_UPDATE, 0, 0, wu, 4);

@@ -58,12 +58,14 @@ void h2w_buf_put(h2w_buf_t *b, const void *src, size_t n);
 void h2w_frame(h2w_conn_t *w, uint8_t type, uint8_t flags, uint32_t stream, const void *payload, size_t len);
 /* HPACK integer with a prefix_bits prefix, first = the bits above the prefix; returns the bytes written */
 size_t h2w_hpack_int(uint8_t *dst, uint8_t first, int prefix_bits, size_t v);
-/* :status from the first field of a header block (pseudo-headers come first); 0 when not understood. Expects the
- * client's SETTINGS_HEADER_TABLE_SIZE 0: a static-table index or a literal (plain or Huffman-coded digits). */
+/* :status from the first field of a header block (pseudo-headers come first); 0 when not understood: a static-table
+ * index or a literal (plain or Huffman-coded digits). The rest of the block is not decoded, so the client keeps no
+ * dynamic table: that is right for servers that never index :status (h2o sends 200/204/206/304/400/404/500 as
+ * static indexes and every other status as a literal without indexing). */
 int h2w_block_status(const uint8_t *p, size_t n);
 
 /* Zeroes *w, connects to 127.0.0.1:port (TCP_NODELAY, non-blocking) and queues the preface, SETTINGS
- * (HEADER_TABLE_SIZE 0, ENABLE_PUSH 0, INITIAL_WINDOW_SIZE 2^30) and a connection WINDOW_UPDATE; next_stream = 1.
+ * (HEADER_TABLE_SIZE 4096, ENABLE_PUSH 0, INITIAL_WINDOW_SIZE 2^30) and a connection WINDOW_UPDATE; next_stream = 1.
  * 0, or -1 when the connection fails (then alive stays 0). */
 int h2w_conn_open(h2w_conn_t *w, int port);
 void h2w_conn_close(h2w_conn_t *w); /* closes fd (fd = -1), alive = 0, in_flight = 0 */
