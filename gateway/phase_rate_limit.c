@@ -19,20 +19,46 @@ static int allow_everything(cong_rate_limiter_t *self, cong_req_t *r, const char
 cong_rate_limiter_t cong_rate_limiter_unlimited = {"unlimited", allow_everything};
 cong_rate_limiter_t *cong_rate_limiter = &cong_rate_limiter_redis;
 
-static void add_number_header(cong_req_t *r, const char *name, long value)
+int cong_rate_key_join(char *buf, size_t cap, const char *const parts[], size_t count)
 {
-    char v[24];
-    int n = snprintf(v, sizeof v, "%ld", value);
-    cong_reply_add_header(r, name, strlen(name), v, (size_t)n);
+    size_t len = 0;
+    if (cap == 0)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        size_t n = strlen(parts[i]);
+        if (n >= cap - len) {
+            memcpy(buf + len, parts[i], cap - len - 1);
+            buf[cap - 1] = '\0';
+            return -1;
+        }
+        memcpy(buf + len, parts[i], n);
+        len += n;
+    }
+    buf[len] = '\0';
+    return (int)len;
+}
+
+/* A RateLimit-* header with a decimal value (written by hand: this runs on every limited request). */
+static void add_number_header(cong_req_t *r, const char *name, size_t name_len, long value)
+{
+    char digits[24], *p = digits + sizeof digits;
+    unsigned long v = value < 0 ? 0UL - (unsigned long)value : (unsigned long)value;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    if (value < 0)
+        *--p = '-';
+    cong_reply_add_header(r, name, name_len, p, (size_t)(digits + sizeof digits - p));
 }
 
 /* Applies a decision; returns 1 if the request may go on. */
 static int apply(cong_req_t *r, const cong_rate_decision_t *d)
 {
     if (d->limit >= 0) {
-        add_number_header(r, "ratelimit-limit", d->limit);
-        add_number_header(r, "ratelimit-remaining", d->remaining);
-        add_number_header(r, "ratelimit-reset", d->reset_s);
+        add_number_header(r, H2O_STRLIT("ratelimit-limit"), d->limit);
+        add_number_header(r, H2O_STRLIT("ratelimit-remaining"), d->remaining);
+        add_number_header(r, H2O_STRLIT("ratelimit-reset"), d->reset_s);
     }
     if (d->allowed)
         return 1;
@@ -43,9 +69,9 @@ static int apply(cong_req_t *r, const cong_rate_decision_t *d)
 static const char *limit_key(cong_req_t *r, char *buf, size_t cap)
 {
     if (r->principal.authenticated && r->principal.subject[0])
-        snprintf(buf, cap, "sub:%s", r->principal.subject);
+        cong_rate_key_join(buf, cap, (const char *const[]){"sub:", r->principal.subject}, 2);
     else if (r->principal.client_id != NULL)
-        snprintf(buf, cap, "client:%s", r->principal.client_id);
+        cong_rate_key_join(buf, cap, (const char *const[]){"client:", r->principal.client_id}, 2);
     else {
         struct sockaddr_storage ss;
         socklen_t len = r->h2o->conn->callbacks->get_peername(r->h2o->conn, (struct sockaddr *)&ss);

@@ -383,7 +383,8 @@ static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *cla
     cong_worker_t *w = r->worker;
     uint64_t now = uv_now(&w->loop);
     char id[ID_MAX];
-    int n = snprintf(id, sizeof id, "%s\n%s\n%s", auth ? "auth" : "default", key, client);
+    const char *const id_parts[] = {auth ? "auth" : "default", "\n", key, "\n", client};
+    int n = cong_rate_key_join(id, sizeof id, id_parts, 5);
     lease_table_t *t = worker_table();
     lease_entry_t *e = NULL;
     if (t != NULL && n > 0 && (size_t)n < sizeof id)

@@ -4,7 +4,7 @@
 #   1. one connection carries tokens A, A, B, A, A' (A with one signature character changed: same length, different
 #      bytes), B, A: every answer is its own token's (the right subject; 401 for A'), so the per-connection memo of the
 #      last decoded value never answers for other bytes;
-#   2. 100 requests on one connection: after the first, no response HEADERS frame is longer than 120 bytes. The
+#   2. 100 requests on one connection: after the first, no response HEADERS frame is longer than 150 bytes. The
 #      request id and the rate-limit counters go out without indexing, so the stable headers stay in the client's
 #      table (indexed, they pushed them out every ~20 responses, which then came back as 200+ byte frames).
 source "$(dirname "$0")/lib.sh"
@@ -51,8 +51,8 @@ sizes=$(grep 'recv HEADERS frame' "$GW_DIR/nghttp.txt" | sed 's/.*length=\([0-9]
 expect_eq "100 responses" 100 "$(wc -l <<<"$sizes" | tr -d ' ')"
 expect_eq "all 200" 100 "$(grep -c 'recv (stream_id=[0-9]*) :status: 200' "$GW_DIR/nghttp.txt")"
 largest=$(tail -n +2 <<<"$sizes" | sort -n | tail -1)
-if [ -n "$largest" ] && [ "$largest" -le 120 ]; then ok; else
-  bad "responses 2..100: largest HEADERS frame is $largest bytes (want <= 120): $(tr '\n' ' ' <<<"$sizes")"
+if [ -n "$largest" ] && [ "$largest" -le 150 ]; then ok; else
+  bad "responses 2..100: largest HEADERS frame is $largest bytes (want <= 150): $(tr '\n' ' ' <<<"$sizes")"
 fi
 ids=$(grep -o 'x-request-id: [0-9a-f]*' "$GW_DIR/nghttp.txt" | sort -u | wc -l)
 expect_eq "100 distinct request ids decoded by the client" 100 "$ids"

@@ -1,5 +1,6 @@
 /* Unit tests for gateway/rate_limit_lease.c: lease sizing, growth and shrinking, refusals remembered, the quota
- * case, the N×W×L bound, and a simulation of several workers leasing from one exact GCRA bucket. */
+ * case, the N×W×L bound, and a simulation of several workers leasing from one exact GCRA bucket; and the key
+ * builder of gateway/phase_rate_limit.c. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "gateway/rate_limit.h"
 #include "gateway/rate_limit_lease.h"
 
 #define TTL 1000
@@ -187,6 +189,25 @@ static void simulation_never_overissues(void **state)
     assert_true(refused > 0);
 }
 
+/* cong_rate_key_join (gateway/rate_limit.h): the key and lease-id builder that replaced snprintf. */
+static void key_join_fits_and_truncates(void **state)
+{
+    (void)state;
+    char buf[8];
+    assert_int_equal(cong_rate_key_join(buf, sizeof buf, (const char *const[]){"sub:", "abc"}, 2), 7);
+    assert_string_equal(buf, "sub:abc");
+    assert_int_equal(cong_rate_key_join(buf, sizeof buf, (const char *const[]){"sub:", "abcd"}, 2), -1);
+    assert_string_equal(buf, "sub:abc"); /* the prefix that fits, as snprintf leaves it */
+    assert_int_equal(cong_rate_key_join(buf, sizeof buf, (const char *const[]){"a", "\n", "", "\n", "b"}, 5), 4);
+    assert_memory_equal(buf, "a\n\nb", 5);
+    assert_int_equal(cong_rate_key_join(buf, sizeof buf, (const char *const[]){"12345678"}, 1), -1);
+    assert_string_equal(buf, "1234567");
+    assert_int_equal(cong_rate_key_join(buf, 1, (const char *const[]){"x"}, 1), -1);
+    assert_string_equal(buf, "");
+    assert_int_equal(cong_rate_key_join(buf, sizeof buf, NULL, 0), 0);
+    assert_string_equal(buf, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +217,7 @@ int main(void)
         cmocka_unit_test(refusal_is_remembered),
         cmocka_unit_test(quota_clients_lease_one),
         cmocka_unit_test(simulation_never_overissues),
+        cmocka_unit_test(key_join_fits_and_truncates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
