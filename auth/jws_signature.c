@@ -3,8 +3,8 @@
  *
  * ES256 signatures travel as JOSE R||S (two 32-byte big-endian integers); OpenSSL speaks DER, so they are converted
  * both ways here. ES256 verification goes through the key's precomputed table (auth/es256_verify.c), and through EVP
- * only when that cannot be computed. RSA signatures must be exactly the modulus size. PS256 is PSS with SHA-256, MGF1-SHA-256 and a salt
- * as long as the digest (32 bytes), on verification as on signing.
+ * only when that cannot be computed. RSA signatures must be exactly the modulus size. PS256 is PSS with SHA-256,
+ * MGF1-SHA-256 and a salt as long as the digest (32 bytes), on verification as on signing.
  */
 #include "jwt_key_internal.h"
 
@@ -14,7 +14,6 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
