@@ -202,71 +202,24 @@ static int conn_open(conn_t *c)
 }
 
 /* parses complete frames in c->w.in */
-static void conn_parse(conn_t *c)
+/* HEADERS: the answer's :status (a failure is noted); DATA: a failing answer's body; END_STREAM or RST_STREAM: the
+ * request is done. */
+static void on_stream_frame(void *ctx, const h2w_stream_frame_t *f)
 {
-    h2w_buf_t *b = &c->w.in;
-    while (b->len - b->off >= 9) {
-        const uint8_t *h = b->p + b->off;
-        size_t len = (size_t)h[0] << 16 | (size_t)h[1] << 8 | h[2];
-        if (b->len - b->off < 9 + len)
-            break;
-        uint8_t type = h[3], flags = h[4];
-        uint32_t sid = ((uint32_t)h[5] << 24 | (uint32_t)h[6] << 16 | (uint32_t)h[7] << 8 | h[8]) & 0x7fffffff;
-        const uint8_t *p = h + 9;
-        switch (type) {
-        case H2W_F_HEADERS: {
-            size_t off = 0, pad = 0;
-            if (flags & H2W_FL_PADDED)
-                pad = p[0], off = 1;
-            if (flags & H2W_FL_PRIORITY)
-                off += 5;
-            unsigned slot = (sid >> 1) % STREAM_SLOTS;
-            if (c->id_of[slot] == sid && c->status[slot] == 0 && off + pad <= len) {
-                c->status[slot] = h2w_block_status(p + off, len - off - pad);
-                note_failure_status(c, sid);
-            }
-            if (flags & H2W_FL_END_STREAM)
-                finish_stream(c, sid, 0);
-            break;
-        }
-        case H2W_F_DATA: {
-            size_t off = 0, pad = 0;
-            if (flags & H2W_FL_PADDED)
-                pad = p[0], off = 1;
-            if (off + pad <= len)
-                note_failure_data(c, sid, p + off, len - off - pad);
-            c->w.unacked_data += len;
-            if (flags & H2W_FL_END_STREAM)
-                finish_stream(c, sid, 0);
-            break;
-        }
-        case H2W_F_RST_STREAM:
-            finish_stream(c, sid, 1);
-            break;
-        case H2W_F_SETTINGS:
-            if (!(flags & H2W_FL_ACK))
-                h2w_frame(&c->w, H2W_F_SETTINGS, H2W_FL_ACK, 0, NULL, 0);
-            break;
-        case H2W_F_PING:
-            if (!(flags & H2W_FL_ACK) && len == 8)
-                h2w_frame(&c->w, H2W_F_PING, H2W_FL_ACK, 0, p, 8);
-            break;
-        case H2W_F_GOAWAY:
-            c->w.alive = 0; /* no new streams; the open ones may still finish */
-            break;
-        default:
-            break;
-        }
-        b->off += 9 + len;
+    conn_t *c = ctx;
+    if (f->type == H2W_F_RST_STREAM) {
+        finish_stream(c, f->stream, 1);
+        return;
     }
-    if (b->off == b->len)
-        b->off = b->len = 0;
-    if (c->w.unacked_data > (1u << 28)) {
-        uint32_t inc = (uint32_t)c->w.unacked_data;
-        uint8_t wu[4] = {(uint8_t)(inc >> 24), (uint8_t)(inc >> 16), (uint8_t)(inc >> 8), (uint8_t)inc};
-        h2w_frame(&c->w, H2W_F_WINDOW_UPDATE, 0, 0, wu, 4);
-        c->w.unacked_data = 0;
+    unsigned slot = (f->stream >> 1) % STREAM_SLOTS;
+    if (f->type == H2W_F_HEADERS && c->id_of[slot] == f->stream && c->status[slot] == 0 && f->block) {
+        c->status[slot] = h2w_block_status(f->block, f->len);
+        note_failure_status(c, f->stream);
     }
+    if (f->type == H2W_F_DATA && f->block)
+        note_failure_data(c, f->stream, f->block, f->len);
+    if (f->flags & H2W_FL_END_STREAM)
+        finish_stream(c, f->stream, 0);
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -296,9 +249,10 @@ static char *read_file(const char *path, size_t *len)
     return p;
 }
 
-static void conn_parse_cb(void *c)
+static void conn_parse_cb(void *ctx)
 {
-    conn_parse(c);
+    conn_t *c = ctx;
+    h2w_conn_parse(&c->w, on_stream_frame, c);
 }
 
 static int load(void)

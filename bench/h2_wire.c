@@ -232,6 +232,62 @@ int h2w_conn_recv(h2w_conn_t *w, void (*parse)(void *ctx), void *ctx)
     }
 }
 
+void h2w_conn_parse(h2w_conn_t *w, void (*on_stream)(void *ctx, const h2w_stream_frame_t *f), void *ctx)
+{
+    h2w_buf_t *b = &w->in;
+    while (b->len - b->off >= 9) {
+        const uint8_t *h = b->p + b->off;
+        size_t len = (size_t)h[0] << 16 | (size_t)h[1] << 8 | h[2];
+        if (b->len - b->off < 9 + len)
+            break;
+        h2w_stream_frame_t f = {h[3], h[4], ((uint32_t)h[5] << 24 | (uint32_t)h[6] << 16 | (uint32_t)h[7] << 8 | h[8]) &
+                                                0x7fffffff,
+                                NULL, 0};
+        const uint8_t *p = h + 9;
+        switch (f.type) {
+        case H2W_F_HEADERS:
+        case H2W_F_DATA: {
+            size_t off = 0, pad = 0;
+            if ((f.flags & H2W_FL_PADDED) && len > 0)
+                pad = p[0], off = 1;
+            if (f.type == H2W_F_HEADERS && (f.flags & H2W_FL_PRIORITY))
+                off += 5;
+            if (off + pad <= len)
+                f.block = p + off, f.len = len - off - pad;
+            if (f.type == H2W_F_DATA)
+                w->unacked_data += len;
+            on_stream(ctx, &f);
+            break;
+        }
+        case H2W_F_RST_STREAM:
+            on_stream(ctx, &f);
+            break;
+        case H2W_F_SETTINGS:
+            if (!(f.flags & H2W_FL_ACK))
+                h2w_frame(w, H2W_F_SETTINGS, H2W_FL_ACK, 0, NULL, 0);
+            break;
+        case H2W_F_PING:
+            if (!(f.flags & H2W_FL_ACK) && len == 8)
+                h2w_frame(w, H2W_F_PING, H2W_FL_ACK, 0, p, 8);
+            break;
+        case H2W_F_GOAWAY:
+            w->alive = 0; /* no new streams; the open ones may still finish */
+            break;
+        default:
+            break;
+        }
+        b->off += 9 + len;
+    }
+    if (b->off == b->len)
+        b->off = b->len = 0;
+    if (w->unacked_data > (1u << 28)) {
+        uint32_t inc = (uint32_t)w->unacked_data;
+        uint8_t wu[4] = {(uint8_t)(inc >> 24), (uint8_t)(inc >> 16), (uint8_t)(inc >> 8), (uint8_t)inc};
+        h2w_frame(w, H2W_F_WINDOW_UPDATE, 0, 0, wu, 4);
+        w->unacked_data = 0;
+    }
+}
+
 int h2w_cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

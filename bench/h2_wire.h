@@ -75,6 +75,19 @@ int h2w_conn_flush(h2w_conn_t *w);
  * or failed (dead) */
 int h2w_conn_recv(h2w_conn_t *w, void (*parse)(void *ctx), void *ctx);
 
+/* A received frame that concerns one stream: HEADERS, DATA or RST_STREAM. For HEADERS and DATA, block/len is the
+ * payload without its padding (and without the priority fields of HEADERS), or NULL/0 when the padding does not fit. */
+typedef struct h2w_stream_frame {
+    uint8_t type, flags;
+    uint32_t stream;
+    const uint8_t *block;
+    size_t len;
+} h2w_stream_frame_t;
+
+/* Consumes the complete frames in w->in: answers SETTINGS and PING, stops new streams on GOAWAY (alive = 0), gives the
+ * connection window back past 256 MiB of DATA, and hands HEADERS, DATA and RST_STREAM to on_stream(ctx, frame). */
+void h2w_conn_parse(h2w_conn_t *w, void (*on_stream)(void *ctx, const h2w_stream_frame_t *f), void *ctx);
+
 int h2w_cmp_u32(const void *a, const void *b); /* qsort comparator for uint32_t */
 /* the q quantile (nearest rank) of lat[0..n), sorted ascending, in µs, as ms; 0 when n is 0 */
 double h2w_pct_ms(const uint32_t *lat, size_t n, double q);
