@@ -49,6 +49,8 @@ int cong_jwt_key_load_public_file(const char *path, cong_jwt_key_t **out);
 int cong_jwt_key_load_private_pem(const char *pem, size_t len, cong_jwt_key_t **out);
 int cong_jwt_key_load_private_file(const char *path, cong_jwt_key_t **out);
 void cong_jwt_key_free(cong_jwt_key_t *key);
+/** Builds now the key's ES256 verification table (see cong_jwks_prepare); a no-op for other keys. NULL-safe. */
+void cong_jwt_key_prepare(const cong_jwt_key_t *key);
 /** The key's kind; 0 for NULL. */
 cong_jwt_key_kind_t cong_jwt_key_kind(const cong_jwt_key_t *key);
 /** The one algorithm this key verifies (its pin); 0 for NULL. */
@@ -133,6 +135,10 @@ int cong_jwks_parse(const char *json, size_t len, cong_jwks_t **out);
 cong_jwks_t *cong_jwks_retain(cong_jwks_t *set);
 /** Drops a reference; the last one frees the set (NULL-safe). */
 void cong_jwks_release(cong_jwks_t *set);
+/** Builds now the ES256 verification table of every P-256 key in `set` (auth/es256_verify.c: ~20 ms and ~150 KB per
+ *  key), so that no request pays for it; without this a key's table is built on its first verification. Meant for
+ *  the thread that loads a keyset, before it is installed. NULL-safe. */
+void cong_jwks_prepare(const cong_jwks_t *set);
 /** Number of usable keys, and of keys skipped at parse. */
 size_t cong_jwks_count(const cong_jwks_t *set);
 size_t cong_jwks_skipped(const cong_jwks_t *set);

@@ -14,8 +14,10 @@
  *   u1 = e·w mod n;  u2 = r·w mod n;  R = u1·G + u2·Q;  reject R = ∞;  valid iff x(R) mod n = r.
  * tests/unit/auth/test_es256_verify.c and tests/fuzz/fuzz_es256_verify.c check it against EVP on every input.
  *
- * The table is built the first time a key verifies (not at load: parsers and fuzzers load keys they never use) and
- * published with an atomic compare-and-swap, so a key stays shareable between threads without a lock. If anything
+ * The table is built by cong_jwt_key_prepare / cong_jwks_prepare where keys are loaded for use (at start, and in the
+ * JWKS refresher's thread before a new set is installed), else the first time a key verifies; never at parse
+ * (parsers and fuzzers load keys they never use). It is published with an atomic compare-and-swap, so a key stays
+ * shareable between threads without a lock. If anything
  * fails (memory), cong_es256_verify answers -1 and the caller verifies through EVP instead.
  *
  * EC_GROUP_precompute_mult is deprecated in OpenSSL 3 (the EC_GROUP API has no successor for it) but present in
@@ -128,6 +130,13 @@ static const EC_GROUP *table_of(cong_jwt_key_t *key, BN_CTX *bn)
         return built;
     EC_GROUP_free(built); /* another thread published its table first */
     return expected;
+}
+
+void cong_jwt_key_prepare(const cong_jwt_key_t *key)
+{
+    es256_scratch_t *s = key != NULL && key->kind == CONG_JWT_KEY_EC_P256 ? scratch() : NULL;
+    if (s != NULL) /* the table is the one field written after load, atomically (table_of) */
+        (void)table_of((cong_jwt_key_t *)key, s->bn);
 }
 
 void cong_es256_table_free(cong_jwt_key_t *key)

@@ -59,7 +59,9 @@ static int load_signing_keys(cong_identity_t *id, const cong_identity_settings_t
     size_t n = id->previous != NULL ? 2 : 1;
     if (cong_jwks_public_json(keys, n, kids, NULL, &id->jwks_json) != 0)
         return CONG_EIO;
-    return cong_jwks_parse(id->jwks_json, strlen(id->jwks_json), &id->own_keys);
+    int rc = cong_jwks_parse(id->jwks_json, strlen(id->jwks_json), &id->own_keys);
+    cong_jwks_prepare(id->own_keys); /* cong's own tokens are verified with these: tables now, not on a request */
+    return rc;
 }
 
 int cong_identity_init(cong_identity_t *id, const cong_identity_settings_t *s, char *err, size_t errlen)

@@ -141,6 +141,12 @@ size_t cong_jwks_skipped(const cong_jwks_t *set)
     return set ? set->skipped : 0;
 }
 
+void cong_jwks_prepare(const cong_jwks_t *set)
+{
+    for (size_t i = 0; set != NULL && i < set->count; i++)
+        cong_jwt_key_prepare(&set->entry[i].key);
+}
+
 const cong_jwt_key_t *cong_jwks_find(const cong_jwks_t *set, const char *kid, size_t kid_len)
 {
     if (!set || !kid)

@@ -84,6 +84,8 @@ static int load(cong_jwks_source_t *src, cong_jwks_t **set, char *error, size_t 
     if (rc == CONG_OK)
         rc = cong_jwks_parse(body, len, set);
     free(body);
+    if (rc == CONG_OK)
+        cong_jwks_prepare(*set); /* here, off the workers: ~20 ms per P-256 key */
     return rc;
 }
 

@@ -123,6 +123,7 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
     if (config->auth.public_key_file[0] != '\0' &&
         cong_jwt_key_load_public_file(config->auth.public_key_file, &gw->auth_key) != 0)
         cong_config_error(errs, gw->config_path, 0, "auth.public_key_file", "cannot load an ES256 (P-256) public key");
+    cong_jwt_key_prepare(gw->auth_key); /* its ES256 table now, not on the first request */
     if (config->auth.signing_key_file[0] != '\0' && load_identity(gw, errs) == 0)
         cong_identity_module_use(&gw->identity);
     cong_modules_load_all(gw, errs);

@@ -314,6 +314,39 @@ static void test_inverse_mod_order_matches_bn(void **state)
     EC_GROUP_free(g);
 }
 
+/* cong_jwt_key_prepare / cong_jwks_prepare build the table ahead of use; verification is unchanged. */
+static void test_prepare_builds_tables_ahead(void **state)
+{
+    (void)state;
+    pair_t p = pair_new();
+    assert_null(atomic_load(&p.key->es256_table));
+    cong_jwt_key_prepare(p.key);
+    assert_non_null(atomic_load(&p.key->es256_table));
+    cong_jwt_key_prepare(NULL); /* NULL-safe */
+
+    const cong_jwt_key_t *keys[] = {p.key};
+    const char *kids[] = {"k1"};
+    char *json = NULL;
+    cong_jwks_t *set = NULL;
+    assert_int_equal(cong_jwks_public_json(keys, 1, kids, NULL, &json), 0);
+    assert_int_equal(cong_jwks_parse(json, strlen(json), &set), 0);
+    const cong_jwt_key_t *from_set = cong_jwks_find(set, "k1", 2);
+    assert_non_null(from_set);
+    assert_null(atomic_load(&((cong_jwt_key_t *)from_set)->es256_table)); /* parsing builds nothing */
+    cong_jwks_prepare(set);
+    assert_non_null(atomic_load(&((cong_jwt_key_t *)from_set)->es256_table));
+    unsigned char digest[32], rs[64];
+    random_bytes(digest, sizeof digest);
+    sign_digest(p.pkey, digest, rs);
+    expect_both(from_set, digest, rs, 1);
+    rs[10] ^= 1;
+    expect_both(from_set, digest, rs, 0);
+    cong_jwks_prepare(NULL);
+    cong_jwks_release(set);
+    free(json);
+    pair_free(&p);
+}
+
 /* Several threads meet a key whose table is not built yet: one table wins, every verification is right. */
 #define THREADS 4
 typedef struct thread_job {
@@ -366,7 +399,8 @@ int main(void)
         cmocka_unit_test(test_other_half_of_pair_verifies), cmocka_unit_test(test_out_of_range_r_or_s_fails),
         cmocka_unit_test(test_digest_above_order_verifies), cmocka_unit_test(test_another_keys_signature_fails),
         cmocka_unit_test(test_s_plus_order_fails),          cmocka_unit_test(test_point_at_infinity_fails),
-        cmocka_unit_test(test_inverse_mod_order_matches_bn), cmocka_unit_test(test_threads_share_one_table),
+        cmocka_unit_test(test_inverse_mod_order_matches_bn), cmocka_unit_test(test_prepare_builds_tables_ahead),
+        cmocka_unit_test(test_threads_share_one_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
