@@ -324,7 +324,6 @@ static int conn_open(conn_t *c)
     return 0;
 }
 
-/* parses complete frames in c->w.in */
 /* HEADERS: the answer's :status; END_STREAM or RST_STREAM: the request is done. */
 static void on_stream_frame(void *ctx, const h2w_stream_frame_t *f)
 {
