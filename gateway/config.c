@@ -14,6 +14,7 @@
 
 #include "cong/module.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -48,6 +49,8 @@ static const char *check_method(const char *text);
 static const char *check_header_name(const char *text);
 static const char *check_origin(const char *text);
 static const char *check_log_level(const char *text);
+static const char *check_environment(const char *text);
+static const char *check_address_range(const char *text);
 
 #define FIELD(member) offsetof(cong_config_t, member)
 #define STRING_KEY(p, member, def, chk) \
@@ -71,6 +74,10 @@ static const key_def_t keys[] = {
     INT_KEY("server.http2_reset_per_second", server.http2_reset_per_second, 0, 100000, "50"),
     STRING_KEY("server.problem_base_uri", server.problem_base_uri, "https://cong.hanoi.gov.vn/problems/", NULL),
     STRING_KEY("server.openapi_file", server.openapi_file, "openapi/cong.yaml", NULL),
+    STRING_KEY("server.environment", server.environment, "production", check_environment),
+    STRING_KEY("server.admin_bind", server.admin_bind, "127.0.0.1", NULL),
+    INT_KEY("server.admin_port", server.admin_port, 0, 65535, "9090"),
+    LIST_KEY("server.trusted_proxies", server.trusted_proxies, "", check_address_range),
     INT_KEY("limits.max_header_bytes", limits.max_header_bytes, 512, 65536, "8192"),
     INT_KEY("limits.max_header_count", limits.max_header_count, 1, 256, "64"),
     INT_KEY("limits.max_body_bytes", limits.max_body_bytes, 0, 1073741824, "1048576"),
@@ -89,6 +96,12 @@ static const key_def_t keys[] = {
     STRING_KEY("auth.subject_secret_file", auth.subject_secret_file, "", NULL),
     INT_KEY("auth.access_token_ttl_s", auth.access_token_ttl_s, 60, 900, "600"),
     INT_KEY("auth.refresh_token_ttl_s", auth.refresh_token_ttl_s, 3600, 7776000, "2592000"),
+    INT_KEY("auth.step_up_max_age_s", auth.step_up_max_age_s, 60, 86400, "900"),
+    INT_KEY("auth.session_lifetime_s", auth.session_lifetime_s, 3600, 31536000, "2592000"),
+    INT_KEY("auth.session_idle_timeout_s", auth.session_idle_timeout_s, 300, 7776000, "604800"),
+    INT_KEY("auth.refresh_reuse_grace_s", auth.refresh_reuse_grace_s, 0, 300, "30"),
+    INT_KEY("auth.public_key_privileged", auth.public_key_privileged, 0, 1, "0"),
+    STRING_KEY("auth.document_signing_key_file", auth.document_signing_key_file, "", NULL),
     STRING_KEY("vneid.issuer", vneid.issuer, "", NULL),
     STRING_KEY("vneid.client_id", vneid.client_id, "cong", NULL),
     STRING_KEY("vneid.jwks", vneid.jwks, "", NULL),
@@ -100,6 +113,10 @@ static const key_def_t keys[] = {
     INT_KEY("rate_limits.default_burst", rate_limits.default_burst, 1, 10000000, "100"),
     INT_KEY("rate_limits.auth_per_minute", rate_limits.auth_per_minute, 1, 1000000, "30"),
     INT_KEY("rate_limits.auth_burst", rate_limits.auth_burst, 1, 100000, "10"),
+    INT_KEY("rate_limits.auth_failure_per_minute", rate_limits.auth_failure_per_minute, 1, 1000000, "60"),
+    INT_KEY("rate_limits.auth_failure_burst", rate_limits.auth_failure_burst, 1, 100000, "20"),
+    INT_KEY("rate_limits.upload_per_minute", rate_limits.upload_per_minute, 1, 1000000, "30"),
+    INT_KEY("rate_limits.upload_burst", rate_limits.upload_burst, 1, 100000, "10"),
     INT_KEY("rate_limits.max_lease", rate_limits.max_lease, 1, 65536, "256"),
     INT_KEY("rate_limits.lease_ttl_ms", rate_limits.lease_ttl_ms, 10, 60000, "1000"),
     STRING_KEY("redis.host", redis.host, "127.0.0.1", NULL),
@@ -204,6 +221,42 @@ static const char *check_log_level(const char *text)
         if (strcmp(text, levels[i]) == 0)
             return NULL;
     return "expected one of error, warn, info, debug";
+}
+
+static const char *check_environment(const char *text)
+{
+    if (strcmp(text, "production") == 0 || strcmp(text, "development") == 0)
+        return NULL;
+    return "expected production or development";
+}
+
+/* An IPv4 or IPv6 address, optionally with a /prefix length that fits it. */
+static const char *check_address_range(const char *text)
+{
+    static const char *const message = "expected an IP address or CIDR range such as 10.0.0.0/8";
+    char address[INET6_ADDRSTRLEN + 1];
+    const char *slash = strchr(text, '/');
+    size_t len = slash ? (size_t)(slash - text) : strlen(text);
+    if (len == 0 || len >= sizeof address)
+        return message;
+    memcpy(address, text, len);
+    address[len] = 0;
+    unsigned char bytes[16];
+    int bits = inet_pton(AF_INET, address, bytes) == 1 ? 32 : inet_pton(AF_INET6, address, bytes) == 1 ? 128 : 0;
+    if (bits == 0)
+        return message;
+    if (!slash)
+        return NULL;
+    int prefix = 0;
+    const char *s = slash + 1;
+    if (!*s || strlen(s) > 3)
+        return message;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return message;
+        prefix = prefix * 10 + (*s - '0');
+    }
+    return prefix <= bits ? NULL : message;
 }
 
 /* Checks every string value and list item has to pass, then the key's own check. */

@@ -51,6 +51,10 @@ typedef struct cong_config {
         int http2_reset_per_second; /* default 50; 0..100000: how fast that budget refills */
         char *problem_base_uri;   /* default "https://cong.hanoi.gov.vn/problems/" */
         char *openapi_file;       /* default "openapi/cong.yaml" */
+        char *environment;        /* default "production": refuses insecure settings (config_policy.c); or "development" */
+        char *admin_bind;         /* default "127.0.0.1": the admin listener (/metrics) */
+        int admin_port;           /* default 9090; 0 disables the admin listener */
+        cong_strlist_t trusted_proxies; /* default empty: addresses/CIDRs whose X-Forwarded-For / Forwarded is believed */
     } server;
     struct {
         int max_header_bytes;     /* default 8192; 512..65536: sum of header names + values */
@@ -73,6 +77,12 @@ typedef struct cong_config {
         char *subject_secret_file; /* default "" — ≥ 32 bytes that make subjects pseudonymous (secret) */
         int access_token_ttl_s;   /* default 600; 60..900 */
         int refresh_token_ttl_s;  /* default 2592000 (30 days); 3600..7776000 */
+        int step_up_max_age_s;    /* default 900: a level-2 route accepts a session this long after its VNeID login */
+        int session_lifetime_s;   /* default 2592000: absolute lifetime of a session, refreshes or not */
+        int session_idle_timeout_s; /* default 604800: a session unused (no refresh) this long ends */
+        int refresh_reuse_grace_s; /* default 30: the previous refresh token gets the same new pair this long */
+        int public_key_privileged; /* default 0: kid-less service tokens may carry act, acr 2 or scope admin when 1 */
+        char *document_signing_key_file; /* default "": P-256 key that signs documents (results, receipts) */
     } auth;
     struct {
         char *issuer;             /* default "" — VNeID's issuer ("iss" of its ID tokens) */
@@ -88,6 +98,10 @@ typedef struct cong_config {
         int default_burst;        /* default 100 */
         int auth_per_minute;      /* default 30: the "auth" class (token exchange, refresh) */
         int auth_burst;           /* default 10 */
+        int auth_failure_per_minute; /* default 60: failed authentications per client address ("auth_failure" class) */
+        int auth_failure_burst;   /* default 20 */
+        int upload_per_minute;    /* default 30: the "upload" class */
+        int upload_burst;         /* default 10 */
         int max_lease;            /* default 256: most tokens a worker leases ahead per key (rate_limit_lease.h) */
         int lease_ttl_ms;         /* default 1000: unspent leased tokens are dropped after this */
     } rate_limits;

@@ -17,4 +17,5 @@ bash scripts/seed.sh "$TEST_REDIS_PORT" "$TEST_PG_PORT" || exit 1
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir build-test --output-on-failure -j "$(nproc)" --timeout 300
+# CONG_TEST_FILTER (a ctest -R regex) runs only the matching tests, on the same set-up: for working on one area.
+ctest --test-dir build-test --output-on-failure -j "$(nproc)" --timeout 300 ${CONG_TEST_FILTER:+-R "$CONG_TEST_FILTER"}
