@@ -158,6 +158,17 @@ static cong_strlist_t *list_field(cong_config_t *cfg, const key_def_t *def)
     return (cong_strlist_t *)((char *)cfg + def->offset);
 }
 
+/* Remembers where a key was set (replacing an earlier origin). Out of memory only loses the origin. */
+static void note_origin(cong_config_t *cfg, const key_def_t *def, const char *file, int line)
+{
+    if (!cfg->origins && !(cfg->origins = calloc(KEY_COUNT, sizeof *cfg->origins)))
+        return;
+    cong_config_origin_t *o = &cfg->origins[def - keys];
+    free(o->file);
+    o->file = strdup(file ? file : "(config)");
+    o->line = line;
+}
+
 static const key_def_t *find_key(const char *path)
 {
     for (size_t i = 0; i < KEY_COUNT; i++)
@@ -370,6 +381,18 @@ typedef struct report {
     int stop;
 } report_t;
 
+static int append_line(cong_config_errors_t *errs, char *text)
+{
+    char **grown = realloc(errs->lines, (errs->count + 1) * sizeof *grown);
+    if (!grown) {
+        free(text);
+        return CONG_ENOMEM;
+    }
+    errs->lines = grown;
+    errs->lines[errs->count++] = text;
+    return 0;
+}
+
 static int append_errorv(cong_config_errors_t *errs, const char *file, int line, const char *key, const char *fmt,
                          va_list ap)
 {
@@ -380,16 +403,17 @@ static int append_errorv(cong_config_errors_t *errs, const char *file, int line,
         return CONG_ENOMEM;
     int n = asprintf(&text, "%s:%d: %s: %s", file ? file : "(config)", line, key ? key : "(config)", message);
     free(message);
-    if (n < 0)
-        return CONG_ENOMEM;
-    char **grown = realloc(errs->lines, (errs->count + 1) * sizeof *grown);
-    if (!grown) {
-        free(text);
-        return CONG_ENOMEM;
-    }
-    errs->lines = grown;
-    errs->lines[errs->count++] = text;
-    return 0;
+    return n < 0 ? CONG_ENOMEM : append_line(errs, text);
+}
+
+int cong_config_error_line(cong_config_errors_t *errs, const char *fmt, ...)
+{
+    char *text = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    return n < 0 ? CONG_ENOMEM : append_line(errs, text);
 }
 
 int cong_config_error(cong_config_errors_t *errs, const char *file, int line, const char *key, const char *fmt, ...)
@@ -549,6 +573,9 @@ void cong_config_free(cong_config_t *cfg)
     for (size_t i = 0; i < cfg->module_value_count; i++)
         module_value_free(&cfg->module_values[i]);
     free(cfg->module_values);
+    for (size_t i = 0; cfg->origins && i < KEY_COUNT; i++)
+        free(cfg->origins[i].file);
+    free(cfg->origins);
     *cfg = (cong_config_t){0};
 }
 
@@ -560,6 +587,15 @@ void cong_config_errors_free(cong_config_errors_t *errs)
         free(errs->lines[i]);
     free(errs->lines);
     *errs = (cong_config_errors_t){0};
+}
+
+int cong_config_origin(const cong_config_t *cfg, const char *path, const char **file, int *line)
+{
+    const key_def_t *def = cfg && path ? find_key(path) : NULL;
+    const cong_config_origin_t *o = def && cfg->origins ? &cfg->origins[def - keys] : NULL;
+    *file = o && o->file ? o->file : "default";
+    *line = o && o->file ? o->line : 0;
+    return o && o->file;
 }
 
 /* ---------------------------------------------------------------------------------------------------------------- */
@@ -879,6 +915,7 @@ static int on_setting(parse_ctx_t *p, const char *path, const yaml_key_t *key, c
     if (p->seen_key[def - keys])
         return refuse(p, key->line, path, "duplicate key");
     p->seen_key[def - keys] = 1;
+    note_origin(p->cfg, def, p->rep.file, key->line);
     switch (def->type) {
     case KEY_STRING: return set_string_node(p, def, path, key->line);
     case KEY_INT: return set_int_node(p, def, path, key->line);
@@ -1048,8 +1085,10 @@ static void apply_env_entry(cong_config_t *cfg, const char *entry, report_t *rep
     char name[KEY_MAX + 4];
     printable_name(name, entry, len);
     const key_def_t *def = find_env_key(entry, len);
-    if (def)
+    if (def) {
         set_from_text(cfg, def, equals + 1, rep, name);
+        note_origin(cfg, def, "env", 0);
+    }
     else if (!is_ignored_env(entry, len))
         report(rep, 0, name, "unknown setting");
 }

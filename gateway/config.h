@@ -31,6 +31,12 @@ typedef struct cong_config_module_value {
     int line;
 } cong_config_module_value_t;
 
+/* Where a key's value came from, for policy errors that must name a FILE:LINE after parsing. */
+typedef struct cong_config_origin {
+    char *file; /* owned; NULL while the key has its default */
+    int line;   /* 0 for the environment */
+} cong_config_origin_t;
+
 typedef struct cong_config_errors {
     char **lines; /* owned: "FILE:LINE: key: message" */
     size_t count;
@@ -127,6 +133,7 @@ typedef struct cong_config {
 
     cong_config_module_value_t *module_values; /* owned */
     size_t module_value_count;
+    cong_config_origin_t *origins; /* owned: one per key of the table, in its order (config.c) */
 } cong_config_t;
 
 /** Fill `cfg` with the defaults (allocates; free with cong_config_free). Returns 0 or CONG_ENOMEM. */
@@ -150,9 +157,17 @@ int cong_config_load(cong_config_t *cfg, const char *path, char *const *envp, co
 const cong_config_module_value_t *cong_config_module_value(const cong_config_t *cfg, const char *module,
                                                            const char *key);
 
+/** Where key `path` (e.g. "vneid.jwks") was last set: *file is the file name or "env", *line its line (0 for the
+ *  environment). Returns 1, or 0 with *file = "default", *line = 0 when the key has its default or is unknown.
+ *  The strings stay valid until cong_config_free. */
+int cong_config_origin(const cong_config_t *cfg, const char *path, const char **file, int *line);
+
 /** Append a formatted error line ("FILE:LINE: key: message"). Returns 0 or CONG_ENOMEM. */
 int cong_config_error(cong_config_errors_t *errs, const char *file, int line, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/** Append a line already in "FILE:LINE: key: message" form. Returns 0 or CONG_ENOMEM. */
+int cong_config_error_line(cong_config_errors_t *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void cong_config_free(cong_config_t *cfg);
 void cong_config_errors_free(cong_config_errors_t *errs);

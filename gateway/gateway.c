@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_policy.h"
 #include "log.h"
 #include "module_loader.h"
 #include "yaml_json.h"
@@ -120,6 +121,11 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
     gw->access_log_fd = -1;
     int level = cong_log_parse_level(config->log.level);
     cong_log_set_level(level >= 0 ? level : CONG_LOG_INFO);
+    if (cong_config_enforce_policy(config, errs) == CONG_ENOMEM)
+        return CONG_ENOMEM;
+    if (config->server.admin_port > 0 &&
+        (config->server.admin_port == config->server.tls_port || config->server.admin_port == config->server.h2c_port))
+        cong_config_error(errs, gw->config_path, 0, "server.admin_port", "must differ from the public ports");
     if (config->auth.public_key_file[0] != '\0' &&
         cong_jwt_key_load_public_file(config->auth.public_key_file, &gw->auth_key) != 0)
         cong_config_error(errs, gw->config_path, 0, "auth.public_key_file", "cannot load an ES256 (P-256) public key");

@@ -35,8 +35,8 @@ typedef struct cong_worker {
     pthread_t thread;
     uv_loop_t loop;
     h2o_context_t h2o;             /* its h2o context (one per loop) */
-    h2o_accept_ctx_t accept_tls, accept_h2c;
-    uv_tcp_t *listeners[2];
+    h2o_accept_ctx_t accept_tls, accept_h2c, accept_admin;
+    uv_tcp_t *listeners[3];        /* TLS, h2c, admin (worker 0 only) */
     cong_redis_t *redis;
     cong_pg_pool_t *pg;
     cong_worker_metrics_t *metrics; /* owned by gateway->metrics */
@@ -70,6 +70,8 @@ struct cong_gateway {
     unsigned allowed_methods_count;
     int access_log_fd;                   /* -1: no access log */
     h2o_globalconf_t h2o_config;
+    h2o_hostconf_t *public_hosts[2];     /* NULL-terminated host lists of the listeners: a public request can never */
+    h2o_hostconf_t *admin_hosts[2];      /* reach the admin host, whatever its :authority says */
     SSL_CTX *ssl_ctx;
     int worker_count;
     cong_worker_t *workers;

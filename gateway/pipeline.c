@@ -1,5 +1,7 @@
 #include "pipeline.h"
 
+#include <string.h>
+
 #include "module_loader.h"
 #include "problem.h"
 
@@ -37,6 +39,11 @@ static void match_route(cong_req_t *r)
                                         r->h2o->input.method.len, path.base, path.len, r->match_scratch, scratch_len,
                                         &r->match);
     r->route = r->route_result == CONG_ROUTE_FOUND ? r->match.route : NULL;
+    /* The admin listener serves the gateway's own routes only (/metrics, /healthz, /readyz, /openapi.json). */
+    if (r->admin_listener && r->route != NULL && strcmp(r->route->module->name, "system") != 0) {
+        r->route = NULL;
+        r->route_result = CONG_ROUTE_NOT_FOUND;
+    }
 }
 
 void cong_pipeline_start(cong_req_t *r)

@@ -30,6 +30,7 @@ struct cong_req {
     char id[CONG_REQUEST_ID_MAX + 1];
     int lang_en;
     int tls;
+    int admin_listener;        /* arrived on the admin listener: only the "system" module's routes, no authorization */
     size_t next_phase;         /* index into the pipeline */
     int replied;
     int status;                /* status of our reply (0 until replied) */

@@ -89,17 +89,29 @@ static void on_h2_abuse(h2o_conn_t *conn, const char *reason)
     cong_log(CONG_LOG_WARN, "server", "http2: closing the connection from %s: %s", host, reason);
 }
 
-static int on_req(h2o_handler_t *self, h2o_req_t *req)
+static int serve_request(h2o_req_t *req, int admin_listener)
 {
-    (void)self;
     cong_worker_t *w = cong_worker_of(req->conn->ctx);
     cong_req_t *r = cong_req_new(w, req);
     if (r == NULL) {
         h2o_send_error_503(req, "Service Unavailable", "", 0);
         return 0;
     }
+    r->admin_listener = admin_listener;
     cong_pipeline_start(r);
     return 0;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    return serve_request(req, 0);
+}
+
+static int on_admin_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    return serve_request(req, 1);
 }
 
 static void on_accept(uv_stream_t *listener, int status)
@@ -119,8 +131,11 @@ static void on_accept(uv_stream_t *listener, int status)
     h2o_accept(listener->data, sock);
 }
 
+/* The public listeners share their port between workers (SO_REUSEPORT); the admin listener belongs to worker 0 alone,
+ * so a second process started on the same admin port fails loudly instead of silently splitting /metrics. */
 static int open_listener(cong_worker_t *w, int slot, const char *bind_addr, int port, h2o_accept_ctx_t *accept_ctx)
 {
+    int reuse_port = slot != 2;
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, bind_addr, &addr.sin_addr) != 1) {
         cong_log(CONG_LOG_ERROR, "server", "server.bind %s is not an IPv4 address", bind_addr);
@@ -128,7 +143,7 @@ static int open_listener(cong_worker_t *w, int slot, const char *bind_addr, int 
     }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ||
+        (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
         bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 1024) != 0) {
         cong_log(CONG_LOG_ERROR, "server", "cannot listen on %s:%d: %s", bind_addr, port, strerror(errno));
         if (fd >= 0)
@@ -173,7 +188,7 @@ static void update_store_gauges(cong_worker_t *w)
 
 static void begin_shutdown(cong_worker_t *w)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         if (w->listeners[i] != NULL) {
             uv_close((uv_handle_t *)w->listeners[i], (uv_close_cb)free);
             w->listeners[i] = NULL;
@@ -282,8 +297,11 @@ static void configure_h2o(cong_gateway_t *gw)
     g->http2.on_abuse = on_h2_abuse;
     h2o_hostconf_t *host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
-    h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
-    handler->on_req = on_req;
+    h2o_create_handler(path, sizeof(h2o_handler_t))->on_req = on_req;
+    h2o_hostconf_t *admin = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("admin")), 65535);
+    h2o_create_handler(h2o_config_register_path(admin, "/", 0), sizeof(h2o_handler_t))->on_req = on_admin_req;
+    gw->public_hosts[0] = host;
+    gw->admin_hosts[0] = admin;
 }
 
 static int start_worker(cong_gateway_t *gw, int i)
@@ -301,11 +319,15 @@ static int start_worker(cong_gateway_t *gw, int i)
     if (RAND_bytes((unsigned char *)w->rng, sizeof w->rng) != 1)
         return CONG_EIO;
     w->rng[0] |= 1;
-    w->accept_tls = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->h2o_config.hosts, .ssl_ctx = gw->ssl_ctx};
-    w->accept_h2c = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->h2o_config.hosts};
+    w->accept_tls = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->public_hosts, .ssl_ctx = gw->ssl_ctx};
+    w->accept_h2c = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->public_hosts};
+    w->accept_admin = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->admin_hosts};
     if (cfg->server.tls_port > 0 && open_listener(w, 0, cfg->server.bind, cfg->server.tls_port, &w->accept_tls) != 0)
         return CONG_EIO;
     if (cfg->server.h2c_port > 0 && open_listener(w, 1, cfg->server.bind, cfg->server.h2c_port, &w->accept_h2c) != 0)
+        return CONG_EIO;
+    if (i == 0 && cfg->server.admin_port > 0 &&
+        open_listener(w, 2, cfg->server.admin_bind, cfg->server.admin_port, &w->accept_admin) != 0)
         return CONG_EIO;
     w->started = 1;
     return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? 0 : CONG_EIO;
@@ -352,8 +374,9 @@ int cong_gateway_serve(cong_gateway_t *gw)
     for (int i = 0; i < gw->worker_count && rc == 0; i++)
         rc = start_worker(gw, i);
     if (rc == 0)
-        cong_log(CONG_LOG_INFO, "server", "serving with %d worker(s): TLS %s:%d, h2c %s:%d", gw->worker_count,
-                 cfg->server.bind, cfg->server.tls_port, cfg->server.bind, cfg->server.h2c_port);
+        cong_log(CONG_LOG_INFO, "server", "serving with %d worker(s): TLS %s:%d, h2c %s:%d, admin %s:%d (%s)",
+                 gw->worker_count, cfg->server.bind, cfg->server.tls_port, cfg->server.bind, cfg->server.h2c_port,
+                 cfg->server.admin_bind, cfg->server.admin_port, cfg->server.environment);
     else
         gw->stop_requested = 1;
     for (int i = 0; i < gw->worker_count; i++) {

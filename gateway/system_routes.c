@@ -1,7 +1,8 @@
 /* The gateway's own routes, registered as module "system" through the same ABI as every module:
  *   GET /healthz       the process is alive (no store is touched)
  *   GET /readyz        Redis answers PING and PostgreSQL answers SELECT 1, now; else 503 with Retry-After
- *   GET /metrics       Prometheus text
+ *   GET /metrics       Prometheus text: on the admin listener (server.admin_*) as is, on the public listeners only
+ *                      for a token with scope "admin"
  *   GET /openapi.json  the API description (openapi/cong.yaml, converted at start) */
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +108,10 @@ int cong_system_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         {"/openapi.json", "getOpenApi", openapi},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        int admin_only = routes[i].handler == metrics;
         cong_route_def_t def = {.size = sizeof def, .method = "GET", .path = routes[i].path,
-                                .handler = routes[i].handler, .auth = CONG_AUTH_NONE,
+                                .handler = routes[i].handler, .auth = admin_only ? CONG_AUTH_REQUIRED : CONG_AUTH_NONE,
+                                .scopes = admin_only ? "admin" : NULL,
                                 .rate_limit_class = "system", .operation_id = routes[i].operation_id};
         int rc = api->register_route(ctx, &def);
         if (rc != 0)

@@ -38,9 +38,11 @@ free_port() {
 start_gateway() {
   H2C_PORT=$(free_port)
   TLS_PORT=$(free_port)
+  ADMIN_PORT=$(free_port)
   local config=()
   [ -f "$GW_DIR/cong.yaml" ] && config=(--config "$GW_DIR/cong.yaml")
-  env CONG_SERVER_H2C_PORT="$H2C_PORT" CONG_SERVER_TLS_PORT="$TLS_PORT" CONG_SERVER_WORKERS=2 \
+  env CONG_SERVER_H2C_PORT="$H2C_PORT" CONG_SERVER_TLS_PORT="$TLS_PORT" CONG_SERVER_ADMIN_PORT="$ADMIN_PORT" \
+    CONG_SERVER_WORKERS=2 CONG_SERVER_ENVIRONMENT=development \
     CONG_SERVER_TLS_CERTIFICATE="$RUN/tls/cert.pem" CONG_SERVER_TLS_PRIVATE_KEY="$RUN/tls/key.pem" \
     CONG_SERVER_OPENAPI_FILE="$SRC/openapi/cong.yaml" CONG_SERVER_SHUTDOWN_TIMEOUT_MS=5000 \
     CONG_REDIS_PORT="$REDIS_PORT" CONG_REDIS_TIMEOUT_MS=1000 \
@@ -79,6 +81,7 @@ stop_gateway() {
 
 h2c() { curl -s --http2-prior-knowledge --max-time 10 "$@"; }
 url() { echo "http://127.0.0.1:$H2C_PORT$1"; }
+admin_url() { echo "http://127.0.0.1:$ADMIN_PORT$1"; }
 
 # token [cong-jwt-mint options] — an ES256 token from the test issuer.
 token() { "$BUILD/cong-jwt-mint" --key "$RUN/keys/issuer.key.pem" --iss "$ISSUER" --aud cong "$@"; }

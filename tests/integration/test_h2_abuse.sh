@@ -140,7 +140,7 @@ done < <(grep '^conn=' <<<"$sl")
 expect_eq "gateway alive after the floods" "200" "$(h2c -o /dev/null -w '%{http_code}' "$(url /healthz)")"
 out=$(h2load -n 200 -c 2 -m 10 "$(url /healthz)" 2>&1)
 expect_match "a well-behaved client is served normally" "200 succeeded, 0 failed" "$out"
-m=$(h2c "$(url /metrics)")
+m=$(h2c "$(admin_url /metrics)")
 expect_match "shed connections counted" 'cong_http2_connections_shed_total\{reason="enhance_your_calm"\} [1-9]' "$m"
 expect_match "stalled connections counted" 'cong_http2_connections_shed_total\{reason="stalled"\} [1-9]' "$m"
 expect_match "logged once per connection, with the peer address" \

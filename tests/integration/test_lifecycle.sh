@@ -14,8 +14,8 @@ done
 wait "${clients[@]}"
 sleep 0.6
 expect_eq "alive after disconnects" "200" "$(h2c -o /dev/null -w '%{http_code}' "$(url /healthz)")"
-expect_match "499s counted" 'route="/v1/partner/slow",status="499"' "$(h2c "$(url /metrics)")"
-expect_match "in-flight: only the scrape itself" 'cong_requests_in_flight 1[^0-9]' "$(h2c "$(url /metrics)")"
+expect_match "499s counted" 'route="/v1/partner/slow",status="499"' "$(h2c "$(admin_url /metrics)")"
+expect_match "in-flight: only the scrape itself" 'cong_requests_in_flight 1[^0-9]' "$(h2c "$(admin_url /metrics)")"
 
 # multiplexing: 200 requests over one connection, 20 streams at a time
 out=$(h2load -n 200 -c 1 -m 20 "$(url /healthz)" 2>&1)

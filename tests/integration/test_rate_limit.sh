@@ -100,7 +100,7 @@ kill "$(cat "$GW_DIR/redis.pid")"; sleep 0.5
 T4=$(token --sub rate-four --scope ping)
 codes=$(for i in $(seq 1 8); do h2c -o /dev/null -w '%{http_code} ' -H "authorization: Bearer $T4" "$(url /v1/ping)"; done)
 expect_eq "let through while Redis is down" "200 200 200 200 200 200 200 200 " "$codes"
-expect_match "counted" 'cong_rate_limit_unavailable_total [1-9]' "$(h2c "$(url /metrics)")"
+expect_match "counted" 'cong_rate_limit_unavailable_total [1-9]' "$(h2c "$(admin_url /metrics)")"
 
 GW_NAME=b stop_gateway
 GW_PID=$A_PID GW_NAME=a stop_gateway

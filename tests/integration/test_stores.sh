@@ -46,7 +46,7 @@ for i in 1 2 3; do
   expect_match "module route 503 while Redis is down ($i)" "^HTTP/2 503" "$h"
 done
 expect_eq "healthz still 200" "200" "$(h2c -o /dev/null -w '%{http_code}' "$(url /healthz)")"
-expect_match "metrics: redis down" 'cong_store_connections_up\{store="redis"\} 0' "$(h2c "$(url /metrics)")"
+expect_match "metrics: redis down" 'cong_store_connections_up\{store="redis"\} 0' "$(h2c "$(admin_url /metrics)")"
 
 start_redis || bad "redis restart"
 ready=000

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TLS with ALPN (h2 and http/1.1), /metrics in Prometheus text, /openapi.json, and `cong --check-config`.
 source "$(dirname "$0")/lib.sh"
-start_gateway || exit 1
+start_gateway CONG_AUTH_PUBLIC_KEY_PRIVILEGED=1 || exit 1
 T=$(token --sub citizen-tls --scope ping)
 
 out=$(curl -s -k --http2 -D - -o "$GW_DIR/b" -H "authorization: Bearer $T" "https://127.0.0.1:$TLS_PORT/v1/ping")
@@ -14,12 +14,27 @@ expect_match "ALPN negotiates h2" "ALPN protocol: h2" "$alpn"
 out=$(h2load -n 50 -c 2 -m 5 -H "authorization: Bearer $T" "https://127.0.0.1:$TLS_PORT/v1/ping" 2>&1)
 expect_match "h2load over TLS" "50 succeeded, 0 failed" "$out"
 
-m=$(h2c "$(url /metrics)")
+m=$(h2c "$(admin_url /metrics)")
 expect_match "requests counter" 'cong_requests_total\{method="GET",route="/v1/ping",status="200"\} [0-9]+' "$m"
 expect_match "histogram" 'cong_request_duration_seconds_bucket\{le="\+Inf"\} [0-9]+' "$m"
 expect_match "store gauge" 'cong_store_connections_up\{store="postgres"\} [1-9]' "$m"
 expect_match "module errors" 'cong_module_errors_total\{module="ping"\} 0' "$m"
 expect_no_match "no subject in metrics" "citizen-tls" "$m"
+
+# /metrics: as is on the admin listener (loopback); on the public listener only for scope admin.
+expect_eq "public /metrics without a token" "401" "$(h2c -o /dev/null -w '%{http_code}' "$(url /metrics)")"
+expect_eq "public /metrics without scope admin" "403" \
+  "$(h2c -o /dev/null -w '%{http_code}' -H "authorization: Bearer $T" "$(url /metrics)")"
+A=$(token --sub operator-1 --scope admin)
+expect_match "public /metrics with scope admin" "cong_requests_total" \
+  "$(h2c -H "authorization: Bearer $A" "$(url /metrics)")"
+expect_eq "admin listener serves no module route" "404" \
+  "$(h2c -o /dev/null -w '%{http_code}' -H "authorization: Bearer $T" "$(admin_url /v1/ping)")"
+expect_eq "admin listener ignores :authority" "404" \
+  "$(h2c -o /dev/null -w '%{http_code}' -H "host: default" -H "authorization: Bearer $T" "$(admin_url /v1/ping)")"
+expect_eq "public listener cannot reach the admin host" "401" \
+  "$(h2c -o /dev/null -w '%{http_code}' -H "host: admin" "$(url /metrics)")"
+expect_eq "admin listener serves /readyz" "200" "$(h2c -o /dev/null -w '%{http_code}' "$(admin_url /readyz)")"
 
 doc=$(h2c "$(url /openapi.json)")
 expect_eq "openapi version" "3.1.0" "$(echo "$doc" | json openapi)"
