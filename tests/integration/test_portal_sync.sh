@@ -25,6 +25,13 @@ printf 'wrong-token\n' >"$TMP/bad-token"
 CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
 
+# Production (the default) refuses a plain-http portal: the token and the dossiers would cross the network in clear.
+out=$(env -u CONG_SERVER_ENVIRONMENT "$WORKER" --pg "$CONNINFO" --portal-url http://127.0.0.1:9 \
+  --portal-token-file "$TMP/token" --once 2>&1); status=$?
+expect_eq "production refuses an http portal" "2" "$status"
+expect_match "and says why" "over plain http" "$out"
+export CONG_SERVER_ENVIRONMENT=development   # the stand-in portal speaks http on loopback
+
 q() { timeout 20 psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 rc() { timeout 10 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
 

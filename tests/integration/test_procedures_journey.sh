@@ -195,7 +195,7 @@ head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$GW_DIR/portal-token"
 EXTRA_PIDS+=($!)
 for _ in $(seq 1 50); do curl -s -o /dev/null "$PORTAL/healthz" && break; sleep 0.1; done
 sync_once() {
-  timeout 60 "$BUILD/cong-portal-sync" --pg "$CONNINFO" --portal-url "$PORTAL" --portal-token-file "$GW_DIR/portal-token" \
+  CONG_SERVER_ENVIRONMENT=development timeout 60 "$BUILD/cong-portal-sync" --pg "$CONNINFO" --portal-url "$PORTAL" --portal-token-file "$GW_DIR/portal-token" \
     --redis-port "$REDIS_PORT" --once 2>>"$GW_DIR/sync.log"
 }
 received() { # CODE → "versions (space-separated, arrival order) | duplicates"

@@ -7,7 +7,8 @@
  *
  * Each flag has an environment variable (portal_sync.h, psync_config_t); flags win. SIGTERM/SIGINT: the current record
  * is finished and committed, then exit 0. Exit status: 0; 1 when it cannot start (or, with --once, PostgreSQL cannot
- * be reached); 2 on bad arguments.
+ * be reached); 2 on bad arguments. An http:// portal URL is refused unless CONG_SERVER_ENVIRONMENT=development (the
+ * gateway's own production policy, config_policy.h).
  */
 #include "portal_sync.h"
 
@@ -84,6 +85,13 @@ static int read_token(const char *path, char out[PSYNC_TOKEN_MAX + 1])
     return 0;
 }
 
+/* The gateway's server.environment, read from the same variable: production unless it says development. */
+static int development_allowed(void)
+{
+    const char *environment = getenv("CONG_SERVER_ENVIRONMENT");
+    return environment != NULL && strcmp(environment, "development") == 0;
+}
+
 typedef struct int_option {
     const char *flag, *env;
     int *target;
@@ -158,6 +166,9 @@ static int parse_args(int argc, char **argv, psync_config_t *c)
         problem = "--pg, --portal-url and --portal-token-file are required (or their environment variables)";
     else if (strncmp(c->portal_url, "http://", 7) != 0 && strncmp(c->portal_url, "https://", 8) != 0)
         problem = "--portal-url must be an http:// or https:// URL";
+    else if (strncmp(c->portal_url, "http://", 7) == 0 && !development_allowed())
+        problem = "--portal-url over plain http sends the portal token and citizens' dossiers unencrypted: use "
+                  "https:// (CONG_SERVER_ENVIRONMENT=development allows http on a developer machine)";
     else if (c->portal_url[strlen(c->portal_url) - 1] == '/')
         problem = "--portal-url must have no trailing slash";
     else if (c->max_backoff_ms < c->initial_backoff_ms)
