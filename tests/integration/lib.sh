@@ -34,7 +34,10 @@ free_port() {
 }
 
 # start_gateway [KEY=VALUE ...] — extra environment for this gateway (e.g. CONG_LIMITS_MAX_BODY_BYTES=1024).
-# Config file: $GW_DIR/cong.yaml if the test wrote one, else none.
+# Config file: $GW_DIR/cong.yaml if the test wrote one, else none. Returns once /healthz answers, which is before the
+# stores are connected: a test that needs them calls wait_stores_up. The "default" rate-limit class gets numbers no
+# test reaches by accident: every test gateway shares the test Redis, so anonymous requests of every test running at
+# once draw from one bucket (the client address 127.0.0.1). A test of rate limits passes its own.
 start_gateway() {
   H2C_PORT=$(free_port)
   TLS_PORT=$(free_port)
@@ -46,6 +49,7 @@ start_gateway() {
     CONG_SERVER_TLS_CERTIFICATE="$RUN/tls/cert.pem" CONG_SERVER_TLS_PRIVATE_KEY="$RUN/tls/key.pem" \
     CONG_SERVER_OPENAPI_FILE="$SRC/openapi/cong.yaml" CONG_SERVER_SHUTDOWN_TIMEOUT_MS=5000 \
     CONG_REDIS_PORT="$REDIS_PORT" CONG_REDIS_TIMEOUT_MS=1000 \
+    CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=600000 CONG_RATE_LIMITS_DEFAULT_BURST=100000 \
     CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong" CONG_POSTGRES_TIMEOUT_MS=3000 \
     CONG_POSTGRES_MIGRATIONS_DIR="$SRC/gateway/migrations" \
     CONG_MODULES_PROCEDURES_MIGRATIONS_DIR="$SRC/modules/procedures/migrations" \
@@ -82,6 +86,42 @@ stop_gateway() {
 h2c() { curl -s --http2-prior-knowledge --max-time 10 "$@"; }
 url() { echo "http://127.0.0.1:$H2C_PORT$1"; }
 admin_url() { echo "http://127.0.0.1:$ADMIN_PORT$1"; }
+
+# wait_until SECONDS COMMAND [ARG...] — runs COMMAND every 50 ms until it succeeds (returns 0) or SECONDS (an integer)
+# have passed (returns 1). Tests wait for a condition with it, never for a fixed time.
+wait_until() {
+  local deadline=$(($(date +%s%N) + $1 * 1000000000))
+  shift
+  until "$@"; do
+    [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
+
+# store_connections STORE — "UP TOTAL": this gateway's connections to STORE (redis, postgres) that are up, of all its
+# workers' (the admin listener's /metrics; the gauges follow within a 50 ms tick).
+store_connections() {
+  h2c "$(admin_url /metrics)" | awk -v s="$1" '
+    $1 == "cong_store_connections_up{store=\"" s "\"}" { up = $2 }
+    $1 == "cong_store_connections{store=\"" s "\"}" { total = $2 }
+    END { print up + 0, total + 0 }'
+}
+store_all_up() { local c; c=$(store_connections "$1"); [ "${c#* }" -gt 0 ] && [ "${c% *}" = "${c#* }" ]; }
+store_all_down() { local c; c=$(store_connections "$1"); [ "${c#* }" -gt 0 ] && [ "${c% *}" = 0 ]; }
+stores_all_up() { store_all_up redis && store_all_up postgres; }
+# wait_stores_up [SECONDS] — until every worker of this gateway has its Redis connection and its whole PostgreSQL pool
+# (default: 60 s; fails the test otherwise). Until then a worker without a connection answers 503 at once.
+wait_stores_up() {
+  wait_until "${1:-60}" stores_all_up && return 0
+  bad "stores not all connected after ${1:-60} s: redis $(store_connections redis), postgres $(store_connections postgres)"
+  return 1
+}
+# wait_store_down STORE [SECONDS] — until none of this gateway's connections to STORE is up (default: 30 s).
+wait_store_down() {
+  wait_until "${2:-30}" store_all_down "$1" && return 0
+  bad "$1 still connected after ${2:-30} s: $(store_connections "$1")"
+  return 1
+}
 
 # token [cong-jwt-mint options] — an ES256 token from the test issuer.
 token() { "$BUILD/cong-jwt-mint" --key "$RUN/keys/issuer.key.pem" --iss "$ISSUER" --aud cong "$@"; }

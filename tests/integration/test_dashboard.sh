@@ -46,6 +46,7 @@ INSERT INTO dossiers (code, procedure_code, unit_code, subject, submitted_by, st
 SQL
 
 start_gateway CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" || { bad "gateway start"; finish; exit 1; }
+wait_stores_up || { finish; exit 1; }
 
 # pyget EXPR — evaluate a Python expression over the JSON on stdin (bound to `d`); prints the result as JSON.
 pyget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(eval(sys.argv[1]), ensure_ascii=False))' "$1"; }
@@ -187,14 +188,17 @@ stop_gateway
 
 # ---- PostgreSQL gone: 503, never a crash or a wrong 200 ----
 # The gateway reaches PostgreSQL through a TCP relay of this test's own (the shared test database stays up); killing
-# the relay drops the gateway's connections and refuses new ones.
+# the relay drops the gateway's connections and refuses new ones. The test waits for the pool to be connected, then
+# for it to be down; a query then fails at once, so the deadline is one no busy machine reaches (1 s was also the
+# connect timeout: on a loaded machine the pool never came up through the relay, and the first request got 503).
 relay_start PGRELAY "$PG_PORT" || bad "relay start"
 GW_NAME=relay start_gateway CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
-  CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGRELAY_PORT dbname=cong user=cong connect_timeout=1" \
-  CONG_POSTGRES_TIMEOUT_MS=1000 || { bad "gateway start through the relay"; finish; exit 1; }
+  CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGRELAY_PORT dbname=cong user=cong" \
+  CONG_POSTGRES_TIMEOUT_MS=60000 || { bad "gateway start through the relay"; finish; exit 1; }
+wait_stores_up || { finish; exit 1; }
 expect_eq "through the relay: 200" "200" "$(h2c -o /dev/null -w '%{http_code}' "$(url "/v1/kpi/units?week=$WEEK")")"
 relay_stop PGRELAY
-sleep 0.3
+wait_store_down postgres
 for q in "units?week=$WEEK" "late-units?week=$WEEK" "trend?week=$WEEK"; do
   h=$(h2c -D - -o "$GW_DIR/b" "$(url "/v1/kpi/$q")")
   expect_match "$q without PostgreSQL: 503" "^HTTP/2 503" "$h"

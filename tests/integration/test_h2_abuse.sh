@@ -72,9 +72,15 @@ done < <(grep '^conn=' <<<"$rr")
 succeeded=$(h2load_field succeeded "$good")
 expect_eq "good client: no failed request" 0 "$(h2load_field failed "$good")"
 expect_eq "good client: no errored request" 0 "$(h2load_field errored "$good")"
-if [ "${succeeded:-0}" -ge 2000 ]; then ok; else bad "good client: only ${succeeded:-0} requests succeeded under attack"; echo "$good"; fi
-# Its rate under attack is reported, not asserted: on a sanitizer build sharing 2 cores with the attacker it says more
-# about the machine than about the gateway. bench/h2_abuse.sh measures it on a release build.
+# Not starved: at least a tenth of what it did alone, in the same 5 s (an unpatched h2o keeps ~1 %). Relative to this
+# machine's own figure, not an absolute count: a slow or busy machine does fewer of both. Its exact rate under attack is
+# reported, not asserted: on a sanitizer build sharing 2 cores with the attacker it says more about the machine than
+# about the gateway. bench/h2_abuse.sh measures it on a release build.
+floor=$((${rps_alone:-0} * 5 / 10))
+if [ "${succeeded:-0}" -ge 1 ] && [ "${succeeded:-0}" -ge "$floor" ]; then ok; else
+  bad "good client: only ${succeeded:-0} requests succeeded under attack (alone: ${rps_alone:-?} req/s; floor $floor)"
+  echo "$good"
+fi
 rps_attacked=$(h2load_rps "$good")
 growth=$((rss1 - rss0))
 if [ "$growth" -lt 32768 ]; then ok; else bad "rapid reset: VmRSS grew by $growth KiB ($rss0 → $rss1)"; fi
@@ -102,12 +108,15 @@ nr_pid=$!
 attack --mode slowloris --connections 2 --interval-ms 1000 --seconds 6 >"$GW_DIR/sl.out" &
 sl_pid=$!
 EXTRA_PIDS+=("$zw_pid" "$nr_pid" "$sl_pid")
-sleep 1
+all_connected() { [ "$(established)" -ge 8 ]; }
+wait_until 2 all_connected   # the first closes come at the 2 s timeouts
 rss_zw_peak=$(rss_kib)
 established_during=$(established)
-sleep 4.5
-# 5.5 s in: every one of them has been closed on the server's side. A peer that does not read cannot see the FIN,
-# which waits behind the data it does not read: the server's socket is in FIN-WAIT-1, no longer ESTABLISHED.
+# Then every one of them is closed on the server's side within two idle timeouts (and a little): watched, not slept.
+# A peer that does not read cannot see the FIN, which waits behind the data it does not read: the server's socket is
+# in FIN-WAIT-1, no longer ESTABLISHED.
+none_established() { [ "$(established)" = 0 ]; }
+wait_until 5 none_established
 established_after=$(established)
 wait "$zw_pid" "$nr_pid" "$sl_pid"
 zw=$(cat "$GW_DIR/zw.out")

@@ -76,9 +76,12 @@ put() { # put CODE VERSION [TOKEN] [curl options] — a PUT straight to the stan
 
 # --- the worker ----------------------------------------------------------------------------------------------------
 WORKERS=()
+# A delivery's timeout (WORKER_TIMEOUT_MS) far above what a loopback delivery takes on a busy machine: "one attempt
+# each" must not depend on the machine's speed. The slow and silent portal modes below answer later than it.
+WORKER_TIMEOUT_MS=3000
 start_worker() { # start_worker [extra options] — one more worker (several may run at once)
   "$WORKER" --pg "$CONNINFO" --portal-url "$PORTAL" --portal-token-file "$TMP/token" --redis-port "$REDIS_PORT" \
-    --batch 5 --timeout-ms 1000 --initial-backoff-ms 100 --max-backoff-ms 800 --poll-ms 100 "$@" \
+    --batch 5 --timeout-ms "$WORKER_TIMEOUT_MS" --initial-backoff-ms 100 --max-backoff-ms 800 --poll-ms 100 "$@" \
     2>>"$TMP/worker.log" &
   WORKERS+=($!)
   EXTRA_PIDS+=($!)
@@ -210,11 +213,12 @@ expect_eq "after fail mode: error cleared" "" "$(row A 4 last_error)"
 expect_eq "after fail mode: A never out of order" 0 "$(received "$P-A" out_of_order)"
 
 # --- 3. lost acks: the portal records, then answers too late ------------------------------------------------------
-expect_eq "slow mode beyond the worker's timeout" 200 "$(mode '{"mode":"slow","delay_ms":1500}')"
+expect_eq "slow mode beyond the worker's timeout" 200 \
+  "$(mode "{\"mode\":\"slow\",\"delay_ms\":$((WORKER_TIMEOUT_MS + 1500))}")"
 dossier F 1
 outbox F 1
 timed_out() { [ "$(row F 1 attempts)" -ge 1 ]; }
-wait_for 10 timed_out || bad "slow mode: no attempt"
+wait_for 30 timed_out || bad "slow mode: no attempt"
 expect_eq "slow mode: timeout recorded" "curl CURLE_OPERATION_TIMEDOUT" "$(row F 1 last_error)"
 expect_eq "slow mode: the portal has it anyway" "1" "$(received "$P-F" versions)"
 mode '{"mode":"ok"}' >/dev/null
@@ -223,7 +227,7 @@ expect_eq "lost ack: recorded once" "1" "$(received "$P-F" versions)"
 expect_match "lost ack: the resend is a duplicate" "^[1-9]" "$(received "$P-F" duplicates)"
 
 # --- 4. the portal killed mid-run and restarted -------------------------------------------------------------------
-mode '{"mode":"slow","delay_ms":5000}' >/dev/null
+mode "{\"mode\":\"slow\",\"delay_ms\":$((WORKER_TIMEOUT_MS + 5000))}" >/dev/null
 dossier G 2
 outbox G 1 2
 recorded_g() { [ "$(received "$P-G" versions)" = 1 ]; }
@@ -269,7 +273,7 @@ mode '{"mode":"timeout"}' >/dev/null
 dossier M 1
 outbox M 1
 held() { [ "$(row M 1 attempts)" -ge 2 ]; }
-wait_for 15 held || bad "timeout mode: not retried"
+wait_for 40 held || bad "timeout mode: not retried"
 expect_eq "timeout mode: timed out" "curl CURLE_OPERATION_TIMEDOUT" "$(row M 1 last_error)"
 expect_eq "timeout mode: not acked" "" "$(row M 1 acked_at)"
 mode '{"mode":"ok"}' >/dev/null

@@ -116,12 +116,14 @@ expect_match "own wallet document accepted" '^201\|' \
 expect_eq "filed by an authorized person with their own upload" "201" \
   "$(sql "select http_status from dossier_submit('$OTHER-x', '$OTHER', NULL, 'h', '$BIRTH', 'HN-W-001', '{}', '[{\"name\":\"a\",\"upload_id\":\"$UP_OTHER\"}]', 'r')")"
 
-# Concurrency: two transactions with the same key; the first holds its transaction open for a second.
+# Concurrency: two transactions with the same key; the first holds its transaction open (3 s) and the second starts
+# once the first has filed (its session is seen sleeping), however long that took.
 C="test-sql-$RUNID-conc"
 call="select http_status, body->>'code', replayed from dossier_submit('$C', '$C', 'kc', 'hc', '$BIRTH', 'HN-W-001', '{}', '[]', 'r')"
-psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -qAtX -c "begin" -c "$call" -c "select pg_sleep(1)" -c "commit" >"$GW_DIR/c1" 2>&1 &
+PGAPPNAME="$C-first" psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -qAtX -c "begin" -c "$call" -c "select pg_sleep(3)" -c "commit" >"$GW_DIR/c1" 2>&1 &
 p1=$!
-sleep 0.3
+first_holds() { [ "$(sql "select count(*) from pg_stat_activity where application_name = '$C-first' and query like '%pg_sleep%'")" = 1 ]; }
+wait_until 30 first_holds || bad "the first transaction never reached its pg_sleep"
 psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -qAtX -c "begin" -c "$call" -c "commit" >"$GW_DIR/c2" 2>&1 &
 p2=$!
 wait $p1 $p2

@@ -22,7 +22,8 @@ expect_eq "problem instance" "trace-me-123" "$(echo "$body" | json instance)"
 
 T=$(token --sub sub-for-log --scope ping --acr 1)
 h2c -o /dev/null -H "authorization: Bearer $T" -H 'x-request-id: logged-1' "$(url /v1/ping)"
-sleep 0.3
+logged() { grep -q '"logged-1"' "$GW_DIR/access.log" 2>/dev/null; }
+wait_until 10 logged || bad "no access log line for request logged-1 after 10 s"
 line=$(grep '"logged-1"' "$GW_DIR/access.log")
 expect_match "access log line" '"route":"/v1/ping","status":200' "$line"
 expect_match "pseudonymous subject" '"subject":"[0-9a-f]{16}"' "$line"

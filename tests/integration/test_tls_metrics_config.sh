@@ -2,6 +2,7 @@
 # TLS with ALPN (h2 and http/1.1), /metrics in Prometheus text, /openapi.json, and `cong --check-config`.
 source "$(dirname "$0")/lib.sh"
 start_gateway CONG_AUTH_PUBLIC_KEY_PRIVILEGED=1 || exit 1
+wait_stores_up || { finish; exit 1; }   # the store gauge below counts connections, up only some time after start
 T=$(token --sub citizen-tls --scope ping)
 
 out=$(curl -s -k --http2 -D - -o "$GW_DIR/b" -H "authorization: Bearer $T" "https://127.0.0.1:$TLS_PORT/v1/ping")
