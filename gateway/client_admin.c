@@ -118,7 +118,8 @@ static int mark_revoked(PGconn *db, const char *client_id, int *was_active)
     PGresult *res = PQexecParams(db,
                                  "WITH r AS (UPDATE api_clients SET revoked_at = now() "
                                  "           WHERE client_id = $1 AND revoked_at IS NULL RETURNING 1) "
-                                 "SELECT EXISTS (SELECT 1 FROM r), EXISTS (SELECT 1 FROM api_clients WHERE client_id = $1)",
+                                 "SELECT EXISTS (SELECT 1 FROM r), "
+                                 "       EXISTS (SELECT 1 FROM api_clients WHERE client_id = $1)",
                                  1, NULL, params, NULL, NULL, 0);
     int ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
     int known = ok && PQgetvalue(res, 0, 1)[0] == 't';

@@ -43,7 +43,7 @@ id_token=$(curl -s --max-time 10 -X POST "$VNEID/token" \
   json_field id_token)
 [ -n "$id_token" ] || fail "the stand-in VNeID gave no ID token"
 token=$(h2c -H 'content-type: application/json' \
-  -d "{\"id_token\":\"$id_token\",\"device\":{\"id\":\"demo-desk\",\"name\":\"Máy tính một cửa\",\"platform\":\"web\"}}" \
+  -d "{\"id_token\":\"$id_token\",\"device\":{\"id\":\"demo-desk\",\"name\":\"Một cửa\",\"platform\":\"web\"}}" \
   "$CONG/v1/auth/vneid/exchange" | json_field access_token)
 [ -n "$token" ] || fail "cong refused the official's ID token"
 
@@ -56,7 +56,8 @@ lines = ["UBND phuong - Ket qua giai quyet thu tuc hanh chinh", "Ho so / Dossier
          "Tai lieu mau cua ban demo cong (demo document)."]
 text = " ".join("BT /F1 13 Tf 60 %d Td (%s) Tj ET" % (780 - 24 * i, l) for i, l in enumerate(lines)).encode()
 objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >>"
+        b" /Contents 5 0 R >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream"]
 out, offsets = bytearray(b"%PDF-1.4\n"), []

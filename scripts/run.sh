@@ -152,8 +152,8 @@ start portal "$BUILD/portal-standin" --port "$PORTAL_PORT" --token-file "$RUN/po
 wait_http portal "http://127.0.0.1:$PORTAL_PORT/healthz"
 
 # The outbox relay: dossier versions to the stand-in portal, push events to Redis streams.
-start portal-sync "$BUILD/cong-portal-sync" --pg "$CONG_POSTGRES_CONNINFO" --portal-url "http://127.0.0.1:$PORTAL_PORT" \
-  --portal-token-file "$RUN/portal-token" --redis-port "$REDIS_PORT" 2>>"$RUN/portal-sync.log"
+start portal-sync "$BUILD/cong-portal-sync" --pg "$CONG_POSTGRES_CONNINFO" \
+  --portal-url "http://127.0.0.1:$PORTAL_PORT" --portal-token-file "$RUN/portal-token" --redis-port "$REDIS_PORT" 2>>"$RUN/portal-sync.log"
 start gateway "$BUILD/cong" --config cong.example.yaml
 wait_http gateway "http://127.0.0.1:$H2C_PORT/readyz" --http2-prior-knowledge
 

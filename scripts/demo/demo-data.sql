@@ -56,11 +56,10 @@ SELECT cong_local_date(now()) - (extract(isodow FROM cong_local_date(now()))::in
 -- Working days by number, to count due dates for tens of thousands of dossiers at once: the same rule as
 -- cong_add_working_days (the n-th working day after the local day of filing), by lookup.
 CREATE TEMP TABLE demo_days ON COMMIT DROP AS
-SELECT d::date AS day, extract(isodow FROM d) < 6 AND NOT EXISTS (SELECT 1 FROM holidays h WHERE h.day = d::date)
-           AS working,
-       count(*) FILTER (WHERE extract(isodow FROM d) < 6 AND NOT EXISTS (SELECT 1 FROM holidays h WHERE h.day = d::date))
-           OVER (ORDER BY d) AS worked   -- working days up to and including this one
-  FROM generate_series(:'window_start'::date - 28, cong_local_date(now()) + 120, interval '1 day') d;
+SELECT day, working, count(*) FILTER (WHERE working) OVER (ORDER BY day) AS worked  -- up to and including this day
+  FROM (SELECT d::date AS day,
+               extract(isodow FROM d) < 6 AND NOT EXISTS (SELECT 1 FROM holidays h WHERE h.day = d::date) AS working
+          FROM generate_series(:'window_start'::date - 28, cong_local_date(now()) + 120, interval '1 day') d) c;
 CREATE UNIQUE INDEX ON demo_days (day);
 CREATE INDEX ON demo_days (worked) WHERE working;
 ANALYZE demo_days;
@@ -83,20 +82,22 @@ SELECT u.code, u.name, u.kind,
        (SELECT array_agg(pu.procedure_code ORDER BY pu.procedure_code) FROM procedure_units pu
          WHERE pu.unit_code = u.code) AS procedures
   FROM units u
- CROSS JOIN LATERAL (SELECT pg_temp.demo_r(u.code || ':volume') AS volume, pg_temp.demo_r(u.code || ':quality') AS quality,
+ CROSS JOIN LATERAL (SELECT pg_temp.demo_r(u.code || ':volume') AS volume,
+                            pg_temp.demo_r(u.code || ':quality') AS quality,
                             pg_temp.demo_r(u.code || ':spread') AS spread) r
  WHERE EXISTS (SELECT 1 FROM procedure_units pu WHERE pu.unit_code = u.code);
 
 -- Submissions: per unit and day, per_day on working days, a sixth of it on weekends and holidays (online filing);
 -- the week's index wk (0 = the window's first, the weeks before count as 0) sets how late the city is: lateness
--- falls a little every week, but one week (wk 5) was bad. Each dossier's fate is drawn here: late or not, withdrawn, rejected, sent back for a supplement.
+-- falls a little every week, but one week (wk 5) was bad.
 CREATE TEMP TABLE demo_draw ON COMMIT DROP AS
 SELECT u.code AS unit_code, u.name AS unit_name, x.day, x.wk, n.i,
        u.code || ':' || x.day || ':' || n.i AS k,
        u.procedures[1 + floor(cardinality(u.procedures) * pg_temp.demo_r(u.code || x.day || n.i || 'p') ^ 2.5)::int]
            AS procedure_code,
        cong_local_midnight(x.day) + CASE WHEN x.working
-           THEN interval '7 hours 30 minutes' + pg_temp.demo_r(u.code || x.day || n.i || 't') * interval '10 hours 30 minutes'
+           THEN interval '7 hours 30 minutes'
+                + pg_temp.demo_r(u.code || x.day || n.i || 't') * interval '10 hours 30 minutes'
            ELSE interval '8 hours' + pg_temp.demo_r(u.code || x.day || n.i || 't') * interval '14 hours' END AS s,
        least(0.85, u.late_share * (1.35 - 0.06 * x.wk + CASE WHEN x.wk = 5 THEN 1.5 ELSE 0 END)) AS late_prob
   FROM demo_units u
@@ -144,7 +145,8 @@ SELECT d.k, d.unit_code, d.unit_name, d.procedure_code,
 -- scaled to end now. The citizen's three decided dossiers (wallet) get their results after start.
 INSERT INTO demo_plan (k, unit_code, unit_name, procedure_code, subject, s, due, c_at, rejected, supplement, stop_ord,
                        wallet)
-SELECT 'hand:' || h.n, u.code, u.name, h.procedure, CASE WHEN h.mine THEN :'citizen' ELSE pg_temp.demo_subject('hand:' || h.n) END,
+SELECT 'hand:' || h.n, u.code, u.name, h.procedure,
+       CASE WHEN h.mine THEN :'citizen' ELSE pg_temp.demo_subject('hand:' || h.n) END,
        now() - h.ago, pg_temp.demo_add_working_days(now() - h.ago, p.processing_days), now() - interval '5 minutes',
        h.rejected, h.supplement, h.stop_ord, h.wallet
   FROM (VALUES
@@ -218,14 +220,16 @@ SELECT p.id, coalesce(jsonb_object_agg(f ->> 'name', CASE
         WHEN f ->> 'type' = 'enum' THEN (f -> 'enum') -> floor(pg_temp.demo_r(p.k || (f ->> 'name'))
                                                               * jsonb_array_length(f -> 'enum'))::int
         ELSE to_jsonb(CASE f ->> 'name'
-            WHEN 'ho_ten' THEN pg_temp.demo_pick('{Nguyễn,Trần,Lê,Phạm,Hoàng,Phan,Vũ,Đặng,Bùi,Đỗ,Hồ,Ngô,Dương,Lý}', p.k || 'f')
-                || ' ' || pg_temp.demo_pick('{Văn,Thị,Minh,Thu,Đức,Ngọc,Quang,Thanh,Hữu,Hoài}', p.k || 'm')
-                || ' ' || pg_temp.demo_pick('{An,Bình,Chi,Dũng,Giang,Hà,Hải,Hạnh,Hiếu,Hoa,Hùng,Hương,Khánh,Lan,Linh,'
-                                            'Long,Mai,Nam,Nga,Phong,Phương,Quân,Tâm,Thảo,Trang,Tuấn,Việt,Yến}', p.k || 'g')
+            WHEN 'ho_ten' THEN
+                pg_temp.demo_pick('{Nguyễn,Trần,Lê,Phạm,Hoàng,Phan,Vũ,Đặng,Bùi,Đỗ,Hồ,Ngô,Dương,Lý}', p.k || 'f') || ' '
+                || pg_temp.demo_pick('{Văn,Thị,Minh,Thu,Đức,Ngọc,Quang,Thanh,Hữu,Hoài}', p.k || 'm') || ' '
+                || pg_temp.demo_pick('{An,Bình,Chi,Dũng,Giang,Hà,Hải,Hạnh,Hiếu,Hoa,Hùng,Hương,Khánh,Lan,Linh,Long,'
+                                     'Mai,Nam,Nga,Phong,Phương,Quân,Tâm,Thảo,Trang,Tuấn,Việt,Yến}', p.k || 'g')
             WHEN 'so_dien_thoai' THEN '09' || lpad(floor(pg_temp.demo_r(p.k || 'tel') * 1e8)::bigint::text, 8, '0')
             WHEN 'dia_chi' THEN 'Số ' || (1 + floor(pg_temp.demo_r(p.k || 'no') * 200)::int) || ' phố '
-                || pg_temp.demo_pick('{Tràng Tiền,Hàng Bài,Lý Thường Kiệt,Bà Triệu,Kim Mã,Giảng Võ,Láng Hạ,Nguyễn Trãi,'
-                                     'Trần Duy Hưng,Xuân Thủy,Lạc Long Quân,Nguyễn Văn Cừ,Minh Khai,Giải Phóng}', p.k || 'st')
+                || pg_temp.demo_pick('{Tràng Tiền,Hàng Bài,Lý Thường Kiệt,Bà Triệu,Kim Mã,Giảng Võ,Láng Hạ,'
+                                     'Nguyễn Trãi,Trần Duy Hưng,Xuân Thủy,Lạc Long Quân,Nguyễn Văn Cừ,Minh Khai,'
+                                     'Giải Phóng}', p.k || 'st')
                 || ', ' || p.unit_name
             WHEN 'quoc_tich' THEN 'VN'
             WHEN 'ma_so_thue' THEN '01' || lpad(floor(pg_temp.demo_r(p.k || 'tax') * 1e8)::bigint::text, 8, '0')

@@ -52,7 +52,8 @@ expect_eq "remove: said" "official $SUB: unit HN-W-001 removed" "$(out)"
 expect_eq "remove again: 0" 0 "$(run -- official remove --unit HN-W-001 --subject "$SUB")"
 expect_eq "...nothing changed" "official $SUB: unit HN-W-001 was not granted; nothing changed" "$(out)"
 expect_eq "PostgreSQL unreachable: 1" 1 \
-  "$(run CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$CLOSED dbname=cong user=cong" -- official add --unit HN-W-001 --subject "$SUB")"
+  "$(run CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$CLOSED dbname=cong user=cong" -- \
+     official add --unit HN-W-001 --subject "$SUB")"
 
 # ---- client revoke: idempotent, and a retry publishes the revocation again ----
 expect_eq "client create: 0" 0 "$(run -- client create "Kiểm thử $$" --scopes ping)"
@@ -62,7 +63,8 @@ expect_eq "revoke: said" "revoked $CID" "$(out)"
 redis-cli -p "$REDIS_PORT" ZREM cong:revoked "client:$CID" >/dev/null
 expect_eq "revoke again: 0" 0 "$(run -- client revoke "$CID")"
 expect_match "...nothing changed" "^$CID was revoked already; nothing changed" "$(out)"
-expect_match "...but the revocation is published again" '^[0-9]+$' "$(redis-cli -p "$REDIS_PORT" ZSCORE cong:revoked "client:$CID")"
+expect_match "...but the revocation is published again" '^[0-9]+$' \
+  "$(redis-cli -p "$REDIS_PORT" ZSCORE cong:revoked "client:$CID")"
 expect_eq "Redis unreachable: 1" 1 "$(run CONG_REDIS_PORT="$CLOSED" -- client revoke "$CID")"
 expect_match "...said, with what to do" "run the command again once Redis is back" "$(cat "$GW_DIR/err")"
 expect_eq "an unknown client: 3" 3 "$(run -- client revoke c_no-such-client)"

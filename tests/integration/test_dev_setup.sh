@@ -62,8 +62,8 @@ login() {
   query+="&code_challenge=$challenge&code_challenge_method=S256&acr_values=2"
   location=$(curl -s -o /dev/null -w '%{redirect_url}' -X POST --data "$query&citizen=$1&level=2" "$VNEID/authorize")
   code=$(printf '%s' "$location" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
-  id_token=$(curl -s -X POST --data "grant_type=authorization_code&code=$code&redirect_uri=http://127.0.0.1/cb&client_id=cong&code_verifier=$verifier" \
-    "$VNEID/token" | json id_token)
+  id_token=$(curl -s -X POST "$VNEID/token" --data "grant_type=authorization_code&code=$code&client_id=cong" \
+    --data "redirect_uri=http://127.0.0.1/cb&code_verifier=$verifier" | json id_token)
   h2c -H 'content-type: application/json' \
     -d "{\"id_token\":\"$id_token\",\"device\":{\"id\":\"it-$1\",\"name\":\"test\",\"platform\":\"web\"}}" \
     "$CONG/v1/auth/vneid/exchange" | json access_token
@@ -80,16 +80,20 @@ expect_match "thousands of demo dossiers" '^[0-9]{4,}$' "$DOSSIERS"
 expect_eq "the demo official serves two wards" 2 "$(sql "select count(*) from user_roles where role = 'official'")"
 setup_only 2
 expect_eq "second set-up over the same state: exit 0" 0 $?
-expect_match "second set-up: the demo is there already" 'demo: loaded already .*nothing changed' "$(cat "$DEV/setup.2.out")"
+expect_match "second set-up: the demo is there already" 'demo: loaded already .*nothing changed' \
+  "$(cat "$DEV/setup.2.out")"
 expect_eq "second set-up doubles nothing" "$FIRST" "$(counts)"
 expect_eq "grants unchanged" 2 "$(sql "select count(*) from user_roles where role = 'official'")"
 
 # ---- 2. serve: the demo lights up the KPIs, the desk and the wallet; Ctrl-C ----
 serve 1 || { finish; exit 1; }
-LAST_WEEK=$(python3 -c 'import datetime as d; t = d.datetime.now(d.timezone(d.timedelta(hours=7))) - d.timedelta(days=7); y, w, _ = t.isocalendar(); print("%d-W%02d" % (y, w))')
+LAST_WEEK=$(python3 -c 'import datetime as d
+y, w, _ = (d.datetime.now(d.timezone(d.timedelta(hours=7))) - d.timedelta(days=7)).isocalendar()
+print("%d-W%02d" % (y, w))')   # complete, in Hanoi
 UNITS=$(sql "select count(distinct unit_code) from procedure_units")
 h2c "$CONG/v1/kpi/units?week=$LAST_WEEK" >"$GW_DIR/units.json"
-expect_eq "KPIs of last week: every unit that handles procedures" "$UNITS" "$(py 'len(d["units"])' <"$GW_DIR/units.json")"
+expect_eq "KPIs of last week: every unit that handles procedures" "$UNITS" \
+  "$(py 'len(d["units"])' <"$GW_DIR/units.json")"
 expect_eq "...nearly all with an on-time rate" True \
   "$(py 'sum(u["on_time_rate"] is not None for u in d["units"]) >= 0.9 * len(d["units"])' <"$GW_DIR/units.json")"
 h2c "$CONG/v1/kpi/late-units?week=$LAST_WEEK" >"$GW_DIR/late.json"
@@ -102,11 +106,13 @@ OFFICIAL=$(login 001099000005)
 for status in submitted received processing supplement_requested supplement_submitted approved rejected \
               result_issued completed withdrawn; do
   expect_eq "the demo official's desk has a $status dossier" True \
-    "$(h2c -H "authorization: Bearer $OFFICIAL" "$CONG/v1/desk/dossiers?status=$status&page_size=1" | py 'd["total"] > 0')"
+    "$(h2c -H "authorization: Bearer $OFFICIAL" "$CONG/v1/desk/dossiers?status=$status&page_size=1" |
+       py 'd["total"] > 0')"
 done
 CITIZEN=$(login 001099000001)
 h2c -H "authorization: Bearer $CITIZEN" "$CONG/v1/me/documents" >"$GW_DIR/wallet.json"
-expect_eq "three results in the demo citizen's wallet" 3 "$(py 'sum(x["kind"] == "result" for x in d["documents"])' <"$GW_DIR/wallet.json")"
+expect_eq "three results in the demo citizen's wallet" 3 \
+  "$(py 'sum(x["kind"] == "result" for x in d["documents"])' <"$GW_DIR/wallet.json")"
 expect_eq "the demo citizen has dossiers of their own" True \
   "$(h2c -H "authorization: Bearer $CITIZEN" "$CONG/v1/dossiers" | py 'd["total"] >= 6')"
 DOC=$(py 'd["documents"][0]["dossier_code"]' <"$GW_DIR/wallet.json")
@@ -114,7 +120,8 @@ curl -s --http2-prior-knowledge -D "$GW_DIR/result.headers" -o "$GW_DIR/result.p
   -H "authorization: Bearer $CITIZEN" "$CONG/v1/dossiers/$DOC/result"
 SIG=$(sed -n 's/^result-signature: //ip' "$GW_DIR/result.headers" | tr -d '\r')
 expect_eq "the result verifies: signed by cong" true "$(h2c -H 'content-type: application/json' \
-  -d "{\"signature\":\"$SIG\",\"sha256\":\"$(sha256sum "$GW_DIR/result.pdf" | cut -d' ' -f1)\"}" "$CONG/v1/results/verify" |
+  -d "{\"signature\":\"$SIG\",\"sha256\":\"$(sha256sum "$GW_DIR/result.pdf" | cut -d' ' -f1)\"}" \
+  "$CONG/v1/results/verify" |
   py 'str(d["valid"]).lower()')"
 AFTER_SERVE=$(counts)
 expect_eq "serving issued results but filed no dossier" "$DOSSIERS" "${AFTER_SERVE%%|*}"
@@ -124,7 +131,8 @@ ctrl_c
 expect_eq "Ctrl-C: run.sh ends as interrupted" 130 "$RUN_STATUS"
 left=; for p in $PIDS; do alive "$p" && left+=" $p"; done
 expect_eq "Ctrl-C stops the gateway, the stand-ins and the relay" "" "$left"
-expect_eq "Ctrl-C stops the stores" "none" "$(ls "$DEV/redis/redis.pid" "$DEV/pg/data/postmaster.pid" 2>/dev/null || echo none)"
+expect_eq "Ctrl-C stops the stores" "none" \
+  "$(ls "$DEV/redis/redis.pid" "$DEV/pg/data/postmaster.pid" 2>/dev/null || echo none)"
 
 # ---- 3. a reboot: the stores die without a word, their PIDs now belong to someone else ----
 bash "$SRC/scripts/services.sh" start "$DEV" "$CONG_DEV_REDIS_PORT" "$DPG" >/dev/null
