@@ -89,17 +89,17 @@ start() {
   echo $! >"$RUN/pids/$name.pid"
 }
 
-# wait_http NAME URL [CURL_OPTIONS...]: until URL answers 200, while NAME's process lives; at most 15 s.
+# wait_http NAME URL [CURL_OPTIONS...]: until URL answers 200, while NAME's process lives; at most 30 s.
 wait_http() {
-  local name=$1 url=$2 pid=
+  local name=$1 url=$2 pid= deadline=$((SECONDS + 30))
   shift 2
   for entry in "${started[@]}"; do [ "${entry% *}" = "$name" ] && pid=${entry#* }; done
-  for _ in $(seq 1 150); do
+  while [ "$SECONDS" -lt "$deadline" ]; do
     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "$url")" = 200 ] && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "cong: the $name exited (see its log in $RUN)" >&2; return 1; }
+    kill -0 "$pid" 2>/dev/null || { echo "cong: the $name exited (its messages: above, or $RUN/$name.log)" >&2; return 1; }
     sleep 0.1
   done
-  echo "cong: the $name did not answer $url within 15 s" >&2
+  echo "cong: the $name did not answer $url within 30 s" >&2
   return 1
 }
 

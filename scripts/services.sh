@@ -6,7 +6,8 @@
 # PostgreSQL: initdb refuses root, so the cluster is owned by and run as the "postgres" user.
 # Database "cong" owned by role "cong" (local trust auth on 127.0.0.1 only: a developer/test cluster).
 # Starting is idempotent (stores already running are kept) and survives a reboot or a kill -9: a pid file that names
-# a dead process, or a live one that is not this store (its PID reused), is stale: removed, never signalled.
+# a dead process, or a live one that is not this store (its PID reused), is stale: never signalled, and removed
+# (except the one PostgreSQL clears itself, see drop_stale).
 set -euo pipefail
 
 cmd=${1:?usage: services.sh start|stop DIR [REDIS_PORT PG_PORT]}
