@@ -171,7 +171,7 @@ cong is running (PID ${started[-1]#* }). Ctrl-C stops it and the stores.
   TLS (h2, http/1.1):   https://127.0.0.1:$TLS_PORT
   h2c (prior knowledge): http://127.0.0.1:$H2C_PORT
   health / readiness:    http://127.0.0.1:$H2C_PORT/healthz   http://127.0.0.1:$H2C_PORT/readyz
-  metrics:               http://127.0.0.1:$H2C_PORT/metrics
+  metrics:               http://127.0.0.1:$ADMIN_PORT/metrics   (admin listener, loopback)
   API description:       http://127.0.0.1:$H2C_PORT/openapi.json
   stand-in VNeID:        $VNEID/.well-known/openid-configuration
   stand-in portal:       http://127.0.0.1:$PORTAL_PORT/api/v1/received   (fed by cong-portal-sync, log $RUN/portal-sync.log)
