@@ -156,13 +156,15 @@ static void render_latency(cong_metrics_t *m, text_buffer_t *b)
 
 static void render_gauges(cong_metrics_t *m, text_buffer_t *b)
 {
-    int64_t in_flight = 0, redis_up = 0, pg_up = 0;
-    uint64_t redis_disconnects = 0, rate_limit_unavailable = 0, calm = 0, stall = 0;
+    int64_t in_flight = 0, redis_up = 0, pg_up = 0, subscribed = 0;
+    uint64_t redis_disconnects = 0, rate_limit_unavailable = 0, calm = 0, stall = 0, resubscribed = 0;
     for (int w = 0; w < m->workers; w++) {
         in_flight += load_gauge(&m->blocks[w].in_flight);
         redis_up += load_gauge(&m->blocks[w].redis_up);
         pg_up += load_gauge(&m->blocks[w].pg_up);
         redis_disconnects += load(&m->blocks[w].redis_disconnects);
+        subscribed += load_gauge(&m->blocks[w].revocations_subscribed);
+        resubscribed += load(&m->blocks[w].revocations_resubscribed);
         rate_limit_unavailable += load(&m->blocks[w].rate_limit_unavailable);
         calm += load(&m->blocks[w].http2_calm_closes);
         stall += load(&m->blocks[w].http2_stall_closes);
@@ -184,6 +186,12 @@ static void render_gauges(cong_metrics_t *m, text_buffer_t *b)
          m->workers, m->workers * m->labels.pg_pool_size);
     emit(b, "# HELP cong_store_disconnects_total Store connections lost.\n# TYPE cong_store_disconnects_total counter\n"
             "cong_store_disconnects_total{store=\"redis\"} %llu\n", (unsigned long long)redis_disconnects);
+    emit(b, "# HELP cong_revocation_subscriptions_up Workers subscribed to session revocations.\n"
+            "# TYPE cong_revocation_subscriptions_up gauge\ncong_revocation_subscriptions_up %lld\n"
+            "# HELP cong_revocation_resubscriptions_total Revocation subscriptions lost or silent past their PING "
+            "deadline, then made again.\n# TYPE cong_revocation_resubscriptions_total counter\n"
+            "cong_revocation_resubscriptions_total %llu\n",
+         (long long)subscribed, (unsigned long long)resubscribed);
     emit(b, "# HELP cong_rate_limit_unavailable_total Requests let through because Redis could not decide.\n"
             "# TYPE cong_rate_limit_unavailable_total counter\ncong_rate_limit_unavailable_total %llu\n",
          (unsigned long long)rate_limit_unavailable);

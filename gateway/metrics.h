@@ -25,6 +25,8 @@ typedef struct cong_worker_metrics {
     _Atomic int64_t redis_up;        /* 0/1 */
     _Atomic int64_t pg_up;           /* connections up */
     _Atomic uint64_t redis_disconnects;
+    _Atomic int64_t revocations_subscribed;   /* 0/1: the worker hears revocations (revocation.h) */
+    _Atomic uint64_t revocations_resubscribed; /* subscriptions lost or silent past their PING deadline, made again */
     _Atomic uint64_t rate_limit_unavailable; /* decisions Redis could not make (requests let through) */
     _Atomic uint64_t http2_calm_closes;      /* connections shed with GOAWAY ENHANCE_YOUR_CALM (patched h2o) */
     _Atomic uint64_t http2_stall_closes;     /* connections closed because the peer stopped reading */

@@ -264,8 +264,9 @@ typedef struct pg_call {
 static void on_pg_result(int err, PGresult *result, void *p)
 {
     pg_call_t *call = p;
+    /* module.h: no result with an error, so no module can read the rows of a reply that failed after them */
     if (call->r->h2o != NULL)
-        call->cb(call->r, err, (const cong_pg_result_t *)result, call->udata);
+        call->cb(call->r, err, err == 0 ? (const cong_pg_result_t *)result : NULL, call->udata);
     cong_req_release(call->r);
     free(call);
 }

@@ -5,9 +5,15 @@
 
 #include "cong/module.h"
 #include "log.h"
+#include "postgres_cancel.h"
+#include "postgres_conninfo.h"
+#include "postgres_result.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
+/* statement_timeout = the deadline plus this: the server ends a statement whose cancel was lost or never sent, yet
+ * never before the pool's own deadline (which also counts the wait in the queue). */
+#define STATEMENT_TIMEOUT_MARGIN_MS 250
 
 typedef struct pg_conn pg_conn_t;
 
@@ -22,10 +28,12 @@ typedef struct pg_query {
     uv_timer_t deadline;
     pg_conn_t *running_on; /* NULL while queued */
     int answered;
-    PGresult *result; /* the first result of the query */
+    PGresult *result; /* what the caller sees of the reply (postgres_result.h) */
 } pg_query_t;
 
-enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_IDLE, CONN_BUSY, CONN_CLOSED };
+/* CONN_CANCELLING: its query was answered (deadline) and a cancel is on its way; the connection is used again only
+ * once the server has finished the statement AND the cancel job is over, so a late cancel cannot hit the next query. */
+enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_IDLE, CONN_BUSY, CONN_CANCELLING, CONN_CLOSED };
 
 struct pg_conn {
     cong_pg_pool_t *pool;
@@ -34,23 +42,28 @@ struct pg_conn {
     int poll_fd;
     enum conn_state state;
     pg_query_t *query;
-    uv_timer_t timer; /* connect timeout, or reconnect backoff */
+    uv_timer_t timer; /* connect timeout, reconnect backoff, or how long a cancel may take */
     unsigned backoff_ms;
     int flushing;
+    unsigned long generation; /* bumped when the connection is lost: a cancel job of an older one is stale */
+    int cancel_running;       /* CONN_CANCELLING: the cancel job is not over */
+    int statement_over;       /* CONN_CANCELLING: the server has sent its last result */
 };
 
 struct cong_pg_pool {
     uv_loop_t *loop;
-    char *conninfo;
+    cong_pg_conninfo_t conninfo; /* with a statement_timeout */
     int size, timeout_ms, max_queue;
     pg_conn_t *conns;
     pg_query_t *queue_head, *queue_tail;
     int queued;
     int closing;
     int open_timers;
+    int cancels_running; /* jobs that still point at this pool's connections */
 };
 
 static void conn_start(pg_conn_t *c);
+static void conn_lost(pg_conn_t *c, int err);
 static void dispatch(cong_pg_pool_t *pool);
 
 /* ---- queries ---- */
@@ -159,7 +172,8 @@ static int pool_up(const cong_pg_pool_t *pool)
 {
     int up = 0;
     for (int i = 0; i < pool->size; i++)
-        up += pool->conns[i].state == CONN_IDLE || pool->conns[i].state == CONN_BUSY;
+        up += pool->conns[i].state == CONN_IDLE || pool->conns[i].state == CONN_BUSY ||
+              pool->conns[i].state == CONN_CANCELLING;
     return up;
 }
 
@@ -168,6 +182,9 @@ static void on_conn_timer(uv_timer_t *t)
     pg_conn_t *c = t->data;
     if (c->state == CONN_DOWN) {
         conn_start(c);
+    } else if (c->state == CONN_CANCELLING) {
+        cong_log(CONG_LOG_WARN, "postgres", "a cancelled statement did not end in time; resetting its connection");
+        conn_lost(c, CONG_EUNAVAILABLE);
     } else if (c->state == CONN_CONNECTING) {
         cong_log(CONG_LOG_WARN, "postgres", "connect timed out");
         close_poll(c);
@@ -182,7 +199,7 @@ static void on_conn_timer(uv_timer_t *t)
 static void conn_lost(pg_conn_t *c, int err)
 {
     cong_pg_pool_t *pool = c->pool;
-    int was_up = c->state == CONN_IDLE || c->state == CONN_BUSY;
+    int was_up = c->state == CONN_IDLE || c->state == CONN_BUSY || c->state == CONN_CANCELLING;
     pg_query_t *q = c->query;
     c->query = NULL;
     close_poll(c);
@@ -190,6 +207,8 @@ static void conn_lost(pg_conn_t *c, int err)
         PQfinish(c->conn);
     c->conn = NULL;
     c->state = CONN_DOWN;
+    c->generation++;
+    c->cancel_running = 0;
     if (was_up && !pool->closing)
         cong_log(CONG_LOG_WARN, "postgres", "connection lost; reconnecting");
     if (q != NULL)
@@ -235,7 +254,7 @@ static void continue_connect(pg_conn_t *c)
 
 static void conn_start(pg_conn_t *c)
 {
-    c->conn = PQconnectStart(c->pool->conninfo);
+    c->conn = cong_pg_conninfo_connect_start(&c->pool->conninfo);
     if (c->conn == NULL || PQstatus(c->conn) == CONNECTION_BAD) {
         conn_lost(c, CONG_EUNAVAILABLE);
         return;
@@ -258,31 +277,37 @@ static void flush_and_watch(pg_conn_t *c)
         conn_lost(c, CONG_EUNAVAILABLE);
 }
 
+static void become_idle(pg_conn_t *c)
+{
+    uv_timer_stop(&c->timer);
+    c->state = CONN_IDLE;
+    dispatch(c->pool);
+}
+
 static void collect_results(pg_conn_t *c)
 {
     while (!PQisBusy(c->conn)) {
         PGresult *res = PQgetResult(c->conn);
-        pg_query_t *q = c->query;
-        if (res == NULL) {
-            c->query = NULL;
-            c->state = CONN_IDLE;
-            if (q != NULL) {
-                ExecStatusType st = q->result ? PQresultStatus(q->result) : PGRES_FATAL_ERROR;
-                int err = q->result == NULL ? CONG_EIO
-                          : (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) ? 0
-                                                                              : CONG_EQUERY;
-                if (err == CONG_EQUERY)
-                    cong_log(CONG_LOG_WARN, "postgres", "query failed: %s",
-                             PQresultErrorField(q->result, PG_DIAG_SQLSTATE) ? PQresultErrorField(q->result, PG_DIAG_SQLSTATE) : "?");
-                finish_query(q, err);
-            }
-            dispatch(c->pool);
+        if (res != NULL) {
+            if (c->query != NULL)
+                c->query->result = cong_pg_result_fold(c->query->result, res);
+            else
+                PQclear(res);
+            continue;
+        }
+        if (c->state == CONN_CANCELLING) {
+            c->statement_over = 1;
+            if (!c->cancel_running)
+                become_idle(c);
             return;
         }
-        if (q != NULL && q->result == NULL)
-            q->result = res;
-        else
-            PQclear(res);
+        pg_query_t *q = c->query;
+        c->query = NULL;
+        c->state = CONN_IDLE;
+        if (q != NULL)
+            finish_query(q, cong_pg_result_error(q->result));
+        dispatch(c->pool);
+        return;
     }
 }
 
@@ -315,7 +340,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
         conn_lost(c, CONG_EUNAVAILABLE);
         return;
     }
-    if (c->state == CONN_BUSY)
+    if (c->state == CONN_BUSY || c->state == CONN_CANCELLING)
         collect_results(c);
 }
 
@@ -340,6 +365,42 @@ static void dispatch(cong_pg_pool_t *pool)
     }
 }
 
+static void free_pool_if_done(cong_pg_pool_t *pool);
+
+static void on_cancel_done(void *udata, unsigned long generation, int sent)
+{
+    (void)sent; /* not sent: the statement runs on until its statement_timeout; the connection's timer bounds that */
+    pg_conn_t *c = udata;
+    cong_pg_pool_t *pool = c->pool;
+    pool->cancels_running--;
+    if (generation == c->generation && c->state == CONN_CANCELLING) {
+        c->cancel_running = 0;
+        if (c->statement_over)
+            become_idle(c);
+    }
+    if (pool->closing)
+        free_pool_if_done(pool);
+}
+
+/* The connection's statement is past its deadline (its caller is being answered): have the server stop it. Without a
+ * free cancel slot the connection is reset instead, and its statement_timeout stops the statement on the server. */
+static void cancel_statement(pg_conn_t *c)
+{
+    cong_pg_pool_t *pool = c->pool;
+    c->state = CONN_CANCELLING;
+    c->statement_over = 0;
+    if (cong_pg_cancel_send(pool->loop, c->conn, on_cancel_done, c, c->generation) != 0) {
+        cong_log(CONG_LOG_WARN, "postgres", "query timed out after %d ms; resetting its connection", pool->timeout_ms);
+        c->backoff_ms = 0;
+        conn_lost(c, CONG_EUNAVAILABLE);
+        return;
+    }
+    cong_log(CONG_LOG_WARN, "postgres", "query timed out after %d ms; cancelling it on the server", pool->timeout_ms);
+    c->cancel_running = 1;
+    pool->cancels_running++;
+    uv_timer_start(&c->timer, on_conn_timer, (uint64_t)pool->timeout_ms, 0);
+}
+
 static void on_query_deadline(uv_timer_t *t)
 {
     pg_query_t *q = t->data;
@@ -349,13 +410,10 @@ static void on_query_deadline(uv_timer_t *t)
         finish_query(q, CONG_ETIMEDOUT);
         return;
     }
-    /* Running too long: reset its connection (the server then stops the query) and answer now. */
     pg_conn_t *c = q->running_on;
-    cong_log(CONG_LOG_WARN, "postgres", "query timed out after %d ms; resetting its connection", pool->timeout_ms);
     c->query = NULL;
+    cancel_statement(c);
     finish_query(q, CONG_ETIMEDOUT);
-    c->backoff_ms = 0;
-    conn_lost(c, CONG_EUNAVAILABLE);
 }
 
 int cong_pg_query(cong_pg_pool_t *pool, const char *sql, int nparams, const char *const *params, cong_pg_query_cb cb,
@@ -402,22 +460,27 @@ int cong_pg_query(cong_pg_pool_t *pool, const char *sql, int nparams, const char
     return 0;
 }
 
+static void free_pool(cong_pg_pool_t *pool)
+{
+    cong_pg_conninfo_free(&pool->conninfo);
+    free(pool->conns);
+    free(pool);
+}
+
 cong_pg_pool_t *cong_pg_pool_new(uv_loop_t *loop, const char *conninfo, int size, int timeout_ms, int max_queue)
 {
     cong_pg_pool_t *pool = calloc(1, sizeof *pool);
     if (pool == NULL)
         return NULL;
-    pool->conninfo = strdup(conninfo);
+    pool->timeout_ms = timeout_ms;
     pool->conns = calloc((size_t)size, sizeof *pool->conns);
-    if (pool->conninfo == NULL || pool->conns == NULL) {
-        free(pool->conninfo);
-        free(pool->conns);
-        free(pool);
+    if (pool->conns == NULL ||
+        cong_pg_conninfo_init(&pool->conninfo, conninfo, timeout_ms + STATEMENT_TIMEOUT_MARGIN_MS) != 0) {
+        free_pool(pool);
         return NULL;
     }
     pool->loop = loop;
     pool->size = size;
-    pool->timeout_ms = timeout_ms;
     pool->max_queue = max_queue;
     for (int i = 0; i < size; i++) {
         pg_conn_t *c = &pool->conns[i];
@@ -441,15 +504,19 @@ int cong_pg_pool_size(const cong_pg_pool_t *pool)
     return pool->size;
 }
 
+/* Freed once no timer and no cancel job refers to its connections. */
+static void free_pool_if_done(cong_pg_pool_t *pool)
+{
+    if (pool->open_timers == 0 && pool->cancels_running == 0)
+        free_pool(pool);
+}
+
 static void on_conn_timer_closed(uv_handle_t *h)
 {
     pg_conn_t *c = h->data;
     cong_pg_pool_t *pool = c->pool;
-    if (--pool->open_timers == 0) {
-        free(pool->conninfo);
-        free(pool->conns);
-        free(pool);
-    }
+    pool->open_timers--;
+    free_pool_if_done(pool);
 }
 
 void cong_pg_pool_close(cong_pg_pool_t *pool)

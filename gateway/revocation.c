@@ -61,7 +61,8 @@ int cong_revocation_start(cong_worker_t *w)
 {
     const cong_config_t *cfg = w->gateway->config;
     w->revocations = cong_redis_subscriber_new(&w->loop, cfg->redis.host, cfg->redis.port, cfg->redis.password,
-                                               CONG_REVOCATION_CHANNEL, on_message, on_subscribed, w);
+                                               CONG_REVOCATION_CHANNEL, cfg->redis.timeout_ms, on_message,
+                                               on_subscribed, w);
     return w->revocations != NULL ? 0 : CONG_ENOMEM;
 }
 

@@ -4,9 +4,11 @@
  * Revoking a session (logout, session delete, refresh-token reuse) writes it to the Redis sorted set
  * "cong:revoked" (member = session id, score = until, the time after which no token of it can be valid any more) and
  * publishes "<sid> <until>" on the channel "cong:revocations". Every worker of every instance subscribes, and marks
- * the session revoked in its token cache as the message arrives. After every (re)subscription — at start, and after
- * Redis came back — a worker re-reads the whole set (members with until > now), so an instance that lost Redis
- * applies what it missed. The set is trimmed of expired members on every revocation.
+ * the session revoked in its token cache as the message arrives. A subscription that stops answering its PINGs for
+ * redis.timeout_ms is dropped and made again (redis_subscriber.h), so a frozen connection cannot silence a worker.
+ * After every (re)subscription — at start, after Redis came back, after such a drop — a worker re-reads the whole
+ * set (members with until > now), so an instance that lost Redis applies what it missed. The set is trimmed of
+ * expired members on every revocation.
  */
 #ifndef CONG_GATEWAY_REVOCATION_H
 #define CONG_GATEWAY_REVOCATION_H

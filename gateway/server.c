@@ -24,6 +24,7 @@
 #include "log.h"
 #include "module_loader.h"
 #include "pipeline.h"
+#include "redis_subscriber.h"
 #include "request.h"
 #include "revocation.h"
 #include "token_cache.h"
@@ -181,6 +182,12 @@ static void update_store_gauges(cong_worker_t *w)
     atomic_store_explicit(&w->metrics->redis_up, cong_redis_is_up(w->redis), memory_order_relaxed);
     atomic_store_explicit(&w->metrics->pg_up, cong_pg_pool_up(w->pg), memory_order_relaxed);
     atomic_store_explicit(&w->metrics->redis_disconnects, cong_redis_disconnects(w->redis), memory_order_relaxed);
+    if (w->revocations != NULL) {
+        atomic_store_explicit(&w->metrics->revocations_subscribed, cong_redis_subscriber_is_up(w->revocations),
+                              memory_order_relaxed);
+        atomic_store_explicit(&w->metrics->revocations_resubscribed, cong_redis_subscriber_drops(w->revocations),
+                              memory_order_relaxed);
+    }
     atomic_store_explicit(&w->metrics->http2_calm_closes, w->h2o.http2.events.calm_closes, memory_order_relaxed);
     atomic_store_explicit(&w->metrics->http2_stall_closes, w->h2o.http2.events.stall_closes, memory_order_relaxed);
     if (w->abuse_lines_suppressed > 0) {

@@ -75,6 +75,18 @@ int iso_week_parse(const char *text, int *year, int *week)
     return ISO_WEEK_OK;
 }
 
+int iso_week_parse_within(const char *text, int first_year, int last_year, int *year, int *week)
+{
+    int y, w, rc = iso_week_parse(text, &y, &w);
+    if (rc != ISO_WEEK_OK)
+        return rc;
+    if (y < first_year || y > last_year)
+        return ISO_WEEK_OUTSIDE;
+    *year = y;
+    *week = w;
+    return ISO_WEEK_OK;
+}
+
 long iso_week_monday(int year, int week)
 {
     return week1_monday(year) + 7L * (week - 1);

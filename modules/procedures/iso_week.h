@@ -15,6 +15,7 @@ enum {
     ISO_WEEK_OK = 0,
     ISO_WEEK_SYNTAX = -1,     /* not exactly YYYY-Www (four digits, "-W", two digits), or year 0000 */
     ISO_WEEK_RANGE = -2,      /* week 00, over 53, or 53 in a year that has only 52 weeks */
+    ISO_WEEK_OUTSIDE = -3,    /* iso_week_parse_within: a real week, of a year outside the years allowed */
 };
 
 /** Days since 1970-01-01 of a valid calendar date (month 1..12, day 1..31 as the month allows). */
@@ -31,6 +32,9 @@ int iso_weeks_in_year(int year);
 
 /** Parses "YYYY-Www" strictly (the whole string, nothing before or after). ISO_WEEK_OK, _SYNTAX or _RANGE. */
 int iso_week_parse(const char *text, int *year, int *week);
+
+/** iso_week_parse, then ISO_WEEK_OUTSIDE for a week of an ISO week-year before first_year or after last_year. */
+int iso_week_parse_within(const char *text, int first_year, int last_year, int *year, int *week);
 
 /** Day number of the Monday of a valid ISO week. */
 long iso_week_monday(int year, int week);

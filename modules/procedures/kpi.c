@@ -6,9 +6,11 @@
  *   GET /v1/kpi/trend?weeks=N&week=YYYY-Www getKpiTrend    city-wide on-time rate of the N weeks up to `week`
  *
  * `week` is optional (default: the current ISO week in Asia/Ho_Chi_Minh, UTC+7 all year round, no daylight saving)
- * and checked here, strictly, before anything reaches PostgreSQL: a bad one is 422 validation-failed. Counts are
- * JSON integers, on_time_rate a JSON number (percent, one decimal) or null when nothing was completed. Answers may be
- * cached for a minute. PostgreSQL down or slow: 503 service-unavailable; any other store error: 500.
+ * and checked here, strictly, before anything reaches PostgreSQL: a bad one, or one outside the years the data can
+ * cover (2020 to next year: an older week makes kpi_units read every completion since), is 422 validation-failed.
+ * Counts are JSON integers, on_time_rate a JSON number (percent, one decimal) or null when nothing was completed.
+ * Answers are public: each worker serves one again for modules.procedures.kpi_cache_ttl_ms (kpi_cache.h), and
+ * clients may keep them for a minute. PostgreSQL down or slow: 503 service-unavailable; any other store error: 500.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -17,12 +19,15 @@
 #include <time.h>
 
 #include "iso_week.h"
+#include "kpi_cache.h"
 #include "procedures.h"
 
 #define api procedures_api /* the gateway's table (procedures.h), under its usual short name */
 #define HANOI_UTC_OFFSET_S (7 * 3600)
 #define TREND_DEFAULT_WEEKS 12
 #define TREND_MAX_WEEKS 52
+#define KPI_FIRST_YEAR 2020 /* the first year of the city's dossiers */
+#define CACHE_CONTROL "public, max-age=60"
 
 /* The week a request is about: its label and its first and last days as text. */
 typedef struct kpi_week {
@@ -30,6 +35,7 @@ typedef struct kpi_week {
     char start[16];       /* "2026-11-16", a Monday */
     char end[16];         /* "2026-11-22", the Sunday */
     int weeks;            /* trend only: how many weeks */
+    char cache_key[KPI_CACHE_KEY_BYTES]; /* route, week (and weeks) */
 } kpi_week_t;
 
 /* ---- replies ---- */
@@ -45,28 +51,63 @@ static void reply_store_error(cong_req_t *req, int err, const char *what)
     api->reply_problem(req, 500, "internal-error", NULL, NULL);
 }
 
-static void reply_cached_json(cong_req_t *req, json_t *body)
+static long long monotonic_ms(void)
 {
-    if (body == NULL) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sends this worker's cached answer for the week's key: 1, or 0 when the caller must ask PostgreSQL. */
+static int reply_from_cache(cong_req_t *req, const kpi_week_t *w)
+{
+    size_t len;
+    const char *body = kpi_cache_get(w->cache_key, monotonic_ms(), procedures_config.kpi_cache_ttl_ms, &len);
+    if (body == NULL)
+        return 0;
+    api->reply_header(req, "cache-control", CACHE_CONTROL);
+    api->reply_text(req, 200, "application/json", body, len);
+    return 1;
+}
+
+/* Replies with `body` (reference taken) and keeps it in this worker's cache under the week's key. */
+static void reply_cached_json(cong_req_t *req, const kpi_week_t *w, json_t *body)
+{
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (text == NULL) {
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
-    api->reply_header(req, "cache-control", "public, max-age=60");
-    api->reply_json(req, 200, body);
+    if (procedures_config.kpi_cache_ttl_ms > 0)
+        kpi_cache_put(w->cache_key, text, strlen(text), monotonic_ms());
+    api->reply_header(req, "cache-control", CACHE_CONTROL);
+    api->reply_text(req, 200, "application/json", text, strlen(text));
+    free(text);
 }
 
 /* ---- the request's week ---- */
 
-/* Fills `w` from the `week` query parameter, or the current week when it is absent. 0, or -1 after a 422 reply. */
-static int read_week(cong_req_t *req, kpi_week_t *w)
+static void reply_week_outside(cong_req_t *req, int last_year)
+{
+    char vi[160], en[160], last[16];
+    iso_week_format(last_year, iso_weeks_in_year(last_year), last, sizeof last);
+    snprintf(vi, sizeof vi, "Chỉ có số liệu cho các tuần từ %d-W01 đến %s.", KPI_FIRST_YEAR, last);
+    snprintf(en, sizeof en, "Figures exist only for the weeks from %d-W01 to %s.", KPI_FIRST_YEAR, last);
+    api->reply_problem(req, 422, "validation-failed", vi, en);
+}
+
+/* Fills `w` from the `week` query parameter, or the current week when it is absent; `route` starts its cache key.
+ * 0, or -1 after a 422 reply. */
+static int read_week(cong_req_t *req, const char *route, kpi_week_t *w)
 {
     int year, week;
     const char *text = api->req_query_param(req, "week", NULL);
-    if (text == NULL) {
-        long today = (long)((time(NULL) + HANOI_UTC_OFFSET_S) / 86400);
-        iso_week_of_day(today, &year, &week);
-    } else {
-        int rc = iso_week_parse(text, &year, &week);
+    long today = (long)((time(NULL) + HANOI_UTC_OFFSET_S) / 86400);
+    iso_week_of_day(today, &year, &week);
+    int next_year = year + 1;
+    if (text != NULL) {
+        int rc = iso_week_parse_within(text, KPI_FIRST_YEAR, next_year, &year, &week);
         if (rc == ISO_WEEK_SYNTAX) {
             api->reply_problem(req, 422, "validation-failed",
                                "Tham số week phải là tuần ISO dạng YYYY-Www, ví dụ 2026-W47.",
@@ -79,11 +120,16 @@ static int read_week(cong_req_t *req, kpi_week_t *w)
                                "That year has no such week (weeks 01 to 52, or 53 when the year has 53 weeks).");
             return -1;
         }
+        if (rc == ISO_WEEK_OUTSIDE) {
+            reply_week_outside(req, next_year);
+            return -1;
+        }
     }
     long monday = iso_week_monday(year, week);
     iso_week_format(year, week, w->label, sizeof w->label);
     iso_date_format(monday, w->start, sizeof w->start);
     iso_date_format(monday + 6, w->end, sizeof w->end);
+    snprintf(w->cache_key, sizeof w->cache_key, "%s|%s", route, w->label);
     return 0;
 }
 
@@ -107,6 +153,8 @@ static int read_weeks(cong_req_t *req, kpi_week_t *w)
         return -1;
     }
     w->weeks = (int)n;
+    size_t used = strlen(w->cache_key);
+    snprintf(w->cache_key + used, sizeof w->cache_key - used, "|%d", w->weeks);
     return 0;
 }
 
@@ -170,18 +218,20 @@ static void on_units(cong_req_t *req, int err, const cong_pg_result_t *r, void *
     json_t *units = json_array();
     for (int i = 0; i < api->pg_ntuples(r); i++)
         json_array_append_new(units, unit_object(r, i));
-    reply_cached_json(req, week_object(udata, units));
+    reply_cached_json(req, udata, week_object(udata, units));
 }
 
 static void list_unit_kpis(cong_req_t *req, void *udata)
 {
     (void)udata;
     kpi_week_t *w = api->req_alloc(req, sizeof *w);
-    if (w == NULL || read_week(req, w) != 0) {
+    if (w == NULL || read_week(req, "units", w) != 0) {
         if (w == NULL)
             api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
+    if (reply_from_cache(req, w))
+        return;
     const char *params[] = {w->start};
     int rc = api->pg_query(req, "SELECT " UNIT_COLUMNS " FROM kpi_units($1::date) ORDER BY unit_code", 1, params,
                            on_units, w);
@@ -205,18 +255,20 @@ static void on_late_units(cong_req_t *req, int err, const cong_pg_result_t *r, v
     }
     json_t *body = week_object(udata, units);
     json_object_set_new(body, "threshold", json_integer(procedures_config.kpi_on_time_threshold));
-    reply_cached_json(req, body);
+    reply_cached_json(req, udata, body);
 }
 
 static void list_late_units(cong_req_t *req, void *udata)
 {
     (void)udata;
     kpi_week_t *w = api->req_alloc(req, sizeof *w);
-    if (w == NULL || read_week(req, w) != 0) {
+    if (w == NULL || read_week(req, "late-units", w) != 0) {
         if (w == NULL)
             api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
+    if (reply_from_cache(req, w))
+        return;
     char threshold[16];
     snprintf(threshold, sizeof threshold, "%d", procedures_config.kpi_on_time_threshold);
     const char *params[] = {w->start, threshold};
@@ -232,7 +284,6 @@ static void list_late_units(cong_req_t *req, void *udata)
 
 static void on_trend(cong_req_t *req, int err, const cong_pg_result_t *r, void *udata)
 {
-    (void)udata;
     if (err != 0) {
         reply_store_error(req, err, "kpi_trend");
         return;
@@ -243,7 +294,7 @@ static void on_trend(cong_req_t *req, int err, const cong_pg_result_t *r, void *
                                                pg_string(r, i, 1), "completed_on_time", pg_integer(r, i, 2),
                                                "completed_late", pg_integer(r, i, 3), "on_time_rate",
                                                pg_rate(r, i, 4)));
-    reply_cached_json(req, json_pack("{s:o}", "weeks", weeks));
+    reply_cached_json(req, udata, json_pack("{s:o}", "weeks", weeks));
 }
 
 static void get_kpi_trend(cong_req_t *req, void *udata)
@@ -254,7 +305,7 @@ static void get_kpi_trend(cong_req_t *req, void *udata)
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
-    if (read_week(req, w) != 0 || read_weeks(req, w) != 0)
+    if (read_week(req, "trend", w) != 0 || read_weeks(req, w) != 0 || reply_from_cache(req, w))
         return;
     char weeks[8];
     snprintf(weeks, sizeof weeks, "%d", w->weeks);

@@ -29,6 +29,8 @@ static const cong_config_key_def_t config_keys[] = {
     {sizeof(cong_config_key_def_t), "page_size", CONG_CONFIG_INT, "20", "default page size of lists"},
     {sizeof(cong_config_key_def_t), "catalog_cache_ttl_s", CONG_CONFIG_INT, "300",
      "seconds a catalog answer stays cached in Redis"},
+    {sizeof(cong_config_key_def_t), "kpi_cache_ttl_ms", CONG_CONFIG_INT, "5000",
+     "milliseconds each worker serves a KPI answer again before asking PostgreSQL (0: every time)"},
 };
 
 /* mkdir -p: the data folder may be new on a first start. */
@@ -64,9 +66,11 @@ static int read_config(cong_module_ctx_t *ctx)
     procedures_config.kpi_on_time_threshold = atoi(api->config_get(ctx, "kpi_on_time_threshold"));
     procedures_config.page_size = atoi(api->config_get(ctx, "page_size"));
     procedures_config.catalog_cache_ttl_s = atoi(api->config_get(ctx, "catalog_cache_ttl_s"));
+    procedures_config.kpi_cache_ttl_ms = atoi(api->config_get(ctx, "kpi_cache_ttl_ms"));
     if (procedures_config.upload_max_bytes < 1024 || procedures_config.page_size < 1 ||
         procedures_config.page_size > 100 || procedures_config.kpi_on_time_threshold < 0 ||
-        procedures_config.kpi_on_time_threshold > 100 || procedures_config.catalog_cache_ttl_s < 0) {
+        procedures_config.kpi_on_time_threshold > 100 || procedures_config.catalog_cache_ttl_s < 0 ||
+        procedures_config.kpi_cache_ttl_ms < 0 || procedures_config.kpi_cache_ttl_ms > 60000) {
         api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "a configured value is out of range");
         return CONG_EINVAL;
     }

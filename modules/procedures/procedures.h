@@ -28,6 +28,7 @@ typedef struct procedures_config {
     int kpi_on_time_threshold;     /* percent: units below it are on the weekly late list */
     int page_size;                 /* default page size of lists */
     int catalog_cache_ttl_s;       /* how long a catalog answer stays in Redis */
+    int kpi_cache_ttl_ms;          /* how long a worker serves a KPI answer again (kpi_cache.h); 0: never */
 } procedures_config_t;
 
 extern procedures_config_t procedures_config;

@@ -132,16 +132,24 @@ psql_cong() { psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1
 # relay_start NAME TARGET_PORT [LISTEN_PORT] — a TCP relay from a free port (or LISTEN_PORT) to 127.0.0.1:TARGET_PORT;
 # sets ${NAME}_PORT and ${NAME}_PID. A gateway pointed at a relay loses that store when the relay is stopped
 # (relay_stop NAME), while the shared test Redis/PostgreSQL stay up for the other tests; starting it again on the same
-# port brings the store back.
+# port brings the store back. relay_freeze NAME: the connections open at that moment stop forwarding without closing
+# (a frozen peer, a middlebox that dropped the flow); connections made afterwards are relayed as before.
 relay_start() {
   local name=$1 target=$2 port=${3:-$(free_port)}
-  python3 - "$port" "$target" <<'PY' &
-import socket, sys, threading
+  python3 - "$port" "$target" "$GW_DIR/$name.frozen" <<'PY' &
+import signal, socket, sys, threading, time
+opened, frozen_below = [0], [0]
+def freeze(*_):
+    frozen_below[0] = opened[0]
+    open(sys.argv[3], "w").close()
+signal.signal(signal.SIGUSR1, freeze)
 listen = socket.socket(); listen.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listen.bind(("127.0.0.1", int(sys.argv[1]))); listen.listen(64)
-def pump(a, b):
+def pump(a, b, n):
     try:
         while (data := a.recv(65536)):
+            while n < frozen_below[0]:
+                time.sleep(3600)
             b.sendall(data)
     except OSError:
         pass
@@ -152,7 +160,8 @@ while True:
     client, _ = listen.accept()
     server = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
     for a, b in ((client, server), (server, client)):
-        threading.Thread(target=pump, args=(a, b), daemon=True).start()
+        threading.Thread(target=pump, args=(a, b, opened[0]), daemon=True).start()
+    opened[0] += 1
 PY
   printf -v "${name}_PID" '%s' $!
   printf -v "${name}_PORT" '%s' "$port"
@@ -161,6 +170,13 @@ PY
   return 1
 }
 relay_stop() { local pid_var="${1}_PID"; kill "${!pid_var}" 2>/dev/null; wait "${!pid_var}" 2>/dev/null; }
+relay_freeze() {
+  local pid_var="${1}_PID"
+  rm -f "$GW_DIR/$1.frozen"
+  kill -USR1 "${!pid_var}"
+  for _ in $(seq 1 50); do [ -e "$GW_DIR/$1.frozen" ] && return 0; sleep 0.1; done
+  return 1
+}
 
 # vneid_start — the stand-in VNeID with its test endpoints on a free port (VPORT, VNEID = its base URL), and cong's
 # own signing key and subject secret in the test folder; IDENTITY_ENV is the gateway environment that trusts it.

@@ -80,8 +80,11 @@ expect_eq "trend: the week's completed dossiers are counted" "true" \
 expect_eq "trend: weeks=3" "3" "$(h2c "$(url "/v1/kpi/trend?week=$WEEK&weeks=3")" | pyget "len(d['weeks'])")"
 
 # ---- validation ----
+# weeks outside the data's years (2020 to next year) too: an old one would make kpi_units read every completion since
+FAR=$(($(date -u +%Y) + 3))
 for q in "units?week=2026-W99" "units?week=garbage" "late-units?week=2025-W53" "trend?week=2026-W00" \
-         "units?week=" "trend?weeks=0" "trend?weeks=53" "trend?weeks=1x"; do
+         "units?week=" "trend?weeks=0" "trend?weeks=53" "trend?weeks=1x" \
+         "units?week=0001-W01" "late-units?week=2019-W52" "trend?week=$FAR-W01"; do
   h2c -o "$GW_DIR/b" -D "$GW_DIR/h" "$(url "/v1/kpi/$q")"
   expect_match "$q: 422" "^HTTP/2 422" "$(head -1 "$GW_DIR/h")"
   expect_eq "$q: problem type" "https://cong.hanoi.gov.vn/problems/validation-failed" "$(json type <"$GW_DIR/b")"
@@ -89,6 +92,9 @@ done
 expect_match "422 says what a week looks like" "YYYY-Www" "$(h2c "$(url "/v1/kpi/units?week=garbage")" | json detail)"
 expect_match "422 says the week does not exist" "tuần" "$(h2c "$(url "/v1/kpi/units?week=2026-W99")" | json detail)"
 expect_eq "2026 has a week 53" "200" "$(h2c -o /dev/null -w '%{http_code}' "$(url "/v1/kpi/units?week=2026-W53")")"
+expect_match "422 gives the weeks there are" "from 2020-W01 to [0-9]{4}-W5[23]" \
+  "$(h2c -H 'accept-language: en' "$(url "/v1/kpi/units?week=0001-W01")" | json detail)"
+expect_eq "the first week there is" "200" "$(h2c -o /dev/null -w '%{http_code}' "$(url "/v1/kpi/units?week=2020-W01")")"
 
 # the current week in Hanoi by default (read twice around the request: a week may turn in between)
 cur() { python3 -c 'import datetime as t; y,w,_=(t.datetime.now(t.timezone.utc)+t.timedelta(hours=7)).isocalendar(); print(f"{y}-W{w:02d}")'; }
@@ -194,7 +200,8 @@ stop_gateway
 relay_start PGRELAY "$PG_PORT" || bad "relay start"
 GW_NAME=relay start_gateway CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
   CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGRELAY_PORT dbname=cong user=cong" \
-  CONG_POSTGRES_TIMEOUT_MS=60000 || { bad "gateway start through the relay"; finish; exit 1; }
+  CONG_POSTGRES_TIMEOUT_MS=60000 CONG_MODULES_PROCEDURES_KPI_CACHE_TTL_MS=0 \
+  || { bad "gateway start through the relay"; finish; exit 1; }
 wait_stores_up || { finish; exit 1; }
 expect_eq "through the relay: 200" "200" "$(h2c -o /dev/null -w '%{http_code}' "$(url "/v1/kpi/units?week=$WEEK")")"
 relay_stop PGRELAY

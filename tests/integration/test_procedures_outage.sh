@@ -2,13 +2,16 @@
 # The procedures module when a store goes away: never a crash, never a wrong 200, nothing acknowledged lost.
 # The gateway reaches PostgreSQL and Redis through relays of this test's own (the shared test stores stay up).
 #   PostgreSQL gone: a submission is 503 with Retry-After and leaves nothing behind; a cached catalog answer still
-#   comes from Redis; an uncached one is 503; when PostgreSQL is back, the same Idempotency-Key files the dossier once.
+#   comes from Redis; an uncached one is 503; a KPI answer the worker fetched seconds ago is served again from its
+#   memory until modules.procedures.kpi_cache_ttl_ms (set here; one worker, so every call meets the same cache) has
+#   passed, then 503; when PostgreSQL is back, the same Idempotency-Key files the dossier once.
 #   Redis gone: the catalog is answered from PostgreSQL; submissions go on (the rate limiter fails open, counted).
 source "$(dirname "$0")/lib.sh"
 relay_start PGRELAY "$PG_PORT" || { bad "PostgreSQL relay"; finish; exit 1; }
 relay_start REDISRELAY "$REDIS_PORT" || { bad "Redis relay"; finish; exit 1; }
 start_gateway CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGRELAY_PORT dbname=cong user=cong connect_timeout=1" \
-  CONG_REDIS_PORT="$REDISRELAY_PORT" CONG_POSTGRES_TIMEOUT_MS=1000 CONG_RATE_LIMITS_DEFAULT_BURST=1000 || exit 1
+  CONG_REDIS_PORT="$REDISRELAY_PORT" CONG_POSTGRES_TIMEOUT_MS=1000 CONG_RATE_LIMITS_DEFAULT_BURST=1000 \
+  CONG_SERVER_WORKERS=1 CONG_MODULES_PROCEDURES_KPI_CACHE_TTL_MS=4000 || exit 1
 
 TOKEN=$(token --sub "outage-$$-$RANDOM" --acr 2)
 call() { # METHOD PATH [curl args] → status; body in $GW_DIR/body, headers in $GW_DIR/headers
@@ -29,10 +32,21 @@ submit() { call POST /v1/dossiers -H 'content-type: application/json' -H "idempo
 SEARCH="/v1/procedures?q=outage-$$-$RANDOM"
 expect_eq "a search, now cached in Redis" 200 "$(call GET "$SEARCH")"
 expect_eq "a submission" 201 "$(submit "before-$$")"
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+KPI="/v1/kpi/units?week=2026-W02"
+expect_eq "a KPI answer, now in the worker's cache" 200 "$(call GET "$KPI")"
+cp "$GW_DIR/body" "$GW_DIR/kpi.json"
+KPI_AT=$(now_ms)
 
 # ---- PostgreSQL gone ----
 relay_stop PGRELAY
 sleep 0.3
+expect_eq "a KPI answer cached a moment ago needs no PostgreSQL" 200 "$(call GET "$KPI")"
+expect_eq "the same answer" "$(cat "$GW_DIR/kpi.json")" "$(cat "$GW_DIR/body")"
+expect_eq "a KPI answer nobody asked for yet: 503" 503 "$(call GET "/v1/kpi/units?week=2026-W03")"
+status=200
+while [ "$status" = 200 ] && [ $(($(now_ms) - KPI_AT)) -lt 12000 ]; do status=$(call GET "$KPI"); sleep 0.2; done
+expect_eq "once it is older than the TTL the cache does not hide the outage" 503 "$status"
 KEY="during-$$-$RANDOM"
 expect_eq "submission without PostgreSQL: 503" 503 "$(submit "$KEY")"
 expect_eq "a problem, not a crash" "https://cong.hanoi.gov.vn/problems/service-unavailable" "$(problem)"

@@ -2,6 +2,8 @@
 # Stores: /readyz and module calls against a private Redis that the test stops and restarts. While Redis is down,
 # readiness and Redis-backed routes answer 503 problem+json with Retry-After — never a crash, a hang or a wrong 200 —
 # and both come back by themselves when Redis returns. PostgreSQL and events through a partner .so module.
+# PostgreSQL: a statement past its deadline (postgres.timeout_ms, set here) is stopped on the server within a second
+# and the pool goes on; an error raised at COMMIT, after the statement's own result, reaches the module as an error.
 source "$(dirname "$0")/lib.sh"
 RPORT=$(free_port)
 start_redis() {
@@ -16,7 +18,9 @@ stop_redis() {
 }
 start_redis || { echo "redis did not start"; exit 1; }
 printf 'modules:\n  load: ["%s/partner_hello.so"]\n  partner_hello:\n    greeting: "chào Hà Nội"\n' "$BUILD" >"$GW_DIR/cong.yaml"
-start_gateway CONG_REDIS_PORT="$RPORT" || exit 1
+APP="cong-it-stores-$$"
+start_gateway CONG_REDIS_PORT="$RPORT" CONG_POSTGRES_TIMEOUT_MS=500 \
+  CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong application_name=$APP" || exit 1
 
 sleep 0.5
 expect_eq "ready" "200" "$(h2c -o /dev/null -w '%{http_code}' "$(url /readyz)")"
@@ -24,6 +28,45 @@ expect_eq "redis via module" '{"count":1}' "$(h2c "$(url /v1/partner/counter)")"
 expect_match "postgres via module" '"slept":"ok"' "$(h2c "$(url '/v1/partner/slow?ms=10')")"
 expect_match "module config from the file" '"greeting":"chào Hà Nội"' "$(h2c "$(url /v1/partner/hello)")"
 expect_match "registering after load is refused" '"late_register":"CONG_ESTATE"' "$(h2c "$(url /v1/partner/hello)")"
+
+# ---- PostgreSQL: deadlines stop the statement on the server ----
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+statements_running() { psql_cong "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$APP' AND state = 'active'"; }
+# until_no_statement_runs: 0 once none of the gateway's statements runs any more; gives up 1 s after it is called.
+until_no_statement_runs() {
+  local give_up=$(($(now_ms) + 1000)) left
+  left=$(statements_running)
+  while [ "$left" != 0 ] && [ "$(now_ms)" -lt "$give_up" ]; do sleep 0.02; left=$(statements_running); done
+  echo "$left"
+}
+expect_eq "a statement past its deadline: 503" 503 "$(h2c -o /dev/null -w '%{http_code}' "$(url '/v1/partner/slow?ms=30000')")"
+expect_eq "the server stopped it within a second" 0 "$(until_no_statement_runs)"
+# More at once than cancels may run together (2): the rest are ended by the connections' statement_timeout.
+pids=()
+for i in 1 2 3 4 5 6; do
+  h2c -o /dev/null -w '%{http_code}\n' "$(url '/v1/partner/slow?ms=30000')" >"$GW_DIR/slow.$i" &
+  pids+=($!)
+done
+wait "${pids[@]}"
+cat "$GW_DIR"/slow.[1-6] >"$GW_DIR/slow.codes"
+expect_eq "six past their deadline: six 503" "503 503 503 503 503 503" "$(sort "$GW_DIR/slow.codes" | xargs)"
+expect_eq "the server stopped all of them within a second" 0 "$(until_no_statement_runs)"
+ok_count=0
+for _ in $(seq 1 40); do
+  [ "$(h2c -o /dev/null -w '%{http_code}' "$(url '/v1/partner/slow?ms=1')")" = 200 ] && ok_count=$((ok_count + 1))
+  [ "$ok_count" -ge 8 ] && break
+  sleep 0.05
+done
+expect_eq "the pool serves the next requests" 8 "$ok_count"
+
+# ---- PostgreSQL: an error at COMMIT is an error ----
+psql_cong "SET client_min_messages = warning; DROP TABLE IF EXISTS partner_rows, partner_row_owners;
+  CREATE TABLE partner_row_owners (id int PRIMARY KEY); INSERT INTO partner_row_owners VALUES (1);
+  CREATE TABLE partner_rows (id int REFERENCES partner_row_owners DEFERRABLE INITIALLY DEFERRED)"
+expect_eq "a row that passes its check at COMMIT: 201" 201 "$(h2c -o /dev/null -w '%{http_code}' -X POST "$(url '/v1/partner/rows?id=1')")"
+expect_eq "a row refused at COMMIT: an error, never a 2xx" 500 "$(h2c -o /dev/null -w '%{http_code}' -X POST "$(url '/v1/partner/rows?id=7')")"
+expect_eq "and it is not there" 0 "$(psql_cong "SELECT count(*) FROM partner_rows WHERE id = 7")"
+psql_cong "DROP TABLE partner_rows, partner_row_owners"
 
 T=$(token --sub citizen-ev --scope "events:write")
 code=$(h2c -o /dev/null -w '%{http_code}' -X POST -H "authorization: Bearer $T" -H 'content-type: application/json' \

@@ -54,6 +54,30 @@ static void slow(cong_req_t *req, void *udata)
         store_error(req, rc);
 }
 
+/* POST /v1/partner/rows?id=N: one INSERT into partner_rows, a table the integration test makes with a foreign key
+ * checked at COMMIT, so an error can come after the statement's own result. 201 only when the row is committed. */
+static void on_row(cong_req_t *req, int err, const cong_pg_result_t *result, void *udata)
+{
+    (void)udata;
+    if (err != 0) {
+        store_error(req, err);
+        return;
+    }
+    char body[64];
+    int n = snprintf(body, sizeof body, "{\"id\":%s}", api->pg_value(result, 0, 0));
+    api->reply_text(req, 201, "application/json", body, (size_t)n);
+}
+
+static void add_row(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const char *id = api->req_query_param(req, "id", NULL);
+    const char *params[] = {id ? id : "0"};
+    int rc = api->pg_query(req, "INSERT INTO partner_rows (id) VALUES ($1::int) RETURNING id", 1, params, on_row, NULL);
+    if (rc != 0)
+        store_error(req, rc);
+}
+
 static void on_counted(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
 {
     (void)udata;
@@ -114,6 +138,7 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
     const cong_route_def_t routes[] = {
         {sizeof(cong_route_def_t), "GET", "/v1/partner/hello", hello, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerHello", 0},
         {sizeof(cong_route_def_t), "GET", "/v1/partner/slow", slow, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerSlow", 0},
+        {sizeof(cong_route_def_t), "POST", "/v1/partner/rows", add_row, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerRows", 0},
         {sizeof(cong_route_def_t), "GET", "/v1/partner/counter", counter, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerCounter", 0},
         {sizeof(cong_route_def_t), "POST", "/v1/partner/events", publish, NULL, CONG_AUTH_REQUIRED, "events:write", 0, NULL, "partnerEvents", 0},
         {sizeof(cong_route_def_t), "GET", "/v1/partner/secure", hello, NULL, CONG_AUTH_REQUIRED, NULL, 2, NULL, "partnerSecure", 0},

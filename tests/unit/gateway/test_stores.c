@@ -233,6 +233,126 @@ static void postgres_down(void **state)
     close_loop(&loop);
 }
 
+/* A blocking connection of the test's own, to look at the server from outside the pool. */
+static PGconn *observer(void)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    return c;
+}
+
+static void exec_ok(PGconn *c, const char *sql)
+{
+    PGresult *res = PQexec(c, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+    PQclear(res);
+}
+
+static int count_of(PGconn *c, const char *sql, const char *param)
+{
+    PGresult *res = PQexecParams(c, sql, 1, NULL, &param, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    int n = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return n;
+}
+
+static uint64_t now_ms(uv_loop_t *loop)
+{
+    uv_update_time(loop);
+    return uv_now(loop);
+}
+
+/* A statement past its deadline is stopped on the server, not only abandoned by the pool: with more of them at once
+ * than cancels may run together (the rest are ended by the connection's statement_timeout), every backend is idle
+ * again within a second of the deadline, and the pool serves the next queries on all its connections. */
+static void postgres_deadline_stops_the_statement_on_the_server(void **state)
+{
+    (void)state;
+    char app[48], info[400];
+    snprintf(app, sizeof app, "cong-test-deadline-%d", getpid());
+    snprintf(info, sizeof info, "%s application_name=%s", conninfo, app);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    cong_pg_pool_t *p = cong_pg_pool_new(&loop, info, 4, 300, 8);
+    pg_wait_up(&loop, p, 4);
+    PGconn *watch = observer();
+    const char *running = "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'";
+
+    pg_outcome_t slow[4] = {{0}};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cong_pg_query(p, "SELECT pg_sleep(30)", 0, NULL, on_pg, &slow[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        run_until(&loop, &slow[i].done, 3000);
+        assert_int_equal(slow[i].err, CONG_ETIMEDOUT);
+    }
+    uint64_t give_up = now_ms(&loop) + 1000;
+    int active = count_of(watch, running, app);
+    while (active > 0 && now_ms(&loop) < give_up) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(5000);
+        active = count_of(watch, running, app);
+    }
+    assert_int_equal(active, 0);
+
+    pg_wait_up(&loop, p, 4);
+    pg_outcome_t again[4] = {{0}};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cong_pg_query(p, "SHOW statement_timeout", 0, NULL, on_pg, &again[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        run_until(&loop, &again[i].done, 2000);
+        assert_int_equal(again[i].err, 0);
+        assert_string_equal(again[i].value, "550ms"); /* the deadline and a margin: the backstop of a lost cancel */
+    }
+    PQfinish(watch);
+    cong_pg_pool_close(p);
+    close_loop(&loop);
+}
+
+/* An error that comes after a statement's own result (here a deferred foreign key checked at the implicit COMMIT)
+ * fails the query: the caller must never take it for a success. */
+static void postgres_commit_time_error_fails_the_query(void **state)
+{
+    (void)state;
+    char sql[512], parent[48], child[48];
+    snprintf(parent, sizeof parent, "test_deferred_parent_%d", getpid());
+    snprintf(child, sizeof child, "test_deferred_child_%d", getpid());
+    PGconn *c = observer();
+    snprintf(sql, sizeof sql,
+             "DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s;"
+             "CREATE TABLE %s (id int PRIMARY KEY); INSERT INTO %s VALUES (1);"
+             "CREATE TABLE %s (id int REFERENCES %s DEFERRABLE INITIALLY DEFERRED)",
+             child, parent, parent, parent, child, parent);
+    exec_ok(c, sql);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    cong_pg_pool_t *p = cong_pg_pool_new(&loop, conninfo, 1, 2000, 8);
+    pg_wait_up(&loop, p, 1);
+
+    snprintf(sql, sizeof sql, "INSERT INTO %s VALUES ($1::int) RETURNING id", child);
+    const char *good[] = {"1"}, *orphan[] = {"7"};
+    pg_outcome_t o = {0};
+    assert_int_equal(cong_pg_query(p, sql, 1, good, on_pg, &o), 0);
+    run_until(&loop, &o.done, 2000);
+    assert_int_equal(o.err, 0);
+    assert_string_equal(o.value, "1");
+
+    o = (pg_outcome_t){0};
+    assert_int_equal(cong_pg_query(p, sql, 1, orphan, on_pg, &o), 0);
+    run_until(&loop, &o.done, 2000);
+    assert_true(o.done);
+    assert_int_equal(o.err, CONG_EQUERY);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE id = $1::int", child);
+    assert_int_equal(count_of(c, sql, "7"), 0);
+
+    cong_pg_pool_close(p);
+    close_loop(&loop);
+    snprintf(sql, sizeof sql, "DROP TABLE %s; DROP TABLE %s", child, parent);
+    exec_ok(c, sql);
+    PQfinish(c);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[512];
@@ -294,6 +414,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(redis_commands_and_timeout), cmocka_unit_test(redis_down),
         cmocka_unit_test(postgres_queries_and_timeout), cmocka_unit_test(postgres_down),
+        cmocka_unit_test(postgres_deadline_stops_the_statement_on_the_server),
+        cmocka_unit_test(postgres_commit_time_error_fails_the_query),
         cmocka_unit_test(migrations_are_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

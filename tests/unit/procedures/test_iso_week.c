@@ -79,6 +79,30 @@ static void parse(void **state)
     assert_int_equal(iso_week_parse("2021-W53", &y, &w), ISO_WEEK_RANGE);
 }
 
+/* The KPI routes take weeks of the years their data can cover only: an absurd year is refused, not scanned. */
+static void parse_within(void **state)
+{
+    (void)state;
+    int y = -7, w = -7;
+    const char *outside[] = {"0001-W01", "2019-W52", "2019-W01", "2028-W01", "9999-W52"};
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        assert_int_equal(iso_week_parse_within(outside[i], 2020, 2027, &y, &w), ISO_WEEK_OUTSIDE);
+        assert_int_equal(y, -7); /* outputs untouched on failure */
+        assert_int_equal(w, -7);
+    }
+    assert_int_equal(iso_week_parse_within("2020-W01", 2020, 2027, &y, &w), ISO_WEEK_OK);
+    assert_int_equal(y, 2020);
+    assert_int_equal(w, 1);
+    assert_int_equal(iso_week_parse_within("2026-W53", 2020, 2027, &y, &w), ISO_WEEK_OK);
+    assert_int_equal(iso_week_parse_within("2027-W52", 2020, 2027, &y, &w), ISO_WEEK_OK);
+    assert_int_equal(y, 2027);
+    assert_int_equal(w, 52);
+    /* the other refusals keep their own codes, checked first */
+    assert_int_equal(iso_week_parse_within("2027-W53", 2020, 2027, &y, &w), ISO_WEEK_RANGE);
+    assert_int_equal(iso_week_parse_within("0001-W54", 2020, 2027, &y, &w), ISO_WEEK_RANGE);
+    assert_int_equal(iso_week_parse_within("garbage", 2020, 2027, &y, &w), ISO_WEEK_SYNTAX);
+}
+
 static void monday(void **state)
 {
     (void)state;
@@ -129,6 +153,7 @@ int main(void)
         cmocka_unit_test(civil_days),
         cmocka_unit_test(weeks_in_year),
         cmocka_unit_test(parse),
+        cmocka_unit_test(parse_within),
         cmocka_unit_test(monday),
         cmocka_unit_test(week_of_day),
     };
