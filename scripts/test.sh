@@ -8,6 +8,9 @@ export TEST_RUN_DIR="$PWD/$RUN"
 export TEST_REDIS_PORT=${TEST_REDIS_PORT:-6392}
 export TEST_PG_PORT=${TEST_PG_PORT:-5492}
 
+# Not a CONG_* setting of cong's: keep it from cong's environment, which refuses unknown CONG_* names.
+TEST_FILTER=${CONG_TEST_FILTER:-}
+unset CONG_TEST_FILTER
 bash scripts/make-keys.sh "$RUN" || exit 1
 bash scripts/services.sh start "$RUN" "$TEST_REDIS_PORT" "$TEST_PG_PORT" || exit 1
 trap 'bash scripts/services.sh stop "$RUN" >/dev/null 2>&1' EXIT
@@ -18,4 +21,4 @@ bash scripts/seed.sh "$TEST_REDIS_PORT" "$TEST_PG_PORT" || exit 1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # CONG_TEST_FILTER (a ctest -R regex) runs only the matching tests, on the same set-up: for working on one area.
-ctest --test-dir build-test --output-on-failure -j "$(nproc)" --timeout 300 ${CONG_TEST_FILTER:+-R "$CONG_TEST_FILTER"}
+ctest --test-dir build-test --output-on-failure -j "$(nproc)" --timeout 300 ${TEST_FILTER:+-R "$TEST_FILTER"}
