@@ -109,9 +109,11 @@ expect_eq "a dossier with 'keep' attached" 201 "$(curl -s --http2-prior-knowledg
 DOSSIER=$(field code)
 # result's content becomes that dossier's result (as issue_result records it)
 psql_cong "UPDATE dossiers SET result_sha256 = '$RESULT_SHA' WHERE code = '$DOSSIER'" >/dev/null
+# files first: a sweep between the two would find a row due and its file recent, and keep the file (an upload of the
+# same bytes may be under way)
+for sha in "$KEEP_SHA" "$RESULT_SHA" "$STALE_SHA" "$SHARED_SHA"; do touch -d '2 hours ago' "$(file_of "$sha")"; done
 psql_cong "UPDATE uploads SET last_uploaded_at = now() - interval '2 hours'
            WHERE id IN ('$KEEP', '$RESULT', '$STALE', '$SHARED')" >/dev/null
-for sha in "$KEEP_SHA" "$RESULT_SHA" "$STALE_SHA" "$SHARED_SHA"; do touch -d '2 hours ago' "$(file_of "$sha")"; done
 gone=
 for _ in $(seq 1 150); do # the sweep runs every second
   [ "$(psql_cong "SELECT count(*) FROM uploads WHERE id = '$STALE'")" = 0 ] && [ ! -e "$(file_of "$STALE_SHA")" ] &&
