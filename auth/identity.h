@@ -54,15 +54,6 @@ int cong_jwt_key_id(const cong_jwt_key_t *key, char *out);
 int cong_identity_issue(const cong_identity_t *id, const char *sub, const char *sid, int loa, const char *scope,
                         const char *client_id, int64_t now, char **token);
 
-/** Signs a JSON object (`payload_json`) as a document cong vouches for: a JWS compact serialisation (ES256, kid of
- *  the current key) in *out (malloc'd, caller frees). 0, CONG_ENOTFOUND (no signing key), CONG_EINVAL, CONG_ENOMEM. */
-int cong_identity_sign_document(const cong_identity_t *id, const char *payload_json, char **out);
-/** Verifies such a document against cong's current and previous keys (only ES256, only those kids, no crit; at most
- *  16 KiB). 0 with the decoded payload in *payload (malloc'd, NUL-terminated, caller frees); CONG_EINVAL when it does
- *  not verify; CONG_ENOTFOUND when cong has no keys. */
-int cong_identity_verify_document(const cong_identity_t *id, const char *jws, size_t len, char **payload,
-                                  size_t *payload_len);
-
 /* The identity module (auth/identity_routes.c): give it the identity before modules load (NULL: no routes). */
 struct cong_module_ctx;
 struct cong_api;

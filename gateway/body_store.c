@@ -70,7 +70,8 @@ static int open_temporary(const char *dir, char tmp[4200], int *fd)
     return *fd >= 0 ? 0 : CONG_EIO;
 }
 
-/* fsync, then move the temporary file to dir/ab/<hex> (kept if that name exists: same content). */
+/* fsync, then move the temporary file to dir/ab/<hex>; when that name exists (same content) it is kept and its time
+ * refreshed, since a sweep removes content files only when they were not written or touched for a while. */
 static int put_in_place(const char *dir, const char *tmp, int fd, const char hex[65])
 {
     char fan[4100], final[4200];
@@ -79,9 +80,8 @@ static int put_in_place(const char *dir, const char *tmp, int fd, const char hex
     int ok = fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
     ok = ok && (mkdir(fan, 0750) == 0 || errno == EEXIST);
-    struct stat st;
-    if (ok && stat(final, &st) == 0) {
-        unlink(tmp); /* the same content is stored already */
+    if (ok && utimensat(AT_FDCWD, final, NULL, 0) == 0) {
+        unlink(tmp); /* the same content is stored already (if it went meanwhile, ours takes its place) */
         return 0;
     }
     if (!ok || rename(tmp, final) != 0) {

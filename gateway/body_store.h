@@ -5,9 +5,9 @@
  * temp-buffer settings). From there it goes to disk in 256 KiB chunks: the loop thread copies one chunk out of h2o's
  * buffer, while the request is alive, and libuv's thread pool hashes it (SHA-256) and appends it to a temporary file
  * in `dir`; the last step fsyncs and renames the file to dir/<2 hex>/<64 hex> — or drops it when that name exists
- * already (same content). So cong holds at most one chunk of a body at a time. The request holds a reference
- * meanwhile; the callback runs on the request's worker, and only if the client is still there (otherwise the
- * temporary file is removed).
+ * already (same content), refreshing that file's modification time (an upload sweep goes by it). So cong holds at most
+ * one chunk of a body at a time. The request holds a reference meanwhile; the callback runs on the request's worker,
+ * and only if the client is still there (otherwise the temporary file is removed).
  */
 #ifndef CONG_GATEWAY_BODY_STORE_H
 #define CONG_GATEWAY_BODY_STORE_H

@@ -10,6 +10,8 @@
 
 #include "config_policy.h"
 #include "live_config.h"
+#include "document_keys.h"
+#include "jobs.h"
 #include "log.h"
 #include "module_loader.h"
 #include "yaml_json.h"
@@ -141,6 +143,8 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
 
 void cong_gateway_dispose(cong_gateway_t *gw)
 {
+    cong_jobs_stop(gw); /* before the modules whose jobs it runs */
+    cong_document_keys_free(gw);
     cong_modules_unload_all(gw);
     if (gw->has_identity)
         cong_identity_free(&gw->identity);

@@ -7,7 +7,7 @@
  *
  * Other headers of this folder, one concept each: config.h, router.h, request.h (per-request state and replies),
  * pipeline.h (the ordered phases), problem.h (RFC 9457 errors), metrics.h, redis.h, postgres.h, migrate.h,
- * module_loader.h (ABI v1 implementation), access_log.h, log.h, errors.h.
+ * module_loader.h (ABI v1 implementation), access_log.h, log.h, errors.h, jobs.h (periodic jobs), document_keys.h.
  */
 #ifndef CONG_GATEWAY_H
 #define CONG_GATEWAY_H
@@ -66,6 +66,8 @@ struct cong_gateway {
     cong_jwt_key_t *auth_key;            /* NULL when auth.public_key_file is empty */
     cong_identity_t identity;            /* cong as an issuer; valid when has_identity */
     int has_identity;
+    struct cong_document_keys *documents; /* the keys that sign documents (document_keys.h); NULL until start */
+    struct cong_jobs *jobs;              /* periodic jobs (jobs.h), or NULL */
     char *openapi_json;                  /* served at /openapi.json */
     size_t openapi_json_len;
     cong_metrics_t *metrics;

@@ -16,8 +16,10 @@
 
 #include "client_admin.h"
 #include "exit_status.h"
+#include "document_keys.h"
 #include "official_admin.h"
 #include "gateway.h"
+#include "jobs.h"
 #include "log.h"
 #include "migrate.h"
 #include "module_loader.h"
@@ -145,6 +147,8 @@ int main(int argc, char **argv)
         rc = migrate_with_retries(&gw);
         if (rc != 0)
             cong_log(CONG_LOG_ERROR, "server", "migrations could not be applied; not serving");
+        else if ((rc = cong_document_keys_start(&gw)) != 0 || (rc = cong_jobs_start(&gw)) != 0)
+            cong_log(CONG_LOG_ERROR, "server", "not serving");
         else
             rc = cong_gateway_serve(&gw);
         break;

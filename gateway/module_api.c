@@ -7,7 +7,9 @@
 #include <time.h>
 
 #include "body_store.h"
+#include "document_keys.h"
 #include "errors.h"
+#include "jobs.h"
 #include "log.h"
 #include "module_loader.h"
 #include "problem.h"
@@ -187,6 +189,15 @@ static int api_reply_text(cong_req_t *r, int status, const char *content_type, c
     return cong_reply(r, status, content_type, body, len);
 }
 
+/* The Retry-After of a module's 503 or 429: the module's own when it set one with reply_header (a quota that resets
+ * at midnight), else 2 s / 1 s. */
+static int retry_after_of(const cong_req_t *r, int status)
+{
+    if (h2o_find_header(&r->h2o->res.headers, H2O_TOKEN_RETRY_AFTER, -1) != -1)
+        return 0;
+    return status == 503 ? 2 : status == 429 ? 1 : 0;
+}
+
 static int api_reply_problem(cong_req_t *r, int status, const char *problem, const char *detail_vi,
                              const char *detail_en)
 {
@@ -197,7 +208,7 @@ static int api_reply_problem(cong_req_t *r, int status, const char *problem, con
     if (r->replied)
         return CONG_ESTATE;
     /* 503 and 429 always tell the client when to come back */
-    return cong_reply_problem(r, status, problem, detail_vi, detail_en, status == 503 ? 2 : status == 429 ? 1 : 0);
+    return cong_reply_problem(r, status, problem, detail_vi, detail_en, retry_after_of(r, status));
 }
 
 static int api_reply_problem_ext(cong_req_t *r, int status, const char *problem, const char *detail_vi,
@@ -207,24 +218,17 @@ static int api_reply_problem_ext(cong_req_t *r, int status, const char *problem,
         json_decref(extensions);
         return problem == NULL || status < 400 || status > 599 ? CONG_EINVAL : r->h2o == NULL ? CONG_EGONE : CONG_ESTATE;
     }
-    return cong_reply_problem_ext(r, status, problem, detail_vi, detail_en,
-                                  status == 503 ? 2 : status == 429 ? 1 : 0, extensions);
+    return cong_reply_problem_ext(r, status, problem, detail_vi, detail_en, retry_after_of(r, status), extensions);
 }
 
-/* ---- documents signed by cong (1.2) ---- */
-
-static const cong_identity_t *identity_of(const cong_req_t *r)
-{
-    const cong_gateway_t *gw = r->worker->gateway;
-    return gw->has_identity ? &gw->identity : NULL;
-}
+/* ---- documents signed by cong (1.2), with the document keys (document_keys.h) ---- */
 
 static const char *api_jws_sign(cong_req_t *r, const char *payload, size_t len)
 {
     if (r->h2o == NULL || payload == NULL)
         return NULL;
     char *json = strndup(payload, len), *token = NULL;
-    int rc = json != NULL ? cong_identity_sign_document(identity_of(r), json, &token) : CONG_ENOMEM;
+    int rc = json != NULL ? cong_document_keys_sign(r->worker->gateway, json, &token) : CONG_ENOMEM;
     free(json);
     if (rc != 0)
         return NULL;
@@ -241,7 +245,7 @@ static int api_jws_verify(cong_req_t *r, const char *jws, size_t len, const char
         return CONG_EGONE;
     char *decoded = NULL;
     size_t n = 0;
-    int rc = cong_identity_verify_document(identity_of(r), jws, len, &decoded, &n);
+    int rc = cong_document_keys_verify(r->worker->gateway, jws, len, &decoded, &n);
     if (rc != 0)
         return rc;
     char *out = h2o_mem_alloc_pool(&r->h2o->pool, n + 1);
@@ -492,4 +496,8 @@ const cong_api_t cong_module_api = {
     .jws_verify = api_jws_verify,
     .reply_problem_ext = api_reply_problem_ext,
     .reply_file = cong_reply_file,
+    .register_job = cong_loader_register_job,
+    .job_pg_exec = cong_job_pg_exec,
+    .job_pg_clear = cong_job_pg_clear,
+    .job_stopping = cong_job_stopping,
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jobs.h"
 #include "log.h"
 #include "auth/identity.h"
 #include "modules/modules.h"
@@ -206,6 +207,15 @@ int cong_loader_register_migrations(cong_module_ctx_t *ctx, const char *dir)
         return dir != NULL && dir[0] != '\0' ? CONG_EEXIST : CONG_EINVAL;
     ctx->module->migrations_dir = strdup(dir);
     return ctx->module->migrations_dir != NULL ? 0 : CONG_ENOMEM;
+}
+
+int cong_loader_register_job(cong_module_ctx_t *ctx, const char *name, long long interval_ms, cong_job_fn fn,
+                             void *udata)
+{
+    if (ctx == NULL || !ctx->loading)
+        return CONG_ESTATE;
+    int id = cong_jobs_add(ctx->gw, ctx->module->name, name, interval_ms, fn, udata);
+    return id < 0 ? id : 0;
 }
 
 long long cong_modules_max_body_bytes(const cong_gateway_t *gw)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "document_keys.h"
 #include "module_loader.h"
 #include "problem.h"
 #include "request.h"
@@ -117,5 +118,5 @@ int cong_system_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         if (rc != 0)
             return rc;
     }
-    return 0;
+    return cong_document_keys_routes(ctx, a); /* GET /.well-known/cong-document-keys.json */
 }

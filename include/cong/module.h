@@ -1,5 +1,5 @@
 /*
- * cong/module.h — the cong module ABI, version 1 (minor 2).
+ * cong/module.h — the cong module ABI, version 1 (minor 3).
  *
  * This is the one header a service module needs. It depends on libc only, exposes no gateway struct layout, and is
  * enough to build a partner module as a separate shared object:
@@ -49,7 +49,7 @@ extern "C" {
 #endif
 
 #define CONG_MODULE_ABI_MAJOR 1
-#define CONG_MODULE_ABI_MINOR 2
+#define CONG_MODULE_ABI_MINOR 3
 
 /** Name of the entry point a shared-object module exports (type cong_module_onload_fn). */
 #define CONG_MODULE_ENTRY "cong_module_onload"
@@ -77,6 +77,7 @@ typedef struct cong_module_ctx cong_module_ctx_t; /* valid only during the entry
 typedef struct cong_req cong_req_t;               /* one request; valid until its reply is sent or client leaves */
 typedef struct cong_pg_result cong_pg_result_t;   /* a PostgreSQL result; valid during the callback only */
 typedef struct cong_redis_reply cong_redis_reply_t; /* a Redis reply; valid during the callback only */
+typedef struct cong_job cong_job_t;               /* one run of a periodic job (1.3); valid during that run only */
 struct json_t;                                    /* jansson's json_t */
 
 /** Route handler. It must reply exactly once, now or later from one of its callbacks. */
@@ -136,6 +137,8 @@ typedef void (*cong_event_cb)(cong_req_t *req, int err, void *udata);
 /** Body store callback (1.2): on success `sha256_hex` (64 hex digits, NUL-terminated) names the stored content and
  *  `size` is its length; both valid during the callback only. */
 typedef void (*cong_body_store_cb)(cong_req_t *req, int err, const char *sha256_hex, long long size, void *udata);
+/** A periodic job (1.3): runs on the gateway's job thread, never on a worker's loop. */
+typedef void (*cong_job_fn)(cong_job_t *job, void *udata);
 
 enum cong_redis_type {
     CONG_REDIS_STRING = 1, CONG_REDIS_ARRAY = 2, CONG_REDIS_INTEGER = 3, CONG_REDIS_NIL = 4,
@@ -217,17 +220,20 @@ typedef struct cong_api {
      *  migration lock, recorded per module. The string is copied. */
     int (*register_migrations)(cong_module_ctx_t *ctx, const char *dir);
     /** Stores the request body as a file named by its SHA-256 under `dir` (dir/ab/abcdef…, 2-hex-digit fan-out),
-     *  written and fsync'd off the event loop (a temporary file, then an atomic rename; an existing file with that
-     *  name is kept). The body is copied first, so the request may end meanwhile (the callback is then not called).
-     *  `dir` is copied. CONG_EINVAL for an empty body. */
+     *  written and fsync'd off the event loop (a temporary file, then an atomic rename; an existing file with that name
+     *  is kept, its modification time refreshed). The body is copied first, so the request may end meanwhile (the
+     *  callback is then not called). `dir` is copied. CONG_EINVAL for an empty body. */
     int (*req_body_store)(cong_req_t *req, const char *dir, cong_body_store_cb cb, void *udata);
-    /** Signs `payload` (any bytes, e.g. compact JSON) with cong's current signing key: a JWS compact serialisation
-     *  (RFC 7515; ES256, header {"alg","typ":"JOSE","kid"}) NUL-terminated in the request pool, or NULL when cong has
-     *  no signing key configured or memory ran out. */
+    /** Signs `payload` (a JSON object, e.g. compact JSON text) with cong's current document key — never the key of
+     *  its access tokens: a JWS compact serialisation (RFC 7515; ES256, header
+     *  {"alg":"ES256","typ":"cong-document+jwt","kid"}, the object re-serialised compactly) NUL-terminated in the
+     *  request pool, or NULL when the payload is not a JSON object, no document key is loaded or memory ran out. */
     const char *(*jws_sign)(cong_req_t *req, const char *payload, size_t len);
-    /** Verifies a JWS compact serialisation made by jws_sign with cong's current or previous key. 0 with the decoded
+    /** Verifies a JWS compact serialisation made by jws_sign, with whichever document key cong had then: every
+     *  document key cong ever used is kept (published at /.well-known/cong-document-keys.json), so a document signed
+     *  before any number of rotations still verifies. An access token never verifies here. 0 with the decoded
      *  payload (NUL-terminated, request pool) in *payload and *payload_len; CONG_EINVAL when it does not verify or is
-     *  malformed; CONG_ENOTFOUND when no signing key is configured. */
+     *  malformed; CONG_ENOTFOUND when no document key is loaded. */
     int (*jws_verify)(cong_req_t *req, const char *jws, size_t len, const char **payload, size_t *payload_len);
     /** Like reply_problem, plus extension members (RFC 9457 §3.2) taken from the object `extensions` (reference
      *  stolen; may be NULL), e.g. {"errors": [{"field": "ho_ten", "code": "required"}]}. Members named like the
@@ -238,6 +244,24 @@ typedef struct cong_api {
      *  whole in memory), with Content-Type `content_type`. CONG_ENOTFOUND (nothing sent: reply otherwise) when the
      *  file cannot be opened. */
     int (*reply_file)(cong_req_t *req, int status, const char *content_type, const char *path);
+
+    /* ---- added in 1.3 (test with CONG_API_HAS(api, register_job)) ---- */
+    /** Load time: runs `fn` every `interval_ms` (at least 100) on the gateway's job thread, the first time one
+     *  interval after the gateway starts serving. The job thread is not a worker's loop: a job may block (files,
+     *  job_pg_exec), but every module's jobs share it, one run at a time, so a run should do a bounded batch. Each
+     *  gateway instance runs its jobs: several instances run them at the same time (make them safe with
+     *  FOR UPDATE SKIP LOCKED and the like). `name` ([a-z0-9_]+) is copied. */
+    int (*register_job)(cong_module_ctx_t *ctx, const char *name, long long interval_ms, cong_job_fn fn, void *udata);
+    /** Job thread only: runs a parameterised statement ($1..$n, text params, NULL = SQL NULL) on the job thread's own
+     *  PostgreSQL connection and waits for it (at most postgres.timeout_ms). A transaction (BEGIN ... COMMIT) holds
+     *  across calls within one run; one left open is rolled back after the run. 0 with *result (read it with
+     *  pg_ntuples, pg_value..., free it with job_pg_clear; `result` may be NULL), or CONG_EUNAVAILABLE (no
+     *  connection), CONG_EQUERY (the statement failed), CONG_ETIMEDOUT. */
+    int (*job_pg_exec)(cong_job_t *job, const char *sql, int nparams, const char *const *params,
+                       cong_pg_result_t **result);
+    void (*job_pg_clear)(cong_pg_result_t *result);
+    /** 1 once the gateway is stopping: a job working through batches returns at the next one. */
+    int (*job_stopping)(cong_job_t *job);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */

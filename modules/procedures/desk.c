@@ -9,7 +9,7 @@
  * one does not serve, 403; a dossier of another unit is 404 (dossier_transition hides it), like a citizen's.
  *
  * issue_result: `result_document` is the id of a file the official uploaded (POST /v1/uploads). cong signs a small
- * JSON description of it — {"typ":"cong-result","dossier","sha256","media_type","issued_at"} — with its own key
+ * JSON description of it — {"typ":"cong-result","dossier","sha256","media_type","issued_at"} — with its document key
  * (api->jws_sign), and dossier_transition stores the signature and puts the result in the citizen's wallet, in the
  * same transaction as the transition.
  */
@@ -141,7 +141,7 @@ static void on_result_document(cong_req_t *req, int err, const cong_pg_result_t 
     const char *signature = doc_text ? api->jws_sign(req, doc_text, strlen(doc_text)) : NULL;
     free(doc_text);
     if (signature == NULL) {
-        api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "cannot sign a result: is a signing key configured?");
+        api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "cannot sign a result: is a document key loaded?");
         return (void)api->reply_problem(req, 503, "service-unavailable", NULL, NULL);
     }
     json_t *result = json_pack("{s:s, s:s, s:s}", "sha256", sha, "signature", signature, "media_type", media_type);

@@ -3,7 +3,7 @@
  * and their state machine, the officials' desk, electronic results, the portal sync status, KPIs and the dashboard.
  *
  * The entry point declares the configuration keys (modules.procedures.*), the module's migrations, and lets each
- * file register its routes. It needs ABI 1.2 (module migrations, body storage, signed documents).
+ * file register its routes. It needs ABI 1.3 (module migrations, body storage, signed documents, periodic jobs).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +20,14 @@ static const cong_config_key_def_t config_keys[] = {
     {sizeof(cong_config_key_def_t), "data_dir", CONG_CONFIG_STRING, ".run/data/uploads",
      "folder of uploaded files and results, stored by SHA-256 (created if missing)", },
     {sizeof(cong_config_key_def_t), "upload_max_bytes", CONG_CONFIG_INT, "20971520", "largest upload (bytes)"},
+    {sizeof(cong_config_key_def_t), "upload_daily_files", CONG_CONFIG_INT, "100",
+     "uploads one owner may send per day (Asia/Ho_Chi_Minh), 1..100000"},
+    {sizeof(cong_config_key_def_t), "upload_daily_bytes", CONG_CONFIG_INT, "1073741824",
+     "bytes one owner may upload per day, at least upload_max_bytes"},
+    {sizeof(cong_config_key_def_t), "upload_retention_s", CONG_CONFIG_INT, "604800",
+     "seconds after which an upload no dossier uses is removed (file and row), 3600..31536000"},
+    {sizeof(cong_config_key_def_t), "upload_sweep_interval_s", CONG_CONFIG_INT, "3600",
+     "seconds between two sweeps of unused uploads, 1..86400"},
     {sizeof(cong_config_key_def_t), "dashboard_dir", CONG_CONFIG_STRING, "modules/procedures/dashboard",
      "the dashboard's static files"},
     {sizeof(cong_config_key_def_t), "migrations_dir", CONG_CONFIG_STRING, "modules/procedures/migrations",
@@ -62,6 +70,10 @@ static int read_config(cong_module_ctx_t *ctx)
     }
     procedures_config.data_dir = api->config_get(ctx, "data_dir");
     procedures_config.upload_max_bytes = strtoll(api->config_get(ctx, "upload_max_bytes"), NULL, 10);
+    procedures_config.upload_daily_files = atoi(api->config_get(ctx, "upload_daily_files"));
+    procedures_config.upload_daily_bytes = strtoll(api->config_get(ctx, "upload_daily_bytes"), NULL, 10);
+    procedures_config.upload_retention_s = atoi(api->config_get(ctx, "upload_retention_s"));
+    procedures_config.upload_sweep_interval_s = atoi(api->config_get(ctx, "upload_sweep_interval_s"));
     procedures_config.dashboard_dir = api->config_get(ctx, "dashboard_dir");
     procedures_config.kpi_on_time_threshold = atoi(api->config_get(ctx, "kpi_on_time_threshold"));
     procedures_config.page_size = atoi(api->config_get(ctx, "page_size"));
@@ -70,7 +82,11 @@ static int read_config(cong_module_ctx_t *ctx)
     if (procedures_config.upload_max_bytes < 1024 || procedures_config.page_size < 1 ||
         procedures_config.page_size > 100 || procedures_config.kpi_on_time_threshold < 0 ||
         procedures_config.kpi_on_time_threshold > 100 || procedures_config.catalog_cache_ttl_s < 0 ||
-        procedures_config.kpi_cache_ttl_ms < 0 || procedures_config.kpi_cache_ttl_ms > 60000) {
+        procedures_config.kpi_cache_ttl_ms < 0 || procedures_config.kpi_cache_ttl_ms > 60000 ||
+        procedures_config.upload_daily_files < 1 || procedures_config.upload_daily_files > 100000 ||
+        procedures_config.upload_daily_bytes < procedures_config.upload_max_bytes ||
+        procedures_config.upload_retention_s < 3600 || procedures_config.upload_retention_s > 31536000 ||
+        procedures_config.upload_sweep_interval_s < 1 || procedures_config.upload_sweep_interval_s > 86400) {
         api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "a configured value is out of range");
         return CONG_EINVAL;
     }
@@ -83,13 +99,13 @@ static int read_config(cong_module_ctx_t *ctx)
 
 int cong_procedures_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
 {
-    if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, reply_file))
+    if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, job_stopping))
         return CONG_EVERSION;
     procedures_api = api;
     int (*const registers[])(cong_module_ctx_t *) = {
-        procedures_catalog_register, procedures_uploads_register, procedures_dossiers_register,
-        procedures_desk_register,    procedures_results_register, procedures_sync_register,
-        procedures_kpi_register,     procedures_dashboard_register,
+        procedures_catalog_register, procedures_uploads_register,   procedures_upload_sweep_register,
+        procedures_dossiers_register, procedures_desk_register,     procedures_results_register,
+        procedures_sync_register,     procedures_kpi_register,      procedures_dashboard_register,
     };
     int rc = read_config(ctx);
     for (size_t i = 0; rc == 0 && i < sizeof registers / sizeof registers[0]; i++)

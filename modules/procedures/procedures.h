@@ -1,10 +1,11 @@
 /*
  * modules/procedures/procedures.h — the procedures module's internal contract (not public: partners never see it).
  *
- * One module, several files, one concept each: catalog (search, one procedure), uploads, dossiers (citizen side),
- * desk (officials), results (signing, verifying, the wallet), kpi (weekly figures, the late list), dashboard (the
- * page). procedures.c owns the entry point: it declares the module's configuration keys and calls each file's
- * `procedures_<file>_register` in turn. Everything goes through include/cong/module.h and the api pointer below.
+ * One module, several files, one concept each: catalog (search, one procedure), uploads (quota), upload_sweep (the job
+ * removing uploads no dossier uses), dossiers (citizen side), desk (officials), results (signing, verifying, the
+ * wallet), kpi (weekly figures, the late list), dashboard (the page). procedures.c owns the entry point: it declares
+ * the module's configuration keys and calls each file's `procedures_<file>_register` in turn. Everything goes through
+ * include/cong/module.h and the api pointer below.
  *
  * The data lives in PostgreSQL (modules/procedures/migrations); every write that a client is told succeeded is
  * one transaction through a SQL function (dossier_submit, dossier_transition) that also writes the timeline, the
@@ -24,6 +25,10 @@ extern const cong_api_t *procedures_api;
 typedef struct procedures_config {
     const char *data_dir;          /* where uploads are stored, content-addressed */
     long long upload_max_bytes;    /* largest upload accepted */
+    int upload_daily_files;        /* uploads per owner and day (Asia/Ho_Chi_Minh) */
+    long long upload_daily_bytes;  /* bytes per owner and day */
+    int upload_retention_s;        /* an upload no dossier uses is removed this long after it was last sent */
+    int upload_sweep_interval_s;   /* how often the sweep runs */
     const char *dashboard_dir;     /* the dashboard's static files */
     int kpi_on_time_threshold;     /* percent: units below it are on the weekly late list */
     int page_size;                 /* default page size of lists */
@@ -36,6 +41,7 @@ extern procedures_config_t procedures_config;
 /* Each file registers its own routes; 0 or a negative CONG_E*. */
 int procedures_catalog_register(cong_module_ctx_t *ctx);
 int procedures_uploads_register(cong_module_ctx_t *ctx);
+int procedures_upload_sweep_register(cong_module_ctx_t *ctx); /* a job (ABI 1.3), no route */
 int procedures_dossiers_register(cong_module_ctx_t *ctx);
 int procedures_desk_register(cong_module_ctx_t *ctx);
 int procedures_results_register(cong_module_ctx_t *ctx);

@@ -1,10 +1,11 @@
 /*
  * Verifying electronic results: POST /v1/results/verify, public (anyone holding a result may check it).
  *
- * Body: {"signature": "<JWS from the result>", "sha256": "<hex of the file>"} — the SHA-256 of the file one holds.
- * The signature must verify with one of cong's keys (api->jws_verify), describe a cong result, name the same SHA-256,
- * and the dossier must still carry that result. The answer is always 200 with {"valid": true|false, ...} and, when
- * false, a stable "reason": "bad-signature", "hash-mismatch", "unknown-result". A malformed request is 422.
+ * Body: {"signature": "<JWS from the result>", "sha256": "<hex of the file>"} — the SHA-256 of the file one holds. The
+ * signature must verify with one of cong's document keys (api->jws_verify: any key cong has ever signed documents with,
+ * so a result keeps verifying across key rotations; never an access token), describe a cong result, name the same
+ * SHA-256, and the dossier must still carry that result. The answer is always 200 with {"valid": true|false, ...} and,
+ * when false, a stable "reason": "bad-signature", "hash-mismatch", "unknown-result". A malformed request is 422.
  */
 #include <jansson.h>
 #include <string.h>

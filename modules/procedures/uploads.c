@@ -1,12 +1,15 @@
 /*
  * Uploads and the document wallet.
  *
- *   POST /v1/uploads            raw file as the body (PDF, JPEG or PNG, at most upload_max_bytes)
+ *   POST /v1/uploads            raw file as the body (PDF, JPEG or PNG, at most upload_max_bytes); rate class "upload"
  *   GET  /v1/me/documents       the citizen's wallet: electronic results and verified documents
  *
  * The type is sniffed from the bytes with libmagic (the client's Content-Type is not trusted) against an allow-list.
- * The file is stored off the event loop under data_dir by its SHA-256 (api->req_body_store), then recorded in
- * `uploads` (owner, sha256, size, type); the same owner uploading the same bytes again gets the same upload back.
+ * Then one file of that size is taken from the owner's daily quota (upload_daily_files, upload_daily_bytes; SQL
+ * upload_quota_take), before anything is written: past it, 429 upload-quota-exceeded with Retry-After until the day
+ * ends in Hanoi. The file is stored off the event loop under data_dir by its SHA-256 (api->req_body_store), then
+ * recorded in `uploads` (owner, sha256, size, type); the same owner uploading the same bytes again gets the same
+ * upload back (and restarts its clock: uploads no dossier uses are removed by upload_sweep.c).
  *
  * Memory: h2o 2.2 buffers a request body before the handler runs, so an upload is held in memory once while it is
  * written (bounded by upload_max_bytes per request); see the README on what streaming would need.
@@ -73,10 +76,41 @@ static void on_stored(cong_req_t *req, int err, const char *sha256_hex, long lon
     procedures_query(req,
                      "INSERT INTO uploads (id, owner, sha256, size_bytes, media_type) "
                      "VALUES (gen_random_uuid(), $1, $2, $3::bigint, $4) "
-                     "ON CONFLICT (owner, sha256) DO UPDATE SET media_type = EXCLUDED.media_type "
+                     "ON CONFLICT (owner, sha256) DO UPDATE SET media_type = EXCLUDED.media_type, "
+                     "last_uploaded_at = now() "
                      "RETURNING json_build_object('id', id, 'sha256', sha256, 'size_bytes', size_bytes, "
                      "'media_type', media_type, 'created_at', created_at)",
                      4, params, on_recorded, NULL);
+}
+
+static void reply_quota_exceeded(cong_req_t *req, const char *which, const char *retry_after_s)
+{
+    const cong_api_t *api = procedures_api;
+    int files = strcmp(which, "files") == 0;
+    api->reply_header(req, "retry-after", retry_after_s);
+    json_t *ext = json_pack("{s:s, s:I}", "quota", which,
+                            "limit", files ? (json_int_t)procedures_config.upload_daily_files
+                                           : (json_int_t)procedures_config.upload_daily_bytes);
+    api->reply_problem_ext(req, 429, "upload-quota-exceeded",
+                           files ? "Bạn đã tải lên đủ số tệp cho phép trong hôm nay." :
+                                   "Bạn đã tải lên đủ dung lượng cho phép trong hôm nay.",
+                           files ? "You have uploaded as many files as allowed today." :
+                                   "You have uploaded as many bytes as allowed today.", ext);
+}
+
+/* The quota answered: store the body, or refuse it. */
+static void on_quota(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    const cong_api_t *api = procedures_api;
+    if (!procedures_one_row(req, err, res))
+        return;
+    if (!api->pg_is_null(res, 0, 0)) {
+        reply_quota_exceeded(req, api->pg_value(res, 0, 0), api->pg_value(res, 0, 1));
+        return;
+    }
+    int rc = api->req_body_store(req, procedures_config.data_dir, on_stored, udata);
+    if (rc != 0)
+        procedures_reply_store_error(req, rc);
 }
 
 static void upload(cong_req_t *req, void *udata)
@@ -101,9 +135,13 @@ static void upload(cong_req_t *req, void *udata)
         return;
     }
     u->media_type = type;
-    int rc = api->req_body_store(req, procedures_config.data_dir, on_stored, u);
-    if (rc != 0)
-        procedures_reply_store_error(req, rc);
+    char files[16], bytes[24];
+    snprintf(u->size, sizeof u->size, "%zu", len);
+    snprintf(files, sizeof files, "%d", procedures_config.upload_daily_files);
+    snprintf(bytes, sizeof bytes, "%lld", procedures_config.upload_daily_bytes);
+    const char *params[] = {api->req_principal(req)->subject, u->size, files, bytes};
+    procedures_query(req, "SELECT exceeded, retry_after_s FROM upload_quota_take($1, $2::bigint, $3::int, $4::bigint)",
+                     4, params, on_quota, u);
 }
 
 static void documents(cong_req_t *req, void *udata)
@@ -122,7 +160,7 @@ int procedures_uploads_register(cong_module_ctx_t *ctx)
 {
     const cong_route_def_t routes[] = {
         {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/uploads", .handler = upload,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "createUpload",
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "upload", .operation_id = "createUpload",
          .max_body_bytes = procedures_config.upload_max_bytes},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/me/documents", .handler = documents,
          .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "listMyDocuments"},

@@ -1,11 +1,11 @@
 /*
- * tests/fuzz/fuzz_result_signature.c — libFuzzer target for auth/signed_document.c: the signed electronic results
- * anyone may post to POST /v1/results/verify (cong_identity_verify_document), and their signing
- * (cong_identity_sign_document).
+ * tests/fuzz/fuzz_result_signature.c — libFuzzer target for auth/signed_document.c and auth/document_ring.c: the signed
+ * electronic results anyone may post to POST /v1/results/verify (cong_document_verify against the ring of every
+ * document key cong has used), and their signing (cong_document_sign).
  *
- * cong's identity is built once, on the first call, the way auth/identity.c builds it (current + previous P-256 key,
- * own_keys parsed from the JWKS cong publishes), from two fixed test keys written below, so that the corpus can hold
- * documents genuinely signed by them. A third, random "stranger" key signs documents that claim cong's kid.
+ * The ring is built once, on the first call, the way the gateway builds it from its history (the JWKS of a current and
+ * a previous document key, two fixed test keys written below), so that the corpus can hold documents genuinely signed
+ * by them. A third, random "stranger" key signs documents that claim cong's kids.
  *
  * Every input is used four ways. Oracles beyond "no crash, no leak":
  *   - verified as a document: the result is 0 or CONG_EINVAL; when it verifies, the payload is NUL-terminated and is
@@ -14,12 +14,16 @@
  *   - a bit index (first two bytes) over one of three fixed valid documents (current key, previous key, a Vietnamese
  *     payload): that document with the bit flipped, truncated there, or with that byte replaced by the third input
  *     byte never verifies, while the document itself always does;
- *   - a JSON object input (at most 4 KiB) signed with cong's key always verifies, to exactly its compact form;
+ *   - a JSON object input (at most 4 KiB) signed with cong's document key always verifies, to exactly its compact
+ *     form;
  *   - the same object signed by the stranger key under cong's current or previous kid, or by the previous key under
- *     the current kid, never verifies.
+ *     the current kid, never verifies; nor does it when signed as a JWT (typ "JWT") by cong's own current key: the
+ *     "typ" keeps access tokens and documents apart even over one key. And a document carrying valid access-token
+ *     claims never passes cong_jwt_verify with the key that signed it.
  */
 #include "auth/auth.h"
 #include "auth/identity.h"
+#include "auth/signed_document.h"
 #include "cong/module.h"
 
 #include <jansson.h>
@@ -48,7 +52,7 @@ static const char PREVIOUS_KEY_PEM[] =
     "iSaQCQX798A0ycO4sXX3gpjTZGnNcIqwfakQ/xCV6v/z4Kii13ahA9ry\n"
     "-----END PRIVATE KEY-----\n";
 
-/* The payloads cong's test keys have signed, in their compact form (what cong_identity_sign_document signs). The
+/* The payloads cong's test keys have signed, in their compact form (what cong_document_sign signs). The
  * corpus' genuine documents are signed over these; documents that must not verify carry other payloads. */
 static const char *const SIGNED_PAYLOADS[] = {
     "{\"typ\":\"cong-result\",\"dossier\":\"HS-2026-000123\",\"sha256\":"
@@ -65,33 +69,47 @@ static const char *const SIGNED_PAYLOADS[] = {
 };
 #define N_SIGNED (sizeof SIGNED_PAYLOADS / sizeof SIGNED_PAYLOADS[0])
 
-static cong_identity_t cong_id;  /* what the gateway verifies with: current + previous key */
-static cong_identity_t previous; /* signs as the previous key (before a rotation) */
-static cong_identity_t stranger; /* another P-256 key claiming cong's kid */
+static cong_document_ring_t *ring;  /* what the gateway verifies with: current + previous key */
+static cong_document_signer_t current, previous;
+static cong_document_signer_t stranger; /* another P-256 key claiming cong's kid */
 static char *fixed_docs[3];
 static int ready;
 
-static cong_jwt_key_t *load_private(const char *pem)
+static void load_signer(const char *pem, cong_document_signer_t *s)
 {
-    cong_jwt_key_t *key = NULL;
-    if (cong_jwt_key_load_private_pem(pem, strlen(pem), &key) != CONG_OK ||
-        cong_jwt_key_kind(key) != CONG_JWT_KEY_EC_P256)
+    if (cong_jwt_key_load_private_pem(pem, strlen(pem), &s->key) != CONG_OK ||
+        cong_jwt_key_kind(s->key) != CONG_JWT_KEY_EC_P256 || cong_jwt_key_id(s->key, s->kid) != 0)
         abort();
-    return key;
 }
 
-/* Signs and checks that it verifies (with cong_id) to exactly `payload`, or does not verify at all (`expect` 0). */
-static char *sign_checked(const cong_identity_t *signer, const char *payload, int expect)
+/* Signs and checks that it verifies (with the ring) to exactly `payload`, or does not verify at all (`expect` 0). */
+static char *sign_checked(const cong_document_signer_t *signer, const char *payload, int expect)
 {
     char *doc = NULL, *out = NULL;
     size_t out_len = 0;
-    if (cong_identity_sign_document(signer, payload, &doc) != 0 || doc == NULL)
+    if (cong_document_sign(signer, payload, &doc) != 0 || doc == NULL)
         abort();
-    int rc = cong_identity_verify_document(&cong_id, doc, strlen(doc), &out, &out_len);
+    int rc = cong_document_verify(ring, doc, strlen(doc), &out, &out_len);
     if (expect ? rc != 0 || out_len != strlen(payload) || strcmp(out, payload) != 0 : rc != CONG_EINVAL || out != NULL)
         abort();
     free(out);
     return doc;
+}
+
+/* A document over valid access-token claims is still not an access token for the key that signed it. */
+static void check_document_is_no_token(void)
+{
+    static const char claims[] = "{\"iss\":\"https://id.cong.test\",\"aud\":\"cong\",\"sub\":\"s\","
+                                 "\"iat\":1700000000,\"exp\":4102444800}";
+    char *doc = NULL, *token = NULL;
+    cong_jwt_policy_t policy = {.key = current.key, .issuer = "https://id.cong.test", .audience = "cong"};
+    if (cong_document_sign(&current, claims, &doc) != 0 ||
+        cong_jwt_sign(current.key, CONG_JWT_ALG_ES256, current.kid, claims, &token) != 0 ||
+        cong_jwt_verify(&policy, token, strlen(token), 1700000001, NULL) != CONG_JWT_OK || /* the control */
+        cong_jwt_verify(&policy, doc, strlen(doc), 1700000001, NULL) == CONG_JWT_OK)
+        abort();
+    free(doc);
+    free(token);
 }
 
 static void init(void)
@@ -99,49 +117,36 @@ static void init(void)
     if (ready)
         return;
     ready = 1;
-    /* As auth/identity.c load_signing_keys does from the files. */
-    cong_id.signing = load_private(CURRENT_KEY_PEM);
-    cong_id.previous = load_private(PREVIOUS_KEY_PEM);
-    if (cong_jwt_key_id(cong_id.signing, cong_id.kid) != 0 || cong_jwt_key_id(cong_id.previous, cong_id.previous_kid))
+    load_signer(CURRENT_KEY_PEM, &current);
+    load_signer(PREVIOUS_KEY_PEM, &previous);
+    /* As the gateway builds it from the history (gateway/document_keys.c). */
+    const cong_jwt_key_t *keys[2] = {current.key, previous.key};
+    const char *kids[2] = {current.kid, previous.kid};
+    char *jwks = NULL;
+    if (cong_jwks_public_json(keys, 2, kids, NULL, &jwks) != 0 ||
+        cong_document_ring_parse(jwks, strlen(jwks), &ring) != 0 || cong_document_ring_count(ring) != 2)
         abort();
-    const cong_jwt_key_t *keys[2] = {cong_id.signing, cong_id.previous};
-    const char *kids[2] = {cong_id.kid, cong_id.previous_kid};
-    if (cong_jwks_public_json(keys, 2, kids, NULL, &cong_id.jwks_json) != 0 ||
-        cong_jwks_parse(cong_id.jwks_json, strlen(cong_id.jwks_json), &cong_id.own_keys) != 0 ||
-        cong_jwks_count(cong_id.own_keys) != 2)
+    free(jwks);
+    if (cong_document_signer_generate(&stranger) != 0)
         abort();
+    memcpy(stranger.kid, current.kid, sizeof stranger.kid);
 
-    previous.signing = cong_id.previous;
-    memcpy(previous.kid, cong_id.previous_kid, sizeof previous.kid);
-
-    EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    char *pem = NULL;
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (!pkey || !bio || PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) != 1)
-        abort();
-    long pem_len = BIO_get_mem_data(bio, &pem);
-    if (cong_jwt_key_load_private_pem(pem, (size_t)pem_len, &stranger.signing) != CONG_OK)
-        abort();
-    BIO_free(bio);
-    EVP_PKEY_free(pkey);
-    memcpy(stranger.kid, cong_id.kid, sizeof stranger.kid);
-
-    /* No keys: CONG_ENOTFOUND, never a verification. */
-    cong_identity_t empty = {0};
+    /* No ring: CONG_ENOTFOUND, never a verification. */
     char *out = NULL;
     size_t out_len = 0;
-    if (cong_identity_verify_document(&empty, "a.b.c", 5, &out, &out_len) != CONG_ENOTFOUND || out != NULL)
+    if (cong_document_verify(NULL, "a.b.c", 5, &out, &out_len) != CONG_ENOTFOUND || out != NULL)
         abort();
 
     /* Every payload round-trips through both of cong's keys; the stranger's documents never verify. */
     for (size_t i = 0; i < N_SIGNED; i++) {
-        free(sign_checked(&cong_id, SIGNED_PAYLOADS[i], 1));
+        free(sign_checked(&current, SIGNED_PAYLOADS[i], 1));
         free(sign_checked(&previous, SIGNED_PAYLOADS[i], 1));
         free(sign_checked(&stranger, SIGNED_PAYLOADS[i], 0));
     }
-    fixed_docs[0] = sign_checked(&cong_id, SIGNED_PAYLOADS[0], 1);
+    fixed_docs[0] = sign_checked(&current, SIGNED_PAYLOADS[0], 1);
     fixed_docs[1] = sign_checked(&previous, SIGNED_PAYLOADS[1], 1);
-    fixed_docs[2] = sign_checked(&cong_id, SIGNED_PAYLOADS[2], 1);
+    fixed_docs[2] = sign_checked(&current, SIGNED_PAYLOADS[2], 1);
+    check_document_is_no_token();
 }
 
 static int known_payload(const char *payload, size_t len)
@@ -157,7 +162,7 @@ static void check_verify(const uint8_t *data, size_t size)
 {
     char *payload = NULL;
     size_t payload_len = 0;
-    int rc = cong_identity_verify_document(&cong_id, (const char *)data, size, &payload, &payload_len);
+    int rc = cong_document_verify(ring, (const char *)data, size, &payload, &payload_len);
     if (rc == 0) {
         if (payload == NULL || payload[payload_len] != '\0' || !known_payload(payload, payload_len))
             abort(); /* verified over bytes cong's keys never signed */
@@ -171,7 +176,7 @@ static int verifies(const char *doc, size_t len)
 {
     char *payload = NULL;
     size_t payload_len = 0;
-    int rc = cong_identity_verify_document(&cong_id, doc, len, &payload, &payload_len);
+    int rc = cong_document_verify(ring, doc, len, &payload, &payload_len);
     free(payload);
     return rc == 0;
 }
@@ -222,18 +227,22 @@ static void check_sign(const uint8_t *data, size_t size)
     text[size] = '\0';
     char *doc = NULL, *payload = NULL;
     size_t payload_len = 0;
-    if (cong_identity_sign_document(&cong_id, text, &doc) != 0 ||
-        cong_identity_verify_document(&cong_id, doc, strlen(doc), &payload, &payload_len) != 0 ||
+    if (cong_document_sign(&current, text, &doc) != 0 ||
+        cong_document_verify(ring, doc, strlen(doc), &payload, &payload_len) != 0 ||
         payload_len != strlen(compact) || memcmp(payload, compact, payload_len) != 0)
         abort();
     free(doc);
     free(payload);
     /* Forgeries: the stranger's key under the current kid or the previous kid, or the previous key under the current
      * kid (a genuine cong key, but not the one the header names). */
-    cong_identity_t claim = {0};
-    claim.signing = size % 3 == 2 ? cong_id.previous : stranger.signing;
-    memcpy(claim.kid, size % 3 == 1 ? cong_id.previous_kid : cong_id.kid, sizeof claim.kid);
-    if (cong_identity_sign_document(&claim, text, &doc) != 0 || verifies(doc, strlen(doc)))
+    cong_document_signer_t claim = {0};
+    claim.key = size % 3 == 2 ? previous.key : stranger.key;
+    memcpy(claim.kid, size % 3 == 1 ? previous.kid : current.kid, sizeof claim.kid);
+    if (cong_document_sign(&claim, text, &doc) != 0 || verifies(doc, strlen(doc)))
+        abort();
+    free(doc);
+    /* The object as a JWT (typ "JWT") under cong's own current key and kid: a token is never a document. */
+    if (cong_jwt_sign(current.key, CONG_JWT_ALG_ES256, current.kid, text, &doc) != 0 || verifies(doc, strlen(doc)))
         abort();
     free(doc);
     free(text);

@@ -56,6 +56,7 @@ start_gateway() {
     CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
     CONG_MODULES_PROCEDURES_DATA_DIR="$GW_DIR/data" \
     CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="$ISSUER" CONG_AUTH_AUDIENCE=cong \
+    CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$RUN/keys/cong-document.pem" \
     CONG_LOG_ACCESS_LOG="$GW_DIR/access.log" CONG_LOG_LEVEL=info \
     ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
     "$@" "$BUILD/cong" "${config[@]}" >"$GW_DIR/${GW_NAME:+$GW_NAME.}stdout" 2>"$GW_DIR/${GW_NAME:+$GW_NAME.}stderr" &
