@@ -65,7 +65,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 TOKEN=$(build-release/cong-jwt-mint --key "$RUN/keys/issuer.key.pem" --iss https://id.cong.test --aud cong \
-  --sub demo-citizen --scope "ping" --acr 2 --ttl 3600)
+  --sub demo-citizen --scope "ping" --acr 1 --ttl 3600) # acr 2 from a service key needs auth.public_key_privileged
 cat <<MSG
 
 cong is running (PID $gateway_pid). Ctrl-C stops it and the stores.

@@ -34,7 +34,8 @@ free_port() {
 }
 
 # start_gateway [KEY=VALUE ...] — extra environment for this gateway (e.g. CONG_LIMITS_MAX_BODY_BYTES=1024).
-# Config file: $GW_DIR/cong.yaml if the test wrote one, else none.
+# Config file: $GW_DIR/cong.yaml if the test wrote one, else none. The tests' issuer (`token`) is trusted for
+# privileged claims (acr 2, scope admin, act); test_auth.sh checks the refusal with CONG_AUTH_PUBLIC_KEY_PRIVILEGED=0.
 start_gateway() {
   H2C_PORT=$(free_port)
   TLS_PORT=$(free_port)
@@ -50,6 +51,7 @@ start_gateway() {
     CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
     CONG_MODULES_PROCEDURES_DATA_DIR="$GW_DIR/data" \
     CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="$ISSUER" CONG_AUTH_AUDIENCE=cong \
+    CONG_AUTH_PUBLIC_KEY_PRIVILEGED=1 \
     CONG_LOG_ACCESS_LOG="$GW_DIR/access.log" CONG_LOG_LEVEL=info \
     ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
     "$@" "$BUILD/cong" "${config[@]}" >"$GW_DIR/${GW_NAME:+$GW_NAME.}stdout" 2>"$GW_DIR/${GW_NAME:+$GW_NAME.}stderr" &
