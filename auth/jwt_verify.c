@@ -4,7 +4,8 @@
  * Order: size, shape (three strict base64url parts), header (a known alg, no "crit", known "typ", at+jwt for access
  * tokens), the key (the policy's, or the keyset's by "kid") and its pinned algorithm, signature over "header.payload",
  * and only then the claims (and what a kid-less service token may not claim). Header members that point at other
- * keys (jku, jwk, x5u, x5c) are always ignored; "kid" is ignored with a single key. Both entry points share verify_token below. Nothing here logs or keeps the token.
+ * keys (jku, jwk, x5u, x5c) are always ignored; "kid" is ignored with a single key. Both entry points share
+ * verify_token below. Nothing here logs or keeps the token.
  */
 #include "jwt_key_internal.h"
 

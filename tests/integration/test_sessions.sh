@@ -57,18 +57,20 @@ expect_eq "is never a recent level 2" 401 "$(status_with "$(json access_token <"
 # ---- refresh retried after a lost answer: the same pair within the grace (5 s), a revocation after it ----
 login "{\"sub\":\"$CITIZEN\",\"acr\":\"1\"}" >/dev/null
 R1=$(json refresh_token <"$GW_DIR/x")
-expect_eq "refresh" 200 "$(refresh "$R1" "$GW_DIR/r1")"
 retry_key="cong:refresh-retry:$(printf %s "$R1" | sha256sum | cut -d' ' -f1)"
-expect_match "the answer is kept no longer than the grace" '^[1-5]$' "$(redis-cli -p "$REDIS_PORT" TTL "$retry_key")"
+# back to back, nothing slow in between: the retry must land within the grace even on a busy machine
+expect_eq "refresh" 200 "$(refresh "$R1" "$GW_DIR/r1")"
+ttl=$(redis-cli -p "$REDIS_PORT" TTL "$retry_key"); kept=$(redis-cli -p "$REDIS_PORT" GET "$retry_key")
+expect_eq "the same token again, within the grace" 200 "$(refresh "$R1" "$GW_DIR/r1b")"
 A2=$(json access_token <"$GW_DIR/r1"); R2=$(json refresh_token <"$GW_DIR/r1")
-kept=$(redis-cli -p "$REDIS_PORT" GET "$retry_key")
+expect_eq "gets the same access token" "$A2" "$(json access_token <"$GW_DIR/r1b")"
+expect_eq "and the same refresh token" "$R2" "$(json refresh_token <"$GW_DIR/r1b")"
+expect_match "the answer is kept no longer than the grace" '^[1-5]$' "$ttl"
 expect_match "sealed: Redis never holds the tokens" '^[A-Za-z0-9_-]{200,}$' "$kept"
 expect_no_match "not even inside" "${A2:(-40)}|$R2" "$kept"
-expect_eq "the same token again, within the grace" 200 "$(refresh "$R1" "$GW_DIR/r1b")"
-expect_eq "gets the same access token" "$(json access_token <"$GW_DIR/r1")" "$(json access_token <"$GW_DIR/r1b")"
-expect_eq "and the same refresh token" "$(json refresh_token <"$GW_DIR/r1")" "$(json refresh_token <"$GW_DIR/r1b")"
 expect_eq "that pair works" 200 "$(status_with "$A2" /v1/ping)"
-for _ in $(seq 1 100); do [ "$(redis-cli -p "$REDIS_PORT" EXISTS "$retry_key")" = 0 ] && break; sleep 0.05; done
+deadline=$(( $(date +%s) + 30 ))
+while [ "$(redis-cli -p "$REDIS_PORT" EXISTS "$retry_key")" != 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
 expect_eq "the grace has ended" 0 "$(redis-cli -p "$REDIS_PORT" EXISTS "$retry_key")"
 expect_eq "the previous token after the grace: reuse" 401 "$(refresh "$R1" "$GW_DIR/r")"
 expect_eq "the session is revoked" 401 "$(status_with "$A2" /v1/ping)"
@@ -95,11 +97,12 @@ expect_eq "rotate once: one pair for all" 1 "$(for i in 1 2 3 4; do json refresh
 login "{\"sub\":\"$CITIZEN\",\"acr\":\"1\"}" >/dev/null
 SID=$(json session_id <"$GW_DIR/x"); R=$(json refresh_token <"$GW_DIR/x")
 expect_match "an access token ends with the idle timeout at the latest" '^(29[0-9]|300)$' "$(json expires_in <"$GW_DIR/x")"
-expect_match "the record expires with it" '^(29[0-9]|300)$' "$(redis-cli -p "$REDIS_PORT" TTL "cong:session:$SID")"
-backdate "$SID" created 3570
-expect_eq "30 s before the absolute end" 200 "$(refresh "$R" "$GW_DIR/r")"
-expect_match "the new access token ends with the session" '^(2[0-9]|30)$' "$(json expires_in <"$GW_DIR/r")"
-expect_match "so does the record" '^(2[0-9]|30)$' "$(redis-cli -p "$REDIS_PORT" TTL "cong:session:$SID")"
+# (TTLs and ages below leave a busy machine a minute of slack: a check only tells ≤ 300 from the refresh lifetime)
+expect_match "the record expires with it" '^(2[4-9][0-9]|300)$' "$(redis-cli -p "$REDIS_PORT" TTL "cong:session:$SID")"
+backdate "$SID" created 3540
+expect_eq "60 s before the absolute end" 200 "$(refresh "$R" "$GW_DIR/r")"
+expect_match "the new access token ends with the session" '^([1-5]?[0-9]|60)$' "$(json expires_in <"$GW_DIR/r")"
+expect_match "so does the record" '^([1-5]?[0-9]|60)$' "$(redis-cli -p "$REDIS_PORT" TTL "cong:session:$SID")"
 R=$(json refresh_token <"$GW_DIR/r")
 backdate "$SID" created 3600
 expect_eq "past the absolute lifetime" 401 "$(refresh "$R" "$GW_DIR/r")"
@@ -108,8 +111,8 @@ expect_eq "and is gone" 0 "$(redis-cli -p "$REDIS_PORT" EXISTS "cong:session:$SI
 
 login "{\"sub\":\"$CITIZEN\",\"acr\":\"1\"}" >/dev/null
 SID=$(json session_id <"$GW_DIR/x"); R=$(json refresh_token <"$GW_DIR/x")
-backdate "$SID" last_seen 290
-expect_eq "used 290 s ago" 200 "$(refresh "$R" "$GW_DIR/r")"
+backdate "$SID" last_seen 240
+expect_eq "used 240 s ago" 200 "$(refresh "$R" "$GW_DIR/r")"
 R=$(json refresh_token <"$GW_DIR/r")
 backdate "$SID" last_seen 300
 expect_eq "unused for the idle timeout" 401 "$(refresh "$R" "$GW_DIR/r")"
