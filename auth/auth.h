@@ -69,6 +69,10 @@ typedef struct cong_jwt_policy {
     size_t max_token_bytes;    /* 0 = 8192 */
     unsigned accepted_algs;    /* CONG_JWT_ALG_BIT()s the deployment accepts (e.g. from config); 0 = any a key may
                                   be pinned to. A header "alg" outside it is BAD_ALGORITHM, before any key lookup */
+    int require_at_jwt;        /* access tokens (RFC 9068 §4): the header's "typ" must be at+jwt (any case, with or
+                                  without "application/"); absent or "JWT" is BAD_TYPE. 0: JWT or at+jwt when present */
+    int key_unprivileged;      /* a token verified with policy->key, not with a keyset's key by "kid" (kid-less
+                                  service tokens), may not carry "act", acr 2 or the scope "admin": PRIVILEGED */
 } cong_jwt_policy_t;
 
 typedef struct cong_jwt_claims {
@@ -81,7 +85,8 @@ typedef struct cong_jwt_claims {
     int loa;           /* from "acr": "1"/"2" or ".../loa/1|2" ending digit; 0 when absent */
     int64_t exp, nbf, iat; /* 0 when absent (exp is required) */
     char nonce[129];   /* OpenID Connect "nonce" (at most 128 bytes), or "" */
-    int64_t auth_time; /* OpenID Connect "auth_time", 0 when absent; informational, not checked against now */
+    int64_t auth_time; /* "auth_time" (OpenID Connect; cong's access tokens carry the login's), 0 when absent; not
+                          checked against now here: the gateway bounds a level-2 login's age with it */
 } cong_jwt_claims_t;
 
 typedef enum cong_jwt_result {
@@ -96,6 +101,8 @@ typedef enum cong_jwt_result {
     CONG_JWT_BAD_ISSUER,
     CONG_JWT_BAD_AUDIENCE,
     CONG_JWT_UNKNOWN_KEY,      /* keyset verification: no key with the header's "kid" (refresh the keyset) */
+    CONG_JWT_BAD_TYPE,         /* require_at_jwt and the header's "typ" is not at+jwt */
+    CONG_JWT_PRIVILEGED,       /* key_unprivileged and the single key's token claims act, acr 2 or scope admin */
 } cong_jwt_result_t;
 
 /** Verify a compact JWS and its claims at time `now` (seconds since the epoch) with policy->key. `out` may be NULL;
@@ -103,9 +110,11 @@ typedef enum cong_jwt_result {
  *
  *  Checks, in this order (the first failure is the result): size (max_token_bytes, default 8192) → three strict
  *  base64url parts → header JSON (duplicate members refused) → "alg" one of ES256/RS256/PS256, and in accepted_algs
- *  when that is set (else BAD_ALGORITHM) → no "crit" → "typ" JWT or at+jwt when present → the key (here policy->key;
- *  NULL gives BAD_SIGNATURE) and its pinned algorithm equal to "alg" (else BAD_ALGORITHM) → signature → claims JSON
- *  → exp/nbf/iat with clock_skew_s → iss → aud → claim types and sizes. "jku", "jwk", "x5u", "x5c" are ignored. */
+ *  when that is set (else BAD_ALGORITHM) → no "crit" → "typ" JWT or at+jwt when present (else MALFORMED), at+jwt
+ *  when require_at_jwt (else BAD_TYPE) → the key (here policy->key; NULL gives BAD_SIGNATURE) and its pinned
+ *  algorithm equal to "alg" (else BAD_ALGORITHM) → signature → claims JSON → exp/nbf/iat with clock_skew_s → iss →
+ *  aud → claim types and sizes → with key_unprivileged, no privileged claim from policy->key (else PRIVILEGED).
+ *  "jku", "jwk", "x5u", "x5c" are ignored. */
 cong_jwt_result_t cong_jwt_verify(const cong_jwt_policy_t *policy, const char *token, size_t len, int64_t now,
                                   cong_jwt_claims_t *out);
 
@@ -181,6 +190,10 @@ int cong_jwt_sign_es256(const cong_jwt_key_t *private_key, const char *kid, cons
  *  *out (caller frees), or CONG_EINVAL / CONG_ENOMEM / CONG_EIO with *out NULL. */
 int cong_jwt_sign(const cong_jwt_key_t *private_key, cong_jwt_alg_t alg, const char *kid, const char *claims_json,
                   char **out);
+/** The same with the header's "typ" given (cong's access tokens: "at+jwt", RFC 9068). CONG_EINVAL for a NULL or
+ *  empty typ. */
+int cong_jwt_sign_typed(const cong_jwt_key_t *private_key, cong_jwt_alg_t alg, const char *typ, const char *kid,
+                        const char *claims_json, char **out);
 
 /** base64url without padding. Encode: out must hold cong_b64url_encoded_len(n)+1 bytes; returns the length written.
  *  Decode: returns the decoded length, or -1 on a character outside the alphabet, '=' padding, or a length of 4k+1;

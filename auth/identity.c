@@ -75,6 +75,9 @@ int cong_identity_init(cong_identity_t *id, const cong_identity_settings_t *s, c
         return fail(err, errlen, CONG_ENOMEM, "out of memory");
     id->access_ttl_s = s->access_ttl_s;
     id->refresh_ttl_s = s->refresh_ttl_s;
+    id->session_lifetime_s = s->session_lifetime_s;
+    id->session_idle_timeout_s = s->session_idle_timeout_s;
+    id->refresh_reuse_grace_s = s->refresh_reuse_grace_s;
     id->vneid_clock_skew_s = s->vneid_clock_skew_s;
     if (load_signing_keys(id, s) != 0)
         return fail(err, errlen, CONG_EINVAL, "auth.signing_key_file: cannot load a P-256 private key");
@@ -105,29 +108,39 @@ void cong_identity_free(cong_identity_t *id)
     memset(id, 0, sizeof *id);
 }
 
-int cong_identity_issue(const cong_identity_t *id, const char *sub, const char *sid, int loa, const char *scope,
-                        const char *client_id, int64_t now, char **token)
+int cong_identity_issue(const cong_identity_t *id, const cong_access_grant_t *g, int64_t now, char **token,
+                        int64_t *exp)
 {
+    *token = NULL;
+    int64_t until = now + id->access_ttl_s;
+    if (g->not_after != 0 && g->not_after < until)
+        until = g->not_after;
+    if (until <= now)
+        return CONG_EINVAL;
     unsigned char raw[16];
     char jti[32];
     if (RAND_bytes(raw, sizeof raw) != 1)
         return CONG_EIO;
     jti[cong_b64url_encode(raw, sizeof raw, jti)] = '\0';
-    char acr[2] = {(char)('0' + (loa >= 0 && loa <= 2 ? loa : 0)), '\0'};
+    char acr[2] = {(char)('0' + (g->loa >= 0 && g->loa <= 2 ? g->loa : 0)), '\0'};
     json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "iss", id->issuer, "aud", id->audience,
-                               "sub", sub, "iat", (json_int_t)now, "exp", (json_int_t)(now + id->access_ttl_s), "jti",
-                               jti, "scope", scope ? scope : "", "acr", acr);
+                               "sub", g->sub, "iat", (json_int_t)now, "exp", (json_int_t)until, "jti", jti, "scope",
+                               g->scope ? g->scope : "", "acr", acr);
     if (claims == NULL)
         return CONG_ENOMEM;
-    if (sid != NULL)
-        json_object_set_new(claims, "sid", json_string(sid));
-    if (client_id != NULL)
-        json_object_set_new(claims, "client_id", json_string(client_id));
+    if (g->sid != NULL)
+        json_object_set_new(claims, "sid", json_string(g->sid));
+    if (g->client_id != NULL)
+        json_object_set_new(claims, "client_id", json_string(g->client_id));
+    if (g->auth_time > 0)
+        json_object_set_new(claims, "auth_time", json_integer((json_int_t)g->auth_time));
     char *text = json_dumps(claims, JSON_COMPACT);
     json_decref(claims);
     if (text == NULL)
         return CONG_ENOMEM;
-    int rc = cong_jwt_sign(id->signing, CONG_JWT_ALG_ES256, id->kid, text, token);
+    int rc = cong_jwt_sign_typed(id->signing, CONG_JWT_ALG_ES256, "at+jwt", id->kid, text, token);
     free(text);
+    if (rc == 0 && exp != NULL)
+        *exp = until;
     return rc;
 }

@@ -6,8 +6,9 @@
  * Built once at start (blocking: it reads files and loads VNeID's JWKS once), then immutable and shared by every
  * worker, except the VNeID source, which refreshes itself (auth/jwks_source.h).
  *
- * Access tokens: ES256, header kid = the current key's id, claims iss, aud, sub, sid, acr, scope, iat, exp, jti (and
- * client_id for API clients). A key id is the first 16 characters of base64url(SHA-256(DER public key)).
+ * Access tokens (RFC 9068): ES256, header typ "at+jwt" and kid = the current key's id, claims iss, aud, sub, sid, acr,
+ * scope, iat, exp, jti, auth_time for a citizen's session (the VNeID login's time, which bounds level 2's age) and
+ * client_id for API clients. A key id is the first 16 characters of base64url(SHA-256(DER public key)).
  */
 #ifndef CONG_AUTH_IDENTITY_H
 #define CONG_AUTH_IDENTITY_H
@@ -26,6 +27,8 @@ typedef struct cong_identity_settings {
     const char *previous_key_file;     /* previous one, still trusted until its tokens expire; "" = none */
     const char *subject_secret_file;   /* ≥ 32 bytes of secret */
     int access_ttl_s, refresh_ttl_s;
+    int session_lifetime_s, session_idle_timeout_s; /* a session ends this long after its login / its last refresh */
+    int refresh_reuse_grace_s;         /* the previous refresh token gets the same answer again this long; 0 = never */
     const char *vneid_issuer, *vneid_client_id, *vneid_jwks; /* jwks: https URI or file; "" = no VNeID */
     int vneid_clock_skew_s;
     int64_t vneid_refresh_ms, vneid_cooldown_ms;
@@ -40,6 +43,7 @@ typedef struct cong_identity {
     unsigned char secret[64];
     size_t secret_len;
     int access_ttl_s, refresh_ttl_s, vneid_clock_skew_s;
+    int session_lifetime_s, session_idle_timeout_s, refresh_reuse_grace_s;
     cong_jwks_source_t *vneid;      /* NULL when no VNeID is configured */
 } cong_identity_t;
 
@@ -50,9 +54,18 @@ void cong_identity_free(cong_identity_t *id);
 /** The key id of a key (CONG_KID_LEN + 1 bytes). 0 or CONG_EIO. */
 int cong_jwt_key_id(const cong_jwt_key_t *key, char *out);
 
-/** Issues an access token (malloc'd, caller frees). client_id may be NULL; sid may be NULL for API clients. */
-int cong_identity_issue(const cong_identity_t *id, const char *sub, const char *sid, int loa, const char *scope,
-                        const char *client_id, int64_t now, char **token);
+/** What an access token says. sid and client_id may be NULL; auth_time 0 leaves the claim out. */
+typedef struct cong_access_grant {
+    const char *sub, *sid, *scope, *client_id;
+    int loa;
+    int64_t auth_time; /* the VNeID login behind the session */
+    int64_t not_after; /* 0, or a time the token may not outlive (its session's end) */
+} cong_access_grant_t;
+
+/** Issues an access token (malloc'd, caller frees) at `now`, valid until min(now + access_ttl_s, not_after), which is
+ *  written to *exp when exp is not NULL. 0, CONG_EINVAL (not_after not after now), CONG_ENOMEM, CONG_EIO. */
+int cong_identity_issue(const cong_identity_t *id, const cong_access_grant_t *grant, int64_t now, char **token,
+                        int64_t *exp);
 
 /* The identity module (auth/identity_routes.c): give it the identity before modules load (NULL: no routes). */
 struct cong_module_ctx;

@@ -39,6 +39,8 @@ struct cong_jwks_source {
     cong_jwks_source_stats_t stats;
 
     atomic_int pending_hint;  /* mirrors refresh_pending, read without the lock by request_refresh */
+    _Atomic int64_t pending_due_ms; /* when the pending fetch starts (monotonic), valid while pending_hint is set */
+    atomic_uint_least64_t generation; /* loads finished; bumped after the outcome is installed */
     atomic_int stop;          /* set by free(); also cancels a transfer under way */
     pthread_t thread;
 };
@@ -118,6 +120,7 @@ static void install(cong_jwks_source_t *src, int rc, cong_jwks_t *set, const cha
         old = NULL;
     }
     size_t kept = src->stats.keys;
+    atomic_fetch_add(&src->generation, 1); /* under the lock: whoever sees it move gets the new set from current() */
     pthread_mutex_unlock(&src->lock);
 
     if (rc != CONG_OK)
@@ -224,6 +227,8 @@ int cong_jwks_source_new(const cong_jwks_source_config_t *config, cong_jwks_sour
     src->cooldown_ms = src->cooldown_ms < MAX_PERIOD_MS ? src->cooldown_ms : MAX_PERIOD_MS;
     src->timeout_ms = config->timeout_ms && config->timeout_ms < MAX_TIMEOUT_MS ? config->timeout_ms : MAX_TIMEOUT_MS;
     atomic_init(&src->pending_hint, 0);
+    atomic_init(&src->pending_due_ms, 0);
+    atomic_init(&src->generation, 0);
     atomic_init(&src->stop, 0);
     if (!src->location || (config->ca_file && !src->ca_file)) {
         free_fields(src);
@@ -252,6 +257,7 @@ int cong_jwks_source_new(const cong_jwks_source_config_t *config, cong_jwks_sour
             return rc;
         }
     }
+    atomic_store(&src->generation, 1);
     rc = init_sync(src);
     if (rc == CONG_OK && pthread_create(&src->thread, NULL, refresher, src) != 0) {
         pthread_cond_destroy(&src->wake);
@@ -276,18 +282,34 @@ cong_jwks_t *cong_jwks_source_current(cong_jwks_source_t *src)
     return set;
 }
 
-void cong_jwks_source_request_refresh(cong_jwks_source_t *src)
+static int64_t ms_until(int64_t due_ms)
 {
-    /* A flood of unknown kids costs one atomic load each once a refresh is pending. */
-    if (!src || atomic_load_explicit(&src->pending_hint, memory_order_relaxed))
-        return;
+    int64_t left = due_ms - monotonic_ms();
+    return left > 0 ? left : 0;
+}
+
+int64_t cong_jwks_source_request_refresh(cong_jwks_source_t *src)
+{
+    if (!src)
+        return -1;
+    /* A flood of unknown kids costs two atomic loads each once a refresh is pending. */
+    if (atomic_load_explicit(&src->pending_hint, memory_order_acquire))
+        return ms_until(atomic_load_explicit(&src->pending_due_ms, memory_order_relaxed));
     pthread_mutex_lock(&src->lock);
     if (!src->refresh_pending) {
         src->refresh_pending = 1;
-        atomic_store_explicit(&src->pending_hint, 1, memory_order_relaxed);
+        atomic_store_explicit(&src->pending_due_ms, next_due(src), memory_order_relaxed);
+        atomic_store_explicit(&src->pending_hint, 1, memory_order_release);
         pthread_cond_signal(&src->wake);
     }
+    int64_t due = next_due(src);
     pthread_mutex_unlock(&src->lock);
+    return ms_until(due);
+}
+
+uint64_t cong_jwks_source_generation(cong_jwks_source_t *src)
+{
+    return src ? atomic_load(&src->generation) : 0;
 }
 
 void cong_jwks_source_stats(cong_jwks_source_t *src, cong_jwks_source_stats_t *out)

@@ -7,7 +7,8 @@
  * fetched document that parses (cong_jwks_parse) replaces the current keyset; anything else (unreachable, timeout,
  * non-200, over 256 KB, garbage, no usable key) is logged as a warning and counted, and the last good keyset stays in
  * force; while failing, the source retries every cooldown. Readers never block on the network: current() takes a
- * mutex just long enough to retain the keyset pointer.
+ * mutex just long enough to retain the keyset pointer. A caller that met an unknown kid and may wait a little (the
+ * exchange) learns from request_refresh when the fetch will start, and sees it finish when generation() moves.
  *
  * HTTP: libcurl, http and https only, no redirects, connect + total timeout ≤ 5 s, TLS peer and host verification on
  * (the system CAs, or ca_file). Nothing here logs a token; the location is not logged either (it may carry secrets).
@@ -50,8 +51,13 @@ int cong_jwks_source_new(const cong_jwks_source_config_t *config, cong_jwks_sour
 cong_jwks_t *cong_jwks_source_current(cong_jwks_source_t *src);
 
 /** Asks for a refresh soon: now if the last fetch is older than the cooldown, else when the cooldown ends. Requests
- *  arriving while one is pending are merged. Thread-safe, never blocks on I/O. */
-void cong_jwks_source_request_refresh(cong_jwks_source_t *src);
+ *  arriving while one is pending are merged. Returns in how many milliseconds that fetch starts (0: now, or one is
+ *  under way and another follows it at the cooldown's pace), -1 for a NULL source. Thread-safe, never blocks on I/O. */
+int64_t cong_jwks_source_request_refresh(cong_jwks_source_t *src);
+
+/** The number of loads the source has finished, successful or not (the first one included): it moves once a
+ *  requested refresh is done, and a keyset it installed is current() by then. Thread-safe, lock-free; 0 for NULL. */
+uint64_t cong_jwks_source_generation(cong_jwks_source_t *src);
 
 /** A consistent snapshot of the counters. */
 void cong_jwks_source_stats(cong_jwks_source_t *src, cong_jwks_source_stats_t *out);

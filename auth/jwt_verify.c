@@ -1,10 +1,11 @@
 /*
  * auth/jwt_verify.c — verifying a compact JWS (ES256, RS256, PS256) and its claims, against one key or a keyset.
  *
- * Order: size, shape (three strict base64url parts), header (a known alg, no "crit", known "typ"), the key (the
- * policy's, or the keyset's by "kid") and its pinned algorithm, signature over "header.payload", and only then the
- * claims. Header members that point at other keys (jku, jwk, x5u, x5c) are always ignored; "kid" is ignored with a
- * single key. Both entry points share verify_token below. Nothing here logs or keeps the token.
+ * Order: size, shape (three strict base64url parts), header (a known alg, no "crit", known "typ", at+jwt for access
+ * tokens), the key (the policy's, or the keyset's by "kid") and its pinned algorithm, signature over "header.payload",
+ * and only then the claims (and what a kid-less service token may not claim). Header members that point at other
+ * keys (jku, jwk, x5u, x5c) are always ignored; "kid" is ignored with a single key. Both entry points share
+ * verify_token below. Nothing here logs or keeps the token.
  */
 #include "jwt_key_internal.h"
 
@@ -62,15 +63,19 @@ static int ascii_case_equal(const char *a, const char *b)
     return strlen(a) == strlen(b) && has_prefix(a, b);
 }
 
-/* "typ": JWT or at+jwt, any case, with or without "application/" (RFC 7515 §4.1.9). */
-static int typ_ok(const json_t *typ)
+enum typ_kind { TYP_BAD = -1, TYP_ABSENT, TYP_JWT, TYP_AT_JWT };
+
+/* "typ": JWT or at+jwt, any case, with or without "application/" (RFC 7515 §4.1.9, RFC 9068 §2.1). */
+static enum typ_kind typ_of(const json_t *typ)
 {
+    if (!typ)
+        return TYP_ABSENT;
     if (!json_is_string(typ) || strlen(json_string_value(typ)) != json_string_length(typ))
-        return 0;
+        return TYP_BAD;
     const char *t = json_string_value(typ);
     if (has_prefix(t, "application/"))
         t += strlen("application/");
-    return ascii_case_equal(t, "JWT") || ascii_case_equal(t, "at+jwt");
+    return ascii_case_equal(t, "JWT") ? TYP_JWT : ascii_case_equal(t, "at+jwt") ? TYP_AT_JWT : TYP_BAD;
 }
 
 /* A JSON string without an embedded NUL, so its C string is all of it. */
@@ -89,8 +94,7 @@ static cong_jwt_result_t check_header(const json_t *header, unsigned accepted, c
         return CONG_JWT_BAD_ALGORITHM;
     if (json_object_get(header, "crit"))
         return CONG_JWT_UNSUPPORTED;
-    const json_t *typ = json_object_get(header, "typ");
-    if (typ && !typ_ok(typ))
+    if (typ_of(json_object_get(header, "typ")) == TYP_BAD)
         return CONG_JWT_MALFORMED;
     return CONG_JWT_OK;
 }
@@ -106,6 +110,7 @@ typedef struct key_source {
 /* What verification needs from a header that passed check_header: its alg and its kid. */
 typedef struct header_info {
     cong_jwt_alg_t alg;
+    int at_jwt;                      /* "typ" is at+jwt (an access token, RFC 9068) */
     int kid_ok;                      /* a string "kid" matching [A-Za-z0-9._-]{1,CONG_JWK_KID_MAX} */
     size_t kid_len;
     char kid[CONG_JWK_KID_MAX + 1];
@@ -119,6 +124,7 @@ static cong_jwt_result_t read_header(const unsigned char *text, size_t len, unsi
         return CONG_JWT_MALFORMED;
     cong_jwt_result_t r = check_header(header, accepted, &info->alg);
     if (r == CONG_JWT_OK) {
+        info->at_jwt = typ_of(json_object_get(header, "typ")) == TYP_AT_JWT;
         const json_t *kid = json_object_get(header, "kid");
         info->kid_ok = json_is_string(kid) && cong_jwk_kid_ok(json_string_value(kid), json_string_length(kid));
         info->kid_len = info->kid_ok ? json_string_length(kid) : 0;
@@ -249,6 +255,16 @@ static int copy_string(const json_t *obj, const char *name, char *dst, size_t ca
     return 0;
 }
 
+/* The space-separated `scope` contains exactly `want`. */
+static int has_scope(const char *scope, const char *want)
+{
+    size_t n = strlen(want);
+    for (const char *p = scope; (p = strstr(p, want)) != NULL; p += n)
+        if ((p == scope || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+            return 1;
+    return 0;
+}
+
 /* Level of assurance from "acr": 1 or 2, or a string ending in a lone "1"/"2" ("2", "loa2", ".../loa/2"). */
 static int loa_of(const json_t *acr)
 {
@@ -266,8 +282,10 @@ static int loa_of(const json_t *acr)
     return last - '0';
 }
 
+/* `unprivileged`: the token was verified with a key that may not vouch for acting on someone's behalf, for level 2
+ * or for administration (auth.public_key_file unless auth.public_key_privileged). */
 static cong_jwt_result_t check_claims(const cong_jwt_policy_t *policy, const json_t *claims, int64_t now,
-                                      cong_jwt_claims_t *c)
+                                      int unprivileged, cong_jwt_claims_t *c)
 {
     if (!json_is_object(claims))
         return CONG_JWT_MALFORMED;
@@ -293,6 +311,8 @@ static cong_jwt_result_t check_claims(const cong_jwt_policy_t *policy, const jso
         (act && copy_string(act, "sub", c->act, sizeof c->act)))
         return CONG_JWT_MALFORMED;
     c->loa = loa_of(json_object_get(claims, "acr"));
+    if (unprivileged && (act || c->loa >= 2 || has_scope(c->scope, "admin")))
+        return CONG_JWT_PRIVILEGED;
     return CONG_JWT_OK;
 }
 
@@ -345,14 +365,14 @@ static cong_jwt_result_t verify_token(const cong_jwt_policy_t *policy, const key
             header_memo.info = h;
         }
     }
-    r = pick_key(from, &h, &key);
+    r = policy->require_at_jwt && !h.at_jwt ? CONG_JWT_BAD_TYPE : pick_key(from, &h, &key);
     if (r != CONG_JWT_OK)
         goto out;
     r = CONG_JWT_BAD_SIGNATURE;
     if (!cong_jws_verify(key, h.alg, token, part[0].len + 1 + part[1].len, dec[2], (size_t)dec_len[2]))
         goto out;
     claims = json_loadb((const char *)dec[1], (size_t)dec_len[1], JSON_REJECT_DUPLICATES, NULL);
-    r = check_claims(policy, claims, now, &c);
+    r = check_claims(policy, claims, now, policy->key_unprivileged && key == from->single, &c);
     if (r == CONG_JWT_OK && out)
         *out = c;
 out:
@@ -397,6 +417,8 @@ const char *cong_jwt_result_name(cong_jwt_result_t r)
         [CONG_JWT_BAD_ISSUER] = "bad-issuer",
         [CONG_JWT_BAD_AUDIENCE] = "bad-audience",
         [CONG_JWT_UNKNOWN_KEY] = "unknown-key",
+        [CONG_JWT_BAD_TYPE] = "bad-type",
+        [CONG_JWT_PRIVILEGED] = "privileged-claims",
     };
     if ((unsigned)r >= sizeof names / sizeof names[0] || !names[r])
         return "unknown";

@@ -88,7 +88,7 @@ int cong_session_encode(const cong_session_t *s, char **out, size_t *out_len)
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 10);
+    msgpack_pack_map(&pk, 11);
     pack_int(&pk, "v", 1);
     pack_str(&pk, "sub", s->sub);
     pack_str(&pk, "dev_id", s->dev_id);
@@ -97,6 +97,7 @@ int cong_session_encode(const cong_session_t *s, char **out, size_t *out_len)
     pack_int(&pk, "created", s->created);
     pack_int(&pk, "last_seen", s->last_seen);
     pack_int(&pk, "loa", s->loa);
+    pack_int(&pk, "auth_time", s->auth_time);
     pack_int(&pk, "gen", s->gen);
     pack_str(&pk, "rt", s->rt);
     if (sb.data == NULL)
@@ -147,6 +148,8 @@ static int decode_field(const msgpack_object_kv *kv, cong_session_t *s, int64_t 
         return copy_int(&kv->val, &s->created);
     if (KEY_IS(kv, "last_seen"))
         return copy_int(&kv->val, &s->last_seen);
+    if (KEY_IS(kv, "auth_time"))
+        return copy_int(&kv->val, &s->auth_time);
     if (KEY_IS(kv, "gen"))
         return copy_int(&kv->val, &s->gen);
     if (KEY_IS(kv, "rt"))

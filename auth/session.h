@@ -8,11 +8,16 @@
  *
  * Refresh tokens. 256 random bits, base64url (43 chars), shown once to the client; only SHA-256(token) in hex is
  * stored. Each use rotates them: the session's generation grows by one, and presenting a token of an older generation
- * (reuse) revokes the whole session.
+ * (reuse) revokes the whole session — except the immediately previous one within auth.refresh_reuse_grace_s of its
+ * rotation (a client retrying after a lost answer), which gets the same answer again (auth/refresh_retry.h).
+ *
+ * Lifetimes. A session ends auth.session_lifetime_s after its login, or auth.session_idle_timeout_s after its last
+ * refresh, whichever comes first; its access tokens never outlive it.
  *
  * Records (Redis, see docs in session_store.c): a msgpack map
- *   {"v":1, "sub", "dev_id", "dev_name", "dev_platform", "created", "last_seen", "loa", "gen", "rt"}
- * where rt is the hash of the refresh token of generation gen.
+ *   {"v":1, "sub", "dev_id", "dev_name", "dev_platform", "created", "last_seen", "loa", "auth_time", "gen", "rt"}
+ * where rt is the hash of the refresh token of generation gen, and auth_time the VNeID login's "auth_time" (a record
+ * written before it existed reads as 0: its level 2 is never recent enough).
  *
  * Ownership: everything here writes into caller-provided buffers or malloc'd buffers the caller frees.
  */
@@ -45,6 +50,7 @@ typedef struct cong_session {
     char dev_id[128], dev_name[128], dev_platform[32];
     int64_t created, last_seen;
     int loa;
+    int64_t auth_time;
     int64_t gen;
     char rt[CONG_REFRESH_HASH_LEN + 1];
 } cong_session_t;

@@ -1,40 +1,74 @@
 /*
  * auth/session_scripts.h — the Lua scripts that change sessions atomically in Redis (one script = one transaction).
  *
- * Keys:  cong:session:<sid>      msgpack session record (auth/session.h), expires with the refresh lifetime
+ * Keys:  cong:session:<sid>      msgpack session record (auth/session.h); expires at the session's end: the first of
+ *                                its absolute lifetime, its idle timeout and the refresh token's lifetime
  *        cong:sessions:<subject> set of the subject's session ids
  *        cong:refresh:<hash>     "<sid> <generation>" for every refresh token issued, current or rotated, until its
  *                                lifetime ends — so a rotated token is recognised when it comes back (reuse)
+ *        cong:refresh-retry:<hash> the answer that rotated this token, sealed under it (auth/refresh_retry.h), kept
+ *                                for auth.refresh_reuse_grace_s: its key's life IS the grace window
  * Scripts compute key names from their arguments: cong runs against one Redis (not a cluster).
+ *
+ * A refresh is two scripts, so that the answer can be signed and sealed between them: PEEK reads the session behind
+ * the presented token, ROTATE then rotates it if that token is still the current one — a compare-and-set on the
+ * generation, so two concurrent uses of one token rotate once and both get the one answer.
  */
 #ifndef CONG_AUTH_SESSION_SCRIPTS_H
 #define CONG_AUTH_SESSION_SCRIPTS_H
 
-/* ARGV: sid, record, subject, refresh hash, ttl → 1 */
+/* ARGV: sid, record, subject, refresh hash, ttl, lifetime (the subject's set outlives every session in it) → 1 */
 #define CONG_LUA_SESSION_CREATE                                                                                      \
     "redis.call('SET', 'cong:session:'..ARGV[1], ARGV[2], 'EX', ARGV[5]) "                                           \
     "redis.call('SADD', 'cong:sessions:'..ARGV[3], ARGV[1]) "                                                        \
-    "redis.call('EXPIRE', 'cong:sessions:'..ARGV[3], ARGV[5]) "                                                      \
+    "redis.call('EXPIRE', 'cong:sessions:'..ARGV[3], ARGV[6]) "                                                      \
     "redis.call('SET', 'cong:refresh:'..ARGV[4], ARGV[1]..' 1', 'EX', ARGV[5]) "                                     \
     "return 1"
 
-/* ARGV: presented hash, new hash, ttl, now → {"ok", sid, subject, loa} | {"reused", sid} | {"unknown"} */
-#define CONG_LUA_SESSION_REFRESH                                                                                     \
+/* The common start of PEEK and ROTATE (ARGV[1] = presented hash): the session `s` of token generation `gen`, or an
+ * answer: {"unknown"}; for a rotated token, {"retry", sid, sealed answer} while the grace key lives, else the
+ * session is deleted and {"reused", sid} (the caller revokes it). */
+#define CONG_LUA_SESSION_OF_TOKEN                                                                                    \
     "local v = redis.call('GET', 'cong:refresh:'..ARGV[1]) "                                                         \
     "if not v then return {'unknown'} end "                                                                          \
     "local sid, gen = string.match(v, '^(%S+) (%d+)$') "                                                             \
     "local raw = sid and redis.call('GET', 'cong:session:'..sid) "                                                   \
     "if not raw then return {'unknown'} end "                                                                        \
     "local s = cmsgpack.unpack(raw) "                                                                                \
-    "if tonumber(gen) ~= s.gen then "                                                                                \
+    "gen = tonumber(gen) "                                                                                           \
+    "if gen ~= s.gen then "                                                                                          \
+    "  local sealed = gen == s.gen - 1 and redis.call('GET', 'cong:refresh-retry:'..ARGV[1]) "                      \
+    "  if sealed then return {'retry', sid, sealed} end "                                                            \
     "  redis.call('DEL', 'cong:session:'..sid) "                                                                     \
     "  redis.call('SREM', 'cong:sessions:'..s.sub, sid) "                                                            \
     "  return {'reused', sid} "                                                                                      \
+    "end "
+
+/* ARGV: presented hash, now, lifetime, idle timeout →
+ *   {"current", sid, subject, loa, auth_time, created} | {"ended", sid} (deleted: past its lifetime or idle timeout)
+ *   | what CONG_LUA_SESSION_OF_TOKEN answers */
+#define CONG_LUA_SESSION_PEEK                                                                                        \
+    CONG_LUA_SESSION_OF_TOKEN                                                                                        \
+    "local now = tonumber(ARGV[2]) "                                                                                 \
+    "if now - s.created >= tonumber(ARGV[3]) or now - s.last_seen >= tonumber(ARGV[4]) then "                        \
+    "  redis.call('DEL', 'cong:session:'..sid) "                                                                     \
+    "  redis.call('SREM', 'cong:sessions:'..s.sub, sid) "                                                            \
+    "  return {'ended', sid} "                                                                                       \
     "end "                                                                                                           \
+    "return {'current', sid, s.sub, tostring(s.loa), tostring(s.auth_time or 0), tostring(s.created)}"
+
+/* ARGV: presented hash, new hash, ttl, now, grace seconds (0: none), sealed answer →
+ *   {"ok"} rotated (the sealed answer kept under the presented hash for the grace) | what CONG_LUA_SESSION_OF_TOKEN
+ *   answers (a concurrent use of the same token rotated first: {"retry", ...} with its answer) */
+#define CONG_LUA_SESSION_ROTATE                                                                                      \
+    CONG_LUA_SESSION_OF_TOKEN                                                                                        \
     "s.gen = s.gen + 1 s.last_seen = tonumber(ARGV[4]) s.rt = ARGV[2] "                                              \
     "redis.call('SET', 'cong:session:'..sid, cmsgpack.pack(s), 'EX', ARGV[3]) "                                      \
     "redis.call('SET', 'cong:refresh:'..ARGV[2], sid..' '..s.gen, 'EX', ARGV[3]) "                                   \
-    "return {'ok', sid, s.sub, tostring(s.loa)}"
+    "if tonumber(ARGV[5]) > 0 then "                                                                                 \
+    "  redis.call('SET', 'cong:refresh-retry:'..ARGV[1], ARGV[6], 'EX', ARGV[5]) "                                   \
+    "end "                                                                                                           \
+    "return {'ok'}"
 
 /* ARGV: sid, subject → 1 deleted | 0 not found or not the subject's */
 #define CONG_LUA_SESSION_DELETE                                                                                      \

@@ -4,7 +4,8 @@
  *
  * Mint mode: writes N ES256 tokens (one per line), each with its own sub and jti, exp one hour ahead:
  *   h2_token_load --mint N --key ISSUER.pem --iss ISS --aud AUD --out FILE [--scope ping] [--acr 2] [--threads 2]
- *   Header {"alg":"ES256","typ":"JWT"}; claims iss, aud, sub, jti, iat, exp, scope, acr (string, as cong-jwt-mint).
+ *   Header {"alg":"ES256","typ":"at+jwt"} (RFC 9068, as cong requires); claims iss, aud, sub, jti, iat, exp, scope,
+ *   acr (string, as cong-jwt-mint).
  *   Signed with EVP (P-256, SHA-256); the DER signature is turned into the JWS form R||S (32 + 32 bytes).
  *
  * Load mode: GET PATH on C h2c (prior knowledge) connections to 127.0.0.1:PORT, M concurrent streams each, every
@@ -105,8 +106,8 @@ static void *mint_worker(void *arg)
             j->failed = 1;
             break;
         }
-        /* base64url({"alg":"ES256","typ":"JWT"}) */
-        size_t n = (size_t)snprintf(signing_input, sizeof signing_input, "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.");
+        /* base64url({"alg":"ES256","typ":"at+jwt"}) */
+        size_t n = (size_t)snprintf(signing_input, sizeof signing_input, "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.");
         n += b64url((const uint8_t *)claims, (size_t)cn, signing_input + n);
         uint8_t digest[32], der[80], rs[64];
         size_t der_len = sizeof der;

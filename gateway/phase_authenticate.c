@@ -1,7 +1,10 @@
 /* Phase 4: authenticate. No Authorization header → anonymous (authorize decides if that is enough). A bearer token
- * is verified (ES256 pinned, iss/aud/exp/nbf/iat with bounded skew) even on public routes: bad credentials are never
- * ignored. A token verified before is served from the worker's token cache until it expires, unless its session has
- * been revoked since. Failures answer 401 invalid-token with WWW-Authenticate; the token itself is never logged. */
+ * is verified (ES256 pinned, typ at+jwt, iss/aud/exp/nbf/iat with bounded skew) even on public routes: bad
+ * credentials are never ignored. A kid-less service token (auth.public_key_file) may not claim act, acr 2 or scope
+ * admin unless auth.public_key_privileged. A token verified before is served from the worker's token cache until it
+ * expires, unless its session has been revoked since. Failures answer 401 invalid-token with WWW-Authenticate; the
+ * token itself is never logged. Level 2 is in force for auth.step_up_max_age_s after the login ("auth_time"), then
+ * the principal counts as level 1, so every level-2 check asks for a step-up (RFC 9470 max_age). */
 #include <string.h>
 #include <time.h>
 
@@ -21,7 +24,17 @@ static cong_phase_result_t refuse(cong_req_t *r, const char *why)
     return CONG_PHASE_DONE;
 }
 
-static void fill_principal(cong_req_t *r)
+/* A level-2 login is level 2 while it is recent: no "auth_time", or one older than max_age (or in the future beyond
+ * the skew) leaves level 1. */
+static int level_in_force(const cong_jwt_claims_t *c, int64_t now, const cong_config_t *cfg)
+{
+    if (c->loa < 2)
+        return c->loa;
+    int64_t login = c->auth_time;
+    return login > 0 && now - login <= cfg->auth.step_up_max_age_s && login - now <= cfg->auth.clock_skew_s ? 2 : 1;
+}
+
+static void fill_principal(cong_req_t *r, int64_t now)
 {
     cong_jwt_claims_t *c = &r->claims;
     cong_principal_t *p = &r->principal;
@@ -30,7 +43,7 @@ static void fill_principal(cong_req_t *r)
     p->on_behalf_of = c->act[0] ? c->act : NULL;
     p->client_id = c->client_id[0] ? c->client_id : NULL;
     p->scopes = c->scope;
-    p->loa = c->loa;
+    p->loa = level_in_force(c, now, r->worker->gateway->config);
     p->session_id = c->sid[0] ? c->sid : NULL;
     cong_req_set_subject_hash(r, c->sub[0] ? c->sub : c->client_id);
 }
@@ -69,6 +82,8 @@ cong_phase_result_t cong_phase_authenticate(cong_req_t *r)
         .audience = gw->config->auth.audience,
         .clock_skew_s = gw->config->auth.clock_skew_s,
         .max_token_bytes = 8192,
+        .require_at_jwt = 1,
+        .key_unprivileged = !gw->config->auth.public_key_privileged,
     };
     int64_t now = (int64_t)time(NULL);
     const cong_jwt_claims_t *cached = cong_token_cache_get(r->worker->tokens, token, len, now);
@@ -84,6 +99,6 @@ cong_phase_result_t cong_phase_authenticate(cong_req_t *r)
     }
     if (r->claims.sub[0] == '\0' && r->claims.client_id[0] == '\0')
         return refuse(r, "no subject");
-    fill_principal(r);
+    fill_principal(r, now);
     return CONG_PHASE_NEXT;
 }

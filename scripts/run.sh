@@ -163,7 +163,7 @@ if [ "$CONG_SERVER_ENVIRONMENT" = development ]; then
     echo "cong: the demo citizen's wallet results could not be issued (above); the rest of the demo is there" >&2
 fi
 TOKEN=$("$BUILD/cong-jwt-mint" --key "$RUN/keys/issuer.key.pem" --iss https://id.cong.test --aud cong \
-  --sub demo-citizen --scope "ping" --acr 2 --ttl 3600)
+  --sub demo-citizen --scope "ping" --acr 1 --ttl 3600) # acr 2 from a service key needs auth.public_key_privileged
 login="bash scripts/demo-login.sh"
 [ "$VNEID_PORT:$TLS_PORT" = 8090:8443 ] || login="VNEID=$VNEID CONG=https://127.0.0.1:$TLS_PORT $login"
 cat <<MSG

@@ -1,12 +1,15 @@
 /*
- * tools/jwt_mint.c — cong-jwt-mint: make an ES256 token for tests and benchmarks.
+ * tools/jwt_mint.c — cong-jwt-mint: make an ES256 access token for tests and benchmarks.
  *
  *   cong-jwt-mint --key PRIVATE.pem [--kid K] --iss ISS --aud AUD --sub SUB [--scope "a b"] [--acr 2] [--sid S]
- *                 [--client-id C] [--ttl 600] [--nbf-offset N] [--iat-offset N] [--claims-json '{...}']
+ *                 [--client-id C] [--ttl 600] [--nbf-offset N] [--iat-offset N] [--auth-time-offset N]
+ *                 [--typ at+jwt] [--claims-json '{...}']
  *
- * Claims: iss, aud, sub, iat = now + iat-offset (default 0), exp = now + ttl, nbf = now + nbf-offset (only when
- * given), and scope/acr/sid/client_id when given; --claims-json is merged last and wins. The token goes to stdout.
- * Exit status: 0, 1 on a key or signing failure, 2 on bad arguments.
+ * Header: alg ES256, typ at+jwt (RFC 9068: what cong requires of a bearer token; --typ to make another), kid when
+ * given. Claims: iss, aud, sub, iat = now + iat-offset (default 0), auth_time = now + auth-time-offset (default 0: a
+ * login just now, so a level-2 token is recent), exp = now + ttl, nbf = now + nbf-offset (only when given), and
+ * scope/acr/sid/client_id when given; --claims-json is merged last and wins (a member set to null is removed).
+ * The token goes to stdout. Exit status: 0, 1 on a key or signing failure, 2 on bad arguments.
  */
 #include "auth/auth.h"
 #include "cong/module.h"
@@ -24,7 +27,7 @@ static void usage(void)
 {
     fputs("usage: cong-jwt-mint --key PRIVATE.pem [--kid K] --iss ISS --aud AUD --sub SUB [--scope \"a b\"]\n"
           "                     [--acr 2] [--sid S] [--client-id C] [--ttl 600] [--nbf-offset N]\n"
-          "                     [--iat-offset N] [--claims-json '{...}']\n",
+          "                     [--iat-offset N] [--auth-time-offset N] [--typ at+jwt] [--claims-json '{...}']\n",
           stderr);
     exit(2);
 }
@@ -59,11 +62,12 @@ int main(int argc, char **argv)
         {"client-id", required_argument, NULL, 'c'},  {"ttl", required_argument, NULL, 't'},
         {"nbf-offset", required_argument, NULL, 'n'}, {"iat-offset", required_argument, NULL, 'I'},
         {"claims-json", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+        {"auth-time-offset", required_argument, NULL, 'T'}, {"typ", required_argument, NULL, 'y'},
         {NULL, 0, NULL, 0},
     };
     const char *key_path = NULL, *kid = NULL, *iss = NULL, *aud = NULL, *sub = NULL, *scope = NULL, *acr = NULL;
-    const char *sid = NULL, *client_id = NULL, *extra = NULL;
-    int64_t ttl = 600, nbf_offset = 0, iat_offset = 0;
+    const char *sid = NULL, *client_id = NULL, *extra = NULL, *typ = "at+jwt";
+    int64_t ttl = 600, nbf_offset = 0, iat_offset = 0, auth_time_offset = 0;
     int has_nbf = 0, opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
@@ -80,6 +84,8 @@ int main(int argc, char **argv)
         case 'n': nbf_offset = parse_int(optarg, "--nbf-offset"), has_nbf = 1; break;
         case 'I': iat_offset = parse_int(optarg, "--iat-offset"); break;
         case 'j': extra = optarg; break;
+        case 'T': auth_time_offset = parse_int(optarg, "--auth-time-offset"); break;
+        case 'y': typ = optarg; break;
         default: usage();
         }
     }
@@ -94,6 +100,7 @@ int main(int argc, char **argv)
     set_string(claims, "aud", aud);
     set_string(claims, "sub", sub);
     json_object_set_new(claims, "iat", json_integer(now + iat_offset));
+    json_object_set_new(claims, "auth_time", json_integer(now + auth_time_offset));
     json_object_set_new(claims, "exp", json_integer(now + ttl));
     if (has_nbf)
         json_object_set_new(claims, "nbf", json_integer(now + nbf_offset));
@@ -107,7 +114,14 @@ int main(int argc, char **argv)
             fputs("cong-jwt-mint: --claims-json must be a JSON object\n", stderr);
             usage();
         }
-        json_object_update(claims, more);
+        const char *name;
+        json_t *value;
+        json_object_foreach(more, name, value) {
+            if (json_is_null(value))
+                json_object_del(claims, name);
+            else
+                json_object_set(claims, name, value);
+        }
         json_decref(more);
     }
     char *text = json_dumps(claims, JSON_COMPACT);
@@ -123,7 +137,7 @@ int main(int argc, char **argv)
         return 1;
     }
     char *token = NULL;
-    rc = cong_jwt_sign_es256(key, kid, text, &token);
+    rc = cong_jwt_sign_typed(key, CONG_JWT_ALG_ES256, typ, kid, text, &token);
     cong_jwt_key_free(key);
     free(text);
     if (rc != CONG_OK) {

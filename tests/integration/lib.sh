@@ -37,7 +37,9 @@ free_port() {
 # Config file: $GW_DIR/cong.yaml if the test wrote one, else none. Returns once /healthz answers, which is before the
 # stores are connected: a test that needs them calls wait_stores_up. The "default" rate-limit class gets numbers no
 # test reaches by accident: every test gateway shares the test Redis, so anonymous requests of every test running at
-# once draw from one bucket (the client address 127.0.0.1). A test of rate limits passes its own.
+# once draw from one bucket (the client address 127.0.0.1). A test of rate limits passes its own. The tests' issuer
+# (`token`) is trusted for privileged claims (acr 2, scope admin, act); test_auth.sh checks the refusal with
+# CONG_AUTH_PUBLIC_KEY_PRIVILEGED=0.
 start_gateway() {
   H2C_PORT=$(free_port)
   TLS_PORT=$(free_port)
@@ -57,6 +59,7 @@ start_gateway() {
     CONG_MODULES_PROCEDURES_DATA_DIR="$GW_DIR/data" \
     CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="$ISSUER" CONG_AUTH_AUDIENCE=cong \
     CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$RUN/keys/cong-document.pem" \
+    CONG_AUTH_PUBLIC_KEY_PRIVILEGED=1 \
     CONG_LOG_ACCESS_LOG="$GW_DIR/access.log" CONG_LOG_LEVEL=info \
     ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
     "$@" "$BUILD/cong" "${config[@]}" >"$GW_DIR/${GW_NAME:+$GW_NAME.}stdout" 2>"$GW_DIR/${GW_NAME:+$GW_NAME.}stderr" &

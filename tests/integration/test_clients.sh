@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Business clients: `cong client create|list|revoke` (PostgreSQL), POST /v1/auth/token with client credentials
-# (RFC 6749 §4.4), scopes within the client's, wrong secrets refused, and a revoked client's live tokens refused
-# everywhere at once.
+# (RFC 6749 §4.4), scopes within the client's, wrong secrets refused, logout refused for a client token (it has no
+# session), and a revoked client's live tokens refused everywhere at once.
 source "$(dirname "$0")/lib.sh"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
 head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
@@ -45,6 +45,18 @@ codes=$(for i in 1 2 3 4; do h2c -o /dev/null -w '%{http_code} ' -H "authorizati
 expect_eq "daily quota" "200 200 200 429 " "$codes"
 h=$(h2c -D - -o /dev/null -H "authorization: Bearer $ACCESS2" "$(url /v1/ping)")
 expect_match "quota: retry after midnight" "retry-after: [0-9]+" "$h"
+
+# a client-credentials token has no session: logout is refused (it would revoke client:<id> and lock the business out
+# until its tokens expired), and the token keeps working
+expect_eq "logout with a client token: 400" "400" \
+  "$(h2c -o "$GW_DIR/l" -w '%{http_code}' -X POST -H "authorization: Bearer $ACCESS" "$(url /v1/auth/logout)")"
+expect_eq "logout: bad-request" "https://cong.hanoi.gov.vn/problems/bad-request" "$(json type <"$GW_DIR/l")"
+expect_eq "nor its \"session\" deleted" "400" "$(h2c -o "$GW_DIR/l" -w '%{http_code}' -X DELETE \
+  -H "authorization: Bearer $ACCESS" "$(url "/v1/me/sessions/client:$CID")")"
+expect_eq "delete: bad-request" "https://cong.hanoi.gov.vn/problems/bad-request" "$(json type <"$GW_DIR/l")"
+expect_eq "the client's token still works" "200" \
+  "$(h2c -o /dev/null -w '%{http_code}' -H "authorization: Bearer $ACCESS" "$(url /v1/ping)")"
+expect_eq "and so does a new one" "200" "$(tok "$SECRET")"
 
 expect_match "revoke" "revoked $CID" "$(admin revoke "$CID")"
 sleep 0.2

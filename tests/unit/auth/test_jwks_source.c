@@ -1,6 +1,7 @@
 /*
  * tests/unit/auth/test_jwks_source.c — the JWKS source: key rotation from a file and over HTTP(S), the last good
- * keyset kept through failures, the refresh cooldown, periodic refresh, and a clean, prompt shutdown.
+ * keyset kept through failures, the refresh cooldown (and what a caller is told of it), periodic refresh, and a clean,
+ * prompt shutdown.
  *
  * The HTTP provider is a tiny HTTP/1.1 server run by this file on a thread, bound to 127.0.0.1 on an ephemeral port:
  * one connection at a time, "Connection: close", answering with whatever the test has set (a JWKS, a 500, garbage, an
@@ -356,6 +357,58 @@ static void test_cooldown_and_interval(void **state)
     cong_jwks_source_stats(src, &st);
     assert_true(st.successes >= 4);
     assert_int_equal(st.failures, 0);
+    cong_jwks_source_free(src);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+}
+
+/* What a caller that may wait a little (the exchange) is told: when the fetch it asked for starts, and that it is done
+ * (the generation moves, and current() already has the new set by then). */
+static void test_refresh_due_and_generation(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cong-test-jwks-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = xprintf("%s/jwks.json", dir);
+    write_file(path, jwks_a);
+    cong_jwks_source_config_t cfg = {.location = path, .refresh_interval_ms = 3600000, .cooldown_ms = 3000};
+    cong_jwks_source_t *src = NULL;
+    assert_int_equal(cong_jwks_source_request_refresh(NULL), -1);
+    assert_int_equal(cong_jwks_source_generation(NULL), 0);
+    assert_int_equal(cong_jwks_source_new(&cfg, &src), CONG_OK);
+    assert_int_equal(cong_jwks_source_generation(src), 1); /* the first load */
+    /* Right after a load, the next fetch waits for the cooldown: the caller learns how long (and so, not to wait). */
+    int64_t due = cong_jwks_source_request_refresh(src);
+    assert_true(due > 2000 && due <= 3000);
+    int64_t again = cong_jwks_source_request_refresh(src); /* merged, same fetch: the fast path agrees */
+    assert_true(again <= due && again > 1500);
+    assert_int_equal(cong_jwks_source_generation(src), 1);
+    cong_jwks_source_free(src);
+
+    /* Past the cooldown, the fetch starts at once; when the generation moves, the rotated key verifies. */
+    cfg.cooldown_ms = 50;
+    assert_int_equal(cong_jwks_source_new(&cfg, &src), CONG_OK);
+    sleep_ms(80);
+    write_file(path, jwks_b);
+    uint64_t before = cong_jwks_source_generation(src);
+    assert_int_equal(verify_current(src, token_b), CONG_JWT_UNKNOWN_KEY);
+    assert_int_equal(cong_jwks_source_request_refresh(src), 0);
+    int64_t deadline = now_ms() + 8000;
+    while (cong_jwks_source_generation(src) == before && now_ms() < deadline)
+        sleep_ms(1);
+    assert_int_equal(cong_jwks_source_generation(src), before + 1);
+    assert_int_equal(verify_current(src, token_b), CONG_JWT_OK);
+    /* A failed fetch moves it too (a waiter stops waiting), and the last good set stays. */
+    write_file(path, "not a jwks");
+    sleep_ms(80);
+    before = cong_jwks_source_generation(src);
+    assert_int_equal(cong_jwks_source_request_refresh(src), 0);
+    deadline = now_ms() + 8000;
+    while (cong_jwks_source_generation(src) == before && now_ms() < deadline)
+        sleep_ms(1);
+    assert_true(cong_jwks_source_generation(src) > before);
+    assert_int_equal(verify_current(src, token_b), CONG_JWT_OK);
     cong_jwks_source_free(src);
     unlink(path);
     rmdir(dir);
@@ -820,6 +873,7 @@ int main(void)
         cmocka_unit_test(test_file_rotation),
         cmocka_unit_test(test_new_errors_and_empty_start),
         cmocka_unit_test(test_cooldown_and_interval),
+        cmocka_unit_test(test_refresh_due_and_generation),
         cmocka_unit_test(test_http_rotation_and_failures),
         cmocka_unit_test(test_https_verifies_the_provider),
         cmocka_unit_test(test_readers_during_refreshes),

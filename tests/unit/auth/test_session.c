@@ -53,7 +53,7 @@ static void refresh_tokens(void **state)
 static void records(void **state)
 {
     (void)state;
-    cong_session_t s = {.created = 1700000000, .last_seen = 1700000100, .loa = 2, .gen = 7};
+    cong_session_t s = {.created = 1700000000, .last_seen = 1700000100, .loa = 2, .auth_time = 1699999990, .gen = 7};
     strcpy(s.sub, "Zx9_subject");
     strcpy(s.dev_id, "device-1");
     strcpy(s.dev_name, "Điện thoại của Lan");
@@ -67,6 +67,11 @@ static void records(void **state)
     assert_memory_equal(&s, &back, sizeof s);
     assert_int_equal(cong_session_decode(buf, len - 1, &back), CONG_EPARSE);
     free(buf);
+    /* a record written before "auth_time" existed: 0, a level 2 never recent enough */
+    static const char old[] = "\x82\xa1v\x01\xa3sub\xa1x";
+    assert_int_equal(cong_session_decode(old, sizeof old - 1, &back), 0);
+    assert_int_equal(back.auth_time, 0);
+    assert_string_equal(back.sub, "x");
     assert_int_equal(cong_session_decode("\x81\xa1v\x02", 4, &back), CONG_EPARSE); /* version 2 */
     assert_int_equal(cong_session_decode("{}", 2, &back), CONG_EPARSE);           /* JSON is not a record */
 }

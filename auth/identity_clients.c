@@ -1,0 +1,132 @@
+/*
+ * auth/identity_clients.c — POST /v1/auth/token: OAuth 2.0 client credentials (RFC 6749 §4.4, form-encoded) for
+ * businesses and partners registered with `cong client create`. The secret is compared by its hash in constant time;
+ * the token carries the client, its scopes (or the narrower ones asked) and sid "client:<id>", which `cong client
+ * revoke` revokes everywhere. The client's daily quota goes to Redis for the rate limiter.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "identity_module.h"
+
+#define api cong_idm_api
+
+typedef struct client_request {
+    char client_id[64];
+    char secret_hash[CONG_REFRESH_HASH_LEN + 1];
+    char scope[512];
+    char *access;      /* the issued token, in the request pool, sent once the quota is in Redis */
+    const char *granted;
+} client_request_t;
+
+static void refuse_client(cong_req_t *req)
+{
+    api->reply_header(req, "www-authenticate", "Basic realm=\"cong\"");
+    api->reply_problem(req, 401, "invalid-client", "Sai mã ứng dụng hoặc khoá bí mật.",
+                       "Unknown client or wrong secret.");
+}
+
+/* 1 if every space-separated scope of `wanted` is in `granted`. */
+static int scopes_within(const char *wanted, const char *granted)
+{
+    char copy[512], *save = NULL;
+    snprintf(copy, sizeof copy, "%s", wanted);
+    for (char *s = strtok_r(copy, " ", &save); s != NULL; s = strtok_r(NULL, " ", &save)) {
+        size_t n = strlen(s);
+        const char *p = granted;
+        int found = 0;
+        while (!found && (p = strstr(p, s)) != NULL) {
+            found = (p == granted || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ');
+            p += n;
+        }
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static void on_quota_stored(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
+{
+    client_request_t *c = udata;
+    if (err != 0 || api->redis_type(reply) == CONG_REDIS_ERROR) {
+        cong_idm_store_down(req);
+        return;
+    }
+    api->reply_json(req, 200, json_pack("{s:s, s:s, s:i, s:s}", "access_token", c->access, "token_type", "Bearer",
+                                        "expires_in", cong_idm_identity->access_ttl_s, "scope", c->granted));
+}
+
+static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    client_request_t *c = udata;
+    if (err != 0) {
+        cong_idm_store_down(req);
+        return;
+    }
+    const char *stored = api->pg_ntuples(res) == 1 ? api->pg_value(res, 0, 0) : NULL;
+    if (stored == NULL || !cong_secure_equal(stored, strlen(stored), c->secret_hash, strlen(c->secret_hash))) {
+        api->log(CONG_LOG_INFO, "identity", "request %s: client credentials refused", api->req_id(req));
+        refuse_client(req);
+        return;
+    }
+    const char *granted = api->pg_value(res, 0, 1);
+    if (c->scope[0] != '\0' && !scopes_within(c->scope, granted)) {
+        api->reply_problem(req, 400, "invalid-scope", "Ứng dụng không được cấp phạm vi quyền này.",
+                           "The client is not granted this scope.");
+        return;
+    }
+    const char *scope = c->scope[0] != '\0' ? c->scope : granted;
+    char sid[80], *access = NULL;
+    snprintf(sid, sizeof sid, "client:%s", c->client_id);
+    cong_access_grant_t grant = {.sub = c->client_id, .sid = sid, .scope = scope, .client_id = c->client_id};
+    if (cong_identity_issue(cong_idm_identity, &grant, cong_idm_now(), &access, NULL) != 0) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    size_t access_len = strlen(access), scope_len = strlen(scope);
+    c->access = api->req_alloc(req, access_len + 1);
+    memcpy(c->access, access, access_len + 1);
+    free(access);
+    char *granted_copy = api->req_alloc(req, scope_len + 1);
+    memcpy(granted_copy, scope, scope_len + 1);
+    c->granted = granted_copy;
+    /* the rate limiter enforces the client's daily quota from this key (see gateway/rate_limit_redis.c) */
+    char key[96];
+    snprintf(key, sizeof key, "cong:client-quota:%s", c->client_id);
+    const char *quota = api->pg_value(res, 0, 2);
+    const char *argv[] = {"SET", key, quota, "EX", "86400"};
+    size_t argvlen[] = {3, strlen(key), strlen(quota), 2, 5};
+    if (api->redis_command(req, 5, argv, argvlen, on_quota_stored, c) != 0)
+        cong_idm_store_down(req);
+}
+
+void cong_idm_client_token(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const char *grant = api->req_form_param(req, "grant_type", NULL);
+    if (grant == NULL || strcmp(grant, "client_credentials") != 0) {
+        api->reply_problem(req, 400, "unsupported-grant-type", "Chỉ hỗ trợ grant_type=client_credentials (dạng form).",
+                           "Only grant_type=client_credentials (form-encoded) is supported here.");
+        return;
+    }
+    const char *id = api->req_form_param(req, "client_id", NULL);
+    const char *secret = api->req_form_param(req, "client_secret", NULL);
+    const char *scope = api->req_form_param(req, "scope", NULL);
+    client_request_t *c = api->req_alloc(req, sizeof *c);
+    if (id == NULL || secret == NULL || strlen(id) >= sizeof c->client_id || strlen(secret) > 256 ||
+        (scope != NULL && strlen(scope) >= sizeof c->scope)) {
+        refuse_client(req);
+        return;
+    }
+    snprintf(c->client_id, sizeof c->client_id, "%s", id);
+    snprintf(c->scope, sizeof c->scope, "%s", scope ? scope : "");
+    cong_refresh_token_hash(secret, strlen(secret), c->secret_hash);
+    const char *params[] = {c->client_id};
+    static const char query[] =
+        "SELECT secret_hash, scopes, daily_quota FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL";
+    int rc = api->pg_query(req, query, 1, params, on_client, c);
+    if (rc != 0)
+        cong_idm_store_down(req);
+}
