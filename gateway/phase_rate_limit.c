@@ -16,7 +16,7 @@ static int allow_everything(cong_rate_limiter_t *self, cong_req_t *r, const char
     return 1;
 }
 
-cong_rate_limiter_t cong_rate_limiter_unlimited = {"unlimited", allow_everything};
+cong_rate_limiter_t cong_rate_limiter_unlimited = {"unlimited", allow_everything, NULL};
 cong_rate_limiter_t *cong_rate_limiter = &cong_rate_limiter_redis;
 
 int cong_rate_key_join(char *buf, size_t cap, const char *const parts[], size_t count)
@@ -93,6 +93,10 @@ void cong_rate_limit_decided(cong_req_t *r, const cong_rate_decision_t *d)
 {
     if (r->h2o == NULL || r->replied)
         return;
+    if (r->auth_failure_charged) { /* the authenticate phase spent a failed-authentication token */
+        cong_auth_failure_decided(r, d);
+        return;
+    }
     if (apply(r, d))
         cong_pipeline_resume(r);
 }

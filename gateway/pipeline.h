@@ -34,6 +34,9 @@ cong_phase_result_t cong_phase_request_id(cong_req_t *r);
 cong_phase_result_t cong_phase_limits(cong_req_t *r);
 cong_phase_result_t cong_phase_cors(cong_req_t *r);
 cong_phase_result_t cong_phase_authenticate(cong_req_t *r);
+struct cong_rate_decision;
+/** The "auth_failure" budget's answer for a refused token arrived (from the rate limiter): 401, or 429 when spent. */
+void cong_auth_failure_decided(cong_req_t *r, const struct cong_rate_decision *d);
 cong_phase_result_t cong_phase_authorize(cong_req_t *r);
 cong_phase_result_t cong_phase_rate_limit(cong_req_t *r);
 cong_phase_result_t cong_phase_route(cong_req_t *r);

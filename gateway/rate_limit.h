@@ -22,6 +22,10 @@ typedef struct cong_rate_limiter {
     const char *name;
     int (*check)(struct cong_rate_limiter *self, cong_req_t *r, const char *class_name, const char *key,
                  cong_rate_decision_t *out);
+    /* 1 (with *retry_after_s) when this worker already knows the key has no token left — a refusal remembered from
+     * an earlier answer; never asks the store, never spends. NULL: never known. */
+    int (*known_refused)(struct cong_rate_limiter *self, cong_req_t *r, const char *class_name, const char *key,
+                         long *retry_after_s);
 } cong_rate_limiter_t;
 
 /** The limiter in force (process-wide, set before workers start): the Redis GCRA limiter by default. */

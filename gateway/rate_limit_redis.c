@@ -455,4 +455,33 @@ static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *cla
     return 0; /* decided when the lease under way arrives */
 }
 
-cong_rate_limiter_t cong_rate_limiter_redis = {"redis-gcra", redis_check};
+/* Looks the key up without creating an entry and without asking Redis: only a refusal Redis already answered counts. */
+static int redis_known_refused(cong_rate_limiter_t *self, cong_req_t *r, const char *class_name, const char *key,
+                               long *retry_after_s)
+{
+    (void)self;
+    const cong_config_t *cfg = live_config(r->worker);
+    pthread_once(&table_once, init_once);
+    lease_table_t *t = cfg->rate_limits.enabled ? pthread_getspecific(table_key) : NULL;
+    char id[ID_MAX];
+    const char *client = r->principal.client_id ? r->principal.client_id : "";
+    const char *const id_parts[] = {class_names[class_of(class_name)], "\n", key, "\n", client};
+    int n = cong_rate_key_join(id, sizeof id, id_parts, 5);
+    if (t == NULL || n <= 0 || (size_t)n >= sizeof id)
+        return 0;
+    uint64_t h = fnv1a(id, (size_t)n), now = uv_now(&r->worker->loop);
+    const lease_entry_t *set = &t->slots[(h % SETS) * WAYS];
+    for (int w = 0; w < WAYS; w++) {
+        const lease_entry_t *e = &set[w];
+        if (e->hash != h || strcmp(e->id, id) != 0)
+            continue;
+        if (e->lease.tokens > 0 || e->lease.denied_until_ms <= now)
+            return 0;
+        long ms = (long)(e->lease.denied_until_ms - now);
+        *retry_after_s = ms / 1000 + 1;
+        return 1;
+    }
+    return 0;
+}
+
+cong_rate_limiter_t cong_rate_limiter_redis = {"redis-gcra", redis_check, redis_known_refused};

@@ -43,6 +43,8 @@ struct cong_req {
     char subject_hash[17];     /* pseudonym for the access log: first 64 bits of SHA-256(sub), hex */
     const char *cors_origin;   /* the allowed Origin to echo, or NULL */
     char client_address[48];   /* "" until cong_req_client_address computes it (client_address.h) */
+    int auth_failure_charged;  /* waiting for the "auth_failure" budget's answer (phase_authenticate.c) */
+    const char *auth_failure_why; /* static text: why the token was refused, for the debug log */
     json_t *json;              /* parsed body, owned */
     int json_parsed;
     struct cong_req *next_spare; /* in the worker's list of spare request states (request.c) */
