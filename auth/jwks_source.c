@@ -82,7 +82,13 @@ static int load(cong_jwks_source_t *src, cong_jwks_t **set, char *error, size_t 
     char *body = NULL;
     size_t len = 0;
     error[0] = '\0';
-    int rc = cong_jwks_fetch(src->location, &opts, &body, &len);
+    pthread_mutex_lock(&src->lock); /* the location may be replaced by a reload (set_location) */
+    char *location = strdup(src->location);
+    pthread_mutex_unlock(&src->lock);
+    if (location == NULL)
+        return CONG_ENOMEM;
+    int rc = cong_jwks_fetch(location, &opts, &body, &len);
+    free(location);
     if (rc == CONG_OK)
         rc = cong_jwks_parse(body, len, set);
     free(body);
@@ -305,6 +311,29 @@ int64_t cong_jwks_source_request_refresh(cong_jwks_source_t *src)
     int64_t due = next_due(src);
     pthread_mutex_unlock(&src->lock);
     return ms_until(due);
+}
+
+int cong_jwks_source_set_location(cong_jwks_source_t *src, const char *location)
+{
+    if (!src || !location || !*location)
+        return CONG_EINVAL;
+    if (strstr(location, "://") && !cong_jwks_location_is_http(location) && strncmp(location, "file://", 7) != 0)
+        return CONG_EINVAL;
+    if (cong_jwks_location_is_http(location) && cong_jwks_fetch_global_init() != CONG_OK)
+        return CONG_EIO;
+    char *copy = strdup(location);
+    if (!copy)
+        return CONG_ENOMEM;
+    pthread_mutex_lock(&src->lock);
+    free(src->location);
+    src->location = copy;
+    src->last_attempt_ms = 0; /* no cooldown for a new location: fetch it now */
+    src->refresh_pending = 1;
+    atomic_store_explicit(&src->pending_due_ms, monotonic_ms(), memory_order_relaxed);
+    atomic_store_explicit(&src->pending_hint, 1, memory_order_release);
+    pthread_cond_signal(&src->wake);
+    pthread_mutex_unlock(&src->lock);
+    return 0;
 }
 
 uint64_t cong_jwks_source_generation(cong_jwks_source_t *src)

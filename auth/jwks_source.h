@@ -55,6 +55,11 @@ cong_jwks_t *cong_jwks_source_current(cong_jwks_source_t *src);
  *  under way and another follows it at the cooldown's pace), -1 for a NULL source. Thread-safe, never blocks on I/O. */
 int64_t cong_jwks_source_request_refresh(cong_jwks_source_t *src);
 
+/** Points the source at another location (a configuration reload) and fetches from it at once, cooldown or not; the
+ *  current keyset stays until the new one loads, and stays if it fails. 0, CONG_EINVAL (empty or unsupported
+ *  scheme), CONG_EIO, CONG_ENOMEM. Thread-safe, never blocks on I/O. */
+int cong_jwks_source_set_location(cong_jwks_source_t *src, const char *location);
+
 /** The number of loads the source has finished, successful or not (the first one included): it moves once a
  *  requested refresh is done, and a keyset it installed is current() by then. Thread-safe, lock-free; 0 for NULL. */
 uint64_t cong_jwks_source_generation(cong_jwks_source_t *src);

@@ -8,7 +8,8 @@
  * never mixes two configurations.
  *
  * Read from the snapshot (and so reloadable): rate_limits.*, cors.*, log.level, server.trusted_proxies and
- * vneid.jwks. Every other key is read from the start-up configuration; a reload that changes one logs that it needs
+ * vneid.jwks (handed to the VNeID key source, which fetches the new location at once; a gateway started without
+ * VNeID needs a restart for it). Every other key is read from the start-up configuration; a reload that changes one logs that it needs
  * a restart and leaves it as it was.
  *
  * Ownership: the gateway owns every snapshot. Generation 0 borrows the start-up configuration; later ones own theirs.

@@ -2,6 +2,7 @@
  * Runs on the main thread only, never on a worker's loop: reading and checking a file may take milliseconds. */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config_policy.h"
 #include "gateway.h"
@@ -29,6 +30,18 @@ static void note_needs_restart(const char *path, void *arg)
         return;
     ((change_count_t *)arg)->needs_restart++;
     cong_log(CONG_LOG_WARN, "config", "reload: %s changed, which needs a restart; the running value stays", path);
+}
+
+/* VNeID's keys from another location: the refresher fetches it at once. Without a source at start (no VNeID, or no
+ * identity), there is nothing to point elsewhere: that needs a restart. */
+static int apply_jwks_location(cong_gateway_t *gw, const char *location)
+{
+    cong_jwks_source_t *source = gw->has_identity ? gw->identity.vneid : NULL;
+    int rc = source != NULL ? cong_jwks_source_set_location(source, location) : CONG_ENOTFOUND;
+    if (rc != 0)
+        cong_log(CONG_LOG_WARN, "config", "reload: vneid.jwks cannot change without a restart here (%s)",
+                 source == NULL ? "no VNeID key source was started" : "the new location is not usable");
+    return rc;
 }
 
 static void log_refusal(const cong_config_errors_t *errs)
@@ -60,6 +73,10 @@ int cong_gateway_reload(cong_gateway_t *gw)
     change_count_t count = {0};
     cong_config_each_change(current->config, next, note_applied, &count);
     cong_config_each_change(gw->config, next, note_needs_restart, &count);
+    if (strcmp(current->config->vneid.jwks, next->vneid.jwks) != 0 && apply_jwks_location(gw, next->vneid.jwks) != 0) {
+        count.applied--;
+        count.needs_restart++;
+    }
     int level = cong_log_parse_level(next->log.level);
     cong_log_set_level(level >= 0 ? level : CONG_LOG_INFO);
     live->older = current;

@@ -173,6 +173,35 @@ static int teardown(void **state)
 
 /* ---- file sources ---- */
 
+/* A reload points the source at another location: fetched at once despite a long cooldown, the old set kept until
+ * then and kept when the new location fails. */
+static void test_set_location(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cong-test-jwks-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *first = xprintf("%s/first.json", dir), *second = xprintf("%s/second.json", dir);
+    write_file(first, jwks_a);
+    write_file(second, jwks_b);
+    cong_jwks_source_config_t cfg = {.location = first, .refresh_interval_ms = 3600000, .cooldown_ms = 3600000};
+    cong_jwks_source_t *src = NULL;
+    assert_int_equal(cong_jwks_source_new(&cfg, &src), CONG_OK);
+    assert_int_equal(verify_current(src, token_a), CONG_JWT_OK);
+    assert_int_equal(cong_jwks_source_set_location(src, ""), CONG_EINVAL);
+    assert_int_equal(cong_jwks_source_set_location(src, "ftp://x/jwks"), CONG_EINVAL);
+    assert_int_equal(cong_jwks_source_set_location(src, second), 0);
+    wait_counts(src, 2, 0);
+    assert_int_equal(verify_current(src, token_b), CONG_JWT_OK);
+    assert_int_equal(verify_current(src, token_a), CONG_JWT_UNKNOWN_KEY);
+    char *missing = xprintf("%s/missing.json", dir);
+    assert_int_equal(cong_jwks_source_set_location(src, missing), 0);
+    wait_counts(src, 2, 1);
+    assert_int_equal(verify_current(src, token_b), CONG_JWT_OK); /* the last good set stays */
+    cong_jwks_source_free(src);
+    unlink(first), unlink(second), rmdir(dir);
+    free(first), free(second), free(missing);
+}
+
 static void test_file_rotation(void **state)
 {
     (void)state;
@@ -871,6 +900,7 @@ int main(void)
     cong_log_set_level(CONG_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_rotation),
+        cmocka_unit_test(test_set_location),
         cmocka_unit_test(test_new_errors_and_empty_start),
         cmocka_unit_test(test_cooldown_and_interval),
         cmocka_unit_test(test_refresh_due_and_generation),
