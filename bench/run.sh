@@ -37,6 +37,7 @@ IDLE_HOLD=${BENCH_IDLE_HOLD:-4}
 CONG_PORT=${BENCH_CONG_PORT:-16080}
 CONG_TLS_PORT=${BENCH_CONG_TLS_PORT:-16443}
 HAPROXY_PORT=${BENCH_HAPROXY_PORT:-16081}
+HAPROXY_TLS_PORT=${BENCH_HAPROXY_TLS_PORT:-16444}
 REDIS_PORT=${BENCH_REDIS_PORT:-16391}
 PG_PORT=${BENCH_PG_PORT:-15491}
 ISSUER=https://id.cong.test
@@ -153,6 +154,8 @@ done
 
 # ---- HAProxy ------------------------------------------------------------------------------------------------------
 cp "$SRC/bench/haproxy.cfg.in" "$DIR/haproxy.cfg"
+cat "$DIR/tls/cert.pem" "$DIR/tls/key.pem" >"$DIR/tls/haproxy.pem"
+export HAPROXY_TLS_PORT HAPROXY_TLS_PEM="$DIR/tls/haproxy.pem"
 export HAPROXY_PORT ISSUER_PUBLIC_KEY="$DIR/keys/issuer.pub.pem" TOKEN_ISSUER="$ISSUER" TOKEN_AUDIENCE="$AUDIENCE"
 haproxy -q -c -f "$DIR/haproxy.cfg" || die "HAProxy refuses $DIR/haproxy.cfg"
 log "starting HAProxy $(haproxy -v | awk 'NR==1{print $3}') on 127.0.0.1:$HAPROXY_PORT (h2c)"

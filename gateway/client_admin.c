@@ -8,14 +8,18 @@
 #include <time.h>
 
 #include "auth/session.h"
+#include "exit_status.h"
 #include "revocation.h"
+
+const char cong_client_usage[] =
+    "cong client create NAME [--scopes \"a b\"] [--quota N]   an API client; its secret is printed once\n"
+    "cong client list                                        the clients (never their secrets)\n"
+    "cong client revoke CLIENT_ID                            refuse its tokens from now on, on every instance\n";
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: cong client create NAME [--scopes \"a b\"] [--quota N]\n"
-                    "       cong client list\n"
-                    "       cong client revoke CLIENT_ID\n");
-    return 2;
+    fprintf(stderr, "usage:\n%s", cong_client_usage);
+    return CONG_EXIT_USAGE;
 }
 
 static PGconn *connect_db(const cong_config_t *cfg)
@@ -46,7 +50,7 @@ static int create_client(PGconn *db, int argc, char **argv)
         return usage();
     char id[CONG_SESSION_ID_LEN + 1], secret[CONG_REFRESH_TOKEN_LEN + 1], hash[CONG_REFRESH_HASH_LEN + 1];
     if (cong_session_id_new(id) != 0 || cong_refresh_token_new(secret) != 0)
-        return 1;
+        return CONG_EXIT_FAILURE;
     cong_refresh_token_hash(secret, strlen(secret), hash);
     char client_id[40];
     snprintf(client_id, sizeof client_id, "c_%s", id);
@@ -59,10 +63,10 @@ static int create_client(PGconn *db, int argc, char **argv)
     PQclear(res);
     if (!ok) {
         fprintf(stderr, "cong client: could not create the client (check --quota)\n");
-        return 1;
+        return CONG_EXIT_FAILURE;
     }
     printf("client_id: %s\nclient_secret: %s\n(the secret is shown once; keep it safe)\n", client_id, secret);
-    return 0;
+    return CONG_EXIT_OK;
 }
 
 static int list_clients(PGconn *db)
@@ -70,15 +74,16 @@ static int list_clients(PGconn *db)
     PGresult *res = PQexec(db, "SELECT client_id, name, scopes, daily_quota, created_at::date, "
                                "coalesce(revoked_at::text, '') FROM api_clients ORDER BY created_at");
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "cong client: %s", PQresultErrorMessage(res));
         PQclear(res);
-        return 1;
+        return CONG_EXIT_FAILURE;
     }
     printf("%-26s %-24s %-28s %10s %-10s %s\n", "client_id", "name", "scopes", "quota/day", "created", "revoked");
     for (int i = 0; i < PQntuples(res); i++)
         printf("%-26s %-24s %-28s %10s %-10s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
                PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
     PQclear(res);
-    return 0;
+    return CONG_EXIT_OK;
 }
 
 /* Revokes the client's live tokens on every instance (see gateway/revocation.h). */
@@ -106,42 +111,61 @@ static int publish_revocation(const cong_config_t *cfg, const char *client_id)
     return ok ? 0 : -1;
 }
 
-static int revoke_client(const cong_config_t *cfg, PGconn *db, const char *client_id)
+/* Marks the client revoked unless it is already; *was_active tells which. */
+static int mark_revoked(PGconn *db, const char *client_id, int *was_active)
 {
     const char *params[] = {client_id};
-    PGresult *res = PQexecParams(db, "UPDATE api_clients SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL",
+    PGresult *res = PQexecParams(db,
+                                 "WITH r AS (UPDATE api_clients SET revoked_at = now() "
+                                 "           WHERE client_id = $1 AND revoked_at IS NULL RETURNING 1) "
+                                 "SELECT EXISTS (SELECT 1 FROM r), "
+                                 "       EXISTS (SELECT 1 FROM api_clients WHERE client_id = $1)",
                                  1, NULL, params, NULL, NULL, 0);
-    int rows = PQresultStatus(res) == PGRES_COMMAND_OK ? atoi(PQcmdTuples(res)) : -1;
+    int ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    int known = ok && PQgetvalue(res, 0, 1)[0] == 't';
+    *was_active = ok && PQgetvalue(res, 0, 0)[0] == 't';
+    if (!ok)
+        fprintf(stderr, "cong client: %s", PQresultErrorMessage(res));
     PQclear(res);
-    if (rows <= 0) {
-        fprintf(stderr, "cong client: no active client %s\n", client_id);
-        return 1;
+    if (!ok)
+        return CONG_EXIT_FAILURE;
+    if (!known) {
+        fprintf(stderr, "cong client: no client %s\n", client_id);
+        return CONG_EXIT_NOT_FOUND;
     }
+    return CONG_EXIT_OK;
+}
+
+static int revoke_client(const cong_config_t *cfg, PGconn *db, const char *client_id)
+{
+    int was_active = 0;
+    int rc = mark_revoked(db, client_id, &was_active);
+    if (rc != CONG_EXIT_OK)
+        return rc;
     if (publish_revocation(cfg, client_id) != 0) {
         fprintf(stderr, "cong client: revoked in PostgreSQL, but Redis could not be told: its tokens stay valid "
-                        "until they expire (at most %d s)\n", cfg->auth.access_token_ttl_s);
-        return 1;
+                        "until they expire (at most %d s); run the command again once Redis is back\n",
+                cfg->auth.access_token_ttl_s);
+        return CONG_EXIT_FAILURE;
     }
-    printf("revoked %s\n", client_id);
-    return 0;
+    if (was_active)
+        printf("revoked %s\n", client_id);
+    else
+        printf("%s was revoked already; nothing changed (its revocation was published again)\n", client_id);
+    return CONG_EXIT_OK;
 }
 
 int cong_client_admin(const cong_config_t *cfg, int argc, char **argv)
 {
-    if (argc < 1)
+    int create = argc >= 2 && strcmp(argv[0], "create") == 0;
+    int list = argc == 1 && strcmp(argv[0], "list") == 0;
+    int revoke = argc == 2 && strcmp(argv[0], "revoke") == 0;
+    if (!create && !list && !revoke)
         return usage();
     PGconn *db = connect_db(cfg);
     if (db == NULL)
-        return 1;
-    int rc;
-    if (strcmp(argv[0], "create") == 0)
-        rc = create_client(db, argc - 1, argv + 1);
-    else if (strcmp(argv[0], "list") == 0 && argc == 1)
-        rc = list_clients(db);
-    else if (strcmp(argv[0], "revoke") == 0 && argc == 2)
-        rc = revoke_client(cfg, db, argv[1]);
-    else
-        rc = usage();
+        return CONG_EXIT_FAILURE;
+    int rc = create ? create_client(db, argc - 1, argv + 1) : list ? list_clients(db) : revoke_client(cfg, db, argv[1]);
     PQfinish(db);
     return rc;
 }

@@ -78,6 +78,7 @@ static const key_def_t keys[] = {
     STRING_KEY("server.admin_bind", server.admin_bind, "127.0.0.1", NULL),
     INT_KEY("server.admin_port", server.admin_port, 0, 65535, "9090"),
     LIST_KEY("server.trusted_proxies", server.trusted_proxies, "", check_address_range),
+    INT_KEY("server.proxy_protocol", server.proxy_protocol, 0, 1, "0"),
     INT_KEY("limits.max_header_bytes", limits.max_header_bytes, 512, 65536, "8192"),
     INT_KEY("limits.max_header_count", limits.max_header_count, 1, 256, "64"),
     INT_KEY("limits.max_body_bytes", limits.max_body_bytes, 0, 1073741824, "1048576"),
@@ -596,6 +597,34 @@ int cong_config_origin(const cong_config_t *cfg, const char *path, const char **
     *file = o && o->file ? o->file : "default";
     *line = o && o->file ? o->line : 0;
     return o && o->file;
+}
+
+static int lists_equal(const cong_strlist_t *a, const cong_strlist_t *b)
+{
+    if (a->count != b->count)
+        return 0;
+    for (size_t i = 0; i < a->count; i++)
+        if (strcmp(a->items[i], b->items[i]) != 0)
+            return 0;
+    return 1;
+}
+
+void cong_config_each_change(const cong_config_t *a, const cong_config_t *b, void (*fn)(const char *path, void *arg),
+                             void *arg)
+{
+    for (size_t i = 0; i < KEY_COUNT; i++) {
+        const key_def_t *def = &keys[i];
+        int same = 1;
+        switch (def->type) {
+        case KEY_STRING:
+            same = strcmp(*string_field((cong_config_t *)a, def), *string_field((cong_config_t *)b, def)) == 0;
+            break;
+        case KEY_INT: same = *int_field((cong_config_t *)a, def) == *int_field((cong_config_t *)b, def); break;
+        case KEY_LIST: same = lists_equal(list_field((cong_config_t *)a, def), list_field((cong_config_t *)b, def)); break;
+        }
+        if (!same)
+            fn(def->path, arg);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------------------------- */

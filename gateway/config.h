@@ -61,6 +61,7 @@ typedef struct cong_config {
         char *admin_bind;         /* default "127.0.0.1": the admin listener (/metrics) */
         int admin_port;           /* default 9090; 0 disables the admin listener */
         cong_strlist_t trusted_proxies; /* default empty: addresses/CIDRs whose X-Forwarded-For / Forwarded is believed */
+        int proxy_protocol;       /* default 0; 1: every public connection starts with a PROXY protocol v1 line */
     } server;
     struct {
         int max_header_bytes;     /* default 8192; 512..65536: sum of header names + values */
@@ -165,6 +166,10 @@ int cong_config_origin(const cong_config_t *cfg, const char *path, const char **
 /** Append a formatted error line ("FILE:LINE: key: message"). Returns 0 or CONG_ENOMEM. */
 int cong_config_error(cong_config_errors_t *errs, const char *file, int line, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/** Calls fn(path, arg) for every key whose value differs between a and b, in the table's order. */
+void cong_config_each_change(const cong_config_t *a, const cong_config_t *b, void (*fn)(const char *path, void *arg),
+                             void *arg);
 
 /** Append a line already in "FILE:LINE: key: message" form. Returns 0 or CONG_ENOMEM. */
 int cong_config_error_line(cong_config_errors_t *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

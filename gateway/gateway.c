@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config_policy.h"
+#include "live_config.h"
 #include "log.h"
 #include "module_loader.h"
 #include "yaml_json.h"
@@ -152,6 +153,7 @@ void cong_gateway_dispose(cong_gateway_t *gw)
     if (gw->metrics != NULL)
         cong_metrics_free(gw->metrics);
     free(gw->workers);
+    cong_live_config_free_chain(atomic_load(&gw->live));
     if (gw->ssl_ctx != NULL)
         SSL_CTX_free(gw->ssl_ctx);
     memset(gw, 0, sizeof *gw);

@@ -14,6 +14,7 @@
 
 #include <h2o.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -37,6 +38,7 @@ typedef struct cong_worker {
     h2o_context_t h2o;             /* its h2o context (one per loop) */
     h2o_accept_ctx_t accept_tls, accept_h2c, accept_admin;
     uv_tcp_t *listeners[3];        /* TLS, h2c, admin (worker 0 only) */
+    const struct cong_live_config *live; /* the reloadable settings this worker uses now (live_config.h) */
     cong_redis_t *redis;
     cong_pg_pool_t *pg;
     cong_worker_metrics_t *metrics; /* owned by gateway->metrics */
@@ -76,13 +78,19 @@ struct cong_gateway {
     int worker_count;
     cong_worker_t *workers;
     volatile sig_atomic_t stop_requested;
+    struct cong_live_config *_Atomic live; /* the newest reloadable settings; workers adopt it at their tick */
+    unsigned reloads;                    /* accepted reloads (main thread only) */
 };
 
 /** Build the gateway from a validated config: modules, router, keys, OpenAPI. Errors go to `errs`. 0 or CONG_E*. */
 int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_errors_t *errs);
-/** Start workers, serve until SIGINT/SIGTERM, shut down gracefully. Returns 0 on a clean exit. */
+/** Start workers, serve until SIGINT/SIGTERM (SIGHUP reloads, see live_config.h), shut down gracefully. Returns 0 on a
+ *  clean exit. */
 int cong_gateway_serve(cong_gateway_t *gw);
 void cong_gateway_dispose(cong_gateway_t *gw);
+/** SIGHUP's work, on the main thread: read the configuration again and publish what may change (reload.c). Returns 0
+ *  when the new configuration was adopted, else CONG_E* with its errors logged and the old one kept. */
+int cong_gateway_reload(cong_gateway_t *gw);
 
 /** The worker that owns an h2o context. */
 static inline cong_worker_t *cong_worker_of(h2o_context_t *ctx)

@@ -1,16 +1,17 @@
 #include "log.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static int current_level = CONG_LOG_INFO;
+static _Atomic int current_level = CONG_LOG_INFO; /* set by the main thread (start, SIGHUP), read by every thread */
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void cong_log_set_level(int level)
 {
-    current_level = level;
+    atomic_store_explicit(&current_level, level, memory_order_relaxed);
 }
 
 int cong_log_parse_level(const char *name)
@@ -23,7 +24,7 @@ int cong_log_parse_level(const char *name)
 
 void cong_logv(int level, const char *component, const char *fmt, va_list ap)
 {
-    if (level > current_level || level < 0)
+    if (level > atomic_load_explicit(&current_level, memory_order_relaxed) || level < 0)
         return;
     char line[1024];
     struct timespec ts;

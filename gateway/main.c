@@ -7,6 +7,7 @@
  *   cong --migrate [--config FILE]       apply pending SQL migrations and exit
  *   cong [--config FILE] client create NAME [--scopes "a b"] [--quota N] | list | revoke CLIENT_ID
  *   cong [--config FILE] official add|remove --unit UNIT_CODE (--citizen NUMBER | --subject SUB) | list [--unit U]
+ *   cong --help                   every command and what the exit status means (gateway/exit_status.h)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "client_admin.h"
+#include "exit_status.h"
 #include "official_admin.h"
 #include "gateway.h"
 #include "log.h"
@@ -26,8 +28,32 @@ enum command { SERVE, CHECK_CONFIG, LIST_ROUTES, MIGRATE, CLIENT, OFFICIAL };
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: cong [--config FILE] | --check-config FILE | --list-routes | --migrate | client ... | official ...\n");
-    return 2;
+    fprintf(stderr, "usage: cong [--config FILE] | --check-config FILE | --list-routes | --migrate | client ... | "
+                    "official ... | --help\n");
+    return CONG_EXIT_USAGE;
+}
+
+/* Every command with its options, then the exit statuses (gateway/exit_status.h). */
+static int help(void)
+{
+    printf("cong — the city gateway\n\n"
+           "cong [--config FILE]                 serve; FILE else $CONG_CONFIG else the defaults; CONG_* variables\n"
+           "                                     override any key (cong.example.yaml lists them)\n"
+           "cong --check-config FILE             validate FILE and the environment (FILE:LINE: key: message)\n"
+           "cong --list-routes [--config FILE]   METHOD PATH operationId of every route\n"
+           "cong --migrate [--config FILE]       apply the pending SQL migrations and exit\n"
+           "cong --help                          this text\n\n"
+           "Administration, each after an optional [--config FILE]:\n"
+           "%s%s\n"
+           "Exit status:\n"
+           "  %d  done, or nothing needed doing (a grant that exists already, a removal of a grant that is not\n"
+           "     there, a client revoked already: said on stdout)\n"
+           "  %d  failure: a store could not be reached or refused, invalid configuration, could not serve\n"
+           "  %d  usage: unknown command or option, missing argument\n"
+           "  %d  not found: what the command names does not exist (a unit, an API client)\n",
+           cong_client_usage, cong_official_usage, CONG_EXIT_OK, CONG_EXIT_FAILURE, CONG_EXIT_USAGE,
+           CONG_EXIT_NOT_FOUND);
+    return CONG_EXIT_OK;
 }
 
 static void print_errors(const cong_config_errors_t *errs)
@@ -75,6 +101,8 @@ int main(int argc, char **argv)
             cmd = LIST_ROUTES;
         else if (strcmp(argv[i], "--migrate") == 0)
             cmd = MIGRATE;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return help();
         else if (strcmp(argv[i], "client") == 0)
             cmd = CLIENT, client_argc = argc - i - 1, client_argv = argv + i + 1;
         else if (strcmp(argv[i], "official") == 0)
@@ -94,7 +122,7 @@ int main(int argc, char **argv)
         cong_config_errors_free(&errs);
         cong_gateway_dispose(&gw);
         cong_config_free(&cfg);
-        return 1;
+        return CONG_EXIT_FAILURE;
     }
     switch (cmd) {
     case CHECK_CONFIG:
@@ -124,5 +152,8 @@ int main(int argc, char **argv)
     cong_gateway_dispose(&gw);
     cong_config_errors_free(&errs);
     cong_config_free(&cfg);
-    return rc == 0 ? 0 : 1;
+    /* The administrative commands return an exit status already; the others a CONG_E* code or 0. */
+    if (cmd == CLIENT || cmd == OFFICIAL)
+        return rc;
+    return rc == 0 ? CONG_EXIT_OK : CONG_EXIT_FAILURE;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "live_config.h"
 #include "pipeline.h"
 #include "problem.h"
 
@@ -38,7 +39,7 @@ static void join_list(char *out, size_t cap, const cong_strlist_t *list)
 
 cong_phase_result_t cong_phase_cors(cong_req_t *r)
 {
-    const cong_config_t *cfg = r->worker->gateway->config;
+    const cong_config_t *cfg = r->worker->live->config; /* cors.* (reloadable) */
     h2o_iovec_t origin = cong_req_header(r, H2O_STRLIT("origin"));
     if (origin.base == NULL)
         return CONG_PHASE_NEXT;
@@ -58,7 +59,7 @@ cong_phase_result_t cong_phase_cors(cong_req_t *r)
     char buf[512];
     const char *methods = r->route_result == CONG_ROUTE_METHOD_NOT_ALLOWED ? r->match.allow : NULL;
     if (methods == NULL) {
-        join_list(buf, sizeof buf, &cfg->limits.allowed_methods);
+        join_list(buf, sizeof buf, &r->worker->gateway->config->limits.allowed_methods);
         methods = buf;
     }
     cong_reply_add_header(r, H2O_STRLIT("access-control-allow-methods"), methods, strlen(methods));

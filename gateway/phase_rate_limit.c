@@ -72,14 +72,8 @@ static const char *limit_key(cong_req_t *r, char *buf, size_t cap)
         cong_rate_key_join(buf, cap, (const char *const[]){"sub:", r->principal.subject}, 2);
     else if (r->principal.client_id != NULL)
         cong_rate_key_join(buf, cap, (const char *const[]){"client:", r->principal.client_id}, 2);
-    else {
-        struct sockaddr_storage ss;
-        socklen_t len = r->h2o->conn->callbacks->get_peername(r->h2o->conn, (struct sockaddr *)&ss);
-        char host[64] = "?";
-        if (len > 0)
-            h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host);
-        snprintf(buf, cap, "ip:%s", host);
-    }
+    else
+        cong_rate_key_join(buf, cap, (const char *const[]){"ip:", cong_req_client_address(r)}, 2);
     return buf;
 }
 

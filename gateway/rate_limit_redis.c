@@ -6,7 +6,8 @@
  * {granted, remaining, tat - now (ms), ms until the next token, quota applies}. API clients also have a daily quota:
  * the token endpoint writes "cong:client-quota:<client>", and the same script counts "cong:quota:<client>:<UTC day>"
  * (only granted requests count); past the quota, 429 until midnight UTC. Such clients lease one token at a time.
- * Class "system" is never limited; "auth" has its own numbers; every other class uses "default". When Redis cannot
+ * Class "system" is never limited; "auth", "auth_failure" and "upload" have their own numbers; every other class uses
+ * "default". The numbers come from the worker's live configuration (live_config.h), so a reload applies at once. When Redis cannot
  * answer, the request is let through and counted (availability first).
  *
  * Each worker keeps its leases in a table of its own (a thread-specific pointer, freed when the worker thread ends):
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "live_config.h"
 #include "pipeline.h"
 #include "rate_limit.h"
 #include "rate_limit_lease.h"
@@ -54,6 +56,35 @@
     "local retry = diff + T - tau if retry < 0 then retry = 0 end "                                                   \
     "local remaining = math.floor((tau - diff) / T + 1e-9) if remaining < 0 then remaining = 0 end "                  \
     "return {avail, remaining, math.ceil(diff), math.ceil(retry), quota}"
+
+/* The classes with numbers of their own; any other class name is counted as "default". */
+enum rate_class { CLASS_DEFAULT, CLASS_AUTH, CLASS_AUTH_FAILURE, CLASS_UPLOAD, CLASS_COUNT };
+static const char *const class_names[CLASS_COUNT] = {"default", "auth", "auth_failure", "upload"};
+
+static int class_of(const char *name)
+{
+    for (int i = 1; i < CLASS_COUNT; i++)
+        if (strcmp(name, class_names[i]) == 0)
+            return i;
+    return CLASS_DEFAULT;
+}
+
+static void class_numbers(const cong_config_t *cfg, int cls, long *per_minute, long *burst)
+{
+    switch (cls) {
+    case CLASS_AUTH: *per_minute = cfg->rate_limits.auth_per_minute, *burst = cfg->rate_limits.auth_burst; break;
+    case CLASS_AUTH_FAILURE:
+        *per_minute = cfg->rate_limits.auth_failure_per_minute, *burst = cfg->rate_limits.auth_failure_burst;
+        break;
+    case CLASS_UPLOAD: *per_minute = cfg->rate_limits.upload_per_minute, *burst = cfg->rate_limits.upload_burst; break;
+    default: *per_minute = cfg->rate_limits.default_per_minute, *burst = cfg->rate_limits.default_burst; break;
+    }
+}
+
+static const cong_config_t *live_config(const cong_worker_t *w)
+{
+    return w->live->config;
+}
 
 #define WAYS 4
 #define SETS 512
@@ -227,38 +258,38 @@ static int send_call(limit_call_t *call)
 static limit_call_t *start_call(cong_worker_t *w, const char *class_name, const char *key, const char *client,
                                 long n, lease_entry_t *entry, cong_req_t *alone)
 {
-    const cong_config_t *cfg = w->gateway->config;
-    int auth = strcmp(class_name, "auth") == 0;
-    long per_minute = auth ? cfg->rate_limits.auth_per_minute : cfg->rate_limits.default_per_minute;
+    int cls = class_of(class_name);
+    long per_minute, burst;
+    class_numbers(live_config(w), cls, &per_minute, &burst);
     limit_call_t *call = malloc(sizeof *call);
     if (call == NULL)
         return NULL;
     call->worker = w;
     call->entry = entry;
     call->alone = alone;
-    call->burst = auth ? cfg->rate_limits.auth_burst : cfg->rate_limits.default_burst;
+    call->burst = burst;
     call->retried = 0;
-    snprintf(call->rkey, sizeof call->rkey, "cong:rl:%s:%s", auth ? "auth" : "default", key);
+    snprintf(call->rkey, sizeof call->rkey, "cong:rl:%s:%s", class_names[cls], key);
     snprintf(call->n, sizeof call->n, "%ld", n);
     snprintf(call->client, sizeof call->client, "%s", client);
     /* the class's numbers and the UTC day, formatted once per worker (again when the config or the second changes) */
     static _Thread_local struct {
         long per_minute, burst;
         char interval[40], tolerance[40];
-    } numbers[2];
+    } numbers[CLASS_COUNT];
     static _Thread_local struct {
         time_t second;
         char day[16], to_midnight[16];
     } clock;
-    if (numbers[auth].per_minute != per_minute || numbers[auth].burst != call->burst) {
+    if (numbers[cls].per_minute != per_minute || numbers[cls].burst != call->burst) {
         double t_ms = 60000.0 / (double)per_minute;
-        snprintf(numbers[auth].interval, sizeof numbers[auth].interval, "%.6f", t_ms);
-        snprintf(numbers[auth].tolerance, sizeof numbers[auth].tolerance, "%.6f", t_ms * (double)call->burst);
-        numbers[auth].per_minute = per_minute;
-        numbers[auth].burst = call->burst;
+        snprintf(numbers[cls].interval, sizeof numbers[cls].interval, "%.6f", t_ms);
+        snprintf(numbers[cls].tolerance, sizeof numbers[cls].tolerance, "%.6f", t_ms * (double)call->burst);
+        numbers[cls].per_minute = per_minute;
+        numbers[cls].burst = call->burst;
     }
-    memcpy(call->interval, numbers[auth].interval, sizeof call->interval);
-    memcpy(call->tolerance, numbers[auth].tolerance, sizeof call->tolerance);
+    memcpy(call->interval, numbers[cls].interval, sizeof call->interval);
+    memcpy(call->tolerance, numbers[cls].tolerance, sizeof call->tolerance);
     time_t now = time(NULL);
     if (now != clock.second) {
         struct tm tm;
@@ -293,7 +324,7 @@ static void split_id(char *copy, const char **cls, const char **key, const char 
 static void refill(cong_worker_t *w, lease_entry_t *e)
 {
     uint64_t now = uv_now(&w->loop);
-    long ask = cong_lease_next_ask(&e->lease, now, (long)e->count, w->gateway->config->rate_limits.lease_ttl_ms);
+    long ask = cong_lease_next_ask(&e->lease, now, (long)e->count, live_config(w)->rate_limits.lease_ttl_ms);
     if (ask <= 0)
         return;
     char copy[ID_MAX];
@@ -359,7 +390,7 @@ static void on_reply(int err, redisReply *reply, void *udata)
             decide(pop_waiting(e), &d, 1);
     } else {
         cong_lease_granted(&e->lease, now, granted, remaining, diff_ms, retry_ms, quota,
-                           w->gateway->config->rate_limits.lease_ttl_ms);
+                           live_config(w)->rate_limits.lease_ttl_ms);
         while (e->count > 0 && cong_lease_take(&e->lease, now, burst, &d) != 0)
             decide(pop_waiting(e), &d, 0);
     }
@@ -371,26 +402,28 @@ static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *cla
                        cong_rate_decision_t *out)
 {
     (void)self;
-    const cong_config_t *cfg = r->worker->gateway->config;
+    const cong_config_t *cfg = live_config(r->worker);
     if (!cfg->rate_limits.enabled || strcmp(class_name, "system") == 0) {
         allow_unlimited(out);
         return 1;
     }
     pthread_once(&table_once, init_once);
-    int auth = strcmp(class_name, "auth") == 0;
-    long burst = auth ? cfg->rate_limits.auth_burst : cfg->rate_limits.default_burst;
+    int cls_index = class_of(class_name);
+    const char *cls = class_names[cls_index];
+    long per_minute, burst;
+    class_numbers(cfg, cls_index, &per_minute, &burst);
     const char *client = r->principal.client_id ? r->principal.client_id : "";
     cong_worker_t *w = r->worker;
     uint64_t now = uv_now(&w->loop);
     char id[ID_MAX];
-    const char *const id_parts[] = {auth ? "auth" : "default", "\n", key, "\n", client};
+    const char *const id_parts[] = {cls, "\n", key, "\n", client};
     int n = cong_rate_key_join(id, sizeof id, id_parts, 5);
     lease_table_t *t = worker_table();
     lease_entry_t *e = NULL;
     if (t != NULL && n > 0 && (size_t)n < sizeof id)
         e = find_entry(t, id, (size_t)n, cong_lease_cap(cfg->rate_limits.max_lease, burst), now);
     if (e == NULL) { /* no room: this request asks Redis alone, exactly */
-        if (start_call(w, auth ? "auth" : "default", key, client, 1, NULL, r) == NULL) {
+        if (start_call(w, cls, key, client, 1, NULL, r) == NULL) {
             cong_counter_add(&w->metrics->rate_limit_unavailable, 1);
             allow_unlimited(out);
             return 1;
@@ -408,7 +441,6 @@ static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *cla
     }
     if (e->lease.asked == 0) { /* no lease under way (then nobody waits): ask for one */
         long ask = cong_lease_next_ask(&e->lease, now, (long)e->count + 1, cfg->rate_limits.lease_ttl_ms);
-        const char *cls = auth ? "auth" : "default";
         if (ask <= 0 || start_call(w, cls, key, client, ask, e, NULL) == NULL) {
             cong_lease_failed(&e->lease);
             cong_counter_add(&w->metrics->rate_limit_unavailable, 1);

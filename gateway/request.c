@@ -6,6 +6,8 @@
 #include <time.h>
 
 #include "access_log.h"
+#include "client_address.h"
+#include "live_config.h"
 #include "module_loader.h"
 #include "pipeline.h"
 
@@ -281,4 +283,42 @@ void cong_req_set_subject_hash(cong_req_t *r, const char *subject)
         r->subject_hash[2 * i + 1] = hex[digest[i] & 15];
     }
     r->subject_hash[16] = '\0';
+}
+
+/* Every line of a header joined with ", " in arrival order (a proxy may add its own line), in the request's pool. */
+static h2o_iovec_t joined_header(cong_req_t *r, const char *name, size_t name_len)
+{
+    h2o_iovec_t joined = {NULL, 0};
+    for (ssize_t i = -1; (i = h2o_find_header_by_str(&r->h2o->headers, name, name_len, i)) >= 0;) {
+        h2o_iovec_t v = r->h2o->headers.entries[i].value;
+        if (joined.base == NULL) {
+            joined = v;
+            continue;
+        }
+        char *both = h2o_mem_alloc_pool(&r->h2o->pool, joined.len + 2 + v.len);
+        memcpy(both, joined.base, joined.len);
+        memcpy(both + joined.len, ", ", 2);
+        memcpy(both + joined.len + 2, v.base, v.len);
+        joined = h2o_iovec_init(both, joined.len + 2 + v.len);
+    }
+    return joined;
+}
+
+const char *cong_req_client_address(cong_req_t *r)
+{
+    if (r->client_address[0] != '\0' || r->h2o == NULL)
+        return r->client_address;
+    struct sockaddr_storage ss;
+    char peer[CONG_ADDRESS_TEXT_MAX] = "?";
+    socklen_t len = r->h2o->conn->callbacks->get_peername(r->h2o->conn, (struct sockaddr *)&ss);
+    if (len > 0)
+        h2o_socket_getnumerichost((struct sockaddr *)&ss, len, peer);
+    const cong_trusted_proxies_t *proxies = &r->worker->live->proxies;
+    h2o_iovec_t forwarded = {NULL, 0}, xff = {NULL, 0};
+    if (proxies->count > 0) { /* the headers matter only when a proxy may be trusted */
+        forwarded = joined_header(r, H2O_STRLIT("forwarded"));
+        xff = joined_header(r, H2O_STRLIT("x-forwarded-for"));
+    }
+    cong_client_address(proxies, peer, forwarded.base, forwarded.len, xff.base, xff.len, r->client_address);
+    return r->client_address;
 }

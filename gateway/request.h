@@ -42,6 +42,7 @@ struct cong_req {
     cong_jwt_claims_t claims;
     char subject_hash[17];     /* pseudonym for the access log: first 64 bits of SHA-256(sub), hex */
     const char *cors_origin;   /* the allowed Origin to echo, or NULL */
+    char client_address[48];   /* "" until cong_req_client_address computes it (client_address.h) */
     json_t *json;              /* parsed body, owned */
     int json_parsed;
     struct cong_req *next_spare; /* in the worker's list of spare request states (request.c) */
@@ -55,6 +56,9 @@ void cong_req_release(cong_req_t *r);
 void cong_req_thread_init(const cong_worker_t *w);
 /** Frees the request states a worker kept for reuse (when its loop has stopped). */
 void cong_req_free_spares(cong_worker_t *w);
+
+/** The client's address (text), behind trusted proxies as client_address.h says; computed once per request. */
+const char *cong_req_client_address(cong_req_t *r);
 
 /** The raw path without the query string. */
 h2o_iovec_t cong_req_path(const cong_req_t *r);

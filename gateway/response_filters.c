@@ -2,6 +2,7 @@
  * (Cache-Control, Content-Security-Policy) is kept. */
 #include <string.h>
 
+#include "live_config.h"
 #include "pipeline.h"
 
 static void add_unless_set(h2o_req_t *req, const h2o_token_t *token, const char *value, size_t len)
@@ -33,6 +34,6 @@ void cong_response_filters_apply(cong_req_t *r)
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-expose-headers"), 0, NULL,
                               H2O_STRLIT("x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset"));
     }
-    if (r->worker->gateway->config->cors.allowed_origins.count > 0)
+    if (r->worker->live->config->cors.allowed_origins.count > 0)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("origin"));
 }

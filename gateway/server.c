@@ -17,7 +17,10 @@
 
 #include "gateway.h"
 
+#include <time.h>
+
 #include <h2o/http2.h>
+#include "live_config.h"
 #include "log.h"
 #include "module_loader.h"
 #include "pipeline.h"
@@ -39,11 +42,13 @@
 #define TOKEN_CACHE_ENTRIES 4096
 
 static cong_gateway_t *the_gateway; /* for the signal handler only */
+static volatile sig_atomic_t reload_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    if (the_gateway != NULL)
+    if (sig == SIGHUP)
+        reload_requested = 1;
+    else if (the_gateway != NULL)
         the_gateway->stop_requested = 1;
 }
 
@@ -201,6 +206,7 @@ static void begin_shutdown(cong_worker_t *w)
 static void on_tick(uv_timer_t *t)
 {
     cong_worker_t *w = t->data;
+    w->live = atomic_load_explicit(&w->gateway->live, memory_order_acquire); /* a reload, between two callbacks */
     update_store_gauges(w);
     cong_revocation_tick(w);
     if (!w->gateway->stop_requested)
@@ -310,6 +316,7 @@ static int start_worker(cong_gateway_t *gw, int i)
     const cong_config_t *cfg = gw->config;
     w->gateway = gw;
     w->index = i;
+    w->live = atomic_load(&gw->live);
     w->metrics = cong_metrics_worker(gw->metrics, i);
     w->tokens = cong_token_cache_new(TOKEN_CACHE_ENTRIES);
     if (w->tokens == NULL)
@@ -319,8 +326,10 @@ static int start_worker(cong_gateway_t *gw, int i)
     if (RAND_bytes((unsigned char *)w->rng, sizeof w->rng) != 1)
         return CONG_EIO;
     w->rng[0] |= 1;
-    w->accept_tls = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->public_hosts, .ssl_ctx = gw->ssl_ctx};
-    w->accept_h2c = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->public_hosts};
+    int proxy_line = cfg->server.proxy_protocol;
+    w->accept_tls = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->public_hosts, .ssl_ctx = gw->ssl_ctx,
+                                       .expect_proxy_line = proxy_line};
+    w->accept_h2c = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->public_hosts, .expect_proxy_line = proxy_line};
     w->accept_admin = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->admin_hosts};
     if (cfg->server.tls_port > 0 && open_listener(w, 0, cfg->server.bind, cfg->server.tls_port, &w->accept_tls) != 0)
         return CONG_EIO;
@@ -345,7 +354,12 @@ int cong_gateway_serve(cong_gateway_t *gw)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 
+    cong_live_config_t *live = cong_live_config_new(cfg, 0, 0);
+    if (live == NULL)
+        return CONG_ENOMEM;
+    atomic_store(&gw->live, live);
     configure_h2o(gw);
     if (cfg->server.tls_port > 0 && (gw->ssl_ctx = make_ssl_ctx(cfg)) == NULL)
         return CONG_EIO;
@@ -379,6 +393,14 @@ int cong_gateway_serve(cong_gateway_t *gw)
                  cfg->server.admin_bind, cfg->server.admin_port, cfg->server.environment);
     else
         gw->stop_requested = 1;
+    /* The main thread only waits, and does what signals ask that must not run on a worker's loop. */
+    while (!gw->stop_requested) {
+        if (reload_requested) {
+            reload_requested = 0;
+            cong_gateway_reload(gw);
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000}, NULL);
+    }
     for (int i = 0; i < gw->worker_count; i++) {
         if (gw->workers[i].started)
             pthread_join(gw->workers[i].thread, NULL);

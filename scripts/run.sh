@@ -1,93 +1,193 @@
 #!/usr/bin/env bash
-# make run: Redis + PostgreSQL under .run/dev, keys and a self-signed certificate, then the gateway in the foreground.
-# Ctrl-C stops the gateway and everything this script started, by PID.
+# make run: Redis + PostgreSQL under .run/dev, keys and a self-signed certificate, the schema, the catalog, the demo
+# official and (server.environment development, the default here) the demo data set; then the stand-in VNeID and
+# portal, the outbox relay and the gateway in the foreground. Ctrl-C stops the gateway and everything this script
+# started, by PID.
+#   scripts/run.sh                the set-up, then serve until Ctrl-C
+#   scripts/run.sh --setup-only   the set-up alone; exits 0 with Redis and PostgreSQL running (`make stop` stops them)
+# Every start works over the state an earlier one left, whether it ended with Ctrl-C, a kill -9 or a reboot: stale
+# pid files are recognised (scripts/services.sh), processes an earlier run left behind are stopped, and every step
+# is idempotent (existing grants, the demo loaded already, results issued already).
+# Optional environment, read here and not passed on (the gateway refuses CONG_* variables it does not know):
+#   CONG_DEV_DIR (.run/dev), CONG_DEV_BUILD (build-release), and the ports CONG_DEV_H2C_PORT (8080),
+#   CONG_DEV_TLS_PORT (8443), CONG_DEV_ADMIN_PORT (9090), CONG_DEV_VNEID_PORT (8090), CONG_DEV_PORTAL_PORT (8091),
+#   CONG_DEV_REDIS_PORT (6391), CONG_DEV_PG_PORT (5491).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUN=.run/dev
+case "${1:-}" in
+  "") SETUP_ONLY=0 ;;
+  --setup-only) SETUP_ONLY=1 ;;
+  *) echo "usage: scripts/run.sh [--setup-only]" >&2; exit 2 ;;
+esac
+RUN=${CONG_DEV_DIR:-.run/dev}
+BUILD=${CONG_DEV_BUILD:-build-release}
+H2C_PORT=${CONG_DEV_H2C_PORT:-8080}
+TLS_PORT=${CONG_DEV_TLS_PORT:-8443}
+ADMIN_PORT=${CONG_DEV_ADMIN_PORT:-9090}
+VNEID_PORT=${CONG_DEV_VNEID_PORT:-8090}
+PORTAL_PORT=${CONG_DEV_PORTAL_PORT:-8091}
 REDIS_PORT=${CONG_DEV_REDIS_PORT:-6391}
 PG_PORT=${CONG_DEV_PG_PORT:-5491}
+for name in ${!CONG_DEV_@}; do unset "$name"; done
+# The demo: test citizens of the stand-in VNeID (tools/vneid_standin/citizens.c).
+export DEMO_CITIZEN=001099000001 DEMO_CITIZEN_NAME="Nguyễn Văn An" DEMO_OFFICIAL=001099000005
+export DEMO_UNITS="HN-W-001 HN-W-002"
+VNEID="http://127.0.0.1:$VNEID_PORT"
+mkdir -p "$RUN/pids"
 
+# One run.sh per state folder: a second one would take the first one's ports and, on its way out, its stores.
+if other=$(cat "$RUN/run.pid" 2>/dev/null) && [ -n "$other" ] && [ "$other" != $$ ] &&
+   tr '\0' ' ' <"/proc/$other/cmdline" 2>/dev/null | grep -q 'scripts/run.sh'; then
+  echo "cong: scripts/run.sh already runs with $RUN (PID $other); stop it first (Ctrl-C)" >&2
+  exit 1
+fi
+echo $$ >"$RUN/run.pid"
+
+# A process an earlier run started and left running (that run.sh was killed, or its terminal closed): its pid file
+# names a live process of the same program, started with this state folder. Anything else the file may name after a
+# reboot is left alone.
+stop_leftover() {
+  local name=$1 program=$2 pid
+  pid=$(tr -dc 0-9 2>/dev/null <"$RUN/pids/$name.pid") || true
+  if [ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$program")" ] &&
+     tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "CONG_LOG_ACCESS_LOG=$RUN/access.log"; then
+    echo "cong: stopping the $name an earlier run left running (PID $pid)" >&2
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do [ -e "/proc/$pid/exe" ] || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN/pids/$name.pid"
+}
+stop_leftover gateway "$BUILD/cong"
+stop_leftover portal-sync "$BUILD/cong-portal-sync"
+stop_leftover vneid "$BUILD/vneid-standin"
+stop_leftover portal "$BUILD/portal-standin"
+
+started=()   # "name pid", in start order
+cleanup() {
+  trap - EXIT INT TERM HUP
+  local i
+  for ((i = ${#started[@]} - 1; i >= 0; i--)); do
+    local name=${started[i]% *} pid=${started[i]#* }
+    kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    rm -f "$RUN/pids/$name.pid"
+  done
+  bash scripts/services.sh stop "$RUN"
+  rm -f "$RUN/run.pid"
+  echo "cong: stopped"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM HUP
+
+# start NAME COMMAND...: in the background, its PID remembered (for Ctrl-C, and for the next run if this one dies).
+start() {
+  local name=$1
+  shift
+  "$@" &
+  started+=("$name $!")
+  echo $! >"$RUN/pids/$name.pid"
+}
+
+# wait_http NAME URL [CURL_OPTIONS...]: until URL answers 200, while NAME's process lives; at most 30 s.
+wait_http() {
+  local name=$1 url=$2 pid= deadline=$((SECONDS + 30))
+  shift 2
+  for entry in "${started[@]}"; do [ "${entry% *}" = "$name" ] && pid=${entry#* }; done
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "$url")" = 200 ] && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "cong: the $name exited (its messages: above, or $RUN/$name.log)" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "cong: the $name did not answer $url within 30 s" >&2
+  return 1
+}
+
+# ---- the set-up ----
 bash scripts/make-keys.sh "$RUN"
 bash scripts/services.sh start "$RUN" "$REDIS_PORT" "$PG_PORT"
+export CONG_SERVER_ENVIRONMENT=${CONG_SERVER_ENVIRONMENT:-development}
+export CONG_SERVER_H2C_PORT="$H2C_PORT" CONG_SERVER_TLS_PORT="$TLS_PORT" CONG_SERVER_ADMIN_PORT="$ADMIN_PORT"
 export CONG_SERVER_TLS_CERTIFICATE="$RUN/tls/cert.pem" CONG_SERVER_TLS_PRIVATE_KEY="$RUN/tls/key.pem"
 export CONG_REDIS_PORT="$REDIS_PORT" CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong"
 export CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="https://id.cong.test" CONG_AUTH_AUDIENCE="cong"
 export CONG_AUTH_SIGNING_KEY_FILE="$RUN/keys/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$RUN/keys/subject-secret"
-export CONG_VNEID_ISSUER="http://127.0.0.1:8090" CONG_VNEID_CLIENT_ID=cong CONG_VNEID_JWKS="http://127.0.0.1:8090/jwks.json"
+export CONG_VNEID_ISSUER="$VNEID" CONG_VNEID_CLIENT_ID=cong CONG_VNEID_JWKS="$VNEID/jwks.json"
 export CONG_LOG_ACCESS_LOG="$RUN/access.log"
 export CONG_MODULES_PROCEDURES_DATA_DIR="$RUN/data"
 
-gateway_pid=
-vneid_pid=
-portal_pid=
-sync_pid=
-cleanup() {
-  trap - EXIT INT TERM
-  [ -n "$sync_pid" ] && kill -TERM "$sync_pid" 2>/dev/null && wait "$sync_pid" 2>/dev/null || true
-  [ -n "$portal_pid" ] && kill -TERM "$portal_pid" 2>/dev/null && wait "$portal_pid" 2>/dev/null || true
-  [ -n "$vneid_pid" ] && kill -TERM "$vneid_pid" 2>/dev/null && wait "$vneid_pid" 2>/dev/null || true
-  [ -n "$gateway_pid" ] && kill -TERM "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
-  bash scripts/services.sh stop "$RUN"
-  echo "cong: stopped"
-}
-trap cleanup EXIT INT TERM
+# Their warnings about the stand-in VNeID not being up yet (its JWKS) are noise here: shown only when they fail.
+quietly() { "$@" >"$RUN/setup.log" 2>&1 || { cat "$RUN/setup.log" >&2; echo "cong: failed: $*" >&2; return 1; }; }
+quietly "$BUILD/cong" --check-config cong.example.yaml
+quietly "$BUILD/cong" --config cong.example.yaml --migrate
+applied=$(grep -c ' applied ' "$RUN/setup.log" || true)
+[ "$applied" = 0 ] || echo "cong: $applied migration(s) applied"
+bash scripts/seed.sh "$REDIS_PORT" "$PG_PORT"
+# The demo's official: test citizen 001099000005 (Hoàng Đức Thắng) serves the first two wards' desks.
+for unit in $DEMO_UNITS; do
+  "$BUILD/cong" --config cong.example.yaml official add --unit "$unit" --citizen "$DEMO_OFFICIAL" >/dev/null
+done
+if [ "$CONG_SERVER_ENVIRONMENT" = development ]; then
+  bash scripts/demo-data.sh "$PG_PORT" "$RUN/keys/subject-secret"
+fi
+if [ "$SETUP_ONLY" = 1 ]; then
+  trap - EXIT INT TERM HUP
+  rm -f "$RUN/run.pid"
+  echo "cong: set up in $RUN; Redis (port $REDIS_PORT) and PostgreSQL (port $PG_PORT) run: make stop stops them"
+  exit 0
+fi
 
+# ---- serving ----
 # The stand-in VNeID (OpenID provider): discovery, JWKS, demo login with test citizens, key rotation.
-build-release/vneid-standin --port 8090 --issuer http://127.0.0.1:8090 --client-id cong \
-  --redirect-uri-prefix http://127.0.0.1 --redirect-uri-prefix https://127.0.0.1:8443/ \
-  --state-dir "$RUN/vneid" 2>>"$RUN/vneid.log" &
-vneid_pid=$!
-for _ in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:8090/healthz && break; sleep 0.1; done
+start vneid "$BUILD/vneid-standin" --port "$VNEID_PORT" --issuer "$VNEID" --client-id cong \
+  --redirect-uri-prefix http://127.0.0.1 --redirect-uri-prefix "https://127.0.0.1:$TLS_PORT/" \
+  --state-dir "$RUN/vneid" 2>>"$RUN/vneid.log"
+wait_http vneid "$VNEID/healthz"
 
 # The stand-in National Public Service Portal: receives every dossier version cong-portal-sync delivers (its records
 # persist in $RUN/portal.state). Its bearer token is made once, readable by this user only.
 [ -s "$RUN/portal-token" ] || (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$RUN/portal-token")
-build-release/portal-standin --port 8091 --token-file "$RUN/portal-token" --state-file "$RUN/portal.state" \
-  2>>"$RUN/portal.log" &
-portal_pid=$!
-for _ in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:8091/healthz && break; sleep 0.1; done
+start portal "$BUILD/portal-standin" --port "$PORTAL_PORT" --token-file "$RUN/portal-token" \
+  --state-file "$RUN/portal.state" 2>>"$RUN/portal.log"
+wait_http portal "http://127.0.0.1:$PORTAL_PORT/healthz"
 
-build-release/cong --check-config cong.example.yaml >/dev/null
-build-release/cong --config cong.example.yaml --migrate
-bash scripts/seed.sh "$REDIS_PORT" "$PG_PORT"
-# The demo's official: test citizen 001099000005 (Hoàng Đức Thắng) serves the first two wards' desks.
-for unit in HN-W-001 HN-W-002; do
-  build-release/cong --config cong.example.yaml official add --unit "$unit" --citizen 001099000005 >/dev/null
-done
 # The outbox relay: dossier versions to the stand-in portal, push events to Redis streams.
-build-release/cong-portal-sync --pg "$CONG_POSTGRES_CONNINFO" --portal-url http://127.0.0.1:8091 \
-  --portal-token-file "$RUN/portal-token" --redis-port "$REDIS_PORT" 2>>"$RUN/portal-sync.log" &
-sync_pid=$!
-build-release/cong --config cong.example.yaml &
-gateway_pid=$!
-for _ in $(seq 1 100); do
-  curl -s -o /dev/null --http2-prior-knowledge http://127.0.0.1:8080/healthz && break
-  sleep 0.1
-done
-TOKEN=$(build-release/cong-jwt-mint --key "$RUN/keys/issuer.key.pem" --iss https://id.cong.test --aud cong \
+start portal-sync "$BUILD/cong-portal-sync" --pg "$CONG_POSTGRES_CONNINFO" \
+  --portal-url "http://127.0.0.1:$PORTAL_PORT" --portal-token-file "$RUN/portal-token" --redis-port "$REDIS_PORT" 2>>"$RUN/portal-sync.log"
+start gateway "$BUILD/cong" --config cong.example.yaml
+wait_http gateway "http://127.0.0.1:$H2C_PORT/readyz" --http2-prior-knowledge
+
+if [ "$CONG_SERVER_ENVIRONMENT" = development ]; then
+  bash scripts/demo-results.sh "$PG_PORT" "http://127.0.0.1:$H2C_PORT" "$VNEID" ||
+    echo "cong: the demo citizen's wallet results could not be issued (above); the rest of the demo is there" >&2
+fi
+TOKEN=$("$BUILD/cong-jwt-mint" --key "$RUN/keys/issuer.key.pem" --iss https://id.cong.test --aud cong \
   --sub demo-citizen --scope "ping" --acr 2 --ttl 3600)
+login="bash scripts/demo-login.sh"
+[ "$VNEID_PORT:$TLS_PORT" = 8090:8443 ] || login="VNEID=$VNEID CONG=https://127.0.0.1:$TLS_PORT $login"
 cat <<MSG
 
-cong is running (PID $gateway_pid). Ctrl-C stops it and the stores.
-  TLS (h2, http/1.1):   https://127.0.0.1:8443
-  h2c (prior knowledge): http://127.0.0.1:8080
-  health / readiness:    http://127.0.0.1:8080/healthz   http://127.0.0.1:8080/readyz
-  metrics:               http://127.0.0.1:8080/metrics
-  API description:       http://127.0.0.1:8080/openapi.json
-  stand-in VNeID:        http://127.0.0.1:8090/.well-known/openid-configuration
-  stand-in portal:       http://127.0.0.1:8091/api/v1/received   (fed by cong-portal-sync, log $RUN/portal-sync.log)
-  catalog:               http://127.0.0.1:8080/v1/procedures?q=dang%20ky%20khai%20sinh
-  KPI dashboard:         http://127.0.0.1:8080/dashboard   (open it in a browser)
-  demo official:         log in as test citizen 001099000005: desk of wards HN-W-001 and HN-W-002
+cong is running (PID ${started[-1]#* }). Ctrl-C stops it and the stores.
+  TLS (h2, http/1.1):   https://127.0.0.1:$TLS_PORT
+  h2c (prior knowledge): http://127.0.0.1:$H2C_PORT
+  health / readiness:    http://127.0.0.1:$H2C_PORT/healthz   http://127.0.0.1:$H2C_PORT/readyz
+  metrics:               http://127.0.0.1:$ADMIN_PORT/metrics   (admin listener, loopback)
+  API description:       http://127.0.0.1:$H2C_PORT/openapi.json
+  stand-in VNeID:        $VNEID/.well-known/openid-configuration
+  stand-in portal:       http://127.0.0.1:$PORTAL_PORT/api/v1/received   (fed by cong-portal-sync, log $RUN/portal-sync.log)
+  catalog:               http://127.0.0.1:$H2C_PORT/v1/procedures?q=dang%20ky%20khai%20sinh
+  KPI dashboard:         http://127.0.0.1:$H2C_PORT/dashboard   (open it in a browser; README "The demo")
+  demo official:         log in as test citizen $DEMO_OFFICIAL: desk of wards ${DEMO_UNITS// / and }
+  demo citizen:          log in as test citizen $DEMO_CITIZEN ($DEMO_CITIZEN_NAME): dossiers, results in the wallet
   access log:            $RUN/access.log
 
 Log in as a test citizen through the stand-in VNeID and get cong tokens (authorization code + PKCE, then the
-exchange; every step is printed):
-  bash scripts/demo-login.sh
+exchange; every step is printed; CITIZEN=$DEMO_OFFICIAL for the official):
+  $login
 
 Or try a kid-less demo service token (valid one hour):
-  curl --http2 -k -H "Authorization: Bearer $TOKEN" https://127.0.0.1:8443/v1/ping
-  curl --http2-prior-knowledge -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/v1/ping
+  curl --http2 -k -H "Authorization: Bearer $TOKEN" https://127.0.0.1:$TLS_PORT/v1/ping
+  curl --http2-prior-knowledge -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$H2C_PORT/v1/ping
 
 MSG
-wait "$gateway_pid"
+wait "${started[-1]#* }"

@@ -5,6 +5,9 @@
 #   scripts/services.sh stop-redis DIR | start-redis DIR REDIS_PORT
 # PostgreSQL: initdb refuses root, so the cluster is owned by and run as the "postgres" user.
 # Database "cong" owned by role "cong" (local trust auth on 127.0.0.1 only: a developer/test cluster).
+# Starting is idempotent (stores already running are kept) and survives a reboot or a kill -9: a pid file that names
+# a dead process, or a live one that is not this store (its PID reused), is stale: never signalled, and removed
+# (except the one PostgreSQL clears itself, see drop_stale).
 set -euo pipefail
 
 cmd=${1:?usage: services.sh start|stop DIR [REDIS_PORT PG_PORT]}
@@ -15,11 +18,48 @@ as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+pid_in() { head -n 1 "$1" 2>/dev/null | tr -dc 0-9 || true; }
+
+# our_pid PIDFILE HOME: prints the PID the file names when that process is alive and is the store living in HOME
+# (Redis runs in its --dir, PostgreSQL in its data directory); fails otherwise.
+our_pid() {
+  local home pid
+  home=$(cd "$2" && pwd -P)
+  pid=$(pid_in "$1")
+  [ -n "$pid" ] && [ "$pid" -gt 0 ] || return 1
+  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$home" ] || return 1
+  echo "$pid"
+}
+
+# drop_stale PIDFILE HOME WHAT [MORE_FILES...]: removes the pid file (and the other files named) when it does not
+# name our live store. PostgreSQL clears a lock file whose PID is gone by itself (after checking its shared memory),
+# so such a file stays; but it refuses one naming any existing process, a zombie included (a kill -9'd store whose
+# parent has not reaped it) or, after a reboot, an unrelated process that got the same PID.
+drop_stale() {
+  local pidfile=$1 home=$2 what=$3 pid state
+  shift 3
+  [ -f "$pidfile" ] || return 0
+  our_pid "$pidfile" "$home" >/dev/null && return 0
+  pid=$(pid_in "$pidfile")
+  state=$(sed 's/.*) //' "/proc/${pid:-0}/stat" 2>/dev/null | cut -d' ' -f1) || true
+  case "$what:$state" in
+    postgres:) return 0 ;;
+    *:) state="is not running" ;;
+    *:Z) state="has exited" ;;
+    *) state="is another process" ;;
+  esac
+  echo "services: $what: stale pid file removed (PID ${pid:-?} $state)" >&2
+  rm -f "$pidfile" "$@"
+}
+
 start_redis() {
   local port=$1
   mkdir -p "$dir/redis"
-  if [ -f "$dir/redis/redis.pid" ] && kill -0 "$(cat "$dir/redis/redis.pid")" 2>/dev/null; then
-    return 0
+  drop_stale "$dir/redis/redis.pid" "$dir/redis" redis
+  if our_pid "$dir/redis/redis.pid" "$dir/redis" >/dev/null; then
+    redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && return 0
+    echo "services: the redis of $dir runs but does not answer on port $port: restarting it" >&2
+    stop_redis
   fi
   redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
     --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" --dir "$dir/redis" >/dev/null
@@ -32,13 +72,13 @@ start_redis() {
 }
 
 stop_redis() {
-  local pidfile="$dir/redis/redis.pid"
-  if [ -f "$pidfile" ]; then
-    local pid; pid=$(cat "$pidfile")
+  local pidfile="$dir/redis/redis.pid" pid
+  [ -f "$pidfile" ] || return 0
+  if pid=$(our_pid "$pidfile" "$dir/redis"); then
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$pidfile"
   fi
+  rm -f "$pidfile"
 }
 
 start_postgres() {
@@ -53,7 +93,9 @@ start_postgres() {
     as_postgres "$PGBIN/initdb" -D "$data" -U postgres -A trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/pg/initdb.log" 2>&1 \
       || { echo "services: initdb failed (see $dir/pg/initdb.log)" >&2; return 1; }
   fi
-  if ! as_postgres "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+  # With the pid file goes the socket's lock file, which names the same PID.
+  drop_stale "$data/postmaster.pid" "$data" postgres "$dir"/pg/.s.PGSQL.*.lock
+  if ! our_pid "$data/postmaster.pid" "$data" >/dev/null; then
     as_postgres "$PGBIN/pg_ctl" -D "$data" -l "$dir/pg/postgres.log" -w -t 30 \
       -o "-p $port -c listen_addresses=127.0.0.1 -k $dir/pg -c fsync=on -c max_connections=200" start >/dev/null \
       || { echo "services: postgres did not start (see $dir/pg/postgres.log)" >&2; return 1; }
@@ -69,7 +111,9 @@ start_postgres() {
 
 stop_postgres() {
   local data="$dir/pg/data"
-  if [ -f "$data/postmaster.pid" ]; then
+  [ -f "$data/postmaster.pid" ] || return 0
+  # pg_ctl signals whatever PID the file names: only ours.
+  if our_pid "$data/postmaster.pid" "$data" >/dev/null; then
     as_postgres "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
   fi
 }

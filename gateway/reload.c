@@ -1,0 +1,71 @@
+/* SIGHUP: the configuration read again and its reloadable part published to the workers (contract in live_config.h).
+ * Runs on the main thread only, never on a worker's loop: reading and checking a file may take milliseconds. */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "config_policy.h"
+#include "gateway.h"
+#include "live_config.h"
+#include "log.h"
+
+extern char **environ;
+
+typedef struct change_count {
+    int applied, needs_restart;
+} change_count_t;
+
+/* Reloadable keys are compared with the snapshot in force; the others with what the process started with. */
+static void note_applied(const char *path, void *arg)
+{
+    if (!cong_live_config_key_is_reloadable(path))
+        return;
+    ((change_count_t *)arg)->applied++;
+    cong_log(CONG_LOG_INFO, "config", "reload: %s changed", path);
+}
+
+static void note_needs_restart(const char *path, void *arg)
+{
+    if (cong_live_config_key_is_reloadable(path))
+        return;
+    ((change_count_t *)arg)->needs_restart++;
+    cong_log(CONG_LOG_WARN, "config", "reload: %s changed, which needs a restart; the running value stays", path);
+}
+
+static void log_refusal(const cong_config_errors_t *errs)
+{
+    for (size_t i = 0; i < errs->count; i++)
+        cong_log(CONG_LOG_ERROR, "config", "reload refused: %s", errs->lines[i]);
+    cong_log(CONG_LOG_ERROR, "config", "reload refused: the running configuration stays");
+}
+
+int cong_gateway_reload(cong_gateway_t *gw)
+{
+    const char *path = gw->config_path != NULL && gw->config_path[0] != '-' ? gw->config_path : NULL;
+    cong_config_t *next = calloc(1, sizeof *next);
+    cong_config_errors_t errs = {0};
+    if (next == NULL)
+        return CONG_ENOMEM;
+    int rc = cong_config_load(next, path, environ, &errs);
+    if (rc == 0)
+        rc = cong_config_enforce_policy(next, &errs);
+    cong_live_config_t *current = atomic_load(&gw->live);
+    cong_live_config_t *live = rc == 0 ? cong_live_config_new(next, 1, current->generation + 1) : NULL;
+    if (live == NULL) {
+        log_refusal(&errs);
+        cong_config_errors_free(&errs);
+        cong_config_free(next);
+        free(next);
+        return rc != 0 ? rc : CONG_ENOMEM;
+    }
+    change_count_t count = {0};
+    cong_config_each_change(current->config, next, note_applied, &count);
+    cong_config_each_change(gw->config, next, note_needs_restart, &count);
+    int level = cong_log_parse_level(next->log.level);
+    cong_log_set_level(level >= 0 ? level : CONG_LOG_INFO);
+    live->older = current;
+    atomic_store(&gw->live, live);
+    gw->reloads++;
+    cong_log(CONG_LOG_INFO, "config", "reloaded (generation %u): %d change(s) applied, %d need a restart",
+             live->generation, count.applied, count.needs_restart);
+    return 0;
+}
