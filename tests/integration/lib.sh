@@ -35,9 +35,10 @@ free_port() {
 
 # start_gateway [KEY=VALUE ...] — extra environment for this gateway (e.g. CONG_LIMITS_MAX_BODY_BYTES=1024).
 # Config file: $GW_DIR/cong.yaml if the test wrote one, else none. Returns once /healthz answers, which is before the
-# stores are connected: a test that needs them calls wait_stores_up. The "default" rate-limit class gets numbers no
-# test reaches by accident: every test gateway shares the test Redis, so anonymous requests of every test running at
-# once draw from one bucket (the client address 127.0.0.1). A test of rate limits passes its own.
+# stores are connected: a test that needs them calls wait_stores_up. Rate limits are the defaults (100 at once, 600 a
+# minute), and every test gateway shares the test Redis: anonymous requests of all the tests running at once draw from
+# one bucket (client address 127.0.0.1). A test that makes many requests passes numbers of its own
+# (CONG_RATE_LIMITS_DEFAULT_PER_MINUTE, CONG_RATE_LIMITS_DEFAULT_BURST).
 start_gateway() {
   H2C_PORT=$(free_port)
   TLS_PORT=$(free_port)
@@ -49,7 +50,6 @@ start_gateway() {
     CONG_SERVER_TLS_CERTIFICATE="$RUN/tls/cert.pem" CONG_SERVER_TLS_PRIVATE_KEY="$RUN/tls/key.pem" \
     CONG_SERVER_OPENAPI_FILE="$SRC/openapi/cong.yaml" CONG_SERVER_SHUTDOWN_TIMEOUT_MS=5000 \
     CONG_REDIS_PORT="$REDIS_PORT" CONG_REDIS_TIMEOUT_MS=1000 \
-    CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=600000 CONG_RATE_LIMITS_DEFAULT_BURST=100000 \
     CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong" CONG_POSTGRES_TIMEOUT_MS=3000 \
     CONG_POSTGRES_MIGRATIONS_DIR="$SRC/gateway/migrations" \
     CONG_MODULES_PROCEDURES_MIGRATIONS_DIR="$SRC/modules/procedures/migrations" \
