@@ -35,11 +35,13 @@ free_port() {
 
 # start_gateway [KEY=VALUE ...] — extra environment for this gateway (e.g. CONG_LIMITS_MAX_BODY_BYTES=1024).
 # Config file: $GW_DIR/cong.yaml if the test wrote one, else none. Returns once /healthz answers, which is before the
-# stores are connected: a test that needs them calls wait_stores_up. The "default" rate-limit class gets numbers no
-# test reaches by accident: every test gateway shares the test Redis, so anonymous requests of every test running at
-# once draw from one bucket (the client address 127.0.0.1). A test of rate limits passes its own. The tests' issuer
-# (`token`) is trusted for privileged claims (acr 2, scope admin, act); test_auth.sh checks the refusal with
-# CONG_AUTH_PUBLIC_KEY_PRIVILEGED=0.
+# stores are connected: a test that needs them calls wait_stores_up. Rate limits are the defaults (100 at once, 600 a
+# minute), and every test gateway shares the test Redis: anonymous requests of all the tests running at once draw from
+# one bucket (client address 127.0.0.1). A test that makes many requests passes numbers of its own
+# (CONG_RATE_LIMITS_DEFAULT_PER_MINUTE, CONG_RATE_LIMITS_DEFAULT_BURST).
+# The failed-authentication budget (per client address, also shared) is set out of reach: many tests send bad tokens
+# on purpose; test_client_address passes its own. The tests' issuer (`token`) is trusted for privileged claims
+# (acr 2, scope admin, act); test_auth.sh checks the refusal with CONG_AUTH_PUBLIC_KEY_PRIVILEGED=0.
 start_gateway() {
   H2C_PORT=$(free_port)
   TLS_PORT=$(free_port)
@@ -51,7 +53,6 @@ start_gateway() {
     CONG_SERVER_TLS_CERTIFICATE="$RUN/tls/cert.pem" CONG_SERVER_TLS_PRIVATE_KEY="$RUN/tls/key.pem" \
     CONG_SERVER_OPENAPI_FILE="$SRC/openapi/cong.yaml" CONG_SERVER_SHUTDOWN_TIMEOUT_MS=5000 \
     CONG_REDIS_PORT="$REDIS_PORT" CONG_REDIS_TIMEOUT_MS=1000 \
-    CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=600000 CONG_RATE_LIMITS_DEFAULT_BURST=100000 \
     CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong" CONG_POSTGRES_TIMEOUT_MS=3000 \
     CONG_POSTGRES_MIGRATIONS_DIR="$SRC/gateway/migrations" \
     CONG_MODULES_PROCEDURES_MIGRATIONS_DIR="$SRC/modules/procedures/migrations" \
@@ -60,6 +61,7 @@ start_gateway() {
     CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="$ISSUER" CONG_AUTH_AUDIENCE=cong \
     CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$RUN/keys/cong-document.pem" \
     CONG_AUTH_PUBLIC_KEY_PRIVILEGED=1 \
+    CONG_RATE_LIMITS_AUTH_FAILURE_BURST=100000 CONG_RATE_LIMITS_AUTH_FAILURE_PER_MINUTE=1000000 \
     CONG_LOG_ACCESS_LOG="$GW_DIR/access.log" CONG_LOG_LEVEL=info \
     ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
     "$@" "$BUILD/cong" "${config[@]}" >"$GW_DIR/${GW_NAME:+$GW_NAME.}stdout" 2>"$GW_DIR/${GW_NAME:+$GW_NAME.}stderr" &

@@ -45,7 +45,10 @@ INSERT INTO dossiers (code, procedure_code, unit_code, subject, submitted_by, st
   ('$UNIT-5', '$PROC', '$UNIT', 't-dash', 't-dash', 'processing', '{}', 0, '2026-01-06 10:00+07', '2026-01-08', NULL);
 SQL
 
-start_gateway CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" || { bad "gateway start"; finish; exit 1; }
+# ~40 anonymous requests, drawn from the bucket of 127.0.0.1 that every test running at once shares: limits far above.
+LIMITS=(CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=600000 CONG_RATE_LIMITS_DEFAULT_BURST=100000)
+start_gateway "${LIMITS[@]}" CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" ||
+  { bad "gateway start"; finish; exit 1; }
 wait_stores_up || { finish; exit 1; }
 
 # pyget EXPR — evaluate a Python expression over the JSON on stdin (bound to `d`); prints the result as JSON.
@@ -198,7 +201,7 @@ stop_gateway
 # for it to be down; a query then fails at once, so the deadline is one no busy machine reaches (1 s was also the
 # connect timeout: on a loaded machine the pool never came up through the relay, and the first request got 503).
 relay_start PGRELAY "$PG_PORT" || bad "relay start"
-GW_NAME=relay start_gateway CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
+GW_NAME=relay start_gateway "${LIMITS[@]}" CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
   CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGRELAY_PORT dbname=cong user=cong" \
   CONG_POSTGRES_TIMEOUT_MS=60000 CONG_MODULES_PROCEDURES_KPI_CACHE_TTL_MS=0 \
   || { bad "gateway start through the relay"; finish; exit 1; }

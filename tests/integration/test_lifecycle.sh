@@ -3,8 +3,10 @@
 # multiplexing over one HTTP/2 connection, and a graceful shutdown that completes an in-flight request and exits 0.
 source "$(dirname "$0")/lib.sh"
 printf 'modules:\n  load: ["%s/partner_hello.so"]\n' "$BUILD" >"$GW_DIR/cong.yaml"
-# The query and drain deadlines are far above the queries below (1 and 3 s): the test sets the limits it relies on.
-start_gateway CONG_POSTGRES_TIMEOUT_MS=60000 CONG_SERVER_SHUTDOWN_TIMEOUT_MS=60000 || exit 1
+# The query and drain deadlines are far above the queries below (1 and 3 s), and the rate limits above the ~40
+# anonymous requests (127.0.0.1's bucket, shared with the tests running at once): the limits the test relies on.
+start_gateway CONG_POSTGRES_TIMEOUT_MS=60000 CONG_SERVER_SHUTDOWN_TIMEOUT_MS=60000 \
+  CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=600000 CONG_RATE_LIMITS_DEFAULT_BURST=100000 || exit 1
 wait_stores_up || { finish; exit 1; }
 # requests in flight now, the scrape that asks included
 in_flight() { h2c "$(admin_url /metrics)" | awk '$1 == "cong_requests_in_flight" { print $2 }'; }
