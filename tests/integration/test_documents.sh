@@ -161,7 +161,10 @@ expect_eq "... nor truncated" 1 "$(psql_cong "TRUNCATE document_keys" >/dev/null
 GW_NAME=key3 stop_gateway
 
 # ---- no document key ----
-start_gateway "${ENV[@]}" CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE= >/dev/null 2>&1
+# production, otherwise safe (the production policy would refuse the demo service key and the http stand-in first)
+mkdir -p "$GW_DIR/svc" && cp "$RUN/keys/issuer.pub.pem" "$GW_DIR/svc/"
+start_gateway "${ENV[@]}" CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE= CONG_SERVER_ENVIRONMENT=production \
+  CONG_AUTH_PUBLIC_KEY_FILE="$GW_DIR/svc/issuer.pub.pem" CONG_VNEID_JWKS= >/dev/null 2>&1
 expect_eq "production without a document key does not serve" "" "$(kill -0 "$GW_PID" 2>/dev/null && echo running)"
 expect_match "it says why" 'document_signing_key_file is required in production' "$(cat "$GW_DIR/stderr")"
 stop_gateway

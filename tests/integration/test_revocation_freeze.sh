@@ -32,11 +32,11 @@ until_refused_on_a() {
   while [ "$code" != 401 ] && [ "$(now_ms)" -lt "$give_up" ]; do sleep 0.1; code=$(status_on "$A_PORT" "$1" /v1/ping); done
   echo "$code $(($(now_ms) - start))"
 }
-metric_on_a() { curl -s --http2-prior-knowledge "http://127.0.0.1:$A_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+metric_on_a() { curl -s --http2-prior-knowledge "http://127.0.0.1:$A_ADMIN_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
 GW_NAME=a start_gateway "${IDENTITY_ENV[@]}" CONG_SERVER_WORKERS=1 CONG_REDIS_PORT="$REDISRELAY_PORT" \
   CONG_REDIS_TIMEOUT_MS=500 || { finish; exit 1; }
-A_PID=$GW_PID A_PORT=$H2C_PORT
+A_PID=$GW_PID A_PORT=$H2C_PORT A_ADMIN_PORT=$ADMIN_PORT
 GW_PID=
 GW_NAME=b start_gateway "${IDENTITY_ENV[@]}" || { GW_PID=$A_PID; finish; exit 1; }
 B_PORT=$H2C_PORT
