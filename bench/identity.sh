@@ -203,13 +203,13 @@ run_h2load haproxy_tls "https://127.0.0.1:$HAPROXY_TLS_PORT/" "$TOKEN"
 # Open loop: h2load --rps offers a fixed rate (per connection) whatever the answers' speed; each request's time comes
 # from --log-file (start µs, status, duration µs). The rate is half the maximum this run measured for the same route.
 declare -A OL_RATE OL_P50 OL_P99 OL_P999 OL_BAD
-run_open_loop() { # name url token max_rps
+run_open_loop() { # name url token max_rps [fraction of it, default 0.5]
   local name=$1 url=$2 token=$3 per_conn out="$DIR/open-$1.txt" lf="$DIR/open-$1.log"
-  per_conn=$(awk -v m="$4" -v c="$CLIENTS" 'BEGIN{ r = int(m / 2 / c); print (r < 1 ? 1 : r) }')
+  per_conn=$(awk -v m="$4" -v f="${5:-0.5}" -v c="$CLIENTS" 'BEGIN{ r = int(m * f / c); print (r < 1 ? 1 : r) }')
   OL_RATE[$name]=$((per_conn * CLIENTS))
   log "open loop $name: ${OL_RATE[$name]} req/s offered ($url)"
   $(client_pin) timeout $((DURATION + WARMUP + 20)) h2load -D "$DURATION" --warm-up-time="$WARMUP" -c "$CLIENTS" \
-    -m "$STREAMS" -t 1 --rps="$per_conn" --log-file="$lf" -H "authorization: Bearer $token" "$url" >"$out" 2>&1 \
+    -m "$STREAMS" -t 1 --rps="$per_conn" --log-file="$lf" ${token:+-H "authorization: Bearer $token"} "$url" >"$out" 2>&1 \
     || { cat "$out" >&2; die "open-loop $name failed"; }
   read -r OL_P50[$name] OL_P99[$name] OL_P999[$name] < <(awk '{ print $3 }' "$lf" | sort -n | awk '
     { v[NR] = $1 } END { if (NR == 0) { print "n/a n/a n/a"; exit }
@@ -218,6 +218,8 @@ run_open_loop() { # name url token max_rps
   rm -f "$lf"
 }
 run_open_loop known "http://127.0.0.1:$CONG_PORT/v1/ping" "$TOKEN" "${RPS[known]}"
+run_open_loop known_10 "http://127.0.0.1:$CONG_PORT/v1/ping" "$TOKEN" "${RPS[known]}" 0.1
+run_open_loop healthz "http://127.0.0.1:$CONG_PORT/healthz" "" "${RPS[healthz]}"
 run_h2load dossiers "http://127.0.0.1:$CONG_PORT/v1/dossiers" "$TOKEN"
 run_open_loop dossiers "http://127.0.0.1:$CONG_PORT/v1/dossiers" "$TOKEN" "${RPS[dossiers]}"
 openssl_verify_rate() { # FILE: raw EVP ES256 verifications/s on the server core
@@ -326,6 +328,8 @@ R_FS=$(ratio "${RPS[first_seen]}" "$OPENSSL_VERIFY")
   echo "| route | offered req/s | p50 ms | p99 ms | p99.9 ms | non-2xx |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: |"
   echo "| /v1/ping, known token | ${OL_RATE[known]} | ${OL_P50[known]} | ${OL_P99[known]} | ${OL_P999[known]} | ${OL_BAD[known]} |"
+  echo "| /v1/ping, known token, at a tenth of the maximum | ${OL_RATE[known_10]} | ${OL_P50[known_10]} | ${OL_P99[known_10]} | ${OL_P999[known_10]} | ${OL_BAD[known_10]} |"
+  echo "| /healthz (no token, no store) | ${OL_RATE[healthz]} | ${OL_P50[healthz]} | ${OL_P99[healthz]} | ${OL_P999[healthz]} | ${OL_BAD[healthz]} |"
   echo "| GET /v1/dossiers | ${OL_RATE[dossiers]} | ${OL_P50[dossiers]} | ${OL_P99[dossiers]} | ${OL_P999[dossiers]} | ${OL_BAD[dossiers]} |"
   echo
   echo "| ratio | value | target | |"
