@@ -19,6 +19,7 @@ VNEID="http://127.0.0.1:$CONG_DEV_VNEID_PORT"
 STRANGER=
 RUN_PID=
 cleanup_dev() {
+  [ -d "$DEV" ] || return 0   # removed after a pass (services.sh would create it again)
   [ -n "$RUN_PID" ] && kill -TERM -- "-$RUN_PID" 2>/dev/null
   [ -n "$STRANGER" ] && kill "$STRANGER" 2>/dev/null
   for f in "$DEV"/pids/*.pid; do [ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null; done
