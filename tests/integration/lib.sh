@@ -132,6 +132,27 @@ wait_store_down() {
 # token [cong-jwt-mint options] — an ES256 token from the test issuer.
 token() { "$BUILD/cong-jwt-mint" --key "$RUN/keys/issuer.key.pem" --iss "$ISSUER" --aud cong "$@"; }
 
+# ---- talking to the API as a citizen (the procedures and documents tests) ----
+# vneid_login CITIZEN ACR → a cong access token: the stand-in VNeID (vneid_start) mints an ID token, cong exchanges it.
+vneid_login() {
+  local id_token
+  id_token=$(curl -s -X POST -H 'content-type: application/json' -d "{\"sub\":\"$1\",\"acr\":\"$2\"}" "$VNEID/test/mint" | json id_token)
+  h2c -H 'content-type: application/json' \
+    -d "{\"id_token\":\"$id_token\",\"device\":{\"id\":\"dev-$1\",\"name\":\"Điện thoại\",\"platform\":\"android\"}}" \
+    "$(url /v1/auth/vneid/exchange)" | json access_token
+}
+# call TOKEN METHOD PATH [curl args...] → status printed, body in $GW_DIR/body, headers in $GW_DIR/headers ("" TOKEN:
+# none). A test may define its own call/field/header after sourcing this file; its own then wins.
+call() {
+  local tok=$1 method=$2 path=$3
+  shift 3
+  curl -s --http2-prior-knowledge --max-time 10 -o "$GW_DIR/body" -D "$GW_DIR/headers" -w '%{http_code}' \
+    -X "$method" ${tok:+-H "authorization: Bearer $tok"} "$@" "$(url "$path")"
+}
+body() { cat "$GW_DIR/body"; }
+field() { body | json "$1"; }
+header() { grep -i "^$1:" "$GW_DIR/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+
 # psql_cong SQL — one statement against the test database, unaligned tuples only.
 psql_cong() { psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -qAtX -c "$1"; }
 

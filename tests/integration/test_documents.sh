@@ -28,22 +28,6 @@ cleanup_keys() { # the shared test database keeps only the keys other tests use 
 ENV=("${IDENTITY_ENV[@]}" CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_RATE_LIMITS_UPLOAD_BURST=1000)
 GW_NAME=key1 start_gateway "${ENV[@]}" CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$GW_DIR/doc1.pem" || exit 1
 
-login() { # CITIZEN ACR → access token
-  local id_token
-  id_token=$(curl -s -X POST -H 'content-type: application/json' -d "{\"sub\":\"$1\",\"acr\":\"$2\"}" "$VNEID/test/mint" | json id_token)
-  h2c -H 'content-type: application/json' \
-    -d "{\"id_token\":\"$id_token\",\"device\":{\"id\":\"dev-$1\",\"name\":\"Máy\",\"platform\":\"android\"}}" \
-    "$(url /v1/auth/vneid/exchange)" | json access_token
-}
-call() { # TOKEN METHOD PATH [curl args...] → status; body in $GW_DIR/body, headers in $GW_DIR/headers
-  local tok=$1 method=$2 path=$3
-  shift 3
-  curl -s --http2-prior-knowledge --max-time 10 -o "$GW_DIR/body" -D "$GW_DIR/headers" -w '%{http_code}' \
-    -X "$method" ${tok:+-H "authorization: Bearer $tok"} "$@" "$(url "$path")"
-}
-body() { cat "$GW_DIR/body"; }
-field() { body | json "$1"; }
-header() { grep -i "^$1:" "$GW_DIR/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
 official() { env CONG_POSTGRES_CONNINFO="$CONNINFO" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" "$BUILD/cong" official "$@"; }
 verify() { # SIGNATURE SHA256 → "valid reason"
   call "" POST /v1/results/verify -H 'content-type: application/json' -d "{\"signature\":\"$1\",\"sha256\":\"$2\"}" >/dev/null
@@ -82,8 +66,8 @@ print(signing_input + "." + b64(r.to_bytes(32, "big") + s.to_bytes(32, "big")))
 PY
 }
 
-CIT=$(login $CITIZEN 2)
-OFF=$(login $OFFICIAL 2)
+CIT=$(vneid_login $CITIZEN 2)
+OFF=$(vneid_login $OFFICIAL 2)
 expect_match "citizen logged in" '^ey' "$CIT"
 
 # ---- a result issued under document key 1 ----

@@ -14,30 +14,13 @@ CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong"
 ENV=("${IDENTITY_ENV[@]}" CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_MODULES_PROCEDURES_UPLOAD_MAX_BYTES=1048576)
 start_gateway "${ENV[@]}" || exit 1
 
-login() { # CITIZEN ACR → access token
-  local id_token
-  id_token=$(curl -s -X POST -H 'content-type: application/json' -d "{\"sub\":\"$1\",\"acr\":\"$2\"}" "$VNEID/test/mint" | json id_token)
-  h2c -H 'content-type: application/json' \
-    -d "{\"id_token\":\"$id_token\",\"device\":{\"id\":\"dev-$1\",\"name\":\"Điện thoại\",\"platform\":\"android\"}}" \
-    "$(url /v1/auth/vneid/exchange)" | json access_token
-}
-# call TOKEN METHOD PATH [curl args...] → status printed, body in $GW_DIR/body, headers in $GW_DIR/headers
-call() {
-  local tok=$1 method=$2 path=$3
-  shift 3
-  curl -s --http2-prior-knowledge --max-time 10 -o "$GW_DIR/body" -D "$GW_DIR/headers" -w '%{http_code}' \
-    -X "$method" ${tok:+-H "authorization: Bearer $tok"} "$@" "$(url "$path")"
-}
-body() { cat "$GW_DIR/body"; }
-field() { body | json "$1"; }
-header() { grep -i "^$1:" "$GW_DIR/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
 official() { env CONG_POSTGRES_CONNINFO="$CONNINFO" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" "$BUILD/cong" official "$@"; }
 
-CIT=$(login $CITIZEN 2)
-OTHER=$(login $OTHER_CITIZEN 2)
-CIT_LOW=$(login $CITIZEN 1)
-OFF=$(login $OFFICIAL 2)
-OUT=$(login $OUTSIDER 2)
+CIT=$(vneid_login $CITIZEN 2)
+OTHER=$(vneid_login $OTHER_CITIZEN 2)
+CIT_LOW=$(vneid_login $CITIZEN 1)
+OFF=$(vneid_login $OFFICIAL 2)
+OUT=$(vneid_login $OUTSIDER 2)
 expect_match "citizen logged in" '^ey' "$CIT"
 expect_match "official logged in" '^ey' "$OFF"
 
