@@ -29,6 +29,14 @@ expect_no_match() {
   if [[ "$3" =~ $2 ]]; then bad "$1: [$3] matches /$2/"; else ok; fi
 }
 
+# free_ports N — N distinct free ports, all held open while they are chosen (three separate free_port calls may get
+# the same port back, since each is released before the next is asked for).
+free_ports() {
+  python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
@@ -43,9 +51,7 @@ free_port() {
 # on purpose; test_client_address passes its own. The tests' issuer (`token`) is trusted for privileged claims
 # (acr 2, scope admin, act); test_auth.sh checks the refusal with CONG_AUTH_PUBLIC_KEY_PRIVILEGED=0.
 start_gateway() {
-  H2C_PORT=$(free_port)
-  TLS_PORT=$(free_port)
-  ADMIN_PORT=$(free_port)
+  read -r H2C_PORT TLS_PORT ADMIN_PORT <<<"$(free_ports 3)"
   local config=()
   [ -f "$GW_DIR/cong.yaml" ] && config=(--config "$GW_DIR/cong.yaml")
   env CONG_SERVER_H2C_PORT="$H2C_PORT" CONG_SERVER_TLS_PORT="$TLS_PORT" CONG_SERVER_ADMIN_PORT="$ADMIN_PORT" \
