@@ -92,7 +92,7 @@ static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, voi
     char *granted_copy = api->req_alloc(req, scope_len + 1);
     memcpy(granted_copy, scope, scope_len + 1);
     c->granted = granted_copy;
-    /* the rate limiter enforces the client's daily quota from this key (see gateway/rate_limit_redis.c) */
+    /* the rate limiter enforces the client's daily quota from this key (see gateway/limits/rate_limit_redis.c) */
     char key[96];
     snprintf(key, sizeof key, "cong:client-quota:%s", c->client_id);
     const char *quota = api->pg_value(res, 0, 2);

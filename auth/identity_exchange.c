@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/request.h"
+#include "gateway/http/request.h"
 #include "identity_module.h"
 #include "session_scripts.h"
 

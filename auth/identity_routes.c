@@ -12,7 +12,7 @@
  *                                    (identity_clients.c)
  *   GET    /.well-known/jwks.json, /.well-known/openid-configuration
  *
- * Durable state is in Redis (auth/session_scripts.h); revocations go through gateway/revocation.h so every instance
+ * Durable state is in Redis (auth/session_scripts.h); revocations go through gateway/authn/revocation.h so every instance
  * refuses the session's tokens at once. Citizen numbers never leave the exchange handler's stack.
  */
 #include <jansson.h>
@@ -22,9 +22,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/module_loader.h"
-#include "gateway/request.h"
-#include "gateway/revocation.h"
+#include "gateway/host/module_loader.h"
+#include "gateway/http/request.h"
+#include "gateway/authn/revocation.h"
 #include "identity_module.h"
 #include "session_scripts.h"
 

@@ -12,7 +12,7 @@
 #include "jwks_fetch.h"
 
 #include "cong/module.h"
-#include "gateway/log.h"
+#include "common/log.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

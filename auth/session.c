@@ -12,7 +12,7 @@
 
 #include "auth.h"
 #include "cong/module.h"
-#include "push/msgpack_bounds.h"
+#include "common/msgpack_bounds.h"
 
 int cong_subject_from_citizen(const unsigned char *secret, size_t secret_len, const char *citizen_number, char *out)
 {

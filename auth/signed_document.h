@@ -8,7 +8,7 @@
  *
  * The keyring is every document key cong has ever signed with (public parts, by kid): a result signed years ago still
  * verifies after any number of rotations. It is built from a JWKS text (where the history is kept — PostgreSQL — is
- * the gateway's business: gateway/document_keys.c), is immutable and reference-counted with an atomic count, so a
+ * the gateway's business: gateway/host/document_keys.c), is immutable and reference-counted with an atomic count, so a
  * newer ring can be swapped in while workers verify with the old one. Every key is P-256 (ES256). A key's ES256 table
  * (~150 KB, ~20 ms) is built on its first verification, or earlier with cong_jwt_key_prepare: the history only grows,
  * and most of its keys verify nothing most days.

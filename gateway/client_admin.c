@@ -9,7 +9,7 @@
 
 #include "auth/session.h"
 #include "exit_status.h"
-#include "revocation.h"
+#include "gateway/authn/revocation.h"
 
 const char cong_client_usage[] =
     "cong client create NAME [--scopes \"a b\"] [--quota N]   an API client; its secret is printed once\n"
@@ -86,7 +86,7 @@ static int list_clients(PGconn *db)
     return CONG_EXIT_OK;
 }
 
-/* Revokes the client's live tokens on every instance (see gateway/revocation.h). */
+/* Revokes the client's live tokens on every instance (see gateway/authn/revocation.h). */
 static int publish_revocation(const cong_config_t *cfg, const char *client_id)
 {
     struct timeval tv = {2, 0};

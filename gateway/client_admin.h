@@ -12,7 +12,7 @@
 #ifndef CONG_GATEWAY_CLIENT_ADMIN_H
 #define CONG_GATEWAY_CLIENT_ADMIN_H
 
-#include "config.h"
+#include "gateway/config/config.h"
 
 /** The command's usage lines (also printed by `cong --help`). */
 extern const char cong_client_usage[];

@@ -8,13 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config_policy.h"
-#include "live_config.h"
-#include "document_keys.h"
-#include "jobs.h"
-#include "log.h"
-#include "module_loader.h"
-#include "yaml_json.h"
+#include "gateway/config/config_policy.h"
+#include "gateway/config/live_config.h"
+#include "gateway/host/document_keys.h"
+#include "gateway/host/jobs.h"
+#include "common/log.h"
+#include "gateway/host/module_loader.h"
+#include "gateway/config/yaml_json.h"
 
 static char *read_whole_file(const char *path, size_t *len)
 {

@@ -5,9 +5,17 @@
  * is read-only while workers run, and is shared by every worker. Each worker owns one libuv loop, one h2o context,
  * one Redis connection and one PostgreSQL pool; a request and all its callbacks stay on its worker's thread.
  *
- * Other headers of this folder, one concept each: config.h, router.h, request.h (per-request state and replies),
- * pipeline.h (the ordered phases), problem.h (RFC 9457 errors), metrics.h, redis.h, postgres.h, migrate.h,
- * module_loader.h (ABI v1 implementation), access_log.h, log.h, errors.h, jobs.h (periodic jobs), document_keys.h.
+ * The host is built of rooms, each a folder with the headers that state its contract; dependencies point from this
+ * file down to them, and from them to auth/ and common/ only:
+ *   http/    the server (h2o listeners), per-request state and replies, the pipeline and its phases, the router,
+ *            problems (RFC 9457), response filters, access log, metrics, the client's address
+ *   authn/   bearer tokens at the gateway: authenticate and authorize phases, the token cache, session revocations
+ *   limits/  rate limits: GCRA in Redis, leases, the rate-limit phase
+ *   stores/  Redis, PostgreSQL (pool, cancel, results), the revocation subscriber, the body store, migrations
+ *   host/    the module host: loader, the ABI table (include/cong/module.h), built-in modules, jobs, system routes,
+ *            document keys
+ *   config/  configuration: keys, YAML, environment, production policy, live (reloadable) settings
+ * This folder itself holds the process: gateway.c (build, serve, dispose), reload.c (SIGHUP), main.c (the command line).
  */
 #ifndef CONG_GATEWAY_H
 #define CONG_GATEWAY_H
@@ -20,11 +28,11 @@
 
 #include "auth/auth.h"
 #include "auth/identity.h"
-#include "config.h"
-#include "metrics.h"
-#include "postgres.h"
-#include "redis.h"
-#include "router.h"
+#include "gateway/config/config.h"
+#include "gateway/http/metrics.h"
+#include "gateway/stores/postgres.h"
+#include "gateway/stores/redis.h"
+#include "gateway/http/router.h"
 
 typedef struct cong_route_entry cong_route_entry_t;
 typedef struct cong_module_entry cong_module_entry_t;

@@ -16,13 +16,13 @@
 
 #include "client_admin.h"
 #include "exit_status.h"
-#include "document_keys.h"
+#include "gateway/host/document_keys.h"
 #include "official_admin.h"
 #include "gateway.h"
-#include "jobs.h"
-#include "log.h"
-#include "migrate.h"
-#include "module_loader.h"
+#include "gateway/host/jobs.h"
+#include "common/log.h"
+#include "gateway/stores/migrate.h"
+#include "gateway/host/module_loader.h"
 
 extern char **environ;
 

@@ -14,7 +14,7 @@
 #ifndef CONG_GATEWAY_OFFICIAL_ADMIN_H
 #define CONG_GATEWAY_OFFICIAL_ADMIN_H
 
-#include "config.h"
+#include "gateway/config/config.h"
 
 /** The command's usage lines (also printed by `cong --help`). */
 extern const char cong_official_usage[];

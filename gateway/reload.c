@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_policy.h"
+#include "gateway/config/config_policy.h"
 #include "gateway.h"
-#include "live_config.h"
-#include "log.h"
+#include "gateway/config/live_config.h"
+#include "common/log.h"
 
 extern char **environ;
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cong/module.h"
-#include "msgpack_bounds.h"
+#include "common/msgpack_bounds.h"
 
 #define MAX_DEPTH 32
 

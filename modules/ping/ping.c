@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "cong/module.h"
-#include "modules/modules.h"
 
 #define PING_BODY_MAX 2048
 

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "modules/modules.h"
 #include "procedures.h"
 
 const cong_api_t *procedures_api;

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_config.c — libFuzzer target for gateway/config.c: the input is parsed as a configuration file
+ * tests/fuzz/fuzz_config.c — libFuzzer target for gateway/config/config.c: the input is parsed as a configuration file
  * over the defaults, then everything is freed (LeakSanitizer catches what is not).
  */
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "cong/module.h"
-#include "gateway/config.h"
+#include "gateway/config/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

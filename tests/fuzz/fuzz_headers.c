@@ -3,8 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "gateway/pipeline.h"
-#include "gateway/problem.h"
+#include "gateway/http/pipeline.h"
+#include "gateway/http/problem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

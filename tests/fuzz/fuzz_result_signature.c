@@ -119,7 +119,7 @@ static void init(void)
     ready = 1;
     load_signer(CURRENT_KEY_PEM, &current);
     load_signer(PREVIOUS_KEY_PEM, &previous);
-    /* As the gateway builds it from the history (gateway/document_keys.c). */
+    /* As the gateway builds it from the history (gateway/host/document_keys.c). */
     const cong_jwt_key_t *keys[2] = {current.key, previous.key};
     const char *kids[2] = {current.kid, previous.kid};
     char *jwks = NULL;

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_router.c — libFuzzer target for gateway/router.h.
+ * tests/fuzz/fuzz_router.c — libFuzzer target for gateway/http/router.h.
  *
  * Input: the first byte picks a method from `methods`, the rest is the request path (raw bytes, no NUL terminator).
  * The target matches it against a fixed set of realistic routes and traps when a documented property fails.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/router.h"
+#include "gateway/http/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Electronic results signed with cong's document keys (gateway/document_keys.c): an official issues a result under
+# Electronic results signed with cong's document keys (gateway/host/document_keys.c): an official issues a result under
 # document key 1; the gateway restarts with key 2, then key 3 (two rotations): the old result still verifies and
 # /.well-known/cong-document-keys.json still publishes key 1. A result's signature is not an access token (401), an
 # access token is not a result signature (not verified). Key 4, recorded by another instance, becomes known to a

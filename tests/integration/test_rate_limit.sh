@@ -52,7 +52,7 @@ most=$((5 + ($(date +%s%N) - t0) / 10000000000 + 1))
 expect_eq "shared budget across instances: 5, plus what refilled" "yes" \
   "$([ "$allowed" -ge 5 ] && [ "$allowed" -le "$most" ] && echo yes || echo "no ($allowed, at most $most)")"
 
-# Leased tokens (gateway/rate_limit_lease.h): burst B = 80 at 6/min, max_lease 16 → L = min(16, 80/8) = 10 per
+# Leased tokens (gateway/limits/rate_limit_lease.h): burst B = 80 at 6/min, max_lease 16 → L = min(16, 80/8) = 10 per
 # worker; N = 2 instances × W = 2 workers. 3×B requests at once, half on each instance: accepted ≤ B + what the rate
 # adds meanwhile (and never more: leases come from the exact GCRA), ≥ B − N×W×L (leased but unspent), and far fewer
 # script calls than requests.

@@ -20,7 +20,7 @@
 #include "auth/auth.h"
 #include "auth/jwks_source.h"
 #include "cong/module.h"
-#include "gateway/log.h"
+#include "common/log.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>

@@ -1,4 +1,4 @@
-/* Unit tests for the client's address behind trusted proxies (gateway/client_address.h): only a trusted peer's
+/* Unit tests for the client's address behind trusted proxies (gateway/http/client_address.h): only a trusted peer's
  * headers count, the rightmost untrusted hop is the client, Forwarded before X-Forwarded-For, CIDR edges. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "cong/module.h"
-#include "gateway/client_address.h"
+#include "gateway/http/client_address.h"
 
 static cong_trusted_proxies_t proxies_of(const char *const *items, size_t n)
 {

@@ -1,5 +1,5 @@
 /*
- * tests/unit/gateway/test_config.c — gateway/config.c: defaults, the YAML file, the environment, error lines.
+ * tests/unit/gateway/test_config.c — gateway/config/config.c: defaults, the YAML file, the environment, error lines.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cong/module.h"
-#include "gateway/config.h"
+#include "gateway/config/config.h"
 
 #define SECRET "hunter2-s3cr3t"
 

@@ -1,4 +1,4 @@
-/* Unit tests for the production policy (gateway/config_policy.h) and the configuration helpers it relies on: where a
+/* Unit tests for the production policy (gateway/config/config_policy.h) and the configuration helpers it relies on: where a
  * key was set (cong_config_origin) and which keys differ between two configurations (cong_config_each_change). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,9 +10,9 @@
 #include <cmocka.h>
 
 #include "cong/module.h"
-#include "gateway/config.h"
-#include "gateway/config_policy.h"
-#include "gateway/live_config.h"
+#include "gateway/config/config.h"
+#include "gateway/config/config_policy.h"
+#include "gateway/config/live_config.h"
 
 static void parse(cong_config_t *cfg, const char *yaml, char *const *env)
 {

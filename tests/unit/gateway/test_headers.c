@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
-#include "gateway/pipeline.h"
-#include "gateway/problem.h"
+#include "gateway/http/pipeline.h"
+#include "gateway/http/problem.h"
 
 #define S(x) x, strlen(x)
 

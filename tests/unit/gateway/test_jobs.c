@@ -1,4 +1,4 @@
-/* The job thread (gateway/jobs.c): jobs run at their interval, one at a time, off the caller's thread; a wake runs one
+/* The job thread (gateway/host/jobs.c): jobs run at their interval, one at a time, off the caller's thread; a wake runs one
  * now; stop tells a long run to hurry and waits for it; the thread's own PostgreSQL connection (TEST_PG_PORT, from
  * scripts/test.sh) runs statements, and a transaction a run leaves open is rolled back before the next run. */
 #include <setjmp.h>
@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "gateway/config.h"
+#include "gateway/config/config.h"
 #include "gateway/gateway.h"
-#include "gateway/jobs.h"
-#include "gateway/module_loader.h"
+#include "gateway/host/jobs.h"
+#include "gateway/host/module_loader.h"
 
 typedef struct probe {
     atomic_int runs, concurrent, overlap;

@@ -1,4 +1,4 @@
-/* The contract's problem catalog (openapi/cong.yaml, x-problem-types) matches the gateway's (gateway/problem.c)
+/* The contract's problem catalog (openapi/cong.yaml, x-problem-types) matches the gateway's (gateway/http/problem.c)
  * both ways, and the document converts to JSON as /openapi.json serves it. Its examples name the real catalog
  * (scripts/gen-catalog.py, what scripts/seed.sh loads): procedures, their figures and units as generated, and a
  * dossier's form passes the procedure's own fields (modules/procedures/form.c). Redocly (lint/openapi) checks each
@@ -14,8 +14,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "gateway/problem.h"
-#include "gateway/yaml_json.h"
+#include "gateway/http/problem.h"
+#include "gateway/config/yaml_json.h"
 #include "modules/procedures/form.h"
 
 static json_t *load_contract(void)

@@ -1,6 +1,6 @@
-/* Unit tests for gateway/rate_limit_lease.c: lease sizing, growth and shrinking, refusals remembered, the quota
+/* Unit tests for gateway/limits/rate_limit_lease.c: lease sizing, growth and shrinking, refusals remembered, the quota
  * case, the N×W×L bound, and a simulation of several workers leasing from one exact GCRA bucket; and the key
- * builder of gateway/phase_rate_limit.c. */
+ * builder of gateway/limits/phase_rate_limit.c. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "gateway/rate_limit.h"
-#include "gateway/rate_limit_lease.h"
+#include "gateway/limits/rate_limit.h"
+#include "gateway/limits/rate_limit_lease.h"
 
 #define TTL 1000
 
@@ -189,7 +189,7 @@ static void simulation_never_overissues(void **state)
     assert_true(refused > 0);
 }
 
-/* cong_rate_key_join (gateway/rate_limit.h): the key and lease-id builder that replaced snprintf. */
+/* cong_rate_key_join (gateway/limits/rate_limit.h): the key and lease-id builder that replaced snprintf. */
 static void key_join_fits_and_truncates(void **state)
 {
     (void)state;

@@ -1,4 +1,4 @@
-/* The revocation subscriber (gateway/redis_subscriber.c) against the real Redis started by scripts/test.sh
+/* The revocation subscriber (gateway/stores/redis_subscriber.c) against the real Redis started by scripts/test.sh
  * (TEST_REDIS_PORT), and against a stand-in that confirms SUBSCRIBE and then answers nothing. Each test runs its own
  * libuv loop. */
 #include <arpa/inet.h>
@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
-#include "gateway/redis_subscriber.h"
+#include "gateway/stores/redis_subscriber.h"
 
 static int env_port(const char *name)
 {

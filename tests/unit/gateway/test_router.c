@@ -1,5 +1,5 @@
 /*
- * tests/unit/gateway/test_router.c — gateway/router.h: matching, decoding, refusals, template validation, scale.
+ * tests/unit/gateway/test_router.c — gateway/http/router.h: matching, decoding, refusals, template validation, scale.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cong/module.h"
-#include "gateway/router.h"
+#include "gateway/http/router.h"
 
 /* Distinct addresses used as route pointers. */
 static int route_ping, route_dossier, route_dossier_post, route_timeline, route_head, route_root, route_literal,

@@ -15,9 +15,9 @@
 #include <hiredis/hiredis.h>
 
 #include "cong/module.h"
-#include "gateway/migrate.h"
-#include "gateway/postgres.h"
-#include "gateway/redis.h"
+#include "gateway/stores/migrate.h"
+#include "gateway/stores/postgres.h"
+#include "gateway/stores/redis.h"
 
 static int env_port(const char *name)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for gateway/token_cache.c: hits, expiry, revocation, eviction, oversize tokens. */
+/* Unit tests for gateway/authn/token_cache.c: hits, expiry, revocation, eviction, oversize tokens. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "gateway/token_cache.h"
+#include "gateway/authn/token_cache.h"
 
 static cong_jwt_claims_t claims(const char *sub, const char *sid, int64_t exp)
 {

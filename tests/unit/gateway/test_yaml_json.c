@@ -1,5 +1,5 @@
 /*
- * tests/unit/gateway/test_yaml_json.c — gateway/yaml_json.c: YAML text to jansson values.
+ * tests/unit/gateway/test_yaml_json.c — gateway/config/yaml_json.c: YAML text to jansson values.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cong/module.h"
-#include "gateway/yaml_json.h"
+#include "gateway/config/yaml_json.h"
 
 static json_t *convert(const char *yaml)
 {

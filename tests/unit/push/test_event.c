@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "cong/module.h"
-#include "push/msgpack_bounds.h"
+#include "common/msgpack_bounds.h"
 #include "push/push.h"
 
 static void round_trip(void **state)

@@ -1,0 +1,503 @@
+/* The request-side members of the module ABI v1 table, and the table itself. Every asynchronous helper holds a
+ * request reference and calls the module back only while the request is alive (see request.h). */
+#include <hiredis/hiredis.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/stores/body_store.h"
+#include "document_keys.h"
+#include "common/errors.h"
+#include "jobs.h"
+#include "common/log.h"
+#include "module_loader.h"
+#include "gateway/http/problem.h"
+#include "push/push.h"
+#include "gateway/http/request.h"
+
+static void api_log(int level, const char *module, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cong_logv(level, module ? module : "module", fmt, ap);
+    va_end(ap);
+}
+
+static const char *api_req_method(cong_req_t *r, size_t *len)
+{
+    *len = r->h2o->input.method.len;
+    return r->h2o->input.method.base;
+}
+
+static const char *api_req_path(cong_req_t *r, size_t *len)
+{
+    h2o_iovec_t p = cong_req_path(r);
+    *len = p.len;
+    return p.base;
+}
+
+static const char *api_req_path_param(cong_req_t *r, const char *name, size_t *len)
+{
+    size_t n = 0;
+    const char *v = cong_route_param(&r->match, name, &n);
+    if (len != NULL)
+        *len = n;
+    return v;
+}
+
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Decodes a query component ('+' is a space here) into the pool; NULL if malformed or holding NUL. */
+static char *decode_component(h2o_mem_pool_t *pool, const char *s, size_t len, size_t *out_len)
+{
+    char *out = h2o_mem_alloc_pool(pool, len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%') {
+            if (i + 2 >= len)
+                return NULL;
+            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return NULL;
+            out[n++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            out[n++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    out[n] = '\0';
+    *out_len = n;
+    return out;
+}
+
+/* The value of `name` in an application/x-www-form-urlencoded string (a query, or a form body), decoded into the
+ * request pool; NULL when absent or malformed. */
+static const char *find_urlencoded(h2o_mem_pool_t *pool, const char *q, const char *end, const char *name, size_t *len)
+{
+    size_t name_len = strlen(name);
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        const char *item_end = amp ? amp : end;
+        const char *eq = memchr(q, '=', (size_t)(item_end - q));
+        const char *key_end = eq ? eq : item_end;
+        size_t key_len = 0;
+        char *key = decode_component(pool, q, (size_t)(key_end - q), &key_len);
+        if (key != NULL && key_len == name_len && memcmp(key, name, name_len) == 0) {
+            size_t n = 0;
+            char *v = eq ? decode_component(pool, eq + 1, (size_t)(item_end - eq - 1), &n) : "";
+            if (len != NULL)
+                *len = n;
+            return v;
+        }
+        q = item_end + 1;
+    }
+    return NULL;
+}
+
+static const char *api_req_query_param(cong_req_t *r, const char *name, size_t *len)
+{
+    h2o_req_t *req = r->h2o;
+    if (req->query_at == SIZE_MAX)
+        return NULL;
+    return find_urlencoded(&req->pool, req->path.base + req->query_at + 1, req->path.base + req->path.len, name, len);
+}
+
+static const char *api_req_form_param(cong_req_t *r, const char *name, size_t *len)
+{
+    h2o_req_t *req = r->h2o;
+    h2o_iovec_t type = cong_req_header(r, H2O_STRLIT("content-type"));
+    if (req->entity.base == NULL || type.base == NULL ||
+        !h2o_memis(type.base, type.len < 33 ? type.len : 33, H2O_STRLIT("application/x-www-form-urlencoded")))
+        return NULL;
+    return find_urlencoded(&req->pool, req->entity.base, req->entity.base + req->entity.len, name, len);
+}
+
+static const char *api_req_header(cong_req_t *r, const char *name, size_t *len)
+{
+    h2o_iovec_t v = cong_req_header(r, name, strlen(name));
+    if (len != NULL)
+        *len = v.len;
+    return v.base;
+}
+
+static const char *api_req_body(cong_req_t *r, size_t *len)
+{
+    *len = r->h2o->entity.len;
+    return r->h2o->entity.base;
+}
+
+static json_t *api_req_json(cong_req_t *r)
+{
+    if (!r->json_parsed) {
+        r->json_parsed = 1;
+        if (r->h2o->entity.base != NULL && r->h2o->entity.len > 0)
+            r->json = json_loadb(r->h2o->entity.base, r->h2o->entity.len, JSON_REJECT_DUPLICATES, NULL);
+    }
+    return r->json;
+}
+
+static const cong_principal_t *api_req_principal(cong_req_t *r)
+{
+    return &r->principal;
+}
+
+static const char *api_req_id(cong_req_t *r)
+{
+    return r->id;
+}
+
+static int api_req_lang_en(cong_req_t *r)
+{
+    return r->lang_en;
+}
+
+static void *api_req_alloc(cong_req_t *r, size_t size)
+{
+    if (r->h2o == NULL)
+        return NULL;
+    void *p = h2o_mem_alloc_pool(&r->h2o->pool, size);
+    memset(p, 0, size);
+    return p;
+}
+
+static int api_reply_header(cong_req_t *r, const char *name, const char *value)
+{
+    if (name == NULL || value == NULL)
+        return CONG_EINVAL;
+    return cong_reply_add_header(r, name, strlen(name), value, strlen(value));
+}
+
+static int api_reply_json(cong_req_t *r, int status, json_t *body)
+{
+    if (body == NULL || status < 200 || status > 599)
+        return CONG_EINVAL;
+    if (r->h2o == NULL || r->replied) {
+        json_decref(body);
+        return r->h2o == NULL ? CONG_EGONE : CONG_ESTATE;
+    }
+    return cong_reply_json(r, status, body);
+}
+
+static int api_reply_text(cong_req_t *r, int status, const char *content_type, const char *body, size_t len)
+{
+    if (status < 200 || status > 599 || (len > 0 && body == NULL))
+        return CONG_EINVAL;
+    return cong_reply(r, status, content_type, body, len);
+}
+
+/* The Retry-After of a module's 503 or 429: the module's own when it set one with reply_header (a quota that resets
+ * at midnight), else 2 s / 1 s. */
+static int retry_after_of(const cong_req_t *r, int status)
+{
+    if (h2o_find_header(&r->h2o->res.headers, H2O_TOKEN_RETRY_AFTER, -1) != -1)
+        return 0;
+    return status == 503 ? 2 : status == 429 ? 1 : 0;
+}
+
+static int api_reply_problem(cong_req_t *r, int status, const char *problem, const char *detail_vi,
+                             const char *detail_en)
+{
+    if (problem == NULL || status < 400 || status > 599)
+        return CONG_EINVAL;
+    if (r->h2o == NULL)
+        return CONG_EGONE;
+    if (r->replied)
+        return CONG_ESTATE;
+    /* 503 and 429 always tell the client when to come back */
+    return cong_reply_problem(r, status, problem, detail_vi, detail_en, retry_after_of(r, status));
+}
+
+static int api_reply_problem_ext(cong_req_t *r, int status, const char *problem, const char *detail_vi,
+                                 const char *detail_en, json_t *extensions)
+{
+    if (problem == NULL || status < 400 || status > 599 || r->h2o == NULL || r->replied) {
+        json_decref(extensions);
+        return problem == NULL || status < 400 || status > 599 ? CONG_EINVAL : r->h2o == NULL ? CONG_EGONE : CONG_ESTATE;
+    }
+    return cong_reply_problem_ext(r, status, problem, detail_vi, detail_en, retry_after_of(r, status), extensions);
+}
+
+/* ---- documents signed by cong (1.2), with the document keys (document_keys.h) ---- */
+
+static const char *api_jws_sign(cong_req_t *r, const char *payload, size_t len)
+{
+    if (r->h2o == NULL || payload == NULL)
+        return NULL;
+    char *json = strndup(payload, len), *token = NULL;
+    int rc = json != NULL ? cong_document_keys_sign(r->worker->gateway, json, &token) : CONG_ENOMEM;
+    free(json);
+    if (rc != 0)
+        return NULL;
+    size_t n = strlen(token);
+    char *out = h2o_mem_alloc_pool(&r->h2o->pool, n + 1);
+    memcpy(out, token, n + 1);
+    free(token);
+    return out;
+}
+
+static int api_jws_verify(cong_req_t *r, const char *jws, size_t len, const char **payload, size_t *payload_len)
+{
+    if (r->h2o == NULL)
+        return CONG_EGONE;
+    char *decoded = NULL;
+    size_t n = 0;
+    int rc = cong_document_keys_verify(r->worker->gateway, jws, len, &decoded, &n);
+    if (rc != 0)
+        return rc;
+    char *out = h2o_mem_alloc_pool(&r->h2o->pool, n + 1);
+    memcpy(out, decoded, n + 1);
+    free(decoded);
+    *payload = out;
+    if (payload_len != NULL)
+        *payload_len = n;
+    return 0;
+}
+
+/* ---- PostgreSQL ---- */
+
+typedef struct pg_call {
+    cong_req_t *r;
+    cong_pg_cb cb;
+    void *udata;
+} pg_call_t;
+
+static void on_pg_result(int err, PGresult *result, void *p)
+{
+    pg_call_t *call = p;
+    /* module.h: no result with an error, so no module can read the rows of a reply that failed after them */
+    if (call->r->h2o != NULL)
+        call->cb(call->r, err, err == 0 ? (const cong_pg_result_t *)result : NULL, call->udata);
+    cong_req_release(call->r);
+    free(call);
+}
+
+static int api_pg_query(cong_req_t *r, const char *sql, int nparams, const char *const *params, cong_pg_cb cb,
+                        void *udata)
+{
+    if (r->h2o == NULL)
+        return CONG_EGONE;
+    if (cb == NULL)
+        return CONG_EINVAL;
+    pg_call_t *call = malloc(sizeof *call);
+    if (call == NULL)
+        return CONG_ENOMEM;
+    *call = (pg_call_t){r, cb, udata};
+    int rc = cong_pg_query(r->worker->pg, sql, nparams, params, on_pg_result, call);
+    if (rc != 0) {
+        free(call);
+        return rc;
+    }
+    cong_req_retain(r);
+    return 0;
+}
+
+static int api_pg_ntuples(const cong_pg_result_t *res)
+{
+    return PQntuples((const PGresult *)res);
+}
+
+static int api_pg_nfields(const cong_pg_result_t *res)
+{
+    return PQnfields((const PGresult *)res);
+}
+
+static const char *api_pg_value(const cong_pg_result_t *res, int row, int col)
+{
+    const PGresult *p = (const PGresult *)res;
+    if (row < 0 || col < 0 || row >= PQntuples(p) || col >= PQnfields(p))
+        return NULL;
+    return PQgetvalue(p, row, col);
+}
+
+static int api_pg_is_null(const cong_pg_result_t *res, int row, int col)
+{
+    const PGresult *p = (const PGresult *)res;
+    if (row < 0 || col < 0 || row >= PQntuples(p) || col >= PQnfields(p))
+        return 1;
+    return PQgetisnull(p, row, col);
+}
+
+static const char *api_pg_field_name(const cong_pg_result_t *res, int col)
+{
+    return PQfname((const PGresult *)res, col);
+}
+
+/* ---- Redis ---- */
+
+typedef struct redis_call {
+    cong_req_t *r;
+    cong_redis_cb cb;
+    void *udata;
+} redis_call_t;
+
+static void on_redis_reply(int err, redisReply *reply, void *p)
+{
+    redis_call_t *call = p;
+    if (call->r->h2o != NULL)
+        call->cb(call->r, err, (const cong_redis_reply_t *)reply, call->udata);
+    cong_req_release(call->r);
+    free(call);
+}
+
+static int api_redis_command(cong_req_t *r, int argc, const char *const *argv, const size_t *argvlen,
+                             cong_redis_cb cb, void *udata)
+{
+    if (r->h2o == NULL)
+        return CONG_EGONE;
+    if (cb == NULL)
+        return CONG_EINVAL;
+    redis_call_t *call = malloc(sizeof *call);
+    if (call == NULL)
+        return CONG_ENOMEM;
+    *call = (redis_call_t){r, cb, udata};
+    int rc = cong_redis_command(r->worker->redis, argc, argv, argvlen, on_redis_reply, call);
+    if (rc != 0) {
+        free(call);
+        return rc;
+    }
+    cong_req_retain(r);
+    return 0;
+}
+
+static int api_redis_type(const cong_redis_reply_t *reply)
+{
+    switch (((const redisReply *)reply)->type) {
+    case REDIS_REPLY_STRING: return CONG_REDIS_STRING;
+    case REDIS_REPLY_ARRAY: return CONG_REDIS_ARRAY;
+    case REDIS_REPLY_INTEGER: return CONG_REDIS_INTEGER;
+    case REDIS_REPLY_NIL: return CONG_REDIS_NIL;
+    case REDIS_REPLY_STATUS: return CONG_REDIS_STATUS;
+    default: return CONG_REDIS_ERROR;
+    }
+}
+
+static const char *api_redis_string(const cong_redis_reply_t *reply, size_t *len)
+{
+    const redisReply *r = (const redisReply *)reply;
+    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_ERROR)
+        return NULL;
+    if (len != NULL)
+        *len = r->len;
+    return r->str;
+}
+
+static long long api_redis_integer(const cong_redis_reply_t *reply)
+{
+    return ((const redisReply *)reply)->integer;
+}
+
+static size_t api_redis_elements(const cong_redis_reply_t *reply)
+{
+    const redisReply *r = (const redisReply *)reply;
+    return r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
+}
+
+static const cong_redis_reply_t *api_redis_element(const cong_redis_reply_t *reply, size_t i)
+{
+    const redisReply *r = (const redisReply *)reply;
+    return r->type == REDIS_REPLY_ARRAY && i < r->elements ? (const cong_redis_reply_t *)r->element[i] : NULL;
+}
+
+/* ---- events ---- */
+
+typedef struct event_call {
+    cong_req_t *r;
+    cong_event_cb cb;
+    void *udata;
+} event_call_t;
+
+static void on_event_stored(int err, redisReply *reply, void *p)
+{
+    event_call_t *call = p;
+    if (err == 0 && (reply == NULL || reply->type == REDIS_REPLY_ERROR))
+        err = CONG_EQUERY;
+    if (call->cb != NULL && call->r->h2o != NULL)
+        call->cb(call->r, err, call->udata);
+    cong_req_release(call->r);
+    free(call);
+}
+
+static int api_event_publish(cong_req_t *r, const char *topic, json_t *payload, cong_event_cb cb, void *udata)
+{
+    if (r->h2o == NULL)
+        return CONG_EGONE;
+    char *buf = NULL;
+    size_t len = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int rc = cong_event_encode(topic, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, r->id, payload, &buf, &len);
+    if (rc != 0)
+        return rc;
+    char stream[96];
+    snprintf(stream, sizeof stream, "cong:events:%s", topic);
+    const char *argv[] = {"XADD", stream, "MAXLEN", "~", CONG_EVENT_STREAM_MAXLEN, "*", "m", buf};
+    size_t argvlen[] = {4, strlen(stream), 6, 1, strlen(CONG_EVENT_STREAM_MAXLEN), 1, 1, len};
+    event_call_t *call = malloc(sizeof *call);
+    if (call == NULL) {
+        free(buf);
+        return CONG_ENOMEM;
+    }
+    *call = (event_call_t){r, cb, udata};
+    rc = cong_redis_command(r->worker->redis, 8, argv, argvlen, on_event_stored, call);
+    free(buf);
+    if (rc != 0) {
+        free(call);
+        return rc;
+    }
+    cong_req_retain(r);
+    return 0;
+}
+
+const cong_api_t cong_module_api = {
+    .abi_major = CONG_MODULE_ABI_MAJOR,
+    .abi_minor = CONG_MODULE_ABI_MINOR,
+    .size = sizeof(cong_api_t),
+    .register_route = cong_loader_register_route,
+    .register_config = cong_loader_register_config,
+    .config_get = cong_loader_config_get,
+    .strerror = cong_error_name,
+    .log = api_log,
+    .req_method = api_req_method,
+    .req_path = api_req_path,
+    .req_path_param = api_req_path_param,
+    .req_query_param = api_req_query_param,
+    .req_header = api_req_header,
+    .req_body = api_req_body,
+    .req_json = api_req_json,
+    .req_principal = api_req_principal,
+    .req_id = api_req_id,
+    .req_lang_en = api_req_lang_en,
+    .req_alloc = api_req_alloc,
+    .reply_header = api_reply_header,
+    .reply_json = api_reply_json,
+    .reply_text = api_reply_text,
+    .reply_problem = api_reply_problem,
+    .pg_query = api_pg_query,
+    .pg_ntuples = api_pg_ntuples,
+    .pg_nfields = api_pg_nfields,
+    .pg_value = api_pg_value,
+    .pg_is_null = api_pg_is_null,
+    .pg_field_name = api_pg_field_name,
+    .redis_command = api_redis_command,
+    .redis_type = api_redis_type,
+    .redis_string = api_redis_string,
+    .redis_integer = api_redis_integer,
+    .redis_elements = api_redis_elements,
+    .redis_element = api_redis_element,
+    .event_publish = api_event_publish,
+    .req_form_param = api_req_form_param,
+    .register_migrations = cong_loader_register_migrations,
+    .req_body_store = cong_body_store,
+    .jws_sign = api_jws_sign,
+    .jws_verify = api_jws_verify,
+    .reply_problem_ext = api_reply_problem_ext,
+    .reply_file = cong_reply_file,
+    .register_job = cong_loader_register_job,
+    .job_pg_exec = cong_job_pg_exec,
+    .job_pg_clear = cong_job_pg_clear,
+    .job_stopping = cong_job_stopping,
+};

@@ -1,0 +1,344 @@
+#include "module_loader.h"
+
+#include <ctype.h>
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jobs.h"
+#include "common/log.h"
+#include "auth/identity.h"
+#include "builtin_modules.h"
+
+struct cong_module_ctx {
+    cong_gateway_t *gw;
+    cong_module_entry_t *module;
+    cong_config_errors_t *errs;
+    int loading;
+};
+
+/* The v1.0 part of each struct a module hands in: anything shorter was built against something else. */
+#define ROUTE_DEF_V1_SIZE (offsetof(cong_route_def_t, operation_id) + sizeof(const char *))
+#define CONFIG_DEF_V1_SIZE (offsetof(cong_config_key_def_t, help) + sizeof(const char *))
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+static int template_chars_ok(const char *path)
+{
+    for (const char *p = path; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("/{}._~-", *p) != NULL))
+            return 0;
+    return 1;
+}
+
+static int split_scopes(cong_route_entry_t *e)
+{
+    if (e->scopes == NULL || e->scopes[0] == '\0')
+        return 0;
+    char *copy = strdup(e->scopes);
+    if (copy == NULL)
+        return CONG_ENOMEM;
+    size_t cap = 1;
+    for (char *p = copy; *p; p++)
+        cap += *p == ' ';
+    e->scope_list = calloc(cap, sizeof *e->scope_list);
+    if (e->scope_list == NULL) {
+        free(copy);
+        return CONG_ENOMEM;
+    }
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save))
+        e->scope_list[e->scope_count++] = strdup(tok);
+    free(copy);
+    return 0;
+}
+
+static void free_route(cong_route_entry_t *e)
+{
+    if (e == NULL)
+        return;
+    for (size_t i = 0; i < e->scope_count; i++)
+        free(e->scope_list[i]);
+    free(e->scope_list);
+    free(e->method);
+    free(e->path);
+    free(e->operation_id);
+    free(e->rate_limit_class);
+    free(e->scopes);
+    free(e);
+}
+
+int cong_loader_register_route(cong_module_ctx_t *ctx, const cong_route_def_t *def)
+{
+    if (ctx == NULL || !ctx->loading)
+        return CONG_ESTATE;
+    if (def == NULL || def->size < ROUTE_DEF_V1_SIZE || def->method == NULL || def->path == NULL ||
+        def->handler == NULL || def->operation_id == NULL || def->min_loa < 0 || def->min_loa > 2 ||
+        (def->auth != CONG_AUTH_NONE && def->auth != CONG_AUTH_REQUIRED) || !template_chars_ok(def->path))
+        return CONG_EINVAL;
+    cong_gateway_t *gw = ctx->gw;
+    cong_route_entry_t *e = calloc(1, sizeof *e);
+    cong_route_entry_t **routes = realloc(gw->routes, (gw->route_count + 1) * sizeof *routes);
+    if (e == NULL || routes == NULL) {
+        free(e);
+        return CONG_ENOMEM;
+    }
+    gw->routes = routes;
+    e->module = ctx->module;
+    e->method = strdup(def->method);
+    e->path = strdup(def->path);
+    e->operation_id = strdup(def->operation_id);
+    e->rate_limit_class = strdup(def->rate_limit_class ? def->rate_limit_class : "default");
+    e->scopes = dup_or_null(def->scopes);
+    e->auth = def->auth;
+    e->min_loa = def->min_loa;
+    if (def->size >= offsetof(cong_route_def_t, max_body_bytes) + sizeof def->max_body_bytes) {
+        if (def->max_body_bytes < 0) {
+            free_route(e);
+            return CONG_EINVAL;
+        }
+        e->max_body_bytes = def->max_body_bytes;
+    }
+    e->handler = def->handler;
+    e->udata = def->udata;
+    int rc = (e->method && e->path && e->operation_id && e->rate_limit_class) ? split_scopes(e) : CONG_ENOMEM;
+    if (rc == 0)
+        rc = cong_router_add(gw->router, e->method, e->path, e);
+    if (rc != 0) {
+        cong_log(CONG_LOG_ERROR, "modules", "module %s: route %s %s refused: %s", ctx->module->name, def->method,
+                 def->path, rc == CONG_EEXIST ? "already registered" : "invalid");
+        free_route(e);
+        return rc;
+    }
+    e->index = gw->route_count;
+    gw->routes[gw->route_count++] = e;
+    return 0;
+}
+
+/* The configured value of a module key: environment first, then the file. */
+static const char *configured_value(cong_module_ctx_t *ctx, const char *name, const char **where, int *line)
+{
+    char env[256];
+    int n = snprintf(env, sizeof env, "CONG_MODULES_%s_%s", ctx->module->name, name);
+    for (int i = 0; i < n && (size_t)i < sizeof env; i++)
+        env[i] = (char)toupper((unsigned char)env[i]);
+    const char *v = getenv(env);
+    if (v != NULL) {
+        *where = "env";
+        *line = 0;
+        return v;
+    }
+    const cong_config_module_value_t *mv = cong_config_module_value(ctx->gw->config, ctx->module->name, name);
+    if (mv != NULL) {
+        *where = mv->file;
+        *line = mv->line;
+        return mv->value;
+    }
+    return NULL;
+}
+
+static int value_fits(int type, const char *v)
+{
+    if (type == CONG_CONFIG_BOOL)
+        return strcmp(v, "true") == 0 || strcmp(v, "false") == 0;
+    if (type == CONG_CONFIG_INT) {
+        char *end;
+        strtoll(v, &end, 10);
+        return *v != '\0' && *end == '\0';
+    }
+    return 1;
+}
+
+int cong_loader_register_config(cong_module_ctx_t *ctx, const cong_config_key_def_t *def)
+{
+    if (ctx == NULL || !ctx->loading)
+        return CONG_ESTATE;
+    if (def == NULL || def->size < CONFIG_DEF_V1_SIZE || def->name == NULL || def->name[0] == '\0')
+        return CONG_EINVAL;
+    for (const char *p = def->name; *p; p++)
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_'))
+            return CONG_EINVAL;
+    cong_module_entry_t *m = ctx->module;
+    const char *where = "";
+    int line = 0;
+    const char *value = configured_value(ctx, def->name, &where, &line);
+    char key[256];
+    snprintf(key, sizeof key, "modules.%s.%s", m->name, def->name);
+    if (value == NULL && def->default_value == NULL) {
+        cong_config_error(ctx->errs, ctx->gw->config_path, 0, key, "required");
+        return CONG_EINVAL;
+    }
+    if (value == NULL)
+        value = def->default_value;
+    if (!value_fits(def->type, value)) {
+        cong_config_error(ctx->errs, where, line, key, "expected %s",
+                          def->type == CONG_CONFIG_INT ? "an integer" : "true or false");
+        return CONG_EINVAL;
+    }
+    cong_module_config_value_t *values = realloc(m->config, (m->config_count + 1) * sizeof *values);
+    if (values == NULL)
+        return CONG_ENOMEM;
+    m->config = values;
+    values[m->config_count].name = strdup(def->name);
+    values[m->config_count].value = strdup(value);
+    m->config_count++;
+    return 0;
+}
+
+const char *cong_loader_config_get(cong_module_ctx_t *ctx, const char *name)
+{
+    if (ctx == NULL || name == NULL)
+        return NULL;
+    for (size_t i = 0; i < ctx->module->config_count; i++)
+        if (strcmp(ctx->module->config[i].name, name) == 0)
+            return ctx->module->config[i].value;
+    return NULL;
+}
+
+int cong_loader_register_migrations(cong_module_ctx_t *ctx, const char *dir)
+{
+    if (ctx == NULL || !ctx->loading)
+        return CONG_ESTATE;
+    if (dir == NULL || dir[0] == '\0' || ctx->module->migrations_dir != NULL)
+        return dir != NULL && dir[0] != '\0' ? CONG_EEXIST : CONG_EINVAL;
+    ctx->module->migrations_dir = strdup(dir);
+    return ctx->module->migrations_dir != NULL ? 0 : CONG_ENOMEM;
+}
+
+int cong_loader_register_job(cong_module_ctx_t *ctx, const char *name, long long interval_ms, cong_job_fn fn,
+                             void *udata)
+{
+    if (ctx == NULL || !ctx->loading)
+        return CONG_ESTATE;
+    int id = cong_jobs_add(ctx->gw, ctx->module->name, name, interval_ms, fn, udata);
+    return id < 0 ? id : 0;
+}
+
+long long cong_modules_max_body_bytes(const cong_gateway_t *gw)
+{
+    long long max = gw->config->limits.max_body_bytes;
+    for (size_t i = 0; i < gw->route_count; i++)
+        if (gw->routes[i]->max_body_bytes > max)
+            max = gw->routes[i]->max_body_bytes;
+    return max;
+}
+
+static int load_one(cong_gateway_t *gw, const char *name, cong_module_onload_fn onload, void *dl_handle,
+                    cong_config_errors_t *errs)
+{
+    cong_module_entry_t *m = calloc(1, sizeof *m);
+    cong_module_entry_t **modules = realloc(gw->modules, (gw->module_count + 1) * sizeof *modules);
+    cong_module_ctx_t *ctx = calloc(1, sizeof *ctx);
+    if (m == NULL || modules == NULL || ctx == NULL) {
+        free(m);
+        free(ctx);
+        return CONG_ENOMEM;
+    }
+    gw->modules = modules;
+    m->name = strdup(name);
+    m->dl_handle = dl_handle;
+    m->index = gw->module_count;
+    m->ctx = ctx;
+    gw->modules[gw->module_count++] = m;
+    *ctx = (cong_module_ctx_t){.gw = gw, .module = m, .errs = errs, .loading = 1};
+    int rc = onload(ctx, &cong_module_api);
+    ctx->loading = 0;
+    if (rc != 0) {
+        cong_config_error(errs, "modules", 0, name, "module failed to load: %s", cong_module_api.strerror(rc));
+        return rc;
+    }
+    return 0;
+}
+
+static int load_shared_object(cong_gateway_t *gw, const char *path, cong_config_errors_t *errs)
+{
+    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) {
+        cong_config_error(errs, "modules.load", 0, path, "cannot open shared object");
+        return CONG_ENOTFOUND;
+    }
+    cong_module_onload_fn onload;
+    *(void **)&onload = dlsym(handle, CONG_MODULE_ENTRY);
+    if (onload == NULL) {
+        cong_config_error(errs, "modules.load", 0, path, "no %s entry point", CONG_MODULE_ENTRY);
+        dlclose(handle);
+        return CONG_ENOTFOUND;
+    }
+    const char *base = strrchr(path, '/');
+    char name[64];
+    snprintf(name, sizeof name, "%s", base ? base + 1 : path);
+    char *dot = strchr(name, '.');
+    if (dot)
+        *dot = '\0';
+    return load_one(gw, name, onload, handle, errs);
+}
+
+/* A configured modules.<name>.<key> that nobody declared is a mistake worth stopping for. */
+static void check_undeclared(cong_gateway_t *gw, cong_config_errors_t *errs)
+{
+    const cong_config_t *cfg = gw->config;
+    for (size_t i = 0; i < cfg->module_value_count; i++) {
+        const cong_config_module_value_t *mv = &cfg->module_values[i];
+        int declared = 0;
+        for (size_t j = 0; j < gw->module_count && !declared; j++) {
+            cong_module_entry_t *m = gw->modules[j];
+            if (strcmp(m->name, mv->module) != 0)
+                continue;
+            for (size_t k = 0; k < m->config_count && !declared; k++)
+                declared = strcmp(m->config[k].name, mv->key) == 0;
+        }
+        if (!declared) {
+            char key[256];
+            snprintf(key, sizeof key, "modules.%s.%s", mv->module, mv->key);
+            cong_config_error(errs, mv->file, mv->line, key, "unknown key");
+        }
+    }
+}
+
+int cong_modules_load_all(cong_gateway_t *gw, cong_config_errors_t *errs)
+{
+    size_t before = errs->count;
+    gw->router = cong_router_new();
+    if (gw->router == NULL)
+        return CONG_ENOMEM;
+    load_one(gw, "system", cong_system_module_onload, NULL, errs);
+    load_one(gw, "identity", (cong_module_onload_fn)cong_identity_module_onload, NULL, errs);
+    for (size_t i = 0; i < cong_builtin_module_count; i++)
+        load_one(gw, cong_builtin_modules[i].name, cong_builtin_modules[i].onload, NULL, errs);
+    for (size_t i = 0; i < gw->config->modules.load.count; i++)
+        load_shared_object(gw, gw->config->modules.load.items[i], errs);
+    check_undeclared(gw, errs);
+    return errs->count > before ? CONG_EINVAL : 0;
+}
+
+void cong_modules_unload_all(cong_gateway_t *gw)
+{
+    for (size_t i = 0; i < gw->route_count; i++)
+        free_route(gw->routes[i]);
+    free(gw->routes);
+    gw->routes = NULL;
+    gw->route_count = 0;
+    for (size_t i = 0; i < gw->module_count; i++) {
+        cong_module_entry_t *m = gw->modules[i];
+        for (size_t k = 0; k < m->config_count; k++) {
+            free(m->config[k].name);
+            free(m->config[k].value);
+        }
+        free(m->config);
+        free(m->ctx);
+        free(m->migrations_dir);
+        /* shared objects stay mapped: their code may still be referenced by a late log line at exit */
+        free(m->name);
+        free(m);
+    }
+    free(gw->modules);
+    gw->modules = NULL;
+    gw->module_count = 0;
+    if (gw->router != NULL)
+        cong_router_free(gw->router);
+    gw->router = NULL;
+}

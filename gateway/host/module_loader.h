@@ -1,0 +1,66 @@
+/*
+ * gateway/host/module_loader.h — loads modules through ABI v1 (include/cong/module.h) and keeps what they registered.
+ *
+ * Order of loading: the gateway's own "system" module (health, readiness, metrics, OpenAPI), then the built-in modules
+ * of modules/ (gateway/host/builtin_modules.h), then each shared object of `modules.load` (dlopen + CONG_MODULE_ENTRY). A module's
+ * routes and config keys can only be registered while its entry point runs. After all modules are loaded, any
+ * configured key under modules.<name> that no module declared is an error.
+ *
+ * Ownership: the gateway owns every entry (freed by cong_modules_unload_all); the strings in them are copies.
+ */
+#ifndef CONG_GATEWAY_MODULE_LOADER_H
+#define CONG_GATEWAY_MODULE_LOADER_H
+
+#include "cong/module.h"
+#include "gateway/gateway.h"
+
+typedef struct cong_module_config_value {
+    char *name;
+    char *value;
+} cong_module_config_value_t;
+
+struct cong_module_entry {
+    size_t index;
+    char *name;
+    void *dl_handle;                      /* NULL for built-in modules */
+    cong_module_config_value_t *config;   /* declared keys with their values */
+    size_t config_count;
+    cong_module_ctx_t *ctx;               /* kept so a late register_* call finds loading == 0 (CONG_ESTATE) */
+    char *migrations_dir;                 /* declared with register_migrations, or NULL */
+};
+
+struct cong_route_entry {
+    size_t index;                         /* metrics slot */
+    cong_module_entry_t *module;
+    char *method, *path, *operation_id, *rate_limit_class, *scopes;
+    char **scope_list;
+    size_t scope_count;
+    int auth;                             /* enum cong_auth_mode */
+    int min_loa;
+    long long max_body_bytes;             /* 0: limits.max_body_bytes */
+    cong_handler_fn handler;
+    void *udata;
+};
+
+/** The ABI v1 table given to every module. */
+extern const cong_api_t cong_module_api;
+
+/** Load every module into gw (router, routes, modules). Errors are appended to errs. 0 or CONG_E*. */
+int cong_modules_load_all(cong_gateway_t *gw, cong_config_errors_t *errs);
+void cong_modules_unload_all(cong_gateway_t *gw);
+
+/** The gateway's own routes (gateway/host/system_routes.c), loaded as module "system". */
+int cong_system_module_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
+
+
+
+/* The load-time members of the API table (implemented in module_loader.c). */
+int cong_loader_register_route(cong_module_ctx_t *ctx, const cong_route_def_t *def);
+int cong_loader_register_config(cong_module_ctx_t *ctx, const cong_config_key_def_t *def);
+const char *cong_loader_config_get(cong_module_ctx_t *ctx, const char *name);
+int cong_loader_register_migrations(cong_module_ctx_t *ctx, const char *dir);
+int cong_loader_register_job(cong_module_ctx_t *ctx, const char *name, long long interval_ms, cong_job_fn fn,
+                             void *udata);
+/** The largest request body any route accepts (at least limits.max_body_bytes): what h2o must be let to read. */
+long long cong_modules_max_body_bytes(const cong_gateway_t *gw);
+#endif

@@ -1,0 +1,14 @@
+/*
+ * gateway/http/access_log.h — one JSON line per finished request:
+ *   {"time","id","method","route","status","bytes","duration_us","module","subject","proto"}
+ * `route` is the matched template (never the raw path, which may hold citizen data), `subject` a pseudonym (first 64
+ * bits of SHA-256 of the token subject). Never a token, a query string or a citizen number. One write(2) per line.
+ */
+#ifndef CONG_GATEWAY_ACCESS_LOG_H
+#define CONG_GATEWAY_ACCESS_LOG_H
+
+#include "request.h"
+
+void cong_access_log_write(int fd, const cong_req_t *r, int status, size_t bytes, uint64_t duration_us);
+
+#endif

@@ -1,0 +1,44 @@
+/* Phase 2: limits. Methods outside the configured allow-list → 501; too many or too large headers → 431; a body over
+ * the route's max_body_bytes (else limits.max_body_bytes) → 413. h2o 2.2 buffers a request body before the handler
+ * runs. Over HTTP/2, h2o asks the server for each request's own limit as its headers arrive (patch 0004) and stops
+ * reading 64 KiB past it (RST_STREAM REFUSED_STREAM; a declared content-length over that is refused unread). Over
+ * HTTP/1.1, h2o's one limit is the largest of any route + 64 KiB, past which it answers a plain 413 itself. */
+#include <string.h>
+
+#include "pipeline.h"
+#include "gateway/host/module_loader.h"
+#include "problem.h"
+
+static int method_allowed(const cong_config_t *cfg, h2o_iovec_t method)
+{
+    for (size_t i = 0; i < cfg->limits.allowed_methods.count; i++) {
+        const char *m = cfg->limits.allowed_methods.items[i];
+        if (strlen(m) == method.len && memcmp(m, method.base, method.len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+cong_phase_result_t cong_phase_limits(cong_req_t *r)
+{
+    const cong_config_t *cfg = r->worker->gateway->config;
+    h2o_req_t *req = r->h2o;
+    if (!method_allowed(cfg, req->input.method)) {
+        cong_reply_problem(r, 501, "method-not-implemented", NULL, NULL, 0);
+        return CONG_PHASE_DONE;
+    }
+    size_t header_bytes = 0;
+    for (size_t i = 0; i < req->headers.size; i++)
+        header_bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
+    if (req->headers.size > (size_t)cfg->limits.max_header_count || header_bytes > (size_t)cfg->limits.max_header_bytes) {
+        cong_reply_problem(r, 431, "headers-too-large", NULL, NULL, 0);
+        return CONG_PHASE_DONE;
+    }
+    size_t max_body = r->route != NULL && r->route->max_body_bytes > 0 ? (size_t)r->route->max_body_bytes
+                                                                       : (size_t)cfg->limits.max_body_bytes;
+    if (req->entity.len > max_body) {
+        cong_reply_problem(r, 413, "payload-too-large", NULL, NULL, 0);
+        return CONG_PHASE_DONE;
+    }
+    return CONG_PHASE_NEXT;
+}

@@ -1,0 +1,39 @@
+/* Response filters, applied inside every reply: security headers, the request id, CORS. A header a module already set
+ * (Cache-Control, Content-Security-Policy) is kept. */
+#include <string.h>
+
+#include "gateway/config/live_config.h"
+#include "pipeline.h"
+
+static void add_unless_set(h2o_req_t *req, const h2o_token_t *token, const char *value, size_t len)
+{
+    if (h2o_find_header(&req->res.headers, token, -1) < 0)
+        h2o_add_header(&req->pool, &req->res.headers, token, NULL, value, len);
+}
+
+static void add_by_name_unless_set(h2o_req_t *req, const char *name, size_t name_len, const char *value, size_t len)
+{
+    if (h2o_find_header_by_str(&req->res.headers, name, name_len, -1) < 0)
+        h2o_add_header_by_str(&req->pool, &req->res.headers, name, name_len, 0, NULL, value, len);
+}
+
+void cong_response_filters_apply(cong_req_t *r)
+{
+    h2o_req_t *req = r->h2o;
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, r->id, strlen(r->id));
+    add_unless_set(req, H2O_TOKEN_CACHE_CONTROL, H2O_STRLIT("no-store"));
+    add_by_name_unless_set(req, H2O_STRLIT("x-content-type-options"), H2O_STRLIT("nosniff"));
+    add_by_name_unless_set(req, H2O_STRLIT("x-frame-options"), H2O_STRLIT("DENY"));
+    add_by_name_unless_set(req, H2O_STRLIT("content-security-policy"), H2O_STRLIT("default-src 'none'; frame-ancestors 'none'"));
+    add_by_name_unless_set(req, H2O_STRLIT("referrer-policy"), H2O_STRLIT("no-referrer"));
+    if (r->tls)
+        add_unless_set(req, H2O_TOKEN_STRICT_TRANSPORT_SECURITY, H2O_STRLIT("max-age=31536000; includeSubDomains"));
+    if (r->cors_origin != NULL) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, r->cors_origin,
+                       strlen(r->cors_origin));
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-expose-headers"), 0, NULL,
+                              H2O_STRLIT("x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset"));
+    }
+    if (r->worker->live->config->cors.allowed_origins.count > 0)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("origin"));
+}

@@ -1,0 +1,421 @@
+/* The server: worker threads, each with its own libuv loop, h2o context, SO_REUSEPORT listeners (TLS with ALPN h2 +
+ * http/1.1, and cleartext h2c prior knowledge / HTTP/1.1), one Redis connection and one PostgreSQL pool.
+ * Signals only set a flag; each worker's tick sees it and shuts down gracefully (stop accepting, GOAWAY, let in-flight
+ * requests finish until the deadline). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+
+#include <time.h>
+
+#include <h2o/http2.h>
+#include "gateway/config/live_config.h"
+#include "common/log.h"
+#include "gateway/host/module_loader.h"
+#include "pipeline.h"
+#include "gateway/stores/redis_subscriber.h"
+#include "request.h"
+#include "gateway/authn/revocation.h"
+#include "gateway/authn/token_cache.h"
+
+#define CONG_BODY_SPILL_BYTES (2 * 1024 * 1024)
+/* h2o reads this much past a limit, so that cong answers 413 problem+json for a body a little over it */
+#define CONG_BODY_SLACK_BYTES 65536
+
+#ifndef H2O_CONG_ABUSE_PATCH
+#error "cong needs its patched h2o: scripts/build-h2o.sh + cmake/h2o.cmake"
+#endif
+
+#define TICK_MS 50
+#define ABUSE_LOG_LINES_PER_TICK 2 /* about 40 lines a second per worker; the rest are counted */
+#define PG_MAX_QUEUE 1024
+#define TOKEN_CACHE_ENTRIES 4096
+
+static cong_gateway_t *the_gateway; /* for the signal handler only */
+static volatile sig_atomic_t reload_requested;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        reload_requested = 1;
+    else if (the_gateway != NULL)
+        the_gateway->stop_requested = 1;
+}
+
+/* h2o (patched) sheds an abusive HTTP/2 connection: GOAWAY ENHANCE_YOUR_CALM or a stalled peer. One log line per
+ * connection with its peer address — bounded per tick, so a reconnecting attacker cannot flood the log. */
+/* The body limit of one HTTP/2 request, asked by h2o (patch 0004) as soon as its headers are in: its route's
+ * max_body_bytes, else limits.max_body_bytes — the same rule as the limits phase, which then answers 413 for a body
+ * over it that h2o still took (up to this limit + 64 KiB); a body far over it is refused unread. */
+static size_t request_body_limit(h2o_req_t *req)
+{
+    cong_worker_t *w = cong_worker_of(req->conn->ctx);
+    const cong_gateway_t *gw = w->gateway;
+    /* only the input is parsed yet (h2o sets req->path when it processes the request) */
+    h2o_iovec_t path = req->input.path;
+    const char *query = memchr(path.base, '?', path.len);
+    size_t path_len = query != NULL ? (size_t)(query - path.base) : path.len;
+    char scratch[4096];
+    cong_route_match_t match;
+    long long limit = gw->config->limits.max_body_bytes;
+    if (path_len + CONG_ROUTER_MAX_PARAMS + 1 <= sizeof scratch &&
+        cong_router_match(gw->router, req->input.method.base, req->input.method.len, path.base, path_len,
+                          scratch, sizeof scratch, &match) == CONG_ROUTE_FOUND) {
+        const cong_route_entry_t *route = match.route;
+        if (route->max_body_bytes > 0)
+            limit = route->max_body_bytes;
+    }
+    return (size_t)limit + CONG_BODY_SLACK_BYTES;
+}
+
+static void on_h2_abuse(h2o_conn_t *conn, const char *reason)
+{
+    cong_worker_t *w = cong_worker_of(conn->ctx);
+    if (w->abuse_lines_this_tick >= ABUSE_LOG_LINES_PER_TICK) {
+        w->abuse_lines_suppressed++;
+        return;
+    }
+    w->abuse_lines_this_tick++;
+    struct sockaddr_storage ss;
+    char host[64] = "?";
+    socklen_t len = conn->callbacks->get_peername(conn, (struct sockaddr *)&ss);
+    if (len > 0)
+        h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host);
+    cong_log(CONG_LOG_WARN, "server", "http2: closing the connection from %s: %s", host, reason);
+}
+
+static int serve_request(h2o_req_t *req, int admin_listener)
+{
+    cong_worker_t *w = cong_worker_of(req->conn->ctx);
+    cong_req_t *r = cong_req_new(w, req);
+    if (r == NULL) {
+        h2o_send_error_503(req, "Service Unavailable", "", 0);
+        return 0;
+    }
+    r->admin_listener = admin_listener;
+    cong_pipeline_start(r);
+    return 0;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    return serve_request(req, 0);
+}
+
+static int on_admin_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    return serve_request(req, 1);
+}
+
+static void on_accept(uv_stream_t *listener, int status)
+{
+    if (status != 0)
+        return;
+    uv_tcp_t *conn = malloc(sizeof *conn);
+    if (conn == NULL)
+        return;
+    uv_tcp_init(listener->loop, conn);
+    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
+        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+        return;
+    }
+    uv_tcp_nodelay(conn, 1);
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
+    h2o_accept(listener->data, sock);
+}
+
+/* The public listeners share their port between workers (SO_REUSEPORT); the admin listener belongs to worker 0 alone,
+ * so a second process started on the same admin port fails loudly instead of silently splitting /metrics. */
+static int open_listener(cong_worker_t *w, int slot, const char *bind_addr, int port, h2o_accept_ctx_t *accept_ctx)
+{
+    int reuse_port = slot != 2;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, bind_addr, &addr.sin_addr) != 1) {
+        cong_log(CONG_LOG_ERROR, "server", "server.bind %s is not an IPv4 address", bind_addr);
+        return CONG_EINVAL;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) ||
+        bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 1024) != 0) {
+        cong_log(CONG_LOG_ERROR, "server", "cannot listen on %s:%d: %s", bind_addr, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return CONG_EIO;
+    }
+    uv_tcp_t *listener = malloc(sizeof *listener);
+    if (listener == NULL) {
+        close(fd);
+        return CONG_ENOMEM;
+    }
+    uv_tcp_init(&w->loop, listener);
+    uv_tcp_open(listener, fd);
+    listener->data = accept_ctx;
+    if (uv_listen((uv_stream_t *)listener, 1024, on_accept) != 0) {
+        uv_close((uv_handle_t *)listener, (uv_close_cb)free);
+        return CONG_EIO;
+    }
+    w->listeners[slot] = listener;
+    return 0;
+}
+
+static int h2o_connections_open(cong_worker_t *w)
+{
+    return !h2o_linklist_is_empty(&w->h2o.http1._conns) || !h2o_linklist_is_empty(&w->h2o.http2._conns);
+}
+
+static void update_store_gauges(cong_worker_t *w)
+{
+    atomic_store_explicit(&w->metrics->redis_up, cong_redis_is_up(w->redis), memory_order_relaxed);
+    atomic_store_explicit(&w->metrics->pg_up, cong_pg_pool_up(w->pg), memory_order_relaxed);
+    atomic_store_explicit(&w->metrics->redis_disconnects, cong_redis_disconnects(w->redis), memory_order_relaxed);
+    if (w->revocations != NULL) {
+        atomic_store_explicit(&w->metrics->revocations_subscribed, cong_redis_subscriber_is_up(w->revocations),
+                              memory_order_relaxed);
+        atomic_store_explicit(&w->metrics->revocations_resubscribed, cong_redis_subscriber_drops(w->revocations),
+                              memory_order_relaxed);
+    }
+    atomic_store_explicit(&w->metrics->http2_calm_closes, w->h2o.http2.events.calm_closes, memory_order_relaxed);
+    atomic_store_explicit(&w->metrics->http2_stall_closes, w->h2o.http2.events.stall_closes, memory_order_relaxed);
+    if (w->abuse_lines_suppressed > 0) {
+        cong_log(CONG_LOG_WARN, "server", "http2: %lu more abusive connection(s) closed (log lines suppressed)",
+                 w->abuse_lines_suppressed);
+        w->abuse_lines_suppressed = 0;
+    }
+    w->abuse_lines_this_tick = 0;
+}
+
+static void begin_shutdown(cong_worker_t *w)
+{
+    for (int i = 0; i < 3; i++) {
+        if (w->listeners[i] != NULL) {
+            uv_close((uv_handle_t *)w->listeners[i], (uv_close_cb)free);
+            w->listeners[i] = NULL;
+        }
+    }
+    w->shutdown_deadline_ms = uv_now(&w->loop) + (uint64_t)w->gateway->config->server.shutdown_timeout_ms;
+    h2o_context_request_shutdown(&w->h2o); /* HTTP/2: GOAWAY; HTTP/1.1: close idle keep-alive connections */
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    cong_worker_t *w = t->data;
+    w->live = atomic_load_explicit(&w->gateway->live, memory_order_acquire); /* a reload, between two callbacks */
+    update_store_gauges(w);
+    cong_revocation_tick(w);
+    if (!w->gateway->stop_requested)
+        return;
+    if (w->shutdown_deadline_ms == 0) {
+        begin_shutdown(w);
+        return;
+    }
+    int64_t in_flight = atomic_load_explicit(&w->metrics->in_flight, memory_order_relaxed);
+    int done = in_flight == 0 && !h2o_connections_open(w);
+    if (done || uv_now(&w->loop) >= w->shutdown_deadline_ms) {
+        if (!done)
+            cong_log(CONG_LOG_WARN, "server", "worker %d: shutdown deadline reached with %lld request(s) in flight",
+                     w->index, (long long)in_flight);
+        uv_timer_stop(t);
+        uv_stop(&w->loop);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    cong_worker_t *w = arg;
+    cong_gateway_t *gw = w->gateway;
+    const cong_config_t *cfg = gw->config;
+    cong_req_thread_init(w);
+    w->redis = cong_redis_new(&w->loop, cfg->redis.host, cfg->redis.port, cfg->redis.password, cfg->redis.timeout_ms);
+    w->pg = cong_pg_pool_new(&w->loop, cfg->postgres.conninfo, cfg->postgres.pool_size, cfg->postgres.timeout_ms,
+                             PG_MAX_QUEUE);
+    if (cong_revocation_start(w) != 0)
+        cong_log(CONG_LOG_ERROR, "server", "worker %d: cannot follow session revocations", w->index);
+    uv_timer_init(&w->loop, &w->tick);
+    w->tick.data = w;
+    uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    /* Stopped: release the stores (their callbacks fail what is left), let handles close, and leave. */
+    cong_revocation_stop(w);
+    cong_redis_close(w->redis);
+    cong_pg_pool_close(w->pg);
+    uv_close((uv_handle_t *)&w->tick, NULL);
+    for (int i = 0; i < 20 && uv_run(&w->loop, UV_RUN_NOWAIT) != 0; i++)
+        ;
+    cong_req_free_spares(w);
+    return NULL;
+}
+
+static SSL_CTX *make_ssl_ctx(const cong_config_t *cfg)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL)
+        return NULL;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->server.tls_certificate) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, cfg->server.tls_private_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        cong_log(CONG_LOG_ERROR, "server", "cannot load the TLS certificate %s or its key", cfg->server.tls_certificate);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    h2o_ssl_register_alpn_protocols(ctx, h2o_http2_alpn_protocols);
+    return ctx;
+}
+
+/* Response headers whose value changes with every response (the request id; the rate-limit counters, which count
+ * down): HPACK sends them without indexing (h2o patch 0005), so they neither cost a table insertion each nor evict
+ * the stable headers from the client's table. RateLimit-Limit stays indexed: it is the same for a route class.
+ * Process-wide, registered once. */
+static void register_unindexed_headers(void)
+{
+    static const char *const names[] = {"x-request-id", "ratelimit-remaining", "ratelimit-reset"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        (void)h2o_hpack_add_unindexed_name(names[i], strlen(names[i]));
+}
+
+static void configure_h2o(cong_gateway_t *gw)
+{
+    static pthread_once_t unindexed_once = PTHREAD_ONCE_INIT;
+    pthread_once(&unindexed_once, register_unindexed_headers);
+    const cong_config_t *cfg = gw->config;
+    h2o_globalconf_t *g = &gw->h2o_config;
+    h2o_config_init(g);
+    g->server_name = h2o_iovec_init(H2O_STRLIT("cong"));
+    g->max_request_entity_size = (size_t)cong_modules_max_body_bytes(gw) + CONG_BODY_SLACK_BYTES; /* the largest */
+    g->http2.max_request_body = request_body_limit; /* each HTTP/2 request: its own route's limit (patch 0004) */
+    /* h2o buffers request bodies; past this size a buffer moves to an unlinked temporary file mapped MAP_SHARED, so a
+     * large upload lives in the page cache (written back to disk), not in the process's anonymous memory. */
+    h2o_socket_buffer_mmap_settings.threshold = CONG_BODY_SPILL_BYTES;
+    g->http1.req_timeout = (uint64_t)cfg->server.idle_timeout_ms;
+    g->http2.idle_timeout = (uint64_t)cfg->server.idle_timeout_ms;
+    g->http2.graceful_shutdown_timeout = (uint64_t)cfg->server.shutdown_timeout_ms;
+    g->http2.max_concurrent_requests_per_connection = (size_t)cfg->server.max_concurrent_streams;
+    g->http2.reset_budget_burst = (unsigned)cfg->server.http2_reset_burst;
+    g->http2.reset_budget_per_second = (unsigned)cfg->server.http2_reset_per_second;
+    g->http2.on_abuse = on_h2_abuse;
+    h2o_hostconf_t *host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_create_handler(path, sizeof(h2o_handler_t))->on_req = on_req;
+    h2o_hostconf_t *admin = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("admin")), 65535);
+    h2o_create_handler(h2o_config_register_path(admin, "/", 0), sizeof(h2o_handler_t))->on_req = on_admin_req;
+    gw->public_hosts[0] = host;
+    gw->admin_hosts[0] = admin;
+}
+
+static int start_worker(cong_gateway_t *gw, int i)
+{
+    cong_worker_t *w = &gw->workers[i];
+    const cong_config_t *cfg = gw->config;
+    w->gateway = gw;
+    w->index = i;
+    w->live = atomic_load(&gw->live);
+    w->metrics = cong_metrics_worker(gw->metrics, i);
+    w->tokens = cong_token_cache_new(TOKEN_CACHE_ENTRIES);
+    if (w->tokens == NULL)
+        return CONG_ENOMEM;
+    uv_loop_init(&w->loop);
+    h2o_context_init(&w->h2o, &w->loop, &gw->h2o_config);
+    if (RAND_bytes((unsigned char *)w->rng, sizeof w->rng) != 1)
+        return CONG_EIO;
+    w->rng[0] |= 1;
+    int proxy_line = cfg->server.proxy_protocol;
+    w->accept_tls = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->public_hosts, .ssl_ctx = gw->ssl_ctx,
+                                       .expect_proxy_line = proxy_line};
+    w->accept_h2c = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->public_hosts, .expect_proxy_line = proxy_line};
+    w->accept_admin = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->admin_hosts};
+    if (cfg->server.tls_port > 0 && open_listener(w, 0, cfg->server.bind, cfg->server.tls_port, &w->accept_tls) != 0)
+        return CONG_EIO;
+    if (cfg->server.h2c_port > 0 && open_listener(w, 1, cfg->server.bind, cfg->server.h2c_port, &w->accept_h2c) != 0)
+        return CONG_EIO;
+    if (i == 0 && cfg->server.admin_port > 0 &&
+        open_listener(w, 2, cfg->server.admin_bind, cfg->server.admin_port, &w->accept_admin) != 0)
+        return CONG_EIO;
+    w->started = 1;
+    return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? 0 : CONG_EIO;
+}
+
+int cong_gateway_serve(cong_gateway_t *gw)
+{
+    const cong_config_t *cfg = gw->config;
+    /* glibc returns freed memory to the kernel too eagerly under TLS load (page-fault storms in sysmalloc). */
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    mallopt(M_TOP_PAD, 16 * 1024 * 1024);
+    signal(SIGPIPE, SIG_IGN);
+    the_gateway = gw;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    cong_live_config_t *live = cong_live_config_new(cfg, 0, 0);
+    if (live == NULL)
+        return CONG_ENOMEM;
+    atomic_store(&gw->live, live);
+    configure_h2o(gw);
+    if (cfg->server.tls_port > 0 && (gw->ssl_ctx = make_ssl_ctx(cfg)) == NULL)
+        return CONG_EIO;
+    gw->worker_count = cfg->server.workers > 0 ? cfg->server.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (gw->worker_count < 1)
+        gw->worker_count = 1;
+    const char **methods = calloc(gw->route_count + 1, sizeof *methods);
+    const char **templates = calloc(gw->route_count + 1, sizeof *templates);
+    const char **module_names = calloc(gw->module_count + 1, sizeof *module_names);
+    gw->workers = calloc((size_t)gw->worker_count, sizeof *gw->workers);
+    if (methods == NULL || templates == NULL || module_names == NULL || gw->workers == NULL)
+        return CONG_ENOMEM;
+    for (size_t i = 0; i < gw->route_count; i++) {
+        methods[i] = gw->routes[i]->method;
+        templates[i] = gw->routes[i]->path;
+    }
+    for (size_t i = 0; i < gw->module_count; i++)
+        module_names[i] = gw->modules[i]->name;
+    cong_metrics_labels_t labels = {gw->route_count, methods, templates, gw->module_count, module_names,
+                                    cfg->postgres.pool_size};
+    gw->metrics = cong_metrics_new(&labels, gw->worker_count);
+    if (gw->metrics == NULL)
+        return CONG_ENOMEM;
+
+    int rc = 0;
+    for (int i = 0; i < gw->worker_count && rc == 0; i++)
+        rc = start_worker(gw, i);
+    if (rc == 0)
+        cong_log(CONG_LOG_INFO, "server", "serving with %d worker(s): TLS %s:%d, h2c %s:%d, admin %s:%d (%s)",
+                 gw->worker_count, cfg->server.bind, cfg->server.tls_port, cfg->server.bind, cfg->server.h2c_port,
+                 cfg->server.admin_bind, cfg->server.admin_port, cfg->server.environment);
+    else
+        gw->stop_requested = 1;
+    /* The main thread only waits, and does what signals ask that must not run on a worker's loop. */
+    while (!gw->stop_requested) {
+        if (reload_requested) {
+            reload_requested = 0;
+            cong_gateway_reload(gw);
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000}, NULL);
+    }
+    for (int i = 0; i < gw->worker_count; i++) {
+        if (gw->workers[i].started)
+            pthread_join(gw->workers[i].thread, NULL);
+        cong_token_cache_free(gw->workers[i].tokens);
+    }
+    cong_log(CONG_LOG_INFO, "server", "stopped");
+    free(methods);
+    free(templates);
+    free(module_names);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/*
+ * gateway/limits/rate_limit.h — the rate-limit interface the pipeline calls (phase 6).
+ *
+ * A limiter decides, for one request, on a key (the subject, else the API client, else the peer address) within the
+ * route's rate-limit class. It answers now (return 1 with *out filled) or later (return 0, then call
+ * cong_rate_limit_decided(r, &decision) once, on the request's worker, holding a request reference meanwhile).
+ * Two limiters exist: `unlimited`, and the Redis one (GCRA, rate_limit_redis.c), which is the default.
+ */
+#ifndef CONG_GATEWAY_RATE_LIMIT_H
+#define CONG_GATEWAY_RATE_LIMIT_H
+
+#include "gateway/http/request.h"
+
+typedef struct cong_rate_decision {
+    int allowed;
+    long limit;        /* requests per window, or -1 when unlimited (no RateLimit-* headers) */
+    long remaining;
+    long reset_s;      /* seconds until the window resets / retry after when refused */
+} cong_rate_decision_t;
+
+typedef struct cong_rate_limiter {
+    const char *name;
+    int (*check)(struct cong_rate_limiter *self, cong_req_t *r, const char *class_name, const char *key,
+                 cong_rate_decision_t *out);
+    /* 1 (with *retry_after_s) when this worker already knows the key has no token left — a refusal remembered from
+     * an earlier answer; never asks the store, never spends. NULL: never known. */
+    int (*known_refused)(struct cong_rate_limiter *self, cong_req_t *r, const char *class_name, const char *key,
+                         long *retry_after_s);
+} cong_rate_limiter_t;
+
+/** The limiter in force (process-wide, set before workers start): the Redis GCRA limiter by default. */
+extern cong_rate_limiter_t *cong_rate_limiter;
+/** Lets everything through (tests, or rate_limits.enabled = 0). */
+extern cong_rate_limiter_t cong_rate_limiter_unlimited;
+/** GCRA in Redis (gateway/limits/rate_limit_redis.c). */
+extern cong_rate_limiter_t cong_rate_limiter_redis;
+/** Completes an asynchronous decision. */
+void cong_rate_limit_decided(cong_req_t *r, const cong_rate_decision_t *d);
+
+/** Joins `count` NUL-terminated parts into buf (capacity cap), no separator added: snprintf's "%s%s%s" without its
+ *  cost on every request. Returns the length, or -1 when the whole does not fit (buf then holds the prefix that did,
+ *  NUL-terminated, as snprintf would). */
+int cong_rate_key_join(char *buf, size_t cap, const char *const parts[], size_t count);
+
+#endif
