@@ -1,4 +1,4 @@
-/* Unit tests for auth/session.c: pseudonymous subjects, refresh tokens, session records. */
+/* Unit tests for modules/identity/session.c: refresh tokens, session ids, session records. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,27 +8,8 @@
 
 #include <cmocka.h>
 
-#include "auth/session.h"
+#include "modules/identity/session.h"
 #include "cong/module.h"
-
-static const unsigned char secret[] = "a server secret of at least 32 bytes...";
-
-static void subjects(void **state)
-{
-    (void)state;
-    char a[CONG_SUBJECT_LEN + 1], b[CONG_SUBJECT_LEN + 1], c[CONG_SUBJECT_LEN + 1];
-    assert_int_equal(cong_subject_from_citizen(secret, sizeof secret - 1, "001099012345", a), 0);
-    assert_int_equal(cong_subject_from_citizen(secret, sizeof secret - 1, "001099012345", b), 0);
-    assert_string_equal(a, b); /* stable */
-    assert_int_equal(strlen(a), CONG_SUBJECT_LEN);
-    assert_null(strstr(a, "001099012345"));
-    assert_int_equal(cong_subject_from_citizen(secret, sizeof secret - 1, "001099012346", c), 0);
-    assert_string_not_equal(a, c);
-    assert_int_equal(cong_subject_from_citizen((const unsigned char *)"other", 5, "001099012345", c), 0);
-    assert_string_not_equal(a, c); /* depends on the secret */
-    assert_int_equal(cong_subject_from_citizen(secret, 0, "001099012345", c), CONG_EINVAL);
-    assert_int_equal(cong_subject_from_citizen(secret, sizeof secret - 1, "", c), CONG_EINVAL);
-}
 
 static void refresh_tokens(void **state)
 {
@@ -78,7 +59,6 @@ static void records(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(subjects), cmocka_unit_test(refresh_tokens),
-                                       cmocka_unit_test(records)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(refresh_tokens), cmocka_unit_test(records)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
