@@ -74,10 +74,6 @@ int cong_identity_init(cong_identity_t *id, const cong_identity_settings_t *s, c
     if (!id->issuer || !id->audience || !id->vneid_issuer || !id->vneid_client_id)
         return fail(err, errlen, CONG_ENOMEM, "out of memory");
     id->access_ttl_s = s->access_ttl_s;
-    id->refresh_ttl_s = s->refresh_ttl_s;
-    id->session_lifetime_s = s->session_lifetime_s;
-    id->session_idle_timeout_s = s->session_idle_timeout_s;
-    id->refresh_reuse_grace_s = s->refresh_reuse_grace_s;
     id->vneid_clock_skew_s = s->vneid_clock_skew_s;
     if (load_signing_keys(id, s) != 0)
         return fail(err, errlen, CONG_EINVAL, "auth.signing_key_file: cannot load a P-256 private key");

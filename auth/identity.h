@@ -1,7 +1,7 @@
 /*
  * auth/identity.h — cong as a token issuer: its signing keys (current + previous, for rotation with overlap), the
- * JWKS it publishes and verifies its own tokens with, the secret that makes subjects pseudonymous, and the VNeID
- * keys it trusts for the exchange.
+ * JWKS it publishes and verifies its own tokens with, the secret that makes subjects pseudonymous (subject.h), and the
+ * VNeID keys it trusts for ID tokens. Sessions and refresh tokens are the identity module's (modules/identity/).
  *
  * Built once at start (blocking: it reads files and loads VNeID's JWKS once), then immutable and shared by every
  * worker, except the VNeID source, which refreshes itself (auth/jwks_source.h).
@@ -26,9 +26,7 @@ typedef struct cong_identity_settings {
     const char *signing_key_file;      /* current P-256 private key (PEM) */
     const char *previous_key_file;     /* previous one, still trusted until its tokens expire; "" = none */
     const char *subject_secret_file;   /* ≥ 32 bytes of secret */
-    int access_ttl_s, refresh_ttl_s;
-    int session_lifetime_s, session_idle_timeout_s; /* a session ends this long after its login / its last refresh */
-    int refresh_reuse_grace_s;         /* the previous refresh token gets the same answer again this long; 0 = never */
+    int access_ttl_s;
     const char *vneid_issuer, *vneid_client_id, *vneid_jwks; /* jwks: https URI or file; "" = no VNeID */
     int vneid_clock_skew_s;
     int64_t vneid_refresh_ms, vneid_cooldown_ms;
@@ -42,8 +40,7 @@ typedef struct cong_identity {
     char *jwks_json;                /* the same, as published at /.well-known/jwks.json */
     unsigned char secret[64];
     size_t secret_len;
-    int access_ttl_s, refresh_ttl_s, vneid_clock_skew_s;
-    int session_lifetime_s, session_idle_timeout_s, refresh_reuse_grace_s;
+    int access_ttl_s, vneid_clock_skew_s;
     cong_jwks_source_t *vneid;      /* NULL when no VNeID is configured */
 } cong_identity_t;
 
@@ -66,11 +63,5 @@ typedef struct cong_access_grant {
  *  written to *exp when exp is not NULL. 0, CONG_EINVAL (not_after not after now), CONG_ENOMEM, CONG_EIO. */
 int cong_identity_issue(const cong_identity_t *id, const cong_access_grant_t *grant, int64_t now, char **token,
                         int64_t *exp);
-
-/* The identity module (auth/identity_routes.c): give it the identity before modules load (NULL: no routes). */
-struct cong_module_ctx;
-struct cong_api;
-void cong_identity_module_use(const cong_identity_t *id);
-int cong_identity_module_onload(struct cong_module_ctx *ctx, const struct cong_api *api);
 
 #endif

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth/session.h"
 #include "exit_status.h"
+#include "modules/identity/session.h" /* ids and secrets; until this file moves to modules/identity/ */
 #include "gateway/authn/revocation.h"
 
 const char cong_client_usage[] =

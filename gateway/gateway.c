@@ -92,10 +92,6 @@ static int load_identity(cong_gateway_t *gw, cong_config_errors_t *errs)
         .previous_key_file = c->auth.previous_signing_key_file,
         .subject_secret_file = c->auth.subject_secret_file,
         .access_ttl_s = c->auth.access_token_ttl_s,
-        .refresh_ttl_s = c->auth.refresh_token_ttl_s,
-        .session_lifetime_s = c->auth.session_lifetime_s,
-        .session_idle_timeout_s = c->auth.session_idle_timeout_s,
-        .refresh_reuse_grace_s = c->auth.refresh_reuse_grace_s,
         .vneid_issuer = c->vneid.issuer,
         .vneid_client_id = c->vneid.client_id,
         .vneid_jwks = c->vneid.jwks,
@@ -136,8 +132,8 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
         cong_jwt_key_load_public_file(config->auth.public_key_file, &gw->auth_key) != 0)
         cong_config_error(errs, gw->config_path, 0, "auth.public_key_file", "cannot load an ES256 (P-256) public key");
     cong_jwt_key_prepare(gw->auth_key); /* its ES256 table now, not on the first request */
-    if (config->auth.signing_key_file[0] != '\0' && load_identity(gw, errs) == 0)
-        cong_identity_module_use(&gw->identity);
+    if (config->auth.signing_key_file[0] != '\0')
+        load_identity(gw, errs);
     cong_modules_load_all(gw, errs);
     load_openapi(gw, errs);
     open_access_log(gw, errs);
@@ -151,7 +147,6 @@ void cong_gateway_dispose(cong_gateway_t *gw)
     cong_modules_unload_all(gw);
     if (gw->has_identity)
         cong_identity_free(&gw->identity);
-    cong_identity_module_use(NULL);
     if (gw->auth_key != NULL)
         cong_jwt_key_free(gw->auth_key);
     free(gw->openapi_json);

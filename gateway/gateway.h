@@ -28,6 +28,7 @@
 
 #include "auth/auth.h"
 #include "auth/identity.h"
+#include "cong/module.h"
 #include "gateway/config/config.h"
 #include "gateway/http/metrics.h"
 #include "gateway/stores/postgres.h"
@@ -74,6 +75,7 @@ struct cong_gateway {
     cong_jwt_key_t *auth_key;            /* NULL when auth.public_key_file is empty */
     cong_identity_t identity;            /* cong as an issuer; valid when has_identity */
     int has_identity;
+    cong_auth_settings_t auth_settings;  /* what modules read of it (module_api_identity.c); filled when first asked */
     struct cong_document_keys *documents; /* the keys that sign documents (document_keys.h); NULL until start */
     struct cong_jobs *jobs;              /* periodic jobs (jobs.h), or NULL */
     char *openapi_json;                  /* served at /openapi.json */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/session.h"
+#include "auth/subject.h"
 #include "exit_status.h"
 
 const char cong_official_usage[] =

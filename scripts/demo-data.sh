@@ -5,7 +5,7 @@
 #   scripts/demo-data.sh PG_PORT SUBJECT_SECRET_FILE
 # Environment (set by scripts/run.sh): DEMO_CITIZEN and DEMO_OFFICIAL, test citizens of the stand-in VNeID;
 # DEMO_CITIZEN_NAME; DEMO_UNITS, the official's units (space-separated). The data names people by their cong subject,
-# computed here from the citizen number as cong computes it at login (auth/session.c: HMAC-SHA256 of
+# computed here from the citizen number as cong computes it at login (auth/subject.c: HMAC-SHA256 of
 # "vneid:<number>" keyed with auth.subject_secret_file, base64url), so the demo citizen logs in to their own dossiers.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
 #include "builtin_modules.h"
 
 const cong_builtin_module_t cong_builtin_modules[] = {
+    {"identity", cong_identity_onload},
     {"ping", cong_ping_onload},
     {"procedures", cong_procedures_onload},
 };

@@ -11,6 +11,7 @@
 #include "common/errors.h"
 #include "jobs.h"
 #include "common/log.h"
+#include "module_api_identity.h"
 #include "module_loader.h"
 #include "gateway/http/problem.h"
 #include "push/push.h"
@@ -500,4 +501,9 @@ const cong_api_t cong_module_api = {
     .job_pg_exec = cong_job_pg_exec,
     .job_pg_clear = cong_job_pg_clear,
     .job_stopping = cong_job_stopping,
+    /* ---- added in 1.4 (identity) ---- */
+    .auth_settings = cong_api_auth_settings,
+    .idp_verify = cong_api_idp_verify,
+    .token_issue = cong_api_token_issue,
+    .session_revoke = cong_api_session_revoke,
 };

@@ -8,7 +8,6 @@
 
 #include "jobs.h"
 #include "common/log.h"
-#include "auth/identity.h"
 #include "builtin_modules.h"
 
 struct cong_module_ctx {
@@ -199,6 +198,11 @@ const char *cong_loader_config_get(cong_module_ctx_t *ctx, const char *name)
     return NULL;
 }
 
+cong_gateway_t *cong_loader_gateway(cong_module_ctx_t *ctx)
+{
+    return ctx != NULL && ctx->loading ? ctx->gw : NULL;
+}
+
 int cong_loader_register_migrations(cong_module_ctx_t *ctx, const char *dir)
 {
     if (ctx == NULL || !ctx->loading)
@@ -306,7 +310,6 @@ int cong_modules_load_all(cong_gateway_t *gw, cong_config_errors_t *errs)
     if (gw->router == NULL)
         return CONG_ENOMEM;
     load_one(gw, "system", cong_system_module_onload, NULL, errs);
-    load_one(gw, "identity", (cong_module_onload_fn)cong_identity_module_onload, NULL, errs);
     for (size_t i = 0; i < cong_builtin_module_count; i++)
         load_one(gw, cong_builtin_modules[i].name, cong_builtin_modules[i].onload, NULL, errs);
     for (size_t i = 0; i < gw->config->modules.load.count; i++)

@@ -145,6 +145,57 @@ enum cong_redis_type {
     CONG_REDIS_STATUS = 5, CONG_REDIS_ERROR = 6,
 };
 
+/* ---- types added in 1.4 (identity) ---- */
+
+/** cong's own settings as the issuer of access tokens and keeper of sessions: the gateway's auth.* keys, for modules
+ *  that sign people in, refresh or end sessions. Owned by the gateway, read-only, valid until the gateway stops (for a
+ *  module: as long as it runs). Grows at its end: read a member added later only when `size` covers it. */
+typedef struct cong_auth_settings {
+    uint32_t size;               /* sizeof as the gateway built it */
+    const char *issuer;          /* "iss" of cong's access tokens (auth.issuer), NUL-terminated */
+    const char *audience;        /* their "aud" (auth.audience) */
+    int access_ttl_s;            /* auth.access_token_ttl_s: the longest life of an access token */
+    int refresh_ttl_s;           /* auth.refresh_token_ttl_s */
+    int session_lifetime_s;      /* auth.session_lifetime_s: a session ends this long after its login at the latest */
+    int session_idle_timeout_s;  /* auth.session_idle_timeout_s: ... or this long after its last refresh */
+    int refresh_reuse_grace_s;   /* auth.refresh_reuse_grace_s: a retried refresh gets its answer again; 0 = never */
+    int step_up_max_age_s;       /* auth.step_up_max_age_s: a level-2 login counts as level 2 this long */
+    const char *jwks_json;       /* the public keys that verify cong's access tokens (current and previous signing
+                                    key) as a JWKS document (RFC 7517), NUL-terminated compact JSON */
+} cong_auth_settings_t;
+
+/** What the identity provider says about the person behind an ID token, once idp_verify has checked it. Owned by the
+ *  gateway, valid during the callback only (copy what you keep). Grows at its end (read members by `size`). */
+typedef struct cong_idp_identity {
+    uint32_t size;               /* sizeof as the gateway built it */
+    const char *subject;         /* the person's pseudonymous subject, NUL-terminated: the one principal->subject
+                                    carries in their cong tokens (HMAC-SHA256 of the citizen number under
+                                    auth.subject_secret_file, base64url). The citizen number never reaches a module */
+    int loa;                     /* level of assurance from the token's "acr": 1 or 2 (0 when absent) */
+    long long auth_time;         /* the provider's login time ("auth_time", seconds since the epoch) as the token says
+                                    it, 0 when absent */
+    long long expires_at;        /* the ID token's "exp" */
+} cong_idp_identity_t;
+
+/** idp_verify's callback: `who` is NULL when err != 0. */
+typedef void (*cong_idp_cb)(cong_req_t *req, int err, const cong_idp_identity_t *who, void *udata);
+
+/** An access token for token_issue to sign. Strings are read during the call only. Grows at its end. */
+typedef struct cong_token_grant {
+    uint32_t size;               /* sizeof(cong_token_grant_t) as the module was built */
+    const char *subject;         /* "sub" (required): a pseudonymous subject (cong_idp_identity_t), or a client id */
+    const char *session_id;      /* "sid": what session_revoke ends; NULL for none */
+    const char *scope;           /* space-separated scopes, NULL for none */
+    const char *client_id;       /* "client_id" of an API client's token, or NULL */
+    int loa;                     /* 0..2, carried as "acr" */
+    long long auth_time;         /* the login behind the token (bounds level 2's age); 0 leaves the claim out */
+    long long not_after;         /* 0, or when (seconds since the epoch) the token must end at the latest: its session's
+                                    end */
+} cong_token_grant_t;
+
+/** session_revoke's callback: err is 0 once the revocation is stored and published to every instance. */
+typedef void (*cong_revoke_cb)(cong_req_t *req, int err, void *udata);
+
 typedef struct cong_api {
     uint16_t abi_major;
     uint16_t abi_minor;
@@ -262,6 +313,41 @@ typedef struct cong_api {
     void (*job_pg_clear)(cong_pg_result_t *result);
     /** 1 once the gateway is stopping: a job working through batches returns at the next one. */
     int (*job_stopping)(cong_job_t *job);
+
+    /* ---- added in 1.4 (identity) ---- */
+    /* cong signs people in and ends their sessions through these: the keys, the subject secret and the revocation
+     * channel stay the gateway's, a module never holds them. A module that may call them can act as anyone: cong
+     * trusts every module it loads. Test with CONG_API_HAS(api, session_revoke). */
+    /** Load time: cong's issuer settings (see cong_auth_settings_t), or NULL when this gateway issues no access tokens
+     *  (no auth.signing_key_file): then token_issue and idp_verify fail with CONG_ENOTFOUND. Keep the pointer. */
+    const cong_auth_settings_t *(*auth_settings)(cong_module_ctx_t *ctx);
+    /** Request's thread: verifies `id_token` (len bytes, copied before return; at most 8192) as an ID token of the
+     *  identity provider cong federates with (VNeID: vneid.issuer, vneid.client_id, its keys from vneid.jwks, which the
+     *  gateway keeps fresh): signature by "kid" with the key's pinned algorithm, iss, aud, exp, nbf, iat with
+     *  vneid.clock_skew_s, no "crit", a subject. When the token names a key the gateway does not have yet (the provider
+     *  just rotated), the gateway asks for its keys again and waits — at most 2 s, a timer on the worker's loop, never
+     *  blocking it — before it decides. Always asynchronous: cb runs later on this worker, once, and never if the
+     *  client left. err: 0 with `who`; CONG_EINVAL, the token does not verify (answer 401); CONG_EUNAVAILABLE, no key
+     *  of the provider is available (none configured, never loaded: answer 503); CONG_EIO. Synchronous errors (cb not
+     *  called): CONG_EINVAL (no token, no cb), CONG_ETOOBIG (over 8192 bytes), CONG_ENOTFOUND (see auth_settings),
+     *  CONG_EGONE, CONG_ENOMEM. The reason a token was refused goes to the gateway's log, never the token. */
+    int (*idp_verify)(cong_req_t *req, const char *id_token, size_t len, cong_idp_cb cb, void *udata);
+    /** Request's thread: signs a cong access token for `grant` with cong's current signing key (ES256, "kid",
+     *  typ "at+jwt"; iss, aud, sub, sid, acr, scope, client_id, auth_time, iat = now, a fresh jti) valid until
+     *  min(now + access_ttl_s, grant->not_after). 0 with *token (NUL-terminated, in the request pool; the module may
+     *  wipe it once sent) and, when expires_at is not NULL, its "exp" in *expires_at. CONG_EINVAL (no subject, loa
+     *  outside 0..2, not_after not after now, a grant smaller than 1.4's), CONG_ENOTFOUND (see auth_settings),
+     *  CONG_EGONE, CONG_ENOMEM, CONG_EIO. */
+    int (*token_issue)(cong_req_t *req, const cong_token_grant_t *grant, char **token, long long *expires_at);
+    /** Request's thread: revokes the session `session_id` (a token's "sid", principal->session_id: 1..63 printable
+     *  ASCII characters, no space) everywhere: this worker refuses its tokens before the call returns, every worker of
+     *  every instance as the revocation reaches it through Redis (and on catching up after a lost subscription). It is
+     *  kept until every token cong issued for the session has expired (access_ttl_s plus 120 s of clock skew). cb may
+     *  be NULL; it runs later on this worker, never if the client left (the revocation goes on): err 0 once stored and
+     *  published, else CONG_EUNAVAILABLE or CONG_EIO (this worker refuses the session, other instances may not yet).
+     *  Synchronous errors (cb not called, nothing revoked): CONG_EINVAL, CONG_EGONE, CONG_EUNAVAILABLE (Redis is
+     *  down), CONG_ENOMEM. */
+    int (*session_revoke)(cong_req_t *req, const char *session_id, cong_revoke_cb cb, void *udata);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */

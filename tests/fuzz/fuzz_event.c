@@ -1,10 +1,10 @@
 /* Fuzz target: decoding msgpack read back from Redis — events (push workers read what the stream holds) and session
- * records (auth/session.c). */
+ * records (modules/identity/session.c). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "auth/session.h"
+#include "modules/identity/session.h"
 #include "push/push.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,7 +1,7 @@
 /*
  * tests/unit/auth/test_access_token.c — what makes a JWT an access token cong accepts (RFC 9068 "typ", what a kid-less
- * service key may claim), what cong's own access tokens carry (typ, auth_time, an end no later than their session's),
- * and the sealed answer a retried refresh gets (auth/refresh_retry.h).
+ * service key may claim), and what cong's own access tokens carry (typ, auth_time, an end no later than their
+ * session's).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,8 +15,6 @@
 #include "auth/auth.h"
 #include "auth/identity.h"
 #include "auth/jwt_key_internal.h"
-#include "auth/refresh_retry.h"
-#include "auth/session.h"
 #include "cong/module.h"
 
 #include <jansson.h>
@@ -214,9 +212,7 @@ static void test_issued_tokens(void **state)
     char *key_file = write_temp(pem, pem_len), *secret_file = write_temp("0123456789abcdef0123456789abcdef!!", 34);
     free(pem);
     cong_identity_settings_t settings = {.issuer = ISS, .audience = AUD, .signing_key_file = key_file,
-                                         .subject_secret_file = secret_file, .access_ttl_s = 600,
-                                         .refresh_ttl_s = 3600, .session_lifetime_s = 7200,
-                                         .session_idle_timeout_s = 900, .refresh_reuse_grace_s = 30};
+                                         .subject_secret_file = secret_file, .access_ttl_s = 600};
     cong_identity_t id;
     char err[256];
     assert_int_equal(cong_identity_init(&id, &settings, err, sizeof err), 0);
@@ -260,48 +256,12 @@ static void test_issued_tokens(void **state)
     free(secret_file);
 }
 
-/* ---- the answer kept for a retried refresh ---- */
-
-static void test_refresh_retry_sealing(void **state)
-{
-    (void)state;
-    char token[CONG_REFRESH_TOKEN_LEN + 1], other[CONG_REFRESH_TOKEN_LEN + 1];
-    assert_int_equal(cong_refresh_token_new(token), 0);
-    assert_int_equal(cong_refresh_token_new(other), 0);
-    const char *answer = "{\"access_token\":\"eyJ...\",\"refresh_token\":\"new\",\"session_id\":\"sid-1\"}";
-    char *sealed = NULL, *again = NULL, *opened = NULL;
-    size_t len = 0;
-    assert_int_equal(cong_refresh_retry_seal(token, "sid-1", answer, strlen(answer), &sealed), 0);
-    assert_null(strstr(sealed, "access_token")); /* Redis never sees the tokens */
-    assert_int_equal(cong_refresh_retry_seal(token, "sid-1", answer, strlen(answer), &again), 0);
-    assert_string_not_equal(sealed, again); /* a fresh nonce each time */
-    assert_int_equal(cong_refresh_retry_open(token, "sid-1", sealed, strlen(sealed), &opened, &len), 0);
-    assert_int_equal(len, strlen(answer));
-    assert_string_equal(opened, answer);
-    free(opened);
-    /* only the token it was sealed under, for its session, untouched */
-    assert_int_equal(cong_refresh_retry_open(other, "sid-1", sealed, strlen(sealed), &opened, &len), CONG_EINVAL);
-    assert_int_equal(cong_refresh_retry_open(token, "sid-2", sealed, strlen(sealed), &opened, &len), CONG_EINVAL);
-    sealed[20] = sealed[20] == 'A' ? 'B' : 'A';
-    assert_int_equal(cong_refresh_retry_open(token, "sid-1", sealed, strlen(sealed), &opened, &len), CONG_EINVAL);
-    assert_int_equal(cong_refresh_retry_open(token, "sid-1", sealed, 10, &opened, &len), CONG_EINVAL);
-    assert_int_equal(cong_refresh_retry_open(token, "sid-1", "!!not base64!!", 14, &opened, &len), CONG_EINVAL);
-    assert_int_equal(cong_refresh_retry_open("", "sid-1", again, strlen(again), &opened, &len), CONG_EINVAL);
-    assert_null(opened);
-    assert_int_equal(cong_refresh_retry_seal("", "sid-1", answer, strlen(answer), &opened), CONG_EINVAL);
-    assert_int_equal(cong_refresh_retry_seal(token, "sid-1", answer, CONG_REFRESH_RETRY_MAX + 1, &opened),
-                     CONG_EINVAL);
-    free(sealed);
-    free(again);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_typ_at_jwt_required),
         cmocka_unit_test(test_service_key_unprivileged),
         cmocka_unit_test(test_issued_tokens),
-        cmocka_unit_test(test_refresh_retry_sealing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

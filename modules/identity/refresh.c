@@ -1,11 +1,11 @@
 /*
- * auth/identity_refresh.c — POST /v1/auth/refresh: a refresh token for a new pair (access + refresh token).
+ * modules/identity/refresh.c — POST /v1/auth/refresh: a refresh token for a new pair (access + refresh token).
  *
- * Two scripts (auth/session_scripts.h). PEEK finds the session behind the presented token: a session past its
+ * Two scripts (session_scripts.h). PEEK finds the session behind the presented token: a session past its
  * absolute lifetime or idle timeout has ended (401); a token that was already rotated either gets the answer its
  * rotation gave, when it is the immediately previous one and the rotation is less than auth.refresh_reuse_grace_s
  * old (a client retrying after a lost answer), or revokes the whole session everywhere (reuse: 401). For the current
- * token, the new pair is made and sealed under the presented token (auth/refresh_retry.h), and ROTATE swaps it in if
+ * token, the new pair is made and sealed under the presented token (refresh_retry.h), and ROTATE swaps it in if
  * the token is still current — else a concurrent use rotated first, and this one answers what that one did.
  *
  * Tokens are never logged; the presented one is kept only in this request's state and wiped after use.
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "identity_module.h"
+#include "identity.h"
 #include "refresh_retry.h"
 #include "session_scripts.h"
 
@@ -114,7 +114,7 @@ static int read_session(const cong_redis_reply_t *reply, cong_idm_session_t *s)
     const char *sid = element(reply, 1, NULL), *sub = element(reply, 2, NULL), *loa = element(reply, 3, NULL);
     const char *auth_time = element(reply, 4, NULL), *created = element(reply, 5, NULL);
     if (strcmp(element(reply, 0, NULL), "current") != 0 || sid == NULL || sub == NULL || loa == NULL ||
-        auth_time == NULL || created == NULL || strlen(sid) > CONG_SESSION_ID_LEN || strlen(sub) > CONG_SUBJECT_LEN)
+        auth_time == NULL || created == NULL || strlen(sid) > CONG_SESSION_ID_LEN || strlen(sub) > CONG_IDM_SUBJECT_MAX)
         return -1;
     snprintf(s->sid, sizeof s->sid, "%s", sid);
     snprintf(s->subject, sizeof s->subject, "%s", sub);
@@ -137,8 +137,8 @@ static void on_peeked(cong_req_t *req, int err, const cong_redis_reply_t *reply,
         wipe(c);
         return;
     }
-    int64_t ttl = cong_idm_session_end(s.created, now) - now, grace = cong_idm_identity->refresh_reuse_grace_s;
-    ttl = ttl < cong_idm_identity->refresh_ttl_s ? ttl : cong_idm_identity->refresh_ttl_s;
+    int64_t ttl = cong_idm_session_end(s.created, now) - now, grace = cong_idm_settings->refresh_reuse_grace_s;
+    ttl = ttl < cong_idm_settings->refresh_ttl_s ? ttl : cong_idm_settings->refresh_ttl_s;
     if (ttl <= 0) {
         refuse(req, c, 1);
         return;
@@ -179,8 +179,8 @@ void cong_idm_refresh(cong_req_t *req, void *udata)
     cong_refresh_token_hash(presented, strlen(presented), c->old_hash);
     char now[24], lifetime[24], idle[24];
     snprintf(now, sizeof now, "%lld", (long long)cong_idm_now());
-    snprintf(lifetime, sizeof lifetime, "%d", cong_idm_identity->session_lifetime_s);
-    snprintf(idle, sizeof idle, "%d", cong_idm_identity->session_idle_timeout_s);
+    snprintf(lifetime, sizeof lifetime, "%d", cong_idm_settings->session_lifetime_s);
+    snprintf(idle, sizeof idle, "%d", cong_idm_settings->session_idle_timeout_s);
     const char *args[] = {c->old_hash, now, lifetime, idle};
     if (cong_idm_eval(req, CONG_LUA_SESSION_PEEK, 4, args, on_peeked, c) != 0) {
         cong_idm_store_down(req);

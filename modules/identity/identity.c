@@ -1,20 +1,25 @@
 /*
- * The identity module (auth/): cong's sessions over HTTP, registered through the module ABI like any module.
+ * modules/identity — cong's sessions over HTTP, built on the module ABI alone (include/cong/module.h, 1.4).
  *
- *   POST   /v1/auth/vneid/exchange   VNeID ID token → cong access token + refresh token + session (identity_exchange.c)
+ *   POST   /v1/auth/vneid/exchange   VNeID ID token → cong access token + refresh token + session (exchange.c)
  *   POST   /v1/auth/refresh          rotate the refresh token (an already-rotated one revokes the session, but for a
- *                                    retry within the grace; identity_refresh.c)
+ *                                    retry within the grace; refresh.c)
  *   POST   /v1/auth/logout           end the caller's session everywhere (a client-credentials token has none: 400)
  *   GET    /v1/me                    the caller
  *   GET    /v1/me/sessions           the caller's sessions (devices)
  *   DELETE /v1/me/sessions/{sid}     end one of them
  *   POST   /v1/auth/token            OAuth 2.0 client credentials (RFC 6749 §4.4) for businesses and partners
- *                                    (identity_clients.c)
+ *                                    (client_token.c)
  *   GET    /.well-known/jwks.json, /.well-known/openid-configuration
  *
- * Durable state is in Redis (auth/session_scripts.h); revocations go through gateway/authn/revocation.h so every instance
- * refuses the session's tokens at once. Citizen numbers never leave the exchange handler's stack.
+ * Durable state is in Redis (session_scripts.h); revocations go through api->session_revoke, so every instance
+ * refuses the session's tokens at once. The discovery documents stay here although the keys they publish are the
+ * gateway's (api->auth_settings gives their JWKS): openid-configuration describes this module's token endpoint and
+ * grants, and both keep the routes' rate-limit class and listeners. The gateway verifies VNeID's ID tokens and signs
+ * access tokens (api->idp_verify, token_issue): citizen numbers and keys never reach this module.
  */
+#include "identity.h"
+
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -22,31 +27,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/host/module_loader.h"
-#include "gateway/http/request.h"
-#include "gateway/authn/revocation.h"
-#include "identity_module.h"
 #include "session_scripts.h"
 
 const cong_api_t *cong_idm_api;
-const cong_identity_t *cong_idm_identity;
+const cong_auth_settings_t *cong_idm_settings;
 
 #define api cong_idm_api /* this module's short name for its API table, as in every module */
-
-void cong_identity_module_use(const cong_identity_t *id)
-{
-    cong_idm_identity = id;
-}
 
 int64_t cong_idm_now(void)
 {
     return (int64_t)time(NULL);
-}
-
-/* Until when a revoked session's tokens could still be presented: the longest access token life, plus skew. */
-static int64_t revocation_until(void)
-{
-    return cong_idm_now() + cong_idm_identity->access_ttl_s + 120;
 }
 
 void cong_idm_store_down(cong_req_t *req)
@@ -69,19 +59,20 @@ int cong_idm_eval(cong_req_t *req, const char *script, int nargs, const char *co
 
 int64_t cong_idm_session_end(int64_t created, int64_t now)
 {
-    int64_t end = created + cong_idm_identity->session_lifetime_s;
-    int64_t idle_end = now + cong_idm_identity->session_idle_timeout_s;
+    int64_t end = created + cong_idm_settings->session_lifetime_s;
+    int64_t idle_end = now + cong_idm_settings->session_idle_timeout_s;
     return end < idle_end ? end : idle_end;
 }
 
 char *cong_idm_token_answer(cong_req_t *req, const cong_idm_session_t *s, const char *refresh, int64_t now,
                             size_t *len)
 {
-    cong_access_grant_t grant = {.sub = s->subject, .sid = s->sid, .scope = "citizen", .loa = s->loa,
-                                 .auth_time = s->auth_time, .not_after = cong_idm_session_end(s->created, now)};
+    cong_token_grant_t grant = {.size = sizeof grant, .subject = s->subject, .session_id = s->sid, .scope = "citizen",
+                                .loa = s->loa, .auth_time = s->auth_time,
+                                .not_after = cong_idm_session_end(s->created, now)};
     char *access = NULL, *text = NULL, *copy = NULL;
-    int64_t exp = 0;
-    if (cong_identity_issue(cong_idm_identity, &grant, now, &access, &exp) != 0)
+    long long exp = 0;
+    if (api->token_issue(req, &grant, &access, &exp) != 0)
         return NULL;
     json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "access_token", access, "token_type", "Bearer",
                              "expires_in", (json_int_t)(exp - now), "refresh_token", refresh, "session_id", s->sid);
@@ -94,7 +85,6 @@ char *cong_idm_token_answer(cong_req_t *req, const cong_idm_session_t *s, const 
         OPENSSL_cleanse(text, *len);
     }
     OPENSSL_cleanse(access, strlen(access));
-    free(access);
     free(text);
     return copy;
 }
@@ -105,44 +95,30 @@ void cong_idm_reply_answer(cong_req_t *req, const char *answer, size_t len)
     api->reply_text(req, 200, "application/json", answer, len);
 }
 
-/* ---- revocation with the request guard ---- */
+/* ---- revocation ---- */
 
-typedef struct revoke_call {
-    cong_req_t *req;
-    int status; /* reply when done */
-} revoke_call_t;
-
-static void on_revoked(int err, void *udata)
+static void on_revoked(cong_req_t *req, int err, void *udata)
 {
-    revoke_call_t *call = udata;
-    cong_req_t *req = call->req;
-    if (req->h2o != NULL) {
-        if (err != 0 && call->status < 400)
-            cong_idm_store_down(req);
-        else if (call->status == 204)
-            api->reply_text(req, 204, NULL, NULL, 0);
-        else
-            api->reply_problem(req, 401, "invalid-token", "Phiên đăng nhập đã bị thu hồi.",
-                               "The session has been revoked.");
-    }
-    cong_req_release(req);
-    free(call);
+    int status = *(const int *)udata; /* the reply when done */
+    if (err != 0 && status < 400)
+        cong_idm_store_down(req);
+    else if (status == 204)
+        api->reply_text(req, 204, NULL, NULL, 0);
+    else
+        api->reply_problem(req, 401, "invalid-token", "Phiên đăng nhập đã bị thu hồi.",
+                           "The session has been revoked.");
 }
 
 void cong_idm_revoke_then_reply(cong_req_t *req, const char *sid, int status)
 {
-    revoke_call_t *call = malloc(sizeof *call);
-    if (call == NULL) {
+    int *reply = api->req_alloc(req, sizeof *reply);
+    if (reply == NULL) {
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
-    *call = (revoke_call_t){req, status};
-    cong_req_retain(req);
-    if (cong_revocation_publish(req->worker, sid, revocation_until(), on_revoked, call) != 0) {
-        cong_req_release(req);
-        free(call);
+    *reply = status;
+    if (api->session_revoke(req, sid, on_revoked, reply) != 0)
         cong_idm_store_down(req);
-    }
 }
 
 /* ---- POST /v1/auth/logout, DELETE /v1/me/sessions/{sid} ---- */
@@ -260,7 +236,7 @@ static void jwks(cong_req_t *req, void *udata)
 {
     (void)udata;
     api->reply_header(req, "cache-control", "public, max-age=300");
-    api->reply_text(req, 200, "application/json", cong_idm_identity->jwks_json, strlen(cong_idm_identity->jwks_json));
+    api->reply_text(req, 200, "application/json", cong_idm_settings->jwks_json, strlen(cong_idm_settings->jwks_json));
 }
 
 static void openid_configuration(cong_req_t *req, void *udata)
@@ -268,11 +244,11 @@ static void openid_configuration(cong_req_t *req, void *udata)
     (void)udata;
     char jwks_uri[512];
     char token_uri[512];
-    snprintf(jwks_uri, sizeof jwks_uri, "%s/.well-known/jwks.json", cong_idm_identity->issuer);
-    snprintf(token_uri, sizeof token_uri, "%s/v1/auth/token", cong_idm_identity->issuer);
+    snprintf(jwks_uri, sizeof jwks_uri, "%s/.well-known/jwks.json", cong_idm_settings->issuer);
+    snprintf(token_uri, sizeof token_uri, "%s/v1/auth/token", cong_idm_settings->issuer);
     api->reply_header(req, "cache-control", "public, max-age=300");
     api->reply_json(req, 200,
-                    json_pack("{s:s, s:s, s:s, s:[s], s:[s], s:[s,s], s:[s,s]}", "issuer", cong_idm_identity->issuer,
+                    json_pack("{s:s, s:s, s:s, s:[s], s:[s], s:[s,s], s:[s,s]}", "issuer", cong_idm_settings->issuer,
                               "jwks_uri", jwks_uri, "token_endpoint", token_uri,
                               "id_token_signing_alg_values_supported", "ES256",
                               "token_endpoint_auth_methods_supported", "client_secret_post",
@@ -280,11 +256,14 @@ static void openid_configuration(cong_req_t *req, void *udata)
                               "urn:ietf:params:oauth:grant-type:token-exchange", "acr_values_supported", "1", "2"));
 }
 
-int cong_identity_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
+int cong_identity_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
 {
+    if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, session_revoke))
+        return CONG_EVERSION;
     api = a;
-    if (cong_idm_identity == NULL)
-        return 0; /* no identity configured: the routes do not exist */
+    cong_idm_settings = api->auth_settings(ctx);
+    if (cong_idm_settings == NULL)
+        return 0; /* cong issues no tokens here: the routes do not exist */
     static const struct {
         const char *method, *path, *operation_id;
         cong_handler_fn handler;

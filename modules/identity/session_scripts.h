@@ -1,12 +1,13 @@
 /*
- * auth/session_scripts.h — the Lua scripts that change sessions atomically in Redis (one script = one transaction).
+ * modules/identity/session_scripts.h — the Lua scripts that change sessions atomically in Redis (one script = one
+ * transaction).
  *
- * Keys:  cong:session:<sid>      msgpack session record (auth/session.h); expires at the session's end: the first of
+ * Keys:  cong:session:<sid>      msgpack session record (session.h); expires at the session's end: the first of
  *                                its absolute lifetime, its idle timeout and the refresh token's lifetime
  *        cong:sessions:<subject> set of the subject's session ids
  *        cong:refresh:<hash>     "<sid> <generation>" for every refresh token issued, current or rotated, until its
  *                                lifetime ends — so a rotated token is recognised when it comes back (reuse)
- *        cong:refresh-retry:<hash> the answer that rotated this token, sealed under it (auth/refresh_retry.h), kept
+ *        cong:refresh-retry:<hash> the answer that rotated this token, sealed under it (refresh_retry.h), kept
  *                                for auth.refresh_reuse_grace_s: its key's life IS the grace window
  * Scripts compute key names from their arguments: cong runs against one Redis (not a cluster).
  *
@@ -14,8 +15,8 @@
  * the presented token, ROTATE then rotates it if that token is still the current one — a compare-and-set on the
  * generation, so two concurrent uses of one token rotate once and both get the one answer.
  */
-#ifndef CONG_AUTH_SESSION_SCRIPTS_H
-#define CONG_AUTH_SESSION_SCRIPTS_H
+#ifndef CONG_MODULES_IDENTITY_SESSION_SCRIPTS_H
+#define CONG_MODULES_IDENTITY_SESSION_SCRIPTS_H
 
 /* ARGV: sid, record, subject, refresh hash, ttl, lifetime (the subject's set outlives every session in it) → 1 */
 #define CONG_LUA_SESSION_CREATE                                                                                      \

@@ -1,15 +1,16 @@
 /*
- * auth/identity_clients.c — POST /v1/auth/token: OAuth 2.0 client credentials (RFC 6749 §4.4, form-encoded) for
- * businesses and partners registered with `cong client create`. The secret is compared by its hash in constant time;
- * the token carries the client, its scopes (or the narrower ones asked) and sid "client:<id>", which `cong client
- * revoke` revokes everywhere. The client's daily quota goes to Redis for the rate limiter.
+ * modules/identity/client_token.c — POST /v1/auth/token: OAuth 2.0 client credentials (RFC 6749 §4.4,
+ * form-encoded) for businesses and partners registered with `cong client create`. The secret is compared by its hash
+ * in constant time; the gateway signs the token (api->token_issue), which carries the client, its scopes (or the
+ * narrower ones asked) and sid "client:<id>", which `cong client revoke` revokes everywhere. The client's daily quota
+ * goes to Redis for the rate limiter.
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "identity_module.h"
+#include "identity.h"
 
 #define api cong_idm_api
 
@@ -55,7 +56,7 @@ static void on_quota_stored(cong_req_t *req, int err, const cong_redis_reply_t *
         return;
     }
     api->reply_json(req, 200, json_pack("{s:s, s:s, s:i, s:s}", "access_token", c->access, "token_type", "Bearer",
-                                        "expires_in", cong_idm_identity->access_ttl_s, "scope", c->granted));
+                                        "expires_in", cong_idm_settings->access_ttl_s, "scope", c->granted));
 }
 
 static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
@@ -78,17 +79,15 @@ static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, voi
         return;
     }
     const char *scope = c->scope[0] != '\0' ? c->scope : granted;
-    char sid[80], *access = NULL;
+    char sid[80];
     snprintf(sid, sizeof sid, "client:%s", c->client_id);
-    cong_access_grant_t grant = {.sub = c->client_id, .sid = sid, .scope = scope, .client_id = c->client_id};
-    if (cong_identity_issue(cong_idm_identity, &grant, cong_idm_now(), &access, NULL) != 0) {
+    cong_token_grant_t grant = {.size = sizeof grant, .subject = c->client_id, .session_id = sid, .scope = scope,
+                                .client_id = c->client_id};
+    if (api->token_issue(req, &grant, &c->access, NULL) != 0) {
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
-    size_t access_len = strlen(access), scope_len = strlen(scope);
-    c->access = api->req_alloc(req, access_len + 1);
-    memcpy(c->access, access, access_len + 1);
-    free(access);
+    size_t scope_len = strlen(scope);
     char *granted_copy = api->req_alloc(req, scope_len + 1);
     memcpy(granted_copy, scope, scope_len + 1);
     c->granted = granted_copy;

@@ -1,5 +1,5 @@
 /*
- * auth/refresh_retry.c — sealing a refresh answer under the refresh token presented (contract in refresh_retry.h).
+ * modules/identity/refresh_retry.c — sealing a refresh answer under the refresh token presented (contract in refresh_retry.h).
  */
 #include "refresh_retry.h"
 
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "b64url.h"
 #include "cong/module.h"
 
 #define NONCE_BYTES 12
@@ -58,12 +58,12 @@ int cong_refresh_retry_seal(const char *refresh_token, const char *sid, const ch
         return rc;
     size_t raw_len = NONCE_BYTES + len + TAG_BYTES;
     unsigned char *raw = malloc(raw_len);
-    char *text = malloc(cong_b64url_encoded_len(raw_len) + 1);
+    char *text = malloc(CONG_IDM_B64URL_ROOM(raw_len));
     rc = raw == NULL || text == NULL ? CONG_ENOMEM : RAND_bytes(raw, NONCE_BYTES) == 1 ? 0 : CONG_EIO;
     if (rc == 0)
         rc = gcm(1, key, raw, sid, (const unsigned char *)answer, len, raw + NONCE_BYTES, raw + NONCE_BYTES + len);
     if (rc == 0) {
-        text[cong_b64url_encode(raw, raw_len, text)] = '\0';
+        cong_idm_b64url_encode(raw, raw_len, text);
         *out = text;
         text = NULL;
     }
@@ -78,14 +78,14 @@ int cong_refresh_retry_open(const char *refresh_token, const char *sid, const ch
 {
     *answer = NULL;
     unsigned char key[KEY_BYTES];
-    if (sid == NULL || sealed == NULL || sealed_len > cong_b64url_encoded_len(NONCE_BYTES + CONG_REFRESH_RETRY_MAX +
-                                                                              TAG_BYTES))
+    if (sid == NULL || sealed == NULL ||
+        sealed_len >= CONG_IDM_B64URL_ROOM(NONCE_BYTES + CONG_REFRESH_RETRY_MAX + TAG_BYTES))
         return CONG_EINVAL;
     int rc = derive_key(refresh_token, key);
     if (rc != 0)
         return rc;
-    unsigned char *raw = malloc(sealed_len * 3 / 4 + 1);
-    long raw_len = raw != NULL ? cong_b64url_decode(sealed, sealed_len, raw) : -1;
+    unsigned char *raw = malloc(sealed_len / 4 * 3 + 3);
+    long raw_len = raw != NULL ? cong_idm_b64url_decode(sealed, sealed_len, raw) : -1;
     char *plain = NULL;
     size_t plain_len = 0;
     rc = raw == NULL ? CONG_ENOMEM : CONG_EINVAL;

@@ -1,25 +1,34 @@
 /*
- * auth/identity_module.h — what the identity module's files share (auth/identity_*.c; internal to them).
+ * modules/identity/identity.h — what the identity module's files share (internal to modules/identity/).
  *
- *   identity_routes.c    registration, /v1/me, sessions, logout, discovery, and the helpers below
- *   identity_exchange.c  POST /v1/auth/vneid/exchange (waits for VNeID's keys after a rotation)
- *   identity_refresh.c   POST /v1/auth/refresh (rotation, the retry grace, lifetimes)
- *   identity_clients.c   POST /v1/auth/token (client credentials)
+ *   identity.c       the entry point, /v1/me, sessions, logout, discovery, and the helpers below
+ *   exchange.c       POST /v1/auth/vneid/exchange (the gateway verifies the ID token: api->idp_verify)
+ *   refresh.c        POST /v1/auth/refresh (rotation, the retry grace, lifetimes)
+ *   client_token.c   POST /v1/auth/token (client credentials)
+ *   session.c        session records, session ids, refresh tokens (session.h); session_scripts.h, their Lua scripts
+ *   refresh_retry.c  the answer a retried refresh gets again, sealed (refresh_retry.h)
  *
- * Everything runs on the request's worker thread. `cong_idm_api` and `cong_idm_identity` are set once, before any
- * request (cong_identity_module_use, cong_identity_module_onload), and read-only afterwards.
+ * Built on include/cong/module.h alone: cong's keys, its subject secret, VNeID's keys and the revocation channel are
+ * the gateway's (api->auth_settings, idp_verify, token_issue, session_revoke, ABI 1.4); sessions and refresh tokens
+ * are this module's, in Redis. Everything runs on the request's worker thread. `cong_idm_api` and `cong_idm_settings`
+ * are set once, by the entry point, and read-only afterwards.
  */
-#ifndef CONG_AUTH_IDENTITY_MODULE_H
-#define CONG_AUTH_IDENTITY_MODULE_H
+#ifndef CONG_MODULES_IDENTITY_H
+#define CONG_MODULES_IDENTITY_H
 
 #include <stdint.h>
 
 #include "cong/module.h"
-#include "identity.h"
 #include "session.h"
 
+#define CONG_IDM_SUBJECT_MAX 63 /* a citizen's subject as the gateway makes it (43 characters) fits with room */
+
 extern const cong_api_t *cong_idm_api;
-extern const cong_identity_t *cong_idm_identity;
+extern const cong_auth_settings_t *cong_idm_settings;
+
+/** The entry point (modules/builtin.c). Without cong's issuer settings (no auth.signing_key_file) it registers no
+ *  routes. Needs ABI 1.4. */
+int cong_identity_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 
 int64_t cong_idm_now(void);
 /** 503 service-unavailable (a store did not answer). */
@@ -27,7 +36,7 @@ void cong_idm_store_down(cong_req_t *req);
 /** EVAL of `script` with up to 8 text arguments, through the module API (cb on this worker, only while the request
  *  lives). 0, or the API's error (cb not called). */
 int cong_idm_eval(cong_req_t *req, const char *script, int nargs, const char *const *args, cong_redis_cb cb, void *ud);
-/** Publishes the session's revocation to every instance, then replies `status`: 204, or 401 invalid-token. */
+/** Revokes the session everywhere (api->session_revoke), then replies `status`: 204, or 401 invalid-token. */
 void cong_idm_revoke_then_reply(cong_req_t *req, const char *sid, int status);
 
 /** When a session created at `created` ends if it is refreshed at `now`: the first of its absolute lifetime and its
@@ -37,7 +46,7 @@ int64_t cong_idm_session_end(int64_t created, int64_t now);
 /** A citizen's session as its tokens show it. */
 typedef struct cong_idm_session {
     char sid[CONG_SESSION_ID_LEN + 1];
-    char subject[CONG_SUBJECT_LEN + 1];
+    char subject[CONG_IDM_SUBJECT_MAX + 1];
     int loa;
     int64_t auth_time, created;
 } cong_idm_session_t;

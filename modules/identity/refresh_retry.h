@@ -1,17 +1,17 @@
 /*
- * auth/refresh_retry.h — the answer to a refresh, kept for a client that retries it.
+ * modules/identity/refresh_retry.h — the answer to a refresh, kept for a client that retries it.
  *
  * A client whose refresh timed out may present the same (now rotated) refresh token again. For
  * auth.refresh_reuse_grace_s after the rotation it gets the very answer it lost — the same access and refresh token —
- * instead of being treated as a thief (auth/session_scripts.h keeps the window). That answer holds live tokens, so
+ * instead of being treated as a thief (session_scripts.h keeps the window). That answer holds live tokens, so
  * Redis only ever sees it sealed under the presented refresh token, which Redis does not know (it stores its hash):
  * AES-256-GCM with key = HMAC-SHA256(key = refresh token, "cong refresh retry v1"), a random 96-bit nonce, and the
  * session id as associated data. Text form: base64url(nonce || ciphertext || tag).
  *
  * Ownership: outputs are malloc'd, the caller frees (and should cleanse an opened answer).
  */
-#ifndef CONG_AUTH_REFRESH_RETRY_H
-#define CONG_AUTH_REFRESH_RETRY_H
+#ifndef CONG_MODULES_IDENTITY_REFRESH_RETRY_H
+#define CONG_MODULES_IDENTITY_REFRESH_RETRY_H
 
 #include <stddef.h>
 

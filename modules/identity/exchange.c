@@ -1,0 +1,136 @@
+/*
+ * modules/identity/exchange.c — POST /v1/auth/vneid/exchange: a VNeID ID token becomes a cong session, an access
+ * token and a refresh token.
+ *
+ * The gateway verifies the ID token (api->idp_verify: VNeID's keys are the gateway's, and it waits for them after
+ * VNeID rotates) and hands over the person's pseudonymous subject: the citizen number never reaches this module.
+ */
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "identity.h"
+#include "session_scripts.h"
+
+#define api cong_idm_api
+
+static const char *bounded_string(json_t *obj, const char *key, size_t max)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s != NULL && strlen(s) < max ? s : NULL;
+}
+
+static void refuse(cong_req_t *req)
+{
+    api->reply_header(req, "www-authenticate", "Bearer realm=\"cong\", error=\"invalid_token\"");
+    api->reply_problem(req, 401, "invalid-token", "Mã định danh VNeID không hợp lệ hoặc đã hết hạn.",
+                       "The VNeID ID token is invalid or has expired.");
+}
+
+/* ---- the session ---- */
+
+typedef struct created {
+    cong_idm_session_t s;
+    char refresh[CONG_REFRESH_TOKEN_LEN + 1];
+} created_t;
+
+static void on_session_created(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
+{
+    created_t *c = udata;
+    size_t len = 0;
+    char *answer = NULL;
+    if (err != 0 || api->redis_type(reply) == CONG_REDIS_ERROR)
+        cong_idm_store_down(req);
+    else if ((answer = cong_idm_token_answer(req, &c->s, c->refresh, cong_idm_now(), &len)) == NULL)
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+    else
+        cong_idm_reply_answer(req, answer, len);
+    OPENSSL_cleanse(c->refresh, sizeof c->refresh);
+    if (answer != NULL)
+        OPENSSL_cleanse(answer, len);
+}
+
+static void copy_device(json_t *device, cong_session_t *s)
+{
+    const char *v;
+    if (device != NULL && (v = bounded_string(device, "id", sizeof s->dev_id)) != NULL)
+        snprintf(s->dev_id, sizeof s->dev_id, "%s", v);
+    if (device != NULL && (v = bounded_string(device, "name", sizeof s->dev_name)) != NULL)
+        snprintf(s->dev_name, sizeof s->dev_name, "%s", v);
+    if (device != NULL && (v = bounded_string(device, "platform", sizeof s->dev_platform)) != NULL)
+        snprintf(s->dev_platform, sizeof s->dev_platform, "%s", v);
+}
+
+/* Stores the new session (its record lives until the first of its lifetime, idle timeout and refresh lifetime). */
+static void create_session(cong_req_t *req, json_t *device, const cong_idp_identity_t *who)
+{
+    created_t *c = api->req_alloc(req, sizeof *c);
+    int64_t now = cong_idm_now();
+    /* no "auth_time": 0, never recent enough for level 2; one in the future is clock skew: now at the latest */
+    int64_t auth_time = who->auth_time < now ? who->auth_time : now;
+    cong_session_t s = {.created = now, .last_seen = now, .loa = who->loa, .gen = 1,
+                        .auth_time = auth_time > 0 ? auth_time : 0};
+    if (c == NULL || strlen(who->subject) > CONG_IDM_SUBJECT_MAX || cong_session_id_new(c->s.sid) != 0 ||
+        cong_refresh_token_new(c->refresh) != 0) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    snprintf(c->s.subject, sizeof c->s.subject, "%s", who->subject);
+    c->s.loa = s.loa;
+    c->s.auth_time = s.auth_time;
+    c->s.created = now;
+    snprintf(s.sub, sizeof s.sub, "%s", c->s.subject);
+    copy_device(device, &s);
+    cong_refresh_token_hash(c->refresh, strlen(c->refresh), s.rt);
+    char *record = NULL, ttl[24], lifetime[24];
+    size_t record_len = 0;
+    if (cong_session_encode(&s, &record, &record_len) != 0) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    int64_t end = cong_idm_session_end(now, now), life = end - now;
+    snprintf(ttl, sizeof ttl, "%lld",
+             (long long)(life < cong_idm_settings->refresh_ttl_s ? life : cong_idm_settings->refresh_ttl_s));
+    snprintf(lifetime, sizeof lifetime, "%d", cong_idm_settings->session_lifetime_s);
+    const char *argv[] = {"EVAL", CONG_LUA_SESSION_CREATE, "0", c->s.sid, record, c->s.subject, s.rt, ttl, lifetime};
+    size_t argvlen[] = {4, strlen(CONG_LUA_SESSION_CREATE), 1, strlen(c->s.sid), record_len, strlen(c->s.subject),
+                        strlen(s.rt), strlen(ttl), strlen(lifetime)};
+    int rc = api->redis_command(req, 9, argv, argvlen, on_session_created, c);
+    free(record);
+    if (rc != 0)
+        cong_idm_store_down(req);
+}
+
+/* ---- POST /v1/auth/vneid/exchange ---- */
+
+static void on_verified(cong_req_t *req, int err, const cong_idp_identity_t *who, void *udata)
+{
+    (void)udata;
+    if (err == CONG_EINVAL)
+        refuse(req);
+    else if (err == CONG_EUNAVAILABLE)
+        api->reply_problem(req, 503, "service-unavailable", "Chưa lấy được khoá của VNeID.",
+                           "The identity provider's keys are not available yet.");
+    else if (err != 0)
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+    else
+        create_session(req, json_object_get(api->req_json(req), "device"), who);
+}
+
+void cong_idm_exchange(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    json_t *body = api->req_json(req);
+    const char *id_token = body ? bounded_string(body, "id_token", 8193) : NULL;
+    json_t *device = body ? json_object_get(body, "device") : NULL;
+    if (id_token == NULL || (device != NULL && !json_is_object(device))) {
+        api->reply_problem(req, 422, "validation-failed", "Cần id_token (chuỗi) và device (đối tượng).",
+                           "id_token (a string) and device (an object) are expected.");
+        return;
+    }
+    int rc = api->idp_verify(req, id_token, strlen(id_token), on_verified, NULL);
+    if (rc != 0)
+        on_verified(req, rc == CONG_ETOOBIG ? CONG_EINVAL : rc, NULL, NULL);
+}
