@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "auth.h"
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #define NONCE_BYTES 12
 #define TAG_BYTES 16

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "auth.h"
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "common/msgpack_bounds.h"
 
 int cong_subject_from_citizen(const unsigned char *secret, size_t secret_len, const char *citizen_number, char *out)

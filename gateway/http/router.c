@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 typedef struct router_node router_node_t;
 

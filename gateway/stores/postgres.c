@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "common/log.h"
 #include "postgres_cancel.h"
 #include "postgres_conninfo.h"
