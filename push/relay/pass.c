@@ -47,8 +47,8 @@ static int publish(push_relay_redis_t *r, PGresult *rows, int i)
                   : CONG_EINVAL;
     json_decref(data);
     if (rc != CONG_OK) {
-        push_relay_log_failure("push-encode", "push_outbox row %s cannot be encoded (topic or payload invalid): dropped",
-                               id);
+        push_relay_log_failure("push-encode",
+                               "push_outbox row %s cannot be encoded (topic or payload invalid): dropped", id);
         return CONG_EINVAL;
     }
     char stream[96];

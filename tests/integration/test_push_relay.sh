@@ -33,7 +33,7 @@ if [ "$(q "SELECT to_regclass('push_outbox') IS NOT NULL")" != t ]; then
 fi
 trap 'cleanup_rows >/dev/null 2>&1; for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done' EXIT
 
-# --- arguments ---------------------------------------------------------------------------------------------------------
+# --- arguments -------------------------------------------------------------------------------------------------------
 expect_eq "missing --pg: exit 2" 2 "$(env -u CONG_POSTGRES_CONNINFO "$RELAY" 2>/dev/null; echo $?)"
 expect_eq "bad number: exit 2" 2 "$("$RELAY" --pg x --batch 0 2>/dev/null; echo $?)"
 expect_eq "--once without PostgreSQL: exit 1" 1 "$(timeout 30 "$RELAY" --pg "host=127.0.0.1 port=$(free_port) \
@@ -53,12 +53,13 @@ EVENTS=$(rc --no-raw XRANGE "$STREAM" - +)
 expect_match "event carries the subject" "sub-$RUNID" "$EVENTS"
 expect_match "msgpack event with topic" "topic.*$TOPIC" "$EVENTS"
 IDS=$(q "SELECT string_agg('push_outbox:' || id, ' ' ORDER BY id) FROM push_outbox WHERE topic = '$TOPIC'")
-expect_eq "request ids name the rows, in id order" "$IDS" "$(grep -o "push_outbox:[0-9]*" <<<"$EVENTS" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "request ids name the rows, in id order" "$IDS" \
+  "$(grep -o "push_outbox:[0-9]*" <<<"$EVENTS" | tr '\n' ' ' | sed 's/ $//')"
 expect_match "a payload that is not an object goes under value" "value.*$SECRET-3" "$EVENTS"
 expect_eq "the bad row is marked published (it blocks nothing)" 1 \
   "$(q "SELECT count(*) FROM push_outbox WHERE topic = '$BAD_TOPIC' AND published_at IS NOT NULL")"
 
-# --- SIGTERM: a clean stop ----------------------------------------------------------------------------------------------
+# --- SIGTERM: a clean stop ------------------------------------------------------------------------------------------
 kill -TERM "$RELAY_PID"
 wait "$RELAY_PID"
 expect_eq "SIGTERM: exit 0" 0 "$?"

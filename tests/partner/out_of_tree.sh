@@ -13,12 +13,13 @@ mkdir -p "$T/empty"
 # --- the install ---------------------------------------------------------------------------------------------------
 cmake --install "$BUILD" --prefix "$PREFIX" >"$T/install.log" 2>&1
 expect_eq "cmake --install: exit 0" 0 "$?"
-expect_eq "installed headers" "errors.h module.h" "$(cd "$PREFIX/include/cong" 2>/dev/null && ls | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "installed headers" "errors.h module.h" \
+  "$(cd "$PREFIX/include/cong" 2>/dev/null && ls | tr '\n' ' ' | sed 's/ $//')"
 export PKG_CONFIG_LIBDIR="$T/empty" # the machine's own pkg-config folders (a cong installed there) are out of sight
 export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
 expect_eq "pkg-config cong-module: Cflags" "-I$PREFIX/include" "$(pkg-config --cflags cong-module | sed 's/ *$//')"
-ABI=$(awk '/^#define CONG_MODULE_ABI_MAJOR/ {ma = $3} /^#define CONG_MODULE_ABI_MINOR/ {mi = $3} END {print ma "." mi}' \
-  "$SRC/include/cong/module.h")
+ABI=$(awk '/^#define CONG_MODULE_ABI_MAJOR/ {ma = $3} /^#define CONG_MODULE_ABI_MINOR/ {mi = $3}
+  END {print ma "." mi}' "$SRC/include/cong/module.h")
 expect_eq "pkg-config cong-module: the ABI version" "$ABI" "$(pkg-config --modversion cong-module)"
 
 # --- the example, out of tree ----------------------------------------------------------------------------------------
@@ -35,11 +36,13 @@ COMPILE=$(cat "$T/build/compile_commands.json" 2>/dev/null)
 expect_match "compiled with the prefix's include folder" "$PREFIX/include" "$COMPILE"
 expect_no_match "and nothing of the source tree" "$SRC" "$COMPILE"
 SO="$T/build/partner_hello.so"
-expect_eq "exports the entry point only" "cong_module_onload" "$(nm -D --defined-only "$SO" | awk '$2 == "T" {print $3}')"
+expect_eq "exports the entry point only" "cong_module_onload" \
+  "$(nm -D --defined-only "$SO" | awk '$2 == "T" {print $3}')"
 
 # --- cong loads it ---------------------------------------------------------------------------------------------------
 printf 'modules:\n  load: ["%s"]\n  partner_hello:\n    greeting: "built out of tree"\n' "$SO" >"$GW_DIR/cong.yaml"
-ROUTES=$(env CONG_SERVER_ENVIRONMENT=development "$BUILD/cong" --list-routes --config "$GW_DIR/cong.yaml" 2>"$T/list.log")
+ROUTES=$(cd "$SRC" && env CONG_SERVER_ENVIRONMENT=development "$BUILD/cong" --list-routes --config "$GW_DIR/cong.yaml" \
+  2>"$T/list.log") # from the source root, like make run: the built-in modules find their files there
 expect_match "cong --list-routes: the partner's route" "GET /v1/partner/hello partnerHello" "$ROUTES"
 start_gateway || { finish; exit 1; }
 expect_eq "served by the out-of-tree module" '{"greeting":"built out of tree","late_register":"CONG_ESTATE"}' \
