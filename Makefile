@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test bench bench-gateway bench-abuse bench-procedures fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -20,6 +20,10 @@ run: build
 
 test: build-test build
 	@bash scripts/test.sh
+
+# The module SDK for partners: include/cong/*.h and cong-module.pc under PREFIX (default /usr/local; examples/).
+install: build
+	@cmake --install build-release $(if $(PREFIX),--prefix $(PREFIX))
 
 bench: build
 	@bash bench/run.sh

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "jwt_key_internal.h"
 
 int cong_jwt_key_id(const cong_jwt_key_t *key, char *out)

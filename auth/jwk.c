@@ -8,7 +8,7 @@
  */
 #include "jwk_internal.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>

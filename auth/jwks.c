@@ -8,7 +8,7 @@
  */
 #include "jwk_internal.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

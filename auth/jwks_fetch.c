@@ -14,7 +14,7 @@
 #include "jwks_fetch.h"
 
 #include "auth.h"
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <curl/curl.h>
 

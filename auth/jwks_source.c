@@ -11,7 +11,7 @@
 
 #include "jwks_fetch.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "common/log.h"
 
 #include <pthread.h>

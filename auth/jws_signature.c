@@ -8,7 +8,7 @@
  */
 #include "jwt_key_internal.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>

@@ -3,7 +3,7 @@
  */
 #include "jwt_key_internal.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <string.h>
 

@@ -9,7 +9,7 @@
  */
 #include "jwt_key_internal.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>

@@ -7,7 +7,7 @@
  */
 #include "jwt_key_internal.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <jansson.h>
 

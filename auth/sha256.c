@@ -8,7 +8,7 @@
  */
 #include "auth.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "jwt_key_internal.h"
 
 static int signer_from(cong_jwt_key_t *key, cong_document_signer_t *out)

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "auth.h"
-#include "cong/module.h"
+#include "cong/errors.h"
 
 int cong_subject_from_citizen(const unsigned char *secret, size_t secret_len, const char *citizen_number, char *out)
 {

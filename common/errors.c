@@ -1,5 +1,7 @@
 #include "errors.h"
 
+#include <stddef.h>
+
 static const struct {
     int code;
     const char *name;

@@ -7,7 +7,7 @@
 
 #include <stdarg.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 /** Lines above `level` (enum cong_log_level) are dropped. Default CONG_LOG_INFO. */
 void cong_log_set_level(int level);

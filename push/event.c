@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "common/msgpack_bounds.h"
 
 #define MAX_DEPTH 32

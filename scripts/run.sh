@@ -60,6 +60,7 @@ stop_leftover() {
 }
 stop_leftover gateway "$BUILD/cong"
 stop_leftover portal-sync "$BUILD/cong-portal-sync"
+stop_leftover push-relay "$BUILD/cong-push-relay"
 stop_leftover vneid "$BUILD/vneid-standin"
 stop_leftover portal "$BUILD/portal-standin"
 
@@ -152,9 +153,11 @@ start portal "$BUILD/portal-standin" --port "$PORTAL_PORT" --token-file "$RUN/po
   --state-file "$RUN/portal.state" 2>>"$RUN/portal.log"
 wait_http portal "http://127.0.0.1:$PORTAL_PORT/healthz"
 
-# The outbox relay: dossier versions to the stand-in portal, push events to Redis streams.
+# The outbox relays: dossier versions to the stand-in portal (the procedures'), push events to Redis streams (push's).
 start portal-sync "$BUILD/cong-portal-sync" --pg "$CONG_POSTGRES_CONNINFO" \
-  --portal-url "http://127.0.0.1:$PORTAL_PORT" --portal-token-file "$RUN/portal-token" --redis-port "$REDIS_PORT" 2>>"$RUN/portal-sync.log"
+  --portal-url "http://127.0.0.1:$PORTAL_PORT" --portal-token-file "$RUN/portal-token" 2>>"$RUN/portal-sync.log"
+start push-relay "$BUILD/cong-push-relay" --pg "$CONG_POSTGRES_CONNINFO" --redis-port "$REDIS_PORT" \
+  2>>"$RUN/push-relay.log"
 start gateway "$BUILD/cong" --config cong.example.yaml
 wait_http gateway "http://127.0.0.1:$H2C_PORT/readyz" --http2-prior-knowledge
 

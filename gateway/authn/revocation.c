@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "common/log.h"
 #include "gateway/stores/redis_subscriber.h"
 #include "token_cache.h"

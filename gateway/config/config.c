@@ -12,7 +12,7 @@
  */
 #include "config.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "common/log.h"
 
 int cong_config_is_development(const cong_config_t *cfg)

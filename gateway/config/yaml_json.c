@@ -6,7 +6,7 @@
  */
 #include "yaml_json.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #define MAX_HOPS 32 /* hops examined from the right; a longer chain is cut (the leftmost are the client's own words) */
 

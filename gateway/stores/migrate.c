@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "common/log.h"
 
 #define MIGRATION_LOCK_ID "7361626"

@@ -3,7 +3,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "common/log.h"
 
 /* Cancels running in the whole process: every worker's pool shares libuv's thread pool. */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 int cong_pg_conninfo_init(cong_pg_conninfo_t *ci, const char *conninfo, int statement_timeout_ms)
 {

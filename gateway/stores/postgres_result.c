@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "common/log.h"
 
 #define SQLSTATE_QUERY_CANCELED "57014"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cong/module.h"
+#include "cong/errors.h"
 #include "common/log.h"
 
 /* hiredis' libuv adapter defines a static function named on_close: keep that name free in this file. */

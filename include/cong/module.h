@@ -27,8 +27,8 @@
  * Threads. The gateway runs N worker threads, each with its own event loop. A request, and every callback issued on its
  * behalf, runs on one worker thread; nothing blocks a loop. Handlers must not block (no sleeping, no synchronous I/O).
  *
- * Errors. Functions return 0 (CONG_OK) or a negative CONG_E* code; api->strerror() names it. If a call that takes a
- * callback fails synchronously, its callback is never called.
+ * Errors. Functions return 0 (CONG_OK) or a negative CONG_E* code (cong/errors.h); api->strerror() names it. If a
+ * call that takes a callback fails synchronously, its callback is never called.
  *
  * Memory. Everything a request accessor returns, and everything allocated with api->req_alloc(), lives in the
  * request's memory pool and stays valid until the request ends (its reply has been sent, or its client has gone).
@@ -44,6 +44,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cong/errors.h" /* CONG_OK, CONG_E*: the codes every call returns; enum cong_log_level */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -53,25 +55,6 @@ extern "C" {
 
 /** Name of the entry point a shared-object module exports (type cong_module_onload_fn). */
 #define CONG_MODULE_ENTRY "cong_module_onload"
-
-/** Errors: 0 is success, these are negative. */
-enum {
-    CONG_OK = 0,
-    CONG_EINVAL = -1,       /* an argument is invalid */
-    CONG_ENOMEM = -2,       /* out of memory */
-    CONG_EEXIST = -3,       /* already registered / already exists */
-    CONG_ENOTFOUND = -4,    /* no such thing */
-    CONG_ETIMEDOUT = -5,    /* the store did not answer in time */
-    CONG_EUNAVAILABLE = -6, /* the store is down or reconnecting */
-    CONG_ESTATE = -7,       /* not allowed now (e.g. registering a route after load, replying twice) */
-    CONG_EVERSION = -8,     /* ABI version mismatch */
-    CONG_ETOOBIG = -9,      /* over a configured limit */
-    CONG_EGONE = -10,       /* the request's client has gone */
-    CONG_EIO = -11,         /* I/O or protocol error talking to a store */
-    CONG_EPARSE = -12,      /* input could not be parsed */
-    CONG_EQUERY = -13,      /* the store rejected the command/query (SQL error, Redis error reply) */
-    CONG_EBUSY = -14,       /* a queue is full */
-};
 
 typedef struct cong_module_ctx cong_module_ctx_t; /* valid only during the entry point */
 typedef struct cong_req cong_req_t;               /* one request; valid until its reply is sent or client leaves */
@@ -125,8 +108,6 @@ typedef struct cong_principal {
     int loa;                  /* level of assurance 0..2 */
     const char *session_id;   /* cong session id, or NULL */
 } cong_principal_t;
-
-enum cong_log_level { CONG_LOG_ERROR = 0, CONG_LOG_WARN = 1, CONG_LOG_INFO = 2, CONG_LOG_DEBUG = 3 };
 
 /** PostgreSQL callback: `result` is NULL when err != 0. Called on the request's worker thread. */
 typedef void (*cong_pg_cb)(cong_req_t *req, int err, const cong_pg_result_t *result, void *udata);

@@ -3,10 +3,10 @@
 # portal (tools/portal_standin) and the test PostgreSQL + Redis: every dossier version arrives exactly once and in
 # order per dossier; a failing portal leaves rows unacked with attempts and last_error, then they go through; a portal
 # killed and restarted loses nothing and counts the resent versions as duplicates; a worker killed with SIGKILL and
-# restarted loses nothing, and two workers at once keep the order; a portal that never answers is retried; push_outbox rows reach their Redis stream and are
-# marked published (and wait while Redis is down); workers whose PostgreSQL connections are dropped reconnect; SIGTERM stops the worker with status 0; the log shows no token and
-# no payload. Needs PostgreSQL migrated with the gateway's and modules/procedures' migrations. Rows and streams are
-# named after this run (PT<run>-...) and removed at the end.
+# restarted loses nothing, and two workers at once keep the order; a portal that never answers is retried; workers
+# whose PostgreSQL connections are dropped reconnect; SIGTERM stops the worker with status 0; the log shows no token and
+# no payload. (push_outbox has its own relay and test: test_push_relay.sh.) Needs PostgreSQL migrated with the
+# gateway's and modules/procedures' migrations. Rows are named after this run (PT<run>-...) and removed at the end.
 source "$(dirname "$0")/lib.sh"
 PATH="$(dirname "$(python3 -c 'import sys; print(sys.executable)')"):$PATH"
 
@@ -16,8 +16,6 @@ TMP="$GW_DIR/portal"
 mkdir -p "$TMP"
 RUNID=$(date +%s%N | tail -c 9)
 P="PT$RUNID"                         # every code of this run starts with it
-TOPIC="pt-$RUNID"
-STREAM="cong:events:$TOPIC"
 TOKEN="portal-token-$RUNID-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 SECRET="payload-marker-$RUNID"       # in every payload; must never reach a log
 printf '%s\n' "$TOKEN" >"$TMP/token"
@@ -33,7 +31,6 @@ expect_match "and says why" "over plain http" "$out"
 export CONG_SERVER_ENVIRONMENT=development   # the stand-in portal speaks http on loopback
 
 q() { timeout 20 psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
-rc() { timeout 10 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
 
 # wait_for SECONDS COMMAND... — runs COMMAND every 0.1 s until it succeeds; 1 when the time is up.
 wait_for() {
@@ -80,7 +77,7 @@ WORKERS=()
 # each" must not depend on the machine's speed. The slow and silent portal modes below answer later than it.
 WORKER_TIMEOUT_MS=3000
 start_worker() { # start_worker [extra options] — one more worker (several may run at once)
-  "$WORKER" --pg "$CONNINFO" --portal-url "$PORTAL" --portal-token-file "$TMP/token" --redis-port "$REDIS_PORT" \
+  "$WORKER" --pg "$CONNINFO" --portal-url "$PORTAL" --portal-token-file "$TMP/token" \
     --batch 5 --timeout-ms "$WORKER_TIMEOUT_MS" --initial-backoff-ms 100 --max-backoff-ms 800 --poll-ms 100 "$@" \
     2>>"$TMP/worker.log" &
   WORKERS+=($!)
@@ -121,16 +118,14 @@ all_acked() { [ "$(pending)" = 0 ]; }
 row() { q "SELECT $3 FROM portal_outbox WHERE dossier_code = '$P-$1' AND version = $2"; }
 cleanup_rows() {
   q "DELETE FROM portal_outbox WHERE dossier_code LIKE '$P-%';
-     DELETE FROM push_outbox WHERE topic = '$TOPIC';
      DELETE FROM dossiers WHERE code LIKE '$P-%';
      DELETE FROM procedures WHERE code = '$P.1';
      DELETE FROM domains WHERE code = 'pt-$RUNID';
      DELETE FROM units WHERE code = '$P-U'" >/dev/null
-  rc DEL "$STREAM" >/dev/null
 }
 
-if [ "$(q "SELECT to_regclass('portal_outbox') IS NOT NULL AND to_regclass('push_outbox') IS NOT NULL")" != t ]; then
-  bad "portal_outbox/push_outbox missing: apply gateway/migrations and modules/procedures/migrations first"
+if [ "$(q "SELECT to_regclass('portal_outbox') IS NOT NULL")" != t ]; then
+  bad "portal_outbox missing: apply gateway/migrations and modules/procedures/migrations first"
   finish
   exit 1
 fi
@@ -171,8 +166,6 @@ outbox A 3 2 1 # newest first: ids must not decide the order
 outbox B 1 2 3
 outbox C 2 3 1
 outbox D 1 3 2
-q "INSERT INTO push_outbox (subject, topic, payload)
-   SELECT 'sub-$RUNID', '$TOPIC', jsonb_build_object('n', n, 'note', '$SECRET') FROM generate_series(1, 3) n"
 start_worker
 wait_for 30 all_acked || bad "first delivery: $(pending) rows still unacked after 30 s"
 for d in A B C D; do
@@ -183,14 +176,6 @@ done
 expect_eq "payload arrives intact" "status-3" "$(received "$P-A" status:3)"
 expect_eq "acked rows: one attempt, no error" "12|0" \
   "$(q "SELECT count(*), count(last_error) FROM portal_outbox WHERE dossier_code LIKE '$P-%' AND attempts = 1")"
-push_published() { [ "$(q "SELECT count(*) FROM push_outbox WHERE topic = '$TOPIC' AND published_at IS NULL")" = 0 ]; }
-wait_for 10 push_published || bad "push_outbox rows not published"
-expect_eq "push: 3 events in the stream" 3 "$(rc XLEN "$STREAM")"
-EVENTS=$(rc --no-raw XRANGE "$STREAM" - +)
-expect_match "push: event carries the subject" "sub-$RUNID" "$EVENTS"
-FIRST_PUSH=$(q "SELECT min(id) FROM push_outbox WHERE topic = '$TOPIC'")
-expect_match "push: request id names the outbox row" "push_outbox:$FIRST_PUSH" "$EVENTS"
-expect_match "push: msgpack event with topic" "topic.*$TOPIC" "$EVENTS"
 
 # --- 2. portal failing, then back ---------------------------------------------------------------------------------
 expect_eq "fail mode" 200 "$(mode '{"mode":"fail"}')"
@@ -284,25 +269,18 @@ expect_eq "timeout mode: delivered after" "1" "$(received "$P-M" versions)"
 stop_workers TERM
 expect_eq "SIGTERM: both workers exit 0" "0 0" "$WORKER_STATUS"
 
-# --- 9. --once, a wrong token, Redis down ----------------------------------------------------------------------------
+# --- 9. --once, a wrong token -----------------------------------------------------------------------------------------
 dossier N 1
 outbox N 1
-q "INSERT INTO push_outbox (subject, topic, payload) VALUES ('sub-$RUNID', '$TOPIC', '{\"n\": 4}')"
-DEAD_REDIS=$(free_port)
-timeout 30 "$WORKER" --pg "$CONNINFO" --portal-url "$PORTAL" --portal-token-file "$TMP/bad-token" --redis-port "$DEAD_REDIS" \
+timeout 30 "$WORKER" --pg "$CONNINFO" --portal-url "$PORTAL" --portal-token-file "$TMP/bad-token" \
   --once --timeout-ms 1000 2>>"$TMP/worker.log"
 expect_eq "--once with a wrong token: exit 0" 0 "$?"
 expect_eq "wrong token: 401 recorded" "http 401" "$(row N 1 last_error)"
-expect_eq "Redis down: push row kept" 1 \
-  "$(q "SELECT count(*) FROM push_outbox WHERE topic = '$TOPIC' AND published_at IS NULL")"
 q "UPDATE portal_outbox SET next_attempt_at = now() WHERE dossier_code = '$P-N'"
 timeout 30 "$WORKER" --pg "$CONNINFO" --portal-url "$PORTAL" --portal-token-file "$TMP/token" \
-  --redis-port "$REDIS_PORT" --once 2>>"$TMP/worker.log"
+  --once 2>>"$TMP/worker.log"
 expect_eq "--once: exit 0" 0 "$?"
 expect_eq "--once: delivered" "1" "$(received "$P-N" versions)"
-expect_eq "Redis back: published" 0 \
-  "$(q "SELECT count(*) FROM push_outbox WHERE topic = '$TOPIC' AND published_at IS NULL")"
-expect_eq "Redis back: 4 events" 4 "$(rc XLEN "$STREAM")"
 
 # --- reset (the tests' control): forgets, and stays forgotten across a restart -------------------------------------
 count_records() { curl -s -m 5 "$PORTAL/api/v1/received" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["records"]))'; }
@@ -318,7 +296,6 @@ kill_portal TERM
 LOGS=$(cat "$TMP/worker.log" "$TMP/portal.log")
 expect_match "worker logs failures" "portal-http: dossier .* http [0-9]{3}" "$LOGS"
 expect_match "worker logs a lost PostgreSQL connection" "postgres: connection lost" "$LOGS"
-expect_match "worker logs Redis down" "redis: 127.0.0.1:$DEAD_REDIS" "$LOGS"
 expect_no_match "no token in the logs" "$TOKEN" "$LOGS"
 expect_no_match "no payload in the logs" "$SECRET" "$LOGS"
 expect_no_match "no sanitizer report" "AddressSanitizer|runtime error:|LeakSanitizer" "$LOGS"

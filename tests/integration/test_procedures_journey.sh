@@ -179,7 +179,7 @@ EXTRA_PIDS+=($!)
 for _ in $(seq 1 50); do curl -s -o /dev/null "$PORTAL/healthz" && break; sleep 0.1; done
 sync_once() {
   CONG_SERVER_ENVIRONMENT=development timeout 60 "$BUILD/cong-portal-sync" --pg "$CONNINFO" --portal-url "$PORTAL" --portal-token-file "$GW_DIR/portal-token" \
-    --redis-port "$REDIS_PORT" --once 2>>"$GW_DIR/sync.log"
+    --once 2>>"$GW_DIR/sync.log"
 }
 received() { # CODE → "versions (space-separated, arrival order) | duplicates"
   curl -s -m 5 "$PORTAL/api/v1/received/$1" | python3 -c '
@@ -195,6 +195,9 @@ expect_eq "the portal has every version of the dossier, once, in order" "$(seq -
 expect_eq "every version acknowledged" 0 "$(psql_cong "SELECT count(*) FROM portal_outbox WHERE dossier_code = '$DOSSIER' AND acked_at IS NULL")"
 sync_once
 expect_eq "a second relay pass applies nothing twice" "$(seq -s ' ' 1 "$VERSIONS") | 0" "$(received "$DOSSIER")"
+# ---- the citizen's push events: push_outbox → Redis streams (push/relay) ----
+timeout 60 "$BUILD/cong-push-relay" --pg "$CONNINFO" --redis-port "$REDIS_PORT" --once 2>>"$GW_DIR/sync.log"
+expect_eq "the push relay drains the outbox" 0 "$?"
 expect_match "the citizen's push events left through the outbox" '^[1-9]' \
   "$(redis-cli -p "$REDIS_PORT" XLEN cong:events:dossier.status)"
 official remove --unit "$UNIT" --citizen $OFFICIAL >/dev/null

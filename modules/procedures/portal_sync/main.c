@@ -1,8 +1,8 @@
 /*
  * modules/procedures/portal_sync/main.c — cong-portal-sync: relays portal_outbox to the National Public Service
- * Portal and push_outbox to Redis streams (the contract is in portal_sync.h).
+ * Portal (the contract is in portal_sync.h).
  *
- *   cong-portal-sync --pg CONNINFO --portal-url URL --portal-token-file PATH [--redis-host H] [--redis-port N]
+ *   cong-portal-sync --pg CONNINFO --portal-url URL --portal-token-file PATH
  *                    [--batch N] [--timeout-ms N] [--initial-backoff-ms N] [--max-backoff-ms N] [--poll-ms N] [--once]
  *
  * Each flag has an environment variable (portal_sync.h, psync_config_t); flags win. SIGTERM/SIGINT: the current record
@@ -12,7 +12,7 @@
  */
 #include "portal_sync.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -49,8 +49,8 @@ void psync_sleep_ms(int ms)
 static void usage(void)
 {
     fputs("usage: cong-portal-sync --pg CONNINFO --portal-url URL --portal-token-file PATH\n"
-          "                        [--redis-host HOST] [--redis-port N] [--batch N] [--timeout-ms N]\n"
-          "                        [--initial-backoff-ms N] [--max-backoff-ms N] [--poll-ms N] [--once]\n",
+          "                        [--batch N] [--timeout-ms N] [--initial-backoff-ms N] [--max-backoff-ms N]\n"
+          "                        [--poll-ms N] [--once]\n",
           stderr);
 }
 
@@ -103,12 +103,10 @@ static int parse_args(int argc, char **argv, psync_config_t *c)
 {
     *c = (psync_config_t){.pg_conninfo = getenv("CONG_POSTGRES_CONNINFO"),
                           .portal_url = getenv("CONG_PORTAL_URL"),
-                          .redis_host = getenv("CONG_REDIS_HOST") ? getenv("CONG_REDIS_HOST") : "127.0.0.1",
-                          .redis_port = 6379, .batch = 20, .timeout_ms = 5000, .initial_backoff_ms = 500,
+                          .batch = 20, .timeout_ms = 5000, .initial_backoff_ms = 500,
                           .max_backoff_ms = 300000, .poll_ms = 250};
     const char *token_file = getenv("CONG_PORTAL_TOKEN_FILE");
     int_option_t ints[] = {
-        {"redis-port", "CONG_REDIS_PORT", &c->redis_port, 1, 65535},
         {"batch", "CONG_PORTAL_SYNC_BATCH", &c->batch, 1, 1000},
         {"timeout-ms", "CONG_PORTAL_TIMEOUT_MS", &c->timeout_ms, 100, 600000},
         {"initial-backoff-ms", "CONG_PORTAL_SYNC_INITIAL_BACKOFF_MS", &c->initial_backoff_ms, 1, 3600000},
@@ -128,10 +126,8 @@ static int parse_args(int argc, char **argv, psync_config_t *c)
         {"pg", required_argument, NULL, 'P'},
         {"portal-url", required_argument, NULL, 'u'},
         {"portal-token-file", required_argument, NULL, 't'},
-        {"redis-host", required_argument, NULL, 'H'},
         {"once", no_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
-        {"redis-port", required_argument, NULL, 0},
         {"batch", required_argument, NULL, 0},
         {"timeout-ms", required_argument, NULL, 0},
         {"initial-backoff-ms", required_argument, NULL, 0},
@@ -145,7 +141,6 @@ static int parse_args(int argc, char **argv, psync_config_t *c)
         case 'P': c->pg_conninfo = optarg; break;
         case 'u': c->portal_url = optarg; break;
         case 't': token_file = optarg; break;
-        case 'H': c->redis_host = optarg; break;
         case 'o': c->once = 1; break;
         case 0:
             for (size_t i = 0; i < nints; i++) {
@@ -183,9 +178,8 @@ static int parse_args(int argc, char **argv, psync_config_t *c)
     return 0;
 }
 
-/* Passes until stopped (or, with --once, until a pass finds nothing to do: then 1 if PostgreSQL failed, else 0; Redis
- * being down is not a failure, its rows simply wait). */
-static int run(const psync_config_t *cfg, psync_pg_t *pg, psync_portal_t *portal, psync_redis_t *redis)
+/* Passes until stopped (or, with --once, until a pass finds nothing to do: then 1 if PostgreSQL failed, else 0). */
+static int run(const psync_config_t *cfg, psync_pg_t *pg, psync_portal_t *portal)
 {
     while (!psync_stopping()) {
         if (psync_pg_ensure(pg) != CONG_OK) {
@@ -194,13 +188,11 @@ static int run(const psync_config_t *cfg, psync_pg_t *pg, psync_portal_t *portal
             psync_sleep_ms(psync_pg_backoff(pg));
             continue;
         }
-        int sent = 0, acked = 0, published = 0;
-        int out_rc = psync_outbox_pass(pg, portal, cfg, &sent, &acked);
-        int push_rc = out_rc == CONG_OK || out_rc == CONG_EQUERY ? psync_push_pass(pg, redis, cfg->batch, &published)
-                                                                  : CONG_OK;
-        if (cfg->once && sent == 0 && published == 0)
-            return out_rc != CONG_OK || push_rc == CONG_EQUERY || !pg->conn ? 1 : 0;
-        if (sent == 0 && published == 0)
+        int sent = 0, acked = 0;
+        int rc = psync_outbox_pass(pg, portal, cfg, &sent, &acked);
+        if (cfg->once && sent == 0)
+            return rc != CONG_OK || !pg->conn ? 1 : 0;
+        if (sent == 0)
             psync_sleep_ms(cfg->poll_ms);
     }
     return 0;
@@ -231,12 +223,9 @@ int main(int argc, char **argv)
     }
     explicit_bzero(cfg.token, sizeof cfg.token);
     psync_pg_t pg = {.conninfo = cfg.pg_conninfo};
-    psync_redis_t redis = {.host = cfg.redis_host, .port = cfg.redis_port};
-    psync_log_info("started: portal %s, redis %s:%d, batch %d, timeout %d ms, backoff %d..%d ms%s", cfg.portal_url,
-                   cfg.redis_host, cfg.redis_port, cfg.batch, cfg.timeout_ms, cfg.initial_backoff_ms,
-                   cfg.max_backoff_ms, cfg.once ? ", once" : "");
-    rc = run(&cfg, &pg, &portal, &redis);
-    psync_redis_close(&redis);
+    psync_log_info("started: portal %s, batch %d, timeout %d ms, backoff %d..%d ms%s", cfg.portal_url, cfg.batch,
+                   cfg.timeout_ms, cfg.initial_backoff_ms, cfg.max_backoff_ms, cfg.once ? ", once" : "");
+    rc = run(&cfg, &pg, &portal);
     psync_pg_close(&pg);
     psync_portal_close(&portal);
     curl_global_cleanup();

@@ -1,7 +1,7 @@
 /* modules/procedures/portal_sync/outbox.c — one pass over portal_outbox (the delivery contract is in portal_sync.h). */
 #include "portal_sync.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* modules/procedures/portal_sync/pg.c — one blocking PostgreSQL connection, reconnected with backoff. */
 #include "portal_sync.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <string.h>
 

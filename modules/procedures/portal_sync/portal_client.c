@@ -1,7 +1,7 @@
 /* modules/procedures/portal_sync/portal_client.c — one version to the portal over libcurl (see portal_sync.h). */
 #include "portal_sync.h"
 
-#include "cong/module.h"
+#include "cong/errors.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
 /*
- * modules/procedures/portal_sync/portal_sync.h — cong-portal-sync, the relay of procedures' transactional outboxes:
- * dossier versions to the National Public Service Portal, push events to Redis streams. A process of its own
- * (blocking libpq, libcurl and hiredis), never inside the gateway; several may run against one database.
+ * modules/procedures/portal_sync/portal_sync.h — cong-portal-sync, the relay of the procedures' portal outbox: dossier
+ * versions to the National Public Service Portal. A process of its own (blocking libpq and libcurl), never inside the
+ * gateway; several may run against one database. (The procedures' push events, push_outbox, leave through push/'s own
+ * relay, cong-push-relay: push/relay/relay.h.)
  *
  * The delivery contract (portal_outbox → the portal)
  *   - Written with the dossier: every creation and transition of a dossier inserts one portal_outbox row (dossier_id,
@@ -23,23 +24,13 @@
  *     acked_at and clears last_error; attempts counts every send, the successful one included. Rows are never given
  *     up on: the gateway's GET /v1/admin/sync shows what is stuck and why.
  *
- * push_outbox → Redis
- *   Unpublished rows in id order are XADDed to "cong:events:<topic>" (MAXLEN ~ 100000, field "m") as push/push.h
- *   events: data = the row's payload object with "subject" set to the row's subject (a payload that is not an object
- *   goes under "value"), request_id = "push_outbox:<id>" (consumers may deduplicate on it), at_ms = created_at.
- *   Then published_at is set. At-least-once as well: a crash between XADD and the commit publishes again. One worker
- *   at a time relays (a transaction-scoped advisory lock), so the streams keep id order. If Redis is down the rows
- *   stay and are retried; a row that cannot be encoded (invalid topic) is logged and marked published so it does
- *   not block the ones behind it.
- *
- * Everything returns 0 or a negative CONG_E* code (include/cong/module.h). Logging: one line per failure class at
+ * Everything returns 0 or a negative CONG_E* code (include/cong/errors.h). Logging: one line per failure class at
  * most every PSYNC_LOG_INTERVAL_S seconds, with the number of lines held back; never payloads or tokens.
  */
 #ifndef CONG_PORTAL_SYNC_H
 #define CONG_PORTAL_SYNC_H
 
 #include <curl/curl.h>
-#include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,8 +43,6 @@ typedef struct psync_config {
     const char *pg_conninfo;  /* --pg, CONG_POSTGRES_CONNINFO */
     const char *portal_url;   /* --portal-url, CONG_PORTAL_URL: base URL, e.g. http://127.0.0.1:8091 */
     char token[PSYNC_TOKEN_MAX + 1]; /* first line of --portal-token-file / CONG_PORTAL_TOKEN_FILE */
-    const char *redis_host;   /* --redis-host, CONG_REDIS_HOST (127.0.0.1) */
-    int redis_port;           /* --redis-port, CONG_REDIS_PORT (6379) */
     int batch;                /* --batch, CONG_PORTAL_SYNC_BATCH: rows claimed per pass (20) */
     int timeout_ms;           /* --timeout-ms, CONG_PORTAL_TIMEOUT_MS: per request to the portal (5000) */
     int initial_backoff_ms;   /* --initial-backoff-ms (500) */
@@ -68,7 +57,7 @@ int psync_stopping(void);
 void psync_sleep_ms(int ms);
 
 /* log.c — "cong-portal-sync: <UTC time> <class>: <message>" on stderr. */
-/** Logs once per class per PSYNC_LOG_INTERVAL_S; class is a static string ("portal", "postgres", "redis"...). */
+/** Logs once per class per PSYNC_LOG_INTERVAL_S; class is a static string ("portal", "postgres"...). */
 void psync_log_failure(const char *cls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** Logs always (start, stop, recoveries). */
 void psync_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -119,20 +108,6 @@ void psync_pg_close(psync_pg_t *pg);
  *  commits. *sent = rows attempted, *acked = rows the portal took. Stops early (committing what was done) when a
  *  stop is requested. 0, or a PostgreSQL error code. */
 int psync_outbox_pass(psync_pg_t *pg, psync_portal_t *portal, const psync_config_t *cfg, int *sent, int *acked);
-
-/* push_relay.c — one pass over push_outbox. */
-typedef struct psync_redis {
-    redisContext *ctx; /* NULL when not connected */
-    const char *host;
-    int port;
-    int64_t retry_at_ms; /* no connection attempt before this (monotonic ms) */
-    int backoff_ms;
-} psync_redis_t;
-
-/** Publishes up to batch unpublished rows in id order. *published = rows marked published. 0; CONG_EUNAVAILABLE
- *  when Redis is down (rows kept); a PostgreSQL error code. */
-int psync_push_pass(psync_pg_t *pg, psync_redis_t *redis, int batch, int *published);
-void psync_redis_close(psync_redis_t *redis);
 
 /** Monotonic clock in milliseconds. */
 int64_t psync_now_ms(void);

@@ -1,13 +1,15 @@
 /*
- * A partner module built as a shared object against include/cong/module.h alone (no other cong header, no cong
- * library). The integration tests load it with `modules.load` to prove the ABI end to end: routes, config keys,
- * PostgreSQL, Redis and event publishing, 503 when a store is down, and late callbacks after a client has gone.
+ * examples/partner_hello/partner_hello.c — a partner module built as a shared object against cong/module.h alone (no
+ * other cong header, no cong library): CMakeLists.txt here builds it out of tree with pkg-config's cong-module, and
+ * modules/README.md walks through it. The integration tests load it with `modules.load` to prove the ABI end to end:
+ * routes, config keys, PostgreSQL, Redis and event publishing, 503 when a store is down, and late callbacks after a
+ * client has gone.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cong/module.h"
+#include <cong/module.h>
 
 static const cong_api_t *api;
 static cong_module_ctx_t *load_ctx; /* kept only to prove that registering after load is refused */

@@ -1,62 +1,22 @@
-/* modules/procedures/portal_sync/push_relay.c — push_outbox rows into Redis streams (see portal_sync.h). */
-#include "portal_sync.h"
-
-#include "cong/module.h"
-#include "push/push.h"
+/* push/relay/pass.c — one pass over push_outbox: rows into Redis streams, in id order (the contract is in relay.h). */
+#include "relay.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
-#define REDIS_TIMEOUT_MS 2000
-#define REDIS_BACKOFF_MIN_MS 250
-#define REDIS_BACKOFF_MAX_MS 5000
+#include "cong/errors.h"
+#include "push/push.h"
 
-/* One relay at a time keeps the streams in id order; the key is any constant of our own. */
+/* One relay at a time keeps the streams in id order. The key is the one cong-portal-sync used when it relayed these
+ * rows itself: an old relay still running during an upgrade waits for this one instead of interleaving. */
 static const char LOCK_SQL[] = "SELECT pg_try_advisory_xact_lock(hashtext('cong-portal-sync:push_outbox'))";
 static const char PENDING_SQL[] =
     "SELECT id, subject, topic, payload::text, (extract(epoch FROM created_at) * 1000)::bigint FROM push_outbox"
     " WHERE published_at IS NULL ORDER BY id LIMIT $1";
 static const char PUBLISHED_SQL[] =
     "UPDATE push_outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])";
-
-void psync_redis_close(psync_redis_t *r)
-{
-    if (r->ctx)
-        redisFree(r->ctx);
-    r->ctx = NULL;
-}
-
-static void redis_down(psync_redis_t *r, const char *why)
-{
-    psync_log_failure("redis", "%s:%d: %s", r->host, r->port, why);
-    psync_redis_close(r);
-    r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : REDIS_BACKOFF_MIN_MS;
-    if (r->backoff_ms > REDIS_BACKOFF_MAX_MS)
-        r->backoff_ms = REDIS_BACKOFF_MAX_MS;
-    r->retry_at_ms = psync_now_ms() + r->backoff_ms;
-}
-
-static int redis_ensure(psync_redis_t *r)
-{
-    if (r->ctx)
-        return CONG_OK;
-    if (psync_now_ms() < r->retry_at_ms)
-        return CONG_EUNAVAILABLE;
-    struct timeval tv = {REDIS_TIMEOUT_MS / 1000, (REDIS_TIMEOUT_MS % 1000) * 1000};
-    r->ctx = redisConnectWithTimeout(r->host, r->port, tv);
-    if (!r->ctx || r->ctx->err) {
-        redis_down(r, r->ctx ? r->ctx->errstr : "out of memory");
-        return CONG_EUNAVAILABLE;
-    }
-    redisSetTimeout(r->ctx, tv);
-    if (r->backoff_ms)
-        psync_log_info("redis: connected to %s:%d", r->host, r->port);
-    r->backoff_ms = 0;
-    return CONG_OK;
-}
 
 /* The event's data: the payload object with "subject" set; any other JSON value goes under "value". New reference. */
 static json_t *event_data(const char *subject, const char *payload_text)
@@ -74,7 +34,7 @@ static json_t *event_data(const char *subject, const char *payload_text)
 }
 
 /* XADDs row i. 0; CONG_EINVAL when the row cannot be encoded (it is dropped); CONG_EUNAVAILABLE when Redis fails. */
-static int publish(psync_redis_t *r, PGresult *rows, int i)
+static int publish(push_relay_redis_t *r, PGresult *rows, int i)
 {
     const char *id = PQgetvalue(rows, i, 0);
     const char *topic = PQgetvalue(rows, i, 2);
@@ -87,7 +47,8 @@ static int publish(psync_redis_t *r, PGresult *rows, int i)
                   : CONG_EINVAL;
     json_decref(data);
     if (rc != CONG_OK) {
-        psync_log_failure("push-encode", "push_outbox row %s cannot be encoded (topic or payload invalid): dropped", id);
+        push_relay_log_failure("push-encode",
+                               "push_outbox row %s cannot be encoded (topic or payload invalid): dropped", id);
         return CONG_EINVAL;
     }
     char stream[96];
@@ -100,7 +61,7 @@ static int publish(psync_redis_t *r, PGresult *rows, int i)
         char why[160];
         snprintf(why, sizeof why, "XADD failed: %s", reply ? reply->str : r->ctx->errstr);
         freeReplyObject(reply);
-        redis_down(r, why);
+        push_relay_redis_down(r, why);
         return CONG_EUNAVAILABLE;
     }
     freeReplyObject(reply);
@@ -114,35 +75,35 @@ static void add_id(char *buf, size_t cap, const char *id)
     snprintf(buf + n, cap - n, "%s%s", n > 1 ? "," : "", id);
 }
 
-int psync_push_pass(psync_pg_t *pg, psync_redis_t *redis, int batch, int *published)
+int push_relay_pass(push_relay_pg_t *pg, push_relay_redis_t *redis, int batch, int *published)
 {
     *published = 0;
-    int rc = psync_pg_exec(pg, "BEGIN", 0, NULL);
+    int rc = push_relay_pg_exec(pg, "BEGIN", 0, NULL);
     if (rc != CONG_OK)
         return rc;
     PGresult *res;
-    rc = psync_pg_query(pg, LOCK_SQL, 0, NULL, &res);
+    rc = push_relay_pg_query(pg, LOCK_SQL, 0, NULL, &res);
     int locked = rc == CONG_OK && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     if (!locked) {
-        psync_pg_rollback(pg);
-        return rc; /* another worker relays now */
+        push_relay_pg_rollback(pg);
+        return rc; /* another relay works now */
     }
     char limit[16];
     snprintf(limit, sizeof limit, "%d", batch);
     const char *params[] = {limit};
-    rc = psync_pg_query(pg, PENDING_SQL, 1, params, &res);
+    rc = push_relay_pg_query(pg, PENDING_SQL, 1, params, &res);
     if (rc != CONG_OK) {
-        psync_pg_rollback(pg);
+        push_relay_pg_rollback(pg);
         return rc;
     }
     int n = PQntuples(res);
-    int redis_rc = n > 0 ? redis_ensure(redis) : CONG_OK;
+    int redis_rc = n > 0 ? push_relay_redis_ensure(redis) : CONG_OK;
     size_t cap = (size_t)n * 21 + 3;
     char *ids = malloc(cap);
     if (!ids) {
         PQclear(res);
-        psync_pg_rollback(pg);
+        push_relay_pg_rollback(pg);
         return CONG_ENOMEM;
     }
     strcpy(ids, "{");
@@ -159,12 +120,12 @@ int psync_push_pass(psync_pg_t *pg, psync_redis_t *redis, int batch, int *publis
     PQclear(res);
     strcat(ids, "}");
     const char *upd[] = {ids};
-    rc = done > 0 ? psync_pg_exec(pg, PUBLISHED_SQL, 1, upd) : CONG_OK;
+    rc = done > 0 ? push_relay_pg_exec(pg, PUBLISHED_SQL, 1, upd) : CONG_OK;
     free(ids);
     if (rc == CONG_OK)
-        rc = psync_pg_exec(pg, "COMMIT", 0, NULL);
+        rc = push_relay_pg_exec(pg, "COMMIT", 0, NULL);
     else
-        psync_pg_rollback(pg);
+        push_relay_pg_rollback(pg);
     if (rc == CONG_OK)
         *published = done;
     return rc != CONG_OK ? rc : redis_rc;

@@ -1,0 +1,93 @@
+/*
+ * push/relay/relay.h — cong-push-relay: the push events that modules commit to the push_outbox table, relayed into
+ * Redis streams for the notification workers. A process of its own (blocking libpq and hiredis), never inside the
+ * gateway; several may run against one database.
+ *
+ * The contract (push_outbox → Redis)
+ *   - Written with the change: a module inserts a push_outbox row (subject, topic, payload) in the transaction that
+ *     makes the change, so a committed change always has its event and a rolled back one never does. The table is
+ *     created by the procedures module's migrations (modules/procedures/migrations/0002_dossiers.sql), the first module
+ *     to write events this way; this relay reads it by name.
+ *   - Unpublished rows in id order are XADDed to "cong:events:<topic>" (MAXLEN ~ CONG_EVENT_STREAM_MAXLEN, field "m")
+ *     as push/push.h events: data = the row's payload object with "subject" set to the row's subject (a payload that
+ *     is not an object goes under "value"), request_id = "push_outbox:<id>" (consumers may deduplicate on it),
+ *     at_ms = created_at. Then published_at is set.
+ *   - At-least-once: a crash between XADD and the commit publishes again. One relay at a time works (a
+ *     transaction-scoped advisory lock), so the streams keep id order. If Redis is down the rows stay and are retried;
+ *     a row that cannot be encoded (invalid topic) is logged and marked published so it does not block the ones
+ *     behind it.
+ *
+ * Everything returns 0 or a negative CONG_E* code (include/cong/errors.h). Logging (common/log.h, component
+ * "cong-push-relay"): one line per failure class at most every PUSH_RELAY_LOG_INTERVAL_S seconds, with the number of
+ * lines held back; never payloads.
+ */
+#ifndef CONG_PUSH_RELAY_H
+#define CONG_PUSH_RELAY_H
+
+#include <hiredis/hiredis.h>
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#define PUSH_RELAY_LOG_INTERVAL_S 10
+
+typedef struct push_relay_config {
+    const char *pg_conninfo; /* --pg, CONG_POSTGRES_CONNINFO */
+    const char *redis_host;  /* --redis-host, CONG_REDIS_HOST (127.0.0.1) */
+    int redis_port;          /* --redis-port, CONG_REDIS_PORT (6379) */
+    int batch;               /* --batch, CONG_PUSH_RELAY_BATCH: rows published per pass (20) */
+    int poll_ms;             /* --poll-ms, CONG_PUSH_RELAY_POLL_MS: idle sleep between passes (250) */
+    int once;                /* --once: passes until nothing is left to publish, then exit */
+} push_relay_config_t;
+
+/* main.c — set by SIGTERM/SIGINT: finish the current pass, commit, exit 0. */
+int push_relay_stopping(void);
+
+/* log.c */
+/** Logs once per class per PUSH_RELAY_LOG_INTERVAL_S; class is a static string ("postgres", "redis"...). */
+void push_relay_log_failure(const char *cls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Logs always (start, stop, recoveries). */
+void push_relay_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** Monotonic clock in milliseconds. */
+int64_t push_relay_now_ms(void);
+
+/* pg.c — one blocking PostgreSQL connection, reconnected with backoff. */
+typedef struct push_relay_pg {
+    PGconn *conn; /* NULL or a connection that was OK when last used */
+    const char *conninfo;
+    int backoff_ms; /* current reconnect delay */
+} push_relay_pg_t;
+
+/** Connects if needed. 0, or CONG_EUNAVAILABLE after logging (the caller sleeps push_relay_pg_backoff and retries). */
+int push_relay_pg_ensure(push_relay_pg_t *pg);
+/** The delay before the next connection attempt (250 ms doubling to 5 s; reset by a successful connect). */
+int push_relay_pg_backoff(push_relay_pg_t *pg);
+/** Runs a query; *out is the result to PQclear. 0, or CONG_EQUERY / CONG_EUNAVAILABLE (the connection is then
+ *  dropped) after logging under class "postgres". */
+int push_relay_pg_query(push_relay_pg_t *pg, const char *sql, int nparams, const char *const *params, PGresult **out);
+/** Runs a command that returns no rows (BEGIN, COMMIT, UPDATE...). Same codes as push_relay_pg_query. */
+int push_relay_pg_exec(push_relay_pg_t *pg, const char *sql, int nparams, const char *const *params);
+/** Best-effort ROLLBACK (after a failure inside a transaction). */
+void push_relay_pg_rollback(push_relay_pg_t *pg);
+void push_relay_pg_close(push_relay_pg_t *pg);
+
+/* redis.c — one blocking Redis connection, reconnected with backoff. */
+typedef struct push_relay_redis {
+    redisContext *ctx; /* NULL when not connected */
+    const char *host;
+    int port;
+    int64_t retry_at_ms; /* no connection attempt before this (monotonic ms) */
+    int backoff_ms;
+} push_relay_redis_t;
+
+/** Connects if needed (not before retry_at_ms). 0, or CONG_EUNAVAILABLE after logging. */
+int push_relay_redis_ensure(push_relay_redis_t *redis);
+/** Logs why, drops the connection and schedules the next attempt (250 ms doubling to 5 s). */
+void push_relay_redis_down(push_relay_redis_t *redis, const char *why);
+void push_relay_redis_close(push_relay_redis_t *redis);
+
+/* pass.c — one pass over push_outbox. */
+/** Publishes up to batch unpublished rows in id order. *published = rows marked published. 0; CONG_EUNAVAILABLE
+ *  when Redis is down (rows kept); a PostgreSQL error code. */
+int push_relay_pass(push_relay_pg_t *pg, push_relay_redis_t *redis, int batch, int *published);
+
+#endif
