@@ -22,5 +22,8 @@ extern const size_t cong_builtin_module_count;
 /* Entry points. */
 int cong_ping_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_procedures_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
+/* `cong client` (modules/identity/client_command.c) as a module of its own until the identity module's entry point
+ * calls identity_client_command_register itself. */
+int cong_identity_clients_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 
 #endif
