@@ -328,13 +328,13 @@ typedef struct cong_api {
      *  worker's thread). */
     int (*timer_stop)(cong_worker_t *worker, cong_timer_id_t id);
     /** Load time: an administrative command, run as `cong [--config FILE] NAME ARGS...` by the command-line process
-     *  (never by a serving gateway), all modules loaded as for serving. `fn` runs on the process's main thread and
-     *  may block: its cong_job_t works with job_pg_exec/job_pg_clear (a PostgreSQL connection of the command's own)
-     *  and job_revoke_session; job_stopping is 0. It prints its results on stdout, its errors on stderr (never a
-     *  secret, never a citizen number), and returns an enum cong_command_status, the process's exit status; after
-     *  CONG_COMMAND_USAGE the gateway prints `usage`. `usage`: one line per form, each starting "cong NAME", shown by
-     *  `cong --help`. `name`: [a-z][a-z0-9-]*, at most 32. Strings copied. CONG_EINVAL, CONG_EEXIST (a command of
-     *  that name exists, in any module), CONG_ESTATE (after load), CONG_ENOMEM. */
+     *  (never by a serving gateway; every module is loaded there with load_purpose CONG_LOAD_COMMAND). `fn` runs on
+     *  the main thread and may block: its cong_job_t works with job_pg_exec/job_pg_clear (a PostgreSQL connection of
+     *  the command's own) and job_revoke_session; job_stopping is 0. It prints its results on stdout, its errors on
+     *  stderr (never a secret, never a citizen number), and returns an enum cong_command_status, the process's exit
+     *  status; after CONG_COMMAND_USAGE the gateway prints `usage`. `usage`: one line per form, each starting
+     *  "cong NAME", shown by `cong --help`. `name`: [a-z][a-z0-9-]*, at most 32. Strings copied. CONG_EINVAL,
+     *  CONG_EEXIST (a command of that name exists, in any module), CONG_ESTATE (after load), CONG_ENOMEM. */
     int (*register_command)(cong_module_ctx_t *ctx, const char *name, const char *usage, cong_command_fn fn,
                             void *udata);
     /** Anywhere (it never blocks): the pseudonymous subject of a citizen number, HMAC-SHA256 under
@@ -345,8 +345,8 @@ typedef struct cong_api {
     /** Job thread or command: refuses every token of session `session_id` (an API client's tokens carry the session
      *  "client:<client_id>") on every instance, for as long as a token issued until now can live
      *  (auth.access_token_ttl_s + 120 s): the revocation set and channel that every worker follows. Blocking, each
-     *  step bounded by redis.timeout_ms. 0, or CONG_EINVAL, CONG_EUNAVAILABLE (Redis cannot be reached: nothing was
-     *  revoked; try again), CONG_EQUERY (Redis refused). */
+     *  step bounded by redis.timeout_ms. 0, or CONG_EINVAL, CONG_EUNAVAILABLE (Redis could not be reached or went
+     *  away: the revocation may not have reached every instance; call again), CONG_EQUERY (Redis refused). */
     int (*job_revoke_session)(cong_job_t *job, const char *session_id);
 } cong_api_t;
 
