@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "cong/module.h"
 #include "gateway/gateway.h"
 
 #define CONG_REVOCATION_CHANNEL "cong:revocations"
@@ -30,5 +31,10 @@ void cong_revocation_stop(cong_worker_t *w);
  *  it may not have reached other instances); the local worker applies it at once. 0, or CONG_E* (cb not called). */
 int cong_revocation_publish(cong_worker_t *w, const char *sid, int64_t until, void (*cb)(int err, void *udata),
                             void *udata);
+
+/** The module ABI's job_revoke_session (1.4, revocation_sync.c): the same revocation from a blocking context (a
+ *  command, the job thread), until now + auth.access_token_ttl_s + 120 s. 0, CONG_EINVAL, CONG_EUNAVAILABLE,
+ *  CONG_EQUERY. */
+int cong_api_job_revoke_session(cong_job_t *job, const char *session_id);
 
 #endif

@@ -117,7 +117,7 @@ static PGconn *connection(cong_jobs_t *j)
     const char *const values[] = {cfg->postgres.conninfo, "5", timeout, "cong-jobs", NULL};
     j->pg = PQconnectdbParams(keys, values, 1);
     if (PQstatus(j->pg) != CONNECTION_OK) {
-        cong_log(CONG_LOG_WARN, "jobs", "cannot connect to PostgreSQL; the next run tries again");
+        cong_log(CONG_LOG_WARN, "jobs", "cannot connect to PostgreSQL; the next statement tries again");
         PQfinish(j->pg);
         return j->pg = NULL;
     }
@@ -161,6 +161,11 @@ int cong_job_pg_exec(cong_job_t *job, const char *sql, int nparams, const char *
 void cong_job_pg_clear(cong_pg_result_t *result)
 {
     PQclear((PGresult *)result);
+}
+
+cong_gateway_t *cong_job_gateway(cong_job_t *job)
+{
+    return job->jobs->gw;
 }
 
 int cong_job_stopping(cong_job_t *job)
@@ -234,6 +239,20 @@ int cong_jobs_start(cong_gateway_t *gw)
     return 0;
 }
 
+int cong_jobs_run_here(cong_gateway_t *gw, const char *owner, const char *name, cong_job_fn fn, void *udata)
+{
+    cong_jobs_t *j = jobs_of(gw);
+    if (j == NULL)
+        return CONG_ENOMEM;
+    if (j->started) /* the connection is the job thread's */
+        return CONG_ESTATE;
+    job_t once = {(char *)owner, (char *)name, 0, fn, udata, 0};
+    cong_job_t job = {j, &once};
+    fn(&job, udata);
+    tidy_connection(j);
+    return 0;
+}
+
 void cong_jobs_wake(cong_gateway_t *gw, int id)
 {
     cong_jobs_t *j = gw->jobs;
@@ -257,6 +276,7 @@ void cong_jobs_stop(cong_gateway_t *gw)
         pthread_mutex_unlock(&j->lock);
         pthread_join(j->thread, NULL);
     }
+    PQfinish(j->pg); /* cong_jobs_run_here's; the thread closed its own */
     for (size_t i = 0; i < j->count; i++) {
         free(j->list[i].owner);
         free(j->list[i].name);

@@ -26,6 +26,10 @@ int cong_jobs_add(cong_gateway_t *gw, const char *owner, const char *name, long 
                   void *udata);
 /** Starts the thread (nothing to do without jobs). 0 or CONG_ENOMEM. */
 int cong_jobs_start(cong_gateway_t *gw);
+/** Runs `fn` once, now, on the calling thread, with a job context of its own (job_pg_exec on the table's connection,
+ *  opened on first use, closed by cong_jobs_stop): the administrative commands (module_commands.h). Never once the
+ *  thread runs (CONG_ESTATE). `owner` and `name` are borrowed for the run (log lines). 0, CONG_ENOMEM. */
+int cong_jobs_run_here(cong_gateway_t *gw, const char *owner, const char *name, cong_job_fn fn, void *udata);
 /** The job's next run as soon as the thread is free. Any thread; a no-op before start or after stop. */
 void cong_jobs_wake(cong_gateway_t *gw, int id);
 /** Stops the thread (a run under way finishes; job_stopping tells it to hurry), closes its connection, frees the
@@ -37,5 +41,7 @@ int cong_job_pg_exec(cong_job_t *job, const char *sql, int nparams, const char *
                      cong_pg_result_t **result);
 void cong_job_pg_clear(cong_pg_result_t *result);
 int cong_job_stopping(cong_job_t *job);
+/** The gateway a job (or a command) runs in, for the host's own job-side members (revocation_sync.c). */
+cong_gateway_t *cong_job_gateway(cong_job_t *job);
 
 #endif

@@ -12,10 +12,14 @@
 #include "jobs.h"
 #include "common/log.h"
 #include "module_api_identity.h"
+#include "module_commands.h"
 #include "module_loader.h"
 #include "gateway/http/problem.h"
 #include "push/push.h"
 #include "gateway/http/request.h"
+#include "gateway/authn/revocation.h"
+#include "subject_secret.h"
+#include "worker_hooks.h"
 
 static void api_log(int level, const char *module, const char *fmt, ...)
 {
@@ -172,13 +176,12 @@ static int api_reply_header(cong_req_t *r, const char *name, const char *value)
     return cong_reply_add_header(r, name, strlen(name), value, strlen(value));
 }
 
+/* Takes `body` on every path, refusals included: a module never frees what it handed over. */
 static int api_reply_json(cong_req_t *r, int status, json_t *body)
 {
-    if (body == NULL || status < 200 || status > 599)
-        return CONG_EINVAL;
-    if (r->h2o == NULL || r->replied) {
+    if (body == NULL || status < 200 || status > 599 || r->h2o == NULL || r->replied) {
         json_decref(body);
-        return r->h2o == NULL ? CONG_EGONE : CONG_ESTATE;
+        return body == NULL || status < 200 || status > 599 ? CONG_EINVAL : r->h2o == NULL ? CONG_EGONE : CONG_ESTATE;
     }
     return cong_reply_json(r, status, body);
 }
@@ -501,6 +504,16 @@ const cong_api_t cong_module_api = {
     .job_pg_exec = cong_job_pg_exec,
     .job_pg_clear = cong_job_pg_clear,
     .job_stopping = cong_job_stopping,
+        /* ---- added in 1.4 (modules' lifecycle and commands) ---- */
+    .declare_module = cong_loader_declare_module,
+    .load_purpose = cong_loader_load_purpose,
+    .register_worker_hooks = cong_loader_register_worker_hooks,
+    .req_worker = cong_api_req_worker,
+    .timer_start = cong_api_timer_start,
+    .timer_stop = cong_api_timer_stop,
+    .register_command = cong_loader_register_command,
+    .citizen_subject = cong_api_citizen_subject,
+    .job_revoke_session = cong_api_job_revoke_session,
     /* ---- added in 1.4 (identity) ---- */
     .auth_settings = cong_api_auth_settings,
     .idp_verify = cong_api_idp_verify,

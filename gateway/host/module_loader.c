@@ -9,13 +9,46 @@
 #include "jobs.h"
 #include "common/log.h"
 #include "builtin_modules.h"
+#include "module_commands.h"
+#include "gateway/limits/rate_limit.h"
 
 struct cong_module_ctx {
     cong_gateway_t *gw;
     cong_module_entry_t *module;
     cong_config_errors_t *errs;
     int loading;
+    int registered; /* a register_* call was made: too late for declare_module */
+    int purpose;    /* enum cong_load_purpose */
 };
+
+/* While the entry point runs: true, and the call counts as a registration. */
+static int registering(cong_module_ctx_t *ctx)
+{
+    if (ctx == NULL || !ctx->loading)
+        return 0;
+    ctx->registered = 1;
+    return 1;
+}
+
+cong_module_entry_t *cong_loader_registering(cong_module_ctx_t *ctx)
+{
+    return registering(ctx) ? ctx->module : NULL;
+}
+
+int cong_loader_load_purpose(cong_module_ctx_t *ctx)
+{
+    return ctx != NULL ? ctx->purpose : CONG_LOAD_SERVE;
+}
+
+cong_gateway_t *cong_loader_gateway(cong_module_ctx_t *ctx)
+{
+    return ctx != NULL && ctx->loading ? ctx->gw : NULL;
+}
+
+const char *cong_module_version(const cong_module_entry_t *m)
+{
+    return m->version != NULL ? m->version : "unknown";
+}
 
 /* The v1.0 part of each struct a module hands in: anything shorter was built against something else. */
 #define ROUTE_DEF_V1_SIZE (offsetof(cong_route_def_t, operation_id) + sizeof(const char *))
@@ -71,17 +104,34 @@ static void free_route(cong_route_entry_t *e)
     free(e);
 }
 
+/* A route's rate-limit class must be one with numbers in the configuration; "system" (never limited) is the
+ * gateway's own. A typo would otherwise put the route in "default" without a word. */
+static int rate_class_ok(cong_module_ctx_t *ctx, const cong_route_def_t *def)
+{
+    const char *cls = def->rate_limit_class != NULL ? def->rate_limit_class : "default";
+    if (cong_rate_limit_class_known(cls) || (ctx->module->host && strcmp(cls, "system") == 0))
+        return 1;
+    cong_config_error(ctx->errs, "modules", 0, ctx->module->name,
+                      "route %s %s: rate_limit_class \"%.64s\" is not a configured class (%s%s)", def->method,
+                      def->path, cls, cong_rate_limit_class_list, ctx->module->host ? ", system" : "");
+    return 0;
+}
+
 int cong_loader_register_route(cong_module_ctx_t *ctx, const cong_route_def_t *def)
 {
-    if (ctx == NULL || !ctx->loading)
+    if (!registering(ctx))
         return CONG_ESTATE;
     if (def == NULL || def->size < ROUTE_DEF_V1_SIZE || def->method == NULL || def->path == NULL ||
         def->handler == NULL || def->operation_id == NULL || def->min_loa < 0 || def->min_loa > 2 ||
         (def->auth != CONG_AUTH_NONE && def->auth != CONG_AUTH_REQUIRED) || !template_chars_ok(def->path))
         return CONG_EINVAL;
+    if (!rate_class_ok(ctx, def))
+        return CONG_EINVAL;
     cong_gateway_t *gw = ctx->gw;
     cong_route_entry_t *e = calloc(1, sizeof *e);
     cong_route_entry_t **routes = realloc(gw->routes, (gw->route_count + 1) * sizeof *routes);
+    if (routes != NULL) /* realloc may have moved (and freed) the old array */
+        gw->routes = routes;
     if (e == NULL || routes == NULL) {
         free(e);
         return CONG_ENOMEM;
@@ -154,7 +204,7 @@ static int value_fits(int type, const char *v)
 
 int cong_loader_register_config(cong_module_ctx_t *ctx, const cong_config_key_def_t *def)
 {
-    if (ctx == NULL || !ctx->loading)
+    if (!registering(ctx))
         return CONG_ESTATE;
     if (def == NULL || def->size < CONFIG_DEF_V1_SIZE || def->name == NULL || def->name[0] == '\0')
         return CONG_EINVAL;
@@ -184,6 +234,11 @@ int cong_loader_register_config(cong_module_ctx_t *ctx, const cong_config_key_de
     m->config = values;
     values[m->config_count].name = strdup(def->name);
     values[m->config_count].value = strdup(value);
+    if (values[m->config_count].name == NULL || values[m->config_count].value == NULL) {
+        free(values[m->config_count].name);
+        free(values[m->config_count].value);
+        return CONG_ENOMEM;
+    }
     m->config_count++;
     return 0;
 }
@@ -198,14 +253,9 @@ const char *cong_loader_config_get(cong_module_ctx_t *ctx, const char *name)
     return NULL;
 }
 
-cong_gateway_t *cong_loader_gateway(cong_module_ctx_t *ctx)
-{
-    return ctx != NULL && ctx->loading ? ctx->gw : NULL;
-}
-
 int cong_loader_register_migrations(cong_module_ctx_t *ctx, const char *dir)
 {
-    if (ctx == NULL || !ctx->loading)
+    if (!registering(ctx))
         return CONG_ESTATE;
     if (dir == NULL || dir[0] == '\0' || ctx->module->migrations_dir != NULL)
         return dir != NULL && dir[0] != '\0' ? CONG_EEXIST : CONG_EINVAL;
@@ -216,10 +266,64 @@ int cong_loader_register_migrations(cong_module_ctx_t *ctx, const char *dir)
 int cong_loader_register_job(cong_module_ctx_t *ctx, const char *name, long long interval_ms, cong_job_fn fn,
                              void *udata)
 {
-    if (ctx == NULL || !ctx->loading)
+    if (!registering(ctx))
         return CONG_ESTATE;
     int id = cong_jobs_add(ctx->gw, ctx->module->name, name, interval_ms, fn, udata);
     return id < 0 ? id : 0;
+}
+
+static int module_name_ok(const char *name)
+{
+    size_t n = name != NULL ? strlen(name) : 0;
+    if (n == 0 || n > 32 || !islower((unsigned char)name[0]))
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_'))
+            return 0;
+    return 1;
+}
+
+/* A version goes into a log line and a Prometheus label as it is: nothing that needs quoting. */
+static int version_ok(const char *version)
+{
+    size_t n = version != NULL ? strlen(version) : 0;
+    if (n == 0 || n > 32)
+        return 0;
+    for (const char *p = version; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("._+-", *p) != NULL))
+            return 0;
+    return 1;
+}
+
+static const cong_module_entry_t *module_named(const cong_gateway_t *gw, const char *name)
+{
+    for (size_t i = 0; i < gw->module_count; i++)
+        if (strcmp(gw->modules[i]->name, name) == 0)
+            return gw->modules[i];
+    return NULL;
+}
+
+int cong_loader_declare_module(cong_module_ctx_t *ctx, const char *name, const char *version)
+{
+    if (ctx == NULL || !ctx->loading || ctx->registered || ctx->module->version != NULL)
+        return CONG_ESTATE;
+    if (!module_name_ok(name) || !version_ok(version))
+        return CONG_EINVAL;
+    const cong_module_entry_t *other = module_named(ctx->gw, name);
+    if (other != NULL && other != ctx->module) {
+        cong_config_error(ctx->errs, "modules", 0, ctx->module->name, "the name %s is taken by another module", name);
+        return CONG_EEXIST;
+    }
+    char *new_name = strdup(name), *new_version = strdup(version);
+    if (new_name == NULL || new_version == NULL) {
+        free(new_name);
+        free(new_version);
+        return CONG_ENOMEM;
+    }
+    free(ctx->module->name);
+    ctx->module->name = new_name;
+    ctx->module->version = new_version;
+    return 0;
 }
 
 long long cong_modules_max_body_bytes(const cong_gateway_t *gw)
@@ -231,12 +335,22 @@ long long cong_modules_max_body_bytes(const cong_gateway_t *gw)
     return max;
 }
 
-static int load_one(cong_gateway_t *gw, const char *name, cong_module_onload_fn onload, void *dl_handle,
-                    cong_config_errors_t *errs)
+static int load_purpose = CONG_LOAD_SERVE; /* of the cong_modules_load_all under way (main thread) */
+
+static int load_one(cong_gateway_t *gw, const char *name, cong_module_onload_fn onload, const char *path,
+                    void *dl_handle, cong_config_errors_t *errs)
 {
+    if (module_named(gw, name) != NULL) {
+        cong_config_error(errs, "modules", 0, name, "a module of that name is loaded already");
+        if (dl_handle != NULL)
+            dlclose(dl_handle);
+        return CONG_EEXIST;
+    }
     cong_module_entry_t *m = calloc(1, sizeof *m);
     cong_module_entry_t **modules = realloc(gw->modules, (gw->module_count + 1) * sizeof *modules);
     cong_module_ctx_t *ctx = calloc(1, sizeof *ctx);
+    if (modules != NULL) /* realloc may have moved (and freed) the old array */
+        gw->modules = modules;
     if (m == NULL || modules == NULL || ctx == NULL) {
         free(m);
         free(ctx);
@@ -244,17 +358,27 @@ static int load_one(cong_gateway_t *gw, const char *name, cong_module_onload_fn 
     }
     gw->modules = modules;
     m->name = strdup(name);
+    m->path = path != NULL ? strdup(path) : NULL;
+    m->host = onload == cong_system_module_onload;
+    if (m->host) { /* the gateway's own module: its version is the ABI the gateway implements */
+        char abi[16];
+        snprintf(abi, sizeof abi, "%d.%d", CONG_MODULE_ABI_MAJOR, CONG_MODULE_ABI_MINOR);
+        m->version = strdup(abi);
+    }
     m->dl_handle = dl_handle;
     m->index = gw->module_count;
     m->ctx = ctx;
     gw->modules[gw->module_count++] = m;
-    *ctx = (cong_module_ctx_t){.gw = gw, .module = m, .errs = errs, .loading = 1};
-    int rc = onload(ctx, &cong_module_api);
+    *ctx = (cong_module_ctx_t){.gw = gw, .module = m, .errs = errs, .loading = 1, .purpose = load_purpose};
+    int rc = m->name == NULL || (path != NULL && m->path == NULL) ? CONG_ENOMEM : onload(ctx, &cong_module_api);
     ctx->loading = 0;
     if (rc != 0) {
-        cong_config_error(errs, "modules", 0, name, "module failed to load: %s", cong_module_api.strerror(rc));
+        cong_config_error(errs, "modules", 0, m->name ? m->name : name, "module failed to load: %s",
+                          cong_module_api.strerror(rc));
         return rc;
     }
+    cong_log(CONG_LOG_INFO, "modules", "module %s %s loaded (%s)", m->name, cong_module_version(m),
+             m->path != NULL ? m->path : "built-in");
     return 0;
 }
 
@@ -278,7 +402,7 @@ static int load_shared_object(cong_gateway_t *gw, const char *path, cong_config_
     char *dot = strchr(name, '.');
     if (dot)
         *dot = '\0';
-    return load_one(gw, name, onload, handle, errs);
+    return load_one(gw, name, onload, path, handle, errs);
 }
 
 /* A configured modules.<name>.<key> that nobody declared is a mistake worth stopping for. */
@@ -305,13 +429,19 @@ static void check_undeclared(cong_gateway_t *gw, cong_config_errors_t *errs)
 
 int cong_modules_load_all(cong_gateway_t *gw, cong_config_errors_t *errs)
 {
+    return cong_modules_load_all_for(gw, errs, CONG_LOAD_SERVE);
+}
+
+int cong_modules_load_all_for(cong_gateway_t *gw, cong_config_errors_t *errs, int purpose)
+{
+    load_purpose = purpose;
     size_t before = errs->count;
     gw->router = cong_router_new();
     if (gw->router == NULL)
         return CONG_ENOMEM;
-    load_one(gw, "system", cong_system_module_onload, NULL, errs);
+    load_one(gw, "system", cong_system_module_onload, NULL, NULL, errs);
     for (size_t i = 0; i < cong_builtin_module_count; i++)
-        load_one(gw, cong_builtin_modules[i].name, cong_builtin_modules[i].onload, NULL, errs);
+        load_one(gw, cong_builtin_modules[i].name, cong_builtin_modules[i].onload, NULL, NULL, errs);
     for (size_t i = 0; i < gw->config->modules.load.count; i++)
         load_shared_object(gw, gw->config->modules.load.items[i], errs);
     check_undeclared(gw, errs);
@@ -334,6 +464,9 @@ void cong_modules_unload_all(cong_gateway_t *gw)
         free(m->config);
         free(m->ctx);
         free(m->migrations_dir);
+        free(m->version);
+        free(m->path);
+        cong_module_commands_free(m);
         /* shared objects stay mapped: their code may still be referenced by a late log line at exit */
         free(m->name);
         free(m);

@@ -27,6 +27,15 @@ struct cong_module_entry {
     size_t config_count;
     cong_module_ctx_t *ctx;               /* kept so a late register_* call finds loading == 0 (CONG_ESTATE) */
     char *migrations_dir;                 /* declared with register_migrations, or NULL */
+    /* ---- 1.4: identity, worker hooks, commands ---- */
+    char *version;                        /* declared with declare_module, or NULL ("unknown") */
+    char *path;                           /* the shared object's path; NULL: built in */
+    int host;                             /* the gateway's own module ("system"): may use the rate-limit class system */
+    cong_worker_fn on_worker_init, on_worker_dispose; /* register_worker_hooks (worker_hooks.h) */
+    void *worker_udata;
+    int has_worker_hooks;
+    struct cong_module_command *commands; /* register_command (module_commands.h) */
+    size_t command_count;
 };
 
 struct cong_route_entry {
@@ -47,6 +56,9 @@ extern const cong_api_t cong_module_api;
 
 /** Load every module into gw (router, routes, modules). Errors are appended to errs. 0 or CONG_E*. */
 int cong_modules_load_all(cong_gateway_t *gw, cong_config_errors_t *errs);
+/** The same for a purpose (enum cong_load_purpose, the ABI's load_purpose): CONG_LOAD_COMMAND for the command-line
+ *  modes that serve nothing (module commands, --list-modules, --help). */
+int cong_modules_load_all_for(cong_gateway_t *gw, cong_config_errors_t *errs, int purpose);
 void cong_modules_unload_all(cong_gateway_t *gw);
 
 /** The gateway's own routes (gateway/host/system_routes.c), loaded as module "system". */
@@ -61,9 +73,16 @@ const char *cong_loader_config_get(cong_module_ctx_t *ctx, const char *name);
 int cong_loader_register_migrations(cong_module_ctx_t *ctx, const char *dir);
 int cong_loader_register_job(cong_module_ctx_t *ctx, const char *name, long long interval_ms, cong_job_fn fn,
                              void *udata);
-/** The gateway a module is loaded into, while its entry point runs (NULL afterwards): for the load-time members
- *  implemented in other files. */
+int cong_loader_declare_module(cong_module_ctx_t *ctx, const char *name, const char *version);
+int cong_loader_load_purpose(cong_module_ctx_t *ctx);
+/** For the load-time members implemented in other files (worker_hooks.c, module_commands.c): the module being loaded,
+ *  or NULL once its entry point has returned (the caller answers CONG_ESTATE). Counts as a registration: a later
+ *  declare_module is refused. */
+cong_module_entry_t *cong_loader_registering(cong_module_ctx_t *ctx);
+/** The gateway a module is being loaded into, while its entry point runs (NULL afterwards). */
 cong_gateway_t *cong_loader_gateway(cong_module_ctx_t *ctx);
+/** "unknown" for a module that declared no version. */
+const char *cong_module_version(const cong_module_entry_t *m);
 /** The largest request body any route accepts (at least limits.max_body_bytes): what h2o must be let to read. */
 long long cong_modules_max_body_bytes(const cong_gateway_t *gw);
 #endif

@@ -197,6 +197,15 @@ static void render_gauges(cong_metrics_t *m, text_buffer_t *b)
          (unsigned long long)rate_limit_unavailable);
 }
 
+static void render_module_info(cong_metrics_t *m, text_buffer_t *b)
+{
+    emit(b, "# HELP cong_module_info The loaded modules, by name and declared version.\n"
+            "# TYPE cong_module_info gauge\n");
+    for (size_t i = 0; i < m->labels.module_count; i++)
+        emit(b, "cong_module_info{module=\"%s\",version=\"%s\"} 1\n", m->labels.module_names[i],
+             m->labels.module_versions != NULL ? m->labels.module_versions[i] : "unknown");
+}
+
 static void render_module_errors(cong_metrics_t *m, text_buffer_t *b)
 {
     emit(b, "# HELP cong_module_errors_total Module replies with a 5xx status.\n"
@@ -219,6 +228,7 @@ char *cong_metrics_render(cong_metrics_t *m, size_t *len)
     render_latency(m, &b);
     render_gauges(m, &b);
     render_module_errors(m, &b);
+    render_module_info(m, &b);
     if (b.failed) {
         free(b.data);
         return NULL;

@@ -43,6 +43,7 @@ typedef struct cong_metrics_labels {
     size_t module_count;
     const char *const *module_names;
     int pg_pool_size;
+    const char *const *module_versions; /* [module_count], as declared (module ABI 1.4) or "unknown" */
 } cong_metrics_labels_t;
 
 cong_metrics_t *cong_metrics_new(const cong_metrics_labels_t *labels, int workers);

@@ -28,6 +28,7 @@
 #include "request.h"
 #include "gateway/authn/revocation.h"
 #include "gateway/authn/token_cache.h"
+#include "gateway/host/worker_hooks.h"
 
 #define CONG_BODY_SPILL_BYTES (2 * 1024 * 1024)
 /* h2o reads this much past a limit, so that cong answers 413 problem+json for a body a little over it */
@@ -247,14 +248,19 @@ static void *worker_main(void *arg)
     uv_timer_init(&w->loop, &w->tick);
     w->tick.data = w;
     uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
+    if (cong_worker_hooks_start(w) != 0) /* modules' on_init: before the first request */
+        cong_log(CONG_LOG_ERROR, "server", "worker %d: no memory for modules' timers", w->index);
     uv_run(&w->loop, UV_RUN_DEFAULT);
-    /* Stopped: release the stores (their callbacks fail what is left), let handles close, and leave. */
+    /* Stopped: modules' timers first, release the stores (their callbacks fail what is left), let handles close,
+     * then modules' dispose hooks, and leave. */
+    cong_worker_timers_stop(w);
     cong_revocation_stop(w);
     cong_redis_close(w->redis);
     cong_pg_pool_close(w->pg);
     uv_close((uv_handle_t *)&w->tick, NULL);
     for (int i = 0; i < 20 && uv_run(&w->loop, UV_RUN_NOWAIT) != 0; i++)
         ;
+    cong_worker_hooks_dispose(w);
     cong_req_free_spares(w);
     return NULL;
 }
@@ -376,17 +382,20 @@ int cong_gateway_serve(cong_gateway_t *gw)
     const char **methods = calloc(gw->route_count + 1, sizeof *methods);
     const char **templates = calloc(gw->route_count + 1, sizeof *templates);
     const char **module_names = calloc(gw->module_count + 1, sizeof *module_names);
+    const char **module_versions = calloc(gw->module_count + 1, sizeof *module_versions);
     gw->workers = calloc((size_t)gw->worker_count, sizeof *gw->workers);
-    if (methods == NULL || templates == NULL || module_names == NULL || gw->workers == NULL)
+    if (methods == NULL || templates == NULL || module_names == NULL || module_versions == NULL || gw->workers == NULL)
         return CONG_ENOMEM;
     for (size_t i = 0; i < gw->route_count; i++) {
         methods[i] = gw->routes[i]->method;
         templates[i] = gw->routes[i]->path;
     }
-    for (size_t i = 0; i < gw->module_count; i++)
+    for (size_t i = 0; i < gw->module_count; i++) {
         module_names[i] = gw->modules[i]->name;
+        module_versions[i] = cong_module_version(gw->modules[i]);
+    }
     cong_metrics_labels_t labels = {gw->route_count, methods, templates, gw->module_count, module_names,
-                                    cfg->postgres.pool_size};
+                                    cfg->postgres.pool_size, module_versions};
     gw->metrics = cong_metrics_new(&labels, gw->worker_count);
     if (gw->metrics == NULL)
         return CONG_ENOMEM;
@@ -417,5 +426,6 @@ int cong_gateway_serve(cong_gateway_t *gw)
     free(methods);
     free(templates);
     free(module_names);
+    free(module_versions);
     return rc;
 }

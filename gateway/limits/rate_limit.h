@@ -34,6 +34,11 @@ extern cong_rate_limiter_t *cong_rate_limiter;
 extern cong_rate_limiter_t cong_rate_limiter_unlimited;
 /** GCRA in Redis (gateway/limits/rate_limit_redis.c). */
 extern cong_rate_limiter_t cong_rate_limiter_redis;
+/** 1 when `name` is a class with numbers of its own in the configuration (rate_limits.*: default, auth, auth_failure,
+ *  upload): what a module's route may name. "system", never limited, is the gateway's own and not one of them. */
+int cong_rate_limit_class_known(const char *name);
+/** Those classes, comma-separated, for error messages. */
+extern const char cong_rate_limit_class_list[];
 /** Completes an asynchronous decision. */
 void cong_rate_limit_decided(cong_req_t *r, const cong_rate_decision_t *d);
 

@@ -61,6 +61,16 @@
 enum rate_class { CLASS_DEFAULT, CLASS_AUTH, CLASS_AUTH_FAILURE, CLASS_UPLOAD, CLASS_COUNT };
 static const char *const class_names[CLASS_COUNT] = {"default", "auth", "auth_failure", "upload"};
 
+const char cong_rate_limit_class_list[] = "default, auth, auth_failure, upload"; /* class_names, for messages */
+
+int cong_rate_limit_class_known(const char *name)
+{
+    for (int i = 0; name != NULL && i < CLASS_COUNT; i++)
+        if (strcmp(name, class_names[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static int class_of(const char *name)
 {
     for (int i = 1; i < CLASS_COUNT; i++)

@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define CONG_MODULE_ABI_MAJOR 1
-#define CONG_MODULE_ABI_MINOR 3
+#define CONG_MODULE_ABI_MINOR 4
 
 /** Name of the entry point a shared-object module exports (type cong_module_onload_fn). */
 #define CONG_MODULE_ENTRY "cong_module_onload"
@@ -120,6 +120,34 @@ typedef void (*cong_event_cb)(cong_req_t *req, int err, void *udata);
 typedef void (*cong_body_store_cb)(cong_req_t *req, int err, const char *sha256_hex, long long size, void *udata);
 /** A periodic job (1.3): runs on the gateway's job thread, never on a worker's loop. */
 typedef void (*cong_job_fn)(cong_job_t *job, void *udata);
+
+/* ---- added in 1.4 (modules' lifecycle and commands): the types its members use ---- */
+typedef struct cong_worker cong_worker_t;   /* one worker thread and its event loop; valid while the gateway serves */
+typedef uint64_t cong_timer_id_t;           /* names a running timer on its worker; 0 is never one */
+/** A worker hook (1.4): runs on that worker's own thread; `index` is 0 .. number of workers - 1. */
+typedef void (*cong_worker_fn)(cong_worker_t *worker, int index, void *udata);
+/** A timer's callback (1.4): runs on the thread of the worker that started the timer. */
+typedef void (*cong_timer_fn)(cong_worker_t *worker, cong_timer_id_t timer, void *udata);
+/** An administrative command (1.4): argv holds the arguments after the command's name (argv[argc] is NULL); returns
+ *  the process's exit status, one of enum cong_command_status. */
+typedef int (*cong_command_fn)(cong_job_t *job, int argc, char **argv, void *udata);
+
+/** What `cong NAME ...` exits with (the same numbers for every command, listed by `cong --help`). */
+enum cong_command_status {
+    CONG_COMMAND_OK = 0,        /* done, or nothing needed doing (say so on stdout: running a set-up twice must pass) */
+    CONG_COMMAND_FAILURE = 1,   /* a store could not be reached or refused */
+    CONG_COMMAND_USAGE = 2,     /* unknown subcommand or option, missing argument */
+    CONG_COMMAND_NOT_FOUND = 3, /* what the command names does not exist */
+};
+
+/** Why the gateway loads the modules (load_purpose). */
+enum cong_load_purpose {
+    CONG_LOAD_SERVE = 0,   /* to serve, or to check what serving needs (--check-config, --migrate, --list-routes) */
+    CONG_LOAD_COMMAND = 1, /* to run a command, list the modules or print --help: no request will be served */
+};
+
+/** Bytes of a pseudonymous subject with its NUL (43 base64url characters), for citizen_subject. */
+#define CONG_SUBJECT_SIZE 44
 
 enum cong_redis_type {
     CONG_REDIS_STRING = 1, CONG_REDIS_ARRAY = 2, CONG_REDIS_INTEGER = 3, CONG_REDIS_NIL = 4,
@@ -295,6 +323,63 @@ typedef struct cong_api {
     /** 1 once the gateway is stopping: a job working through batches returns at the next one. */
     int (*job_stopping)(cong_job_t *job);
 
+    /* ---- added in 1.4 (modules' lifecycle and commands; test with CONG_API_HAS(api, job_revoke_session)) ---- */
+    /** Load time, before any register_* call: the module's name ([a-z][a-z0-9_]*, at most 32; its configuration keys
+     *  are then modules.<name>.*) and version (at most 32 of [A-Za-z0-9._+-], e.g. "1.2.0"), shown in the log line at
+     *  load, in /metrics (cong_module_info{module,version}) and by `cong --list-modules`, like RedisModule_Init. A
+     *  module that never calls it keeps the name it was loaded under (the built-in table's, or its shared object's
+     *  file name without extension) and the version "unknown". Strings copied. CONG_EINVAL (bad name or version),
+     *  CONG_EEXIST (another module has that name), CONG_ESTATE (a second call, a call after a register_* call or
+     *  after load). */
+    int (*declare_module)(cong_module_ctx_t *ctx, const char *name, const char *version);
+    /** Load time: why the modules are loaded (enum cong_load_purpose). For CONG_LOAD_COMMAND a module registers its
+     *  commands and may skip what only serving needs (reading static files, creating folders, routes): a command
+     *  run from another folder must not fail on the dashboard's files, as `nginx -s` skips a worker's set-up. */
+    int (*load_purpose)(cong_module_ctx_t *ctx);
+    /** Load time: `on_init` runs on each worker's thread once its loop exists, before the worker takes a request;
+     *  `on_dispose` runs on each worker's thread after its loop stopped for good: by then every timer of that worker
+     *  is stopped and no request, store or timer callback of that worker runs any more. Workers run their hooks at
+     *  the same time, each on its own thread: keep per-worker state in a _Thread_local variable. Modules' hooks run
+     *  in load order (dispose: reverse). Either may be NULL; `udata` is the module's. CONG_EEXIST (hooks registered
+     *  already), CONG_ESTATE (after load). */
+    int (*register_worker_hooks)(cong_module_ctx_t *ctx, cong_worker_fn on_init, cong_worker_fn on_dispose,
+                                 void *udata);
+    /** Request's thread: the worker the request runs on, to start a timer from a handler or a callback. */
+    cong_worker_t *(*req_worker)(cong_req_t *req);
+    /** Worker's thread only (a handler, a store callback, on_init, a timer callback): `fn` runs on that worker's loop
+     *  after `delay_ms` (0: the next loop iteration), then every `repeat_ms` while repeat_ms > 0, until timer_stop. A
+     *  one-shot timer (repeat_ms 0) is over once its callback has returned. *id (id may be NULL) names the timer for
+     *  timer_stop. Timers are stopped before the dispose hooks run. A timer knows nothing of requests: a request the
+     *  module saw may be gone when its timer fires (never keep a cong_req_t for a timer). 0, or CONG_EINVAL (fn NULL,
+     *  delay or repeat outside 0 .. 7 days), CONG_ESTATE (not this worker's thread, or its loop has stopped),
+     *  CONG_EBUSY (65536 timers run on this worker already), CONG_ENOMEM; fn is then never called. */
+    int (*timer_start)(cong_worker_t *worker, long long delay_ms, long long repeat_ms, cong_timer_fn fn, void *udata,
+                       cong_timer_id_t *id);
+    /** Worker's thread only: stops a timer; its callback is never called again, also when stopped from within it. 0,
+     *  CONG_ENOTFOUND (a one-shot timer that ran, a timer stopped already, another worker's), CONG_ESTATE (not this
+     *  worker's thread). */
+    int (*timer_stop)(cong_worker_t *worker, cong_timer_id_t id);
+    /** Load time: an administrative command, run as `cong [--config FILE] NAME ARGS...` by the command-line process
+     *  (never by a serving gateway; every module is loaded there with load_purpose CONG_LOAD_COMMAND). `fn` runs on
+     *  the main thread and may block: its cong_job_t works with job_pg_exec/job_pg_clear (a PostgreSQL connection of
+     *  the command's own) and job_revoke_session; job_stopping is 0. It prints its results on stdout, its errors on
+     *  stderr (never a secret, never a citizen number), and returns an enum cong_command_status, the process's exit
+     *  status; after CONG_COMMAND_USAGE the gateway prints `usage`. `usage`: one line per form, each starting
+     *  "cong NAME", shown by `cong --help`. `name`: [a-z][a-z0-9-]*, at most 32. Strings copied. CONG_EINVAL,
+     *  CONG_EEXIST (a command of that name exists, in any module), CONG_ESTATE (after load), CONG_ENOMEM. */
+    int (*register_command)(cong_module_ctx_t *ctx, const char *name, const char *usage, cong_command_fn fn,
+                            void *udata);
+    /** Anywhere (it never blocks): the pseudonymous subject of a citizen number, HMAC-SHA256 under
+     *  auth.subject_secret_file exactly as at login, written NUL-terminated to `out` (CONG_SUBJECT_SIZE bytes). The
+     *  gateway reads the secret once at start, so no module ever reads it. Never log the citizen number. 0, or
+     *  CONG_EINVAL (empty number, out_size too small), CONG_ENOTFOUND (no secret configured, or under 32 bytes). */
+    int (*citizen_subject)(const char *citizen_number, char *out, size_t out_size);
+    /** Job thread or command: refuses every token of session `session_id` (an API client's tokens carry the session
+     *  "client:<client_id>") on every instance, for as long as a token issued until now can live
+     *  (auth.access_token_ttl_s + 120 s): the revocation set and channel that every worker follows. Blocking, each
+     *  step bounded by redis.timeout_ms. 0, or CONG_EINVAL, CONG_EUNAVAILABLE (Redis could not be reached or went
+     *  away: the revocation may not have reached every instance; call again), CONG_EQUERY (Redis refused). */
+    int (*job_revoke_session)(cong_job_t *job, const char *session_id);
     /* ---- added in 1.4 (identity) ---- */
     /* cong signs people in and ends their sessions through these: the keys, the subject secret and the revocation
      * channel stay the gateway's, a module never holds them. A module that may call them can act as anyone: cong

@@ -261,6 +261,12 @@ int cong_identity_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
     if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, session_revoke))
         return CONG_EVERSION;
     api = a;
+    int declared = api->declare_module(ctx, "identity", "1.0.0");
+    if (declared != 0)
+        return declared;
+    int command = identity_client_command_register(ctx, api); /* `cong client`, with or without a signing key */
+    if (command != 0)
+        return command;
     cong_idm_settings = api->auth_settings(ctx);
     if (cong_idm_settings == NULL)
         return 0; /* cong issues no tokens here: the routes do not exist */

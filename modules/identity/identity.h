@@ -63,4 +63,7 @@ void cong_idm_exchange(cong_req_t *req, void *udata);
 void cong_idm_refresh(cong_req_t *req, void *udata);
 void cong_idm_client_token(cong_req_t *req, void *udata);
 
+/** Registers `cong client` (client_command.c); load time. */
+int identity_client_command_register(cong_module_ctx_t *ctx, const cong_api_t *api);
+
 #endif

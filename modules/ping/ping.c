@@ -102,9 +102,12 @@ static void ping(cong_req_t *req, void *udata)
 
 int cong_ping_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
 {
-    if (a->abi_major != CONG_MODULE_ABI_MAJOR)
+    if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, declare_module))
         return CONG_EVERSION;
     api = a;
+    int rc = api->declare_module(ctx, "ping", "1.0.0");
+    if (rc != 0)
+        return rc;
     cong_route_def_t route = {
         .size = sizeof route,
         .method = "GET",

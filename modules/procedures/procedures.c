@@ -2,8 +2,10 @@
  * modules/procedures — the city's administrative procedures: the catalog, uploads and the document wallet, dossiers
  * and their state machine, the officials' desk, electronic results, the portal sync status, KPIs and the dashboard.
  *
- * The entry point declares the configuration keys (modules.procedures.*), the module's migrations, and lets each
- * file register its routes. It needs ABI 1.3 (module migrations, body storage, signed documents, periodic jobs).
+ * The entry point names the module, declares the configuration keys (modules.procedures.*), the module's migrations,
+ * and lets each file register its routes, its job or its command. It needs ABI 1.4 (module migrations, body storage,
+ * signed documents, periodic jobs, commands, citizen subjects). Loaded for a command (load_purpose), it declares its
+ * keys, migrations and command only: no routes, no files read, no folder created.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -59,7 +61,7 @@ static int make_dirs(const char *path)
     return mkdir(buf, 0750) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int read_config(cong_module_ctx_t *ctx)
+static int read_config(cong_module_ctx_t *ctx, int serving)
 {
     const cong_api_t *api = procedures_api;
     for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
@@ -89,7 +91,7 @@ static int read_config(cong_module_ctx_t *ctx)
         api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "a configured value is out of range");
         return CONG_EINVAL;
     }
-    if (make_dirs(procedures_config.data_dir) != 0) {
+    if (serving && make_dirs(procedures_config.data_dir) != 0) {
         api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "cannot create the data folder %s", procedures_config.data_dir);
         return CONG_EIO;
     }
@@ -98,16 +100,20 @@ static int read_config(cong_module_ctx_t *ctx)
 
 int cong_procedures_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
 {
-    if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, job_stopping))
+    if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, citizen_subject))
         return CONG_EVERSION;
     procedures_api = api;
+    int rc = api->declare_module(ctx, PROCEDURES_MODULE, PROCEDURES_VERSION);
+    if (rc != 0)
+        return rc;
+    int serving = api->load_purpose(ctx) == CONG_LOAD_SERVE; /* a command needs none of the routes' files */
     int (*const registers[])(cong_module_ctx_t *) = {
         procedures_catalog_register, procedures_uploads_register,   procedures_upload_sweep_register,
         procedures_dossiers_register, procedures_desk_register,     procedures_results_register,
         procedures_sync_register,     procedures_kpi_register,      procedures_dashboard_register,
     };
-    int rc = read_config(ctx);
-    for (size_t i = 0; rc == 0 && i < sizeof registers / sizeof registers[0]; i++)
+    rc = read_config(ctx, serving);
+    for (size_t i = 0; rc == 0 && serving && i < sizeof registers / sizeof registers[0]; i++)
         rc = registers[i](ctx);
-    return rc;
+    return rc == 0 ? procedures_official_command_register(ctx) : rc;
 }

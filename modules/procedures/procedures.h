@@ -3,7 +3,8 @@
  *
  * One module, several files, one concept each: catalog (search, one procedure), uploads (quota), upload_sweep (the job
  * removing uploads no dossier uses), dossiers (citizen side), desk (officials), results (signing, verifying, the
- * wallet), kpi (weekly figures, the late list), dashboard (the page). procedures.c owns the entry point: it declares
+ * wallet), kpi (weekly figures, the late list), dashboard (the page), official_command (`cong official`, the desk's
+ * grants). procedures.c owns the entry point: it declares
  * the module's configuration keys and calls each file's `procedures_<file>_register` in turn. Everything goes through
  * include/cong/module.h and the api pointer below.
  *
@@ -17,6 +18,7 @@
 #include "cong/module.h"
 
 #define PROCEDURES_MODULE "procedures"
+#define PROCEDURES_VERSION "1.0.0" /* declared at load (ABI 1.4): log line, /metrics, cong --list-modules */
 
 /** The gateway's API table, set once by the entry point; valid for the process lifetime. */
 extern const cong_api_t *procedures_api;
@@ -48,6 +50,7 @@ int procedures_results_register(cong_module_ctx_t *ctx);
 int procedures_kpi_register(cong_module_ctx_t *ctx);
 int procedures_dashboard_register(cong_module_ctx_t *ctx);
 int procedures_sync_register(cong_module_ctx_t *ctx);
+int procedures_official_command_register(cong_module_ctx_t *ctx); /* `cong official` (ABI 1.4), no route */
 
 /* ---- shared by the files (reply.c) ---- */
 

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The module host's ABI 1.4 end to end, with a test module (tests/modules/host_probe.c, built as probe_module.so) and
+# the partner example built before 1.4 (partner_hello.so): a module's declared name and version in `cong
+# --list-modules`, the log line at load and /metrics (an undeclared one: "unknown"); a route naming an unknown
+# rate-limit class fails the load, saying which route and class; module commands (a blocking PostgreSQL context,
+# citizen_subject, exit statuses, usage); per-worker init and dispose hooks and timers on a serving gateway (a stopped
+# timer never fires; timers are stopped before the dispose hooks).
+source "$(dirname "$0")/lib.sh"
+printf 'modules:\n  load: ["%s/partner_hello.so", "%s/probe_module.so"]\n' "$BUILD" "$BUILD" >"$GW_DIR/cong.yaml"
+head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
+CLOSED=$(free_port) # nothing listens there
+# cmd [KEY=VALUE...] -- ARGS...: cong's exit status; stdout in $GW_DIR/out, stderr in $GW_DIR/err.
+cmd() {
+  local envs=()
+  while [ "$1" != -- ]; do envs+=("$1"); shift; done
+  shift
+  env CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong connect_timeout=5" \
+    CONG_REDIS_PORT="$REDIS_PORT" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" \
+    CONG_MODULES_PROCEDURES_DATA_DIR="$GW_DIR/data" ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
+    "${envs[@]}" "$BUILD/cong" --config "$GW_DIR/cong.yaml" "$@" >"$GW_DIR/out" 2>"$GW_DIR/err"
+  echo $?
+}
+out() { cat "$GW_DIR/out"; }
+# expect_line DESCRIPTION REGEX TEXT: one whole line of TEXT matches REGEX (extended)
+expect_line() { if grep -Eqx -- "$2" <<<"$3"; then ok; else bad "$1: no line /$2/ in [$3]"; fi; }
+err() { cat "$GW_DIR/err"; }
+
+# ---- names and versions, from the command line ----
+expect_eq "--list-modules: 0" 0 "$(cmd -- --list-modules)"
+MODULES=$(out)
+expect_line "a module declares its name and version (not its file's name)" \
+  "host_probe 2\.5\.1-test $BUILD/probe_module\.so" "$MODULES"
+expect_line "a module built before 1.4: its file's name, version unknown" \
+  "partner_hello unknown $BUILD/partner_hello\.so" "$MODULES"
+expect_line "built-in modules have versions" "procedures 1\.[0-9]+\.[0-9]+ built-in" "$MODULES"
+expect_line "...ping too" "ping 1\.[0-9]+\.[0-9]+ built-in" "$MODULES"
+expect_eq "...and nothing else on stderr" "" "$(err)"
+expect_eq "a command is no server: no data folder made" "" "$(ls -d "$GW_DIR/data" 2>/dev/null)"
+
+# ---- rate-limit classes: a configured one, or the load fails naming the route and the class ----
+expect_eq "a configured class: loads" 0 "$(cmd CONG_MODULES_HOST_PROBE_ROUTE_CLASS=upload -- --list-modules)"
+expect_eq "an unknown class: the load fails" 1 \
+  "$(cmd CONG_MODULES_HOST_PROBE_ROUTE_CLASS=uploads -- --list-modules)"
+expect_match "...saying which route and class" \
+  'host_probe: route GET /v1/probe/classy: rate_limit_class "uploads" is not a configured class \(default, auth, auth_failure, upload\)' \
+  "$(err)"
+expect_match "...and register_route said CONG_EINVAL" "host_probe: module failed to load: CONG_EINVAL" "$(err)"
+expect_eq "system is the gateway's own" 1 "$(cmd CONG_MODULES_HOST_PROBE_ROUTE_CLASS=system -- --list-modules)"
+expect_match "...refused" 'rate_limit_class "system" is not a configured class' "$(err)"
+SERVING=(CONG_SERVER_OPENAPI_FILE="$SRC/openapi/cong.yaml"
+  CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard")
+expect_eq "--check-config: a configured class passes" 0 \
+  "$(cmd "${SERVING[@]}" CONG_MODULES_HOST_PROBE_ROUTE_CLASS=auth -- --check-config "$GW_DIR/cong.yaml")"
+expect_eq "...an unknown one fails" 1 \
+  "$(cmd "${SERVING[@]}" CONG_MODULES_HOST_PROBE_ROUTE_CLASS=nope -- --check-config "$GW_DIR/cong.yaml")"
+expect_match "...named" 'route GET /v1/probe/classy: rate_limit_class "nope"' "$(err)"
+
+# ---- commands ----
+LOAD="declare again CONG_ESTATE, command official CONG_EEXIST, command --probe CONG_EINVAL, purpose 1"
+expect_eq "load-time answers" "$LOAD" "$(cmd -- probe load >/dev/null; out)"
+expect_eq "a command queries PostgreSQL (job_pg_exec), blocking" 0 "$(cmd -- probe sql "xin chào")"
+expect_eq "...answered" "xin chào from PostgreSQL (stopping 0)" "$(out)"
+expect_eq "PostgreSQL unreachable: 1" 1 \
+  "$(cmd CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$CLOSED dbname=cong user=cong" -- probe sql x)"
+expect_match "...said" "probe: CONG_EUNAVAILABLE" "$(err)"
+SUBJECT=$(python3 -c 'import base64, hashlib, hmac, sys
+secret = open(sys.argv[1], "rb").read().rstrip(b"\r\n")
+mac = hmac.new(secret, b"vneid:001099000005", hashlib.sha256).digest()
+print(base64.urlsafe_b64encode(mac).rstrip(b"=").decode())' "$GW_DIR/subject-secret")
+expect_eq "citizen_subject: 0" 0 "$(cmd -- probe subject 001099000005)"
+expect_eq "...the login's HMAC, computed by the host" "$SUBJECT" "$(out)"
+expect_no_match "...the number is not logged" "001099000005" "$(err)"
+expect_eq "no subject secret: 1" 1 "$(cmd CONG_AUTH_SUBJECT_SECRET_FILE= -- probe subject 001099000005)"
+expect_eq "...CONG_ENOTFOUND" "CONG_ENOTFOUND" "$(out)"
+head -c 31 /dev/urandom | tr -d '\n\r' >"$GW_DIR/short-secret"
+expect_eq "a secret under 32 bytes: 1" 1 \
+  "$(cmd CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/short-secret" -- probe subject 1)"
+expect_eq "a command's own status: 3" 3 "$(cmd -- probe exit 3)"
+expect_eq "a status outside 0-3: 1" 1 "$(cmd -- probe exit 42)"
+expect_eq "bad usage: 2" 2 "$(cmd -- probe)"
+expect_match "...with the command's usage" "^usage:"$'\n'"cong probe load \| sql TEXT" "$(err)"
+expect_eq "an unknown command: 2" 2 "$(cmd -- no-such-command)"
+expect_eq "--help: 0" 0 "$(cmd -- --help)"
+expect_match "--help lists a loaded module's command" "cong probe load \| sql TEXT \| subject NUMBER \| exit N" \
+  "$(out)"
+expect_match "...and the built-in modules'" "cong official list" "$(out)"
+
+# ---- serving: the log line at load, /metrics, worker hooks and timers ----
+start_gateway || exit 1
+wait_stores_up || { finish; exit 1; }
+expect_match "the log line at load names the version and the file" \
+  "module host_probe 2\.5\.1-test loaded \($BUILD/probe_module\.so\)" "$(cat "$GW_DIR/stderr")"
+expect_match "...of a built-in module too" "module procedures 1\.[0-9]+\.[0-9]+ loaded \(built-in\)" \
+  "$(cat "$GW_DIR/stderr")"
+METRICS=$(h2c "$(admin_url /metrics)")
+expect_match "/metrics: the module's version" 'cong_module_info\{module="host_probe",version="2\.5\.1-test"\} 1' \
+  "$METRICS"
+expect_match "/metrics: unknown before 1.4" 'cong_module_info\{module="partner_hello",version="unknown"\} 1' "$METRICS"
+expect_match "/metrics: built-in" 'cong_module_info\{module="procedures",version="1\.[0-9]+\.[0-9]+"\} 1' \
+  "$METRICS"
+
+probe() { h2c "$(url /v1/probe/state)" | json "$1"; }
+probe_is() { [ "$(probe "$1")" = "$2" ]; }
+probe_at_least() { [ "$(probe "$1")" -ge "$2" ] 2>/dev/null; }
+wait_until 30 probe_is inits 2 || bad "init hooks: $(probe inits) of 2 workers"
+wait_until 30 probe_at_least ticks 3 || bad "a worker's repeating timer: $(probe ticks) ticks"
+# each worker's self-stopping timer (every 5 ms) ran 3 times...
+wait_until 30 probe_is three_fires 6 || bad "self-stopping timers: $(probe three_fires) runs of 6"
+TIMERS=$(h2c -X POST "$(url /v1/probe/timers)")
+expect_eq "timers from a handler (req_worker)" \
+  '{"start":"CONG_OK","stop":"CONG_OK","stop_again":"CONG_ENOTFOUND","later":"CONG_OK"}' "$TIMERS"
+# ...and after the later one-shot fired (60 ms: a dozen periods of theirs, and after the stopped one's 30 ms)
+wait_until 30 probe_is later_fired 1 || bad "the later timer did not fire"
+expect_eq "a timer stopped before its time never fired" 0 "$(probe cancelled_fired)"
+expect_eq "a one-shot timer's id runs out once it fired" 1 "$(probe later_id_gone)"
+expect_eq "the self-stopping timers ran no more" 6 "$(probe three_fires)"
+expect_eq "no timer fired late" 0 "$(probe late_fires)"
+
+stop_gateway
+expect_eq "clean exit" 0 "$GW_STATUS"
+for i in 0 1; do
+  expect_match "worker $i: dispose hook, timers already stopped" \
+    "worker $i disposed \(index $i\): tick timer_stop CONG_ENOTFOUND, timer_start CONG_ESTATE, late fires 0" \
+    "$(cat "$GW_DIR/stderr")"
+done
+finish

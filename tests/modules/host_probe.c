@@ -1,0 +1,197 @@
+/*
+ * A test module (a shared object built against include/cong/module.h alone) that probes the module host's 1.4
+ * members for tests/integration/test_module_host.sh: it names itself, runs per-worker hooks and timers, registers a
+ * command, and records what the load-time calls answered. Not an example to copy: it exists to be looked at.
+ *
+ *   GET  /v1/probe/state    counters over every worker, and the asking worker's own ticks
+ *   POST /v1/probe/timers   from a handler (req_worker): a one-shot timer stopped at once (must never fire) and a
+ *                           later one that checks, from a timer of its own, that its id has run out
+ *   cong probe ...          `cong probe load`: the load-time answers; `cong probe sql TEXT`: job_pg_exec in a
+ *                           command; `cong probe subject NUMBER`: citizen_subject; `cong probe exit N`: exits N
+ *   modules.host_probe.route_class   if set, a route with that rate-limit class (the load must then fail)
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cong/module.h"
+
+static const cong_api_t *api;
+static char load_answers[256];
+static atomic_int inits, disposes, three_fires, late_fires, cancelled_fired, later_fired, later_id_gone;
+
+/* This worker's own state (hooks run on each worker's thread). */
+static _Thread_local struct {
+    int index, disposed;
+    long ticks;
+    cong_timer_id_t tick, three;
+} mine;
+
+static void on_tick(cong_worker_t *w, cong_timer_id_t id, void *udata)
+{
+    (void)w, (void)id, (void)udata;
+    if (mine.disposed)
+        atomic_fetch_add(&late_fires, 1);
+    mine.ticks++;
+}
+
+/* A repeating timer that stops itself on its third run: a fourth is a late fire. */
+static void on_three(cong_worker_t *w, cong_timer_id_t id, void *udata)
+{
+    (void)udata;
+    int n = atomic_fetch_add(&three_fires, 1) + 1;
+    static _Thread_local int here;
+    if (++here > 3)
+        atomic_fetch_add(&late_fires, 1);
+    if (here == 3 && api->timer_stop(w, id) != 0)
+        atomic_fetch_add(&late_fires, 1000 + n);
+}
+
+static void on_init(cong_worker_t *w, int index, void *udata)
+{
+    (void)udata;
+    mine.index = index;
+    if (api->timer_start(w, 20, 20, on_tick, NULL, &mine.tick) != 0 ||
+        api->timer_start(w, 5, 5, on_three, NULL, &mine.three) != 0)
+        api->log(CONG_LOG_ERROR, "host_probe", "worker %d: timers did not start", index);
+    atomic_fetch_add(&inits, 1);
+}
+
+static void on_dispose(cong_worker_t *w, int index, void *udata)
+{
+    (void)udata;
+    mine.disposed = 1;
+    int stop = api->timer_stop(w, mine.tick);
+    int start = api->timer_start(w, 0, 0, on_tick, NULL, NULL);
+    atomic_fetch_add(&disposes, 1);
+    api->log(CONG_LOG_INFO, "host_probe", "worker %d disposed (index %d): tick timer_stop %s, timer_start %s, "
+             "late fires %d", mine.index, index, api->strerror(stop), api->strerror(start), atomic_load(&late_fires));
+}
+
+static void state(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    char body[512];
+    int n = snprintf(body, sizeof body,
+                     "{\"inits\":%d,\"disposes\":%d,\"worker\":%d,\"ticks\":%ld,\"three_fires\":%d,\"late_fires\":%d,"
+                     "\"cancelled_fired\":%d,\"later_fired\":%d,\"later_id_gone\":%d}",
+                     atomic_load(&inits), atomic_load(&disposes), mine.index, mine.ticks, atomic_load(&three_fires),
+                     atomic_load(&late_fires), atomic_load(&cancelled_fired), atomic_load(&later_fired),
+                     atomic_load(&later_id_gone));
+    api->reply_text(req, 200, "application/json", body, (size_t)n);
+}
+
+static void on_cancelled(cong_worker_t *w, cong_timer_id_t id, void *udata)
+{
+    (void)w, (void)id, (void)udata;
+    atomic_fetch_add(&cancelled_fired, 1);
+}
+
+static void check_gone(cong_worker_t *w, cong_timer_id_t id, void *udata)
+{
+    (void)id;
+    cong_timer_id_t *later = udata;
+    if (api->timer_stop(w, *later) == CONG_ENOTFOUND)
+        atomic_fetch_add(&later_id_gone, 1);
+    free(later);
+}
+
+static void on_later(cong_worker_t *w, cong_timer_id_t id, void *udata)
+{
+    (void)udata;
+    atomic_fetch_add(&later_fired, 1);
+    cong_timer_id_t *mine_id = malloc(sizeof *mine_id);
+    *mine_id = id;
+    if (api->timer_start(w, 0, 0, check_gone, mine_id, NULL) != 0) /* once this callback has returned */
+        free(mine_id);
+}
+
+static void timers(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    cong_worker_t *w = api->req_worker(req);
+    cong_timer_id_t cancelled = 0;
+    int a = api->timer_start(w, 30, 0, on_cancelled, NULL, &cancelled);
+    int b = api->timer_stop(w, cancelled);
+    int c = api->timer_stop(w, cancelled);
+    int d = api->timer_start(w, 60, 0, on_later, NULL, NULL); /* after the cancelled one would have fired */
+    char body[256];
+    int n = snprintf(body, sizeof body, "{\"start\":\"%s\",\"stop\":\"%s\",\"stop_again\":\"%s\",\"later\":\"%s\"}",
+                     api->strerror(a), api->strerror(b), api->strerror(c), api->strerror(d));
+    api->reply_text(req, 200, "application/json", body, (size_t)n);
+}
+
+static int probe_sql(cong_job_t *job, const char *text)
+{
+    const char *params[] = {text};
+    cong_pg_result_t *res = NULL;
+    int rc = api->job_pg_exec(job, "SELECT $1::text || ' from PostgreSQL'", 1, params, &res);
+    if (rc != 0) {
+        fprintf(stderr, "probe: %s\n", api->strerror(rc));
+        return CONG_COMMAND_FAILURE;
+    }
+    printf("%s (stopping %d)\n", api->pg_value(res, 0, 0), api->job_stopping(job));
+    api->job_pg_clear(res);
+    return CONG_COMMAND_OK;
+}
+
+static int probe(cong_job_t *job, int argc, char **argv, void *udata)
+{
+    (void)udata;
+    char subject[CONG_SUBJECT_SIZE];
+    if (argc == 1 && strcmp(argv[0], "load") == 0)
+        return printf("%s\n", load_answers) > 0 ? CONG_COMMAND_OK : CONG_COMMAND_FAILURE;
+    if (argc == 2 && strcmp(argv[0], "sql") == 0)
+        return probe_sql(job, argv[1]);
+    if (argc == 2 && strcmp(argv[0], "subject") == 0) {
+        int rc = api->citizen_subject(argv[1], subject, sizeof subject);
+        printf("%s\n", rc == 0 ? subject : api->strerror(rc));
+        return rc == 0 ? CONG_COMMAND_OK : CONG_COMMAND_FAILURE;
+    }
+    if (argc == 2 && strcmp(argv[0], "exit") == 0)
+        return atoi(argv[1]);
+    return CONG_COMMAND_USAGE;
+}
+
+int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
+{
+    if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, job_revoke_session))
+        return CONG_EVERSION;
+    api = a;
+    int rc = api->declare_module(ctx, "host_probe", "2.5.1-test");
+    if (rc != 0)
+        return rc;
+    cong_config_key_def_t key = {.size = sizeof key, .name = "route_class", .type = CONG_CONFIG_STRING,
+                                 .default_value = "", .help = "a route with this rate-limit class, if set"};
+    if ((rc = api->register_config(ctx, &key)) != 0)
+        return rc;
+    const cong_route_def_t routes[] = {
+        {sizeof(cong_route_def_t), "GET", "/v1/probe/state", state, NULL, CONG_AUTH_NONE, NULL, 0, "upload",
+         "probeState", 0},
+        {sizeof(cong_route_def_t), "POST", "/v1/probe/timers", timers, NULL, CONG_AUTH_NONE, NULL, 0, NULL,
+         "probeTimers", 0},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if ((rc = api->register_route(ctx, &routes[i])) != 0)
+            return rc;
+    const char *cls = api->config_get(ctx, "route_class");
+    if (cls[0] != '\0') {
+        cong_route_def_t bad = {sizeof bad, "GET", "/v1/probe/classy", state, NULL, CONG_AUTH_NONE, NULL, 0, cls,
+                                "probeClassy", 0};
+        if ((rc = api->register_route(ctx, &bad)) != 0)
+            return rc;
+    }
+    int again = api->declare_module(ctx, "host_probe", "2.5.2");
+    int taken = api->register_command(ctx, "official", "cong official (a second one)", probe, NULL);
+    int bad_name = api->register_command(ctx, "--probe", "cong --probe", probe, NULL);
+    snprintf(load_answers, sizeof load_answers, "declare again %s, command official %s, command --probe %s, purpose %d",
+             api->strerror(again), api->strerror(taken), api->strerror(bad_name), api->load_purpose(ctx));
+    if ((rc = api->register_worker_hooks(ctx, on_init, on_dispose, NULL)) != 0)
+        return rc;
+    if (api->register_worker_hooks(ctx, on_init, on_dispose, NULL) != CONG_EEXIST)
+        return CONG_EINVAL;
+    return api->register_command(ctx, "probe",
+                                 "cong probe load | sql TEXT | subject NUMBER | exit N   the host probe (tests)\n",
+                                 probe, NULL);
+}
