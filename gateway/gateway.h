@@ -30,6 +30,7 @@
 #include "auth/identity.h"
 #include "gateway/config/config.h"
 #include "gateway/http/metrics.h"
+#include "gateway/http/request_hooks.h"
 #include "gateway/stores/postgres.h"
 #include "gateway/stores/redis.h"
 #include "gateway/http/router.h"
@@ -81,6 +82,7 @@ struct cong_gateway {
     cong_metrics_t *metrics;
     unsigned allowed_methods_count;
     int access_log_fd;                   /* -1: no access log */
+    cong_request_hooks_t request_hooks;  /* start, reply and end of every request (request_hooks.h) */
     h2o_globalconf_t h2o_config;
     h2o_hostconf_t *public_hosts[2];     /* NULL-terminated host lists of the listeners: a public request can never */
     h2o_hostconf_t *admin_hosts[2];      /* reach the admin host, whatever its :authority says */

@@ -218,15 +218,6 @@ int cong_loader_register_job(cong_module_ctx_t *ctx, const char *name, long long
     return id < 0 ? id : 0;
 }
 
-long long cong_modules_max_body_bytes(const cong_gateway_t *gw)
-{
-    long long max = gw->config->limits.max_body_bytes;
-    for (size_t i = 0; i < gw->route_count; i++)
-        if (gw->routes[i]->max_body_bytes > max)
-            max = gw->routes[i]->max_body_bytes;
-    return max;
-}
-
 static int load_one(cong_gateway_t *gw, const char *name, cong_module_onload_fn onload, void *dl_handle,
                     cong_config_errors_t *errs)
 {

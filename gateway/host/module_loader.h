@@ -61,6 +61,4 @@ const char *cong_loader_config_get(cong_module_ctx_t *ctx, const char *name);
 int cong_loader_register_migrations(cong_module_ctx_t *ctx, const char *dir);
 int cong_loader_register_job(cong_module_ctx_t *ctx, const char *name, long long interval_ms, cong_job_fn fn,
                              void *udata);
-/** The largest request body any route accepts (at least limits.max_body_bytes): what h2o must be let to read. */
-long long cong_modules_max_body_bytes(const cong_gateway_t *gw);
 #endif
