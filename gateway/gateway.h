@@ -7,14 +7,16 @@
  *
  * The host is built of rooms, each a folder with the headers that state its contract; dependencies point from this
  * file down to them, and from them to auth/ and common/ only:
- *   http/    the server (h2o listeners), per-request state and replies, the pipeline and its phases, the router,
- *            problems (RFC 9457), response filters, access log, metrics, the client's address
+ *   http/    the server (h2o listeners), per-request state and replies, the route lookup (once) and the body limit,
+ *            the pipeline and its phases, the router, request hooks (response filters, access log, metrics),
+ *            problems (RFC 9457), metrics, the client's address
  *   authn/   bearer tokens at the gateway: authenticate and authorize phases, the token cache, session revocations
  *   limits/  rate limits: GCRA in Redis, leases, the rate-limit phase
  *   stores/  Redis, PostgreSQL (pool, cancel, results), the revocation subscriber, the body store, migrations
  *   host/    the module host: loader, the ABI table (include/cong/module.h), built-in modules, jobs, system routes,
  *            document keys
- *   config/  configuration: keys, YAML, environment, production policy, live (reloadable) settings
+ *   config/  configuration: one file per feature's keys, the core that reads YAML and the environment, production
+ *            policy, live (reloadable) settings
  * This folder itself holds the process: gateway.c (build, serve, dispose), reload.c (SIGHUP), main.c (the command line).
  */
 #ifndef CONG_GATEWAY_H

@@ -296,12 +296,12 @@ static void configure_h2o(cong_gateway_t *gw)
     gw->admin_hosts[0] = admin;
 }
 
-/* What runs around every request, in order: metrics (in flight first, so graceful shutdown waits for it), response
- * filters in each reply, then the access log at the end. */
+/* What the http room runs around every request, in order: metrics (in flight, which graceful shutdown waits on),
+ * response filters in each reply, the access log at the end. Another room's hook (an audit record) is added the same
+ * way before the workers start. */
 static void register_request_hooks(cong_gateway_t *gw)
 {
     cong_request_hooks_t *hooks = &gw->request_hooks;
-    *hooks = (cong_request_hooks_t){0};
     cong_request_hooks_add(hooks, &cong_request_metrics_hook);
     cong_request_hooks_add(hooks, &cong_response_filters_hook);
     cong_request_hooks_add(hooks, &cong_access_log_hook);
