@@ -7,14 +7,16 @@
  *
  * The host is built of rooms, each a folder with the headers that state its contract; dependencies point from this
  * file down to them, and from them to auth/ and common/ only:
- *   http/    the server (h2o listeners), per-request state and replies, the pipeline and its phases, the router,
- *            problems (RFC 9457), response filters, access log, metrics, the client's address
+ *   http/    the server (h2o listeners), per-request state and replies, the route lookup (once) and the body limit,
+ *            the pipeline and its phases, the router, request hooks (response filters, access log, metrics),
+ *            problems (RFC 9457), metrics, the client's address
  *   authn/   bearer tokens at the gateway: authenticate and authorize phases, the token cache, session revocations
  *   limits/  rate limits: GCRA in Redis, leases, the rate-limit phase
  *   stores/  Redis, PostgreSQL (pool, cancel, results), the revocation subscriber, the body store, migrations
  *   host/    the module host: loader, the ABI table (include/cong/module.h), built-in modules, jobs, system routes,
  *            document keys
- *   config/  configuration: keys, YAML, environment, production policy, live (reloadable) settings
+ *   config/  configuration: one file per feature's keys, the core that reads YAML and the environment, production
+ *            policy, live (reloadable) settings
  * This folder itself holds the process: gateway.c (build, serve, dispose), reload.c (SIGHUP), main.c (the command line).
  */
 #ifndef CONG_GATEWAY_H
@@ -31,6 +33,7 @@
 #include "cong/module.h"
 #include "gateway/config/config.h"
 #include "gateway/http/metrics.h"
+#include "gateway/http/request_hooks.h"
 #include "gateway/stores/postgres.h"
 #include "gateway/stores/redis.h"
 #include "gateway/http/router.h"
@@ -83,6 +86,7 @@ struct cong_gateway {
     cong_metrics_t *metrics;
     unsigned allowed_methods_count;
     int access_log_fd;                   /* -1: no access log */
+    cong_request_hooks_t request_hooks;  /* start, reply and end of every request (request_hooks.h) */
     h2o_globalconf_t h2o_config;
     h2o_hostconf_t *public_hosts[2];     /* NULL-terminated host lists of the listeners: a public request can never */
     h2o_hostconf_t *admin_hosts[2];      /* reach the admin host, whatever its :authority says */

@@ -46,9 +46,9 @@ static cong_phase_result_t too_many_failures(cong_req_t *r, long retry_after_s)
     return CONG_PHASE_DONE;
 }
 
-void cong_auth_failure_decided(cong_req_t *r, const cong_rate_decision_t *d)
+/* The "auth_failure" budget's answer for a refused token: 401, or 429 when the address has spent it. */
+static void auth_failure_decided(cong_req_t *r, const cong_rate_decision_t *d)
 {
-    r->auth_failure_charged = 0;
     if (d->allowed)
         refuse(r, r->auth_failure_why);
     else
@@ -60,11 +60,11 @@ static cong_phase_result_t refuse_counted(cong_req_t *r, const char *why)
 {
     char key[96];
     cong_rate_decision_t d;
-    r->auth_failure_charged = 1;
     r->auth_failure_why = why;
-    if (!cong_rate_limiter->check(cong_rate_limiter, r, "auth_failure", failure_key(r, key, sizeof key), &d))
+    if (!cong_rate_limiter->check(cong_rate_limiter, r, "auth_failure", failure_key(r, key, sizeof key), &d,
+                                  auth_failure_decided))
         return CONG_PHASE_WAIT;
-    cong_auth_failure_decided(r, &d);
+    auth_failure_decided(r, &d);
     return CONG_PHASE_DONE;
 }
 

@@ -45,7 +45,7 @@ static const char *api_req_path(cong_req_t *r, size_t *len)
 static const char *api_req_path_param(cong_req_t *r, const char *name, size_t *len)
 {
     size_t n = 0;
-    const char *v = cong_route_param(&r->match, name, &n);
+    const char *v = cong_route_param(&r->lookup->match, name, &n);
     if (len != NULL)
         *len = n;
     return v;
@@ -179,9 +179,9 @@ static int api_reply_header(cong_req_t *r, const char *name, const char *value)
 /* Takes `body` on every path, refusals included: a module never frees what it handed over. */
 static int api_reply_json(cong_req_t *r, int status, json_t *body)
 {
-    if (body == NULL || status < 200 || status > 599 || r->h2o == NULL || r->replied) {
-        json_decref(body);
-        return body == NULL || status < 200 || status > 599 ? CONG_EINVAL : r->h2o == NULL ? CONG_EGONE : CONG_ESTATE;
+    if (body == NULL || status < 200 || status > 599) {
+        json_decref(body); /* the body is the caller's gift on every path, refusals included */
+        return CONG_EINVAL;
     }
     return cong_reply_json(r, status, body);
 }
@@ -193,36 +193,22 @@ static int api_reply_text(cong_req_t *r, int status, const char *content_type, c
     return cong_reply(r, status, content_type, body, len);
 }
 
-/* The Retry-After of a module's 503 or 429: the module's own when it set one with reply_header (a quota that resets
- * at midnight), else 2 s / 1 s. */
-static int retry_after_of(const cong_req_t *r, int status)
-{
-    if (h2o_find_header(&r->h2o->res.headers, H2O_TOKEN_RETRY_AFTER, -1) != -1)
-        return 0;
-    return status == 503 ? 2 : status == 429 ? 1 : 0;
-}
-
 static int api_reply_problem(cong_req_t *r, int status, const char *problem, const char *detail_vi,
                              const char *detail_en)
 {
     if (problem == NULL || status < 400 || status > 599)
         return CONG_EINVAL;
-    if (r->h2o == NULL)
-        return CONG_EGONE;
-    if (r->replied)
-        return CONG_ESTATE;
-    /* 503 and 429 always tell the client when to come back */
-    return cong_reply_problem(r, status, problem, detail_vi, detail_en, retry_after_of(r, status));
+    return cong_reply_problem(r, status, problem, detail_vi, detail_en, CONG_RETRY_AFTER_UNLESS_SET);
 }
 
 static int api_reply_problem_ext(cong_req_t *r, int status, const char *problem, const char *detail_vi,
                                  const char *detail_en, json_t *extensions)
 {
-    if (problem == NULL || status < 400 || status > 599 || r->h2o == NULL || r->replied) {
+    if (problem == NULL || status < 400 || status > 599) {
         json_decref(extensions);
-        return problem == NULL || status < 400 || status > 599 ? CONG_EINVAL : r->h2o == NULL ? CONG_EGONE : CONG_ESTATE;
+        return CONG_EINVAL;
     }
-    return cong_reply_problem_ext(r, status, problem, detail_vi, detail_en, retry_after_of(r, status), extensions);
+    return cong_reply_problem_ext(r, status, problem, detail_vi, detail_en, CONG_RETRY_AFTER_UNLESS_SET, extensions);
 }
 
 /* ---- documents signed by cong (1.2), with the document keys (document_keys.h) ---- */

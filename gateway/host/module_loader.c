@@ -326,15 +326,6 @@ int cong_loader_declare_module(cong_module_ctx_t *ctx, const char *name, const c
     return 0;
 }
 
-long long cong_modules_max_body_bytes(const cong_gateway_t *gw)
-{
-    long long max = gw->config->limits.max_body_bytes;
-    for (size_t i = 0; i < gw->route_count; i++)
-        if (gw->routes[i]->max_body_bytes > max)
-            max = gw->routes[i]->max_body_bytes;
-    return max;
-}
-
 static int load_purpose = CONG_LOAD_SERVE; /* of the cong_modules_load_all under way (main thread) */
 
 static int load_one(cong_gateway_t *gw, const char *name, cong_module_onload_fn onload, const char *path,

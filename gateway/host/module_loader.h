@@ -83,6 +83,4 @@ cong_module_entry_t *cong_loader_registering(cong_module_ctx_t *ctx);
 cong_gateway_t *cong_loader_gateway(cong_module_ctx_t *ctx);
 /** "unknown" for a module that declared no version. */
 const char *cong_module_version(const cong_module_entry_t *m);
-/** The largest request body any route accepts (at least limits.max_body_bytes): what h2o must be let to read. */
-long long cong_modules_max_body_bytes(const cong_gateway_t *gw);
 #endif

@@ -46,3 +46,11 @@ void cong_access_log_write(int fd, const cong_req_t *r, int status, size_t bytes
         (void)w;
     }
 }
+
+static void on_request_end(cong_req_t *r, const cong_request_outcome_t *outcome, void *udata)
+{
+    (void)udata;
+    cong_access_log_write(r->worker->gateway->access_log_fd, r, outcome->status, outcome->bytes, outcome->duration_us);
+}
+
+const cong_request_hook_t cong_access_log_hook = {.name = "access log", .on_end = on_request_end};

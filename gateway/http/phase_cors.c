@@ -52,12 +52,12 @@ cong_phase_result_t cong_phase_cors(cong_req_t *r)
         cong_reply_problem(r, 403, "cors-origin-denied", NULL, NULL, 0);
         return CONG_PHASE_DONE;
     }
-    if (r->route_result != CONG_ROUTE_FOUND && r->route_result != CONG_ROUTE_METHOD_NOT_ALLOWED) {
+    if (r->lookup->result != CONG_ROUTE_FOUND && r->lookup->result != CONG_ROUTE_METHOD_NOT_ALLOWED) {
         cong_reply_problem(r, 404, "not-found", NULL, NULL, 0);
         return CONG_PHASE_DONE;
     }
     char buf[512];
-    const char *methods = r->route_result == CONG_ROUTE_METHOD_NOT_ALLOWED ? r->match.allow : NULL;
+    const char *methods = r->lookup->result == CONG_ROUTE_METHOD_NOT_ALLOWED ? r->lookup->match.allow : NULL;
     if (methods == NULL) {
         join_list(buf, sizeof buf, &r->worker->gateway->config->limits.allowed_methods);
         methods = buf;

@@ -1,12 +1,9 @@
 /* Phase 2: limits. Methods outside the configured allow-list → 501; too many or too large headers → 431; a body over
- * the route's max_body_bytes (else limits.max_body_bytes) → 413. h2o 2.2 buffers a request body before the handler
- * runs. Over HTTP/2, h2o asks the server for each request's own limit as its headers arrive (patch 0004) and stops
- * reading 64 KiB past it (RST_STREAM REFUSED_STREAM; a declared content-length over that is refused unread). Over
- * HTTP/1.1, h2o's one limit is the largest of any route + 64 KiB, past which it answers a plain 413 itself. */
+ * the request's body limit (body_limit.h: the route's, else limits.max_body_bytes; decided when the route was looked
+ * up) → 413, for a body h2o still took (it reads up to the limit + 64 KiB, see body_limit.h). */
 #include <string.h>
 
 #include "pipeline.h"
-#include "gateway/host/module_loader.h"
 #include "problem.h"
 
 static int method_allowed(const cong_config_t *cfg, h2o_iovec_t method)
@@ -34,9 +31,7 @@ cong_phase_result_t cong_phase_limits(cong_req_t *r)
         cong_reply_problem(r, 431, "headers-too-large", NULL, NULL, 0);
         return CONG_PHASE_DONE;
     }
-    size_t max_body = r->route != NULL && r->route->max_body_bytes > 0 ? (size_t)r->route->max_body_bytes
-                                                                       : (size_t)cfg->limits.max_body_bytes;
-    if (req->entity.len > max_body) {
+    if (req->entity.len > r->lookup->body_limit) {
         cong_reply_problem(r, 413, "payload-too-large", NULL, NULL, 0);
         return CONG_PHASE_DONE;
     }

@@ -8,7 +8,7 @@
 
 cong_phase_result_t cong_phase_route(cong_req_t *r)
 {
-    switch (r->route_result) {
+    switch (r->lookup->result) {
     case CONG_ROUTE_BAD_PATH:
         cong_reply_problem(r, 400, "invalid-path", NULL, NULL, 0);
         return CONG_PHASE_DONE;
@@ -16,7 +16,7 @@ cong_phase_result_t cong_phase_route(cong_req_t *r)
         cong_reply_problem(r, 404, "not-found", NULL, NULL, 0);
         return CONG_PHASE_DONE;
     case CONG_ROUTE_METHOD_NOT_ALLOWED:
-        cong_reply_add_header(r, H2O_STRLIT("allow"), r->match.allow, strlen(r->match.allow));
+        cong_reply_add_header(r, H2O_STRLIT("allow"), r->lookup->match.allow, strlen(r->lookup->match.allow));
         cong_reply_problem(r, 405, "method-not-allowed", NULL, NULL, 0);
         return CONG_PHASE_DONE;
     case CONG_ROUTE_FOUND:

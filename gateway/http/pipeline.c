@@ -1,8 +1,5 @@
 #include "pipeline.h"
 
-#include <string.h>
-
-#include "gateway/host/module_loader.h"
 #include "problem.h"
 
 /* The order is the contract: see pipeline.h. */
@@ -16,10 +13,18 @@ static const cong_phase_t phases[] = {
     {"route", cong_phase_route},
 };
 
-static void run_phases(cong_req_t *r)
+#define PHASE_COUNT (sizeof phases / sizeof phases[0])
+
+const cong_phase_t *cong_pipeline_phases(size_t *count)
 {
-    while (r->next_phase < sizeof phases / sizeof phases[0]) {
-        const cong_phase_t *phase = &phases[r->next_phase++];
+    *count = PHASE_COUNT;
+    return phases;
+}
+
+void cong_pipeline_run(cong_req_t *r, const cong_phase_t *table, size_t count)
+{
+    while (r->next_phase < count) {
+        const cong_phase_t *phase = &table[r->next_phase++];
         switch (phase->run(r)) {
         case CONG_PHASE_NEXT:
             continue;
@@ -30,34 +35,19 @@ static void run_phases(cong_req_t *r)
     }
 }
 
-static void match_route(cong_req_t *r)
-{
-    h2o_iovec_t path = cong_req_path(r);
-    size_t scratch_len = path.len + CONG_ROUTER_MAX_PARAMS + 1;
-    r->match_scratch = h2o_mem_alloc_pool(&r->h2o->pool, scratch_len);
-    r->route_result = cong_router_match(r->worker->gateway->router, r->h2o->input.method.base,
-                                        r->h2o->input.method.len, path.base, path.len, r->match_scratch, scratch_len,
-                                        &r->match);
-    r->route = r->route_result == CONG_ROUTE_FOUND ? r->match.route : NULL;
-    /* The admin listener serves the gateway's own routes only (/metrics, /healthz, /readyz, /openapi.json). */
-    if (r->admin_listener && r->route != NULL && strcmp(r->route->module->name, "system") != 0) {
-        r->route = NULL;
-        r->route_result = CONG_ROUTE_NOT_FOUND;
-    }
-}
-
 void cong_pipeline_start(cong_req_t *r)
 {
     h2o_iovec_t lang = cong_req_header(r, H2O_STRLIT("accept-language"));
     r->lang_en = lang.base != NULL && cong_lang_prefers_en(lang.base, lang.len);
-    match_route(r);
+    r->lookup = cong_route_lookup(r->worker->gateway, r->h2o, r->admin_listener);
+    r->route = r->lookup->route;
     r->next_phase = 0;
-    run_phases(r);
+    cong_pipeline_run(r, phases, PHASE_COUNT);
 }
 
 void cong_pipeline_resume(cong_req_t *r)
 {
     if (r->h2o == NULL || r->replied)
         return;
-    run_phases(r);
+    cong_pipeline_run(r, phases, PHASE_COUNT);
 }

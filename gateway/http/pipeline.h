@@ -3,13 +3,14 @@
  *
  *   request_id → limits → cors → authenticate → authorize → rate_limit → route (the module handler)
  *
- * The router lookup runs once before the phases, because several phases need the matched route's declared needs
- * (authentication, scopes, level of assurance, rate-limit class); the `route` phase then answers 400/404/405 or calls
- * the module's handler. Response filters (security headers, request id, CORS) run inside every reply, and the access
- * log is written when h2o releases the request (see request.h).
+ * The route is looked up once before the phases (route_lookup.h), because several phases need the matched route's
+ * declared needs (authentication, scopes, level of assurance, rate-limit class, body limit); the `route` phase then
+ * answers 400/404/405 or calls the module's handler. The reply hooks (response filters) run inside every reply, the
+ * end hooks (metrics, access log) when h2o releases the request (request_hooks.h).
  *
- * A phase returns CONG_PHASE_NEXT (go on), CONG_PHASE_DONE (it replied) or CONG_PHASE_WAIT (it will call
- * cong_pipeline_resume later, from a callback on the same worker, holding a request reference meanwhile).
+ * A phase returns CONG_PHASE_NEXT (go on), CONG_PHASE_DONE (it replied, or handed the request to its handler) or
+ * CONG_PHASE_WAIT (it will call cong_pipeline_resume later, from a callback on the same worker, holding a request
+ * reference meanwhile).
  */
 #ifndef CONG_GATEWAY_PIPELINE_H
 #define CONG_GATEWAY_PIPELINE_H
@@ -24,25 +25,24 @@ typedef struct cong_phase {
     cong_phase_fn run;
 } cong_phase_t;
 
-/** Starts a new request through the pipeline. */
+/** Starts a new request through the pipeline: its language, its route (once), then the phases. */
 void cong_pipeline_start(cong_req_t *r);
-/** Continues after a CONG_PHASE_WAIT phase (no-op if the client has gone). */
+/** Continues after a CONG_PHASE_WAIT phase (no-op if the client has gone or the request was answered). */
 void cong_pipeline_resume(cong_req_t *r);
+
+/** The phases in their order (the contract above); *count is set to their number. */
+const cong_phase_t *cong_pipeline_phases(size_t *count);
+/** Runs phases[r->next_phase..count) until one answers or waits: the loop behind start and resume, also for tests. */
+void cong_pipeline_run(cong_req_t *r, const cong_phase_t *phases, size_t count);
 
 /* The phases, one file each. */
 cong_phase_result_t cong_phase_request_id(cong_req_t *r);
 cong_phase_result_t cong_phase_limits(cong_req_t *r);
 cong_phase_result_t cong_phase_cors(cong_req_t *r);
 cong_phase_result_t cong_phase_authenticate(cong_req_t *r);
-struct cong_rate_decision;
-/** The "auth_failure" budget's answer for a refused token arrived (from the rate limiter): 401, or 429 when spent. */
-void cong_auth_failure_decided(cong_req_t *r, const struct cong_rate_decision *d);
 cong_phase_result_t cong_phase_authorize(cong_req_t *r);
 cong_phase_result_t cong_phase_rate_limit(cong_req_t *r);
 cong_phase_result_t cong_phase_route(cong_req_t *r);
-
-/** Response filters (gateway/http/response_filters.c): security headers, X-Request-Id, CORS. Called by cong_reply. */
-void cong_response_filters_apply(cong_req_t *r);
 
 /** Request-id helpers (gateway/http/phase_request_id.c), exposed for tests. */
 int cong_request_id_valid(const char *s, size_t len);

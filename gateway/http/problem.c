@@ -138,13 +138,23 @@ static int standard_member(const char *name)
     return 0;
 }
 
+static int retry_after_unless_set(const cong_req_t *r, int status)
+{
+    if (h2o_find_header(&r->h2o->res.headers, H2O_TOKEN_RETRY_AFTER, -1) != -1)
+        return 0;
+    return status == 503 ? 2 : status == 429 ? 1 : 0;
+}
+
 int cong_reply_problem_ext(cong_req_t *r, int status, const char *slug, const char *detail_vi, const char *detail_en,
                            int retry_after_s, json_t *extensions)
 {
-    if (r->h2o == NULL) {
+    int rc = cong_reply_allowed(r);
+    if (rc != 0) {
         json_decref(extensions);
-        return CONG_EGONE;
+        return rc;
     }
+    if (retry_after_s == CONG_RETRY_AFTER_UNLESS_SET)
+        retry_after_s = retry_after_unless_set(r, status);
     const cong_problem_kind_t *kind = cong_problem_find(slug);
     if (kind == NULL && !cong_problem_slug_valid(slug)) {
         kind = cong_problem_find("internal-error");
@@ -175,8 +185,8 @@ int cong_reply_problem_ext(cong_req_t *r, int status, const char *slug, const ch
     if (retry_after_s > 0 && (status == 503 || status == 429)) {
         char seconds[16];
         int n = snprintf(seconds, sizeof seconds, "%d", retry_after_s);
-        cong_reply_add_header(r, H2O_STRLIT("retry-after"), seconds, (size_t)n);
+        cong_reply_add_header_unguarded(r, H2O_STRLIT("retry-after"), seconds, (size_t)n);
     }
-    cong_reply_add_header(r, H2O_STRLIT("content-language"), r->lang_en ? "en" : "vi", 2);
-    return cong_reply_json_as(r, status, "application/problem+json", body);
+    cong_reply_add_header_unguarded(r, H2O_STRLIT("content-language"), r->lang_en ? "en" : "vi", 2);
+    return cong_reply_json_unguarded(r, status, "application/problem+json", body);
 }

@@ -28,9 +28,14 @@ int cong_problem_slug_valid(const char *slug);
 /** 1 if an Accept-Language value prefers English over Vietnamese (q-values honoured; default Vietnamese). */
 int cong_lang_prefers_en(const char *accept_language, size_t len);
 
+/* retry_after_s for a module's reply: the Retry-After it set itself (reply_header: a quota that resets at midnight),
+ * else 2 s for a 503 and 1 s for a 429 — such replies always tell the client when to come back. */
+#define CONG_RETRY_AFTER_UNLESS_SET (-1)
+
 /**
  * Reply with application/problem+json. `detail_*` may be NULL (the catalog's default detail is used). Adds
- * Retry-After (seconds) to 503/429 when retry_after_s > 0. Returns like cong_reply.
+ * Retry-After (seconds) to 503/429 when retry_after_s > 0 (or see CONG_RETRY_AFTER_UNLESS_SET). Returns like
+ * cong_reply.
  */
 int cong_reply_problem(cong_req_t *r, int status, const char *slug, const char *detail_vi, const char *detail_en,
                        int retry_after_s);

@@ -5,11 +5,9 @@
 #include <unistd.h>
 #include <time.h>
 
-#include "access_log.h"
 #include "client_address.h"
 #include "gateway/config/live_config.h"
-#include "gateway/host/module_loader.h"
-#include "pipeline.h"
+#include "request_hooks.h"
 
 typedef struct request_anchor {
     cong_req_t *r;
@@ -27,18 +25,14 @@ static void on_request_end(void *p)
 {
     request_anchor_t *anchor = p;
     cong_req_t *r = anchor->r;
-    cong_worker_t *w = r->worker;
-    cong_gateway_t *gw = w->gateway;
-    int status = r->replied ? r->h2o->res.status : 499; /* 499: the client closed before the reply */
-    uint64_t duration = now_us() - r->start_us;
-    size_t slot = r->route != NULL ? r->route->index : gw->route_count;
-    cong_metrics_observe(gw->metrics, w->metrics, slot, status, duration);
-    if (r->route != NULL && r->replied && status >= 500)
-        cong_counter_add(&w->metrics->module_errors[r->route->module->index], 1);
-    cong_gauge_add(&w->metrics->in_flight, -1);
-    cong_access_log_write(gw->access_log_fd, r, status, r->h2o->bytes_sent, duration);
+    cong_request_outcome_t outcome = {
+        .status = r->replied ? r->h2o->res.status : 499, /* 499: the client closed before the reply */
+        .bytes = r->h2o->bytes_sent,
+        .duration_us = now_us() - r->start_us,
+    };
+    cong_request_hooks_end(&r->worker->gateway->request_hooks, r, &outcome);
     r->h2o = NULL;
-    r->match_scratch = NULL;
+    r->lookup = NULL; /* it lived in the pool; r->route, the gateway's, stays readable */
     cong_req_release(r);
 }
 
@@ -81,7 +75,7 @@ cong_req_t *cong_req_new(cong_worker_t *worker, h2o_req_t *h2o)
     r->principal.size = sizeof r->principal;
     r->principal.subject = "";
     r->principal.scopes = "";
-    cong_gauge_add(&worker->metrics->in_flight, 1);
+    cong_request_hooks_start(&worker->gateway->request_hooks, r);
     return r;
 }
 
@@ -132,12 +126,22 @@ h2o_iovec_t cong_req_header(const cong_req_t *r, const char *name, size_t name_l
     return r->h2o->headers.entries[i].value;
 }
 
+int cong_reply_allowed(const cong_req_t *r)
+{
+    return r->h2o == NULL ? CONG_EGONE : r->replied ? CONG_ESTATE : 0;
+}
+
 int cong_reply_add_header(cong_req_t *r, const char *name, size_t name_len, const char *value, size_t value_len)
 {
-    if (r->h2o == NULL)
-        return CONG_EGONE;
-    if (r->replied)
-        return CONG_ESTATE;
+    int rc = cong_reply_allowed(r);
+    if (rc == 0)
+        cong_reply_add_header_unguarded(r, name, name_len, value, value_len);
+    return rc;
+}
+
+void cong_reply_add_header_unguarded(cong_req_t *r, const char *name, size_t name_len, const char *value,
+                                     size_t value_len)
+{
     h2o_mem_pool_t *pool = &r->h2o->pool;
     char *lname = h2o_mem_alloc_pool(pool, name_len);
     for (size_t i = 0; i < name_len; i++)
@@ -146,7 +150,6 @@ int cong_reply_add_header(cong_req_t *r, const char *name, size_t name_len, cons
     /* maybe_token = 1: a known header (cache-control, ...) is stored as h2o's token, which is how the response
      * filters look for it; stored by name, it went unseen and the filters added their default as a second one */
     h2o_add_header_by_str(pool, &r->h2o->res.headers, lname, name_len, 1, NULL, v.base, v.len);
-    return 0;
 }
 
 static const char *reason_phrase(int status)
@@ -176,12 +179,9 @@ static const char *reason_phrase(int status)
     }
 }
 
-/* The common start of every reply: once only, to a live request; status, content type, response filters. */
-static h2o_req_t *begin_reply(cong_req_t *r, int status, const char *content_type, int *rc)
+/* The common start of every reply, past the guard: status, content type, the reply hooks (response filters). */
+static h2o_req_t *begin_reply(cong_req_t *r, int status, const char *content_type)
 {
-    *rc = r->h2o == NULL ? CONG_EGONE : r->replied ? CONG_ESTATE : 0;
-    if (*rc != 0)
-        return NULL;
     h2o_req_t *req = r->h2o;
     r->replied = 1;
     r->status = status;
@@ -190,19 +190,23 @@ static h2o_req_t *begin_reply(cong_req_t *r, int status, const char *content_typ
     if (content_type != NULL)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
                        strlen(content_type));
-    cong_response_filters_apply(r);
+    cong_request_hooks_reply(&r->worker->gateway->request_hooks, r);
     return req;
+}
+
+static void send_copy(cong_req_t *r, int status, const char *content_type, const char *body, size_t len)
+{
+    h2o_req_t *req = begin_reply(r, status, content_type);
+    req->res.content_length = len;
+    h2o_send_inline(req, len > 0 ? body : "", len); /* h2o sends no body for HEAD */
 }
 
 int cong_reply(cong_req_t *r, int status, const char *content_type, const char *body, size_t len)
 {
-    int rc;
-    h2o_req_t *req = begin_reply(r, status, content_type, &rc);
-    if (req == NULL)
-        return rc;
-    req->res.content_length = len;
-    h2o_send_inline(req, len > 0 ? body : "", len); /* h2o sends no body for HEAD */
-    return 0;
+    int rc = cong_reply_allowed(r);
+    if (rc == 0)
+        send_copy(r, status, content_type, body, len);
+    return rc;
 }
 
 static void static_body_proceed(h2o_generator_t *generator, h2o_req_t *req)
@@ -212,10 +216,10 @@ static void static_body_proceed(h2o_generator_t *generator, h2o_req_t *req)
 
 int cong_reply_static(cong_req_t *r, int status, const char *content_type, const char *body, size_t len)
 {
-    int rc;
-    h2o_req_t *req = begin_reply(r, status, content_type, &rc);
-    if (req == NULL)
+    int rc = cong_reply_allowed(r);
+    if (rc != 0)
         return rc;
+    h2o_req_t *req = begin_reply(r, status, content_type);
     req->res.content_length = len;
     h2o_generator_t *generator = h2o_mem_alloc_pool(&req->pool, sizeof *generator);
     *generator = (h2o_generator_t){static_body_proceed, NULL};
@@ -228,12 +232,12 @@ int cong_reply_static(cong_req_t *r, int status, const char *content_type, const
 
 int cong_reply_file(cong_req_t *r, int status, const char *content_type, const char *path)
 {
-    if (r->h2o != NULL && !r->replied && (path == NULL || content_type == NULL || access(path, R_OK) != 0))
-        return CONG_ENOTFOUND;
-    int rc;
-    h2o_req_t *req = begin_reply(r, status, NULL, &rc); /* h2o_file_send sets the content type and length */
-    if (req == NULL)
+    int rc = cong_reply_allowed(r);
+    if (rc != 0)
         return rc;
+    if (path == NULL || content_type == NULL || access(path, R_OK) != 0)
+        return CONG_ENOTFOUND;
+    h2o_req_t *req = begin_reply(r, status, NULL); /* h2o_file_send sets the content type and length */
     if (h2o_file_send(req, status, reason_phrase(status), path, h2o_iovec_init(content_type, strlen(content_type)),
                       0) != 0) {
         r->status = 500; /* vanished between the check and the open */
@@ -243,24 +247,35 @@ int cong_reply_file(cong_req_t *r, int status, const char *content_type, const c
 }
 
 /* Most answers are small: they are serialised into a stack buffer (json_dumpb, no allocation), larger ones through
- * json_dumps. cong_reply copies the text into the request's pool either way. */
+ * json_dumps. The text is copied into the request's pool either way. */
 #define JSON_STACK_BYTES 4096
 
-int cong_reply_json_as(cong_req_t *r, int status, const char *content_type, json_t *body)
+int cong_reply_json_unguarded(cong_req_t *r, int status, const char *content_type, json_t *body)
 {
     char stack[JSON_STACK_BYTES];
     size_t len = json_dumpb(body, stack, sizeof stack, JSON_COMPACT);
     if (len > 0 && len <= sizeof stack) {
         json_decref(body);
-        return cong_reply(r, status, content_type, stack, len);
+        send_copy(r, status, content_type, stack, len);
+        return 0;
     }
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (text == NULL)
         return CONG_ENOMEM;
-    int rc = cong_reply(r, status, content_type, text, strlen(text));
+    send_copy(r, status, content_type, text, strlen(text));
     free(text);
-    return rc;
+    return 0;
+}
+
+int cong_reply_json_as(cong_req_t *r, int status, const char *content_type, json_t *body)
+{
+    int rc = cong_reply_allowed(r);
+    if (rc != 0) {
+        json_decref(body);
+        return rc;
+    }
+    return cong_reply_json_unguarded(r, status, content_type, body);
 }
 
 int cong_reply_json(cong_req_t *r, int status, json_t *body)

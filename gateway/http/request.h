@@ -2,13 +2,15 @@
  * gateway/http/request.h — one request's state (the `cong_req_t` of the module ABI) and how it is answered.
  *
  * Lifetime. A cong_req_t is malloc'd when h2o hands over a request and reference-counted. h2o owns the h2o_req_t and
- * frees it with its pool when the response is done or the client goes away; an anchor in that pool then clears
- * `r->h2o` (the guard), writes the access-log line, records metrics and drops the pool's reference. Every asynchronous
- * operation takes a reference (cong_req_retain) and, when it completes, calls the module back only if `r->h2o` is
- * still set, then releases. So a late callback never touches freed memory and module code never sees a dead request.
+ * frees it with its pool when the response is done or the client goes away; an anchor in that pool then runs the
+ * end-of-request hooks (request_hooks.h: metrics, access log), clears `r->h2o` (the guard) and drops the pool's
+ * reference. Every asynchronous operation takes a reference (cong_req_retain) and, when it completes, calls the
+ * module back only if `r->h2o` is still set, then releases. So a late callback never touches freed memory and module
+ * code never sees a dead request.
  *
  * Replies. Exactly one per request: cong_reply() and its helpers refuse a second one (CONG_ESTATE) and refuse a
- * request whose client left (CONG_EGONE). Response filters (security headers, request id, CORS) run inside them.
+ * request whose client left (CONG_EGONE) — the guard is checked once per reply, where the reply enters. The reply
+ * hooks (response filters: security headers, request id, CORS) run inside them.
  */
 #ifndef CONG_GATEWAY_REQUEST_H
 #define CONG_GATEWAY_REQUEST_H
@@ -18,7 +20,7 @@
 #include "auth/auth.h"
 #include "cong/module.h"
 #include "gateway/gateway.h"
-#include "router.h"
+#include "route_lookup.h"
 
 #define CONG_REQUEST_ID_MAX 64
 
@@ -34,16 +36,13 @@ struct cong_req {
     size_t next_phase;         /* index into the pipeline */
     int replied;
     int status;                /* status of our reply (0 until replied) */
-    cong_route_result_t route_result;
-    cong_route_match_t match;
-    char *match_scratch;       /* in the request pool */
-    const cong_route_entry_t *route; /* NULL unless FOUND */
+    const cong_route_lookup_t *lookup; /* what the router answered, once (route_lookup.h); set when the pipeline starts */
+    const cong_route_entry_t *route; /* lookup->route: NULL unless FOUND */
     cong_principal_t principal;
     cong_jwt_claims_t claims;
     char subject_hash[17];     /* pseudonym for the access log: first 64 bits of SHA-256(sub), hex */
     const char *cors_origin;   /* the allowed Origin to echo, or NULL */
     char client_address[48];   /* "" until cong_req_client_address computes it (client_address.h) */
-    int auth_failure_charged;  /* waiting for the "auth_failure" budget's answer (phase_authenticate.c) */
     const char *auth_failure_why; /* static text: why the token was refused, for the debug log */
     json_t *json;              /* parsed body, owned */
     int json_parsed;
@@ -67,6 +66,10 @@ h2o_iovec_t cong_req_path(const cong_req_t *r);
 /** A request header's value by lower-case name, or {NULL, 0}. */
 h2o_iovec_t cong_req_header(const cong_req_t *r, const char *name, size_t name_len);
 
+/** 0 when `r` may still be answered, else CONG_EGONE (the client left) or CONG_ESTATE (already answered): the guard
+ *  every reply passes once, where it enters. */
+int cong_reply_allowed(const cong_req_t *r);
+
 /** Sends a response: status, content type (may be NULL with an empty body), body copied. 0, CONG_ESTATE, CONG_EGONE. */
 int cong_reply(cong_req_t *r, int status, const char *content_type, const char *body, size_t len);
 /** Adds a response header before the reply (copied). */
@@ -81,5 +84,11 @@ int cong_reply_file(cong_req_t *r, int status, const char *content_type, const c
 int cong_reply_json(cong_req_t *r, int status, json_t *body);
 /** The same with another JSON media type (application/problem+json). */
 int cong_reply_json_as(cong_req_t *r, int status, const char *content_type, json_t *body);
+
+/* For the room's reply builders (problem.c), which pass the guard themselves: cong_reply_add_header and
+ * cong_reply_json_as without it, for a request cong_reply_allowed() has just accepted. */
+void cong_reply_add_header_unguarded(cong_req_t *r, const char *name, size_t name_len, const char *value,
+                                     size_t value_len);
+int cong_reply_json_unguarded(cong_req_t *r, int status, const char *content_type, json_t *body);
 
 #endif

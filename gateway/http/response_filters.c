@@ -1,9 +1,11 @@
-/* Response filters, applied inside every reply: security headers, the request id, CORS. A header a module already set
- * (Cache-Control, Content-Security-Policy) is kept. */
+/* Response filters, a reply hook (request_hooks.h) run inside every reply: security headers, the request id, CORS.
+ * A header a module already set (Cache-Control, Content-Security-Policy) is kept. */
+#include "response_filters.h"
+
 #include <string.h>
 
 #include "gateway/config/live_config.h"
-#include "pipeline.h"
+#include "request.h"
 
 static void add_unless_set(h2o_req_t *req, const h2o_token_t *token, const char *value, size_t len)
 {
@@ -17,8 +19,9 @@ static void add_by_name_unless_set(h2o_req_t *req, const char *name, size_t name
         h2o_add_header_by_str(&req->pool, &req->res.headers, name, name_len, 0, NULL, value, len);
 }
 
-void cong_response_filters_apply(cong_req_t *r)
+static void apply_filters(cong_req_t *r, void *udata)
 {
+    (void)udata;
     h2o_req_t *req = r->h2o;
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, r->id, strlen(r->id));
     add_unless_set(req, H2O_TOKEN_CACHE_CONTROL, H2O_STRLIT("no-store"));
@@ -37,3 +40,5 @@ void cong_response_filters_apply(cong_req_t *r)
     if (r->worker->live->config->cors.allowed_origins.count > 0)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("origin"));
 }
+
+const cong_request_hook_t cong_response_filters_hook = {.name = "response filters", .on_reply = apply_filters};

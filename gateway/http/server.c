@@ -23,16 +23,19 @@
 #include "gateway/config/live_config.h"
 #include "common/log.h"
 #include "gateway/host/module_loader.h"
+#include "access_log.h"
+#include "body_limit.h"
 #include "pipeline.h"
 #include "gateway/stores/redis_subscriber.h"
 #include "request.h"
+#include "request_metrics.h"
+#include "response_filters.h"
+#include "route_lookup.h"
 #include "gateway/authn/revocation.h"
 #include "gateway/authn/token_cache.h"
 #include "gateway/host/worker_hooks.h"
 
 #define CONG_BODY_SPILL_BYTES (2 * 1024 * 1024)
-/* h2o reads this much past a limit, so that cong answers 413 problem+json for a body a little over it */
-#define CONG_BODY_SLACK_BYTES 65536
 
 #ifndef H2O_CONG_ABUSE_PATCH
 #error "cong needs its patched h2o: scripts/build-h2o.sh + cmake/h2o.cmake"
@@ -56,30 +59,6 @@ static void on_signal(int sig)
 
 /* h2o (patched) sheds an abusive HTTP/2 connection: GOAWAY ENHANCE_YOUR_CALM or a stalled peer. One log line per
  * connection with its peer address — bounded per tick, so a reconnecting attacker cannot flood the log. */
-/* The body limit of one HTTP/2 request, asked by h2o (patch 0004) as soon as its headers are in: its route's
- * max_body_bytes, else limits.max_body_bytes — the same rule as the limits phase, which then answers 413 for a body
- * over it that h2o still took (up to this limit + 64 KiB); a body far over it is refused unread. */
-static size_t request_body_limit(h2o_req_t *req)
-{
-    cong_worker_t *w = cong_worker_of(req->conn->ctx);
-    const cong_gateway_t *gw = w->gateway;
-    /* only the input is parsed yet (h2o sets req->path when it processes the request) */
-    h2o_iovec_t path = req->input.path;
-    const char *query = memchr(path.base, '?', path.len);
-    size_t path_len = query != NULL ? (size_t)(query - path.base) : path.len;
-    char scratch[4096];
-    cong_route_match_t match;
-    long long limit = gw->config->limits.max_body_bytes;
-    if (path_len + CONG_ROUTER_MAX_PARAMS + 1 <= sizeof scratch &&
-        cong_router_match(gw->router, req->input.method.base, req->input.method.len, path.base, path_len,
-                          scratch, sizeof scratch, &match) == CONG_ROUTE_FOUND) {
-        const cong_route_entry_t *route = match.route;
-        if (route->max_body_bytes > 0)
-            limit = route->max_body_bytes;
-    }
-    return (size_t)limit + CONG_BODY_SLACK_BYTES;
-}
-
 static void on_h2_abuse(h2o_conn_t *conn, const char *reason)
 {
     cong_worker_t *w = cong_worker_of(conn->ctx);
@@ -302,8 +281,8 @@ static void configure_h2o(cong_gateway_t *gw)
     h2o_globalconf_t *g = &gw->h2o_config;
     h2o_config_init(g);
     g->server_name = h2o_iovec_init(H2O_STRLIT("cong"));
-    g->max_request_entity_size = (size_t)cong_modules_max_body_bytes(gw) + CONG_BODY_SLACK_BYTES; /* the largest */
-    g->http2.max_request_body = request_body_limit; /* each HTTP/2 request: its own route's limit (patch 0004) */
+    g->max_request_entity_size = cong_body_limit_largest(gw) + CONG_BODY_SLACK_BYTES; /* HTTP/1.1: body_limit.h */
+    g->http2.max_request_body = cong_route_lookup_body_limit; /* each HTTP/2 request: its own (patch 0004) */
     /* h2o buffers request bodies; past this size a buffer moves to an unlinked temporary file mapped MAP_SHARED, so a
      * large upload lives in the page cache (written back to disk), not in the process's anonymous memory. */
     h2o_socket_buffer_mmap_settings.threshold = CONG_BODY_SPILL_BYTES;
@@ -321,6 +300,17 @@ static void configure_h2o(cong_gateway_t *gw)
     h2o_create_handler(h2o_config_register_path(admin, "/", 0), sizeof(h2o_handler_t))->on_req = on_admin_req;
     gw->public_hosts[0] = host;
     gw->admin_hosts[0] = admin;
+}
+
+/* What the http room runs around every request, in order: metrics (in flight, which graceful shutdown waits on),
+ * response filters in each reply, the access log at the end. Another room's hook (an audit record) is added the same
+ * way before the workers start. */
+static void register_request_hooks(cong_gateway_t *gw)
+{
+    cong_request_hooks_t *hooks = &gw->request_hooks;
+    cong_request_hooks_add(hooks, &cong_request_metrics_hook);
+    cong_request_hooks_add(hooks, &cong_response_filters_hook);
+    cong_request_hooks_add(hooks, &cong_access_log_hook);
 }
 
 static int start_worker(cong_gateway_t *gw, int i)
@@ -373,6 +363,7 @@ int cong_gateway_serve(cong_gateway_t *gw)
     if (live == NULL)
         return CONG_ENOMEM;
     atomic_store(&gw->live, live);
+    register_request_hooks(gw);
     configure_h2o(gw);
     if (cfg->server.tls_port > 0 && (gw->ssl_ctx = make_ssl_ctx(cfg)) == NULL)
         return CONG_EIO;

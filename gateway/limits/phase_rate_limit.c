@@ -9,9 +9,9 @@
 #include "rate_limit.h"
 
 static int allow_everything(cong_rate_limiter_t *self, cong_req_t *r, const char *class_name, const char *key,
-                            cong_rate_decision_t *out)
+                            cong_rate_decision_t *out, cong_rate_decided_fn decided)
 {
-    (void)self, (void)r, (void)class_name, (void)key;
+    (void)self, (void)r, (void)class_name, (void)key, (void)decided;
     *out = (cong_rate_decision_t){.allowed = 1, .limit = -1};
     return 1;
 }
@@ -77,6 +77,13 @@ static const char *limit_key(cong_req_t *r, char *buf, size_t cap)
     return buf;
 }
 
+/* The limiter's later answer: the request goes on, or apply() answered 429. */
+static void decided(cong_req_t *r, const cong_rate_decision_t *d)
+{
+    if (apply(r, d))
+        cong_pipeline_resume(r);
+}
+
 cong_phase_result_t cong_phase_rate_limit(cong_req_t *r)
 {
     if (r->route == NULL)
@@ -84,19 +91,7 @@ cong_phase_result_t cong_phase_rate_limit(cong_req_t *r)
     char key[256];
     cong_rate_decision_t d;
     const char *cls = r->route->rate_limit_class;
-    if (!cong_rate_limiter->check(cong_rate_limiter, r, cls, limit_key(r, key, sizeof key), &d))
+    if (!cong_rate_limiter->check(cong_rate_limiter, r, cls, limit_key(r, key, sizeof key), &d, decided))
         return CONG_PHASE_WAIT;
     return apply(r, &d) ? CONG_PHASE_NEXT : CONG_PHASE_DONE;
-}
-
-void cong_rate_limit_decided(cong_req_t *r, const cong_rate_decision_t *d)
-{
-    if (r->h2o == NULL || r->replied)
-        return;
-    if (r->auth_failure_charged) { /* the authenticate phase spent a failed-authentication token */
-        cong_auth_failure_decided(r, d);
-        return;
-    }
-    if (apply(r, d))
-        cong_pipeline_resume(r);
 }

@@ -2,8 +2,9 @@
  * gateway/limits/rate_limit.h — the rate-limit interface the pipeline calls (phase 6).
  *
  * A limiter decides, for one request, on a key (the subject, else the API client, else the peer address) within the
- * route's rate-limit class. It answers now (return 1 with *out filled) or later (return 0, then call
- * cong_rate_limit_decided(r, &decision) once, on the request's worker, holding a request reference meanwhile).
+ * route's rate-limit class. It answers now (return 1 with *out filled) or later (return 0, then call the caller's
+ * `decided` once, on the request's worker, holding a request reference meanwhile). Dependencies point one way: the
+ * phases that ask (phase_rate_limit.c, phase_authenticate.c) know the limiter; a limiter knows only this header.
  * Two limiters exist: `unlimited`, and the Redis one (GCRA, rate_limit_redis.c), which is the default.
  */
 #ifndef CONG_GATEWAY_RATE_LIMIT_H
@@ -18,10 +19,14 @@ typedef struct cong_rate_decision {
     long reset_s;      /* seconds until the window resets / retry after when refused */
 } cong_rate_decision_t;
 
+/* Where a later decision goes: called once, only while the request's client is still there (a request whose client
+ * left is released without a call). */
+typedef void (*cong_rate_decided_fn)(cong_req_t *r, const cong_rate_decision_t *d);
+
 typedef struct cong_rate_limiter {
     const char *name;
     int (*check)(struct cong_rate_limiter *self, cong_req_t *r, const char *class_name, const char *key,
-                 cong_rate_decision_t *out);
+                 cong_rate_decision_t *out, cong_rate_decided_fn decided);
     /* 1 (with *retry_after_s) when this worker already knows the key has no token left — a refusal remembered from
      * an earlier answer; never asks the store, never spends. NULL: never known. */
     int (*known_refused)(struct cong_rate_limiter *self, cong_req_t *r, const char *class_name, const char *key,
@@ -39,8 +44,6 @@ extern cong_rate_limiter_t cong_rate_limiter_redis;
 int cong_rate_limit_class_known(const char *name);
 /** Those classes, comma-separated, for error messages. */
 extern const char cong_rate_limit_class_list[];
-/** Completes an asynchronous decision. */
-void cong_rate_limit_decided(cong_req_t *r, const cong_rate_decision_t *d);
 
 /** Joins `count` NUL-terminated parts into buf (capacity cap), no separator added: snprintf's "%s%s%s" without its
  *  cost on every request. Returns the length, or -1 when the whole does not fit (buf then holds the prefix that did,

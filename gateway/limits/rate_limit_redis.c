@@ -13,7 +13,8 @@
  * Each worker keeps its leases in a table of its own (a thread-specific pointer, freed when the worker thread ends):
  * 4-way set-associative, the least recently used idle entry is replaced. Requests that find no token and a lease
  * under way wait for it (holding a request reference); when no entry can be had, the request asks Redis alone. The
- * script is sent with EVALSHA (EVAL again when Redis answers NOSCRIPT). */
+ * script is sent with EVALSHA (EVAL again when Redis answers NOSCRIPT). A later decision goes to the `decided`
+ * function its asker gave (rate_limit.h): this file knows no phase. */
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -24,7 +25,6 @@
 
 #include "common/log.h"
 #include "gateway/config/live_config.h"
-#include "gateway/http/pipeline.h"
 #include "rate_limit.h"
 #include "rate_limit_lease.h"
 
@@ -100,12 +100,18 @@ static const cong_config_t *live_config(const cong_worker_t *w)
 #define SETS 512
 #define ID_MAX 400
 
+/* A request waiting for a decision, and where the decision goes. */
+typedef struct waiter {
+    cong_req_t *r; /* retained */
+    cong_rate_decided_fn decided;
+} waiter_t;
+
 typedef struct lease_entry {
     char id[ID_MAX]; /* "<class>\n<key>\n<client>"; "" when free */
     uint64_t hash;
     uint64_t last_used_ms;
     cong_lease_t lease;
-    cong_req_t **waiting; /* FIFO ring of requests without a token, each retained */
+    waiter_t *waiting; /* FIFO ring of requests without a token */
     size_t head, count, cap;
     int busy; /* a reply is being applied (keeps the entry from being replaced) */
 } lease_entry_t;
@@ -118,7 +124,7 @@ typedef struct lease_table {
 typedef struct limit_call {
     cong_worker_t *worker;
     lease_entry_t *entry;
-    cong_req_t *alone;
+    waiter_t alone; /* .r NULL unless the call is for one request alone */
     long burst;
     int retried; /* sent again with EVAL after NOSCRIPT */
     int argc;
@@ -207,11 +213,11 @@ static lease_entry_t *find_entry(lease_table_t *t, const char *id, size_t len, l
     return victim;
 }
 
-static int push_waiting(lease_entry_t *e, cong_req_t *r)
+static int push_waiting(lease_entry_t *e, cong_req_t *r, cong_rate_decided_fn decided)
 {
     if (e->count == e->cap) {
         size_t cap = e->cap ? e->cap * 2 : 16;
-        cong_req_t **w = malloc(cap * sizeof *w);
+        waiter_t *w = malloc(cap * sizeof *w);
         if (w == NULL)
             return -1;
         for (size_t i = 0; i < e->count; i++)
@@ -221,18 +227,18 @@ static int push_waiting(lease_entry_t *e, cong_req_t *r)
         e->cap = cap;
         e->head = 0;
     }
-    e->waiting[(e->head + e->count) % e->cap] = r;
+    e->waiting[(e->head + e->count) % e->cap] = (waiter_t){r, decided};
     e->count++;
     cong_req_retain(r);
     return 0;
 }
 
-static cong_req_t *pop_waiting(lease_entry_t *e)
+static waiter_t pop_waiting(lease_entry_t *e)
 {
-    cong_req_t *r = e->waiting[e->head];
+    waiter_t w = e->waiting[e->head];
     e->head = (e->head + 1) % e->cap;
     e->count--;
-    return r;
+    return w;
 }
 
 static void allow_unlimited(cong_rate_decision_t *out)
@@ -240,15 +246,15 @@ static void allow_unlimited(cong_rate_decision_t *out)
     *out = (cong_rate_decision_t){.allowed = 1, .limit = -1};
 }
 
-/* Hands a decision to a waiting request and drops its reference. */
-static void decide(cong_req_t *r, const cong_rate_decision_t *d, int unavailable)
+/* Hands a decision to a waiting request whose client is still there, and drops its reference. */
+static void decide(waiter_t w, const cong_rate_decision_t *d, int unavailable)
 {
-    if (r->h2o != NULL) {
+    if (w.r->h2o != NULL) {
         if (unavailable)
-            cong_counter_add(&r->worker->metrics->rate_limit_unavailable, 1);
-        cong_rate_limit_decided(r, d);
+            cong_counter_add(&w.r->worker->metrics->rate_limit_unavailable, 1);
+        w.decided(w.r, d);
     }
-    cong_req_release(r);
+    cong_req_release(w.r);
 }
 
 static void on_reply(int err, redisReply *reply, void *udata);
@@ -266,7 +272,7 @@ static int send_call(limit_call_t *call)
 
 /* A script call for `n` tokens of rkey; NULL when it could not be sent (Redis unavailable or out of memory). */
 static limit_call_t *start_call(cong_worker_t *w, const char *class_name, const char *key, const char *client,
-                                long n, lease_entry_t *entry, cong_req_t *alone)
+                                long n, lease_entry_t *entry, waiter_t alone)
 {
     int cls = class_of(class_name);
     long per_minute, burst;
@@ -341,7 +347,7 @@ static void refill(cong_worker_t *w, lease_entry_t *e)
     const char *cls, *key, *client;
     memcpy(copy, e->id, sizeof copy);
     split_id(copy, &cls, &key, &client);
-    if (start_call(w, cls, key, client, ask, e, NULL) != NULL)
+    if (start_call(w, cls, key, client, ask, e, (waiter_t){0}) != NULL)
         return;
     cong_lease_failed(&e->lease);
     cong_rate_decision_t d;
@@ -375,7 +381,7 @@ static void on_reply(int err, redisReply *reply, void *udata)
     }
     cong_worker_t *w = call->worker;
     cong_rate_decision_t d;
-    if (call->alone != NULL) {
+    if (call->alone.r != NULL) {
         if (!ok)
             allow_unlimited(&d);
         else if (granted > 0)
@@ -409,7 +415,7 @@ static void on_reply(int err, redisReply *reply, void *udata)
 }
 
 static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *class_name, const char *key,
-                       cong_rate_decision_t *out)
+                       cong_rate_decision_t *out, cong_rate_decided_fn decided)
 {
     (void)self;
     const cong_config_t *cfg = live_config(r->worker);
@@ -433,7 +439,7 @@ static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *cla
     if (t != NULL && n > 0 && (size_t)n < sizeof id)
         e = find_entry(t, id, (size_t)n, cong_lease_cap(cfg->rate_limits.max_lease, burst), now);
     if (e == NULL) { /* no room: this request asks Redis alone, exactly */
-        if (start_call(w, cls, key, client, 1, NULL, r) == NULL) {
+        if (start_call(w, cls, key, client, 1, NULL, (waiter_t){r, decided}) == NULL) {
             cong_counter_add(&w->metrics->rate_limit_unavailable, 1);
             allow_unlimited(out);
             return 1;
@@ -451,14 +457,14 @@ static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *cla
     }
     if (e->lease.asked == 0) { /* no lease under way (then nobody waits): ask for one */
         long ask = cong_lease_next_ask(&e->lease, now, (long)e->count + 1, cfg->rate_limits.lease_ttl_ms);
-        if (ask <= 0 || start_call(w, cls, key, client, ask, e, NULL) == NULL) {
+        if (ask <= 0 || start_call(w, cls, key, client, ask, e, (waiter_t){0}) == NULL) {
             cong_lease_failed(&e->lease);
             cong_counter_add(&w->metrics->rate_limit_unavailable, 1);
             allow_unlimited(out);
             return 1;
         }
     }
-    if (push_waiting(e, r) != 0) {
+    if (push_waiting(e, r, decided) != 0) {
         allow_unlimited(out);
         return 1;
     }

@@ -1,5 +1,5 @@
 /*
- * tests/unit/gateway/test_yaml_json.c — gateway/config/yaml_json.c: YAML text to jansson values.
+ * tests/unit/config/test_yaml_json.c — gateway/config/yaml_json.c: YAML text to jansson values.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * tests/unit/gateway/test_router.c — gateway/http/router.h: matching, decoding, refusals, template validation, scale.
+ * tests/unit/http/test_router.c — gateway/http/router.h: matching, decoding, refusals, template validation, scale.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -4,7 +4,7 @@
     python3 catalog_entries.py SOURCE_DIR [PROCEDURE_CODE ...]
 
 prints {"procedures": {code: procedure as generated}, "units": {code: name}} with the procedures asked for (unknown
-codes are left out) and every unit. Used by tests/unit/gateway/test_openapi.c; no database needed.
+codes are left out) and every unit. Used by tests/unit/http/test_openapi.c; no database needed.
 """
 import importlib.util
 import json

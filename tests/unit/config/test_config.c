@@ -1,5 +1,5 @@
 /*
- * tests/unit/gateway/test_config.c — gateway/config/config.c: defaults, the YAML file, the environment, error lines.
+ * tests/unit/config/test_config.c — gateway/config/ (config.h): defaults, the YAML file, the environment, error lines.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -155,12 +155,12 @@ static void collect_code(json_t *obj, void *codes)
 }
 static void collect_codes(json_t *example, void *codes) { for_each_object(example, collect_code, codes); }
 
-/* {"procedures": {code: procedure}, "units": {code: name}} for the codes, from tests/unit/gateway/catalog_entries.py. */
+/* {"procedures": {code: procedure}, "units": {code: name}} for the codes, from tests/unit/http/catalog_entries.py. */
 static json_t *load_catalog(json_t *codes)
 {
     char cmd[8192];
     const char *src = getenv("CONG_SOURCE_DIR");
-    int n = snprintf(cmd, sizeof cmd, "python3 '%s/tests/unit/gateway/catalog_entries.py' '%s'", src, src);
+    int n = snprintf(cmd, sizeof cmd, "python3 '%s/tests/unit/http/catalog_entries.py' '%s'", src, src);
     const char *code;
     json_t *v;
     json_object_foreach(codes, code, v) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " '%s'", code);

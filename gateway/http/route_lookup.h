@@ -1,0 +1,37 @@
+/*
+ * gateway/http/route_lookup.h — the route of a request, looked up once.
+ *
+ * Several steps need a request's route before its handler runs: h2o asks an HTTP/2 request's body limit as soon as
+ * its headers are in (body_limit.h), and the phases read the route's declared needs (authentication, scopes, level
+ * of assurance, rate-limit class). The router is asked once; what it answered is kept with the h2o request, in its
+ * pool, and the request state (request.h) points to it. An HTTP/2 request with a body is looked up when its headers
+ * arrive; any other request when h2o hands it to cong.
+ *
+ * The admin listener serves the gateway's own routes only (module "system": /metrics, /healthz, /readyz,
+ * /openapi.json): a route of another module is NOT_FOUND there.
+ */
+#ifndef CONG_GATEWAY_ROUTE_LOOKUP_H
+#define CONG_GATEWAY_ROUTE_LOOKUP_H
+
+#include <h2o.h>
+
+#include "router.h"
+
+struct cong_gateway;
+struct cong_route_entry;
+
+typedef struct cong_route_lookup {
+    cong_route_result_t result;
+    cong_route_match_t match;              /* decoded parameters point into the request's pool */
+    const struct cong_route_entry *route;  /* NULL unless FOUND (on a listener that serves it) */
+    size_t body_limit;                     /* cong_body_limit() of the route */
+} cong_route_lookup_t;
+
+/** The lookup of `req`: the one made when its headers arrived, else a new one. Lives as long as req's pool. */
+const cong_route_lookup_t *cong_route_lookup(const struct cong_gateway *gw, h2o_req_t *req, int admin_listener);
+
+/** h2o's http2.max_request_body (patch 0004): the request's body limit plus CONG_BODY_SLACK_BYTES, from a lookup
+ *  made now and kept for the request. */
+size_t cong_route_lookup_body_limit(h2o_req_t *req);
+
+#endif
