@@ -53,6 +53,7 @@ typedef struct cong_worker {
     unsigned long abuse_lines_suppressed;
     struct cong_req *spare_requests; /* freed request states kept for reuse (request.c), this thread only */
     unsigned spare_request_count;
+    struct cong_http_client *http_client; /* outbound HTTP (http_client.h), made at the first call; NULL before */
 } cong_worker_t;
 
 struct cong_gateway {

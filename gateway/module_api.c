@@ -9,12 +9,15 @@
 #include "body_store.h"
 #include "document_keys.h"
 #include "errors.h"
+#include "http_call.h"
+#include "http_client.h"
 #include "jobs.h"
 #include "log.h"
 #include "module_loader.h"
 #include "problem.h"
 #include "push/push.h"
 #include "request.h"
+#include "stream_reply.h"
 
 static void api_log(int level, const char *module, const char *fmt, ...)
 {
@@ -500,4 +503,15 @@ const cong_api_t cong_module_api = {
     .job_pg_exec = cong_job_pg_exec,
     .job_pg_clear = cong_job_pg_clear,
     .job_stopping = cong_job_stopping,
+    /* added in 1.4 (streaming, outbound HTTP) */
+    .stream_begin = cong_stream_begin,
+    .stream_write = cong_stream_write,
+    .stream_end = cong_stream_end,
+    .http_request = cong_http_request,
+    .http_response_status = cong_http_response_status,
+    .http_response_version = cong_http_response_version,
+    .http_response_header = cong_http_response_header,
+    .http_response_body = cong_http_response_body,
+    .job_http_request = cong_job_http_request,
+    .job_http_response_free = cong_job_http_response_free,
 };

@@ -194,6 +194,11 @@ static h2o_req_t *begin_reply(cong_req_t *r, int status, const char *content_typ
     return req;
 }
 
+h2o_req_t *cong_reply_start(cong_req_t *r, int status, const char *content_type, int *rc)
+{
+    return begin_reply(r, status, content_type, rc);
+}
+
 int cong_reply(cong_req_t *r, int status, const char *content_type, const char *body, size_t len)
 {
     int rc;
