@@ -42,8 +42,9 @@ static void process_done(cong_http_client_t *c);
 static void on_poll(uv_poll_t *handle, int status, int events)
 {
     socket_watch_t *watch = handle->data;
-    int flags = status < 0 ? CURL_CSELECT_ERR
-                           : (events & UV_READABLE ? CURL_CSELECT_IN : 0) | (events & UV_WRITABLE ? CURL_CSELECT_OUT : 0);
+    int flags = status < 0 ? CURL_CSELECT_ERR : 0;
+    if (status >= 0)
+        flags = (events & UV_READABLE ? CURL_CSELECT_IN : 0) | (events & UV_WRITABLE ? CURL_CSELECT_OUT : 0);
     int running = 0;
     cong_http_client_t *c = watch->client; /* the action may close the watch */
     curl_multi_socket_action(c->multi, watch->fd, flags, &running);

@@ -152,10 +152,12 @@ typedef struct cong_http_response cong_http_response_t; /* an outbound HTTP resp
 /** Streamed reply event (1.4), on the request's worker thread.
  *  err 0: writable — a stream_write answered CONG_EBUSY and the buffer has drained to half or less; write again.
  *  err CONG_EGONE: the stream is over without stream_end — the client went away (reset, closed, or stopped reading
- *  for server.idle_timeout_ms), or the gateway began to shut down (it then ends the response itself after what was
- *  written, so that an event-stream client reconnects to another instance). It is the last call: the request's pool (req_alloc memory, accessors) is still
- *  readable during it, and after it returns neither `stream` nor `req` may be used again (cancel the timers and
- *  calls that would write). Reply and stream functions called from it answer CONG_EGONE or CONG_ESTATE. */
+ *  for server.idle_timeout_ms; over HTTP/1.1 a closed connection shows at the next write, so a long-quiet event
+ *  stream should write a comment line now and then), or the gateway began to shut down (it then ends the response
+ *  itself after what was written, so that an event-stream client reconnects to another instance). It is the last
+ *  call: the request's pool (req_alloc memory, accessors) is still readable during it, and after it returns neither
+ *  `stream` nor `req` may be used again (cancel the timers and calls that would write). Reply and stream functions
+ *  called from it answer CONG_EGONE or CONG_ESTATE. */
 typedef void (*cong_stream_cb)(cong_req_t *req, cong_stream_t *stream, int err, void *udata);
 
 /** Outbound HTTP callback (1.4), on the request's worker thread; never called if the request's client left (like

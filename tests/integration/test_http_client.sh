@@ -11,9 +11,10 @@
 #      mTLS: refused without a client certificate and with one from another CA, accepted with the right one;
 #   5. HTTP/2 over TLS (ALPN) and over cleartext with prior knowledge, HTTP/1.1 when asked; a closed port answers
 #      CONG_EUNAVAILABLE; a file:// URL and a header holding CR LF are refused synchronously (CONG_EINVAL);
-#   6. three slow calls in flight (two to one HTTPS partner, both reach it at once): the fourth is refused with CONG_EBUSY, the worker still answers at once (nothing
-#      blocks its loop); their clients leave: the calls are cancelled at once (cong_http_client_in_flight back to 0
-#      while the partner still sleeps), and the module's callback never runs for them;
+#   6. three slow calls in flight (two to one HTTPS partner, both reach it at once): the fourth is refused with
+#      CONG_EBUSY, the worker still answers at once (nothing blocks its loop); their clients leave: the calls are
+#      cancelled at once (cong_http_client_in_flight back to 0 while the partner still sleeps), and the module's
+#      callback never runs for them;
 #   7. a job's blocking call (job_http_request) gets the partner's status.
 source "$(dirname "$0")/lib.sh"
 
@@ -83,7 +84,8 @@ fetch "$P/slow?ms=10000" "timeout_ms=300"
 elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
 expect_eq "a slow partner: CONG_ETIMEDOUT" "502 CONG_ETIMEDOUT" "$code $(got x-upstream-err)"
 # at the deadline, not when the partner answers (bounds wide enough for a loaded machine)
-if [ "$elapsed_ms" -ge 300 ] && [ "$elapsed_ms" -lt 8000 ]; then ok; else bad "the 300 ms deadline took $elapsed_ms ms"; fi
+if [ "$elapsed_ms" -ge 300 ] && [ "$elapsed_ms" -lt 8000 ]; then ok; else
+  bad "the 300 ms deadline took $elapsed_ms ms"; fi
 
 # ---- 3. response limits -------------------------------------------------------------------------------------------
 fetch "$P/big?bytes=100000" "max=10000"
@@ -105,7 +107,8 @@ fetch "https://localhost:$TLS/status/200" "ca=$ca"
 expect_eq "TLS: a name the certificate does not carry is refused" CONG_EIO "$(got x-upstream-err)"
 fetch "https://127.0.0.1:$MTLS/status/200" "ca=$ca"
 expect_eq "mTLS: no client certificate" CONG_EIO "$(got x-upstream-err)"
-fetch "https://127.0.0.1:$MTLS/status/200" "ca=$ca&cert=$(enc "$pki/rogue-client.pem")&key=$(enc "$pki/rogue-client.key")"
+rogue="cert=$(enc "$pki/rogue-client.pem")&key=$(enc "$pki/rogue-client.key")"
+fetch "https://127.0.0.1:$MTLS/status/200" "ca=$ca&$rogue"
 expect_eq "mTLS: a client certificate from another CA" CONG_EIO "$(got x-upstream-err)"
 fetch "https://127.0.0.1:$MTLS/status/201" "ca=$ca&cert=$(enc "$pki/client.pem")&key=$(enc "$pki/client.key")"
 expect_eq "mTLS: the partner's client certificate" "200 201" "$code $(got x-upstream-status)"

@@ -25,7 +25,10 @@ wait_stores_up
 stat() { h2c "$(url /v1/partner-io/stats)" | json "$1"; }
 metric() { h2c "$(admin_url /metrics)" | awk -v m="$1" '$1 == m { print $2 }'; }
 file_has() { grep -q "$2" "$1" 2>/dev/null; }
-pattern_sha() { python3 -c 'import hashlib, sys; n = int(sys.argv[1]); print(hashlib.sha256((bytes(range(251)) * (n // 251 + 1))[:n]).hexdigest())' "$1"; }
+pattern_sha() { # N: the SHA-256 of the module's download of N bytes (byte k is k % 251)
+  python3 -c 'import hashlib, sys; n = int(sys.argv[1])
+print(hashlib.sha256((bytes(range(251)) * (n // 251 + 1))[:n]).hexdigest())' "$1"
+}
 KIB64=65536
 
 # ---- 1. events arrive as they are written ----------------------------------------------------------------------
@@ -44,9 +47,10 @@ for proto in --http2-prior-knowledge --http1.1; do
   wait "$curl_pid"
   expect_eq "$proto: the client got a complete stream" 0 $?
   expect_eq "$proto: all three events" 3 "$(grep -c '^data: event' "$out")"
-  expect_match "$proto: text/event-stream" "content-type: text/event-stream" "$(tr -d '\r' <"$GW_DIR/events$gate.headers")"
-  expect_match "$proto: the module's header" "cache-control: no-cache" "$(tr -d '\r' <"$GW_DIR/events$gate.headers")"
-  expect_match "$proto: the response filters ran" "x-request-id: " "$(tr -d '\r' <"$GW_DIR/events$gate.headers")"
+  headers=$(tr -d '\r' <"$GW_DIR/events$gate.headers")
+  expect_match "$proto: text/event-stream" "content-type: text/event-stream" "$headers"
+  expect_match "$proto: the module's header" "cache-control: no-cache" "$headers"
+  expect_match "$proto: the response filters ran" "x-request-id: " "$headers"
 done
 expect_match "chunked HTTP/1.1" "transfer-encoding: chunked" "$(tr -d '\r' <"$GW_DIR/events2.headers")"
 head_out=$(curl -s -I --http2-prior-knowledge --max-time 10 -o /dev/null -w '%{http_code} %{size_download}' \
@@ -103,7 +107,8 @@ four_closed() { [ "$(($(stat closed) - closed0))" -eq 4 ]; }
 if wait_until 20 four_closed; then ok; else bad "the module heard $(($(stat closed) - closed0)) of 4 streams close"; fi
 expect_eq "no stream left open" 0 "$(metric cong_streams_open)"
 expect_eq "no buffer left" 0 "$(metric cong_stream_buffer_bytes)"
-if [ "$(($(stat accepted) - accepted0))" -le $((65535 + 4 * KIB64)) ]; then ok; else bad "writes went on after the bound"; fi
+if [ "$(($(stat accepted) - accepted0))" -le $((65535 + 4 * KIB64)) ]; then ok; else
+  bad "writes went on past the bound"; fi
 
 # ---- 4. a client leaves an event stream ----------------------------------------------------------------------
 closed0=$(stat closed)
@@ -112,7 +117,7 @@ curl -s -N --http2-prior-knowledge --max-time 60 -o "$GW_DIR/leaving.txt" \
   "$(url '/v1/partner-io/events?n=100000&interval_ms=50')" &
 leaving_pid=$!
 EXTRA_PIDS+=("$leaving_pid")
-if wait_until 20 file_has "$GW_DIR/leaving.txt" "data: event 2 of"; then ok; else bad "the event stream did not start"; fi
+if wait_until 20 file_has "$GW_DIR/leaving.txt" "data: event 2 of"; then ok; else bad "no event stream"; fi
 kill "$leaving_pid"
 wait "$leaving_pid" 2>/dev/null
 closed_once() { [ "$(stat closed)" -eq $((closed0 + 1)) ]; }
