@@ -9,12 +9,14 @@
  * file down to them, and from them to auth/ and common/ only:
  *   http/    the server (h2o listeners), per-request state and replies, the route lookup (once) and the body limit,
  *            the pipeline and its phases, the router, request hooks (response filters, access log, metrics),
- *            problems (RFC 9457), metrics, the client's address
+ *            problems (RFC 9457), metrics, the client's address, streamed replies (ABI 1.4)
  *   authn/   bearer tokens at the gateway: authenticate and authorize phases, the token cache, session revocations
  *   limits/  rate limits: GCRA in Redis, leases, the rate-limit phase
  *   stores/  Redis, PostgreSQL (pool, cancel, results), the revocation subscriber, the body store, migrations
- *   host/    the module host: loader, the ABI table (include/cong/module.h), built-in modules, jobs, system routes,
- *            document keys
+ *   host/    the module host: loader, the ABI table (include/cong/module.h) and its members' implementations
+ *            (identity services, worker hooks and timers, module commands, the subject secret), built-in modules,
+ *            jobs, system routes, document keys
+ *   outbound/ HTTP calls out of cong (libcurl's multi interface on each worker's loop; a blocking call for jobs)
  *   config/  configuration: one file per feature's keys, the core that reads YAML and the environment, production
  *            policy, live (reloadable) settings
  * This folder itself holds the process: gateway.c (build, serve, dispose), reload.c (SIGHUP), main.c (the command line).
@@ -65,6 +67,7 @@ typedef struct cong_worker {
     unsigned long abuse_lines_suppressed;
     struct cong_req *spare_requests; /* freed request states kept for reuse (request.c), this thread only */
     unsigned spare_request_count;
+    struct cong_http_client *http_client; /* outbound HTTP (http_client.h), made at the first call; NULL before */
 } cong_worker_t;
 
 struct cong_gateway {

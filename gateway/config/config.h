@@ -67,6 +67,7 @@ typedef struct cong_config {
         int max_header_bytes;     /* default 8192; 512..65536: sum of header names + values */
         int max_header_count;     /* default 64; 1..256 */
         int max_body_bytes;       /* default 1048576; 0..1073741824 */
+        int outbound_http_in_flight; /* default 256; 1..65536: a worker's outbound HTTP calls under way (ABI 1.4) */
         cong_strlist_t allowed_methods; /* default GET HEAD POST PUT PATCH DELETE OPTIONS */
     } limits;
     struct {

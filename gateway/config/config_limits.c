@@ -53,6 +53,7 @@ static const cong_config_key_t limits_keys[] = {
     CONG_INT_KEY("limits.max_header_bytes", limits.max_header_bytes, 512, 65536, "8192"),
     CONG_INT_KEY("limits.max_header_count", limits.max_header_count, 1, 256, "64"),
     CONG_INT_KEY("limits.max_body_bytes", limits.max_body_bytes, 0, 1073741824, "1048576"),
+    CONG_INT_KEY("limits.outbound_http_in_flight", limits.outbound_http_in_flight, 1, 65536, "256"),
     CONG_LIST_KEY("limits.allowed_methods", limits.allowed_methods, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
                   check_method),
 };

@@ -9,6 +9,8 @@
 #include "gateway/stores/body_store.h"
 #include "document_keys.h"
 #include "common/errors.h"
+#include "gateway/outbound/http_call.h"
+#include "gateway/outbound/http_client.h"
 #include "jobs.h"
 #include "common/log.h"
 #include "module_api_identity.h"
@@ -20,6 +22,7 @@
 #include "gateway/authn/revocation.h"
 #include "subject_secret.h"
 #include "worker_hooks.h"
+#include "gateway/http/stream_reply.h"
 
 static void api_log(int level, const char *module, const char *fmt, ...)
 {
@@ -490,7 +493,7 @@ const cong_api_t cong_module_api = {
     .job_pg_exec = cong_job_pg_exec,
     .job_pg_clear = cong_job_pg_clear,
     .job_stopping = cong_job_stopping,
-        /* ---- added in 1.4 (modules' lifecycle and commands) ---- */
+    /* ---- added in 1.4 (modules' lifecycle and commands) ---- */
     .declare_module = cong_loader_declare_module,
     .load_purpose = cong_loader_load_purpose,
     .register_worker_hooks = cong_loader_register_worker_hooks,
@@ -505,4 +508,15 @@ const cong_api_t cong_module_api = {
     .idp_verify = cong_api_idp_verify,
     .token_issue = cong_api_token_issue,
     .session_revoke = cong_api_session_revoke,
+    /* ---- added in 1.4 (streaming, outbound HTTP) ---- */
+    .stream_begin = cong_stream_begin,
+    .stream_write = cong_stream_write,
+    .stream_end = cong_stream_end,
+    .http_request = cong_http_request,
+    .http_response_status = cong_http_response_status,
+    .http_response_version = cong_http_response_version,
+    .http_response_header = cong_http_response_header,
+    .http_response_body = cong_http_response_body,
+    .job_http_request = cong_job_http_request,
+    .job_http_response_free = cong_job_http_response_free,
 };

@@ -206,6 +206,36 @@ static void render_module_info(cong_metrics_t *m, text_buffer_t *b)
              m->labels.module_versions != NULL ? m->labels.module_versions[i] : "unknown");
 }
 
+/* Streamed replies and outbound HTTP (module ABI 1.4). */
+static void render_streams_and_calls(cong_metrics_t *m, text_buffer_t *b)
+{
+    static const char *const results[CONG_HTTP_RESULT_COUNT] = {"ok", "timeout", "too_big", "error", "busy",
+                                                                "cancelled"};
+    int64_t open = 0, buffered = 0, calls_in_flight = 0;
+    uint64_t gone = 0, calls[CONG_HTTP_RESULT_COUNT] = {0};
+    for (int w = 0; w < m->workers; w++) {
+        open += load_gauge(&m->blocks[w].streams_open);
+        buffered += load_gauge(&m->blocks[w].stream_buffer_bytes);
+        gone += load(&m->blocks[w].streams_client_gone);
+        calls_in_flight += load_gauge(&m->blocks[w].http_client_in_flight);
+        for (int i = 0; i < CONG_HTTP_RESULT_COUNT; i++)
+            calls[i] += load(&m->blocks[w].http_client_calls[i]);
+    }
+    emit(b, "# HELP cong_streams_open Streamed replies under way.\n# TYPE cong_streams_open gauge\n"
+            "cong_streams_open %lld\n"
+            "# HELP cong_stream_buffer_bytes Memory held by the buffers of streamed replies.\n"
+            "# TYPE cong_stream_buffer_bytes gauge\ncong_stream_buffer_bytes %lld\n"
+            "# HELP cong_streams_client_gone_total Streamed replies whose client left before their end.\n"
+            "# TYPE cong_streams_client_gone_total counter\ncong_streams_client_gone_total %llu\n",
+         (long long)open, (long long)buffered, (unsigned long long)gone);
+    emit(b, "# HELP cong_http_client_in_flight Outbound HTTP calls under way.\n"
+            "# TYPE cong_http_client_in_flight gauge\ncong_http_client_in_flight %lld\n"
+            "# HELP cong_http_client_calls_total Outbound HTTP calls by outcome.\n"
+            "# TYPE cong_http_client_calls_total counter\n", (long long)calls_in_flight);
+    for (int i = 0; i < CONG_HTTP_RESULT_COUNT; i++)
+        emit(b, "cong_http_client_calls_total{result=\"%s\"} %llu\n", results[i], (unsigned long long)calls[i]);
+}
+
 static void render_module_errors(cong_metrics_t *m, text_buffer_t *b)
 {
     emit(b, "# HELP cong_module_errors_total Module replies with a 5xx status.\n"
@@ -229,6 +259,7 @@ char *cong_metrics_render(cong_metrics_t *m, size_t *len)
     render_gauges(m, &b);
     render_module_errors(m, &b);
     render_module_info(m, &b);
+    render_streams_and_calls(m, &b);
     if (b.failed) {
         free(b.data);
         return NULL;

@@ -16,6 +16,12 @@
 #define CONG_METRICS_STATUS_SLOTS 500 /* 100..599 */
 #define CONG_METRICS_LATENCY_BUCKETS 12
 
+/** Outcomes of outbound HTTP calls (http_client.c), the `result` label of cong_http_client_calls_total. */
+enum cong_http_client_result {
+    CONG_HTTP_RESULT_OK, CONG_HTTP_RESULT_TIMEOUT, CONG_HTTP_RESULT_TOO_BIG, CONG_HTTP_RESULT_ERROR,
+    CONG_HTTP_RESULT_BUSY, CONG_HTTP_RESULT_CANCELLED, CONG_HTTP_RESULT_COUNT
+};
+
 typedef struct cong_worker_metrics {
     _Atomic uint64_t *requests;      /* [route_slots][STATUS_SLOTS] */
     _Atomic uint64_t latency[CONG_METRICS_LATENCY_BUCKETS + 1]; /* last = +Inf */
@@ -30,6 +36,11 @@ typedef struct cong_worker_metrics {
     _Atomic uint64_t rate_limit_unavailable; /* decisions Redis could not make (requests let through) */
     _Atomic uint64_t http2_calm_closes;      /* connections shed with GOAWAY ENHANCE_YOUR_CALM (patched h2o) */
     _Atomic uint64_t http2_stall_closes;     /* connections closed because the peer stopped reading */
+    _Atomic int64_t streams_open;            /* streamed replies under way (stream_reply.c) */
+    _Atomic int64_t stream_buffer_bytes;     /* memory their buffers hold */
+    _Atomic uint64_t streams_client_gone;    /* streamed replies whose client left before their end */
+    _Atomic int64_t http_client_in_flight;   /* outbound HTTP calls under way (http_client.c) */
+    _Atomic uint64_t http_client_calls[CONG_HTTP_RESULT_COUNT]; /* outbound HTTP calls by outcome */
 } cong_worker_metrics_t;
 
 typedef struct cong_metrics cong_metrics_t;

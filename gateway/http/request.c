@@ -201,6 +201,12 @@ static void send_copy(cong_req_t *r, int status, const char *content_type, const
     h2o_send_inline(req, len > 0 ? body : "", len); /* h2o sends no body for HEAD */
 }
 
+h2o_req_t *cong_reply_start(cong_req_t *r, int status, const char *content_type, int *rc)
+{
+    *rc = cong_reply_allowed(r);
+    return *rc == 0 ? begin_reply(r, status, content_type) : NULL;
+}
+
 int cong_reply(cong_req_t *r, int status, const char *content_type, const char *body, size_t len)
 {
     int rc = cong_reply_allowed(r);

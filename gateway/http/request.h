@@ -70,6 +70,10 @@ h2o_iovec_t cong_req_header(const cong_req_t *r, const char *name, size_t name_l
  *  every reply passes once, where it enters. */
 int cong_reply_allowed(const cong_req_t *r);
 
+/** Starts a reply whose body a generator sends (stream_reply.c): once only, to a live request; status, content type
+ *  (kept by pointer: it must live as long as the request), response filters. The h2o request, or NULL with
+ *  *rc = CONG_EGONE / CONG_ESTATE. */
+h2o_req_t *cong_reply_start(cong_req_t *r, int status, const char *content_type, int *rc);
 /** Sends a response: status, content type (may be NULL with an empty body), body copied. 0, CONG_ESTATE, CONG_EGONE. */
 int cong_reply(cong_req_t *r, int status, const char *content_type, const char *body, size_t len);
 /** Adds a response header before the reply (copied). */

@@ -25,6 +25,7 @@
 #include "gateway/host/module_loader.h"
 #include "access_log.h"
 #include "body_limit.h"
+#include "gateway/outbound/http_client.h"
 #include "pipeline.h"
 #include "gateway/stores/redis_subscriber.h"
 #include "request.h"
@@ -34,6 +35,7 @@
 #include "gateway/authn/revocation.h"
 #include "gateway/authn/token_cache.h"
 #include "gateway/host/worker_hooks.h"
+#include "stream_reply.h"
 
 #define CONG_BODY_SPILL_BYTES (2 * 1024 * 1024)
 
@@ -188,6 +190,7 @@ static void begin_shutdown(cong_worker_t *w)
     }
     w->shutdown_deadline_ms = uv_now(&w->loop) + (uint64_t)w->gateway->config->server.shutdown_timeout_ms;
     h2o_context_request_shutdown(&w->h2o); /* HTTP/2: GOAWAY; HTTP/1.1: close idle keep-alive connections */
+    cong_streams_shutdown();               /* streamed replies end now rather than at the deadline */
 }
 
 static void on_tick(uv_timer_t *t)
@@ -236,6 +239,7 @@ static void *worker_main(void *arg)
     cong_revocation_stop(w);
     cong_redis_close(w->redis);
     cong_pg_pool_close(w->pg);
+    cong_http_client_close(w);
     uv_close((uv_handle_t *)&w->tick, NULL);
     for (int i = 0; i < 20 && uv_run(&w->loop, UV_RUN_NOWAIT) != 0; i++)
         ;

@@ -205,6 +205,48 @@ typedef struct cong_token_grant {
 /** session_revoke's callback: err is 0 once the revocation is stored and published to every instance. */
 typedef void (*cong_revoke_cb)(cong_req_t *req, int err, void *udata);
 
+/* ---- streaming replies and outbound HTTP (1.4) ---- */
+typedef struct cong_stream cong_stream_t;               /* a reply whose body the module writes piece by piece */
+typedef struct cong_http_response cong_http_response_t; /* an outbound HTTP response; valid during its callback */
+
+/** Streamed reply event (1.4), on the request's worker thread.
+ *  err 0: writable — a stream_write answered CONG_EBUSY and the buffer has drained to half or less; write again.
+ *  err CONG_EGONE: the stream is over without stream_end — the client went away (reset, closed, or stopped reading
+ *  for server.idle_timeout_ms; over HTTP/1.1 a closed connection shows at the next write, so a long-quiet event
+ *  stream should write a comment line now and then), or the gateway began to shut down (it then ends the response
+ *  itself after what was written, so that an event-stream client reconnects to another instance). It is the last
+ *  call: the request's pool (req_alloc memory, accessors) is still readable during it, and after it returns neither
+ *  `stream` nor `req` may be used again (cancel the timers and calls that would write). Reply and stream functions
+ *  called from it answer CONG_EGONE or CONG_ESTATE. */
+typedef void (*cong_stream_cb)(cong_req_t *req, cong_stream_t *stream, int err, void *udata);
+
+/** Outbound HTTP callback (1.4), on the request's worker thread; never called if the request's client left (like
+ *  pg_query). `res` is NULL when err != 0, else valid during the callback only (read it with http_response_*). */
+typedef void (*cong_http_cb)(cong_req_t *req, int err, const cong_http_response_t *res, void *udata);
+
+enum cong_http_version {
+    CONG_HTTP_AUTO = 0,              /* https: HTTP/2 when the server offers it (ALPN), else HTTP/1.1; http: HTTP/1.1 */
+    CONG_HTTP_1_1 = 1,               /* HTTP/1.1 only */
+    CONG_HTTP_2_PRIOR_KNOWLEDGE = 2, /* HTTP/2 without negotiation, also over cleartext (h2c) */
+};
+
+/** An outbound HTTP request (1.4). Everything is copied before http_request returns. Grows at its end. */
+typedef struct cong_http_request {
+    uint32_t size;                 /* sizeof(cong_http_request_t) as the module was built */
+    const char *method;            /* "GET", "POST", ...; NULL: GET */
+    const char *url;               /* http:// or https:// only (no other scheme, no redirect is followed) */
+    const char *const *headers;    /* "Name: value" lines (no CR/LF), NULL-terminated; or NULL */
+    const void *body;              /* request body, or NULL */
+    size_t body_len;
+    long long timeout_ms;          /* the whole call's deadline: 1..600000 (required) */
+    long long connect_timeout_ms;  /* deadline of the connection (TCP + TLS); 0: timeout_ms */
+    long long max_response_bytes;  /* a larger response body fails with CONG_ETOOBIG; 0: 1 MiB; at most 1 GiB */
+    int http_version;              /* enum cong_http_version */
+    const char *ca_file;           /* PEM bundle to verify the server with, or NULL for the system's CAs */
+    const char *client_cert_file;  /* PEM client certificate (mTLS), or NULL */
+    const char *client_key_file;   /* its PEM private key (unencrypted), or NULL */
+} cong_http_request_t;
+
 typedef struct cong_api {
     uint16_t abi_major;
     uint16_t abi_minor;
@@ -414,6 +456,62 @@ typedef struct cong_api {
      *  Synchronous errors (cb not called, nothing revoked): CONG_EINVAL, CONG_EGONE, CONG_EUNAVAILABLE (Redis is
      *  down), CONG_ENOMEM. */
     int (*session_revoke)(cong_req_t *req, const char *session_id, cong_revoke_cb cb, void *udata);
+
+    /* ---- added in 1.4 (streaming, outbound HTTP) ---- */
+    /* Streamed replies (test with CONG_API_HAS(api, stream_begin)). A stream is the request's one reply: it sends the
+     * status and the headers at once (those added with reply_header, then the response filters'), then the body as
+     * the module writes it, over HTTP/2 or chunked HTTP/1.1 — for Server-Sent Events and large downloads. It may be
+     * written long after the handler returned (from a store callback, a timer), always on the request's worker
+     * thread; the request's accessors and pool stay valid until stream_end or the CONG_EGONE callback. Memory is
+     * bounded: a stream never holds more than `buffer_bytes` of written data (its two buffers, one being sent, one
+     * filling, hold at most 2 × buffer_bytes of memory); a client that reads slowly or not at all makes stream_write
+     * answer CONG_EBUSY, never grow the buffer. Metrics: cong_streams_open, cong_stream_buffer_bytes,
+     * cong_streams_client_gone_total. */
+    /** Starts the streamed reply: `status` 200..599, `content_type` (copied) e.g. "text/event-stream", a buffer of
+     *  `buffer_bytes` (0: 64 KiB; 1 KiB..16 MiB), and `cb` (required), which tells when the stream can take more
+     *  and when it is over (cong_stream_cb). 0 with *stream set; CONG_EINVAL, CONG_ESTATE (already replied),
+     *  CONG_EGONE (client gone), CONG_ENOMEM — then nothing was sent and cb is never called. A HEAD request gets the
+     *  headers and no body (writes are accepted and dropped). */
+    int (*stream_begin)(cong_req_t *req, int status, const char *content_type, size_t buffer_bytes, cong_stream_cb cb,
+                        void *udata, cong_stream_t **stream);
+    /** Appends `len` bytes (copied) to the stream, all or nothing: 0; CONG_EBUSY when they do not fit in the buffer
+     *  now — nothing was copied, and cb(…, 0, …) is called once the buffer has drained to half (write again then);
+     *  CONG_ETOOBIG when `len` > buffer_bytes (they never fit: write smaller pieces); CONG_ESTATE after stream_end;
+     *  CONG_EGONE once the client has gone. */
+    int (*stream_write)(cong_stream_t *stream, const void *data, size_t len);
+    /** Ends the body once what was written has been sent. Afterwards neither the stream nor the request may be used,
+     *  and cb is not called again. 0, CONG_ESTATE (ended already), CONG_EGONE. */
+    int (*stream_end)(cong_stream_t *stream);
+
+    /* Outbound HTTP (test with CONG_API_HAS(api, http_request)): HTTP/1.1 and HTTP/2 calls to providers and partners,
+     * made by libcurl on the request's worker loop (one connection cache per worker; DNS, connect, TLS and transfer
+     * never block it). TLS always verifies the server's certificate and name (ca_file, else the system's CAs); there
+     * is no switch to turn that off. No proxy from the environment is used, no redirect followed, only http and
+     * https. Each worker has at most limits.outbound_http_in_flight calls under way. Metrics:
+     * cong_http_client_in_flight, cong_http_client_calls_total{result}. Never put a secret or a citizen number in a
+     * URL: a URL may be logged. */
+    /** Starts a call for `req` (request's thread only). 0: cb is called once, later, with the response or an error —
+     *  unless the client leaves first: then the call is cancelled and cb never called. Synchronous errors (cb never
+     *  called): CONG_EINVAL (bad def: scheme, timeout, CR/LF in a header...), CONG_EGONE, CONG_EBUSY (the worker's
+     *  in-flight bound), CONG_ENOMEM. Errors given to cb: CONG_ETIMEDOUT (a deadline passed), CONG_ETOOBIG (the
+     *  response body or headers over max_response_bytes / 64 KiB), CONG_EUNAVAILABLE (name not resolved, connection
+     *  refused or unreachable), CONG_EIO (TLS failure — an unverified certificate, a refused client certificate —
+     *  or a protocol error), CONG_EINVAL (a file of def could not be used). A 4xx or 5xx answer is no error: err 0,
+     *  read its status. */
+    int (*http_request)(cong_req_t *req, const cong_http_request_t *def, cong_http_cb cb, void *udata);
+    /** The final response's status code (100..599). */
+    int (*http_response_status)(const cong_http_response_t *res);
+    /** The protocol it came over: 11 (HTTP/1.1), 10 (HTTP/1.0) or 20 (HTTP/2). */
+    int (*http_response_version)(const cong_http_response_t *res);
+    /** The first value of response header `name` (any case), NUL-terminated, or NULL. Valid as long as `res`. */
+    const char *(*http_response_header)(const cong_http_response_t *res, const char *name, size_t *len);
+    /** The response body (NUL-terminated for convenience; it may itself hold NULs), "" when empty. Valid as long as
+     *  `res`. */
+    const char *(*http_response_body)(const cong_http_response_t *res, size_t *len);
+    /** Job thread only: the same call, made synchronously (the job thread may block; the deadline bounds it; the
+     *  in-flight bound does not apply). 0 with *res (free it with job_http_response_free), or the errors above. */
+    int (*job_http_request)(cong_job_t *job, const cong_http_request_t *def, cong_http_response_t **res);
+    void (*job_http_response_free)(cong_http_response_t *res);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */
