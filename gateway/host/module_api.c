@@ -1,6 +1,6 @@
-/* The request-side members of the module ABI v1 table, and the table itself. Every asynchronous helper holds a
+/* The request-side members of the module ABI v1 table (accessors, replies, documents), and the table itself; the store
+ * members are in module_api_stores.c, identity in module_api_identity.c. Every asynchronous helper holds a
  * request reference and calls the module back only while the request is alive (see request.h). */
-#include <hiredis/hiredis.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 #include "jobs.h"
 #include "common/log.h"
 #include "module_api_identity.h"
+#include "module_api_stores.h"
 #include "module_commands.h"
 #include "module_loader.h"
 #include "gateway/http/problem.h"
@@ -250,201 +251,6 @@ static int api_jws_verify(cong_req_t *r, const char *jws, size_t len, const char
     return 0;
 }
 
-/* ---- PostgreSQL ---- */
-
-typedef struct pg_call {
-    cong_req_t *r;
-    cong_pg_cb cb;
-    void *udata;
-} pg_call_t;
-
-static void on_pg_result(int err, PGresult *result, void *p)
-{
-    pg_call_t *call = p;
-    /* module.h: no result with an error, so no module can read the rows of a reply that failed after them */
-    if (call->r->h2o != NULL)
-        call->cb(call->r, err, err == 0 ? (const cong_pg_result_t *)result : NULL, call->udata);
-    cong_req_release(call->r);
-    free(call);
-}
-
-static int api_pg_query(cong_req_t *r, const char *sql, int nparams, const char *const *params, cong_pg_cb cb,
-                        void *udata)
-{
-    if (r->h2o == NULL)
-        return CONG_EGONE;
-    if (cb == NULL)
-        return CONG_EINVAL;
-    pg_call_t *call = malloc(sizeof *call);
-    if (call == NULL)
-        return CONG_ENOMEM;
-    *call = (pg_call_t){r, cb, udata};
-    int rc = cong_pg_query(r->worker->pg, sql, nparams, params, on_pg_result, call);
-    if (rc != 0) {
-        free(call);
-        return rc;
-    }
-    cong_req_retain(r);
-    return 0;
-}
-
-static int api_pg_ntuples(const cong_pg_result_t *res)
-{
-    return PQntuples((const PGresult *)res);
-}
-
-static int api_pg_nfields(const cong_pg_result_t *res)
-{
-    return PQnfields((const PGresult *)res);
-}
-
-static const char *api_pg_value(const cong_pg_result_t *res, int row, int col)
-{
-    const PGresult *p = (const PGresult *)res;
-    if (row < 0 || col < 0 || row >= PQntuples(p) || col >= PQnfields(p))
-        return NULL;
-    return PQgetvalue(p, row, col);
-}
-
-static int api_pg_is_null(const cong_pg_result_t *res, int row, int col)
-{
-    const PGresult *p = (const PGresult *)res;
-    if (row < 0 || col < 0 || row >= PQntuples(p) || col >= PQnfields(p))
-        return 1;
-    return PQgetisnull(p, row, col);
-}
-
-static const char *api_pg_field_name(const cong_pg_result_t *res, int col)
-{
-    return PQfname((const PGresult *)res, col);
-}
-
-/* ---- Redis ---- */
-
-typedef struct redis_call {
-    cong_req_t *r;
-    cong_redis_cb cb;
-    void *udata;
-} redis_call_t;
-
-static void on_redis_reply(int err, redisReply *reply, void *p)
-{
-    redis_call_t *call = p;
-    if (call->r->h2o != NULL)
-        call->cb(call->r, err, (const cong_redis_reply_t *)reply, call->udata);
-    cong_req_release(call->r);
-    free(call);
-}
-
-static int api_redis_command(cong_req_t *r, int argc, const char *const *argv, const size_t *argvlen,
-                             cong_redis_cb cb, void *udata)
-{
-    if (r->h2o == NULL)
-        return CONG_EGONE;
-    if (cb == NULL)
-        return CONG_EINVAL;
-    redis_call_t *call = malloc(sizeof *call);
-    if (call == NULL)
-        return CONG_ENOMEM;
-    *call = (redis_call_t){r, cb, udata};
-    int rc = cong_redis_command(r->worker->redis, argc, argv, argvlen, on_redis_reply, call);
-    if (rc != 0) {
-        free(call);
-        return rc;
-    }
-    cong_req_retain(r);
-    return 0;
-}
-
-static int api_redis_type(const cong_redis_reply_t *reply)
-{
-    switch (((const redisReply *)reply)->type) {
-    case REDIS_REPLY_STRING: return CONG_REDIS_STRING;
-    case REDIS_REPLY_ARRAY: return CONG_REDIS_ARRAY;
-    case REDIS_REPLY_INTEGER: return CONG_REDIS_INTEGER;
-    case REDIS_REPLY_NIL: return CONG_REDIS_NIL;
-    case REDIS_REPLY_STATUS: return CONG_REDIS_STATUS;
-    default: return CONG_REDIS_ERROR;
-    }
-}
-
-static const char *api_redis_string(const cong_redis_reply_t *reply, size_t *len)
-{
-    const redisReply *r = (const redisReply *)reply;
-    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_ERROR)
-        return NULL;
-    if (len != NULL)
-        *len = r->len;
-    return r->str;
-}
-
-static long long api_redis_integer(const cong_redis_reply_t *reply)
-{
-    return ((const redisReply *)reply)->integer;
-}
-
-static size_t api_redis_elements(const cong_redis_reply_t *reply)
-{
-    const redisReply *r = (const redisReply *)reply;
-    return r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
-}
-
-static const cong_redis_reply_t *api_redis_element(const cong_redis_reply_t *reply, size_t i)
-{
-    const redisReply *r = (const redisReply *)reply;
-    return r->type == REDIS_REPLY_ARRAY && i < r->elements ? (const cong_redis_reply_t *)r->element[i] : NULL;
-}
-
-/* ---- events ---- */
-
-typedef struct event_call {
-    cong_req_t *r;
-    cong_event_cb cb;
-    void *udata;
-} event_call_t;
-
-static void on_event_stored(int err, redisReply *reply, void *p)
-{
-    event_call_t *call = p;
-    if (err == 0 && (reply == NULL || reply->type == REDIS_REPLY_ERROR))
-        err = CONG_EQUERY;
-    if (call->cb != NULL && call->r->h2o != NULL)
-        call->cb(call->r, err, call->udata);
-    cong_req_release(call->r);
-    free(call);
-}
-
-static int api_event_publish(cong_req_t *r, const char *topic, json_t *payload, cong_event_cb cb, void *udata)
-{
-    if (r->h2o == NULL)
-        return CONG_EGONE;
-    char *buf = NULL;
-    size_t len = 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int rc = cong_event_encode(topic, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, r->id, payload, &buf, &len);
-    if (rc != 0)
-        return rc;
-    char stream[96];
-    snprintf(stream, sizeof stream, "cong:events:%s", topic);
-    const char *argv[] = {"XADD", stream, "MAXLEN", "~", CONG_EVENT_STREAM_MAXLEN, "*", "m", buf};
-    size_t argvlen[] = {4, strlen(stream), 6, 1, strlen(CONG_EVENT_STREAM_MAXLEN), 1, 1, len};
-    event_call_t *call = malloc(sizeof *call);
-    if (call == NULL) {
-        free(buf);
-        return CONG_ENOMEM;
-    }
-    *call = (event_call_t){r, cb, udata};
-    rc = cong_redis_command(r->worker->redis, 8, argv, argvlen, on_event_stored, call);
-    free(buf);
-    if (rc != 0) {
-        free(call);
-        return rc;
-    }
-    cong_req_retain(r);
-    return 0;
-}
-
 const cong_api_t cong_module_api = {
     .abi_major = CONG_MODULE_ABI_MAJOR,
     .abi_minor = CONG_MODULE_ABI_MINOR,
@@ -469,19 +275,19 @@ const cong_api_t cong_module_api = {
     .reply_json = api_reply_json,
     .reply_text = api_reply_text,
     .reply_problem = api_reply_problem,
-    .pg_query = api_pg_query,
-    .pg_ntuples = api_pg_ntuples,
-    .pg_nfields = api_pg_nfields,
-    .pg_value = api_pg_value,
-    .pg_is_null = api_pg_is_null,
-    .pg_field_name = api_pg_field_name,
-    .redis_command = api_redis_command,
-    .redis_type = api_redis_type,
-    .redis_string = api_redis_string,
-    .redis_integer = api_redis_integer,
-    .redis_elements = api_redis_elements,
-    .redis_element = api_redis_element,
-    .event_publish = api_event_publish,
+    .pg_query = cong_api_pg_query,
+    .pg_ntuples = cong_api_pg_ntuples,
+    .pg_nfields = cong_api_pg_nfields,
+    .pg_value = cong_api_pg_value,
+    .pg_is_null = cong_api_pg_is_null,
+    .pg_field_name = cong_api_pg_field_name,
+    .redis_command = cong_api_redis_command,
+    .redis_type = cong_api_redis_type,
+    .redis_string = cong_api_redis_string,
+    .redis_integer = cong_api_redis_integer,
+    .redis_elements = cong_api_redis_elements,
+    .redis_element = cong_api_redis_element,
+    .event_publish = cong_api_event_publish,
     .req_form_param = api_req_form_param,
     .register_migrations = cong_loader_register_migrations,
     .req_body_store = cong_body_store,
