@@ -38,9 +38,9 @@
 #include "gateway/http/request_hooks.h"
 #include "gateway/stores/postgres.h"
 #include "gateway/stores/redis.h"
+#include "gateway/http/route.h"
 #include "gateway/http/router.h"
 
-typedef struct cong_route_entry cong_route_entry_t;
 typedef struct cong_module_entry cong_module_entry_t;
 typedef struct cong_gateway cong_gateway_t;
 

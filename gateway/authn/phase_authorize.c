@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gateway/host/module_loader.h"
+#include "gateway/http/route.h"
 #include "gateway/http/pipeline.h"
 #include "gateway/http/problem.h"
 

@@ -137,7 +137,9 @@ int cong_loader_register_route(cong_module_ctx_t *ctx, const cong_route_def_t *d
         return CONG_ENOMEM;
     }
     gw->routes = routes;
-    e->module = ctx->module;
+    e->module_name = ctx->module->name;
+    e->module_index = ctx->module->index;
+    e->module_is_host = ctx->module->host;
     e->method = strdup(def->method);
     e->path = strdup(def->path);
     e->operation_id = strdup(def->operation_id);

@@ -13,6 +13,7 @@
 
 #include "cong/module.h"
 #include "gateway/gateway.h"
+#include "gateway/http/route.h"
 
 typedef struct cong_module_config_value {
     char *name;
@@ -38,18 +39,6 @@ struct cong_module_entry {
     size_t command_count;
 };
 
-struct cong_route_entry {
-    size_t index;                         /* metrics slot */
-    cong_module_entry_t *module;
-    char *method, *path, *operation_id, *rate_limit_class, *scopes;
-    char **scope_list;
-    size_t scope_count;
-    int auth;                             /* enum cong_auth_mode */
-    int min_loa;
-    long long max_body_bytes;             /* 0: limits.max_body_bytes */
-    cong_handler_fn handler;
-    void *udata;
-};
 
 /** The ABI v1 table given to every module. */
 extern const cong_api_t cong_module_api;

@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/host/module_loader.h"
+#include "route.h"
 
 /* Copies an HTTP token (method) keeping only visible ASCII that needs no JSON escaping. */
 static void copy_token(char *out, size_t cap, const char *in, size_t len)
@@ -35,7 +35,7 @@ void cong_access_log_write(int fd, const cong_req_t *r, int status, size_t bytes
         proto = r->h2o->version >= 0x200 ? "h2" : "http/1.1";
     }
     const char *route = r->route != NULL ? r->route->path : "";
-    const char *module = r->route != NULL ? r->route->module->name : "";
+    const char *module = r->route != NULL ? r->route->module_name : "";
     int n = snprintf(line, sizeof line,
                      "{\"time\":\"%s\",\"id\":\"%s\",\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,"
                      "\"duration_us\":%llu,\"module\":\"%s\",\"subject\":\"%s\",\"proto\":\"%s\"}\n",

@@ -1,7 +1,8 @@
 /* The body-limit rule (contract in body_limit.h). */
 #include "body_limit.h"
 
-#include "gateway/host/module_loader.h"
+#include "gateway/gateway.h"
+#include "route.h"
 
 size_t cong_body_limit(const cong_config_t *cfg, const cong_route_entry_t *route)
 {

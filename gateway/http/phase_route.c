@@ -2,7 +2,7 @@
  * or calls the module's handler, which replies now or from a later callback. */
 #include <string.h>
 
-#include "gateway/host/module_loader.h"
+#include "route.h"
 #include "pipeline.h"
 #include "problem.h"
 

@@ -2,7 +2,7 @@
  * of its block of counters. */
 #include "request_metrics.h"
 
-#include "gateway/host/module_loader.h"
+#include "route.h"
 #include "request.h"
 
 static void on_request_start(cong_req_t *r, void *udata)
@@ -19,7 +19,7 @@ static void on_request_end(cong_req_t *r, const cong_request_outcome_t *outcome,
     size_t slot = r->route != NULL ? r->route->index : gw->route_count; /* route_count: "unmatched" */
     cong_metrics_observe(gw->metrics, w->metrics, slot, outcome->status, outcome->duration_us);
     if (r->route != NULL && r->replied && outcome->status >= 500)
-        cong_counter_add(&w->metrics->module_errors[r->route->module->index], 1);
+        cong_counter_add(&w->metrics->module_errors[r->route->module_index], 1);
     cong_gauge_add(&w->metrics->in_flight, -1);
 }
 

@@ -9,7 +9,7 @@
 
 #include "body_limit.h"
 #include "gateway/gateway.h"
-#include "gateway/host/module_loader.h"
+#include "route.h"
 
 typedef struct lookup_carrier {
     h2o_req_prefilter_t super;
@@ -40,7 +40,7 @@ static void look_up(const cong_gateway_t *gw, h2o_req_t *req, int admin_listener
     out->result = cong_router_match(gw->router, req->input.method.base, req->input.method.len, path.base, path_len,
                                     scratch, scratch_len, &out->match);
     out->route = out->result == CONG_ROUTE_FOUND ? out->match.route : NULL;
-    if (admin_listener && out->route != NULL && strcmp(out->route->module->name, "system") != 0) {
+    if (admin_listener && out->route != NULL && !out->route->module_is_host) {
         out->route = NULL;
         out->result = CONG_ROUTE_NOT_FOUND;
     }

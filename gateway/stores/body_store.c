@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "gateway/host/module_loader.h"
+#include "common/errors.h"
 #include "gateway/http/request.h"
 
 #define CHUNK_BYTES (256 * 1024)
@@ -178,7 +178,7 @@ static void step(store_job_t *job)
     int gone = r->h2o == NULL;
     if (job->err != 0 || gone) {
         if (!gone) {
-            cong_log(CONG_LOG_ERROR, "uploads", "storing a body failed (%s)", cong_module_api.strerror(job->err));
+            cong_log(CONG_LOG_ERROR, "uploads", "storing a body failed (%s)", cong_error_name(job->err));
             job->cb(r, job->err, NULL, 0, job->udata);
         }
         if (job->fd >= 0 && uv_queue_work(&r->worker->loop, &job->work, abandon_in_pool, after_abandon) == 0)

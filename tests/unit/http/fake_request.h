@@ -82,7 +82,9 @@ static inline cong_route_entry_t *fake_route(fake_gateway_t *fg, const char *met
     if (i == FAKE_ROUTES_MAX)
         abort();
     cong_route_entry_t *e = &fg->routes[i];
-    *e = (cong_route_entry_t){.index = i, .module = system ? &fg->system : &fg->module, .method = (char *)method,
+    *e = (cong_route_entry_t){.index = i, .module_name = system ? fg->system.name : fg->module.name,
+                              .module_index = system ? fg->system.index : fg->module.index, .module_is_host = system,
+                              .method = (char *)method,
                               .path = (char *)path, .rate_limit_class = (char *)"default", .scopes = (char *)"",
                               .auth = CONG_AUTH_NONE, .max_body_bytes = max_body_bytes, .handler = handler};
     if (cong_router_add(fg->gw.router, method, path, e) != 0)
