@@ -12,7 +12,7 @@
 #include "jwks_fetch.h"
 
 #include "cong/errors.h"
-#include "common/log.h"
+#include "common/common.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

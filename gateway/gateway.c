@@ -8,13 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gateway/config/config_policy.h"
-#include "gateway/config/live_config.h"
-#include "gateway/host/document_keys.h"
-#include "gateway/host/jobs.h"
-#include "common/log.h"
-#include "gateway/host/module_loader.h"
-#include "gateway/config/yaml_json.h"
+#include "gateway/config/config.h"
+#include "gateway/host/host.h"
+#include "common/common.h"
 
 static char *read_whole_file(const char *path, size_t *len)
 {

@@ -5,21 +5,30 @@
  * is read-only while workers run, and is shared by every worker. Each worker owns one libuv loop, one h2o context,
  * one Redis connection and one PostgreSQL pool; a request and all its callbacks stay on its worker's thread.
  *
- * The host is built of rooms, each a folder with the headers that state its contract; dependencies point from this
- * file down to them, and from them to auth/ and common/ only:
- *   http/    the server (h2o listeners), per-request state and replies, the route lookup (once) and the body limit,
- *            the pipeline and its phases, the router, request hooks (response filters, access log, metrics),
- *            problems (RFC 9457), metrics, the client's address, streamed replies (ABI 1.4)
- *   authn/   bearer tokens at the gateway: authenticate and authorize phases, the token cache, session revocations
- *   limits/  rate limits: GCRA in Redis, leases, the rate-limit phase
- *   stores/  Redis, PostgreSQL (pool, cancel, results), the revocation subscriber, the body store, migrations
- *   host/    the module host: loader, the ABI table (include/cong/module.h) and its members' implementations
- *            (identity services, worker hooks and timers, module commands, the subject secret), built-in modules,
- *            jobs, system routes, document keys
- *   outbound/ HTTP calls out of cong (libcurl's multi interface on each worker's loop; a blocking call for jobs)
- *   config/  configuration: one file per feature's keys, the core that reads YAML and the environment, production
- *            policy, live (reloadable) settings
- * This folder itself holds the process: gateway.c (build, serve, dispose), reload.c (SIGHUP), main.c (the command line).
+ * The host is built of rooms, each a folder whose contract header says what it owns, what it offers, its threading and
+ * ownership rules and which rooms it may use. A file outside a room includes only that contract header (within a room,
+ * files include their siblings; tests/unit/<room>/ may include its internals); tests/house/layering.py checks it,
+ * and that stores/, config/ and outbound/ never include host/, authn/ or limits/:
+ *   http/http.h          the server (h2o listeners), per-request state and replies, the route lookup (once) and the
+ *                        body limit, the pipeline and its phases, the router, request hooks (response filters, access
+ *                        log, metrics), problems (RFC 9457), metrics, the client's address, streamed replies
+ *   authn/authn.h        bearer tokens at the gateway: authenticate and authorize phases, the token cache, session
+ *                        revocations
+ *   limits/limits.h      rate limits: GCRA in Redis, leases, the rate-limit phase
+ *   stores/stores.h      Redis, PostgreSQL (pool, cancel, results), the revocation subscriber, the body store,
+ *                        migrations
+ *   host/host.h          the module host: loader, the ABI table (include/cong/module.h) and its members'
+ *                        implementations (identity services, worker hooks and timers, module commands, the subject
+ *                        secret), built-in modules, jobs, system routes, document keys
+ *   outbound/outbound.h  HTTP calls out of cong (libcurl's multi interface on each worker's loop; a blocking call for
+ *                        jobs)
+ *   config/config.h      configuration: one file per feature's keys, the core that reads YAML and the environment,
+ *                        production policy, live (reloadable) settings
+ *   common/common.h      (beside gateway/) error codes, the log, what every room shares
+ * This folder itself is the process room, and this file its contract: the shared state every room reads (below), the
+ * exit statuses (exit_status.h), and gateway.c (build, serve, dispose), reload.c (SIGHUP), main.c (the command line).
+ * This file takes the http/ headers of the types it holds (metrics, request hooks, route, router) directly, not
+ * http/http.h: http.h includes this file first, for request.h and pipeline.h build on cong_worker_t.
  */
 #ifndef CONG_GATEWAY_H
 #define CONG_GATEWAY_H
@@ -34,10 +43,10 @@
 #include "auth/identity.h"
 #include "cong/module.h"
 #include "gateway/config/config.h"
+#include "gateway/exit_status.h"
 #include "gateway/http/metrics.h"
 #include "gateway/http/request_hooks.h"
-#include "gateway/stores/postgres.h"
-#include "gateway/stores/redis.h"
+#include "gateway/stores/stores.h"
 #include "gateway/http/route.h"
 #include "gateway/http/router.h"
 

@@ -16,14 +16,10 @@
 #include <unistd.h>
 
 #include "exit_status.h"
-#include "gateway/host/document_keys.h"
+#include "gateway/host/host.h"
 #include "gateway.h"
-#include "gateway/host/jobs.h"
-#include "common/log.h"
-#include "gateway/stores/migrate.h"
-#include "gateway/host/module_commands.h"
-#include "gateway/host/module_loader.h"
-#include "gateway/host/subject_secret.h"
+#include "common/common.h"
+#include "gateway/stores/stores.h"
 
 extern char **environ;
 

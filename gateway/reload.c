@@ -4,10 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/config/config_policy.h"
+#include "gateway/config/config.h"
 #include "gateway.h"
-#include "gateway/config/live_config.h"
-#include "common/log.h"
+#include "common/common.h"
 
 extern char **environ;
 

@@ -14,10 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/log.h"
-#include "gateway/http/pipeline.h"
-#include "gateway/http/problem.h"
-#include "gateway/limits/rate_limit.h"
+#include "common/common.h"
+#include "gateway/http/http.h"
+#include "gateway/limits/limits.h"
 #include "token_cache.h"
 
 void cong_req_set_subject_hash(cong_req_t *r, const char *subject);

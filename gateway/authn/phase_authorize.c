@@ -5,9 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gateway/http/route.h"
-#include "gateway/http/pipeline.h"
-#include "gateway/http/problem.h"
+#include "gateway/http/http.h"
 
 static int has_scope(const char *granted, const char *scope)
 {

@@ -7,8 +7,8 @@
 #include <time.h>
 
 #include "cong/errors.h"
-#include "common/log.h"
-#include "gateway/stores/redis_subscriber.h"
+#include "common/common.h"
+#include "gateway/stores/stores.h"
 #include "token_cache.h"
 
 static void apply(cong_worker_t *w, const char *sid, int64_t until)

@@ -12,6 +12,14 @@
  *
  * Ownership: cong_config_t owns every string in it; cong_config_free releases them. Secrets (redis.password,
  * the postgres conninfo password) are never printed by anything in this file.
+ *
+ * This header is also the config room's contract. The room owns the key tables (one config_<feature>.c each), the
+ * core that reads YAML and the environment, the production policy and the live (reloadable) settings. It offers
+ * this file's cong_config_t and, included at its end, config_policy.h (the production policy), live_config.h (the
+ * snapshots a reload publishes) and yaml_json.h (YAML to JSON, for the OpenAPI document); config_keys.h,
+ * config_reader.h, config_report.h and config_values.h are internal. Threading: the configuration is read on the main
+ * thread, before the workers start and at SIGHUP; workers read only the snapshot they adopted (live_config.h).
+ * May use: http/client_address.h (a snapshot holds the parsed trusted proxies), auth/ and common/; no other room.
  */
 #ifndef CONG_GATEWAY_CONFIG_H
 #define CONG_GATEWAY_CONFIG_H
@@ -177,5 +185,10 @@ int cong_config_error_line(cong_config_errors_t *errs, const char *fmt, ...) __a
 
 void cong_config_free(cong_config_t *cfg);
 void cong_config_errors_free(cong_config_errors_t *errs);
+
+/* The room's other headers that other rooms use, after the types they build on (each includes this file first). */
+#include "config_policy.h"
+#include "live_config.h"
+#include "yaml_json.h"
 
 #endif

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cong/errors.h"
-#include "common/log.h"
+#include "common/common.h"
 
 int cong_config_is_development(const cong_config_t *cfg)
 {

@@ -11,9 +11,9 @@
 
 #include "auth/signed_document.h"
 #include "jobs.h"
-#include "common/log.h"
+#include "common/common.h"
 #include "module_loader.h"
-#include "gateway/http/request.h"
+#include "gateway/http/http.h"
 
 struct cong_document_keys {
     cong_document_signer_t signer;   /* immutable once started */

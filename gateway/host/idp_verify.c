@@ -18,9 +18,9 @@
 #include <time.h>
 
 #include "auth/subject.h"
-#include "common/log.h"
+#include "common/common.h"
 #include "module_api_identity.h"
-#include "gateway/http/request.h"
+#include "gateway/http/http.h"
 
 #define KEY_WAIT_MS 2000     /* the longest a verification waits for VNeID's keys to be refetched */
 #define KEY_POLL_MS 5        /* how often a waiting verification looks whether the refetch is done */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/log.h"
+#include "common/common.h"
 #include "module_loader.h"
 
 typedef struct job {

@@ -6,24 +6,20 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/stores/body_store.h"
+#include "gateway/stores/stores.h"
 #include "document_keys.h"
-#include "common/errors.h"
-#include "gateway/outbound/http_call.h"
-#include "gateway/outbound/http_client.h"
+#include "common/common.h"
+#include "gateway/outbound/outbound.h"
 #include "jobs.h"
-#include "common/log.h"
 #include "module_api_identity.h"
 #include "module_api_stores.h"
 #include "module_commands.h"
 #include "module_loader.h"
-#include "gateway/http/problem.h"
+#include "gateway/http/http.h"
 #include "push/push.h"
-#include "gateway/http/request.h"
-#include "gateway/authn/revocation.h"
+#include "gateway/authn/authn.h"
 #include "subject_secret.h"
 #include "worker_hooks.h"
-#include "gateway/http/stream_reply.h"
 
 static void api_log(int level, const char *module, const char *fmt, ...)
 {

@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "module_loader.h"
-#include "gateway/http/request.h"
-#include "gateway/authn/revocation.h"
+#include "gateway/http/http.h"
+#include "gateway/authn/authn.h"
 
 /* How long past the longest access-token life a revocation is kept: the clock skew tokens are verified with. */
 #define REVOCATION_SKEW_S 120

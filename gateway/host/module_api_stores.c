@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/errors.h"
-#include "gateway/http/request.h"
+#include "common/common.h"
+#include "gateway/http/http.h"
 #include "push/push.h"
 
 /* ---- PostgreSQL ---- */

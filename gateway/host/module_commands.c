@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/exit_status.h"
+#include "gateway/gateway.h"
 #include "jobs.h"
 #include "module_loader.h"
 

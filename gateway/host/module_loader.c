@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "jobs.h"
-#include "common/log.h"
+#include "common/common.h"
 #include "builtin_modules.h"
 #include "module_commands.h"
-#include "gateway/limits/rate_limit.h"
+#include "gateway/limits/limits.h"
 
 struct cong_module_ctx {
     cong_gateway_t *gw;

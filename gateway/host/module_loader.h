@@ -13,7 +13,7 @@
 
 #include "cong/module.h"
 #include "gateway/gateway.h"
-#include "gateway/http/route.h"
+#include "gateway/http/http.h"
 
 typedef struct cong_module_config_value {
     char *name;

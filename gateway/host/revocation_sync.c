@@ -8,7 +8,7 @@
 
 #include "jobs.h"
 #include "module_loader.h"
-#include "gateway/authn/revocation.h"
+#include "gateway/authn/authn.h"
 
 static redisContext *connect_redis(const cong_config_t *cfg)
 {

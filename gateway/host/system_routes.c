@@ -9,8 +9,7 @@
 
 #include "document_keys.h"
 #include "module_loader.h"
-#include "gateway/http/problem.h"
-#include "gateway/http/request.h"
+#include "gateway/http/http.h"
 
 static const cong_api_t *api;
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "module_loader.h"
-#include "gateway/http/request.h"
+#include "gateway/http/http.h"
 
 #define MAX_DELAY_MS (7LL * 24 * 3600 * 1000)
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cong/errors.h"
+#include "gateway/config/config.h"
 
 #define MAX_HOPS 32 /* hops examined from the right; a longer chain is cut (the leftmost are the client's own words) */
 

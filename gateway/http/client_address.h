@@ -17,7 +17,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "gateway/config/config.h"
+struct cong_strlist; /* cong_strlist_t, config/config.h: this header stays free of the config room, which holds
+                        a cong_trusted_proxies_t in each live snapshot */
 
 #define CONG_ADDRESS_TEXT_MAX 48 /* an IPv6 address in text, with its NUL */
 
@@ -32,7 +33,7 @@ typedef struct cong_trusted_proxies {
 } cong_trusted_proxies_t;
 
 /** Parses server.trusted_proxies (items already checked by config.c). 0 or CONG_ENOMEM / CONG_EINVAL. */
-int cong_trusted_proxies_parse(const cong_strlist_t *list, cong_trusted_proxies_t *out);
+int cong_trusted_proxies_parse(const struct cong_strlist *list, cong_trusted_proxies_t *out);
 void cong_trusted_proxies_free(cong_trusted_proxies_t *proxies);
 
 /** 1 when the textual address `text` (IPv4 or IPv6, no port) falls in one of the ranges. */

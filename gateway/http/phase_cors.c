@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gateway/config/live_config.h"
+#include "gateway/config/config.h"
 #include "pipeline.h"
 #include "problem.h"
 

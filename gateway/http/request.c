@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "client_address.h"
-#include "gateway/config/live_config.h"
+#include "gateway/config/config.h"
 #include "request_hooks.h"
 
 typedef struct request_anchor {

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "gateway/config/live_config.h"
+#include "gateway/config/config.h"
 #include "request.h"
 
 static void add_unless_set(h2o_req_t *req, const h2o_token_t *token, const char *value, size_t len)

@@ -20,21 +20,19 @@
 #include <time.h>
 
 #include <h2o/http2.h>
-#include "gateway/config/live_config.h"
-#include "common/log.h"
-#include "gateway/host/module_loader.h"
+#include "gateway/config/config.h"
+#include "common/common.h"
+#include "gateway/host/host.h"
 #include "access_log.h"
 #include "body_limit.h"
-#include "gateway/outbound/http_client.h"
+#include "gateway/outbound/outbound.h"
 #include "pipeline.h"
-#include "gateway/stores/redis_subscriber.h"
+#include "gateway/stores/stores.h"
 #include "request.h"
 #include "request_metrics.h"
 #include "response_filters.h"
 #include "route_lookup.h"
-#include "gateway/authn/revocation.h"
-#include "gateway/authn/token_cache.h"
-#include "gateway/host/worker_hooks.h"
+#include "gateway/authn/authn.h"
 #include "stream_reply.h"
 
 #define CONG_BODY_SPILL_BYTES (2 * 1024 * 1024)

@@ -3,9 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gateway/http/route.h"
-#include "gateway/http/pipeline.h"
-#include "gateway/http/problem.h"
+#include "gateway/http/http.h"
 #include "rate_limit.h"
 
 static int allow_everything(cong_rate_limiter_t *self, cong_req_t *r, const char *class_name, const char *key,

@@ -10,7 +10,7 @@
 #ifndef CONG_GATEWAY_RATE_LIMIT_H
 #define CONG_GATEWAY_RATE_LIMIT_H
 
-#include "gateway/http/request.h"
+#include "gateway/http/http.h"
 
 typedef struct cong_rate_decision {
     int allowed;

@@ -23,8 +23,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/log.h"
-#include "gateway/config/live_config.h"
+#include "common/common.h"
+#include "gateway/config/config.h"
 #include "rate_limit.h"
 #include "rate_limit_lease.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "http_call.h"
-#include "gateway/http/request.h"
+#include "gateway/http/http.h"
 
 typedef struct http_call http_call_t;
 

@@ -9,9 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/log.h"
-#include "common/errors.h"
-#include "gateway/http/request.h"
+#include "common/common.h"
+#include "gateway/http/http.h"
 
 #define CHUNK_BYTES (256 * 1024)
 

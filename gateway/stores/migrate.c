@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cong/errors.h"
-#include "common/log.h"
+#include "common/common.h"
 
 #define MIGRATION_LOCK_ID "7361626"
 

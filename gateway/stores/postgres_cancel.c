@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "cong/errors.h"
-#include "common/log.h"
+#include "common/common.h"
 
 /* Cancels running in the whole process: every worker's pool shares libuv's thread pool. */
 static atomic_int cancels_running;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "cong/errors.h"
-#include "common/log.h"
+#include "common/common.h"
 #include "postgres_cancel.h"
 #include "postgres_internal.h"
 #include "postgres_result.h"

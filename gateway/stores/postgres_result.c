@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cong/errors.h"
-#include "common/log.h"
+#include "common/common.h"
 
 #define SQLSTATE_QUERY_CANCELED "57014"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cong/errors.h"
-#include "common/log.h"
+#include "common/common.h"
 
 /* hiredis' libuv adapter defines a static function named on_close: keep that name free in this file. */
 #include <hiredis/adapters/libuv.h>

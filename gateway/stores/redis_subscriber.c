@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "common/log.h"
+#include "common/common.h"
 
 /* The connection is libuv's own TCP handle with hiredis' reply parser only: hiredis 0.14's async client cannot PING a
  * subscribed connection (it files the reply under a pattern named "" and keeps a callback per PING forever). */

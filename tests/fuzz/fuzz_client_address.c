@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "gateway/config/config.h"
 #include "gateway/http/client_address.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

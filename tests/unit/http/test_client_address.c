@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "cong/module.h"
+#include "gateway/config/config.h"
 #include "gateway/http/client_address.h"
 
 static cong_trusted_proxies_t proxies_of(const char *const *items, size_t n)
