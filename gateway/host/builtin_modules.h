@@ -1,5 +1,6 @@
 /*
- * gateway/host/builtin_modules.h — the service modules of modules/ linked into cong, as the host sees them.
+ * gateway/host/builtin_modules.h — (internal to gateway/host/) the service modules of modules/ linked into cong, as
+ * the host sees them.
  *
  * Each module uses include/cong/module.h only, exactly as a partner's shared object would (the build gives modules/
  * no other include path). Adding a module: write modules/<name>/<name>.c with an entry point, declare it here and add

@@ -1,5 +1,6 @@
 /*
- * gateway/host/module_api_identity.h — the identity members of the module ABI (1.4): the host's side of signing people in.
+ * gateway/host/module_api_identity.h — (internal to gateway/host/) the identity members of the module ABI (1.4): the
+ * host's side of signing people in.
  *
  * cong's signing keys, its subject secret, VNeID's keys and the revocation channel stay here, in the host; a module
  * (modules/identity/ first, mandates and payments next) asks for what it needs through the API table:

@@ -1,5 +1,6 @@
 /*
- * gateway/host/module_api_stores.h — the module ABI's store members (pg_*, redis_*, event_publish), for the table in
+ * gateway/host/module_api_stores.h — (internal to gateway/host/) the module ABI's store members (pg_*, redis_*,
+ * event_publish), for the table in
  * module_api.c. Contracts: include/cong/module.h. Request's worker thread only.
  */
 #ifndef CONG_HOST_MODULE_API_STORES_H

@@ -1,5 +1,5 @@
 /*
- * gateway/http/access_log.h — one JSON line per finished request:
+ * gateway/http/access_log.h — (internal to gateway/http/) one JSON line per finished request:
  *   {"time","id","method","route","status","bytes","duration_us","module","subject","proto"}
  * `route` is the matched template (never the raw path, which may hold citizen data), `subject` a pseudonym (first 64
  * bits of SHA-256 of the token subject). Never a token, a query string or a citizen number. One write(2) per line.

@@ -1,5 +1,6 @@
 /*
- * gateway/http/body_limit.h — how large a request's body may be: the one rule, and what h2o is told.
+ * gateway/http/body_limit.h — (internal to gateway/http/) how large a request's body may be: the one rule, and what
+ * h2o is told.
  *
  * A body may be as large as its route's max_body_bytes (a module's register_route, ABI 1.2), else
  * limits.max_body_bytes. h2o buffers a body before cong's handler runs. Over HTTP/2 it asks each request's own limit

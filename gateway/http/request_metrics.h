@@ -1,5 +1,6 @@
 /*
- * gateway/http/request_metrics.h — what every request adds to /metrics (metrics.h), as start and end hooks
+ * gateway/http/request_metrics.h — (internal to gateway/http/) what every request adds to /metrics (metrics.h), as
+ * start and end hooks
  * (request_hooks.h): requests in flight (which graceful shutdown waits on), requests by route and status, latency,
  * and the 5xx answers of each module.
  */

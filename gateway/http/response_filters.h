@@ -1,5 +1,6 @@
 /*
- * gateway/http/response_filters.h — the headers every reply carries (security headers, X-Request-Id, CORS), as a
+ * gateway/http/response_filters.h — (internal to gateway/http/) the headers every reply carries (security headers,
+ * X-Request-Id, CORS), as a
  * reply hook: the server registers it (request_hooks.h) and every cong_reply* runs it before the headers leave.
  */
 #ifndef CONG_GATEWAY_RESPONSE_FILTERS_H

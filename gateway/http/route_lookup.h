@@ -1,5 +1,5 @@
 /*
- * gateway/http/route_lookup.h — the route of a request, looked up once.
+ * gateway/http/route_lookup.h — (internal to gateway/http/) the route of a request, looked up once.
  *
  * Several steps need a request's route before its handler runs: h2o asks an HTTP/2 request's body limit as soon as
  * its headers are in (body_limit.h), and the phases read the route's declared needs (authentication, scopes, level

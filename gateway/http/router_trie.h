@@ -1,5 +1,6 @@
 /*
- * gateway/http/router_trie.h — the segment trie that router.c builds and router_match.c walks (router.h is the
+ * gateway/http/router_trie.h — (internal to gateway/http/) the segment trie that router.c builds and router_match.c
+ * walks (router.h is the
  * contract; router.c's comment explains the trie's shape). Read-only once built.
  */
 #ifndef CONG_GATEWAY_ROUTER_TRIE_H

@@ -1,5 +1,6 @@
 /*
- * gateway/limits/rate_limit_lease.h — the pure arithmetic of leased rate-limit tokens (no I/O; unit-tested).
+ * gateway/limits/rate_limit_lease.h — (internal to gateway/limits/) the pure arithmetic of leased rate-limit tokens
+ * (no I/O; unit-tested).
  *
  * A worker does not ask Redis once per request. For each (class, key, client) it leases a small batch of tokens from
  * the exact GCRA script (one atomic call reserves k emission intervals at once, or fewer when the bucket has fewer),

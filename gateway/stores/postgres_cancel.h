@@ -1,5 +1,6 @@
 /*
- * gateway/stores/postgres_cancel.h — asks PostgreSQL to cancel the statement a connection is running, off the loop.
+ * gateway/stores/postgres_cancel.h — (internal to gateway/stores/) asks PostgreSQL to cancel the statement a
+ * connection is running, off the loop.
  *
  * libpq 15's PQcancel blocks (it opens a new connection to the server and waits for it to close), so it runs as a
  * job on libuv's thread pool. That pool is shared with file work (body_store.c) and a cancel to an unreachable

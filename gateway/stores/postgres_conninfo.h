@@ -1,5 +1,6 @@
 /*
- * gateway/stores/postgres_conninfo.h — the parameters the pool's connections are opened with: the configured conninfo
+ * gateway/stores/postgres_conninfo.h — (internal to gateway/stores/) the parameters the pool's connections are opened
+ * with: the configured conninfo
  * (key=value or URI) with "-c statement_timeout=N" added to its options, so the server itself ends a statement that
  * outlives the pool's deadline even when no cancel reaches it (postgres.c, postgres_cancel.h).
  */

@@ -1,5 +1,6 @@
 /*
- * gateway/stores/postgres_internal.h — what the two halves of the PostgreSQL pool share (postgres.h is the contract):
+ * gateway/stores/postgres_internal.h — (internal to gateway/stores/) what the two halves of the PostgreSQL pool share
+ * (postgres.h is the contract):
  * postgres.c owns the pool and its queries (queue, deadlines, answers), postgres_conn.c owns each connection (connect,
  * send, read results, cancel, reconnect). Both run on the pool's loop only.
  */

@@ -1,5 +1,5 @@
 /*
- * gateway/stores/postgres_result.h — what a query's caller sees of the server's reply.
+ * gateway/stores/postgres_result.h — (internal to gateway/stores/) what a query's caller sees of the server's reply.
  *
  * One statement can bring more than one result: its own, then an error raised when its implicit transaction commits
  * (a deferred constraint, a serialization failure). Any error in the reply makes the query a failure, so a

@@ -4,7 +4,9 @@
   layering.py --root SRC [--build BUILD] [--dot FILE] [--allow DIR] [--checks includes,probe,cycles,sizes]
 
 Four checks, each failing (exit 1) on a violation that its allow-list does not name:
-  includes  every #include follows the rooms table (/work/shared/ARCHITECTURE.md, RULES below);
+  includes  every #include follows the rooms table (/work/shared/ARCHITECTURE.md, RULES below); inside the host, a
+            file of one room includes another room only through its contract header (CONTRACTS) and only a room
+            it may use (HOST_ROOM_USES);
   probe     with exactly the include flags CMake gives modules/ (BUILD/compile_commands.json), a file including a
             header of another room does not compile and one including <cong/module.h> does; no include folder of
             theirs lies in the tree outside include/;
@@ -76,6 +78,53 @@ def include_allowed(src, src_room, target, target_room):
     return None
 
 
+# The host's rooms (gateway/<room>/, the process in gateway/ itself, common/ beside them), each with the one header that
+# states its contract: a file of gateway/ or auth/ that includes a header of another room includes that header only.
+CONTRACTS = {
+    "process": "gateway/gateway.h", "http": "gateway/http/http.h", "authn": "gateway/authn/authn.h",
+    "limits": "gateway/limits/limits.h", "stores": "gateway/stores/stores.h", "host": "gateway/host/host.h",
+    "outbound": "gateway/outbound/outbound.h", "config": "gateway/config/config.h", "common": "common/common.h",
+}
+# Which rooms of the host each may include (its own always): the direction among rooms, as their contracts state it.
+# http/server.c puts a worker together, so http/ reaches every room; stores/, config/ and outbound/ sit under host/,
+# authn/ and limits/.
+HOST_ROOM_USES = {
+    "process": set(CONTRACTS),
+    "http": set(CONTRACTS),
+    "host": set(CONTRACTS),
+    "authn": {"process", "http", "limits", "stores", "config", "common"},
+    "limits": {"process", "http", "config", "common"},
+    "outbound": {"process", "http", "common"},
+    "stores": {"http", "common"},
+    "config": {"common"},
+    "common": {"common"},
+}
+
+
+def host_room_of(path):
+    """The host room of a path ("http", "process", "common"...), or None for a file outside gateway/ and common/."""
+    parts = path.split("/")
+    if parts[0] == "common":
+        return "common"
+    if parts[0] != "gateway":
+        return None
+    return parts[1] if len(parts) > 2 else "process"
+
+
+def contract_include_allowed(src, target):
+    """None when `src` (of gateway/ or auth/) may include `target` as far as the rooms' contracts go, else why not."""
+    src_room, target_room = host_room_of(src), host_room_of(target)
+    if target_room is None or target_room not in CONTRACTS or src_room == target_room:
+        return None
+    if src.split("/")[0] not in ("gateway", "auth"):
+        return None
+    if src_room in HOST_ROOM_USES and target_room not in HOST_ROOM_USES[src_room]:
+        return f"{src_room}/ may not use {target_room}/ (see {CONTRACTS[src_room]})"
+    if target != CONTRACTS[target_room]:
+        return f"another room includes {target_room}/ through its contract header {CONTRACTS[target_room]} only"
+    return None
+
+
 def resolve(root, src, quoted, name):
     """The tree file an include names (relative to the root), as the compiler would find it with the include folder
     and the root on its path; None for a header outside the tree (system, libraries)."""
@@ -115,7 +164,8 @@ def check_includes(root):
                         if src_room == "public" and name not in LIBC_HEADERS:
                             found[f"{src} -> {name}"] = "include/cong/ includes include/cong/ and libc only"
                         continue
-                    why = include_allowed(src, src_room, target, room_of(target))
+                    why = include_allowed(src, src_room, target, room_of(target)) or \
+                        contract_include_allowed(src, target)
                     if why:
                         found[f"{src} -> {target}"] = why
     return found

@@ -24,12 +24,18 @@ CLEAN = {
     "examples/partner/partner.c": "#include <cong/module.h>\n",
     "common/log.h": '#include "cong/errors.h"\n',
     "common/log.c": '#include "log.h"\n',
-    "auth/auth.h": '#include "common/log.h"\n#include "cong/errors.h"\n',
+    "common/common.h": '#include "log.h"\n',
+    "auth/auth.h": '#include "common/common.h"\n#include "cong/errors.h"\n',
     "push/push.h": '#include "auth/auth.h"\n#include "common/log.h"\n#include <jansson.h>\n',
     "push/relay/relay.c": '#include "push/push.h"\n',
     "gateway/gateway.h": '#include "auth/auth.h"\n#include "push/push.h"\n#include "cong/module.h"\n',
     "gateway/host/builtin_modules.c": '#include "modules/hello/hello.h"\n#include "gateway/gateway.h"\n',
     "gateway/http/server.c": '#include "gateway/gateway.h"\n' + "int x;\n" * (layering.MAX_LINES - 1),
+    "gateway/stores/redis.h": '#include "common/common.h"\n',
+    "gateway/stores/stores.h": '#include "redis.h"\n',
+    "gateway/stores/redis.c": '#include "redis.h"\n#include "gateway/stores/stores.h"\n',
+    "gateway/host/host.h": '#include "gateway/gateway.h"\n',
+    "gateway/host/jobs.c": '#include "gateway/host/host.h"\n#include "gateway/stores/stores.h"\n',
     "tests/unit/test_anything.c": '#include "gateway/gateway.h"\n#include "modules/hello/hello.h"\n',
 }
 ACYCLIC = [("cong_gateway", "cong_auth"), ("cong_auth", "cong_common"), ("cong_gateway", "cong_modules")]
@@ -158,6 +164,27 @@ class Layering(unittest.TestCase):
         self.passes("includes", files=bad, allow={"includes": "auth/auth.h -> gateway/gateway.h  # going away\n"})
         self.fails("includes", "allowed but no longer happens",
                    allow={"includes": "auth/auth.h -> gateway/gateway.h  # going away\n"})
+
+    # --- the host's rooms: contracts and direction -----------------------------------------------------------------
+    def test_cross_room_include_of_an_internal_header(self):
+        self.fails("includes", "gateway/host/jobs.c -> gateway/stores/redis.h: another room includes stores/ through "
+                   "its contract header gateway/stores/stores.h only",
+                   files={"gateway/host/jobs.c": '#include "gateway/stores/redis.h"\n'})
+
+    def test_cross_room_include_of_the_contract_header(self):
+        self.passes("includes", files={"gateway/host/jobs.c": '#include "../stores/stores.h"\n'})
+
+    def test_common_internal_header_from_a_room(self):
+        self.fails("includes", "gateway/http/server.c -> common/log.h: another room includes common/ through",
+                   files={"gateway/http/server.c": '#include "common/log.h"\n'})
+
+    def test_auth_includes_common_through_its_contract(self):
+        self.fails("includes", "auth/auth.h -> common/log.h: another room includes common/",
+                   files={"auth/auth.h": '#include "common/log.h"\n'})
+
+    def test_room_includes_a_room_below_it_only(self):
+        self.fails("includes", "gateway/stores/redis.c -> gateway/host/host.h: stores/ may not use host/",
+                   files={"gateway/stores/redis.c": '#include "gateway/host/host.h"\n'})
 
     # --- probe -------------------------------------------------------------------------------------------------------
     def test_probe_root_on_the_modules_path(self):
