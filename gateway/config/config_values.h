@@ -1,6 +1,5 @@
 /*
- * gateway/config/config_values.h — (internal to gateway/config/) a key's value: where it sits in cong_config_t, how
- * text becomes one, how it is
+ * gateway/config/config_values.h — a key's value: where it sits in cong_config_t, how text becomes one, how it is
  * checked (internal to gateway/config/). Shared by the defaults, the YAML reader and the environment.
  */
 #ifndef CONG_GATEWAY_CONFIG_VALUES_H
