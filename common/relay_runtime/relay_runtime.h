@@ -1,7 +1,7 @@
 /*
  * common/relay_runtime/relay_runtime.h — the runtime of cong's out-of-process relays (cong-portal-sync, cong-push-relay):
  * one blocking PostgreSQL connection reconnected with backoff, a failure log rate-limited per class, the stop flag
- * that SIGTERM/SIGINT set, an interruptible sleep, numeric options from flags and environment, and the pass loop.
+ * that SIGTERM/SIGINT set, an interruptible sleep, flags with their environment variables, and the pass loop.
  *
  * Blocking by design, so never linked into the gateway (cong_relay_runtime is its own library, linked by the relays
  * alone; tests/house/layering.py lets only program folders include this header). Single-threaded: every function is
@@ -62,19 +62,32 @@ int relay_pg_exec(relay_pg_t *pg, const char *sql, int nparams, const char *cons
 void relay_pg_rollback(relay_pg_t *pg);
 void relay_pg_close(relay_pg_t *pg);
 
-/* options.c — numeric options, each from its environment variable and then its flag (the flag wins). */
+/* options.c — a relay's flags, each with its environment variable (the flag wins), read by getopt_long. */
+typedef struct relay_text_option {
+    const char *flag, *env; /* "pg" (for --pg), "CONG_POSTGRES_CONNINFO" (NULL: none) */
+    const char **target;    /* keeps its default unless set; points into argv or the environment */
+} relay_text_option_t;
+
 typedef struct relay_int_option {
     const char *flag, *env; /* "batch" (for --batch), "CONG_..._BATCH" */
     int *target;            /* keeps its default unless set */
     long min, max;
 } relay_int_option_t;
 
-/** Reads every option's variable. 0, or 2 after printing "<program>: <VAR> must be a number from MIN to MAX". */
-int relay_int_options_from_env(const char *program, const relay_int_option_t *options, size_t n);
-/** Sets the option named `flag` (getopt's long name) from `value`; a name that is none of them is ignored. 0, or 2
- *  after printing "<program>: --<flag> must be a number from MIN to MAX". */
-int relay_int_option_from_flag(const char *program, const relay_int_option_t *options, size_t n, const char *flag,
-                               const char *value);
+typedef struct relay_options {
+    const char *program;   /* the prefix of every complaint: "cong-push-relay" */
+    void (*usage)(void);   /* prints the usage to stderr */
+    const relay_text_option_t *texts;
+    size_t ntexts;
+    const relay_int_option_t *ints;
+    size_t nints;
+    int *once; /* set to 1 by --once */
+} relay_options_t;
+
+/** Reads every option's variable, then the flags. 0 (operands left from argv[optind] on, for the caller to refuse),
+ *  or 2 after printing what is wrong: "<program>: <VAR> must be a number from MIN to MAX", the same for --<flag>, or
+ *  getopt's complaint and the usage (also for --help). */
+int relay_parse_options(int argc, char **argv, const relay_options_t *o);
 
 /* run.c — the pass loop. */
 /** One pass of the program over its outbox: *worked = the records it handled (0 when nothing was due). 0, or the

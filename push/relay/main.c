@@ -9,9 +9,8 @@
  */
 #include "relay.h"
 
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <unistd.h>
 
 #include "cong/errors.h"
 
@@ -27,40 +26,21 @@ static void usage(void)
 /* 0, or 2 after printing what is wrong. */
 static int parse_args(int argc, char **argv, push_relay_config_t *c)
 {
-    *c = (push_relay_config_t){.pg_conninfo = getenv("CONG_POSTGRES_CONNINFO"),
-                               .redis_host = getenv("CONG_REDIS_HOST") ? getenv("CONG_REDIS_HOST") : "127.0.0.1",
-                               .redis_port = 6379, .batch = 20, .poll_ms = 250};
-    relay_int_option_t ints[] = {
+    *c = (push_relay_config_t){.redis_host = "127.0.0.1", .redis_port = 6379, .batch = 20, .poll_ms = 250};
+    const relay_text_option_t texts[] = {
+        {"pg", "CONG_POSTGRES_CONNINFO", &c->pg_conninfo},
+        {"redis-host", "CONG_REDIS_HOST", &c->redis_host},
+    };
+    const relay_int_option_t ints[] = {
         {"redis-port", "CONG_REDIS_PORT", &c->redis_port, 1, 65535},
         {"batch", "CONG_PUSH_RELAY_BATCH", &c->batch, 1, 1000},
         {"poll-ms", "CONG_PUSH_RELAY_POLL_MS", &c->poll_ms, 10, 60000},
     };
-    size_t nints = sizeof ints / sizeof ints[0];
-    if (relay_int_options_from_env(PROGRAM, ints, nints) != 0)
+    const relay_options_t options = {.program = PROGRAM, .usage = usage,
+                                     .texts = texts, .ntexts = sizeof texts / sizeof texts[0],
+                                     .ints = ints, .nints = sizeof ints / sizeof ints[0], .once = &c->once};
+    if (relay_parse_options(argc, argv, &options) != 0)
         return 2;
-    static const struct option options[] = {
-        {"pg", required_argument, NULL, 'P'},
-        {"redis-host", required_argument, NULL, 'H'},
-        {"once", no_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {"redis-port", required_argument, NULL, 0},
-        {"batch", required_argument, NULL, 0},
-        {"poll-ms", required_argument, NULL, 0},
-        {NULL, 0, NULL, 0},
-    };
-    int opt, index;
-    while ((opt = getopt_long(argc, argv, "", options, &index)) != -1) {
-        switch (opt) {
-        case 'P': c->pg_conninfo = optarg; break;
-        case 'H': c->redis_host = optarg; break;
-        case 'o': c->once = 1; break;
-        case 0:
-            if (relay_int_option_from_flag(PROGRAM, ints, nints, options[index].name, optarg) != 0)
-                return 2;
-            break;
-        default: usage(); return 2;
-        }
-    }
     if (optind != argc || !c->pg_conninfo) {
         fputs("cong-push-relay: --pg is required (or CONG_POSTGRES_CONNINFO)\n", stderr);
         usage();

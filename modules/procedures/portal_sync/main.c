@@ -14,7 +14,6 @@
 
 #include "cong/errors.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,48 +60,26 @@ static int development_allowed(void)
 /* 0, or 2 after printing what is wrong. */
 static int parse_args(int argc, char **argv, psync_config_t *c)
 {
-    *c = (psync_config_t){.pg_conninfo = getenv("CONG_POSTGRES_CONNINFO"),
-                          .portal_url = getenv("CONG_PORTAL_URL"),
-                          .batch = 20, .timeout_ms = 5000, .initial_backoff_ms = 500,
-                          .max_backoff_ms = 300000, .poll_ms = 250};
-    const char *token_file = getenv("CONG_PORTAL_TOKEN_FILE");
-    relay_int_option_t ints[] = {
+    *c = (psync_config_t){.batch = 20, .timeout_ms = 5000, .initial_backoff_ms = 500, .max_backoff_ms = 300000,
+                          .poll_ms = 250};
+    const char *token_file = NULL;
+    const relay_text_option_t texts[] = {
+        {"pg", "CONG_POSTGRES_CONNINFO", &c->pg_conninfo},
+        {"portal-url", "CONG_PORTAL_URL", &c->portal_url},
+        {"portal-token-file", "CONG_PORTAL_TOKEN_FILE", &token_file},
+    };
+    const relay_int_option_t ints[] = {
         {"batch", "CONG_PORTAL_SYNC_BATCH", &c->batch, 1, 1000},
         {"timeout-ms", "CONG_PORTAL_TIMEOUT_MS", &c->timeout_ms, 100, 600000},
         {"initial-backoff-ms", "CONG_PORTAL_SYNC_INITIAL_BACKOFF_MS", &c->initial_backoff_ms, 1, 3600000},
         {"max-backoff-ms", "CONG_PORTAL_SYNC_MAX_BACKOFF_MS", &c->max_backoff_ms, 1, 86400000},
         {"poll-ms", "CONG_PORTAL_SYNC_POLL_MS", &c->poll_ms, 10, 60000},
     };
-    size_t nints = sizeof ints / sizeof ints[0];
-    if (relay_int_options_from_env(PROGRAM, ints, nints) != 0)
+    const relay_options_t options = {.program = PROGRAM, .usage = usage,
+                                     .texts = texts, .ntexts = sizeof texts / sizeof texts[0],
+                                     .ints = ints, .nints = sizeof ints / sizeof ints[0], .once = &c->once};
+    if (relay_parse_options(argc, argv, &options) != 0)
         return 2;
-    static const struct option options[] = {
-        {"pg", required_argument, NULL, 'P'},
-        {"portal-url", required_argument, NULL, 'u'},
-        {"portal-token-file", required_argument, NULL, 't'},
-        {"once", no_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {"batch", required_argument, NULL, 0},
-        {"timeout-ms", required_argument, NULL, 0},
-        {"initial-backoff-ms", required_argument, NULL, 0},
-        {"max-backoff-ms", required_argument, NULL, 0},
-        {"poll-ms", required_argument, NULL, 0},
-        {NULL, 0, NULL, 0},
-    };
-    int opt, index;
-    while ((opt = getopt_long(argc, argv, "", options, &index)) != -1) {
-        switch (opt) {
-        case 'P': c->pg_conninfo = optarg; break;
-        case 'u': c->portal_url = optarg; break;
-        case 't': token_file = optarg; break;
-        case 'o': c->once = 1; break;
-        case 0:
-            if (relay_int_option_from_flag(PROGRAM, ints, nints, options[index].name, optarg) != 0)
-                return 2;
-            break;
-        default: usage(); return 2;
-        }
-    }
     const char *problem = NULL;
     if (optind != argc || !c->pg_conninfo || !c->portal_url || !token_file)
         problem = "--pg, --portal-url and --portal-token-file are required (or their environment variables)";
