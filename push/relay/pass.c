@@ -47,8 +47,7 @@ static int publish(push_relay_redis_t *r, PGresult *rows, int i)
                   : CONG_EINVAL;
     json_decref(data);
     if (rc != CONG_OK) {
-        push_relay_log_failure("push-encode",
-                               "push_outbox row %s cannot be encoded (topic or payload invalid): dropped", id);
+        relay_log_failure("push-encode", "push_outbox row %s cannot be encoded (topic or payload invalid): dropped", id);
         return CONG_EINVAL;
     }
     char stream[96];
@@ -75,26 +74,26 @@ static void add_id(char *buf, size_t cap, const char *id)
     snprintf(buf + n, cap - n, "%s%s", n > 1 ? "," : "", id);
 }
 
-int push_relay_pass(push_relay_pg_t *pg, push_relay_redis_t *redis, int batch, int *published)
+int push_relay_pass(relay_pg_t *pg, push_relay_redis_t *redis, int batch, int *published)
 {
     *published = 0;
-    int rc = push_relay_pg_exec(pg, "BEGIN", 0, NULL);
+    int rc = relay_pg_exec(pg, "BEGIN", 0, NULL);
     if (rc != CONG_OK)
         return rc;
     PGresult *res;
-    rc = push_relay_pg_query(pg, LOCK_SQL, 0, NULL, &res);
+    rc = relay_pg_query(pg, LOCK_SQL, 0, NULL, &res);
     int locked = rc == CONG_OK && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     if (!locked) {
-        push_relay_pg_rollback(pg);
+        relay_pg_rollback(pg);
         return rc; /* another relay works now */
     }
     char limit[16];
     snprintf(limit, sizeof limit, "%d", batch);
     const char *params[] = {limit};
-    rc = push_relay_pg_query(pg, PENDING_SQL, 1, params, &res);
+    rc = relay_pg_query(pg, PENDING_SQL, 1, params, &res);
     if (rc != CONG_OK) {
-        push_relay_pg_rollback(pg);
+        relay_pg_rollback(pg);
         return rc;
     }
     int n = PQntuples(res);
@@ -103,7 +102,7 @@ int push_relay_pass(push_relay_pg_t *pg, push_relay_redis_t *redis, int batch, i
     char *ids = malloc(cap);
     if (!ids) {
         PQclear(res);
-        push_relay_pg_rollback(pg);
+        relay_pg_rollback(pg);
         return CONG_ENOMEM;
     }
     strcpy(ids, "{");
@@ -120,12 +119,12 @@ int push_relay_pass(push_relay_pg_t *pg, push_relay_redis_t *redis, int batch, i
     PQclear(res);
     strcat(ids, "}");
     const char *upd[] = {ids};
-    rc = done > 0 ? push_relay_pg_exec(pg, PUBLISHED_SQL, 1, upd) : CONG_OK;
+    rc = done > 0 ? relay_pg_exec(pg, PUBLISHED_SQL, 1, upd) : CONG_OK;
     free(ids);
     if (rc == CONG_OK)
-        rc = push_relay_pg_exec(pg, "COMMIT", 0, NULL);
+        rc = relay_pg_exec(pg, "COMMIT", 0, NULL);
     else
-        push_relay_pg_rollback(pg);
+        relay_pg_rollback(pg);
     if (rc == CONG_OK)
         *published = done;
     return rc != CONG_OK ? rc : redis_rc;

@@ -17,18 +17,18 @@
  *     a row that cannot be encoded (invalid topic) is logged and marked published so it does not block the ones
  *     behind it.
  *
- * Everything returns 0 or a negative CONG_E* code (include/cong/errors.h). Logging (common/log.h, component
- * "cong-push-relay"): one line per failure class at most every PUSH_RELAY_LOG_INTERVAL_S seconds, with the number of
- * lines held back; never payloads.
+ * The blocking runtime (PostgreSQL connection, stop flag, rate-limited log, pass loop) is common/relay_runtime/,
+ * shared with cong-portal-sync. Everything returns 0 or a negative CONG_E* code (include/cong/errors.h). Logging
+ * (common/log.h, component "cong-push-relay"): one line per failure class at most every RELAY_LOG_INTERVAL_S
+ * seconds, with the number of lines held back; never payloads.
  */
 #ifndef CONG_PUSH_RELAY_H
 #define CONG_PUSH_RELAY_H
 
 #include <hiredis/hiredis.h>
-#include <libpq-fe.h>
 #include <stdint.h>
 
-#define PUSH_RELAY_LOG_INTERVAL_S 10
+#include "common/relay_runtime/relay_runtime.h"
 
 typedef struct push_relay_config {
     const char *pg_conninfo; /* --pg, CONG_POSTGRES_CONNINFO */
@@ -39,36 +39,8 @@ typedef struct push_relay_config {
     int once;                /* --once: passes until nothing is left to publish, then exit */
 } push_relay_config_t;
 
-/* main.c — set by SIGTERM/SIGINT: finish the current pass, commit, exit 0. */
-int push_relay_stopping(void);
-
-/* log.c */
-/** Logs once per class per PUSH_RELAY_LOG_INTERVAL_S; class is a static string ("postgres", "redis"...). */
-void push_relay_log_failure(const char *cls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/** Logs always (start, stop, recoveries). */
-void push_relay_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/** Monotonic clock in milliseconds. */
-int64_t push_relay_now_ms(void);
-
-/* pg.c — one blocking PostgreSQL connection, reconnected with backoff. */
-typedef struct push_relay_pg {
-    PGconn *conn; /* NULL or a connection that was OK when last used */
-    const char *conninfo;
-    int backoff_ms; /* current reconnect delay */
-} push_relay_pg_t;
-
-/** Connects if needed. 0, or CONG_EUNAVAILABLE after logging (the caller sleeps push_relay_pg_backoff and retries). */
-int push_relay_pg_ensure(push_relay_pg_t *pg);
-/** The delay before the next connection attempt (250 ms doubling to 5 s; reset by a successful connect). */
-int push_relay_pg_backoff(push_relay_pg_t *pg);
-/** Runs a query; *out is the result to PQclear. 0, or CONG_EQUERY / CONG_EUNAVAILABLE (the connection is then
- *  dropped) after logging under class "postgres". */
-int push_relay_pg_query(push_relay_pg_t *pg, const char *sql, int nparams, const char *const *params, PGresult **out);
-/** Runs a command that returns no rows (BEGIN, COMMIT, UPDATE...). Same codes as push_relay_pg_query. */
-int push_relay_pg_exec(push_relay_pg_t *pg, const char *sql, int nparams, const char *const *params);
-/** Best-effort ROLLBACK (after a failure inside a transaction). */
-void push_relay_pg_rollback(push_relay_pg_t *pg);
-void push_relay_pg_close(push_relay_pg_t *pg);
+/* log.c — the writer of relay_log_failure / relay_log_info: common/log.h lines, component "cong-push-relay". */
+void push_relay_log_writer(const char *cls, long held_back, const char *msg);
 
 /* redis.c — one blocking Redis connection, reconnected with backoff. */
 typedef struct push_relay_redis {
@@ -88,6 +60,6 @@ void push_relay_redis_close(push_relay_redis_t *redis);
 /* pass.c — one pass over push_outbox. */
 /** Publishes up to batch unpublished rows in id order. *published = rows marked published. 0; CONG_EUNAVAILABLE
  *  when Redis is down (rows kept); a PostgreSQL error code. */
-int push_relay_pass(push_relay_pg_t *pg, push_relay_redis_t *redis, int batch, int *published);
+int push_relay_pass(relay_pg_t *pg, push_relay_redis_t *redis, int batch, int *published);
 
 #endif

@@ -13,6 +13,10 @@ Four checks, each failing (exit 1) on a violation that its allow-list does not n
   cycles    no two library targets link each other, directly or round a longer loop (`cmake --graphviz` of a fresh
             configure of SRC, or --dot FILE);
   sizes     no file of gateway/ over MAX_LINES lines.
+A program is a folder built as its own executable, never loaded into cong: a CMakeLists.part.cmake in it calls
+add_executable (today modules/procedures/portal_sync/ and push/relay/). The relays' blocking runtime
+(common/relay_runtime/, RUNTIME_HEADER) is included by programs only, and a module's own program
+(modules/<name>/<program>/) may include it besides cong/*.h: with include/ and that folder on its path alone.
 The allow-lists (DIR, default tests/house/allow/) hold today's known exceptions, one per line, each with a comment
 saying who removes it: a listed exception that no longer occurs fails too, so a list only ever shrinks. The checker
 checks itself on small fake trees (test_layering.py, ctest house/checker).
@@ -37,6 +41,11 @@ PUBLIC_ABI = "include/cong/module.h"  # the module ABI itself: the host implemen
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 # The headers of other rooms that the probe tries to include with the modules' flags (each must fail).
 PROBE_FORBIDDEN = ["gateway/gateway.h", "auth/auth.h", "common/log.h", "push/push.h"]
+# The blocking runtime of the out-of-process relays: its own library, never linked into cong; programs alone include
+# it (a module's own program by its bare name, with this folder on its include path).
+RUNTIME_DIR = "common/relay_runtime"
+RUNTIME_HEADER = RUNTIME_DIR + "/relay_runtime.h"
+PROGRAM_CMAKE = "CMakeLists.part.cmake"
 
 
 def room_of(path):
@@ -60,12 +69,39 @@ RULES = {
 }
 
 
-def include_allowed(src, src_room, target, target_room):
+def program_folders(root):
+    """The folders (relative to the root) built as their own executable: modules/<name>/<program>/ and push/<program>/
+    whose CMakeLists.part.cmake calls add_executable."""
+    found = set()
+    for pattern in (("modules", 2), ("push", 1)):
+        top, depth = pattern
+        for folder, dirs, files in os.walk(os.path.join(root, top)):
+            rel = os.path.relpath(folder, root)
+            if len(rel.split("/")) - 1 == depth and PROGRAM_CMAKE in files:
+                with open(os.path.join(folder, PROGRAM_CMAKE), encoding="utf-8", errors="replace") as f:
+                    if re.search(r"^\s*add_executable\s*\(", f.read(), re.M):
+                        found.add(rel)
+            if len(rel.split("/")) - 1 >= depth:
+                dirs[:] = []
+    return found
+
+
+def in_program(src, programs):
+    return any(src.startswith(p + "/") for p in programs)
+
+
+def include_allowed(src, src_room, target, target_room, programs=frozenset()):
     """None when `src` may include `target` (paths relative to the root), else the rule it breaks."""
+    if target.startswith(RUNTIME_DIR + "/") and not src.startswith(RUNTIME_DIR + "/"):
+        if not in_program(src, programs):
+            return "only a program (a folder built as its own executable) includes the relays' blocking runtime"
+        if src_room.startswith("module:"):
+            return None if target == RUNTIME_HEADER else f"a module's own program includes {RUNTIME_HEADER} alone " \
+                "of the runtime"
     if src_room.startswith(("module:", "example:")):
         if target_room in ("public", src_room):
             return None
-        return "a module includes cong/*.h and its own folder only"
+        return "a module includes cong/*.h and its own folder only (its own program also " + RUNTIME_HEADER + ")"
     if src_room == "host":
         if target_room is not None and target_room.startswith(("module:", "example:")):
             if src.startswith("gateway/host/builtin_modules.") and target_room.startswith("module:"):
@@ -129,7 +165,7 @@ def resolve(root, src, quoted, name):
     """The tree file an include names (relative to the root), as the compiler would find it with the include folder
     and the root on its path; None for a header outside the tree (system, libraries)."""
     candidates = [os.path.join(os.path.dirname(src), name)] if quoted else []
-    candidates += [os.path.join("include", name), name]
+    candidates += [os.path.join("include", name), name, os.path.join(RUNTIME_DIR, name)]
     for c in candidates:
         c = os.path.normpath(c)
         if not c.startswith("..") and os.path.isfile(os.path.join(root, c)):
@@ -148,6 +184,7 @@ def source_files(root, top):
 def check_includes(root):
     """Violations as "SRC -> TARGET" keys with a reason."""
     found = {}
+    programs = program_folders(root)
     for top in ("include", "modules", "examples", "common", "auth", "push", "gateway"):
         for src in source_files(root, top):
             src_room = room_of(src)
@@ -164,7 +201,7 @@ def check_includes(root):
                         if src_room == "public" and name not in LIBC_HEADERS:
                             found[f"{src} -> {name}"] = "include/cong/ includes include/cong/ and libc only"
                         continue
-                    why = include_allowed(src, src_room, target, room_of(target)) or \
+                    why = include_allowed(src, src_room, target, room_of(target), programs) or \
                         contract_include_allowed(src, target)
                     if why:
                         found[f"{src} -> {target}"] = why
@@ -226,6 +263,7 @@ def check_probe(root, compile_commands):
     except (OSError, ValueError) as e:
         return {f"{compile_commands}": f"cannot read the compile commands ({e}): configure the build first"}
     root_real = os.path.realpath(root)
+    programs = program_folders(root_real)
     flag_sets = {}
     for e in entries:
         rel = os.path.relpath(os.path.realpath(os.path.join(e["directory"], e["file"])), root_real)
@@ -236,8 +274,12 @@ def check_probe(root, compile_commands):
         for d in flag_dirs(flags):
             d_real = os.path.realpath(os.path.join(e["directory"], d))
             inside = os.path.relpath(d_real, root_real)
-            if not inside.startswith("..") and inside != "include":
-                found[f"{rel} -> -I{d}"] = "a module's include path holds include/ alone of the tree"
+            if inside.startswith("..") or inside == "include":
+                continue
+            if inside == RUNTIME_DIR and room_of(rel).startswith("module:") and in_program(rel, programs):
+                continue  # a module's own program: the relays' runtime too
+            found[f"{rel} -> -I{d}"] = "a module's include path holds include/ alone of the tree (its own program " \
+                f"also {RUNTIME_DIR}/)"
     if not flag_sets:
         return {f"{compile_commands}": "no file of modules/ in the compile commands"}
     with tempfile.TemporaryDirectory(prefix="cong-house-probe.") as work:

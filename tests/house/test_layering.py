@@ -20,14 +20,18 @@ CLEAN = {
     "include/cong/module.h": '#include <stddef.h>\n#include "cong/errors.h"\n',
     "modules/hello/hello.h": "#include <cong/module.h>\n",
     "modules/hello/hello.c": '#include "hello.h"\n#include "cong/module.h"\n#include <stdio.h>\n',
-    "modules/hello/relay/main.c": '#include "../hello.h"\n#include <curl/curl.h>\n',
+    "modules/hello/relay/main.c": '#include "../hello.h"\n#include <curl/curl.h>\n#include "relay_runtime.h"\n',
+    "modules/hello/relay/CMakeLists.part.cmake": "add_executable(hello-relay main.c)\n",
     "examples/partner/partner.c": "#include <cong/module.h>\n",
     "common/log.h": '#include "cong/errors.h"\n',
     "common/log.c": '#include "log.h"\n',
     "common/common.h": '#include "log.h"\n',
     "auth/auth.h": '#include "common/common.h"\n#include "cong/errors.h"\n',
+    "common/relay_runtime/relay_runtime.h": '#include <libpq-fe.h>\n#include "cong/errors.h"\n',
+    "common/relay_runtime/pg.c": '#include "relay_runtime.h"\n#include "common/log.h"\n',
     "push/push.h": '#include "auth/auth.h"\n#include "common/log.h"\n#include <jansson.h>\n',
-    "push/relay/relay.c": '#include "push/push.h"\n',
+    "push/relay/relay.c": '#include "push/push.h"\n#include "common/relay_runtime/relay_runtime.h"\n',
+    "push/relay/CMakeLists.part.cmake": "add_executable(push-relay relay.c)\n",
     "gateway/gateway.h": '#include "auth/auth.h"\n#include "push/push.h"\n#include "cong/module.h"\n',
     "gateway/host/builtin_modules.c": '#include "modules/hello/hello.h"\n#include "gateway/gateway.h"\n',
     "gateway/http/server.c": '#include "gateway/gateway.h"\n' + "int x;\n" * (layering.MAX_LINES - 1),
@@ -54,7 +58,8 @@ def dot(edges):
 class FakeTree:
     """A temporary tree with CLEAN's files (changed by `files`), allow-lists, a graph and compile commands."""
 
-    def __init__(self, files=None, allow=None, edges=ACYCLIC, module_flags="-I{root}/include"):
+    def __init__(self, files=None, allow=None, edges=ACYCLIC, module_flags="-I{root}/include",
+                 program_flags="-I{root}/include -I{root}/common/relay_runtime"):
         self.dir = tempfile.TemporaryDirectory(prefix="cong-house-test.")
         self.root = os.path.realpath(self.dir.name)
         tree = dict(CLEAN)
@@ -77,8 +82,8 @@ class FakeTree:
         os.makedirs(os.path.join(self.root, "build"))
         commands = []
         if module_flags is not None:
-            for src in ("modules/hello/hello.c", "examples/partner/partner.c"):
-                flags = module_flags.format(root=self.root)
+            for src in ("modules/hello/hello.c", "examples/partner/partner.c", "modules/hello/relay/main.c"):
+                flags = (program_flags if "/relay/" in src else module_flags).format(root=self.root)
                 commands.append({"directory": os.path.join(self.root, "build"), "file": os.path.join(self.root, src),
                                  "command": f"cc {flags} -Wall -o x.o -c {os.path.join(self.root, src)}"})
         commands.append({"directory": os.path.join(self.root, "build"),
@@ -124,6 +129,33 @@ class Layering(unittest.TestCase):
     def test_module_includes_another_module(self):
         self.fails("includes", "modules/other/other.c -> modules/hello/hello.h",
                    files={"modules/other/other.c": '#include "../hello/hello.h"\n'})
+
+    # --- the relays' runtime: programs only, and a module's own program by that one header --------------------------
+    def test_in_process_module_includes_the_relay_runtime(self):
+        self.fails("includes", "modules/hello/hello.c -> common/relay_runtime/relay_runtime.h: only a program",
+                   files={"modules/hello/hello.c": '#include "relay_runtime.h"\n'})
+
+    def test_module_folder_without_its_executable_includes_the_relay_runtime(self):
+        self.fails("includes", "modules/hello/relay/main.c -> common/relay_runtime/relay_runtime.h: only a program",
+                   files={"modules/hello/relay/CMakeLists.part.cmake": "add_library(hello_relay main.c)\n"})
+
+    def test_module_program_includes_common(self):
+        self.fails("includes", "modules/hello/relay/main.c -> common/log.h: a module includes cong/*.h",
+                   files={"modules/hello/relay/main.c": '#include "relay_runtime.h"\n#include "common/log.h"\n'})
+
+    def test_host_includes_the_relay_runtime(self):
+        self.fails("includes", "gateway/http/server.c -> common/relay_runtime/relay_runtime.h: only a program",
+                   files={"gateway/http/server.c": '#include "common/relay_runtime/relay_runtime.h"\n'})
+
+    def test_push_library_includes_the_relay_runtime(self):
+        self.fails("includes", "push/push.h -> common/relay_runtime/relay_runtime.h: only a program",
+                   files={"push/push.h": '#include "common/relay_runtime/relay_runtime.h"\n'})
+
+    def test_probe_in_process_module_with_the_runtime_folder(self):
+        self.fails("probe", "modules/hello/hello.c -> -I", module_flags="-I{root}/include -I{root}/common/relay_runtime")
+
+    def test_probe_module_program_with_common(self):
+        self.fails("probe", "modules/hello/relay/main.c -> -I", program_flags="-I{root}/include -I{root}/common")
 
     def test_example_includes_common(self):
         self.fails("includes", "examples/partner/partner.c -> common/log.h",

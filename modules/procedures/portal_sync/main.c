@@ -14,37 +14,13 @@
 
 #include "cong/errors.h"
 
-#include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_requested;
-
-int psync_stopping(void)
-{
-    return stop_requested;
-}
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-void psync_sleep_ms(int ms)
-{
-    while (ms > 0 && !stop_requested) {
-        int step = ms < 50 ? ms : 50;
-        struct timespec ts = {0, (long)step * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= step;
-    }
-}
+#define PROGRAM "cong-portal-sync"
 
 static void usage(void)
 {
@@ -52,17 +28,6 @@ static void usage(void)
           "                        [--batch N] [--timeout-ms N] [--initial-backoff-ms N] [--max-backoff-ms N]\n"
           "                        [--poll-ms N] [--once]\n",
           stderr);
-}
-
-static int parse_int(const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!s || errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
 }
 
 /* Reads the token: the file's first line without trailing whitespace. 0 or -1. */
@@ -92,70 +57,29 @@ static int development_allowed(void)
     return environment != NULL && strcmp(environment, "development") == 0;
 }
 
-typedef struct int_option {
-    const char *flag, *env;
-    int *target;
-    long min, max;
-} int_option_t;
-
 /* 0, or 2 after printing what is wrong. */
 static int parse_args(int argc, char **argv, psync_config_t *c)
 {
-    *c = (psync_config_t){.pg_conninfo = getenv("CONG_POSTGRES_CONNINFO"),
-                          .portal_url = getenv("CONG_PORTAL_URL"),
-                          .batch = 20, .timeout_ms = 5000, .initial_backoff_ms = 500,
-                          .max_backoff_ms = 300000, .poll_ms = 250};
-    const char *token_file = getenv("CONG_PORTAL_TOKEN_FILE");
-    int_option_t ints[] = {
+    *c = (psync_config_t){.batch = 20, .timeout_ms = 5000, .initial_backoff_ms = 500, .max_backoff_ms = 300000,
+                          .poll_ms = 250};
+    const char *token_file = NULL;
+    const relay_text_option_t texts[] = {
+        {"pg", "CONG_POSTGRES_CONNINFO", &c->pg_conninfo},
+        {"portal-url", "CONG_PORTAL_URL", &c->portal_url},
+        {"portal-token-file", "CONG_PORTAL_TOKEN_FILE", &token_file},
+    };
+    const relay_int_option_t ints[] = {
         {"batch", "CONG_PORTAL_SYNC_BATCH", &c->batch, 1, 1000},
         {"timeout-ms", "CONG_PORTAL_TIMEOUT_MS", &c->timeout_ms, 100, 600000},
         {"initial-backoff-ms", "CONG_PORTAL_SYNC_INITIAL_BACKOFF_MS", &c->initial_backoff_ms, 1, 3600000},
         {"max-backoff-ms", "CONG_PORTAL_SYNC_MAX_BACKOFF_MS", &c->max_backoff_ms, 1, 86400000},
         {"poll-ms", "CONG_PORTAL_SYNC_POLL_MS", &c->poll_ms, 10, 60000},
     };
-    size_t nints = sizeof ints / sizeof ints[0];
-    for (size_t i = 0; i < nints; i++) {
-        const char *v = getenv(ints[i].env);
-        if (v && parse_int(v, ints[i].min, ints[i].max, ints[i].target) != 0) {
-            fprintf(stderr, "cong-portal-sync: %s must be a number from %ld to %ld\n", ints[i].env, ints[i].min,
-                    ints[i].max);
-            return 2;
-        }
-    }
-    static const struct option options[] = {
-        {"pg", required_argument, NULL, 'P'},
-        {"portal-url", required_argument, NULL, 'u'},
-        {"portal-token-file", required_argument, NULL, 't'},
-        {"once", no_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {"batch", required_argument, NULL, 0},
-        {"timeout-ms", required_argument, NULL, 0},
-        {"initial-backoff-ms", required_argument, NULL, 0},
-        {"max-backoff-ms", required_argument, NULL, 0},
-        {"poll-ms", required_argument, NULL, 0},
-        {NULL, 0, NULL, 0},
-    };
-    int opt, index;
-    while ((opt = getopt_long(argc, argv, "", options, &index)) != -1) {
-        switch (opt) {
-        case 'P': c->pg_conninfo = optarg; break;
-        case 'u': c->portal_url = optarg; break;
-        case 't': token_file = optarg; break;
-        case 'o': c->once = 1; break;
-        case 0:
-            for (size_t i = 0; i < nints; i++) {
-                if (strcmp(options[index].name, ints[i].flag) != 0)
-                    continue;
-                if (parse_int(optarg, ints[i].min, ints[i].max, ints[i].target) != 0) {
-                    fprintf(stderr, "cong-portal-sync: --%s must be a number from %ld to %ld\n", ints[i].flag,
-                            ints[i].min, ints[i].max);
-                    return 2;
-                }
-            }
-            break;
-        default: usage(); return 2;
-        }
-    }
+    const relay_options_t options = {.program = PROGRAM, .usage = usage,
+                                     .texts = texts, .ntexts = sizeof texts / sizeof texts[0],
+                                     .ints = ints, .nints = sizeof ints / sizeof ints[0], .once = &c->once};
+    if (relay_parse_options(argc, argv, &options) != 0)
+        return 2;
     const char *problem = NULL;
     if (optind != argc || !c->pg_conninfo || !c->portal_url || !token_file)
         problem = "--pg, --portal-url and --portal-token-file are required (or their environment variables)";
@@ -178,24 +102,18 @@ static int parse_args(int argc, char **argv, psync_config_t *c)
     return 0;
 }
 
-/* Passes until stopped (or, with --once, until a pass finds nothing to do: then 1 if PostgreSQL failed, else 0). */
-static int run(const psync_config_t *cfg, psync_pg_t *pg, psync_portal_t *portal)
+typedef struct pass_context {
+    relay_pg_t *pg;
+    psync_portal_t *portal;
+    const psync_config_t *cfg;
+} pass_context_t;
+
+/* One pass for relay_run: with --once, any PostgreSQL failure fails the run. */
+static int pass(void *ctx, int *worked)
 {
-    while (!psync_stopping()) {
-        if (psync_pg_ensure(pg) != CONG_OK) {
-            if (cfg->once)
-                return 1;
-            psync_sleep_ms(psync_pg_backoff(pg));
-            continue;
-        }
-        int sent = 0, acked = 0;
-        int rc = psync_outbox_pass(pg, portal, cfg, &sent, &acked);
-        if (cfg->once && sent == 0)
-            return rc != CONG_OK || !pg->conn ? 1 : 0;
-        if (sent == 0)
-            psync_sleep_ms(cfg->poll_ms);
-    }
-    return 0;
+    pass_context_t *p = ctx;
+    int acked = 0;
+    return psync_outbox_pass(p->pg, p->portal, p->cfg, worked, &acked);
 }
 
 int main(int argc, char **argv)
@@ -205,11 +123,8 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc;
     setvbuf(stderr, NULL, _IOLBF, 0);
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: sleeps wake up */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    relay_log_set_writer(psync_log_writer);
+    relay_catch_stop_signals();
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fputs("cong-portal-sync: libcurl cannot start\n", stderr);
@@ -222,13 +137,14 @@ int main(int argc, char **argv)
         return 1;
     }
     explicit_bzero(cfg.token, sizeof cfg.token);
-    psync_pg_t pg = {.conninfo = cfg.pg_conninfo};
-    psync_log_info("started: portal %s, batch %d, timeout %d ms, backoff %d..%d ms%s", cfg.portal_url, cfg.batch,
+    relay_pg_t pg = {.conninfo = cfg.pg_conninfo, .application_name = PROGRAM};
+    relay_log_info("started: portal %s, batch %d, timeout %d ms, backoff %d..%d ms%s", cfg.portal_url, cfg.batch,
                    cfg.timeout_ms, cfg.initial_backoff_ms, cfg.max_backoff_ms, cfg.once ? ", once" : "");
-    rc = run(&cfg, &pg, &portal);
-    psync_pg_close(&pg);
+    pass_context_t ctx = {.pg = &pg, .portal = &portal, .cfg = &cfg};
+    rc = relay_run(&pg, cfg.once, cfg.poll_ms, pass, &ctx);
+    relay_pg_close(&pg);
     psync_portal_close(&portal);
     curl_global_cleanup();
-    psync_log_info("stopped");
+    relay_log_info("stopped");
     return rc;
 }

@@ -24,7 +24,7 @@ static const char FAIL_SQL[] =
     " next_attempt_at = clock_timestamp() + make_interval(secs => $3::double precision / 1000) WHERE id = $1";
 
 /* Sends one claimed row and records the outcome in the open transaction. 0 or a PostgreSQL error code. */
-static int deliver(psync_pg_t *pg, psync_portal_t *portal, const psync_config_t *cfg, PGresult *rows, int i,
+static int deliver(relay_pg_t *pg, psync_portal_t *portal, const psync_config_t *cfg, PGresult *rows, int i,
                    int *acked)
 {
     const char *id = PQgetvalue(rows, i, 0);
@@ -37,44 +37,44 @@ static int deliver(psync_pg_t *pg, psync_portal_t *portal, const psync_config_t 
     int rc = psync_portal_put(portal, code, version, payload, (size_t)PQgetlength(rows, i, 3), &status, reason);
     if (rc == CONG_OK) {
         const char *params[] = {id};
-        rc = psync_pg_exec(pg, ACK_SQL, 1, params);
+        rc = relay_pg_exec(pg, ACK_SQL, 1, params);
         if (rc == CONG_OK)
             (*acked)++;
         return rc;
     }
     char delay[16];
     snprintf(delay, sizeof delay, "%d", psync_backoff_ms(attempts + 1, cfg->initial_backoff_ms, cfg->max_backoff_ms));
-    psync_log_failure(status ? "portal-http" : "portal-transport", "dossier %s version %d: %s (attempt %d)", code,
+    relay_log_failure(status ? "portal-http" : "portal-transport", "dossier %s version %d: %s (attempt %d)", code,
                       version, reason, attempts + 1);
     const char *params[] = {id, reason, delay};
-    return psync_pg_exec(pg, FAIL_SQL, 3, params);
+    return relay_pg_exec(pg, FAIL_SQL, 3, params);
 }
 
-int psync_outbox_pass(psync_pg_t *pg, psync_portal_t *portal, const psync_config_t *cfg, int *sent, int *acked)
+int psync_outbox_pass(relay_pg_t *pg, psync_portal_t *portal, const psync_config_t *cfg, int *sent, int *acked)
 {
     *sent = *acked = 0;
-    int rc = psync_pg_exec(pg, "BEGIN", 0, NULL);
+    int rc = relay_pg_exec(pg, "BEGIN", 0, NULL);
     if (rc != CONG_OK)
         return rc;
     char batch[16];
     snprintf(batch, sizeof batch, "%d", cfg->batch);
     const char *params[] = {batch};
     PGresult *rows;
-    rc = psync_pg_query(pg, CLAIM_SQL, 1, params, &rows);
+    rc = relay_pg_query(pg, CLAIM_SQL, 1, params, &rows);
     if (rc != CONG_OK) {
-        psync_pg_rollback(pg);
+        relay_pg_rollback(pg);
         return rc;
     }
     int n = PQntuples(rows);
-    for (int i = 0; i < n && rc == CONG_OK && !psync_stopping(); i++) {
+    for (int i = 0; i < n && rc == CONG_OK && !relay_stopping(); i++) {
         rc = deliver(pg, portal, cfg, rows, i, acked);
         (*sent)++;
     }
     PQclear(rows);
     if (rc == CONG_OK)
-        rc = psync_pg_exec(pg, "COMMIT", 0, NULL);
+        rc = relay_pg_exec(pg, "COMMIT", 0, NULL);
     else
-        psync_pg_rollback(pg);
+        relay_pg_rollback(pg);
     if (rc != CONG_OK)
         *acked = 0; /* not committed: those rows will be sent again (the portal counts them as duplicates) */
     return rc;

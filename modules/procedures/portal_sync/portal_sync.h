@@ -24,20 +24,22 @@
  *     acked_at and clears last_error; attempts counts every send, the successful one included. Rows are never given
  *     up on: the gateway's GET /v1/admin/sync shows what is stuck and why.
  *
+ * The blocking runtime (PostgreSQL connection, stop flag, rate-limited log, pass loop) is the relays' shared one,
+ * common/relay_runtime/relay_runtime.h: the one header beyond the cong/ headers that a module's own program may include.
  * Everything returns 0 or a negative CONG_E* code (include/cong/errors.h). Logging: one line per failure class at
- * most every PSYNC_LOG_INTERVAL_S seconds, with the number of lines held back; never payloads or tokens.
+ * most every RELAY_LOG_INTERVAL_S seconds, with the number of lines held back; never payloads or tokens.
  */
 #ifndef CONG_PORTAL_SYNC_H
 #define CONG_PORTAL_SYNC_H
 
 #include <curl/curl.h>
-#include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "relay_runtime.h"
+
 #define PSYNC_TOKEN_MAX 512
 #define PSYNC_REASON_MAX 64
-#define PSYNC_LOG_INTERVAL_S 10
 
 typedef struct psync_config {
     const char *pg_conninfo;  /* --pg, CONG_POSTGRES_CONNINFO */
@@ -51,16 +53,9 @@ typedef struct psync_config {
     int once;                 /* --once: passes until nothing is due, then exit */
 } psync_config_t;
 
-/* main.c — set by SIGTERM/SIGINT: finish the current record, commit, exit 0. */
-int psync_stopping(void);
-/** Sleeps up to ms, waking early when a stop is requested. */
-void psync_sleep_ms(int ms);
-
-/* log.c — "cong-portal-sync: <UTC time> <class>: <message>" on stderr. */
-/** Logs once per class per PSYNC_LOG_INTERVAL_S; class is a static string ("portal", "postgres"...). */
-void psync_log_failure(const char *cls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/** Logs always (start, stop, recoveries). */
-void psync_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* log.c — the writer of relay_log_failure / relay_log_info: "cong-portal-sync: <UTC time> <class>: <message>" on
+ * stderr ("info" as the class of an info line). */
+void psync_log_writer(const char *cls, long held_back, const char *msg);
 
 /* backoff.c */
 /** The delay before the next attempt after `attempts` failed ones (≥ 1): initial · 2^(attempts-1) capped at max,
@@ -83,33 +78,10 @@ void psync_portal_close(psync_portal_t *p);
 int psync_portal_put(psync_portal_t *p, const char *code, int version, const char *payload, size_t len,
                      int *http_status, char reason[PSYNC_REASON_MAX]);
 
-/* pg.c — one blocking connection, reconnected with backoff. */
-typedef struct psync_pg {
-    PGconn *conn; /* NULL or a connection that was OK when last used */
-    const char *conninfo;
-    int backoff_ms; /* current reconnect delay */
-} psync_pg_t;
-
-/** Connects if needed. 0, or CONG_EUNAVAILABLE after logging (the caller sleeps psync_pg_backoff and retries). */
-int psync_pg_ensure(psync_pg_t *pg);
-/** The delay before the next connection attempt (250 ms doubling to 5 s; reset by a successful connect). */
-int psync_pg_backoff(psync_pg_t *pg);
-/** Runs a command that returns no rows (BEGIN, COMMIT, UPDATE...). 0, or CONG_EQUERY / CONG_EUNAVAILABLE (the
- *  connection is then dropped) after logging under class "postgres". */
-int psync_pg_exec(psync_pg_t *pg, const char *sql, int nparams, const char *const *params);
-/** Runs a query; *out is the result to PQclear. Same codes as psync_pg_exec. */
-int psync_pg_query(psync_pg_t *pg, const char *sql, int nparams, const char *const *params, PGresult **out);
-/** Best-effort ROLLBACK (after a failure inside a transaction). */
-void psync_pg_rollback(psync_pg_t *pg);
-void psync_pg_close(psync_pg_t *pg);
-
 /* outbox.c — one pass over portal_outbox. */
 /** Claims up to cfg->batch due rows (the lowest unacked version of each dossier), sends each, records the outcome,
  *  commits. *sent = rows attempted, *acked = rows the portal took. Stops early (committing what was done) when a
  *  stop is requested. 0, or a PostgreSQL error code. */
-int psync_outbox_pass(psync_pg_t *pg, psync_portal_t *portal, const psync_config_t *cfg, int *sent, int *acked);
-
-/** Monotonic clock in milliseconds. */
-int64_t psync_now_ms(void);
+int psync_outbox_pass(relay_pg_t *pg, psync_portal_t *portal, const psync_config_t *cfg, int *sent, int *acked);
 
 #endif

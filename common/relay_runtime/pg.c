@@ -1,5 +1,5 @@
-/* modules/procedures/portal_sync/pg.c — one blocking PostgreSQL connection, reconnected with backoff. */
-#include "portal_sync.h"
+/* common/relay_runtime/pg.c — one blocking PostgreSQL connection, reconnected with backoff (relay_runtime.h). */
+#include "relay_runtime.h"
 
 #include "cong/errors.h"
 
@@ -18,7 +18,7 @@ static void first_line(const char *msg, char *out, size_t cap)
     out[n] = '\0';
 }
 
-int psync_pg_ensure(psync_pg_t *pg)
+int relay_pg_ensure(relay_pg_t *pg)
 {
     if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK)
         return CONG_OK;
@@ -28,23 +28,23 @@ int psync_pg_ensure(psync_pg_t *pg)
     }
     /* defaults first: the conninfo (expanded at its place, later wins) may override them */
     const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *values[] = {"5", "cong-portal-sync", pg->conninfo, NULL};
+    const char *values[] = {"5", pg->application_name, pg->conninfo, NULL};
     PGconn *c = PQconnectdbParams(keys, values, 1);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         char msg[200];
         first_line(c ? PQerrorMessage(c) : "out of memory", msg, sizeof msg);
-        psync_log_failure("postgres", "cannot connect: %s", msg);
+        relay_log_failure("postgres", "cannot connect: %s", msg);
         PQfinish(c);
         return CONG_EUNAVAILABLE;
     }
     if (pg->backoff_ms > 0)
-        psync_log_info("postgres: connected");
+        relay_log_info("postgres: connected");
     pg->conn = c;
     pg->backoff_ms = 0;
     return CONG_OK;
 }
 
-int psync_pg_backoff(psync_pg_t *pg)
+int relay_pg_backoff(relay_pg_t *pg)
 {
     pg->backoff_ms = pg->backoff_ms ? pg->backoff_ms * 2 : PG_BACKOFF_MIN_MS;
     if (pg->backoff_ms > PG_BACKOFF_MAX_MS)
@@ -52,7 +52,7 @@ int psync_pg_backoff(psync_pg_t *pg)
     return pg->backoff_ms;
 }
 
-int psync_pg_query(psync_pg_t *pg, const char *sql, int nparams, const char *const *params, PGresult **out)
+int relay_pg_query(relay_pg_t *pg, const char *sql, int nparams, const char *const *params, PGresult **out)
 {
     *out = NULL;
     if (!pg->conn)
@@ -67,30 +67,30 @@ int psync_pg_query(psync_pg_t *pg, const char *sql, int nparams, const char *con
     first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn), msg, sizeof msg);
     PQclear(res);
     if (PQstatus(pg->conn) != CONNECTION_OK) {
-        psync_log_failure("postgres", "connection lost: %s", msg);
+        relay_log_failure("postgres", "connection lost: %s", msg);
         PQfinish(pg->conn);
         pg->conn = NULL;
         return CONG_EUNAVAILABLE;
     }
-    psync_log_failure("postgres-query", "%s", msg);
+    relay_log_failure("postgres-query", "%s", msg);
     return CONG_EQUERY;
 }
 
-int psync_pg_exec(psync_pg_t *pg, const char *sql, int nparams, const char *const *params)
+int relay_pg_exec(relay_pg_t *pg, const char *sql, int nparams, const char *const *params)
 {
     PGresult *res;
-    int rc = psync_pg_query(pg, sql, nparams, params, &res);
+    int rc = relay_pg_query(pg, sql, nparams, params, &res);
     PQclear(res);
     return rc;
 }
 
-void psync_pg_rollback(psync_pg_t *pg)
+void relay_pg_rollback(relay_pg_t *pg)
 {
     if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK)
         PQclear(PQexec(pg->conn, "ROLLBACK"));
 }
 
-void psync_pg_close(psync_pg_t *pg)
+void relay_pg_close(relay_pg_t *pg)
 {
     PQfinish(pg->conn);
     pg->conn = NULL;
