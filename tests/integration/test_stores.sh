@@ -100,6 +100,8 @@ for _ in $(seq 1 60); do
   sleep 0.1
 done
 expect_eq "readyz back to 200 after Redis returns" "200" "$ready"
+# readyz answered from one worker; the route may land on another whose Redis connection is not back yet: wait for all
+wait_stores_up 30
 expect_match "redis route back" '"count":[0-9]+' "$(h2c "$(url /v1/partner/counter)")"
 redis-cli -p "$RPORT" shutdown nosave >/dev/null 2>&1
 finish
