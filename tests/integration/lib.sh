@@ -29,17 +29,25 @@ expect_no_match() {
   if [[ "$3" =~ $2 ]]; then bad "$1: [$3] matches /$2/"; else ok; fi
 }
 
-# free_ports N — N distinct free ports, all held open while they are chosen (three separate free_port calls may get
-# the same port back, since each is released before the next is asked for).
+# free_ports N — N distinct free ports, all held open while they are chosen (three separate calls could get the same
+# port back, since each is released before the next is asked for). They are drawn at random BELOW the kernel's
+# ephemeral range (ip_local_port_range, 32768.. here): a port the kernel hands out for port 0 can, once released, be
+# taken by any outgoing connection of a test running alongside (curl, libpq, hiredis) before our server binds it — seen
+# once as "cannot listen ... Address already in use" in test_dev_setup.
 free_ports() {
-  python3 -c 'import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
+  python3 -c 'import random, socket, sys
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+socks = []
+while len(socks) < int(sys.argv[1]):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", random.randrange(10000, low)))
+        socks.append(s)
+    except OSError:
+        s.close()
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+free_port() { free_ports 1; }
 
 # start_gateway [KEY=VALUE ...] — extra environment for this gateway (e.g. CONG_LIMITS_MAX_BODY_BYTES=1024).
 # Config file: $GW_DIR/cong.yaml if the test wrote one, else none. Returns once /healthz answers, which is before the

@@ -11,7 +11,9 @@ source "$(dirname "$0")/lib.sh"
 set -m   # run.sh in its own process group, with SIGINT not ignored: Ctrl-C is a SIGINT to that group
 DEV=$(mktemp -d /tmp/cong-dev-it.XXXXXX)
 chmod 755 "$DEV"   # PostgreSQL runs as user postgres and must reach $DEV/pg
-for p in H2C TLS ADMIN VNEID PORTAL REDIS PG; do export "CONG_DEV_${p}_PORT=$(free_port)"; done
+read -r h2c tls admin vneid portal redis pg <<<"$(free_ports 7)"
+export CONG_DEV_H2C_PORT=$h2c CONG_DEV_TLS_PORT=$tls CONG_DEV_ADMIN_PORT=$admin CONG_DEV_VNEID_PORT=$vneid \
+  CONG_DEV_PORTAL_PORT=$portal CONG_DEV_REDIS_PORT=$redis CONG_DEV_PG_PORT=$pg
 export CONG_DEV_DIR="$DEV" CONG_DEV_BUILD="$BUILD" ASAN_OPTIONS=detect_leaks=0:halt_on_error=1
 DPG=$CONG_DEV_PG_PORT
 CONG="http://127.0.0.1:$CONG_DEV_H2C_PORT"
