@@ -51,11 +51,6 @@ static const char *api_req_path_param(cong_req_t *r, const char *name, size_t *l
     return v;
 }
 
-static int hex_value(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* Decodes a query component ('+' is a space here) into the pool; NULL if malformed or holding NUL. */
 static char *decode_component(h2o_mem_pool_t *pool, const char *s, size_t len, size_t *out_len)
 {
@@ -65,7 +60,7 @@ static char *decode_component(h2o_mem_pool_t *pool, const char *s, size_t len, s
         if (s[i] == '%') {
             if (i + 2 >= len)
                 return NULL;
-            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+            int hi = cong_hex_digit(s[i + 1]), lo = cong_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 return NULL;
             out[n++] = (char)(hi * 16 + lo);

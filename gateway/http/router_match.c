@@ -6,17 +6,7 @@
 #include <string.h>
 
 #include "router_trie.h"
-
-static int hex_digit_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "common/common.h"
 
 /* Percent-decodes raw[0, raw_len) into dest plus a NUL, within dest_capacity bytes. False on malformed encoding, a NUL
  * byte (raw or %00), or too little room. */
@@ -30,7 +20,7 @@ static bool decode_segment(const char *raw, size_t raw_len, char *dest, size_t d
         if (byte == '%') {
             if (raw_len - i < 3)
                 return false;
-            int high = hex_digit_value(raw[i + 1]), low = hex_digit_value(raw[i + 2]);
+            int high = cong_hex_digit(raw[i + 1]), low = cong_hex_digit(raw[i + 2]);
             if (high < 0 || low < 0)
                 return false;
             byte = (unsigned char)(high * 16 + low);

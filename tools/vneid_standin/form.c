@@ -6,16 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "common/hex.h"
 
 /* Decodes '+' and %XX into a malloc'd string; NULL on a bad escape or %00 (*bad set) or no memory. */
 static char *decode(const char *s, size_t len, int *bad)
@@ -28,7 +19,7 @@ static char *decode(const char *s, size_t len, int *bad)
         } else if (s[i] != '%') {
             out[o++] = s[i];
         } else {
-            int hi = i + 2 < len ? hex_value(s[i + 1]) : -1, lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
+            int hi = i + 2 < len ? cong_hex_digit(s[i + 1]) : -1, lo = i + 2 < len ? cong_hex_digit(s[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(out);
                 *bad = 1;
