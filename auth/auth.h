@@ -87,7 +87,29 @@ typedef struct cong_jwt_claims {
     char nonce[129];   /* OpenID Connect "nonce" (at most 128 bytes), or "" */
     int64_t auth_time; /* "auth_time" (OpenID Connect; cong's access tokens carry the login's), 0 when absent; not
                           checked against now here: the gateway bounds a level-2 login's age with it */
+    /* The "mandate" claim of a token acting for "sub" ("act" names the actor, RFC 8693): all empty or 0 otherwise.
+     * A token with "act" and no valid "mandate" is MALFORMED; so is a "mandate" without "act". */
+    char mandate_id[40];            /* "id": a UUID */
+    unsigned mandate_actions;       /* "actions": CONG_MANDATE_* bits */
+    char mandate_procedures[704];   /* "procedures": procedure codes, space-separated (at most 32) */
+    char mandate_domains[272];      /* "domains": procedure domains, space-separated (at most 16) */
+    int64_t mandate_until;          /* "until": the mandate's last second (inclusive); 0 when open-ended */
 } cong_jwt_claims_t;
+
+/** What a mandate lets its grantee do (cong_jwt_claims_t.mandate_actions). */
+enum cong_mandate_action_bits {
+    CONG_MANDATE_VIEW = 1u << 0,
+    CONG_MANDATE_SUBMIT = 1u << 1,
+    CONG_MANDATE_PAY = 1u << 2,
+    CONG_MANDATE_RECEIVE_RESULT = 1u << 3,
+    CONG_MANDATE_RATE = 1u << 4,
+};
+/** The bit of action `name` ("view", "submit", "pay", "receive_result", "rate"; exact bytes), or 0. */
+unsigned cong_mandate_action_bit(const char *name, size_t len);
+/** The name of one action bit, or NULL. */
+const char *cong_mandate_action_name(unsigned bit);
+/** 1 when `word` (len bytes) is one of the space-separated words of `list`. */
+int cong_word_in_list(const char *list, const char *word, size_t len);
 
 typedef enum cong_jwt_result {
     CONG_JWT_OK = 0,

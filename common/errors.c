@@ -22,6 +22,7 @@ static const struct {
     {CONG_EPARSE, "CONG_EPARSE", "could not parse input"},
     {CONG_EQUERY, "CONG_EQUERY", "the store rejected the command"},
     {CONG_EBUSY, "CONG_EBUSY", "queue full"},
+    {CONG_EPERM, "CONG_EPERM", "not permitted"},
 };
 
 static int find(int err)

@@ -138,12 +138,12 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         return rc;
     greeting = api->config_get(ctx, "greeting");
     const cong_route_def_t routes[] = {
-        {sizeof(cong_route_def_t), "GET", "/v1/partner/hello", hello, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerHello", 0},
-        {sizeof(cong_route_def_t), "GET", "/v1/partner/slow", slow, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerSlow", 0},
-        {sizeof(cong_route_def_t), "POST", "/v1/partner/rows", add_row, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerRows", 0},
-        {sizeof(cong_route_def_t), "GET", "/v1/partner/counter", counter, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerCounter", 0},
-        {sizeof(cong_route_def_t), "POST", "/v1/partner/events", publish, NULL, CONG_AUTH_REQUIRED, "events:write", 0, NULL, "partnerEvents", 0},
-        {sizeof(cong_route_def_t), "GET", "/v1/partner/secure", hello, NULL, CONG_AUTH_REQUIRED, NULL, 2, NULL, "partnerSecure", 0},
+        {sizeof(cong_route_def_t), "GET", "/v1/partner/hello", hello, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerHello", 0, NULL},
+        {sizeof(cong_route_def_t), "GET", "/v1/partner/slow", slow, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerSlow", 0, NULL},
+        {sizeof(cong_route_def_t), "POST", "/v1/partner/rows", add_row, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerRows", 0, NULL},
+        {sizeof(cong_route_def_t), "GET", "/v1/partner/counter", counter, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "partnerCounter", 0, NULL},
+        {sizeof(cong_route_def_t), "POST", "/v1/partner/events", publish, NULL, CONG_AUTH_REQUIRED, "events:write", 0, NULL, "partnerEvents", 0, NULL},
+        {sizeof(cong_route_def_t), "GET", "/v1/partner/secure", hello, NULL, CONG_AUTH_REQUIRED, NULL, 2, NULL, "partnerSecure", 0, NULL},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if ((rc = api->register_route(ctx, &routes[i])) != 0)

@@ -83,7 +83,10 @@ static void fill_principal(cong_req_t *r, int64_t now)
     cong_principal_t *p = &r->principal;
     p->authenticated = 1;
     p->subject = c->sub;
-    p->on_behalf_of = c->act[0] ? c->act : NULL;
+    /* RFC 8693: "sub" is whose affairs, "act"."sub" who acts (the mandate phase checks the mandate next) */
+    p->on_behalf_of = c->act[0] ? c->sub : NULL;
+    p->actor = c->act[0] ? c->act : NULL;
+    p->mandate_id = c->act[0] && c->mandate_id[0] ? c->mandate_id : NULL;
     p->client_id = c->client_id[0] ? c->client_id : NULL;
     p->scopes = c->scope;
     p->loa = level_in_force(c, now, r->worker->gateway->config);

@@ -316,4 +316,6 @@ const cong_api_t cong_module_api = {
     .http_response_body = cong_http_response_body,
     .job_http_request = cong_job_http_request,
     .job_http_response_free = cong_job_http_response_free,
+    /* ---- added in 1.5 (mandates) ---- */
+    .mandate_covers = cong_api_mandate_covers,
 };

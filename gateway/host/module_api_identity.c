@@ -2,6 +2,8 @@
  * settings, access tokens, session revocation. Every one runs on the request's worker thread. */
 #include "module_api_identity.h"
 
+#include <stddef.h>
+
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +47,7 @@ int cong_api_token_issue(cong_req_t *r, const cong_token_grant_t *g, char **toke
 {
     if (r->h2o == NULL)
         return CONG_EGONE;
-    if (token == NULL || g == NULL || g->size < sizeof(cong_token_grant_t) || g->subject == NULL ||
+    if (token == NULL || g == NULL || g->size < offsetof(cong_token_grant_t, actor) || g->subject == NULL ||
         g->subject[0] == '\0' || g->loa < 0 || g->loa > 2)
         return CONG_EINVAL;
     *token = NULL;

@@ -154,6 +154,12 @@ int cong_loader_register_route(cong_module_ctx_t *ctx, const cong_route_def_t *d
         }
         e->max_body_bytes = def->max_body_bytes;
     }
+    if (def->size >= offsetof(cong_route_def_t, mandate_action) + sizeof def->mandate_action &&
+        def->mandate_action != NULL &&
+        (e->mandate_action = cong_mandate_action_bit(def->mandate_action, strlen(def->mandate_action))) == 0) {
+        free_route(e);
+        return CONG_EINVAL;
+    }
     e->handler = def->handler;
     e->udata = def->udata;
     int rc = (e->method && e->path && e->operation_id && e->rate_limit_class) ? split_scopes(e) : CONG_ENOMEM;

@@ -24,6 +24,8 @@ typedef struct cong_route_entry {
     int auth;                             /* enum cong_auth_mode */
     int min_loa;
     long long max_body_bytes;             /* 0: limits.max_body_bytes */
+    unsigned mandate_action;              /* the CONG_MANDATE_* bit (auth.h) a caller acting under a mandate needs;
+                                             0: no acting for someone on this route */
     cong_handler_fn handler;
     void *udata;
 } cong_route_entry_t;

@@ -25,6 +25,7 @@ enum {
     CONG_EPARSE = -12,      /* input could not be parsed */
     CONG_EQUERY = -13,      /* the store rejected the command/query (SQL error, Redis error reply) */
     CONG_EBUSY = -14,       /* a queue is full */
+    CONG_EPERM = -15,       /* not permitted: outside what the principal's mandate covers (added with ABI 1.5) */
 };
 
 /** Levels of the error log (api->log in module.h; lines above the configured level are dropped). */

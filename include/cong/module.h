@@ -1,5 +1,5 @@
 /*
- * cong/module.h — the cong module ABI, version 1 (minor 4).
+ * cong/module.h — the cong module ABI, version 1 (minor 5).
  *
  * This is the one header a service module needs. It depends on libc only, exposes no gateway struct layout, and is
  * enough to build a partner module as a separate shared object:
@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define CONG_MODULE_ABI_MAJOR 1
-#define CONG_MODULE_ABI_MINOR 4
+#define CONG_MODULE_ABI_MINOR 5
 
 /** Name of the entry point a shared-object module exports (type cong_module_onload_fn). */
 #define CONG_MODULE_ENTRY "cong_module_onload"
@@ -84,6 +84,11 @@ typedef struct cong_route_def {
     const char *operation_id; /* the OpenAPI operationId documenting this route (required) */
     /* ---- added in 1.2 (read only when `size` covers it) ---- */
     long long max_body_bytes; /* largest request body this route takes; 0: the gateway's limits.max_body_bytes */
+    /* ---- added in 1.5 (mandates) ---- */
+    const char *mandate_action; /* what the route does to its subject's affairs, for someone acting under a mandate:
+                                   "view", "submit", "pay", "receive_result" or "rate". NULL: nobody may call it
+                                   acting for someone else (the gateway answers 403 mandate-does-not-cover), the
+                                   default for every route registered before 1.5 */
 } cong_route_def_t;
 
 enum cong_config_type { CONG_CONFIG_STRING = 0, CONG_CONFIG_INT = 1, CONG_CONFIG_BOOL = 2 };
@@ -97,16 +102,28 @@ typedef struct cong_config_key_def {
     const char *help;         /* one line */
 } cong_config_key_def_t;
 
-/** The authenticated party of a request. Owned by the gateway; valid as long as the request. Grows at its end. */
+/** The authenticated party of a request. Owned by the gateway; valid as long as the request. Grows at its end.
+ *
+ *  Two people may stand behind one request (digital authorization, RFC 8693): `subject` is always WHOSE AFFAIRS the
+ *  request concerns — the owner of the dossiers, payments and results it reads or writes — and, when someone acts
+ *  for that person under a mandate, `actor` (1.5) is WHO ACTS. For a request on one's own affairs `actor` is NULL.
+ *  The gateway has checked, before the handler runs, that the mandate is active now and includes the route's
+ *  mandate_action; the module checks the procedure with mandate_covers and counts a use in its own transaction
+ *  (cong_mandate_use, modules/README.md). Record both parties on what is written. */
 typedef struct cong_principal {
     uint32_t size;            /* sizeof as the gateway built it */
     int authenticated;        /* 0: anonymous (public route, no token) */
-    const char *subject;      /* pseudonymous subject ("sub"), never a citizen number; "" if anonymous */
-    const char *on_behalf_of; /* subject this principal acts for (digital authorization), or NULL */
+    const char *subject;      /* whose affairs: pseudonymous subject ("sub"), never a citizen number; "" if anonymous */
+    const char *on_behalf_of; /* when acting under a mandate, the person acted for (the same string as `subject`);
+                                 NULL when acting for oneself. (Before 1.5 it held the token's "act", the actor.) */
     const char *client_id;    /* API client (business/partner), or NULL */
     const char *scopes;       /* space-separated granted scopes, "" if none */
-    int loa;                  /* level of assurance 0..2 */
-    const char *session_id;   /* cong session id, or NULL */
+    int loa;                  /* level of assurance 0..2: the actor's when acting for someone */
+    const char *session_id;   /* cong session id (the actor's session when acting for someone), or NULL */
+    /* ---- added in 1.5 (read only when `size` covers it) ---- */
+    const char *actor;        /* who acts: the grantee's pseudonymous subject ("act"."sub") when acting for `subject`
+                                 under a mandate, else NULL */
+    const char *mandate_id;   /* that mandate's id (a UUID), else NULL */
 } cong_principal_t;
 
 /** PostgreSQL callback: `result` is NULL when err != 0. Called on the request's worker thread. */
@@ -200,6 +217,14 @@ typedef struct cong_token_grant {
     long long auth_time;         /* the login behind the token (bounds level 2's age); 0 leaves the claim out */
     long long not_after;         /* 0, or when (seconds since the epoch) the token must end at the latest: its session's
                                     end */
+    /* ---- added in 1.5 (acting for someone, RFC 8693): all NULL/0 for a token of one's own ---- */
+    const char *actor;           /* "act": {"sub": actor}: the grantee acting for `subject` (then mandate_id and
+                                    mandate_actions are required, and `scope` may not hold "admin") */
+    const char *mandate_id;      /* the mandate (a UUID), carried in the "mandate" claim */
+    const char *mandate_actions; /* space-separated subset of "view submit pay receive_result rate" */
+    const char *mandate_procedures; /* space-separated procedure codes it covers (at most 32), or NULL */
+    const char *mandate_domains; /* space-separated procedure domains it covers (at most 16), or NULL */
+    long long mandate_until;     /* the mandate's last second (inclusive), or 0 when open-ended */
 } cong_token_grant_t;
 
 /** session_revoke's callback: err is 0 once the revocation is stored and published to every instance. */
@@ -512,6 +537,15 @@ typedef struct cong_api {
      *  in-flight bound does not apply). 0 with *res (free it with job_http_response_free), or the errors above. */
     int (*job_http_request)(cong_job_t *job, const cong_http_request_t *def, cong_http_response_t **res);
     void (*job_http_response_free)(cong_http_response_t *res);
+
+    /* ---- added in 1.5 (mandates; test with CONG_API_HAS(api, mandate_covers)) ---- */
+    /** Request's thread, answered from the request's token (no store is asked): 0 when the request concerns the
+     *  principal's own affairs (no mandate), or when its mandate covers procedure `procedure_code` or its whole
+     *  `domain` (either may be NULL); CONG_EPERM when it does not — answer 403 "mandate-does-not-cover" (name the
+     *  procedure). CONG_EINVAL when both are NULL. Whether the mandate is still active and includes the route's action
+     *  the gateway checked before the handler; whether it has uses left, cong_mandate_use decides in the module's
+     *  transaction. */
+    int (*mandate_covers)(cong_req_t *req, const char *procedure_code, const char *domain);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */

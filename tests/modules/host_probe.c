@@ -168,9 +168,9 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         return rc;
     const cong_route_def_t routes[] = {
         {sizeof(cong_route_def_t), "GET", "/v1/probe/state", state, NULL, CONG_AUTH_NONE, NULL, 0, "upload",
-         "probeState", 0},
+         "probeState", 0, NULL},
         {sizeof(cong_route_def_t), "POST", "/v1/probe/timers", timers, NULL, CONG_AUTH_NONE, NULL, 0, NULL,
-         "probeTimers", 0},
+         "probeTimers", 0, NULL},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if ((rc = api->register_route(ctx, &routes[i])) != 0)
@@ -178,7 +178,7 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
     const char *cls = api->config_get(ctx, "route_class");
     if (cls[0] != '\0') {
         cong_route_def_t bad = {sizeof bad, "GET", "/v1/probe/classy", state, NULL, CONG_AUTH_NONE, NULL, 0, cls,
-                                "probeClassy", 0};
+                                "probeClassy", 0, NULL};
         if ((rc = api->register_route(ctx, &bad)) != 0)
             return rc;
     }
