@@ -87,6 +87,7 @@ static void fill_principal(cong_req_t *r, int64_t now)
     p->on_behalf_of = c->act[0] ? c->sub : NULL;
     p->actor = c->act[0] ? c->act : NULL;
     p->mandate_id = c->act[0] && c->mandate_id[0] ? c->mandate_id : NULL;
+    p->auth_time = c->auth_time;
     p->client_id = c->client_id[0] ? c->client_id : NULL;
     p->scopes = c->scope;
     p->loa = level_in_force(c, now, r->worker->gateway->config);

@@ -124,6 +124,9 @@ typedef struct cong_principal {
     const char *actor;        /* who acts: the grantee's pseudonymous subject ("act"."sub") when acting for `subject`
                                  under a mandate, else NULL */
     const char *mandate_id;   /* that mandate's id (a UUID), else NULL */
+    long long auth_time;      /* the login behind the token ("auth_time", seconds since the epoch), 0 when unknown:
+                                 what a module re-issuing a token (token exchange) passes on, so that level 2 never
+                                 outlives auth.step_up_max_age_s */
 } cong_principal_t;
 
 /** PostgreSQL callback: `result` is NULL when err != 0. Called on the request's worker thread. */
