@@ -70,6 +70,7 @@ start_gateway() {
     CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong" CONG_POSTGRES_TIMEOUT_MS=3000 \
     CONG_POSTGRES_MIGRATIONS_DIR="$SRC/gateway/migrations" \
     CONG_MODULES_PROCEDURES_MIGRATIONS_DIR="$SRC/modules/procedures/migrations" \
+    CONG_MODULES_MANDATES_MIGRATIONS_DIR="$SRC/modules/mandates/migrations" \
     CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
     CONG_MODULES_PROCEDURES_DATA_DIR="$GW_DIR/data" \
     CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="$ISSUER" CONG_AUTH_AUDIENCE=cong \
