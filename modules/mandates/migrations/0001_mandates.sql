@@ -261,7 +261,7 @@ BEGIN
         RETURN;
     END IF;
     IF m.status <> 'requested' OR (m.valid_until IS NOT NULL AND m.valid_until < now()) THEN
-        RETURN QUERY SELECT 409, jsonb_build_object('problem', 'conflict', 'status', m.status), '{}'::uuid[];
+        RETURN QUERY SELECT 409, jsonb_build_object('problem', 'conflict', 'mandate_status', m.status), '{}'::uuid[];
         RETURN;
     END IF;
     IF p_matched AND m.acceptance_code_hash = decode(p_seen_hash, 'hex') THEN
@@ -277,7 +277,7 @@ BEGIN
                        p_request_id, jsonb_build_object('failures', m.acceptance_failures));
     IF m.acceptance_failures >= 5 THEN
         RETURN QUERY SELECT 403, jsonb_build_object('problem', 'invalid-acceptance-code', 'remaining_attempts', 0,
-                                                    'status', 'declined'),
+                                                    'mandate_status', 'declined'),
                             mandate_end_tree(p_id, 'declined', p_caller, 'citizen', 'mandate.decline', p_request_id);
         RETURN;
     END IF;
@@ -305,7 +305,7 @@ BEGIN
         RETURN;
     END IF;
     IF m.status NOT IN ('requested', 'active') THEN
-        RETURN QUERY SELECT 409, jsonb_build_object('problem', 'conflict', 'status', m.status), '{}'::uuid[];
+        RETURN QUERY SELECT 409, jsonb_build_object('problem', 'conflict', 'mandate_status', m.status), '{}'::uuid[];
         RETURN;
     END IF;
     v_ended := mandate_end_tree(p_id, CASE p_change WHEN 'decline' THEN 'declined' ELSE 'withdrawn' END, p_caller,
