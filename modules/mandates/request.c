@@ -116,9 +116,9 @@ json_t *mandates_request_errors(const json_t *body)
     if (!made_of(json_string_value(json_object_get(body, "grantee_citizen_number")), 12, "0123456789") ||
         strlen(json_string_value(json_object_get(body, "grantee_citizen_number"))) != 12)
         add(errors, "grantee_citizen_number", "invalid-format");
-    long procedures = string_list(body, "procedures", MANDATES_MAX_PROCEDURES, 32,
+    long procedures = string_list(body, "procedures", MANDATES_MAX_PROCEDURES, 20,
                                   "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-_", errors);
-    long domains = string_list(body, "domains", MANDATES_MAX_DOMAINS, 64, "0123456789abcdefghijklmnopqrstuvwxyz-",
+    long domains = string_list(body, "domains", MANDATES_MAX_DOMAINS, 20, "0123456789abcdefghijklmnopqrstuvwxyz-",
                                errors);
     if (procedures == 0 && domains == 0)
         add(errors, "procedures", "required"); /* a mandate covers some procedures, or whole domains */

@@ -7,9 +7,19 @@
 # never by waiting for them.
 source "$(dirname "$0")/lib.sh"
 vneid_start
-start_gateway "${IDENTITY_ENV[@]}" CONG_AUTH_STEP_UP_MAX_AGE_S=600 CONG_AUTH_ACCESS_TOKEN_TTL_S=600 \
-  CONG_MODULES_MANDATES_MAX_DAYS=30 CONG_MODULES_MANDATES_TOKEN_TTL_S=120 CONG_MODULES_MANDATES_JOB_INTERVAL_MS=200 \
-  CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000 || exit 1
+ENV=("${IDENTITY_ENV[@]}" CONG_AUTH_STEP_UP_MAX_AGE_S=600 CONG_AUTH_ACCESS_TOKEN_TTL_S=600
+  CONG_MODULES_MANDATES_MAX_DAYS=30 CONG_MODULES_MANDATES_TOKEN_TTL_S=120
+  CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000)
+# A second instance on the same Redis and PostgreSQL: a withdrawal must reach it too. Their job does not run within
+# the test (60 s), so what refuses an acting-for token at once is the withdrawal's own revocation; a third instance
+# with a quick job comes later, for publishing what is pending and for expiry.
+ENV+=(CONG_MODULES_MANDATES_JOB_INTERVAL_MS=60000)
+GW_NAME=second start_gateway "${ENV[@]}" || exit 1
+wait_stores_up || { finish; exit 1; }
+SECOND_PID=$GW_PID SECOND_PORT=$H2C_PORT
+EXTRA_PIDS+=("$SECOND_PID") # stopped (and checked) by name at the end; killed on an early exit
+GW_PID=
+start_gateway "${ENV[@]}" || { GW_PID=$SECOND_PID GW_NAME=second stop_gateway; exit 1; }
 wait_stores_up || { finish; exit 1; }
 
 RUNID=$(((RANDOM << 15 | RANDOM) % 1000000))
@@ -41,6 +51,8 @@ create() { # TOKEN JSON [IDEMPOTENCY_KEY] → status; body in $GW_DIR/body. Call
 post() { call "$1" POST "$2" -H 'content-type: application/json' -d "${3:-{\}}"; }
 problem() { field type | sed 's|.*/||'; }
 errors() { body | python3 -c 'import json,sys; print(" ".join(e["field"]+":"+e["code"] for e in json.load(sys.stdin).get("errors", [])))'; }
+ping_on() { # PORT TOKEN → status of GET /v1/ping; body in $GW_DIR/ping
+  curl -s --http2-prior-knowledge --max-time 5 -o "$GW_DIR/ping" -w '%{http_code}' -H "authorization: Bearer $2" "http://127.0.0.1:$1/v1/ping"; }
 mstatus() { psql_cong "SELECT status FROM mandates WHERE id = '$1'"; }
 
 # ---- creating needs a fresh level-2 login ----
@@ -200,7 +212,9 @@ expect_eq "the mandate claim names it" "$M1" "$c_mandate"
 expect_eq "the caller's session" "$(claims "$B" | cut -d' ' -f5)" "$c_sid"
 expect_eq "audited" 1 "$(psql_cong "SELECT count(*) FROM audit_records WHERE action = 'mandate.exchange' AND object = 'mandate:$M1' AND actor = '$SB' AND subject = '$SA' AND mandate_id = '$M1'")"
 expect_eq "the sub-mandate's grantee exchanges it" 200 "$(exchange "$C" "$CHILD")"
-expect_eq "...sub: the original grantor" "$SA" "$(claims "$(field access_token)" | cut -d' ' -f1)"
+CHILD_ACTING=$(field access_token)
+expect_eq "...sub: the original grantor" "$SA" "$(claims "$CHILD_ACTING" | cut -d' ' -f1)"
+expect_eq "...acts on the second instance" 200 "$(ping_on "$SECOND_PORT" "$CHILD_ACTING")"
 expect_eq "not the grantee: 400" 400 "$(exchange "$C" "$M1")"
 expect_eq "...invalid-grant" invalid-grant "$(problem)"
 expect_eq "an actor_token other than the bearer: 400" 400 "$(exchange "$B" "$M1" --data-urlencode "actor_token=$C" --data-urlencode "actor_token_type=$AT")"
@@ -212,6 +226,16 @@ expect_eq "...unsupported-grant-type" unsupported-grant-type "$(problem)"
 expect_eq "another subject_token_type: 400" 400 "$(call "$B" POST /v1/auth/token-exchange --data-urlencode "grant_type=$GT" -d "subject_token=$M1" --data-urlencode "subject_token_type=$AT")"
 expect_eq "no token: 401" 401 "$(exchange "" "$M1")"
 
+# ---- acting with the exchanged token (the gateway's mandate phase) ----
+expect_eq "acting for A on a 'view' route" 200 "$(ping_on "$H2C_PORT" "$ACTING")"
+expect_eq "...the module sees both parties" "$SA|$SB|$M1" "$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["principal"]; print(p["subject"], p["actor"], p["mandate_id"], sep="|")' "$GW_DIR/ping")"
+expect_eq "...on the second instance too" 200 "$(ping_on "$SECOND_PORT" "$ACTING")"
+expect_eq "acting, nobody creates a mandate: 403" 403 "$(create "$ACTING" "$GOOD")"
+expect_eq "...mandate-does-not-cover" mandate-does-not-cover "$(problem)"
+expect_eq "acting, no exchange again: refused" 403 "$(exchange "$ACTING" "$M1")"
+expect_eq "...mandate-does-not-cover" mandate-does-not-cover "$(problem)"
+expect_eq "acting, nobody lists the grantor's mandates: 403" 403 "$(call "$ACTING" GET "/v1/mandates?role=given")"
+
 # ---- withdrawal cascades, and reaches the revocation channel ----
 expect_eq "the grantee cannot withdraw: 404" 404 "$(post "$B" "/v1/mandates/$M1/withdraw")"
 expect_eq "the grantor withdraws: 200" 200 "$(post "$A" "/v1/mandates/$M1/withdraw")"
@@ -219,12 +243,15 @@ expect_eq "...withdrawn" withdrawn "$(field status)"
 expect_eq "...the child" withdrawn "$(mstatus "$CHILD")"
 expect_eq "...the grandchild" withdrawn "$(mstatus "$GRAND")"
 expect_eq "...three endings" 3 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id IN ('$M1', '$CHILD', '$GRAND')")"
-published() { [ "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id IN ($1) AND published_at IS NULL")" = 0 ]; }
-wait_until 15 published "'$M1', '$CHILD', '$GRAND'"
-expect_eq "...all published by the job" 0 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id IN ('$M1', '$CHILD', '$GRAND') AND published_at IS NULL")"
+expect_eq "...not marked published yet (that is the job's)" 3 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id IN ('$M1', '$CHILD', '$GRAND') AND published_at IS NULL")"
 for m in "$M1" "$CHILD" "$GRAND"; do
   expect_match "...mandate:${m:0:8} in the revocation set" '^[0-9]+' "$(redis-cli -p "$REDIS_PORT" ZSCORE cong:revoked "mandate:$m")"
 done
+expect_eq "the acting-for token, at once: 403" 403 "$(ping_on "$H2C_PORT" "$ACTING")"
+expect_eq "...mandate-not-active" mandate-not-active "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["type"].rsplit("/",1)[1])' "$GW_DIR/ping")"
+expect_eq "...on the second instance too" 403 "$(ping_on "$SECOND_PORT" "$ACTING")"
+expect_eq "the child's acting-for token too" 403 "$(ping_on "$SECOND_PORT" "$CHILD_ACTING")"
+expect_eq "B's own token still works" 200 "$(ping_on "$SECOND_PORT" "$B")"
 expect_eq "withdrawn twice: 409" 409 "$(post "$A" "/v1/mandates/$M1/withdraw")"
 expect_eq "the withdrawn mandate is not exchanged: 400" 400 "$(exchange "$B" "$M1")"
 expect_eq "nor its child: 400" 400 "$(exchange "$C" "$CHILD")"
@@ -241,7 +268,18 @@ expect_eq "the grantee renounces an active one: 200" 200 "$(post "$B1" "/v1/mand
 expect_eq "...declined" declined "$(mstatus "$M3")"
 expect_eq "...audited" 1 "$(psql_cong "SELECT count(*) FROM audit_records WHERE action = 'mandate.decline' AND object = 'mandate:$M3' AND actor = '$SB'")"
 
-# ---- expiry: the job ends a mandate past its last instant (backdated here, never waited for) ----
+# ---- the job (a third instance, every 200 ms): publishes what is pending, expires what is due ----
+MAIN_PID=$GW_PID MAIN_PORT=$H2C_PORT
+GW_PID=
+GW_NAME=jobs start_gateway "${ENV[@]}" CONG_MODULES_MANDATES_JOB_INTERVAL_MS=200 || { GW_PID=$MAIN_PID; finish; exit 1; }
+JOBS_PID=$GW_PID H2C_PORT=$MAIN_PORT GW_PID=$MAIN_PID
+EXTRA_PIDS+=("$JOBS_PID")
+published() { [ "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id IN ($1) AND published_at IS NULL")" = 0 ]; }
+wait_until 30 published "'$M1', '$CHILD', '$GRAND', '$M2', '$M3', '$M4'"
+expect_eq "the endings published by the job" 0 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id IN ('$M1', '$CHILD', '$GRAND', '$M2', '$M3', '$M4') AND published_at IS NULL")"
+expect_match "...the declined request in the revocation set too" '^[0-9]+' "$(redis-cli -p "$REDIS_PORT" ZSCORE cong:revoked "mandate:$M2")"
+
+# expiry: a mandate past its last instant (backdated here, never waited for)
 create "$A" "{\"grantee_citizen_number\":\"$NB\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_until\":\"$UNTIL\"}" >/dev/null
 M6=$(field id); post "$B" "/v1/mandates/$M6/accept" "{\"acceptance_code\":\"$(field acceptance_code)\"}" >/dev/null
 psql_cong "UPDATE mandates SET valid_from = now() - interval '2 hours', valid_until = now() - interval '1 second' WHERE id = '$M6'" >/dev/null
@@ -264,4 +302,6 @@ leaks=$(psql_cong "SELECT count(*) FROM (SELECT detail::text AS t FROM audit_rec
   UNION ALL SELECT m::text FROM mandates m) x WHERE t LIKE '%$NB%' OR t LIKE '%$NC%' OR t LIKE '%${CODE//-/}%' OR t LIKE '%$CODE%'")
 expect_eq "no citizen number or code in PostgreSQL" 0 "$leaks"
 expect_no_match "no citizen number or code in the logs" "$NB|$NC|$CODE" "$(cat "$GW_DIR/stderr" "$GW_DIR/access.log")"
+GW_NAME=second GW_PID=$SECOND_PID stop_gateway
+GW_NAME=jobs GW_PID=$JOBS_PID stop_gateway
 finish
