@@ -268,16 +268,49 @@ expect_eq "the grantee renounces an active one: 200" 200 "$(post "$B1" "/v1/mand
 expect_eq "...declined" declined "$(mstatus "$M3")"
 expect_eq "...audited" 1 "$(psql_cong "SELECT count(*) FROM audit_records WHERE action = 'mandate.decline' AND object = 'mandate:$M3' AND actor = '$SB'")"
 
-# ---- the job (a third instance, every 200 ms): publishes what is pending, expires what is due ----
+# ---- the job (a third instance, every 200 ms, its Redis behind a relay): publishes what is pending ----
+relay_start REDISR "$REDIS_PORT" || bad "no Redis relay"
 MAIN_PID=$GW_PID MAIN_PORT=$H2C_PORT
 GW_PID=
-GW_NAME=jobs start_gateway "${ENV[@]}" CONG_MODULES_MANDATES_JOB_INTERVAL_MS=200 || { GW_PID=$MAIN_PID; finish; exit 1; }
-JOBS_PID=$GW_PID H2C_PORT=$MAIN_PORT GW_PID=$MAIN_PID
+GW_NAME=jobs start_gateway "${ENV[@]}" CONG_MODULES_MANDATES_JOB_INTERVAL_MS=200 CONG_REDIS_PORT="$REDISR_PORT" \
+  || { GW_PID=$MAIN_PID; finish; exit 1; }
+JOBS_PID=$GW_PID JOBS_PORT=$H2C_PORT
 EXTRA_PIDS+=("$JOBS_PID")
+wait_stores_up
+H2C_PORT=$MAIN_PORT GW_PID=$MAIN_PID
 published() { [ "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id IN ($1) AND published_at IS NULL")" = 0 ]; }
 wait_until 30 published "'$M1', '$CHILD', '$GRAND', '$M2', '$M3', '$M4'"
 expect_eq "the endings published by the job" 0 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id IN ('$M1', '$CHILD', '$GRAND', '$M2', '$M3', '$M4') AND published_at IS NULL")"
 expect_match "...the declined request in the revocation set too" '^[0-9]+' "$(redis-cli -p "$REDIS_PORT" ZSCORE cong:revoked "mandate:$M2")"
+
+# withdrawn while the answering instance cannot reach Redis: the reply follows the commit, the job publishes later
+create "$A" "{\"grantee_citizen_number\":\"$NB\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_until\":\"$UNTIL\"}" >/dev/null
+M7=$(field id); post "$B" "/v1/mandates/$M7/accept" "{\"acceptance_code\":\"$(field acceptance_code)\"}" >/dev/null
+exchange "$B" "$M7" >/dev/null; ACT7=$(field access_token)
+expect_eq "acting under M7" 200 "$(ping_on "$SECOND_PORT" "$ACT7")"
+relay_stop REDISR
+wait_store_down redis
+expect_eq "Redis down: the withdrawal still answers 200" 200 "$(H2C_PORT=$JOBS_PORT post "$A" "/v1/mandates/$M7/withdraw")"
+expect_eq "...withdrawn" withdrawn "$(mstatus "$M7")"
+expect_eq "...its ending waits for the job" 1 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id = '$M7' AND published_at IS NULL")"
+relay_start REDISR "$REDIS_PORT" "$REDISR_PORT" || bad "the Redis relay did not come back"
+wait_until 30 published "'$M7'"
+expect_eq "Redis back: the job published it" 0 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id = '$M7' AND published_at IS NULL")"
+expect_eq "...M7's acting-for token refused on another instance" 403 "$(ping_on "$SECOND_PORT" "$ACT7")"
+expect_eq "...and on this one" 403 "$(ping_on "$MAIN_PORT" "$ACT7")"
+
+# a parent used up (cong_mandate_use, as an acting module counts): its active sub-mandate is withdrawn by the job
+create "$A" "{\"grantee_citizen_number\":\"$NB\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_until\":\"$UNTIL\",\"max_uses\":1,\"may_subdelegate\":true}" >/dev/null
+M8=$(field id); post "$B" "/v1/mandates/$M8/accept" "{\"acceptance_code\":\"$(field acceptance_code)\"}" >/dev/null
+create "$B" "{\"grantee_citizen_number\":\"$NC\",\"parent_id\":\"$M8\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_until\":\"$UNTIL\",\"max_uses\":1}" >/dev/null
+M8C=$(field id); post "$C" "/v1/mandates/$M8C/accept" "{\"acceptance_code\":\"$(field acceptance_code)\"}" >/dev/null
+expect_eq "the parent's one use" ok "$(psql_cong "SELECT cong_mandate_use('$M8', '$SB', 'view', '$P1', '$D1', 'test', 'r-$RUNID', 'test')")"
+expect_eq "...used up" used_up "$(mstatus "$M8")"
+orphan_ended() { [ "$(mstatus "$M8C")" = withdrawn ]; }
+wait_until 15 orphan_ended
+expect_eq "its sub-mandate withdrawn by the job" withdrawn "$(mstatus "$M8C")"
+wait_until 15 published "'$M8', '$M8C'"
+expect_eq "...both endings published" 0 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id IN ('$M8', '$M8C') AND published_at IS NULL")"
 
 # expiry: a mandate past its last instant (backdated here, never waited for)
 create "$A" "{\"grantee_citizen_number\":\"$NB\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_until\":\"$UNTIL\"}" >/dev/null
