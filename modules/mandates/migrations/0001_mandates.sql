@@ -371,10 +371,12 @@ END $$;
 -- Lists: 'given' (the caller is the grantor or delegated it), 'received' (the caller is the grantee), newest first.
 CREATE FUNCTION mandate_list(p_caller text, p_role text, p_status text, p_limit integer) RETURNS jsonb
     LANGUAGE sql STABLE AS $$
+    WITH picked AS (
+        SELECT x.id FROM mandates x
+         WHERE (CASE WHEN p_role = 'given' THEN p_caller IN (x.grantor, x.delegated_by) ELSE x.grantee = p_caller END)
+           AND (p_status IS NULL OR x.status = p_status)
+         ORDER BY x.created_at DESC LIMIT p_limit
+    )
     SELECT jsonb_build_object('mandates', coalesce(jsonb_agg(mandate_json(m) ORDER BY m.created_at DESC), '[]'))
-      FROM (SELECT * FROM mandates x
-             WHERE (CASE WHEN p_role = 'given' THEN p_caller IN (x.grantor, x.delegated_by)
-                         ELSE x.grantee = p_caller END)
-               AND (p_status IS NULL OR x.status = p_status)
-             ORDER BY x.created_at DESC LIMIT p_limit) m
+      FROM mandates m JOIN picked USING (id)
 $$;
