@@ -72,16 +72,16 @@ static void on_mandate(cong_req_t *req, int err, const cong_pg_result_t *res, vo
     }
     const cong_principal_t *p = api->req_principal(req);
     long long now = (long long)time(NULL);
-    long long until = api->pg_is_null(res, 0, 4) ? 0 : strtoll(api->pg_value(res, 0, 4), NULL, 10);
+    long long until = api->pg_is_null(res, 0, 5) ? 0 : strtoll(api->pg_value(res, 0, 5), NULL, 10);
     long long not_after = now + mandates_config.token_ttl_s;
     if (until > 0 && until + 1 < not_after)
         not_after = until + 1;
-    const char *procedures = api->pg_value(res, 0, 2), *domains = api->pg_value(res, 0, 3);
-    cong_token_grant_t grant = {.size = sizeof grant, .subject = api->pg_value(res, 0, 0),
+    const char *procedures = api->pg_value(res, 0, 3), *domains = api->pg_value(res, 0, 4);
+    cong_token_grant_t grant = {.size = sizeof grant, .subject = api->pg_value(res, 0, 1),
                                 .session_id = p->session_id, .scope = scopes_without_admin(req, p->scopes),
                                 .loa = p->loa, .auth_time = p->auth_time, .not_after = not_after,
-                                .actor = p->subject, .mandate_id = api->req_form_param(req, "subject_token", NULL),
-                                .mandate_actions = api->pg_value(res, 0, 1),
+                                .actor = p->subject, .mandate_id = api->pg_value(res, 0, 0),
+                                .mandate_actions = api->pg_value(res, 0, 2),
                                 .mandate_procedures = procedures[0] != '\0' ? procedures : NULL,
                                 .mandate_domains = domains[0] != '\0' ? domains : NULL, .mandate_until = until};
     char *token = NULL;
@@ -139,8 +139,8 @@ static void exchange(cong_req_t *req, void *udata)
         return;
     }
     const char *params[] = {subject, p->subject, api->req_id(req)};
-    mandates_query(req, "SELECT grantor, actions, procedures, domains, until_epoch FROM mandate_exchange($1::uuid, $2, $3)",
-                   3, params, on_mandate, NULL);
+    mandates_query(req, "SELECT canonical_id, grantor, actions, procedures, domains, until_epoch FROM mandate_exchange($1::uuid, $2, $3)", 3,
+                   params, on_mandate, NULL);
 }
 
 int mandates_exchange_register(cong_module_ctx_t *ctx)

@@ -211,6 +211,10 @@ expect_eq "act.sub: the grantee (who acts)" "$SB" "$c_act"
 expect_eq "the mandate claim names it" "$M1" "$c_mandate"
 expect_eq "the caller's session" "$(claims "$B" | cut -d' ' -f5)" "$c_sid"
 expect_eq "audited" 1 "$(psql_cong "SELECT count(*) FROM audit_records WHERE action = 'mandate.exchange' AND object = 'mandate:$M1' AND actor = '$SB' AND subject = '$SA' AND mandate_id = '$M1'")"
+M1_UPPER=$(tr 'a-f' 'A-F' <<<"$M1")
+expect_eq "the mandate id in upper case: 200" 200 "$(exchange "$B" "$M1_UPPER")"
+expect_eq "...the token carries the canonical id (what a withdrawal revokes)" "$M1" "$(claims "$(field access_token)" | cut -d' ' -f3)"
+UPPER_ACTING=$(field access_token)
 expect_eq "the sub-mandate's grantee exchanges it" 200 "$(exchange "$C" "$CHILD")"
 CHILD_ACTING=$(field access_token)
 expect_eq "...sub: the original grantor" "$SA" "$(claims "$CHILD_ACTING" | cut -d' ' -f1)"
@@ -220,6 +224,10 @@ expect_eq "...invalid-grant" invalid-grant "$(problem)"
 expect_eq "an actor_token other than the bearer: 400" 400 "$(exchange "$B" "$M1" --data-urlencode "actor_token=$C" --data-urlencode "actor_token_type=$AT")"
 expect_eq "...invalid-grant" invalid-grant "$(problem)"
 expect_eq "a mandate not accepted yet: 400" 400 "$(exchange "$B" "$M4")"
+create "$A" "{\"grantee_citizen_number\":\"$NB\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_from\":\"$(iso $((now + 3600)))\",\"valid_until\":\"$UNTIL\"}" >/dev/null
+LATER=$(field id); post "$B" "/v1/mandates/$LATER/accept" "{\"acceptance_code\":\"$(field acceptance_code)\"}" >/dev/null
+expect_eq "a mandate valid from later is active once accepted" active "$(field status)"
+expect_eq "...but not exchanged before its valid_from: 400" 400 "$(exchange "$B" "$LATER")"
 expect_eq "an unknown mandate: 400" 400 "$(exchange "$B" "00000000-0000-4000-8000-000000000000")"
 expect_eq "another grant type: 400" 400 "$(call "$B" POST /v1/auth/token-exchange -d grant_type=password -d "subject_token=$M1" -d "subject_token_type=$MT")"
 expect_eq "...unsupported-grant-type" unsupported-grant-type "$(problem)"
@@ -250,6 +258,7 @@ done
 expect_eq "the acting-for token, at once: 403" 403 "$(ping_on "$H2C_PORT" "$ACTING")"
 expect_eq "...mandate-not-active" mandate-not-active "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["type"].rsplit("/",1)[1])' "$GW_DIR/ping")"
 expect_eq "...on the second instance too" 403 "$(ping_on "$SECOND_PORT" "$ACTING")"
+expect_eq "the token exchanged with the upper-case id too" 403 "$(ping_on "$SECOND_PORT" "$UPPER_ACTING")"
 expect_eq "the child's acting-for token too" 403 "$(ping_on "$SECOND_PORT" "$CHILD_ACTING")"
 expect_eq "B's own token still works" 200 "$(ping_on "$SECOND_PORT" "$B")"
 expect_eq "withdrawn twice: 409" 409 "$(post "$A" "/v1/mandates/$M1/withdraw")"

@@ -16,6 +16,7 @@ CREATE TABLE mandate_idempotency (
     created_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (caller, key)
 );
+CREATE INDEX mandates_delegated_by ON mandates (delegated_by, created_at DESC) WHERE delegated_by <> grantor;
 CREATE INDEX mandates_due ON mandates (valid_until) WHERE status IN ('requested', 'active') AND valid_until IS NOT NULL;
 
 CREATE FUNCTION mandate_iso(t timestamptz) RETURNS text
@@ -342,10 +343,11 @@ END $$;
 
 ---------------------------------------------------------------------------------------------------------------------
 -- Token exchange (RFC 8693): the mandate p_id of grantee p_caller, when it and every ancestor are active now. Writes
--- the audit record 'mandate.exchange'. No row when it is not (the module answers invalid-grant: which of unknown,
+-- the audit record 'mandate.exchange'. The id comes back in its canonical text (lower case): the token must carry the
+-- very string a withdrawal revokes ("mandate:<id>"), whatever case the caller wrote. No row when it is not (the module answers invalid-grant: which of unknown,
 -- someone else's, not active, it does not say).
 CREATE FUNCTION mandate_exchange(p_id uuid, p_caller text, p_request_id text)
-    RETURNS TABLE (grantor text, actions text, procedures text, domains text, until_epoch bigint)
+    RETURNS TABLE (canonical_id text, grantor text, actions text, procedures text, domains text, until_epoch bigint)
     LANGUAGE plpgsql AS $$
 DECLARE
     m mandates;
@@ -364,7 +366,7 @@ BEGIN
     END IF;
     PERFORM cong_audit('mandates', p_caller, 'citizen', m.grantor, 'mandate.exchange', 'mandate:' || m.id,
                        p_request_id, jsonb_build_object('actions', m.actions), m.id);
-    RETURN QUERY SELECT m.grantor, array_to_string(m.actions, ' '), array_to_string(m.procedures, ' '),
+    RETURN QUERY SELECT m.id::text, m.grantor, array_to_string(m.actions, ' '), array_to_string(m.procedures, ' '),
                         array_to_string(m.domains, ' '), floor(extract(epoch FROM m.valid_until))::bigint;
 END $$;
 
