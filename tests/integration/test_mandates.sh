@@ -74,6 +74,8 @@ expect_eq "open-ended with submit: 422" 422 "$(create "$A" "{\"grantee_citizen_n
 expect_eq "...valid_until required" "valid_until:required" "$(errors)"
 expect_eq "longer than max_days (30): 422" 422 "$(create "$A" "{\"grantee_citizen_number\":\"$NB\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_until\":\"$(iso $((now + 40 * 86400)))\"}")"
 expect_eq "...too-long" "valid_until:too-long" "$(errors)"
+expect_eq "starting later than max_days from now: 422" 422 "$(create "$A" "{\"grantee_citizen_number\":\"$NB\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_from\":\"$(iso $((now + 31 * 86400)))\",\"valid_until\":\"$(iso $((now + 32 * 86400)))\"}")"
+expect_eq "...too-far" "valid_from:too-far" "$(errors)"
 expect_eq "past and malformed times: 422" 422 "$(create "$A" "{\"grantee_citizen_number\":\"$NB\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_from\":\"$(iso $((now - 3600)))\",\"valid_until\":\"tomorrow\"}")"
 expect_eq "...both" "valid_from:in-the-past valid_until:invalid-format" "$(errors)"
 expect_eq "open-ended to look only: 201" 201 "$(create "$A" "{\"grantee_citizen_number\":\"$NB\",\"domains\":[\"$D1\"],\"actions\":[\"view\",\"receive_result\"]}")"

@@ -142,6 +142,8 @@ BEGIN
             v_from := (p_body ->> 'valid_from')::timestamptz;
             IF v_from < now() - interval '5 minutes' THEN
                 errors := errors || '[{"field":"valid_from","code":"in-the-past"}]'::jsonb;
+            ELSIF v_from > now() + make_interval(days => p_max_days) THEN
+                errors := errors || '[{"field":"valid_from","code":"too-far"}]'::jsonb;
             END IF;
         END IF;
     END IF;
