@@ -88,22 +88,26 @@ static void store(cong_req_t *req, json_t *body, const char *key, size_t key_len
     if (grantee == NULL)
         return;
     creation_t *c = api->req_alloc(req, sizeof *c);
-    char *canonical = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
     json_t *shaped = json_deep_copy(body);
     json_object_del(shaped, "grantee_citizen_number"); /* the number never reaches PostgreSQL */
+    /* The request's hash names the grantee by subject, never by number: a hash over a citizen number and fields the
+     * mandate row shows would give the number back to whoever tries the 10^12 of them. */
+    json_object_set_new(shaped, "grantee", json_string(grantee));
+    char *canonical = json_dumps(shaped, JSON_COMPACT | JSON_SORT_KEYS);
+    json_object_del(shaped, "grantee");
     char *shaped_text = json_dumps(shaped, JSON_COMPACT);
     json_decref(shaped);
-    char *key_copy = api->req_alloc(req, key_len + 1), hash[65], code_hash[65], days[16];
+    char *key_copy = api->req_alloc(req, key_len + 1);
+    char hash[65], code_hash[65], days[16];
     if (c == NULL || canonical == NULL || shaped_text == NULL || key_copy == NULL ||
-        mandates_code_new(c->code, sizeof c->code) != 0 || mandates_code_hash(c->code, code_hash) != 0) {
+        mandates_code_new(c->code, sizeof c->code) != 0 || mandates_code_hash(c->code, code_hash) != 0 ||
+        mandates_sha256_hex(canonical, strlen(canonical), hash) != 0) {
         free(canonical);
         free(shaped_text);
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
     memcpy(key_copy, key, key_len);
-    /* the request's hash covers the grantee's number: a reuse of the key for another grantee is refused */
-    mandates_sha256_hex(canonical, strlen(canonical), hash);
     snprintf(days, sizeof days, "%d", mandates_config.max_days);
     const char *params[] = {api->req_principal(req)->subject, grantee, key_copy, hash, shaped_text, code_hash, days,
                             api->req_id(req)};

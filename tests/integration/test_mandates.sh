@@ -97,6 +97,7 @@ expect_match "...with a new code (the first was never kept)" '^.{14}$' "$CODE"
 expect_no_match "...not the first" "^$CODE0\$" "$CODE"
 expect_eq "the key with another request: 422" 422 "$(create "$A" "${GOOD/view\",/view\",\"pay\",}" "main-$RUNID")"
 expect_eq "...idempotency-key-reused" idempotency-key-reused "$(problem)"
+expect_eq "the key for another grantee: 422" 422 "$(create "$A" "${GOOD/$NB/$NC}" "main-$RUNID")"
 expect_eq "one mandate for the key" 1 "$(psql_cong "SELECT count(*) FROM mandates WHERE grantor = '$SA' AND note = 'hồ sơ hưu trí của bố'")"
 expect_eq "only the hash of the code is stored" "$(printf %s "${CODE//-/}" | sha256sum | cut -d' ' -f1)" \
   "$(psql_cong "SELECT encode(acceptance_code_hash, 'hex') FROM mandates WHERE id = '$M1'")"
