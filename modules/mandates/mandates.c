@@ -29,7 +29,7 @@ static const cong_config_key_def_t config_keys[] = {
     {sizeof(cong_config_key_def_t), "token_ttl_s", CONG_CONFIG_INT, "300",
      "longest life of an acting-for access token from the token exchange, in seconds (30..3600)"},
     {sizeof(cong_config_key_def_t), "job_interval_ms", CONG_CONFIG_INT, "1000",
-     "milliseconds between two runs of the job that publishes ended mandates and expires due ones (100..60000)"},
+     "milliseconds between two runs of the job that publishes ended mandates and expires due ones (100..600000)"},
 };
 
 void mandates_reply_store_error(cong_req_t *req, int err)
@@ -94,7 +94,7 @@ static int read_config(cong_module_ctx_t *ctx)
     mandates_config.job_interval_ms = atoi(api->config_get(ctx, "job_interval_ms"));
     if (mandates_config.max_days < 1 || mandates_config.max_days > 3650 || mandates_config.token_ttl_s < 30 ||
         mandates_config.token_ttl_s > 3600 || mandates_config.job_interval_ms < 100 ||
-        mandates_config.job_interval_ms > 60000) {
+        mandates_config.job_interval_ms > 600000) {
         api->log(CONG_LOG_ERROR, MANDATES_MODULE, "a configured value is out of range");
         return CONG_EINVAL;
     }

@@ -11,9 +11,9 @@ ENV=("${IDENTITY_ENV[@]}" CONG_AUTH_STEP_UP_MAX_AGE_S=600 CONG_AUTH_ACCESS_TOKEN
   CONG_MODULES_MANDATES_MAX_DAYS=30 CONG_MODULES_MANDATES_TOKEN_TTL_S=120
   CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000)
 # A second instance on the same Redis and PostgreSQL: a withdrawal must reach it too. Their job does not run within
-# the test (60 s), so what refuses an acting-for token at once is the withdrawal's own revocation; a third instance
+# the test (10 min), so what refuses an acting-for token at once is the withdrawal's own revocation; a third instance
 # with a quick job comes later, for publishing what is pending and for expiry.
-ENV+=(CONG_MODULES_MANDATES_JOB_INTERVAL_MS=60000)
+ENV+=(CONG_MODULES_MANDATES_JOB_INTERVAL_MS=600000)
 GW_NAME=second start_gateway "${ENV[@]}" || exit 1
 wait_stores_up || { finish; exit 1; }
 SECOND_PID=$GW_PID SECOND_PORT=$H2C_PORT
