@@ -214,6 +214,9 @@ expect_eq "act.sub: the grantee (who acts)" "$SB" "$c_act"
 expect_eq "the mandate claim names it" "$M1" "$c_mandate"
 expect_eq "the caller's session" "$(claims "$B" | cut -d' ' -f5)" "$c_sid"
 expect_eq "audited" 1 "$(psql_cong "SELECT count(*) FROM audit_records WHERE action = 'mandate.exchange' AND object = 'mandate:$M1' AND actor = '$SB' AND subject = '$SA' AND mandate_id = '$M1'")"
+ADMIN_B=$(token --sub "$SB" --scope "citizen admin" --acr 1 --sid "s-admin-$RUNID")
+expect_eq "a grantee holding the scope admin exchanges" 200 "$(exchange "$ADMIN_B" "$M1")"
+expect_eq "...never passes admin on" "citizen" "$(claims "$(field access_token)" | cut -d' ' -f6)"
 M1_UPPER=$(tr 'a-f' 'A-F' <<<"$M1")
 expect_eq "the mandate id in upper case: 200" 200 "$(exchange "$B" "$M1_UPPER")"
 expect_eq "...the token carries the canonical id (what a withdrawal revokes)" "$M1" "$(claims "$(field access_token)" | cut -d' ' -f3)"
