@@ -57,10 +57,10 @@ DECLARE
     ended uuid[] := '{}';
 BEGIN
     FOR m IN
-        WITH RECURSIVE tree (id, depth) AS (
-            SELECT p_id, 0
+        WITH RECURSIVE tree (id) AS (
+            SELECT p_id
             UNION ALL
-            SELECT c.id, t.depth + 1 FROM mandates c JOIN tree t ON c.parent_id = t.id
+            SELECT c.id FROM mandates c JOIN tree t ON c.parent_id = t.id
         )
         UPDATE mandates x SET status = CASE WHEN x.id = p_id THEN p_status ELSE 'withdrawn' END, changed_at = now()
           FROM tree WHERE x.id = tree.id AND x.status IN ('requested', 'active')
