@@ -11,6 +11,7 @@
 
 #include "cong/errors.h"
 #include "jwt_key_internal.h"
+#include "mandate_claim.h"
 
 int cong_jwt_key_id(const cong_jwt_key_t *key, char *out)
 {
@@ -104,6 +105,25 @@ void cong_identity_free(cong_identity_t *id)
     memset(id, 0, sizeof *id);
 }
 
+static int has_admin(const char *scope)
+{
+    return cong_word_in_list(scope, "admin", 5);
+}
+
+/* "act" and "mandate": a grantee acting for `sub` under a mandate; never for oneself, never with "admin". */
+static int add_acting_for(json_t *claims, const cong_access_grant_t *g)
+{
+    if (g->actor[0] == '\0' || strcmp(g->actor, g->sub) == 0 || (g->scope != NULL && has_admin(g->scope)))
+        return -1;
+    json_t *m = cong_mandate_claim_build(g->mandate_id, g->mandate_actions, g->mandate_procedures, g->mandate_domains,
+                                         g->mandate_until);
+    if (m == NULL)
+        return -1;
+    json_object_set_new(claims, "mandate", m);
+    json_object_set_new(claims, "act", json_pack("{s:s}", "sub", g->actor));
+    return 0;
+}
+
 int cong_identity_issue(const cong_identity_t *id, const cong_access_grant_t *g, int64_t now, char **token,
                         int64_t *exp)
 {
@@ -130,6 +150,10 @@ int cong_identity_issue(const cong_identity_t *id, const cong_access_grant_t *g,
         json_object_set_new(claims, "client_id", json_string(g->client_id));
     if (g->auth_time > 0)
         json_object_set_new(claims, "auth_time", json_integer((json_int_t)g->auth_time));
+    if (g->actor != NULL && add_acting_for(claims, g) != 0) {
+        json_decref(claims);
+        return CONG_EINVAL;
+    }
     char *text = json_dumps(claims, JSON_COMPACT);
     json_decref(claims);
     if (text == NULL)

@@ -57,6 +57,9 @@ typedef struct cong_access_grant {
     int loa;
     int64_t auth_time; /* the VNeID login behind the session */
     int64_t not_after; /* 0, or a time the token may not outlive (its session's end) */
+    /* acting for `sub` (RFC 8693): "act" {"sub": actor} and the "mandate" claim (mandate_claim.h); NULL: neither */
+    const char *actor, *mandate_id, *mandate_actions, *mandate_procedures, *mandate_domains;
+    int64_t mandate_until; /* 0: open-ended */
 } cong_access_grant_t;
 
 /** Issues an access token (malloc'd, caller frees) at `now`, valid until min(now + access_ttl_s, not_after), which is

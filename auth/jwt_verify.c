@@ -8,6 +8,7 @@
  * verify_token below. Nothing here logs or keeps the token.
  */
 #include "jwt_key_internal.h"
+#include "mandate_claim.h"
 
 #include <jansson.h>
 
@@ -309,6 +310,11 @@ static cong_jwt_result_t check_claims(const cong_jwt_policy_t *policy, const jso
         copy_string(claims, "scope", c->scope, sizeof c->scope) ||
         copy_string(claims, "jti", c->jti, sizeof c->jti) || copy_string(claims, "nonce", c->nonce, sizeof c->nonce) ||
         (act && copy_string(act, "sub", c->act, sizeof c->act)))
+        return CONG_JWT_MALFORMED;
+    /* acting for someone (RFC 8693 "act" names the actor) is only ever under a mandate, and never for oneself */
+    const json_t *mandate = json_object_get(claims, "mandate");
+    if ((act != NULL) != (mandate != NULL) || (act && (c->act[0] == '\0' || strcmp(c->act, c->sub) == 0)) ||
+        (mandate && cong_mandate_claim_read(mandate, c) != 0))
         return CONG_JWT_MALFORMED;
     c->loa = loa_of(json_object_get(claims, "acr"));
     if (unprivileged && (act || c->loa >= 2 || has_scope(c->scope, "admin")))

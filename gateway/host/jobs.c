@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "common/common.h"
@@ -114,7 +115,10 @@ static PGconn *connection(cong_jobs_t *j)
     snprintf(timeout, sizeof timeout, "%d", cfg->postgres.timeout_ms);
     /* conninfo first, then what bounds a blocking wait: connecting, and a peer that stops answering */
     const char *const keys[] = {"dbname", "connect_timeout", "tcp_user_timeout", "application_name", NULL};
-    const char *const values[] = {cfg->postgres.conninfo, "5", timeout, "cong-jobs", NULL};
+    char name[96], host[64] = ""; /* names the instance in the audit records its jobs and commands write */
+    gethostname(host, sizeof host - 1);
+    snprintf(name, sizeof name, "cong-jobs %s:%ld", host, (long)getpid());
+    const char *const values[] = {cfg->postgres.conninfo, "5", timeout, name, NULL};
     j->pg = PQconnectdbParams(keys, values, 1);
     if (PQstatus(j->pg) != CONNECTION_OK) {
         cong_log(CONG_LOG_WARN, "jobs", "cannot connect to PostgreSQL; the next statement tries again");

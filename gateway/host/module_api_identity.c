@@ -57,6 +57,16 @@ int cong_api_token_issue(cong_req_t *r, const cong_token_grant_t *g, char **toke
     cong_access_grant_t grant = {.sub = g->subject, .sid = g->session_id, .scope = g->scope,
                                  .client_id = g->client_id, .loa = g->loa, .auth_time = g->auth_time,
                                  .not_after = g->not_after};
+    if (g->size >= offsetof(cong_token_grant_t, mandate_until) + sizeof g->mandate_until && g->actor != NULL) {
+        if (g->mandate_id == NULL || g->mandate_actions == NULL || g->mandate_until < 0)
+            return CONG_EINVAL;
+        grant.actor = g->actor;
+        grant.mandate_id = g->mandate_id;
+        grant.mandate_actions = g->mandate_actions;
+        grant.mandate_procedures = g->mandate_procedures;
+        grant.mandate_domains = g->mandate_domains;
+        grant.mandate_until = g->mandate_until;
+    }
     char *signed_token = NULL;
     int64_t exp = 0;
     int rc = cong_identity_issue(&gw->identity, &grant, (int64_t)time(NULL), &signed_token, &exp);

@@ -8,6 +8,7 @@ static const cong_phase_t phases[] = {
     {"limits", cong_phase_limits},
     {"cors", cong_phase_cors},
     {"authenticate", cong_phase_authenticate},
+    {"mandate", cong_phase_mandate},
     {"authorize", cong_phase_authorize},
     {"rate_limit", cong_phase_rate_limit},
     {"route", cong_phase_route},

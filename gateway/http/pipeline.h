@@ -40,6 +40,7 @@ cong_phase_result_t cong_phase_request_id(cong_req_t *r);
 cong_phase_result_t cong_phase_limits(cong_req_t *r);
 cong_phase_result_t cong_phase_cors(cong_req_t *r);
 cong_phase_result_t cong_phase_authenticate(cong_req_t *r);
+cong_phase_result_t cong_phase_mandate(cong_req_t *r);
 cong_phase_result_t cong_phase_authorize(cong_req_t *r);
 cong_phase_result_t cong_phase_rate_limit(cong_req_t *r);
 cong_phase_result_t cong_phase_route(cong_req_t *r);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cong/errors.h"
 
@@ -28,9 +29,14 @@ int cong_pg_conninfo_init(cong_pg_conninfo_t *ci, const char *conninfo, int stat
     if (ci->options == NULL || ci->keywords == NULL || ci->values == NULL)
         return CONG_ENOMEM;
     snprintf(ci->options, len, "%s%s-c statement_timeout=%d", options, options[0] ? " " : "", statement_timeout_ms);
+    char host[64] = "";
+    gethostname(host, sizeof host - 1);
+    snprintf(ci->instance, sizeof ci->instance, "cong %s:%ld", host, (long)getpid());
     size_t k = 0;
     for (PQconninfoOption *o = ci->parsed; o->keyword != NULL; o++) {
         const char *value = strcmp(o->keyword, "options") == 0 ? ci->options : o->val;
+        if (value == NULL && strcmp(o->keyword, "fallback_application_name") == 0)
+            value = ci->instance;
         if (value != NULL) {
             ci->keywords[k] = o->keyword;
             ci->values[k++] = value;

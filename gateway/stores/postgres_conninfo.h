@@ -13,6 +13,8 @@ typedef struct cong_pg_conninfo {
     PQconninfoOption *parsed;        /* NULL when the text does not parse: connecting then fails as it would anyway */
     char *text, *options;
     const char **keywords, **values; /* NULL-terminated, pointing into parsed and options */
+    char instance[96];               /* fallback_application_name "cong <host>:<pid>": names this instance in
+                                        pg_stat_activity and in the audit records it writes (cong_audit) */
 } cong_pg_conninfo_t;
 
 /** 0, or CONG_ENOMEM (then call cong_pg_conninfo_free). `conninfo` is copied. */

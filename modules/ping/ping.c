@@ -6,6 +6,7 @@
  * /v1/ping is what the identity bench measures behind a known token, and building, dumping and freeing the tree was
  * 28% of that path's CPU (bench/README.md). Other modules use jansson (api->reply_json) as usual.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,6 +93,11 @@ static void ping(cong_req_t *req, void *udata)
     put_literal(b, loa);
     put_literal(b, ",\"session_id\":");
     put_string_or_null(b, p->session_id);
+    put_literal(b, ",\"actor\":");
+    put_string_or_null(b, p->size >= offsetof(cong_principal_t, mandate_id) + sizeof p->mandate_id ? p->actor : NULL);
+    put_literal(b, ",\"mandate_id\":");
+    put_string_or_null(b, p->size >= offsetof(cong_principal_t, mandate_id) + sizeof p->mandate_id ? p->mandate_id
+                                                                                                  : NULL);
     put_literal(b, "}}");
     if (b->overflow) {
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
@@ -117,6 +123,7 @@ int cong_ping_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         .min_loa = 0,
         .rate_limit_class = "default",
         .operation_id = "getPing",
+        .mandate_action = "view", /* echoes who asks: whose affairs, and who acts for them */
     };
     return api->register_route(ctx, &route);
 }

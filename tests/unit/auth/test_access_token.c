@@ -139,6 +139,9 @@ static void test_typ_at_jwt_required(void **state)
     assert_null(token);
 }
 
+#define MANDATE                                                                                                        \
+    ",\"mandate\":{\"id\":\"0b6f6c1e-7d3c-4e55-9a7e-3f1e2d4c5b6a\",\"actions\":[\"view\"],\"procedures\":[\"1.000001\"]}"
+
 /* A kid-less service token may not act for someone, claim level 2 or administer, unless the key is privileged. */
 static void test_service_key_unprivileged(void **state)
 {
@@ -154,8 +157,7 @@ static void test_service_key_unprivileged(void **state)
         {",\"acr\":\"urn:vn:vneid:loa:2\"", CONG_JWT_PRIVILEGED},
         {",\"scope\":\"ping admin\"", CONG_JWT_PRIVILEGED},
         {",\"scope\":\"admin\"", CONG_JWT_PRIVILEGED},
-        {",\"act\":{\"sub\":\"official-7\"}", CONG_JWT_PRIVILEGED},
-        {",\"act\":{}", CONG_JWT_PRIVILEGED},
+        {",\"act\":{\"sub\":\"official-7\"}" MANDATE, CONG_JWT_PRIVILEGED},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *service = sign(service_key, "at+jwt", NULL, cases[i].extra);
@@ -256,12 +258,116 @@ static void test_issued_tokens(void **state)
     free(secret_file);
 }
 
+/* ---- acting for someone (RFC 8693 "act" + cong's "mandate" claim) ---- */
+
+#define MANDATE_ID "0b6f6c1e-7d3c-4e55-9a7e-3f1e2d4c5b6a"
+
+static cong_jwt_result_t verify_own(const char *extra, cong_jwt_claims_t *c)
+{
+    char *token = sign(own_key, "at+jwt", "own-1", extra);
+    cong_jwt_result_t r = gateway_verify(token, 1, c);
+    free(token);
+    return r;
+}
+
+static void test_mandate_claim(void **state)
+{
+    (void)state;
+    cong_jwt_claims_t c;
+    assert_int_equal(verify_own(",\"act\":{\"sub\":\"grantee-1\"},\"mandate\":{\"id\":\"" MANDATE_ID
+                                "\",\"actions\":[\"view\",\"submit\"],\"procedures\":[\"1.000001\",\"2.002154\"],"
+                                "\"domains\":[\"ho-tich\"],\"until\":1767225599}",
+                                &c),
+                     CONG_JWT_OK);
+    assert_string_equal(c.sub, "s-1");
+    assert_string_equal(c.act, "grantee-1");
+    assert_string_equal(c.mandate_id, MANDATE_ID);
+    assert_int_equal(c.mandate_actions, CONG_MANDATE_VIEW | CONG_MANDATE_SUBMIT);
+    assert_string_equal(c.mandate_procedures, "1.000001 2.002154");
+    assert_string_equal(c.mandate_domains, "ho-tich");
+    assert_int_equal(c.mandate_until, 1767225599);
+    assert_true(cong_word_in_list(c.mandate_procedures, "2.002154", 8));
+    assert_false(cong_word_in_list(c.mandate_procedures, "2.00215", 7));
+    static const char *const refused[] = {
+        ",\"act\":{\"sub\":\"grantee-1\"}",                                                 /* act, no mandate */
+        ",\"mandate\":{\"id\":\"" MANDATE_ID "\",\"actions\":[\"view\"],\"domains\":[\"ho-tich\"]}", /* mandate, no act */
+        ",\"act\":{\"sub\":\"s-1\"}" MANDATE,                                                /* for oneself */
+        ",\"act\":{}" MANDATE,
+        ",\"act\":{\"sub\":\"g\"},\"mandate\":{\"id\":\"" MANDATE_ID "\",\"actions\":[\"delete\"],\"domains\":[\"x\"]}",
+        ",\"act\":{\"sub\":\"g\"},\"mandate\":{\"id\":\"" MANDATE_ID "\",\"actions\":[],\"domains\":[\"x\"]}",
+        ",\"act\":{\"sub\":\"g\"},\"mandate\":{\"id\":\"" MANDATE_ID "\",\"actions\":[\"view\"]}",
+        ",\"act\":{\"sub\":\"g\"},\"mandate\":{\"id\":\"" MANDATE_ID "\",\"actions\":[\"view\"],\"domains\":[\"a b\"]}",
+        ",\"act\":{\"sub\":\"g\"},\"mandate\":{\"id\":\"not-a-uuid\",\"actions\":[\"view\"],\"domains\":[\"x\"]}",
+        ",\"act\":{\"sub\":\"g\"},\"mandate\":{\"id\":\"" MANDATE_ID "\",\"actions\":[\"view\"],\"domains\":[\"x\"],"
+        "\"until\":\"2026\"}",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (verify_own(refused[i], &c) != CONG_JWT_MALFORMED)
+            fail_msg("accepted: %s", refused[i]);
+    /* at most 32 procedures */
+    char many[2048] = ",\"act\":{\"sub\":\"g\"},\"mandate\":{\"id\":\"" MANDATE_ID "\",\"actions\":[\"view\"],\"procedures\":[";
+    for (int i = 0; i < 33; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s\"1.%06d\"", i ? "," : "", i);
+    strcat(many, "]}");
+    assert_int_equal(verify_own(many, &c), CONG_JWT_MALFORMED);
+}
+
+static void test_issued_acting_for(void **state)
+{
+    (void)state;
+    EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    size_t pem_len = 0;
+    char *pem = pem_of(pkey, 1, &pem_len);
+    EVP_PKEY_free(pkey);
+    char *key_file = write_temp(pem, pem_len), *secret_file = write_temp("0123456789abcdef0123456789abcdef!!", 34);
+    free(pem);
+    cong_identity_settings_t settings = {.issuer = ISS, .audience = AUD, .signing_key_file = key_file,
+                                         .subject_secret_file = secret_file, .access_ttl_s = 600};
+    cong_identity_t id;
+    char err[256];
+    assert_int_equal(cong_identity_init(&id, &settings, err, sizeof err), 0);
+    int64_t now = (int64_t)time(NULL);
+    cong_access_grant_t g = {.sub = "grantor", .sid = "sid-g", .scope = "citizen", .loa = 1, .actor = "grantee",
+                             .mandate_id = MANDATE_ID, .mandate_actions = "view submit",
+                             .mandate_procedures = "1.000001", .mandate_domains = NULL, .mandate_until = now + 3600};
+    char *token = NULL;
+    assert_int_equal(cong_identity_issue(&id, &g, now, &token, NULL), 0);
+    cong_jwt_policy_t policy = {.issuer = ISS, .audience = AUD, .require_at_jwt = 1, .key_unprivileged = 1};
+    cong_jwt_claims_t c;
+    assert_int_equal(cong_jwt_verify_keyset_or_key(&policy, id.own_keys, token, strlen(token), now, &c), CONG_JWT_OK);
+    assert_string_equal(c.sub, "grantor");
+    assert_string_equal(c.act, "grantee");
+    assert_int_equal(c.mandate_actions, CONG_MANDATE_VIEW | CONG_MANDATE_SUBMIT);
+    assert_int_equal(c.mandate_until, now + 3600);
+    free(token);
+    cong_access_grant_t bad = g;
+    bad.actor = "grantor"; /* for oneself */
+    assert_int_equal(cong_identity_issue(&id, &bad, now, &token, NULL), CONG_EINVAL);
+    bad = g;
+    bad.scope = "citizen admin";
+    assert_int_equal(cong_identity_issue(&id, &bad, now, &token, NULL), CONG_EINVAL);
+    bad = g;
+    bad.mandate_actions = "view delete";
+    assert_int_equal(cong_identity_issue(&id, &bad, now, &token, NULL), CONG_EINVAL);
+    bad = g;
+    bad.mandate_procedures = NULL;
+    assert_int_equal(cong_identity_issue(&id, &bad, now, &token, NULL), CONG_EINVAL);
+    assert_null(token);
+    cong_identity_free(&id);
+    unlink(key_file);
+    unlink(secret_file);
+    free(key_file);
+    free(secret_file);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_typ_at_jwt_required),
         cmocka_unit_test(test_service_key_unprivileged),
         cmocka_unit_test(test_issued_tokens),
+        cmocka_unit_test(test_mandate_claim),
+        cmocka_unit_test(test_issued_acting_for),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -184,6 +184,8 @@ static void test_valid_all_claims(void **state)
     char *claims = xprintf("{\"iss\":\"" ISS "\",\"aud\":[\"other\",\"" AUD "\"],\"sub\":\"pseudo-42\",\"sid\":\"s-9\","
                            "\"client_id\":\"partner-a\",\"scope\":\"dossier:read dossier:write\",\"jti\":\"j-1\","
                            "\"act\":{\"sub\":\"guardian-7\"},\"acr\":\"http://eidas.example/loa/2\","
+                           "\"mandate\":{\"id\":\"0b6f6c1e-7d3c-4e55-9a7e-3f1e2d4c5b6a\",\"actions\":[\"view\"],"
+                           "\"domains\":[\"ho-tich\"]},"
                            "\"exp\":%lld,\"nbf\":%lld,\"iat\":%lld}",
                            NOW + 600, NOW - 5, NOW - 10);
     char *token = signed_token(claims);
@@ -588,7 +590,7 @@ static void test_claim_types_and_lengths(void **state)
     assert_int_equal(verify_extra(",\"jti\":{}"), CONG_JWT_MALFORMED);
     assert_int_equal(verify_extra(",\"act\":\"someone\""), CONG_JWT_MALFORMED);
     assert_int_equal(verify_extra(",\"act\":{\"sub\":7}"), CONG_JWT_MALFORMED);
-    assert_int_equal(verify_extra(",\"act\":{}"), CONG_JWT_OK);
+    assert_int_equal(verify_extra(",\"act\":{}"), CONG_JWT_MALFORMED); /* an actor, and only under a mandate */
     assert_int_equal(verify_extra(",\"unknown\":{\"deep\":[1,2,3]}"), CONG_JWT_OK);
     char *nul = claims_with(",\"sid\":\"a\\u0000b\"");
     assert_int_equal(verify_hand(es256_header, nul), CONG_JWT_MALFORMED); /* jansson refuses NUL */

@@ -159,7 +159,9 @@ static void test_sql_and_rollback(void **state)
     assert_int_equal(p.rc[0], 0);
     assert_int_equal(p.rc[1], 0);
     assert_int_equal(p.rc[2], 0);
-    assert_string_equal(p.value[2], "cong-jobs 42"); /* the open transaction was rolled back between the runs */
+    /* the open transaction was rolled back between the runs; the connection names its instance (audit records) */
+    assert_true(strncmp(p.value[2], "cong-jobs ", 10) == 0 && strstr(p.value[2], ":") != NULL);
+    assert_string_equal(strrchr(p.value[2], ' '), " 42");
     assert_int_equal(p.rc[3], CONG_EQUERY);
     assert_string_equal(p.value[3], "(nil)");
     cong_config_free(&cfg);
