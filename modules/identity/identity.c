@@ -126,7 +126,7 @@ void cong_idm_revoke_then_reply(cong_req_t *req, const char *sid, int status)
 
 typedef struct ending {
     const char *sid;
-    char object[8 + CONG_SESSION_ID_LEN + 1];
+    char *object; /* "session:<sid>" */
 } ending_t;
 
 static int is_mine(cong_req_t *req, const char *sid)
@@ -187,14 +187,15 @@ static void delete_session(cong_req_t *req, const char *sid)
 {
     const cong_principal_t *p = api->req_principal(req);
     ending_t *e = api->req_alloc(req, sizeof *e);
-    char *copy = api->req_alloc(req, strlen(sid) + 1);
-    if (e == NULL || copy == NULL) {
+    char *copy = api->req_alloc(req, strlen(sid) + 1), *object = api->req_alloc(req, strlen(sid) + 9);
+    if (e == NULL || copy == NULL || object == NULL) {
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
     memcpy(copy, sid, strlen(sid) + 1);
+    sprintf(object, "session:%s", copy);
     e->sid = copy;
-    snprintf(e->object, sizeof e->object, "session:%s", copy);
+    e->object = object;
     if (is_mine(req, copy)) /* one's own session is ended even when its record has gone already */
         return record_ending(req, e);
     char key[16 + CONG_IDM_SUBJECT_MAX + 1];
