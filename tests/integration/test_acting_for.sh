@@ -104,6 +104,22 @@ expect_eq "3 uses recorded" 3 "$(psql_cong "SELECT count(*) FROM audit_records W
 expect_match "the refusals say the mandate is used up (or no longer active)" \
   'mandate-(used-up|not-active)' "$(cat "$GW_DIR"/c*.body)"
 
+# What the SQL answers whatever the gateway refused first (the gateway may already refuse an ended mandate): the
+# problem names what is missing, and nothing is written.
+sql_submit() { psql_cong "SELECT http_status || ' ' || (body->>'problem') || ' ' || (body->>'missing') FROM
+  dossier_submit('$GRANTOR', '$GRANTEE', NULL, 'h', '$P1', '$U1', '{}', '[]', 'r', '$1')"; }
+expect_eq "a used-up mandate, in SQL" "403 mandate-used-up uses" "$(sql_submit "$M3")"
+M4=$(new_mandate '{submit}' "{$P1}" '{}' 10)
+psql_cong "UPDATE mandates SET valid_from = now() - interval '2 days', valid_until = now() - interval '1 day' WHERE id = '$M4'"
+expect_eq "an expired mandate, in SQL" "403 mandate-not-active time" "$(sql_submit "$M4")"
+psql_cong "UPDATE mandates SET valid_until = NULL, status = 'withdrawn' WHERE id = '$M4'"
+expect_eq "a withdrawn mandate, in SQL" "403 mandate-not-active status" "$(sql_submit "$M4")"
+expect_eq "another grantor's mandate, in SQL" "403 mandate-not-active mandate" \
+  "$(psql_cong "SELECT http_status || ' ' || (body->>'problem') || ' ' || (body->>'missing') FROM
+     dossier_submit('someone-else-$RUNID', '$GRANTEE', NULL, 'h', '$P1', '$U1', '{}', '[]', 'r', '$M1')")"
+expect_eq "none of them wrote anything" "0 3" \
+  "$(psql_cong "SELECT (SELECT count(*) FROM dossiers WHERE mandate_id = '$M4' OR subject = 'someone-else-$RUNID') || ' ' || (SELECT count(*) FROM dossiers WHERE mandate_id = '$M3')")"
+
 # ---- the grantor sees who acted in their name ----
 expect_eq "the grantor's view" 200 "$(call "$GRANTOR_TOKEN" GET "/v1/dossiers/$CODE")"
 expect_eq "says who filed it, under which mandate" "$GRANTEE $M1" "$(field submitted_by) $(field mandate_id)"
