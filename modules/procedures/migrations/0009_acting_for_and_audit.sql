@@ -22,7 +22,7 @@ BEGIN
     IF p_answer = 'not-found' OR NOT FOUND THEN
         RETURN jsonb_build_object('problem', 'mandate-not-active', 'missing', 'mandate');
     END IF;
-    -- a mandate that reached max_uses is 'used_up': cong_mandate_use then answers 'not-active'
+    -- 'used-up': this mandate or one it was delegated from has no use left (a used_up status included)
     IF p_answer = 'used-up' OR (p_answer = 'not-active' AND m.status = 'used_up') THEN
         RETURN jsonb_build_object('problem', 'mandate-used-up', 'missing', 'uses', 'max_uses', m.max_uses);
     END IF;
