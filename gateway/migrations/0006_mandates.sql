@@ -64,15 +64,15 @@ BEGIN
         IF NOT FOUND OR (v_first AND m.grantee <> p_actor) THEN
             RETURN 'not-found';
         END IF;
+        IF m.status = 'used_up' OR (m.max_uses IS NOT NULL AND m.uses >= m.max_uses) THEN
+            RETURN 'used-up';
+        END IF;
         IF m.status <> 'active' OR now() < m.valid_from OR (m.valid_until IS NOT NULL AND now() > m.valid_until) THEN
             RETURN 'not-active';
         END IF;
         IF NOT (p_action = ANY (m.actions))
            OR NOT (p_procedure = ANY (m.procedures) OR (p_domain IS NOT NULL AND p_domain = ANY (m.domains))) THEN
             RETURN 'not-covered';
-        END IF;
-        IF m.max_uses IS NOT NULL AND m.uses >= m.max_uses THEN
-            RETURN 'used-up';
         END IF;
         v_chain := v_chain || m.id;
         v_grantor := m.grantor;

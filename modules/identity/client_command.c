@@ -7,6 +7,9 @@
  * and refuses its live tokens on every instance (api->job_revoke_session: a client's tokens carry the session
  * "client:<client_id>").
  *
+ * Each change writes its audit record ('client.create', 'client.revoke': actor 'admin', object 'client:<id>', never
+ * the secret or its hash) in the statement that makes it; revoking a client revoked already records nothing.
+ *
  * Exit status: 0 when done; revoking a client revoked already changes nothing in PostgreSQL, says so, publishes the
  * revocation again (so a retry after Redis was unreachable completes it) and exits 0. 3 for an unknown client id, 2
  * for bad usage, 1 when PostgreSQL or Redis cannot be reached or refuses.
@@ -88,8 +91,11 @@ static int create_client(cong_job_t *job, int argc, char **argv)
     sha256_hex(secret, hash);
     const char *params[] = {client_id, name, hash, scopes, quota};
     int rc = api->job_pg_exec(job,
-                              "INSERT INTO api_clients (client_id, name, secret_hash, scopes, daily_quota) "
-                              "VALUES ($1, $2, $3, $4, $5::int)",
+                              "WITH c AS (INSERT INTO api_clients (client_id, name, secret_hash, scopes, daily_quota) "
+                              "VALUES ($1, $2, $3, $4, $5::int) RETURNING client_id, name, scopes, daily_quota) "
+                              "SELECT cong_audit('identity', 'admin', 'admin', NULL, 'client.create', "
+                              "'client:' || client_id, NULL, jsonb_build_object('name', name, 'scopes', scopes, "
+                              "'daily_quota', daily_quota)) FROM c",
                               5, params, NULL);
     if (rc == 0)
         printf("client_id: %s\nclient_secret: %s\n(the secret is shown once; keep it safe)\n", client_id, secret);
@@ -125,9 +131,12 @@ static int mark_revoked(cong_job_t *job, const char *client_id, int *was_active)
     cong_pg_result_t *res = NULL;
     int rc = api->job_pg_exec(job,
                               "WITH r AS (UPDATE api_clients SET revoked_at = now() "
-                              "           WHERE client_id = $1 AND revoked_at IS NULL RETURNING 1) "
+                              "           WHERE client_id = $1 AND revoked_at IS NULL RETURNING client_id), "
+                              "a AS (SELECT cong_audit('identity', 'admin', 'admin', NULL, 'client.revoke', "
+                              "      'client:' || client_id, NULL) FROM r) "
                               "SELECT EXISTS (SELECT 1 FROM r), "
-                              "       EXISTS (SELECT 1 FROM api_clients WHERE client_id = $1)",
+                              "       EXISTS (SELECT 1 FROM api_clients WHERE client_id = $1) "
+                              "FROM (SELECT count(*) FROM a) recorded",
                               1, params, &res);
     if (rc != 0) {
         say_store_error(rc, "could not revoke the client");

@@ -4,6 +4,8 @@
  *
  * The gateway verifies the ID token (api->idp_verify: VNeID's keys are the gateway's, and it waits for them after
  * VNeID rotates) and hands over the person's pseudonymous subject: the citizen number never reaches this module.
+ * The login ('auth.login', or 'auth.step_up' for a level-2 login of someone who has a session already) is written to
+ * the audit log before the session is stored (audit.c): PostgreSQL down, the exchange answers 503 and nobody is in.
  */
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -34,6 +36,8 @@ static void refuse(cong_req_t *req)
 typedef struct created {
     cong_idm_session_t s;
     char refresh[CONG_REFRESH_TOKEN_LEN + 1];
+    char object[8 + CONG_SESSION_ID_LEN + 1]; /* "session:<sid>", what the audit record names */
+    json_t *device;                           /* the request's (borrowed) */
 } created_t;
 
 static void on_session_created(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
@@ -63,26 +67,14 @@ static void copy_device(json_t *device, cong_session_t *s)
         snprintf(s->dev_platform, sizeof s->dev_platform, "%s", v);
 }
 
-/* Stores the new session (its record lives until the first of its lifetime, idle timeout and refresh lifetime). */
-static void create_session(cong_req_t *req, json_t *device, const cong_idp_identity_t *who)
+/* The login is recorded: store the new session (its record lives until the first of its lifetime, idle timeout and
+ * refresh lifetime). */
+static void store_session(cong_req_t *req, created_t *c)
 {
-    created_t *c = api->req_alloc(req, sizeof *c);
-    int64_t now = cong_idm_now();
-    /* no "auth_time": 0, never recent enough for level 2; one in the future is clock skew: now at the latest */
-    int64_t auth_time = who->auth_time < now ? who->auth_time : now;
-    cong_session_t s = {.created = now, .last_seen = now, .loa = who->loa, .gen = 1,
-                        .auth_time = auth_time > 0 ? auth_time : 0};
-    if (c == NULL || strlen(who->subject) > CONG_IDM_SUBJECT_MAX || cong_session_id_new(c->s.sid) != 0 ||
-        cong_refresh_token_new(c->refresh) != 0) {
-        api->reply_problem(req, 500, "internal-error", NULL, NULL);
-        return;
-    }
-    snprintf(c->s.subject, sizeof c->s.subject, "%s", who->subject);
-    c->s.loa = s.loa;
-    c->s.auth_time = s.auth_time;
-    c->s.created = now;
+    int64_t now = c->s.created;
+    cong_session_t s = {.created = now, .last_seen = now, .loa = c->s.loa, .gen = 1, .auth_time = c->s.auth_time};
     snprintf(s.sub, sizeof s.sub, "%s", c->s.subject);
-    copy_device(device, &s);
+    copy_device(c->device, &s);
     cong_refresh_token_hash(c->refresh, strlen(c->refresh), s.rt);
     char *record = NULL, ttl[24], lifetime[24];
     size_t record_len = 0;
@@ -103,6 +95,63 @@ static void create_session(cong_req_t *req, json_t *device, const cong_idp_ident
         cong_idm_store_down(req);
 }
 
+static void on_recorded(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    created_t *c = udata;
+    if (err != 0 || api->pg_ntuples(res) != 1) {
+        cong_idm_store_down(req); /* no session without its record */
+        OPENSSL_cleanse(c->refresh, sizeof c->refresh);
+        return;
+    }
+    store_session(req, c);
+}
+
+/* How many sessions the person has already: a level-2 login then is a step-up. Recorded before the session exists. */
+static void on_counted(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
+{
+    created_t *c = udata;
+    if (err != 0 || api->redis_type(reply) != CONG_REDIS_INTEGER) {
+        cong_idm_store_down(req);
+        OPENSSL_cleanse(c->refresh, sizeof c->refresh);
+        return;
+    }
+    int step_up = c->s.loa == 2 && api->redis_integer(reply) > 0;
+    char detail[32];
+    snprintf(detail, sizeof detail, "{\"loa\":%d}", c->s.loa);
+    if (cong_idm_audit(req, c->s.subject, step_up ? "auth.step_up" : "auth.login", c->object, detail, on_recorded,
+                       c) != 0) {
+        cong_idm_store_down(req);
+        OPENSSL_cleanse(c->refresh, sizeof c->refresh);
+    }
+}
+
+/* The identity provider vouched for `who` (valid during this call only): a session id and a refresh token, then the
+ * record, then the session. */
+static void begin_session(cong_req_t *req, json_t *device, const cong_idp_identity_t *who)
+{
+    created_t *c = api->req_alloc(req, sizeof *c);
+    int64_t now = cong_idm_now();
+    /* no "auth_time": 0, never recent enough for level 2; one in the future is clock skew: now at the latest */
+    int64_t auth_time = who->auth_time < now ? who->auth_time : now;
+    if (c == NULL || strlen(who->subject) > CONG_IDM_SUBJECT_MAX || cong_session_id_new(c->s.sid) != 0 ||
+        cong_refresh_token_new(c->refresh) != 0) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    snprintf(c->s.subject, sizeof c->s.subject, "%s", who->subject);
+    c->s.loa = who->loa;
+    c->s.auth_time = auth_time > 0 ? auth_time : 0;
+    c->s.created = now;
+    c->device = device;
+    snprintf(c->object, sizeof c->object, "session:%s", c->s.sid);
+    char key[16 + CONG_IDM_SUBJECT_MAX + 1];
+    snprintf(key, sizeof key, "cong:sessions:%s", c->s.subject);
+    const char *argv[] = {"SCARD", key};
+    size_t argvlen[] = {5, strlen(key)};
+    if (api->redis_command(req, 2, argv, argvlen, on_counted, c) != 0)
+        cong_idm_store_down(req);
+}
+
 /* ---- POST /v1/auth/vneid/exchange ---- */
 
 static void on_verified(cong_req_t *req, int err, const cong_idp_identity_t *who, void *udata)
@@ -116,7 +165,7 @@ static void on_verified(cong_req_t *req, int err, const cong_idp_identity_t *who
     else if (err != 0)
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
     else
-        create_session(req, json_object_get(api->req_json(req), "device"), who);
+        begin_session(req, json_object_get(api->req_json(req), "device"), who);
 }
 
 void cong_idm_exchange(cong_req_t *req, void *udata)

@@ -121,30 +121,88 @@ void cong_idm_revoke_then_reply(cong_req_t *req, const char *sid, int status)
         cong_idm_store_down(req);
 }
 
-/* ---- POST /v1/auth/logout, DELETE /v1/me/sessions/{sid} ---- */
+/* ---- POST /v1/auth/logout, DELETE /v1/me/sessions/{sid} ----
+ * Recorded first ('auth.session_revoke', audit.c), then deleted and revoked: PostgreSQL down → 503, nothing done. */
+
+typedef struct ending {
+    const char *sid;
+    char *object; /* "session:<sid>" */
+} ending_t;
+
+static int is_mine(cong_req_t *req, const char *sid)
+{
+    const char *mine = api->req_principal(req)->session_id;
+    return mine != NULL && strcmp(mine, sid) == 0;
+}
 
 static void on_deleted(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
 {
-    const char *sid = udata;
+    const ending_t *e = udata;
     if (err != 0 || api->redis_type(reply) != CONG_REDIS_INTEGER) {
         cong_idm_store_down(req);
         return;
     }
-    const char *mine = api->req_principal(req)->session_id;
-    if (api->redis_integer(reply) == 0 && strcmp(mine != NULL ? mine : "", sid) != 0) {
+    if (api->redis_integer(reply) == 0 && !is_mine(req, e->sid)) {
         api->reply_problem(req, 404, "not-found", "Không có phiên này.", "No such session.");
         return;
     }
-    cong_idm_revoke_then_reply(req, sid, 204);
+    cong_idm_revoke_then_reply(req, e->sid, 204);
+}
+
+static void on_recorded(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    ending_t *e = udata;
+    if (err != 0 || api->pg_ntuples(res) != 1) {
+        cong_idm_store_down(req);
+        return;
+    }
+    const char *args[] = {e->sid, api->req_principal(req)->subject};
+    if (cong_idm_eval(req, CONG_LUA_SESSION_DELETE, 2, args, on_deleted, e) != 0)
+        cong_idm_store_down(req);
+}
+
+static void record_ending(cong_req_t *req, ending_t *e)
+{
+    const char *detail = is_mine(req, e->sid) ? "{\"reason\":\"logout\"}" : "{\"reason\":\"session_delete\"}";
+    if (cong_idm_audit(req, api->req_principal(req)->subject, "auth.session_revoke", e->object, detail, on_recorded,
+                       e) != 0)
+        cong_idm_store_down(req);
+}
+
+/* Another of my sessions: is it mine at all (no record for a session id someone made up)? */
+static void on_member(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
+{
+    if (err != 0 || api->redis_type(reply) != CONG_REDIS_INTEGER) {
+        cong_idm_store_down(req);
+        return;
+    }
+    if (api->redis_integer(reply) == 0) {
+        api->reply_problem(req, 404, "not-found", "Không có phiên này.", "No such session.");
+        return;
+    }
+    record_ending(req, udata);
 }
 
 static void delete_session(cong_req_t *req, const char *sid)
 {
     const cong_principal_t *p = api->req_principal(req);
-    char *copy = api->req_alloc(req, strlen(sid) + 1);
+    ending_t *e = api->req_alloc(req, sizeof *e);
+    char *copy = api->req_alloc(req, strlen(sid) + 1), *object = api->req_alloc(req, strlen(sid) + 9);
+    if (e == NULL || copy == NULL || object == NULL) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
     memcpy(copy, sid, strlen(sid) + 1);
-    const char *args[] = {copy, p->subject};
-    if (cong_idm_eval(req, CONG_LUA_SESSION_DELETE, 2, args, on_deleted, copy) != 0)
+    sprintf(object, "session:%s", copy);
+    e->sid = copy;
+    e->object = object;
+    if (is_mine(req, copy)) /* one's own session is ended even when its record has gone already */
+        return record_ending(req, e);
+    char key[16 + CONG_IDM_SUBJECT_MAX + 1];
+    snprintf(key, sizeof key, "cong:sessions:%s", p->subject);
+    const char *argv[] = {"SISMEMBER", key, copy};
+    size_t argvlen[] = {9, strlen(key), strlen(copy)};
+    if (api->redis_command(req, 3, argv, argvlen, on_member, e) != 0)
         cong_idm_store_down(req);
 }
 

@@ -7,6 +7,7 @@
  *   client_token.c   POST /v1/auth/token (client credentials)
  *   session.c        session records, session ids, refresh tokens (session.h); session_scripts.h, their Lua scripts
  *   refresh_retry.c  the answer a retried refresh gets again, sealed (refresh_retry.h)
+ *   audit.c          logins, step-ups and revocations in the audit log (PostgreSQL), and in which order
  *
  * Built on include/cong/module.h alone: cong's keys, its subject secret, VNeID's keys and the revocation channel are
  * the gateway's (api->auth_settings, idp_verify, token_issue, session_revoke, ABI 1.4); sessions and refresh tokens
@@ -38,6 +39,13 @@ void cong_idm_store_down(cong_req_t *req);
 int cong_idm_eval(cong_req_t *req, const char *script, int nargs, const char *const *args, cong_redis_cb cb, void *ud);
 /** Revokes the session everywhere (api->session_revoke), then replies `status`: 204, or 401 invalid-token. */
 void cong_idm_revoke_then_reply(cong_req_t *req, const char *sid, int status);
+
+/** Writes the audit record `action` ("auth.login", "auth.step_up", "auth.session_revoke") of citizen `actor` (also its
+ *  subject: their own session) on `object` ("session:<sid>"), with `detail_json` (a JSON object's text, or NULL),
+ *  through api->pg_query (cb on this worker, only while the request lives; one row on success). 0, or the API's error
+ *  (cb not called). Why the order of record and action matters: audit.c. */
+int cong_idm_audit(cong_req_t *req, const char *actor, const char *action, const char *object,
+                   const char *detail_json, cong_pg_cb cb, void *udata);
 
 /** When a session created at `created` ends if it is refreshed at `now`: the first of its absolute lifetime and its
  *  idle timeout. */

@@ -74,6 +74,54 @@ static void answer_again(cong_req_t *req, refresh_call_t *c, const cong_redis_re
     wipe(c);
 }
 
+/* ---- reuse: the session is revoked at once, then recorded (audit.c: stopping a stolen session never waits for
+ * PostgreSQL; a record that could not be written is logged as such) ---- */
+
+typedef struct reuse {
+    char sid[CONG_SESSION_ID_LEN + 1];
+    char subject[CONG_IDM_SUBJECT_MAX + 1];
+    char object[8 + CONG_SESSION_ID_LEN + 1];
+} reuse_t;
+
+static void refuse_reused(cong_req_t *req)
+{
+    api->reply_problem(req, 401, "invalid-token", "Phiên đăng nhập đã bị thu hồi.", "The session has been revoked.");
+}
+
+static void on_reuse_recorded(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    (void)res, (void)udata;
+    if (err != 0)
+        api->log(CONG_LOG_ERROR, "identity", "request %s: a session revoked for refresh-token reuse could not be "
+                 "recorded in the audit log (%s)", api->req_id(req), api->strerror(err));
+    refuse_reused(req);
+}
+
+static void on_reuse_revoked(cong_req_t *req, int err, void *udata)
+{
+    reuse_t *r = udata;
+    if (err != 0) /* this worker refuses the session already; other instances may learn it late */
+        api->log(CONG_LOG_WARN, "identity", "request %s: the revocation could not be published (%s)",
+                 api->req_id(req), api->strerror(err));
+    if (cong_idm_audit(req, r->subject, "auth.session_revoke", r->object, "{\"reason\":\"refresh_reuse\"}",
+                       on_reuse_recorded, r) != 0)
+        on_reuse_recorded(req, CONG_EUNAVAILABLE, NULL, r);
+}
+
+static void revoke_reused(cong_req_t *req, const char *sid, const char *subject)
+{
+    reuse_t *r = api->req_alloc(req, sizeof *r);
+    if (r == NULL || strlen(sid) > CONG_SESSION_ID_LEN || subject == NULL || strlen(subject) > CONG_IDM_SUBJECT_MAX) {
+        cong_idm_revoke_then_reply(req, sid, 401); /* revoked all the same; nothing to name in a record */
+        return;
+    }
+    snprintf(r->sid, sizeof r->sid, "%s", sid);
+    snprintf(r->subject, sizeof r->subject, "%s", subject);
+    snprintf(r->object, sizeof r->object, "session:%s", sid);
+    if (api->session_revoke(req, r->sid, on_reuse_revoked, r) != 0)
+        cong_idm_store_down(req);
+}
+
 /* The outcomes both scripts share: 1 when handled (answered), 0 for the script's own outcomes. */
 static int common_outcome(cong_req_t *req, refresh_call_t *c, int err, const cong_redis_reply_t *reply)
 {
@@ -86,7 +134,7 @@ static int common_outcome(cong_req_t *req, refresh_call_t *c, int err, const con
     } else if (strcmp(outcome, "reused") == 0 && element(reply, 1, NULL) != NULL) {
         api->log(CONG_LOG_WARN, "identity", "request %s: a rotated refresh token came back; session revoked",
                  api->req_id(req));
-        cong_idm_revoke_then_reply(req, element(reply, 1, NULL), 401);
+        revoke_reused(req, element(reply, 1, NULL), element(reply, 2, NULL));
         wipe(c);
     } else if (strcmp(outcome, "ended") == 0 || strcmp(outcome, "unknown") == 0) {
         refuse(req, c, strcmp(outcome, "ended") == 0);

@@ -28,7 +28,7 @@
 
 /* The common start of PEEK and ROTATE (ARGV[1] = presented hash): the session `s` of token generation `gen`, or an
  * answer: {"unknown"}; for a rotated token, {"retry", sid, sealed answer} while the grace key lives, else the
- * session is deleted and {"reused", sid} (the caller revokes it). */
+ * session is deleted and {"reused", sid, subject} (the caller revokes it and records that). */
 #define CONG_LUA_SESSION_OF_TOKEN                                                                                    \
     "local v = redis.call('GET', 'cong:refresh:'..ARGV[1]) "                                                         \
     "if not v then return {'unknown'} end "                                                                          \
@@ -42,7 +42,7 @@
     "  if sealed then return {'retry', sid, sealed} end "                                                            \
     "  redis.call('DEL', 'cong:session:'..sid) "                                                                     \
     "  redis.call('SREM', 'cong:sessions:'..s.sub, sid) "                                                            \
-    "  return {'reused', sid} "                                                                                      \
+    "  return {'reused', sid, s.sub} "                                                                               \
     "end "
 
 /* ARGV: presented hash, now, lifetime, idle timeout →

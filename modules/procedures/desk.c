@@ -8,6 +8,10 @@
  * The grants are read on every request, so a removal takes effect at once. A non-official gets 403; asking for a unit
  * one does not serve, 403; a dossier of another unit is 404 (dossier_transition hides it), like a citizen's.
  *
+ * Officials' views and actions are in the audit log (actor_kind 'official', subject the dossier's applicant): one
+ * 'dossier.list' record per dossier a desk list shows, written by the list's own statement, and 'dossier.<action>'
+ * written by dossier_transition in the transition's transaction.
+ *
  * issue_result: `result_document` is the id of a file the official uploaded (POST /v1/uploads). cong signs a small
  * JSON description of it — {"typ":"cong-result","dossier","sha256","media_type","issued_at"} — with its document key
  * (api->jws_sign), and dossier_transition stores the signature and puts the result in the citizen's wallet, in the
@@ -82,21 +86,27 @@ static void list(cong_req_t *req, void *udata)
         return (void)api->reply_problem(req, 500, "internal-error", NULL, NULL);
     snprintf(page_text, 16, "%d", page);
     snprintf(size_text, 16, "%d", page_size);
-    const char *params[] = {procedures_actor(req), unit, status, due, page_text, size_text};
+    /* every dossier listed is an official's view of a citizen's dossier: one audit record each, in this statement */
+    const char *params[] = {procedures_actor(req), unit, status, due, page_text, size_text, api->req_id(req)};
     procedures_query(req,
         "WITH u AS (SELECT resource FROM user_roles WHERE subject = $1 AND role = 'official'), "
         "f AS (SELECT d.* FROM dossiers d WHERE d.unit_code IN (SELECT resource FROM u) "
         "AND ($2::text IS NULL OR d.unit_code = $2) AND ($3::text IS NULL OR d.status = $3) "
-        "AND ($4::date IS NULL OR d.due_date < $4::date)) "
-        "SELECT EXISTS (SELECT 1 FROM u), ($2::text IS NULL OR EXISTS (SELECT 1 FROM u WHERE resource = $2)), "
-        "json_build_object('page', $5::int, 'page_size', $6::int, 'total', (SELECT count(*) FROM f), "
-        "'items', coalesce((SELECT json_agg(x) FROM (SELECT f.code, f.procedure_code, p.name_vi AS procedure_name_vi, "
+        "AND ($4::date IS NULL OR d.due_date < $4::date)), "
+        "page AS (SELECT f.code, f.procedure_code, p.name_vi AS procedure_name_vi, "
         "f.unit_code, f.status, f.version, f.submitted_at, f.due_date, "
         "(f.completed_at IS NULL AND f.status <> 'withdrawn' AND f.due_date < (now() AT TIME ZONE "
-        "'Asia/Ho_Chi_Minh')::date) AS overdue "
+        "'Asia/Ho_Chi_Minh')::date) AS overdue, f.subject "
         "FROM f JOIN procedures p ON p.code = f.procedure_code ORDER BY f.due_date, f.id "
-        "LIMIT $6::int OFFSET ($5::int - 1) * $6::int) x), '[]'::json))",
-        6, params, on_list, NULL);
+        "LIMIT $6::int OFFSET ($5::int - 1) * $6::int), "
+        "audited AS (SELECT cong_audit('procedures', $1, 'official', x.subject, 'dossier.list', 'dossier:' || x.code, "
+        "$7, jsonb_build_object('unit', x.unit_code)) FROM page x "
+        "WHERE ($2::text IS NULL OR EXISTS (SELECT 1 FROM u WHERE resource = $2))) "
+        "SELECT EXISTS (SELECT 1 FROM u), ($2::text IS NULL OR EXISTS (SELECT 1 FROM u WHERE resource = $2)), "
+        "json_build_object('page', $5::int, 'page_size', $6::int, 'total', (SELECT count(*) FROM f), "
+        "'items', coalesce((SELECT json_agg(to_jsonb(x) - 'subject') FROM page x), '[]'::json)) "
+        "FROM (SELECT count(*) FROM audited) a",
+        7, params, on_list, NULL);
 }
 
 typedef struct desk_action {

@@ -8,8 +8,14 @@
  *   POST /v1/dossiers/{code}/withdraw      withdraw before the unit receives it {note}
  *   GET  /v1/dossiers/{code}/result        the electronic result's file, with its SHA-256 and signature
  *
- * A citizen acting for someone who authorized them (principal.on_behalf_of) files and sees that person's dossiers;
- * the timeline records who acted. Another person's dossier is 404, never 403: its existence is not revealed.
+ * Acting for someone under a mandate (principal.actor, ABI 1.5: the gateway checked it is active and includes the
+ * route's mandate_action), the grantee files and sees the grantor's dossiers of the procedures the mandate covers:
+ * one outside it is 404 like any other person's (api->mandate_covers on what the store returned; lists are filtered
+ * by the mandate's scope in SQL, so pages stay whole). A submission, supplement or withdrawal is one use of the
+ * mandate, counted by cong_mandate_use in the transaction that writes it (refused: 403 naming what is missing,
+ * nothing written); a view, list or result download writes its audit record before the answer (access_audit.c). The
+ * dossier and its timeline record both parties and the mandate. Another person's dossier is 404, never 403: its
+ * existence is not revealed.
  *
  * Submission: the form is checked here against the procedure's fields (422 lists every invalid field); the level of
  * assurance against the procedure's (401 step-up-required, RFC 9470); then ONE call of dossier_submit writes the
@@ -82,11 +88,11 @@ static void submit_to_store(cong_req_t *req, submission_t *s)
         return;
     }
     const char *params[] = {procedures_applicant(req), procedures_actor(req), s->key, s->request_hash, s->procedure,
-                            s->unit, form, att, api->req_id(req)};
+                            s->unit, form, att, api->req_id(req), procedures_mandate(req)};
     procedures_query(req,
                      "SELECT http_status, body, replayed FROM dossier_submit($1, $2, $3, $4, $5, $6, $7::jsonb, "
-                     "$8::jsonb, $9)",
-                     9, params, on_submitted, NULL);
+                     "$8::jsonb, $9, $10::uuid)",
+                     10, params, on_submitted, NULL);
 }
 
 static void step_up(cong_req_t *req)
@@ -110,6 +116,8 @@ static void on_procedure(cong_req_t *req, int err, const cong_pg_result_t *res, 
                                "No procedure has this code.", json_pack("{s:o}", "errors", errors));
         return;
     }
+    if (api->mandate_covers(req, s->procedure, api->pg_value(res, 0, 2)) != 0)
+        return procedures_reply_not_covered(req, s->procedure);
     if (api->req_principal(req)->loa < atoi(api->pg_value(res, 0, 1))) {
         step_up(req);
         return;
@@ -188,7 +196,7 @@ static void submit(cong_req_t *req, void *udata)
     procedures_sha256_hex(canonical, strlen(canonical), s->request_hash);
     free(canonical);
     const char *params[] = {s->procedure};
-    procedures_query(req, "SELECT form_fields, min_loa FROM procedures WHERE code = $1", 1, params, on_procedure,
+    procedures_query(req, "SELECT form_fields, min_loa, domain FROM procedures WHERE code = $1", 1, params, on_procedure,
                      s);
 }
 
@@ -211,16 +219,22 @@ static void list(cong_req_t *req, void *udata)
         return (void)api->reply_problem(req, 500, "internal-error", NULL, NULL);
     snprintf(page_text, 16, "%d", page);
     snprintf(size_text, 16, "%d", page_size);
-    const char *params[] = {procedures_applicant(req), page_text, size_text, status};
+    /* acting for someone: only what the mandate covers, and one audit record naming the dossiers listed */
+    const char *params[] = {procedures_applicant(req), page_text, size_text, status, procedures_mandate(req),
+                            procedures_actor(req), api->req_id(req)};
     procedures_query(req,
-        "SELECT json_build_object('page', $2::int, 'page_size', $3::int, "
-        "'total', (SELECT count(*) FROM dossiers WHERE subject = $1 AND ($4::text IS NULL OR status = $4)), "
-        "'items', coalesce((SELECT json_agg(x) FROM (SELECT d.code, d.procedure_code, p.name_vi AS procedure_name_vi, "
-        "p.name_en AS procedure_name_en, d.unit_code, d.status, d.version, d.submitted_at, d.due_date "
-        "FROM dossiers d JOIN procedures p ON p.code = d.procedure_code "
+        "WITH f AS (SELECT d.*, p.name_vi, p.name_en FROM dossiers d JOIN procedures p ON p.code = d.procedure_code "
         "WHERE d.subject = $1 AND ($4::text IS NULL OR d.status = $4) "
-        "ORDER BY d.submitted_at DESC, d.id DESC LIMIT $3::int OFFSET ($2::int - 1) * $3::int) x), '[]'::json))",
-        4, params, procedures_pg_json, NULL);
+        "AND dossier_mandate_scope($5::uuid, d.procedure_code, p.domain)), "
+        "page AS (SELECT f.code, f.procedure_code, f.name_vi AS procedure_name_vi, f.name_en AS procedure_name_en, "
+        "f.unit_code, f.status, f.version, f.submitted_at, f.due_date, f.submitted_by, f.mandate_id FROM f "
+        "ORDER BY f.submitted_at DESC, f.id DESC LIMIT $3::int OFFSET ($2::int - 1) * $3::int), "
+        "audited AS (SELECT cong_audit('procedures', $6, 'citizen', $1, 'dossier.list', NULL, $7, "
+        "jsonb_build_object('codes', (SELECT coalesce(jsonb_agg(code), '[]') FROM page)), $5::uuid) "
+        "WHERE $5::uuid IS NOT NULL) "
+        "SELECT json_build_object('page', $2::int, 'page_size', $3::int, 'total', (SELECT count(*) FROM f), "
+        "'items', coalesce((SELECT json_agg(x) FROM page x), '[]'::json)) FROM (SELECT count(*) FROM audited) a",
+        7, params, procedures_pg_json, NULL);
 }
 
 static const char *code_param(cong_req_t *req)
@@ -228,6 +242,33 @@ static const char *code_param(cong_req_t *req)
     size_t len = 0;
     const char *code = procedures_api->req_path_param(req, "code", &len);
     return code != NULL && len > 0 && len <= 32 ? code : NULL;
+}
+
+static void reply_view(cong_req_t *req, void *udata)
+{
+    procedures_reply_json_text(req, 200, udata);
+}
+
+/* (view, procedure_code, domain): one's own dossier is answered at once; under a mandate, one it covers, once the
+ * view is recorded. */
+static void on_view(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    const cong_api_t *api = procedures_api;
+    const char *code = udata;
+    if (err != 0)
+        return procedures_reply_store_error(req, err);
+    if (api->pg_ntuples(res) != 1 || api->pg_is_null(res, 0, 0) ||
+        api->mandate_covers(req, api->pg_value(res, 0, 1), api->pg_value(res, 0, 2)) != 0)
+        return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
+    if (procedures_mandate(req) == NULL)
+        return procedures_reply_json_text(req, 200, api->pg_value(res, 0, 0));
+    size_t len = strlen(api->pg_value(res, 0, 0));
+    char *view = api->req_alloc(req, len + 1), *object = api->req_alloc(req, strlen(code) + 9);
+    if (view == NULL || object == NULL)
+        return (void)api->reply_problem(req, 500, "internal-error", NULL, NULL);
+    memcpy(view, api->pg_value(res, 0, 0), len + 1);
+    sprintf(object, "dossier:%s", code);
+    procedures_audit_acting(req, "dossier.view", object, reply_view, view);
 }
 
 static void show(cong_req_t *req, void *udata)
@@ -238,7 +279,10 @@ static void show(cong_req_t *req, void *udata)
     if (code == NULL)
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
     const char *params[] = {code, procedures_applicant(req)};
-    procedures_query(req, "SELECT dossier_view($1, $2, NULL)", 2, params, procedures_pg_json, NULL);
+    procedures_query(req,
+                     "SELECT dossier_view($1, $2, NULL), d.procedure_code, p.domain FROM dossiers d "
+                     "JOIN procedures p ON p.code = d.procedure_code WHERE d.code = $1 AND d.subject = $2",
+                     2, params, on_view, (void *)code);
 }
 
 /* ---- the citizen's transitions ---- */
@@ -267,12 +311,13 @@ static void citizen_action(cong_req_t *req, const char *action)
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
     if (optional_note(req, &note) != 0)
         return (void)api->reply_problem(req, 422, "validation-failed", "Ghi chú không hợp lệ.", "Invalid note.");
-    /* p_actor is the applicant (visibility), the note says nothing of who typed it: the timeline's actor is the
-     * applicant for citizens; acting-for is recorded by the access log and the audit trail. */
-    const char *params[] = {code, procedures_applicant(req), action, note, api->req_id(req)};
+    /* who acts and whose dossier it is; under a mandate, dossier_transition counts the use in its transaction */
+    const char *params[] = {code, procedures_actor(req), action, note, api->req_id(req), procedures_applicant(req),
+                            procedures_mandate(req)};
     procedures_query(req,
-                     "SELECT http_status, body FROM dossier_transition($1, $2, 'citizen', $3, $4, NULL, NULL, $5)",
-                     5, params, procedures_pg_outcome, NULL);
+                     "SELECT http_status, body FROM dossier_transition($1, $2, 'citizen', $3, $4, NULL, NULL, $5, "
+                     "$6, $7::uuid)",
+                     7, params, procedures_pg_outcome, NULL);
 }
 
 static void supplement(cong_req_t *req, void *udata)
@@ -289,30 +334,52 @@ static void withdraw(cong_req_t *req, void *udata)
 
 /* ---- the result's file ---- */
 
+typedef struct result_file {
+    char path[4200];
+    const char *media_type;
+} result_file_t;
+
+static void send_result(cong_req_t *req, void *udata)
+{
+    result_file_t *f = udata;
+    if (procedures_api->reply_file(req, 200, f->media_type, f->path) != 0) {
+        procedures_api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "the stored result of a dossier is missing (request %s)",
+                            procedures_api->req_id(req));
+        procedures_api->reply_problem(req, 503, "service-unavailable", NULL, NULL);
+    }
+}
+
+/* (sha256, signature, media type, procedure_code, domain): under a mandate, sent once the download is recorded. */
 static void on_result(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
 {
-    (void)udata;
     const cong_api_t *api = procedures_api;
+    const char *code = udata;
     if (err != 0) {
         procedures_reply_store_error(req, err);
         return;
     }
-    if (api->pg_ntuples(res) != 1 || api->pg_is_null(res, 0, 0)) {
+    if (api->pg_ntuples(res) != 1 || api->pg_is_null(res, 0, 0) ||
+        api->mandate_covers(req, api->pg_value(res, 0, 3), api->pg_value(res, 0, 4)) != 0) {
         api->reply_problem(req, 404, "not-found", "Hồ sơ chưa có kết quả điện tử.",
                            "This dossier has no electronic result yet.");
         return;
     }
     const char *sha = api->pg_value(res, 0, 0);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%.2s/%s", procedures_config.data_dir, sha, sha);
+    result_file_t *f = api->req_alloc(req, sizeof *f);
+    char *media_type = api->req_alloc(req, strlen(api->pg_value(res, 0, 2)) + 1);
+    char *object = api->req_alloc(req, strlen(code) + 9);
+    if (f == NULL || media_type == NULL || object == NULL)
+        return (void)api->reply_problem(req, 500, "internal-error", NULL, NULL);
+    snprintf(f->path, sizeof f->path, "%s/%.2s/%s", procedures_config.data_dir, sha, sha);
+    strcpy(media_type, api->pg_value(res, 0, 2));
+    f->media_type = media_type;
     api->reply_header(req, "result-sha256", sha);
     api->reply_header(req, "result-signature", api->pg_value(res, 0, 1));
     api->reply_header(req, "cache-control", "private, no-store");
-    if (api->reply_file(req, 200, api->pg_value(res, 0, 2), path) != 0) {
-        api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "the stored result of a dossier is missing (request %s)",
-                 api->req_id(req));
-        api->reply_problem(req, 503, "service-unavailable", NULL, NULL);
-    }
+    if (procedures_mandate(req) == NULL)
+        return send_result(req, f);
+    sprintf(object, "dossier:%s", code);
+    procedures_audit_acting(req, "dossier.result", object, send_result, f);
 }
 
 static void result(cong_req_t *req, void *udata)
@@ -324,29 +391,36 @@ static void result(cong_req_t *req, void *udata)
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
     const char *params[] = {code, procedures_applicant(req)};
     procedures_query(req,
-                     "SELECT d.result_sha256, d.result_signature, coalesce(w.media_type, 'application/pdf') "
-                     "FROM dossiers d LEFT JOIN wallet_documents w ON w.dossier_code = d.code AND w.kind = 'result' "
+                     "SELECT d.result_sha256, d.result_signature, coalesce(w.media_type, 'application/pdf'), "
+                     "d.procedure_code, p.domain FROM dossiers d JOIN procedures p ON p.code = d.procedure_code "
+                     "LEFT JOIN wallet_documents w ON w.dossier_code = d.code AND w.kind = 'result' "
                      "WHERE d.code = $1 AND d.subject = $2 AND d.result_sha256 IS NOT NULL LIMIT 1",
-                     2, params, on_result, NULL);
+                     2, params, on_result, (void *)code);
 }
 
 int procedures_dossiers_register(cong_module_ctx_t *ctx)
 {
     const cong_route_def_t routes[] = {
         {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/dossiers", .handler = submit,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "submitDossier"},
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "submitDossier",
+         .mandate_action = "submit"},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/dossiers", .handler = list,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "listMyDossiers"},
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "listMyDossiers",
+         .mandate_action = "view"},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/dossiers/{code}", .handler = show,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "getDossier"},
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "getDossier",
+         .mandate_action = "view"},
         {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/dossiers/{code}/supplement",
          .handler = supplement, .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default",
-         .operation_id = "supplementDossier"},
+         .operation_id = "supplementDossier",
+         .mandate_action = "submit"},
         {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/dossiers/{code}/withdraw",
          .handler = withdraw, .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default",
-         .operation_id = "withdrawDossier"},
+         .operation_id = "withdrawDossier",
+         .mandate_action = "submit"},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/dossiers/{code}/result", .handler = result,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "getDossierResult"},
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "getDossierResult",
+         .mandate_action = "receive_result"},
     };
     return procedures_register_routes(ctx, routes, sizeof routes / sizeof routes[0]);
 }

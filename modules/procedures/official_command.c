@@ -8,6 +8,9 @@
  * are rows of user_roles (role 'official', resource = unit code; this module's migration 0008), read on every desk
  * request (desk.c), so a grant or a removal takes effect on the next request.
  *
+ * Each grant and removal writes the audit record 'admin.official_add' / 'admin.official_remove' (actor 'admin', subject
+ * the official, object 'unit:<code>') in the statement that makes it.
+ *
  * Exit status: 0 when done or when nothing needed doing (the grant exists already, the grant to remove is not there:
  * both said on stdout), 3 for a unit that does not exist, 2 for bad usage, 1 when PostgreSQL cannot be reached or
  * refuses.
@@ -76,13 +79,18 @@ static int grant(cong_job_t *job, int add, int argc, char **argv)
         return units == 0 ? CONG_COMMAND_NOT_FOUND : CONG_COMMAND_FAILURE;
     }
     const char *params[] = {subject, unit};
+    /* the change and its audit record in one statement (one transaction); nothing recorded when nothing changed */
     int changed = add ? rows_of(job,
-                                "INSERT INTO user_roles (subject, role, resource) VALUES ($1, 'official', $2) "
-                                "ON CONFLICT DO NOTHING RETURNING 1",
+                                "WITH c AS (INSERT INTO user_roles (subject, role, resource) "
+                                "VALUES ($1, 'official', $2) ON CONFLICT DO NOTHING RETURNING subject, resource) "
+                                "SELECT cong_audit('procedures', 'admin', 'admin', c.subject, 'admin.official_add', "
+                                "'unit:' || c.resource, NULL) FROM c",
                                 2, params)
                       : rows_of(job,
-                                "DELETE FROM user_roles WHERE subject = $1 AND role = 'official' AND resource = $2 "
-                                "RETURNING 1",
+                                "WITH c AS (DELETE FROM user_roles WHERE subject = $1 AND role = 'official' "
+                                "AND resource = $2 RETURNING subject, resource) "
+                                "SELECT cong_audit('procedures', 'admin', 'admin', c.subject, 'admin.official_remove', "
+                                "'unit:' || c.resource, NULL) FROM c",
                                 2, params);
     if (changed < 0)
         return CONG_COMMAND_FAILURE;

@@ -3,8 +3,8 @@
  * and their state machine, the officials' desk, electronic results, the portal sync status, KPIs and the dashboard.
  *
  * The entry point names the module, declares the configuration keys (modules.procedures.*), the module's migrations,
- * and lets each file register its routes, its job or its command. It needs ABI 1.4 (module migrations, body storage,
- * signed documents, periodic jobs, commands, citizen subjects). Loaded for a command (load_purpose), it declares its
+ * and lets each file register its routes, its job or its command. It needs ABI 1.5 (module migrations, body storage,
+ * signed documents, periodic jobs, commands, citizen subjects; acting for someone: mandate_covers). Loaded for a command (load_purpose), it declares its
  * keys, migrations and command only: no routes, no files read, no folder created.
  */
 #include <errno.h>
@@ -100,7 +100,7 @@ static int read_config(cong_module_ctx_t *ctx, int serving)
 
 int cong_procedures_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
 {
-    if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, citizen_subject))
+    if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, mandate_covers))
         return CONG_EVERSION;
     procedures_api = api;
     int rc = api->declare_module(ctx, PROCEDURES_MODULE, PROCEDURES_VERSION);

@@ -75,9 +75,18 @@ int procedures_one_row(cong_req_t *req, int err, const cong_pg_result_t *res);
  *  procedures_pg_outcome: a (http_status, body) row, answered with procedures_reply_outcome. Store errors: 503/500. */
 void procedures_pg_json(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata);
 void procedures_pg_outcome(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata);
-/** The principal's subject, and the subject it acts for (itself unless acting on behalf of someone). */
+/** Who acts (the grantee acting under a mandate, else the principal's subject); whose affairs (the applicant: the
+ *  principal's subject, the grantor when acting for someone); the mandate acted under, or NULL for one's own affairs. */
 const char *procedures_actor(cong_req_t *req);
 const char *procedures_applicant(cong_req_t *req);
+const char *procedures_mandate(cong_req_t *req);
+/** Acting under a mandate: writes the audit record `action` ("dossier.view", "dossier.result") on `object` (actor
+ *  the grantee, subject the grantor, the mandate), then calls then(req, udata). When the record cannot be written it
+ *  answers 503/500 itself and `then` is not called: nothing is shown that was not recorded (access_audit.c). */
+void procedures_audit_acting(cong_req_t *req, const char *action, const char *object,
+                             void (*then)(cong_req_t *req, void *udata), void *udata);
+/** 403 mandate-does-not-cover for a procedure the mandate acted under does not include. */
+void procedures_reply_not_covered(cong_req_t *req, const char *procedure_code);
 /** Lowercase hex SHA-256 of `data` into out (65 bytes). */
 void procedures_sha256_hex(const void *data, size_t len, char out[65]);
 /** A positive integer query parameter within [1, max], or `fallback` when absent; -1 when present but invalid. */

@@ -103,15 +103,22 @@ int procedures_register_routes(cong_module_ctx_t *ctx, const cong_route_def_t *r
     return 0;
 }
 
+/* ABI 1.5: `subject` is whose affairs, `actor` who acts under a mandate (NULL for one's own affairs). */
 const char *procedures_actor(cong_req_t *req)
 {
-    return procedures_api->req_principal(req)->subject;
+    const cong_principal_t *p = procedures_api->req_principal(req);
+    return p->actor != NULL && p->actor[0] != '\0' ? p->actor : p->subject;
 }
 
 const char *procedures_applicant(cong_req_t *req)
 {
+    return procedures_api->req_principal(req)->subject;
+}
+
+const char *procedures_mandate(cong_req_t *req)
+{
     const cong_principal_t *p = procedures_api->req_principal(req);
-    return p->on_behalf_of != NULL && p->on_behalf_of[0] != '\0' ? p->on_behalf_of : p->subject;
+    return p->actor != NULL && p->mandate_id != NULL && p->mandate_id[0] != '\0' ? p->mandate_id : NULL;
 }
 
 void procedures_sha256_hex(const void *data, size_t len, char out[65])

@@ -11,6 +11,9 @@
  * recorded in `uploads` (owner, sha256, size, type); the same owner uploading the same bytes again gets the same
  * upload back (and restarts its clock: uploads no dossier uses are removed by upload_sweep.c).
  *
+ * Acting for someone (ABI 1.5), an upload is the grantee's (owner and quota: who acts) until a dossier of the grantor
+ * uses it; the wallet shows the results of the dossiers the mandate covers, recorded in the audit log.
+ *
  * Memory: h2o 2.2 buffers a request body before the handler runs, so an upload is held in memory once while it is
  * written (bounded by upload_max_bytes per request); see the README on what streaming would need.
  */
@@ -72,7 +75,7 @@ static void on_stored(cong_req_t *req, int err, const char *sha256_hex, long lon
     }
     memcpy(u->sha256, sha256_hex, 65);
     snprintf(u->size, sizeof u->size, "%lld", size);
-    const char *params[] = {api->req_principal(req)->subject, u->sha256, u->size, u->media_type};
+    const char *params[] = {procedures_actor(req), u->sha256, u->size, u->media_type};
     procedures_query(req,
                      "INSERT INTO uploads (id, owner, sha256, size_bytes, media_type) "
                      "VALUES (gen_random_uuid(), $1, $2, $3::bigint, $4) "
@@ -139,7 +142,7 @@ static void upload(cong_req_t *req, void *udata)
     snprintf(u->size, sizeof u->size, "%zu", len);
     snprintf(files, sizeof files, "%d", procedures_config.upload_daily_files);
     snprintf(bytes, sizeof bytes, "%lld", procedures_config.upload_daily_bytes);
-    const char *params[] = {api->req_principal(req)->subject, u->size, files, bytes};
+    const char *params[] = {procedures_actor(req), u->size, files, bytes};
     procedures_query(req, "SELECT exceeded, retry_after_s FROM upload_quota_take($1, $2::bigint, $3::int, $4::bigint)",
                      4, params, on_quota, u);
 }
@@ -147,23 +150,33 @@ static void upload(cong_req_t *req, void *udata)
 static void documents(cong_req_t *req, void *udata)
 {
     (void)udata;
-    const char *params[] = {procedures_applicant(req)};
+    const cong_api_t *api = procedures_api;
+    /* acting for someone: the results of dossiers the mandate covers, and one audit record naming them */
+    const char *params[] = {procedures_applicant(req), procedures_mandate(req), procedures_actor(req),
+                            api->req_id(req)};
     procedures_query(req,
+                     "WITH docs AS (SELECT w.* FROM wallet_documents w WHERE w.owner = $1 AND ($2::uuid IS NULL OR "
+                     "EXISTS (SELECT 1 FROM dossiers d JOIN procedures p ON p.code = d.procedure_code "
+                     "WHERE d.code = w.dossier_code AND dossier_mandate_scope($2::uuid, d.procedure_code, p.domain)))), "
+                     "audited AS (SELECT cong_audit('procedures', $3, 'citizen', $1, 'wallet.list', NULL, $4, "
+                     "jsonb_build_object('documents', (SELECT coalesce(jsonb_agg(id), '[]') FROM docs)), $2::uuid) "
+                     "WHERE $2::uuid IS NOT NULL) "
                      "SELECT json_build_object('documents', coalesce(json_agg(json_build_object("
                      "'id', id, 'kind', kind, 'title_vi', title_vi, 'title_en', title_en, 'sha256', sha256, "
                      "'media_type', media_type, 'dossier_code', dossier_code, 'issued_at', issued_at) "
-                     "ORDER BY issued_at DESC), '[]'::json)) FROM wallet_documents WHERE owner = $1",
-                     1, params, procedures_pg_json, NULL);
+                     "ORDER BY issued_at DESC), '[]'::json)) FROM docs, (SELECT count(*) FROM audited) a",
+                     4, params, procedures_pg_json, NULL);
 }
 
 int procedures_uploads_register(cong_module_ctx_t *ctx)
 {
     const cong_route_def_t routes[] = {
         {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/uploads", .handler = upload,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "upload", .operation_id = "createUpload",
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "upload", .operation_id = "createUpload", .mandate_action = "submit",
          .max_body_bytes = procedures_config.upload_max_bytes},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/me/documents", .handler = documents,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "listMyDocuments"},
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "listMyDocuments",
+         .mandate_action = "receive_result"},
     };
     return procedures_register_routes(ctx, routes, sizeof routes / sizeof routes[0]);
 }

@@ -5,7 +5,7 @@
  * Every input is verified as a token under a fixed policy, both with the fixed EC key and against a fixed keyset
  * ("fuzz": that EC key, ES256; "fuzz-rs" and "fuzz-ps": one RSA key pinned to RS256 and to PS256), and decoded as
  * base64url. Keys and keyset are made once, on the first call. Oracles beyond "no crash, no leak":
- *   - a successful verification yields NUL-terminated claim strings;
+ *   - a successful verification yields NUL-terminated claim strings, and an actor only with a mandate (not oneself);
  *   - whatever decodes as base64url re-encodes to exactly the input (strict, canonical decoding);
  *   - an input that is a JSON object, signed with a fixed key (the algorithm chosen by the input's length), never
  *     fails on the signature, the algorithm, the kid or "crit" when verified.
@@ -80,7 +80,12 @@ static void check_result(cong_jwt_result_t r, const cong_jwt_claims_t *c)
         (!terminated(c->sub, sizeof c->sub) || !terminated(c->sid, sizeof c->sid) ||
          !terminated(c->client_id, sizeof c->client_id) || !terminated(c->act, sizeof c->act) ||
          !terminated(c->scope, sizeof c->scope) || !terminated(c->jti, sizeof c->jti) ||
-         !terminated(c->nonce, sizeof c->nonce) || c->loa < 0 || c->loa > 2))
+         !terminated(c->nonce, sizeof c->nonce) || c->loa < 0 || c->loa > 2 ||
+         !terminated(c->mandate_id, sizeof c->mandate_id) ||
+         !terminated(c->mandate_procedures, sizeof c->mandate_procedures) ||
+         !terminated(c->mandate_domains, sizeof c->mandate_domains) || c->mandate_actions > 31 ||
+         /* acting for someone: only under a mandate, never for oneself */
+         ((c->act[0] != '\0') != (c->mandate_id[0] != '\0')) || (c->act[0] && strcmp(c->act, c->sub) == 0)))
         abort();
 }
 
