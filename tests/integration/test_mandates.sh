@@ -11,8 +11,10 @@ ENV=("${IDENTITY_ENV[@]}" CONG_AUTH_STEP_UP_MAX_AGE_S=600 CONG_AUTH_ACCESS_TOKEN
   CONG_MODULES_MANDATES_MAX_DAYS=30 CONG_MODULES_MANDATES_TOKEN_TTL_S=120
   CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000)
 # A second instance on the same Redis and PostgreSQL: a withdrawal must reach it too. Their job does not run within
-# the test (10 min), so what refuses an acting-for token at once is the withdrawal's own revocation; a third instance
-# with a quick job comes later, for publishing what is pending and for expiry.
+# the test (10 min), so what refuses an acting-for token at once is the withdrawal's own revocation (unless another
+# test's gateway, running alongside on the same stores, publishes it first); a third instance with a quick job comes
+# later, for publishing what is pending and for expiry. Whether an ending is still unpublished is never asserted:
+# every gateway of every test running at the same time runs this module's job against the same database.
 ENV+=(CONG_MODULES_MANDATES_JOB_INTERVAL_MS=600000)
 GW_NAME=second start_gateway "${ENV[@]}" || exit 1
 wait_stores_up || { finish; exit 1; }
@@ -257,7 +259,6 @@ expect_eq "...withdrawn" withdrawn "$(field status)"
 expect_eq "...the child" withdrawn "$(mstatus "$CHILD")"
 expect_eq "...the grandchild" withdrawn "$(mstatus "$GRAND")"
 expect_eq "...three endings" 3 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id IN ('$M1', '$CHILD', '$GRAND')")"
-expect_eq "...not marked published yet (that is the job's)" 3 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id IN ('$M1', '$CHILD', '$GRAND') AND published_at IS NULL")"
 for m in "$M1" "$CHILD" "$GRAND"; do
   expect_match "...mandate:${m:0:8} in the revocation set" '^[0-9]+' "$(redis-cli -p "$REDIS_PORT" ZSCORE cong:revoked "mandate:$m")"
 done
@@ -307,7 +308,6 @@ relay_stop REDISR
 wait_store_down redis
 expect_eq "Redis down: the withdrawal still answers 200" 200 "$(H2C_PORT=$JOBS_PORT post "$A" "/v1/mandates/$M7/withdraw")"
 expect_eq "...withdrawn" withdrawn "$(mstatus "$M7")"
-expect_eq "...its ending waits for the job" 1 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id = '$M7' AND published_at IS NULL")"
 relay_start REDISR "$REDIS_PORT" "$REDISR_PORT" || bad "the Redis relay did not come back"
 wait_until 30 published "'$M7'"
 expect_eq "Redis back: the job published it" 0 "$(psql_cong "SELECT count(*) FROM mandate_endings WHERE mandate_id = '$M7' AND published_at IS NULL")"
