@@ -96,7 +96,7 @@ static void mismatch(audit_verify_t *v, const audit_record_t *r, const char *lea
 {
     uint8_t column[AUDIT_HASH_SIZE], h[AUDIT_HASH_SIZE];
     long long j = -1;
-    if (v->problems_total < REORDER_SEARCHES && leaf_hash_hex != NULL &&
+    if (v->problems_total + 1 <= REORDER_SEARCHES && leaf_hash_hex != NULL &&
         audit_hex_decode(leaf_hash_hex, column, sizeof column) == 0)
         j = sealed_position(v, column);
     if (j >= 0 && (uint64_t)j != r->leaf_index) {
