@@ -3,7 +3,7 @@
 # 127.0.0.1 only, its own Redis (17393) and PostgreSQL (17493) in a fresh cluster under .run/auditbench/:
 #   written   pgbench: one `SELECT cong_audit(...)` per transaction (what a module adds to its own transaction), 4
 #             clients, AUDITBENCH_DURATION seconds: the rate the log must keep up with
-#   sealed    then cong (1 worker) seals what is there with seal_batch 20000 and seal_interval_ms 100: the rate is the
+#   sealed    then cong (1 worker) seals what is there with seal_batch 2000 and seal_interval_ms 100: the rate is the
 #             leaves between the first and the last signed head over the time between their timestamps (each head
 #             is signed at the end of its batch's transaction, so the figure excludes start-up and the first wait)
 # Prints a markdown table with sealed/s ÷ written/s (above 1: one sealer keeps up with that write rate). About a
@@ -19,7 +19,7 @@ BUILD=${CONG_BUILD_DIR:-$SRC/build-release}
 DIR=${AUDITBENCH_DIR:-$SRC/.run/auditbench}
 DURATION=${AUDITBENCH_DURATION:-10}
 CLIENTS=4
-BATCH=20000
+BATCH=2000
 CONG_PORT=17181 CONG_TLS_PORT=17544 REDIS_PORT=17393 PG_PORT=17493
 
 for tool in curl psql pgbench python3 openssl; do
@@ -62,11 +62,11 @@ ENVV=(env -i PATH="$PATH" CONG_SERVER_BIND=127.0.0.1 CONG_SERVER_H2C_PORT="$CONG
 # ---- written: what modules add, one record a transaction ----------------------------------------------------------
 cat >"$DIR/write.sql" <<'SQL'
 \set n random(1, 1000000000)
-SELECT cong_audit('bench', 'official-' || :n, 'official', 'citizen-' || (:n % 1000), 'dossier.view',
-                  'dossier:HN-2026-' || :n, 'req-' || :n, '{"unit": "HN-W-001"}');
+SELECT cong_audit('bench', 'official-' || :n::text, 'official', 'citizen-' || (:n::bigint % 1000)::text,
+                  'dossier.view', 'dossier:HN-2026-' || :n::text, 'req-' || :n::text, '{"unit": "HN-W-001"}');
 SQL
 log "writing audit records with pgbench, $CLIENTS clients, ${DURATION}s"
-$(client_pin) pgbench -h 127.0.0.1 -p "$PG_PORT" -U cong -n -M extended -c "$CLIENTS" -j 1 -T "$DURATION" \
+$(client_pin) pgbench -h 127.0.0.1 -p "$PG_PORT" -U cong -n -M simple -c "$CLIENTS" -j 1 -T "$DURATION" \
   -f "$DIR/write.sql" cong >"$DIR/pgbench.log" 2>&1 || { cat "$DIR/pgbench.log" >&2; die "pgbench failed"; }
 WRITTEN=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$DIR/pgbench.log")
 RECORDS=$(sql "SELECT count(*) FROM audit_records")
