@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The tamper-evident audit log (modules/audit) end to end: records written with cong_audit() by concurrent
-# transactions (one commits late, with a smaller id) are sealed by the gateway's job; the signed tree head verifies
+# The tamper-evident audit log (modules/audit) end to end: production refuses to serve without the audit key; records
+# written with cong_audit() by concurrent transactions (one commits late, with a smaller id) are sealed by the jobs of
+# two gateways at once; the signed tree head verifies
 # with the published key (Python's `cryptography`, not cong's code); inclusion and consistency proofs verify with an
 # independent RFC 9162 implementation (below, a few lines of Python over the RFC's definitions); then a copy of the
 # log is tampered by hand — a record edited, deleted, two swapped, one inserted — and `cong audit verify` exits 1 naming
 # the record, and 0 on the untouched copy. And "who used my data": a record about S by A is in S's access log, not in
-# A's; pages follow the cursor; proofs=1 carries proofs that verify.
+# A's; pages follow the cursor; proofs=1 carries proofs that verify. PostgreSQL gone: 503, not a wrong 200.
 source "$(dirname "$0")/lib.sh"
 
 PG_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong"
@@ -98,7 +99,26 @@ write() {
   psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -qAtX -v ON_ERROR_STOP=1 <<<"$sql" >/dev/null
 }
 
-start_gateway CONG_MODULES_AUDIT_SEAL_INTERVAL_MS=200 CONG_MODULES_AUDIT_SEAL_BATCH=37 || { finish; exit 1; }
+# ---- production refuses to serve without its own audit key, or with a key that is not P-256 ----
+start_gateway CONG_SERVER_ENVIRONMENT=production CONG_MODULES_AUDIT_SIGNING_KEY_FILE= >/dev/null 2>&1
+expect_eq "no audit key: the gateway does not serve" "" "$(kill -0 "$GW_PID" 2>/dev/null && echo running)"
+wait "$GW_PID" 2>/dev/null; GW_PID=
+expect_match "...and says why" "modules.audit.signing_key_file is required to serve" "$(cat "$GW_DIR/stderr")"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$GW_DIR/rsa.pem" 2>/dev/null
+start_gateway CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$GW_DIR/rsa.pem" >/dev/null 2>&1
+expect_eq "an RSA key: refused" "" "$(kill -0 "$GW_PID" 2>/dev/null && echo running)"
+wait "$GW_PID" 2>/dev/null; GW_PID=
+expect_match "...and says why" "cannot load a P-256 private key" "$(cat "$GW_DIR/stderr")"
+
+# ---- two instances seal the same log at once (one at a time, by the lock); b reaches PostgreSQL through a relay ----
+SEAL=(CONG_MODULES_AUDIT_SEAL_INTERVAL_MS=150 CONG_MODULES_AUDIT_SEAL_BATCH=37)
+relay_start PGR "$PG_PORT" || { bad "relay"; finish; exit 1; }
+GW_NAME=b start_gateway "${SEAL[@]}" CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGR_PORT dbname=cong user=cong" \
+  || { finish; exit 1; }
+wait_stores_up || { finish; exit 1; }
+B_PID=$GW_PID B_PORT=$H2C_PORT B_ADMIN=$ADMIN_PORT
+GW_PID=
+GW_NAME=a start_gateway "${SEAL[@]}" || { finish; exit 1; }
 wait_stores_up || { finish; exit 1; }
 
 # ---- concurrent writers, one of them commits late with the smallest id ----
@@ -225,7 +245,7 @@ COMMIT;
 SQL
 }
 trap 'psql_cong "DROP SCHEMA IF EXISTS $COPY CASCADE" >/dev/null 2>&1; stop_gateway >/dev/null 2>&1
-  for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done' EXIT
+  [ -n "${B_PID:-}" ] && kill "$B_PID" 2>/dev/null; for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done' EXIT
 in_copy() { psql_cong "SET search_path = $COPY, public; $1" >/dev/null; }
 verify() {
   env CONG_POSTGRES_CONNINFO="$PG_CONNINFO options='-csearch_path=$COPY,public'" ASAN_OPTIONS=detect_leaks=1 \
@@ -280,6 +300,17 @@ expect_eq "a head changed: exit 1" 1 "$(verify)"
 expect_match "a head changed: its signature fails" "signed tree head of size $N1: its signature does not verify" \
   "$(cat "$GW_DIR/verify.out")"
 expect_eq "no secret, no content in the report" "" "$(grep -E "obj:|$S|$A|PRIVATE" "$GW_DIR/verify.out" "$GW_DIR/verify.err")"
+
+# ---- PostgreSQL gone: 503 with Retry-After, never a wrong 200 (gateway b, through its relay) ----
+A_PORT=$H2C_PORT A_ADMIN=$ADMIN_PORT H2C_PORT=$B_PORT ADMIN_PORT=$B_ADMIN
+relay_stop PGR
+wait_store_down postgres
+expect_eq "tree head without PostgreSQL: 503" 503 "$(call "" GET /v1/audit/tree-head)"
+expect_match "...with Retry-After" "[0-9]" "$(header retry-after)"
+expect_eq "access log without PostgreSQL: 503" 503 "$(call "$TS" GET /v1/me/access-log)"
+expect_eq "proof without PostgreSQL: 503" 503 "$(call "" GET "/v1/audit/records/$ID/proof")"
+GW_NAME=b GW_PID=$B_PID stop_gateway
+H2C_PORT=$A_PORT ADMIN_PORT=$A_ADMIN GW_NAME=a
 
 # the live log is still intact (nothing here touched it) and the sealer still runs
 expect_eq "the shared log verifies" 0 "$(env CONG_POSTGRES_CONNINFO="$PG_CONNINFO" ASAN_OPTIONS=detect_leaks=1 \
