@@ -19,7 +19,8 @@
 #define api audit_api
 
 typedef struct access_req {
-    char *body;          /* the page as JSON text (request pool), proofs still to add */
+    int proofs;          /* proofs=1 */
+    char *body;          /* the page as JSON text (request pool) while its proofs' nodes are fetched */
     unsigned long long tree_size;
 } access_req_t;
 
@@ -144,7 +145,7 @@ static void page_done(cong_req_t *req, int err, const cong_pg_result_t *res, voi
         json_array_append_new(items, item_of(res, i, a->tree_size));
     json_t *body = json_pack("{s:o, s:o}", "items", items, "next_cursor",
                              rows > limit ? json_string(api->pg_value(res, limit - 1, 0)) : json_null());
-    if (a->body == NULL || a->tree_size == 0) { /* no proofs asked (body NULL marks it), or no head yet */
+    if (!a->proofs || a->tree_size == 0) { /* no proofs asked, or no head yet (then nothing is sealed) */
         reply_page(req, body);
         return;
     }
@@ -173,7 +174,7 @@ static void access_log(cong_req_t *req, void *udata)
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
-    a->body = proofs != NULL && strcmp(proofs, "1") == 0 ? "" : NULL; /* "" until the page is made: proofs asked */
+    a->proofs = proofs != NULL && strcmp(proofs, "1") == 0;
     char lim[8];
     snprintf(lim, sizeof lim, "%llu", l);
     const char *params[] = {api->req_principal(req)->subject, cursor, lim};

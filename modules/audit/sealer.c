@@ -211,36 +211,50 @@ static long long current_size(cong_job_t *job)
     return size;
 }
 
-/* One sealing transaction: the number of records sealed, 0 when none or another instance holds the lock, -1. */
-static int seal_once(cong_job_t *job)
+/* Takes the lock and the batch in an open transaction: the number of rows in *rows (0: nothing to do, or another
+ * instance seals now; then the transaction is rolled back), -1 on an error (rolled back too). */
+static int begin_batch(cong_job_t *job, long long *size, cong_pg_result_t **rows)
 {
     const cong_api_t *api = audit_api;
     cong_pg_result_t *res = NULL;
     if (run(job, "BEGIN", 0, NULL) != 0)
         return -1;
-    if (exec(job, "SELECT pg_try_advisory_xact_lock(hashtext('cong.audit.seal'))", 0, NULL, &res) != 0)
-        return -1;
-    int locked = strcmp(api->pg_value(res, 0, 0), "t") == 0;
+    int rc = exec(job, "SELECT pg_try_advisory_xact_lock(hashtext('cong.audit.seal'))", 0, NULL, &res);
+    int locked = rc == 0 && strcmp(api->pg_value(res, 0, 0), "t") == 0;
     api->job_pg_clear(res);
-    long long size = locked ? current_size(job) : -1;
+    if (rc == 0 && locked && (*size = current_size(job)) < 0)
+        rc = -1;
     char batch[16];
     snprintf(batch, sizeof batch, "%d", audit_config.seal_batch);
     const char *params[] = {batch};
-    res = NULL;
-    if (size < 0 || exec(job,
-                         "SELECT " AUDIT_RECORD_COLUMNS " FROM audit_records WHERE leaf_index IS NULL "
-                         "ORDER BY id LIMIT $1::int",
-                         1, params, &res) != 0 || api->pg_ntuples(res) == 0) {
-        api->job_pg_clear(res);
+    if (rc == 0 && locked)
+        rc = exec(job,
+                  "SELECT " AUDIT_RECORD_COLUMNS " FROM audit_records WHERE leaf_index IS NULL ORDER BY id "
+                  "LIMIT $1::int",
+                  1, params, rows);
+    int n = rc == 0 && locked ? api->pg_ntuples(*rows) : 0;
+    if (n == 0) {
+        api->job_pg_clear(*rows);
+        *rows = NULL;
         run(job, "ROLLBACK", 0, NULL);
-        return locked && size >= 0 ? 0 : (locked ? -1 : 0);
     }
+    return rc == 0 ? n : -1;
+}
+
+/* One sealing transaction: the number of records sealed, 0 when none or another instance holds the lock, -1. */
+static int seal_once(cong_job_t *job)
+{
+    const cong_api_t *api = audit_api;
+    cong_pg_result_t *rows = NULL;
+    long long size = 0;
+    int n = begin_batch(job, &size, &rows);
+    if (n <= 0)
+        return n;
     seal_batch_t b = {.old_size = (uint64_t)size};
     audit_node_set_init(&b.nodes);
     uint8_t root[AUDIT_HASH_SIZE];
-    int n = api->pg_ntuples(res);
-    int rc = hash_leaves(&b, res);
-    api->job_pg_clear(res);
+    int rc = hash_leaves(&b, rows);
+    api->job_pg_clear(rows);
     if (rc == 0)
         rc = complete_tree(job, &b, root);
     if (rc == 0)
