@@ -312,7 +312,19 @@ expect_eq "proof without PostgreSQL: 503" 503 "$(call "" GET "/v1/audit/records/
 GW_NAME=b GW_PID=$B_PID stop_gateway
 H2C_PORT=$A_PORT ADMIN_PORT=$A_ADMIN GW_NAME=a
 
-# the live log is still intact (nothing here touched it) and the sealer still runs
+# ---- a sealed leaf beyond the latest head in the live log: the sealer stops rather than sign over it ----
+N=$(psql_cong "SELECT max(tree_size) FROM audit_tree_heads")
+psql_cong "INSERT INTO audit_records (id, actor, actor_kind, action, instance, module, leaf_index, leaf_hash)
+  VALUES (-$$, 'x', 'admin', 'test.forged', 'x', 'test', $N + 5, '\x00')" >/dev/null
+write 1 "$A" official "$S" dossier.complete
+stopped() { grep -q "sealing stopped: records are sealed up to leaf $((N + 6)) but the latest signed head has $N" \
+  "$GW_DIR/a.stderr"; }
+expect_eq "the sealer says it stopped" ok "$(wait_until 30 stopped && echo ok)"
+expect_eq "...and sealed nothing over it" "$N" "$(psql_cong "SELECT max(tree_size) FROM audit_tree_heads")"
+psql_cong "DELETE FROM audit_records WHERE id = -$$" >/dev/null
+expect_eq "the forged row gone, sealing goes on" ok "$(wait_until 30 sealed_all && echo ok)"
+
+# the live log is still intact (nothing here touched it for good) and the sealer still runs
 expect_eq "the shared log verifies" 0 "$(env CONG_POSTGRES_CONNINFO="$PG_CONNINFO" ASAN_OPTIONS=detect_leaks=1 \
   "$BUILD/cong" audit verify >"$GW_DIR/verify.out" 2>&1; echo $?)"
 finish
