@@ -68,7 +68,6 @@ static int load_key(cong_module_ctx_t *ctx)
                        "private key");
         return CONG_EINVAL;
     }
-    audit_config.has_key = 1;
     audit_api->log(CONG_LOG_INFO, AUDIT_MODULE, "audit key %s", audit_config.signer.kid);
     return 0;
 }

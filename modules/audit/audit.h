@@ -23,8 +23,7 @@ typedef struct audit_config {
     long long seal_interval_ms;
     int seal_batch;
     int page_size;
-    int has_key;           /* serving: the key is loaded (the module refuses to serve without one) */
-    audit_signer_t signer; /* the audit key, when has_key */
+    audit_signer_t signer; /* the audit key: loaded at start when serving (the module refuses to serve without) */
 } audit_config_t;
 
 extern const cong_api_t *audit_api;

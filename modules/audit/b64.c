@@ -16,22 +16,6 @@ size_t audit_b64_encode(const uint8_t *in, size_t n, char *out, int url)
     return len;
 }
 
-long audit_b64_decode(const char *in, uint8_t *out, size_t room)
-{
-    size_t len = strlen(in);
-    if (len == 0 || len % 4 != 0 || len / 4 * 3 > room + 2)
-        return -1;
-    unsigned char buf[len / 4 * 3];
-    int n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
-    if (n < 0)
-        return -1;
-    n -= (in[len - 1] == '=') + (in[len - 2] == '=');
-    if ((size_t)n > room)
-        return -1;
-    memcpy(out, buf, (size_t)n);
-    return n;
-}
-
 void audit_hex_encode(const uint8_t *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

@@ -13,8 +13,6 @@
 
 /** Encodes n bytes as padded base64 (url = 0) or unpadded base64url (url = 1), NUL-terminated; the text's length. */
 size_t audit_b64_encode(const uint8_t *in, size_t n, char *out, int url);
-/** Decodes padded base64 into out (at most `room` bytes); the decoded length, or -1 when malformed or too long. */
-long audit_b64_decode(const char *in, uint8_t *out, size_t room);
 /** Lower-case hex of n bytes into out (2n + 1), NUL-terminated. */
 void audit_hex_encode(const uint8_t *in, size_t n, char *out);
 /** Decodes exactly 2n hex digits (an optional leading "\\x", PostgreSQL's bytea text) into n bytes; 0 or -1. */
