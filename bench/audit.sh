@@ -57,7 +57,8 @@ ENVV=(env -i PATH="$PATH" CONG_SERVER_BIND=127.0.0.1 CONG_SERVER_H2C_PORT="$CONG
   CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$DIR/keys/cong-audit.pem" CONG_MODULES_AUDIT_SEAL_INTERVAL_MS=100
   CONG_MODULES_AUDIT_SEAL_BATCH="$BATCH" CONG_MODULES_PROCEDURES_DATA_DIR="$DIR/data" CONG_LOG_ACCESS_LOG=
   CONG_LOG_LEVEL=warn)
-(cd "$SRC" && "${ENVV[@]}" "$BUILD/cong" --migrate) >"$DIR/migrate.log" 2>&1 || { cat "$DIR/migrate.log" >&2; die "migrate failed"; }
+(cd "$SRC" && "${ENVV[@]}" "$BUILD/cong" --migrate) >"$DIR/migrate.log" 2>&1 ||
+  { cat "$DIR/migrate.log" >&2; die "migrate failed"; }
 
 # ---- written: what modules add, one record a transaction ----------------------------------------------------------
 cat >"$DIR/write.sql" <<'SQL'
@@ -87,7 +88,8 @@ read -r HEADS FIRST LAST MS <<<"$(sql "SELECT count(*), min(tree_size), max(tree
 SEALED=$(python3 -c "print(round(($LAST - $FIRST) / ($MS / 1000)))")
 RATIO=$(python3 -c "print(f'{$SEALED / $WRITTEN:.1f}')")
 VERIFY_START=$(date +%s%N)
-(cd "$SRC" && "${ENVV[@]}" "$BUILD/cong" audit verify) >"$DIR/verify.log" 2>&1 || { cat "$DIR/verify.log" >&2; die "verify failed"; }
+(cd "$SRC" && "${ENVV[@]}" "$BUILD/cong" audit verify) >"$DIR/verify.log" 2>&1 ||
+  { cat "$DIR/verify.log" >&2; die "verify failed"; }
 VERIFY_MS=$((($(date +%s%N) - VERIFY_START) / 1000000))
 {
   echo "| audit log ($RECORDS records, $HEADS heads, batch $BATCH) | records/s |"
@@ -95,5 +97,6 @@ VERIFY_MS=$((($(date +%s%N) - VERIFY_START) / 1000000))
   echo "| written: cong_audit() one a transaction, pgbench $CLIENTS clients | $WRITTEN |"
   echo "| sealed: leaf hashes, nodes, root, ES256 head, one transaction a batch | $SEALED |"
   echo "| sealed ÷ written | $RATIO |"
-  echo "| \`cong audit verify\` of the whole log | $(python3 -c "print(round($RECORDS / ($VERIFY_MS / 1000)))") ($VERIFY_MS ms) |"
+  VERIFIED=$(python3 -c "print(round($RECORDS / ($VERIFY_MS / 1000)))")
+  echo "| \`cong audit verify\` of the whole log | $VERIFIED ($VERIFY_MS ms) |"
 } | tee "$DIR/results.md"

@@ -34,7 +34,8 @@ static void head_done(cong_req_t *req, int err, const cong_pg_result_t *res, voi
     }
     audit_b64_encode(sig, sizeof sig, sig_b64, 0);
     json_t *body = json_pack("{s:I, s:o, s:I, s:s, s:s}", "tree_size", (json_int_t)atoll(api->pg_value(res, 0, 0)),
-                             "root_hash", audit_hash_json(root), "timestamp", (json_int_t)atoll(api->pg_value(res, 0, 2)),
+                             "root_hash", audit_hash_json(root), "timestamp",
+                             (json_int_t)atoll(api->pg_value(res, 0, 2)),
                              "key_id", api->pg_value(res, 0, 3), "signature", sig_b64);
     api->reply_header(req, "cache-control", asked != NULL ? "public, max-age=86400, immutable" : "public, max-age=1");
     api->reply_json(req, 200, body);

@@ -79,7 +79,8 @@ static int path_of(const audit_nodes_t *src, uint64_t m, uint64_t begin, uint64_
     int rc = m < k ? path_of(src, m, begin, begin + k, path, len) : path_of(src, m - k, begin + k, end, path, len);
     if (rc != 0 || *len >= AUDIT_MAX_PROOF)
         return -1;
-    rc = m < k ? audit_range_hash(src, begin + k, end, path[*len]) : audit_range_hash(src, begin, begin + k, path[*len]);
+    rc = m < k ? audit_range_hash(src, begin + k, end, path[*len])
+               : audit_range_hash(src, begin, begin + k, path[*len]);
     *len += rc == 0;
     return rc;
 }
@@ -110,7 +111,8 @@ static int subproof(const audit_nodes_t *src, uint64_t m, uint64_t begin, uint64
     rc = m <= k ? subproof(src, m, begin, begin + k, b, path, len) : subproof(src, m - k, begin + k, end, 0, path, len);
     if (rc != 0 || *len >= AUDIT_MAX_PROOF)
         return -1;
-    rc = m <= k ? audit_range_hash(src, begin + k, end, path[*len]) : audit_range_hash(src, begin, begin + k, path[*len]);
+    rc = m <= k ? audit_range_hash(src, begin + k, end, path[*len])
+                : audit_range_hash(src, begin, begin + k, path[*len]);
     *len += rc == 0;
     return rc;
 }

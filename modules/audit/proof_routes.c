@@ -60,8 +60,9 @@ static void nodes_done(cong_req_t *req, int err, const cong_pg_result_t *res, vo
     audit_node_set_t nodes;
     audit_node_set_init(&nodes);
     audit_nodes_t src = audit_node_set_source(&nodes);
-    int rc = audit_node_set_load(&nodes, res) == 0 ? audit_inclusion_proof(&src, p->leaf_index, p->tree_size, path, &len)
-                                                   : -1;
+    int rc = audit_node_set_load(&nodes, res);
+    if (rc == 0)
+        rc = audit_inclusion_proof(&src, p->leaf_index, p->tree_size, path, &len);
     audit_node_set_free(&nodes);
     if (rc != 0) {
         api->reply_problem(req, 500, "internal-error", NULL, NULL);

@@ -74,7 +74,8 @@ static int hash_leaves(seal_batch_t *b, const cong_pg_result_t *rows)
         return -1;
     size_t len = (size_t)snprintf(b->ids, room, "{");
     for (int i = 0; i < n; i++) {
-        audit_record_t r = {.leaf_index = b->old_size + (uint64_t)i, .id = strtoull(api->pg_value(rows, i, 0), NULL, 10)};
+        audit_record_t r = {.leaf_index = b->old_size + (uint64_t)i,
+                            .id = strtoull(api->pg_value(rows, i, 0), NULL, 10)};
         for (int f = 0; f < AUDIT_LEAF_FIELDS; f++)
             r.fields[f] = api->pg_is_null(rows, i, f + 1) ? NULL : api->pg_value(rows, i, f + 1);
         uint8_t h[AUDIT_HASH_SIZE];

@@ -48,7 +48,8 @@ static int describe(audit_signer_t *s)
     audit_b64_encode(xb, 32, xs, 1);
     audit_b64_encode(yb, 32, ys, 1);
     snprintf(s->jwk, sizeof s->jwk,
-             "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"%s\",\"alg\":\"ES256\",\"use\":\"sig\"}",
+             "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"kid\":\"%s\","
+             "\"alg\":\"ES256\",\"use\":\"sig\"}",
              xs, ys, s->kid);
     return 0;
 }

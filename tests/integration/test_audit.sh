@@ -93,7 +93,9 @@ PY
 rfc() { python3 "$GW_DIR/rfc9162.py" "$@" 2>&1 | tail -1; }
 get() { h2c "$(url "$1")" >"$GW_DIR/$2"; }
 # sealed_all TAG: every record of ours has a leaf index
-sealed_all() { [ "$(psql_cong "SELECT count(*) FROM audit_records WHERE object LIKE 'obj:$TAG:%' AND leaf_index IS NULL")" = 0 ]; }
+sealed_all() {
+  [ "$(psql_cong "SELECT count(*) FROM audit_records WHERE object LIKE 'obj:$TAG:%' AND leaf_index IS NULL")" = 0 ]
+}
 # write N ACTOR KIND SUBJECT ACTION: N records, each in its own transaction
 write() {
   local i sql=""
@@ -148,7 +150,8 @@ expect_eq "the late commit (smallest id) got a later leaf than a larger id" "t" 
 # ---- the signed head, checked by Python's cryptography with the published JWKS ----
 get /v1/audit/tree-head head1.json
 get /v1/audit/keys keys.json
-expect_eq "the head's signature verifies (independent verifier)" ok "$(rfc head "$GW_DIR/head1.json" "$GW_DIR/keys.json")"
+expect_eq "the head's signature verifies (independent verifier)" ok \
+  "$(rfc head "$GW_DIR/head1.json" "$GW_DIR/keys.json")"
 expect_match "the head is public and briefly cacheable" "max-age=1" \
   "$(curl -s -o /dev/null -D - --http2-prior-knowledge "$(url /v1/audit/tree-head)" | grep -i cache-control)"
 N1=$(json tree_size <"$GW_DIR/head1.json")
@@ -163,8 +166,10 @@ expect_eq "inclusion proof verifies against the signed head (RFC 9162, independe
 expect_eq "anonymous: no content" "" "$(json record <"$GW_DIR/proof.json")"
 h2c -H "authorization: Bearer $(token --sub "$S" --acr 1)" "$(url "/v1/audit/records/$ID/proof?tree_size=$N1")" \
   >"$GW_DIR/proof-s.json"
-expect_eq "the subject sees the record; its leaf, rebuilt in Python from the fields as documented, gives the leaf hash" ok "$(rfc leaf "$GW_DIR/proof-s.json")"
-expect_match "the content is the record's" '"action": "dossier.view"' "$(json record <"$GW_DIR/proof-s.json" | tr "'" '"')"
+expect_eq "the subject sees the record; its leaf, rebuilt in Python from the fields as documented, gives the leaf hash" \
+  ok "$(rfc leaf "$GW_DIR/proof-s.json")"
+expect_match "the content is the record's" '"action": "dossier.view"' \
+  "$(json record <"$GW_DIR/proof-s.json" | tr "'" '"')"
 h2c -H "authorization: Bearer $(token --sub "someone-else-$TAG" --acr 1)" \
   "$(url "/v1/audit/records/$ID/proof?tree_size=$N1")" >"$GW_DIR/proof-x.json"
 expect_eq "someone else: no content" "" "$(json record <"$GW_DIR/proof-x.json")"
@@ -188,13 +193,16 @@ get "/v1/audit/consistency?first=$N1&second=$N2" consistency.json
 expect_eq "consistency proof verifies (RFC 9162, independent)" ok \
   "$(rfc consistency "$GW_DIR/consistency.json" "$GW_DIR/head1.json" "$GW_DIR/head2.json")"
 python3 - "$GW_DIR/head1.json" "$GW_DIR/head2.json" <<'PY' >"$GW_DIR/head1-wrong.json"
-import json, sys; h1, h2 = (json.load(open(f)) for f in sys.argv[1:]); h1["root_hash"] = h2["root_hash"]; print(json.dumps(h1))
+import json, sys
+h1, h2 = (json.load(open(f)) for f in sys.argv[1:]); h1["root_hash"] = h2["root_hash"]; print(json.dumps(h1))
 PY
 expect_eq "...and not from another first root" BAD \
   "$(rfc consistency "$GW_DIR/consistency.json" "$GW_DIR/head1-wrong.json" "$GW_DIR/head2.json")"
 get "/v1/audit/tree-head?tree_size=$N1" head1-again.json
-expect_eq "a past head by its size" "$(json root_hash <"$GW_DIR/head1.json")" "$(json root_hash <"$GW_DIR/head1-again.json")"
-expect_eq "consistency needs signed sizes: 404" 404 "$(call "" GET "/v1/audit/consistency?first=$N1&second=999999999999")"
+expect_eq "a past head by its size" "$(json root_hash <"$GW_DIR/head1.json")" \
+  "$(json root_hash <"$GW_DIR/head1-again.json")"
+expect_eq "consistency needs signed sizes: 404" 404 \
+  "$(call "" GET "/v1/audit/consistency?first=$N1&second=999999999999")"
 expect_eq "first > second: 400" 400 "$(call "" GET "/v1/audit/consistency?first=$N2&second=$N1")"
 
 # ---- "who used my data" ----
@@ -232,7 +240,8 @@ expect_eq "proofs=1: every sealed item's proof verifies against the head it name
 write 1 "$A" official "$S" dossier.complete # may be unsealed when read: then it says so
 call "$TS" GET "/v1/me/access-log?limit=1&proofs=1" >/dev/null
 expect_match "the newest item: sealed with a proof, or sealed false" \
-  '"sealed": false|"inclusion_proof"' "$(body | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["items"][0]))')"
+  '"sealed": false|"inclusion_proof"' \
+  "$(body | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["items"][0]))')"
 
 # ---- tampering, each on a fresh copy of the log (the shared one stays intact for every other gateway) ----
 COPY="audit_copy_$TAG"
@@ -258,7 +267,9 @@ verify() {
 }
 out() { head -1 "$GW_DIR/verify.out"; }
 # the record with our object N and its leaf index
-rec() { psql_cong "SELECT id || ' ' || leaf_index FROM $COPY.audit_records WHERE object = 'obj:$TAG:$1' AND action = '$2'"; }
+rec() {
+  psql_cong "SELECT id || ' ' || leaf_index FROM $COPY.audit_records WHERE object = 'obj:$TAG:$1' AND action = '$2'"
+}
 
 copy_log
 expect_eq "untouched: verify exits 0" 0 "$(verify)"
@@ -267,7 +278,8 @@ expect_match "...and says so" "^audit log intact: [0-9]+ sealed records" "$(out)
 copy_log; read -r id li <<<"$(rec 12 dossier.accept)"
 in_copy "UPDATE audit_records SET object = 'obj:changed' WHERE id = $id"
 expect_eq "edited: exit 1" 1 "$(verify)"
-expect_eq "edited: names the record" "FIRST: record id $id at leaf index $li: edited — its content does not give its sealed leaf hash" "$(out)"
+expect_eq "edited: names the record" \
+  "FIRST: record id $id at leaf index $li: edited — its content does not give its sealed leaf hash" "$(out)"
 
 copy_log; read -r id li <<<"$(rec 13 dossier.accept)"
 in_copy "UPDATE audit_records SET detail = '{\"n\": 13, \"x\": 1}' WHERE id = $id"
@@ -303,7 +315,8 @@ in_copy "UPDATE audit_tree_heads SET signed_at_ms = signed_at_ms + 1 WHERE tree_
 expect_eq "a head changed: exit 1" 1 "$(verify)"
 expect_match "a head changed: its signature fails" "signed tree head of size $N1: its signature does not verify" \
   "$(cat "$GW_DIR/verify.out")"
-expect_eq "no secret, no content in the report" "" "$(grep -E "obj:|$S|$A|PRIVATE" "$GW_DIR/verify.out" "$GW_DIR/verify.err")"
+expect_eq "no secret, no content in the report" "" \
+  "$(grep -E "obj:|$S|$A|PRIVATE" "$GW_DIR/verify.out" "$GW_DIR/verify.err")"
 
 # ---- PostgreSQL gone: 503 with Retry-After, never a wrong 200 (gateway b, through its relay) ----
 A_PORT=$H2C_PORT A_ADMIN=$ADMIN_PORT H2C_PORT=$B_PORT ADMIN_PORT=$B_ADMIN

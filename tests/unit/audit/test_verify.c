@@ -217,7 +217,8 @@ static void verify_cases(void **state)
         feed(&v, &f, i, r);
     }
     assert_string_equal(report(&v, &problems),
-                        "FIRST: record id 107 at leaf index 7: edited — its content does not give its sealed leaf hash");
+                        "FIRST: record id 107 at leaf index 7: edited — its content does not give its sealed "
+                        "leaf hash");
     assert_int_equal(problems, 1);
 
     load(&f, &v); /* deleted */
@@ -230,7 +231,8 @@ static void verify_cases(void **state)
     load(&f, &v); /* the last ones deleted */
     for (uint64_t i = 0; i < 8; i++)
         feed(&v, &f, i, record(i, 100 + i));
-    assert_string_equal(report(&v, &problems), "FIRST: leaf index 8..9: missing — record(s) deleted (after record id 107)");
+    assert_string_equal(report(&v, &problems),
+                        "FIRST: leaf index 8..9: missing — record(s) deleted (after record id 107)");
 
     load(&f, &v); /* reordered: 2 and 5 swapped their leaf indexes (their leaf_hash columns went with them) */
     for (uint64_t i = 0; i < N; i++) {
@@ -249,7 +251,8 @@ static void verify_cases(void **state)
         feed(&v, &f, i, record(i, 100 + i));
     feed(&v, &f, N, record(N, 999));
     assert_string_equal(report(&v, &problems),
-                        "FIRST: record id 999 at leaf index 10: inserted — beyond the latest signed tree head (size 10)");
+                        "FIRST: record id 999 at leaf index 10: inserted — beyond the latest signed tree head "
+                        "(size 10)");
 
     load(&f, &v); /* a stored node rewritten */
     uint8_t junk[32] = {9};
