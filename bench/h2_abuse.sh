@@ -118,6 +118,7 @@ start_cong() {
       CONG_POSTGRES_MIGRATIONS_DIR="$SRC/gateway/migrations" CONG_SERVER_ENVIRONMENT=development CONG_SERVER_ADMIN_PORT=0 CONG_AUTH_PUBLIC_KEY_FILE="$DIR/keys/issuer.pub.pem" \
       CONG_AUTH_ISSUER=https://id.cong.test CONG_AUTH_AUDIENCE=cong CONG_LOG_ACCESS_LOG= CONG_LOG_LEVEL=warn \
       CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$DIR/keys/cong-document.pem" \
+      CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$DIR/keys/cong-audit.pem" \
       ${BENCH_CONG_ENV:-} "$BUILD/cong"
   ) >"$DIR/cong.log" 2>&1 &
   SERVER_PID=$!

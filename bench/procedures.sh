@@ -89,6 +89,7 @@ cong_env() { # CATALOG_CACHE_TTL_S: sets ENVV, a clean environment (no CONG_* of
     CONG_AUTH_PUBLIC_KEY_PRIVILEGED=1 \
     CONG_AUTH_SIGNING_KEY_FILE="$DIR/keys/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$DIR/keys/subject-secret" \
     CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$DIR/keys/cong-document.pem" \
+    CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$DIR/keys/cong-audit.pem" \
     CONG_LOG_ACCESS_LOG= CONG_LOG_LEVEL=warn \
     CONG_RATE_LIMITS_ENABLED=0 \
     CONG_MODULES_PROCEDURES_DATA_DIR="$DIR/data" \

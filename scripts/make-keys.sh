@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates, once, what a local cong needs under DIR: a self-signed TLS certificate for 127.0.0.1/localhost, an ES256
 # (P-256) key pair for kid-less service tokens (demo, tests, bench), cong's own signing key, its document key (signs
-# electronic results; never access tokens), and the secret that makes subjects pseudonymous.   scripts/make-keys.sh DIR
+# electronic results; never access tokens), the audit log's key (signs its tree heads; modules/audit), and the secret
+# that makes subjects pseudonymous.   scripts/make-keys.sh DIR
 set -euo pipefail
 dir=${1:?DIR}
 mkdir -p "$dir/tls" "$dir/keys"
@@ -20,6 +21,9 @@ if [ ! -f "$dir/keys/cong-signing.pem" ]; then
 fi
 if [ ! -f "$dir/keys/cong-document.pem" ]; then
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/keys/cong-document.pem" 2>/dev/null
+fi
+if [ ! -f "$dir/keys/cong-audit.pem" ]; then
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/keys/cong-audit.pem" 2>/dev/null
 fi
 if [ ! -f "$dir/keys/subject-secret" ]; then
   (umask 077; head -c 48 /dev/urandom >"$dir/keys/subject-secret")

@@ -114,6 +114,7 @@ export CONG_REDIS_PORT="$REDIS_PORT" CONG_POSTGRES_CONNINFO="host=127.0.0.1 port
 export CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="https://id.cong.test" CONG_AUTH_AUDIENCE="cong"
 export CONG_AUTH_SIGNING_KEY_FILE="$RUN/keys/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$RUN/keys/subject-secret"
 export CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$RUN/keys/cong-document.pem"
+export CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem"
 export CONG_VNEID_ISSUER="$VNEID" CONG_VNEID_CLIENT_ID=cong CONG_VNEID_JWKS="$VNEID/jwks.json"
 export CONG_LOG_ACCESS_LOG="$RUN/access.log"
 export CONG_MODULES_PROCEDURES_DATA_DIR="$RUN/data"

@@ -16,7 +16,7 @@ bash scripts/make-keys.sh "$RUN" || exit 1
 bash scripts/services.sh start "$RUN" "$TEST_REDIS_PORT" "$TEST_PG_PORT" || exit 1
 trap 'bash scripts/services.sh stop "$RUN" >/dev/null 2>&1' EXIT
 CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$TEST_PG_PORT dbname=cong user=cong" \
-  build-test/cong --migrate --config cong.example.yaml 2>>"$RUN/migrate.log" || { cat "$RUN/migrate.log"; exit 1; }
+  CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem" build-test/cong --migrate --config cong.example.yaml 2>>"$RUN/migrate.log" || { cat "$RUN/migrate.log"; exit 1; }
 bash scripts/seed.sh "$TEST_REDIS_PORT" "$TEST_PG_PORT" || exit 1
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}

@@ -2,6 +2,7 @@
 
 const cong_builtin_module_t cong_builtin_modules[] = {
     {"identity", cong_identity_onload},
+    {"audit", cong_audit_onload},
     {"mandates", cong_mandates_onload},
     {"ping", cong_ping_onload},
     {"procedures", cong_procedures_onload},

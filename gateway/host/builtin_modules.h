@@ -22,6 +22,7 @@ extern const cong_builtin_module_t cong_builtin_modules[];
 extern const size_t cong_builtin_module_count;
 
 /* Entry points. */
+int cong_audit_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_identity_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_mandates_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_ping_onload(cong_module_ctx_t *ctx, const cong_api_t *api);

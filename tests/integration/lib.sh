@@ -73,6 +73,8 @@ start_gateway() {
     CONG_MODULES_MANDATES_MIGRATIONS_DIR="$SRC/modules/mandates/migrations" \
     CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
     CONG_MODULES_PROCEDURES_DATA_DIR="$GW_DIR/data" \
+    CONG_MODULES_AUDIT_MIGRATIONS_DIR="$SRC/modules/audit/migrations" \
+    CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem" \
     CONG_AUTH_PUBLIC_KEY_FILE="$RUN/keys/issuer.pub.pem" CONG_AUTH_ISSUER="$ISSUER" CONG_AUTH_AUDIENCE=cong \
     CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$RUN/keys/cong-document.pem" \
     CONG_AUTH_PUBLIC_KEY_PRIVILEGED=1 \

@@ -41,10 +41,12 @@ expect_match "the demo key under .run/ is refused" "env:0: auth.public_key_file:
 rm "$GW_DIR/service.key.pem"
 out=$(cd "$SRC" && CONG_REDIS_HOST=127.0.0.1 CONG_SERVER_BIND=127.0.0.1 CONG_SERVER_ADMIN_BIND=127.0.0.1 \
   CONG_VNEID_JWKS= CONG_CORS_ALLOWED_ORIGINS=https://dichvucong.hanoi.gov.vn \
+  CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem" \
   "$BUILD/cong" --check-config "$GW_DIR/unsafe.yaml" 2>&1); status=$?
 expect_eq "the same file made safe passes in production" "0" "$status"
 
-out=$(cd "$SRC" && CONG_SERVER_ENVIRONMENT=development "$BUILD/cong" --check-config "$GW_DIR/unsafe.yaml" 2>&1); status=$?
+out=$(cd "$SRC" && CONG_SERVER_ENVIRONMENT=development CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem" \
+  "$BUILD/cong" --check-config "$GW_DIR/unsafe.yaml" 2>&1); status=$?
 expect_eq "development accepts" "0" "$status"
 expect_eq "one warning per relaxed rule" "5" "$(grep -c 'development: allowed: ' <<<"$out")"
 

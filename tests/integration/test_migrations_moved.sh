@@ -16,6 +16,8 @@ migrate() {
     CONG_MODULES_PROCEDURES_DATA_DIR="$GW_DIR/data" \
     CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
     CONG_SERVER_OPENAPI_FILE="$SRC/openapi/cong.yaml" ASAN_OPTIONS=detect_leaks=0 \
+    CONG_MODULES_AUDIT_MIGRATIONS_DIR="$SRC/modules/audit/migrations" \
+    CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem" \
     "$BUILD/cong" --migrate 2>>"$GW_DIR/migrate.log"
 }
 

@@ -48,7 +48,8 @@ expect_match "...and register_route said CONG_EINVAL" "host_probe: module failed
 expect_eq "system is the gateway's own" 1 "$(cmd CONG_MODULES_HOST_PROBE_ROUTE_CLASS=system -- --list-modules)"
 expect_match "...refused" 'rate_limit_class "system" is not a configured class' "$(err)"
 SERVING=(CONG_SERVER_OPENAPI_FILE="$SRC/openapi/cong.yaml"
-  CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard")
+  CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard"
+  CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem")
 expect_eq "--check-config: a configured class passes" 0 \
   "$(cmd "${SERVING[@]}" CONG_MODULES_HOST_PROBE_ROUTE_CLASS=auth -- --check-config "$GW_DIR/cong.yaml")"
 expect_eq "...an unknown one fails" 1 \

@@ -42,7 +42,7 @@ head -c 48 /dev/urandom >"$key_dir/secret"
 (cd "$CONG_SOURCE_DIR" && CONG_SERVER_OPENAPI_FILE="$spec" \
   CONG_POSTGRES_MIGRATIONS_DIR="$CONG_SOURCE_DIR/gateway/migrations" \
   CONG_AUTH_ISSUER=https://id.cong.test CONG_AUTH_AUDIENCE=cong CONG_AUTH_SIGNING_KEY_FILE="$key_dir/signing.pem" \
-  CONG_AUTH_SUBJECT_SECRET_FILE="$key_dir/secret" \
+  CONG_AUTH_SUBJECT_SECRET_FILE="$key_dir/secret" CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$key_dir/signing.pem" \
   "$cong" --list-routes) >"$routes_file" 2>"$errors_file"
 rc=$?
 if [ $rc -ne 0 ]; then

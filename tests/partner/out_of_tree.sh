@@ -41,7 +41,8 @@ expect_eq "exports the entry point only" "cong_module_onload" \
 
 # --- cong loads it ---------------------------------------------------------------------------------------------------
 printf 'modules:\n  load: ["%s"]\n  partner_hello:\n    greeting: "built out of tree"\n' "$SO" >"$GW_DIR/cong.yaml"
-ROUTES=$(cd "$SRC" && env CONG_SERVER_ENVIRONMENT=development "$BUILD/cong" --list-routes --config "$GW_DIR/cong.yaml" \
+ROUTES=$(cd "$SRC" && env CONG_SERVER_ENVIRONMENT=development CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem" \
+  "$BUILD/cong" --list-routes --config "$GW_DIR/cong.yaml" \
   2>"$T/list.log") # from the source root, like make run: the built-in modules find their files there
 expect_match "cong --list-routes: the partner's route" "GET /v1/partner/hello partnerHello" "$ROUTES"
 start_gateway || { finish; exit 1; }
