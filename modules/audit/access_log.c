@@ -24,9 +24,9 @@ typedef struct access_req {
     unsigned long long tree_size;
 } access_req_t;
 
-static json_t *texts_of(const char *action)
+static json_t *texts_of(const char *action, const char *actor_kind)
 {
-    const audit_action_text_t *t = audit_action_text(action);
+    const audit_action_text_t *t = audit_action_text(action, actor_kind);
     if (t != NULL)
         return json_pack("{s:s, s:s}", "vi", t->vi, "en", t->en);
     char vi[192], en[192];
@@ -47,7 +47,7 @@ static json_t *item_of(const cong_pg_result_t *res, int i, unsigned long long tr
                           (json_int_t)atoll(api->pg_value(res, i, 0)), "at", api->pg_value(res, i, 1), "actor_kind",
                           api->pg_value(res, i, 2), "actor", nullable(res, i, 3), "action", api->pg_value(res, i, 4),
                           "object", nullable(res, i, 5), "mandate_id", nullable(res, i, 6), "text",
-                          texts_of(api->pg_value(res, i, 4)));
+                          texts_of(api->pg_value(res, i, 4), api->pg_value(res, i, 2)));
     uint8_t hash[AUDIT_HASH_SIZE];
     int sealed = !api->pg_is_null(res, i, 7) && strtoull(api->pg_value(res, i, 7), NULL, 10) < tree_size &&
                  audit_hex_decode(api->pg_value(res, i, 8), hash, sizeof hash) == 0;

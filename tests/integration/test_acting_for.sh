@@ -132,6 +132,15 @@ OWN=$(field code)
 # ---- the grantee's views: only what the mandate covers, each recorded ----
 expect_eq "the grantee views the dossier" 200 "$(call "$T1" GET "/v1/dossiers/$CODE")"
 expect_eq "recorded: dossier.view" "$GRANTEE|citizen|$GRANTOR|dossier:$CODE|$M1" "$(audit dossier.view "AND mandate_id = '$M1'")"
+# "who used my data": the grantor sees the grantee's view, in words, with the mandate; the grantee does not
+expect_eq "the grantor's access log" 200 "$(call "$GRANTOR_TOKEN" GET '/v1/me/access-log?limit=100')"
+expect_eq "  names the grantee's view of the dossier" "dossier:$CODE|$M1|citizen|Someone you authorized viewed your dossier" \
+  "$(body | python3 -c 'import json,sys
+for i in json.load(sys.stdin)["items"]:
+    if i["action"] == "dossier.view":
+        print(i["object"], i["mandate_id"], i["actor_kind"], i["text"]["en"], sep="|"); break')"
+expect_eq "  not in the grantee's own" "" "$(call "$(token --sub "$GRANTEE" --acr 1)" GET '/v1/me/access-log?limit=100' >/dev/null
+  body | python3 -c 'import json,sys; print(" ".join(i["action"] for i in json.load(sys.stdin)["items"] if i["action"] == "dossier.view"))')"
 expect_eq "a dossier outside the mandate is 404" 404 "$(call "$T1" GET "/v1/dossiers/$OWN")"
 expect_eq "and nothing recorded for it" 0 "$(psql_cong "SELECT count(*) FROM audit_records WHERE object = 'dossier:$OWN'")"
 expect_eq "the grantee's list" 200 "$(call "$T1" GET '/v1/dossiers?page_size=100')"

@@ -106,10 +106,14 @@ static void head_signatures(void **state)
 static void action_texts(void **state)
 {
     (void)state;
-    const audit_action_text_t *t = audit_action_text("dossier.view");
+    const audit_action_text_t *t = audit_action_text("dossier.view", "official");
     assert_non_null(t);
     assert_string_equal(t->en, "An official viewed your dossier");
-    assert_null(audit_action_text("something.new"));
+    t = audit_action_text("dossier.view", "citizen"); /* a grantee, under a mandate */
+    assert_non_null(t);
+    assert_string_equal(t->en, "Someone you authorized viewed your dossier");
+    assert_non_null(audit_action_text("mandate.use", NULL));
+    assert_null(audit_action_text("something.new", "official"));
     char vi[128], en[128];
     audit_action_generic("something.new", vi, sizeof vi, en, sizeof en);
     assert_string_equal(en, "An action on your data (something.new)");
