@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -30,6 +30,8 @@ bench: build
 	@bash bench/h2_abuse.sh
 	@if [ -f bench/identity.sh ]; then bash bench/identity.sh; fi
 	@bash bench/procedures.sh
+	@bash bench/mandates.sh
+	@bash bench/audit.sh
 
 bench-gateway: build
 	@bash bench/run.sh
@@ -39,6 +41,10 @@ bench-abuse: build
 
 bench-procedures: build
 	@bash bench/procedures.sh
+
+bench-mandates: build
+	@bash bench/mandates.sh
+	@bash bench/audit.sh
 
 fuzz: deps
 	@bash scripts/fuzz.sh
