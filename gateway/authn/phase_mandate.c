@@ -6,7 +6,8 @@
  *   - now is within the mandate's time ("until", inclusive);
  *   - the route declares the action it performs (cong_route_def_t.mandate_action) and the mandate includes it. A route
  *     that declares none is nobody's to call for someone else.
- * Refusals are 403 problems naming what is missing. No store is asked: the hot path costs one set lookup. The
+ * Refusals are 403 problems naming what is missing ("missing": "action", "action": the route's, as the modules'
+ * refusals name theirs). No store is asked: the hot path costs one set lookup. The
  * procedure scope is the module's to check (mandate_covers), uses are counted in its transaction (cong_mandate_use). */
 #include <jansson.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ static cong_phase_result_t action_missing(cong_req_t *r, unsigned action)
         snprintf(vi, sizeof vi, "Không thể thực hiện thao tác này thay người khác.");
         snprintf(en, sizeof en, "This operation cannot be performed for someone else.");
     }
-    json_t *ext = json_pack("{s:{s:s?}}", "missing", "action", name);
+    json_t *ext = json_pack("{s:s, s:s?}", "missing", "action", "action", name); /* as modules name it (openapi) */
     cong_reply_problem_ext(r, 403, "mandate-does-not-cover", vi, en, 0, ext);
     return CONG_PHASE_DONE;
 }

@@ -37,8 +37,8 @@ expect_eq "act without a mandate" 401 "$(status_on "$A_PORT" "$(token --sub gran
 expect_eq "a mandate without act" 401 "$(status_on "$A_PORT" "$(token --sub grantor-1 --scope ping --claims-json "$(mandate '["view"]' | python3 -c 'import json,sys; d=json.load(sys.stdin); del d["act"]; print(json.dumps(d))')")" /v1/ping)"
 NO_VIEW=$(token --sub grantor-1 --scope ping --claims-json "$(mandate '["submit"]' $((now + 3600)))")
 expect_eq "the route's action is missing" 403 "$(status_on "$A_PORT" "$NO_VIEW" /v1/ping)"
-expect_eq "  named" "https://cong.hanoi.gov.vn/problems/mandate-does-not-cover|view" \
-  "$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(p["type"], p["missing"]["action"], sep="|")' "$GW_DIR/body")"
+expect_eq "  named" "https://cong.hanoi.gov.vn/problems/mandate-does-not-cover|action|view" \
+  "$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(p["type"], p["missing"], p["action"], sep="|")' "$GW_DIR/body")"
 expect_eq "a route that declares no action: the grantor's sessions stay theirs" 403 "$(status_on "$A_PORT" "$ACTING" /v1/me/sessions)"
 PAST=$(token --sub grantor-1 --scope ping --claims-json "$(mandate '["view"]' $((now - 5)))")
 expect_eq "past the mandate's last second" 403 "$(status_on "$A_PORT" "$PAST" /v1/ping)"

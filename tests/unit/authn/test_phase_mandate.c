@@ -84,6 +84,7 @@ static void a_missing_action_is_named(void **state)
     assert_int_equal(o.result, CONG_PHASE_DONE);
     assert_int_equal(o.status, 403);
     assert_non_null(strstr(o.body, "mandate-does-not-cover"));
+    assert_non_null(strstr(o.body, "\"missing\":\"action\""));
     assert_non_null(strstr(o.body, "\"action\":\"pay\""));
 }
 
