@@ -3,7 +3,7 @@
  *
  *   cong [--config FILE]          serve (FILE defaults to $CONG_CONFIG, else built-in defaults + environment)
  *   cong --check-config FILE      validate FILE (+ environment, + module keys); errors as FILE:LINE: key: message
- *   cong --list-routes [--config FILE]   print "METHOD PATH operationId" for every registered route
+ *   cong --list-routes [--config FILE]   print "METHOD PATH operationId [mandate:ACTION]" for every registered route
  *   cong --list-modules [--config FILE]  print "NAME VERSION SOURCE" (built-in, or the shared object's path)
  *   cong --migrate [--config FILE]       apply pending SQL migrations and exit
  *   cong [--config FILE] COMMAND ARGS... a module's administrative command (module_commands.h), e.g.
@@ -40,7 +40,7 @@ static int help(const cong_gateway_t *gw)
            "cong [--config FILE]                 serve; FILE else $CONG_CONFIG else the defaults; CONG_* variables\n"
            "                                     override any key (cong.example.yaml lists them)\n"
            "cong --check-config FILE             validate FILE and the environment (FILE:LINE: key: message)\n"
-           "cong --list-routes [--config FILE]   METHOD PATH operationId of every route\n"
+           "cong --list-routes [--config FILE]   METHOD PATH operationId [mandate:ACTION] of every route\n"
            "cong --list-modules [--config FILE]  NAME VERSION SOURCE (built-in, or the shared object) of every module\n"
            "cong --migrate [--config FILE]       apply the pending SQL migrations and exit\n"
            "cong --help                          this text\n\n"
@@ -160,7 +160,9 @@ int main(int argc, char **argv)
         break;
     case LIST_ROUTES:
         for (size_t i = 0; i < gw.route_count; i++)
-            printf("%s %s %s\n", gw.routes[i]->method, gw.routes[i]->path, gw.routes[i]->operation_id);
+            printf("%s %s %s%s%s\n", gw.routes[i]->method, gw.routes[i]->path, gw.routes[i]->operation_id,
+                   gw.routes[i]->mandate_action ? " mandate:" : "",
+                   gw.routes[i]->mandate_action ? cong_mandate_action_name(gw.routes[i]->mandate_action) : "");
         break;
     case LIST_MODULES:
         list_modules(&gw);

@@ -6,7 +6,9 @@
 #   - a route is registered but not documented (same method and path template),
 #   - an operation is documented but no such route is registered,
 #   - both exist but their operationIds differ,
-#   - the document repeats an operationId or has an operation without one.
+#   - the document repeats an operationId or has an operation without one,
+#   - a route that may be called acting for someone (its mandate action, "mandate:ACTION" in the listing) lacks the
+#     403 MandateRefused answer, or an operation has that answer and its route takes no acting-for token.
 # No server is started. The YAML is read by a small indentation-based reader (python3 standard library only: there
 # is no YAML module on the machines), which understands block mappings, sequences, quoted keys and values, comments,
 # and skips block scalars (| >) and multi-line quoted scalars; it stops with an error on tabs in indentation.
@@ -97,7 +99,8 @@ def strip_comment(value):
 
 
 def read_operations(path):
-    """[(method, path, operationId or None, line)] from the `paths:` mapping, plus a list of reader errors."""
+    """[(method, path, operationId or None, line, 403 response $ref or None)] from the `paths:` mapping, plus a list
+    of reader errors."""
     with open(path, encoding="utf-8") as f:
         lines = f.read().splitlines()
     ops, errors = [], []
@@ -144,11 +147,16 @@ def read_operations(path):
             if value.startswith("{"):  # flow mapping: get: {operationId: x, ...}
                 fm = re.search(r"""operationId\s*:\s*("[^"]*"|'[^']*'|[^,}\s]+)""", value)
                 op = unquote(fm.group(1)) if fm else None
-            ops.append([keys[2].upper(), keys[1], op, number])
+            ops.append([keys[2].upper(), keys[1], op, number, None])
         elif len(keys) == 4 and keys[3] == "operationId" and keys[2].lower() in METHODS:
             for entry in reversed(ops):
                 if entry[0] == keys[2].upper() and entry[1] == keys[1]:
                     entry[2] = unquote(value)
+                    break
+        elif len(keys) == 6 and keys[3:] == ["responses", "403", "$ref"] and keys[2].lower() in METHODS:
+            for entry in reversed(ops):
+                if entry[0] == keys[2].upper() and entry[1] == keys[1]:
+                    entry[4] = unquote(value)
                     break
     if not found_paths:
         errors.append("no top-level `paths:` mapping found")
@@ -179,7 +187,9 @@ with open(routes_path, encoding="utf-8") as f:
     for line in f:
         parts = line.split()
         if len(parts) == 3:
-            registered.append(tuple(parts))
+            registered.append((*parts, None))
+        elif len(parts) == 4 and parts[3].startswith("mandate:"):
+            registered.append((*parts[:3], parts[3][8:]))
         elif parts:
             not_ok(f"cong --list-routes printed an unexpected line: {line.rstrip()!r}")
 
@@ -193,13 +203,13 @@ else:
     not_ok("openapi/cong.yaml documents no operation")
 
 doc_by_route = {}
-for method, path, op, line in documented:
+for method, path, op, line, forbidden in documented:
     if (method, path) in doc_by_route:
         not_ok(f"openapi/cong.yaml:{line}: {method} {path} documented twice")
-    doc_by_route[(method, path)] = (op, line)
+    doc_by_route[(method, path)] = (op, line, forbidden)
 
 seen_ops = {}
-for method, path, op, line in documented:
+for method, path, op, line, _ in documented:
     if op is None:
         not_ok(f"openapi/cong.yaml:{line}: {method} {path} has no operationId")
     elif op in seen_ops:
@@ -208,23 +218,29 @@ for method, path, op, line in documented:
         seen_ops[op] = f"{method} {path}"
 
 reg_by_route = {}
-for method, path, op in registered:
+for method, path, op, action in registered:
     if (method, path) in reg_by_route:
         not_ok(f"{method} {path} registered twice")
-    reg_by_route[(method, path)] = op
+    reg_by_route[(method, path)] = (op, action)
 
-for (method, path), op in reg_by_route.items():
+MANDATE_REFUSED = "#/components/responses/MandateRefused"
+for (method, path), (op, action) in reg_by_route.items():
     if (method, path) not in doc_by_route:
         not_ok(f"registered but undocumented: {method} {path} {op}")
         continue
-    doc_op, line = doc_by_route[(method, path)]
+    doc_op, line, forbidden = doc_by_route[(method, path)]
+    if action is not None and forbidden != MANDATE_REFUSED:
+        not_ok(f"{method} {path} takes acting-for tokens (mandate action {action}) but its 403 is not "
+               f"MandateRefused (openapi/cong.yaml:{line})")
+    elif action is None and forbidden == MANDATE_REFUSED:
+        not_ok(f"{method} {path} documents MandateRefused but takes no acting-for token (openapi/cong.yaml:{line})")
     if doc_op == op:
         ok(f"{method} {path} {op}")
     elif doc_op is not None:
         not_ok(f"operationId mismatch for {method} {path}: registered {op}, documented {doc_op} "
                f"(openapi/cong.yaml:{line})")
 
-for (method, path), (op, line) in doc_by_route.items():
+for (method, path), (op, line, _) in doc_by_route.items():
     if (method, path) not in reg_by_route:
         not_ok(f"documented but not registered: {method} {path} {op or '(no operationId)'} (openapi/cong.yaml:{line})")
 
