@@ -204,20 +204,37 @@ static json_t *part_json(const char *token, int index)
     return j;
 }
 
-static void test_issued_tokens(void **state)
+/* cong as an issuer: a fresh signing key and subject secret in temporary files, access tokens of 600 s. */
+static void identity_up(cong_identity_t *id, char **key_file, char **secret_file)
 {
-    (void)state;
     EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     size_t pem_len = 0;
     char *pem = pem_of(pkey, 1, &pem_len);
     EVP_PKEY_free(pkey);
-    char *key_file = write_temp(pem, pem_len), *secret_file = write_temp("0123456789abcdef0123456789abcdef!!", 34);
+    *key_file = write_temp(pem, pem_len);
+    *secret_file = write_temp("0123456789abcdef0123456789abcdef!!", 34);
     free(pem);
-    cong_identity_settings_t settings = {.issuer = ISS, .audience = AUD, .signing_key_file = key_file,
-                                         .subject_secret_file = secret_file, .access_ttl_s = 600};
-    cong_identity_t id;
+    cong_identity_settings_t settings = {.issuer = ISS, .audience = AUD, .signing_key_file = *key_file,
+                                         .subject_secret_file = *secret_file, .access_ttl_s = 600};
     char err[256];
-    assert_int_equal(cong_identity_init(&id, &settings, err, sizeof err), 0);
+    assert_int_equal(cong_identity_init(id, &settings, err, sizeof err), 0);
+}
+
+static void identity_down(cong_identity_t *id, char *key_file, char *secret_file)
+{
+    cong_identity_free(id);
+    unlink(key_file);
+    unlink(secret_file);
+    free(key_file);
+    free(secret_file);
+}
+
+static void test_issued_tokens(void **state)
+{
+    (void)state;
+    cong_identity_t id;
+    char *key_file, *secret_file;
+    identity_up(&id, &key_file, &secret_file);
     int64_t now = (int64_t)time(NULL);
 
     cong_access_grant_t citizen = {.sub = "pseudonym", .sid = "sid-1", .scope = "citizen", .loa = 2,
@@ -251,11 +268,7 @@ static void test_issued_tokens(void **state)
     client.not_after = now;
     assert_int_equal(cong_identity_issue(&id, &client, now, &token, &exp), CONG_EINVAL);
     assert_null(token);
-    cong_identity_free(&id);
-    unlink(key_file);
-    unlink(secret_file);
-    free(key_file);
-    free(secret_file);
+    identity_down(&id, key_file, secret_file);
 }
 
 /* ---- acting for someone (RFC 8693 "act" + cong's "mandate" claim) ---- */
@@ -315,17 +328,9 @@ static void test_mandate_claim(void **state)
 static void test_issued_acting_for(void **state)
 {
     (void)state;
-    EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    size_t pem_len = 0;
-    char *pem = pem_of(pkey, 1, &pem_len);
-    EVP_PKEY_free(pkey);
-    char *key_file = write_temp(pem, pem_len), *secret_file = write_temp("0123456789abcdef0123456789abcdef!!", 34);
-    free(pem);
-    cong_identity_settings_t settings = {.issuer = ISS, .audience = AUD, .signing_key_file = key_file,
-                                         .subject_secret_file = secret_file, .access_ttl_s = 600};
     cong_identity_t id;
-    char err[256];
-    assert_int_equal(cong_identity_init(&id, &settings, err, sizeof err), 0);
+    char *key_file, *secret_file;
+    identity_up(&id, &key_file, &secret_file);
     int64_t now = (int64_t)time(NULL);
     cong_access_grant_t g = {.sub = "grantor", .sid = "sid-g", .scope = "citizen", .loa = 1, .actor = "grantee",
                              .mandate_id = MANDATE_ID, .mandate_actions = "view submit",
@@ -353,11 +358,7 @@ static void test_issued_acting_for(void **state)
     bad.mandate_procedures = NULL;
     assert_int_equal(cong_identity_issue(&id, &bad, now, &token, NULL), CONG_EINVAL);
     assert_null(token);
-    cong_identity_free(&id);
-    unlink(key_file);
-    unlink(secret_file);
-    free(key_file);
-    free(secret_file);
+    identity_down(&id, key_file, secret_file);
 }
 
 int main(void)
