@@ -341,6 +341,24 @@ expect_eq "...and sealed nothing over it" "$N" "$(psql_cong "SELECT max(tree_siz
 psql_cong "DELETE FROM audit_records WHERE id = -$$" >/dev/null
 expect_eq "the forged row gone, sealing goes on" ok "$(wait_until 30 sealed_all && echo ok)"
 
+# ---- the audit key rotates by a restart with a new key: old heads keep verifying, both keys are published ----
+stop_gateway
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/audit2.pem" 2>/dev/null
+GW_NAME=c # kept: finish checks this gateway's log for sanitizer reports
+start_gateway "${SEAL[@]}" CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$GW_DIR/audit2.pem" || { finish; exit 1; }
+wait_stores_up || { finish; exit 1; }
+write 1 "$A" official "$S" dossier.complete
+expect_eq "sealed under the new key" ok "$(wait_until 30 sealed_all && echo ok)"
+get /v1/audit/tree-head head3.json
+get /v1/audit/keys keys2.json
+expect_eq "a new key signed the new head" 1 "$([ "$(json key_id <"$GW_DIR/head3.json")" != \
+  "$(json key_id <"$GW_DIR/head1.json")" ] && echo 1)"
+expect_eq "the new head verifies with the published keys" ok "$(rfc head "$GW_DIR/head3.json" "$GW_DIR/keys2.json")"
+expect_eq "...and so does the old one" ok "$(rfc head "$GW_DIR/head1.json" "$GW_DIR/keys2.json")"
+get "/v1/audit/consistency?first=$N1&second=$(json tree_size <"$GW_DIR/head3.json")" consistency2.json
+expect_eq "history is consistent across the rotation" ok \
+  "$(rfc consistency "$GW_DIR/consistency2.json" "$GW_DIR/head1.json" "$GW_DIR/head3.json")"
+
 # the live log is still intact (nothing here touched it for good) and the sealer still runs
 expect_eq "the shared log verifies" 0 "$(env CONG_POSTGRES_CONNINFO="$PG_CONNINFO" ASAN_OPTIONS=detect_leaks=1 \
   "$BUILD/cong" audit verify >"$GW_DIR/verify.out" 2>&1; echo $?)"
