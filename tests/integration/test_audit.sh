@@ -6,7 +6,8 @@
 # independent RFC 9162 implementation (below, a few lines of Python over the RFC's definitions); then a copy of the
 # log is tampered by hand — a record edited, deleted, two swapped, one inserted — and `cong audit verify` exits 1 naming
 # the record, and 0 on the untouched copy. And "who used my data": a record about S by A is in S's access log, not in
-# A's; pages follow the cursor; proofs=1 carries proofs that verify. PostgreSQL gone: 503, not a wrong 200.
+# A's; pages follow the cursor; proofs=1 carries proofs that verify. PostgreSQL gone: 503, not a wrong 200. A forged
+# leaf beyond the head stops the sealer; a new audit key (restart) keeps the old heads verifiable.
 source "$(dirname "$0")/lib.sh"
 
 PG_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong"
