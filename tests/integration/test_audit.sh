@@ -6,7 +6,8 @@
 # independent RFC 9162 implementation (below, a few lines of Python over the RFC's definitions); then a copy of the
 # log is tampered by hand — a record edited, deleted, two swapped, one inserted — and `cong audit verify` exits 1 naming
 # the record, and 0 on the untouched copy. And "who used my data": a record about S by A is in S's access log, not in
-# A's; pages follow the cursor; proofs=1 carries proofs that verify. PostgreSQL gone: 503, not a wrong 200.
+# A's; pages follow the cursor; proofs=1 carries proofs that verify. PostgreSQL gone: 503, not a wrong 200. A forged
+# leaf beyond the head stops the sealer; a new audit key (restart) keeps the old heads verifiable.
 source "$(dirname "$0")/lib.sh"
 
 PG_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong"
@@ -340,6 +341,24 @@ expect_eq "the sealer says it stopped" ok "$(wait_until 30 stopped && echo ok)"
 expect_eq "...and sealed nothing over it" "$N" "$(psql_cong "SELECT max(tree_size) FROM audit_tree_heads")"
 psql_cong "DELETE FROM audit_records WHERE id = -$$" >/dev/null
 expect_eq "the forged row gone, sealing goes on" ok "$(wait_until 30 sealed_all && echo ok)"
+
+# ---- the audit key rotates by a restart with a new key: old heads keep verifying, both keys are published ----
+stop_gateway
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/audit2.pem" 2>/dev/null
+GW_NAME=c # kept: finish checks this gateway's log for sanitizer reports
+start_gateway "${SEAL[@]}" CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$GW_DIR/audit2.pem" || { finish; exit 1; }
+wait_stores_up || { finish; exit 1; }
+write 1 "$A" official "$S" dossier.complete
+expect_eq "sealed under the new key" ok "$(wait_until 30 sealed_all && echo ok)"
+get /v1/audit/tree-head head3.json
+get /v1/audit/keys keys2.json
+expect_eq "a new key signed the new head" 1 "$([ "$(json key_id <"$GW_DIR/head3.json")" != \
+  "$(json key_id <"$GW_DIR/head1.json")" ] && echo 1)"
+expect_eq "the new head verifies with the published keys" ok "$(rfc head "$GW_DIR/head3.json" "$GW_DIR/keys2.json")"
+expect_eq "...and so does the old one" ok "$(rfc head "$GW_DIR/head1.json" "$GW_DIR/keys2.json")"
+get "/v1/audit/consistency?first=$N1&second=$(json tree_size <"$GW_DIR/head3.json")" consistency2.json
+expect_eq "history is consistent across the rotation" ok \
+  "$(rfc consistency "$GW_DIR/consistency2.json" "$GW_DIR/head1.json" "$GW_DIR/head3.json")"
 
 # the live log is still intact (nothing here touched it for good) and the sealer still runs
 expect_eq "the shared log verifies" 0 "$(env CONG_POSTGRES_CONNINFO="$PG_CONNINFO" ASAN_OPTIONS=detect_leaks=1 \
