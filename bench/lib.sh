@@ -1,6 +1,6 @@
 # bench/lib.sh — what the bench scripts share. Source it after setting BENCH_NAME (the log prefix).
 #   log/die, CPU pinning (servers on the last core, clients on core 0; BENCH_PIN=0 turns it off),
-#   stop_pid PID [seconds] (TERM, then KILL), port_busy PORT.
+#   stop_pid PID [seconds] (TERM, then KILL), port_busy PORT, on_exit_stop_cong_and_stores (the exit trap).
 # shellcheck shell=bash
 
 log() { echo "${BENCH_NAME:-bench}: $*" >&2; }
@@ -24,3 +24,13 @@ stop_pid() { # PID [seconds]
 }
 
 port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+
+# on_exit_stop_cong_and_stores: on exit (also on failure or Ctrl-C) stop the cong in $CONG_PID and, once
+# SERVICES_STARTED=1, the Redis and PostgreSQL that scripts/services.sh started in $DIR. Sets both variables empty/0.
+on_exit_stop_cong_and_stores() {
+  CONG_PID= SERVICES_STARTED=0
+  trap 'rc=$?; stop_pid "$CONG_PID" 10
+        if [ "$SERVICES_STARTED" = 1 ]; then bash "$SRC/scripts/services.sh" stop "$DIR" || true; fi
+        exit "$rc"' EXIT
+  trap 'exit 130' INT TERM
+}

@@ -40,15 +40,7 @@ mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 
 # ---- processes we start, stopped by PID on exit ------------------------------------------------------------------
-CONG_PID= SERVICES_STARTED=0
-cleanup() {
-  local rc=$?
-  stop_pid "$CONG_PID" 10
-  if [ "$SERVICES_STARTED" = 1 ]; then bash "$SRC/scripts/services.sh" stop "$DIR" || true; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+on_exit_stop_cong_and_stores
 
 for p in $CONG_PORT $CONG_TLS_PORT $REDIS_PORT $PG_PORT; do
   port_busy "$p" && die "port $p is already in use"
