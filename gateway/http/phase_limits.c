@@ -1,8 +1,10 @@
-/* Phase 2: limits. Methods outside the configured allow-list → 501; too many or too large headers → 431; a body over
+/* Phase 2: limits. An HTTP/2 request with a connection-specific header → 400 (connection_headers.h); methods outside
+ * the configured allow-list → 501; too many or too large headers → 431; a body over
  * the request's body limit (body_limit.h: the route's, else limits.max_body_bytes; decided when the route was looked
  * up) → 413, for a body h2o still took (it reads up to the limit + 64 KiB, see body_limit.h). */
 #include <string.h>
 
+#include "connection_headers.h"
 #include "pipeline.h"
 #include "problem.h"
 
@@ -20,6 +22,10 @@ cong_phase_result_t cong_phase_limits(cong_req_t *r)
 {
     const cong_config_t *cfg = r->worker->gateway->config;
     h2o_req_t *req = r->h2o;
+    if (cong_has_connection_specific_header(req)) {
+        cong_reply_problem(r, 400, "connection-specific-header", NULL, NULL, 0);
+        return CONG_PHASE_DONE;
+    }
     if (!method_allowed(cfg, req->input.method)) {
         cong_reply_problem(r, 501, "method-not-implemented", NULL, NULL, 0);
         return CONG_PHASE_DONE;

@@ -14,6 +14,11 @@ static const cong_problem_kind_t catalog[] = {
      "Đường dẫn chứa đoạn không được phép hoặc mã hoá sai.", "The path has a forbidden segment or bad encoding."},
     {"invalid-json", 400, "JSON không hợp lệ", "Invalid JSON", "Nội dung gửi lên không phải JSON hợp lệ.",
      "The request body is not valid JSON."},
+    {"connection-specific-header", 400, "Trường tiêu đề chỉ dành cho HTTP/1.1", "Connection-specific header field",
+     "Yêu cầu HTTP/2 không được mang Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade hay TE khác "
+     "\"trailers\".",
+     "An HTTP/2 request must not carry Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, or a TE "
+     "other than \"trailers\"."},
     {"unauthorized", 401, "Cần xác thực", "Authentication required",
      "Vui lòng đăng nhập và gửi kèm mã truy cập (Bearer).", "Send a valid bearer access token."},
     {"invalid-token", 401, "Mã truy cập không hợp lệ", "Invalid access token",

@@ -62,7 +62,8 @@ static void catalog_matches(void **state)
         "payload-too-large", "unsupported-media-type", "validation-failed", "rate-limited", "headers-too-large",
         "internal-error", "method-not-implemented", "service-unavailable", "idempotency-key-required",
         "invalid-transition", "idempotency-key-reused", "upload-quota-exceeded", "mandate-does-not-cover",
-        "mandate-not-active", "mandate-used-up", "invalid-acceptance-code", "invalid-grant"};
+        "mandate-not-active", "mandate-used-up", "invalid-acceptance-code", "invalid-grant",
+        "connection-specific-header"};
     for (size_t s = 0; s < sizeof gateway_slugs / sizeof gateway_slugs[0]; s++) {
         assert_non_null(cong_problem_find(gateway_slugs[s]));
         int found = 0;
