@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 
 BATTERY=$SRC/tests/integration/http1_smuggling.py
-# The idle timeout far above the battery's per-case bound (3 s): a connection the battery sees closed was closed by
+# The idle timeout far above the battery's per-case bound (5 s): a connection the battery sees closed was closed by
 # the refusal, not by the idle timer. Rate limits out of reach: the battery makes ~150 requests per listener.
 start_gateway CONG_SERVER_IDLE_TIMEOUT_MS=30000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000 \
   CONG_RATE_LIMITS_DEFAULT_BURST=100000 || { finish; exit 1; }
@@ -20,7 +20,7 @@ start_gateway CONG_SERVER_IDLE_TIMEOUT_MS=30000 CONG_RATE_LIMITS_DEFAULT_PER_MIN
 run_battery() {
   local label=$1 out cases
   shift
-  out=$(python3 "$BATTERY" --timeout 3 "$@" 2>&1)
+  out=$(python3 "$BATTERY" --timeout 5 "$@" 2>&1)
   cases=$(grep -cv '^summary' <<<"$out")
   expect_match "$label: the battery ran (its summary line)" '^summary cases_failed=' "$(tail -1 <<<"$out")"
   expect_eq "$label: number of cases" "$EXPECTED_CASES" "$cases"
