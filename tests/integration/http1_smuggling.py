@@ -51,6 +51,11 @@ def http1_cases(path, host):
          post + "Content-Length: %d\r\n\r\n%s" % (len(hidden), hidden)),
         ("hidden-request-in-chunk", "one",
          post + "Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(hidden), hidden)),
+        # "-trickled": sent a byte at a time, so that the head and every state of the chunked decoder see partial input
+        ("control-chunked-trickled", "one",
+         post + "Transfer-Encoding: chunked\r\n\r\n5;e=1\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"),
+        ("bare-lf-after-chunk-data-trickled", "refuse", post + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n"),
+        ("chunk-ext-ctl-trickled", "refuse", post + "Transfer-Encoding: chunked\r\n\r\n5;a\x01\r\nhello\r\n0\r\n\r\n"),
         # Content-Length and Transfer-Encoding together, either order
         ("cl-then-te", "refuse", post + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + hidden),
         ("te-then-cl", "refuse", post + "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n" + hidden),
@@ -189,18 +194,33 @@ def describe(responses, closed):
     return got + (" closed" if closed else " open" if closed is None else " timeout")
 
 
+def send(sock, data, trickle):
+    """sendall, or one byte per segment, 1 ms apart; a refusal may close the connection while we still send."""
+    try:
+        if not trickle:
+            sock.sendall(data)
+            return
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(len(data)):
+            sock.sendall(data[i:i + 1])
+            time.sleep(0.001)
+    except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+        pass
+
+
 def run_http1(args, name, expect, data):
     sentinel = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % args.path).encode()
+    trickle = name.endswith("-trickled")
     sock = connect(args)
     deadline = time.time() + args.timeout
     try:
         if expect == "refuse":
-            sock.sendall(data + sentinel)
+            send(sock, data + sentinel, trickle)
             buf, closed = read_until(sock, b"", deadline, lambda b: False)
             responses = parse_responses(buf)
             good = closed and len(responses) == 1 and responses[0][0] == 400
             return describe(responses, closed), good
-        sock.sendall(data)
+        send(sock, data, trickle)
         buf, _ = read_until(sock, b"", deadline, lambda b: len(parse_responses(b)) >= 1)
         first = parse_responses(buf)
         if len(first) == 1:
@@ -396,7 +416,7 @@ def main():
             if expect in ("refuse", "h2-malformed") and new:
                 got, good = got + " upstream-saw-%d" % len(new), False
         failures += not good
-        print("%-32s %-12s %-24s %s" % (name, expect, got, "ok" if good else "FAIL"), flush=True)
+        print("%-36s %-12s %-24s %s" % (name, expect, got, "ok" if good else "FAIL"), flush=True)
     print("summary cases_failed=%d" % failures)
     sys.exit(1 if failures else 0)
 
