@@ -363,7 +363,7 @@ def run_h2(args, name, expect, headers, body):
                 elif kind == 0 and stream == 1:
                     body += payload
                     if flags & 0x1:
-                        result = status + problem_slug(body)
+                        result = status + (problem_slug(body) if status == "400" else "")
     except OSError as e:
         result = "error:%s" % e.__class__.__name__
     finally:
