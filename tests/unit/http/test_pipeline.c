@@ -30,7 +30,7 @@ static cong_phase_result_t phase_waits(cong_req_t *r) { (void)r; note("~"); retu
 static void the_phases_in_their_order(void **state)
 {
     (void)state;
-    static const char *const expected[] = {"request_id", "limits", "cors", "authenticate", "mandate", "authorize",
+    static const char *const expected[] = {"request_id", "admission", "limits", "cors", "authenticate", "mandate", "authorize",
                                            "rate_limit", "route"};
     size_t count = 0;
     const cong_phase_t *phases = cong_pipeline_phases(&count);
