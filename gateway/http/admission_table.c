@@ -46,7 +46,9 @@ static uint64_t hash_key(const cong_admission_t *a, const cong_admission_key_t *
     uint64_t h = 1469598103934665603ull ^ a->seed; /* FNV-1a, seeded so that no one can aim at one chain */
     for (int i = 0; i < 16; i++)
         h = (h ^ key->bytes[i]) * 1099511628211ull;
-    return h ^ (h >> 29);
+    h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull; /* a finalizer: the shard is taken from the top bits */
+    h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
 static int shard_init(shard_t *s, uint32_t capacity)
@@ -240,7 +242,7 @@ cong_admission_outcome_t cong_admission_enter(cong_admission_t *a, const cong_ad
     else if (e->connections++ == 0)
         idle_unlink(s, i);
     int due = out.verdict != CONG_ADMISSION_ADMITTED &&
-              (e->logged_ms == 0 || now_ms - e->logged_ms >= CONG_ADMISSION_LOG_INTERVAL_MS);
+              (e->logged_ms == 0 || now_ms >= e->logged_ms + CONG_ADMISSION_LOG_INTERVAL_MS);
     if (due)
         e->logged_ms = now_ms ? now_ms : 1;
     pthread_mutex_unlock(&s->lock);
