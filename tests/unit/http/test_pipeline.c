@@ -105,7 +105,7 @@ static void a_request_reaches_its_handler_once(void **state)
     assert_int_equal(handled, 1);
     assert_int_equal(fr.finals, 1);
     assert_string_equal(fr.body, "ok");
-    assert_int_equal(r->next_phase, 8);
+    assert_int_equal(r->next_phase, 9);
     size_t len = 0;
     assert_string_equal(cong_route_param(&r->lookup->match, "id", &len), "42");
     fake_request_end(&fr);
