@@ -8,7 +8,11 @@
 #                           /healthz; prints "STATUS connection=... retry-after=... closed=0|1" (closed: the server
 #                           closed after its answer); with N, holds N such kept-alive connections, prints "held N"
 #                           once each got its 200, and keeps them as hold does
+#   proxied-h2 PORT CLIENT  the same over h2c: a PROXY line, then GET /healthz on streams 1 and 3 of one connection;
+#                           prints, for each stream, "limited" (a rate-limited problem), "served" (another answer)
+#                           or "none" (no complete answer)
 import socket
+import struct
 import sys
 import time
 
@@ -72,6 +76,32 @@ def proxied(port, client):
     return s, status, fields
 
 
+def h2_frame(kind, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def proxied_h2(port, client):
+    s = connect("127.0.0.1", port)
+    block = b"\x82\x86\x04\x08/healthz\x01\x01x"  # GET, http, :path /healthz, :authority x (literals, no Huffman)
+    s.sendall(("PROXY TCP4 %s 127.0.0.1 40000 %d\r\n" % (client, port)).encode() + PREFACE
+              + h2_frame(1, 5, 1, block) + h2_frame(1, 5, 3, block))
+    bodies, ended, data = {1: b"", 3: b""}, set(), b""
+    while len(ended) < 2:
+        chunk = first_bytes(s)
+        if not chunk:
+            break
+        data += chunk
+        while len(data) >= 9 and len(data) >= 9 + int.from_bytes(data[:3], "big"):
+            length, kind, flags, stream = int.from_bytes(data[:3], "big"), data[3], data[4], \
+                int.from_bytes(data[5:9], "big") & 0x7fffffff
+            if kind == 0 and stream in bodies:
+                bodies[stream] += data[9:9 + length]
+            if kind in (0, 1) and flags & 1 and stream in bodies:
+                ended.add(stream)
+            data = data[9 + length:]
+    return " ".join("limited" if b"rate-limited" in bodies[k] else "served" if k in ended else "none" for k in (1, 3))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "probe":
@@ -116,8 +146,10 @@ def main():
             socks.append(s)
         print("held %d" % len(socks))
         keep(socks)
+    elif cmd == "proxied-h2":
+        print(proxied_h2(int(sys.argv[2]), sys.argv[3]))
     else:
-        sys.exit("usage: admission_client.py probe|burst|hold|proxied ...")
+        sys.exit("usage: admission_client.py probe|burst|hold|proxied|proxied-h2 ...")
 
 
 main()

@@ -6,7 +6,8 @@
 #   2. rate: a burst of 4 new connections, then shed, then a refill (1 a second) lets it connect again;
 #   both counted in cong_connections_shed_total{reason}, and one log line per address, however many are shed;
 #   3. behind a PROXY-protocol load balancer (127.0.0.1, trusted): the limit applies to the PROXY line's address at the
-#      first request (429, Retry-After, Connection: close), never to the balancer's own.
+#      first request (429, Retry-After, Connection: close; over HTTP/2 every request of that connection gets the 429),
+#      never to the balancer's own.
 source "$(dirname "$0")/lib.sh"
 
 CLIENT=$SRC/tests/integration/admission_client.py
@@ -69,7 +70,10 @@ expect_eq "a 3rd connection for 198.51.100.7: 429, Retry-After, closed" "429 con
   "$(client proxied "$H2C_PORT" 198.51.100.7)"
 expect_eq "another client through the same balancer is served" "200 connection=keep-alive retry-after=- closed=0" \
   "$(client proxied "$H2C_PORT" 198.51.100.8)"
-expect_eq "counted" 1 "$(shed_total concurrent)"
+expect_eq "over HTTP/2, every request of such a connection is refused" "limited limited" \
+  "$(client proxied-h2 "$H2C_PORT" 198.51.100.7)"
+expect_eq "and another client's are served" "served served" "$(client proxied-h2 "$H2C_PORT" 198.51.100.9)"
+expect_eq "counted, once per connection" 2 "$(shed_total concurrent)"
 wait_until 5 test "$(log_lines 198.51.100.7)" -ge 1 && ok || bad "no log line for 198.51.100.7"
 expect_eq "the balancer itself is never shed" 0 "$(log_lines 127.0.0.1)"
 kill "$hold7_pid" # before the gateway stops: its graceful shutdown would wait for these connections
