@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Per-address admission (issue 19, gateway/http/admission.h), with its limits set here, against a real gateway;
 # connections from chosen loopback addresses (admission_client.py):
-#   1. concurrent: an address holding its 3 connections has a 4th closed at once while other addresses connect; a
-#      trusted proxy's address is not limited; closing the held ones gives the slots back;
+#   1. concurrent: an address holding its 3 connections has a 4th closed at once (on the TLS port too, before the
+#      handshake) while other addresses connect; a trusted proxy's address is not limited; closing the held ones gives
+#      the slots back;
 #   2. rate: a burst of 4 new connections, then shed, then a refill (1 a second) lets it connect again;
 #   both counted in cong_connections_shed_total{reason}, and one log line per address, however many are shed;
 #   3. behind a PROXY-protocol load balancer (127.0.0.1, trusted): the limit applies to the PROXY line's address at the
@@ -32,7 +33,13 @@ expect_eq "a 4th connection from 127.0.0.2 is closed at once" shed "$(client pro
 expect_eq "and a 5th" shed "$(client probe 127.0.0.2 "$H2C_PORT")"
 expect_eq "127.0.0.4 still connects" open "$(client probe 127.0.0.4 "$H2C_PORT")"
 expect_eq "127.0.0.1 is still served" 200 "$(h2c -o /dev/null -w '%{http_code}' "$(url /healthz)")"
-expect_eq "shed connections counted (concurrent)" 2 "$(shed_total concurrent)"
+# The count is per address over every listener; on the TLS port the shed connection is reset before any handshake
+# (curl: 35, SSL connect error), while 127.0.0.1 is served there.
+curl -sk --max-time 10 --interface 127.0.0.2 -o /dev/null "https://127.0.0.1:$TLS_PORT/healthz"
+expect_eq "TLS from 127.0.0.2: reset before the handshake" 35 "$?"
+expect_eq "TLS from 127.0.0.1: served" 200 \
+  "$(curl -sk --max-time 10 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$TLS_PORT/healthz")"
+expect_eq "shed connections counted (concurrent)" 3 "$(shed_total concurrent)"
 wait_until 5 test "$(log_lines 127.0.0.2)" -ge 1 && ok || bad "no log line for 127.0.0.2"
 expect_eq "one log line for 127.0.0.2, not one per connection" 1 "$(log_lines 127.0.0.2)"
 expect_match "the line says why" "127.0.0.2: too many open connections" "$(grep 'from 127.0.0.2:' "$GW_DIR/stderr")"
