@@ -7,6 +7,8 @@
 #   h2o 2.2.5 standalone  Debian's unpatched /usr/bin/h2o (package h2o), 1 thread, serving a small file
 # Each server is measured alone and under two attacks: 4 connections that stop once the server closes them, and
 # 4 slots that reconnect whenever closed (a persistent attacker); two rounds, the best run of each case is shown.
+# The good client connects from 127.0.0.1, each attacking slot from its own address (127.0.0.2, 127.0.0.3, ...): cong
+# is measured twice, with its per-address admission (issue 19: the defaults of admission.*) and with it off.
 # Prints a markdown table (also .run/bench-abuse/results.md). 127.0.0.1 only; about 2 minutes; everything it starts
 # is stopped on exit.
 #
@@ -53,10 +55,10 @@ mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 
 # ---- processes we start, stopped by PID on exit ------------------------------------------------------------------
-SERVER_PID= SAMPLER_PID= ATTACK_PID= SERVICES_STARTED=0
+SERVER_PID= SAMPLER_PID= SERVICES_STARTED=0 ATTACK_PIDS=()
 cleanup() {
-  local rc=$?
-  stop_pid "$ATTACK_PID" 2
+  local rc=$? p
+  for p in "${ATTACK_PIDS[@]}"; do stop_pid "$p" 2; done
   stop_pid "$SAMPLER_PID" 1
   stop_pid "$SERVER_PID" 10
   if [ "$SERVICES_STARTED" = 1 ]; then bash "$SRC/scripts/services.sh" stop "$DIR" || true; fi
@@ -108,7 +110,8 @@ wait_ready() { # URL NAME LOG
   done
   die "$2 is not ready after 30 s (see $3)"
 }
-start_cong() {
+start_cong() { # [KEY=VALUE ...]: more settings
+  local extra=("$@")
   (
     cd "$SRC"
     exec $(server_pin) env -i PATH="$PATH" \
@@ -119,7 +122,7 @@ start_cong() {
       CONG_AUTH_ISSUER=https://id.cong.test CONG_AUTH_AUDIENCE=cong CONG_LOG_ACCESS_LOG= CONG_LOG_LEVEL=warn \
       CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$DIR/keys/cong-document.pem" \
       CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$DIR/keys/cong-audit.pem" \
-      ${BENCH_CONG_ENV:-} "$BUILD/cong"
+      ${BENCH_CONG_ENV:-} "${extra[@]}" "$BUILD/cong"
   ) >"$DIR/cong.log" 2>&1 &
   SERVER_PID=$!
   wait_ready "http://127.0.0.1:$CONG_PORT/healthz" cong "$DIR/cong.log"
@@ -192,25 +195,29 @@ good_client() { # OUT [-D seconds]
   $(client_pin) h2load -c "$CLIENTS" -m "$STREAMS" -t 1 -D "${2:-$DURATION}" "$URL" >"$1" 2>&1 || true
 }
 
-# run_case SLUG VARIANT REP: one h2load run (VARIANT alone, once or reconnect: the attacker starts 0.5 s before it and
-# runs through it); prints "req/s mean_ms failed cpu% conns calm"
+# run_case SLUG VARIANT REP: one h2load run (VARIANT alone, once or reconnect: the attackers start 0.5 s before it and
+# run through it, one process and one source address per slot); prints "req/s mean_ms failed cpu% conns calm"
 run_case() {
-  local slug=$1 variant=$2 rep=$3 res="$DIR/$1-$2-$3.h2load" out="$DIR/$1-$2-$3.attack" flags=() t0 t1
+  local slug=$1 variant=$2 rep=$3 res="$DIR/$1-$2-$3.h2load" out="$DIR/$1-$2-$3.attack" flags=() t0 t1 i p
   [ "$variant" = reconnect ] && flags=(--reconnect)
+  rm -f "$out".*
   if [ "$variant" != alone ]; then
-    $(client_pin) nice -n 19 "$ATTACK" --host 127.0.0.1 --port "$PORT" --mode rapid-reset \
-      --connections "$ATTACKERS" --seconds $((DURATION + 1)) "${flags[@]}" >"$out" 2>&1 &
-    ATTACK_PID=$!
+    for i in $(seq 1 "$ATTACKERS"); do
+      $(client_pin) nice -n 19 "$ATTACK" --host 127.0.0.1 --source "127.0.$((i / 250)).$((i % 250 + 1))" \
+        --port "$PORT" --mode rapid-reset --connections 1 --seconds $((DURATION + 1)) "${flags[@]}" >"$out.$i" 2>&1 &
+      ATTACK_PIDS+=($!)
+    done
     sleep 0.5
   fi
   t0=$(cpu_ticks)
   good_client "$res"
   t1=$(cpu_ticks)
-  if [ -n "$ATTACK_PID" ]; then wait "$ATTACK_PID" || true; ATTACK_PID=; fi
+  for p in "${ATTACK_PIDS[@]}"; do wait "$p" || true; done
+  ATTACK_PIDS=()
   local conns=- calm=-
-  if [ -f "$out" ]; then
-    conns=$(awk '/^summary/{ for (i = 1; i <= NF; i++) if ($i ~ /^connections=/) { sub(/.*=/, "", $i); print $i } }' "$out")
-    calm=$(awk '/^summary/{ for (i = 1; i <= NF; i++) if ($i ~ /^calm_goaways=/) { sub(/.*=/, "", $i); print $i } }' "$out")
+  if [ "$variant" != alone ]; then
+    conns=$(cat "$out".* | awk '/^summary/{ for (i = 1; i <= NF; i++) if ($i ~ /^connections=/) { sub(/.*=/, "", $i); n += $i } } END { print n + 0 }')
+    calm=$(cat "$out".* | awk '/^summary/{ for (i = 1; i <= NF; i++) if ($i ~ /^calm_goaways=/) { sub(/.*=/, "", $i); n += $i } } END { print n + 0 }')
   fi
   echo "$(rps_of "$res") $(mean_ms "$res") $(req_field failed "$res") $(cpu_pct "$t0" "$t1" "$DURATION") ${conns:--} ${calm:--}"
 }
@@ -254,9 +261,13 @@ measure() { # NAME: REPEAT rounds of (alone, once, reconnect), the best run of e
 
 ONLY=" ${BENCH_ONLY:-cong haproxy h2o} "
 if [[ $ONLY == *" cong "* ]]; then
-  log "cong on 127.0.0.1:$CONG_PORT (1 worker${BENCH_CONG_ENV:+, $BENCH_CONG_ENV})"
+  log "cong on 127.0.0.1:$CONG_PORT (1 worker${BENCH_CONG_ENV:+, $BENCH_CONG_ENV}), per-address admission on"
   start_cong
   measure "cong (patched h2o)"
+  stop_pid "$SERVER_PID" 10
+  log "cong again, per-address admission off"
+  start_cong CONG_ADMISSION_MAX_CONNECTIONS_PER_ADDRESS=0 CONG_ADMISSION_NEW_CONNECTIONS_PER_SECOND=0
+  measure "cong, admission off"
   stop_pid "$SERVER_PID" 10
   SERVER_PID=
 fi
@@ -288,7 +299,9 @@ fi
   echo "Good client: h2load -c $CLIENTS -m $STREAMS -t 1 -D $DURATION, GET /healthz over h2c. Attack: tools/h2_attack.c --mode rapid-reset,"
   echo "$ATTACKERS connections (HEADERS+RST_STREAM pairs, 256 per write, as fast as the socket accepts), started 0.5 s before"
   echo "h2load and running through it (\"4 conns\": they end when the server closes them; \"reconnecting\": each closed one is"
-  echo "replaced at once). Each server: 1 thread/worker. $REPEAT rounds of the three cases; the best run of each case is shown"
+  echo "replaced at once); the good client connects from 127.0.0.1, each attacking slot from its own address (127.0.0.2,"
+  echo "127.0.0.3, ...). cong with its per-address admission at the defaults (admission.*: 20 new connections a second"
+  echo "per address, 200 at once, 512 open), then without. Each server: 1 thread/worker. $REPEAT rounds of the three cases; the best run of each case is shown"
   echo "(a shared machine's noise only lowers rates)."
   if [ "$PIN" = 1 ]; then echo "Servers pinned to CPU $((CORES - 1)); h2load and the attacker share CPU 0."; else echo "No CPU pinning."; fi
   echo "The attacker runs at nice 19: it takes all the CPU the good client leaves, not the good client's own share, so that"

@@ -4,7 +4,8 @@
  *   h2-attack --port PORT --mode MODE [--seconds N] [--connections N] [--path /p] [--reconnect] [...]
  *
  * Speaks raw frames on plain TCP sockets (h2c with prior knowledge) to 127.0.0.1 — any other address is refused — for
- * at most --seconds (default 5, at most 30). Modes:
+ * at most --seconds (default 5, at most 30); --source 127.x.y.z binds the client sockets to that loopback address
+ * (to test per-address admission; anything outside 127.0.0.0/8 is refused). Modes:
  *   rapid-reset     HEADERS(END_STREAM) immediately followed by RST_STREAM(CANCEL) on fresh streams, 256 pairs per
  *                   write, as fast as the socket accepts (CVE-2023-44487)
  *   made-you-reset  the same, but each request is followed by WINDOW_UPDATE(increment 0) on its stream instead, a
@@ -87,7 +88,8 @@ static struct {
     int streams;
     size_t payload;
     int interval_ms;
-} opt = {0, RAPID_RESET, 5, 1, NULL, 0, 32, 1024, 1000};
+    struct in_addr source; /* --source: 127.x.y.z to connect from (per-address admission); 0: the kernel's choice */
+} opt = {0, RAPID_RESET, 5, 1, NULL, 0, 32, 1024, 1000, {0}};
 
 typedef struct {
     uint8_t *p;
@@ -345,7 +347,11 @@ static int open_conn(conn_t *c)
         return -1;
     if (opt.mode == NO_READ) /* before connect, so that the window scale stays small */
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    struct sockaddr_in from = {.sin_family = AF_INET, .sin_addr = opt.source};
+    if (opt.source.s_addr != 0) /* the port at connect: a reconnecting flood must not run out of bound ports */
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if ((opt.source.s_addr != 0 && bind(fd, (struct sockaddr *)&from, sizeof from) != 0) ||
+        connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
         return -1;
     }
@@ -502,6 +508,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: h2-attack --port PORT --mode MODE [--host 127.0.0.1] [--seconds N (1..%d, default 5)]\n"
             "                 [--connections N (1..%d)] [--reconnect] [--path /p] [--streams N] [--payload BYTES]\n"
+            "                 [--source 127.x.y.z]\n"
             "                 [--interval-ms MS]\n"
             "modes: rapid-reset made-you-reset continuation hpack-bomb ping-flood settings-flood zero-window no-read\n"
             "       slowloris\n",
@@ -537,6 +544,9 @@ int main(int argc, char **argv)
             struct in_addr addr;
             if (inet_pton(AF_INET, v, &addr) != 1 || addr.s_addr != htonl(INADDR_LOOPBACK))
                 die("refusing: only 127.0.0.1 may be attacked");
+        } else if (strcmp(a, "--source") == 0) {
+            if (inet_pton(AF_INET, v, &opt.source) != 1 || (ntohl(opt.source.s_addr) >> 24) != 127)
+                die("refusing: --source must be a loopback address (127.0.0.0/8)");
         } else if (strcmp(a, "--port") == 0) {
             opt.port = (int)num_arg(v, 1, 65535, "--port");
         } else if (strcmp(a, "--seconds") == 0) {

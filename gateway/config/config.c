@@ -21,7 +21,7 @@
 
 static const cong_config_feature_t *const features[] = {
     &cong_config_server_feature, &cong_config_tls_feature,   &cong_config_limits_feature,
-    &cong_config_cors_feature,   &cong_config_auth_feature,  &cong_config_vneid_feature,
+    &cong_config_cors_feature,   &cong_config_admission_feature, &cong_config_auth_feature,  &cong_config_vneid_feature,
     &cong_config_rate_limits_feature, &cong_config_redis_feature, &cong_config_postgres_feature,
     &cong_config_log_feature,    &cong_config_modules_feature,
 };

@@ -1,7 +1,7 @@
 /*
  * gateway/config/config.h — cong's configuration: one YAML file, every key overridable from the environment.
  *
- * The file is a mapping of sections (server, limits, cors, auth, redis, postgres, log, modules). Every key has a
+ * The file is a mapping of sections (server, limits, cors, admission, auth, redis, postgres, log, modules). Every key has a
  * default, a type and bounds; an unknown key, a wrong type or an out-of-range value is an error reported as
  * "FILE:LINE: key.path: message". After the file, each key can be overridden by an environment variable named
  * CONG_ + the key path upper-cased with "." → "_" (server.tls_port → CONG_SERVER_TLS_PORT); lists are
@@ -83,6 +83,11 @@ typedef struct cong_config {
         cong_strlist_t allowed_headers; /* default authorization, content-type, idempotency-key, x-request-id, accept-language */
         int max_age_s;            /* default 600 */
     } cors;
+    struct { /* per client address (gateway/http/admission.h); 0 turns a limit off; restart to change */
+        int max_connections_per_address; /* default 512; 0..1000000: connections open at once */
+        int new_connections_per_second;  /* default 20; 0..1000000: new connections (TLS: handshakes), sustained */
+        int new_connections_burst;       /* default 200; 0..1000000 (0: new_connections_per_second) */
+    } admission;
     struct {
         char *issuer;             /* default "" — required for authenticated routes */
         char *audience;           /* default "" */

@@ -59,6 +59,7 @@ extern const cong_config_feature_t cong_config_server_feature;      /* config_se
 extern const cong_config_feature_t cong_config_tls_feature;         /* config_tls.c */
 extern const cong_config_feature_t cong_config_limits_feature;      /* config_limits.c */
 extern const cong_config_feature_t cong_config_cors_feature;        /* config_limits.c */
+extern const cong_config_feature_t cong_config_admission_feature;   /* config_admission.c */
 extern const cong_config_feature_t cong_config_auth_feature;        /* config_auth.c */
 extern const cong_config_feature_t cong_config_vneid_feature;       /* config_auth.c */
 extern const cong_config_feature_t cong_config_rate_limits_feature; /* config_rate_limits.c */

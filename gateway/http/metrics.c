@@ -197,6 +197,20 @@ static void render_gauges(cong_metrics_t *m, text_buffer_t *b)
          (unsigned long long)rate_limit_unavailable);
 }
 
+static void render_admission(cong_metrics_t *m, text_buffer_t *b)
+{
+    uint64_t concurrent = 0, rate = 0;
+    for (int w = 0; w < m->workers; w++) {
+        concurrent += load(&m->blocks[w].connections_shed[0]);
+        rate += load(&m->blocks[w].connections_shed[1]);
+    }
+    emit(b, "# HELP cong_connections_shed_total Connections refused by per-address admission.\n"
+            "# TYPE cong_connections_shed_total counter\n"
+            "cong_connections_shed_total{reason=\"concurrent\"} %llu\n"
+            "cong_connections_shed_total{reason=\"rate\"} %llu\n",
+         (unsigned long long)concurrent, (unsigned long long)rate);
+}
+
 static void render_module_info(cong_metrics_t *m, text_buffer_t *b)
 {
     emit(b, "# HELP cong_module_info The loaded modules, by name and declared version.\n"
@@ -257,6 +271,7 @@ char *cong_metrics_render(cong_metrics_t *m, size_t *len)
     render_requests(m, &b);
     render_latency(m, &b);
     render_gauges(m, &b);
+    render_admission(m, &b);
     render_module_errors(m, &b);
     render_module_info(m, &b);
     render_streams_and_calls(m, &b);

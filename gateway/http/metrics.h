@@ -36,6 +36,7 @@ typedef struct cong_worker_metrics {
     _Atomic uint64_t rate_limit_unavailable; /* decisions Redis could not make (requests let through) */
     _Atomic uint64_t http2_calm_closes;      /* connections shed with GOAWAY ENHANCE_YOUR_CALM (patched h2o) */
     _Atomic uint64_t http2_stall_closes;     /* connections closed because the peer stopped reading */
+    _Atomic uint64_t connections_shed[2];    /* by per-address admission: [0] concurrent, [1] rate (admission.h) */
     _Atomic int64_t streams_open;            /* streamed replies under way (stream_reply.c) */
     _Atomic int64_t stream_buffer_bytes;     /* memory their buffers hold */
     _Atomic uint64_t streams_client_gone;    /* streamed replies whose client left before their end */

@@ -5,6 +5,7 @@
 /* The order is the contract: see pipeline.h. */
 static const cong_phase_t phases[] = {
     {"request_id", cong_phase_request_id},
+    {"admission", cong_phase_admission},
     {"limits", cong_phase_limits},
     {"cors", cong_phase_cors},
     {"authenticate", cong_phase_authenticate},

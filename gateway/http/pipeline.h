@@ -1,7 +1,7 @@
 /*
  * gateway/http/pipeline.h — the request pipeline: fixed, named phases in a fixed order.
  *
- *   request_id → limits → cors → authenticate → authorize → rate_limit → route (the module handler)
+ *   request_id → admission → limits → cors → authenticate → authorize → rate_limit → route (the module handler)
  *
  * The route is looked up once before the phases (route_lookup.h), because several phases need the matched route's
  * declared needs (authentication, scopes, level of assurance, rate-limit class, body limit); the `route` phase then
@@ -37,6 +37,7 @@ void cong_pipeline_run(cong_req_t *r, const cong_phase_t *phases, size_t count);
 
 /* The phases, one file each. */
 cong_phase_result_t cong_phase_request_id(cong_req_t *r);
+cong_phase_result_t cong_phase_admission(cong_req_t *r); /* admission.c: per-address limits behind PROXY protocol */
 cong_phase_result_t cong_phase_limits(cong_req_t *r);
 cong_phase_result_t cong_phase_cors(cong_req_t *r);
 cong_phase_result_t cong_phase_authenticate(cong_req_t *r);

@@ -24,6 +24,7 @@
 #include "common/common.h"
 #include "gateway/host/host.h"
 #include "access_log.h"
+#include "admission.h"
 #include "body_limit.h"
 #include "gateway/outbound/outbound.h"
 #include "pipeline.h"
@@ -100,23 +101,6 @@ static int on_admin_req(h2o_handler_t *self, h2o_req_t *req)
     return serve_request(req, 1);
 }
 
-static void on_accept(uv_stream_t *listener, int status)
-{
-    if (status != 0)
-        return;
-    uv_tcp_t *conn = malloc(sizeof *conn);
-    if (conn == NULL)
-        return;
-    uv_tcp_init(listener->loop, conn);
-    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
-        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
-        return;
-    }
-    uv_tcp_nodelay(conn, 1);
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
-    h2o_accept(listener->data, sock);
-}
-
 /* The public listeners share their port between workers (SO_REUSEPORT); the admin listener belongs to worker 0 alone,
  * so a second process started on the same admin port fails loudly instead of silently splitting /metrics. */
 static int open_listener(cong_worker_t *w, int slot, const char *bind_addr, int port, h2o_accept_ctx_t *accept_ctx)
@@ -144,7 +128,7 @@ static int open_listener(cong_worker_t *w, int slot, const char *bind_addr, int 
     uv_tcp_init(&w->loop, listener);
     uv_tcp_open(listener, fd);
     listener->data = accept_ctx;
-    if (uv_listen((uv_stream_t *)listener, 1024, on_accept) != 0) {
+    if (uv_listen((uv_stream_t *)listener, 1024, cong_admission_on_accept) != 0) { /* admission.h: per address */
         uv_close((uv_handle_t *)listener, (uv_close_cb)free);
         return CONG_EIO;
     }
@@ -393,7 +377,7 @@ int cong_gateway_serve(cong_gateway_t *gw)
     if (gw->metrics == NULL)
         return CONG_ENOMEM;
 
-    int rc = 0;
+    int rc = cong_admission_start(gw);
     for (int i = 0; i < gw->worker_count && rc == 0; i++)
         rc = start_worker(gw, i);
     if (rc == 0)
@@ -415,6 +399,7 @@ int cong_gateway_serve(cong_gateway_t *gw)
             pthread_join(gw->workers[i].thread, NULL);
         cong_token_cache_free(gw->workers[i].tokens);
     }
+    cong_admission_stop();
     cong_log(CONG_LOG_INFO, "server", "stopped");
     free(methods);
     free(templates);

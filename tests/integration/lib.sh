@@ -56,7 +56,8 @@ free_port() { free_ports 1; }
 # one bucket (client address 127.0.0.1). A test that makes many requests passes numbers of its own
 # (CONG_RATE_LIMITS_DEFAULT_PER_MINUTE, CONG_RATE_LIMITS_DEFAULT_BURST).
 # The failed-authentication budget (per client address, also shared) is set out of reach: many tests send bad tokens
-# on purpose; test_client_address passes its own. The tests' issuer (`token`) is trusted for privileged claims
+# on purpose; test_client_address passes its own. Per-address admission is off (every test connects from 127.0.0.1,
+# test_h2_abuse reconnects thousands of times); test_admission passes its own limits. The tests' issuer (`token`) is trusted for privileged claims
 # (acr 2, scope admin, act); test_auth.sh checks the refusal with CONG_AUTH_PUBLIC_KEY_PRIVILEGED=0.
 start_gateway() {
   read -r H2C_PORT TLS_PORT ADMIN_PORT <<<"$(free_ports 3)"
@@ -79,6 +80,7 @@ start_gateway() {
     CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$RUN/keys/cong-document.pem" \
     CONG_AUTH_PUBLIC_KEY_PRIVILEGED=1 \
     CONG_RATE_LIMITS_AUTH_FAILURE_BURST=100000 CONG_RATE_LIMITS_AUTH_FAILURE_PER_MINUTE=1000000 \
+    CONG_ADMISSION_MAX_CONNECTIONS_PER_ADDRESS=0 CONG_ADMISSION_NEW_CONNECTIONS_PER_SECOND=0 \
     CONG_LOG_ACCESS_LOG="$GW_DIR/access.log" CONG_LOG_LEVEL=info \
     ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
     "$@" "$BUILD/cong" "${config[@]}" >"$GW_DIR/${GW_NAME:+$GW_NAME.}stdout" 2>"$GW_DIR/${GW_NAME:+$GW_NAME.}stderr" &

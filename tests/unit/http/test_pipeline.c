@@ -30,7 +30,7 @@ static cong_phase_result_t phase_waits(cong_req_t *r) { (void)r; note("~"); retu
 static void the_phases_in_their_order(void **state)
 {
     (void)state;
-    static const char *const expected[] = {"request_id", "limits", "cors", "authenticate", "mandate", "authorize",
+    static const char *const expected[] = {"request_id", "admission", "limits", "cors", "authenticate", "mandate", "authorize",
                                            "rate_limit", "route"};
     size_t count = 0;
     const cong_phase_t *phases = cong_pipeline_phases(&count);
@@ -105,7 +105,7 @@ static void a_request_reaches_its_handler_once(void **state)
     assert_int_equal(handled, 1);
     assert_int_equal(fr.finals, 1);
     assert_string_equal(fr.body, "ok");
-    assert_int_equal(r->next_phase, 8);
+    assert_int_equal(r->next_phase, 9);
     size_t len = 0;
     assert_string_equal(cong_route_param(&r->lookup->match, "id", &len), "42");
     fake_request_end(&fr);
