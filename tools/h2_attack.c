@@ -705,7 +705,8 @@ int main(int argc, char **argv)
     if (opt.port == 0 || !have_mode)
         usage();
     if (opt.path == NULL)
-        opt.path = opt.mode == ZERO_WINDOW || opt.mode == NO_READ || opt.mode == TRICKLE_WINDOW || opt.mode == SLOW_READ_H1
+        opt.path = opt.mode == ZERO_WINDOW || opt.mode == NO_READ || opt.mode == TRICKLE_WINDOW ||
+                           opt.mode == SLOW_READ_H1
                        ? "/openapi.json"
                        : "/healthz";
     signal(SIGPIPE, SIG_IGN);
