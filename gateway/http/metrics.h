@@ -42,6 +42,8 @@ typedef struct cong_worker_metrics {
     _Atomic uint64_t streams_client_gone;    /* streamed replies whose client left before their end */
     _Atomic int64_t http_client_in_flight;   /* outbound HTTP calls under way (http_client.c) */
     _Atomic uint64_t http_client_calls[CONG_HTTP_RESULT_COUNT]; /* outbound HTTP calls by outcome */
+    _Atomic uint64_t slow_response_closes;     /* connections closed: a response read below the minimum rate */
+    _Atomic uint64_t slow_request_body_closes; /* connections closed: a request body sent below the minimum rate */
 } cong_worker_metrics_t;
 
 typedef struct cong_metrics cong_metrics_t;

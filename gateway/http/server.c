@@ -58,8 +58,9 @@ static void on_signal(int sig)
         the_gateway->stop_requested = 1;
 }
 
-/* h2o (patched) sheds an abusive HTTP/2 connection: GOAWAY ENHANCE_YOUR_CALM or a stalled peer. One log line per
- * connection with its peer address — bounded per tick, so a reconnecting attacker cannot flood the log. */
+/* h2o (patched) sheds an abusive connection: HTTP/2 GOAWAY ENHANCE_YOUR_CALM or a stalled peer, or (HTTP/1.1 too) a
+ * client below the minimum transfer rates (patch 0006). One log line per connection with its peer address — bounded
+ * per tick, so a reconnecting attacker cannot flood the log. */
 static void on_h2_abuse(h2o_conn_t *conn, const char *reason)
 {
     cong_worker_t *w = cong_worker_of(conn->ctx);
@@ -73,7 +74,8 @@ static void on_h2_abuse(h2o_conn_t *conn, const char *reason)
     socklen_t len = conn->callbacks->get_peername(conn, (struct sockaddr *)&ss);
     if (len > 0)
         h2o_socket_getnumerichost((struct sockaddr *)&ss, len, host);
-    cong_log(CONG_LOG_WARN, "server", "http2: closing the connection from %s: %s", host, reason);
+    const char *protocol = conn->callbacks->log_.http1.request_index != NULL ? "http1" : "http2";
+    cong_log(CONG_LOG_WARN, "server", "%s: closing the connection from %s: %s", protocol, host, reason);
 }
 
 static int serve_request(h2o_req_t *req, int admin_listener)
@@ -154,8 +156,12 @@ static void update_store_gauges(cong_worker_t *w)
     }
     atomic_store_explicit(&w->metrics->http2_calm_closes, w->h2o.http2.events.calm_closes, memory_order_relaxed);
     atomic_store_explicit(&w->metrics->http2_stall_closes, w->h2o.http2.events.stall_closes, memory_order_relaxed);
+    atomic_store_explicit(&w->metrics->slow_response_closes, w->h2o.min_rate.events.response_closes,
+                          memory_order_relaxed);
+    atomic_store_explicit(&w->metrics->slow_request_body_closes, w->h2o.min_rate.events.request_body_closes,
+                          memory_order_relaxed);
     if (w->abuse_lines_suppressed > 0) {
-        cong_log(CONG_LOG_WARN, "server", "http2: %lu more abusive connection(s) closed (log lines suppressed)",
+        cong_log(CONG_LOG_WARN, "server", "%lu more abusive connection(s) closed (log lines suppressed)",
                  w->abuse_lines_suppressed);
         w->abuse_lines_suppressed = 0;
     }
@@ -279,6 +285,9 @@ static void configure_h2o(cong_gateway_t *gw)
     g->http2.reset_budget_burst = (unsigned)cfg->server.http2_reset_burst;
     g->http2.reset_budget_per_second = (unsigned)cfg->server.http2_reset_per_second;
     g->http2.on_abuse = on_h2_abuse;
+    g->min_rate.window = (uint64_t)cfg->limits.min_transfer_rate_window_ms; /* slow clients (patch 0006) */
+    g->min_rate.response_bytes = (size_t)cfg->limits.min_response_rate_bytes;
+    g->min_rate.request_body_bytes = (size_t)cfg->limits.min_request_body_rate_bytes;
     h2o_hostconf_t *host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_create_handler(path, sizeof(h2o_handler_t))->on_req = on_req;
