@@ -7,7 +7,7 @@
  * Input: what an h2c client sends. The connection preface is put in front unless the input starts with it. The
  * input is written in chunks split at each SPLIT marker ("\n--MARK--\n", h2o's); after each chunk the loop runs until
  * h2o has read it and gone quiet, the client side reading (and dropping) all the server writes. Then the client
- * half-closes and the loop runs until h2o has closed the connection. A connection h2o does not close traps.
+ * resets the connection and the loop runs until h2o has closed it. A connection h2o does not close traps.
  *
  * Why the pipeline runs with stand-in routes (auth none, cong_rate_limiter_unlimited) and no Redis or PostgreSQL: the
  * target is the HTTP/2 layer. The stores would add reconnect timers and answers that depend on time, which a fuzzer
@@ -240,13 +240,19 @@ static void connect_client(client_t *c)
     struct sockaddr_in addr;
     socklen_t len = sizeof addr;
     CHECK(getsockname(s->listen_fd, (struct sockaddr *)&addr, &len) == 0);
-    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CHECK(c->fd >= 0 && connect(c->fd, (struct sockaddr *)&addr, len) == 0);
-    c->server_fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    /* Non-blocking from the start: libFuzzer's timer signal (-timeout) interrupts blocking calls. */
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    CHECK(c->fd >= 0);
+    if (connect(c->fd, (struct sockaddr *)&addr, len) != 0 && errno != EINPROGRESS && errno != EINTR) {
+        perror("fuzz_h2_server: connect");
+        CHECK(!"the client can connect");
+    }
+    do
+        c->server_fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC); /* the handshake is done: connected */
+    while (c->server_fd < 0 && errno == EINTR);
     CHECK(c->server_fd >= 0);
     int on = 1;
     CHECK(setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0);
-    CHECK(ioctl(c->fd, FIONBIO, &on) == 0);
     uv_tcp_t *conn = malloc(sizeof *conn);
     CHECK(conn != NULL);
     uv_tcp_init(&s->worker.loop, conn);
@@ -323,19 +329,20 @@ static void send_chunk(client_t *c, const uint8_t *p, size_t len)
     settle(c);
 }
 
-/* The client half-closes; h2o must close the connection (its timers may be what does it, hence the clock). */
+/* The client goes away (a reset, not a FIN: a fuzzing run opens hundreds of thousands of loopback connections, and
+ * the side that closes first keeps its TIME_WAIT, the ports running out); h2o must then close the connection. */
 static void finish(client_t *c)
 {
-    shutdown(c->fd, SHUT_WR);
+    struct linger hard = {1, 0};
+    CHECK(setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard) == 0);
+    close(c->fd);
     uint64_t deadline = uv_now(&server->worker.loop) + MAX_CLOSE_WAIT_MS;
     while (!c->closed && uv_now(&server->worker.loop) < deadline) {
-        if (!pump(c) && !c->closed)
+        uv_run(&server->worker.loop, UV_RUN_NOWAIT);
+        if (!c->closed && unread_by_server(c) == 0)
             uv_run(&server->worker.loop, UV_RUN_ONCE); /* nothing to do now: wait for a timer or the socket */
     }
     CHECK(c->closed);
-    struct linger hard = {1, 0}; /* no TIME_WAIT: a fuzzing run opens hundreds of thousands of connections */
-    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
-    close(c->fd);
 }
 
 /* H2_FUZZ_VERBOSE=1: one line per input on stderr, the frames the server sent by type (and GOAWAY's error code), to

@@ -247,6 +247,7 @@ def corpus():
     c["body_limit_cl_at"] = s0 + headers(1, req("POST", "/v1/notes", lit_idx(28, str(over))), END_HEADERS) + \
         frame(DATA, 0, 1, b"z" * 1001) + rst(1)
     c["body_over_route_limit"] = s0 + post(1, "/v1/notes", b"q" * (NOTES_LIMIT + 1))
+    c["body_data_past_slack"] = s0 + post(1, "/v1/notes", b"d" * (over + 1), cl=False, split=16384) + get(3)
     c["body_cl_mismatch"] = s0 + headers(1, req("POST", "/v1/notes", lit_idx(28, "3")), END_HEADERS) + \
         frame(DATA, END_STREAM, 1, b"toolong")
     c["body_cl_unparsable"] = s0 + headers(1, req("POST", "/v1/notes", lit_idx(28, "1e3")), END_HEADERS) + \
