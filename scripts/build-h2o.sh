@@ -47,9 +47,10 @@ shopt -u nullglob
 
 # ---- stamp: Debian version + patches + this script + flags --------------------------------------------------------
 # Build type None: h2o's own "-O2 -g" with its assertions kept, as Debian builds it; Debian's hardening flags too.
+C_FLAGS="-fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security"
+[ -z "${CONG_H2O_EXTRA_CFLAGS:-}" ] || C_FLAGS+=" $CONG_H2O_EXTRA_CFLAGS"
 CMAKE_FLAGS=(-DCMAKE_BUILD_TYPE=None -DBUILD_SHARED_LIBS=OFF -DCMAKE_POSITION_INDEPENDENT_CODE=ON
-  -DWITH_MRUBY=OFF -DWITH_BUNDLED_SSL=OFF -DWITH_PICOTLS=OFF
-  "-DCMAKE_C_FLAGS=-fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security${CONG_H2O_EXTRA_CFLAGS:+ $CONG_H2O_EXTRA_CFLAGS}")
+  -DWITH_MRUBY=OFF -DWITH_BUNDLED_SSL=OFF -DWITH_PICOTLS=OFF "-DCMAKE_C_FLAGS=$C_FLAGS")
 [ -z "${CONG_H2O_CC:-}" ] || CMAKE_FLAGS+=("-DCMAKE_C_COMPILER=$CONG_H2O_CC")
 stamp_key() {
   {

@@ -1,8 +1,8 @@
 /*
- * tests/fuzz/fuzz_h2_server.c — libFuzzer target for cong's HTTP/2 front door: h2o's HTTP/2 server with cong's patches
- * (third_party/h2o-patches/0001–0005), configured by cong's own cong_server_configure_h2o (budgets, concurrent
- * streams, idle timeout, the per-request body limit, the unindexed headers, on_abuse) and serving cong's real
- * pipeline and request hooks. h2o's own approach (its fuzz/driver.cc): a real connection into a real context.
+ * tests/fuzz/fuzz_h2_server.c — libFuzzer target for cong's HTTP/2 front door: h2o's HTTP/2 server with cong's
+ * patches (third_party/h2o-patches/0001–0005), configured by cong's own cong_server_configure_h2o (budgets,
+ * concurrent streams, idle timeout, the per-request body limit, the unindexed headers, on_abuse) and serving cong's
+ * real pipeline and request hooks. h2o's own approach (its fuzz/driver.cc): a real connection into a real context.
  *
  * Input: what an h2c client sends. The connection preface is put in front unless the input starts with it. The
  * input is written in chunks split at each SPLIT marker ("\n--MARK--\n", h2o's); after each chunk the loop runs until
