@@ -4,12 +4,20 @@
 #   cong::h2o   IMPORTED STATIC library: ${CONG_H2O_PREFIX}/lib/libh2o.a, its headers, and what it links to
 #               (libuv, OpenSSL ssl + crypto, zlib, libyaml, pthread, dl, m).
 #
-# CONG_H2O_PREFIX (cache path) defaults to ${CMAKE_SOURCE_DIR}/build-h2o/install. The headers are put before the system
-# ones (-isystem, ahead of /usr/include), so a libh2o-dev installed on the machine cannot shadow the patched h2o.h:
-# the patched h2o_globalconf_t / h2o_context_t are larger, and compiling against the other header would be an ABI
-# mismatch. The patched h2o.h defines H2O_CONG_ABUSE_PATCH; configure fails if the prefix holds a header without it.
+# CONG_H2O_PREFIX (cache path) defaults to ${CMAKE_SOURCE_DIR}/build-h2o/install (build-h2o-fuzz/install when FUZZ).
+# The headers are put before the system ones (-isystem, ahead of /usr/include), so a libh2o-dev installed on the
+# machine cannot shadow the patched h2o.h: the patched h2o_globalconf_t / h2o_context_t are larger, and compiling
+# against the other header would be an ABI mismatch. The patched h2o.h defines H2O_CONG_ABUSE_PATCH; configure fails
+# if the prefix holds a header without it.
 
-set(CONG_H2O_PREFIX "${CMAKE_SOURCE_DIR}/build-h2o/install" CACHE PATH
+# A FUZZ=ON build links the instrumented copy that scripts/fuzz.sh builds (clang, -fsanitize=fuzzer-no-link,...), so
+# that libFuzzer sees h2o's HTTP/2 code too; every other build links the ordinary one.
+if(FUZZ)
+  set(_cong_h2o_default "${CMAKE_SOURCE_DIR}/build-h2o-fuzz/install")
+else()
+  set(_cong_h2o_default "${CMAKE_SOURCE_DIR}/build-h2o/install")
+endif()
+set(CONG_H2O_PREFIX "${_cong_h2o_default}" CACHE PATH
     "Where scripts/build-h2o.sh installed the patched static libh2o (include/, lib/libh2o.a)")
 
 set(_cong_h2o_lib "${CONG_H2O_PREFIX}/lib/libh2o.a")
@@ -48,4 +56,5 @@ if(NOT TARGET cong::h2o)
 endif()
 unset(_cong_h2o_lib)
 unset(_cong_h2o_inc)
+unset(_cong_h2o_default)
 unset(_cong_h2o_marker)

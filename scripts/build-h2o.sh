@@ -13,6 +13,10 @@
 #   CONG_H2O_DEB_VERSION  Debian source version to build (default 2.2.5+dfsg2-7, bookworm's). Our patches are written
 #                         against it: after a change, check that they still apply (the script stops if one does not).
 #   CONG_H2O_JOBS         parallel compile jobs (default 2)
+#   CONG_H2O_CC           C compiler (default: cmake's choice, cc)
+#   CONG_H2O_EXTRA_CFLAGS flags added after the usual ones (sanitizers). Both enter the stamp. scripts/fuzz.sh sets them
+#                         (clang, -fsanitize=fuzzer-no-link,...) with CONG_H2O_DIR=build-h2o-fuzz: a second,
+#                         instrumented copy; the default build is untouched by them.
 #
 # The deb-src line: as root, /etc/apt/sources.list.d/cong-deb-src.list (the mirror this machine already uses, signed
 # by Debian's archive keyring) and apt-get update once. Not as root: the same line in a private apt state under
@@ -43,9 +47,11 @@ shopt -u nullglob
 
 # ---- stamp: Debian version + patches + this script + flags --------------------------------------------------------
 # Build type None: h2o's own "-O2 -g" with its assertions kept, as Debian builds it; Debian's hardening flags too.
+C_FLAGS="-fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security"
+[ -z "${CONG_H2O_EXTRA_CFLAGS:-}" ] || C_FLAGS+=" $CONG_H2O_EXTRA_CFLAGS"
 CMAKE_FLAGS=(-DCMAKE_BUILD_TYPE=None -DBUILD_SHARED_LIBS=OFF -DCMAKE_POSITION_INDEPENDENT_CODE=ON
-  -DWITH_MRUBY=OFF -DWITH_BUNDLED_SSL=OFF -DWITH_PICOTLS=OFF
-  "-DCMAKE_C_FLAGS=-fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security")
+  -DWITH_MRUBY=OFF -DWITH_BUNDLED_SSL=OFF -DWITH_PICOTLS=OFF "-DCMAKE_C_FLAGS=$C_FLAGS")
+[ -z "${CONG_H2O_CC:-}" ] || CMAKE_FLAGS+=("-DCMAKE_C_COMPILER=$CONG_H2O_CC")
 stamp_key() {
   {
     echo "deb=$DEB_VERSION"

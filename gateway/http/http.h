@@ -6,7 +6,7 @@
  * the request hooks (response filters, access log, metrics), problems (RFC 9457), metrics, the client's address,
  * per-address admission of connections (admission.h) and streamed replies.
  * Offers: the headers below; nothing else of http/ is for other rooms (access_log.h, admission.h, body_limit.h,
- * request_metrics.h, response_filters.h, route_lookup.h, router_trie.h are internal).
+ * request_metrics.h, response_filters.h, route_lookup.h, router_trie.h, server.h are internal).
  * Threading and ownership: a request and all its callbacks stay on its worker's thread; a cong_req_t is
  * reference-counted and answered once (request.h). The router and the routes are built before the workers start and
  * read-only after. Metrics counters are per worker, summed when /metrics is read.

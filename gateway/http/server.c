@@ -33,6 +33,7 @@
 #include "request_metrics.h"
 #include "response_filters.h"
 #include "route_lookup.h"
+#include "server.h"
 #include "gateway/authn/authn.h"
 #include "stream_reply.h"
 
@@ -265,7 +266,7 @@ static void register_unindexed_headers(void)
         (void)h2o_hpack_add_unindexed_name(names[i], strlen(names[i]));
 }
 
-static void configure_h2o(cong_gateway_t *gw)
+void cong_server_configure_h2o(cong_gateway_t *gw)
 {
     static pthread_once_t unindexed_once = PTHREAD_ONCE_INIT;
     pthread_once(&unindexed_once, register_unindexed_headers);
@@ -300,7 +301,7 @@ static void configure_h2o(cong_gateway_t *gw)
 /* What the http room runs around every request, in order: metrics (in flight, which graceful shutdown waits on),
  * response filters in each reply, the access log at the end. Another room's hook (an audit record) is added the same
  * way before the workers start. */
-static void register_request_hooks(cong_gateway_t *gw)
+void cong_server_register_request_hooks(cong_gateway_t *gw)
 {
     cong_request_hooks_t *hooks = &gw->request_hooks;
     cong_request_hooks_add(hooks, &cong_request_metrics_hook);
@@ -358,8 +359,8 @@ int cong_gateway_serve(cong_gateway_t *gw)
     if (live == NULL)
         return CONG_ENOMEM;
     atomic_store(&gw->live, live);
-    register_request_hooks(gw);
-    configure_h2o(gw);
+    cong_server_register_request_hooks(gw);
+    cong_server_configure_h2o(gw);
     if (cfg->server.tls_port > 0 && (gw->ssl_ctx = make_ssl_ctx(cfg)) == NULL)
         return CONG_EIO;
     gw->worker_count = cfg->server.workers > 0 ? cfg->server.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
