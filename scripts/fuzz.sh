@@ -11,7 +11,9 @@ mkdir -p build-h2o-fuzz/dl
 cp -n build-h2o/dl/* build-h2o-fuzz/dl/ 2>/dev/null || true
 CONG_H2O_DIR=build-h2o-fuzz CONG_H2O_CC=clang \
   CONG_H2O_EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" bash scripts/build-h2o.sh
-CC=clang cmake -S . -B build-fuzz -DFUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# The prefix is passed, not left to the default: a build-fuzz configured before may hold the ordinary one in its cache.
+CC=clang cmake -S . -B build-fuzz -DFUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCONG_H2O_PREFIX="$PWD/build-h2o-fuzz/install" >/dev/null
 cmake --build build-fuzz -j "$(nproc)" >/dev/null
 status=0
 for src in tests/fuzz/fuzz_*.c; do
