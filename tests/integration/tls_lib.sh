@@ -5,19 +5,19 @@ PKI=$GW_DIR/pki
 # make_ca — a P-256 CA (ca.crt, ca.key) that signs the leaves and their OCSP responses.
 make_ca() {
   mkdir -p "$PKI"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj "/CN=cong test CA" \
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 -subj "/CN=cong test CA" \
     -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign,digitalSignature \
     -keyout "$PKI/ca.key" -out "$PKI/ca.crt" 2>/dev/null
 }
 
-# make_leaf SERIAL — leaf-SERIAL.crt (127.0.0.1, serial 0xSERIAL, an OCSP URI) and leaf-SERIAL.key, signed by the CA;
+# make_leaf SERIAL — leaf-SERIAL.crt (127.0.0.1, serial 0xSERIAL (hex), 90 days, an OCSP URI) and leaf-SERIAL.key, signed by the CA;
 # leaf-SERIAL.chain.pem is the leaf then the CA, as server.tls_certificate wants it.
 make_leaf() {
   local leaf=$PKI/leaf-$1
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=cong-leaf-$1" \
     -keyout "$leaf.key" -out "$leaf.csr" 2>/dev/null
   printf 'subjectAltName=IP:127.0.0.1\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:9/\n' >"$leaf.ext"
-  openssl x509 -req -in "$leaf.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -set_serial "0x$1" -days 10 \
+  openssl x509 -req -in "$leaf.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -set_serial "0x$1" -days 90 \
     -extfile "$leaf.ext" -out "$leaf.crt" 2>/dev/null
   cat "$leaf.crt" "$PKI/ca.crt" >"$leaf.chain.pem"
 }
