@@ -152,7 +152,5 @@ void cong_gateway_dispose(cong_gateway_t *gw)
         cong_metrics_free(gw->metrics);
     free(gw->workers);
     cong_live_config_free_chain(atomic_load(&gw->live));
-    if (gw->ssl_ctx != NULL)
-        SSL_CTX_free(gw->ssl_ctx);
     memset(gw, 0, sizeof *gw);
 }

@@ -102,7 +102,7 @@ struct cong_gateway {
     h2o_globalconf_t h2o_config;
     h2o_hostconf_t *public_hosts[2];     /* NULL-terminated host lists of the listeners: a public request can never */
     h2o_hostconf_t *admin_hosts[2];      /* reach the admin host, whatever its :authority says */
-    SSL_CTX *ssl_ctx;
+    struct cong_tls *tls;                /* the TLS listener's context, rebuilt at SIGHUP (http/tls.h); NULL: none */
     int worker_count;
     cong_worker_t *workers;
     volatile sig_atomic_t stop_requested;

@@ -58,6 +58,9 @@ typedef struct cong_config {
         int workers;              /* default 0 = number of cores; 0..256 */
         char *tls_certificate;    /* default ".run/tls/cert.pem" */
         char *tls_private_key;    /* default ".run/tls/key.pem" */
+        int tls_hsts_max_age_s;   /* default 63072000 (2 years); 0..315360000; 0: no Strict-Transport-Security (TLS only) */
+        char *tls_ocsp_response_file; /* default "": a DER OCSP response for the certificate, stapled; reread at SIGHUP */
+        char *tls_session_ticket_key_file; /* default "": random ticket keys per process; else 80-byte keys (tls.h) */
         int shutdown_timeout_ms;  /* default 10000; 0..600000 */
         int idle_timeout_ms;      /* default 30000 */
         int max_concurrent_streams; /* default 100; 1..256 */

@@ -162,6 +162,15 @@ static void rule_redis_password(policy_ctx_t *p)
                                      "sessions and forge revocations; set redis.password (CONG_REDIS_PASSWORD)");
 }
 
+/* HSTS keeps a browser that once reached the API over TLS from being led to a cleartext copy (SSL stripping);
+ * 180 days is the least that survives between two visits of most citizens. */
+static void rule_hsts(policy_ctx_t *p)
+{
+    if (p->cfg->server.tls_port > 0 && p->cfg->server.tls_hsts_max_age_s < 15552000)
+        finding(p, "server.tls_hsts_max_age_s", "Strict-Transport-Security off or under 180 days: a browser can be "
+                                                "led to a cleartext look-alike on the path; keep 15552000 or more");
+}
+
 int cong_config_policy_findings(const cong_config_t *cfg, cong_config_errors_t *findings)
 {
     policy_ctx_t p = {.cfg = cfg, .findings = findings};
@@ -170,6 +179,7 @@ int cong_config_policy_findings(const cong_config_t *cfg, cong_config_errors_t *
     rule_browser_origins(&p);
     rule_listeners(&p);
     rule_redis_password(&p);
+    rule_hsts(&p);
     return p.nomem ? CONG_ENOMEM : p.count;
 }
 

@@ -52,6 +52,13 @@ static int on_worker_thread(const cong_worker_t *w)
     return thread_worker == w;
 }
 
+/* From the connection, never from the request: an HTTP/2 client names any :scheme it likes, on any listener. */
+static int arrived_over_tls(h2o_req_t *h2o)
+{
+    h2o_socket_t *sock = h2o->conn->callbacks->get_socket != NULL ? h2o->conn->callbacks->get_socket(h2o->conn) : NULL;
+    return sock != NULL && sock->ssl != NULL;
+}
+
 cong_req_t *cong_req_new(cong_worker_t *worker, h2o_req_t *h2o)
 {
     cong_req_t *r = NULL;
@@ -71,7 +78,7 @@ cong_req_t *cong_req_new(cong_worker_t *worker, h2o_req_t *h2o)
     r->worker = worker;
     r->refs = 1; /* the anchor's */
     r->start_us = now_us();
-    r->tls = h2o->scheme == &H2O_URL_SCHEME_HTTPS;
+    r->tls = arrived_over_tls(h2o);
     r->principal.size = sizeof r->principal;
     r->principal.subject = "";
     r->principal.scopes = "";

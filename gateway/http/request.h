@@ -31,7 +31,7 @@ struct cong_req {
     uint64_t start_us;         /* monotonic */
     char id[CONG_REQUEST_ID_MAX + 1];
     int lang_en;
-    int tls;
+    int tls;                   /* the connection is TLS (never from :scheme, which the client chooses) */
     int admin_listener;        /* arrived on the admin listener: only the "system" module's routes, no authorization */
     size_t next_phase;         /* index into the pipeline */
     int replied;

@@ -2,6 +2,7 @@
  * A header a module already set (Cache-Control, Content-Security-Policy) is kept. */
 #include "response_filters.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "gateway/config/config.h"
@@ -19,6 +20,17 @@ static void add_by_name_unless_set(h2o_req_t *req, const char *name, size_t name
         h2o_add_header_by_str(&req->pool, &req->res.headers, name, name_len, 0, NULL, value, len);
 }
 
+/* Only over the TLS listener (r->tls comes from the connection); a browser ignores it over cleartext anyway. */
+static void add_hsts(cong_req_t *r)
+{
+    int max_age = r->worker->gateway->config->server.tls_hsts_max_age_s;
+    if (max_age <= 0)
+        return;
+    char *value = h2o_mem_alloc_pool(&r->h2o->pool, sizeof "max-age=; includeSubDomains" + 10);
+    int len = sprintf(value, "max-age=%d; includeSubDomains", max_age);
+    add_unless_set(r->h2o, H2O_TOKEN_STRICT_TRANSPORT_SECURITY, value, (size_t)len);
+}
+
 static void apply_filters(cong_req_t *r, void *udata)
 {
     (void)udata;
@@ -30,7 +42,7 @@ static void apply_filters(cong_req_t *r, void *udata)
     add_by_name_unless_set(req, H2O_STRLIT("content-security-policy"), H2O_STRLIT("default-src 'none'; frame-ancestors 'none'"));
     add_by_name_unless_set(req, H2O_STRLIT("referrer-policy"), H2O_STRLIT("no-referrer"));
     if (r->tls)
-        add_unless_set(req, H2O_TOKEN_STRICT_TRANSPORT_SECURITY, H2O_STRLIT("max-age=31536000; includeSubDomains"));
+        add_hsts(r);
     if (r->cors_origin != NULL) {
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL, r->cors_origin,
                        strlen(r->cors_origin));

@@ -36,6 +36,7 @@
 #include "server.h"
 #include "gateway/authn/authn.h"
 #include "stream_reply.h"
+#include "tls.h"
 
 #define CONG_BODY_SPILL_BYTES (2 * 1024 * 1024)
 
@@ -186,6 +187,8 @@ static void on_tick(uv_timer_t *t)
 {
     cong_worker_t *w = t->data;
     w->live = atomic_load_explicit(&w->gateway->live, memory_order_acquire); /* a reload, between two callbacks */
+    if (w->gateway->tls != NULL)
+        cong_tls_adopt(w->gateway->tls, &w->accept_tls.ssl_ctx); /* new connections only; open ones keep theirs */
     update_store_gauges(w);
     cong_revocation_tick(w);
     if (!w->gateway->stop_requested)
@@ -234,25 +237,9 @@ static void *worker_main(void *arg)
         ;
     cong_worker_hooks_dispose(w);
     cong_req_free_spares(w);
+    SSL_CTX_free(w->accept_tls.ssl_ctx);
+    w->accept_tls.ssl_ctx = NULL;
     return NULL;
-}
-
-static SSL_CTX *make_ssl_ctx(const cong_config_t *cfg)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    if (ctx == NULL)
-        return NULL;
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->server.tls_certificate) != 1 ||
-        SSL_CTX_use_PrivateKey_file(ctx, cfg->server.tls_private_key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1) {
-        cong_log(CONG_LOG_ERROR, "server", "cannot load the TLS certificate %s or its key", cfg->server.tls_certificate);
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    h2o_ssl_register_alpn_protocols(ctx, h2o_http2_alpn_protocols);
-    return ctx;
 }
 
 /* Response headers whose value changes with every response (the request id; the rate-limit counters, which count
@@ -326,8 +313,9 @@ static int start_worker(cong_gateway_t *gw, int i)
         return CONG_EIO;
     w->rng[0] |= 1;
     int proxy_line = cfg->server.proxy_protocol;
-    w->accept_tls = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->public_hosts, .ssl_ctx = gw->ssl_ctx,
-                                       .expect_proxy_line = proxy_line};
+    w->accept_tls = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->public_hosts, .expect_proxy_line = proxy_line};
+    if (gw->tls != NULL)
+        cong_tls_adopt(gw->tls, &w->accept_tls.ssl_ctx);
     w->accept_h2c = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->public_hosts, .expect_proxy_line = proxy_line};
     w->accept_admin = (h2o_accept_ctx_t){.ctx = &w->h2o, .hosts = gw->admin_hosts};
     if (cfg->server.tls_port > 0 && open_listener(w, 0, cfg->server.bind, cfg->server.tls_port, &w->accept_tls) != 0)
@@ -361,7 +349,7 @@ int cong_gateway_serve(cong_gateway_t *gw)
     atomic_store(&gw->live, live);
     cong_server_register_request_hooks(gw);
     cong_server_configure_h2o(gw);
-    if (cfg->server.tls_port > 0 && (gw->ssl_ctx = make_ssl_ctx(cfg)) == NULL)
+    if (cfg->server.tls_port > 0 && (gw->tls = cong_tls_new(cfg)) == NULL)
         return CONG_EIO;
     gw->worker_count = cfg->server.workers > 0 ? cfg->server.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (gw->worker_count < 1)
@@ -401,6 +389,8 @@ int cong_gateway_serve(cong_gateway_t *gw)
         if (reload_requested) {
             reload_requested = 0;
             cong_gateway_reload(gw);
+            if (gw->tls != NULL)
+                cong_tls_reload(gw->tls); /* the certificate, key, OCSP response and ticket keys, read again */
         }
         nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000}, NULL);
     }
@@ -410,6 +400,8 @@ int cong_gateway_serve(cong_gateway_t *gw)
         cong_token_cache_free(gw->workers[i].tokens);
     }
     cong_admission_stop();
+    cong_tls_free(gw->tls);
+    gw->tls = NULL;
     cong_log(CONG_LOG_INFO, "server", "stopped");
     free(methods);
     free(templates);

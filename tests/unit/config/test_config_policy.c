@@ -125,6 +125,30 @@ static void changes_and_reloadable_keys(void **state)
     cong_config_free(&b);
 }
 
+/* Strict-Transport-Security on the TLS listener: production refuses it off or under 180 days; no TLS listener, no
+ * finding. */
+static void hsts_under_180_days(void **state)
+{
+    (void)state;
+    cong_config_t cfg;
+    cong_config_errors_t findings = {0};
+    parse(&cfg, "server:\n  workers: 1\n  tls_hsts_max_age_s: 0\n", NULL);
+    assert_int_equal(cong_config_policy_findings(&cfg, &findings), 1);
+    assert_non_null(strstr(findings.lines[0], "t.yaml:3: server.tls_hsts_max_age_s: "));
+    cong_config_errors_free(&findings);
+    cong_config_free(&cfg);
+    parse(&cfg, "server:\n  tls_hsts_max_age_s: 15551999\n", NULL);
+    assert_int_equal(cong_config_policy_findings(&cfg, &findings), 1);
+    cong_config_errors_free(&findings);
+    cong_config_free(&cfg);
+    parse(&cfg, "server:\n  tls_hsts_max_age_s: 15552000\n", NULL);
+    assert_int_equal(cong_config_policy_findings(&cfg, &findings), 0);
+    cong_config_free(&cfg);
+    parse(&cfg, "server:\n  tls_port: 0\n  tls_hsts_max_age_s: 0\n", NULL);
+    assert_int_equal(cong_config_policy_findings(&cfg, &findings), 0);
+    cong_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +156,7 @@ int main(void)
         cmocka_unit_test(origins_name_file_line_or_env),
         cmocka_unit_test(findings_in_production),
         cmocka_unit_test(changes_and_reloadable_keys),
+        cmocka_unit_test(hsts_under_180_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
