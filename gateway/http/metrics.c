@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,33 +198,49 @@ static void render_gauges(cong_metrics_t *m, text_buffer_t *b)
          (unsigned long long)rate_limit_unavailable);
 }
 
+/* A counter summed over the workers, split by one label of two values: each value's counter is the field at that
+ * offset of cong_worker_metrics_t. */
+typedef struct {
+    const char *label_value;
+    size_t offset;
+} labelled_counter_t;
+
+static uint64_t sum_over_workers(cong_metrics_t *m, size_t offset)
+{
+    uint64_t total = 0;
+    for (int w = 0; w < m->workers; w++)
+        total += load((_Atomic uint64_t *)((char *)&m->blocks[w] + offset));
+    return total;
+}
+
+static void render_counter_pair(cong_metrics_t *m, text_buffer_t *b, const char *name, const char *help,
+                                const char *label, const labelled_counter_t pair[2])
+{
+    emit(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (int i = 0; i < 2; i++)
+        emit(b, "%s{%s=\"%s\"} %llu\n", name, label, pair[i].label_value,
+             (unsigned long long)sum_over_workers(m, pair[i].offset));
+}
+
 static void render_admission(cong_metrics_t *m, text_buffer_t *b)
 {
-    uint64_t concurrent = 0, rate = 0;
-    for (int w = 0; w < m->workers; w++) {
-        concurrent += load(&m->blocks[w].connections_shed[0]);
-        rate += load(&m->blocks[w].connections_shed[1]);
-    }
-    emit(b, "# HELP cong_connections_shed_total Connections refused by per-address admission.\n"
-            "# TYPE cong_connections_shed_total counter\n"
-            "cong_connections_shed_total{reason=\"concurrent\"} %llu\n"
-            "cong_connections_shed_total{reason=\"rate\"} %llu\n",
-         (unsigned long long)concurrent, (unsigned long long)rate);
+    static const labelled_counter_t reasons[2] = {
+        {"concurrent", offsetof(cong_worker_metrics_t, connections_shed[0])},
+        {"rate", offsetof(cong_worker_metrics_t, connections_shed[1])}};
+    render_counter_pair(m, b, "cong_connections_shed_total", "Connections refused by per-address admission.",
+                        "reason", reasons);
 }
 
 /* Connections closed by h2o's minimum transfer rates (patch 0006), HTTP/1.1 and HTTP/2. */
 static void render_slow_clients(cong_metrics_t *m, text_buffer_t *b)
 {
-    uint64_t responses = 0, bodies = 0;
-    for (int w = 0; w < m->workers; w++) {
-        responses += load(&m->blocks[w].slow_response_closes);
-        bodies += load(&m->blocks[w].slow_request_body_closes);
-    }
-    emit(b, "# HELP cong_slow_client_closes_total Connections closed because a response was read, or a request body "
-            "sent, below the minimum transfer rate.\n# TYPE cong_slow_client_closes_total counter\n"
-            "cong_slow_client_closes_total{direction=\"response\"} %llu\n"
-            "cong_slow_client_closes_total{direction=\"request_body\"} %llu\n",
-         (unsigned long long)responses, (unsigned long long)bodies);
+    static const labelled_counter_t directions[2] = {
+        {"response", offsetof(cong_worker_metrics_t, slow_response_closes)},
+        {"request_body", offsetof(cong_worker_metrics_t, slow_request_body_closes)}};
+    render_counter_pair(m, b, "cong_slow_client_closes_total",
+                        "Connections closed because a response was read, or a request body sent, below the minimum "
+                        "transfer rate.",
+                        "direction", directions);
 }
 
 static void render_module_info(cong_metrics_t *m, text_buffer_t *b)
