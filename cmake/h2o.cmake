@@ -28,7 +28,8 @@ if(NOT EXISTS "${_cong_h2o_lib}" OR NOT EXISTS "${_cong_h2o_inc}/h2o.h")
     "Build it first:  bash scripts/build-h2o.sh   (fetches Debian's h2o source, applies third_party/h2o-patches/,"
     " about a minute on 2 cores; `make deps` runs it), or point -DCONG_H2O_PREFIX=... at an existing build.")
 endif()
-foreach(_cong_marker H2O_CONG_ABUSE_PATCH H2O_CONG_BODY_LIMIT_PATCH H2O_CONG_HPACK_PATCH H2O_CONG_MIN_RATE_PATCH)
+foreach(_cong_marker H2O_CONG_ABUSE_PATCH H2O_CONG_BODY_LIMIT_PATCH H2O_CONG_HPACK_PATCH H2O_CONG_MIN_RATE_PATCH
+                     H2O_CONG_HTTP1_FRAMING_PATCH)
   file(STRINGS "${_cong_h2o_inc}/h2o.h" _cong_h2o_marker REGEX "^#define ${_cong_marker} ")
   if(NOT _cong_h2o_marker)
     message(FATAL_ERROR
