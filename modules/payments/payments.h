@@ -1,0 +1,80 @@
+/*
+ * modules/payments — fees paid online (issue 13): a payment intent per fee-bearing dossier, paid through a provider
+ * that speaks VNPay 2.1.0 (provider.h), settled by the provider's signed server-to-server callback (IPN) or, when
+ * none came, by asking the provider (querydr); refunds; a signed electronic receipt in the payer's wallet; daily
+ * reconciliation against the provider's statement. Built on include/cong/module.h (1.6: req_client_address,
+ * job_jws_sign).
+ *
+ * States follow GOV.UK Pay: created → started → success | failed | cancelled | expired | error ("finished" on the last
+ * five); refunds are their own objects (submitted → success | failed | error). Amounts are integer VND everywhere
+ * (bigint in SQL, long long in C); the provider's ×100 appears only inside provider.h's implementations.
+ *
+ * The files and who decides what:
+ *   payments.c        entry point: name, configuration (modules.payments.*), migrations, each file's routes and jobs
+ *   vnpay_sign.c      VNPay's canonical query string and HMAC-SHA512 (pure: no API calls; unit-tested)
+ *   vnpay.c           the VNPay provider behind provider.h: pay URL, IPN/return verification, querydr, refund
+ *   intent.c          POST /v1/payments (Idempotency-Key), GET /v1/payments/{id}, GET /v1/dossiers/{code}/payments
+ *   ipn.c             GET /v1/payments/vnpay/ipn: the source of truth, answered in VNPay's {"RspCode","Message"}
+ *   return_page.c     GET /v1/payments/vnpay/return: the browser's page (shows the state; decides nothing)
+ *   receipt.c         the receipt's payload (payer, dossier, amount, provider transaction, time), signed with the
+ *                     document key (jws_sign / job_jws_sign), verifiable like results
+ *   querydr_job.c     job: intents past their expiry with no IPN are asked with querydr and settled
+ *   refunds.c         POST/GET /v1/payments/{id}/refunds (officials of the dossier's unit), refund request
+ *   reconcile.c       `cong payments reconcile --date D --statement FILE`, statement.c the CSV reader (pure)
+ * The rules that must hold under concurrency (the amount, one settlement, refundable amount) are SQL functions in
+ * migrations/ (one transaction each, with the audit record and the outbox rows of the change):
+ *   payment_create(...)        the intent, amount from the catalog, idempotency (first answer replayed; another body
+ *                              422), mandate 'pay' use
+ *   payment_apply_result(...)  one settlement per payment: success/failed/cancelled, amount compared, raw callback
+ *                              recorded, dossier moved on, receipt filed in the wallet, push + portal outbox, audit
+ *   refund_reserve(...)        refund reserved against the remaining refundable amount under the payment's row lock
+ */
+#ifndef CONG_MODULE_PAYMENTS_H
+#define CONG_MODULE_PAYMENTS_H
+
+#include <cong/module.h>
+#include <stddef.h>
+
+#define PAYMENTS_MODULE "payments"
+#define PAYMENTS_VERSION "1.0.0"
+
+/** modules.payments.* as read at load (cong.example.yaml documents each with its default). Strings are the
+ *  gateway's (config_get), valid for the process lifetime. The merchant secret is read from vnpay_secret_file at
+ *  load and kept here only; it is never logged. */
+typedef struct payments_config {
+    const char *vnpay_pay_url;     /* the provider's payment page (vpcpay.html) */
+    const char *vnpay_api_url;     /* the provider's merchant API (querydr, refund) */
+    const char *vnpay_tmn_code;    /* vnp_TmnCode; "" disables the provider (intents answer 503 provider-unavailable) */
+    char vnpay_secret[129];        /* vnp_HashSecret from vnpay_secret_file ("" when disabled) */
+    const char *return_url;        /* vnp_ReturnUrl: cong's GET /v1/payments/vnpay/return, as the browser reaches it */
+    const char *ipn_allow;         /* space-separated addresses / CIDR prefixes the IPN may come from */
+    const char *api_ca_file;       /* PEM bundle for the merchant API's TLS, or "" for the system's */
+    int intent_ttl_s;              /* vnp_ExpireDate - vnp_CreateDate (default 900) */
+    int api_timeout_ms;            /* querydr / refund deadline */
+    int querydr_interval_ms;       /* the querydr job's period */
+    int querydr_grace_s;           /* ask only this long after expiry (an IPN may still be on its way) */
+} payments_config_t;
+
+extern const cong_api_t *payments_api;
+extern payments_config_t payments_config;
+
+/* ---- payments.c: shared replies (the mandates module's pattern) ---- */
+/** 503 for a store down or busy (cong adds Retry-After), else 500 with a log line naming the request. */
+void payments_reply_store_error(cong_req_t *req, int err);
+/** Replies with an (http_status, body) answer of the SQL layer: a body with "problem" becomes problem+json. */
+void payments_reply_outcome(cong_req_t *req, const char *status_text, const char *body_json);
+/** pg_query that answers payments_reply_store_error itself when the call fails synchronously. */
+void payments_query(cong_req_t *req, const char *sql, int nparams, const char *const *params, cong_pg_cb cb,
+                    void *udata);
+/** A copy of s in the request's pool (NULL when out of memory). */
+char *payments_strdup(cong_req_t *req, const char *s);
+
+/* ---- routes, jobs and commands: each file's register function, called by payments.c at load ---- */
+int payments_intent_register(cong_module_ctx_t *ctx);
+int payments_ipn_register(cong_module_ctx_t *ctx);
+int payments_return_register(cong_module_ctx_t *ctx);
+int payments_querydr_register(cong_module_ctx_t *ctx);
+int payments_refunds_register(cong_module_ctx_t *ctx);
+int payments_reconcile_register(cong_module_ctx_t *ctx); /* the command; registered for every load purpose */
+
+#endif
