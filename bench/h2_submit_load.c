@@ -3,7 +3,7 @@
  * for the HTTP/2 framing and HPACK basics of bench/h2_wire.{h,c} (shared with bench/h2_token_load.c, no libnghttp2).
  *
  *   h2_submit_load --port P --token-file FILE --body-file FILE [--connections 16] [--streams 4] [--seconds 8]
- *                  [--warmup 1] [--path /v1/dossiers] [--drain 15]
+ *                  [--warmup 1] [--path /v1/dossiers] [--drain 15] [--body-per-line 0|1]
  *
  * POST PATH on C h2c (prior knowledge) connections to 127.0.0.1:PORT, M concurrent streams each. Every request
  * carries "authorization: Bearer <the token of FILE>", "content-type: application/json", the body of FILE (one DATA
@@ -40,7 +40,7 @@ const char h2w_prog[] = "h2_submit_load";
 static void usage(void)
 {
     fputs("usage: h2_submit_load --port P --token-file FILE --body-file FILE [--connections C] [--streams M]\n"
-          "                      [--seconds D] [--warmup W] [--path /v1/dossiers] [--drain S]\n",
+          "                      [--seconds D] [--warmup W] [--path /v1/dossiers] [--drain S] [--body-per-line 0|1]\n",
           stderr);
     exit(2);
 }
@@ -60,12 +60,15 @@ typedef struct {
 } conn_t;
 
 static struct {
-    int port, conns, streams, seconds, warmup, drain;
+    int port, conns, streams, seconds, warmup, drain, body_per_line;
     const char *path, *token_path, *body_path;
-} opt = {0, 16, 4, 8, 1, 15, "/v1/dossiers", NULL, NULL};
+} opt = {0, 16, 4, 8, 1, 15, 0, "/v1/dossiers", NULL, NULL};
 
+#define MAX_BODIES 100000
 static char *token, *body;
 static size_t token_len, body_len;
+static const char *bodies[MAX_BODIES]; /* the bodies requests take in turn (one: the whole file) */
+static size_t bodies_len[MAX_BODIES], bodies_n;
 static char run_id[17];
 static uint64_t key_counter;
 
@@ -107,8 +110,10 @@ static void send_request(conn_t *c)
     uint8_t block[8192];
     size_t plen = strlen(opt.path), n = 0;
     char key[64], clen[24], bearer[4096 + 8];
+    const char *b = bodies[key_counter % bodies_n];
+    size_t blen = bodies_len[key_counter % bodies_n];
     int klen = snprintf(key, sizeof key, "procbench-%s-%llu", run_id, (unsigned long long)key_counter++);
-    int cl = snprintf(clen, sizeof clen, "%zu", body_len);
+    int cl = snprintf(clen, sizeof clen, "%zu", blen);
     memcpy(bearer, "Bearer ", 7);
     memcpy(bearer + 7, token, token_len);
     block[n++] = 0x83; /* :method POST */
@@ -127,7 +132,7 @@ static void send_request(conn_t *c)
     c->failure[slot] = -1;
     c->sent_us[slot] = h2w_now_us();
     h2w_frame(&c->w, H2W_F_HEADERS, H2W_FL_END_HEADERS, id, block, n);
-    h2w_frame(&c->w, H2W_F_DATA, H2W_FL_END_STREAM, id, body, body_len);
+    h2w_frame(&c->w, H2W_F_DATA, H2W_FL_END_STREAM, id, b, blen);
     c->w.in_flight++;
     st_sent++;
 }
@@ -254,14 +259,35 @@ static void conn_parse_cb(void *ctx)
     h2w_conn_parse(&c->w, on_stream_frame, c);
 }
 
+/* One body, or one per non-empty line (--body-per-line 1). */
+static void split_bodies(void)
+{
+    if (!opt.body_per_line) {
+        bodies[0] = body, bodies_len[0] = body_len, bodies_n = 1;
+        return;
+    }
+    for (size_t at = 0; at < body_len && bodies_n < MAX_BODIES;) {
+        const char *nl = memchr(body + at, '\n', body_len - at);
+        size_t len = nl != NULL ? (size_t)(nl - (body + at)) : body_len - at;
+        if (len > 16000)
+            h2w_die("a body line is over 16000 bytes (one DATA frame, within the initial window)");
+        if (len > 0)
+            bodies[bodies_n] = body + at, bodies_len[bodies_n++] = len;
+        at += len + 1;
+    }
+    if (bodies_n == 0)
+        h2w_die("the body file has no line");
+}
+
 static int load(void)
 {
     token = read_file(opt.token_path, &token_len);
     body = read_file(opt.body_path, &body_len);
     if (token == NULL || token_len == 0 || token_len > 4096)
         h2w_die("cannot read the token file (one token, at most 4096 bytes)");
-    if (body == NULL || body_len == 0 || body_len > 16000)
+    if (body == NULL || body_len == 0 || body_len > (opt.body_per_line ? 64u << 20 : 16000u))
         h2w_die("cannot read the body file (1 to 16000 bytes: one DATA frame, within the initial window)");
+    split_bodies();
     uint8_t rnd[8];
     int rfd = open("/dev/urandom", O_RDONLY);
     if (rfd < 0 || read(rfd, rnd, sizeof rnd) != (ssize_t)sizeof rnd)
@@ -353,6 +379,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--warmup")) opt.warmup = (int)h2w_num(v, 0, 10, usage);
         else if (!strcmp(a, "--drain")) opt.drain = (int)h2w_num(v, 1, 120, usage);
         else if (!strcmp(a, "--path")) opt.path = v;
+        else if (!strcmp(a, "--body-per-line")) opt.body_per_line = (int)h2w_num(v, 0, 1, usage);
         else usage();
     }
     if (!opt.port || !opt.token_path || !opt.body_path || opt.path[0] != '/' || strlen(opt.path) > 120)
