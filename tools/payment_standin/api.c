@@ -33,14 +33,26 @@
 #define REFUND_ANSWER_FIELDS 13
 
 enum request_field {
-    F_REQUEST_ID, F_VERSION, F_COMMAND, F_TMN_CODE, F_TXN_REF, F_TRANSACTION_DATE, F_CREATE_DATE, F_IP_ADDR,
-    F_ORDER_INFO, F_TRANSACTION_NO, F_TRANSACTION_TYPE, F_AMOUNT, F_CREATE_BY, F_COUNT
+    F_REQUEST_ID,
+    F_VERSION,
+    F_COMMAND,
+    F_TMN_CODE,
+    F_TXN_REF,
+    F_TRANSACTION_DATE,
+    F_CREATE_DATE,
+    F_IP_ADDR,
+    F_ORDER_INFO,
+    F_TRANSACTION_NO,
+    F_TRANSACTION_TYPE,
+    F_AMOUNT,
+    F_CREATE_BY,
+    F_COUNT
 };
 
 static const char *const request_names[F_COUNT] = {
-    "vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TxnRef", "vnp_TransactionDate",
-    "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo", "vnp_TransactionNo", "vnp_TransactionType", "vnp_Amount",
-    "vnp_CreateBy",
+    "vnp_RequestId",       "vnp_Version",    "vnp_Command",  "vnp_TmnCode",   "vnp_TxnRef",
+    "vnp_TransactionDate", "vnp_CreateDate", "vnp_IpAddr",   "vnp_OrderInfo", "vnp_TransactionNo",
+    "vnp_TransactionType", "vnp_Amount",     "vnp_CreateBy",
 };
 
 typedef struct request {
@@ -50,15 +62,29 @@ typedef struct request {
 } request_t;
 
 enum answer_field {
-    A_RESPONSE_ID, A_COMMAND, A_RESPONSE_CODE, A_MESSAGE, A_TMN_CODE, A_TXN_REF, A_AMOUNT, A_BANK_CODE, A_PAY_DATE,
-    A_TRANSACTION_NO, A_TRANSACTION_TYPE, A_TRANSACTION_STATUS, A_ORDER_INFO, A_PROMOTION_CODE, A_PROMOTION_AMOUNT,
+    A_RESPONSE_ID,
+    A_COMMAND,
+    A_RESPONSE_CODE,
+    A_MESSAGE,
+    A_TMN_CODE,
+    A_TXN_REF,
+    A_AMOUNT,
+    A_BANK_CODE,
+    A_PAY_DATE,
+    A_TRANSACTION_NO,
+    A_TRANSACTION_TYPE,
+    A_TRANSACTION_STATUS,
+    A_ORDER_INFO,
+    A_PROMOTION_CODE,
+    A_PROMOTION_AMOUNT,
     A_COUNT
 };
 
 static const char *const answer_names[A_COUNT] = {
-    "vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message", "vnp_TmnCode", "vnp_TxnRef", "vnp_Amount",
-    "vnp_BankCode", "vnp_PayDate", "vnp_TransactionNo", "vnp_TransactionType", "vnp_TransactionStatus",
-    "vnp_OrderInfo", "vnp_PromotionCode", "vnp_PromotionAmount",
+    "vnp_ResponseId", "vnp_Command",       "vnp_ResponseCode",    "vnp_Message",
+    "vnp_TmnCode",    "vnp_TxnRef",        "vnp_Amount",          "vnp_BankCode",
+    "vnp_PayDate",    "vnp_TransactionNo", "vnp_TransactionType", "vnp_TransactionStatus",
+    "vnp_OrderInfo",  "vnp_PromotionCode", "vnp_PromotionAmount",
 };
 
 typedef struct answer {
@@ -68,6 +94,12 @@ typedef struct answer {
 static void set(answer_t *a, enum answer_field f, const char *value)
 {
     snprintf(a->v[f], sizeof a->v[f], "%s", value ? value : "");
+}
+
+static void answer_code(answer_t *a, const char *code, const char *message)
+{
+    set(a, A_RESPONSE_CODE, code);
+    set(a, A_MESSAGE, message);
 }
 
 static void read_request(json_t *body, request_t *r)
@@ -108,8 +140,7 @@ static int digits(const char *s, size_t min, size_t max)
 static int alnum(const char *s, size_t min, size_t max)
 {
     size_t n = strlen(s);
-    return n >= min && n <= max &&
-           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
+    return n >= min && n <= max && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
 }
 
 /* The fields both commands require, well formed. */
@@ -130,11 +161,11 @@ static pay_txn_t *find_checked(pay_app_t *app, json_t *body, const request_t *r,
                                const int *required, size_t n_required, answer_t *a)
 {
     if (strcmp(r->v[F_TMN_CODE], app->config.tmn_code) != 0) {
-        set(a, A_RESPONSE_CODE, "02"), set(a, A_MESSAGE, "Invalid TmnCode");
+        answer_code(a, "02", "Invalid TmnCode");
         return NULL;
     }
     if (!request_signed(app, body, r, hashed, n_hashed)) {
-        set(a, A_RESPONSE_CODE, "97"), set(a, A_MESSAGE, "Invalid Checksum");
+        answer_code(a, "97", "Invalid Checksum");
         return NULL;
     }
     if (!common_format_ok(r, required, n_required) ||
@@ -143,7 +174,7 @@ static pay_txn_t *find_checked(pay_app_t *app, json_t *body, const request_t *r,
           strcmp(r->v[F_AMOUNT] + strlen(r->v[F_AMOUNT]) - 2, "00") != 0 ||
           (strcmp(r->v[F_TRANSACTION_TYPE], "02") != 0 && strcmp(r->v[F_TRANSACTION_TYPE], "03") != 0) ||
           strlen(r->v[F_CREATE_BY]) > 250))) {
-        set(a, A_RESPONSE_CODE, "03"), set(a, A_MESSAGE, "Invalid data format");
+        answer_code(a, "03", "Invalid data format");
         return NULL;
     }
     int seen = pay_store_request_seen(&app->store, r->v[F_COMMAND], r->v[F_REQUEST_ID]);
@@ -155,7 +186,7 @@ static pay_txn_t *find_checked(pay_app_t *app, json_t *body, const request_t *r,
     pay_txn_t *t = pay_store_find(&app->store, r->v[F_TXN_REF], r->v[F_TRANSACTION_DATE]);
     const char *no = r->v[F_TRANSACTION_NO];
     if (!t || (no[0] && strcmp(no, "0") != 0 && strcmp(no, t->transaction_no) != 0)) {
-        set(a, A_RESPONSE_CODE, "91"), set(a, A_MESSAGE, "Transaction not found");
+        answer_code(a, "91", "Transaction not found");
         return NULL;
     }
     return t;
@@ -163,14 +194,14 @@ static pay_txn_t *find_checked(pay_app_t *app, json_t *body, const request_t *r,
 
 static void querydr(pay_app_t *app, json_t *body, const request_t *r, answer_t *a)
 {
-    static const int hashed[] = {F_REQUEST_ID, F_VERSION, F_COMMAND, F_TMN_CODE, F_TXN_REF, F_TRANSACTION_DATE,
-                                 F_CREATE_DATE, F_IP_ADDR, F_ORDER_INFO};
+    static const int hashed[] = {F_REQUEST_ID,       F_VERSION,     F_COMMAND, F_TMN_CODE,  F_TXN_REF,
+                                 F_TRANSACTION_DATE, F_CREATE_DATE, F_IP_ADDR, F_ORDER_INFO};
     pay_txn_t *t = find_checked(app, body, r, hashed, 9, hashed, 9, a);
     if (!t)
         return;
     char amount[32];
     snprintf(amount, sizeof amount, "%llu", t->amount);
-    set(a, A_RESPONSE_CODE, "00"), set(a, A_MESSAGE, "QueryDR Success");
+    answer_code(a, "00", "QueryDR Success");
     set(a, A_AMOUNT, amount);
     set(a, A_BANK_CODE, t->status == PAY_PENDING ? "" : "NCB");
     set(a, A_PAY_DATE, t->pay_date);
@@ -182,11 +213,12 @@ static void querydr(pay_app_t *app, json_t *body, const request_t *r, answer_t *
 
 static void refund(pay_app_t *app, json_t *body, const request_t *r, answer_t *a)
 {
-    static const int hashed[] = {F_REQUEST_ID, F_VERSION, F_COMMAND, F_TMN_CODE, F_TRANSACTION_TYPE, F_TXN_REF,
-                                 F_AMOUNT, F_TRANSACTION_NO, F_TRANSACTION_DATE, F_CREATE_BY, F_CREATE_DATE,
-                                 F_IP_ADDR, F_ORDER_INFO};
-    static const int required[] = {F_REQUEST_ID, F_VERSION, F_COMMAND, F_TMN_CODE, F_TRANSACTION_TYPE, F_TXN_REF,
-                                   F_AMOUNT, F_TRANSACTION_DATE, F_CREATE_BY, F_CREATE_DATE, F_IP_ADDR, F_ORDER_INFO};
+    static const int hashed[] = {F_REQUEST_ID,  F_VERSION, F_COMMAND,        F_TMN_CODE,         F_TRANSACTION_TYPE,
+                                 F_TXN_REF,     F_AMOUNT,  F_TRANSACTION_NO, F_TRANSACTION_DATE, F_CREATE_BY,
+                                 F_CREATE_DATE, F_IP_ADDR, F_ORDER_INFO};
+    static const int required[] = {F_REQUEST_ID,       F_VERSION,     F_COMMAND, F_TMN_CODE,
+                                   F_TRANSACTION_TYPE, F_TXN_REF,     F_AMOUNT,  F_TRANSACTION_DATE,
+                                   F_CREATE_BY,        F_CREATE_DATE, F_IP_ADDR, F_ORDER_INFO};
     pay_txn_t *t = find_checked(app, body, r, hashed, 13, required, 12, a);
     if (!t)
         return;
@@ -194,22 +226,23 @@ static void refund(pay_app_t *app, json_t *body, const request_t *r, answer_t *a
     unsigned long long remaining = t->amount - t->refunded;
     int full = strcmp(r->v[F_TRANSACTION_TYPE], "02") == 0;
     if (t->status != PAY_PAID) {
-        set(a, A_RESPONSE_CODE, "95"), set(a, A_MESSAGE, "The transaction was not paid: refund refused");
+        answer_code(a, "95", "The transaction was not paid: refund refused");
         return;
     }
     if (remaining == 0) {
-        set(a, A_RESPONSE_CODE, "94"), set(a, A_MESSAGE, "The transaction has been refunded already");
+        answer_code(a, "94", "The transaction has been refunded already");
         return;
     }
     if ((full && amount != remaining) || (!full && amount > remaining)) {
         set(a, A_RESPONSE_CODE, "03");
-        set(a, A_MESSAGE, full ? "A full refund must be for the whole remaining amount"
-                               : "The refund is over the remaining refundable amount");
+        set(a, A_MESSAGE,
+            full ? "A full refund must be for the whole remaining amount"
+                 : "The refund is over the remaining refundable amount");
         return;
     }
     pay_refund_t *rf = pay_store_add_refund(&app->store, t, r->v[F_CREATE_BY]);
     if (!rf) {
-        set(a, A_RESPONSE_CODE, "99"), set(a, A_MESSAGE, "Too many refunds recorded");
+        answer_code(a, "99", "Too many refunds recorded");
         return;
     }
     t->refunded += amount;
@@ -217,7 +250,7 @@ static void refund(pay_app_t *app, json_t *body, const request_t *r, answer_t *a
     memcpy(rf->type, full ? "02" : "03", sizeof rf->type);
     pay_store_next_no(&app->store, rf->transaction_no);
     vnp_format_date((long long)time(NULL), rf->date);
-    set(a, A_RESPONSE_CODE, "00"), set(a, A_MESSAGE, "Refund success");
+    answer_code(a, "00", "Refund success");
     set(a, A_AMOUNT, r->v[F_AMOUNT]);
     set(a, A_BANK_CODE, "NCB");
     set(a, A_PAY_DATE, rf->date);
@@ -234,8 +267,8 @@ static void reply_signed(pay_app_t *app, h2o_req_t *req, answer_t *a, size_t n)
         values[i] = a->v[i];
     char *data = vnp_pipe_join(values, n), hash[VNP_HASH_HEX_LEN + 1];
     json_t *json = json_object();
-    int ok = data && json &&
-             vnp_hmac_sha512_hex(app->config.secret, app->config.secret_len, data, strlen(data), hash) == 0;
+    int ok =
+        data && json && vnp_hmac_sha512_hex(app->config.secret, app->config.secret_len, data, strlen(data), hash) == 0;
     for (size_t i = 0; ok && i < n; i++)
         ok = json_object_set_new(json, answer_names[i], json_string(a->v[i])) == 0;
     if (ok)
@@ -268,9 +301,9 @@ void pay_serve_merchant_api(pay_app_t *app, h2o_req_t *req)
     set(&a, A_TXN_REF, r.v[F_TXN_REF]);
     int is_querydr = strcmp(r.v[F_COMMAND], "querydr") == 0, is_refund = strcmp(r.v[F_COMMAND], "refund") == 0;
     if (!json_is_object(body) || (!is_querydr && !is_refund))
-        set(&a, A_RESPONSE_CODE, "03"), set(&a, A_MESSAGE, "Invalid data format (vnp_Command)");
+        answer_code(&a, "03", "Invalid data format (vnp_Command)");
     else if (app->api_mode == PAY_API_FAIL)
-        set(&a, A_RESPONSE_CODE, "99"), set(&a, A_MESSAGE, "Other error (api mode fail)");
+        answer_code(&a, "99", "Other error (api mode fail)");
     else if (is_querydr)
         querydr(app, body, &r, &a);
     else

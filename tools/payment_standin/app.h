@@ -19,13 +19,13 @@
 #define PAY_API_HOLD_MS 35000 /* api "timeout": the request is held this long, then answered 504 */
 
 typedef struct pay_config {
-    int port;                                /* 127.0.0.1:port (0: any free port, printed on stderr) */
-    char tmn_code[PAY_TMN_CODE_LEN + 1];     /* the one merchant (website) this gateway knows */
-    char secret[PAY_SECRET_MAX + 1];         /* vnp_HashSecret, from --secret-file; never logged */
+    int port;                            /* 127.0.0.1:port (0: any free port, printed on stderr) */
+    char tmn_code[PAY_TMN_CODE_LEN + 1]; /* the one merchant (website) this gateway knows */
+    char secret[PAY_SECRET_MAX + 1];     /* vnp_HashSecret, from --secret-file; never logged */
     size_t secret_len;
-    const char *ipn_url;                     /* the merchant's IPN URL */
+    const char *ipn_url; /* the merchant's IPN URL */
     int ipn_retry_ms, ipn_max_attempts;
-    char control_token[PAY_TOKEN_MAX + 1];   /* "": /control/ needs no token */
+    char control_token[PAY_TOKEN_MAX + 1]; /* "": /control/ needs no token */
 } pay_config_t;
 
 /* What the next IPNs look like (POST /control/mode). */

@@ -37,7 +37,8 @@ static int index_of(const char *name, const char *const *names, int n)
 void pay_serve_mode(pay_app_t *app, h2o_req_t *req)
 {
     json_t *body = json_loadb(req->entity.base, req->entity.len, 0, NULL);
-    json_t *ipn = json_object_get(body, "ipn"), *api = json_object_get(body, "api"), *late = json_object_get(body, "late_ms");
+    json_t *ipn = json_object_get(body, "ipn"), *api = json_object_get(body, "api"),
+           *late = json_object_get(body, "late_ms");
     int ipn_mode = ipn ? index_of(json_string_value(ipn), pay_ipn_mode_names, 6) : (int)app->ipn_mode;
     int api_mode = api ? index_of(json_string_value(api), api_mode_names, 3) : (int)app->api_mode;
     json_int_t late_ms = late ? json_integer_value(late) : app->late_ms;
@@ -45,8 +46,9 @@ void pay_serve_mode(pay_app_t *app, h2o_req_t *req)
     int ok = json_is_object(body) && ipn_mode >= 0 && api_mode >= 0 && late_ok;
     json_decref(body);
     if (!ok) {
-        pay_reply_error(req, 400, "expected {\"ipn\":\"normal|none|duplicate|late|bad_hash|wrong_amount\", "
-                                  "\"late_ms\":0..600000, \"api\":\"normal|fail|timeout\"}");
+        pay_reply_error(req, 400,
+                        "expected {\"ipn\":\"normal|none|duplicate|late|bad_hash|wrong_amount\", "
+                        "\"late_ms\":0..600000, \"api\":\"normal|fail|timeout\"}");
         return;
     }
     app->ipn_mode = (pay_ipn_mode_t)ipn_mode;
@@ -54,8 +56,9 @@ void pay_serve_mode(pay_app_t *app, h2o_req_t *req)
     app->late_ms = (int)late_ms;
     fprintf(stderr, "payment-standin: mode ipn %s (late %d ms), api %s\n", pay_ipn_mode_names[ipn_mode], app->late_ms,
             api_mode_names[api_mode]);
-    standin_reply_json(req, 200, json_pack("{s:s, s:i, s:s}", "ipn", pay_ipn_mode_names[ipn_mode], "late_ms",
-                                           app->late_ms, "api", api_mode_names[api_mode]));
+    standin_reply_json(req, 200,
+                       json_pack("{s:s, s:i, s:s}", "ipn", pay_ipn_mode_names[ipn_mode], "late_ms", app->late_ms, "api",
+                                 api_mode_names[api_mode]));
 }
 
 /* The payment named by the body's "txn_ref" (the latest with it), or NULL after replying 400/404. */
@@ -150,10 +153,10 @@ void pay_serve_transactions(pay_app_t *app, h2o_req_t *req)
         json_array_append_new(payments, payment_json(s->txns[i]));
     for (size_t i = 0; refunds && i < s->refund_count; i++) {
         const pay_refund_t *r = s->refunds[i];
-        json_array_append_new(refunds, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "txn_ref", r->txn->txn_ref,
-                                                 "transaction_no", r->transaction_no, "transaction_type", r->type,
-                                                 "amount", (json_int_t)r->amount, "date", r->date, "create_by",
-                                                 r->create_by));
+        json_array_append_new(refunds,
+                              json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "txn_ref", r->txn->txn_ref, "transaction_no",
+                                        r->transaction_no, "transaction_type", r->type, "amount", (json_int_t)r->amount,
+                                        "date", r->date, "create_by", r->create_by));
     }
     standin_reply_json(req, 200, json_pack("{s:o, s:o}", "payments", payments, "refunds", refunds));
 }

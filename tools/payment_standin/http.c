@@ -41,8 +41,9 @@ void pay_reply_error(h2o_req_t *req, int status, const char *error)
 void pay_reply_error_page(h2o_req_t *req, const char *code, const char *vi, const char *en)
 {
     vnp_buf_t b = {0};
-    vnp_buf_add(&b, "<!doctype html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>VNPAY - Thông báo lỗi</title>"
-                    "</head>\n<body><h1>Thông báo / Notification</h1>\n<p>Mã lỗi / Error code: <span id=\"error-code\">");
+    vnp_buf_add(&b,
+                "<!doctype html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>VNPAY - Thông báo lỗi</title>"
+                "</head>\n<body><h1>Thông báo / Notification</h1>\n<p>Mã lỗi / Error code: <span id=\"error-code\">");
     vnp_buf_add_html(&b, code);
     vnp_buf_add(&b, "</span></p>\n<p lang=\"vi\">");
     vnp_buf_add_html(&b, vi);

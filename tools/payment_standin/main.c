@@ -77,10 +77,14 @@ static const char *check_tmn_code(const char *code)
 static int parse_args(int argc, char **argv, pay_config_t *c)
 {
     static const struct option options[] = {
-        {"port", required_argument, NULL, 'p'},          {"tmn-code", required_argument, NULL, 't'},
-        {"secret-file", required_argument, NULL, 's'},   {"ipn-url", required_argument, NULL, 'u'},
-        {"ipn-retry-ms", required_argument, NULL, 'r'},  {"ipn-max-attempts", required_argument, NULL, 'a'},
-        {"control-token-file", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {"port", required_argument, NULL, 'p'},
+        {"tmn-code", required_argument, NULL, 't'},
+        {"secret-file", required_argument, NULL, 's'},
+        {"ipn-url", required_argument, NULL, 'u'},
+        {"ipn-retry-ms", required_argument, NULL, 'r'},
+        {"ipn-max-attempts", required_argument, NULL, 'a'},
+        {"control-token-file", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *c = (pay_config_t){.port = -1, .ipn_retry_ms = 1000, .ipn_max_attempts = 5};
@@ -92,7 +96,9 @@ static int parse_args(int argc, char **argv, pay_config_t *c)
         case 't': tmn = optarg; break;
         case 's': secret_file = optarg; break;
         case 'u': c->ipn_url = optarg; break;
-        case 'r': c->ipn_retry_ms = parse_number(optarg, 0, 600000, &c->ipn_retry_ms) == 0 ? c->ipn_retry_ms : -1; break;
+        case 'r':
+            c->ipn_retry_ms = parse_number(optarg, 0, 600000, &c->ipn_retry_ms) == 0 ? c->ipn_retry_ms : -1;
+            break;
         case 'a':
             c->ipn_max_attempts = parse_number(optarg, 1, 100, &c->ipn_max_attempts) == 0 ? c->ipn_max_attempts : -1;
             break;
@@ -145,8 +151,9 @@ static int serve(pay_app_t *app)
     app->loop = standin_start(&options, app->config.port, &port);
     if (!app->loop)
         return 1;
-    fprintf(stderr, "payment-standin: listening on http://127.0.0.1:%d, TmnCode %s, IPN to %s (%d attempts, %d ms "
-                    "apart)%s\n",
+    fprintf(stderr,
+            "payment-standin: listening on http://127.0.0.1:%d, TmnCode %s, IPN to %s (%d attempts, %d ms "
+            "apart)%s\n",
             port, app->config.tmn_code, app->config.ipn_url, app->config.ipn_max_attempts, app->config.ipn_retry_ms,
             app->config.control_token[0] ? ", control token required" : "");
     standin_run();

@@ -29,7 +29,8 @@ typedef struct refusal {
     const char *code, *vi, *en;
 } refusal_t;
 
-static const refusal_t bad_format = {"03", "Dữ liệu gửi sang không đúng định dạng", "Sent data is not in the right format"};
+static const refusal_t bad_format = {"03", "Dữ liệu gửi sang không đúng định dạng",
+                                     "Sent data is not in the right format"};
 
 static int printable_ascii(const char *s, int allow_space)
 {
@@ -50,7 +51,8 @@ static int digits(const char *s, size_t min, size_t max)
 static int check_format(const vnp_params_t *p)
 {
     for (size_t i = 0; i < p->count; i++)
-        if (strncmp(p->items[i].name, "vnp_", 4) == 0 && (!p->items[i].value[0] || !printable_ascii(p->items[i].value, 1)))
+        if (strncmp(p->items[i].name, "vnp_", 4) == 0 &&
+            (!p->items[i].value[0] || !printable_ascii(p->items[i].value, 1)))
             return -1;
     const char *version = vnp_params_get(p, "vnp_Version"), *command = vnp_params_get(p, "vnp_Command");
     const char *amount = vnp_params_get(p, "vnp_Amount"), *curr = vnp_params_get(p, "vnp_CurrCode");
@@ -155,26 +157,30 @@ static void render_page(h2o_req_t *req, const pay_app_t *app, const pay_txn_t *t
     char vnd[32];
     format_vnd(t->amount, vnd);
     vnp_buf_t b = {0};
-    vnp_buf_printf(&b, "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><title>VNPAY - %s</title>"
-                       "</head>\n<body><h1>%s</h1>\n<dl>\n<dt>%s</dt><dd id=\"merchant\">",
-                   en ? "en" : "vi", en ? "Payment" : "Thanh toán", en ? "Payment (stand-in VNPAY)" :
-                   "Thanh toán (VNPAY giả lập)", en ? "Merchant" : "Đơn vị chấp nhận thanh toán");
+    vnp_buf_printf(&b,
+                   "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><title>VNPAY - %s</title>"
+                   "</head>\n<body><h1>%s</h1>\n<dl>\n<dt>%s</dt><dd id=\"merchant\">",
+                   en ? "en" : "vi", en ? "Payment" : "Thanh toán",
+                   en ? "Payment (stand-in VNPAY)" : "Thanh toán (VNPAY giả lập)",
+                   en ? "Merchant" : "Đơn vị chấp nhận thanh toán");
     vnp_buf_add_html(&b, app->config.tmn_code);
     vnp_buf_printf(&b, "</dd>\n<dt>%s</dt><dd id=\"txn-ref\">", en ? "Order reference" : "Mã đơn hàng");
     vnp_buf_add_html(&b, t->txn_ref);
     vnp_buf_printf(&b, "</dd>\n<dt>%s</dt><dd id=\"order-info\">", en ? "Order information" : "Nội dung thanh toán");
     vnp_buf_add_html(&b, t->order_info);
-    vnp_buf_printf(&b, "</dd>\n<dt>%s</dt><dd id=\"amount\">%s VND</dd>\n</dl>\n"
-                       "<form method=\"post\" action=\"/paymentv2/choose\">\n"
-                       "<input type=\"hidden\" name=\"vnp_TxnRef\" value=\"",
+    vnp_buf_printf(&b,
+                   "</dd>\n<dt>%s</dt><dd id=\"amount\">%s VND</dd>\n</dl>\n"
+                   "<form method=\"post\" action=\"/paymentv2/choose\">\n"
+                   "<input type=\"hidden\" name=\"vnp_TxnRef\" value=\"",
                    en ? "Amount" : "Số tiền", vnd);
     vnp_buf_add_html(&b, t->txn_ref);
-    vnp_buf_printf(&b, "\">\n<input type=\"hidden\" name=\"vnp_CreateDate\" value=\"%s\">\n"
-                       "<input type=\"hidden\" name=\"token\" value=\"%s\">\n"
-                       "<button type=\"submit\" name=\"choice\" value=\"pay\">%s</button>\n"
-                       "<button type=\"submit\" name=\"choice\" value=\"cancel\">%s</button>\n</form>\n</body></html>\n",
-                   t->create_date, t->page_token, en ? "Pay" : "Thanh toán", en ? "Cancel the transaction" :
-                   "Hủy giao dịch");
+    vnp_buf_printf(&b,
+                   "\">\n<input type=\"hidden\" name=\"vnp_CreateDate\" value=\"%s\">\n"
+                   "<input type=\"hidden\" name=\"token\" value=\"%s\">\n"
+                   "<button type=\"submit\" name=\"choice\" value=\"pay\">%s</button>\n"
+                   "<button type=\"submit\" name=\"choice\" value=\"cancel\">%s</button>\n</form>\n</body></html>\n",
+                   t->create_date, t->page_token, en ? "Pay" : "Thanh toán",
+                   en ? "Cancel the transaction" : "Hủy giao dịch");
     standin_header(req, "cache-control", "no-store");
     if (b.failed)
         standin_reply_text(req, 503, "out of memory\n");
@@ -205,9 +211,10 @@ void pay_serve_choose(pay_app_t *app, h2o_req_t *req)
     int parsed = vnp_params_parse(req->entity.base, req->entity.len, &form) == VNP_PARSE_OK;
     const char *ref = vnp_params_get(&form, "vnp_TxnRef"), *created = vnp_params_get(&form, "vnp_CreateDate");
     const char *token = vnp_params_get(&form, "token"), *choice = vnp_params_get(&form, "choice");
-    pay_txn_t *t = parsed && ref && created && strlen(created) == VNP_DATE_LEN ? pay_store_find(&app->store, ref, created)
-                                                                               : NULL;
-    int token_ok = t && token && strlen(token) == PAY_TOKEN_HEX && CRYPTO_memcmp(token, t->page_token, PAY_TOKEN_HEX) == 0;
+    pay_txn_t *t =
+        parsed && ref && created && strlen(created) == VNP_DATE_LEN ? pay_store_find(&app->store, ref, created) : NULL;
+    int token_ok =
+        t && token && strlen(token) == PAY_TOKEN_HEX && CRYPTO_memcmp(token, t->page_token, PAY_TOKEN_HEX) == 0;
     int pay = choice && strcmp(choice, "pay") == 0, cancel = choice && strcmp(choice, "cancel") == 0;
     vnp_params_free(&form);
     if (!token_ok || (!pay && !cancel)) {

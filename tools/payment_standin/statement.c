@@ -54,7 +54,8 @@ static void add_csv_field(vnp_buf_t *b, const char *s)
 static int valid_day(const char *d)
 {
     char full[VNP_DATE_LEN + 1];
-    return d && strlen(d) == 8 && snprintf(full, sizeof full, "%s000000", d) == VNP_DATE_LEN && vnp_parse_date(full) >= 0;
+    return d && strlen(d) == 8 && snprintf(full, sizeof full, "%s000000", d) == VNP_DATE_LEN &&
+           vnp_parse_date(full) >= 0;
 }
 
 /* The day's lines, sorted; *n their number. NULL (and *n 0) when there are none or no memory. */

@@ -28,14 +28,14 @@ typedef struct pay_txn {
     char create_date[VNP_DATE_LEN + 1], expire_date[VNP_DATE_LEN + 1];
     char locale[3];
     char *order_info, *return_url, *ip_addr;
-    unsigned long long amount;            /* VND x 100, as vnp_Amount */
+    unsigned long long amount;           /* VND x 100, as vnp_Amount */
     char url_hash[VNP_HASH_HEX_LEN + 1]; /* the payment URL's signature: the same URL again is the same payment */
     char page_token[PAY_TOKEN_HEX + 1];  /* binds the payment page's form to this payment */
     pay_status_t status;
-    char response_code[3];               /* after the choice: 00 paid, 24 cancelled */
+    char response_code[3]; /* after the choice: 00 paid, 24 cancelled */
     char transaction_no[PAY_NO_MAX + 1], bank_tran_no[PAY_NO_MAX + 4], pay_date[VNP_DATE_LEN + 1];
-    char *return_query;                  /* after the choice: the signed return parameters (IPN, redirect) */
-    unsigned long long refunded;         /* VND x 100 refunded so far */
+    char *return_query;          /* after the choice: the signed return parameters (IPN, redirect) */
+    unsigned long long refunded; /* VND x 100 refunded so far */
 } pay_txn_t;
 
 typedef struct pay_refund {

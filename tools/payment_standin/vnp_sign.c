@@ -319,8 +319,8 @@ long long vnp_parse_date(const char *s)
         for (int k = 0; k < widths[i]; k++)
             v[i] = v[i] * 10 + (s[at + k] - '0');
     }
-    struct tm tm = {.tm_year = v[0] - 1900, .tm_mon = v[1] - 1, .tm_mday = v[2],
-                    .tm_hour = v[3], .tm_min = v[4], .tm_sec = v[5]};
+    struct tm tm = {
+        .tm_year = v[0] - 1900, .tm_mon = v[1] - 1, .tm_mday = v[2], .tm_hour = v[3], .tm_min = v[4], .tm_sec = v[5]};
     time_t t = timegm(&tm);
     char back[VNP_DATE_LEN + 1];
     vnp_format_date((long long)t - GMT7_SECONDS, back);

@@ -12,8 +12,8 @@
  *   urlencode is PHP's urlencode() (VNPay's PHP sample; RFC 1738 form encoding): A-Z a-z 0-9 '-' '_' '.' stay, a
  *   space becomes '+', every other byte (UTF-8 bytes too, '~' and '*' included) becomes %XX with upper-case hex.
  *   VNPay's Java sample (URLEncoder.encode(v, US_ASCII)) differs from that only in leaving '*' as it is (and in
- *   turning non-ASCII into "%3F", but the stand-in refuses non-ASCII values): VNP_ENCODE_JAVA builds that variant, which
- *   the stand-in also accepts on a payment URL. Everything the stand-in signs uses the PHP form.
+ *   turning non-ASCII into "%3F", but the stand-in refuses non-ASCII values): VNP_ENCODE_JAVA builds that variant,
+ * which the stand-in also accepts on a payment URL. Everything the stand-in signs uses the PHP form.
  */
 #ifndef VNP_SIGN_H
 #define VNP_SIGN_H
@@ -59,7 +59,7 @@ typedef struct vnp_params {
 
 typedef enum vnp_parse_result {
     VNP_PARSE_OK = 0,
-    VNP_PARSE_BAD,       /* a bad %-escape, %00, a parameter given twice, or more than VNP_MAX_PARAMS */
+    VNP_PARSE_BAD, /* a bad %-escape, %00, a parameter given twice, or more than VNP_MAX_PARAMS */
     VNP_PARSE_NO_MEMORY,
 } vnp_parse_result_t;
 

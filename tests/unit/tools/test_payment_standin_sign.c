@@ -20,15 +20,21 @@
 /* VNPay's example payment URL (sandbox docs, "Tạo URL Thanh toán"), its parameters given out of order, with the two
  * that are never signed and one that is not VNPay's. */
 static const char *const example[][2] = {
-    {"vnp_Version", "2.1.0"},          {"vnp_TxnRef", "5"},
+    {"vnp_Version", "2.1.0"},
+    {"vnp_TxnRef", "5"},
     {"vnp_ReturnUrl", "https://domainmerchant.vn/ReturnUrl"},
-    {"vnp_SecureHash", "00"},          {"vnp_Amount", "1806000"},
-    {"vnp_Command", "pay"},            {"vnp_CreateDate", "20210801153333"},
-    {"vnp_CurrCode", "VND"},           {"vnp_IpAddr", "127.0.0.1"},
-    {"utm_source", "not signed"},      {"vnp_Locale", "vn"},
+    {"vnp_SecureHash", "00"},
+    {"vnp_Amount", "1806000"},
+    {"vnp_Command", "pay"},
+    {"vnp_CreateDate", "20210801153333"},
+    {"vnp_CurrCode", "VND"},
+    {"vnp_IpAddr", "127.0.0.1"},
+    {"utm_source", "not signed"},
+    {"vnp_Locale", "vn"},
     {"vnp_OrderInfo", "Thanh toan don hang :5"},
     {"vnp_SecureHashType", "HmacSHA512"},
-    {"vnp_OrderType", "other"},        {"vnp_TmnCode", "DEMOV210"},
+    {"vnp_OrderType", "other"},
+    {"vnp_TmnCode", "DEMOV210"},
 };
 
 /* By hand: sorted by name, form-encoded (' ' -> '+', ':' -> %3A, '/' -> %2F), joined with '&'. */
@@ -118,8 +124,8 @@ static void names_sort_in_byte_order(void **state)
 static void querydr_pipe_string_and_hmac(void **state)
 {
     (void)state;
-    const char *values[] = {"REQ0001", "2.1.0", "querydr", "DEMOV210", "5", "20210801153333", "20210802090000",
-                            "127.0.0.1", "Truy van GD 5"};
+    const char *values[] = {"REQ0001",        "2.1.0",          "querydr",   "DEMOV210",     "5",
+                            "20210801153333", "20210802090000", "127.0.0.1", "Truy van GD 5"};
     char *data = vnp_pipe_join(values, 9);
     assert_string_equal(data, "REQ0001|2.1.0|querydr|DEMOV210|5|20210801153333|20210802090000|127.0.0.1|Truy van GD 5");
     char hash[VNP_HASH_HEX_LEN + 1];
@@ -138,7 +144,8 @@ static void hash_comparison(void **state)
     (void)state;
     char upper[VNP_HASH_HEX_LEN + 1];
     for (size_t i = 0; i <= VNP_HASH_HEX_LEN; i++)
-        upper[i] = (char)(expected_hmac[i] >= 'a' && expected_hmac[i] <= 'f' ? expected_hmac[i] - 32 : expected_hmac[i]);
+        upper[i] =
+            (char)(expected_hmac[i] >= 'a' && expected_hmac[i] <= 'f' ? expected_hmac[i] - 32 : expected_hmac[i]);
     assert_true(vnp_hash_equal(expected_hmac, expected_hmac));
     assert_true(vnp_hash_equal(upper, expected_hmac)); /* either case */
     char wrong[VNP_HASH_HEX_LEN + 1];
