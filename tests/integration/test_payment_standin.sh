@@ -3,7 +3,8 @@
 # URLs checked (signature, merchant, format, expiry, TxnRef reuse), the page and its form, the choice with its signed
 # redirect and IPN, IPN retries until RspCode 00 and their log, the IPN modes (none, duplicate, bad_hash,
 # wrong_amount, late), querydr (00/01/91/97/94/02), refunds (full, partial, over-refund, after a full refund, of an
-# unpaid payment), the api modes, the control token, the daily statement, and a log without the secret or queries.
+# unpaid payment), the api modes, the control token, the daily statement, IPNs to a merchant that does not listen,
+# and a log without the secret or queries.
 # Needs bash, curl, python3 (stdlib); no gateway, no stores. The merchant's IPN endpoint is
 # tests/integration/vnpay_ipn_receiver.py; signatures are checked here in Python, independently of the C code.
 source "$(dirname "$0")/lib.sh"
@@ -349,6 +350,20 @@ expect_match "the full refund's line" "^$TMN,A1,$REFUND_NO,02,1806000,$TODAY[0-9
 expect_eq "no line for cancelled or unfinished payments" 0 "$(grep -c -E ',(C1|P1),' "$TMP/statement.csv")"
 expect_eq "another day: the header alone" 1 "$(ctl "$PS/control/statement?date=20200101" | wc -l)"
 expect_eq "a bad date: 400" 400 "$(ctl -o /dev/null -w '%{http_code}' "$PS/control/statement?date=2020-01-01")"
+
+# ---- a merchant that does not listen: refused connections are retried; no control token: /control/ is open ----
+read -r PORT2 CLOSED <<<"$(free_ports 2)"
+"$STANDIN" --port "$PORT2" --tmn-code "$TMN" --secret-file "$TMP/secret" --ipn-url "http://127.0.0.1:$CLOSED/ipn" \
+  --ipn-retry-ms 50 --ipn-max-attempts 2 2>"$TMP/standin2.log" &
+EXTRA_PIDS+=($!)
+wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$PORT2/healthz" || bad "the second stand-in did not start"
+status_of "$(h url "http://127.0.0.1:$PORT2/paymentv2/vpcpay.html" N1)" >/dev/null
+curl -s -o /dev/null -X POST -d '{"txn_ref":"N1","choice":"pay"}' "http://127.0.0.1:$PORT2/control/pay"
+refused_twice() { [ "$(h len "$(curl -s "http://127.0.0.1:$PORT2/control/ipn-log?txn_ref=N1")")" = 2 ]; }
+wait_until 10 refused_twice || bad "a refused IPN: not two attempts"
+expect_eq "a refused connection: retried, no status, not done" "1:0::0 2:0::0" \
+  "$(h fmtlog "$(curl -s "http://127.0.0.1:$PORT2/control/ipn-log?txn_ref=N1")")"
+expect_match "the attempt names the error" '"error":"Couldn.t connect' "$(curl -s "http://127.0.0.1:$PORT2/control/ipn-log?txn_ref=N1")"
 
 # ---- the log ----
 expect_no_match "the secret is never logged" "$SECRET" "$(cat "$TMP/standin.log")"
