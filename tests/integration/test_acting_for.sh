@@ -31,7 +31,7 @@ expect_match "two procedures of two domains" "^[^ ]+ [^ ]+$" "$P1 $P2"
 submission() { # CODE UNIT → the JSON body of a submission
   call "" GET "/v1/procedures/$1" >/dev/null
   cp "$GW_DIR/body" "$GW_DIR/procedure-$1.json"
-  python3 -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3])}, ensure_ascii=False))' \
+  python3 -S -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3])}, ensure_ascii=False))' \
     "$1" "$2" "$(valid_form "$GW_DIR/procedure-$1.json")"
 }
 BODY1=$(submission "$P1" "$U1")
@@ -125,7 +125,7 @@ expect_eq "none of them wrote anything" "0 3" \
 expect_eq "the grantor's view" 200 "$(call "$GRANTOR_TOKEN" GET "/v1/dossiers/$CODE")"
 expect_eq "says who filed it, under which mandate" "$GRANTEE $M1" "$(field submitted_by) $(field mandate_id)"
 expect_eq "and so does the timeline" "$GRANTEE $M1" \
-  "$(body | python3 -c 'import json,sys; e=json.load(sys.stdin)["timeline"][0]; print(e["actor"], e["mandate_id"])')"
+  "$(body | python3 -S -c 'import json,sys; e=json.load(sys.stdin)["timeline"][0]; print(e["actor"], e["mandate_id"])')"
 expect_eq "the grantor files a dossier of the other procedure" 201 "$(submit "$GRANTOR_TOKEN" "own-$RUNID" "$BODY2")"
 OWN=$(field code)
 
@@ -135,17 +135,17 @@ expect_eq "recorded: dossier.view" "$GRANTEE|citizen|$GRANTOR|dossier:$CODE|$M1"
 # "who used my data": the grantor sees the grantee's view, in words, with the mandate; the grantee does not
 expect_eq "the grantor's access log" 200 "$(call "$GRANTOR_TOKEN" GET '/v1/me/access-log?limit=100')"
 expect_eq "  names the grantee's view of the dossier" "dossier:$CODE|$M1|citizen|Someone you authorized viewed your dossier" \
-  "$(body | python3 -c 'import json,sys
+  "$(body | python3 -S -c 'import json,sys
 for i in json.load(sys.stdin)["items"]:
     if i["action"] == "dossier.view":
         print(i["object"], i["mandate_id"], i["actor_kind"], i["text"]["en"], sep="|"); break')"
 expect_eq "  not in the grantee's own" "" "$(call "$(token --sub "$GRANTEE" --acr 1)" GET '/v1/me/access-log?limit=100' >/dev/null
-  body | python3 -c 'import json,sys; print(" ".join(i["action"] for i in json.load(sys.stdin)["items"] if i["action"] == "dossier.view"))')"
+  body | python3 -S -c 'import json,sys; print(" ".join(i["action"] for i in json.load(sys.stdin)["items"] if i["action"] == "dossier.view"))')"
 expect_eq "a dossier outside the mandate is 404" 404 "$(call "$T1" GET "/v1/dossiers/$OWN")"
 expect_eq "and nothing recorded for it" 0 "$(psql_cong "SELECT count(*) FROM audit_records WHERE object = 'dossier:$OWN'")"
 expect_eq "the grantee's list" 200 "$(call "$T1" GET '/v1/dossiers?page_size=100')"
 expect_eq "holds only the covered procedure" "$P1" \
-  "$(body | python3 -c 'import json,sys; print(" ".join(sorted({i["procedure_code"] for i in json.load(sys.stdin)["items"]})))')"
+  "$(body | python3 -S -c 'import json,sys; print(" ".join(sorted({i["procedure_code"] for i in json.load(sys.stdin)["items"]})))')"
 expect_eq "and counts only those" "$(psql_cong "SELECT count(*) FROM dossiers WHERE subject = '$GRANTOR' AND procedure_code = '$P1'")" "$(field total)"
 expect_eq "the grantor's own list counts all" "$(psql_cong "SELECT count(*) FROM dossiers WHERE subject = '$GRANTOR'")" \
   "$(call "$GRANTOR_TOKEN" GET /v1/dossiers >/dev/null; field total)"

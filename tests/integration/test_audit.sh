@@ -211,7 +211,7 @@ TS=$(token --sub "$S" --acr 1) TA=$(token --sub "$A" --acr 1)
 expect_eq "access log needs a token" 401 "$(call "" GET /v1/me/access-log)"
 expect_eq "S's access log" 200 "$(call "$TS" GET "/v1/me/access-log?limit=100")"
 expect_eq "S sees the officials' actions and the partner's reads, newest 100, not their own logins" "100 40 58 2 0" \
-  "$(body | python3 -c 'import json,sys; it=json.load(sys.stdin)["items"]; c=lambda a: sum(i["action"]==a for i in it)
+  "$(body | python3 -S -c 'import json,sys; it=json.load(sys.stdin)["items"]; c=lambda a: sum(i["action"]==a for i in it)
 print(len(it), c("dossier.accept"), c("dossier.view"), c("partner.read"), c("auth.login"))')"
 expect_eq "newest first, texts in both languages, no pseudonym of a person" "ok" "$(body | python3 -c '
 import json,sys; it=json.load(sys.stdin)["items"]; ids=[i["id"] for i in it]
@@ -220,13 +220,13 @@ ok = ok and all(i["actor"] is None for i in it if i["actor_kind"] == "official")
 ok = ok and any(i["actor"] == "client:partner-'"$TAG"'" for i in it)
 print("ok" if ok else "BAD")')"
 expect_eq "A's access log has the use of A's mandate by S only" "mandate.use mandate.use" \
-  "$(call "$TA" GET /v1/me/access-log >/dev/null; body | python3 -c 'import json,sys
+  "$(call "$TA" GET /v1/me/access-log >/dev/null; body | python3 -S -c 'import json,sys
 print(" ".join(i["action"] for i in json.load(sys.stdin)["items"]))')"
 # pages: 142 records about S by others (100 views, 40 accepts, 2 partner reads), 30 a page
 SEEN=""; CURSOR=""; PAGES=0
 while :; do
   call "$TS" GET "/v1/me/access-log?limit=30${CURSOR:+&cursor=$CURSOR}" >/dev/null
-  SEEN+=" $(body | python3 -c 'import json,sys; print(" ".join(str(i["id"]) for i in json.load(sys.stdin)["items"]))')"
+  SEEN+=" $(body | python3 -S -c 'import json,sys; print(" ".join(str(i["id"]) for i in json.load(sys.stdin)["items"]))')"
   CURSOR=$(field next_cursor); PAGES=$((PAGES + 1))
   [ -n "$CURSOR" ] && [ "$PAGES" -lt 10 ] || break
 done
@@ -242,7 +242,7 @@ write 1 "$A" official "$S" dossier.complete # may be unsealed when read: then it
 call "$TS" GET "/v1/me/access-log?limit=1&proofs=1" >/dev/null
 expect_match "the newest item: sealed with a proof, or sealed false" \
   '"sealed": false|"inclusion_proof"' \
-  "$(body | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["items"][0]))')"
+  "$(body | python3 -S -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["items"][0]))')"
 
 # ---- tampering, each on a fresh copy of the log (the shared one stays intact for every other gateway) ----
 COPY="audit_copy_$TAG"

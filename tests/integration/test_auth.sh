@@ -14,16 +14,16 @@ expect_eq "no token: type" "https://cong.hanoi.gov.vn/problems/unauthorized" "$(
 
 T=$(token --sub citizen-abc --scope "ping events:write" --acr 2 --sid s-1)
 body=$(h2c -H "authorization: Bearer $T" "$(url /v1/ping)")
-expect_eq "valid: subject" "citizen-abc" "$(echo "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["principal"]["subject"])')"
-expect_eq "valid: loa" "2" "$(echo "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["principal"]["loa"])')"
-expect_eq "valid: session and scopes" "s-1|ping events:write|None|None" "$(echo "$body" | python3 -c 'import json,sys
+expect_eq "valid: subject" "citizen-abc" "$(echo "$body" | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["principal"]["subject"])')"
+expect_eq "valid: loa" "2" "$(echo "$body" | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["principal"]["loa"])')"
+expect_eq "valid: session and scopes" "s-1|ping events:write|None|None" "$(echo "$body" | python3 -S -c 'import json,sys
 p = json.load(sys.stdin)["principal"]; print(p["session_id"], p["scopes"], p["client_id"], p["on_behalf_of"], sep="|")')"
 # /v1/ping writes its JSON itself: a subject with a quote, a backslash, a tab and Vietnamese comes back intact
 ODD=$'a"b\\c\td Nguyễn'
 T=$(token --sub "$ODD" --scope ping --acr 1)
 h2c -H "authorization: Bearer $T" "$(url /v1/ping)" >"$GW_DIR/odd"
 expect_eq "odd subject: valid JSON, same subject" "$(printf '%s' "$ODD" | od -An -c | tr -s ' ')" \
-  "$(python3 -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["principal"]["subject"])' "$GW_DIR/odd" 2>&1 | od -An -c | tr -s ' ')"
+  "$(python3 -S -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["principal"]["subject"])' "$GW_DIR/odd" 2>&1 | od -An -c | tr -s ' ')"
 
 check_401() { # DESCRIPTION TOKEN
   local out

@@ -26,7 +26,7 @@ expect_eq "token issued" "200" "$(tok "$SECRET")"
 ACCESS=$(json access_token <"$GW_DIR/t")
 expect_eq "all of the client's scopes" "ping dossiers:read" "$(json scope <"$GW_DIR/t")"
 body=$(h2c -H "authorization: Bearer $ACCESS" "$(url /v1/ping)")
-expect_eq "principal is the client" "$CID" "$(echo "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["principal"]["client_id"])')"
+expect_eq "principal is the client" "$CID" "$(echo "$body" | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["principal"]["client_id"])')"
 expect_eq "narrower scope" "200" "$(tok "$SECRET" ping)"
 expect_eq "scope granted" "ping" "$(json scope <"$GW_DIR/t")"
 expect_eq "scope beyond the client's" "400" "$(tok "$SECRET" admin)"

@@ -52,7 +52,7 @@ start_gateway "${LIMITS[@]}" CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules
 wait_stores_up || { finish; exit 1; }
 
 # pyget EXPR — evaluate a Python expression over the JSON on stdin (bound to `d`); prints the result as JSON.
-pyget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(eval(sys.argv[1]), ensure_ascii=False))' "$1"; }
+pyget() { python3 -S -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(eval(sys.argv[1]), ensure_ascii=False))' "$1"; }
 unit_of() { echo "[u for u in d['units'] if u['unit_code'] == '$UNIT'][0]"; }
 
 # ---- GET /v1/kpi/units ----

@@ -71,7 +71,7 @@ login() {
     -d "{\"id_token\":\"$id_token\",\"device\":{\"id\":\"it-$1\",\"name\":\"test\",\"platform\":\"web\"}}" \
     "$CONG/v1/auth/vneid/exchange" | json access_token
 }
-py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+py() { python3 -S -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # ---- 1. set-up, twice ----
 setup_only 1

@@ -35,7 +35,7 @@ verify() { # SIGNATURE SHA256 → "valid reason"
 }
 published_kids() { # the kids at /.well-known/cong-document-keys.json, sorted, space-separated
   call "" GET /.well-known/cong-document-keys.json >/dev/null
-  body | python3 -c 'import json,sys; print(" ".join(sorted(k["kid"] for k in json.load(sys.stdin)["keys"])))'
+  body | python3 -S -c 'import json,sys; print(" ".join(sorted(k["kid"] for k in json.load(sys.stdin)["keys"])))'
 }
 has() { [[ " $1 " == *" $2 "* ]] && echo yes || echo no; }
 jws_header() { python3 -c 'import base64,sys; h=sys.argv[1].split(".")[0]; print(base64.urlsafe_b64decode(h+"="*(-len(h)%4)).decode())' "$1"; }
@@ -72,15 +72,15 @@ expect_match "citizen logged in" '^ey' "$CIT"
 
 # ---- a result issued under document key 1 ----
 expect_eq "search" 200 "$(call "" GET '/v1/procedures?q=dang%20ky%20khai%20sinh')"
-CODE=$(body | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["code"])')
+CODE=$(body | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["code"])')
 call "" GET "/v1/procedures/$CODE" >/dev/null
 body >"$GW_DIR/procedure.json"
-UNIT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["units"][0]["code"])' "$GW_DIR/procedure.json")
+UNIT=$(python3 -S -c 'import json,sys; print(json.load(open(sys.argv[1]))["units"][0]["code"])' "$GW_DIR/procedure.json")
 FORM=$(valid_form "$GW_DIR/procedure.json")
 printf '%%PDF-1.4\n%% giấy tờ %s\n%%%%EOF\n' "$(date +%s%N)" >"$GW_DIR/giay-to.pdf"
 expect_eq "upload" 201 "$(call "$CIT" POST /v1/uploads --data-binary @"$GW_DIR/giay-to.pdf")"
 UPLOAD=$(field id)
-SUBMIT=$(python3 -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3]),"attachments":[{"name":"Giấy tờ","upload_id":sys.argv[4]}]}, ensure_ascii=False))' "$CODE" "$UNIT" "$FORM" "$UPLOAD")
+SUBMIT=$(python3 -S -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3]),"attachments":[{"name":"Giấy tờ","upload_id":sys.argv[4]}]}, ensure_ascii=False))' "$CODE" "$UNIT" "$FORM" "$UPLOAD")
 expect_eq "submit" 201 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: documents-$(date +%s%N)" -d "$SUBMIT")"
 DOSSIER=$(field code)
 official add --unit "$UNIT" --citizen $OFFICIAL >/dev/null

@@ -45,7 +45,7 @@ for i in "${!tokens[@]}"; do
     expect_match "request $i (A'): a problem body" '"type"' "$(cat "$GW_DIR/r$i")"
   else
     expect_eq "request $i: 200" 200 "$code"
-    got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["principal"]["subject"])' "$GW_DIR/r$i" 2>/dev/null)
+    got=$(python3 -S -c 'import json,sys; print(json.load(open(sys.argv[1]))["principal"]["subject"])' "$GW_DIR/r$i" 2>/dev/null)
     expect_eq "request $i: its own token's subject" "${want[$i]}" "$got"
   fi
 done

@@ -54,7 +54,7 @@ wait_stores_up
 
 stat() { h2c "$(url /v1/partner-io/stats)" | json "$1"; }
 metric() { h2c "$(admin_url /metrics)" | awk -v m="$1" '$1 == m { print $2 }'; }
-enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+enc() { python3 -S -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 # fetch URL [QUERY]: the module's call; "$code" and the headers/body files
 fetch() {
   code=$(h2c --max-time 30 -o "$GW_DIR/fetch.body" -D "$GW_DIR/fetch.headers" -w '%{http_code}' \

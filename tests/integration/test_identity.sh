@@ -47,10 +47,10 @@ SUBJECT=$(echo "$me" | json subject)
 expect_match "pseudonymous subject" '^[A-Za-z0-9_-]{43}$' "$SUBJECT"
 expect_eq "me: loa" "2" "$(echo "$me" | json loa)"
 expect_eq "ping on the other instance" "200" "$(status_with "$ACCESS" /v1/ping "$B_PORT")"
-expect_eq "same citizen, same subject" "$SUBJECT" "$(exchange "$(mint "{\"sub\":\"$CITIZEN\",\"acr\":\"1\"}")" >/dev/null; json access_token <"$GW_DIR/x" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | python3 -c 'import json,sys; print(json.loads(sys.stdin.read()+"")["sub"])' 2>/dev/null || true)"
+expect_eq "same citizen, same subject" "$SUBJECT" "$(exchange "$(mint "{\"sub\":\"$CITIZEN\",\"acr\":\"1\"}")" >/dev/null; json access_token <"$GW_DIR/x" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | python3 -S -c 'import json,sys; print(json.loads(sys.stdin.read()+"")["sub"])' 2>/dev/null || true)"
 SECOND_SID=$(json session_id <"$GW_DIR/x")
 sessions=$(curl -s --http2-prior-knowledge -H "authorization: Bearer $ACCESS" "$(url /v1/me/sessions)")
-expect_eq "two sessions listed" "2" "$(echo "$sessions" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')"
+expect_eq "two sessions listed" "2" "$(echo "$sessions" | python3 -S -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')"
 expect_match "device kept" "Điện thoại của Lan" "$sessions"
 
 # refresh rotates; the rotated token coming back revokes the session
@@ -95,7 +95,7 @@ now=$(date +%s)
 for case in '{"aud":"other"}' '{"iss":"https://evil.test"}' "{\"exp\":$((now - 600))}" "{\"nbf\":$((now + 600))}" \
             "{\"iat\":$((now + 3600))}" '{"alg":"none"}' '{"alg":"HS256"}' '{"kid":"../../etc/passwd"}' '{"kid":null}' \
             '{"header":{"crit":["exp"]}}' "{\"aud\":[\"other\",\"x\"]}"; do
-  t=$(mint "$(echo "$case" | python3 -c "import json,sys; d=json.load(sys.stdin); d.setdefault('sub','$CITIZEN'); print(json.dumps(d))")")
+  t=$(mint "$(echo "$case" | python3 -S -c "import json,sys; d=json.load(sys.stdin); d.setdefault('sub','$CITIZEN'); print(json.dumps(d))")")
   expect_eq "exchange refuses $case" "401" "$(exchange "$t")"
 done
 good=$(mint "{\"sub\":\"$CITIZEN\"}")

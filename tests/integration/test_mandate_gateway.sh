@@ -18,7 +18,7 @@ status_on() { # PORT TOKEN PATH → status; body in $GW_DIR/body
   curl -s --http2-prior-knowledge --max-time 5 -o "$GW_DIR/body" -w '%{http_code}' -H "authorization: Bearer $2" \
     "http://127.0.0.1:$1$3"
 }
-principal() { python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["principal"]; print(p["subject"], p["actor"], p["on_behalf_of"], p["mandate_id"], sep="|")' "$GW_DIR/body"; }
+principal() { python3 -S -c 'import json,sys; p=json.load(open(sys.argv[1]))["principal"]; print(p["subject"], p["actor"], p["on_behalf_of"], p["mandate_id"], sep="|")' "$GW_DIR/body"; }
 
 GW_NAME=a start_gateway "${IDENTITY_ENV[@]}" || { finish; exit 1; }
 A_PID=$GW_PID A_PORT=$H2C_PORT
@@ -34,11 +34,11 @@ expect_eq "one's own affairs" 200 "$(status_on "$A_PORT" "$OWN" /v1/ping)"
 expect_eq "no actor for one's own affairs" "grantee-1|None|None|None" "$(principal)"
 
 expect_eq "act without a mandate" 401 "$(status_on "$A_PORT" "$(token --sub grantor-1 --scope ping --claims-json '{"act":{"sub":"grantee-1"}}')" /v1/ping)"
-expect_eq "a mandate without act" 401 "$(status_on "$A_PORT" "$(token --sub grantor-1 --scope ping --claims-json "$(mandate '["view"]' | python3 -c 'import json,sys; d=json.load(sys.stdin); del d["act"]; print(json.dumps(d))')")" /v1/ping)"
+expect_eq "a mandate without act" 401 "$(status_on "$A_PORT" "$(token --sub grantor-1 --scope ping --claims-json "$(mandate '["view"]' | python3 -S -c 'import json,sys; d=json.load(sys.stdin); del d["act"]; print(json.dumps(d))')")" /v1/ping)"
 NO_VIEW=$(token --sub grantor-1 --scope ping --claims-json "$(mandate '["submit"]' $((now + 3600)))")
 expect_eq "the route's action is missing" 403 "$(status_on "$A_PORT" "$NO_VIEW" /v1/ping)"
 expect_eq "  named" "https://cong.hanoi.gov.vn/problems/mandate-does-not-cover|action|view" \
-  "$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(p["type"], p["missing"], p["action"], sep="|")' "$GW_DIR/body")"
+  "$(python3 -S -c 'import json,sys; p=json.load(open(sys.argv[1])); print(p["type"], p["missing"], p["action"], sep="|")' "$GW_DIR/body")"
 expect_eq "a route that declares no action: the grantor's sessions stay theirs" 403 "$(status_on "$A_PORT" "$ACTING" /v1/me/sessions)"
 PAST=$(token --sub grantor-1 --scope ping --claims-json "$(mandate '["view"]' $((now - 5)))")
 expect_eq "past the mandate's last second" 403 "$(status_on "$A_PORT" "$PAST" /v1/ping)"

@@ -52,7 +52,7 @@ create() { # TOKEN JSON [IDEMPOTENCY_KEY] → status; body in $GW_DIR/body. Call
 }
 post() { call "$1" POST "$2" -H 'content-type: application/json' -d "${3:-{\}}"; }
 problem() { field type | sed 's|.*/||'; }
-errors() { body | python3 -c 'import json,sys; print(" ".join(e["field"]+":"+e["code"] for e in json.load(sys.stdin).get("errors", [])))'; }
+errors() { body | python3 -S -c 'import json,sys; print(" ".join(e["field"]+":"+e["code"] for e in json.load(sys.stdin).get("errors", [])))'; }
 ping_on() { # PORT TOKEN → status of GET /v1/ping; body in $GW_DIR/ping
   curl -s --http2-prior-knowledge --max-time 5 -o "$GW_DIR/ping" -w '%{http_code}' -H "authorization: Bearer $2" "http://127.0.0.1:$1/v1/ping"; }
 mstatus() { psql_cong "SELECT status FROM mandates WHERE id = '$1'"; }
@@ -133,7 +133,7 @@ expect_eq "...an ending recorded" declined "$(psql_cong "SELECT status FROM mand
 expect_eq "...the failures audited" 5 "$(psql_cong "SELECT count(*) FROM audit_records WHERE object = 'mandate:$M2' AND action = 'mandate.accept_failed'")"
 
 # ---- lists ----
-ids() { body | python3 -c 'import json,sys; print(" ".join(m["id"] for m in json.load(sys.stdin)["mandates"]))'; }
+ids() { body | python3 -S -c 'import json,sys; print(" ".join(m["id"] for m in json.load(sys.stdin)["mandates"]))'; }
 expect_eq "given by A" 200 "$(call "$A" GET "/v1/mandates?role=given")"
 expect_match "...has M1" "$M1" "$(ids)"
 expect_eq "received by A: none of them" 200 "$(call "$A" GET "/v1/mandates?role=received")"
@@ -200,7 +200,7 @@ exchange() { # TOKEN MANDATE [extra form fields...] → status
   call "$tok" POST /v1/auth/token-exchange --data-urlencode "grant_type=$GT" --data-urlencode "subject_token=$m" \
     --data-urlencode "subject_token_type=$MT" "$@"
 }
-claims() { cut -d. -f2 <<<"$1" | python3 -c 'import base64,json,sys
+claims() { cut -d. -f2 <<<"$1" | python3 -S -c 'import base64,json,sys
 s = sys.stdin.read().strip(); c = json.loads(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
 m = c.get("mandate"); m = m if isinstance(m, dict) else {"id": m}
 print(c["sub"], (c.get("act") or {}).get("sub"), m.get("id"), c["exp"] - c["iat"], c.get("sid"), c.get("scope"))'; }
@@ -244,7 +244,7 @@ expect_eq "no token: 401" 401 "$(exchange "" "$M1")"
 
 # ---- acting with the exchanged token (the gateway's mandate phase) ----
 expect_eq "acting for A on a 'view' route" 200 "$(ping_on "$H2C_PORT" "$ACTING")"
-expect_eq "...the module sees both parties" "$SA|$SB|$M1" "$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["principal"]; print(p["subject"], p["actor"], p["mandate_id"], sep="|")' "$GW_DIR/ping")"
+expect_eq "...the module sees both parties" "$SA|$SB|$M1" "$(python3 -S -c 'import json,sys; p=json.load(open(sys.argv[1]))["principal"]; print(p["subject"], p["actor"], p["mandate_id"], sep="|")' "$GW_DIR/ping")"
 expect_eq "...on the second instance too" 200 "$(ping_on "$SECOND_PORT" "$ACTING")"
 expect_eq "acting, nobody creates a mandate: 403" 403 "$(create "$ACTING" "$GOOD")"
 expect_eq "...mandate-does-not-cover" mandate-does-not-cover "$(problem)"
@@ -263,7 +263,7 @@ for m in "$M1" "$CHILD" "$GRAND"; do
   expect_match "...mandate:${m:0:8} in the revocation set" '^[0-9]+' "$(redis-cli -p "$REDIS_PORT" ZSCORE cong:revoked "mandate:$m")"
 done
 expect_eq "the acting-for token, at once: 403" 403 "$(ping_on "$H2C_PORT" "$ACTING")"
-expect_eq "...mandate-not-active" mandate-not-active "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["type"].rsplit("/",1)[1])' "$GW_DIR/ping")"
+expect_eq "...mandate-not-active" mandate-not-active "$(python3 -S -c 'import json,sys; print(json.load(open(sys.argv[1]))["type"].rsplit("/",1)[1])' "$GW_DIR/ping")"
 expect_eq "...on the second instance too" 403 "$(ping_on "$SECOND_PORT" "$ACTING")"
 expect_eq "the token exchanged with the upper-case id too" 403 "$(ping_on "$SECOND_PORT" "$UPPER_ACTING")"
 expect_eq "the child's acting-for token too" 403 "$(ping_on "$SECOND_PORT" "$CHILD_ACTING")"

@@ -57,7 +57,7 @@ mode() { curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST "$PORTAL/control/mo
 # received CODE FIELD — from GET /api/v1/received/CODE: "versions" (space-separated, arrival order), "duplicates",
 # "out_of_order", "status:N" (status in version N's payload)
 received() {
-  curl -s -m 5 "$PORTAL/api/v1/received/$1" | python3 -c '
+  curl -s -m 5 "$PORTAL/api/v1/received/$1" | python3 -S -c '
 import json, sys
 d, f = json.load(sys.stdin), sys.argv[1]
 if f == "versions": print(" ".join(str(r["version"]) for r in d["records"]))
@@ -283,7 +283,7 @@ expect_eq "--once: exit 0" 0 "$?"
 expect_eq "--once: delivered" "1" "$(received "$P-N" versions)"
 
 # --- reset (the tests' control): forgets, and stays forgotten across a restart -------------------------------------
-count_records() { curl -s -m 5 "$PORTAL/api/v1/received" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["records"]))'; }
+count_records() { curl -s -m 5 "$PORTAL/api/v1/received" | python3 -S -c 'import json,sys; print(len(json.load(sys.stdin)["records"]))'; }
 expect_eq "reset" 200 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST "$PORTAL/control/reset")"
 expect_eq "reset: no records" 0 "$(count_records)"
 kill_portal TERM

@@ -27,8 +27,8 @@ expect_match "official logged in" '^ey' "$OFF"
 # ---- the catalog ----
 expect_eq "search" 200 "$(call "" GET '/v1/procedures?q=dang%20ky%20khai%20sinh')"
 expect_eq "the accent-free query finds Đăng ký khai sinh first" "Đăng ký khai sinh" \
-  "$(body | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["name_vi"])')"
-CODE=$(body | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["code"])')
+  "$(body | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["name_vi"])')"
+CODE=$(body | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["code"])')
 ETAG=$(header etag)
 expect_match "catalog answers carry an ETag" '^"[0-9a-f]{16}"$' "$ETAG"
 expect_eq "If-None-Match → 304" 304 "$(call "" GET '/v1/procedures?q=dang%20ky%20khai%20sinh' -H "if-none-match: $ETAG")"
@@ -36,7 +36,7 @@ expect_eq "the second read comes from the Redis cache" 1 \
   "$(redis-cli -p "$REDIS_PORT" --scan --pattern 'cong:procedures:v1:*' | head -1 | wc -l)"
 expect_eq "one procedure" 200 "$(call "" GET "/v1/procedures/$CODE")"
 body >"$GW_DIR/procedure.json"
-UNIT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["units"][0]["code"])' "$GW_DIR/procedure.json")
+UNIT=$(python3 -S -c 'import json,sys; print(json.load(open(sys.argv[1]))["units"][0]["code"])' "$GW_DIR/procedure.json")
 expect_match "the procedure is handled by a unit" '^HN-' "$UNIT"
 expect_eq "unknown procedure" 404 "$(call "" GET /v1/procedures/NO-SUCH-CODE)"
 expect_eq "page_size over 100" 422 "$(call "" GET '/v1/procedures?page_size=500')"
@@ -69,7 +69,7 @@ expect_eq "nothing stored for refused uploads" 1 "$(find "$GW_DIR/data" -type f 
 expect_eq "uploads need a login" 401 "$(call "" POST /v1/uploads --data-binary @"$GW_DIR/giay-to.pdf")"
 
 # ---- submission ----
-SUBMIT=$(python3 -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3]),"attachments":[{"name":"Giấy tờ","upload_id":sys.argv[4]}]}, ensure_ascii=False))' "$CODE" "$UNIT" "$FORM" "$UPLOAD")
+SUBMIT=$(python3 -S -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3]),"attachments":[{"name":"Giấy tờ","upload_id":sys.argv[4]}]}, ensure_ascii=False))' "$CODE" "$UNIT" "$FORM" "$UPLOAD")
 KEY="journey-$(date +%s%N)"
 expect_eq "submit without Idempotency-Key" 400 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -d "$SUBMIT")"
 expect_eq "submit" 201 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: $KEY" -d "$SUBMIT")"
@@ -82,28 +82,28 @@ expect_eq "durable before the 201" "submitted" "$(psql_cong "SELECT status FROM 
 expect_eq "replay: same answer" "201 $DOSSIER true" \
   "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: $KEY" -d "$SUBMIT") $(field code) $(header idempotent-replayed)"
 expect_eq "replay filed nothing twice" 1 "$(psql_cong "SELECT count(*) FROM idempotency_keys WHERE key = '$KEY'")"
-OTHER_BODY=$(echo "$SUBMIT" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["attachments"]=[]; print(json.dumps(d))')
+OTHER_BODY=$(echo "$SUBMIT" | python3 -S -c 'import json,sys; d=json.load(sys.stdin); d["attachments"]=[]; print(json.dumps(d))')
 expect_eq "same key, other body" 422 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: $KEY" -d "$OTHER_BODY")"
 expect_match "idempotency-key-reused" 'idempotency-key-reused' "$(field type)"
-BAD_FORM=$(echo "$SUBMIT" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["form"]={"no_such_field":1}; print(json.dumps(d))')
+BAD_FORM=$(echo "$SUBMIT" | python3 -S -c 'import json,sys; d=json.load(sys.stdin); d["form"]={"no_such_field":1}; print(json.dumps(d))')
 expect_eq "invalid form" 422 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: bad-$KEY" -d "$BAD_FORM")"
 expect_match "each invalid field is listed" '"field":"no_such_field","code":"unknown-field"' "$(body)"
-FOREIGN=$(echo "$SUBMIT" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["attachments"]=[{"name":"x","upload_id":"00000000-0000-4000-8000-000000000000"}]; print(json.dumps(d))')
+FOREIGN=$(echo "$SUBMIT" | python3 -S -c 'import json,sys; d=json.load(sys.stdin); d["attachments"]=[{"name":"x","upload_id":"00000000-0000-4000-8000-000000000000"}]; print(json.dumps(d))')
 expect_eq "an attachment that is not mine" 422 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: foreign-$KEY" -d "$FOREIGN")"
 
 # step-up: a procedure that needs level 2, with a level-1 token
 LOA2=$(psql_cong "SELECT p.code || ' ' || min(pu.unit_code) FROM procedures p JOIN procedure_units pu ON pu.procedure_code = p.code WHERE p.min_loa = 2 GROUP BY p.code ORDER BY p.code LIMIT 1")
-STEP=$(python3 -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":{}}))' ${LOA2})
+STEP=$(python3 -S -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":{}}))' ${LOA2})
 expect_eq "level 1 on a level-2 procedure" 401 "$(call "$CIT_LOW" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: step-$KEY" -d "$STEP")"
 expect_match "step-up-required" 'step-up-required' "$(field type)"
 expect_match "RFC 9470 challenge" 'insufficient_user_authentication' "$(header www-authenticate)"
 
 # ---- the citizen's view ----
 expect_eq "my dossier" 200 "$(call "$CIT" GET "/v1/dossiers/$DOSSIER")"
-expect_eq "timeline starts with the submission" submit "$(body | python3 -c 'import json,sys; print(json.load(sys.stdin)["timeline"][0]["action"])')"
+expect_eq "timeline starts with the submission" submit "$(body | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["timeline"][0]["action"])')"
 expect_eq "another citizen's dossier is 404, not 403" 404 "$(call "$OTHER" GET "/v1/dossiers/$DOSSIER")"
 expect_eq "another citizen cannot withdraw it" 404 "$(call "$OTHER" POST "/v1/dossiers/$DOSSIER/withdraw")"
-expect_eq "my list" "$DOSSIER" "$(call "$CIT" GET /v1/dossiers >/dev/null; body | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["code"])')"
+expect_eq "my list" "$DOSSIER" "$(call "$CIT" GET /v1/dossiers >/dev/null; body | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["code"])')"
 
 # ---- the officials' desk ----
 official add --unit "$UNIT" --citizen $OFFICIAL >/dev/null
@@ -150,7 +150,7 @@ expect_eq "reason bad-signature" bad-signature "$(field reason)"
 expect_eq "another file fails" False "$(verify "$RSIG" "$(printf '%064d' 0)")"
 expect_eq "reason hash-mismatch" hash-mismatch "$(field reason)"
 expect_eq "the result is in the wallet" "$DOSSIER" \
-  "$(call "$CIT" GET /v1/me/documents >/dev/null; body | python3 -c 'import json,sys; print(json.load(sys.stdin)["documents"][0]["dossier_code"])')"
+  "$(call "$CIT" GET /v1/me/documents >/dev/null; body | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["documents"][0]["dossier_code"])')"
 expect_eq "complete" 200 "$(act "$OFF" '{"action":"complete"}')"
 expect_eq "nothing after completed" 409 "$(act "$OFF" '{"action":"process"}')"
 VERSIONS=$(psql_cong "SELECT version FROM dossiers WHERE code = '$DOSSIER'")
@@ -182,7 +182,7 @@ sync_once() {
     --once 2>>"$GW_DIR/sync.log"
 }
 received() { # CODE → "versions (space-separated, arrival order) | duplicates"
-  curl -s -m 5 "$PORTAL/api/v1/received/$1" | python3 -c '
+  curl -s -m 5 "$PORTAL/api/v1/received/$1" | python3 -S -c '
 import json, sys
 d = json.load(sys.stdin)
 print(" ".join(str(r["version"]) for r in d["records"]), "|", d["duplicates"])'

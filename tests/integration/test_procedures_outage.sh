@@ -27,7 +27,7 @@ problem() { json type <"$GW_DIR/body"; }
 read -r CODE UNIT <<<"$(psql_cong "SELECT p.code || ' ' || min(pu.unit_code) FROM procedures p JOIN procedure_units pu ON pu.procedure_code = p.code WHERE p.min_loa = 1 GROUP BY p.code ORDER BY p.code LIMIT 1")"
 expect_eq "the procedure" 200 "$(call GET "/v1/procedures/$CODE")"
 cp "$GW_DIR/body" "$GW_DIR/procedure.json"
-BODY=$(python3 -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3])}, ensure_ascii=False))' "$CODE" "$UNIT" "$(valid_form "$GW_DIR/procedure.json")")
+BODY=$(python3 -S -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3])}, ensure_ascii=False))' "$CODE" "$UNIT" "$(valid_form "$GW_DIR/procedure.json")")
 submit() { call POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: $1" -d "$BODY"; }
 SEARCH="/v1/procedures?q=outage-$$-$RANDOM"
 expect_eq "a search, now cached in Redis" 200 "$(call GET "$SEARCH")"

@@ -29,6 +29,6 @@ expect_match "access log line" '"route":"/v1/ping","status":200' "$line"
 expect_match "pseudonymous subject" '"subject":"[0-9a-f]{16}"' "$line"
 expect_no_match "no subject in clear" "sub-for-log" "$(cat "$GW_DIR/access.log")"
 expect_no_match "no token in logs" "${T:0:40}" "$(cat "$GW_DIR/access.log" "$GW_DIR/stderr")"
-python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$GW_DIR/access.log" && ok || bad "access log is JSON lines"
+python3 -S -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$GW_DIR/access.log" && ok || bad "access log is JSON lines"
 
 finish

@@ -21,7 +21,7 @@ refresh() { # REFRESH_TOKEN OUT_FILE → status printed
   h2c -o "$2" -w '%{http_code}' -H 'content-type: application/json' -d "{\"refresh_token\":\"$1\"}" "$(url /v1/auth/refresh)"
 }
 status_with() { h2c -o /dev/null -w '%{http_code}' -H "authorization: Bearer $1" "$(url "$2")"; }
-claim() { cut -d. -f2 <<<"$1" | tr '_-' '/+' | base64 -d 2>/dev/null | python3 -c 'import json,sys
+claim() { cut -d. -f2 <<<"$1" | tr '_-' '/+' | base64 -d 2>/dev/null | python3 -S -c 'import json,sys
 d = json.loads(sys.stdin.read()); print(d.get(sys.argv[1], ""))' "$2"; }
 # backdate SID FIELD SECONDS: the session record's created/last_seen as that many seconds ago (its TTL kept)
 backdate() {

@@ -99,10 +99,10 @@ FRESH_SHA=$(sha_of "$FRESH")
 # keep becomes an attachment of a dossier its owner files
 KEEP_TOKEN=$(token --sub "sweep-keep-$RUNID" --acr 2)
 curl -s --http2-prior-knowledge "$(url '/v1/procedures?q=dang%20ky%20khai%20sinh')" >"$GW_DIR/search.json"
-CODE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items"][0]["code"])' "$GW_DIR/search.json")
+CODE=$(python3 -S -c 'import json,sys; print(json.load(open(sys.argv[1]))["items"][0]["code"])' "$GW_DIR/search.json")
 curl -s --http2-prior-knowledge "$(url "/v1/procedures/$CODE")" >"$GW_DIR/procedure.json"
-UNIT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["units"][0]["code"])' "$GW_DIR/procedure.json")
-SUBMIT=$(python3 -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3]),"attachments":[{"name":"Giấy tờ","upload_id":sys.argv[4]}]}, ensure_ascii=False))' "$CODE" "$UNIT" "$(valid_form "$GW_DIR/procedure.json")" "$KEEP")
+UNIT=$(python3 -S -c 'import json,sys; print(json.load(open(sys.argv[1]))["units"][0]["code"])' "$GW_DIR/procedure.json")
+SUBMIT=$(python3 -S -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3]),"attachments":[{"name":"Giấy tờ","upload_id":sys.argv[4]}]}, ensure_ascii=False))' "$CODE" "$UNIT" "$(valid_form "$GW_DIR/procedure.json")" "$KEEP")
 expect_eq "a dossier with 'keep' attached" 201 "$(curl -s --http2-prior-knowledge -o "$GW_DIR/body" -w '%{http_code}' \
   -H "authorization: Bearer $KEEP_TOKEN" -H 'content-type: application/json' -H "idempotency-key: sweep-$RUNID" \
   -d "$SUBMIT" "$(url /v1/dossiers)")"

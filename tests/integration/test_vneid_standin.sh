@@ -114,7 +114,7 @@ elif cmd == "count":         # FILE -> number of keys in a JWKS
 elif cmd == "kids":          # FILE -> kids of a JWKS, space-separated
     print(" ".join(k["kid"] for k in json.load(open(args[0]))["keys"]))
 PY
-h() { python3 "$TMP/h.py" "$@"; }
+h() { python3 -S "$TMP/h.py" "$@"; }
 
 STANDIN_PID=
 # start_standin NAME [options...] — a stand-in on a free port (VS_PORT, VS), its stderr in $TMP/NAME.log.
