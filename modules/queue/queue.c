@@ -27,7 +27,9 @@ static const cong_config_key_def_t config_keys[] = {
         "served tickets of the unit's day after which their mean time replaces minutes_per_ticket (0: never; 0..1000)"),
     KEY("day_start_hour", CONG_CONFIG_INT, "0", "Hanoi hour at which a queue day starts and counters restart (0..12)"),
     KEY("open_days", CONG_CONFIG_STRING, "mon tue wed thu fri sat",
-        "weekdays on which numbers are given (sun..sat); never on a holiday of the procedures module's calendar"),
+        "weekdays on which numbers are given (sun..sat)"),
+    KEY("holidays_closed", CONG_CONFIG_BOOL, "true",
+        "no numbers on the holidays of the procedures module's calendar (false: the units open on them too)"),
     KEY("view_cache_ms", CONG_CONFIG_INT, "2000",
         "how long the public view is kept in Redis and may be cached by clients, in ms (0..60000)"),
 };
@@ -93,6 +95,7 @@ static int read_config(cong_module_ctx_t *ctx)
     c->measured_min_tickets = atoi(api->config_get(ctx, "measured_min_tickets"));
     c->day_start_hour = atoi(api->config_get(ctx, "day_start_hour"));
     c->view_cache_ms = atoi(api->config_get(ctx, "view_cache_ms"));
+    c->holidays_closed = strcmp(api->config_get(ctx, "holidays_closed"), "true") == 0;
     if (!in_range(c->max_per_day, 1, 50) || !in_range(c->max_per_domain_per_day, 1, 50) ||
         !in_range(c->minutes_per_ticket, 1, 240) || !in_range(c->measured_min_tickets, 0, 1000) ||
         !in_range(c->day_start_hour, 0, 12) || !in_range(c->view_cache_ms, 0, 60000)) {

@@ -11,7 +11,8 @@
  *     number that races a commit is refused by the constraint and taken again (take.c, at most QUEUE_TAKE_ATTEMPTS).
  *     Redis down: 503 with Retry-After, never a number taken elsewhere.
  *   - The queue day is Hanoi's (UTC+7, no daylight saving), starting at modules.queue.day_start_hour (day.c); no
- *     number on a holiday (the procedures module's `holidays`) nor on a day outside modules.queue.open_days.
+ *     number on a day outside modules.queue.open_days, nor on a holiday of the procedures module's calendar (unless
+ *     modules.queue.holidays_closed is false).
  *   - Per citizen and queue day, across units: at most max_per_day numbers, max_per_domain_per_day in one domain
  *     (limits.c; PostgreSQL checks them again under a lock on the citizen, so concurrent takes cannot pass together).
  *   - Officials of a unit are the procedures module's rule, read through SQL: a user_roles row (subject, 'official',
@@ -44,6 +45,7 @@ typedef struct queue_config {
     int measured_min_tickets;   /* served tickets of the day after which the measured mean is used (0: never) */
     int day_start_hour;         /* Hanoi hour at which a queue day starts (0..12) */
     unsigned open_days;         /* bit w set: weekday w takes numbers (0 Sunday .. 6 Saturday) */
+    int holidays_closed;        /* 1: no numbers on the procedures module's holidays */
     int view_cache_ms;          /* lifetime of the view's snapshot in Redis, and the view's max-age */
 } queue_config_t;
 

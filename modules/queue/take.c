@@ -164,10 +164,11 @@ static void on_prepared(cong_req_t *req, int err, const cong_pg_result_t *res, v
     if (strcmp(outcome, "unknown-domain") == 0 || strcmp(outcome, "not-handled") == 0)
         return invalid_domain(req, outcome);
     if (strcmp(outcome, "replay") == 0)
-        return reply_ticket(req, t, api->pg_value(res, 0, 4), 1);
+        return reply_ticket(req, t, api->pg_value(res, 0, 5), 1);
     if (strcmp(outcome, "key-reused") == 0)
         return (void)api->reply_problem(req, 422, "idempotency-key-reused", NULL, NULL);
-    if (strcmp(outcome, "closed") == 0 || !(queue_config.open_days & (1u << t->weekday)))
+    int holiday = api->pg_value(res, 0, 4)[0] == 't';
+    if ((holiday && queue_config.holidays_closed) || !(queue_config.open_days & (1u << t->weekday)))
         return closed(req);
     enum queue_limit limit = queue_limit_check(atoi(api->pg_value(res, 0, 1)), atoi(api->pg_value(res, 0, 2)),
                                                queue_config.max_per_day, queue_config.max_per_domain_per_day);
@@ -210,7 +211,7 @@ static void take(cong_req_t *req, void *udata)
         return (void)api->reply_problem(req, 500, "internal-error", NULL, NULL);
     const char *params[] = {api->req_principal(req)->subject, t->unit, t->domain, t->day, t->key};
     queue_query(req,
-                "SELECT outcome, today, in_domain, last_number, body FROM queue_ticket_prepare($1, $2, $3, "
+                "SELECT outcome, today, in_domain, last_number, holiday, body FROM queue_ticket_prepare($1, $2, $3, "
                 "$4::date, $5)",
                 5, params, on_prepared, t);
 }

@@ -67,9 +67,9 @@ static void on_built(cong_req_t *req, int err, const cong_pg_result_t *res, void
 {
     const cong_api_t *api = queue_api;
     viewing_t *v = udata;
-    if (err != 0 || api->pg_ntuples(res) > 1)
+    if (err != 0 || api->pg_ntuples(res) != 1)
         return queue_reply_store_error(req, err != 0 ? err : CONG_EIO);
-    if (api->pg_ntuples(res) == 0)
+    if (api->pg_is_null(res, 0, 0))
         return (void)api->reply_problem(req, 404, "not-found", "Không có đơn vị này.", "There is no such unit.");
     const char *text = api->pg_value(res, 0, 0);
     if (v->cache)

@@ -53,44 +53,41 @@ CREATE FUNCTION queue_ticket_position(t queue_tickets) RETURNS jsonb
           AND state = 'served' ORDER BY finished_at DESC LIMIT 20) s
 $$;
 
--- Before a number is taken: is the unit known, the domain one it handles, the day open; a replay of the citizen's
--- Idempotency-Key; the citizen's tickets of the day; and the queue's highest number (the counter's floor).
--- outcome: unknown-unit, unknown-domain, not-handled, closed, replay, key-reused, ok.
+-- Before a number is taken: is the unit known, the domain one it handles; a replay of the citizen's Idempotency-Key;
+-- whether the day is a holiday; the citizen's tickets of the day; and the queue's highest number (the counter's floor).
+-- outcome: unknown-unit, unknown-domain, not-handled, replay, key-reused, ok.
 CREATE FUNCTION queue_ticket_prepare(p_subject text, p_unit text, p_domain text, p_day date, p_key text)
-    RETURNS TABLE (outcome text, today integer, in_domain integer, last_number integer, body jsonb)
+    RETURNS TABLE (outcome text, today integer, in_domain integer, last_number integer, holiday boolean, body jsonb)
     LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
 DECLARE
     t queue_tickets;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM units WHERE code = p_unit) THEN
-        RETURN QUERY SELECT 'unknown-unit', 0, 0, 0, NULL::jsonb;
+        RETURN QUERY SELECT 'unknown-unit', 0, 0, 0, false, NULL::jsonb;
         RETURN;
     END IF;
     IF p_key IS NOT NULL THEN
         SELECT * INTO t FROM queue_tickets q WHERE q.subject = p_subject AND q.idempotency_key = p_key;
         IF FOUND THEN
             RETURN QUERY SELECT CASE WHEN t.unit_code = p_unit AND t.domain = p_domain THEN 'replay'
-                                     ELSE 'key-reused' END, 0, 0, 0, queue_ticket_json(t) || queue_ticket_position(t);
+                                     ELSE 'key-reused' END, 0, 0, 0, false, queue_ticket_json(t) || queue_ticket_position(t);
             RETURN;
         END IF;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM domains WHERE code = p_domain) THEN
-        RETURN QUERY SELECT 'unknown-domain', 0, 0, 0, NULL::jsonb;
+        RETURN QUERY SELECT 'unknown-domain', 0, 0, 0, false, NULL::jsonb;
         RETURN;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM procedure_units pu JOIN procedures p ON p.code = pu.procedure_code
                    WHERE pu.unit_code = p_unit AND p.domain = p_domain) THEN
-        RETURN QUERY SELECT 'not-handled', 0, 0, 0, NULL::jsonb;
-        RETURN;
-    END IF;
-    IF EXISTS (SELECT 1 FROM holidays h WHERE h.day = p_day) THEN
-        RETURN QUERY SELECT 'closed', 0, 0, 0, NULL::jsonb;
+        RETURN QUERY SELECT 'not-handled', 0, 0, 0, false, NULL::jsonb;
         RETURN;
     END IF;
     RETURN QUERY SELECT 'ok', count(*)::integer, (count(*) FILTER (WHERE q.domain = p_domain))::integer,
         (SELECT coalesce(max(m.number), 0) FROM queue_tickets m
-         WHERE m.unit_code = p_unit AND m.domain = p_domain AND m.day = p_day), NULL::jsonb
+         WHERE m.unit_code = p_unit AND m.domain = p_domain AND m.day = p_day),
+        EXISTS (SELECT 1 FROM holidays h WHERE h.day = p_day), NULL::jsonb
         FROM queue_tickets q WHERE q.subject = p_subject AND q.day = p_day AND q.state <> 'cancelled';
 END $$;
 
