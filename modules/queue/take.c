@@ -67,7 +67,7 @@ static void closed(cong_req_t *req)
 }
 
 /* 201 with the ticket, its place and estimated wait; the internal figures of the estimate are dropped. */
-static void reply_ticket(cong_req_t *req, const taking_t *t, const char *body_text, int replayed)
+static void reply_ticket(cong_req_t *req, const char *body_text, int replayed)
 {
     const cong_api_t *api = queue_api;
     json_t *body = json_loads(body_text, 0, NULL);
@@ -87,10 +87,6 @@ static void reply_ticket(cong_req_t *req, const taking_t *t, const char *body_te
     json_object_del(body, "counters");
     json_object_del(body, "measured_s");
     json_object_del(body, "measured_n");
-    char location[160];
-    snprintf(location, sizeof location, "/v1/units/%s/queue/tickets/%s", t->unit,
-             json_string_value(json_object_get(body, "id")));
-    api->reply_header(req, "location", location);
     api->reply_header(req, "cache-control", "no-store");
     if (replayed)
         api->reply_header(req, "idempotent-replayed", "true");
@@ -108,9 +104,9 @@ static void on_taken(cong_req_t *req, int err, const cong_pg_result_t *res, void
     const char *outcome = api->pg_value(res, 0, 0);
     if (strcmp(outcome, "created") == 0) {
         queue_view_forget(req, t->unit, t->day);
-        reply_ticket(req, t, api->pg_value(res, 0, 1), 0);
+        reply_ticket(req, api->pg_value(res, 0, 1), 0);
     } else if (strcmp(outcome, "replay") == 0) {
-        reply_ticket(req, t, api->pg_value(res, 0, 1), 1);
+        reply_ticket(req, api->pg_value(res, 0, 1), 1);
     } else if (strcmp(outcome, "key-reused") == 0) {
         api->reply_problem(req, 422, "idempotency-key-reused", NULL, NULL);
     } else if (strcmp(outcome, "per_day") == 0 || strcmp(outcome, "per_domain") == 0) {
@@ -164,7 +160,7 @@ static void on_prepared(cong_req_t *req, int err, const cong_pg_result_t *res, v
     if (strcmp(outcome, "unknown-domain") == 0 || strcmp(outcome, "not-handled") == 0)
         return invalid_domain(req, outcome);
     if (strcmp(outcome, "replay") == 0)
-        return reply_ticket(req, t, api->pg_value(res, 0, 5), 1);
+        return reply_ticket(req, api->pg_value(res, 0, 5), 1);
     if (strcmp(outcome, "key-reused") == 0)
         return (void)api->reply_problem(req, 422, "idempotency-key-reused", NULL, NULL);
     int holiday = api->pg_value(res, 0, 4)[0] == 't';
