@@ -153,6 +153,9 @@ expect_eq "a domain the unit does not handle: 422" "422 domain:not-handled" "$(t
 expect_eq "no domain: 422" "422 domain:required" \
   "$(call "$A" POST "/v1/units/$U/queue/tickets" -H 'content-type: application/json' -d '{}') $(fields errors)"
 expect_eq "an unknown unit: 404" 404 "$(take "$A" HN-NO-SUCH "$D1")"
+# holidays (this gateway opens on them: holidays_closed false, so that the test passes on any day): the SQL tells
+expect_eq "a holiday of the calendar is seen as one" "ok|t" \
+  "$(psql_cong "SELECT outcome, holiday FROM queue_ticket_prepare('x', '$U', '$D1', (SELECT min(day) FROM holidays), NULL)")"
 expect_eq "no token: 401" 401 "$(take "" "$U" "$D1")"
 
 # ---- the public view: no token, from Redis once built ----
