@@ -3,12 +3,14 @@
  * for the HTTP/2 framing and HPACK basics of bench/h2_wire.{h,c} (shared with bench/h2_token_load.c, no libnghttp2).
  *
  *   h2_submit_load --port P --token-file FILE --body-file FILE [--connections 16] [--streams 4] [--seconds 8]
- *                  [--warmup 1] [--path /v1/dossiers] [--drain 15] [--body-per-line 0|1]
+ *                  [--warmup 1] [--path /v1/dossiers] [--drain 15] [--body-per-line 0|1] [--token-per-line 0|1]
  *
  * POST PATH on C h2c (prior knowledge) connections to 127.0.0.1:PORT, M concurrent streams each. Every request
  * carries "authorization: Bearer <the token of FILE>", "content-type: application/json", the body of FILE (one DATA
  * frame) and its own "idempotency-key: procbench-<random of the run>-<n>" (n = 0, 1, 2, ...), so that every request
- * files a new dossier: none is an idempotent replay. Header fields are HPACK literals without indexing.
+ * files a new dossier: none is an idempotent replay. With --token-per-line 1 the token file holds one token a line and
+ * request n carries token n mod their number (many callers, e.g. citizens each under a daily limit: bench/queue.sh).
+ * Header fields are HPACK literals without indexing.
  *
  * New requests are started during WARMUP + SECONDS; then the requests still in flight are waited for (up to DRAIN
  * seconds), so that every request sent gets its answer. Requests answered during the first WARMUP seconds and after
@@ -40,7 +42,8 @@ const char h2w_prog[] = "h2_submit_load";
 static void usage(void)
 {
     fputs("usage: h2_submit_load --port P --token-file FILE --body-file FILE [--connections C] [--streams M]\n"
-          "                      [--seconds D] [--warmup W] [--path /v1/dossiers] [--drain S] [--body-per-line 0|1]\n",
+          "                      [--seconds D] [--warmup W] [--path /v1/dossiers] [--drain S] [--body-per-line 0|1]\n"
+          "                      [--token-per-line 0|1]\n",
           stderr);
     exit(2);
 }
@@ -60,15 +63,17 @@ typedef struct {
 } conn_t;
 
 static struct {
-    int port, conns, streams, seconds, warmup, drain, body_per_line;
+    int port, conns, streams, seconds, warmup, drain, body_per_line, token_per_line;
     const char *path, *token_path, *body_path;
-} opt = {0, 16, 4, 8, 1, 15, 0, "/v1/dossiers", NULL, NULL};
+} opt = {0, 16, 4, 8, 1, 15, 0, 0, "/v1/dossiers", NULL, NULL};
 
 #define MAX_BODIES 100000
 static char *token, *body;
 static size_t token_len, body_len;
 static const char *bodies[MAX_BODIES]; /* the bodies requests take in turn (one: the whole file) */
 static size_t bodies_len[MAX_BODIES], bodies_n;
+static const char *tokens[MAX_BODIES]; /* the tokens requests take in turn (one: the whole file) */
+static size_t tokens_len[MAX_BODIES], tokens_n;
 static char run_id[17];
 static uint64_t key_counter;
 
@@ -112,15 +117,17 @@ static void send_request(conn_t *c)
     char key[64], clen[24], bearer[4096 + 8];
     const char *b = bodies[key_counter % bodies_n];
     size_t blen = bodies_len[key_counter % bodies_n];
+    const char *tok = tokens[key_counter % tokens_n];
+    size_t tlen = tokens_len[key_counter % tokens_n];
     int klen = snprintf(key, sizeof key, "procbench-%s-%llu", run_id, (unsigned long long)key_counter++);
     int cl = snprintf(clen, sizeof clen, "%zu", blen);
     memcpy(bearer, "Bearer ", 7);
-    memcpy(bearer + 7, token, token_len);
+    memcpy(bearer + 7, tok, tlen);
     block[n++] = 0x83; /* :method POST */
     block[n++] = 0x86; /* :scheme http */
     n += hpack_indexed_name(block + n, 4, opt.path, plen);       /* :path */
     n += hpack_indexed_name(block + n, 1, "127.0.0.1", 9);       /* :authority */
-    n += hpack_indexed_name(block + n, 23, bearer, token_len + 7); /* authorization */
+    n += hpack_indexed_name(block + n, 23, bearer, tlen + 7); /* authorization */
     n += hpack_indexed_name(block + n, 31, "application/json", 16); /* content-type */
     n += hpack_indexed_name(block + n, 28, clen, (size_t)cl);   /* content-length */
     n += hpack_new_name(block + n, "idempotency-key", key, (size_t)klen);
@@ -279,12 +286,31 @@ static void split_bodies(void)
         h2w_die("the body file has no line");
 }
 
+/* One token (a trailing newline dropped), or one per non-empty line (--token-per-line 1). */
+static void split_tokens(void)
+{
+    for (size_t at = 0; at < token_len && tokens_n < MAX_BODIES;) {
+        const char *nl = memchr(token + at, '\n', token_len - at);
+        size_t len = nl != NULL ? (size_t)(nl - (token + at)) : token_len - at;
+        if (len > 4096)
+            h2w_die("a token is over 4096 bytes");
+        if (len > 0)
+            tokens[tokens_n] = token + at, tokens_len[tokens_n++] = len;
+        at += len + 1;
+        if (!opt.token_per_line)
+            break;
+    }
+    if (tokens_n == 0)
+        h2w_die("the token file has no token");
+}
+
 static int load(void)
 {
     token = read_file(opt.token_path, &token_len);
     body = read_file(opt.body_path, &body_len);
-    if (token == NULL || token_len == 0 || token_len > 4096)
-        h2w_die("cannot read the token file (one token, at most 4096 bytes)");
+    if (token == NULL || token_len == 0 || token_len > (opt.token_per_line ? 256u << 20 : 4097u))
+        h2w_die("cannot read the token file (one token, at most 4096 bytes, or one a line)");
+    split_tokens();
     if (body == NULL || body_len == 0 || body_len > (opt.body_per_line ? 64u << 20 : 16000u))
         h2w_die("cannot read the body file (1 to 16000 bytes: one DATA frame, within the initial window)");
     split_bodies();
@@ -380,6 +406,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--drain")) opt.drain = (int)h2w_num(v, 1, 120, usage);
         else if (!strcmp(a, "--path")) opt.path = v;
         else if (!strcmp(a, "--body-per-line")) opt.body_per_line = (int)h2w_num(v, 0, 1, usage);
+        else if (!strcmp(a, "--token-per-line")) opt.token_per_line = (int)h2w_num(v, 0, 1, usage);
         else usage();
     }
     if (!opt.port || !opt.token_path || !opt.body_path || opt.path[0] != '/' || strlen(opt.path) > 120)

@@ -85,6 +85,14 @@ static const cong_problem_kind_t catalog[] = {
      "Cổng không hỗ trợ phương thức HTTP này.", "The gateway does not support this HTTP method."},
     {"service-unavailable", 503, "Dịch vụ tạm thời gián đoạn", "Service temporarily unavailable",
      "Hệ thống đang tạm gián đoạn. Vui lòng thử lại sau.", "The service is temporarily unavailable. Retry later."},
+    /* modules/queue */
+    {"queue-limit-reached", 429, "Đã lấy đủ số thứ tự trong ngày", "Daily queue numbers used up",
+     "Bạn đã lấy đủ số thứ tự cho phép trong ngày; hạn mức mới bắt đầu từ ngày mới.",
+     "You have taken as many queue numbers as allowed today; it starts again with the next day."},
+    {"queue-closed", 409, "Đơn vị không phát số thứ tự hôm nay", "No queue numbers today",
+     "Hôm nay là ngày nghỉ của đơn vị.", "Today is a day off for the unit."},
+    {"queue-empty", 409, "Không còn số nào đang chờ", "Nobody is waiting",
+     "Không có số thứ tự nào đang chờ được gọi.", "No queue number is waiting to be called."},
 };
 
 const cong_problem_kind_t *cong_problem_find(const char *slug)
