@@ -77,4 +77,49 @@ int payments_querydr_register(cong_module_ctx_t *ctx);
 int payments_refunds_register(cong_module_ctx_t *ctx);
 int payments_reconcile_register(cong_module_ctx_t *ctx); /* the command; registered for every load purpose */
 
+/* ---- refunds and reconciliation (refunds.c, refund_retry.c, vnpay_refund.c, statement.c, reconcile.c) ---- */
+struct payments_refund_ask;
+/** VNPay's refund request body and the reading of its answer: provider.h's refund_request / refund_answer. */
+int payments_vnpay_refund_request(const struct payments_refund_ask *ask, char **body);
+int payments_vnpay_refund_answer(const char *body, size_t len, char provider_txn[41], char response_code[8]);
+/** The retry job (refund_retry.c): refunds the provider did not answer are asked again. */
+int payments_refund_retry_register(cong_module_ctx_t *ctx);
+/* refunds.c, for refund_retry.c: the provider of a payment (NULL when unknown, unconfigured or unable to refund);
+ * refund_finish's outcome for what refund_answer returned (NULL: no usable answer, ask again later); the request
+ * body for the refund of result row `row` whose columns from `col` on are refund_reserve's / refund_claim_due's
+ * (provider, request_id, txn_ref, provider_txn, paid_created_at, amount_vnd, full_refund, requested_by,
+ * dossier_code); the merchant API call that carries it (body borrowed). */
+struct payments_provider;
+const struct payments_provider *payments_refund_provider(const char *name);
+const char *payments_refund_outcome(int answer_rc);
+int payments_refund_request_body(const cong_pg_result_t *res, int row, int col,
+                                 const struct payments_provider **provider, char **body);
+void payments_refund_http_def(cong_http_request_t *def, const char *body);
+
+#define PAYMENTS_STATEMENT_MAX_LINE 1024
+/** One row of the provider's daily statement (statement.c), checked. */
+typedef struct payments_statement_row {
+    int line;                   /* its line number in the file (the header is line 1) */
+    char tmn_code[17];
+    char txn_ref[101];
+    char transaction_no[41];
+    char transaction_type[3];   /* "01" payment, "02" full refund, "03" partial refund */
+    long long amount_vnd;       /* the file's amount / 100 */
+    long long paid_at;          /* seconds since the epoch (the file's pay_date is GMT+7) */
+    char status[3];
+    char bank_code[21];
+} payments_statement_row_t;
+
+typedef struct payments_statement {
+    payments_statement_row_t *rows; /* malloc'd: payments_statement_free */
+    size_t count;
+    size_t error_count;             /* malformed lines */
+    char errors[2048];              /* the first of them, "line N: why\n" each */
+} payments_statement_t;
+
+/** Reads a statement (pure): 0 with every row; CONG_EPARSE when any line is malformed (none kept: errors names
+ *  them); CONG_ETOOBIG over max_rows rows; CONG_ENOMEM. Free *out in every case. */
+int payments_statement_parse(const char *text, size_t len, size_t max_rows, payments_statement_t *out);
+void payments_statement_free(payments_statement_t *s);
+
 #endif
