@@ -301,7 +301,7 @@ BEGIN
 
     INSERT INTO payment_alarms (payment_id, kind, detail)
     SELECT f.payment_id, 'reconcile-' || f.kind,
-           f.detail || jsonb_build_object('date', p_day, 'object', f.object, 'txn_ref', f.txn_ref,
+           jsonb_strip_nulls(f.detail) || jsonb_build_object('date', p_day, 'object', f.object, 'txn_ref', f.txn_ref,
                                           'transaction_no', f.transaction_no, 'line', f.line)
       FROM rc_f f;
     summary := jsonb_build_object('date', p_day, 'provider', p_provider,
@@ -313,7 +313,7 @@ BEGIN
                                                 FROM (SELECT f.kind AS k, count(*) AS n FROM rc_f f
                                                        GROUP BY f.kind) g));
     PERFORM cong_audit('payments', 'admin', 'admin', NULL, 'payment.reconcile', 'statement:' || p_day, NULL, summary);
-    RETURN QUERY SELECT f.kind, f.object, f.txn_ref, f.transaction_no, f.line, f.payment_id, f.detail
+    RETURN QUERY SELECT f.kind, f.object, f.txn_ref, f.transaction_no, f.line, f.payment_id, jsonb_strip_nulls(f.detail)
                    FROM rc_f f ORDER BY f.kind, f.object, f.txn_ref, f.line;
     RETURN QUERY SELECT 'summary', NULL::text, NULL::text, NULL::text, NULL::integer, NULL::uuid, summary;
 END $$;
