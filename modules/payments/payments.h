@@ -117,7 +117,7 @@ typedef struct payments_statement {
     char errors[2048];              /* the first of them, "line N: why\n" each */
 } payments_statement_t;
 
-/** Reads a statement (pure): 0 with every row; CONG_EPARSE when any line is malformed (none kept: errors names
+/** Reads a statement (pure): 0 with every row; CONG_EPARSE when any line is malformed (no row kept: errors names
  *  them); CONG_ETOOBIG over max_rows rows; CONG_ENOMEM. Free *out in every case. */
 int payments_statement_parse(const char *text, size_t len, size_t max_rows, payments_statement_t *out);
 void payments_statement_free(payments_statement_t *s);

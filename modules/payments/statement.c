@@ -215,6 +215,8 @@ int payments_statement_parse(const char *text, size_t len, size_t max_rows, paym
         note_error(out, 1, "no header: the statement is empty");
     if (rc == 0 && out->error_count > 0)
         rc = CONG_EPARSE;
+    if (rc != 0) /* never part of a statement */
+        payments_statement_free(out);
     return rc;
 }
 
