@@ -162,13 +162,12 @@ static int read_config(cong_module_ctx_t *ctx)
     return api->register_migrations(ctx, api->config_get(ctx, "migrations_dir"));
 }
 
-/* While the files are written in parallel branches, a missing part is skipped (weak); the merge makes them strong. */
+/* While the files are written in parallel branches, a missing part is skipped (weak); the merge makes them strong.
+ * A weak reference does not pull an object out of a static library: refunds.c and reconcile.c are referenced strongly. */
 #pragma weak payments_intent_register
 #pragma weak payments_ipn_register
 #pragma weak payments_return_register
 #pragma weak payments_querydr_register
-#pragma weak payments_refunds_register
-#pragma weak payments_reconcile_register
 
 int cong_payments_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
 {
@@ -178,7 +177,7 @@ int cong_payments_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
     int rc = api->declare_module(ctx, PAYMENTS_MODULE, PAYMENTS_VERSION);
     if (rc == 0)
         rc = read_config(ctx);
-    if (rc == 0 && payments_reconcile_register != NULL)
+    if (rc == 0)
         rc = payments_reconcile_register(ctx);
     if (rc != 0 || api->load_purpose(ctx) != CONG_LOAD_SERVE)
         return rc;
