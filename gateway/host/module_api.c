@@ -42,6 +42,20 @@ static const char *api_req_path(cong_req_t *r, size_t *len)
     return p.base;
 }
 
+static const char *api_req_query(cong_req_t *r, size_t *len)
+{
+    h2o_iovec_t p = r->h2o->path;
+    size_t at = r->h2o->query_at;
+    size_t n = at != SIZE_MAX && at < p.len ? p.len - at - 1 : 0;
+    char *out = h2o_mem_alloc_pool(&r->h2o->pool, n + 1);
+    if (n > 0)
+        memcpy(out, p.base + at + 1, n);
+    out[n] = '\0';
+    if (len != NULL)
+        *len = n;
+    return out;
+}
+
 static const char *api_req_path_param(cong_req_t *r, const char *name, size_t *len)
 {
     size_t n = 0;
@@ -335,4 +349,5 @@ const cong_api_t cong_module_api = {
     /* ---- added in 1.6 (payments) ---- */
     .req_client_address = cong_req_client_address,
     .job_jws_sign = api_job_jws_sign,
+    .req_query = api_req_query,
 };

@@ -550,7 +550,7 @@ typedef struct cong_api {
      *  transaction. */
     int (*mandate_covers)(cong_req_t *req, const char *procedure_code, const char *domain);
 
-    /* ---- added in 1.6 (payments; test with CONG_API_HAS(api, job_jws_sign)) ---- */
+    /* ---- added in 1.6 (payments; test with CONG_API_HAS(api, req_query), the last of them) ---- */
     /** Request's thread: the client's address as text (IPv4 or IPv6, no port), the one cong's per-address limits use:
      *  behind a peer in server.trusted_proxies, the rightmost Forwarded / X-Forwarded-For address that is not itself
      *  a trusted proxy, else the TCP peer (gateway/http/client_address.h). NUL-terminated, owned by the request, valid
@@ -561,6 +561,10 @@ typedef struct cong_api {
      *  the caller frees it with free()), CONG_EINVAL (not a JSON object), CONG_ENOTFOUND (no document key loaded, e.g.
      *  in a command), CONG_ENOMEM. */
     int (*job_jws_sign)(cong_job_t *job, const char *payload, size_t len, char **jws);
+    /** Request's thread: the raw query string as received (after '?', not decoded; "" when none), NUL-terminated in
+     *  the request pool, its length in *len (may be NULL). For a provider's signed callback, whose signature covers
+     *  every parameter it sent — req_query_param gives only those one names. */
+    const char *(*req_query)(cong_req_t *req, size_t *len);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */

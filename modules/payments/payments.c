@@ -172,8 +172,9 @@ static int read_config(cong_module_ctx_t *ctx)
 
 int cong_payments_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
 {
-    if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, job_jws_sign))
-        return CONG_EVERSION; /* 1.6: req_client_address (the IPN's allow-list), job_jws_sign (receipts by querydr) */
+    if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, req_query))
+        return CONG_EVERSION; /* 1.6: req_client_address (the IPN's allow-list), job_jws_sign (receipts settled by
+                                 querydr), req_query (the IPN's signed parameters) */
     payments_api = api;
     int rc = api->declare_module(ctx, PAYMENTS_MODULE, PAYMENTS_VERSION);
     if (rc == 0)

@@ -127,6 +127,10 @@ expect_eq "...what the job signed verifies with jws_verify" CONG_OK "$(v16 verif
 expect_eq "...and is the job's payload" "{'probe': 'signed on the job thread'}" "$(v16 payload)"
 expect_eq "req_client_address: the peer (a header from an untrusted peer proves nothing)" 127.0.0.1 \
   "$(v16 client_address)"
+Q='vnp_OrderInfo=Thanh+toan+%3A5&b=%C3%A0&empty='
+expect_eq "req_query: the raw query as received" "$Q" \
+  "$(h2c "$(url "/v1/probe/v16?$Q")" | json query)"
+expect_eq "...none: empty" "|0" "$(h2c "$(url /v1/probe/v16)" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["query"] + "|" + str(d["query_len"]))')"
 
 stop_gateway
 expect_eq "clean exit" 0 "$GW_STATUS"

@@ -6,8 +6,8 @@
  *   GET  /v1/probe/state    counters over every worker, and the asking worker's own ticks
  *   POST /v1/probe/timers   from a handler (req_worker): a one-shot timer stopped at once (must never fire) and a
  *                           later one that checks, from a timer of its own, that its id has run out
- *   GET  /v1/probe/v16      1.6: req_client_address, and the document the job probe_jws signed with job_jws_sign
- *                           (verified here with jws_verify)
+ *   GET  /v1/probe/v16      1.6: req_client_address, req_query, and the document the job probe_jws signed with
+ *                           job_jws_sign (verified here with jws_verify)
  *   cong probe ...          `cong probe load`: the load-time answers; `cong probe sql TEXT`: job_pg_exec in a
  *                           command; `cong probe subject NUMBER`: citizen_subject; `cong probe exit N`: exits N
  *   modules.host_probe.route_class   if set, a route with that rate-limit class (the load must then fail)
@@ -151,10 +151,13 @@ static void v16(cong_req_t *req, void *udata)
     int sign = atomic_load(&job_sign_rc), verify = CONG_ENOTFOUND;
     if (sign == 0)
         verify = api->jws_verify(req, job_signed, strlen(job_signed), &payload, &len);
+    size_t qlen = 0;
+    const char *query = api->req_query(req, &qlen);
     char body[512];
     int n = snprintf(body, sizeof body, "{\"client_address\":\"%s\",\"job_sign\":\"%s\",\"verify\":\"%s\","
-                     "\"payload\":%s}", api->req_client_address(req), sign == 1 ? "pending" : api->strerror(sign),
-                     api->strerror(verify), verify == 0 ? payload : "null");
+                     "\"payload\":%s,\"query\":\"%s\",\"query_len\":%zu}", api->req_client_address(req),
+                     sign == 1 ? "pending" : api->strerror(sign), api->strerror(verify), verify == 0 ? payload : "null",
+                     strchr(query, '"') == NULL && strchr(query, '\\') == NULL ? query : "(quoted)", qlen);
     api->reply_text(req, 200, "application/json", body, (size_t)n);
 }
 
@@ -199,7 +202,7 @@ static int probe(cong_job_t *job, int argc, char **argv, void *udata)
 
 int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
 {
-    if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, job_jws_sign))
+    if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, req_query))
         return CONG_EVERSION;
     api = a;
     int rc = api->declare_module(ctx, "host_probe", "2.5.1-test");
