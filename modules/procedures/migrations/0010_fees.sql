@@ -16,6 +16,11 @@ ALTER TABLE dossiers ADD CONSTRAINT dossiers_status_check CHECK (status IN ('awa
     'received', 'processing', 'supplement_requested', 'supplement_submitted', 'approved', 'rejected', 'result_issued',
     'completed', 'withdrawn'));
 
+-- The wallet keeps the receipts of fees paid online too (filed by the payments module, signed like results).
+ALTER TABLE wallet_documents DROP CONSTRAINT wallet_documents_kind_check;
+ALTER TABLE wallet_documents ADD CONSTRAINT wallet_documents_kind_check CHECK (kind IN ('result', 'verified',
+    'receipt'));
+
 INSERT INTO dossier_transitions (from_status, action, to_status, actor_role) VALUES
     ('awaiting_payment', 'withdraw', 'withdrawn', 'citizen');
 
