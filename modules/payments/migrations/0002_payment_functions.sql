@@ -227,12 +227,40 @@ CREATE FUNCTION payment_callback_refused(p_provider text, p_source text, p_remot
         VALUES (NULL, p_provider, p_source, p_remote_addr, p_raw, p_verdict, p_request_id);
     END;
 
--- One payment as its viewer may see it: the applicant, whoever paid, or an official of the dossier's unit (p_units:
--- the caller's units, user_roles); NULL otherwise. With the receipt's wallet id and signature once paid.
-CREATE FUNCTION payment_view(p_id uuid, p_caller text, p_units text[]) RETURNS jsonb
+-- One payment as its viewer may see it: whoever paid it (p_actor), the applicant (p_subject; a grantee acting under
+-- mandate p_mandate only for a dossier the mandate covers), or an official of the dossier's unit (p_units: the
+-- caller's units, user_roles); NULL otherwise. With the receipt's wallet id and signature once paid.
+CREATE FUNCTION payment_view(p_id uuid, p_actor text, p_subject text, p_mandate uuid, p_units text[]) RETURNS jsonb
     LANGUAGE sql STABLE
     RETURN (SELECT payment_json(p) || jsonb_build_object('paid_at', cong_local_iso(p.paid_at),
                    'receipt', CASE WHEN p.receipt_id IS NOT NULL THEN jsonb_build_object(
                                   'wallet_document_id', p.receipt_id, 'signature', p.receipt_signature) END)
-              FROM payments p JOIN dossiers d ON d.code = p.dossier_code
-             WHERE p.id = p_id AND (p.subject = p_caller OR p.paid_by = p_caller OR d.unit_code = ANY (p_units)));
+              FROM payments p JOIN dossiers d ON d.code = p.dossier_code JOIN procedures pr ON pr.code = d.procedure_code
+             WHERE p.id = p_id
+               AND (p.paid_by = p_actor OR d.unit_code = ANY (p_units)
+                    OR (p.subject = p_subject AND dossier_mandate_scope(p_mandate, d.procedure_code, pr.domain))));
+
+-- The querydr job could not learn a payment's fate (the provider's own error, an answer that does not verify, no
+-- answer): asked again later, backing off (p_backoff_s), or given up as 'error' after p_max_attempts (audited).
+CREATE FUNCTION payment_query_failed(p_id uuid, p_error text, p_backoff_s integer, p_max_attempts integer)
+    RETURNS text
+    LANGUAGE plpgsql AS $$
+DECLARE
+    pay payments;
+BEGIN
+    UPDATE payments SET query_attempts = query_attempts + 1,
+                        next_query_at = now() + make_interval(secs => p_backoff_s * power(2, least(query_attempts, 10)))
+     WHERE id = p_id AND finished_at IS NULL
+    RETURNING * INTO pay;
+    IF NOT FOUND THEN
+        RETURN 'finished';
+    END IF;
+    IF pay.query_attempts < p_max_attempts THEN
+        RETURN 'later';
+    END IF;
+    UPDATE payments SET state = 'error', finished_at = now() WHERE id = p_id RETURNING * INTO pay;
+    PERFORM cong_audit('payments', 'system', 'system', pay.subject, 'payment.error', 'payment:' || pay.id, NULL,
+                       jsonb_build_object('dossier', pay.dossier_code, 'attempts', pay.query_attempts,
+                                          'last_error', p_error));
+    RETURN 'error';
+END $$;
