@@ -11,7 +11,7 @@
 # Optional environment, read here and not passed on (the gateway refuses CONG_* variables it does not know):
 #   CONG_DEV_DIR (.run/dev), CONG_DEV_BUILD (build-release), and the ports CONG_DEV_H2C_PORT (8080),
 #   CONG_DEV_TLS_PORT (8443), CONG_DEV_ADMIN_PORT (9090), CONG_DEV_VNEID_PORT (8090), CONG_DEV_PORTAL_PORT (8091),
-#   CONG_DEV_REDIS_PORT (6391), CONG_DEV_PG_PORT (5491).
+#   CONG_DEV_PAYMENT_PORT (8092), CONG_DEV_REDIS_PORT (6391), CONG_DEV_PG_PORT (5491).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -26,6 +26,7 @@ TLS_PORT=${CONG_DEV_TLS_PORT:-8443}
 ADMIN_PORT=${CONG_DEV_ADMIN_PORT:-9090}
 VNEID_PORT=${CONG_DEV_VNEID_PORT:-8090}
 PORTAL_PORT=${CONG_DEV_PORTAL_PORT:-8091}
+PAYMENT_PORT=${CONG_DEV_PAYMENT_PORT:-8092}
 REDIS_PORT=${CONG_DEV_REDIS_PORT:-6391}
 PG_PORT=${CONG_DEV_PG_PORT:-5491}
 for name in ${!CONG_DEV_@}; do unset "$name"; done
@@ -63,6 +64,7 @@ stop_leftover portal-sync "$BUILD/cong-portal-sync"
 stop_leftover push-relay "$BUILD/cong-push-relay"
 stop_leftover vneid "$BUILD/vneid-standin"
 stop_leftover portal "$BUILD/portal-standin"
+stop_leftover payment "$BUILD/payment-standin"
 
 started=()   # "name pid", in start order
 cleanup() {
@@ -154,6 +156,13 @@ start portal "$BUILD/portal-standin" --port "$PORTAL_PORT" --token-file "$RUN/po
   --state-file "$RUN/portal.state" 2>>"$RUN/portal.log"
 wait_http portal "http://127.0.0.1:$PORTAL_PORT/healthz"
 
+# The stand-in VNPay gateway (tools/payment_standin/README.md): merchant CONGDEMO, its secret made once, readable by
+# this user only; IPNs go to cong's VNPay IPN route (retried 5 times, 1 s apart, while cong does not answer 00).
+[ -s "$RUN/payment-secret" ] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$RUN/payment-secret")
+start payment "$BUILD/payment-standin" --port "$PAYMENT_PORT" --tmn-code CONGDEMO --secret-file "$RUN/payment-secret" \
+  --ipn-url "http://127.0.0.1:$H2C_PORT/v1/payments/vnpay/ipn" 2>>"$RUN/payment.log"
+wait_http payment "http://127.0.0.1:$PAYMENT_PORT/healthz"
+
 # The outbox relays: dossier versions to the stand-in portal (the procedures'), push events to Redis streams (push's).
 start portal-sync "$BUILD/cong-portal-sync" --pg "$CONG_POSTGRES_CONNINFO" \
   --portal-url "http://127.0.0.1:$PORTAL_PORT" --portal-token-file "$RUN/portal-token" 2>>"$RUN/portal-sync.log"
@@ -180,6 +189,7 @@ cong is running (PID ${started[-1]#* }). Ctrl-C stops it and the stores.
   API description:       http://127.0.0.1:$H2C_PORT/openapi.json
   stand-in VNeID:        $VNEID/.well-known/openid-configuration
   stand-in portal:       http://127.0.0.1:$PORTAL_PORT/api/v1/received   (fed by cong-portal-sync, log $RUN/portal-sync.log)
+  stand-in VNPay:        http://127.0.0.1:$PAYMENT_PORT/control/transactions   (TmnCode CONGDEMO, secret $RUN/payment-secret)
   catalog:               http://127.0.0.1:$H2C_PORT/v1/procedures?q=dang%20ky%20khai%20sinh
   KPI dashboard:         http://127.0.0.1:$H2C_PORT/dashboard   (open it in a browser; README "The demo")
   demo official:         log in as test citizen $DEMO_OFFICIAL: desk of wards ${DEMO_UNITS// / and }

@@ -60,6 +60,9 @@ static const cong_problem_kind_t catalog[] = {
     {"invalid-transition", 409, "Không thể chuyển trạng thái", "Transition not allowed",
      "Thao tác này không được phép ở trạng thái hiện tại của hồ sơ.",
      "This action is not allowed in the dossier's current status."},
+    {"payment-required", 409, "Hồ sơ chưa nộp phí", "Fee not paid",
+     "Hồ sơ chưa được nộp phí, lệ phí; thao tác này chờ đến khi thanh toán xong.",
+     "The dossier's fee has not been paid; this action waits until it is."},
     {"conflict", 409, "Xung đột trạng thái", "Conflict", "Thao tác không phù hợp với trạng thái hiện tại.",
      "The operation conflicts with the current state."},
     /* payments: refunds (modules/payments/refunds.c) */
@@ -95,6 +98,9 @@ static const cong_problem_kind_t catalog[] = {
      "Cổng không hỗ trợ phương thức HTTP này.", "The gateway does not support this HTTP method."},
     {"service-unavailable", 503, "Dịch vụ tạm thời gián đoạn", "Service temporarily unavailable",
      "Hệ thống đang tạm gián đoạn. Vui lòng thử lại sau.", "The service is temporarily unavailable. Retry later."},
+    {"provider-unavailable", 503, "Kênh thanh toán không khả dụng", "Payment provider unavailable",
+     "Kênh thanh toán này hiện không được cung cấp. Vui lòng chọn kênh khác hoặc thử lại sau.",
+     "This payment provider is not offered now. Choose another or retry later."},
 };
 
 const cong_problem_kind_t *cong_problem_find(const char *slug)

@@ -16,8 +16,8 @@
  *   intent.c          POST /v1/payments (Idempotency-Key), GET /v1/payments/{id}, GET /v1/dossiers/{code}/payments
  *   ipn.c             GET /v1/payments/vnpay/ipn: the source of truth, answered in VNPay's {"RspCode","Message"}
  *   return_page.c     GET /v1/payments/vnpay/return: the browser's page (shows the state; decides nothing)
- *   receipt.c         the receipt's payload (payer, dossier, amount, provider transaction, time), signed with the
- *                     document key (jws_sign / job_jws_sign), verifiable like results
+ *   receipt.c         the receipt's payload (payment, dossier, amount, provider transaction, time), signed with the
+ *                     document key (jws_sign / job_jws_sign); POST /v1/receipts/verify, like results' verify
  *   querydr_job.c     job: intents past their expiry with no IPN are asked with querydr and settled
  *   refunds.c         POST/GET /v1/payments/{id}/refunds (officials of the dossier's unit), refund request
  *   reconcile.c       `cong payments reconcile --date D --statement FILE`, statement.c the CSV reader (pure)
@@ -34,6 +34,8 @@
 
 #include <cong/module.h>
 #include <stddef.h>
+
+#include "provider.h"
 
 #define PAYMENTS_MODULE "payments"
 #define PAYMENTS_VERSION "1.0.0"
@@ -69,19 +71,28 @@ void payments_query(cong_req_t *req, const char *sql, int nparams, const char *c
 /** A copy of s in the request's pool (NULL when out of memory). */
 char *payments_strdup(cong_req_t *req, const char *s);
 
+/* ---- receipt.c: the receipt's payload (malloc'd JSON text, NULL when out of memory), and {payload, signature} as
+ *      payment_apply_result takes it ---- */
+char *payments_receipt_payload(const char *payment_id, const char *dossier_code, long long amount_vnd,
+                               const char *provider, const payments_result_t *result, long long now);
+char *payments_receipt_json(const char *payload, const char *signature);
+
+/* ---- payments.c: settling (ipn.c and querydr_job.c share it) ---- */
+/** The outcome's state for payment_apply_result ("success", "failed", "cancelled"; pending and unknown: "expired"). */
+const char *payments_outcome_state(int outcome);
+/** Seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (what PostgreSQL's timestamptz takes), "" for 0. */
+void payments_iso_time(long long t, char out[32]);
+
 /* ---- routes, jobs and commands: each file's register function, called by payments.c at load ---- */
 int payments_intent_register(cong_module_ctx_t *ctx);
 int payments_ipn_register(cong_module_ctx_t *ctx);
 int payments_return_register(cong_module_ctx_t *ctx);
 int payments_querydr_register(cong_module_ctx_t *ctx);
+int payments_receipt_register(cong_module_ctx_t *ctx);
 int payments_refunds_register(cong_module_ctx_t *ctx);
 int payments_reconcile_register(cong_module_ctx_t *ctx); /* the command; registered for every load purpose */
 
-/* ---- refunds and reconciliation (refunds.c, refund_retry.c, vnpay_refund.c, statement.c, reconcile.c) ---- */
-struct payments_refund_ask;
-/** VNPay's refund request body and the reading of its answer: provider.h's refund_request / refund_answer. */
-int payments_vnpay_refund_request(const struct payments_refund_ask *ask, char **body);
-int payments_vnpay_refund_answer(const char *body, size_t len, char provider_txn[41], char response_code[8]);
+/* ---- refunds and reconciliation (refunds.c, refund_retry.c, statement.c, reconcile.c; VNPay's half: vnpay.h) ---- */
 /** The retry job (refund_retry.c): refunds the provider did not answer are asked again. */
 int payments_refund_retry_register(cong_module_ctx_t *ctx);
 /* refunds.c, for refund_retry.c: the provider of a payment (NULL when unknown, unconfigured or unable to refund);

@@ -32,18 +32,9 @@
 
 /* ---- shared with refund_retry.c ---- */
 
-/* Until vnpay.c (the core's branch) is merged, its provider table is absent: VNPay's refund functions alone stand in. */
-#pragma weak payments_provider_find
-static const payments_provider_t vnpay_refunds_only = {
-    .name = "vnpay", .refund_request = payments_vnpay_refund_request, .refund_answer = payments_vnpay_refund_answer};
-
 const payments_provider_t *payments_refund_provider(const char *name)
 {
-    const payments_provider_t *p = NULL;
-    if (payments_provider_find != NULL)
-        p = payments_provider_find(name);
-    else if (strcmp(name, "vnpay") == 0 && payments_config.vnpay_tmn_code[0] != '\0')
-        p = &vnpay_refunds_only;
+    const payments_provider_t *p = payments_provider_find(name);
     return p != NULL && p->refund_request != NULL && p->refund_answer != NULL ? p : NULL;
 }
 

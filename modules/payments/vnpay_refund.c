@@ -30,6 +30,7 @@
 
 #include "payments.h"
 #include "provider.h"
+#include "vnpay.h"
 
 #define VNPAY_VERSION "2.1.0"
 #define GMT7_SECONDS (7 * 3600)
@@ -69,7 +70,7 @@ static int printable(const char *s, size_t max)
     return 1;
 }
 
-int payments_vnpay_refund_request(const payments_refund_ask_t *ask, char **body)
+int vnpay_refund_request(const payments_refund_ask_t *ask, char **body)
 {
     *body = NULL;
     const char *txn_no = ask->provider_txn != NULL ? ask->provider_txn : "";
@@ -142,7 +143,7 @@ static int verify(const json_t *answer)
     return CRYPTO_memcmp(given, expected, 128) == 0 ? 0 : CONG_EPERM;
 }
 
-int payments_vnpay_refund_answer(const char *body, size_t len, char provider_txn[41], char response_code[8])
+int vnpay_refund_answer(const char *body, size_t len, char provider_txn[41], char response_code[8])
 {
     provider_txn[0] = '\0';
     response_code[0] = '\0';

@@ -11,9 +11,9 @@ source "$(dirname "$0")/lib.sh"
 set -m   # run.sh in its own process group, with SIGINT not ignored: Ctrl-C is a SIGINT to that group
 DEV=$(mktemp -d /tmp/cong-dev-it.XXXXXX)
 chmod 755 "$DEV"   # PostgreSQL runs as user postgres and must reach $DEV/pg
-read -r h2c tls admin vneid portal redis pg <<<"$(free_ports 7)"
+read -r h2c tls admin vneid portal redis pg payment <<<"$(free_ports 8)"
 export CONG_DEV_H2C_PORT=$h2c CONG_DEV_TLS_PORT=$tls CONG_DEV_ADMIN_PORT=$admin CONG_DEV_VNEID_PORT=$vneid \
-  CONG_DEV_PORTAL_PORT=$portal CONG_DEV_REDIS_PORT=$redis CONG_DEV_PG_PORT=$pg
+  CONG_DEV_PORTAL_PORT=$portal CONG_DEV_REDIS_PORT=$redis CONG_DEV_PG_PORT=$pg CONG_DEV_PAYMENT_PORT=$payment
 export CONG_DEV_DIR="$DEV" CONG_DEV_BUILD="$BUILD" ASAN_OPTIONS=detect_leaks=0:halt_on_error=1
 DPG=$CONG_DEV_PG_PORT
 CONG="http://127.0.0.1:$CONG_DEV_H2C_PORT"

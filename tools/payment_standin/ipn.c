@@ -84,8 +84,8 @@ static void read_answer(attempt_t *a, body_t *body)
         snprintf(a->message, sizeof a->message, "%s", message);
     if (!json_is_object(json) || !code)
         snprintf(a->error, sizeof a->error, "the answer is not JSON with a string RspCode");
-    json_decref(json);
     a->done = a->http_status == 200 && code && (strcmp(code, "00") == 0 || strcmp(code, "02") == 0);
+    json_decref(json); /* code points into it */
 }
 
 static void attempt_once(const job_t *job, attempt_t *a)

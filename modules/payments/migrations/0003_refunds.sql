@@ -102,6 +102,7 @@ END $$;
 -- 'failed' (refused: the amount is refundable again), 'error' (no answer after every retry: the amount stays
 -- reserved, an operator must look: alarm 'refund-unresolved'), 'unverified' (an answer whose signature did not
 -- verify: nothing changes, alarm 'refund-unverified-answer'). A refund no longer submitted is answered as it is.
+-- Alarms are 0002's payment_alarm (with their audit record).
 CREATE FUNCTION refund_finish(p_refund uuid, p_outcome text, p_provider_txn text, p_response_code text,
                               p_actor text, p_actor_kind text, p_request_id text)
     RETURNS TABLE (http_status integer, body jsonb)
@@ -122,8 +123,7 @@ BEGIN
     END IF;
     IF r.state <> 'submitted' OR p_outcome = 'unverified' THEN
         IF r.state = 'submitted' THEN
-            INSERT INTO payment_alarms (payment_id, kind, detail)
-            VALUES (p.id, 'refund-unverified-answer', jsonb_build_object('refund', r.id, 'request_id', p_request_id));
+            PERFORM payment_alarm(p, 'refund-unverified-answer', jsonb_build_object('refund', r.id), p_request_id);
         END IF;
         RETURN QUERY SELECT CASE WHEN r.state = 'submitted' THEN 202 ELSE 201 END, refund_json(r);
         RETURN;
@@ -134,9 +134,8 @@ BEGIN
     IF p_outcome = 'failed' THEN
         UPDATE payments SET refunded_vnd = refunded_vnd - r.amount_vnd WHERE id = p.id;
     ELSIF p_outcome = 'error' THEN
-        INSERT INTO payment_alarms (payment_id, kind, detail)
-        VALUES (p.id, 'refund-unresolved', jsonb_build_object('refund', r.id, 'amount_vnd', r.amount_vnd,
-                                                               'attempts', r.attempts));
+        PERFORM payment_alarm(p, 'refund-unresolved', jsonb_build_object('refund', r.id, 'amount_vnd', r.amount_vnd,
+                                                                          'attempts', r.attempts), p_request_id);
     ELSE
         INSERT INTO push_outbox (subject, topic, payload)
         SELECT party, 'payment.refund', jsonb_build_object('payment_id', p.id, 'refund_id', r.id,

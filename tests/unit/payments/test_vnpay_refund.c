@@ -15,6 +15,7 @@
 
 #include "modules/payments/payments.h"
 #include "modules/payments/provider.h"
+#include "modules/payments/vnpay.h"
 
 #define SECRET "SECRETKEY123456"
 
@@ -37,7 +38,7 @@ static void request_is_signed_over_the_documented_order(void **state)
 {
     (void)state;
     char *body = NULL;
-    assert_int_equal(payments_vnpay_refund_request(&ask, &body), 0);
+    assert_int_equal(vnpay_refund_request(&ask, &body), 0);
     json_t *o = json_loads(body, 0, NULL);
     assert_non_null(o);
     assert_string_equal(json_string_value(json_object_get(o, "vnp_Command")), "refund");
@@ -57,17 +58,17 @@ static void request_is_signed_over_the_documented_order(void **state)
 
     payments_refund_ask_t full = ask;
     full.full = 1;
-    assert_int_equal(payments_vnpay_refund_request(&full, &body), 0);
+    assert_int_equal(vnpay_refund_request(&full, &body), 0);
     assert_non_null(strstr(body, "\"vnp_TransactionType\":\"02\""));
     free(body);
 
     payments_refund_ask_t bad = ask;
     bad.reason = "Hoàn tiền"; /* VNPay takes printable ASCII only */
-    assert_int_equal(payments_vnpay_refund_request(&bad, &body), CONG_EINVAL);
+    assert_int_equal(vnpay_refund_request(&bad, &body), CONG_EINVAL);
     assert_null(body);
     bad = ask;
     bad.txn_ref = "a|b"; /* would shift the signed fields */
-    assert_int_equal(payments_vnpay_refund_request(&bad, &body), CONG_EINVAL);
+    assert_int_equal(vnpay_refund_request(&bad, &body), CONG_EINVAL);
 }
 
 /* An answer signed here with OpenSSL over the documented order (used for the variants of the fixed vectors). */
@@ -93,7 +94,7 @@ static char *answer(const char *code, const char *tmn, const char *txn_no, int s
 
 static int read_answer(const char *body, char txn[41], char code[8])
 {
-    return payments_vnpay_refund_answer(body, strlen(body), txn, code);
+    return vnpay_refund_answer(body, strlen(body), txn, code);
 }
 
 static void answers_are_verified_and_read(void **state)
