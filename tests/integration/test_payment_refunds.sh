@@ -64,6 +64,10 @@ refund() { # TOKEN PAYMENT KEY AMOUNT AVAILABLE → status
     -d "{\"amount_vnd\":$4,\"refund_amount_available\":$5,\"reason\":\"Hồ sơ bị từ chối\"}"
 }
 problem() { field type | sed 's#.*/##'; }
+# fields NAME... → the body's top-level fields, space-separated, read by one python3 (the type's slug for "problem")
+fields() { body | python3 -c 'import json, sys
+b = json.load(sys.stdin)
+print(" ".join(b.get("type", "").rsplit("/", 1)[-1] if f == "problem" else str(b.get(f, "")) for f in sys.argv[1:]))' "$@"; }
 standin_refunds() { # TXN_REF → "TYPE:AMOUNT_X100 ..." of the stand-in's refunds of that payment
   curl -s "$STANDIN/control/transactions" | python3 -c 'import json,sys
 print(" ".join(r["transaction_type"] + ":" + str(r["amount"]) for r in json.load(sys.stdin)["refunds"] if r["txn_ref"] == sys.argv[1]))' "$1"
@@ -77,7 +81,7 @@ expect_match "a paid payment" "^[0-9a-f-]{36}$" "$P1"
 [[ "$P1" =~ ^[0-9a-f-]{36}$ ]] || { finish; exit 1; }
 expect_eq "a partial refund: 201 once the provider answered" 201 "$(refund "$OFF" "$P1" "k1-$RUNID" 20000 50000)"
 R1=$(field id)
-expect_eq "refunded" "success False 20000 $P1" "$(field state) $(field full) $(field amount_vnd) $(field payment_id)"
+expect_eq "refunded" "success False 20000 $P1" "$(fields state full amount_vnd payment_id)"
 expect_eq "the stand-in refunded part of it (type 03, VND x 100)" "03:2000000" "$(standin_refunds "$(ref_of "$P1")")"
 expect_eq "recorded: requested, refunded" "1 1" "$(audit_count payment.refund_requested "$P1") $(audit_count payment.refunded "$P1")"
 expect_eq "by the official" "$OFFICIAL|official|$CITIZEN" "$(psql_cong "SELECT actor || '|' || actor_kind || '|' || subject
@@ -92,11 +96,11 @@ expect_eq "and refunds nothing more" "03:2000000" "$(standin_refunds "$(ref_of "
 expect_eq "the same key with another body: 422" "422 idempotency-key-reused" \
   "$(refund "$OFF" "$P1" "k1-$RUNID" 10000 30000) $(problem)"
 expect_eq "an out-of-date refund_amount_available: 412" "412 refund-amount-available-mismatch 30000" \
-  "$(refund "$OFF" "$P1" "k2-$RUNID" 10000 50000) $(problem) $(field refund_amount_available)"
+  "$(refund "$OFF" "$P1" "k2-$RUNID" 10000 50000) $(fields problem refund_amount_available)"
 expect_eq "more than what is left: 422" "422 refund-exceeds-available 30000" \
-  "$(refund "$OFF" "$P1" "k3-$RUNID" 40000 30000) $(problem) $(field refund_amount_available)"
+  "$(refund "$OFF" "$P1" "k3-$RUNID" 40000 30000) $(fields problem refund_amount_available)"
 expect_eq "the rest: a full refund" "201 success True" \
-  "$(refund "$OFF" "$P1" "k4-$RUNID" 30000 30000) $(field state) $(field full)"
+  "$(refund "$OFF" "$P1" "k4-$RUNID" 30000 30000) $(fields state full)"
 expect_eq "the stand-in refunded the rest (type 02)" "03:2000000 02:3000000" "$(standin_refunds "$(ref_of "$P1")")"
 expect_eq "nothing left" "200 0 2" \
   "$(call "$PAYER" GET "/v1/payments/$P1/refunds") $(field refund_amount_available) $(body | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')"
@@ -117,7 +121,7 @@ expect_eq "a bad body: 422 naming the fields" "422 validation-failed" \
 expect_match "amount_vnd and refund_amount_available" "amount_vnd.*refund_amount_available" "$(body)"
 P3=$(new_payment 30000 leave expired)
 expect_eq "a payment that did not succeed: 409" "409 payment-not-refundable expired" \
-  "$(refund "$OFF" "$P3" "e1-$RUNID" 1000 0) $(problem) $(field state)"
+  "$(refund "$OFF" "$P3" "e1-$RUNID" 1000 0) $(fields problem state)"
 
 # ---- six concurrent refunds of 30000 on a payment of 50000: exactly one ----
 P4=$(new_payment 50000)
