@@ -243,7 +243,8 @@ static json_t *body_errors(const json_t *body)
     if (reason == NULL)
         json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "reason", "code", "required"));
     else if (!json_is_string(reason) || json_string_length(reason) == 0 ||
-             json_string_length(reason) > REASON_MAX_BYTES || strlen(json_string_value(reason)) != json_string_length(reason))
+             json_string_length(reason) > REASON_MAX_BYTES ||
+             strlen(json_string_value(reason)) != json_string_length(reason)) /* no NUL inside */
         json_array_append_new(errors, json_pack("{s:s, s:s}", "field", "reason", "code", "invalid"));
     return errors;
 }

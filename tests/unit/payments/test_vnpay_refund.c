@@ -84,7 +84,8 @@ static char *answer(const char *code, const char *tmn, const char *txn_no, int s
     for (unsigned i = 0; i < len; i++)
         snprintf(hex + 2 * i, 3, "%02x", mac[i]);
     snprintf(out, sizeof out,
-             "{\"vnp_ResponseId\":\"r9\",\"vnp_Command\":\"refund\",\"vnp_ResponseCode\":\"%s\",\"vnp_Message\":\"msg\","
+             "{\"vnp_ResponseId\":\"r9\",\"vnp_Command\":\"refund\",\"vnp_ResponseCode\":\"%s\","
+             "\"vnp_Message\":\"msg\","
              "\"vnp_TmnCode\":\"%s\",\"vnp_TxnRef\":\"HN2026A1\",\"vnp_Amount\":2000000,\"vnp_BankCode\":\"NCB\","
              "\"vnp_PayDate\":\"20261206103001\",\"vnp_TransactionNo\":\"%s\",\"vnp_TransactionType\":\"03\","
              "\"vnp_TransactionStatus\":\"05\",\"vnp_OrderInfo\":\"x\"%s%s%s}",
