@@ -44,7 +44,8 @@ PAYER=$(token --sub "$CITIZEN" --acr 2 --auth-time-offset 0)
 STRANGER=$(token --sub "stranger-$RUNID" --acr 2 --auth-time-offset 0)
 
 # new_payment AMOUNT [pay|leave] [STATE] → a payment of a new dossier of the unit, paid at the stand-in (or only
-# started there), in cong as STATE (default success); prints its id.
+# started there), in cong as STATE (default success); prints its id. Created 0.7 s into the second its URL names, as
+# cong's intents are (the refund must name that second: vnp_TransactionDate).
 echo 0 >"$GW_DIR/payments-made"
 new_payment() {
   local N=$(($(cat "$GW_DIR/payments-made") + 1))
@@ -57,7 +58,7 @@ new_payment() {
   psql_cong "INSERT INTO payments (id, dossier_code, subject, paid_by, provider, amount_vnd, state, txn_ref, order_info,
     client_ip, created_at, expires_at, provider_txn, paid_at, finished_at) VALUES (gen_random_uuid(), '$code',
     '$CITIZEN', '$CITIZEN', 'vnpay', $1, '${3:-success}', '$ref', 'Thanh toan le phi $ref', '127.0.0.1',
-    to_timestamp($created), to_timestamp($created + 900), nullif('${no:-}', ''), now(), now()) RETURNING id"
+    to_timestamp($created + 0.7), to_timestamp($created + 900), nullif('${no:-}', ''), now(), now()) RETURNING id"
 }
 refund() { # TOKEN PAYMENT KEY AMOUNT AVAILABLE → status
   call "$1" POST "/v1/payments/$2/refunds" -H 'content-type: application/json' -H "idempotency-key: $3" \

@@ -92,7 +92,8 @@ BEGIN
                                                         'full', r.full_refund, 'dossier', p.dossier_code));
     http_status := 202; body := refund_json(r);
     provider := p.provider; request_id := r.request_id; txn_ref := p.txn_ref; provider_txn := p.provider_txn;
-    paid_created_at := extract(epoch FROM p.created_at)::bigint; amount_vnd := r.amount_vnd;
+    -- the payment URL's vnp_CreateDate is its creation's whole second (0002's created_epoch): floor, never round
+    paid_created_at := floor(extract(epoch FROM p.created_at))::bigint; amount_vnd := r.amount_vnd;
     full_refund := r.full_refund; requested_by := r.requested_by; dossier_code := p.dossier_code;
     RETURN NEXT;
 END $$;
@@ -190,7 +191,8 @@ CREATE FUNCTION refund_claim_due(p_batch integer, p_first_delay_ms bigint, p_max
                                          * interval '1 millisecond'
           FROM due WHERE r.id = due.id RETURNING r.*)
     SELECT c.id, c.attempts > p_max_attempts, p.provider, c.request_id, p.txn_ref, p.provider_txn,
-           extract(epoch FROM p.created_at)::bigint, c.amount_vnd, c.full_refund, c.requested_by, p.dossier_code
+           floor(extract(epoch FROM p.created_at))::bigint, c.amount_vnd, c.full_refund, c.requested_by,
+           p.dossier_code
       FROM claimed c JOIN payments p ON p.id = c.payment_id
 $$;
 
