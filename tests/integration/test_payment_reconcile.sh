@@ -22,7 +22,7 @@ reconcile() { # ARGS... → stdout in $GW_DIR/out, stderr in $GW_DIR/err; prints
 out() { cat "$GW_DIR/out"; }
 
 # Two days of this run's own: D (differences) and D2 (all matching), yyyy-mm-dd and the statement's yyyymmdd.
-OFFSET=$(( (RUNID % 20000) * 2 ))
+OFFSET=$(( (RUNID % 9000) * 2 )) # up to 2089: the statement reader takes 2000-2099
 D=$(date -u -d "2040-01-01 + $OFFSET days" +%F)
 D2=$(date -u -d "2040-01-01 + $((OFFSET + 1)) days" +%F)
 DC=${D//-/}
@@ -54,7 +54,9 @@ A=$(payment A 50000 success 900001 "$D")
 refund "$A" 20000 false 900011 "$D"
 B=$(payment B 30000 success 900002 "$D")
 refund "$B" 5000 false 900012 "$D"
-payment C 20000 success 900003 "$D" >/dev/null
+C=$(payment C 20000 success 900003 "$D")
+psql_cong "INSERT INTO payment_refunds (id, payment_id, amount_vnd, full_refund, state, request_id, reason, requested_by)
+  VALUES (gen_random_uuid(), '$C', 3000, false, 'error', md5(random()::text), 'r', 'o-$RUNID')" # never answered
 payment E 10000 success 900005 "$D" >/dev/null
 payment F 40000 expired 900006 "$D" >/dev/null
 payment G 15000 success 900007 "$D" >/dev/null
@@ -66,6 +68,7 @@ payment G 15000 success 900007 "$D" >/dev/null
   row B 900002 01 3500000 "$DC"          # amount differs
   row B 900012 02 500000 "$DC"           # refund: full at the provider, partial in cong
   row C 900099 01 2000000 "$DC"          # transaction number differs
+  row C 900013 03 300000 "$DC"           # the refund cong never heard the answer of: missing in cong
   row F 900006 01 4000000 "$DC"          # cong has it expired: missing in cong
   row G 900007 01 1500000 "$DC" 02       # status differs
   row H 900008 01 1000000 "$DC"          # nobody in cong: missing in cong
@@ -75,9 +78,10 @@ alarms_before=$(psql_cong "SELECT count(*) FROM payment_alarms WHERE detail ->> 
 expect_eq "differences: exit 1" 1 "$(reconcile reconcile --date "$D" --statement "$GW_DIR/statement-d.csv")"
 expect_eq "nothing on stderr" "" "$(cat "$GW_DIR/err")"
 finding() { grep -E "^$1 $2 txn_ref=RC${RUNID}$3 " "$GW_DIR/out" | head -1; }
-expect_match "missing in cong (cong has it expired)" 'line=8 .*"cong_state": ?"expired"' "$(finding missing-in-cong payment F)"
-expect_match "missing in cong (unknown to cong)" "transaction_no=900008 line=10" "$(finding missing-in-cong payment H)"
+expect_match "missing in cong (cong has it expired)" 'line=9 .*"cong_state": ?"expired"' "$(finding missing-in-cong payment F)"
+expect_match "missing in cong (unknown to cong)" "transaction_no=900008 line=11" "$(finding missing-in-cong payment H)"
 expect_match "missing at the provider" "transaction_no=900005" "$(finding missing-at-provider payment E)"
+expect_match "missing in cong: the refund cong never heard of" '"cong_state": ?"error"' "$(finding missing-in-cong refund C)"
 expect_match "duplicated at the provider" '"lines": ?\[2, 3\].*"side": ?"provider"|"side": ?"provider".*"lines": ?\[2, 3\]' \
   "$(finding duplicate payment A)"
 expect_match "amount mismatched" '"cong": ?30000.*"field": ?"amount_vnd".*"provider": ?35000' "$(finding mismatch payment B)"
@@ -86,12 +90,12 @@ expect_match "status mismatched" '"field": ?"status".*"provider": ?"02"' "$(find
 expect_match "refund type mismatched" '"cong": ?"03".*"field": ?"transaction_type".*"provider": ?"02"' \
   "$(finding mismatch refund B)"
 expect_match "another merchant's row" '"tmn_code": ?"OTHER001"' "$(finding other-merchant payment X)"
-expect_eq "nothing else (A and its refund match)" 9 "$(grep -vc '^summary ' "$GW_DIR/out")"
-expect_match "the summary" "^summary date=$D statement_rows=10 cong_payments=5 cong_refunds=2 findings=9$" \
+expect_eq "nothing else (A and its refund match)" 10 "$(grep -vc '^summary ' "$GW_DIR/out")"
+expect_match "the summary" "^summary date=$D statement_rows=11 cong_payments=5 cong_refunds=2 findings=10$" \
   "$(grep '^summary ' "$GW_DIR/out")"
-expect_eq "an alarm per finding" 9 \
+expect_eq "an alarm per finding" 10 \
   "$(($(psql_cong "SELECT count(*) FROM payment_alarms WHERE detail ->> 'date' = '$D' AND kind LIKE 'reconcile-%'") - alarms_before))"
-expect_eq "the run recorded" "admin|admin|9" "$(psql_cong "SELECT actor || '|' || actor_kind || '|' || (detail ->> 'findings')
+expect_eq "the run recorded" "admin|admin|10" "$(psql_cong "SELECT actor || '|' || actor_kind || '|' || (detail ->> 'findings')
   FROM audit_records WHERE action = 'payment.reconcile' AND object = 'statement:$D' ORDER BY id DESC LIMIT 1")"
 
 # ---- day D2: everything matches ----

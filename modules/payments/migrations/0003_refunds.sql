@@ -276,13 +276,18 @@ BEGIN
     CREATE TEMP TABLE rc_sr ON COMMIT DROP AS
         SELECT DISTINCT ON (s.txn_ref, s.transaction_no) * FROM rc_st s WHERE s.obj = 'refund'
          ORDER BY s.txn_ref, s.transaction_no, s.line;
+    -- cong_state: the refund cong has instead — with that number, or one the provider never answered for (submitted,
+    -- error) of that payment and amount: the likely same refund, for an operator to settle
     INSERT INTO rc_f SELECT 'missing-in-cong', 'refund', s.txn_ref, s.transaction_no, s.line, x.payment_id,
-                            jsonb_build_object('amount_vnd', s.amount_vnd, 'cong_state', x.state)
+                            jsonb_build_object('amount_vnd', s.amount_vnd, 'cong_state', x.state, 'cong_refund', x.id)
                        FROM rc_sr s
-                       LEFT JOIN LATERAL (SELECT r.payment_id, r.state FROM payment_refunds r
+                       LEFT JOIN LATERAL (SELECT r.id, r.payment_id, r.state FROM payment_refunds r
                                             JOIN payments y ON y.id = r.payment_id
                                            WHERE y.provider = p_provider AND y.txn_ref = s.txn_ref
-                                             AND r.provider_txn = s.transaction_no LIMIT 1) x ON true
+                                             AND (r.provider_txn = s.transaction_no
+                                                  OR (r.provider_txn IS NULL AND r.state IN ('submitted', 'error')
+                                                      AND r.amount_vnd = s.amount_vnd))
+                                           ORDER BY r.provider_txn IS NULL, r.created_at LIMIT 1) x ON true
                       WHERE s.status = '00' AND NOT EXISTS (SELECT 1 FROM rc_cr c WHERE c.txn_ref = s.txn_ref
                                                                 AND c.provider_txn = s.transaction_no);
     INSERT INTO rc_f SELECT 'missing-at-provider', 'refund', c.txn_ref, c.provider_txn, NULL, c.payment_id,
