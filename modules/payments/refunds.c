@@ -5,7 +5,8 @@
  *   GET  /v1/payments/{id}/refunds  the payment's refunds and what is still refundable
  *
  * Who: an official of the dossier's unit refunds (user_roles, the desk's rule: not an official of any unit 403, of
- * another unit 404); nobody refunds acting for someone else. The payer, the subject and the unit's officials read.
+ * another unit 404); nobody refunds acting for someone else. The payer, the subject and the unit's officials read (an
+ * official's reading is an audit record, 'payment.refund_list').
  *
  * How: refund_reserve (0003) checks and reserves the amount under the payment's row lock, with the audit record
  * 'payment.refund_requested', and commits; THEN the provider is asked (provider.h refund_request, POST to the merchant
@@ -305,8 +306,8 @@ static void list(cong_req_t *req, void *udata)
     const char *id = api->req_path_param(req, "id", &len);
     if (!looks_like_uuid(id))
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
-    const char *params[] = {id, api->req_principal(req)->subject};
-    payments_query(req, "SELECT http_status, body FROM refund_list($1::uuid, $2)", 2, params, on_listed, NULL);
+    const char *params[] = {id, api->req_principal(req)->subject, api->req_id(req)};
+    payments_query(req, "SELECT http_status, body FROM refund_list($1::uuid, $2, $3)", 3, params, on_listed, NULL);
 }
 
 int payments_refunds_register(cong_module_ctx_t *ctx)

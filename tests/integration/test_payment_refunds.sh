@@ -113,6 +113,8 @@ expect_eq "an official of another unit: 404" 404 "$(refund "$OTHER_OFF" "$P2" "o
 expect_eq "no such payment: 404" 404 "$(refund "$OFF" "00000000-0000-4000-8000-000000000000" "n1-$RUNID" 1000 30000)"
 expect_eq "nothing reserved" 0 "$(psql_cong "SELECT refunded_vnd FROM payments WHERE id = '$P2'")"
 expect_eq "the official lists" "200 30000" "$(call "$OFF" GET "/v1/payments/$P2/refunds") $(field refund_amount_available)"
+expect_eq "the official's view recorded, the payer's not" "1 0" "$(audit_count payment.refund_list "$P2") $(psql_cong "SELECT
+  count(*) FROM audit_records WHERE action = 'payment.refund_list' AND actor = '$CITIZEN'")"
 expect_eq "another unit's official does not" 404 "$(call "$OTHER_OFF" GET "/v1/payments/$P2/refunds")"
 expect_eq "nor a stranger" 404 "$(call "$STRANGER" GET "/v1/payments/$P2/refunds")"
 expect_eq "no Idempotency-Key: 400" 400 "$(call "$OFF" POST "/v1/payments/$P2/refunds" -H 'content-type: application/json' \

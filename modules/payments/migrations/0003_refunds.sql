@@ -154,8 +154,10 @@ BEGIN
 END $$;
 
 -- refund_list: a payment's refunds, to its payer, its subject and the officials of its dossier's unit (404 to others).
-CREATE FUNCTION refund_list(p_payment uuid, p_caller text) RETURNS TABLE (http_status integer, body jsonb)
-    LANGUAGE plpgsql STABLE AS $$
+-- An official's view of a citizen's payment is in the audit log ('payment.refund_list'), as the desk's views are.
+CREATE FUNCTION refund_list(p_payment uuid, p_caller text, p_request_id text)
+    RETURNS TABLE (http_status integer, body jsonb)
+    LANGUAGE plpgsql AS $$
 DECLARE
     p payments;
 BEGIN
@@ -163,6 +165,10 @@ BEGIN
     IF NOT FOUND OR NOT (p_caller IN (p.subject, p.paid_by) OR refund_official_of(p_caller, p.dossier_code)) THEN
         RETURN QUERY SELECT 404, '{"problem":"not-found"}'::jsonb;
         RETURN;
+    END IF;
+    IF p_caller NOT IN (p.subject, p.paid_by) THEN
+        PERFORM cong_audit('payments', p_caller, 'official', p.subject, 'payment.refund_list', 'payment:' || p.id,
+                           p_request_id, jsonb_build_object('dossier', p.dossier_code));
     END IF;
     RETURN QUERY SELECT 200, jsonb_build_object(
         'payment_id', p.id, 'amount_vnd', p.amount_vnd, 'state', p.state,
