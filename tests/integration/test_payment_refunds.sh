@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Refunds (issue 13, modules/payments/refunds.c) through a real HTTP/2 client, against the real Redis and PostgreSQL
 # and the stand-in VNPay (tools/payment_standin), whose merchant API checks the refund's HMAC and keeps the remaining
-# refundable amount of its own. Each paid payment is made at the stand-in (payment_fixture.py: a signed payment URL,
-# then "pay") and written into cong's payments table as settled, since this test is about what comes after.
+# refundable amount of its own. The first payment is made through cong (POST /v1/payments, the stand-in's page, its IPN);
+# the others are made at the stand-in (payment_fixture.py: a signed payment URL, then "pay") and written into cong's
+# payments table as settled, which is quicker and lets a test make one the provider never saw paid.
 #   Partial then full refund (VNPay types 03 then 02), 201 once the provider's answer is recorded, audit records and the
 #   payer's push; a replay (same key) answers the same refund, another body 422; refund_amount_available out of date
 #   412 (with the right figure); more than what is left 422; a payment not paid 409; a citizen 403, an official of
@@ -19,18 +20,19 @@ printf 'refund-test-secret-%s\n' "$RUNID" >"$GW_DIR/vnpay-secret"
 
 SPORT=$(free_port)
 STANDIN="http://127.0.0.1:$SPORT"
-"$BUILD/payment-standin" --port "$SPORT" --tmn-code "$TMN" --secret-file "$GW_DIR/vnpay-secret" \
-  --ipn-url "http://127.0.0.1:9/no-ipn-here" 2>"$GW_DIR/standin.log" &
-EXTRA_PIDS+=($!)
-wait_until 10 curl -sf -o /dev/null "$STANDIN/healthz" || { bad "the stand-in did not start"; finish; exit 1; }
-mode() { curl -sf -o /dev/null -H 'content-type: application/json' -d "$1" "$STANDIN/control/mode"; }
-mode '{"ipn":"none","api":"normal"}'
-
 start_gateway CONG_MODULES_PAYMENTS_MIGRATIONS_DIR="$SRC/modules/payments/migrations" \
   CONG_MODULES_PAYMENTS_VNPAY_TMN_CODE="$TMN" CONG_MODULES_PAYMENTS_VNPAY_SECRET_FILE="$GW_DIR/vnpay-secret" \
   CONG_MODULES_PAYMENTS_VNPAY_API_URL="$STANDIN/merchant_webapi/api/transaction" \
+  CONG_MODULES_PAYMENTS_VNPAY_PAY_URL="$STANDIN/paymentv2/vpcpay.html" CONG_MODULES_PAYMENTS_IPN_ALLOW=127.0.0.1 \
+  CONG_MODULES_PAYMENTS_RETURN_URL=http://127.0.0.1/return \
   CONG_MODULES_PAYMENTS_API_TIMEOUT_MS=1500 CONG_MODULES_PAYMENTS_QUERYDR_INTERVAL_MS=300 \
   CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000 || exit 1
+"$BUILD/payment-standin" --port "$SPORT" --tmn-code "$TMN" --secret-file "$GW_DIR/vnpay-secret" \
+  --ipn-url "$(url /v1/payments/vnpay/ipn)" 2>"$GW_DIR/standin.log" &
+EXTRA_PIDS+=($!)
+wait_until 10 curl -sf -o /dev/null "$STANDIN/healthz" || { bad "the stand-in did not start"; finish; exit 1; }
+mode() { curl -sf -o /dev/null -H 'content-type: application/json' -d "$1" "$STANDIN/control/mode"; }
+mode '{"api":"normal"}'
 wait_stores_up || { finish; exit 1; }
 
 # A unit that handles a procedure, another unit, the official of each.
@@ -76,8 +78,27 @@ print(" ".join(r["transaction_type"] + ":" + str(r["amount"]) for r in json.load
 ref_of() { psql_cong "SELECT txn_ref FROM payments WHERE id = '$1'"; }
 audit_count() { psql_cong "SELECT count(*) FROM audit_records WHERE action = '$1' AND object = 'payment:$2'"; }
 
-# ---- partial, then full ----
-P1=$(new_payment 50000)
+# paid_for_real → a payment made the way citizens make them: a dossier of a procedure with a fee of 50,000 VND due at
+# submission, POST /v1/payments, the stand-in's page, "pay", its IPN to cong; prints its id once cong has it paid.
+paid_for_real() {
+  local proc="TEST-RF-$RUNID" dossier pay
+  psql_cong "INSERT INTO procedures (code, name_vi, name_en, domain, level, fee_vnd, fee_stage, processing_days, min_loa,
+    online_level, accepts_electronic_copies) VALUES ('$proc', 'Thủ tục thử hoàn tiền', 'Refund test', 'ho-tich',
+    'commune', 50000, 'submission', 5, 1, 'full', true); INSERT INTO procedure_units VALUES ('$proc', '$UNIT')"
+  dossier=$(psql_cong "SELECT body ->> 'code' FROM dossier_submit('$CITIZEN', '$CITIZEN', NULL, 'h', '$proc', '$UNIT',
+    '{}', '[]', 'req-$RUNID')")
+  call "$PAYER" POST /v1/payments -H 'content-type: application/json' -H "idempotency-key: pay-$RUNID" \
+    -d "{\"dossier_code\":\"$dossier\",\"provider\":\"vnpay\"}" >/dev/null
+  pay=$(field id)
+  curl -sf -o /dev/null "$(field redirect_url)" &&
+    curl -sf -o /dev/null -H 'content-type: application/json' -d "{\"txn_ref\":\"$(ref_of "$pay")\",\"choice\":\"pay\"}" \
+      "$STANDIN/control/pay"
+  paid() { [ "$(psql_cong "SELECT state FROM payments WHERE id = '$pay'")" = success ]; }
+  wait_until 20 paid && echo "$pay"
+}
+
+# ---- partial, then full, of a payment made through cong ----
+P1=$(paid_for_real)
 expect_match "a paid payment" "^[0-9a-f-]{36}$" "$P1"
 [[ "$P1" =~ ^[0-9a-f-]{36}$ ]] || { finish; exit 1; }
 expect_eq "a partial refund: 201 once the provider answered" 201 "$(refund "$OFF" "$P1" "k1-$RUNID" 20000 50000)"

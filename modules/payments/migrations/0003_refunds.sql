@@ -11,15 +11,12 @@ ALTER TABLE payment_refunds
 CREATE INDEX payment_refunds_open ON payment_refunds (created_at) WHERE state = 'submitted';
 CREATE INDEX payment_refunds_settled ON payment_refunds (finished_at) WHERE state = 'success';
 
-CREATE FUNCTION refund_iso(t timestamptz) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
-
+-- Times in Hanoi's offset, as the payments' own (0002's payment_json).
 CREATE FUNCTION refund_json(r payment_refunds) RETURNS jsonb
     LANGUAGE sql STABLE
     RETURN jsonb_build_object('id', r.id, 'payment_id', r.payment_id, 'amount_vnd', r.amount_vnd,
                               'full', r.full_refund, 'state', r.state, 'reason', r.reason,
-                              'created_at', refund_iso(r.created_at), 'finished_at', refund_iso(r.finished_at));
+                              'created_at', cong_local_iso(r.created_at), 'finished_at', cong_local_iso(r.finished_at));
 
 CREATE FUNCTION refund_official_of(p_actor text, p_dossier text) RETURNS boolean
     LANGUAGE sql STABLE
@@ -262,7 +259,7 @@ BEGIN
         SELECT DISTINCT ON (s.txn_ref) * FROM rc_st s WHERE s.obj = 'payment' ORDER BY s.txn_ref, s.line;
     INSERT INTO rc_f SELECT 'missing-in-cong', 'payment', s.txn_ref, s.transaction_no, s.line, x.id,
                             jsonb_build_object('amount_vnd', s.amount_vnd, 'cong_state', x.state,
-                                               'cong_paid_at', refund_iso(x.paid_at))
+                                               'cong_paid_at', cong_local_iso(x.paid_at))
                        FROM rc_sp s LEFT JOIN payments x ON x.provider = p_provider AND x.txn_ref = s.txn_ref
                       WHERE s.status = '00' AND NOT EXISTS (SELECT 1 FROM rc_cp c WHERE c.txn_ref = s.txn_ref);
     INSERT INTO rc_f SELECT 'missing-at-provider', 'payment', c.txn_ref, c.provider_txn, NULL, c.id,
