@@ -190,11 +190,8 @@ static int read_config(cong_module_ctx_t *ctx)
     return api->register_migrations(ctx, api->config_get(ctx, "migrations_dir"));
 }
 
-/* While the files are written in parallel branches, a missing part is skipped (weak); the merge makes them strong. */
-#pragma weak payments_intent_register
-#pragma weak payments_ipn_register
-#pragma weak payments_return_register
-#pragma weak payments_querydr_register
+/* While the files are written in parallel branches, a missing part is skipped (weak); the merge makes them strong.
+ * (A weak reference does not pull its object file out of the static library: a part written here must be strong.) */
 #pragma weak payments_refunds_register
 #pragma weak payments_reconcile_register
 
