@@ -94,7 +94,8 @@ ipn() { # QUERY [X-FORWARDED-FOR] → the IPN's JSON answer (HTTP status in $GW_
     "$(url "/v1/payments/vnpay/ipn?$1")" >"$GW_DIR/ipn.status"
   cat "$GW_DIR/ipn.body"
 }
-rsp() { python3 -c 'import json,sys; print(json.load(sys.stdin)["RspCode"])' <<<"$1"; }
+rsp() { [[ $1 =~ \"RspCode\":\"([0-9]+)\" ]] && echo "${BASH_REMATCH[1]}"; }
+fields() { body | python3 -c 'import json,sys; d=json.load(sys.stdin); print("|".join(str(d.get(k)) for k in sys.argv[1:]))' "$@"; }
 state() { psql_cong "SELECT state FROM payments WHERE id = '$1'"; }
 status_of() { psql_cong "SELECT status FROM dossiers WHERE code = '$1'"; }
 txn_of() { psql_cong "SELECT txn_ref FROM payments WHERE id = '$1'"; }
@@ -105,7 +106,7 @@ expect_eq "the dossier waits for its fee" awaiting_payment "$(status_of "$D1")"
 expect_eq "POST /v1/payments: 201" 201 "$(intent "$CIT" "k1-$RUNID" "$D1")"
 PAY1=$(field id)
 expect_eq "the dossier's fee, created, not finished" "$D1|vnpay|50000|created|False" \
-  "$(field dossier_code)|$(field provider)|$(field amount_vnd)|$(field state)|$(field finished)"
+  "$(fields dossier_code provider amount_vnd state finished)"
 expect_match "expires_at in local time" '^[0-9-]{10}T[0-9:]{8}\+07:00$' "$(field expires_at)"
 expect_eq "Location" "/v1/payments/$PAY1" "$(header location)"
 URL1=$(field redirect_url)
@@ -113,8 +114,8 @@ read -r SIG TXN1 AMOUNT <<<"$(vnpay url-ok "$URL1")"
 expect_eq "redirect_url: the provider's page, signed (checked in Python), VND × 100" \
   "ok $(txn_of "$PAY1") 5000000" "$SIG $TXN1 $AMOUNT"
 expect_match "...to the configured pay URL" "^http://127.0.0.1:$STANDIN_PORT/paymentv2/vpcpay.html\?" "$URL1"
-expect_eq "same key, same body: the first answer" "201 $PAY1 $URL1" \
-  "$(intent "$CIT" "k1-$RUNID" "$D1") $(field id) $(field redirect_url)"
+expect_eq "same key, same body: the first answer" "201 $PAY1|$URL1" \
+  "$(intent "$CIT" "k1-$RUNID" "$D1") $(fields id redirect_url)"
 D2=$(file)
 expect_eq "same key, another body: 422" "422 idempotency-key-reused" "$(intent "$CIT" "k1-$RUNID" "$D2") $(problem)"
 expect_eq "one intent" 1 "$(psql_cong "SELECT count(*) FROM payments WHERE dossier_code = '$D1'")"
@@ -171,7 +172,7 @@ expect_eq "the receipt is in the applicant's wallet" "receipt|application/jose|$
 expect_eq "...listed by GET /v1/me/documents" 200 "$(call "$CIT" GET /v1/me/documents)"
 expect_match "...with its title" '"kind": ?"receipt"' "$(body)"
 expect_eq "GET /v1/payments/{id}: the applicant" 200 "$(call "$CIT" GET "/v1/payments/$PAY1")"
-expect_eq "...success, finished" "success|True" "$(field state)|$(field finished)"
+expect_eq "...success, finished" "success|True" "$(fields state finished)"
 RECEIPT=$(body | python3 -c 'import json,sys; print(json.load(sys.stdin)["receipt"]["signature"])')
 expect_eq "the receipt verifies" 200 "$(call "" POST /v1/receipts/verify -H 'content-type: application/json' \
                                         -d "{\"signature\":\"$RECEIPT\"}")"
