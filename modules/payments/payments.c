@@ -190,7 +190,6 @@ static int read_config(cong_module_ctx_t *ctx)
     return api->register_migrations(ctx, api->config_get(ctx, "migrations_dir"));
 }
 
-
 int cong_payments_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
 {
     if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, req_query))

@@ -11,9 +11,11 @@
  *
  * The files and who decides what:
  *   payments.c        entry point: name, configuration (modules.payments.*), migrations, each file's routes and jobs
- *   vnpay_sign.c      VNPay's canonical query string and HMAC-SHA512 (pure: no API calls; unit-tested)
- *   vnpay.c           the VNPay provider behind provider.h: pay URL, IPN/return verification, querydr, refund
- *   intent.c          POST /v1/payments (Idempotency-Key), GET /v1/payments/{id}, GET /v1/dossiers/{code}/payments
+ *   vnpay_sign.c      VNPay's canonical query string and HMAC-SHA512 (pure: no API calls; unit-tested; vnpay.h)
+ *   vnpay.c           the VNPay provider behind provider.h: pay URL, IPN/return verification, querydr (the refund
+ *                     half, vnpay_refund_request/_answer, is the refunds' file)
+ *   intent.c          POST /v1/payments (Idempotency-Key), GET /v1/payments/{id} (a dossier's list of payments is
+ *                     not built yet)
  *   ipn.c             GET /v1/payments/vnpay/ipn: the source of truth, answered in VNPay's {"RspCode","Message"}
  *   return_page.c     GET /v1/payments/vnpay/return: the browser's page (shows the state; decides nothing)
  *   receipt.c         the receipt's payload (payment, dossier, amount, provider transaction, time), signed with the

@@ -3,6 +3,7 @@
  * It decides nothing: the query is only a pointer to a payment (its signature must verify, so that nobody can show a
  * page about someone else's payment with made-up words), and the page shows the payment's state AS THE DATABASE HAS
  * IT — settled by the IPN or querydr, never by this URL. Vietnamese or English (Accept-Language), every value escaped.
+ * A query that does not verify is 400, an unknown payment 404 (problem+json, like every error of the API).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,14 +63,13 @@ static void page(cong_req_t *req, int status, const char *state, const char *dos
     if (d[0] != '\0')
         snprintf(facts, sizeof facts, "<p>%s <span id=\"dossier\">%s</span>: <span id=\"amount\">%s</span> VND</p>",
                  en ? "Dossier" : "Hồ sơ", d, a);
-    const char *text = state != NULL ? state_text(state, en)
-                                     : (en ? "This payment could not be verified." : "Không xác minh được thanh toán.");
+    const char *text = state_text(state, en);
     const char *title = en ? "Payment" : "Thanh toán";
     int n = snprintf(body, sizeof body,
                      "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
                      "content=\"width=device-width\"><title>%s</title></head><body><main><h1>%s</h1>"
                      "<p id=\"state\" data-state=\"%s\">%s</p>%s</main></body></html>",
-                     en ? "en" : "vi", title, title, state != NULL ? state : "unverified", text, facts);
+                     en ? "en" : "vi", title, title, state, text, facts);
     payments_api->reply_header(req, "cache-control", "no-store");
     payments_api->reply_header(req, "content-security-policy", "default-src 'none'");
     payments_api->reply_text(req, status, "text/html; charset=utf-8", body,
@@ -81,9 +81,9 @@ static void on_payment(cong_req_t *req, int err, const cong_pg_result_t *res, vo
     (void)udata;
     const cong_api_t *api = payments_api;
     if (err != 0)
-        return page(req, 503, "pending", NULL, NULL);
+        return payments_reply_store_error(req, err);
     if (api->pg_ntuples(res) != 1)
-        return page(req, 404, NULL, NULL, NULL);
+        return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
     page(req, 200, api->pg_value(res, 0, 0), api->pg_value(res, 0, 1), api->pg_value(res, 0, 2));
 }
 
@@ -94,15 +94,16 @@ static void return_page(cong_req_t *req, void *udata)
     payments_result_t r;
     size_t len = 0;
     const char *query = payments_api->req_query(req, &len);
-    if (provider == NULL || provider->read_callback(query, len, &r) != 0)
-        return page(req, 400, NULL, NULL, NULL);
+    if (provider == NULL)
+        return (void)payments_api->reply_problem(req, 503, "provider-unavailable", NULL, NULL);
+    if (provider->read_callback(query, len, &r) != 0)
+        return (void)payments_api->reply_problem(req, 400, "bad-request", "Không xác minh được thông tin thanh toán.",
+                                                 "The payment's details could not be verified.");
     const char *params[] = {provider->name, r.txn_ref};
-    int rc = payments_api->pg_query(req,
-                                    "SELECT state, dossier_code, to_char(amount_vnd, 'FM999G999G999G999') "
-                                    "FROM payments WHERE provider = $1 AND txn_ref = $2",
-                                    2, params, on_payment, NULL);
-    if (rc != 0)
-        page(req, 503, "pending", NULL, NULL);
+    payments_query(req,
+                   "SELECT state, dossier_code, to_char(amount_vnd, 'FM999G999G999G999') "
+                   "FROM payments WHERE provider = $1 AND txn_ref = $2",
+                   2, params, on_payment, NULL);
 }
 
 int payments_return_register(cong_module_ctx_t *ctx)
