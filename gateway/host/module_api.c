@@ -42,6 +42,20 @@ static const char *api_req_path(cong_req_t *r, size_t *len)
     return p.base;
 }
 
+static const char *api_req_query(cong_req_t *r, size_t *len)
+{
+    h2o_iovec_t p = r->h2o->path;
+    size_t at = r->h2o->query_at;
+    size_t n = at != SIZE_MAX && at < p.len ? p.len - at - 1 : 0;
+    char *out = h2o_mem_alloc_pool(&r->h2o->pool, n + 1);
+    if (n > 0)
+        memcpy(out, p.base + at + 1, n);
+    out[n] = '\0';
+    if (len != NULL)
+        *len = n;
+    return out;
+}
+
 static const char *api_req_path_param(cong_req_t *r, const char *name, size_t *len)
 {
     size_t n = 0;
@@ -224,6 +238,20 @@ static const char *api_jws_sign(cong_req_t *r, const char *payload, size_t len)
     return out;
 }
 
+/* 1.6: the job thread's (and a command's) form; the signer is shared by every thread (document_keys.h). */
+static int api_job_jws_sign(cong_job_t *job, const char *payload, size_t len, char **jws)
+{
+    if (job == NULL || payload == NULL || jws == NULL)
+        return CONG_EINVAL;
+    *jws = NULL;
+    char *json = strndup(payload, len);
+    if (json == NULL)
+        return CONG_ENOMEM;
+    int rc = cong_document_keys_sign(cong_job_gateway(job), json, jws);
+    free(json);
+    return rc;
+}
+
 static int api_jws_verify(cong_req_t *r, const char *jws, size_t len, const char **payload, size_t *payload_len)
 {
     if (r->h2o == NULL)
@@ -318,4 +346,8 @@ const cong_api_t cong_module_api = {
     .job_http_response_free = cong_job_http_response_free,
     /* ---- added in 1.5 (mandates) ---- */
     .mandate_covers = cong_api_mandate_covers,
+    /* ---- added in 1.6 (payments) ---- */
+    .req_client_address = cong_req_client_address,
+    .job_jws_sign = api_job_jws_sign,
+    .req_query = api_req_query,
 };

@@ -60,8 +60,18 @@ static const cong_problem_kind_t catalog[] = {
     {"invalid-transition", 409, "Không thể chuyển trạng thái", "Transition not allowed",
      "Thao tác này không được phép ở trạng thái hiện tại của hồ sơ.",
      "This action is not allowed in the dossier's current status."},
+    {"payment-required", 409, "Hồ sơ chưa nộp phí", "Fee not paid",
+     "Hồ sơ chưa được nộp phí, lệ phí; thao tác này chờ đến khi thanh toán xong.",
+     "The dossier's fee has not been paid; this action waits until it is."},
     {"conflict", 409, "Xung đột trạng thái", "Conflict", "Thao tác không phù hợp với trạng thái hiện tại.",
      "The operation conflicts with the current state."},
+    /* payments: refunds (modules/payments/refunds.c) */
+    {"payment-not-refundable", 409, "Khoản thanh toán không thể hoàn tiền", "Payment not refundable",
+     "Chỉ hoàn tiền được cho khoản thanh toán đã thành công.", "Only a successful payment can be refunded."},
+    {"refund-amount-available-mismatch", 412, "Số tiền còn có thể hoàn đã thay đổi",
+     "Refund amount available mismatch",
+     "refund_amount_available không khớp với số tiền còn có thể hoàn lúc này; hãy đọc lại rồi gửi lại.",
+     "refund_amount_available does not match what is refundable now; read it again, then retry."},
     {"payload-too-large", 413, "Nội dung quá lớn", "Content too large",
      "Nội dung gửi lên vượt quá giới hạn cho phép.", "The request body is over the allowed size."},
     {"unsupported-media-type", 415, "Kiểu nội dung không được hỗ trợ", "Unsupported media type",
@@ -71,6 +81,9 @@ static const cong_problem_kind_t catalog[] = {
     {"idempotency-key-reused", 422, "Khoá chống gửi trùng đã dùng cho yêu cầu khác", "Idempotency key reused",
      "Khoá Idempotency-Key này đã được dùng với một nội dung khác.",
      "This Idempotency-Key was already used with a different request."},
+    {"refund-exceeds-available", 422, "Số tiền hoàn vượt quá số còn lại", "Refund exceeds the amount available",
+     "Số tiền hoàn lớn hơn số tiền còn có thể hoàn của khoản thanh toán.",
+     "The refund is larger than what is still refundable on the payment."},
     {"rate-limited", 429, "Quá nhiều yêu cầu", "Too many requests", "Vui lòng thử lại sau ít phút.",
      "Please retry later."},
     {"upload-quota-exceeded", 429, "Đã hết hạn mức tải lên trong ngày", "Daily upload quota exceeded",
@@ -93,6 +106,9 @@ static const cong_problem_kind_t catalog[] = {
      "Hôm nay là ngày nghỉ của đơn vị.", "Today is a day off for the unit."},
     {"queue-empty", 409, "Không còn số nào đang chờ", "Nobody is waiting",
      "Không có số thứ tự nào đang chờ được gọi.", "No queue number is waiting to be called."},
+    {"provider-unavailable", 503, "Kênh thanh toán không khả dụng", "Payment provider unavailable",
+     "Kênh thanh toán này hiện không được cung cấp. Vui lòng chọn kênh khác hoặc thử lại sau.",
+     "This payment provider is not offered now. Choose another or retry later."},
 };
 
 const cong_problem_kind_t *cong_problem_find(const char *slug)

@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define CONG_MODULE_ABI_MAJOR 1
-#define CONG_MODULE_ABI_MINOR 5
+#define CONG_MODULE_ABI_MINOR 6
 
 /** Name of the entry point a shared-object module exports (type cong_module_onload_fn). */
 #define CONG_MODULE_ENTRY "cong_module_onload"
@@ -549,6 +549,22 @@ typedef struct cong_api {
      *  the gateway checked before the handler; whether it has uses left, cong_mandate_use decides in the module's
      *  transaction. */
     int (*mandate_covers)(cong_req_t *req, const char *procedure_code, const char *domain);
+
+    /* ---- added in 1.6 (payments; test with CONG_API_HAS(api, req_query), the last of them) ---- */
+    /** Request's thread: the client's address as text (IPv4 or IPv6, no port), the one cong's per-address limits use:
+     *  behind a peer in server.trusted_proxies, the rightmost Forwarded / X-Forwarded-For address that is not itself
+     *  a trusted proxy, else the TCP peer (gateway/http/client_address.h). NUL-terminated, owned by the request, valid
+     *  as long as the request; "" when unknown. For a provider's callback allow-list and the payer's vnp_IpAddr. */
+    const char *(*req_client_address)(cong_req_t *req);
+    /** Job thread or command: jws_sign's job form — signs `payload` (a JSON object) with cong's current document key
+     *  (same header and serialisation as jws_sign, verifiable with jws_verify). 0 with *jws malloc'd (NUL-terminated;
+     *  the caller frees it with free()), CONG_EINVAL (not a JSON object), CONG_ENOTFOUND (no document key loaded, e.g.
+     *  in a command), CONG_ENOMEM. */
+    int (*job_jws_sign)(cong_job_t *job, const char *payload, size_t len, char **jws);
+    /** Request's thread: the raw query string as received (after '?', not decoded; "" when none), NUL-terminated in
+     *  the request pool, its length in *len (may be NULL). For a provider's signed callback, whose signature covers
+     *  every parameter it sent — req_query_param gives only those one names. */
+    const char *(*req_query)(cong_req_t *req, size_t *len);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */

@@ -8,6 +8,7 @@
  *   GET  /v1/payments/{id}                     one, to its payer, the applicant or the unit        intent.c
  *   GET  /v1/payments/vnpay/ipn                VNPay's server-to-server callback                   ipn.c
  *   GET  /v1/payments/vnpay/return             the payer's browser back from VNPay                 return_page.c
+ *   POST /v1/receipts/verify                   a receipt's signature checked (public)              receipt.c
  *   POST /v1/payments/{id}/refunds             an official refunds (Idempotency-Key)               refunds.c
  *   GET  /v1/payments/{id}/refunds             its refunds                                         refunds.c
  *   job  payments.querydr                      open intents past expiry asked with querydr         querydr_job.c
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "payments.h"
 
@@ -95,6 +97,32 @@ char *payments_strdup(cong_req_t *req, const char *s)
     return copy;
 }
 
+const char *payments_outcome_state(int outcome)
+{
+    switch (outcome) {
+    case PAYMENTS_OUTCOME_SUCCESS:
+        return "success";
+    case PAYMENTS_OUTCOME_CANCELLED:
+        return "cancelled";
+    case PAYMENTS_OUTCOME_PENDING:
+    case PAYMENTS_OUTCOME_UNKNOWN:
+        return "expired"; /* asked only once past the expiry: the payer never finished */
+    default:
+        return "failed";
+    }
+}
+
+void payments_iso_time(long long t, char out[32])
+{
+    out[0] = '\0';
+    if (t <= 0)
+        return;
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 /* The secret: one line (a trailing newline dropped), 8..128 printable characters. */
 static int read_secret(const char *path)
 {
@@ -162,29 +190,22 @@ static int read_config(cong_module_ctx_t *ctx)
     return api->register_migrations(ctx, api->config_get(ctx, "migrations_dir"));
 }
 
-/* While the files are written in parallel branches, a missing part is skipped (weak); the merge makes them strong. */
-#pragma weak payments_intent_register
-#pragma weak payments_ipn_register
-#pragma weak payments_return_register
-#pragma weak payments_querydr_register
-#pragma weak payments_refunds_register
-#pragma weak payments_reconcile_register
-
 int cong_payments_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
 {
-    if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, mandate_covers))
-        return CONG_EVERSION; /* the 1.6 members are checked by the branch that adds them */
+    if (api->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(api, req_query))
+        return CONG_EVERSION; /* 1.6: req_client_address (the IPN's allow-list), job_jws_sign (receipts settled by
+                                 querydr), req_query (the IPN's signed parameters) */
     payments_api = api;
     int rc = api->declare_module(ctx, PAYMENTS_MODULE, PAYMENTS_VERSION);
     if (rc == 0)
         rc = read_config(ctx);
-    if (rc == 0 && payments_reconcile_register != NULL)
+    if (rc == 0)
         rc = payments_reconcile_register(ctx);
     if (rc != 0 || api->load_purpose(ctx) != CONG_LOAD_SERVE)
         return rc;
     int (*const registers[])(cong_module_ctx_t *) = {
-        payments_intent_register, payments_ipn_register,     payments_return_register,
-        payments_querydr_register, payments_refunds_register,
+        payments_intent_register,  payments_ipn_register,     payments_return_register,
+        payments_querydr_register, payments_refunds_register, payments_receipt_register,
     };
     for (size_t i = 0; rc == 0 && i < sizeof registers / sizeof registers[0]; i++)
         if (registers[i] != NULL)

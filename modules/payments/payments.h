@@ -11,13 +11,15 @@
  *
  * The files and who decides what:
  *   payments.c        entry point: name, configuration (modules.payments.*), migrations, each file's routes and jobs
- *   vnpay_sign.c      VNPay's canonical query string and HMAC-SHA512 (pure: no API calls; unit-tested)
- *   vnpay.c           the VNPay provider behind provider.h: pay URL, IPN/return verification, querydr, refund
- *   intent.c          POST /v1/payments (Idempotency-Key), GET /v1/payments/{id}, GET /v1/dossiers/{code}/payments
+ *   vnpay_sign.c      VNPay's canonical query string and HMAC-SHA512 (pure: no API calls; unit-tested; vnpay.h)
+ *   vnpay.c           the VNPay provider behind provider.h: pay URL, IPN/return verification, querydr (the refund
+ *                     half, vnpay_refund_request/_answer, is the refunds' file)
+ *   intent.c          POST /v1/payments (Idempotency-Key), GET /v1/payments/{id} (a dossier's list of payments is
+ *                     not built yet)
  *   ipn.c             GET /v1/payments/vnpay/ipn: the source of truth, answered in VNPay's {"RspCode","Message"}
  *   return_page.c     GET /v1/payments/vnpay/return: the browser's page (shows the state; decides nothing)
- *   receipt.c         the receipt's payload (payer, dossier, amount, provider transaction, time), signed with the
- *                     document key (jws_sign / job_jws_sign), verifiable like results
+ *   receipt.c         the receipt's payload (payment, dossier, amount, provider transaction, time), signed with the
+ *                     document key (jws_sign / job_jws_sign); POST /v1/receipts/verify, like results' verify
  *   querydr_job.c     job: intents past their expiry with no IPN are asked with querydr and settled
  *   refunds.c         POST/GET /v1/payments/{id}/refunds (officials of the dossier's unit), refund request
  *   reconcile.c       `cong payments reconcile --date D --statement FILE`, statement.c the CSV reader (pure)
@@ -34,6 +36,8 @@
 
 #include <cong/module.h>
 #include <stddef.h>
+
+#include "provider.h"
 
 #define PAYMENTS_MODULE "payments"
 #define PAYMENTS_VERSION "1.0.0"
@@ -69,12 +73,66 @@ void payments_query(cong_req_t *req, const char *sql, int nparams, const char *c
 /** A copy of s in the request's pool (NULL when out of memory). */
 char *payments_strdup(cong_req_t *req, const char *s);
 
+/* ---- receipt.c: the receipt's payload (malloc'd JSON text, NULL when out of memory), and {payload, signature} as
+ *      payment_apply_result takes it ---- */
+char *payments_receipt_payload(const char *payment_id, const char *dossier_code, long long amount_vnd,
+                               const char *provider, const payments_result_t *result, long long now);
+char *payments_receipt_json(const char *payload, const char *signature);
+
+/* ---- payments.c: settling (ipn.c and querydr_job.c share it) ---- */
+/** The outcome's state for payment_apply_result ("success", "failed", "cancelled"; pending and unknown: "expired"). */
+const char *payments_outcome_state(int outcome);
+/** Seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (what PostgreSQL's timestamptz takes), "" for 0. */
+void payments_iso_time(long long t, char out[32]);
+
 /* ---- routes, jobs and commands: each file's register function, called by payments.c at load ---- */
 int payments_intent_register(cong_module_ctx_t *ctx);
 int payments_ipn_register(cong_module_ctx_t *ctx);
 int payments_return_register(cong_module_ctx_t *ctx);
 int payments_querydr_register(cong_module_ctx_t *ctx);
+int payments_receipt_register(cong_module_ctx_t *ctx);
 int payments_refunds_register(cong_module_ctx_t *ctx);
 int payments_reconcile_register(cong_module_ctx_t *ctx); /* the command; registered for every load purpose */
+
+/* ---- refunds and reconciliation (refunds.c, refund_retry.c, statement.c, reconcile.c; VNPay's half: vnpay.h) ---- */
+/** The retry job (refund_retry.c): refunds the provider did not answer are asked again. */
+int payments_refund_retry_register(cong_module_ctx_t *ctx);
+/* refunds.c, for refund_retry.c: the provider of a payment (NULL when unknown, unconfigured or unable to refund);
+ * refund_finish's outcome for what refund_answer returned (NULL: no usable answer, ask again later); the request
+ * body for the refund of result row `row` whose columns from `col` on are refund_reserve's / refund_claim_due's
+ * (provider, request_id, txn_ref, provider_txn, paid_created_at, amount_vnd, full_refund, requested_by,
+ * dossier_code); the merchant API call that carries it (body borrowed). */
+struct payments_provider;
+const struct payments_provider *payments_refund_provider(const char *name);
+const char *payments_refund_outcome(int answer_rc);
+int payments_refund_request_body(const cong_pg_result_t *res, int row, int col,
+                                 const struct payments_provider **provider, char **body);
+void payments_refund_http_def(cong_http_request_t *def, const char *body);
+
+#define PAYMENTS_STATEMENT_MAX_LINE 1024
+/** One row of the provider's daily statement (statement.c), checked. */
+typedef struct payments_statement_row {
+    int line;                   /* its line number in the file (the header is line 1) */
+    char tmn_code[17];
+    char txn_ref[101];
+    char transaction_no[41];
+    char transaction_type[3];   /* "01" payment, "02" full refund, "03" partial refund */
+    long long amount_vnd;       /* the file's amount / 100 */
+    long long paid_at;          /* seconds since the epoch (the file's pay_date is GMT+7) */
+    char status[3];
+    char bank_code[21];
+} payments_statement_row_t;
+
+typedef struct payments_statement {
+    payments_statement_row_t *rows; /* malloc'd: payments_statement_free */
+    size_t count;
+    size_t error_count;             /* malformed lines */
+    char errors[2048];              /* the first of them, "line N: why\n" each */
+} payments_statement_t;
+
+/** Reads a statement (pure): 0 with every row; CONG_EPARSE when any line is malformed (no row kept: errors names
+ *  them); CONG_ETOOBIG over max_rows rows; CONG_ENOMEM. Free *out in every case. */
+int payments_statement_parse(const char *text, size_t len, size_t max_rows, payments_statement_t *out);
+void payments_statement_free(payments_statement_t *s);
 
 #endif

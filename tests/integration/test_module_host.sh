@@ -76,13 +76,15 @@ expect_eq "...CONG_ENOTFOUND" "CONG_ENOTFOUND" "$(out)"
 head -c 31 /dev/urandom | tr -d '\n\r' >"$GW_DIR/short-secret"
 expect_eq "a secret under 32 bytes: 1" 1 \
   "$(cmd CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/short-secret" -- probe subject 1)"
+expect_eq "job_jws_sign in a command: 0" 0 "$(cmd -- probe jws)"
+expect_eq "...no document key is loaded for a command: CONG_ENOTFOUND" "CONG_ENOTFOUND" "$(out)"
 expect_eq "a command's own status: 3" 3 "$(cmd -- probe exit 3)"
 expect_eq "a status outside 0-3: 1" 1 "$(cmd -- probe exit 42)"
 expect_eq "bad usage: 2" 2 "$(cmd -- probe)"
 expect_match "...with the command's usage" "^usage:"$'\n'"cong probe load \| sql TEXT" "$(err)"
 expect_eq "an unknown command: 2" 2 "$(cmd -- no-such-command)"
 expect_eq "--help: 0" 0 "$(cmd -- --help)"
-expect_match "--help lists a loaded module's command" "cong probe load \| sql TEXT \| subject NUMBER \| exit N" \
+expect_match "--help lists a loaded module's command" "cong probe load \| sql TEXT \| subject NUMBER \| jws \| exit N" \
   "$(out)"
 expect_match "...and the built-in modules'" "cong official list" "$(out)"
 
@@ -116,6 +118,19 @@ expect_eq "a timer stopped before its time never fired" 0 "$(probe cancelled_fir
 expect_eq "a one-shot timer's id runs out once it fired" 1 "$(probe later_id_gone)"
 expect_eq "the self-stopping timers ran no more" 6 "$(probe three_fires)"
 expect_eq "no timer fired late" 0 "$(probe late_fires)"
+
+# ---- 1.6: job_jws_sign on the job thread (verified by jws_verify), req_client_address ----
+v16() { h2c -H 'X-Forwarded-For: 203.0.113.9' "$(url /v1/probe/v16)" | json "$1"; }
+v16_is() { [ "$(v16 "$1")" = "$2" ]; }
+wait_until 30 v16_is job_sign CONG_OK || bad "job_jws_sign: $(v16 job_sign)"
+expect_eq "...what the job signed verifies with jws_verify" CONG_OK "$(v16 verify)"
+expect_eq "...and is the job's payload" "{'probe': 'signed on the job thread'}" "$(v16 payload)"
+expect_eq "req_client_address: the peer (a header from an untrusted peer proves nothing)" 127.0.0.1 \
+  "$(v16 client_address)"
+Q='vnp_OrderInfo=Thanh+toan+%3A5&b=%C3%A0&empty='
+expect_eq "req_query: the raw query as received" "$Q" \
+  "$(h2c "$(url "/v1/probe/v16?$Q")" | json query)"
+expect_eq "...none: empty" "|0" "$(h2c "$(url /v1/probe/v16)" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["query"] + "|" + str(d["query_len"]))')"
 
 stop_gateway
 expect_eq "clean exit" 0 "$GW_STATUS"

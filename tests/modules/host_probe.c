@@ -6,6 +6,8 @@
  *   GET  /v1/probe/state    counters over every worker, and the asking worker's own ticks
  *   POST /v1/probe/timers   from a handler (req_worker): a one-shot timer stopped at once (must never fire) and a
  *                           later one that checks, from a timer of its own, that its id has run out
+ *   GET  /v1/probe/v16      1.6: req_client_address, req_query, and the document the job probe_jws signed with
+ *                           job_jws_sign (verified here with jws_verify)
  *   cong probe ...          `cong probe load`: the load-time answers; `cong probe sql TEXT`: job_pg_exec in a
  *                           command; `cong probe subject NUMBER`: citizen_subject; `cong probe exit N`: exits N
  *   modules.host_probe.route_class   if set, a route with that rate-limit class (the load must then fail)
@@ -122,6 +124,43 @@ static void timers(cong_req_t *req, void *udata)
     api->reply_text(req, 200, "application/json", body, (size_t)n);
 }
 
+/* ---- 1.6: job_jws_sign on the job thread (its first run signs; later runs do nothing), req_client_address ---- */
+static char *job_signed;          /* the job's document, malloc'd by job_jws_sign; set once, then only read */
+static atomic_int job_sign_rc = 1; /* 1 until the job ran */
+
+static void probe_jws(cong_job_t *job, void *udata)
+{
+    (void)udata;
+    if (atomic_load(&job_sign_rc) != 1)
+        return;
+    static const char doc[] = "{\"probe\":\"signed on the job thread\"}";
+    char *jws = NULL, *not_object = NULL;
+    int rc = api->job_jws_sign(job, doc, sizeof doc - 1, &jws);
+    if (rc == 0 && api->job_jws_sign(job, "[1]", 3, &not_object) != CONG_EINVAL)
+        rc = CONG_EIO; /* a payload that is no object must be refused */
+    free(not_object);
+    job_signed = jws;
+    atomic_store(&job_sign_rc, rc);
+}
+
+static void v16(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const char *payload = "";
+    size_t len = 0;
+    int sign = atomic_load(&job_sign_rc), verify = CONG_ENOTFOUND;
+    if (sign == 0)
+        verify = api->jws_verify(req, job_signed, strlen(job_signed), &payload, &len);
+    size_t qlen = 0;
+    const char *query = api->req_query(req, &qlen);
+    char body[512];
+    int n = snprintf(body, sizeof body, "{\"client_address\":\"%s\",\"job_sign\":\"%s\",\"verify\":\"%s\","
+                     "\"payload\":%s,\"query\":\"%s\",\"query_len\":%zu}", api->req_client_address(req),
+                     sign == 1 ? "pending" : api->strerror(sign), api->strerror(verify), verify == 0 ? payload : "null",
+                     strchr(query, '"') == NULL && strchr(query, '\\') == NULL ? query : "(quoted)", qlen);
+    api->reply_text(req, 200, "application/json", body, (size_t)n);
+}
+
 static int probe_sql(cong_job_t *job, const char *text)
 {
     const char *params[] = {text};
@@ -149,6 +188,13 @@ static int probe(cong_job_t *job, int argc, char **argv, void *udata)
         printf("%s\n", rc == 0 ? subject : api->strerror(rc));
         return rc == 0 ? CONG_COMMAND_OK : CONG_COMMAND_FAILURE;
     }
+    if (argc == 1 && strcmp(argv[0], "jws") == 0) { /* a command loads no document key */
+        char *jws = NULL;
+        int rc = api->job_jws_sign(job, "{}", 2, &jws);
+        free(jws);
+        printf("%s\n", api->strerror(rc));
+        return CONG_COMMAND_OK;
+    }
     if (argc == 2 && strcmp(argv[0], "exit") == 0)
         return atoi(argv[1]);
     return CONG_COMMAND_USAGE;
@@ -156,7 +202,7 @@ static int probe(cong_job_t *job, int argc, char **argv, void *udata)
 
 int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
 {
-    if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, job_revoke_session))
+    if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, req_query))
         return CONG_EVERSION;
     api = a;
     int rc = api->declare_module(ctx, "host_probe", "2.5.1-test");
@@ -171,6 +217,8 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
          "probeState", 0, NULL},
         {sizeof(cong_route_def_t), "POST", "/v1/probe/timers", timers, NULL, CONG_AUTH_NONE, NULL, 0, NULL,
          "probeTimers", 0, NULL},
+        {sizeof(cong_route_def_t), "GET", "/v1/probe/v16", v16, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "probeV16", 0,
+         NULL},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if ((rc = api->register_route(ctx, &routes[i])) != 0)
@@ -187,11 +235,14 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
     int bad_name = api->register_command(ctx, "--probe", "cong --probe", probe, NULL);
     snprintf(load_answers, sizeof load_answers, "declare again %s, command official %s, command --probe %s, purpose %d",
              api->strerror(again), api->strerror(taken), api->strerror(bad_name), api->load_purpose(ctx));
+    if (api->load_purpose(ctx) == CONG_LOAD_SERVE &&
+        (rc = api->register_job(ctx, "probe_jws", 100, probe_jws, NULL)) != 0)
+        return rc;
     if ((rc = api->register_worker_hooks(ctx, on_init, on_dispose, NULL)) != 0)
         return rc;
     if (api->register_worker_hooks(ctx, on_init, on_dispose, NULL) != CONG_EEXIST)
         return CONG_EINVAL;
     return api->register_command(ctx, "probe",
-                                 "cong probe load | sql TEXT | subject NUMBER | exit N   the host probe (tests)\n",
+                                 "cong probe load | sql TEXT | subject NUMBER | jws | exit N   the host probe (tests)\n",
                                  probe, NULL);
 }

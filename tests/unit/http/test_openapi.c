@@ -63,7 +63,9 @@ static void catalog_matches(void **state)
         "internal-error", "method-not-implemented", "service-unavailable", "idempotency-key-required",
         "invalid-transition", "idempotency-key-reused", "upload-quota-exceeded", "mandate-does-not-cover",
         "mandate-not-active", "mandate-used-up", "invalid-acceptance-code", "invalid-grant",
-        "connection-specific-header",
+        "connection-specific-header", "payment-required", "provider-unavailable",
+        /* payments: refunds */
+        "payment-not-refundable", "refund-amount-available-mismatch", "refund-exceeds-available",
         "queue-limit-reached", "queue-closed", "queue-empty"};
     for (size_t s = 0; s < sizeof gateway_slugs / sizeof gateway_slugs[0]; s++) {
         assert_non_null(cong_problem_find(gateway_slugs[s]));
