@@ -1,5 +1,5 @@
 /*
- * cong/module.h — the cong module ABI, version 1 (minor 5).
+ * cong/module.h — the cong module ABI, version 1 (minor 6).
  *
  * This is the one header a service module needs. It depends on libc only, exposes no gateway struct layout, and is
  * enough to build a partner module as a separate shared object:

@@ -204,9 +204,14 @@ expect_eq "the same IPN again: 02" 02 "$(rsp "$(ipn "$(vnpay ipn "$TXN1" 50000 0
 expect_eq "...nothing twice" "1|2|1|1" "$before"
 expect_eq "...nothing more" "$before" "$(counts)"
 
+expect_eq "a paid dossier takes no new intent: 409" "409 invalid-transition" \
+  "$(intent "$CIT" "k1b-$RUNID" "$D1") $(problem)"
+
 # ---- failed and cancelled: the dossier still waits ----
 intent "$CIT" "k2-$RUNID" "$D2" >/dev/null
 PAY2=$(field id)
+intent "$CIT" "k2b-$RUNID" "$D2" >/dev/null
+PAY_TWICE=$(field id)                              # a second page left open: paid later, after another one
 expect_eq "cancelled by the payer (24): 00" 00 "$(rsp "$(ipn "$(vnpay ipn "$(txn_of "$PAY2")" 50000 24 02)")")"
 expect_eq "...cancelled; the dossier waits" "cancelled|awaiting_payment" "$(state "$PAY2")|$(status_of "$D2")"
 intent "$CIT" "k3-$RUNID" "$D2" >/dev/null
@@ -223,6 +228,11 @@ psql_cong "UPDATE payments SET state = 'expired', finished_at = now(), settled_b
            expires_at = now() - interval '1 hour' WHERE id = '$PAY4'" >/dev/null
 expect_eq "a late IPN that says paid: 00" 00 "$(rsp "$(ipn "$(vnpay ipn "$(txn_of "$PAY4")" 50000 00 00)")")"
 expect_eq "...applied: the money was taken" "success|submitted" "$(state "$PAY4")|$(status_of "$D2")"
+expect_eq "money for the same dossier through the other page: 00" 00 \
+  "$(rsp "$(ipn "$(vnpay ipn "$(txn_of "$PAY_TWICE")" 50000 00 00)")")"
+expect_eq "...recorded as received, alarmed to refund, the dossier moved once" "success|double-payment|submitted|2" \
+  "$(state "$PAY_TWICE")|$(psql_cong "SELECT kind FROM payment_alarms WHERE payment_id = '$PAY_TWICE'")|$(
+    status_of "$D2")|$(psql_cong "SELECT version FROM dossiers WHERE code = '$D2'")"
 
 # ---- acting for someone ----
 UNTIL=$(($(date +%s) + 86400))
@@ -338,6 +348,14 @@ expect_eq "...never chosen (01) and unknown (91) past expiry → expired" "expir
   "$(state "$PAY10")|$(state "$PAY11")"
 expect_eq "...an open intent is not asked" "created|0" \
   "$(psql_cong "SELECT state || '|' || query_attempts FROM payments WHERE id = '$PAY12'")"
+control mode '{"api":"fail"}' >/dev/null           # the provider's API answers its own error (99)
+psql_cong "UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = '$PAY12'" >/dev/null
+asked() { [ "$(psql_cong "SELECT query_attempts > 0 FROM payments WHERE id = '$PAY12'")" = t ]; }
+wait_until 30 asked || bad "querydr did not ask about the open payment once expired"
+expect_eq "the provider's error: asked again later (back-off), still open" "created|true" \
+  "$(psql_cong "SELECT state || '|' || (next_query_at > now() + interval '10 seconds') FROM payments
+                WHERE id = '$PAY12'")"
+control mode '{"api":"normal"}' >/dev/null
 call "$CIT" GET "/v1/payments/$PAY9" >/dev/null
 RECEIPT9=$(body | python3 -c 'import json,sys; print(json.load(sys.stdin)["receipt"]["signature"])')
 expect_eq "the receipt signed on the job thread verifies" True \
