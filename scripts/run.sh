@@ -120,6 +120,14 @@ export CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem"
 export CONG_VNEID_ISSUER="$VNEID" CONG_VNEID_CLIENT_ID=cong CONG_VNEID_JWKS="$VNEID/jwks.json"
 export CONG_LOG_ACCESS_LOG="$RUN/access.log"
 export CONG_MODULES_PROCEDURES_DATA_DIR="$RUN/data"
+# Payments through the stand-in VNPay started below (merchant CONGDEMO; the secret made once, readable by this user
+# only); the payer's browser comes back to the h2c listener (HTTP/1.1 too), and IPNs come from this machine only.
+[ -s "$RUN/payment-secret" ] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$RUN/payment-secret")
+export CONG_MODULES_PAYMENTS_VNPAY_TMN_CODE=CONGDEMO CONG_MODULES_PAYMENTS_VNPAY_SECRET_FILE="$RUN/payment-secret"
+export CONG_MODULES_PAYMENTS_VNPAY_PAY_URL="http://127.0.0.1:$PAYMENT_PORT/paymentv2/vpcpay.html"
+export CONG_MODULES_PAYMENTS_VNPAY_API_URL="http://127.0.0.1:$PAYMENT_PORT/merchant_webapi/api/transaction"
+export CONG_MODULES_PAYMENTS_RETURN_URL="http://127.0.0.1:$H2C_PORT/v1/payments/vnpay/return"
+export CONG_MODULES_PAYMENTS_IPN_ALLOW=127.0.0.1
 
 # Their warnings about the stand-in VNeID not being up yet (its JWKS) are noise here: shown only when they fail.
 quietly() { "$@" >"$RUN/setup.log" 2>&1 || { cat "$RUN/setup.log" >&2; echo "cong: failed: $*" >&2; return 1; }; }
@@ -156,9 +164,8 @@ start portal "$BUILD/portal-standin" --port "$PORTAL_PORT" --token-file "$RUN/po
   --state-file "$RUN/portal.state" 2>>"$RUN/portal.log"
 wait_http portal "http://127.0.0.1:$PORTAL_PORT/healthz"
 
-# The stand-in VNPay gateway (tools/payment_standin/README.md): merchant CONGDEMO, its secret made once, readable by
-# this user only; IPNs go to cong's VNPay IPN route (retried 5 times, 1 s apart, while cong does not answer 00).
-[ -s "$RUN/payment-secret" ] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$RUN/payment-secret")
+# The stand-in VNPay gateway (tools/payment_standin/README.md): merchant CONGDEMO, its secret made at set-up; IPNs go
+# to cong's VNPay IPN route (retried 5 times, 1 s apart, while cong does not answer 00).
 start payment "$BUILD/payment-standin" --port "$PAYMENT_PORT" --tmn-code CONGDEMO --secret-file "$RUN/payment-secret" \
   --ipn-url "http://127.0.0.1:$H2C_PORT/v1/payments/vnpay/ipn" 2>>"$RUN/payment.log"
 wait_http payment "http://127.0.0.1:$PAYMENT_PORT/healthz"

@@ -126,6 +126,12 @@ expect_eq "the result verifies: signed by cong" true "$(h2c -H 'content-type: ap
   -d "{\"signature\":\"$SIG\",\"sha256\":\"$(sha256sum "$GW_DIR/result.pdf" | cut -d' ' -f1)\"}" \
   "$CONG/v1/results/verify" |
   py 'str(d["valid"]).lower()')"
+# Payments are wired to the stand-in VNPay: its merchant code known to cong (an unsigned IPN from this machine is
+# answered "bad checksum", not refused for its address or "provider not configured"), its page up.
+expect_eq "make run: cong takes VNPay IPNs from this machine (unsigned: 97)" '"97"' \
+  "$(h2c "$CONG/v1/payments/vnpay/ipn?vnp_TmnCode=CONGDEMO&vnp_TxnRef=x" | py 'json.dumps(d["RspCode"])')"
+expect_eq "make run: the stand-in VNPay answers" 200 \
+  "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$payment/healthz")"
 AFTER_SERVE=$(counts)
 expect_eq "serving issued results but filed no dossier" "$DOSSIERS" "${AFTER_SERVE%%|*}"
 
