@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates bench-payments bench-queue fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -32,6 +32,8 @@ bench: build
 	@bash bench/procedures.sh
 	@bash bench/mandates.sh
 	@bash bench/audit.sh
+	@bash bench/payments.sh
+	@bash bench/queue.sh
 
 bench-gateway: build
 	@bash bench/run.sh
@@ -45,6 +47,12 @@ bench-procedures: build
 bench-mandates: build
 	@bash bench/mandates.sh
 	@bash bench/audit.sh
+
+bench-payments: build
+	@bash bench/payments.sh
+
+bench-queue: build
+	@bash bench/queue.sh
 
 fuzz: deps
 	@bash scripts/fuzz.sh
