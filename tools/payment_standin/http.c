@@ -40,22 +40,22 @@ void pay_reply_error(h2o_req_t *req, int status, const char *error)
 
 void pay_reply_error_page(h2o_req_t *req, const char *code, const char *vi, const char *en)
 {
-    vnp_buf_t b = {0};
-    vnp_buf_add(&b,
+    standin_buf_t b = {0};
+    standin_buf_add(&b,
                 "<!doctype html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>VNPAY - Thông báo lỗi</title>"
                 "</head>\n<body><h1>Thông báo / Notification</h1>\n<p>Mã lỗi / Error code: <span id=\"error-code\">");
-    vnp_buf_add_html(&b, code);
-    vnp_buf_add(&b, "</span></p>\n<p lang=\"vi\">");
-    vnp_buf_add_html(&b, vi);
-    vnp_buf_add(&b, "</p>\n<p lang=\"en\">");
-    vnp_buf_add_html(&b, en);
-    vnp_buf_add(&b, "</p>\n</body></html>\n");
+    standin_buf_add_html(&b, code);
+    standin_buf_add(&b, "</span></p>\n<p lang=\"vi\">");
+    standin_buf_add_html(&b, vi);
+    standin_buf_add(&b, "</p>\n<p lang=\"en\">");
+    standin_buf_add_html(&b, en);
+    standin_buf_add(&b, "</p>\n</body></html>\n");
     standin_header(req, "cache-control", "no-store");
     if (b.failed)
         standin_reply_text(req, 503, "out of memory\n");
     else
         standin_reply(req, 400, "text/html; charset=utf-8", b.data, b.len);
-    vnp_buf_free(&b);
+    standin_buf_free(&b);
 }
 
 /* A held request. The request's pool holds a guard pointing here; when h2o disposes of the request first (client

@@ -153,12 +153,12 @@ static void *deliver(void *p)
 static job_t *make_job(const pay_ipn_delivery_t *d)
 {
     job_t *job = calloc(1, sizeof *job);
-    vnp_buf_t url = {0};
-    vnp_buf_add(&url, d->ipn_url);
-    vnp_buf_add(&url, strchr(d->ipn_url, '?') ? "&" : "?");
-    vnp_buf_add(&url, d->query);
+    standin_buf_t url = {0};
+    standin_buf_add(&url, d->ipn_url);
+    standin_buf_add(&url, strchr(d->ipn_url, '?') ? "&" : "?");
+    standin_buf_add(&url, d->query);
     if (url.failed)
-        vnp_buf_free(&url);
+        standin_buf_free(&url);
     if (job) {
         job->url = url.data;
         job->txn_ref = strdup(d->txn_ref);
@@ -171,7 +171,7 @@ static job_t *make_job(const pay_ipn_delivery_t *d)
         if (job)
             free_job(job);
         else
-            vnp_buf_free(&url);
+            standin_buf_free(&url);
         return NULL;
     }
     return job;

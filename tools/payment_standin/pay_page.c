@@ -156,25 +156,25 @@ static void render_page(h2o_req_t *req, const pay_app_t *app, const pay_txn_t *t
     int en = strcmp(t->locale, "en") == 0;
     char vnd[32];
     format_vnd(t->amount, vnd);
-    vnp_buf_t b = {0};
-    vnp_buf_printf(&b,
+    standin_buf_t b = {0};
+    standin_buf_printf(&b,
                    "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><title>VNPAY - %s</title>"
                    "</head>\n<body><h1>%s</h1>\n<dl>\n<dt>%s</dt><dd id=\"merchant\">",
                    en ? "en" : "vi", en ? "Payment" : "Thanh toán",
                    en ? "Payment (stand-in VNPAY)" : "Thanh toán (VNPAY giả lập)",
                    en ? "Merchant" : "Đơn vị chấp nhận thanh toán");
-    vnp_buf_add_html(&b, app->config.tmn_code);
-    vnp_buf_printf(&b, "</dd>\n<dt>%s</dt><dd id=\"txn-ref\">", en ? "Order reference" : "Mã đơn hàng");
-    vnp_buf_add_html(&b, t->txn_ref);
-    vnp_buf_printf(&b, "</dd>\n<dt>%s</dt><dd id=\"order-info\">", en ? "Order information" : "Nội dung thanh toán");
-    vnp_buf_add_html(&b, t->order_info);
-    vnp_buf_printf(&b,
+    standin_buf_add_html(&b, app->config.tmn_code);
+    standin_buf_printf(&b, "</dd>\n<dt>%s</dt><dd id=\"txn-ref\">", en ? "Order reference" : "Mã đơn hàng");
+    standin_buf_add_html(&b, t->txn_ref);
+    standin_buf_printf(&b, "</dd>\n<dt>%s</dt><dd id=\"order-info\">", en ? "Order information" : "Nội dung thanh toán");
+    standin_buf_add_html(&b, t->order_info);
+    standin_buf_printf(&b,
                    "</dd>\n<dt>%s</dt><dd id=\"amount\">%s VND</dd>\n</dl>\n"
                    "<form method=\"post\" action=\"/paymentv2/choose\">\n"
                    "<input type=\"hidden\" name=\"vnp_TxnRef\" value=\"",
                    en ? "Amount" : "Số tiền", vnd);
-    vnp_buf_add_html(&b, t->txn_ref);
-    vnp_buf_printf(&b,
+    standin_buf_add_html(&b, t->txn_ref);
+    standin_buf_printf(&b,
                    "\">\n<input type=\"hidden\" name=\"vnp_CreateDate\" value=\"%s\">\n"
                    "<input type=\"hidden\" name=\"token\" value=\"%s\">\n"
                    "<button type=\"submit\" name=\"choice\" value=\"pay\">%s</button>\n"
@@ -186,7 +186,7 @@ static void render_page(h2o_req_t *req, const pay_app_t *app, const pay_txn_t *t
         standin_reply_text(req, 503, "out of memory\n");
     else
         standin_reply(req, 200, "text/html; charset=utf-8", b.data, b.len);
-    vnp_buf_free(&b);
+    standin_buf_free(&b);
 }
 
 void pay_serve_payment_page(pay_app_t *app, h2o_req_t *req)

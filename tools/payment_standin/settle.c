@@ -88,15 +88,15 @@ char *pay_settle(pay_app_t *app, pay_txn_t *txn, int pay)
     snprintf(txn->bank_tran_no, sizeof txn->bank_tran_no, "VNP%s", txn->transaction_no);
     vnp_format_date((long long)time(NULL), txn->pay_date);
     txn->return_query = return_query(app, txn, 0);
-    vnp_buf_t url = {0};
-    vnp_buf_add(&url, txn->return_url);
-    vnp_buf_add(&url, strchr(txn->return_url, '?') ? "&" : "?");
-    vnp_buf_add(&url, txn->return_query ? txn->return_query : "");
+    standin_buf_t url = {0};
+    standin_buf_add(&url, txn->return_url);
+    standin_buf_add(&url, strchr(txn->return_url, '?') ? "&" : "?");
+    standin_buf_add(&url, txn->return_query ? txn->return_query : "");
     if (!txn->return_query || url.failed) {
         free(txn->return_query);
         txn->return_query = NULL;
         txn->status = PAY_PENDING;
-        vnp_buf_free(&url);
+        standin_buf_free(&url);
         return NULL;
     }
     pay_send_ipn(app, txn);

@@ -39,16 +39,16 @@ static int by_time(const void *a, const void *b)
     return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->transaction_no, y->transaction_no);
 }
 
-static void add_csv_field(vnp_buf_t *b, const char *s)
+static void add_csv_field(standin_buf_t *b, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
-        vnp_buf_add(b, s);
+        standin_buf_add(b, s);
         return;
     }
-    vnp_buf_add(b, "\"");
+    standin_buf_add(b, "\"");
     for (; *s; s++)
-        vnp_buf_add(b, *s == '"' ? "\"\"" : (char[2]){*s, '\0'});
-    vnp_buf_add(b, "\"");
+        standin_buf_add(b, *s == '"' ? "\"\"" : (char[2]){*s, '\0'});
+    standin_buf_add(b, "\"");
 }
 
 static int valid_day(const char *d)
@@ -94,12 +94,12 @@ void pay_serve_statement(pay_app_t *app, h2o_req_t *req)
     size_t n;
     line_t *lines = collect(&app->store, day, &n);
     int collected = lines != NULL;
-    vnp_buf_t b = {0};
-    vnp_buf_add(&b, "tmn_code,txn_ref,transaction_no,transaction_type,amount,pay_date,status,bank_code\r\n");
+    standin_buf_t b = {0};
+    standin_buf_add(&b, "tmn_code,txn_ref,transaction_no,transaction_type,amount,pay_date,status,bank_code\r\n");
     for (size_t i = 0; i < n; i++) {
-        vnp_buf_printf(&b, "%s,", app->config.tmn_code);
+        standin_buf_printf(&b, "%s,", app->config.tmn_code);
         add_csv_field(&b, lines[i].txn_ref);
-        vnp_buf_printf(&b, ",%s,%s,%llu,%s,00,NCB\r\n", lines[i].transaction_no, lines[i].type, lines[i].amount,
+        standin_buf_printf(&b, ",%s,%s,%llu,%s,00,NCB\r\n", lines[i].transaction_no, lines[i].type, lines[i].amount,
                        lines[i].pay_date);
     }
     free(lines);
@@ -107,5 +107,5 @@ void pay_serve_statement(pay_app_t *app, h2o_req_t *req)
         standin_reply_text(req, 503, "out of memory\n");
     else
         standin_reply(req, 200, "text/csv; charset=utf-8", b.data, b.len);
-    vnp_buf_free(&b);
+    standin_buf_free(&b);
 }

@@ -4,7 +4,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,88 +11,19 @@
 
 #define GMT7_SECONDS (7 * 3600)
 
-static int reserve(vnp_buf_t *b, size_t more)
-{
-    if (b->failed)
-        return 0;
-    if (b->len + more + 1 <= b->cap)
-        return 1;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *data = realloc(b->data, cap);
-    if (!data) {
-        b->failed = 1;
-        return 0;
-    }
-    b->data = data;
-    b->cap = cap;
-    return 1;
-}
-
-void vnp_buf_add_n(vnp_buf_t *b, const char *s, size_t n)
-{
-    if (!reserve(b, n))
-        return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void vnp_buf_add(vnp_buf_t *b, const char *s)
-{
-    vnp_buf_add_n(b, s, strlen(s));
-}
-
-void vnp_buf_printf(vnp_buf_t *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !reserve(b, (size_t)n)) {
-        b->failed = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void vnp_buf_add_html(vnp_buf_t *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': vnp_buf_add(b, "&amp;"); break;
-        case '<': vnp_buf_add(b, "&lt;"); break;
-        case '>': vnp_buf_add(b, "&gt;"); break;
-        case '"': vnp_buf_add(b, "&quot;"); break;
-        case '\'': vnp_buf_add(b, "&#39;"); break;
-        default: vnp_buf_add_n(b, s, 1);
-        }
-    }
-}
-
-void vnp_buf_free(vnp_buf_t *b)
-{
-    free(b->data);
-    *b = (vnp_buf_t){0};
-}
-
-void vnp_buf_add_urlencoded(vnp_buf_t *b, const char *s, vnp_encoding_t encoding)
+void vnp_buf_add_urlencoded(standin_buf_t *b, const char *s, vnp_encoding_t encoding)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
             c == '.' || (c == '*' && encoding == VNP_ENCODE_JAVA)) {
-            vnp_buf_add_n(b, s, 1);
+            standin_buf_add_n(b, s, 1);
         } else if (c == ' ') {
-            vnp_buf_add_n(b, "+", 1);
+            standin_buf_add_n(b, "+", 1);
         } else {
             char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            vnp_buf_add_n(b, esc, 3);
+            standin_buf_add_n(b, esc, 3);
         }
     }
 }
@@ -216,17 +146,17 @@ char *vnp_canonical_query(const vnp_params_t *params, vnp_encoding_t encoding)
         if (is_signed(params->items[i].name))
             sorted[n++] = &params->items[i];
     qsort(sorted, n, sizeof sorted[0], by_name);
-    vnp_buf_t b = {0};
-    vnp_buf_add(&b, "");
+    standin_buf_t b = {0};
+    standin_buf_add(&b, "");
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
-            vnp_buf_add(&b, "&");
+            standin_buf_add(&b, "&");
         vnp_buf_add_urlencoded(&b, sorted[i]->name, encoding);
-        vnp_buf_add(&b, "=");
+        standin_buf_add(&b, "=");
         vnp_buf_add_urlencoded(&b, sorted[i]->value, encoding);
     }
     if (b.failed) {
-        vnp_buf_free(&b);
+        standin_buf_free(&b);
         return NULL;
     }
     return b.data;
@@ -240,10 +170,10 @@ char *vnp_signed_query(const vnp_params_t *params, const char *key, size_t key_l
         free(canonical);
         return NULL;
     }
-    vnp_buf_t b = {.data = canonical, .len = strlen(canonical), .cap = strlen(canonical) + 1};
-    vnp_buf_printf(&b, "&vnp_SecureHash=%s", hash);
+    standin_buf_t b = {.data = canonical, .len = strlen(canonical), .cap = strlen(canonical) + 1};
+    standin_buf_printf(&b, "&vnp_SecureHash=%s", hash);
     if (b.failed) {
-        vnp_buf_free(&b);
+        standin_buf_free(&b);
         return NULL;
     }
     return b.data;
@@ -251,15 +181,15 @@ char *vnp_signed_query(const vnp_params_t *params, const char *key, size_t key_l
 
 char *vnp_pipe_join(const char *const *values, size_t count)
 {
-    vnp_buf_t b = {0};
-    vnp_buf_add(&b, "");
+    standin_buf_t b = {0};
+    standin_buf_add(&b, "");
     for (size_t i = 0; i < count; i++) {
         if (i > 0)
-            vnp_buf_add(&b, "|");
-        vnp_buf_add(&b, values[i] ? values[i] : "");
+            standin_buf_add(&b, "|");
+        standin_buf_add(&b, values[i] ? values[i] : "");
     }
     if (b.failed) {
-        vnp_buf_free(&b);
+        standin_buf_free(&b);
         return NULL;
     }
     return b.data;

@@ -20,21 +20,11 @@
 
 #include <stddef.h>
 
+#include "standin_buf.h"
+
 #define VNP_HASH_HEX_LEN 128 /* HMAC-SHA512: 64 bytes, 128 hex digits */
 
-/* ---- a growable NUL-terminated string; `failed` once memory ran out (the contents are then incomplete) ---- */
-typedef struct vnp_buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} vnp_buf_t;
-
-void vnp_buf_add(vnp_buf_t *b, const char *s);
-void vnp_buf_add_n(vnp_buf_t *b, const char *s, size_t n);
-void vnp_buf_printf(vnp_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/** s with & < > " ' escaped, for HTML text and attribute values. */
-void vnp_buf_add_html(vnp_buf_t *b, const char *s);
-void vnp_buf_free(vnp_buf_t *b);
+/* the growable string of tools/standin_common/standin_buf.h */
 
 typedef enum vnp_encoding {
     VNP_ENCODE_PHP = 0, /* PHP urlencode: the rule (see above) */
@@ -42,7 +32,7 @@ typedef enum vnp_encoding {
 } vnp_encoding_t;
 
 /** s form-encoded (see above) onto b. */
-void vnp_buf_add_urlencoded(vnp_buf_t *b, const char *s, vnp_encoding_t encoding);
+void vnp_buf_add_urlencoded(standin_buf_t *b, const char *s, vnp_encoding_t encoding);
 
 /* ---- parameters: a query string or a form body, decoded ---- */
 #define VNP_MAX_PARAMS 64

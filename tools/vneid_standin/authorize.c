@@ -162,40 +162,40 @@ static const char page_head[] =
     "<span class=\"en\" style=\"color:#fff\">Test environment — this is not the real VNeID</span></div>\n<main>\n";
 static const char page_tail[] = "</main>\n</body>\n</html>\n";
 
-static void reply_page(h2o_req_t *req, int status, vs_buf_t *page)
+static void reply_page(h2o_req_t *req, int status, standin_buf_t *page)
 {
     security_headers(req);
     if (page->failed)
         standin_reply_text(req, 503, "out of memory\n");
     else
         standin_reply(req, status, "text/html; charset=utf-8", page->data, page->len);
-    vs_buf_free(page);
+    standin_buf_free(page);
 }
 
 static void reply_error_page(h2o_req_t *req, const char *reason)
 {
-    vs_buf_t page = {0};
-    vs_buf_add(&page, page_head);
-    vs_buf_add(&page, "<h1>Yêu cầu không hợp lệ <span class=\"en\">Invalid request</span></h1>\n<p class=\"error\">");
-    vs_buf_add_html(&page, reason);
-    vs_buf_add(&page, "</p>\n<p>Không thể quay lại ứng dụng an toàn. <span class=\"en\">You cannot be sent back to the "
+    standin_buf_t page = {0};
+    standin_buf_add(&page, page_head);
+    standin_buf_add(&page, "<h1>Yêu cầu không hợp lệ <span class=\"en\">Invalid request</span></h1>\n<p class=\"error\">");
+    standin_buf_add_html(&page, reason);
+    standin_buf_add(&page, "</p>\n<p>Không thể quay lại ứng dụng an toàn. <span class=\"en\">You cannot be sent back to the "
                       "application safely.</span></p>\n");
-    vs_buf_add(&page, page_tail);
+    standin_buf_add(&page, page_tail);
     reply_page(req, 400, &page);
 }
 
 /* 302 to redirect_uri with params (already encoded), then state and iss (RFC 9207). */
 static void redirect(const vs_app_t *app, h2o_req_t *req, const authz_t *a, const char *params)
 {
-    vs_buf_t url = {0};
-    vs_buf_add(&url, a->redirect_uri);
-    vs_buf_add(&url, strchr(a->redirect_uri, '?') ? "&" : "?");
-    vs_buf_add(&url, params);
+    standin_buf_t url = {0};
+    standin_buf_add(&url, a->redirect_uri);
+    standin_buf_add(&url, strchr(a->redirect_uri, '?') ? "&" : "?");
+    standin_buf_add(&url, params);
     if (a->state) {
-        vs_buf_add(&url, "&state=");
+        standin_buf_add(&url, "&state=");
         vs_buf_add_url(&url, a->state);
     }
-    vs_buf_add(&url, "&iss=");
+    standin_buf_add(&url, "&iss=");
     vs_buf_add_url(&url, app->config.issuer);
     if (url.failed) {
         standin_reply_text(req, 503, "out of memory\n");
@@ -205,22 +205,22 @@ static void redirect(const vs_app_t *app, h2o_req_t *req, const authz_t *a, cons
         standin_header(req, "referrer-policy", "no-referrer");
         standin_reply(req, 302, NULL, NULL, 0);
     }
-    vs_buf_free(&url);
+    standin_buf_free(&url);
 }
 
 static void redirect_error(const vs_app_t *app, h2o_req_t *req, const authz_t *a, const char *error,
                            const char *description)
 {
-    vs_buf_t params = {0};
-    vs_buf_add(&params, "error=");
-    vs_buf_add(&params, error);
-    vs_buf_add(&params, "&error_description=");
+    standin_buf_t params = {0};
+    standin_buf_add(&params, "error=");
+    standin_buf_add(&params, error);
+    standin_buf_add(&params, "&error_description=");
     vs_buf_add_url(&params, description);
     if (params.failed)
         standin_reply_text(req, 503, "out of memory\n");
     else
         redirect(app, req, a, params.data);
-    vs_buf_free(&params);
+    standin_buf_free(&params);
 }
 
 /* The level to preselect: the first of acr_values this provider knows, else 1. */
@@ -235,29 +235,29 @@ static int requested_level(const authz_t *a)
     return 1;
 }
 
-static void add_citizens(vs_buf_t *page)
+static void add_citizens(standin_buf_t *page)
 {
-    vs_buf_add(page, "<fieldset><legend>Chọn công dân thử nghiệm <span class=\"en\">Choose a test citizen</span>"
+    standin_buf_add(page, "<fieldset><legend>Chọn công dân thử nghiệm <span class=\"en\">Choose a test citizen</span>"
                      "</legend>\n");
     for (size_t i = 0; i < vs_citizen_count; i++) {
         const vs_citizen_t *c = &vs_citizens[i];
         const char *b = c->birthdate; /* YYYY-MM-DD, shown DD/MM/YYYY */
-        vs_buf_printf(page, "<label><input type=\"radio\" name=\"citizen\" value=\"%s\"%s> <b>", c->id,
+        standin_buf_printf(page, "<label><input type=\"radio\" name=\"citizen\" value=\"%s\"%s> <b>", c->id,
                       i == 0 ? " checked" : "");
-        vs_buf_add_html(page, c->name);
-        vs_buf_printf(page, "</b><br>Số định danh cá nhân <span class=\"en\">(personal identification number)</span>: "
+        standin_buf_add_html(page, c->name);
+        standin_buf_printf(page, "</b><br>Số định danh cá nhân <span class=\"en\">(personal identification number)</span>: "
                             "%s<br>Ngày sinh <span class=\"en\">(date of birth)</span>: %.2s/%.2s/%.4s · "
                             "Nơi thường trú <span class=\"en\">(permanent residence)</span>: ",
                       c->id, b + 8, b + 5, b);
-        vs_buf_add_html(page, c->ward);
-        vs_buf_add(page, ", Hà Nội</label>\n");
+        standin_buf_add_html(page, c->ward);
+        standin_buf_add(page, ", Hà Nội</label>\n");
     }
-    vs_buf_add(page, "</fieldset>\n");
+    standin_buf_add(page, "</fieldset>\n");
 }
 
-static void add_levels(vs_buf_t *page, int level)
+static void add_levels(standin_buf_t *page, int level)
 {
-    vs_buf_printf(page,
+    standin_buf_printf(page,
                   "<fieldset><legend>Mức độ xác thực <span class=\"en\">Level of assurance</span></legend>\n"
                   "<label><input type=\"radio\" name=\"level\" value=\"1\"%s> Mức độ 1 — mật khẩu "
                   "<span class=\"en\">(Level 1 — password)</span></label>\n"
@@ -269,30 +269,30 @@ static void add_levels(vs_buf_t *page, int level)
 
 static void reply_login_page(const vs_app_t *app, h2o_req_t *req, const vs_form_t *form, const authz_t *a)
 {
-    vs_buf_t page = {0};
-    vs_buf_add(&page, page_head);
-    vs_buf_add(&page, "<h1>Đăng nhập bằng tài khoản định danh điện tử <span class=\"en\">Sign in with your electronic "
+    standin_buf_t page = {0};
+    standin_buf_add(&page, page_head);
+    standin_buf_add(&page, "<h1>Đăng nhập bằng tài khoản định danh điện tử <span class=\"en\">Sign in with your electronic "
                       "identity account</span></h1>\n<p>Ứng dụng <b>");
-    vs_buf_add_html(&page, app->config.client_id);
-    vs_buf_add(&page, "</b> yêu cầu xác thực danh tính của bạn. <span class=\"en\">The application asks to verify "
+    standin_buf_add_html(&page, app->config.client_id);
+    standin_buf_add(&page, "</b> yêu cầu xác thực danh tính của bạn. <span class=\"en\">The application asks to verify "
                       "your identity.</span></p>\n<form method=\"post\" action=\"/authorize\">\n");
     for (size_t i = 0; i < sizeof hidden_fields / sizeof hidden_fields[0]; i++) {
         const char *value = vs_form_get(form, hidden_fields[i]);
         if (!value)
             continue;
-        vs_buf_printf(&page, "<input type=\"hidden\" name=\"%s\" value=\"", hidden_fields[i]);
-        vs_buf_add_html(&page, value);
-        vs_buf_add(&page, "\">\n");
+        standin_buf_printf(&page, "<input type=\"hidden\" name=\"%s\" value=\"", hidden_fields[i]);
+        standin_buf_add_html(&page, value);
+        standin_buf_add(&page, "\">\n");
     }
     add_citizens(&page);
     add_levels(&page, requested_level(a));
-    vs_buf_add(&page, "<button type=\"submit\" name=\"action\" value=\"login\">Đăng nhập <span class=\"en\" "
+    standin_buf_add(&page, "<button type=\"submit\" name=\"action\" value=\"login\">Đăng nhập <span class=\"en\" "
                       "style=\"color:#fff\">Sign in</span></button>"
                       "<button type=\"submit\" name=\"action\" value=\"cancel\" class=\"secondary\">Huỷ "
                       "<span class=\"en\" style=\"color:#fff\">Cancel</span></button>\n</form>\n"
                       "<p class=\"note\">Các số định danh thử nghiệm bắt đầu bằng 001099 và không thuộc về ai. "
                       "<span class=\"en\">The test numbers start with 001099 and belong to nobody.</span></p>\n");
-    vs_buf_add(&page, page_tail);
+    standin_buf_add(&page, page_tail);
     reply_page(req, 200, &page);
 }
 

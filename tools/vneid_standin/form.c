@@ -1,7 +1,6 @@
 /* tools/vneid_standin/form.c — form encoding, HTML escaping, text buffers (see form.h). */
 #include "form.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,85 +81,16 @@ const char *vs_form_get(const vs_form_t *form, const char *name)
     return NULL;
 }
 
-static int reserve(vs_buf_t *b, size_t more)
-{
-    if (b->failed)
-        return 0;
-    if (b->len + more + 1 <= b->cap)
-        return 1;
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *data = realloc(b->data, cap);
-    if (!data) {
-        b->failed = 1;
-        return 0;
-    }
-    b->data = data;
-    b->cap = cap;
-    return 1;
-}
-
-static void add_bytes(vs_buf_t *b, const char *s, size_t n)
-{
-    if (!reserve(b, n))
-        return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void vs_buf_add(vs_buf_t *b, const char *s)
-{
-    add_bytes(b, s, strlen(s));
-}
-
-void vs_buf_printf(vs_buf_t *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !reserve(b, (size_t)n)) {
-        b->failed = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void vs_buf_add_html(vs_buf_t *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': vs_buf_add(b, "&amp;"); break;
-        case '<': vs_buf_add(b, "&lt;"); break;
-        case '>': vs_buf_add(b, "&gt;"); break;
-        case '"': vs_buf_add(b, "&quot;"); break;
-        case '\'': vs_buf_add(b, "&#39;"); break;
-        default: add_bytes(b, s, 1);
-        }
-    }
-}
-
-void vs_buf_add_url(vs_buf_t *b, const char *s)
+void vs_buf_add_url(standin_buf_t *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-._~", c)) {
-            add_bytes(b, s, 1);
+            standin_buf_add_n(b, s, 1);
         } else {
             char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            add_bytes(b, esc, 3);
+            standin_buf_add_n(b, esc, 3);
         }
     }
-}
-
-void vs_buf_free(vs_buf_t *b)
-{
-    free(b->data);
-    *b = (vs_buf_t){0};
 }

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "standin_buf.h" /* the growable string its pages are built in */
+
 #define VS_FORM_MAX_FIELDS 64
 
 typedef struct vs_form {
@@ -28,18 +30,7 @@ void vs_form_free(vs_form_t *form);
 /** The decoded value, or NULL when absent. */
 const char *vs_form_get(const vs_form_t *form, const char *name);
 
-typedef struct vs_buf {
-    char *data; /* NUL-terminated when not failed */
-    size_t len, cap;
-    int failed; /* out of memory at some point: the contents are incomplete */
-} vs_buf_t;
-
-void vs_buf_add(vs_buf_t *b, const char *s);
-void vs_buf_printf(vs_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/** s with & < > " ' escaped, for HTML text and attribute values. */
-void vs_buf_add_html(vs_buf_t *b, const char *s);
 /** s percent-encoded for a URL query component (everything but the RFC 3986 unreserved set). */
-void vs_buf_add_url(vs_buf_t *b, const char *s);
-void vs_buf_free(vs_buf_t *b);
+void vs_buf_add_url(standin_buf_t *b, const char *s);
 
 #endif
