@@ -4,7 +4,7 @@
 include(${CMAKE_CURRENT_LIST_DIR}/../standin_common/CMakeLists.part.cmake) # standin_common
 add_library(payment_standin_sign STATIC ${CMAKE_CURRENT_LIST_DIR}/vnp_sign.c)
 target_include_directories(payment_standin_sign PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(payment_standin_sign PUBLIC standin_buf PkgConfig::SSL)
+target_link_libraries(payment_standin_sign PUBLIC standin_text PkgConfig::SSL)
 file(GLOB PAYMENT_STANDIN_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.c)
 list(REMOVE_ITEM PAYMENT_STANDIN_SOURCES ${CMAKE_CURRENT_LIST_DIR}/vnp_sign.c)
 add_executable(payment-standin ${PAYMENT_STANDIN_SOURCES})

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "standin_form.h"
+
 #define GMT7_SECONDS (7 * 3600)
 
 void vnp_buf_add_urlencoded(standin_buf_t *b, const char *s, vnp_encoding_t encoding)
@@ -28,44 +30,6 @@ void vnp_buf_add_urlencoded(standin_buf_t *b, const char *s, vnp_encoding_t enco
     }
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes '+' and %XX into a malloc'd string; NULL on a bad escape or %00 (*bad set) or no memory. */
-static char *decode(const char *s, size_t len, int *bad)
-{
-    char *out = malloc(len + 1);
-    size_t o = 0;
-    for (size_t i = 0; out && i < len; i++) {
-        if (s[i] == '+') {
-            out[o++] = ' ';
-        } else if (s[i] != '%') {
-            out[o++] = s[i];
-        } else {
-            int hi = i + 2 < len ? hex_digit(s[i + 1]) : -1;
-            int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                free(out);
-                *bad = 1;
-                return NULL;
-            }
-            out[o++] = (char)(hi << 4 | lo);
-            i += 2;
-        }
-    }
-    if (out)
-        out[o] = '\0';
-    return out;
-}
-
 vnp_parse_result_t vnp_params_parse(const char *text, size_t len, vnp_params_t *params)
 {
     memset(params, 0, sizeof *params);
@@ -82,8 +46,8 @@ vnp_parse_result_t vnp_params_parse(const char *text, size_t len, vnp_params_t *
         const char *eq = memchr(field, '=', field_len);
         size_t name_len = eq ? (size_t)(eq - field) : field_len;
         int bad = 0;
-        char *name = decode(field, name_len, &bad);
-        char *value = name ? decode(eq ? eq + 1 : "", eq ? field_len - name_len - 1 : 0, &bad) : NULL;
+        char *name = standin_form_decode(field, name_len, &bad);
+        char *value = name ? standin_form_decode(eq ? eq + 1 : "", eq ? field_len - name_len - 1 : 0, &bad) : NULL;
         if (!name || !value) {
             free(name);
             return bad ? VNP_PARSE_BAD : VNP_PARSE_NO_MEMORY;

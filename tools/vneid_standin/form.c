@@ -1,37 +1,11 @@
-/* tools/vneid_standin/form.c — form encoding, HTML escaping, text buffers (see form.h). */
+/* tools/vneid_standin/form.c — its form fields, and URL-encoding onto a page (see form.h). */
 #include "form.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/hex.h"
-
-/* Decodes '+' and %XX into a malloc'd string; NULL on a bad escape or %00 (*bad set) or no memory. */
-static char *decode(const char *s, size_t len, int *bad)
-{
-    char *out = malloc(len + 1);
-    size_t o = 0;
-    for (size_t i = 0; out && i < len; i++) {
-        if (s[i] == '+') {
-            out[o++] = ' ';
-        } else if (s[i] != '%') {
-            out[o++] = s[i];
-        } else {
-            int hi = i + 2 < len ? cong_hex_digit(s[i + 1]) : -1, lo = i + 2 < len ? cong_hex_digit(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                free(out);
-                *bad = 1;
-                return NULL;
-            }
-            out[o++] = (char)(hi << 4 | lo);
-            i += 2;
-        }
-    }
-    if (out)
-        out[o] = '\0';
-    return out;
-}
+#include "standin_form.h"
 
 vs_form_result_t vs_form_parse(const char *text, size_t len, vs_form_t *form)
 {
@@ -49,8 +23,8 @@ vs_form_result_t vs_form_parse(const char *text, size_t len, vs_form_t *form)
         const char *eq = memchr(field, '=', field_len);
         size_t name_len = eq ? (size_t)(eq - field) : field_len;
         int bad = 0;
-        char *name = decode(field, name_len, &bad);
-        char *value = name ? decode(eq ? eq + 1 : "", eq ? field_len - name_len - 1 : 0, &bad) : NULL;
+        char *name = standin_form_decode(field, name_len, &bad);
+        char *value = name ? standin_form_decode(eq ? eq + 1 : "", eq ? field_len - name_len - 1 : 0, &bad) : NULL;
         if (!name || !value) {
             free(name);
             return bad ? VS_FORM_BAD_ENCODING : VS_FORM_NO_MEMORY;

@@ -1,6 +1,6 @@
 /*
- * tools/vneid_standin/form.h — application/x-www-form-urlencoded in and out, HTML escaping, and a growable text
- * buffer to build pages and URLs with.
+ * tools/vneid_standin/form.h — application/x-www-form-urlencoded in (its field table, on standin_form.h's decoder)
+ * and out (URL-encoding onto tools/standin_common's growable string, which also escapes HTML).
  */
 #ifndef VS_FORM_H
 #define VS_FORM_H
