@@ -17,47 +17,15 @@
  * "refused" could otherwise make cong give back an amount the provider did refund. vnp_ResponseCode: 00 refunded;
  * 94 (a refund of this transaction is already being processed) and 99 (other error): ask again later; 02, 03, 91, 95,
  * 97 and any other: refused.
- *
- * The HMAC below is this file's own until the lead folds it into vnpay_sign.c's (same algorithm, same key).
+ * The HMAC, its comparison and the dates are vnpay_sign.c's.
  */
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "payments.h"
 #include "provider.h"
 #include "vnpay.h"
-
-#define VNPAY_VERSION "2.1.0"
-#define GMT7_SECONDS (7 * 3600)
-
-/* Hex HMAC-SHA512 of data under the merchant secret, lower case. */
-static int refund_hmac_hex(const char *data, size_t len, char out[129])
-{
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_len = 0;
-    const char *key = payments_config.vnpay_secret;
-    if (key[0] == '\0' || HMAC(EVP_sha512(), key, (int)strlen(key), (const unsigned char *)data, len, mac,
-                               &mac_len) == NULL || mac_len != 64)
-        return CONG_EINVAL;
-    for (unsigned i = 0; i < mac_len; i++)
-        snprintf(out + 2 * i, 3, "%02x", mac[i]);
-    OPENSSL_cleanse(mac, sizeof mac);
-    return 0;
-}
-
-/* yyyyMMddHHmmss of `t` in GMT+7 (Vietnam keeps no summer time). */
-static void gmt7(long long t, char out[15])
-{
-    time_t shifted = (time_t)(t + GMT7_SECONDS);
-    struct tm tm;
-    gmtime_r(&shifted, &tm);
-    strftime(out, 15, "%Y%m%d%H%M%S", &tm);
-}
 
 static int printable(const char *s, size_t max)
 {
@@ -76,17 +44,19 @@ int vnpay_refund_request(const payments_refund_ask_t *ask, char **body)
     const char *txn_no = ask->provider_txn != NULL ? ask->provider_txn : "";
     if (!printable(ask->request_id, 32) || !printable(ask->txn_ref, 100) || !printable(ask->created_by, 250) ||
         !printable(ask->client_ip, 45) || !printable(ask->reason, 255) || (txn_no[0] && !printable(txn_no, 40)) ||
-        ask->amount_vnd <= 0 || ask->amount_vnd > 9000000000000LL || payments_config.vnpay_tmn_code[0] == '\0')
+        ask->amount_vnd <= 0 || ask->amount_vnd > 9000000000000LL || payments_config.vnpay_tmn_code[0] == '\0' ||
+        payments_config.vnpay_secret[0] == '\0')
         return CONG_EINVAL;
-    char amount[24], txn_date[15], create_date[15], data[1024], hash[129];
+    char amount[24], txn_date[VNPAY_DATE_LEN + 1], create_date[VNPAY_DATE_LEN + 1], data[1024],
+        hash[VNPAY_HASH_HEX + 1];
     snprintf(amount, sizeof amount, "%lld", ask->amount_vnd * 100);
-    gmt7(ask->paid_created_at, txn_date);
-    gmt7(ask->now, create_date);
+    vnpay_format_date(ask->paid_created_at, txn_date);
+    vnpay_format_date(ask->now, create_date);
     const char *type = ask->full ? "02" : "03";
     int n = snprintf(data, sizeof data, "%s|%s|refund|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s", ask->request_id, VNPAY_VERSION,
                      payments_config.vnpay_tmn_code, type, ask->txn_ref, amount, txn_no, txn_date, ask->created_by,
                      create_date, ask->client_ip, ask->reason);
-    if (n < 0 || (size_t)n >= sizeof data || refund_hmac_hex(data, (size_t)n, hash) != 0)
+    if (n < 0 || (size_t)n >= sizeof data || vnpay_hmac_hex(payments_config.vnpay_secret, data, (size_t)n, hash) != 0)
         return CONG_EINVAL;
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "vnp_RequestId",
                           ask->request_id, "vnp_Version", VNPAY_VERSION, "vnp_Command", "refund", "vnp_TmnCode",
@@ -125,7 +95,7 @@ static const char *const signed_fields[] = {
 /* 0 when the answer's vnp_SecureHash is the HMAC of its fields; CONG_EPERM when wrong or absent. */
 static int verify(const json_t *answer)
 {
-    char data[4096], value[1024], expected[129], given[129];
+    char data[4096], value[1024], expected[VNPAY_HASH_HEX + 1];
     size_t used = 0;
     for (size_t i = 0; i < sizeof signed_fields / sizeof signed_fields[0]; i++) {
         if (field_text(answer, signed_fields[i], value, sizeof value) != 0)
@@ -136,11 +106,10 @@ static int verify(const json_t *answer)
         used += (size_t)n;
     }
     const char *hash = json_string_value(json_object_get(answer, "vnp_SecureHash"));
-    if (hash == NULL || strlen(hash) != 128 || refund_hmac_hex(data, used, expected) != 0)
+    if (payments_config.vnpay_secret[0] == '\0' ||
+        vnpay_hmac_hex(payments_config.vnpay_secret, data, used, expected) != 0)
         return CONG_EPERM;
-    for (size_t i = 0; i <= 128; i++) /* VNPay's hex may come in capitals */
-        given[i] = (char)(hash[i] >= 'A' && hash[i] <= 'F' ? hash[i] - 'A' + 'a' : hash[i]);
-    return CRYPTO_memcmp(given, expected, 128) == 0 ? 0 : CONG_EPERM;
+    return vnpay_hash_equal(hash, expected) ? 0 : CONG_EPERM; /* constant time; VNPay's hex may come in capitals */
 }
 
 int vnpay_refund_answer(const char *body, size_t len, char provider_txn[41], char response_code[8])
