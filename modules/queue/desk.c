@@ -111,14 +111,10 @@ static void on_finished(cong_req_t *req, int err, const cong_pg_result_t *res, v
 static void finish(cong_req_t *req, void *udata)
 {
     const cong_api_t *api = queue_api;
-    size_t len = 0, id_len = 0;
+    size_t len = 0;
     const char *unit = api->req_path_param(req, "code", &len);
-    const char *id = api->req_path_param(req, "id", &id_len);
-    static const char hex[] = "0123456789abcdefABCDEF";
-    int uuid = id != NULL && id_len == 36;
-    for (size_t i = 0; uuid && i < 36; i++)
-        uuid = (i == 8 || i == 13 || i == 18 || i == 23) ? id[i] == '-' : strchr(hex, id[i]) != NULL;
-    if (!queue_code_ok(unit) || !uuid)
+    const char *id = api->req_path_param(req, "id", &len);
+    if (!queue_code_ok(unit) || !queue_id_ok(id))
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
     const char *params[] = {api->req_principal(req)->subject, unit, id, udata, api->req_id(req)};
     queue_query(req, "SELECT outcome, body FROM queue_ticket_finish($1, $2, $3::uuid, $4, $5)", 5, params,

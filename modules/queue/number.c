@@ -26,6 +26,19 @@ int queue_code_ok(const char *s)
     return n > 0 && n <= QUEUE_CODE_MAX && strspn(s, allowed) == n;
 }
 
+int queue_id_ok(const char *s)
+{
+    static const char hex[] = "0123456789abcdefABCDEF";
+    if (s == NULL || strlen(s) != 36)
+        return 0;
+    for (size_t i = 0; i < 36; i++) {
+        int hyphen = i == 8 || i == 13 || i == 18 || i == 23;
+        if (hyphen ? s[i] != '-' : strchr(hex, s[i]) == NULL)
+            return 0;
+    }
+    return 1;
+}
+
 int queue_counter_key(char *out, size_t size, const char *unit, const char *day, const char *domain)
 {
     int n = snprintf(out, size, "cong:queue:{%s}:%s:%s:last", unit, day, domain);

@@ -7,6 +7,9 @@
  *   POST /v1/desk/units/{code}/queue/next                    an official calls the next {counter, domain?}  desk.c
  *   POST /v1/desk/units/{code}/queue/tickets/{id}/served     ... marks it served                        desk.c
  *   POST /v1/desk/units/{code}/queue/tickets/{id}/absent     ... or absent                              desk.c
+ *   GET  /v1/me/queue/tickets                                the holder's tickets of today, their places holder.c
+ *   GET  /v1/me/queue/tickets/{id}                           ... one of them                            holder.c
+ *   POST /v1/me/queue/tickets/{id}/cancel                    ... gives up a waiting one                 holder.c
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -119,7 +122,8 @@ int cong_queue_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
         rc = read_config(ctx);
     if (rc != 0 || api->load_purpose(ctx) != CONG_LOAD_SERVE)
         return rc;
-    int (*const registers[])(cong_module_ctx_t *) = {queue_take_register, queue_view_register, queue_desk_register};
+    int (*const registers[])(cong_module_ctx_t *) = {queue_take_register, queue_view_register, queue_desk_register,
+                                                         queue_holder_register};
     for (size_t i = 0; rc == 0 && i < sizeof registers / sizeof registers[0]; i++)
         rc = registers[i](ctx);
     return rc;

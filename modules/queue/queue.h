@@ -18,17 +18,28 @@
  *   - Officials of a unit are the procedures module's rule, read through SQL: a user_roles row (subject, 'official',
  *     unit code). Calling the next number locks it FOR UPDATE SKIP LOCKED, so two counters never call one ticket; the
  *     call, its push_outbox row (topic 'queue.called', to the ticket's holder) and its audit record commit together.
- *   - The public view is a JSON snapshot kept in Redis for view_cache_ms, dropped after every change, rebuilt from
- *     PostgreSQL on a miss (also when Redis is down).
+ *   - The public view is a JSON snapshot kept in Redis for view_cache_ms, dropped after every change (a number
+ *     taken, called or cancelled), rebuilt from PostgreSQL on a miss (also when Redis is down).
+ *   - The holder sees their tickets of the day, each with its place (ahead, estimated_wait_minutes) while it waits,
+ *     in one query on queue_tickets_holder (subject, day); another person's ticket is 404. The holder cancels a
+ *     waiting ticket (409 queue-ticket-not-waiting once called, served, absent or cancelled): the row is locked, so
+ *     a cancel and a call of one ticket never both win; it commits with its audit record. A cancelled ticket counts
+ *     toward no limit and is never called.
+ *   - Nobody takes, sees or cancels a number for someone else (every route's mandate_action is NULL: the gateway
+ *     answers 403 mandate-does-not-cover). A number is a place in the hall for the person standing there, and the
+ *     per-citizen limits are per person; a mandate's scope names procedures or domains for dossiers, and a
+ *     grantee's view of the grantor's affairs is audited at every read, which a screen polled every few seconds
+ *     must not be. (holder.c)
  *
- * Files: queue.c (entry point, configuration, shared replies), day.c, limits.c, wait.c (pure: unit-tested),
- * number.c (the Redis counter), take.c (POST tickets), view.c (GET the queue), desk.c (officials). The SQL, with the
- * rules that need the tables: migrations/0001_queue.sql.
+ * Files: queue.c (entry point, configuration, shared replies), day.c, limits.c, wait.c, place.c (pure:
+ * unit-tested), number.c (the Redis counter), take.c (POST tickets), view.c (GET the queue), desk.c (officials),
+ * holder.c (the holder's tickets and cancel). The SQL, with the rules that need the tables: migrations/.
  */
 #ifndef CONG_MODULE_QUEUE_H
 #define CONG_MODULE_QUEUE_H
 
 #include <cong/module.h>
+#include <jansson.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -76,9 +87,17 @@ const char *queue_limit_name(enum queue_limit limit);
 int queue_wait_minutes(int ahead, int counters, double measured_s, int measured_n, int min_measured,
                        int configured_min);
 
+/* ---- place.c (pure) ---- */
+/** A ticket as its holder is shown it: when it waits (the SQL gave "ahead", "counters", "measured_s", "measured_n",
+ *  queue_ticket_position), "estimated_wait_minutes" by queue_wait_minutes; otherwise "ahead" and
+ *  "estimated_wait_minutes" null. The internal figures are dropped either way. 0, or -1 (not an object). */
+int queue_place(json_t *ticket, int min_measured, int minutes_per_ticket);
+
 /* ---- number.c ---- */
 /** Code of a unit, domain or counter: 1..QUEUE_CODE_MAX of [A-Za-z0-9._-]. (Keys of Redis are built from them.) */
 int queue_code_ok(const char *s);
+/** A ticket id of a path: a UUID in its text form (36 characters, hyphens at 8, 13, 18, 23, hex digits elsewhere). */
+int queue_id_ok(const char *s);
 /** The Redis key of a queue's counter, "cong:queue:{UNIT}:DAY:DOMAIN:last" (the unit as hash tag: one unit's keys on
  *  one cluster slot). Length written, or -1 when it does not fit. */
 int queue_counter_key(char *out, size_t size, const char *unit, const char *day, const char *domain);
@@ -111,5 +130,6 @@ char *queue_strdup(cong_req_t *req, const char *s);
 int queue_take_register(cong_module_ctx_t *ctx);
 int queue_view_register(cong_module_ctx_t *ctx);
 int queue_desk_register(cong_module_ctx_t *ctx);
+int queue_holder_register(cong_module_ctx_t *ctx);
 
 #endif

@@ -76,17 +76,7 @@ static void reply_ticket(cong_req_t *req, const char *body_text, int replayed)
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
-    int ahead = (int)json_integer_value(json_object_get(body, "ahead"));
-    int counters = (int)json_integer_value(json_object_get(body, "counters"));
-    double measured_s = json_number_value(json_object_get(body, "measured_s"));
-    int measured_n = (int)json_integer_value(json_object_get(body, "measured_n"));
-    json_object_set_new(body, "estimated_wait_minutes",
-                        json_integer(queue_wait_minutes(ahead, counters, measured_s, measured_n,
-                                                        queue_config.measured_min_tickets,
-                                                        queue_config.minutes_per_ticket)));
-    json_object_del(body, "counters");
-    json_object_del(body, "measured_s");
-    json_object_del(body, "measured_n");
+    queue_place(body, queue_config.measured_min_tickets, queue_config.minutes_per_ticket);
     api->reply_header(req, "cache-control", "no-store");
     if (replayed)
         api->reply_header(req, "idempotent-replayed", "true");

@@ -4,7 +4,7 @@
  * names nobody, and screens and apps poll it without a citizen's token (per-address rate limits apply).
  *
  * Cheap to poll: the answer is a JSON snapshot kept in Redis for view_cache_ms and served from there; every change
- * (a number taken, a number called) drops it, and the next request rebuilds it from PostgreSQL (queue_view). When
+ * (a number taken, called or cancelled) drops it, and the next request rebuilds it from PostgreSQL (queue_view). When
  * Redis does not answer, PostgreSQL is read directly. Clients may cache it as long (Cache-Control: public, max-age).
  * A snapshot can lag a change by at most view_cache_ms (a rebuild that read before the change and stored after its
  * drop), and a client's copy by max-age more.
