@@ -10,7 +10,7 @@
  *     with it (an accepted one means a check was skipped);
  *   - a form value found is NUL-terminated and no longer than the input; a repeated name is never FOUND;
  *   - an accepted message has exactly one target of a known kind, borrowed from the message object, and a payload of
- *     at most FCM_MAX_PAYLOAD_BYTES; a refused one says why and holds no message;
+ *     at most FCM_MAX_PAYLOAD_BYTES; a refused one says why, in printable ASCII, and holds no message;
  *   - the same input gives the same answers twice.
  */
 #include <jansson.h>
@@ -86,6 +86,10 @@ static void check_message(const uint8_t *data, size_t size)
             abort();
     } else if (m.message || !m.error[0] || strcmp(m.error, again.error) != 0) {
         abort();
+    } else {
+        for (const char *c = m.error; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+                abort(); /* it goes into the JSON answer as is */
     }
     fcm_message_free(&m);
     fcm_message_free(&again);

@@ -21,6 +21,11 @@ static int refuse(fcm_message_t *m, const char *field, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(m->error, sizeof m->error, fmt, ap);
     va_end(ap);
+    /* they quote the sender's bytes (names, the parser's "near '...'"), cut anywhere: ASCII only, so they stay a JSON
+     * string in the answer */
+    for (char *c = m->error; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
     return -1;
 }
 

@@ -28,7 +28,7 @@ typedef struct fcm_message {
     int validate_only;
     size_t payload_bytes;
     char field[64];              /* refused: the field at fault ("message.data"), "" when none is named */
-    char error[256];             /* refused: Google's style of message */
+    char error[256];             /* refused: Google's style of message, printable ASCII (other bytes shown as '?') */
 } fcm_message_t;
 
 /** 0 with *out filled, or -1 with out->field and out->error saying why (including running out of memory). */

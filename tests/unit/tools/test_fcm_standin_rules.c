@@ -298,6 +298,13 @@ static void fields_and_values(void **state)
     assert_int_equal(check("{}", &m), -1);
     assert_int_equal(check("[1]", &m), -1);
     assert_int_equal(check("{\"message\":", &m), -1);
+    /* a quoted name cut inside a UTF-8 sequence, and raw bytes in the parser's message: printable ASCII only */
+    assert_int_equal(check("{\"message\":{\"token\":\"a\",\"" "ồồồồồồồồồồồồồồồồồồồồồồồ\":1}}", &m), -1);
+    for (const char *c = m.error; *c; c++)
+        assert_true(*c >= 0x20 && *c <= 0x7e);
+    assert_int_equal(check("\xff\xfe", &m), -1);
+    for (const char *c = m.error; *c; c++)
+        assert_true(*c >= 0x20 && *c <= 0x7e);
 }
 
 /* {"data":{"k":"<n x's>"}} is 17 + n bytes: the payload measured without the target. */
