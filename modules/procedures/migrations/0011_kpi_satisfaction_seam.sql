@@ -12,11 +12,18 @@
 --   share_4_5     the share of 4- and 5-star ratings, 0..1, three decimals
 --   distribution  how many of 1, 2, 3, 4 and 5 stars (five elements)
 -- Only units with at least one rating are returned.
-CREATE FUNCTION kpi_unit_satisfaction(p_week_start date)
-    RETURNS TABLE (unit_code text, ratings bigint, mean numeric, share_4_5 numeric, distribution bigint[])
-    LANGUAGE sql STABLE AS $$
-    SELECT NULL::text, NULL::bigint, NULL::numeric, NULL::numeric, NULL::bigint[] WHERE false
-$$;
+-- Created only when missing: a database whose feedback migration ran before this one (a module's migrations are
+-- recorded per module, so an older procedures folder can be migrated after a newer feedback one) keeps the real one.
+DO $do$
+BEGIN
+    IF to_regprocedure('kpi_unit_satisfaction(date)') IS NULL THEN
+        CREATE FUNCTION kpi_unit_satisfaction(p_week_start date)
+            RETURNS TABLE (unit_code text, ratings bigint, mean numeric, share_4_5 numeric, distribution bigint[])
+            LANGUAGE sql STABLE AS $$
+            SELECT NULL::text, NULL::bigint, NULL::numeric, NULL::numeric, NULL::bigint[] WHERE false
+        $$;
+    END IF;
+END $do$;
 
 -- kpi_units (0003) with each unit's satisfaction: what GET /v1/kpi/units reads. A FULL join, so that a unit rated in
 -- the week without any dossier figure (walk-in feedback) is listed too, with zero counts; a unit without ratings has
