@@ -28,11 +28,13 @@ CREATE INDEX feedback_given_by ON feedback (given_by, created_at DESC, id DESC);
 CREATE INDEX feedback_unit_only ON feedback (subject, unit_code, week_start) WHERE dossier_code IS NULL;
 
 -- The weekly satisfaction index, kept per (unit, week) by a trigger in the writer's transaction: the KPIs read one row
--- per unit and week whatever the number of ratings. (A view over feedback would aggregate every rating of the week
--- for every unit on each KPI miss: ~20,000 a week city-wide at 1.24 M dossiers in four months with a third of them
--- rated — cheap today, but growing with the data, while the rollup stays at ~141 rows a week; and it is the pattern of
--- kpi_completions_weekly, procedures 0005.) Concurrent ratings of one unit in one week serialise on its row: citizens
--- rate at human speed.
+-- per unit and week whatever the number of ratings. A view over feedback would aggregate every rating of the week for
+-- every unit on each KPI cache miss: at 1.24 M dossiers in four months (~73,000 a week) with a third of them rated,
+-- ~24,000 ratings a week city-wide, growing with the city's use, while the rollup stays at one row per rated unit a
+-- week; it is also the pattern of kpi_completions_weekly (procedures 0005). Measured on the test database with 100,000
+-- ratings over 17 weeks in 161 units (~5,900 a week): both answer in milliseconds (the rollup ~8 ms cold, the
+-- aggregate ~3 ms); the rollup's point is that its cost does not grow with the ratings. Concurrent ratings of one unit
+-- in one week serialise on its row until they commit: citizens rate at human speed.
 CREATE TABLE feedback_weekly (
     unit_code   text NOT NULL,
     week_start  date NOT NULL,
