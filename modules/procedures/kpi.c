@@ -1,7 +1,7 @@
 /*
  * modules/procedures/kpi.c — the weekly figures of the units, public and read-only.
  *
- *   GET /v1/kpi/units?week=YYYY-Www        listUnitKpis    one row per unit (SQL kpi_units)
+ *   GET /v1/kpi/units?week=YYYY-Www        listUnitKpis    one row per unit (SQL kpi_units_rated)
  *   GET /v1/kpi/late-units?week=YYYY-Www   listLateUnits   units overdue, under the on-time threshold, or rated
  *                                                          under the satisfaction threshold (SQL kpi_late_units)
  *   GET /v1/kpi/trend?weeks=N&week=YYYY-Www getKpiTrend    city-wide on-time rate of the N weeks up to `week`
