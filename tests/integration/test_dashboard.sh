@@ -197,6 +197,8 @@ PY
   expect_eq "page: no error shown" "STATUS " "$(grep '^STATUS' <<<"$seen")"
   expect_match "page: the week's dates are shown" '<span id="week-range" class="week-range">từ 2026-01-05 đến 2026-01-11</span>' \
     "$(cat "$GW_DIR/dom.html")"
+  expect_match "page: the late list's caption gives both thresholds" '<caption id="late-caption">Đơn vị có hồ sơ quá hạn, tỉ lệ đúng hạn dưới 80% hoặc điểm hài lòng dưới 3,5 sao, tuần 2026-W02</caption>' \
+    "$(cat "$GW_DIR/dom.html")"
   expect_match "page: the table's caption names the week" '<caption id="units-caption">Chỉ số của [0-9]+ đơn vị, tuần 2026-W02</caption>' \
     "$(cat "$GW_DIR/dom.html")"
 

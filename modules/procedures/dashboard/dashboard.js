@@ -27,7 +27,7 @@
       colReasons: 'Lý do',
       colSatisfaction: 'Hài lòng',
       satisfactionTitle: 'Mức độ hài lòng của người dân theo đơn vị',
-      satisfactionCaption: function (n, t) { return 'Điểm hài lòng trung bình (1–5 sao) của ' + n + ' đơn vị được đánh giá nhiều nhất là ít hài lòng nhất trong tuần; đường nét đứt: ngưỡng ' + t + ' sao.'; },
+      satisfactionCaption: function (n, t) { return 'Điểm hài lòng trung bình trong tuần (1–5 sao) của ' + n + ' đơn vị có điểm thấp nhất; đường nét đứt: ngưỡng ' + t + ' sao.'; },
       satisfactionChartLabel: 'Biểu đồ điểm hài lòng trung bình theo đơn vị',
       noSatisfaction: 'Chưa có đánh giá nào trong tuần này.',
       ratingsCount: function (n) { return n + ' lượt'; },
@@ -37,7 +37,7 @@
       loading: 'Đang tải số liệu…',
       range: function (s, e) { return 'từ ' + s + ' đến ' + e; },
       unitsCaption: function (w, n) { return 'Chỉ số của ' + n + ' đơn vị, tuần ' + w; },
-      lateCaption: function (w, t) { return 'Đơn vị có hồ sơ quá hạn hoặc tỉ lệ đúng hạn dưới ' + t + '%, tuần ' + w; },
+      lateCaption: function (w, t, s) { return 'Đơn vị có hồ sơ quá hạn, tỉ lệ đúng hạn dưới ' + t + '% hoặc điểm hài lòng dưới ' + s + ' sao, tuần ' + w; },
       trendCaption: function (n, t) { return 'Tỉ lệ hồ sơ hoàn thành đúng hạn của ' + n + ' tuần gần nhất; đường nét đứt: ngưỡng ' + t + '%.'; },
       chartLabel: 'Biểu đồ tỉ lệ đúng hạn toàn thành phố theo tuần',
       noUnits: 'Chưa có số liệu cho tuần này.',
@@ -71,7 +71,7 @@
       colReasons: 'Reasons',
       colSatisfaction: 'Satisfaction',
       satisfactionTitle: 'Citizens\' satisfaction by unit',
-      satisfactionCaption: function (n, t) { return 'Mean rating (1-5 stars) of the ' + n + ' least satisfying rated units of the week; dashed line: ' + t + '-star threshold.'; },
+      satisfactionCaption: function (n, t) { return 'Mean rating of the week (1-5 stars) of the ' + n + ' lowest rated units; dashed line: ' + t + '-star threshold.'; },
       satisfactionChartLabel: 'Chart of the mean rating by unit',
       noSatisfaction: 'No rating this week yet.',
       ratingsCount: function (n) { return n + (n === 1 ? ' rating' : ' ratings'); },
@@ -81,7 +81,7 @@
       loading: 'Loading figures…',
       range: function (s, e) { return 'from ' + s + ' to ' + e; },
       unitsCaption: function (w, n) { return 'Figures of ' + n + ' units, week ' + w; },
-      lateCaption: function (w, t) { return 'Units with overdue dossiers or an on-time rate under ' + t + '%, week ' + w; },
+      lateCaption: function (w, t, s) { return 'Units with overdue dossiers, an on-time rate under ' + t + '% or a mean rating under ' + s + ' stars, week ' + w; },
       trendCaption: function (n, t) { return 'Share of dossiers completed on time over the last ' + n + ' weeks; dashed line: ' + t + '% threshold.'; },
       chartLabel: 'Chart of the city-wide on-time rate by week',
       noUnits: 'No figures for this week yet.',
@@ -128,6 +128,7 @@
     return Number(r).toLocaleString(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + ' %';
   }
 
+  function number(n) { return n === null || n === undefined ? '—' : Number(n).toLocaleString(locale()); }
   function stars(mean) {
     if (mean === null || mean === undefined) return '—';
     return Number(mean).toLocaleString(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 2 }) + ' ★';
@@ -277,7 +278,8 @@
     body.textContent = '';
     $('late-table').hidden = false;
     if (!state.late) { $('late-caption').textContent = ''; showEmpty('late-empty', ''); return; }
-    $('late-caption').textContent = t('lateCaption')(state.late.week, state.late.threshold);
+    $('late-caption').textContent = t('lateCaption')(state.late.week, state.late.threshold,
+                                                     number(state.late.satisfaction_threshold));
     showEmpty('late-empty', state.late.units.length === 0 ? t('noLate') : '');
     $('late-table').hidden = state.late.units.length === 0;
     state.late.units.forEach(function (u) {
@@ -370,7 +372,7 @@
     rated = rated.slice(0, SATISFACTION_BARS);
     var threshold = state.late ? state.late.satisfaction_threshold : null;
     $('satisfaction-caption').textContent = rated.length === 0 ? '' :
-      t('satisfactionCaption')(rated.length, threshold === null || threshold === undefined ? '—' : threshold);
+      t('satisfactionCaption')(rated.length, number(threshold));
     showEmpty('satisfaction-empty', rated.length === 0 ? t('noSatisfaction') : '');
     if (rated.length === 0) return;
 
