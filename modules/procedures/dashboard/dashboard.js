@@ -393,7 +393,8 @@
     rated.forEach(function (u, i) {
       var y = top + i * row, mean = u.satisfaction.mean;
       var below = threshold !== null && threshold !== undefined && mean < threshold;
-      chart.appendChild(svg('text', { x: left - 8, y: y + row / 2 + 4, 'class': 'axis-label y' }, u.unit_name));
+      var name = u.unit_name.length > 26 ? u.unit_name.slice(0, 25) + '…' : u.unit_name; /* whole in the bar's title */
+      chart.appendChild(svg('text', { x: left - 8, y: y + row / 2 + 4, 'class': 'axis-label y' }, name));
       var bar = svg('rect', { x: x(1), y: y + 4, width: Math.max(x(mean) - x(1), 2), height: row - 8,
                               'class': 'bar' + (below ? ' below' : ''), 'data-unit': u.unit_code,
                               'data-mean': String(mean), 'data-ratings': String(u.satisfaction.ratings) });
