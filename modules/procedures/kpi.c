@@ -1,14 +1,17 @@
 /*
  * modules/procedures/kpi.c — the weekly figures of the units, public and read-only.
  *
- *   GET /v1/kpi/units?week=YYYY-Www        listUnitKpis    one row per unit (SQL kpi_units)
- *   GET /v1/kpi/late-units?week=YYYY-Www   listLateUnits   units overdue or under the threshold (SQL kpi_late_units)
+ *   GET /v1/kpi/units?week=YYYY-Www        listUnitKpis    one row per unit (SQL kpi_units_rated)
+ *   GET /v1/kpi/late-units?week=YYYY-Www   listLateUnits   units overdue, under the on-time threshold, or rated
+ *                                                          under the satisfaction threshold (SQL kpi_late_units)
  *   GET /v1/kpi/trend?weeks=N&week=YYYY-Www getKpiTrend    city-wide on-time rate of the N weeks up to `week`
  *
  * `week` is optional (default: the current ISO week in Asia/Ho_Chi_Minh, UTC+7 all year round, no daylight saving)
  * and checked here, strictly, before anything reaches PostgreSQL: a bad one, or one outside the years the data can
  * cover (2020 to next year: an older week makes kpi_units read every completion since), is 422 validation-failed.
  * Counts are JSON integers, on_time_rate a JSON number (percent, one decimal) or null when nothing was completed.
+ * Each unit carries the week's `satisfaction` (ratings, mean stars, share of 4-5 stars, distribution of 1..5 stars):
+ * SQL kpi_units_rated, joined with kpi_unit_satisfaction, which the feedback module owns (procedures migration 0011).
  * Answers are public: each worker serves one again for modules.procedures.kpi_cache_ttl_ms (kpi_cache.h), and
  * clients may keep them for a minute. PostgreSQL down or slow: 503 service-unavailable; any other store error: 500.
  */
@@ -189,16 +192,32 @@ static json_t *pg_json_array(const cong_pg_result_t *r, int row, int col)
     return json_array();
 }
 
-/* One unit's figures; the columns are in the order of UNIT_COLUMNS below. */
+/* One unit's figures; the columns are in the order of UNIT_COLUMNS below. The satisfaction columns come from the
+ * SQL seam kpi_unit_satisfaction (migration 0011), which the feedback module's migration fills. */
 #define UNIT_COLUMNS                                                                                                 \
-    "unit_code, unit_name, received, completed_on_time, completed_late, in_progress, overdue, on_time_rate"
+    "unit_code, unit_name, received, completed_on_time, completed_late, in_progress, overdue, on_time_rate, "       \
+    "ratings, satisfaction_mean, satisfaction_share_4_5, to_json(satisfaction_distribution)::text"
+#define UNIT_COLUMN_COUNT 12
+
+/* The week's ratings of the unit: {ratings, mean, share_4_5, distribution [1..5 stars]}; nulls and zeros when none. */
+static json_t *satisfaction_object(const cong_pg_result_t *r, int row)
+{
+    json_t *distribution = pg_json_array(r, row, 11);
+    if (json_array_size(distribution) != 5) {
+        json_decref(distribution);
+        distribution = json_pack("[i, i, i, i, i]", 0, 0, 0, 0, 0);
+    }
+    return json_pack("{s:o, s:o, s:o, s:o}", "ratings", pg_integer(r, row, 8), "mean", pg_rate(r, row, 9),
+                     "share_4_5", pg_rate(r, row, 10), "distribution", distribution);
+}
 
 static json_t *unit_object(const cong_pg_result_t *r, int row)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "unit_code", pg_string(r, row, 0), "unit_name",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "unit_code", pg_string(r, row, 0), "unit_name",
                      pg_string(r, row, 1), "received", pg_integer(r, row, 2), "completed_on_time",
                      pg_integer(r, row, 3), "completed_late", pg_integer(r, row, 4), "in_progress",
-                     pg_integer(r, row, 5), "overdue", pg_integer(r, row, 6), "on_time_rate", pg_rate(r, row, 7));
+                     pg_integer(r, row, 5), "overdue", pg_integer(r, row, 6), "on_time_rate", pg_rate(r, row, 7),
+                     "satisfaction", satisfaction_object(r, row));
 }
 
 static json_t *week_object(const kpi_week_t *w, json_t *units)
@@ -233,8 +252,8 @@ static void list_unit_kpis(cong_req_t *req, void *udata)
     if (reply_from_cache(req, w))
         return;
     const char *params[] = {w->start};
-    int rc = api->pg_query(req, "SELECT " UNIT_COLUMNS " FROM kpi_units($1::date) ORDER BY unit_code", 1, params,
-                           on_units, w);
+    int rc = api->pg_query(req, "SELECT " UNIT_COLUMNS " FROM kpi_units_rated($1::date) ORDER BY unit_code", 1,
+                           params, on_units, w);
     if (rc != 0)
         reply_store_error(req, rc, "kpi_units");
 }
@@ -250,11 +269,13 @@ static void on_late_units(cong_req_t *req, int err, const cong_pg_result_t *r, v
     json_t *units = json_array();
     for (int i = 0; i < api->pg_ntuples(r); i++) {
         json_t *unit = unit_object(r, i);
-        json_object_set_new(unit, "reasons", pg_json_array(r, i, 8));
+        json_object_set_new(unit, "reasons", pg_json_array(r, i, UNIT_COLUMN_COUNT));
         json_array_append_new(units, unit);
     }
     json_t *body = week_object(udata, units);
     json_object_set_new(body, "threshold", json_integer(procedures_config.kpi_on_time_threshold));
+    json_object_set_new(body, "satisfaction_threshold", json_real(procedures_config.kpi_satisfaction_threshold));
+    json_object_set_new(body, "satisfaction_min_ratings", json_integer(procedures_config.kpi_satisfaction_min_ratings));
     reply_cached_json(req, udata, body);
 }
 
@@ -269,13 +290,16 @@ static void list_late_units(cong_req_t *req, void *udata)
     }
     if (reply_from_cache(req, w))
         return;
-    char threshold[16];
+    char threshold[16], satisfaction[16], min_ratings[16];
     snprintf(threshold, sizeof threshold, "%d", procedures_config.kpi_on_time_threshold);
-    const char *params[] = {w->start, threshold};
+    snprintf(satisfaction, sizeof satisfaction, "%.2f", procedures_config.kpi_satisfaction_threshold);
+    snprintf(min_ratings, sizeof min_ratings, "%d", procedures_config.kpi_satisfaction_min_ratings);
+    const char *params[] = {w->start, threshold, satisfaction, min_ratings};
     int rc = api->pg_query(req,
-                           "SELECT " UNIT_COLUMNS ", to_json(reasons)::text FROM kpi_late_units($1::date, $2::numeric)"
-                           " ORDER BY on_time_rate ASC NULLS LAST, overdue DESC, unit_code",
-                           2, params, on_late_units, w);
+                           "SELECT " UNIT_COLUMNS ", to_json(reasons)::text FROM kpi_late_units($1::date, "
+                           "$2::numeric, $3::numeric, $4::int) ORDER BY on_time_rate ASC NULLS LAST, overdue DESC, "
+                           "unit_code",
+                           4, params, on_late_units, w);
     if (rc != 0)
         reply_store_error(req, rc, "kpi_late_units");
 }

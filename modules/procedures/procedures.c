@@ -40,7 +40,23 @@ static const cong_config_key_def_t config_keys[] = {
      "seconds a catalog answer stays cached in Redis"},
     {sizeof(cong_config_key_def_t), "kpi_cache_ttl_ms", CONG_CONFIG_INT, "5000",
      "milliseconds each worker serves a KPI answer again before asking PostgreSQL (0: every time)"},
+    {sizeof(cong_config_key_def_t), "kpi_satisfaction_threshold", CONG_CONFIG_STRING, "3.5",
+     "mean stars (1..5, two decimals at most): units rated lower in a week are on the weekly late list"},
+    {sizeof(cong_config_key_def_t), "kpi_satisfaction_min_ratings", CONG_CONFIG_INT, "5",
+     "ratings a unit must have received in the week before its satisfaction can list it (1..100000)"},
 };
+
+/* "3.5": a number of stars from 1 to 5 written in plain digits, at most two decimals; -1 otherwise. */
+static double parse_stars(const char *text)
+{
+    char *end = NULL;
+    size_t len = text != NULL ? strlen(text) : 0;
+    const char *dot = text != NULL ? strchr(text, '.') : NULL;
+    if (len == 0 || len > 4 || text[0] < '0' || text[0] > '9' || (dot != NULL && (len - (size_t)(dot - text)) > 3))
+        return -1;
+    double v = strtod(text, &end);
+    return end == text + len && v >= 1.0 && v <= 5.0 ? v : -1;
+}
 
 /* mkdir -p: the data folder may be new on a first start. */
 static int make_dirs(const char *path)
@@ -80,10 +96,14 @@ static int read_config(cong_module_ctx_t *ctx, int serving)
     procedures_config.page_size = atoi(api->config_get(ctx, "page_size"));
     procedures_config.catalog_cache_ttl_s = atoi(api->config_get(ctx, "catalog_cache_ttl_s"));
     procedures_config.kpi_cache_ttl_ms = atoi(api->config_get(ctx, "kpi_cache_ttl_ms"));
+    procedures_config.kpi_satisfaction_threshold = parse_stars(api->config_get(ctx, "kpi_satisfaction_threshold"));
+    procedures_config.kpi_satisfaction_min_ratings = atoi(api->config_get(ctx, "kpi_satisfaction_min_ratings"));
     if (procedures_config.upload_max_bytes < 1024 || procedures_config.page_size < 1 ||
         procedures_config.page_size > 100 || procedures_config.kpi_on_time_threshold < 0 ||
         procedures_config.kpi_on_time_threshold > 100 || procedures_config.catalog_cache_ttl_s < 0 ||
         procedures_config.kpi_cache_ttl_ms < 0 || procedures_config.kpi_cache_ttl_ms > 60000 ||
+        procedures_config.kpi_satisfaction_threshold < 0 || procedures_config.kpi_satisfaction_min_ratings < 1 ||
+        procedures_config.kpi_satisfaction_min_ratings > 100000 ||
         procedures_config.upload_daily_files < 1 || procedures_config.upload_daily_files > 100000 ||
         procedures_config.upload_daily_bytes < procedures_config.upload_max_bytes ||
         procedures_config.upload_retention_s < 3600 || procedures_config.upload_retention_s > 31536000 ||

@@ -36,6 +36,8 @@ typedef struct procedures_config {
     int page_size;                 /* default page size of lists */
     int catalog_cache_ttl_s;       /* how long a catalog answer stays in Redis */
     int kpi_cache_ttl_ms;          /* how long a worker serves a KPI answer again (kpi_cache.h); 0: never */
+    double kpi_satisfaction_threshold; /* mean stars (1..5): units rated lower are on the weekly late list */
+    int kpi_satisfaction_min_ratings;  /* ... once they received at least this many ratings in the week */
 } procedures_config_t;
 
 extern procedures_config_t procedures_config;

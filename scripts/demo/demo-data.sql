@@ -11,7 +11,7 @@
 -- so two loads on the same day give the same data; the window moves with the day of the load.
 --
 -- What it writes, as the procedures module would have: dossiers, their timeline (dossier_events; the weekly KPI
--- rollup follows through its trigger), and for the demo official's units the portal outbox of every version, not yet
+-- rollup follows through its trigger), citizens' ratings of a third of the finished ones (the feedback module's), and for the demo official's units the portal outbox of every version, not yet
 -- delivered, so cong-portal-sync hands them to the stand-in portal and the official's next action on a demo dossier
 -- is in order there. Not written: push notifications of the past, outbox rows of other units (their history is
 -- taken as delivered: an action on them would reach the stand-in portal out of order), and result files: a dossier
@@ -267,6 +267,23 @@ SELECT p.id, p.code, p.procedure_code, p.unit_code, p.subject, p.subject, t.stat
 
 INSERT INTO dossier_events (dossier_id, version, at, actor, actor_role, action, from_status, to_status, note)
 SELECT id, version, at, actor, role, action, from_status, to_status, note FROM demo_events ORDER BY id, version;
+
+-- Ratings (modules/feedback), as citizens would have given them: about a third of the finished dossiers, a few hours
+-- to two days after the result (never after now), 3 to 5 stars when the unit was on time, 1 to 3 when late; the weekly
+-- satisfaction index follows through the table's trigger. The demo citizen's dossiers stay unrated: theirs to rate.
+INSERT INTO feedback (unit_code, dossier_code, subject, given_by, stars, tags, week_start, created_at)
+SELECT d.unit_code, d.code, d.subject, d.subject, r.stars,
+       ARRAY[pg_temp.demo_pick(ARRAY['waiting_time', 'staff_attitude', 'clarity', 'online_experience', 'documents',
+                                     'fees', 'other'], 'fb-tag:' || d.code)],
+       feedback_week_of(r.at), r.at
+  FROM dossiers d
+ CROSS JOIN LATERAL (
+        SELECT d.completed_at + make_interval(hours => 2 + floor(46 * pg_temp.demo_r('fb-at:' || d.code))::int) AS at,
+               CASE WHEN cong_local_date(d.completed_at) > d.due_date THEN 1 ELSE 3 END
+                   + floor(3 * pg_temp.demo_r('fb-stars:' || d.code))::int AS stars) r
+ WHERE d.id IN (SELECT id FROM demo_plan) AND d.completed_at IS NOT NULL AND d.subject <> :'citizen'
+   AND pg_temp.demo_r('fb:' || d.code) < 0.33 AND r.at < now()
+ ORDER BY d.id;
 
 -- Every version of the demo official's units, for cong-portal-sync to deliver (same payload as
 -- dossier_record_version writes).

@@ -3,7 +3,9 @@
 # week (2026-W02), the three KPI endpoints (figures, late list with reasons, 12-week trend, 422 on bad weeks, 503 when
 # PostgreSQL is unreachable), the static files (types, ETag, 304, CSP), and the page rendered by headless Chromium:
 # what a person would see — the unit's row and figures, the unit in the late list with its reasons, one chart point
-# per week. The Chromium part is skipped (with a message) only when chromium is not installed.
+# per week; the citizens' satisfaction (feedback module: 5 ratings of 5,4,4,2,1 stars in the week, mean 3.2) in the
+# KPI answers, as the reason "satisfaction" of the late list, as the units table's column and as the unit's bar in the
+# satisfaction chart. The Chromium part is skipped (with a message) only when chromium is not installed.
 #
 # Needs the procedures schema (modules/procedures/migrations, applied here with psql when the `units` table is
 # missing, until the gateway applies them itself) and the SQL functions kpi_units, kpi_late_units and kpi_trend.
@@ -43,10 +45,15 @@ INSERT INTO dossiers (code, procedure_code, unit_code, subject, submitted_by, st
   ('$UNIT-3', '$PROC', '$UNIT', 't-dash', 't-dash', 'completed', '{}', 0, '2026-01-05 11:00+07', '2026-01-06', '2026-01-09 10:00+07'),
   ('$UNIT-4', '$PROC', '$UNIT', 't-dash', 't-dash', 'completed', '{}', 0, '2026-01-06 09:00+07', '2026-01-07', '2026-01-09 16:00+07'),
   ('$UNIT-5', '$PROC', '$UNIT', 't-dash', 't-dash', 'processing', '{}', 0, '2026-01-06 10:00+07', '2026-01-08', NULL);
+-- the unit rated in week $WEEK (modules/feedback's table; its trigger keeps the weekly index): 5,4,4,2,1 stars
+INSERT INTO feedback (unit_code, subject, given_by, stars, week_start, created_at)
+SELECT '$UNIT', 't-dash-' || n, 't-dash-' || n, (ARRAY[5, 4, 4, 2, 1])[n], '2026-01-05', '2026-01-07 10:00+07'
+  FROM generate_series(1, 5) n;
 SQL
 
 # ~40 anonymous requests, drawn from the bucket of 127.0.0.1 that every test running at once shares: limits far above.
-LIMITS=(CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=600000 CONG_RATE_LIMITS_DEFAULT_BURST=100000)
+LIMITS=(CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=600000 CONG_RATE_LIMITS_DEFAULT_BURST=100000
+  CONG_MODULES_PROCEDURES_KPI_SATISFACTION_THRESHOLD=3.5 CONG_MODULES_PROCEDURES_KPI_SATISFACTION_MIN_RATINGS=5)
 start_gateway "${LIMITS[@]}" CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" ||
   { bad "gateway start"; finish; exit 1; }
 wait_stores_up || { finish; exit 1; }
@@ -62,16 +69,16 @@ expect_match "units: cacheable for a minute" "cache-control: public, max-age=60"
 expect_eq "units: one Cache-Control only" "1" "$(grep -ci '^cache-control:' "$GW_DIR/h")"
 expect_eq "units: week" '["2026-W02", "2026-01-05", "2026-01-11"]' "$(pyget "[d['week'], d['week_start'], d['week_end']]" <"$GW_DIR/b")"
 expect_eq "units: the test unit's figures" \
-  "{\"unit_code\": \"$UNIT\", \"unit_name\": \"Phường Thử Nghiệm $SUFFIX\", \"received\": 5, \"completed_on_time\": 2, \"completed_late\": 2, \"in_progress\": 0, \"overdue\": 1, \"on_time_rate\": 50.0}" \
+  "{\"unit_code\": \"$UNIT\", \"unit_name\": \"Phường Thử Nghiệm $SUFFIX\", \"received\": 5, \"completed_on_time\": 2, \"completed_late\": 2, \"in_progress\": 0, \"overdue\": 1, \"on_time_rate\": 50.0, \"satisfaction\": {\"ratings\": 5, \"mean\": 3.2, \"share_4_5\": 0.6, \"distribution\": [1, 1, 0, 2, 1]}}" \
   "$(pyget "$(unit_of)" <"$GW_DIR/b")"
 expect_eq "units: a unit without completed dossiers has a null rate" "true" \
   "$(pyget "all(u['on_time_rate'] is None for u in d['units'] if u['completed_on_time'] + u['completed_late'] == 0)" <"$GW_DIR/b")"
 
 # ---- GET /v1/kpi/late-units ----
 body=$(h2c "$(url "/v1/kpi/late-units?week=$WEEK")")
-expect_eq "late: threshold and week" '[80, "2026-W02", "2026-01-05", "2026-01-11"]' \
-  "$(echo "$body" | pyget "[d['threshold'], d['week'], d['week_start'], d['week_end']]")"
-expect_eq "late: the test unit with both reasons" '[50.0, 1, ["below_threshold", "overdue"]]' \
+expect_eq "late: thresholds and week" '[80, 3.5, 5, "2026-W02", "2026-01-05", "2026-01-11"]' \
+  "$(echo "$body" | pyget "[d['threshold'], d['satisfaction_threshold'], d['satisfaction_min_ratings'], d['week'], d['week_start'], d['week_end']]")"
+expect_eq "late: the test unit with its three reasons" '[50.0, 1, ["below_threshold", "overdue", "satisfaction"]]' \
   "$(echo "$body" | pyget "[(u['on_time_rate'], u['overdue'], sorted(u['reasons'])) for u in d['units'] if u['unit_code'] == '$UNIT'][0]")"
 
 # ---- GET /v1/kpi/trend ----
@@ -151,6 +158,7 @@ class Seen(HTMLParser):
         elif tag in ("td", "th") and self.row is not None: self.cell = ""
         elif tag == "li" and "data-reason" in a: self.reasons.append(a["data-reason"])
         elif tag == "circle" and "point" in a.get("class", ""): self.points.append((a.get("data-week"), a.get("data-rate"), a.get("class")))
+        elif tag == "rect" and "bar" in a.get("class", "").split(): print("BAR", "|".join(a.get(k) or "" for k in ("data-unit", "data-mean", "data-ratings", "class")))
         elif a.get("id") == "status": self.in_status = True
         if self.cell is not None: self.cell += " "  # elements inside a cell read as separate words
     def handle_endtag(self, tag):
@@ -172,16 +180,24 @@ PY
   seen=$(cat "$GW_DIR/seen.txt")
   unit_row=$(grep "^UNIT $UNIT|" <<<"$seen")
   expect_match "page: the unit's row, name and figures" \
-    "^UNIT $UNIT\|Phường Thử Nghiệm $SUFFIX $UNIT\|5\|2\|2\|0\|1\|50,0 % Chậm$" "$unit_row"
+    "^UNIT $UNIT\|Phường Thử Nghiệm $SUFFIX $UNIT\|5\|2\|2\|0\|1\|50,0 % Chậm\|3,2 ★ 5 lượt$" "$unit_row"
   late_row=$(grep "^LATE $UNIT|" <<<"$seen")
-  expect_match "page: the unit in the late list with both reasons" \
-    "^LATE $UNIT\|below_threshold,overdue\|Phường Thử Nghiệm $SUFFIX $UNIT\|50,0 %\|1\|" "$late_row"
-  expect_match "page: reasons in Vietnamese" "Có hồ sơ quá hạn.*Tỉ lệ đúng hạn dưới ngưỡng" "$late_row"
+  expect_match "page: the unit in the late list with its three reasons" \
+    "^LATE $UNIT\|below_threshold,overdue,satisfaction\|Phường Thử Nghiệm $SUFFIX $UNIT\|50,0 %\|1\|" "$late_row"
+  expect_match "page: reasons in Vietnamese" "Có hồ sơ quá hạn.*Tỉ lệ đúng hạn dưới ngưỡng.*Mức hài lòng dưới ngưỡng" "$late_row"
+  expect_eq "page: the unit's bar in the satisfaction chart, under the threshold" "BAR $UNIT|3.2|5|bar below" \
+    "$(grep "^BAR $UNIT|" <<<"$seen")"
+  expect_match "page: the chart's bars, least satisfying first" "^BAR [^|]+\|[0-9.]+\|[0-9]+\|bar( below)?$" \
+    "$(grep '^BAR ' <<<"$seen" | head -1)"
+  expect_match "page: the chart's threshold line" '<line [^>]*class="threshold"' \
+    "$(grep -o '<svg[^>]*class="satisfaction-svg".*</svg>' "$GW_DIR/dom.html")"
   expect_eq "page: one chart point per week" "12" "$(grep -c '^POINT ' <<<"$seen")"
   expect_match "page: the last point is the week asked, with a rate" "^POINT 2026-W02\|[0-9.]+\|point$" \
     "$(grep '^POINT ' <<<"$seen" | tail -1)"
   expect_eq "page: no error shown" "STATUS " "$(grep '^STATUS' <<<"$seen")"
   expect_match "page: the week's dates are shown" '<span id="week-range" class="week-range">từ 2026-01-05 đến 2026-01-11</span>' \
+    "$(cat "$GW_DIR/dom.html")"
+  expect_match "page: the late list's caption gives both thresholds" '<caption id="late-caption">Đơn vị có hồ sơ quá hạn, tỉ lệ đúng hạn dưới 80% hoặc điểm hài lòng dưới 3,5 sao, tuần 2026-W02</caption>' \
     "$(cat "$GW_DIR/dom.html")"
   expect_match "page: the table's caption names the week" '<caption id="units-caption">Chỉ số của [0-9]+ đơn vị, tuần 2026-W02</caption>' \
     "$(cat "$GW_DIR/dom.html")"

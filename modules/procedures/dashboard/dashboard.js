@@ -1,6 +1,8 @@
 /*
  * The KPI dashboard: reads /v1/kpi/units, /v1/kpi/late-units and /v1/kpi/trend for one ISO week and shows them as
- * two tables and an SVG chart drawn here (no library, no inline script or style: the page's CSP forbids both).
+ * two tables and two SVG charts drawn here (no library, no inline script or style: the page's CSP forbids both): the
+ * city's on-time rate by week, and the citizens' satisfaction with each rated unit that week (the feedback module's
+ * ratings, which /v1/kpi/units carries as `satisfaction`). Every text from the API is inserted as text, never markup.
  * The week comes from ?week=YYYY-Www in the page's address, else it is the current week in Hanoi (UTC+7).
  */
 (function () {
@@ -23,20 +25,27 @@
       colOverdue: 'Quá hạn',
       colRate: 'Tỉ lệ đúng hạn',
       colReasons: 'Lý do',
+      colSatisfaction: 'Hài lòng',
+      satisfactionTitle: 'Mức độ hài lòng của người dân theo đơn vị',
+      satisfactionCaption: function (n, t) { return 'Điểm hài lòng trung bình trong tuần (1–5 sao) của ' + n + ' đơn vị có điểm thấp nhất; đường nét đứt: ngưỡng ' + t + ' sao.'; },
+      satisfactionChartLabel: 'Biểu đồ điểm hài lòng trung bình theo đơn vị',
+      noSatisfaction: 'Chưa có đánh giá nào trong tuần này.',
+      ratingsCount: function (n) { return n + ' lượt'; },
       footer: 'Nguồn: Cổng dịch vụ công Hà Nội. Tỉ lệ đúng hạn = hồ sơ hoàn thành đúng hạn / hồ sơ hoàn thành trong tuần.',
       langButton: 'English',
       langLabel: 'Switch to English',
       loading: 'Đang tải số liệu…',
       range: function (s, e) { return 'từ ' + s + ' đến ' + e; },
       unitsCaption: function (w, n) { return 'Chỉ số của ' + n + ' đơn vị, tuần ' + w; },
-      lateCaption: function (w, t) { return 'Đơn vị có hồ sơ quá hạn hoặc tỉ lệ đúng hạn dưới ' + t + '%, tuần ' + w; },
+      lateCaption: function (w, t, s) { return 'Đơn vị có hồ sơ quá hạn, tỉ lệ đúng hạn dưới ' + t + '% hoặc điểm hài lòng dưới ' + s + ' sao, tuần ' + w; },
       trendCaption: function (n, t) { return 'Tỉ lệ hồ sơ hoàn thành đúng hạn của ' + n + ' tuần gần nhất; đường nét đứt: ngưỡng ' + t + '%.'; },
       chartLabel: 'Biểu đồ tỉ lệ đúng hạn toàn thành phố theo tuần',
       noUnits: 'Chưa có số liệu cho tuần này.',
       noLate: 'Không có đơn vị chậm trong tuần này.',
       noTrend: 'Chưa có hồ sơ hoàn thành trong các tuần này.',
       noData: 'không có số liệu',
-      reasons: { overdue: 'Có hồ sơ quá hạn', below_threshold: 'Tỉ lệ đúng hạn dưới ngưỡng' },
+      reasons: { overdue: 'Có hồ sơ quá hạn', below_threshold: 'Tỉ lệ đúng hạn dưới ngưỡng',
+                 satisfaction: 'Mức hài lòng dưới ngưỡng' },
       lateBadge: 'Chậm',
       error: 'Không tải được số liệu',
       networkError: 'không kết nối được máy chủ.',
@@ -60,20 +69,27 @@
       colOverdue: 'Overdue',
       colRate: 'On-time rate',
       colReasons: 'Reasons',
+      colSatisfaction: 'Satisfaction',
+      satisfactionTitle: 'Citizens\' satisfaction by unit',
+      satisfactionCaption: function (n, t) { return 'Mean rating of the week (1-5 stars) of the ' + n + ' lowest rated units; dashed line: ' + t + '-star threshold.'; },
+      satisfactionChartLabel: 'Chart of the mean rating by unit',
+      noSatisfaction: 'No rating this week yet.',
+      ratingsCount: function (n) { return n + (n === 1 ? ' rating' : ' ratings'); },
       footer: 'Source: Hanoi public service portal. On-time rate = dossiers completed on time / dossiers completed in the week.',
       langButton: 'Tiếng Việt',
       langLabel: 'Chuyển sang tiếng Việt',
       loading: 'Loading figures…',
       range: function (s, e) { return 'from ' + s + ' to ' + e; },
       unitsCaption: function (w, n) { return 'Figures of ' + n + ' units, week ' + w; },
-      lateCaption: function (w, t) { return 'Units with overdue dossiers or an on-time rate under ' + t + '%, week ' + w; },
+      lateCaption: function (w, t, s) { return 'Units with overdue dossiers, an on-time rate under ' + t + '% or a mean rating under ' + s + ' stars, week ' + w; },
       trendCaption: function (n, t) { return 'Share of dossiers completed on time over the last ' + n + ' weeks; dashed line: ' + t + '% threshold.'; },
       chartLabel: 'Chart of the city-wide on-time rate by week',
       noUnits: 'No figures for this week yet.',
       noLate: 'No late unit this week.',
       noTrend: 'No dossier was completed in these weeks.',
       noData: 'no data',
-      reasons: { overdue: 'Has overdue dossiers', below_threshold: 'On-time rate under the threshold' },
+      reasons: { overdue: 'Has overdue dossiers', below_threshold: 'On-time rate under the threshold',
+                 satisfaction: 'Satisfaction under the threshold' },
       lateBadge: 'Late',
       error: 'The figures could not be loaded',
       networkError: 'the server cannot be reached.',
@@ -84,6 +100,7 @@
   };
 
   var SVG_NS = 'http://www.w3.org/2000/svg';
+  var SATISFACTION_BARS = 20; /* the chart shows the least satisfying rated units, at most this many */
   var WEEK_RE = /^[0-9]{4}-W[0-9]{2}$/;
   var state = { lang: 'vi', week: '', sort: 'none', units: null, late: null, trend: null, errors: [] };
 
@@ -109,6 +126,12 @@
   function rate(r) {
     if (r === null || r === undefined) return '—';
     return Number(r).toLocaleString(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + ' %';
+  }
+
+  function number(n) { return n === null || n === undefined ? '—' : Number(n).toLocaleString(locale()); }
+  function stars(mean) {
+    if (mean === null || mean === undefined) return '—';
+    return Number(mean).toLocaleString(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 2 }) + ' ★';
   }
 
   /* ---- the week ---- */
@@ -216,6 +239,15 @@
     return th;
   }
 
+  /* The week's mean rating and how many ratings; a dash when the unit was not rated. */
+  function satisfactionCell(s) {
+    var td = el('td', { 'class': 'num satisfaction' });
+    if (!s || !s.ratings) { td.textContent = '—'; return td; }
+    td.appendChild(el('span', { 'class': 'stars' }, stars(s.mean)));
+    td.appendChild(el('span', { 'class': 'ratings' }, t('ratingsCount')(s.ratings)));
+    return td;
+  }
+
   function renderUnits() {
     var body = $('units-table').tBodies[0];
     body.textContent = '';
@@ -236,6 +268,7 @@
       var rateCell = el('td', { 'class': 'num rate' }, rate(u.on_time_rate));
       if (late[u.unit_code]) rateCell.appendChild(el('span', { 'class': 'badge' }, t('lateBadge')));
       tr.appendChild(rateCell);
+      tr.appendChild(satisfactionCell(u.satisfaction));
       body.appendChild(tr);
     });
   }
@@ -245,7 +278,8 @@
     body.textContent = '';
     $('late-table').hidden = false;
     if (!state.late) { $('late-caption').textContent = ''; showEmpty('late-empty', ''); return; }
-    $('late-caption').textContent = t('lateCaption')(state.late.week, state.late.threshold);
+    $('late-caption').textContent = t('lateCaption')(state.late.week, state.late.threshold,
+                                                     number(state.late.satisfaction_threshold));
     showEmpty('late-empty', state.late.units.length === 0 ? t('noLate') : '');
     $('late-table').hidden = state.late.units.length === 0;
     state.late.units.forEach(function (u) {
@@ -324,6 +358,57 @@
     box.appendChild(chart);
   }
 
+  /* The rated units' mean rating as horizontal bars over 1..5 stars, the least satisfying first (at most
+   * SATISFACTION_BARS), the late list's satisfaction threshold as a dashed line. */
+  function renderSatisfaction() {
+    var box = $('satisfaction-chart');
+    box.textContent = '';
+    if (!state.units) { $('satisfaction-caption').textContent = ''; showEmpty('satisfaction-empty', ''); return; }
+    var rated = state.units.units.filter(function (u) { return u.satisfaction && u.satisfaction.ratings > 0; });
+    rated.sort(function (a, b) {
+      return a.satisfaction.mean === b.satisfaction.mean ? (a.unit_code < b.unit_code ? -1 : 1)
+                                                         : a.satisfaction.mean - b.satisfaction.mean;
+    });
+    rated = rated.slice(0, SATISFACTION_BARS);
+    var threshold = state.late ? state.late.satisfaction_threshold : null;
+    $('satisfaction-caption').textContent = rated.length === 0 ? '' :
+      t('satisfactionCaption')(rated.length, number(threshold));
+    showEmpty('satisfaction-empty', rated.length === 0 ? t('noSatisfaction') : '');
+    if (rated.length === 0) return;
+
+    var W = 640, row = 22, left = 170, right = 70, top = 8, bottom = 26;
+    var H = top + rated.length * row + bottom, plotW = W - left - right;
+    var x = function (v) { return left + (plotW * (v - 1)) / 4; };
+    var chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'class': 'satisfaction-svg',
+                             'aria-labelledby': 'satisfaction-svg-title satisfaction-svg-desc',
+                             preserveAspectRatio: 'xMidYMid meet' });
+    chart.appendChild(svg('title', { id: 'satisfaction-svg-title' }, t('satisfactionChartLabel')));
+    chart.appendChild(svg('desc', { id: 'satisfaction-svg-desc' }, rated.map(function (u) {
+      return u.unit_name + ': ' + stars(u.satisfaction.mean) + ', ' + t('ratingsCount')(u.satisfaction.ratings);
+    }).join('; ')));
+    [1, 2, 3, 4, 5].forEach(function (v) {
+      chart.appendChild(svg('line', { x1: x(v), x2: x(v), y1: top, y2: H - bottom, 'class': 'grid' }));
+      chart.appendChild(svg('text', { x: x(v), y: H - bottom + 16, 'class': 'axis-label x' }, v + '★'));
+    });
+    rated.forEach(function (u, i) {
+      var y = top + i * row, mean = u.satisfaction.mean;
+      var below = threshold !== null && threshold !== undefined && mean < threshold;
+      var name = u.unit_name.length > 26 ? u.unit_name.slice(0, 25) + '…' : u.unit_name; /* whole in the bar's title */
+      chart.appendChild(svg('text', { x: left - 8, y: y + row / 2 + 4, 'class': 'axis-label y' }, name));
+      var bar = svg('rect', { x: x(1), y: y + 4, width: Math.max(x(mean) - x(1), 2), height: row - 8,
+                              'class': 'bar' + (below ? ' below' : ''), 'data-unit': u.unit_code,
+                              'data-mean': String(mean), 'data-ratings': String(u.satisfaction.ratings) });
+      bar.appendChild(svg('title', {}, u.unit_name + ': ' + stars(mean) + ', ' + t('ratingsCount')(u.satisfaction.ratings)));
+      chart.appendChild(bar);
+      chart.appendChild(svg('text', { x: x(mean) + 6, y: y + row / 2 + 4, 'class': 'bar-label' },
+                            stars(mean) + ' (' + u.satisfaction.ratings + ')'));
+    });
+    if (threshold !== null && threshold !== undefined) {
+      chart.appendChild(svg('line', { x1: x(threshold), x2: x(threshold), y1: top, y2: H - bottom, 'class': 'threshold' }));
+    }
+    box.appendChild(chart);
+  }
+
   function render() {
     applyTexts();
     $('week-input').value = state.week;
@@ -333,6 +418,7 @@
     else setStatus('', false);
     renderLate();
     renderUnits();
+    renderSatisfaction();
     renderTrend();
   }
 

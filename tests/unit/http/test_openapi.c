@@ -69,6 +69,8 @@ static void catalog_matches(void **state)
         "queue-limit-reached", "queue-closed", "queue-empty",
         /* queue: the holder's side */
         "queue-ticket-not-waiting"};
+        /* feedback */
+        "dossier-not-finished", "feedback-already-given", "feedback-limit-reached"};
     for (size_t s = 0; s < sizeof gateway_slugs / sizeof gateway_slugs[0]; s++) {
         assert_non_null(cong_problem_find(gateway_slugs[s]));
         int found = 0;
