@@ -208,11 +208,19 @@ mode '{"delay_ms":1500}' >/dev/null
 curl -s --http2 --cacert "$TMP/ca.pem" --max-time 20 -o /dev/null -w '%{http_code} %{time_total}' -X POST "$BASE/3/device/$DEV" \
   -H "authorization: bearer $GOOD" -H "apns-topic: $TOPIC" -H 'apns-push-type: alert' -d '{"aps":{}}' >"$TMP/slow" &
 SLOW=$!
+held() { [ "$(ctl "$BASE/control/stats" | json held)" = "$1" ]; }
+wait_until 10 held 1 || bad "the notification was not held"
 expect_eq "the control API answers while a notification is held" 200 "$(ctl -o /dev/null -w '%{http_code}' "$BASE/control/stats")"
 wait "$SLOW"
 read -r SLOW_CODE SLOW_TIME <"$TMP/slow"
 expect_eq "held, then 200" 200 "$SLOW_CODE"
 expect_eq "held at least 1.5 s" 1 "$(python3 -S -c "print(int($SLOW_TIME >= 1.5))")"
+expect_eq "then no longer held" 0 "$(ctl "$BASE/control/stats" | json held)"
+expect_eq "a client that gives up while held (curl's 0.5 s)" 28 "$(curl -s --http2 --cacert "$TMP/ca.pem" --max-time 0.5 \
+  -o /dev/null -X POST "$BASE/3/device/$DEV" -H "authorization: bearer $GOOD" -H "apns-topic: $TOPIC" \
+  -H 'apns-push-type: alert' -d '{"aps":{}}'; echo $?)"
+wait_until 10 held 0 || bad "the abandoned request stayed held"
+expect_eq "and the stand-in carries on" 200 "$(ctl -o /dev/null -w '%{http_code}' "$BASE/control/stats")"
 mode '{"delay_ms":0}' >/dev/null
 
 # ---- the control API ----

@@ -40,6 +40,7 @@ typedef struct apns_app {
     apns_config_t config;
     apns_mode_t mode;
     apns_store_t store;
+    int held; /* notification requests held by the delay mode right now */
     uv_loop_t *loop;
 } apns_app_t;
 

@@ -145,11 +145,12 @@ void apns_serve_stats(apns_app_t *app, h2o_req_t *req)
         json_object_set_new(by_status, status, json_integer(before + s->by_reason[r]));
     }
     standin_reply_json(req, 200,
-                       json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:o}", "requests", (json_int_t)s->requests,
+                       json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:i, s:o}", "requests", (json_int_t)s->requests,
                                  "accepted", (json_int_t)s->by_reason[APNS_OK], "token_updates",
                                  (json_int_t)s->token_updates, "by_reason", by_reason, "by_status", by_status,
                                  "notifications", (json_int_t)json_array_size(s->notifications), "marked_devices",
-                                 (json_int_t)json_object_size(s->marks), "mode", mode_json(&app->mode)));
+                                 (json_int_t)json_object_size(s->marks), "held", app->held, "mode",
+                                 mode_json(&app->mode)));
 }
 
 void apns_serve_reset(apns_app_t *app, h2o_req_t *req)

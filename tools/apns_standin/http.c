@@ -130,6 +130,7 @@ static void on_request_disposed(void *p)
 static void on_held_timeout(uv_timer_t *t)
 {
     held_t *h = t->data;
+    h->app->held--;
     if (h->req) {
         *h->guard = NULL;
         apns_serve_push(h->app, h->req);
@@ -145,6 +146,7 @@ static void hold_then_serve(apns_app_t *app, h2o_req_t *req, int delay_ms)
         return;
     }
     h->app = app;
+    app->held++;
     h->req = req;
     h->guard = h2o_mem_alloc_shared(&req->pool, sizeof *h->guard, on_request_disposed);
     *h->guard = h;
