@@ -6,7 +6,7 @@ if(NOT TARGET standin_common)
   add_library(standin_text STATIC ${CMAKE_CURRENT_LIST_DIR}/standin_buf.c ${CMAKE_CURRENT_LIST_DIR}/standin_form.c)
   target_include_directories(standin_text PUBLIC ${CMAKE_CURRENT_LIST_DIR})
   target_link_libraries(standin_text PUBLIC cong_common)
-  add_library(standin_common STATIC ${CMAKE_CURRENT_LIST_DIR}/standin_server.c)
+  add_library(standin_common STATIC ${CMAKE_CURRENT_LIST_DIR}/standin_server.c ${CMAKE_CURRENT_LIST_DIR}/standin_tls.c)
   target_include_directories(standin_common PUBLIC ${CMAKE_CURRENT_LIST_DIR})
   target_link_libraries(standin_common PUBLIC standin_text cong_source_tree cong::h2o PkgConfig::UV PkgConfig::SSL
     PkgConfig::JANSSON Threads::Threads)

@@ -100,7 +100,7 @@ uv_loop_t *standin_start(const standin_options_t *options, int port, int *bound)
     uv_loop_init(&s->loop);
     configure_h2o(s);
     h2o_context_init(&s->ctx, &s->loop, &s->config);
-    s->accept = (h2o_accept_ctx_t){.ctx = &s->ctx, .hosts = s->config.hosts};
+    s->accept = (h2o_accept_ctx_t){.ctx = &s->ctx, .hosts = s->config.hosts, .ssl_ctx = s->options.ssl_ctx};
     if (listen_loopback(s, port, bound) != 0)
         return NULL;
     uv_signal_init(&s->loop, &s->sigint);

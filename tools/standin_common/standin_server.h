@@ -30,6 +30,7 @@ typedef struct standin_options {
     void *app;                                   /* handed to dispatch */
     /* called once per reply, before it is sent: method (method_len bytes, at most 16), printable path, status */
     void (*log_request)(int method_len, const char *method, const char *path, int status);
+    SSL_CTX *ssl_ctx; /* TLS on the listener (standin_tls.h), or NULL: cleartext */
 } standin_options_t;
 
 /** Configures h2o, listens on 127.0.0.1:port (0 picks a free port; the one bound goes to *bound) and arms
