@@ -68,7 +68,7 @@ static void catalog_matches(void **state)
         "payment-not-refundable", "refund-amount-available-mismatch", "refund-exceeds-available",
         "queue-limit-reached", "queue-closed", "queue-empty",
         /* queue: the holder's side */
-        "queue-ticket-not-waiting"};
+        "queue-ticket-not-waiting",
         /* feedback */
         "dossier-not-finished", "feedback-already-given", "feedback-limit-reached"};
     for (size_t s = 0; s < sizeof gateway_slugs / sizeof gateway_slugs[0]; s++) {
