@@ -8,6 +8,7 @@ const cong_builtin_module_t cong_builtin_modules[] = {
     {"procedures", cong_procedures_onload},
     {"payments", cong_payments_onload},
     {"queue", cong_queue_onload},
+    {"appointments", cong_appointments_onload},
 };
 
 const size_t cong_builtin_module_count = sizeof(cong_builtin_modules) / sizeof(cong_builtin_modules[0]);
