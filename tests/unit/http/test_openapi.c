@@ -66,7 +66,9 @@ static void catalog_matches(void **state)
         "connection-specific-header", "payment-required", "provider-unavailable",
         /* payments: refunds */
         "payment-not-refundable", "refund-amount-available-mismatch", "refund-exceeds-available",
-        "queue-limit-reached", "queue-closed", "queue-empty"};
+        "queue-limit-reached", "queue-closed", "queue-empty",
+        /* appointments */
+        "slot-full", "appointment-limit-reached", "hold-expired"};
     for (size_t s = 0; s < sizeof gateway_slugs / sizeof gateway_slugs[0]; s++) {
         assert_non_null(cong_problem_find(gateway_slugs[s]));
         int found = 0;
