@@ -29,7 +29,8 @@ static const cong_config_key_def_t config_keys[] = {
     KEY("max_per_day", CONG_CONFIG_INT, "2", "... on one day, all domains and units (1..20)"),
     KEY("horizon_days", CONG_CONFIG_INT, "60", "how many days ahead slots are offered (1..400)"),
     KEY("slots_max_age_s", CONG_CONFIG_INT, "5", "how long clients may cache an answer of GET slots, in s (0..300)"),
-    KEY("job_interval_ms", CONG_CONFIG_INT, "1000", "period of the job expiring holds and writing reminders (100..600000)"),
+    KEY("job_interval_ms", CONG_CONFIG_INT, "1000",
+        "period of the job expiring holds and writing reminders (100..600000)"),
 };
 
 void appt_reply_store_error(cong_req_t *req, int err)

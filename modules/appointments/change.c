@@ -2,7 +2,7 @@
  * The holder's own appointments.
  *
  *   POST   /v1/appointments/{id}/confirm   confirms one's hold before it expires (409 hold-expired after)
- *   DELETE /v1/appointments/{id}           cancels one's hold or confirmed appointment not begun; the seat is free again
+ *   DELETE /v1/appointments/{id}           cancels one's hold or confirmed appointment not begun (the seat is free)
  *   GET    /v1/me/appointments             one's appointments, the latest slots first (at most APPT_LIST_MAX)
  *
  * Someone else's appointment, or no such id, is 404 (nobody learns that it exists). Confirming a confirmed one, or

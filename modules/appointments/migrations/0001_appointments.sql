@@ -133,7 +133,8 @@ BEGIN
             jsonb_build_object('appointment', a.id, 'status', a.status, 'unit', a.unit_code, 'domain', a.domain,
                                'slot', cong_local_iso(a.starts_at)));
     PERFORM cong_audit('appointments', p_actor, p_actor_kind, a.subject, p_action, 'appointment:' || a.id, p_request_id,
-                       jsonb_build_object('unit', a.unit_code, 'domain', a.domain, 'slot', cong_local_iso(a.starts_at)));
+                       jsonb_build_object('unit', a.unit_code, 'domain', a.domain,
+                                          'slot', cong_local_iso(a.starts_at)));
 END $$;
 
 -- A hold is booked: under a lock on the citizen (concurrent bookings of one citizen are counted one after the other)
@@ -174,10 +175,10 @@ BEGIN
                                                  'code', 'not-offered'))), false;
         RETURN;
     END IF;
-    IF p_dossier IS NOT NULL AND NOT EXISTS (SELECT 1 FROM dossiers d WHERE d.code = p_dossier AND d.subject = p_subject)
-    THEN
-        RETURN QUERY SELECT 422, '{"problem": "validation-failed", "errors": [{"field": "dossier_code", "code": "unknown"}]}'::jsonb,
-            false;
+    IF p_dossier IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM dossiers d WHERE d.code = p_dossier AND d.subject = p_subject) THEN
+        RETURN QUERY SELECT 422, '{"problem": "validation-failed",
+                                   "errors": [{"field": "dossier_code", "code": "unknown"}]}'::jsonb, false;
         RETURN;
     END IF;
     SELECT count(*) FILTER (WHERE x.domain = p_domain AND x.starts_at > now()),
@@ -240,7 +241,8 @@ BEGIN
         RETURN QUERY SELECT 409, jsonb_build_object('problem', 'hold-expired', 'appointment', appointment_json(a));
         RETURN;
     END IF;
-    IF a.status NOT IN ('held', 'confirmed') OR (p_action = 'confirm' AND a.status <> 'held') OR a.starts_at <= now() THEN
+    IF a.status NOT IN ('held', 'confirmed') OR (p_action = 'confirm' AND a.status <> 'held')
+       OR a.starts_at <= now() THEN
         RETURN QUERY SELECT 409, jsonb_build_object('problem', 'invalid-transition', 'current_status', a.status,
                                                     'action', p_action);
         RETURN;
@@ -333,7 +335,8 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM procedure_units pu JOIN procedures p ON p.code = pu.procedure_code
                    WHERE pu.unit_code = p_unit AND p.domain = p_domain) THEN
-        RETURN QUERY SELECT 422, '{"problem": "validation-failed", "errors": [{"field": "domain", "code": "not-handled"}]}'::jsonb;
+        RETURN QUERY SELECT 422, '{"problem": "validation-failed",
+                                   "errors": [{"field": "domain", "code": "not-handled"}]}'::jsonb;
         RETURN;
     END IF;
     INSERT INTO appointment_schedules (unit_code, domain, weekdays, periods, slot_minutes, capacity, updated_by)
