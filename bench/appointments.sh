@@ -150,8 +150,8 @@ log "pgbench: hot $PG_HOT tps, spread $PG_SPREAD tps"
 OVER=$(sql "SELECT count(*) FROM appointment_slots s WHERE s.taken > s.capacity OR s.taken <> (SELECT count(*)
   FROM appointments a WHERE a.unit_code = s.unit_code AND a.domain = s.domain AND a.starts_at = s.starts_at)")
 [ "$OVER" = 0 ] || die "$OVER slots hold more bookings than seats, or a count that is not their rows"
-read -r HOT_ROWS SPREAD_ROWS < <(sql "SELECT count(*) FILTER (WHERE starts_at = '$HOT'), count(*) FILTER (WHERE domain = '$D2'
-  AND subject LIKE 'apbench-%') FROM appointments" | tr '|' ' ')
+read -r HOT_ROWS SPREAD_ROWS < <(sql "SELECT count(*) FILTER (WHERE domain = '$D1' AND starts_at = '$HOT'),
+  count(*) FILTER (WHERE domain = '$D2' AND subject LIKE 'apbench-%') FROM appointments" | tr '|' ' ')
 {
   echo "| what | bookings/s | p50 ms | p99 ms |"
   echo "| --- | ---: | ---: | ---: |"
@@ -161,5 +161,6 @@ read -r HOT_ROWS SPREAD_ROWS < <(sql "SELECT count(*) FILTER (WHERE starts_at = 
   echo "| appointment_book through pgbench, random slots of $SPREAD | $PG_SPREAD | | |"
   awk -v h="$(kv "$HOT_OUT" rps)" -v s="$(kv "$SPREAD_OUT" rps)" -v ph="$PG_HOT" -v ps="$PG_SPREAD" 'BEGIN {
     printf "\ncong / pgbench: hot %.2f, spread %.2f; hot / spread through cong %.2f\n", h / ph, s / ps, h / s }'
-  echo "$HOT_ROWS bookings of the hot slot stored ($(kv "$HOT_OUT" sent) sent), $SPREAD_ROWS spread; no slot over its seats"
+  echo "$HOT_ROWS bookings of the hot slot stored ($(kv "$HOT_OUT" sent) sent), $SPREAD_ROWS spread ($(kv "$SPREAD_OUT" sent)"\
+    "sent, and one before the runs); no slot over its seats"
 } | tee "$DIR/results.md"

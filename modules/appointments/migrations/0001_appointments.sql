@@ -358,5 +358,6 @@ CREATE FUNCTION appointment_list(p_subject text, p_limit integer) RETURNS jsonb
     LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('items', coalesce(jsonb_agg(appointment_json(a) ORDER BY a.starts_at DESC, a.id),
                                                 '[]'::jsonb))
-    FROM (SELECT * FROM appointments WHERE subject = p_subject ORDER BY starts_at DESC, id LIMIT p_limit) a
+    FROM appointments a -- the table's row type (a subquery's record would make appointment_json ambiguous)
+    WHERE a.id IN (SELECT id FROM appointments WHERE subject = p_subject ORDER BY starts_at DESC, id LIMIT p_limit)
 $$;
