@@ -29,6 +29,7 @@ psql_cong "DELETE FROM appointments WHERE unit_code = '$U'; DELETE FROM appointm
 # DAY: the first working day (Monday..Friday, no holiday) two days from now at least; HOL: the next holiday
 DAY=$(psql_cong "SELECT min(d)::date FROM generate_series('$TODAY'::date + 2, '$TODAY'::date + 20, interval '1 day') d WHERE extract(isodow FROM d) < 6 AND d::date NOT IN (SELECT day FROM holidays)")
 HOL=$(psql_cong "SELECT min(day) FROM holidays WHERE day > '$TODAY'::date + 1")
+expect_match "the calendar has a coming holiday (scripts/gen-catalog.py: 2025-2027)" '^[0-9]{4}-' "$HOL"
 at() { echo "${DAY}T$1:00+07:00"; }
 
 fields() {
