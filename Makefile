@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates bench-payments bench-queue fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates bench-payments bench-queue bench-appointments fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -40,6 +40,7 @@ bench: build
 	@bash bench/audit.sh
 	@bash bench/payments.sh
 	@bash bench/queue.sh
+	@bash bench/appointments.sh
 
 bench-gateway: build
 	@bash bench/run.sh
@@ -59,6 +60,9 @@ bench-payments: build
 
 bench-queue: build
 	@bash bench/queue.sh
+
+bench-appointments: build
+	@bash bench/appointments.sh
 
 fuzz: deps
 	@bash scripts/fuzz.sh

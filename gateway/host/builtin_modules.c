@@ -9,6 +9,7 @@ const cong_builtin_module_t cong_builtin_modules[] = {
     {"payments", cong_payments_onload},
     {"queue", cong_queue_onload},
     {"feedback", cong_feedback_onload},
+    {"appointments", cong_appointments_onload},
 };
 
 const size_t cong_builtin_module_count = sizeof(cong_builtin_modules) / sizeof(cong_builtin_modules[0]);

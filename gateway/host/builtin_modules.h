@@ -30,5 +30,6 @@ int cong_procedures_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_payments_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_queue_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_feedback_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
+int cong_appointments_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 
 #endif

@@ -70,7 +70,9 @@ static void catalog_matches(void **state)
         /* queue: the holder's side */
         "queue-ticket-not-waiting",
         /* feedback */
-        "dossier-not-finished", "feedback-already-given", "feedback-limit-reached"};
+        "dossier-not-finished", "feedback-already-given", "feedback-limit-reached",
+        /* appointments */
+        "slot-full", "appointment-limit-reached", "hold-expired"};
     for (size_t s = 0; s < sizeof gateway_slugs / sizeof gateway_slugs[0]; s++) {
         assert_non_null(cong_problem_find(gateway_slugs[s]));
         int found = 0;
