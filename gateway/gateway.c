@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "gateway/config/config.h"
-#include "gateway/host/docs_page.h"
 #include "gateway/host/host.h"
 #include "common/common.h"
 

@@ -117,7 +117,8 @@ fi
 stop_gateway
 
 # ---- turned off: no page ----
-GW_NAME=off start_gateway "${LIMITS[@]}" CONG_SERVER_DOCS_ENABLED=0 || { bad "gateway start (docs off)"; finish; exit 1; }
+GW_NAME=off start_gateway "${LIMITS[@]}" CONG_SERVER_DOCS_ENABLED=0 ||
+  { bad "gateway start (docs off)"; finish; exit 1; }
 for path in /docs /docs/redoc.standalone.js; do
   expect_eq "docs off: $path 404" "404" "$(h2c -o /dev/null -w '%{http_code}' "$(url "$path")")"
 done
