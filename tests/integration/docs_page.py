@@ -75,7 +75,11 @@ class Page:
         return message
 
     def evaluate(self, expression):
-        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        """The expression's value; None while there is no page to evaluate in (a navigation under way)."""
+        try:
+            result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        except SystemExit:
+            return None
         return result.get("result", {}).get("value")
 
 
