@@ -76,8 +76,9 @@ static char *read_bundle(const char *path, size_t *len)
         return NULL;
     }
     char *buf = malloc((size_t)st.st_size);
-    if (buf != NULL && fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        cong_log(CONG_LOG_ERROR, "docs", "cannot read the /docs renderer %s: /docs answers 503", path);
+    if (buf == NULL || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        cong_log(CONG_LOG_ERROR, "docs", "cannot read the /docs renderer %s (%s): /docs answers 503", path,
+                 buf == NULL ? "out of memory" : "read error");
         free(buf);
         buf = NULL;
     }
