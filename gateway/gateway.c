@@ -132,6 +132,8 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
         load_identity(gw, errs);
     cong_modules_load_all(gw, errs);
     load_openapi(gw, errs);
+    if (cong_docs_load(gw) == CONG_ENOMEM)
+        return CONG_ENOMEM;
     open_access_log(gw, errs);
     return errs->count > before ? CONG_EINVAL : 0;
 }
@@ -146,6 +148,7 @@ void cong_gateway_dispose(cong_gateway_t *gw)
     if (gw->auth_key != NULL)
         cong_jwt_key_free(gw->auth_key);
     free(gw->openapi_json);
+    cong_docs_free(gw);
     if (gw->access_log_fd > STDERR_FILENO)
         close(gw->access_log_fd);
     if (gw->metrics != NULL)

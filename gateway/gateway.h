@@ -95,6 +95,7 @@ struct cong_gateway {
     struct cong_jobs *jobs;              /* periodic jobs (jobs.h), or NULL */
     char *openapi_json;                  /* served at /openapi.json */
     size_t openapi_json_len;
+    struct cong_docs *docs;              /* the /docs page and its renderer (host/docs_page.h); NULL when disabled */
     cong_metrics_t *metrics;
     unsigned allowed_methods_count;
     int access_log_fd;                   /* -1: no access log */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package that cong's build, run, tests and bench need, then the OpenAPI linter (Redocly CLI,
-# the version pinned in tools/openapi-lint/package-lock.json) into tools/openapi-lint/node_modules. Idempotent; fast
-# when all is present. The tests fetch nothing: what they run is installed here.
+# the version pinned in tools/openapi-lint/package-lock.json) into tools/openapi-lint/node_modules and the renderer of
+# the /docs page (Redoc, pinned in tools/docs-renderer/package-lock.json). Idempotent; fast when all is present. The tests fetch nothing: what they run is installed here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,5 +61,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
   fi
   echo "deps: installing the OpenAPI linter ($lint, npm ci)"
   (cd "$lint" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
+  echo "$lock_sum" >"$stamp"
+fi
+
+# The renderer of /docs (Redoc's standalone bundle, which cong serves): the same way. Its peer dependencies (React and
+# the like) are left out: the standalone bundle carries its own copies, and nothing else of the package is used.
+docs=tools/docs-renderer
+stamp=$docs/node_modules/.cong-lock-sha256
+lock_sum=$(sha256sum "$docs/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+  echo "deps: installing the /docs renderer ($docs, npm ci)"
+  (cd "$docs" && npm ci --omit=peer --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
   echo "$lock_sum" >"$stamp"
 fi

@@ -68,6 +68,8 @@ typedef struct cong_config {
         int http2_reset_per_second; /* default 50; 0..100000: how fast that budget refills */
         char *problem_base_uri;   /* default "https://cong.hanoi.gov.vn/problems/" */
         char *openapi_file;       /* default "openapi/cong.yaml" */
+        int docs_enabled;         /* default 1; 0: no /docs page (404); read at start */
+        char *docs_bundle_file;   /* default: Redoc's bundle as scripts/deps.sh installs it (docs_page.h) */
         char *environment;        /* default "production": refuses insecure settings (config_policy.c); or "development" */
         char *admin_bind;         /* default "127.0.0.1": the admin listener (/metrics) */
         int admin_port;           /* default 9090; 0 disables the admin listener */

@@ -3,10 +3,12 @@
  *   GET /readyz        Redis answers PING and PostgreSQL answers SELECT 1, now; else 503 with Retry-After
  *   GET /metrics       Prometheus text: on the admin listener (server.admin_*) as is, on the public listeners only
  *                      for a token with scope "admin"
- *   GET /openapi.json  the API description (openapi/cong.yaml, converted at start) */
+ *   GET /openapi.json  the API description (openapi/cong.yaml, converted at start)
+ *   GET /docs          the API description rendered for people (docs_page.h) */
 #include <stdlib.h>
 #include <string.h>
 
+#include "docs_page.h"
 #include "document_keys.h"
 #include "module_loader.h"
 #include "gateway/http/http.h"
@@ -117,5 +119,8 @@ int cong_system_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         if (rc != 0)
             return rc;
     }
+    int rc = cong_docs_routes(ctx, a); /* GET /docs, GET /docs/redoc.standalone.js */
+    if (rc != 0)
+        return rc;
     return cong_document_keys_routes(ctx, a); /* GET /.well-known/cong-document-keys.json */
 }

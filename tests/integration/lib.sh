@@ -67,6 +67,7 @@ start_gateway() {
     CONG_SERVER_WORKERS=2 CONG_SERVER_ENVIRONMENT=development \
     CONG_SERVER_TLS_CERTIFICATE="$RUN/tls/cert.pem" CONG_SERVER_TLS_PRIVATE_KEY="$RUN/tls/key.pem" \
     CONG_SERVER_OPENAPI_FILE="$SRC/openapi/cong.yaml" CONG_SERVER_SHUTDOWN_TIMEOUT_MS=5000 \
+    CONG_SERVER_DOCS_BUNDLE_FILE="$SRC/tools/docs-renderer/node_modules/redoc/bundles/redoc.standalone.js" \
     CONG_REDIS_PORT="$REDIS_PORT" CONG_REDIS_TIMEOUT_MS=1000 \
     CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong" CONG_POSTGRES_TIMEOUT_MS=3000 \
     CONG_POSTGRES_MIGRATIONS_DIR="$SRC/gateway/migrations" \

@@ -100,6 +100,8 @@ static void assert_same_config(const cong_config_t *a, const cong_config_t *b)
     assert_int_equal(a->rate_limits.auth_burst, b->rate_limits.auth_burst);
     assert_string_equal(a->server.problem_base_uri, b->server.problem_base_uri);
     assert_string_equal(a->server.openapi_file, b->server.openapi_file);
+    assert_int_equal(a->server.docs_enabled, b->server.docs_enabled);
+    assert_string_equal(a->server.docs_bundle_file, b->server.docs_bundle_file);
     assert_int_equal(a->limits.max_header_bytes, b->limits.max_header_bytes);
     assert_int_equal(a->limits.max_header_count, b->limits.max_header_count);
     assert_int_equal(a->limits.max_body_bytes, b->limits.max_body_bytes);
