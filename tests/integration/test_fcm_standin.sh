@@ -136,6 +136,7 @@ expect_eq "device A back to normal" "200 200" "$(behaviour "{\"token\":\"$DEV_A\
 behaviour '{"mode":"quota_exceeded","count":2,"retry_after_s":7}' >/dev/null
 expect_eq "global QUOTA_EXCEEDED: 429 with Retry-After" "429 RESOURCE_EXHAUSTED QUOTA_EXCEEDED 7" "$(send "$TOKEN" "$(msg "$DEV_B")") $(error_of) $(retry_after)"
 expect_eq "... for the second send too" "429 7" "$(send "$TOKEN" "$(msg "$DEV_A")") $(retry_after)"
+expect_eq "... its HTTP/1.1 status line names it" "HTTP/1.1 429 Too Many Requests" "$(head -1 "$TMP/send.headers" | tr -d '\r')"
 expect_eq "... and not the third (count 2)" 200 "$(send "$TOKEN" "$(msg "$DEV_B")")"
 behaviour '{"mode":"unavailable","count":1,"retry_after_s":3}' >/dev/null
 expect_eq "UNAVAILABLE: 503 with Retry-After" "503 UNAVAILABLE UNAVAILABLE 3" "$(send "$TOKEN" "$(msg "$DEV_B")") $(error_of) $(retry_after)"

@@ -148,10 +148,17 @@ static const char *reason(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
-    default: return status < 400 ? "OK" : "Internal Server Error";
+    case 505: return "HTTP Version Not Supported";
+    /* the class's name rather than a wrong reason: HTTP/1.1 clients print it */
+    default: return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
     }
 }
 
