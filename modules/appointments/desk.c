@@ -117,11 +117,8 @@ static void list_bookings(cong_req_t *req, void *udata)
         domain = NULL; /* "domain=": every domain */
     if (domain != NULL && !appt_code_ok(domain))
         return invalid(req, "domain", "invalid");
-    char *day_text = api->req_alloc(req, APPT_DATE_SIZE);
-    if (day_text == NULL)
-        return (void)api->reply_problem(req, 500, "internal-error", NULL, NULL);
+    char day_text[APPT_DATE_SIZE], limit[16];
     appt_date_format(day, day_text);
-    char limit[16];
     snprintf(limit, sizeof limit, "%d", APPT_DESK_LIST_MAX);
     const char *params[] = {api->req_principal(req)->subject, unit, day_text, domain, limit, api->req_id(req)};
     appt_query(req, "SELECT http_status, body FROM appointment_desk_list($1, $2, $3::date, $4, $5::int, $6)", 6,
