@@ -7,8 +7,10 @@
  *   POST   /v1/appointments                                       hold a slot (Idempotency-Key)          book.c
  *   POST   /v1/appointments/{id}/confirm                          confirm one's hold                      change.c
  *   DELETE /v1/appointments/{id}                                  cancel one's hold or appointment        change.c
+ *   GET    /v1/appointments/{id}                                  one's appointment                       change.c
  *   GET    /v1/me/appointments                                    one's appointments                      change.c
  *   PUT    /v1/desk/units/{code}/appointment-schedules/{domain}   an official publishes the schedule      desk.c
+ *   GET    /v1/desk/units/{code}/appointments?date=&domain=       an official lists a day's bookings      desk.c
  */
 #include <jansson.h>
 #include <stdio.h>

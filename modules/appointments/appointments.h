@@ -19,14 +19,18 @@
  *     required: the same key and request answer the same appointment, another request 422 idempotency-key-reused.
  *   - Events: push_outbox rows to the holder, 'appointment.changed' (confirmed, cancelled, expired) in the change's
  *     transaction, 'appointment.reminder' 24 hours and an hour before a confirmed appointment, each once (a column
- *     per reminder, set with the row). Audit records: appointment.book, .confirm, .cancel, .expire, .schedule.
- *   - Only one's own: nobody books, confirms or cancels for someone else (no mandate_action), a dossier_code must be
- *     the caller's own dossier, someone else's appointment is 404. PostgreSQL is the truth; Redis is not used.
+ *     per reminder, set with the row). Audit records: appointment.book, .confirm, .cancel, .expire, .schedule, .list.
+ *   - Only one's own: nobody books, confirms, cancels or reads for someone else (no mandate_action), a dossier_code
+ *     must be the caller's own dossier, someone else's appointment is 404 (GET /v1/appointments/{id} too).
+ *   - The desk: officials of the unit (level 2) publish its schedules and list its held and confirmed appointments of
+ *     a day (GET /v1/desk/units/{code}/appointments?date=&domain=), each shown without its holder and audited
+ *     (appointment.list). PostgreSQL is the truth; Redis is not used.
  *
  * Files: appointments.c (entry point, configuration, shared replies), clock.c and slots.c (pure: dates, times, the
  * slot grid; unit-tested), schedule.c (a schedule's JSON, pure), availability.c (GET slots), book.c (POST), change.c
- * (confirm, cancel, list mine), desk.c (officials publish a schedule), jobs.c (holds' expiry, reminders). The SQL,
- * with the rules that need the tables: migrations/0001_appointments.sql.
+ * (confirm, cancel, read and list mine), desk.c (officials publish a schedule, list a day's bookings), jobs.c (holds'
+ * expiry, reminders). The SQL, with the rules that need the tables: migrations/0001_appointments.sql, and
+ * 0002_appointments_desk.sql (the desk list).
  */
 #ifndef CONG_MODULE_APPOINTMENTS_H
 #define CONG_MODULE_APPOINTMENTS_H
@@ -43,6 +47,7 @@
 #define APPT_SLOTS_MAX 20000    /* slots one answer may hold */
 #define APPT_JOB_BATCH 200      /* holds expired, reminders written, per job run */
 #define APPT_LIST_MAX 100       /* appointments GET /v1/me/appointments answers */
+#define APPT_DESK_LIST_MAX 500  /* appointments one desk list of a unit's day answers */
 #define APPT_ISO_SIZE 26        /* "YYYY-MM-DDTHH:MM:SS+07:00" and its NUL */
 #define APPT_DATE_SIZE 11       /* "YYYY-MM-DD" and its NUL */
 

@@ -3,6 +3,7 @@
  *
  *   POST   /v1/appointments/{id}/confirm   confirms one's hold before it expires (409 hold-expired after)
  *   DELETE /v1/appointments/{id}           cancels one's hold or confirmed appointment not begun (the seat is free)
+ *   GET    /v1/appointments/{id}           one's appointment (the list's item)
  *   GET    /v1/me/appointments             one's appointments, the latest slots first (at most APPT_LIST_MAX)
  *
  * Someone else's appointment, or no such id, is 404 (nobody learns that it exists). Confirming a confirmed one, or
@@ -59,6 +60,29 @@ static void cancel(cong_req_t *req, void *udata)
     change(req, "cancel");
 }
 
+static void on_one(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = appt_api;
+    if (err != 0)
+        return appt_reply_store_error(req, err);
+    if (api->pg_ntuples(res) != 1)
+        return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
+    appt_reply_outcome(req, "200", api->pg_value(res, 0, 0));
+}
+
+static void get_mine(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = appt_api;
+    const char *id = api->req_path_param(req, "id", NULL);
+    if (!uuid_ok(id))
+        return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
+    const char *params[] = {id, api->req_principal(req)->subject};
+    appt_query(req, "SELECT appointment_json(a) FROM appointments a WHERE a.id = $1::uuid AND a.subject = $2", 2,
+               params, on_one, NULL);
+}
+
 static void on_list(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
 {
     (void)udata;
@@ -86,6 +110,8 @@ int appt_change_register(cong_module_ctx_t *ctx)
          .max_body_bytes = 1024},
         {.size = sizeof(cong_route_def_t), .method = "DELETE", .path = "/v1/appointments/{id}", .handler = cancel,
          .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .operation_id = "cancelAppointment", .max_body_bytes = 1024},
+        {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/appointments/{id}", .handler = get_mine,
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .operation_id = "getAppointment"},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/me/appointments", .handler = list_mine,
          .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .operation_id = "listMyAppointments"},
     };

@@ -1,21 +1,32 @@
 /*
- * PUT /v1/desk/units/{code}/appointment-schedules/{domain} — an official of the unit publishes its schedule for a
- * procedure domain the unit handles: {"weekdays": [1..7] (ISO; default Monday..Friday, so weekends only when listed),
- * "periods": [{"start": "08:00", "end": "11:30"}, ...], "slot_minutes", "capacity"}. It replaces the previous one;
- * slots already booked keep their seats (the capacity of future slots follows the new one). Holidays are always closed.
+ * The officials' side of appointments.
+ *
+ *   PUT /v1/desk/units/{code}/appointment-schedules/{domain}   publishes the unit's schedule for a domain
+ *   GET /v1/desk/units/{code}/appointments?date=&domain=        the unit's bookings of one day
+ *
+ * PUT: an official of the unit publishes its schedule for a procedure domain the unit handles: {"weekdays": [1..7]
+ * (ISO; default Monday..Friday, so weekends only when listed), "periods": [{"start": "08:00", "end": "11:30"}, ...],
+ * "slot_minutes", "capacity"}. It replaces the previous one; slots already booked keep their seats (the capacity of
+ * future slots follows the new one). Holidays are always closed. Audited (appointment.schedule).
+ *
+ * GET: the held (not past their hold) and confirmed appointments of a local day (YYYY-MM-DD, default today in Hanoi),
+ * of one domain or all, by slot start, at most APPT_DESK_LIST_MAX ("truncated" says more exist). Each item is the
+ * holder's view of it (appointment_json): never who holds it, like the queue's and the dossiers' desks. Every item
+ * shown is audited (appointment.list, subject the holder) by the statement that reads it.
  *
  * Who is an official of which unit is the procedures module's rule (user_roles, read on every request by
- * appointment_official_refusal): not an official, or not of this unit, 403. Level 2, like the dossiers' desk.
- * Audited (appointment.schedule, actor_kind official).
+ * appointment_official_refusal): not an official, or not of this unit, 403 (an unknown unit too: nobody serves it).
+ * Level 2, like the dossiers' desk. Audit records name the official (actor_kind official).
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "appointments.h"
 
-static void on_put(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+static void on_outcome(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
 {
     (void)udata;
     const cong_api_t *api = appt_api;
@@ -82,14 +93,52 @@ static void put_schedule(cong_req_t *req, void *udata)
     appt_query(req,
                "SELECT http_status, body FROM appointment_schedule_put($1, $2, $3, $4::smallint[], $5::jsonb, $6::int, "
                "$7::int, $8)",
-               8, params, on_put, NULL);
+               8, params, on_outcome, NULL);
+}
+
+static void invalid(cong_req_t *req, const char *field, const char *code)
+{
+    json_t *errors = json_pack("[{s:s, s:s}]", "field", field, "code", code);
+    appt_api->reply_problem_ext(req, 422, "validation-failed", NULL, NULL, json_pack("{s:o}", "errors", errors));
+}
+
+static void list_bookings(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    const cong_api_t *api = appt_api;
+    const char *unit = api->req_path_param(req, "code", NULL);
+    if (!appt_code_ok(unit))
+        return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
+    const char *date = api->req_query_param(req, "date", NULL), *domain = api->req_query_param(req, "domain", NULL);
+    long long day = appt_day_of(time(NULL));
+    if (date != NULL && appt_date_parse(date, &day) != 0)
+        return invalid(req, "date", "invalid-format");
+    if (domain != NULL && domain[0] == '\0')
+        domain = NULL; /* "domain=": every domain */
+    if (domain != NULL && !appt_code_ok(domain))
+        return invalid(req, "domain", "invalid");
+    char day_text[APPT_DATE_SIZE], limit[16];
+    appt_date_format(day, day_text);
+    snprintf(limit, sizeof limit, "%d", APPT_DESK_LIST_MAX);
+    const char *params[] = {api->req_principal(req)->subject, unit, day_text, domain, limit, api->req_id(req)};
+    appt_query(req, "SELECT http_status, body FROM appointment_desk_list($1, $2, $3::date, $4, $5::int, $6)", 6,
+               params, on_outcome, NULL);
 }
 
 int appt_desk_register(cong_module_ctx_t *ctx)
 {
-    cong_route_def_t def = {.size = sizeof def, .method = "PUT",
-                            .path = "/v1/desk/units/{code}/appointment-schedules/{domain}", .handler = put_schedule,
-                            .auth = CONG_AUTH_REQUIRED, .min_loa = 2, .operation_id = "putAppointmentSchedule",
-                            .max_body_bytes = 4096};
-    return appt_api->register_route(ctx, &def);
+    const cong_route_def_t routes[] = {
+        {.size = sizeof(cong_route_def_t), .method = "PUT",
+         .path = "/v1/desk/units/{code}/appointment-schedules/{domain}", .handler = put_schedule,
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 2, .operation_id = "putAppointmentSchedule", .max_body_bytes = 4096},
+        {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/desk/units/{code}/appointments",
+         .handler = list_bookings, .auth = CONG_AUTH_REQUIRED, .min_loa = 2,
+         .operation_id = "listUnitAppointments"},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        int rc = appt_api->register_route(ctx, &routes[i]);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }

@@ -11,13 +11,14 @@
 -- so two loads on the same day give the same data; the window moves with the day of the load.
 --
 -- What it writes, as the procedures module would have: dossiers, their timeline (dossier_events; the weekly KPI
--- rollup follows through its trigger), citizens' ratings of a third of the finished ones (the feedback module's), and for the demo official's units the portal outbox of every version, not yet
--- delivered, so cong-portal-sync hands them to the stand-in portal and the official's next action on a demo dossier
--- is in order there. Not written: push notifications of the past, outbox rows of other units (their history is
--- taken as delivered: an action on them would reach the stand-in portal out of order), and result files: a dossier
--- of the past with a result carries none (no signature can be made in SQL). The demo citizen's wallet results are
--- issued after start through the desk API by scripts/demo-results.sh; the dossiers they are for are listed in
--- demo_data.wallet_codes.
+-- rollup follows through its trigger), citizens' ratings of a third of the finished ones (the feedback module's), and
+-- for the demo official's units the portal outbox of every version, not yet delivered, so cong-portal-sync hands them
+-- to the stand-in portal and the official's next action on a demo dossier is in order there; and, at the end, the
+-- appointment schedules of a few units (the appointments module's; also into a state loaded before them). Not
+-- written: push notifications of the past, outbox rows of other units (their history is taken as delivered: an
+-- action on them would reach the stand-in portal out of order), and result files: a dossier of the past with a
+-- result carries none (no signature can be made in SQL). The demo citizen's wallet results are issued after start
+-- through the desk API by scripts/demo-results.sh; the dossiers they are for are listed in demo_data.wallet_codes.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 BEGIN;
@@ -311,6 +312,36 @@ SELECT format('demo: loaded already on %s (%s dossiers); nothing changed',
               to_char(loaded_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), dossiers) AS demo_report
   FROM demo_data WHERE name = 'make-run' \gset
 \echo :demo_report
+\endif
+
+-- Appointment schedules (modules/appointments), so that GET /v1/units/{code}/slots offers times: the demo official's
+-- wards and the first two departments, every procedure domain each handles, Monday..Friday 07:30-11:30 and
+-- 13:30-17:00, 30-minute slots (2 seats at a ward, 4 at a department). Outside the block above, so that a state
+-- loaded before the appointments module gets them too; written only while none of these units has any schedule, so
+-- a second run, or an official's own schedule, is left as it is.
+WITH demo_schedule_units AS (
+    SELECT code, kind FROM units WHERE code = ANY (:'desk'::text[])
+    UNION
+    (SELECT u.code, u.kind FROM units u
+      WHERE u.kind = 'department' AND EXISTS (SELECT 1 FROM procedure_units pu WHERE pu.unit_code = u.code)
+      ORDER BY u.code LIMIT 2)),
+published AS (
+    INSERT INTO appointment_schedules (unit_code, domain, weekdays, periods, slot_minutes, capacity, updated_by)
+    SELECT DISTINCT u.code, p.domain, '{1,2,3,4,5}'::smallint[],
+           '[{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "17:00"}]'::jsonb, 30,
+           CASE WHEN u.kind = 'department' THEN 4 ELSE 2 END,
+           CASE WHEN u.code = ANY (:'desk'::text[]) THEN :'official' ELSE 'cong-demo' END
+      FROM demo_schedule_units u
+      JOIN procedure_units pu ON pu.unit_code = u.code
+      JOIN procedures p ON p.code = pu.procedure_code
+     WHERE NOT EXISTS (SELECT 1 FROM appointment_schedules s
+                        WHERE s.unit_code IN (SELECT code FROM demo_schedule_units))
+    ON CONFLICT (unit_code, domain) DO NOTHING
+    RETURNING unit_code)
+SELECT count(*) AS demo_schedules, count(DISTINCT unit_code) AS demo_schedule_units, count(*) > 0 AS demo_published
+  FROM published \gset
+\if :demo_published
+\echo demo: :demo_schedules appointment schedules published in :demo_schedule_units units
 \endif
 
 COMMIT;

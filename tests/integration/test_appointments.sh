@@ -8,7 +8,9 @@
 # domain, 2 a day, set here), also under eight concurrent bookings of one citizen; the Idempotency-Key; cancel frees
 # the seat; a stranger's confirm or cancel is 404; the holder's events (appointment.changed) and audit records; the
 # reminders written exactly once, an hour before and 24 hours before (driven by data: appointments starting soon);
-# PostgreSQL down → 503 with Retry-After. The unit's earlier appointments and schedules are removed first.
+# the holder reads one (404 for anyone else); the desk's list of a unit's day (officials of the unit, level 2: held
+# and confirmed by slot start, nobody named, each item audited; driven by rows written as is); PostgreSQL down → 503
+# with Retry-After. The unit's earlier appointments and schedules are removed first.
 source "$(dirname "$0")/lib.sh"
 relay_start PGRELAY "$PG_PORT" || { bad "PostgreSQL relay"; finish; exit 1; }
 start_gateway CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGRELAY_PORT dbname=cong user=cong connect_timeout=1" \
@@ -210,6 +212,16 @@ expect_eq "C confirms again: the same, recorded once" "200 confirmed 1|1" \
   "$(confirm "$C" "$C1") $(fields status) $(q "SELECT (SELECT count(*) FROM audit_records WHERE action = 'appointment.confirm' AND object = 'appointment:$C1'), (SELECT count(*) FROM push_outbox WHERE topic = 'appointment.changed' AND subject = '$RUNID-c' AND payload->>'appointment' = '$C1' AND payload->>'status' = 'confirmed')")"
 expect_eq "C's list: two, the confirmed one" "200 2 confirmed" \
   "$(call "$C" GET /v1/me/appointments) $(body | python3 -c "import json,sys; i=json.load(sys.stdin)['items']; print(len(i), next(x['status'] for x in i if x['id'] == '$C1'))")"
+cp "$GW_DIR/body" "$GW_DIR/mine.json"
+expect_eq "C reads one: 200, the list's item" "200 True" \
+  "$(call "$C" GET "/v1/appointments/$C1") $(python3 -c 'import json,sys
+mine = next(x for x in json.load(open(sys.argv[1]))["items"] if x["id"] == sys.argv[3])
+print(json.load(open(sys.argv[2])) == mine)' "$GW_DIR/mine.json" "$GW_DIR/body" "$C1")"
+expect_eq "...no-store" "no-store" "$(header cache-control)"
+expect_eq "a stranger reads C's: 404" "404 not-found" "$(call "${T[s]}" GET "/v1/appointments/$C1") $(fields type)"
+expect_eq "reading not an id: 404" 404 "$(call "$C" GET /v1/appointments/not-a-uuid)"
+expect_eq "reading no such id: 404" 404 "$(call "$C" GET /v1/appointments/00000000-0000-4000-8000-000000000000)"
+expect_eq "reading without a token: 401" 401 "$(call "" GET "/v1/appointments/$C1")"
 
 # ---- cancel frees the seat (D3: 2 seats) ----
 S14=$(at 14:00)
@@ -225,6 +237,51 @@ expect_eq "...one seat free again" "2 1" "$(slot_seats "$S14")"
 expect_eq "...and the third gets it" 201 "$(book "${T[c4]}" "$RUNID-c4b" "$U" "$D3" "$S14")"
 expect_eq "...told and audited" "1|1" \
   "$(q "SELECT (SELECT count(*) FROM push_outbox WHERE topic = 'appointment.changed' AND payload->>'appointment' = '$C3' AND payload->>'status' = 'cancelled'), (SELECT count(*) FROM audit_records WHERE action = 'appointment.cancel' AND object = 'appointment:$C3')")"
+
+# ---- the desk's list of a day's bookings (DAY2: rows written here, so the holds' lifetimes do not matter) ----
+DAY2=$(psql_cong "SELECT min(d)::date FROM generate_series('$DAY'::date + 1, '$DAY'::date + 20, interval '1 day') d WHERE extract(isodow FROM d) < 6 AND d::date NOT IN (SELECT day FROM holidays)")
+DAY3=$(date -d "$DAY2 + 1 day" +%F)
+desk_row() { # SUBJECT DOMAIN DAY HH:MM STATUS HOLD_EXPIRES [DOSSIER] [UNIT] → the id of an appointment written as is
+  local dossier=NULL
+  [ -n "${7:-}" ] && dossier="'$7'"
+  q "INSERT INTO appointments (unit_code, domain, starts_at, ends_at, subject, dossier_code, status, hold_expires_at, idempotency_key, request_hash) VALUES ('${8:-$U}', '$2', '$3 $4+07', '$3 $4+07'::timestamptz + interval '30 minutes', '$1', $dossier, '$5', now() + interval '$6', '$1-$3-$4', 'x') RETURNING id" | head -1
+}
+DK_HELD=$(desk_row "$RUNID-d1" "$D1" "$DAY2" 09:00 held '1 hour')
+DK_CONF=$(desk_row "$RUNID-d2" "$D2" "$DAY2" 08:30 confirmed '-1 hour' "$DOSSIER")
+DK_LATE=$(desk_row "$RUNID-d3" "$D1" "$DAY2" 10:00 held '-1 minute')   # past its hold: gone, job or not
+DK_GONE=$(desk_row "$RUNID-d4" "$D3" "$DAY2" 11:00 cancelled '-1 hour')
+DK_NEXT=$(desk_row "$RUNID-d5" "$D1" "$DAY3" 00:00 confirmed '-1 hour')   # the next day's first minute
+DK_PREV=$(desk_row "$RUNID-d6" "$D1" "$DAY2" 00:00 confirmed '-1 hour')   # this day's first minute
+DK_OTHER=$(desk_row "$RUNID-d7" "$D1" "$DAY2" 09:30 confirmed '-1 hour' "" "$U2")
+desk() { call "$1" GET "/v1/desk/units/$2/appointments?$3"; }
+items() { # → "id:status:dossier_code ..." of the last desk answer, in its order
+  python3 -c 'import json,sys
+print(" ".join("%s:%s:%s" % (x["id"], x["status"], x["dossier_code"] or "-") for x in json.load(open(sys.argv[1]))["items"]))' "$GW_DIR/body"
+}
+expect_eq "the desk's day: held and confirmed, by slot start, with the dossier" \
+  "200 $DK_PREV:confirmed:- $DK_CONF:confirmed:$DOSSIER $DK_HELD:held:-" "$(desk "${T[o]}" "$U" "date=$DAY2") $(items)"
+expect_eq "...each its slot, in Hanoi time" "${DAY2}T08:30:00+07:00 $DAY2 False" \
+  "$(body | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["items"][1]["slot"], d["date"], d["truncated"])')"
+expect_eq "...the list's items: the holder's own view, nobody named" "True" \
+  "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(all(set(x) == set(json.load(open(sys.argv[2]))["items"][0]) for x in d["items"]))' "$GW_DIR/body" "$GW_DIR/mine.json")"
+expect_no_match "...no subject anywhere" "$RUNID-d|subject" "$(body)"
+expect_eq "...no-store" "no-store" "$(header cache-control)"
+expect_eq "...each item shown audited once, naming its holder" "3|3|official" \
+  "$(q "SELECT count(*), count(DISTINCT subject) FILTER (WHERE subject LIKE '$RUNID-d%'), max(actor_kind) FROM audit_records WHERE action = 'appointment.list' AND actor = '$O' AND object IN ('appointment:$DK_PREV', 'appointment:$DK_CONF', 'appointment:$DK_HELD', 'appointment:$DK_LATE', 'appointment:$DK_GONE', 'appointment:$DK_NEXT', 'appointment:$DK_OTHER')")"
+expect_eq "one domain" "200 $DK_CONF:confirmed:$DOSSIER" "$(desk "${T[o]}" "$U" "date=$DAY2&domain=$D2") $(items)"
+expect_eq "domain= empty: every domain" 3 "$(desk "${T[o]}" "$U" "date=$DAY2&domain=" >/dev/null; body | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')"
+expect_eq "the next day" "200 $DK_NEXT:confirmed:-" "$(desk "${T[o]}" "$U" "date=$DAY3") $(items | grep -o "$DK_NEXT:confirmed:-")"
+expect_eq "no date: today in Hanoi" "200 $(date -u -d '+7 hours' +%F)" "$(desk "${T[o]}" "$U" "") $(fields date)"
+expect_eq "the other unit's official: their unit's only" "200 $DK_OTHER:confirmed:- " \
+  "$(desk "${T[o2]}" "$U2" "date=$DAY2") $(items | grep -o "$DK_OTHER:confirmed:-") $(items | grep -oE "$DK_PREV|$DK_CONF|$DK_HELD")"
+expect_eq "...not this one: 403" "403 forbidden not-your-unit" "$(desk "${T[o2]}" "$U" "date=$DAY2") $(fields type reason)"
+expect_eq "a citizen: 403" "403 forbidden not-official" "$(desk "${T[a2]}" "$U" "date=$DAY2") $(fields type reason)"
+expect_eq "an official at level 1: 401" 401 "$(desk "${T[o1]}" "$U" "date=$DAY2")"
+expect_eq "no token: 401" 401 "$(desk "" "$U" "date=$DAY2")"
+expect_eq "not a date: 422" "422 date:invalid-format" "$(desk "${T[o]}" "$U" "date=2026-02-30") $(fields errors)"
+expect_eq "not a domain: 422" "422 domain:invalid" "$(desk "${T[o]}" "$U" "date=$DAY2&domain=a%20b") $(fields errors)"
+expect_eq "...nothing audited for the refused" 0 \
+  "$(q "SELECT count(*) FROM audit_records WHERE action = 'appointment.list' AND actor IN ('$O2', '$RUNID-a') AND object = 'appointment:$DK_HELD'")"
 
 # ---- the rush's holds expire meanwhile (hold_ttl_s 15): their seats free again; a late confirm is refused ----
 expired_all() { [ "$(q "SELECT count(*) FROM appointments WHERE unit_code = '$U' AND domain = '$D1' AND starts_at = '$SLOT' AND status = 'expired'")" = 10 ]; }
@@ -259,5 +316,5 @@ relay_start PGRELAY "$PG_PORT" "$PGRELAY_PORT" || bad "PostgreSQL relay restart"
 wait_stores_up 30
 expect_eq "PostgreSQL back: the same booking goes through" 201 "$(book "${T[p]}" "$RUNID-p1" "$U" "$D2" "$(at 15:00)")"
 
-psql_cong "DELETE FROM user_roles WHERE subject IN ('$O', '$O2')" >/dev/null
+psql_cong "DELETE FROM user_roles WHERE subject IN ('$O', '$O2'); DELETE FROM appointments WHERE id = '$DK_OTHER'" >/dev/null
 finish

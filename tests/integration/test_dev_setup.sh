@@ -77,6 +77,8 @@ py() { python3 -S -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 setup_only 1
 expect_eq "first set-up: exit 0" 0 $?
 expect_match "first set-up loads the demo" 'demo: [0-9]+ dossiers loaded' "$(cat "$DEV/setup.1.out")"
+expect_match "...and publishes appointment schedules" 'demo: [0-9]+ appointment schedules published in 4 units' \
+  "$(cat "$DEV/setup.1.out")"
 FIRST=$(counts)
 DOSSIERS=${FIRST%%|*}
 expect_match "thousands of demo dossiers" '^[0-9]{4,}$' "$DOSSIERS"
@@ -86,6 +88,7 @@ expect_eq "second set-up over the same state: exit 0" 0 $?
 expect_match "second set-up: the demo is there already" 'demo: loaded already .*nothing changed' \
   "$(cat "$DEV/setup.2.out")"
 expect_eq "second set-up doubles nothing" "$FIRST" "$(counts)"
+expect_no_match "...publishes no schedule again" 'appointment schedules' "$(cat "$DEV/setup.2.out")"
 expect_eq "grants unchanged" 2 "$(sql "select count(*) from user_roles where role = 'official'")"
 
 # ---- 2. serve: the demo lights up the KPIs, the desk and the wallet; Ctrl-C ----
@@ -132,6 +135,15 @@ expect_eq "make run: cong takes VNPay IPNs from this machine (unsigned: 97)" '"9
   "$(h2c "$CONG/v1/payments/vnpay/ipn?vnp_TmnCode=CONGDEMO&vnp_TxnRef=x" | py 'json.dumps(d["RspCode"])')"
 expect_eq "make run: the stand-in VNPay answers" 200 \
   "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$payment/healthz")"
+# Appointment slots at the demo official's first ward: the demo publishes working-day schedules, so 14 days from
+# tomorrow (Hanoi) hold two working weeks, never wholly holidays.
+read -r FROM TO <<<"$(python3 -c 'import datetime as d
+t = d.datetime.now(d.timezone(d.timedelta(hours=7))).date() + d.timedelta(days=1)
+print(t, t + d.timedelta(days=13))')"
+DESK_UNIT=$(sql "select min(resource) from user_roles where role = 'official'")
+SLOT_DOMAIN=$(sql "select domain from appointment_schedules where unit_code = '$DESK_UNIT' order by domain limit 1")
+expect_eq "make run: the demo official's ward offers appointment slots in the next 14 days" True \
+  "$(h2c "$CONG/v1/units/$DESK_UNIT/slots?domain=$SLOT_DOMAIN&from=$FROM&to=$TO" | py 'len(d["slots"]) > 0')"
 AFTER_SERVE=$(counts)
 expect_eq "serving issued results but filed no dossier" "$DOSSIERS" "${AFTER_SERVE%%|*}"
 
