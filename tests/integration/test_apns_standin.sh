@@ -196,7 +196,9 @@ expect_eq "mode: 429 for two requests" 200 "$(mode '{"fail":"TooManyRequests","c
 expect_eq "429 TooManyRequests, twice, then 200" "429 TooManyRequests|429 TooManyRequests|200 -" "$(push)|$(push)|$(push)"
 mode '{"fail":"InternalServerError","count":1}' >/dev/null
 expect_eq "500 InternalServerError once, then 200" "500 InternalServerError|200 -" "$(push)|$(push)"
-mode '{"fail":"ServiceUnavailable"}' >/dev/null
+mode '{"fail":"TooManyRequests","count":1,"retry_after_s":9}' >/dev/null
+expect_eq "429 with Retry-After when asked" "429 TooManyRequests 9" "$(push) $(cp "$TMP/headers" "$GW_DIR/headers"; header retry-after)"
+mode '{"fail":"ServiceUnavailable","retry_after_s":0}' >/dev/null
 expect_eq "503 ServiceUnavailable always" "503 ServiceUnavailable|503 ServiceUnavailable|503 ServiceUnavailable" "$(push)|$(push)|$(push)"
 expect_eq "a bad request is still refused first" "400 MissingTopic" "$(push 'topic=x-no: 1')"
 mode '{"fail":"none"}' >/dev/null

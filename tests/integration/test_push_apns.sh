@@ -131,13 +131,15 @@ expect_eq "another app's topic → drop" "1 drop/400/TopicDisallowed" \
   "$(push <(echo "${D[3]}") "${KEY_OPTS[@]}" --option topic=com.example.other --option "endpoint=$TLS" \
     --option "ca_file=$TMP/ca.pem" --title t >/dev/null; outcomes)"
 
-for fail in TooManyRequests:429 InternalServerError:500 ServiceUnavailable:503; do
-  mode "$TLS" "{\"fail\":\"${fail%:*}\",\"count\":0}"
+# REASON:STATUS:RETRY_AFTER_S (0: the stand-in sends no Retry-After)
+for fail in TooManyRequests:429:7 InternalServerError:500:0 ServiceUnavailable:503:30; do
+  IFS=: read -r reason status after <<<"$fail"
+  mode "$TLS" "{\"fail\":\"$reason\",\"count\":0,\"retry_after_s\":$after}"
   push "$TMP/tokens4" "${TLS_OPTS[@]}" --title t >/dev/null
-  expect_eq "${fail%:*} → retry (the stand-in sends no Retry-After: 0)" "4 retry/${fail#*:}/${fail%:*}" "$(outcomes)"
-  expect_eq "${fail%:*}: retry_after_s" "0" "$(line 0 retry_after_s)"
+  expect_eq "$reason → retry" "4 retry/$status/$reason" "$(outcomes)"
+  expect_eq "$reason: retry_after_s from Retry-After" "$after $after" "$(line 0 retry_after_s) $(line 3 retry_after_s)"
 done
-mode "$TLS" '{"fail":"none"}'
+mode "$TLS" '{"fail":"none","retry_after_s":0}'
 
 # A provider token APNs refuses (another team): dropped, the message re-sent ONCE with a fresh token, then retry.
 control -o /dev/null -X POST "$TLS/control/reset"

@@ -34,6 +34,7 @@ typedef struct apns_mode {
     apns_reason_t fail; /* APNS_OK, or TOO_MANY_REQUESTS / INTERNAL_SERVER_ERROR / SERVICE_UNAVAILABLE */
     long fail_count;    /* how many more requests fail; 0 with fail set: every one */
     int delay_ms;       /* each notification request is held this long before it is looked at */
+    int retry_after_s;  /* > 0: a failed request's answer carries Retry-After: this many seconds */
 } apns_mode_t;
 
 typedef struct apns_app {

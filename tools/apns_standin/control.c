@@ -16,8 +16,8 @@ static const char *fail_name(apns_reason_t r)
 
 static json_t *mode_json(const apns_mode_t *m)
 {
-    return json_pack("{s:s, s:I, s:i}", "fail", fail_name(m->fail), "count", (json_int_t)m->fail_count, "delay_ms",
-                     m->delay_ms);
+    return json_pack("{s:s, s:I, s:i, s:i}", "fail", fail_name(m->fail), "count", (json_int_t)m->fail_count,
+                     "delay_ms", m->delay_ms, "retry_after_s", m->retry_after_s);
 }
 
 /* The fail mode named `name`, or -1. */
@@ -47,16 +47,20 @@ void apns_serve_mode(apns_app_t *app, h2o_req_t *req)
     json_t *fail = json_object_get(body, "fail");
     int f = fail == NULL ? (int)app->mode.fail : json_is_string(fail) ? parse_fail(json_string_value(fail)) : -1;
     long long count = fail != NULL ? 0 : app->mode.fail_count, delay = app->mode.delay_ms;
+    long long retry_after = app->mode.retry_after_s;
     int ok = json_is_object(body) && f >= 0 && int_member(body, "count", 0, 1000000, &count) == 0 &&
-             int_member(body, "delay_ms", 0, APNS_DELAY_MAX_MS, &delay) == 0;
+             int_member(body, "delay_ms", 0, APNS_DELAY_MAX_MS, &delay) == 0 &&
+             int_member(body, "retry_after_s", 0, 86400, &retry_after) == 0;
     json_decref(body);
     if (!ok) {
         apns_reply_error(req, 400,
                          "expected {\"fail\": \"none|TooManyRequests|InternalServerError|ServiceUnavailable\", "
-                         "\"count\": 0..1000000 (0: every request), \"delay_ms\": 0..600000}");
+                         "\"count\": 0..1000000 (0: every request), \"delay_ms\": 0..600000, "
+                         "\"retry_after_s\": 0..86400}");
         return;
     }
-    app->mode = (apns_mode_t){.fail = (apns_reason_t)f, .fail_count = (long)count, .delay_ms = (int)delay};
+    app->mode = (apns_mode_t){.fail = (apns_reason_t)f, .fail_count = (long)count, .delay_ms = (int)delay,
+                              .retry_after_s = (int)retry_after};
     fprintf(stderr, "apns-standin: mode fail %s (count %ld), delay %d ms\n", fail_name(app->mode.fail),
             app->mode.fail_count, app->mode.delay_ms);
     standin_reply_json(req, 200, mode_json(&app->mode));

@@ -130,7 +130,13 @@ void apns_serve_push(apns_app_t *app, h2o_req_t *req)
         return;
     }
     int64_t timestamp_ms = 0;
+    int fail_mode = app->mode.fail != APNS_OK;
     r = outcome(app, token, &timestamp_ms);
+    if (fail_mode && app->mode.retry_after_s > 0) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%d", app->mode.retry_after_s);
+        standin_header(req, "retry-after", seconds);
+    }
     json_t *record = record_of(req, apns_id, token, &h, &meta);
     if (record != NULL) {
         json_object_set_new(record, "status", json_integer(apns_reason_status(r)));
