@@ -6,7 +6,9 @@
  * One libcurl multi handle per adapter, kept from open to close, so its one HTTP/2 connection to the endpoint (at most
  * one: CURLMOPT_MAX_HOST_CONNECTIONS) carries every batch: each message a stream (CURLPIPE_MULTIPLEX, PIPEWAIT),
  * verified TLS with ALPN h2 (or h2c with prior knowledge to a loopback stand-in). Batches of several threads take
- * turns on it (send_mu): a multi handle is one thread's at a time.
+ * turns on it (send_mu): a multi handle is one thread's at a time. One exception, for tests only: h2c with prior
+ * knowledge on a libcurl before 8.0.0, which fails a second stream on such a connection ("Error in the HTTP2 framing
+ * layer", curl/curl#10643, fixed in 8.0.0): there every message gets a fresh connection (TLS is unaffected).
  *
  * The provider token is reused for token_refresh_s (1200..3600 s, as Apple asks). A 403 ExpiredProviderToken or
  * InvalidProviderToken drops it (only if it is still the cached one, so a whole batch refused at once makes one new
@@ -308,11 +310,12 @@ static int send_apns(push_provider_t *p, const push_message_t *msgs, size_t n, p
         int rc = prepare(p, &xfers[i], msgs[i].device_token);
         if (rc == 0)
             rc = attach(p, &xfers[i], deadline_at);
-        if (rc == 0)
+        if (rc == 0) {
             pending++;
-        else
-            apns_answer_no_answer(rc == CONG_ENOMEM ? "out of memory" : "credential-unavailable", &results[i]),
-                credential_failed++;
+            continue;
+        }
+        apns_answer_no_answer(rc == CONG_ENOMEM ? "out of memory" : "credential-unavailable", &results[i]);
+        credential_failed++;
     }
     run(p, xfers, results, pending, deadline_at);
     for (size_t i = 0; i < n; i++)
