@@ -173,7 +173,8 @@ S=$(date +%s%N)
 push "$TMP/tokens4" "${TLS_OPTS[@]}" --title t --deadline-ms 1500 >/dev/null
 E=$((($(date +%s%N) - S) / 1000000))
 expect_eq "a stand-in too slow for the deadline → retry timeout" "4 retry/0/timeout" "$(outcomes)"
-expect_eq "back within the deadline (1.5 s, < 5 s with the tool's start)" 1 "$((E >= 1500 && E < 5000))"
+expect_eq "back at the deadline (1.5 s; < 10 s with the tool's start on a busy machine, the hold is 20 s)" 1 \
+  "$((E >= 1500 && E < 10000))"
 mode "$TLS" '{"delay_ms":0}'
 
 # ---- h2c with prior knowledge (loopback only) ----
