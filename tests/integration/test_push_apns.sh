@@ -2,7 +2,7 @@
 # tests/integration/test_push_apns.sh — the APNs adapter (push/delivery/apns.c) against the stand-in APNs
 # (tools/apns_standin) through cong-push-send: over TLS verified with a test CA (the real transport) and over h2c with
 # prior knowledge, a batch of 20 sent on ONE connection with the right headers and payload (alert and background);
-# two batches through one adapter (push-batches) on one connection with one provider token; the answers onto outcomes
+# batches through one adapter (push-batches: two threads, two rounds) on one connection with one provider token; the answers onto outcomes
 # (Unregistered → gone with its timestamp, BadDeviceToken → gone, DeviceTokenNotForTopic and another topic → drop,
 # 429/500/503 → retry, a refused provider token re-signed once); refusals before sending (collapse id, payload size);
 # no stand-in, a stand-in too slow for the deadline, TLS without the CA → retry, never sent; options naming the key;
@@ -100,13 +100,13 @@ expect_eq "background, priority 5, expiration 0, no apns-id of ours, content-ava
 a=json.load(open(sys.argv[1]))["notifications"][0]
 print(a["push_type"], a["priority"], a["expiration"], a["collapse_id"], json.dumps(a["payload"], sort_keys=True))' "$TMP/notes.json")"
 
-# ---- two batches through one adapter: one connection, one provider token ----
+# ---- batches through one adapter, two threads at a time, one round after another: one connection, one token ----
 control -o /dev/null -X POST "$TLS/control/reset"
-"$BUILD/push-batches" --provider apns --tokens-file "$TMP/tokens20" --batches 2 "${TLS_OPTS[@]}" --title t \
-  --deadline-ms 20000 >"$TMP/out" 2>>"$TMP/stderr"
-expect_eq "two batches of 20: all sent" "40 sent/200/" "$(outcomes)"
+"$BUILD/push-batches" --provider apns --tokens-file "$TMP/tokens20" --batches 2 --threads 2 "${TLS_OPTS[@]}" \
+  --title t --deadline-ms 20000 >"$TMP/out" 2>>"$TMP/stderr"
+expect_eq "two rounds of two batches of 20: all sent" "80 sent/200/" "$(outcomes)"
 notifications "$TLS"
-expect_eq "40 recorded on ONE connection" "40 1" "$(python3 -S -c 'import json,sys
+expect_eq "80 recorded on ONE connection" "80 1" "$(python3 -S -c 'import json,sys
 n=json.load(open(sys.argv[1]))["notifications"]; print(len(n), len({x["connection"] for x in n}))' "$TMP/notes.json")"
 # On one connection a second token within 20 minutes would be 429 TooManyProviderTokenUpdates, and a later one would
 # count as an update: neither means the stand-in saw one token.
