@@ -2,9 +2,10 @@
 # tests/integration/test_push_apns.sh — the APNs adapter (push/delivery/apns.c) against the stand-in APNs
 # (tools/apns_standin) through cong-push-send: over TLS verified with a test CA (the real transport) and over h2c with
 # prior knowledge, a batch of 20 sent on ONE connection with the right headers and payload (alert and background);
-# batches through one adapter (push-batches: two threads, two rounds) on one connection with one provider token; the answers onto outcomes
-# (Unregistered → gone with its timestamp, BadDeviceToken → gone, DeviceTokenNotForTopic and another topic → drop,
-# 429/500/503 → retry, a refused provider token re-signed once); refusals before sending (collapse id, payload size);
+# batches through one adapter (push-batches: two threads, two rounds) on one connection with one provider token; the
+# answers onto outcomes (Unregistered → gone with its timestamp, BadDeviceToken → gone, DeviceTokenNotForTopic and
+# another topic → drop, 429/500/503 → retry with Retry-After, a refused provider token re-signed once); refusals
+# before sending (collapse id, payload size);
 # no stand-in, a stand-in too slow for the deadline, TLS without the CA → retry, never sent; options naming the key;
 # no secret or whole device token on stderr.
 # Needs bash, openssl, curl, python3 (stdlib); no gateway, no stores.
