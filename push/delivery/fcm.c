@@ -44,6 +44,7 @@ typedef struct fcm_batch {
     size_t n;
     int64_t deadline_ms;
     long connections; /* new connections libcurl made for the batch's transfers */
+    size_t h2_answers; /* answers that came over HTTP/2 */
 } fcm_batch_t;
 
 static void close_fcm(push_provider_t *p)
@@ -163,10 +164,12 @@ static int start_transfer(push_provider_t *p, fcm_batch_t *b, fcm_transfer_t *t,
 
 static void finish_transfer(fcm_batch_t *b, fcm_transfer_t *t, CURLcode code)
 {
-    long status = 0, connects = 0;
+    long status = 0, connects = 0, version = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &connects);
+    curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version);
     b->connections += connects;
+    b->h2_answers += code == CURLE_OK && version == CURL_HTTP_VERSION_2_0;
     if (code == CURLE_OK)
         fcm_answer_map((int)status, t->answer.body, t->answer.len, t->answer.retry_after_s, &b->results[t->i]);
     else
@@ -285,8 +288,11 @@ static void log_batch(const fcm_batch_t *b)
                     b->msgs[i].device_token != NULL ? b->msgs[i].device_token : "", push_outcome_name(r->outcome),
                     r->http_status, r->reason);
     }
-    fprintf(stderr, "fcm: batch of %zu: %zu sent, %zu retry, %zu gone, %zu drop; %ld new connection(s)\n", b->n,
-            counts[PUSH_SENT], counts[PUSH_RETRY], counts[PUSH_GONE], counts[PUSH_DROP], b->connections);
+    fprintf(stderr,
+            "fcm: batch of %zu: %zu sent, %zu retry, %zu gone, %zu drop; %ld new connection(s), %zu answers over "
+            "HTTP/2\n",
+            b->n, counts[PUSH_SENT], counts[PUSH_RETRY], counts[PUSH_GONE], counts[PUSH_DROP], b->connections,
+            b->h2_answers);
 }
 
 static int send_fcm(push_provider_t *p, const push_message_t *msgs, size_t n, push_result_t *results, int deadline_ms)

@@ -6,7 +6,8 @@
  *   endpoint              default https://fcm.googleapis.com; http:// only to 127.0.0.1 / [::1] / localhost
  *   project_id            default the service account's
  *   ca_file               a PEM bundle to verify FCM's (or the stand-in's) certificate with; default the system's
- *   h2_prior_knowledge    0/1 (default 0): h2c without Upgrade, for the stand-in; refused for a non-loopback endpoint
+ *   h2_prior_knowledge    0/1 (default 0): cleartext HTTP/2 (h2c) to the stand-in; refused for a non-loopback endpoint
+ *                         (with libcurl < 8.0 h2c is reached by Upgrade: see fcm.c's h2c_version)
  *   connect_timeout_ms    1..60000 (default 5000)
  */
 #ifndef CONG_PUSH_DELIVERY_FCM_OPTIONS_H

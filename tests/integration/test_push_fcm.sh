@@ -60,7 +60,8 @@ expect_eq "... with the right fields" \
   "Hồ sơ|đã chuyển|dossier.moved|42|HIGH|600s|dossier-42|10|dossier-42" \
   "$(ctl "$FS/control/messages?token=$(cat "$TMP/token1")" | jq_ '(lambda m: "|".join([m["notification"]["title"], m["notification"]["body"], m["data"]["event"], m["data"]["id"], m["android"]["priority"], m["android"]["ttl"], m["android"]["collapse_key"], m["apns"]["headers"]["apns-priority"], m["apns"]["headers"]["apns-collapse-id"]]))(j["messages"][0]["message"])')"
 expect_eq "... with ONE access token for the 20 (cached, single-flight)" 1 "$(stat_ 'j["tokens_issued"]')"
-expect_match "... on ONE connection (libcurl's count, logged by the adapter)" 'batch of 20: 20 sent, 0 retry, 0 gone, 0 drop; 1 new connection\(s\)' "$(cat "$TMP/last.err")"
+expect_match "... on ONE HTTP/2 connection (libcurl's counts, logged by the adapter)" \
+  'batch of 20: 20 sent, 0 retry, 0 gone, 0 drop; 1 new connection\(s\), 20 answers over HTTP/2' "$(cat "$TMP/last.err")"
 
 # A data-only, normal-priority message: no notification, no ttl or collapse key.
 ctl -X POST "$FS/control/reset" >/dev/null
@@ -85,8 +86,10 @@ expect_eq "... over the connection of batch 1: 1 connection made in all" 1 \
   "$(grep -o '[0-9]* new connection' "$TMP/batches.err" | awk '{s += $1} END {print s}')"
 expect_eq "the stand-in expired every token: batch 3 all sent" "sent=80 retry=0 gone=0 drop=0" \
   "$(ctl -X POST "$FS/control/tokens/expire" >/dev/null; batch)"
-expect_eq "... after 80 answers 401 and ONE new token" "80 2" \
-  "$(stat_ 'str(j["sends"]["unauthenticated"])') $(issued)"
+# Each thread got the old token before sending; one that was scheduled late may already find the new one, so at
+# least one thread's 20 were answered 401, and however many were, ONE new token was fetched.
+expect_eq "... after 20 to 80 answers 401 and ONE new token" "True 2" \
+  "$(stat_ 'str(20 <= j["sends"]["unauthenticated"] <= 80)') $(issued)"
 exec {BATCHES[1]}>&-
 wait "$BATCHES_PID"
 expect_eq "push-batches ends at the end of its input" 0 "$?"
