@@ -75,8 +75,14 @@ ctl -X POST "$FS/control/reset" >/dev/null
 ISSUED0=$(stat_ 'j["tokens_issued"]')
 coproc BATCHES { "$BUILD/push-batches" --provider fcm --tokens-file "$TMP/tokens20" --threads 4 --deadline-ms 10000 \
   --option "service_account_file=$SA" --option "endpoint=$FS" --option h2_prior_knowledge=1 2>>"$TMP/batches.err"; }
-EXTRA_PIDS+=("$BATCHES_PID")
-batch() { echo go >&"${BATCHES[1]}"; local line=""; read -r -t 30 line <&"${BATCHES[0]}"; echo "$line"; }
+# bash forgets the coproc's variables once it ends: kept under names of our own.
+BATCHES_IN=${BATCHES[1]:-} BATCHES_OUT=${BATCHES[0]:-} BATCH_PID=${BATCHES_PID:-}
+EXTRA_PIDS+=($BATCH_PID)
+batch() {
+  local line="push-batches is not running"
+  [ -n "$BATCHES_IN" ] && echo go 2>/dev/null >&"$BATCHES_IN" && read -r -t 30 line <&"$BATCHES_OUT"
+  echo "$line"
+}
 issued() { echo $(($(stat_ 'j["tokens_issued"]') - ISSUED0)); }
 expect_eq "batch 1 from 4 threads at once: all 80 sent" "sent=80 retry=0 gone=0 drop=0" "$(batch)"
 expect_eq "... with ONE access token (single-flight across the threads)" 1 "$(issued)"
@@ -90,8 +96,8 @@ expect_eq "the stand-in expired every token: batch 3 all sent" "sent=80 retry=0 
 # least one thread's 20 were answered 401, and however many were, ONE new token was fetched.
 expect_eq "... after 20 to 80 answers 401 and ONE new token" "True 2" \
   "$(stat_ 'str(20 <= j["sends"]["unauthenticated"] <= 80)') $(issued)"
-exec {BATCHES[1]}>&-
-wait "$BATCHES_PID"
+[ -n "$BATCHES_IN" ] && exec {BATCHES_IN}>&-
+wait $BATCH_PID
 expect_eq "push-batches ends at the end of its input" 0 "$?"
 cat "$TMP/batches.err" >>"$TMP/push.err"
 
