@@ -59,7 +59,21 @@ free_port() { free_ports 1; }
 # on purpose; test_client_address passes its own. Per-address admission is off (every test connects from 127.0.0.1,
 # test_h2_abuse reconnects thousands of times); test_admission passes its own limits. The tests' issuer (`token`) is trusted for privileged claims
 # (acr 2, scope admin, act); test_auth.sh checks the refusal with CONG_AUTH_PUBLIC_KEY_PRIVILEGED=0.
+# Ports are free when picked, but another test may bind one before this gateway does: a start that fails with
+# "Address already in use" is tried again on new ports (three times at most).
 start_gateway() {
+  local attempt log="$GW_DIR/${GW_NAME:+$GW_NAME.}stderr"
+  for attempt in 1 2 3; do
+    launch_gateway "$@" && return 0
+    grep -q "Address already in use" "$log" || break
+  done
+  echo "gateway did not start:"; cat "$log"
+  return 1
+}
+
+# launch_gateway [KEY=VALUE ...] — start_gateway's one attempt, on new free ports: 0 once /healthz answers, 1 when the
+# gateway exited or did not answer in 15 s.
+launch_gateway() {
   read -r H2C_PORT TLS_PORT ADMIN_PORT <<<"$(free_ports 3)"
   local config=()
   [ -f "$GW_DIR/cong.yaml" ] && config=(--config "$GW_DIR/cong.yaml")
@@ -92,10 +106,9 @@ start_gateway() {
   GW_PID=$!
   for _ in $(seq 1 150); do
     curl -s -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$H2C_PORT/healthz" && return 0
-    kill -0 "$GW_PID" 2>/dev/null || break
+    kill -0 "$GW_PID" 2>/dev/null || { wait "$GW_PID" 2>/dev/null; return 1; }
     sleep 0.1
   done
-  echo "gateway did not start:"; cat "$GW_DIR/${GW_NAME:+$GW_NAME.}stderr"
   return 1
 }
 

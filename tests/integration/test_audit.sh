@@ -334,9 +334,17 @@ GW_NAME=b GW_PID=$B_PID stop_gateway
 H2C_PORT=$A_PORT ADMIN_PORT=$A_ADMIN GW_NAME=a
 
 # ---- a sealed leaf beyond the latest head in the live log: the sealer stops rather than sign over it ----
-N=$(psql_cong "SELECT max(tree_size) FROM audit_tree_heads")
-psql_cong "INSERT INTO audit_records (id, actor, actor_kind, action, instance, module, leaf_index, leaf_hash)
-  VALUES (-$$, 'x', 'admin', 'test.forged', 'x', 'test', $N + 5, '\x00')" >/dev/null
+# The latest head is read and the forged row written under the sealer's own lock, so that no sealing (of this
+# gateway or of another test's on the same database) slips in between and moves the head the checks name.
+N=$(psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -qAtX <<SQL | tail -1
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtext('cong.audit.seal'));
+INSERT INTO audit_records (id, actor, actor_kind, action, instance, module, leaf_index, leaf_hash)
+  SELECT -$$, 'x', 'admin', 'test.forged', 'x', 'test', max(tree_size) + 5, '\x00' FROM audit_tree_heads;
+SELECT leaf_index - 5 FROM audit_records WHERE id = -$$;
+COMMIT;
+SQL
+)
 write 1 "$A" official "$S" dossier.complete
 stopped() { grep -q "sealing stopped: records are sealed up to leaf $((N + 6)) but the latest signed head has $N" \
   "$GW_DIR/a.stderr"; }
