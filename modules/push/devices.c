@@ -97,7 +97,7 @@ static void list_devices(cong_req_t *req, void *udata)
     const cong_principal_t *p = push_api->req_principal(req);
     const char *params[] = {p->subject, p->session_id};
     push_query(req,
-               "SELECT json_build_object('devices', coalesce(jsonb_agg(push_device_json(d, $2) "
+               "SELECT jsonb_build_object('devices', coalesce(jsonb_agg(push_device_json(d, $2) "
                "ORDER BY d.created_at, d.id), '[]'::jsonb)) FROM push_devices d WHERE d.subject = $1",
                2, params, on_listed, NULL);
 }
