@@ -10,8 +10,10 @@
  *     (platform, token) is unique and no phone gets an event twice through two rows. A token without a session (an
  *     API client's, "client:<id>") registers nothing: 403 session-required. The token is never answered back.
  *   - push_templates: per topic, a title and a body in Vietnamese and English with {{name}} placeholders, filled from
- *     the event's payload members (a missing one: ""; values inserted as text, never interpreted again). A template
- *     is seeded for every topic the modules write today (the list is in the migration).
+ *     the event's payload members (a missing one: ""; values inserted as text, never interpreted again); a code a
+ *     payload carries (a dossier's status, a payment's state...) is shown in words when push_labels has it for the
+ *     topic, as it is otherwise. A template, and the labels of its codes, is seeded for every topic the modules
+ *     write today (the list is in the migration): a module adding a topic or a code adds its rows there too.
  *   - push_inbox: filled in the SAME transaction as the event. An AFTER INSERT trigger on push_outbox (the procedures
  *     module's table, where every module writes its events with its change) renders the topic's template and inserts
  *     the row with event_key 'push_outbox:' || the outbox id, ON CONFLICT (subject, event_key) DO NOTHING. So each

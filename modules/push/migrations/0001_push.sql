@@ -29,6 +29,17 @@ CREATE TABLE push_templates (
     body_en     text NOT NULL
 );
 
+-- What a payload's code says in words: the value `value` of member `name` in an event of `topic` is shown as `vi` or
+-- `en` (a dossier's status "supplement_requested" as "cần bổ sung"). A value without a label is shown as it is.
+CREATE TABLE push_labels (
+    topic       text NOT NULL,
+    name        text NOT NULL,
+    value       text NOT NULL,
+    vi          text NOT NULL,
+    en          text NOT NULL,
+    PRIMARY KEY (topic, name, value)
+);
+
 -- A person's inbox: one row per (subject, event). event_key names the event ('push_outbox:' || its id), and the
 -- UNIQUE makes each (event, person) land once whoever inserts it again (a replay, a later backfill). The texts are
 -- rendered when the event is written, so a template changed later does not rewrite what a citizen was told.
@@ -54,23 +65,30 @@ CREATE TABLE push_inbox (
 CREATE INDEX push_inbox_listing ON push_inbox (subject, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX push_inbox_unread ON push_inbox (subject) WHERE deleted_at IS NULL AND read_at IS NULL;
 
--- p_text with each {{name}} replaced by p_data's member name as text (a missing member: ''). Values are inserted
--- as they are and never scanned again, so a value holding "{{x}}" stays as written.
-CREATE FUNCTION push_render(p_text text, p_data jsonb) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE AS $$
+-- p_text with each {{name}} replaced by p_data's member `name` as text, in words when push_labels has that value for
+-- p_topic in language p_lang ('vi' or 'en'), else as it is (a missing member: ''). Values are inserted as they are
+-- and never scanned again, so a value holding "{{x}}" stays as written.
+CREATE FUNCTION push_render(p_text text, p_topic text, p_data jsonb, p_lang text) RETURNS text
+    LANGUAGE plpgsql STABLE AS $$
 DECLARE
     done text := '';
     rest text := p_text;
     open_at integer;
     close_at integer;
+    v_name text;
+    v_value text;
+    v_words text;
 BEGIN
     LOOP
         open_at := strpos(rest, '{{');
         EXIT WHEN open_at = 0;
         close_at := strpos(substr(rest, open_at + 2), '}}');
         EXIT WHEN close_at = 0;
-        done := done || substr(rest, 1, open_at - 1)
-                || coalesce(p_data ->> btrim(substr(rest, open_at + 2, close_at - 1)), '');
+        v_name := btrim(substr(rest, open_at + 2, close_at - 1));
+        v_value := p_data ->> v_name;
+        SELECT CASE p_lang WHEN 'en' THEN l.en ELSE l.vi END INTO v_words
+          FROM push_labels l WHERE l.topic = p_topic AND l.name = v_name AND l.value = v_value;
+        done := done || substr(rest, 1, open_at - 1) || coalesce(v_words, v_value, '');
         rest := substr(rest, open_at + close_at + 3);
     END LOOP;
     RETURN done || rest;
@@ -82,9 +100,10 @@ CREATE FUNCTION push_inbox_from_outbox() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO push_inbox (subject, event_key, topic, data, title_vi, body_vi, title_en, body_en, created_at)
-    SELECT NEW.subject, 'push_outbox:' || NEW.id, NEW.topic, NEW.payload, push_render(t.title_vi, NEW.payload),
-           push_render(t.body_vi, NEW.payload), push_render(t.title_en, NEW.payload),
-           push_render(t.body_en, NEW.payload), NEW.created_at
+    SELECT NEW.subject, 'push_outbox:' || NEW.id, NEW.topic, NEW.payload,
+           push_render(t.title_vi, NEW.topic, NEW.payload, 'vi'), push_render(t.body_vi, NEW.topic, NEW.payload, 'vi'),
+           push_render(t.title_en, NEW.topic, NEW.payload, 'en'), push_render(t.body_en, NEW.topic, NEW.payload, 'en'),
+           NEW.created_at
       FROM push_templates t WHERE t.topic = NEW.topic
     ON CONFLICT (subject, event_key) DO NOTHING;
     RETURN NULL;
@@ -110,27 +129,71 @@ END $do$;
 --   appointment.changed   appointments appointment, status, unit, domain, slot
 --   appointment.reminder  appointments appointment, kind, unit, domain, slot
 INSERT INTO push_templates (topic, title_vi, body_vi, title_en, body_en) VALUES
-    ('dossier.status', 'Hồ sơ {{code}} có cập nhật',
-     'Hồ sơ {{code}} của bạn đã chuyển sang trạng thái: {{status}}.',
-     'Dossier {{code}} updated', 'Your dossier {{code}} is now: {{status}}.'),
+    ('dossier.status', 'Hồ sơ {{code}} có cập nhật', 'Hồ sơ {{code}} của bạn: {{status}}.',
+     'Dossier {{code}} updated', 'Your dossier {{code}}: {{status}}.'),
     ('payment.status', 'Thanh toán hồ sơ {{dossier_code}}',
      'Khoản thanh toán {{amount_vnd}} đồng cho hồ sơ {{dossier_code}}: {{state}}.',
-     'Payment for dossier {{dossier_code}}', 'Your payment of {{amount_vnd}} VND for dossier {{dossier_code}}: {{state}}.'),
+     'Payment for dossier {{dossier_code}}',
+     'Your payment of {{amount_vnd}} VND for dossier {{dossier_code}}: {{state}}.'),
     ('payment.refund', 'Hoàn tiền hồ sơ {{dossier_code}}',
      'Khoản hoàn {{amount_vnd}} đồng cho hồ sơ {{dossier_code}}: {{state}}.',
-     'Refund for dossier {{dossier_code}}', 'The refund of {{amount_vnd}} VND for dossier {{dossier_code}}: {{state}}.'),
+     'Refund for dossier {{dossier_code}}',
+     'The refund of {{amount_vnd}} VND for dossier {{dossier_code}}: {{state}}.'),
     ('mandate.changed', 'Ủy quyền có thay đổi',
-     'Một ủy quyền liên quan đến bạn vừa thay đổi ({{change}}), trạng thái hiện tại: {{status}}.',
-     'Mandate changed', 'A mandate that concerns you has changed ({{change}}); it is now: {{status}}.'),
+     'Một ủy quyền liên quan đến bạn {{change}}. Trạng thái: {{status}}.',
+     'Mandate changed', 'A mandate that concerns you {{change}}. Status: {{status}}.'),
     ('queue.called', 'Đến lượt bạn: số {{number}}',
      'Số {{number}} của bạn đã được gọi, mời đến quầy {{counter}}.',
      'Your turn: number {{number}}', 'Your number {{number}} has been called: please go to counter {{counter}}.'),
     ('appointment.changed', 'Lịch hẹn có thay đổi',
      'Lịch hẹn lúc {{slot}} tại {{unit}}: {{status}}.',
      'Appointment changed', 'Your appointment at {{slot}} at {{unit}}: {{status}}.'),
-    ('appointment.reminder', 'Nhắc lịch hẹn',
+    ('appointment.reminder', 'Nhắc lịch hẹn {{kind}}',
      'Bạn có lịch hẹn lúc {{slot}} tại {{unit}}. Vui lòng đến đúng giờ.',
-     'Appointment reminder', 'You have an appointment at {{slot}} at {{unit}}. Please arrive on time.');
+     'Appointment reminder {{kind}}', 'You have an appointment at {{slot}} at {{unit}}. Please arrive on time.');
+
+-- The codes those payloads carry (the CHECKs of dossiers.status, payments.state, payment_refunds.state,
+-- mandates.status, appointments.status; the mandates module's changes; the reminders' kinds).
+INSERT INTO push_labels (topic, name, value, vi, en) VALUES
+    ('dossier.status', 'status', 'submitted', 'đã nộp, chờ tiếp nhận', 'submitted, awaiting reception'),
+    ('dossier.status', 'status', 'received', 'đã được tiếp nhận', 'received'),
+    ('dossier.status', 'status', 'processing', 'đang được giải quyết', 'being processed'),
+    ('dossier.status', 'status', 'supplement_requested', 'cần bổ sung giấy tờ', 'documents must be added'),
+    ('dossier.status', 'status', 'supplement_submitted', 'đã nộp bổ sung', 'additional documents submitted'),
+    ('dossier.status', 'status', 'approved', 'đã được duyệt', 'approved'),
+    ('dossier.status', 'status', 'rejected', 'bị từ chối', 'rejected'),
+    ('dossier.status', 'status', 'result_issued', 'đã có kết quả', 'the result is issued'),
+    ('dossier.status', 'status', 'completed', 'đã hoàn thành', 'completed'),
+    ('dossier.status', 'status', 'withdrawn', 'đã rút', 'withdrawn'),
+    ('payment.status', 'state', 'created', 'đã tạo', 'created'),
+    ('payment.status', 'state', 'started', 'đang thanh toán', 'in progress'),
+    ('payment.status', 'state', 'success', 'thành công', 'successful'),
+    ('payment.status', 'state', 'failed', 'không thành công', 'failed'),
+    ('payment.status', 'state', 'cancelled', 'đã hủy', 'cancelled'),
+    ('payment.status', 'state', 'expired', 'đã hết hạn', 'expired'),
+    ('payment.status', 'state', 'error', 'đang được kiểm tra', 'being checked'),
+    ('payment.refund', 'state', 'submitted', 'đang xử lý', 'in progress'),
+    ('payment.refund', 'state', 'success', 'đã hoàn tiền', 'refunded'),
+    ('payment.refund', 'state', 'failed', 'không thành công', 'failed'),
+    ('payment.refund', 'state', 'error', 'đang được kiểm tra', 'being checked'),
+    ('mandate.changed', 'change', 'create', 'vừa được tạo', 'was created'),
+    ('mandate.changed', 'change', 'accept', 'đã được chấp nhận', 'was accepted'),
+    ('mandate.changed', 'change', 'decline', 'đã bị từ chối', 'was declined'),
+    ('mandate.changed', 'change', 'withdraw', 'đã bị thu hồi', 'was withdrawn'),
+    ('mandate.changed', 'change', 'expire', 'đã hết hạn', 'has expired'),
+    ('mandate.changed', 'status', 'requested', 'chờ người được ủy quyền chấp nhận',
+     'awaiting the grantee''s acceptance'),
+    ('mandate.changed', 'status', 'active', 'đang có hiệu lực', 'in force'),
+    ('mandate.changed', 'status', 'withdrawn', 'đã thu hồi', 'withdrawn'),
+    ('mandate.changed', 'status', 'declined', 'đã từ chối', 'declined'),
+    ('mandate.changed', 'status', 'expired', 'hết hạn', 'expired'),
+    ('mandate.changed', 'status', 'used_up', 'đã dùng hết số lần', 'used up'),
+    ('appointment.changed', 'status', 'held', 'đang giữ chỗ, chờ xác nhận', 'held, awaiting confirmation'),
+    ('appointment.changed', 'status', 'confirmed', 'đã xác nhận', 'confirmed'),
+    ('appointment.changed', 'status', 'cancelled', 'đã hủy', 'cancelled'),
+    ('appointment.changed', 'status', 'expired', 'đã hết hạn giữ chỗ', 'the hold expired'),
+    ('appointment.reminder', 'kind', 'day_before', '(ngày mai)', '(tomorrow)'),
+    ('appointment.reminder', 'kind', 'hour_before', '(một giờ nữa)', '(in an hour)');
 
 -- The JSON of a device as its owner sees it: never its token.
 CREATE FUNCTION push_device_json(d push_devices, p_session text) RETURNS jsonb
