@@ -153,6 +153,25 @@ expect_eq "A deletes it: 204" 204 "$(call "$A" DELETE "/v1/me/devices/$D3")"
 expect_eq "...gone" 0 "$(psql_cong "SELECT count(*) FROM push_devices WHERE id = '$D3'")"
 expect_eq "...again: 404" 404 "$(call "$A" DELETE "/v1/me/devices/$D3")"
 expect_eq "an id that cannot be one: 404" 404 "$(call "$A" DELETE /v1/me/devices/nope)"
+# Two sessions registering one token at once take turns (push_device_register locks the token): the second waits
+# for the first's commit, then moves the token to itself; without the lock its INSERT would fail on UNIQUE (platform,
+# token) once the first commits. Driven in SQL, so that the overlap is certain: the first transaction is held open
+# until the second is seen waiting.
+T="race-$RUNID"
+active() { [ "$(psql_cong "SELECT count(*) FROM pg_stat_activity WHERE $1 AND query LIKE '%$2%' AND pid <> pg_backend_pid()")" = 1 ]; }
+exec 7> >(psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -qAtX >"$GW_DIR/race1" 2>&1)
+echo "BEGIN; SELECT created FROM push_device_register('$SA', 'race-one-$RUNID', 'fcm', '$T', 'vi');" >&7
+wait_until 10 active "state = 'idle in transaction'" "race-one-$RUNID" || bad "the first registration holds its transaction"
+psql_cong "SELECT created FROM push_device_register('$SA', 'race-two-$RUNID', 'fcm', '$T', 'vi')" >"$GW_DIR/race2" 2>&1 &
+R2=$!
+wait_until 10 active "wait_event_type = 'Lock'" "race-two-$RUNID" || bad "the second registration waits for the first"
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$R2"
+expect_eq "the second registration, once the first committed: created, no error" "t" "$(cat "$GW_DIR/race2")"
+expect_eq "...one row holds the token: the second session's" "1 race-two-$RUNID" \
+  "$(psql_cong "SELECT count(*), max(session_id) FROM push_devices WHERE token = '$T'" | tr '|' ' ')"
+DX=$(psql_cong "SELECT min(id::text) FROM push_devices WHERE subject = '$SA'")
 
 # ---- validation ----
 expect_eq "no token: 422" "422 token:required" "$(device "$B" '{"platform":"fcm"}') $(errors)"
@@ -176,7 +195,7 @@ expect_eq "acting for A: A's inbox refused" "403 mandate-does-not-cover" "$(inbo
 expect_eq "...a read" 403 "$(call "$ACTING" POST "/v1/me/inbox/$I1/read")"
 expect_eq "...a device" 403 "$(device "$ACTING" '{"platform":"fcm","token":"abc"}')"
 expect_eq "...a device's deletion, nothing changed" "403 1" \
-  "$(call "$ACTING" DELETE "/v1/me/devices/$D2") $(psql_cong "SELECT count(*) FROM push_devices WHERE id = '$D2'")"
+  "$(call "$ACTING" DELETE "/v1/me/devices/$DX") $(psql_cong "SELECT count(*) FROM push_devices WHERE id = '$DX'")"
 
 # ---- PostgreSQL down: 503 ----
 relay_stop PGRELAY

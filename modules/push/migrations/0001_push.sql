@@ -199,7 +199,7 @@ INSERT INTO push_labels (topic, name, value, vi, en) VALUES
 CREATE FUNCTION push_device_json(d push_devices, p_session text) RETURNS jsonb
     LANGUAGE sql STABLE
     RETURN jsonb_build_object('id', d.id, 'platform', d.platform, 'locale', d.locale,
-                              'this_session', d.session_id = p_session,
+                              'this_session', coalesce(d.session_id = p_session, false),
                               'created_at', to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                               'updated_at', to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
 
