@@ -10,6 +10,7 @@ const cong_builtin_module_t cong_builtin_modules[] = {
     {"queue", cong_queue_onload},
     {"feedback", cong_feedback_onload},
     {"appointments", cong_appointments_onload},
+    {"push", cong_push_onload}, /* after procedures: its migration puts a trigger on push_outbox */
 };
 
 const size_t cong_builtin_module_count = sizeof(cong_builtin_modules) / sizeof(cong_builtin_modules[0]);

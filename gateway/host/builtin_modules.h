@@ -31,5 +31,6 @@ int cong_payments_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_queue_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_feedback_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_appointments_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
+int cong_push_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 
 #endif

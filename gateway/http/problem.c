@@ -109,6 +109,10 @@ static const cong_problem_kind_t catalog[] = {
     {"queue-ticket-not-waiting", 409, "Số thứ tự không còn đang chờ", "Queue ticket no longer waiting",
      "Số thứ tự này đã được gọi, đã xử lý hoặc đã hủy nên không thể hủy.",
      "This queue ticket was called, dealt with or cancelled already, so it cannot be cancelled."},
+    /* modules/push */
+    {"session-required", 403, "Cần phiên đăng nhập", "Session required",
+     "Thao tác này cần một phiên đăng nhập của người dùng trên thiết bị.",
+     "This needs a person's signed-in session on a device; the token has none."},
     /* modules/feedback */
     {"dossier-not-finished", 409, "Hồ sơ chưa giải quyết xong", "Dossier not finished",
      "Chỉ đánh giá được hồ sơ đã có kết quả.", "Only a dossier whose result has been issued can be rated."},

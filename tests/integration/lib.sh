@@ -90,6 +90,7 @@ launch_gateway() {
     CONG_MODULES_QUEUE_MIGRATIONS_DIR="$SRC/modules/queue/migrations" \
     CONG_MODULES_FEEDBACK_MIGRATIONS_DIR="$SRC/modules/feedback/migrations" \
     CONG_MODULES_APPOINTMENTS_MIGRATIONS_DIR="$SRC/modules/appointments/migrations" \
+    CONG_MODULES_PUSH_MIGRATIONS_DIR="$SRC/modules/push/migrations" \
     CONG_MODULES_PAYMENTS_MIGRATIONS_DIR="$SRC/modules/payments/migrations" \
     CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
     CONG_MODULES_PROCEDURES_DATA_DIR="$GW_DIR/data" \

@@ -16,6 +16,7 @@ migrate() {
     CONG_MODULES_QUEUE_MIGRATIONS_DIR="$SRC/modules/queue/migrations" \
     CONG_MODULES_FEEDBACK_MIGRATIONS_DIR="$SRC/modules/feedback/migrations" \
     CONG_MODULES_APPOINTMENTS_MIGRATIONS_DIR="$SRC/modules/appointments/migrations" \
+    CONG_MODULES_PUSH_MIGRATIONS_DIR="$SRC/modules/push/migrations" \
     CONG_MODULES_PAYMENTS_MIGRATIONS_DIR="$SRC/modules/payments/migrations" \
     CONG_MODULES_PROCEDURES_DATA_DIR="$GW_DIR/data" \
     CONG_MODULES_PROCEDURES_DASHBOARD_DIR="$SRC/modules/procedures/dashboard" \
@@ -61,5 +62,11 @@ expect_eq "...the module made the table" "subject,role,resource,granted_at" \
           WHERE table_schema = '$NEW' AND table_name = 'user_roles'")"
 expect_eq "...the gateway's 0003 recorded, a no-op" "0003_user_roles.sql" \
   "$(sql "SELECT name FROM $NEW.schema_migrations WHERE version = 3")"
+# The push module (migrated after procedures) puts its inbox trigger on each database's own push_outbox.
+push_trigger() { sql "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                      JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE t.tgname = 'push_inbox_fill' AND c.relname = 'push_outbox' AND n.nspname = '$1'"; }
+expect_eq "the push inbox trigger on the older database's outbox" 1 "$(push_trigger "$OLD")"
+expect_eq "...and on the new one's" 1 "$(push_trigger "$NEW")"
 [ "$FAIL" -eq 0 ] || cat "$GW_DIR/migrate.log"
 finish

@@ -72,7 +72,9 @@ static void catalog_matches(void **state)
         /* feedback */
         "dossier-not-finished", "feedback-already-given", "feedback-limit-reached",
         /* appointments */
-        "slot-full", "appointment-limit-reached", "hold-expired"};
+        "slot-full", "appointment-limit-reached", "hold-expired",
+        /* push */
+        "session-required"};
     for (size_t s = 0; s < sizeof gateway_slugs / sizeof gateway_slugs[0]; s++) {
         assert_non_null(cong_problem_find(gateway_slugs[s]));
         int found = 0;
