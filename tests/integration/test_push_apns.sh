@@ -2,7 +2,7 @@
 # tests/integration/test_push_apns.sh — the APNs adapter (push/delivery/apns.c) against the stand-in APNs
 # (tools/apns_standin) through cong-push-send: over TLS verified with a test CA (the real transport) and over h2c with
 # prior knowledge, a batch of 20 sent on ONE connection with the right headers and payload (alert and background);
-# batches through one adapter (push-batches: two threads, two rounds) on one connection with one provider token; the
+# batches through one adapter (push-batches: two threads, two rounds read from its stdin) on one connection with one provider token; the
 # answers onto outcomes (Unregistered → gone with its timestamp, BadDeviceToken → gone, DeviceTokenNotForTopic and
 # another topic → drop, 429/500/503 → retry with Retry-After, a refused provider token re-signed once); refusals
 # before sending (collapse id, payload size);
@@ -103,9 +103,10 @@ print(a["push_type"], a["priority"], a["expiration"], a["collapse_id"], json.dum
 
 # ---- batches through one adapter, two threads at a time, one round after another: one connection, one token ----
 control -o /dev/null -X POST "$TLS/control/reset"
-"$BUILD/push-batches" --provider apns --tokens-file "$TMP/tokens20" --batches 2 --threads 2 "${TLS_OPTS[@]}" \
-  --title t --deadline-ms 20000 >"$TMP/out" 2>>"$TMP/stderr"
-expect_eq "two rounds of two batches of 20: all sent" "80 sent/200/" "$(outcomes)"
+printf 'round\nround\n' | "$BUILD/push-batches" --provider apns --tokens-file "$TMP/tokens20" --threads 2 \
+  "${TLS_OPTS[@]}" --deadline-ms 20000 >"$TMP/out" 2>>"$TMP/stderr"
+expect_eq "two rounds of two batches of 20: all sent" "sent=40 retry=0 gone=0 drop=0 sent=40 retry=0 gone=0 drop=0" \
+  "$(tr '\n' ' ' <"$TMP/out" | sed 's/ $//')"
 notifications "$TLS"
 expect_eq "80 recorded on ONE connection" "80 1" "$(python3 -S -c 'import json,sys
 n=json.load(open(sys.argv[1]))["notifications"]; print(len(n), len({x["connection"] for x in n}))' "$TMP/notes.json")"

@@ -69,17 +69,17 @@ expect_eq "a data-only message: exit 0" 0 "$(push "$TMP/token1" --data '{"k":"v"
 expect_eq "... recorded without notification, NORMAL, apns-priority 5" "False NORMAL False 5 {'k': 'v'}" \
   "$(ctl "$FS/control/messages" | jq_ '(lambda m: " ".join(map(str, ["notification" in m, m["android"]["priority"], "ttl" in m["android"], m["apns"]["headers"]["apns-priority"], m["data"]])))(j["messages"][0]["message"])')"
 
-# ---- several batches through one adapter (push-batches-stdin: a batch per line on its stdin) ----
+# ---- several batches through one adapter (push-batches: a batch per line on its stdin) ----
 # Four threads share the adapter; each sends the 20 tokens in every batch, so a batch is 80 messages.
 ctl -X POST "$FS/control/reset" >/dev/null
 ISSUED0=$(stat_ 'j["tokens_issued"]')
-coproc BATCHES { "$BUILD/push-batches-stdin" --provider fcm --tokens-file "$TMP/tokens20" --threads 4 --deadline-ms 10000 \
+coproc BATCHES { "$BUILD/push-batches" --provider fcm --tokens-file "$TMP/tokens20" --threads 4 --deadline-ms 10000 \
   --option "service_account_file=$SA" --option "endpoint=$FS" --option h2_prior_knowledge=1 2>>"$TMP/batches.err"; }
 # bash forgets the coproc's variables once it ends: kept under names of our own.
 BATCHES_IN=${BATCHES[1]:-} BATCHES_OUT=${BATCHES[0]:-} BATCH_PID=${BATCHES_PID:-}
 EXTRA_PIDS+=($BATCH_PID)
 batch() {
-  local line="push-batches-stdin is not running"
+  local line="push-batches is not running"
   [ -n "$BATCHES_IN" ] && echo go 2>/dev/null >&"$BATCHES_IN" && read -r -t 30 line <&"$BATCHES_OUT"
   echo "$line"
 }
@@ -98,7 +98,7 @@ expect_eq "... after 20 to 80 answers 401 and ONE new token" "True 2" \
   "$(stat_ 'str(20 <= j["sends"]["unauthenticated"] <= 80)') $(issued)"
 [ -n "$BATCHES_IN" ] && exec {BATCHES_IN}>&-
 wait $BATCH_PID
-expect_eq "push-batches-stdin ends at the end of its input" 0 "$?"
+expect_eq "push-batches ends at the end of its input" 0 "$?"
 cat "$TMP/batches.err" >>"$TMP/push.err"
 
 # ---- what FCM answers, per device token ----

@@ -1,15 +1,15 @@
 /*
- * tests/push/push_batches.c — push-batches, a test driver: several rounds, one after another, through ONE adapter
- * (provider.h), so a test can see what an adapter keeps between batches (its connection, its provider credential);
- * in each round --threads threads send the batch at once (provider.h: an adapter may be used by several threads).
- * cong-push-send sends one batch per process and cannot show either.
+ * tests/push/push_batches.c — push-batches: several batches through ONE provider adapter (provider.h), for the
+ * adapters' integration tests, which need what cong-push-send cannot show in one run: the credential cached from one
+ * batch to the next, refreshed once after the provider expired it, single-flight across threads, and the connection
+ * kept across batches.
  *
- *   push-batches --provider NAME --tokens-file FILE --batches N [--threads T] [--option KEY=VALUE]... [--title S]
- *                [--body S] [--deadline-ms N]
+ *   push-batches --provider NAME --tokens-file FILE [--option KEY=VALUE]... [--threads N] [--deadline-ms N]
  *
- * One JSON line per message on stdout: {"batch", "i", "outcome", "status", "reason"} (batch = round * T + thread).
- * Exit 0 when every message of every batch was sent, 1 otherwise, 2 on bad arguments or an adapter that would not
- * open.
+ * Opens the adapter, then for each line read on stdin sends a batch — every token of FILE once, from each of N
+ * threads at the same time on the shared adapter — and prints one line "sent=A retry=B gone=C drop=D" (flushed), so
+ * that a test can change the provider's state between batches. Exits at the end of stdin: 0, or 2 on bad arguments or
+ * an adapter that would not open.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -19,88 +19,88 @@
 #include "push/delivery/provider.h"
 
 #define MAX_OPTIONS 32
-#define MAX_TOKENS 1000
-#define MAX_THREADS 8
+#define MAX_THREADS 16
 
-typedef struct batch {
+typedef struct batch_thread {
+    pthread_t thread;
     const push_provider_ops_t *ops;
     push_provider_t *p;
-    push_message_t msgs[MAX_TOKENS];
-    push_result_t results[MAX_TOKENS];
+    push_message_t *msgs;
+    push_result_t *results;
     size_t n;
     int deadline_ms;
-} batch_t;
+} batch_thread_t;
 
 static void *send_batch(void *arg)
 {
-    batch_t *b = arg;
-    b->ops->send(b->p, b->msgs, b->n, b->results, b->deadline_ms);
+    batch_thread_t *t = arg;
+    t->ops->send(t->p, t->msgs, t->n, t->results, t->deadline_ms);
     return NULL;
 }
 
-static int read_tokens(const char *path, char tokens[][256], size_t *n)
+static size_t read_tokens(const char *path, push_message_t *msgs, size_t max)
 {
     FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    *n = 0;
-    while (*n < MAX_TOKENS && fgets(tokens[*n], 256, f) != NULL) {
-        tokens[*n][strcspn(tokens[*n], "\r\n")] = '\0';
-        *n += tokens[*n][0] != '\0';
+    char line[512];
+    size_t n = 0;
+    while (f != NULL && n < max && fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] != '\0')
+            msgs[n++] = (push_message_t){.device_token = strdup(line), .body = "push-batches", .high_priority = 1};
     }
-    fclose(f);
-    return *n > 0 ? 0 : -1;
+    if (f != NULL)
+        fclose(f);
+    return n;
+}
+
+/* One batch from each thread at once; the outcomes counted on stdout. */
+static void run_batch(batch_thread_t *threads, int nthreads)
+{
+    for (int k = 0; k < nthreads; k++)
+        pthread_create(&threads[k].thread, NULL, send_batch, &threads[k]);
+    size_t counts[4] = {0};
+    for (int k = 0; k < nthreads; k++) {
+        pthread_join(threads[k].thread, NULL);
+        for (size_t i = 0; i < threads[k].n; i++)
+            counts[threads[k].results[i].outcome & 3]++;
+    }
+    printf("sent=%zu retry=%zu gone=%zu drop=%zu\n", counts[PUSH_SENT], counts[PUSH_RETRY], counts[PUSH_GONE],
+           counts[PUSH_DROP]);
+    fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
     const char *provider = NULL, *tokens_file = NULL, *options[MAX_OPTIONS + 1] = {0};
-    int noptions = 0, batches = 1, threads = 1, deadline_ms = 10000;
-    push_message_t m = {0};
+    int noptions = 0, nthreads = 1, deadline_ms = 10000;
     for (int i = 1; i + 1 < argc; i += 2) {
-        const char *k = argv[i], *v = argv[i + 1];
-        if (strcmp(k, "--provider") == 0) provider = v;
-        else if (strcmp(k, "--tokens-file") == 0) tokens_file = v;
-        else if (strcmp(k, "--batches") == 0) batches = atoi(v);
-        else if (strcmp(k, "--threads") == 0) threads = atoi(v);
-        else if (strcmp(k, "--deadline-ms") == 0) deadline_ms = atoi(v);
-        else if (strcmp(k, "--title") == 0) m.title = v;
-        else if (strcmp(k, "--body") == 0) m.body = v;
-        else if (strcmp(k, "--option") == 0 && noptions < MAX_OPTIONS) options[noptions++] = v;
-        else return fprintf(stderr, "push-batches: bad argument %s\n", k), 2;
+        if (strcmp(argv[i], "--provider") == 0) provider = argv[i + 1];
+        else if (strcmp(argv[i], "--tokens-file") == 0) tokens_file = argv[i + 1];
+        else if (strcmp(argv[i], "--option") == 0 && noptions < MAX_OPTIONS) options[noptions++] = argv[i + 1];
+        else if (strcmp(argv[i], "--threads") == 0) nthreads = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--deadline-ms") == 0) deadline_ms = atoi(argv[i + 1]);
+        else return fprintf(stderr, "push-batches: bad argument %s\n", argv[i]), 2;
     }
-    static char tokens[MAX_TOKENS][256];
-    size_t n = 0;
-    const push_provider_ops_t *ops = push_provider_find(provider);
-    if (ops == NULL || tokens_file == NULL || read_tokens(tokens_file, tokens, &n) != 0 || batches < 1 ||
-        threads < 1 || threads > MAX_THREADS)
-        return fputs("push-batches: --provider, --tokens-file (not empty), --batches >= 1, --threads 1..8\n", stderr), 2;
+    const push_provider_ops_t *ops = provider != NULL ? push_provider_find(provider) : NULL;
+    static push_message_t msgs[1000];
+    size_t n = tokens_file != NULL ? read_tokens(tokens_file, msgs, 1000) : 0;
+    if (ops == NULL || n == 0 || nthreads < 1 || nthreads > MAX_THREADS || deadline_ms < 1)
+        return fputs("push-batches: --provider, --tokens-file (with tokens), --threads 1..16 needed\n", stderr), 2;
     push_provider_t *p = NULL;
-    char err[256];
+    char err[256] = "";
     if (ops->open(options, &p, err, sizeof err) != 0)
         return fprintf(stderr, "push-batches: %s\n", err), 2;
-    static batch_t each[MAX_THREADS];
-    pthread_t tids[MAX_THREADS];
-    int status = 0;
-    for (int round = 0; round < batches; round++) {
-        for (int t = 0; t < threads; t++) {
-            each[t] = (batch_t){.ops = ops, .p = p, .n = n, .deadline_ms = deadline_ms};
-            for (size_t i = 0; i < n; i++)
-                each[t].msgs[i] = m, each[t].msgs[i].device_token = tokens[i];
-            if (pthread_create(&tids[t], NULL, send_batch, &each[t]) != 0)
-                return fputs("push-batches: no thread\n", stderr), 2;
-        }
-        for (int t = 0; t < threads; t++) {
-            pthread_join(tids[t], NULL);
-            for (size_t i = 0; i < n; i++) {
-                const push_result_t *r = &each[t].results[i];
-                printf("{\"batch\":%d,\"i\":%zu,\"outcome\":\"%s\",\"status\":%d,\"reason\":\"%s\"}\n",
-                       round * threads + t, i, push_outcome_name(r->outcome), r->http_status, r->reason);
-                status |= r->outcome != PUSH_SENT;
-            }
-        }
-        fflush(stdout);
-    }
+    batch_thread_t threads[MAX_THREADS];
+    for (int k = 0; k < nthreads; k++)
+        threads[k] = (batch_thread_t){.ops = ops, .p = p, .msgs = msgs, .n = n, .deadline_ms = deadline_ms,
+                                      .results = calloc(n, sizeof(push_result_t))};
+    char line[64];
+    while (fgets(line, sizeof line, stdin) != NULL)
+        run_batch(threads, nthreads);
     ops->close(p);
-    return status;
+    for (int k = 0; k < nthreads; k++)
+        free(threads[k].results);
+    for (size_t i = 0; i < n; i++)
+        free((char *)msgs[i].device_token);
+    return 0;
 }
