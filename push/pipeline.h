@@ -23,12 +23,13 @@
  *     mid-batch) loses nothing. Consumers idle and without pending entries for an hour are deleted (XGROUP
  *     DELCONSUMER) so the group does not grow forever.
  *   - Per event (its msgpack "m", push/push.h; data.subject is the person, request_id the event key):
- *       1. live: push_live_append of {subject, event key, topic, data from the inbox row (subject, event_key): its id
- *          and texts; a topic without a template has no inbox row: inbox_id null, texts "") — unless data.live_done is true (a broadcast's recipient: the fan-out appended already);
+ *       1. live: push_live_append of {subject, event key, topic, data from the inbox row (subject, event_key): its
+ *          id and texts; a topic without a template has no inbox row: inbox_id null, texts ""} — unless
+ *          data.live_done is true (a broadcast's recipient: the fan-out appended already);
  *       2. devices: the person's rows of push_devices; for each, unless it has a delivery mark, check its session
  *          (modules/push/push.h: EXISTS cong:session:<session_id>, not revoked) — an ended session's device gets
- *          nothing and its row is deleted — then send with the adapter of its platform, texts in the device's locale (from the inbox row; a broadcast's from
- *          its data; an event without texts sends nothing to devices);
+ *          nothing and its row is deleted — then send with the adapter of its platform, texts in the device's
+ *          locale (from the inbox row; a broadcast's from its data; an event without texts sends nothing to devices);
  *       3. outcome per device, then the mark HSET "cong:push:dlv:<event key>" <device id> <outcome> (EXPIRE 7 days):
  *          sent / dropped (PUSH_DROP, logged once with the provider's reason) / gone (the device row is deleted) —
  *          or a retry (PUSH_RETRY): ZADD PUSH_RETRY_KEY <due ms> "<topic>\n<entry id>\n<event key>\n<device id>\n
