@@ -10,6 +10,7 @@
 
 #include "gateway/config/config.h"
 #include "gateway/host/host.h"
+#include "gateway/upstream/upstream.h"
 #include "common/common.h"
 
 static char *read_whole_file(const char *path, size_t *len)
@@ -130,6 +131,8 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
     cong_jwt_key_prepare(gw->auth_key); /* its ES256 table now, not on the first request */
     if (config->auth.signing_key_file[0] != '\0')
         load_identity(gw, errs);
+    if (cong_upstream_check_routes(config, errs) == CONG_ENOMEM)
+        return CONG_ENOMEM;
     cong_modules_load_all(gw, errs);
     load_openapi(gw, errs);
     if (cong_docs_load(gw) == CONG_ENOMEM)

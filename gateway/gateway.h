@@ -24,6 +24,8 @@
  *                        jobs)
  *   config/config.h      configuration: one file per feature's keys, the core that reads YAML and the environment,
  *                        production policy, live (reloadable) settings
+ *   upstream/upstream.h  partners' upstream services: balancing, target health, circuit breaking, retry budget,
+ *                        deadlines (the decisions; the proxy that sends is the next step)
  *   common/common.h      (beside gateway/) error codes, the log, what every room shares
  * This folder itself is the process room, and this file its contract: the shared state every room reads (below), the
  * exit statuses (exit_status.h), and gateway.c (build, serve, dispose), reload.c (SIGHUP), main.c (the command line).

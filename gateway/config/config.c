@@ -23,7 +23,8 @@ static const cong_config_feature_t *const features[] = {
     &cong_config_server_feature, &cong_config_tls_feature,   &cong_config_limits_feature,
     &cong_config_cors_feature,   &cong_config_admission_feature, &cong_config_auth_feature,  &cong_config_vneid_feature,
     &cong_config_rate_limits_feature, &cong_config_redis_feature, &cong_config_postgres_feature,
-    &cong_config_log_feature,    &cong_config_modules_feature,
+    &cong_config_log_feature,    &cong_config_modules_feature, &cong_config_upstreams_feature,
+    &cong_config_partner_routes_feature,
 };
 
 #define FEATURE_COUNT (sizeof features / sizeof features[0])
@@ -133,6 +134,8 @@ void cong_config_free(cong_config_t *cfg)
             cong_strlist_free(cong_config_list_field(cfg, key));
     }
     cong_config_module_values_free(cfg);
+    cong_upstreams_config_free(cfg->upstreams);
+    free(cfg->upstreams);
     for (size_t i = 0; cfg->origins && i < count; i++)
         free(cfg->origins[i].file);
     free(cfg->origins);
@@ -223,5 +226,8 @@ int cong_config_load(cong_config_t *cfg, const char *path, char *const *envp, co
     int env_result = cong_config_apply_env(cfg, envp, errs);
     if (env_result == CONG_ENOMEM)
         return env_result;
-    return file_result ? file_result : env_result;
+    int files = cong_config_check_upstream_files(cfg, errs);
+    if (files < 0)
+        return files;
+    return file_result ? file_result : env_result ? env_result : files ? CONG_EPARSE : 0;
 }

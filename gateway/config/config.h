@@ -1,7 +1,8 @@
 /*
  * gateway/config/config.h — cong's configuration: one YAML file, every key overridable from the environment.
  *
- * The file is a mapping of sections (server, limits, cors, admission, auth, redis, postgres, log, modules). Every key has a
+ * The file is a mapping of sections (server, limits, cors, admission, auth, redis, postgres, log, modules; and the lists
+ * upstreams and partner_routes, upstreams_config.h). Every key has a
  * default, a type and bounds; an unknown key, a wrong type or an out-of-range value is an error reported as
  * "FILE:LINE: key.path: message". After the file, each key can be overridden by an environment variable named
  * CONG_ + the key path upper-cased with "." → "_" (server.tls_port → CONG_SERVER_TLS_PORT); lists are
@@ -154,6 +155,7 @@ typedef struct cong_config {
         cong_strlist_t load;      /* default empty: paths of shared-object modules */
     } modules;
 
+    struct cong_upstreams_config *upstreams; /* owned: partners' upstreams and routes (upstreams_config.h); NULL: none */
     cong_config_module_value_t *module_values; /* owned */
     size_t module_value_count;
     cong_config_origin_t *origins; /* owned: one per key of the table, in its order (config.c) */
@@ -173,7 +175,8 @@ int cong_config_parse(cong_config_t *cfg, const char *name, const char *text, si
  *  except CONG_MODULES_* which are left to the module loader. Same return convention as cong_config_parse. */
 int cong_config_apply_env(cong_config_t *cfg, char *const *envp, cong_config_errors_t *errs);
 
-/** Defaults, then the file (if path is not NULL), then the environment. Same return convention. */
+/** Defaults, then the file (if path is not NULL), then the environment, then the files the upstreams name
+ *  (cong_config_check_upstream_files). Same return convention. */
 int cong_config_load(cong_config_t *cfg, const char *path, char *const *envp, cong_config_errors_t *errs);
 
 /** Text of a module key from the file, or NULL. The pointer is owned by cfg. */
@@ -202,6 +205,7 @@ void cong_config_errors_free(cong_config_errors_t *errs);
 /* The room's other headers that other rooms use, after the types they build on (each includes this file first). */
 #include "config_policy.h"
 #include "live_config.h"
+#include "upstreams_config.h"
 #include "yaml_json.h"
 
 #endif

@@ -49,10 +49,16 @@ typedef struct cong_config_feature {
     /* NULL: the section's entries are keys of the table. Else called with the section's mapping current, to read it
      * whole (see config_reader.h); a section with a reader belongs to that one feature. */
     int (*read_section)(struct cong_config_reader *reader, const char *path);
+    int list_section; /* 1: the section is a list (read_section reads it), not a mapping */
+    /* NULL, or called once the whole document was read, for checks across sections (a route names an upstream). */
+    void (*finish)(struct cong_config_reader *reader);
 } cong_config_feature_t;
 
 #define CONG_CONFIG_FEATURE(what, sec, table, reader) \
     {.name = what, .section = sec, .keys = table, .key_count = sizeof table / sizeof table[0], .read_section = reader}
+/* A section that is a list of structures, with no keys of the table. */
+#define CONG_CONFIG_LIST_FEATURE(what, sec, reader, finisher) \
+    {.name = what, .section = sec, .read_section = reader, .list_section = 1, .finish = finisher}
 
 /* The features, one file each, in the order config.c lists them. */
 extern const cong_config_feature_t cong_config_server_feature;      /* config_server.c */
@@ -67,6 +73,8 @@ extern const cong_config_feature_t cong_config_redis_feature;       /* config_re
 extern const cong_config_feature_t cong_config_postgres_feature;    /* config_postgres.c */
 extern const cong_config_feature_t cong_config_log_feature;         /* config_log.c */
 extern const cong_config_feature_t cong_config_modules_feature;     /* config_modules.c */
+extern const cong_config_feature_t cong_config_upstreams_feature;   /* config_upstreams.c */
+extern const cong_config_feature_t cong_config_partner_routes_feature; /* config_partner_routes.c */
 
 /* Every key of every feature, in order (config.c). Indexes are stable for the process's life. */
 size_t cong_config_key_count(void);
@@ -85,5 +93,7 @@ void cong_config_note_origin(cong_config_t *cfg, const cong_config_key_t *key, c
 
 /* The modules feature keeps the modules.<name>.<key> values (config_modules.c). */
 void cong_config_module_values_free(cong_config_t *cfg);
+/* The upstreams and partner_routes features keep theirs in cfg->upstreams (config_upstreams.c). */
+cong_upstreams_config_t *cong_config_upstreams_of(cong_config_t *cfg);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * gateway/config/config_reader.h — the YAML reader as a feature that reads its own section sees it (internal to
- * gateway/config/; the reader is config_yaml.c, its one such feature today is modules.<name>.<key>).
+ * gateway/config/; the reader is config_yaml.c; such features: modules.<name>.<key>, and the lists upstreams and
+ * partner_routes, whose items config_fields.h reads).
  *
  * The file is read with libyaml's event API. Each function that reads a node starts with the node's first event
  * current and returns with its last event current. They return 0 to go on, -1 to stop (a YAML syntax error, out of
@@ -27,6 +28,11 @@ typedef int (*cong_config_entry_fn)(cong_config_reader_t *reader, const char *pa
 
 /** The current event starts a mapping: calls `fn` for each entry. */
 int cong_config_read_entries(cong_config_reader_t *reader, const char *prefix, cong_config_entry_fn fn, void *arg);
+/* Called with a list item's node current; `path` is "prefix[index]", `line` the item's. */
+typedef int (*cong_config_item_fn)(cong_config_reader_t *reader, const char *path, size_t index, int line, void *arg);
+
+/** The current event starts a sequence: calls `fn` for each item (anchors, aliases and tags already refused). */
+int cong_config_read_items(cong_config_reader_t *reader, const char *path, cong_config_item_fn fn, void *arg);
 /** Reads the value of the table's key at `path` (unknown and duplicate keys are refused). */
 int cong_config_read_setting(cong_config_reader_t *reader, const char *path, const cong_config_yaml_key_t *key,
                              void *arg);
@@ -43,6 +49,10 @@ int cong_config_read_nomem(cong_config_reader_t *reader);
 int cong_config_read_is_null(const cong_config_reader_t *reader);
 /** 1 when the current event starts a mapping. */
 int cong_config_read_is_mapping(const cong_config_reader_t *reader);
+/** 1 when the current event starts a sequence. */
+int cong_config_read_is_sequence(const cong_config_reader_t *reader);
+/** The 1-based line of the current event. */
+int cong_config_read_line(const cong_config_reader_t *reader);
 /** The current scalar's text (not NUL-checked) and length, or NULL when the node is not a scalar. */
 const char *cong_config_read_scalar(const cong_config_reader_t *reader, size_t *len);
 

@@ -154,6 +154,16 @@ int cong_config_read_is_mapping(const reader_t *p)
     return p->event.type == YAML_MAPPING_START_EVENT;
 }
 
+int cong_config_read_is_sequence(const reader_t *p)
+{
+    return p->event.type == YAML_SEQUENCE_START_EVENT;
+}
+
+int cong_config_read_line(const reader_t *p)
+{
+    return event_line(p);
+}
+
 cong_config_t *cong_config_read_target(reader_t *p)
 {
     return p->cfg;
@@ -206,6 +216,21 @@ int cong_config_read_entries(reader_t *p, const char *prefix, cong_config_entry_
         if (usable < 0 || next_event(p) < 0)
             return -1;
         if ((usable ? handle_entry(p, prefix, &key, fn, arg) : skip_node(p)) < 0)
+            return -1;
+    }
+}
+
+int cong_config_read_items(reader_t *p, const char *path, cong_config_item_fn fn, void *arg)
+{
+    for (size_t index = 0;; index++) {
+        if (next_event(p) < 0)
+            return -1;
+        if (p->event.type == YAML_SEQUENCE_END_EVENT)
+            return 0;
+        char item_path[CONG_CONFIG_PATH_LEN];
+        snprintf(item_path, sizeof item_path, "%s[%zu]", path, index);
+        int usable = check_node(p, item_path);
+        if ((usable > 0 ? fn(p, item_path, index, event_line(p), arg) : usable) < 0)
             return -1;
     }
 }
@@ -331,8 +356,8 @@ static int on_section(reader_t *p, const char *path, const cong_config_yaml_key_
     p->seen_section[index] = 1;
     if (cong_config_read_is_null(p))
         return 0;
-    if (!cong_config_read_is_mapping(p))
-        return cong_config_read_refuse(p, key->line, path, "expected a mapping");
+    if (feature->list_section ? !cong_config_read_is_sequence(p) : !cong_config_read_is_mapping(p))
+        return cong_config_read_refuse(p, key->line, path, feature->list_section ? "expected a list" : "expected a mapping");
     if (feature->read_section)
         return feature->read_section(p, path);
     return cong_config_read_entries(p, path, cong_config_read_setting, NULL);
@@ -389,6 +414,9 @@ int cong_config_parse(cong_config_t *cfg, const char *name, const char *text, si
     p->rep = (cong_config_report_t){.errs = errs, .file = name ? name : "(config)"};
     yaml_parser_set_input_string(&p->parser, (const unsigned char *)p->text, len);
     read_stream(p);
+    for (size_t i = 0; i < cong_config_feature_count() && !p->rep.stop; i++)
+        if (cong_config_feature_at(i)->finish)
+            cong_config_feature_at(i)->finish(p);
     int result = cong_config_report_result(&p->rep);
     reader_free(p);
     return result;

@@ -120,6 +120,7 @@ CONTRACTS = {
     "process": "gateway/gateway.h", "http": "gateway/http/http.h", "authn": "gateway/authn/authn.h",
     "limits": "gateway/limits/limits.h", "stores": "gateway/stores/stores.h", "host": "gateway/host/host.h",
     "outbound": "gateway/outbound/outbound.h", "config": "gateway/config/config.h", "common": "common/common.h",
+    "upstream": "gateway/upstream/upstream.h",
 }
 # Which rooms of the host each may include (its own always): the direction among rooms, as their contracts state it.
 # http/server.c puts a worker together, so http/ reaches every room; stores/, config/ and outbound/ sit under host/,
@@ -131,6 +132,7 @@ HOST_ROOM_USES = {
     "authn": {"process", "http", "limits", "stores", "config", "common"},
     "limits": {"process", "http", "config", "common"},
     "outbound": {"process", "http", "common"},
+    "upstream": {"limits", "config", "common"},
     "stores": {"http", "common"},
     "config": {"common"},
     "common": {"common"},

@@ -1,0 +1,227 @@
+/*
+ * gateway/upstream/upstream.h — partners' upstream services: the decisions the proxy makes for every request it
+ * sends to one (which target, whether there is room, whether a retry may go, what deadline to pass on), and the
+ * health of each target that those decisions read.
+ *
+ * The upstreams and their routes are configured, not coded: gateway/config/upstreams_config.h reads and checks the
+ * `upstreams:` and `partner_routes:` sections (FILE:LINE errors at `cong --check-config`, at start and at SIGHUP). This
+ * room turns one cong_upstream_config_t into the state below. It owns no sockets and no timers yet: every function
+ * here is pure logic over its arguments and `now_ms` (the caller's monotonic milliseconds, uv_now on a worker), so
+ * each is tested alone (tests/unit/upstream/).
+ *
+ * What the proxy (the next step: gateway/upstream/proxy.c, on libcurl's multi interface of each worker, as
+ * gateway/outbound/ runs its calls) will call, per request, on the worker's thread:
+ *   1. cong_upstream_deadline_start: the total deadline; refused (504) when none is left.
+ *   2. cong_breaker_enter: ADMIT, QUEUE (wait in the worker's queue: cong_breaker_promote when a slot frees, at the
+ *      latest at the worker's tick; cong_breaker_leave_queue on giving up) or OPEN → 503 problem with Retry-After
+ *      cong_breaker_retry_after_s.
+ *   3. cong_upstream_health_usable + cong_balancer_pick: the target (none usable → 503, Retry-After 1).
+ *   4. the request, with the deadline header (cong_upstream_deadline_header) and its remaining time as libcurl's
+ *      CURLOPT_TIMEOUT_MS; CURLOPT_CONNECTTIMEOUT_MS and the first-byte deadline from the limits.
+ *   5. cong_balancer_done, cong_upstream_health_report (a connect error, reset, timeout or 5xx is a failure; any other
+ *      answer a success), cong_breaker_exit.
+ *   6. on a failure before any response byte reached the client, for an idempotent method only
+ *      (cong_method_is_idempotent), when cong_retry_budget_try allows: again from 3 on another target (the balancer's
+ *      pick with the failed one marked unusable); cong_retry_budget_done when that attempt ends.
+ * Active health checks (health.path) will run on worker 0's loop (a timer per upstream, through the same libcurl
+ * multi), and report with cong_upstream_health_check_result.
+ *
+ * Threading — decisions are made on worker threads, and each kind of state is placed by who must agree on it:
+ *   - Balancers (cong_balancer_t) are PER WORKER, never shared: smooth round-robin's running weights and the
+ *     outstanding counts of least-outstanding change on every request, and one shared copy would bounce its cache
+ *     line between cores on each of them. The cost: each worker spreads its own requests (N workers each run the
+ *     smooth sequence, so the mix holds per worker and over all of them), and least-outstanding sees only its own
+ *     worker's requests under way — Envoy makes the same trade.
+ *   - Health (cong_upstream_health_t) and the circuit breaker and retry budget (cong_breaker_t, cong_retry_budget_t)
+ *     are ONE PER UPSTREAM, SHARED by every worker, because they must agree: a target one worker found dead is dead
+ *     for all, and max_concurrent is the partner's capacity, not a worker's share of it. The hot path uses atomics
+ *     only: reading a target's state is one atomic load per target, a success touches shared memory only when it
+ *     changes something (a failure count to reset), admission is one fetch-add. A mutex per upstream is taken only
+ *     on the rare transitions that must see several targets at once (ejecting: the cap on the share of ejected
+ *     targets; active-check results), never while waiting for anything.
+ *   - The latency estimate behind Retry-After is updated with relaxed atomics and may lose an update under a race:
+ *     it is an estimate, and a lost sample costs nothing.
+ *
+ * Reload (SIGHUP): the parsed upstreams are part of cong_config_t, so every live_config snapshot (live_config.h)
+ * carries the upstreams it was read with; nothing reads them yet. When the proxy comes, a worker adopting a new
+ * snapshot will rebuild its balancers from it, and the shared health, breaker and budget of an upstream will carry
+ * over by name — a target's health by its address — so a reload never forgets an ejection nor revives a dead target;
+ * the routes (partner_routes) are in the router, built at start: changing them will need a restart until the router
+ * is snapshotted too (reload.c will then say so, as it does for the other start-up keys).
+ *
+ * Ownership: every *_new returns state the caller frees with its *_free; nothing here keeps a pointer to the
+ * configuration after the call that built it. May use: config/ (the parsed upstreams), limits/ (rate-limit class
+ * names), common/.
+ */
+#ifndef CONG_GATEWAY_UPSTREAM_H
+#define CONG_GATEWAY_UPSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cong/errors.h"
+#include "gateway/config/config.h"
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Balancing (balancer.c; balance_rr.c, balance_least.c, balance_hash.c): per worker                                */
+
+typedef struct cong_balancer cong_balancer_t;
+
+/** A balancer over the upstream's targets by its balance.policy; NULL when out of memory. */
+cong_balancer_t *cong_balancer_new(const cong_upstream_config_t *u);
+void cong_balancer_free(cong_balancer_t *b);
+/**
+ * The target for the next request: an index into the upstream's targets whose `usable[index]` is nonzero, or -1 when
+ * none is. `key`/`key_len` is the consistent-hash key (the subject, or the configured header's value; NULL/0 when
+ * absent: such requests go round-robin), ignored by the other policies. Counts the pick as outstanding (least-
+ * outstanding): call cong_balancer_done with the same index when the request ends.
+ */
+int cong_balancer_pick(cong_balancer_t *b, const unsigned char *usable, const void *key, size_t key_len);
+void cong_balancer_done(cong_balancer_t *b, int index);
+
+/* The three policies, each its own state, used by the balancer and tested alone. */
+
+/* Smooth weighted round-robin (nginx's): every pick adds each usable target's weight to its running weight, takes
+ * the largest and subtracts the total from it, so weights 5,1,1 give a a b a c a a — spread, never a burst. */
+typedef struct cong_balance_rr {
+    size_t count;
+    int *weight;    /* owned */
+    long *current;  /* owned: running weights */
+} cong_balance_rr_t;
+int cong_balance_rr_init(cong_balance_rr_t *rr, const int *weights, size_t count); /* 0 or CONG_ENOMEM */
+void cong_balance_rr_free(cong_balance_rr_t *rr);
+int cong_balance_rr_pick(cong_balance_rr_t *rr, const unsigned char *usable);
+
+/* Least outstanding requests (this worker's); a tie goes to the larger weight, a tie of weights round-robin. */
+typedef struct cong_balance_least {
+    size_t count;
+    int *weight;             /* owned */
+    unsigned *outstanding;   /* owned */
+    size_t cursor;           /* where the round-robin of ties starts next */
+} cong_balance_least_t;
+int cong_balance_least_init(cong_balance_least_t *lo, const int *weights, size_t count);
+void cong_balance_least_free(cong_balance_least_t *lo);
+int cong_balance_least_pick(cong_balance_least_t *lo, const unsigned char *usable); /* counts it outstanding */
+void cong_balance_least_done(cong_balance_least_t *lo, int index);
+
+/* Consistent hashing on a ring of virtual nodes: CONG_HASH_VNODES × weight points per target, placed by a hash of
+ * the target's address and the point's number, so a target's points do not depend on the others: when one of N
+ * targets leaves (unusable, or gone from the configuration), only the keys that were on it move (~1/N), each to the
+ * next point of a usable target. */
+#define CONG_HASH_VNODES 160
+typedef struct cong_hash_ring {
+    uint64_t *points;   /* owned: sorted */
+    uint32_t *targets;  /* owned: the target of each point */
+    size_t count;       /* points */
+    size_t target_count;
+} cong_hash_ring_t;
+/** `names[i]` identifies target i (its "host:port"); 0 or CONG_ENOMEM. */
+int cong_hash_ring_init(cong_hash_ring_t *ring, const char *const *names, const int *weights, size_t target_count);
+void cong_hash_ring_free(cong_hash_ring_t *ring);
+int cong_hash_ring_pick(const cong_hash_ring_t *ring, const void *key, size_t key_len, const unsigned char *usable);
+/** The 64-bit hash of the ring (FNV-1a, then a splitmix64 finish to spread close keys). */
+uint64_t cong_hash64(const void *data, size_t len);
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Health (health.c): one per upstream, shared by every worker                                                       */
+
+enum cong_target_state {
+    CONG_TARGET_HEALTHY = 0,
+    CONG_TARGET_UNHEALTHY = 1, /* active checks failed unhealthy_threshold times in a row */
+    CONG_TARGET_EJECTED = 2,   /* passive: consecutive_failures failed requests in a row, until its ejection ends */
+};
+
+/** Every target starts healthy (a configured active check can only take it down). NULL when out of memory. */
+typedef struct cong_upstream_health cong_upstream_health_t;
+cong_upstream_health_t *cong_upstream_health_new(const cong_upstream_config_t *u);
+void cong_upstream_health_free(cong_upstream_health_t *h);
+
+/** Any thread. Fills usable[target_count] (1 = healthy now) and returns how many are. An ejection whose time is over
+ *  counts as healthy from that moment on: recovery needs no event. */
+size_t cong_upstream_health_usable(const cong_upstream_health_t *h, uint64_t now_ms, unsigned char *usable);
+enum cong_target_state cong_upstream_health_state(const cong_upstream_health_t *h, size_t target, uint64_t now_ms);
+
+/**
+ * Any thread: the outcome of a proxied request (passive outlier detection). A failure in a row of
+ * outlier.consecutive_failures ejects the target for base_ejection_ms × 2^(ejections before), at most
+ * CONG_MAX_EJECTION_MS (and never less than base_ejection_ms), unless that would make more than
+ * max_ejection_percent of the targets ejected at once (rounded down: one target of one is never ejected). A success
+ * resets the row; each base_ejection_ms a target then serves without being ejected again takes one step off its
+ * next ejection's doubling.
+ */
+#define CONG_MAX_EJECTION_MS 300000
+void cong_upstream_health_report(cong_upstream_health_t *h, size_t target, int ok, uint64_t now_ms);
+/** Any thread (the checker's): an active check's result. healthy_threshold passes in a row make an unhealthy target
+ *  healthy again, and end an ejection early; unhealthy_threshold failures in a row make it unhealthy. */
+void cong_upstream_health_check_result(cong_upstream_health_t *h, size_t target, int ok, uint64_t now_ms);
+/** Ejections of a target so far (its doubling step), for metrics and tests. */
+unsigned cong_upstream_health_ejections(const cong_upstream_health_t *h, size_t target);
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Circuit breaking (breaker.c): one per upstream, shared                                                           */
+
+enum cong_breaker_verdict {
+    CONG_BREAKER_ADMIT = 0, /* a slot is the caller's: cong_breaker_exit when done */
+    CONG_BREAKER_QUEUE = 1, /* a queue place is the caller's: cong_breaker_promote, or cong_breaker_leave_queue */
+    CONG_BREAKER_OPEN = 2,  /* no slot, no queue place: answer 503 with Retry-After (nothing to release) */
+};
+
+typedef struct cong_breaker cong_breaker_t;
+cong_breaker_t *cong_breaker_new(int max_concurrent, int max_queued);
+void cong_breaker_free(cong_breaker_t *b);
+enum cong_breaker_verdict cong_breaker_enter(cong_breaker_t *b);
+/** A queued request tries to take a freed slot: 1 (its queue place became a slot: exit when done) or 0 (still
+ *  queued). */
+int cong_breaker_promote(cong_breaker_t *b);
+void cong_breaker_leave_queue(cong_breaker_t *b);
+/** The admitted request ended after `duration_ms` (feeds the latency estimate of Retry-After). */
+void cong_breaker_exit(cong_breaker_t *b, uint64_t duration_ms);
+/** Seconds a refused client should wait: the time the backlog (queued + 1) takes to drain at max_concurrent
+ *  requests of the mean latency seen so far, 1..60. */
+int cong_breaker_retry_after_s(const cong_breaker_t *b);
+/** Requests under way (admitted, not exited) and queued, across workers. */
+int cong_breaker_active(const cong_breaker_t *b);
+int cong_breaker_queued(const cong_breaker_t *b);
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Retries (retry_budget.c): one budget per upstream, shared                                                        */
+
+/** 1 for the methods RFC 9110 §9.2.2 calls idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE): the only ones
+ *  retried. Never POST, never PATCH. */
+int cong_method_is_idempotent(const char *method);
+
+typedef struct cong_retry_budget cong_retry_budget_t;
+/** Envoy's retry budget: retries under way ≤ budget_permille/1000 × requests under way, but min_per_s retries a
+ *  second are always allowed (a quiet upstream can still retry). */
+cong_retry_budget_t *cong_retry_budget_new(int budget_permille, int min_per_s);
+void cong_retry_budget_free(cong_retry_budget_t *rb);
+/** 1 when a retry of `method` may go now (then cong_retry_budget_done when it ends), with `active_requests` under
+ *  way on the upstream (cong_breaker_active); 0 when not idempotent or over budget. */
+int cong_retry_budget_try(cong_retry_budget_t *rb, const char *method, int active_requests, uint64_t now_ms);
+void cong_retry_budget_done(cong_retry_budget_t *rb);
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Deadlines (deadline.c)                                                                                           */
+
+/* The header that tells an upstream how long cong still waits, so it can stop work nobody waits for: milliseconds
+ * left, as an integer. Clients' x-cong-* headers are stripped before the proxy adds its own. gRPC upstreams read
+ * the same deadline in grpc-timeout. */
+#define CONG_UPSTREAM_DEADLINE_HEADER "x-cong-deadline-ms"
+
+/** Milliseconds left of `total_timeout_ms` from `start_ms` at `now_ms` in *remaining_ms. 0, or CONG_ETIMEDOUT when
+ *  nothing (< 1 ms) is left: the proxy answers 504 without sending. */
+int cong_upstream_deadline_remaining(uint64_t start_ms, int total_timeout_ms, uint64_t now_ms, int64_t *remaining_ms);
+/** CONG_UPSTREAM_DEADLINE_HEADER's value for `remaining_ms` ≥ 1 into out (≥ 21 bytes). Returns its length. */
+size_t cong_upstream_deadline_header(int64_t remaining_ms, char *out, size_t cap);
+/** grpc-timeout's value (gRPC over HTTP/2: at most 8 digits and a unit, m then S then M then H, rounded down, never
+ *  below 1 of its unit) into out (≥ 10 bytes). Returns its length, or 0 when cap is too small. */
+size_t cong_upstream_grpc_timeout(int64_t remaining_ms, char *out, size_t cap);
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Checks at start (upstream_routes.c)                                                                               */
+
+/** What only the gateway knows: each partner route's rate_class is a configured class (limits/). Appends
+ *  "FILE:LINE: partner_routes[i].rate_class: message" lines; returns how many, or CONG_ENOMEM. */
+int cong_upstream_check_routes(const cong_config_t *cfg, cong_config_errors_t *errs);
+
+#endif
