@@ -108,6 +108,10 @@ static int read_mandate_action(cong_config_reader_t *r, const char *path, int li
     cong_partner_route_config_t *route = base;
     size_t len = 0;
     const char *text = cong_config_read_scalar(r, &len);
+    if (text && (len == 0 || cong_config_read_is_null(r))) {
+        route->mandate_action = 0;
+        return 0;
+    }
     for (unsigned bit = 1; text && bit; bit <<= 1) {
         const char *name = cong_mandate_action_name(bit);
         if (name && strlen(name) == len && memcmp(name, text, len) == 0) {
@@ -219,7 +223,7 @@ static int on_route(cong_config_reader_t *r, const char *path, size_t index, int
 static int read_routes_section(cong_config_reader_t *r, const char *path)
 {
     cong_upstreams_config_t *u = cong_config_upstreams_of(cong_config_read_target(r));
-    if (!u || cong_config_upstreams_note_file(r, u) < 0)
+    if (!u || cong_config_upstreams_note_file(r, &u->routes_file) < 0)
         return cong_config_read_nomem(r);
     cong_partner_routes_free(u); /* the section replaces what an earlier parse gave */
     return cong_config_read_items(r, path, on_route, u);

@@ -42,6 +42,9 @@ int cong_config_read_refuse(cong_config_reader_t *reader, int line, const char *
 /** Reports an error about a node already read (a scalar): reading goes on. */
 void cong_config_read_report(cong_config_reader_t *reader, int line, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/** The same about a node of another file (read by an earlier parse; `file` NULL: this one's). */
+void cong_config_read_report_in(cong_config_reader_t *reader, const char *file, int line, const char *path,
+                                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /** Out of memory: reading stops. Returns -1. */
 int cong_config_read_nomem(cong_config_reader_t *reader);
 

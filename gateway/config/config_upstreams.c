@@ -371,7 +371,8 @@ void cong_upstreams_config_free(cong_upstreams_config_t *u)
     upstreams_list_free(u);
     cong_partner_routes_free(u);
     free(u->file);
-    u->file = NULL;
+    free(u->routes_file);
+    u->file = u->routes_file = NULL;
 }
 
 const cong_upstream_config_t *cong_upstream_config_find(const cong_upstreams_config_t *u, const char *name)
@@ -383,20 +384,20 @@ const cong_upstream_config_t *cong_upstream_config_find(const cong_upstreams_con
 }
 
 /* Remembers the file the lists came from, for the checks that open files after the parse. */
-int cong_config_upstreams_note_file(cong_config_reader_t *r, cong_upstreams_config_t *u)
+int cong_config_upstreams_note_file(cong_config_reader_t *r, char **file)
 {
-    char *file = strdup(cong_config_read_file_name(r));
-    if (!file)
+    char *copy = strdup(cong_config_read_file_name(r));
+    if (!copy)
         return cong_config_read_nomem(r);
-    free(u->file);
-    u->file = file;
+    free(*file);
+    *file = copy;
     return 0;
 }
 
 static int read_upstreams_section(cong_config_reader_t *r, const char *path)
 {
     cong_upstreams_config_t *u = cong_config_upstreams_of(cong_config_read_target(r));
-    if (!u || cong_config_upstreams_note_file(r, u) < 0)
+    if (!u || cong_config_upstreams_note_file(r, &u->file) < 0)
         return cong_config_read_nomem(r);
     upstreams_list_free(u); /* the section replaces what an earlier parse gave */
     return cong_config_read_items(r, path, on_upstream, u);

@@ -79,7 +79,7 @@ void cong_config_check_upstreams_document(cong_config_reader_t *r)
             if (strcmp(u->items[i].name, u->items[j].name) == 0) {
                 char at[64];
                 snprintf(at, sizeof at, "upstreams[%zu].name", i);
-                cong_config_read_report(r, u->items[i].line, at, "the same name as upstreams[%zu]", j);
+                cong_config_read_report_in(r, u->file, u->items[i].line, at, "the same name as upstreams[%zu]", j);
                 break;
             }
 }
@@ -115,12 +115,12 @@ static void check_route_upstream(cong_config_reader_t *r, size_t i, const cong_p
     const cong_upstream_config_t *up = cong_upstream_config_find(u, route->upstream);
     if (!up) {
         snprintf(at, sizeof at, "partner_routes[%zu].upstream", i);
-        cong_config_read_report(r, route->upstream_line ? route->upstream_line : route->line, at,
+        cong_config_read_report_in(r, u->routes_file, route->upstream_line ? route->upstream_line : route->line, at,
                                 "no upstream of that name in upstreams");
     } else if (up->partner.name[0] != '\0' && strncmp(route->path, "/v1/partners/", 13) == 0 &&
                !under_partner(route->path, up->partner.name)) {
         snprintf(at, sizeof at, "partner_routes[%zu].path", i);
-        cong_config_read_report(r, route->path_line, at, "must be under /v1/partners/<partner>/ with the partner.name "
+        cong_config_read_report_in(r, u->routes_file, route->path_line, at, "must be under /v1/partners/<partner>/ with the partner.name "
                                                          "of its upstream");
     }
 }
@@ -136,8 +136,8 @@ void cong_config_check_partner_routes_document(cong_config_reader_t *r)
             if (route->method_index == u->routes[j].method_index && same_shape(route->path, u->routes[j].path)) {
                 char at[64];
                 snprintf(at, sizeof at, "partner_routes[%zu].path", i);
-                cong_config_read_report(r, route->path_line, at, "the same method and path as partner_routes[%zu]",
-                                        j);
+                cong_config_read_report_in(r, u->routes_file, route->path_line, at,
+                                           "the same method and path as partner_routes[%zu]", j);
                 break;
             }
     }

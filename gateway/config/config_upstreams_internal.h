@@ -19,8 +19,8 @@ void cong_config_check_upstreams_document(cong_config_reader_t *reader);
 /** The document's checks of the routes: their upstream exists, their path is under its partner, no two alike. */
 void cong_config_check_partner_routes_document(cong_config_reader_t *reader);
 
-/** Remembers the file being read in u->file. 0, or -1 when out of memory (reported). */
-int cong_config_upstreams_note_file(cong_config_reader_t *reader, cong_upstreams_config_t *u);
+/** Remembers the file being read in *file (freeing the old). 0, or -1 when out of memory (reported). */
+int cong_config_upstreams_note_file(cong_config_reader_t *reader, char **file);
 void cong_partner_routes_free(cong_upstreams_config_t *u);
 
 #endif

@@ -98,6 +98,17 @@ void cong_config_read_report(reader_t *p, int line, const char *path, const char
     va_end(ap);
 }
 
+void cong_config_read_report_in(reader_t *p, const char *file, int line, const char *path, const char *fmt, ...)
+{
+    const char *own = p->rep.file;
+    p->rep.file = file ? file : own;
+    va_list ap;
+    va_start(ap, fmt);
+    cong_config_reportv(&p->rep, line, path, fmt, ap);
+    va_end(ap);
+    p->rep.file = own;
+}
+
 int cong_config_read_nomem(reader_t *p)
 {
     cong_config_report_nomem(&p->rep);

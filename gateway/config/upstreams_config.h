@@ -112,7 +112,8 @@ typedef struct cong_upstreams_config {
     size_t count;
     cong_partner_route_config_t *routes; /* owned */
     size_t route_count;
-    char *file;                    /* owned: the file they were read from, for errors found later */
+    char *file;                    /* owned: the file `upstreams:` was read from, for errors found later */
+    char *routes_file;             /* owned: the file `partner_routes:` was read from */
 } cong_upstreams_config_t;
 
 /** The upstream named `name`, or NULL. */

@@ -15,9 +15,9 @@ int cong_upstream_check_routes(const cong_config_t *cfg, cong_config_errors_t *e
             continue;
         char at[64];
         snprintf(at, sizeof at, "partner_routes[%zu].rate_class", i);
-        if (cong_config_error(errs, u->file ? u->file : "(config)", route->rate_class_line ? route->rate_class_line
-                                                                                            : route->line,
-                              at, "not a configured class (%s)", cong_rate_limit_class_list) != 0)
+        int line = route->rate_class_line ? route->rate_class_line : route->line;
+        if (cong_config_error(errs, u->routes_file ? u->routes_file : "(config)", line, at,
+                              "not a configured class (%s)", cong_rate_limit_class_list) != 0)
             return CONG_ENOMEM;
         count++;
     }
