@@ -1,12 +1,11 @@
 /*
  * gateway/config/config.h — cong's configuration: one YAML file, every key overridable from the environment.
  *
- * The file is a mapping of sections (server, limits, cors, admission, auth, redis, postgres, log, modules; and the lists
- * upstreams and partner_routes, upstreams_config.h). Every key has a
- * default, a type and bounds; an unknown key, a wrong type or an out-of-range value is an error reported as
- * "FILE:LINE: key.path: message". After the file, each key can be overridden by an environment variable named
- * CONG_ + the key path upper-cased with "." → "_" (server.tls_port → CONG_SERVER_TLS_PORT); lists are
- * comma-separated in the environment. Errors from the environment are reported as "env:0: CONG_X: message".
+ * The file is a mapping of sections (server, limits, cors, admission, auth, redis, postgres, log, modules; and the
+ * lists upstreams and partner_routes, upstreams_config.h). Every key has a default, a type and bounds; an unknown
+ * key, a wrong type or an out-of-range value is an error reported as "FILE:LINE: key.path: message". After the
+ * file, each key can be overridden by an environment variable named CONG_ + the key path upper-cased with "." → "_"
+ * (server.tls_port → CONG_SERVER_TLS_PORT); lists are comma-separated in the environment. Errors from the environment are reported as "env:0: CONG_X: message".
  *
  * Module keys live under modules.<module>.<key>; the file's values are kept as text in `module_values` (modules
  * declare and validate their keys when they load — see module loader). `modules.load` lists shared-object modules.
@@ -155,7 +154,8 @@ typedef struct cong_config {
         cong_strlist_t load;      /* default empty: paths of shared-object modules */
     } modules;
 
-    struct cong_upstreams_config *upstreams; /* owned: partners' upstreams and routes (upstreams_config.h); NULL: none */
+    struct cong_upstreams_config *upstreams; /* owned: partners' upstreams and routes (upstreams_config.h); NULL: none
+                                                given */
     cong_config_module_value_t *module_values; /* owned */
     size_t module_value_count;
     cong_config_origin_t *origins; /* owned: one per key of the table, in its order (config.c) */

@@ -217,7 +217,8 @@ static const cong_config_field_t tls_fields[] = {
      CONG_FIELD_NO_LINE},
 };
 
-#define INT_FIELD(n, f, lo, hi) {.name = n, .type = CONG_FIELD_INT, .offset = U(f), .min = lo, .max = hi, CONG_FIELD_NO_LINE}
+#define INT_FIELD(n, f, lo, hi) \
+    {.name = n, .type = CONG_FIELD_INT, .offset = U(f), .min = lo, .max = hi, CONG_FIELD_NO_LINE}
 static const cong_config_field_t limits_fields[] = {
     INT_FIELD("max_concurrent", limits.max_concurrent, 1, 100000),
     INT_FIELD("max_queued", limits.max_queued, 0, 100000),

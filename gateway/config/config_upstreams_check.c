@@ -120,8 +120,8 @@ static void check_route_upstream(cong_config_reader_t *r, size_t i, const cong_p
     } else if (up->partner.name[0] != '\0' && strncmp(route->path, "/v1/partners/", 13) == 0 &&
                !under_partner(route->path, up->partner.name)) {
         snprintf(at, sizeof at, "partner_routes[%zu].path", i);
-        cong_config_read_report_in(r, u->routes_file, route->path_line, at, "must be under /v1/partners/<partner>/ with the partner.name "
-                                                         "of its upstream");
+        cong_config_read_report_in(r, u->routes_file, route->path_line, at,
+                                   "must be under /v1/partners/<partner>/ with the partner.name of its upstream");
     }
 }
 

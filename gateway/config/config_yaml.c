@@ -368,7 +368,8 @@ static int on_section(reader_t *p, const char *path, const cong_config_yaml_key_
     if (cong_config_read_is_null(p))
         return 0;
     if (feature->list_section ? !cong_config_read_is_sequence(p) : !cong_config_read_is_mapping(p))
-        return cong_config_read_refuse(p, key->line, path, feature->list_section ? "expected a list" : "expected a mapping");
+        return cong_config_read_refuse(p, key->line, path, "%s",
+                                       feature->list_section ? "expected a list" : "expected a mapping");
     if (feature->read_section)
         return feature->read_section(p, path);
     return cong_config_read_entries(p, path, cong_config_read_setting, NULL);

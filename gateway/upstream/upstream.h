@@ -45,9 +45,10 @@
  * Reload (SIGHUP): the parsed upstreams are part of cong_config_t, so every live_config snapshot (live_config.h)
  * carries the upstreams it was read with; nothing reads them yet. When the proxy comes, a worker adopting a new
  * snapshot will rebuild its balancers from it, and the shared health, breaker and budget of an upstream will carry
- * over by name — a target's health by its address — so a reload never forgets an ejection nor revives a dead target;
- * the routes (partner_routes) are in the router, built at start: changing them will need a restart until the router
- * is snapshotted too (reload.c will then say so, as it does for the other start-up keys).
+ * over by name — a target's health by its address — so a reload never forgets an ejection nor revives a dead
+ * target; the routes (partner_routes) will be in the router, built at start: changing them will need a restart
+ * until the router is snapshotted too (reload.c will then say so, as it does for the other start-up keys). Today a
+ * reload checks them like the rest (a bad upstream refuses the reload) and adopts them into the snapshot unused.
  *
  * Ownership: every *_new returns state the caller frees with its *_free; nothing here keeps a pointer to the
  * configuration after the call that built it. May use: config/ (the parsed upstreams), limits/ (rate-limit class
