@@ -214,12 +214,11 @@ static int on_field(cong_config_reader_t *r, const char *path, const cong_config
 int cong_config_read_fields(cong_config_reader_t *r, const char *path, int line, const cong_config_field_t *fields,
                             size_t count, void *base)
 {
-    if (cong_config_read_is_null(r))
-        return 0;
-    if (!cong_config_read_is_mapping(r))
+    int null = cong_config_read_is_null(r); /* read as an empty mapping: its required fields are missing */
+    if (!null && !cong_config_read_is_mapping(r))
         return cong_config_read_refuse(r, line, path, "expected a mapping");
     fields_ctx_t c = {.fields = fields, .count = count < 64 ? count : 64, .base = base};
-    if (cong_config_read_entries(r, path, on_field, &c) < 0)
+    if (!null && cong_config_read_entries(r, path, on_field, &c) < 0)
         return -1;
     for (size_t i = 0; i < c.count; i++)
         if (fields[i].required && !(c.seen & (UINT64_C(1) << i)))

@@ -47,8 +47,8 @@ struct cong_config_field {
 
 #define CONG_FIELD_NO_LINE .line_offset = -1
 
-/** The current event starts a mapping (or is null: nothing read): reads its entries into `base` by `fields`. `line`
- *  is the mapping's, for missing required fields. */
+/** The current event starts a mapping (or is null: read as an empty one): reads its entries into `base` by `fields`.
+ *  `line` is the mapping's, for missing required fields. */
 int cong_config_read_fields(cong_config_reader_t *reader, const char *path, int line, const cong_config_field_t *fields,
                             size_t count, void *base);
 

@@ -95,9 +95,10 @@ expect_match "duplicate name" "bad.yaml:9: upstreams\[1\].name: the same name as
 expect_match "port out of range" "bad.yaml:10: upstreams\[1\].targets\[0\].address: " "$out"
 expect_match "unknown upstream" "bad.yaml:13: partner_routes\[0\].upstream: no upstream of that name" "$out"
 expect_match "route outside /v1/partners/" "bad.yaml:14: partner_routes\[1\].path: must start with /v1/partners/" "$out"
-expect_match "same route twice" "bad.yaml:15: partner_routes\[2\].path: the same method and path as partner_routes\[0\]" \
-  "$out"
-expect_match "missing CA file" "bad.yaml:6: upstreams\[0\].tls.ca_file: cannot read it: No such file or directory" "$out"
+expect_match "same route twice" \
+  "bad.yaml:15: partner_routes\[2\].path: the same method and path as partner_routes\[0\]" "$out"
+expect_match "missing CA file" \
+  "bad.yaml:6: upstreams\[0\].tls.ca_file: cannot read it: No such file or directory" "$out"
 expect_eq "every mistake in one run" "10" "$(grep -c 'bad.yaml:' <<<"$out")"
 expect_no_match "never quotes a value" "s3cr3t|99999|10\.0\.0\.1" "$out"
 
@@ -106,7 +107,8 @@ cp "$GW_DIR/bad.yaml" "$GW_DIR/cong.yaml"
 start_gateway >/dev/null 2>&1
 expect_eq "start refused" "" "$(kill -0 "$GW_PID" 2>/dev/null && echo running)"
 wait "$GW_PID" 2>/dev/null; GW_PID=
-expect_match "start names the mistake" "cong.yaml:13: partner_routes\[0\].upstream: no upstream" "$(cat "$GW_DIR/stderr")"
+expect_match "start names the mistake" "cong.yaml:13: partner_routes\[0\].upstream: no upstream" \
+  "$(cat "$GW_DIR/stderr")"
 
 good client.key >"$GW_DIR/cong.yaml"
 start_gateway || exit 1

@@ -1,6 +1,6 @@
 /*
- * tests/unit/config/test_upstreams_config.c — gateway/config/ upstreams: and partner_routes: (upstreams_config.h): the
- * values read, the defaults (and that cong.example.yaml documents them), every mistake as its FILE:LINE error, all
+ * tests/unit/config/test_upstreams_config.c — gateway/config/ upstreams: and partner_routes: (upstreams_config.h):
+ * the values read, the defaults (and that cong.example.yaml documents them), every mistake as its FILE:LINE error, all
  * of them in one run, the files opened at load, and no value quoted.
  */
 #include <stdarg.h>
@@ -269,7 +269,8 @@ static void test_upstream_mistakes(void **state)
     (void)state;
     assert_errors("upstreams:\n  - name: a\n    targets: [{address: \"x:1\"}]\n    partner: {name: p}\n    bogus: 1\n",
                   "t.yaml:5: upstreams[0].bogus: unknown key", NULL);
-    assert_errors("upstreams:\n  - name: a\n    targets:\n      - {address: \"10.0.0.1\"}\n      - address: \"a b:80\"\n"
+    assert_errors("upstreams:\n  - name: a\n    targets:\n      - {address: \"10.0.0.1\"}\n"
+                  "      - address: \"a b:80\"\n"
                   "      - address: \"[::1]:0\"\n      - address: \"x:1\"\n        weight: 0\n    partner: {name: p}\n",
                   "t.yaml:4: upstreams[0].targets[0].address: expected host:port or [IPv6]:port, port 1..65535",
                   "t.yaml:5: upstreams[0].targets[1].address: expected host:port or [IPv6]:port, port 1..65535",
@@ -307,6 +308,9 @@ static void test_upstream_mistakes(void **state)
     assert_errors("upstreams:\n  - name: a\n    targets: [{address: \"x:1\"}]\n    partner: {name: p}\n"
                   "    balance: {policy: least_outstanding, key: \"header:x\"}\n",
                   "t.yaml:5: upstreams[0].balance.key: a key is for policy consistent_hash only", NULL);
+    assert_errors("upstreams:\n  - name: a\n    targets: [~]\n    partner: ~\n",
+                  "t.yaml:3: upstreams[0].targets[0]: address is required",
+                  "t.yaml:4: upstreams[0].partner: name is required", NULL);
     assert_errors("upstreams: {name: a}\n", "t.yaml:1: upstreams: expected a list", NULL);
     assert_errors("upstreams:\n  - &a {name: a}\n", "t.yaml:2: upstreams[0]: anchors are not allowed", NULL);
 }
@@ -334,7 +338,8 @@ static void test_route_mistakes(void **state)
                   "t.yaml:10: partner_routes[4].path: expected segments that are not empty, \".\" or \"..\"",
                   "t.yaml:11: partner_routes[5].path: a parameter name appears twice", NULL);
     assert_errors(UPSTREAM ROUTE "  - {method: GET, path: \"/v1/partners/evn/bills/{other}\", upstream: evn-billing}\n"
-                  "  - {method: PUT, path: \"/v1/partners/evn/bills/{id}\", upstream: evn-billing, rewrite: \"/b/{x}\"}\n",
+                  "  - {method: PUT, path: \"/v1/partners/evn/bills/{id}\", upstream: evn-billing,"
+                  " rewrite: \"/b/{x}\"}\n",
                   "t.yaml:7: partner_routes[1].path: the same method and path as partner_routes[0]",
                   "t.yaml:8: partner_routes[2].rewrite: each {name} must be a parameter of the path", NULL);
     assert_errors(UPSTREAM "partner_routes:\n  - method: FETCH\n    path: \"/v1/partners/evn/x\"\n"
@@ -346,7 +351,8 @@ static void test_route_mistakes(void **state)
                   "t.yaml:12: partner_routes[0].min_level: expected an integer between 0 and 2",
                   "t.yaml:13: partner_routes[0].rate_class: expected 1 to 32 of [a-z0-9_]",
                   "t.yaml:9: partner_routes[0].auth: a route with auth none takes no scopes",
-                  "t.yaml:14: partner_routes[1]: method is required", "t.yaml:14: partner_routes[1]: upstream is required",
+                  "t.yaml:14: partner_routes[1]: method is required",
+                  "t.yaml:14: partner_routes[1]: upstream is required",
                   NULL);
 }
 
