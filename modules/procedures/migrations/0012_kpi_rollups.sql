@@ -6,27 +6,29 @@
 -- Where each figure of week W (local Monday) comes from:
 --   completed_on_time, completed_late  kpi_completions_weekly (0005), the row (W, unit)
 --   received                           kpi_dossiers_weekly.received, the rows (unit, W)
---   open at W's end, overdue           prefix sums over the weeks <= W of kpi_dossiers_weekly.open_delta and
---                                      overdue_delta; in_progress = open - overdue
+--   open at W's end, overdue           sums of kpi_dossiers_weekly.open_delta and overdue_delta over the weeks
+--                                      <= W (or the open dossiers now less the weeks > W: see kpi_units);
+--                                      in_progress = open - overdue
 -- A dossier is open at the end of W (0003's rule) when it was submitted in a week <= W and is not completed in a week
 -- <= W, and either is completed (in a later week) or, not completed, is not withdrawn. With s, e and d the weeks of
 -- submission, completion (none: never) and due date, that is the interval of weeks [s, e); it is overdue in
 -- [max(s, d), e) (due on or before W's Sunday). An interval is a +1 at its first week and a -1 at its end: open at W
 -- is the sum of the deltas of the weeks <= W. So each dossier writes at most three rollup rows (s, max(s, d), e), and a
 -- change of status, completion, due date, unit or submission moves only its own deltas: the old row's are taken
--- away, the new row's added. Nothing is estimated, the reading cost is one row per unit, week and slot up to W
--- (126 units x 52 weeks a year), not one per dossier.
+-- away, the new row's added. Nothing is estimated; the reading cost is the rollup rows between W and the present
+-- (or the first week), one per unit, week and slot, not one per dossier.
 --
--- Concurrency. The rollup is written by statement-level triggers in the writer's transaction (it commits or rolls back
--- with the dossiers), as one INSERT ... ON CONFLICT DO UPDATE SET n = n + delta: two transactions on one row serialise
--- on its row lock and both increments count. Each session writes its own slot (pg_backend_pid() % 8): every
+-- Concurrency. The rollup is written by a row trigger in the writer's transaction (it commits or rolls back with the
+-- dossier), as one INSERT ... ON CONFLICT DO UPDATE SET n = n + delta: two transactions on one row serialise on its
+-- row lock and both increments count. Each session writes its own slot (pg_backend_pid() % 8): every
 -- submission of a unit in a week touches the unit's row of that week, and one row for all would make the unit's
 -- submissions commit one after the other (the lock is held until the commit's WAL flush), defeating group commit under
--- a burst; readers sum the slots. Deadlocks: one statement's deltas are summed per (unit, week) and written in
--- (unit_code, week_start) order, and the triggers of dossiers write kpi_completions_weekly (row triggers, fired first)
--- before this table (statement triggers, fired after them), so two statements wait for each other's rows only in
--- that one global order. (Two transactions that each change several dossiers, in opposite orders, can still deadlock
--- on the dossiers' own rows as before; the module's writes change one dossier per transaction.)
+-- a burst; readers sum the slots. Deadlocks: a dossier's deltas (old and new, at most six weeks) are summed per
+-- (unit, week) and written by one statement in (week_start, unit_code) order, after the dossier's own row and its
+-- kpi_completions_weekly row (0005's triggers fire first: names), so transactions that change one dossier each (every
+-- writer of the module: submit, transition, fee paid) take their locks in one global order and cannot wait in a
+-- cycle. A transaction that changes several dossiers takes their rollup rows dossier by dossier: two such transactions,
+-- in opposite orders, can deadlock, as they already could on the dossiers' own rows (PostgreSQL then aborts one).
 --
 -- The exact 0003 function stays as kpi_units_exact (with kpi_units_rated_exact and kpi_late_units_exact over it): the
 -- reference tests/integration/test_kpi_rollups.sh and bench/kpi.sh compare the rollups with, not for serving.
@@ -38,7 +40,7 @@ CREATE TABLE kpi_dossiers_weekly (
     received      bigint NOT NULL DEFAULT 0,
     open_delta    bigint NOT NULL DEFAULT 0,
     overdue_delta bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (unit_code, week_start, slot)
+    PRIMARY KEY (week_start, unit_code, slot)   -- ranges of weeks: the asked one, those before or after it
 );
 
 -- The Monday of the ISO week holding day d.
@@ -77,41 +79,66 @@ CREATE FUNCTION kpi_dossiers_weekly_expected()
     HAVING sum(x.received) <> 0 OR sum(x.open_delta) <> 0 OR sum(x.overdue_delta) <> 0
 $$;
 
--- One trigger function for the three statement triggers: the rows the statement removed (old_rows) count -1, the rows
--- it wrote (new_rows) +1; an UPDATE that moves nothing the KPIs read (most transitions) sums to zero and writes no row.
-CREATE FUNCTION kpi_track_dossiers() RETURNS trigger
+-- The trigger: the dossier as it was (OLD) counts -1, as it is (NEW) +1, summed per week and written in one upsert in
+-- week order. Row-level, with the plan cached by PL/pgSQL: a statement-level trigger over transition tables (one
+-- aggregate for a bulk insert) cost a submission 4.4 ms more of CPU, measured (bench/README.md); this one ~0.3 ms.
+CREATE FUNCTION kpi_track_dossier() RETURNS trigger
     LANGUAGE plpgsql AS $$
-DECLARE
-    changed text := CASE TG_OP
-        WHEN 'INSERT' THEN 'SELECT n.unit_code, n.submitted_at, n.completed_at, n.due_date, n.status, 1 AS sign
-                              FROM new_rows n'
-        WHEN 'DELETE' THEN 'SELECT o.unit_code, o.submitted_at, o.completed_at, o.due_date, o.status, -1 AS sign
-                              FROM old_rows o'
-        ELSE 'SELECT n.unit_code, n.submitted_at, n.completed_at, n.due_date, n.status, 1 AS sign FROM new_rows n
-              UNION ALL
-              SELECT o.unit_code, o.submitted_at, o.completed_at, o.due_date, o.status, -1 FROM old_rows o' END;
 BEGIN
-    EXECUTE format($sql$
-        INSERT INTO kpi_dossiers_weekly AS k (unit_code, week_start, slot, received, open_delta, overdue_delta)
-        SELECT c.unit_code, x.week_start, pg_backend_pid() %% 8, sum(c.sign * x.received), sum(c.sign * x.open_delta),
-               sum(c.sign * x.overdue_delta)
-          FROM (%s) c
-         CROSS JOIN LATERAL kpi_dossier_deltas(c.submitted_at, c.completed_at, c.due_date, c.status) x
-         GROUP BY c.unit_code, x.week_start
-        HAVING sum(c.sign * x.received) <> 0 OR sum(c.sign * x.open_delta) <> 0 OR sum(c.sign * x.overdue_delta) <> 0
-         ORDER BY c.unit_code, x.week_start
-        ON CONFLICT (unit_code, week_start, slot) DO UPDATE
-           SET received = k.received + EXCLUDED.received, open_delta = k.open_delta + EXCLUDED.open_delta,
-               overdue_delta = k.overdue_delta + EXCLUDED.overdue_delta$sql$, changed);
+    INSERT INTO kpi_dossiers_weekly AS k (unit_code, week_start, slot, received, open_delta, overdue_delta)
+    SELECT c.unit_code, x.week_start, pg_backend_pid() % 8, sum(c.sign * x.received), sum(c.sign * x.open_delta),
+           sum(c.sign * x.overdue_delta)
+      FROM (SELECT OLD.unit_code, OLD.submitted_at, OLD.completed_at, OLD.due_date, OLD.status, -1 AS sign
+             WHERE TG_OP <> 'INSERT'
+            UNION ALL
+            SELECT NEW.unit_code, NEW.submitted_at, NEW.completed_at, NEW.due_date, NEW.status, 1
+             WHERE TG_OP <> 'DELETE') c
+     CROSS JOIN LATERAL kpi_dossier_deltas(c.submitted_at, c.completed_at, c.due_date, c.status) x
+     GROUP BY c.unit_code, x.week_start
+    HAVING sum(c.sign * x.received) <> 0 OR sum(c.sign * x.open_delta) <> 0 OR sum(c.sign * x.overdue_delta) <> 0
+     ORDER BY x.week_start, c.unit_code
+    ON CONFLICT (week_start, unit_code, slot) DO UPDATE
+       SET received = k.received + EXCLUDED.received, open_delta = k.open_delta + EXCLUDED.open_delta,
+           overdue_delta = k.overdue_delta + EXCLUDED.overdue_delta;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER dossiers_kpi_rollup_insert AFTER INSERT ON dossiers REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION kpi_track_dossiers();
-CREATE TRIGGER dossiers_kpi_rollup_update AFTER UPDATE ON dossiers REFERENCING OLD TABLE AS old_rows
-    NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION kpi_track_dossiers();
-CREATE TRIGGER dossiers_kpi_rollup_delete AFTER DELETE ON dossiers REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION kpi_track_dossiers();
+-- Named to sort after 0005's dossiers_kpi_* triggers: AFTER triggers of a row fire in name order, so every writer
+-- locks its kpi_completions_weekly row before its kpi_dossiers_weekly rows. Transitions that change none of the
+-- columns read (receive, process, approve...) do not fire it.
+CREATE TRIGGER dossiers_rollup_kpi_insert_delete AFTER INSERT OR DELETE ON dossiers
+    FOR EACH ROW EXECUTE FUNCTION kpi_track_dossier();
+CREATE TRIGGER dossiers_rollup_kpi_update AFTER UPDATE OF unit_code, submitted_at, completed_at, due_date, status
+    ON dossiers FOR EACH ROW
+    WHEN ((OLD.unit_code, OLD.submitted_at, OLD.completed_at, OLD.due_date, OLD.status = 'withdrawn')
+          IS DISTINCT FROM (NEW.unit_code, NEW.submitted_at, NEW.completed_at, NEW.due_date, NEW.status = 'withdrawn'))
+    EXECUTE FUNCTION kpi_track_dossier();
+
+-- Folds the slots of the weeks before p_before into slot 0; returns how many rows it removed. The figures do not change
+-- (readers sum the slots, and this runs in one transaction); reading a week older than 52 weeks sums every row up to it,
+-- so folding the closed weeks keeps that at one row per unit and week. Locks: first every row it deletes, in
+-- (week_start, unit_code, slot) order, then the slot-0 rows in (week_start, unit_code) order; a writer locks only rows
+-- of its own slot in (week_start, unit_code) order: no cycle. Nothing schedules it yet (see bench/README.md).
+CREATE FUNCTION kpi_dossiers_weekly_fold(p_before date) RETURNS bigint
+    LANGUAGE sql AS $$
+    WITH locked AS (
+        SELECT k.ctid AS row_id FROM kpi_dossiers_weekly k
+         WHERE k.week_start < p_before AND k.slot <> 0
+         ORDER BY k.week_start, k.unit_code, k.slot FOR UPDATE
+    ), gone AS (
+        DELETE FROM kpi_dossiers_weekly k USING locked l WHERE k.ctid = l.row_id
+        RETURNING k.unit_code, k.week_start, k.received, k.open_delta, k.overdue_delta
+    ), merged AS (
+        INSERT INTO kpi_dossiers_weekly AS k (unit_code, week_start, slot, received, open_delta, overdue_delta)
+        SELECT g.unit_code, g.week_start, 0, sum(g.received), sum(g.open_delta), sum(g.overdue_delta)
+          FROM gone g GROUP BY g.week_start, g.unit_code ORDER BY g.week_start, g.unit_code
+        ON CONFLICT (week_start, unit_code, slot) DO UPDATE
+           SET received = k.received + EXCLUDED.received, open_delta = k.open_delta + EXCLUDED.open_delta,
+               overdue_delta = k.overdue_delta + EXCLUDED.overdue_delta
+        RETURNING 1
+    )
+    SELECT count(*) FROM gone WHERE (SELECT count(*) FROM merged) >= 0
+$$;
 
 -- What is there already (the table is locked against writers until this migration commits).
 LOCK TABLE dossiers IN SHARE MODE;
@@ -121,37 +148,54 @@ SELECT unit_code, week_start, 0, received, open_delta, overdue_delta FROM kpi_do
 -- The 0003 function, kept as the reference under its new name.
 ALTER FUNCTION kpi_units(date) RENAME TO kpi_units_exact;
 
--- Same signature, same columns, same rules as 0003's (now kpi_units_exact), from the rollups.
+-- Same signature, same columns, same rules as 0003's (now kpi_units_exact), from the rollups. Open and overdue at the
+-- end of W: for the last 52 weeks (what the dashboard and the trend show) from the present backwards, the dossiers
+-- open now (dossiers_open_kpi, an index-only count of the open ones: the sum of every delta) less the deltas of the
+-- weeks after W, a few rows per unit for a recent week; for older weeks from the first week forwards, the sum of the
+-- deltas of the weeks <= W. Either way the cost is the rollup rows read, never the dossiers of the period.
 CREATE FUNCTION kpi_units(p_week_start date)
     RETURNS TABLE (unit_code text, unit_name text, received bigint, completed_on_time bigint, completed_late bigint,
                    in_progress bigint, overdue bigint, on_time_rate numeric)
-    LANGUAGE sql STABLE AS $$
-    WITH flows AS (
-        SELECT k.unit_code,
-               coalesce(sum(k.received) FILTER (WHERE k.week_start = kpi_monday(p_week_start)), 0)::bigint AS received,
-               sum(k.open_delta)::bigint AS open, sum(k.overdue_delta)::bigint AS overdue
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    monday  date := kpi_monday(p_week_start);
+    recent  boolean := kpi_monday(p_week_start) >= kpi_monday(cong_local_date(now())) - 7 * 52;
+BEGIN
+    RETURN QUERY
+    WITH received AS (
+        SELECT k.unit_code, sum(k.received)::bigint AS n
+          FROM kpi_dossiers_weekly k WHERE k.week_start = monday GROUP BY k.unit_code
+    ), open_now AS (           -- recent weeks only: count(*) is the sum of every delta of the unit
+        SELECT d.unit_code, count(*) AS n
+          FROM dossiers d WHERE recent AND d.completed_at IS NULL AND d.status <> 'withdrawn' GROUP BY d.unit_code
+    ), deltas AS (             -- recent: the weeks after W, subtracted; older: the weeks up to W, added
+        SELECT k.unit_code, sum(k.open_delta)::bigint AS open, sum(k.overdue_delta)::bigint AS overdue
           FROM kpi_dossiers_weekly k
-         WHERE k.week_start <= kpi_monday(p_week_start)
+         WHERE (recent AND k.week_start > monday) OR (NOT recent AND k.week_start <= monday)
          GROUP BY k.unit_code
+    ), open_at_end AS (
+        SELECT coalesce(o.unit_code, x.unit_code) AS unit_code,
+               CASE WHEN recent THEN coalesce(o.n, 0) - coalesce(x.open, 0) ELSE x.open END AS open,
+               CASE WHEN recent THEN coalesce(o.n, 0) - coalesce(x.overdue, 0) ELSE x.overdue END AS overdue
+          FROM open_now o FULL JOIN deltas x ON x.unit_code = o.unit_code
     ), done AS (
         SELECT c.unit_code, sum(c.on_time)::bigint AS on_time, sum(c.late)::bigint AS late
-          FROM kpi_completions_weekly c
-         WHERE c.week_start = kpi_monday(p_week_start)
-         GROUP BY c.unit_code
+          FROM kpi_completions_weekly c WHERE c.week_start = monday GROUP BY c.unit_code
     ), per_unit AS (
-        SELECT u.code, u.name, coalesce(f.received, 0) AS received, coalesce(d.on_time, 0) AS on_time,
-               coalesce(d.late, 0) AS late, coalesce(f.open - f.overdue, 0) AS in_progress,
-               coalesce(f.overdue, 0) AS overdue
+        SELECT u.code, u.name, coalesce(r.n, 0) AS received, coalesce(d.on_time, 0) AS on_time,
+               coalesce(d.late, 0) AS late, coalesce(e.open - e.overdue, 0) AS in_progress,
+               coalesce(e.overdue, 0) AS overdue
           FROM units u
-          LEFT JOIN flows f ON f.unit_code = u.code
+          LEFT JOIN received r ON r.unit_code = u.code
+          LEFT JOIN open_at_end e ON e.unit_code = u.code
           LEFT JOIN done d ON d.unit_code = u.code
     )
     SELECT p.code, p.name, p.received, p.on_time, p.late, p.in_progress, p.overdue,
            CASE WHEN p.on_time + p.late > 0 THEN round(100.0 * p.on_time / (p.on_time + p.late), 1) END
       FROM per_unit p
      WHERE p.received + p.on_time + p.late + p.in_progress + p.overdue > 0
-     ORDER BY p.code
-$$;
+     ORDER BY p.code;
+END $$;
 
 -- 0011's kpi_units_rated and kpi_late_units call kpi_units by name: they now read the rollups. Their exact twins, over
 -- kpi_units_exact, for the comparison test and the bench (same bodies as 0011's).
