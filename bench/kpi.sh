@@ -77,6 +77,7 @@ for round in 1 2 3; do
   for state in ENABLE DISABLE; do
     triggers "$state"
     CPU[$state]="${CPU[$state]:-} $(cpu_us)"
+    log "dossier_submit CPU, triggers ${state,,}d, round $round: $(echo "${CPU[$state]}" | awk '{ print $NF }') µs a call"
   done
 done
 for round in 1 2; do
@@ -140,6 +141,7 @@ for m in $SIZES; do
     h=$(for _ in 1 2 3 4 5; do curl -s -o /dev/null -w '%{time_total}\n' --http2-prior-knowledge --max-time 60 "$url" |
           awk '{ printf "%.1f\n", $1 * 1000 }'; done | median)
     ROWS+=("| $total | $label | $r | $e | $ej | $l | $le | $h |")
+    log "${ROWS[-1]}"
   done
   sql "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM kpi_units('$LATEST')" >"$DIR/explain-units-$m.txt"
   ROWS+=("| | ($m thousand: generated in ${gen_s} s, rollup rebuilt in ${rebuild_s} s, $rollup_rows rollup rows, figures differing from the exact ones: $same) | | | | | | |")

@@ -23,11 +23,13 @@ PROC="T-KR-P-$SUFFIX"
 sql() { "${PSQL[@]}" -c "$1"; }
 
 for fn in kpi_units kpi_units_exact kpi_late_units kpi_late_units_exact kpi_dossiers_weekly_expected; do
-  [ -n "$(sql "select to_regproc('public.$fn')")" ] || { bad "the SQL function $fn does not exist (procedures 0012?)"; finish; exit 1; }
+  [ -n "$(sql "select to_regproc('public.$fn')")" ] ||
+    { bad "the SQL function $fn does not exist (procedures 0012?)"; finish; exit 1; }
 done
 
 # compare NAME FIRST_MONDAY WEEKS — 0 when kpi_units equals kpi_units_exact for WEEKS weeks from FIRST_MONDAY (and
-# kpi_units_rated, kpi_late_units their exact twins for every 4th of them: they add only the satisfaction join), and the rollup rows of this test's units equal the dossiers' own; prints differences.
+# kpi_units_rated, kpi_late_units their exact twins for every 4th of them: they add only the satisfaction join), and
+# the rollup rows of this test's units equal the dossiers' own; prints the differences.
 compare() {
   local out
   out=$("${PSQL[@]}" <<SQL 2>&1

@@ -81,7 +81,8 @@ $$;
 
 -- The trigger: the dossier as it was (OLD) counts -1, as it is (NEW) +1, summed per week and written in one upsert in
 -- week order. Row-level, with the plan cached by PL/pgSQL: a statement-level trigger over transition tables (one
--- aggregate for a bulk insert) cost a submission 4.4 ms more of CPU, measured (bench/README.md); this one ~0.3 ms.
+-- aggregate for a bulk insert) cost a submission 4.4 ms more of CPU, measured (bench/README.md); this one 0.3-1 ms
+-- on the busy test machine.
 CREATE FUNCTION kpi_track_dossier() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
@@ -115,8 +116,8 @@ CREATE TRIGGER dossiers_rollup_kpi_update AFTER UPDATE OF unit_code, submitted_a
     EXECUTE FUNCTION kpi_track_dossier();
 
 -- Folds the slots of the weeks before p_before into slot 0; returns how many rows it removed. The figures do not change
--- (readers sum the slots, and this runs in one transaction); reading a week older than 52 weeks sums every row up to it,
--- so folding the closed weeks keeps that at one row per unit and week. Locks: first every row it deletes, in
+-- (readers sum the slots, and this runs in one transaction); reading a week older than 52 weeks sums every row up to
+-- it, so folding the closed weeks keeps that at one row per unit and week. Locks: first every row it deletes, in
 -- (week_start, unit_code, slot) order, then the slot-0 rows in (week_start, unit_code) order; a writer locks only rows
 -- of its own slot in (week_start, unit_code) order: no cycle. Nothing schedules it yet (see bench/README.md).
 CREATE FUNCTION kpi_dossiers_weekly_fold(p_before date) RETURNS bigint
