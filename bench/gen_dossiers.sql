@@ -1,6 +1,8 @@
 -- bench/gen_dossiers.sql — the KPI data set of bench/procedures.sh: 1,000,000 dossiers (psql variable n, default
 -- 1000000) filed over the last 52 weeks at the city's wards and communes, for the KPI functions to be timed on.
---   psql ... -v ON_ERROR_STOP=1 [-v n=1000000] -f bench/gen_dossiers.sql
+--   psql ... -v ON_ERROR_STOP=1 [-v n=1000000] [-v first=1] -f bench/gen_dossiers.sql
+-- first: the number of the first dossier (default 1), so that runs can add to one table (bench/kpi.sh: 1 M, then 2 M
+-- more); the draws are seeded from it.
 --
 -- Needs the procedures schema and the catalog (units, procedures, holidays). Writes only the dossiers table (no
 -- timeline events, outbox rows or idempotency keys: the KPIs read dossiers alone), through the table's own indexes,
@@ -24,8 +26,12 @@
 \else
 \set n 1000000
 \endif
+\if :{?first}
+\else
+\set first 1
+\endif
 SET synchronous_commit = off;
-SELECT setseed(0.4242);
+SELECT setseed(0.4242 + ((:first - 1) % 5000) / 10000.0);  -- first = 1: the draws of the earlier runs
 
 BEGIN;
 -- The working-day calendar around the data: per day, how many working days there have been since the first one.
@@ -52,7 +58,7 @@ SELECT i,
        floor(random() * (SELECT count(*) FROM gen_procedures))::int AS pk,
        floor(random() * 364)::int AS days_ago,
        random() AS r_hour, random() AS r_fate, random() AS r_when, random() AS r_status, random() AS r_done_hour
-  FROM generate_series(1, :n) AS i;
+  FROM generate_series(:first, :first + :n - 1) AS i;
 
 CREATE TEMP TABLE gen_dossiers ON COMMIT DROP AS
 WITH t AS (

@@ -8,7 +8,7 @@
  *
  * `week` is optional (default: the current ISO week in Asia/Ho_Chi_Minh, UTC+7 all year round, no daylight saving)
  * and checked here, strictly, before anything reaches PostgreSQL: a bad one, or one outside the years the data can
- * cover (2020 to next year: an older week makes kpi_units read every completion since), is 422 validation-failed.
+ * cover (2020 to next year: an older week makes kpi_units read every rollup row before it), is 422 validation-failed.
  * Counts are JSON integers, on_time_rate a JSON number (percent, one decimal) or null when nothing was completed.
  * Each unit carries the week's `satisfaction` (ratings, mean stars, share of 4-5 stars, distribution of 1..5 stars):
  * SQL kpi_units_rated, joined with kpi_unit_satisfaction, which the feedback module owns (procedures migration 0011).
