@@ -2,8 +2,8 @@
 # The KPIs from rollups (procedures 0012) against the exact functions they replace (kpi_units_exact, and
 # kpi_late_units_exact over it), every figure of every unit, in one snapshot:
 #   1. test_dashboard's controlled set (a unit of its own in 2026-W02: 5 received, 2 on time, 2 late, 1 overdue),
-#   2. a generated set of KPI_TEST_DOSSIERS dossiers (default 30,000) in units of its own over 30 weeks: every status,
-#      completions on time, late, in the week of submission, weeks later, and never; withdrawn ones; due dates before
+#   2. a generated set of KPI_TEST_DOSSIERS dossiers (default 6,000: every case below, and seconds in make test) in
+#      units of its own over 30 weeks: every status, completions on time, late, in the week of submission, weeks later, and never; withdrawn ones; due dates before
 #      and after the weeks' ends, so that open dossiers cross many week ends,
 #   3. the same after the writes dossiers see in life and some they never see (completion, reopening, withdrawal, due
 #      date, unit and submission moved, copies inserted by one statement, deletions),
@@ -16,7 +16,7 @@
 source "$(dirname "$0")/lib.sh"
 
 PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -qAtX)
-N=${KPI_TEST_DOSSIERS:-30000}
+N=${KPI_TEST_DOSSIERS:-6000}
 SUFFIX="$(date +%s)$$"
 U="T-KR-$SUFFIX"   # units $U-0 .. $U-11 (generated), $U-D (controlled), $U-C (concurrency)
 PROC="T-KR-P-$SUFFIX"
