@@ -3,8 +3,9 @@
 # kpi_late_units_exact over it), every figure of every unit, in one snapshot:
 #   1. test_dashboard's controlled set (a unit of its own in 2026-W02: 5 received, 2 on time, 2 late, 1 overdue),
 #   2. a generated set of KPI_TEST_DOSSIERS dossiers (default 6,000: every case below, and seconds in make test) in
-#      units of its own over 30 weeks: every status, completions on time, late, in the week of submission, weeks later, and never; withdrawn ones; due dates before
-#      and after the weeks' ends, so that open dossiers cross many week ends,
+#      units of its own over 30 weeks: every status, completions on time, late, in the week of submission, weeks
+#      later, and never; withdrawn ones; due dates before and after the weeks' ends, so that open dossiers cross many
+#      week ends,
 #   3. the same after the writes dossiers see in life and some they never see (completion, reopening, withdrawal, due
 #      date, unit and submission moved, copies inserted by one statement, deletions),
 #   4. many sessions at once (pgbench, 16 clients on 8 slots: sessions share rows) toggling completion and withdrawal
