@@ -55,8 +55,8 @@ sql "INSERT INTO push_subscribers (subject, area_since) SELECT 'fbench-' || lpad
        now() - interval '1 hour' FROM generate_series(1, $N) n;
      INSERT INTO push_devices (subject, session_id, platform, token)
        SELECT 'fbench-' || lpad(n::text, 8, '0'), 'fbench-sid-' || n, 'fcm', 'fbench-token-' || n
-         FROM generate_series(1, $N) n WHERE $EVERY > 0 AND n % greatest($EVERY, 1) = 0;
-     VACUUM ANALYZE push_subscribers, push_devices"
+         FROM generate_series(1, $N) n WHERE $EVERY > 0 AND n % greatest($EVERY, 1) = 0"
+sql "VACUUM ANALYZE push_subscribers, push_devices"
 WITH_DEVICE=$(sql "SELECT count(*) FROM push_devices")
 mem() { rc INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
 MEM_BEFORE=$(mem)
@@ -81,17 +81,18 @@ ENTRY_BYTES=$(rc --raw XRANGE cong:events:broadcast.message - + COUNT 1 | sed -n
 
 log "redis-benchmark XADD (pipelined 16)"
 PAYLOAD=$(head -c "$((ENTRY_BYTES > 1 ? ENTRY_BYTES - 1 : 300))" /dev/zero | tr '\0' 'x')
-rb() { timeout 600 $(client_pin) redis-benchmark -p "$REDIS_PORT" -P 16 --csv "$@" | awk -F'"' 'NR > 1 { print $4; exit }'; }
+rb() { timeout 600 $(client_pin) redis-benchmark -p "$REDIS_PORT" -P 16 --csv "$@" |
+  python3 -c 'import csv, sys; print(list(csv.reader(sys.stdin))[1][1])'; }
 XADD_RPS=$(rb -n 1000000 XADD fbench:xadd MAXLEN '~' 100000 '*' m "$PAYLOAD")
 # Where the time goes: the live-log script alone (redis-benchmark, pipelined 16, one new key a call), and PostgreSQL
 # paging alone (the fan-out's page query over every recipient, timed in psql, its pages warm from the fan-out).
 SCRIPT=$(sed -n '/LIVE_APPEND_LUA\[\] =/,/;$/p' "$SRC/push/live.c" | sed -n 's/^ *"\(.*\)\\n"[;]*$/\1/p' | tr '\n' ' ')
 LUA_RPS=$(rb -n 300000 -r 100000000 EVAL "$SCRIPT" 2 "fbench:mark:__rand_int__" "fbench:log:__rand_int__" \
   broadcast:0 broadcast.message '{"x":1}' 1000 3600 3600)
-PG_START=$(date +%s.%N); sql "DO \$\$ DECLARE c text; n int; BEGIN
+PG_START=$(date +%s.%N); sql "DO \$\$ DECLARE c text := ''; n int; k int; BEGIN
   LOOP
-    SELECT max(subject), count(*) INTO c, n FROM (SELECT s.subject, EXISTS (SELECT 1 FROM push_devices d
-      WHERE d.subject = s.subject) FROM push_subscribers s WHERE (c IS NULL OR s.subject > c)
+    SELECT max(subject), count(*), count(*) FILTER (WHERE p.d) INTO c, n, k FROM (SELECT s.subject,
+      EXISTS (SELECT 1 FROM push_devices d WHERE d.subject = s.subject) AS d FROM push_subscribers s WHERE s.subject > c
       ORDER BY s.subject LIMIT $PAGE) p;
     EXIT WHEN n < $PAGE;
   END LOOP; END \$\$" >/dev/null; PG_END=$(date +%s.%N)
@@ -110,4 +111,5 @@ PG_START=$(date +%s.%N); sql "DO \$\$ DECLARE c text; n int; BEGIN
     printf "Redis used_memory %.1f MiB before, %.1f MiB after: %.0f bytes a recipient (8.5M: %.1f GiB)\n",
       b / 1048576, a / 1048576, (a - b) / n, (a - b) / n * 8.5e6 / 1073741824 }'
   echo "one live log (1 entry): $LOG_BYTES bytes; its once-only mark: $MARK_BYTES bytes; the delivery stream (capped near 100000): $STREAM_BYTES bytes"
+  echo "the fan-out's own account: $(grep -o 'done; .*' "$DIR/fanout.log" | tail -1)"
 } | tee "$DIR/results.md"

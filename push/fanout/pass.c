@@ -32,6 +32,12 @@ static const char ADVANCE_SQL[] =
 /* Columns of TAKE_SQL. */
 enum { B_ID, B_KIND, B_WARD, B_TITLE_VI, B_BODY_VI, B_TITLE_EN, B_BODY_EN, B_STATE, B_CURSOR, B_CREATED, B_AT_MS };
 
+/* Where this process's time went since its last "done" line (milliseconds): what the bench and an operator read to see
+ * whether PostgreSQL paging or Redis is the limit. */
+static struct {
+    int64_t pages_ms, live_ms, entries_ms, commit_ms;
+} spent;
+
 typedef struct page {
     PGresult *b;        /* the broadcast's row */
     PGresult *rows;     /* the recipients: subject, has a device */
@@ -115,9 +121,13 @@ static int delivery_entries(fanout_redis_t *redis, const page_t *p)
 /* The Redis half of a page; on failure the connection is dropped (the caller rolls back). */
 static int send_page(fanout_redis_t *redis, const page_t *p)
 {
+    int64_t t0 = relay_now_ms();
     int rc = PQntuples(p->rows) > 0 ? live_append(redis, p) : CONG_OK;
+    int64_t t1 = relay_now_ms();
     if (rc == CONG_OK)
         rc = delivery_entries(redis, p);
+    spent.live_ms += t1 - t0;
+    spent.entries_ms += relay_now_ms() - t1;
     if (rc != CONG_OK)
         fanout_redis_down(redis, redis->ctx && redis->ctx->err ? redis->ctx->errstr : "a command failed");
     return rc;
@@ -148,8 +158,10 @@ static int do_page(relay_pg_t *pg, fanout_redis_t *redis, const fanout_config_t 
     char limit[16];
     snprintf(limit, sizeof limit, "%d", cfg->page < cfg->rate ? cfg->page : cfg->rate);
     const char *params[] = {col(b, B_WARD), col(b, B_CREATED), col(b, B_CURSOR), limit};
+    int64_t t0 = relay_now_ms();
     if ((rc = relay_pg_query(pg, PAGE_SQL, 4, params, &p->rows)) != CONG_OK)
         return rc;
+    spent.pages_ms += relay_now_ms() - t0;
     int n = PQntuples(p->rows);
     if ((rc = send_page(redis, p)) != CONG_OK)
         return rc;
@@ -157,8 +169,12 @@ static int do_page(relay_pg_t *pg, fanout_redis_t *redis, const fanout_config_t 
     snprintf(count, sizeof count, "%d", n);
     const char *advance[] = {col(b, B_ID), n > 0 ? PQgetvalue(p->rows, n - 1, 0) : NULL, count,
                              n < atoi(limit) ? "true" : "false"};
-    if ((rc = relay_pg_exec(pg, ADVANCE_SQL, 4, advance)) == CONG_OK && n < atoi(limit))
-        relay_log_info("broadcast %s: done", col(b, B_ID));
+    if ((rc = relay_pg_exec(pg, ADVANCE_SQL, 4, advance)) == CONG_OK && n < atoi(limit)) {
+        relay_log_info("broadcast %s: done; ms spent in recipients' pages %lld, live logs %lld, delivery entries %lld,"
+                       " commits %lld", col(b, B_ID), (long long)spent.pages_ms, (long long)spent.live_ms,
+                       (long long)spent.entries_ms, (long long)spent.commit_ms);
+        spent.pages_ms = spent.live_ms = spent.entries_ms = spent.commit_ms = 0;
+    }
     *worked = n > 0 ? n : 1; /* the last, empty page is work too: the next pass comes at once */
     return rc;
 }
@@ -183,7 +199,9 @@ int fanout_pass(relay_pg_t *pg, fanout_redis_t *redis, const fanout_config_t *cf
         snprintf(p.event_key, sizeof p.event_key, "broadcast:%s", col(p.b, B_ID));
         rc = do_page(pg, redis, cfg, &p, worked);
     }
+    int64_t t0 = relay_now_ms();
     rc = rc == CONG_OK ? relay_pg_exec(pg, "COMMIT", 0, NULL) : (relay_pg_rollback(pg), rc);
+    spent.commit_ms += relay_now_ms() - t0;
     if (rc != CONG_OK)
         *worked = 0;
     PQclear(p.rows);
