@@ -13,7 +13,8 @@
 # and their once-only marks of 1M people: what 8.5M would cost), and where the fan-out's time goes (PostgreSQL paging
 # alone, the live-log script alone, as redis-benchmark measures them).
 # Environment: CONG_BUILD_DIR (build-release), FBENCH_DIR (.run/fbench), FBENCH_SUBSCRIBERS (1000000),
-# FBENCH_DEVICE_EVERY (1: everyone has a device; 0: nobody), FBENCH_PAGE (1000), FBENCH_PORT_BASE (19500).
+# FBENCH_DEVICE_EVERY (1: everyone has a device; 0: nobody), FBENCH_PAGE (1000), FBENCH_PORT_BASE (19500),
+# FBENCH_STREAM_NODE_MAX_BYTES (Redis's default).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -58,6 +59,10 @@ sql "INSERT INTO push_subscribers (subject, area_since) SELECT 'fbench-' || lpad
          FROM generate_series(1, $N) n WHERE $EVERY > 0 AND n % greatest($EVERY, 1) = 0"
 sql "VACUUM ANALYZE push_subscribers, push_devices"
 WITH_DEVICE=$(sql "SELECT count(*) FROM push_devices")
+# FBENCH_STREAM_NODE_MAX_BYTES: Redis's stream-node-max-bytes for this run (default: Redis's, 4096). A new stream's
+# first node is preallocated that large, so it sets what a one-entry live log costs.
+[ -z "${FBENCH_STREAM_NODE_MAX_BYTES:-}" ] || rc CONFIG SET stream-node-max-bytes "$FBENCH_STREAM_NODE_MAX_BYTES" >/dev/null
+NODE_BYTES=$(rc CONFIG GET stream-node-max-bytes | tail -1)
 mem() { rc INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
 MEM_BEFORE=$(mem)
 BID=$(sql "INSERT INTO push_broadcasts (area_kind, title_vi, body_vi, title_en, body_en, created_by, idempotency_key,
@@ -81,9 +86,11 @@ ENTRY_BYTES=$(rc --raw XRANGE cong:events:broadcast.message - + COUNT 1 | sed -n
 
 log "redis-benchmark XADD (pipelined 16)"
 PAYLOAD=$(head -c "$((ENTRY_BYTES > 1 ? ENTRY_BYTES - 1 : 300))" /dev/zero | tr '\0' 'x')
-rb() { timeout 600 $(client_pin) redis-benchmark -p "$REDIS_PORT" -P 16 --csv "$@" |
-  python3 -c 'import csv, sys; print(list(csv.reader(sys.stdin))[1][1])'; }
+rb() { timeout 600 $(client_pin) redis-benchmark -p "$REDIS_PORT" -P 16 -q "$@" | tr '\r' '\n' |
+  grep -o '[0-9.]* requests per second' | tail -1 | cut -d' ' -f1; }
 XADD_RPS=$(rb -n 1000000 XADD fbench:xadd MAXLEN '~' 100000 '*' m "$PAYLOAD")
+# The same XADD, each to a new stream (a key of its own, as every person's live log is the first time).
+XADD_NEW_RPS=$(rb -n 300000 -r 100000000 XADD "fbench:new:__rand_int__" '*' m "$PAYLOAD")
 # Where the time goes: the live-log script alone (redis-benchmark, pipelined 16, one new key a call), and PostgreSQL
 # paging alone (the fan-out's page query over every recipient, timed in psql, its pages warm from the fan-out).
 SCRIPT=$(sed -n '/LIVE_APPEND_LUA\[\] =/,/;$/p' "$SRC/push/live.c" | sed -n 's/^ *"\(.*\)\\n"[;]*$/\1/p' | tr '\n' ' ')
@@ -103,13 +110,14 @@ PG_START=$(date +%s.%N); sql "DO \$\$ DECLARE c text := ''; n int; k int; BEGIN
   awk -v n="$N" -v s="$START" -v e="$END" -v d="$WITH_DEVICE" 'BEGIN {
     printf "| cong-push-fanout: recipients (%d, %d with a device), page %s | %.0f |\n", n, d, "'"$PAGE"'", n / (e - s) }'
   echo "| redis-benchmark -P 16 XADD (same Redis, same run) | $XADD_RPS |"
-  echo "| redis-benchmark -P 16 EVAL of the live-log script alone | $LUA_RPS |"
+  echo "| redis-benchmark -P 16 XADD, each to a new stream | $XADD_NEW_RPS |"
+  echo "| redis-benchmark -P 16 EVAL of the live-log script alone (a new log each) | $LUA_RPS |"
   awk -v n="$N" -v s="$PG_START" -v e="$PG_END" 'BEGIN { printf "| PostgreSQL paging alone (the page query, in psql) | %.0f |\n", n / (e - s) }'
   awk -v n="$N" -v s="$START" -v e="$END" -v x="$XADD_RPS" -v b="$MEM_BEFORE" -v a="$MEM_AFTER" 'BEGIN {
     r = n / (e - s)
     printf "\nfan-out %.1f s; recipients/s / XADD/s = %.3f (issue target >= 0.5)\n", e - s, r / x
     printf "Redis used_memory %.1f MiB before, %.1f MiB after: %.0f bytes a recipient (8.5M: %.1f GiB)\n",
       b / 1048576, a / 1048576, (a - b) / n, (a - b) / n * 8.5e6 / 1073741824 }'
-  echo "one live log (1 entry): $LOG_BYTES bytes; its once-only mark: $MARK_BYTES bytes; the delivery stream (capped near 100000): $STREAM_BYTES bytes"
+  echo "stream-node-max-bytes $NODE_BYTES; one live log (1 entry): $LOG_BYTES bytes; its once-only mark: $MARK_BYTES bytes; the delivery stream (capped near 100000): $STREAM_BYTES bytes"
   echo "the fan-out's own account: $(grep -o 'done; .*' "$DIR/fanout.log" | tail -1)"
 } | tee "$DIR/results.md"
