@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates bench-payments bench-queue bench-appointments bench-kpi fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -10,8 +10,8 @@ deps:
 # What the Release build is for: the gateway, its relays, the stand-ins, the token minter, the attack tool and the
 # example partner module (`make run`, the benches). The tests run on build-test's ASan build, so the Release build
 # leaves them out (about a third of its time).
-PRODUCTS = cong cong-jwt-mint cong-portal-sync cong-push-relay vneid-standin portal-standin payment-standin fcm-standin \
-	apns-standin h2-attack partner_hello
+PRODUCTS = cong cong-jwt-mint cong-portal-sync cong-push-relay cong-push-fanout vneid-standin portal-standin \
+	payment-standin fcm-standin apns-standin h2-attack partner_hello
 
 build: deps
 	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -42,6 +42,7 @@ bench: build
 	@bash bench/queue.sh
 	@bash bench/appointments.sh
 	@bash bench/kpi.sh
+	@bash bench/push_fanout.sh
 
 bench-gateway: build
 	@bash bench/run.sh
@@ -67,6 +68,9 @@ bench-appointments: build
 
 bench-kpi: build
 	@bash bench/kpi.sh
+
+bench-push-fanout: build
+	@bash bench/push_fanout.sh
 
 fuzz: deps
 	@bash scripts/fuzz.sh

@@ -62,6 +62,7 @@ stop_leftover() {
 stop_leftover gateway "$BUILD/cong"
 stop_leftover portal-sync "$BUILD/cong-portal-sync"
 stop_leftover push-relay "$BUILD/cong-push-relay"
+stop_leftover push-fanout "$BUILD/cong-push-fanout"
 stop_leftover vneid "$BUILD/vneid-standin"
 stop_leftover portal "$BUILD/portal-standin"
 stop_leftover payment "$BUILD/payment-standin"
@@ -175,6 +176,9 @@ start portal-sync "$BUILD/cong-portal-sync" --pg "$CONG_POSTGRES_CONNINFO" \
   --portal-url "http://127.0.0.1:$PORTAL_PORT" --portal-token-file "$RUN/portal-token" 2>>"$RUN/portal-sync.log"
 start push-relay "$BUILD/cong-push-relay" --pg "$CONG_POSTGRES_CONNINFO" --redis-port "$REDIS_PORT" \
   2>>"$RUN/push-relay.log"
+# The broadcasts' fan-out (push/fanout): POST /v1/broadcasts to the recipients' live logs and delivery entries.
+start push-fanout "$BUILD/cong-push-fanout" --pg "$CONG_POSTGRES_CONNINFO" --redis-port "$REDIS_PORT" \
+  2>>"$RUN/push-fanout.log"
 start gateway "$BUILD/cong" --config cong.example.yaml
 wait_http gateway "http://127.0.0.1:$H2C_PORT/readyz" --http2-prior-knowledge
 

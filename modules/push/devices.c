@@ -79,8 +79,11 @@ static void register_device(cong_req_t *req, void *udata)
     if (locale != NULL && !push_locale_ok(locale))
         return invalid(req, "locale", "unknown-locale");
     const char *params[] = {api->req_principal(req)->subject, sid, platform, token, locale != NULL ? locale : "vi"};
-    push_query(req, "SELECT created, body FROM push_device_register($1, $2, $3, $4, $5)", 5, params, on_registered,
-               NULL);
+    /* The device's owner is reachable by broadcasts from now (city-wide until they choose a ward), in its locale. */
+    push_query(req,
+               "SELECT d.created, d.body FROM push_device_register($1, $2, $3, $4, $5) d, "
+               "push_subscriber_touch($1, $5) s",
+               5, params, on_registered, NULL);
 }
 
 static void on_listed(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)

@@ -7,7 +7,9 @@
  *   DELETE /v1/me/inbox/{id}              204, also when deleted already: the row stays (deleted_at), out of the
  *                                          list and the unread count
  *
- * Each is one statement on the partial indexes of the migration. Another person's item is 404, never 403.
+ * An item is the reader's own push_inbox row or a broadcast of their area (fan-out on read: migrations/
+ * 0002_broadcasts.sql, push_inbox_page and push_inbox_mark; one id space, so one cursor). Reading or deleting a
+ * broadcast writes the reader's mark on it. Each is one statement. Another person's item is 404, never 403.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -102,15 +104,13 @@ static void change_item(cong_req_t *req, const char *sql)
 static void read_item(cong_req_t *req, void *udata)
 {
     (void)udata;
-    change_item(req, "UPDATE push_inbox SET read_at = coalesce(read_at, now()) "
-                     "WHERE id = $1::bigint AND subject = $2 AND deleted_at IS NULL RETURNING id");
+    change_item(req, "SELECT push_inbox_mark($2, $1::bigint, false)");
 }
 
 static void delete_item(cong_req_t *req, void *udata)
 {
     (void)udata;
-    change_item(req, "UPDATE push_inbox SET deleted_at = coalesce(deleted_at, now()) "
-                     "WHERE id = $1::bigint AND subject = $2 RETURNING id");
+    change_item(req, "SELECT push_inbox_mark($2, $1::bigint, true)");
 }
 
 int push_inbox_register(cong_module_ctx_t *ctx)

@@ -9,6 +9,11 @@
  *   GET    /v1/me/inbox                my inbox, newest first, ?cursor= &limit=            inbox.c
  *   POST   /v1/me/inbox/{id}/read      an item read (idempotent)                           inbox.c
  *   DELETE /v1/me/inbox/{id}           an item gone from the list (kept, deleted_at set)    inbox.c
+ *   GET    /v1/me/push-area            my area for broadcasts                              area.c
+ *   PUT    /v1/me/push-area            choose it {ward_code | null}                        area.c
+ *   POST   /v1/broadcasts              an official's broadcast (scope broadcast)           broadcasts.c
+ *   GET    /v1/broadcasts/{id}         its progress                                        broadcasts.c
+ *   DELETE /v1/broadcasts/{id}         cancel it                                           broadcasts.c
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +86,9 @@ int cong_push_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
         rc = read_config(ctx);
     if (rc != 0 || api->load_purpose(ctx) != CONG_LOAD_SERVE)
         return rc;
-    rc = push_devices_register(ctx);
-    return rc != 0 ? rc : push_inbox_register(ctx);
+    int (*const files[])(cong_module_ctx_t *) = {push_devices_register, push_inbox_register, push_area_register,
+                                                 push_broadcasts_register};
+    for (size_t i = 0; rc == 0 && i < sizeof files / sizeof files[0]; i++)
+        rc = files[i](ctx);
+    return rc;
 }

@@ -46,6 +46,7 @@
 #define CONG_MODULE_PUSH_H
 
 #include <cong/module.h>
+#include <jansson.h>
 #include <stddef.h>
 
 #define PUSH_MODULE "push"
@@ -55,6 +56,12 @@
 #define PUSH_APNS_TOKEN_MIN 64   /* APNs device tokens: hex, an even number of digits, 64..200 */
 #define PUSH_APNS_TOKEN_MAX 200
 #define PUSH_CURSOR_SIZE 32      /* an encoded cursor and its NUL */
+#define PUSH_WARD_CODE_MAX 32    /* a unit's code: 1..32 of [A-Z0-9-] ("HN-W-001") */
+#define PUSH_TITLE_MAX 100       /* characters of a broadcast's title (each language) */
+#define PUSH_BODY_MAX 500        /* characters of a broadcast's body (each language): a push stays under 4 KB */
+/* The delivery workers' counters of a broadcast (a Redis hash: devices_sent, devices_failed): push/pipeline.h's
+ * PUSH_BROADCAST_PROGRESS_FMT, repeated here because a module includes cong/ headers only. */
+#define PUSH_BROADCAST_PROGRESS_KEY_FMT "cong:broadcast:%s:progress"
 
 typedef struct push_config {
     int inbox_page_size; /* items of an inbox page when the request asks for no limit (1..PUSH_LIMIT_MAX) */
@@ -74,6 +81,17 @@ int push_locale_ok(const char *locale);
 int push_uuid_ok(const char *s);
 /** An inbox item id of a path: 1..18 decimal digits, not starting with 0. */
 int push_item_id_ok(const char *s);
+/** A unit code's shape (PUSH_WARD_CODE_MAX); whether the unit exists, PostgreSQL says. */
+int push_ward_code_ok(const char *s);
+/** NULL when `s` is a text to show: well-formed UTF-8, 1..max_chars characters not all blank, no control character
+ *  (but line feeds when multiline); else the error code "required", "too-long" or "invalid-text". */
+const char *push_text_problem(const char *s, size_t max_chars, int multiline);
+
+/* ---- broadcast_request.c (pure) ---- */
+/** The errors of a POST /v1/broadcasts body (a JSON object): a new array of {field, code}, empty when it is valid, NULL
+ *  when memory ran out. Valid: {"area": {"kind": "city"} | {"kind": "ward", "ward_code": <push_ward_code_ok>},
+ *  "title": {"vi", "en"} (PUSH_TITLE_MAX, one line), "body": {"vi", "en"} (PUSH_BODY_MAX, lines)}. */
+json_t *push_broadcast_request_errors(json_t *body);
 
 /* ---- cursor.c (pure) ---- */
 /** The cursor continuing below inbox id `before` (> 0): base64url text, PUSH_CURSOR_SIZE bytes. */
@@ -94,5 +112,7 @@ void push_reply_no_content(cong_req_t *req);
 /* ---- routes, each file's ---- */
 int push_devices_register(cong_module_ctx_t *ctx);
 int push_inbox_register(cong_module_ctx_t *ctx);
+int push_broadcasts_register(cong_module_ctx_t *ctx);
+int push_area_register(cong_module_ctx_t *ctx);
 
 #endif

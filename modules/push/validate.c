@@ -61,3 +61,44 @@ int push_item_id_ok(const char *s)
 {
     return s != NULL && s[0] != '0' && all_of(s, 1, 18, digit);
 }
+
+int push_ward_code_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s != NULL && s[n] != '\0'; n++)
+        if (n >= PUSH_WARD_CODE_MAX || !((s[n] >= 'A' && s[n] <= 'Z') || digit(s[n]) || s[n] == '-'))
+            return 0;
+    return n > 0;
+}
+
+/* The length of the UTF-8 sequence starting at s (a well-formed one, no overlong form or surrogate), else 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+        (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+const char *push_text_problem(const char *s, size_t max_chars, int multiline)
+{
+    if (s == NULL || s[0] == '\0')
+        return "required";
+    size_t chars = 0, visible = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; chars++) {
+        size_t n = utf8_len(p);
+        if (n == 0 || (*p < 0x20 && !(multiline && *p == '\n')) || *p == 0x7f)
+            return "invalid-text";
+        visible += *p > ' ';
+        p += n;
+    }
+    if (visible == 0)
+        return "required";
+    return chars > max_chars ? "too-long" : NULL;
+}

@@ -1,0 +1,71 @@
+/*
+ * push/fanout/fanout.h — cong-push-fanout: sends broadcasts (modules/push, POST /v1/broadcasts) to the live logs of
+ * their recipients and, for recipients with a device, one delivery entry each on "cong:events:broadcast.message".
+ * A process of its own (blocking libpq and hiredis), never inside the gateway; several may run against one database.
+ *
+ * The contract is push/pipeline.h ("cong-push-fanout"); in short:
+ *   - A pass takes ONE broadcast in state queued or sending, least recently advanced first, with FOR UPDATE SKIP
+ *     LOCKED (so processes share broadcasts, and DELETE /v1/broadcasts/{id} waits for the page under way), and does
+ *     one page of it in that transaction: at the first page, state 'sending' and targeted = the recipients counted;
+ *     the next page of recipients (push_subscribers of the area that chose it before the broadcast was made, by
+ *     subject after the cursor); push_live_append of them all (push/live.h: one pipelined round trip); one XADD per
+ *     recipient with a device (push/push.h encoding, topic broadcast.message, request id "broadcast:<id>", data:
+ *     subject, broadcast_id (text), title_vi, body_vi, title_en, body_en, live_done true), pipelined; then the
+ *     cursor, delivered += the page, and 'done' after the last page, committed.
+ *   - A crash between Redis and the commit does the page again: the live log's marks append once; the delivery
+ *     workers' marks (per event key and device) send once. So SIGKILL anywhere loses nothing and doubles nothing a
+ *     citizen sees.
+ *   - Cancelled (state 'cancelled'): no page starts after the cancel commits.
+ *   - Paced: a page is at most --rate recipients, and a page of n takes at least n / --rate seconds (per process).
+ *   - Back-pressure: the broadcast stream is capped near CONG_EVENT_STREAM_MAXLEN like every event stream, so no page
+ *     is sent while the delivery workers' group (PUSH_GROUP) has more than --max-backlog entries not yet read or not
+ *     yet acknowledged (XINFO GROUPS lag + pending): entries are never trimmed before a worker read them. Without the
+ *     group (no worker ever ran) there is nothing to wait for and nothing is held back.
+ *
+ * Logging (common/log.h, component "cong-push-fanout"): one line per failure class at most every RELAY_LOG_INTERVAL_S
+ * seconds (the relays' runtime), a line per broadcast started and finished; never a subject or a text.
+ */
+#ifndef CONG_PUSH_FANOUT_H
+#define CONG_PUSH_FANOUT_H
+
+#include <hiredis/hiredis.h>
+#include <stdint.h>
+
+#include "common/relay_runtime/relay_runtime.h"
+
+typedef struct fanout_config {
+    const char *pg_conninfo; /* --pg, CONG_POSTGRES_CONNINFO */
+    const char *redis_host;  /* --redis-host, CONG_REDIS_HOST (127.0.0.1) */
+    int redis_port;          /* --redis-port, CONG_REDIS_PORT (6379) */
+    int rate;                /* --rate, CONG_PUSH_FANOUT_RATE: recipients a second at most (20000) */
+    int page;                /* --page, CONG_PUSH_FANOUT_PAGE: recipients a page, at most (1000) */
+    int max_backlog;         /* --max-backlog, CONG_PUSH_FANOUT_MAX_BACKLOG: see above (50000) */
+    int poll_ms;             /* --poll-ms, CONG_PUSH_FANOUT_POLL_MS: idle sleep between passes (250) */
+    int once;                /* --once: passes until no broadcast is left to send, then exit */
+} fanout_config_t;
+
+/* log.c */
+void fanout_log_writer(const char *cls, long held_back, const char *msg);
+
+/* redis.c — one blocking Redis connection, reconnected with backoff. */
+typedef struct fanout_redis {
+    redisContext *ctx; /* NULL when not connected */
+    const char *host;
+    int port;
+    int64_t retry_at_ms;
+    int backoff_ms;
+} fanout_redis_t;
+
+int fanout_redis_ensure(fanout_redis_t *redis);
+void fanout_redis_down(fanout_redis_t *redis, const char *why);
+void fanout_redis_close(fanout_redis_t *redis);
+/** 1 when the delivery workers are behind by more than max_backlog entries of the broadcast stream, else 0; -1 when
+ *  Redis failed (the connection is dropped). */
+int fanout_redis_backlogged(fanout_redis_t *redis, long long max_backlog);
+
+/* pass.c — one page of one broadcast. */
+/** *worked = recipients handled (0 when no broadcast was due, or it waits). 0; CONG_EUNAVAILABLE (Redis down: the
+ *  page is rolled back); a PostgreSQL error code. */
+int fanout_pass(relay_pg_t *pg, fanout_redis_t *redis, const fanout_config_t *cfg, int *worked);
+
+#endif

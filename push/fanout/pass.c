@@ -1,0 +1,210 @@
+/* push/fanout/pass.c — one page of one broadcast: PostgreSQL → live logs + delivery entries → cursor (fanout.h). */
+#include "fanout.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cong/errors.h"
+#include "push/live.h"
+#include "push/pipeline.h"
+#include "push/push.h"
+
+static const char TAKE_SQL[] =
+    "SELECT id, area_kind, ward_code, title_vi, body_vi, title_en, body_en, state, cursor, created_at,"
+    " (extract(epoch FROM created_at) * 1000)::bigint FROM push_broadcasts"
+    " WHERE state IN ('queued', 'sending') ORDER BY updated_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
+/* $1 ward (NULL: city-wide), $2 the broadcast's created_at, $3 the cursor, $4 the page. */
+#define RECIPIENTS_WHERE " WHERE ($1::text IS NULL OR s.ward_code = $1) AND s.area_since <= $2::timestamptz"
+static const char COUNT_SQL[] = "SELECT count(*) FROM push_subscribers s" RECIPIENTS_WHERE;
+static const char START_SQL[] =
+    "UPDATE push_broadcasts SET state = 'sending', started_at = now(), targeted = $2, updated_at = now()"
+    " WHERE id = $1";
+static const char PAGE_SQL[] =
+    "SELECT s.subject, EXISTS (SELECT 1 FROM push_devices d WHERE d.subject = s.subject)"
+    " FROM push_subscribers s" RECIPIENTS_WHERE " AND ($3::text IS NULL OR s.subject > $3)"
+    " ORDER BY s.subject LIMIT $4";
+static const char ADVANCE_SQL[] =
+    "UPDATE push_broadcasts SET cursor = coalesce($2, cursor), delivered = delivered + $3, updated_at = now(),"
+    " state = CASE WHEN $4 THEN 'done' ELSE state END, finished_at = CASE WHEN $4 THEN now() END WHERE id = $1";
+
+/* Columns of TAKE_SQL. */
+enum { B_ID, B_KIND, B_WARD, B_TITLE_VI, B_BODY_VI, B_TITLE_EN, B_BODY_EN, B_STATE, B_CURSOR, B_CREATED, B_AT_MS };
+
+/* Where this process's time went since its last "done" line (milliseconds): what the bench and an operator read to see
+ * whether PostgreSQL paging or Redis is the limit. */
+static struct {
+    int64_t pages_ms, live_ms, entries_ms, commit_ms;
+} spent;
+
+typedef struct page {
+    PGresult *b;        /* the broadcast's row */
+    PGresult *rows;     /* the recipients: subject, has a device */
+    char event_key[40]; /* "broadcast:<id>" */
+} page_t;
+
+static const char *col(PGresult *r, int c) { return PQgetisnull(r, 0, c) ? NULL : PQgetvalue(r, 0, c); }
+
+/* The live log's data (push/live.h): one text for every recipient (it names nobody). malloc'd, or NULL. */
+static char *live_data(const page_t *p)
+{
+    PGresult *b = p->b;
+    json_t *d = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s?}}", "event_key", p->event_key, "topic",
+                          PUSH_BROADCAST_TOPIC, "inbox_id", (json_int_t)strtoll(col(b, B_ID), NULL, 10), "title_vi",
+                          col(b, B_TITLE_VI), "body_vi", col(b, B_BODY_VI), "title_en", col(b, B_TITLE_EN), "body_en",
+                          col(b, B_BODY_EN), "data", "broadcast_id", col(b, B_ID), "area", col(b, B_KIND),
+                          "ward_code", col(b, B_WARD));
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    return text;
+}
+
+static int live_append(fanout_redis_t *redis, const page_t *p)
+{
+    int n = PQntuples(p->rows);
+    char *data = live_data(p);
+    push_live_item_t *items = calloc((size_t)n, sizeof *items);
+    int rc = data && items ? CONG_OK : CONG_ENOMEM;
+    for (int i = 0; i < n && rc == CONG_OK; i++)
+        items[i] = (push_live_item_t){.subject = PQgetvalue(p->rows, i, 0), .event_key = p->event_key,
+                                      .topic = PUSH_BROADCAST_TOPIC, .data_json = data};
+    if (rc == CONG_OK)
+        rc = push_live_append(redis->ctx, items, (size_t)n, NULL);
+    free(items);
+    free(data);
+    return rc;
+}
+
+/* Appends the XADD of recipient `subject` to the pipeline. */
+static int append_entry(fanout_redis_t *redis, const page_t *p, json_t *payload, const char *subject)
+{
+    static const char stream[] = PUSH_EVENT_STREAM_PREFIX PUSH_BROADCAST_TOPIC;
+    char *buf = NULL;
+    size_t len = 0;
+    json_object_set_new(payload, "subject", json_string(subject));
+    int rc = cong_event_encode(PUSH_BROADCAST_TOPIC, strtoll(col(p->b, B_AT_MS), NULL, 10), p->event_key, payload,
+                               &buf, &len);
+    if (rc != CONG_OK)
+        return rc;
+    const char *argv[] = {"XADD", stream, "MAXLEN", "~", CONG_EVENT_STREAM_MAXLEN, "*", "m", buf};
+    size_t argvlen[] = {4, sizeof stream - 1, 6, 1, strlen(CONG_EVENT_STREAM_MAXLEN), 1, 1, len};
+    rc = redisAppendCommandArgv(redis->ctx, 8, argv, argvlen) == REDIS_OK ? CONG_OK : CONG_EUNAVAILABLE;
+    free(buf);
+    return rc;
+}
+
+/* One XADD per recipient with a device, pipelined: all written, then all replies read. */
+static int delivery_entries(fanout_redis_t *redis, const page_t *p)
+{
+    PGresult *b = p->b;
+    json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "broadcast_id", col(b, B_ID), "title_vi",
+                                col(b, B_TITLE_VI), "body_vi", col(b, B_BODY_VI), "title_en", col(b, B_TITLE_EN),
+                                "body_en", col(b, B_BODY_EN), "live_done", 1);
+    int rc = payload ? CONG_OK : CONG_ENOMEM, sent = 0;
+    for (int i = 0; i < PQntuples(p->rows) && rc == CONG_OK; i++)
+        if (PQgetvalue(p->rows, i, 1)[0] == 't' && (rc = append_entry(redis, p, payload, PQgetvalue(p->rows, i, 0))) ==
+                                                       CONG_OK)
+            sent++;
+    json_decref(payload);
+    for (int i = 0; i < sent; i++) { /* read what was written, also after a failure, or the replies would linger */
+        redisReply *r = NULL;
+        if (redisGetReply(redis->ctx, (void **)&r) != REDIS_OK || !r)
+            return CONG_EUNAVAILABLE;
+        if (r->type == REDIS_REPLY_ERROR && rc == CONG_OK)
+            rc = CONG_EQUERY;
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+/* The Redis half of a page; on failure the connection is dropped (the caller rolls back). */
+static int send_page(fanout_redis_t *redis, const page_t *p)
+{
+    int64_t t0 = relay_now_ms();
+    int rc = PQntuples(p->rows) > 0 ? live_append(redis, p) : CONG_OK;
+    int64_t t1 = relay_now_ms();
+    if (rc == CONG_OK)
+        rc = delivery_entries(redis, p);
+    spent.live_ms += t1 - t0;
+    spent.entries_ms += relay_now_ms() - t1;
+    if (rc != CONG_OK)
+        fanout_redis_down(redis, redis->ctx && redis->ctx->err ? redis->ctx->errstr : "a command failed");
+    return rc;
+}
+
+/* The first page: 'sending', and the recipients counted. */
+static int start(relay_pg_t *pg, PGresult *b)
+{
+    const char *params[] = {col(b, B_WARD), col(b, B_CREATED)};
+    PGresult *count;
+    int rc = relay_pg_query(pg, COUNT_SQL, 2, params, &count);
+    if (rc != CONG_OK)
+        return rc;
+    const char *start_params[] = {col(b, B_ID), PQgetvalue(count, 0, 0)};
+    rc = relay_pg_exec(pg, START_SQL, 2, start_params);
+    relay_log_info("broadcast %s: started, %s recipients", col(b, B_ID), PQgetvalue(count, 0, 0));
+    PQclear(count);
+    return rc;
+}
+
+/* In the transaction holding the broadcast's row: the next page, sent, and the cursor advanced. */
+static int do_page(relay_pg_t *pg, fanout_redis_t *redis, const fanout_config_t *cfg, page_t *p, int *worked)
+{
+    PGresult *b = p->b;
+    int rc = strcmp(col(b, B_STATE), "queued") == 0 ? start(pg, b) : CONG_OK;
+    if (rc != CONG_OK)
+        return rc;
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", cfg->page < cfg->rate ? cfg->page : cfg->rate);
+    const char *params[] = {col(b, B_WARD), col(b, B_CREATED), col(b, B_CURSOR), limit};
+    int64_t t0 = relay_now_ms();
+    if ((rc = relay_pg_query(pg, PAGE_SQL, 4, params, &p->rows)) != CONG_OK)
+        return rc;
+    spent.pages_ms += relay_now_ms() - t0;
+    int n = PQntuples(p->rows);
+    if ((rc = send_page(redis, p)) != CONG_OK)
+        return rc;
+    char count[16];
+    snprintf(count, sizeof count, "%d", n);
+    const char *advance[] = {col(b, B_ID), n > 0 ? PQgetvalue(p->rows, n - 1, 0) : NULL, count,
+                             n < atoi(limit) ? "true" : "false"};
+    if ((rc = relay_pg_exec(pg, ADVANCE_SQL, 4, advance)) == CONG_OK && n < atoi(limit)) {
+        relay_log_info("broadcast %s: done; ms spent in recipients' pages %lld, live logs %lld, delivery entries %lld,"
+                       " commits %lld", col(b, B_ID), (long long)spent.pages_ms, (long long)spent.live_ms,
+                       (long long)spent.entries_ms, (long long)spent.commit_ms);
+        spent.pages_ms = spent.live_ms = spent.entries_ms = spent.commit_ms = 0;
+    }
+    *worked = n > 0 ? n : 1; /* the last, empty page is work too: the next pass comes at once */
+    return rc;
+}
+
+int fanout_pass(relay_pg_t *pg, fanout_redis_t *redis, const fanout_config_t *cfg, int *worked)
+{
+    *worked = 0;
+    if (fanout_redis_ensure(redis) != CONG_OK)
+        return CONG_EUNAVAILABLE;
+    int behind = fanout_redis_backlogged(redis, cfg->max_backlog);
+    if (behind != 0) {
+        if (behind > 0)
+            relay_log_failure("backlog", "the delivery workers are more than %d entries behind: waiting",
+                              cfg->max_backlog);
+        return behind < 0 ? CONG_EUNAVAILABLE : CONG_OK;
+    }
+    int rc = relay_pg_exec(pg, "BEGIN", 0, NULL);
+    page_t p = {0};
+    if (rc == CONG_OK)
+        rc = relay_pg_query(pg, TAKE_SQL, 0, NULL, &p.b);
+    if (rc == CONG_OK && PQntuples(p.b) == 1) {
+        snprintf(p.event_key, sizeof p.event_key, "broadcast:%s", col(p.b, B_ID));
+        rc = do_page(pg, redis, cfg, &p, worked);
+    }
+    int64_t t0 = relay_now_ms();
+    rc = rc == CONG_OK ? relay_pg_exec(pg, "COMMIT", 0, NULL) : (relay_pg_rollback(pg), rc);
+    spent.commit_ms += relay_now_ms() - t0;
+    if (rc != CONG_OK)
+        *worked = 0;
+    PQclear(p.rows);
+    PQclear(p.b);
+    return rc;
+}
