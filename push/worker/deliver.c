@@ -111,7 +111,8 @@ static void build_message(const worker_send_t *s, push_message_t *m, message_buf
     const worker_event_t *ev = s->ev;
     int en = strcmp(s->locale, "en") == 0;
     event_uuid(s, b->uuid);
-    json_t *data = json_pack("{s:s, s:s, s:s}", "topic", ev->topic, "event_key", ev->event_key, "inbox_id", ev->inbox_id);
+    json_t *data =
+        json_pack("{s:s, s:s, s:s}", "topic", ev->topic, "event_key", ev->event_key, "inbox_id", ev->inbox_id);
     b->data_json = data ? json_dumps(data, JSON_COMPACT) : NULL;
     json_decref(data);
     *m = (push_message_t){.device_token = s->token,

@@ -31,8 +31,8 @@ static char *request_id_of(const char *m, size_t len)
         const msgpack_object_map *map = &u.data.via.map;
         for (uint32_t i = 0; i < map->size && !id; i++) {
             const msgpack_object *k = &map->ptr[i].key, *v = &map->ptr[i].val;
-            if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 10 && memcmp(k->via.str.ptr, "request_id", 10) == 0 &&
-                v->type == MSGPACK_OBJECT_STR)
+            if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 10 &&
+                memcmp(k->via.str.ptr, "request_id", 10) == 0 && v->type == MSGPACK_OBJECT_STR)
                 id = strndup(v->via.str.ptr, v->via.str.size);
         }
     }

@@ -122,8 +122,8 @@ void worker_log_totals(worker_t *w, int force);
 /* streams.c — topics, groups, reading, reclaiming, acknowledging. */
 /** Re-reads the topics from push_templates when due (every minute) and makes missing groups. 0 or CONG_E*. */
 int worker_streams_prepare(worker_t *w);
-/** Entries to work on: reclaimed ones when a reclaim is due and finds some, else new ones (XREADGROUP BLOCK).
- *  *out: the reply (entries inside), freed by the caller; events parsed into evs (at most cfg->batch). */
+/** Entries to work on, parsed into evs (at most cfg->batch; *nevs of them, each freed by worker_event_free):
+ *  reclaimed ones (*reclaimed = 1) when a reclaim is due and finds some, else new ones (XREADGROUP, BLOCK). */
 int worker_streams_next(worker_t *w, worker_event_t *evs, int *nevs, int *reclaimed);
 /** XACK of the events whose devices are all done. */
 int worker_streams_ack(worker_t *w, worker_event_t *evs, int nevs);
