@@ -332,6 +332,8 @@ static PGresult *load_devices(worker_t *w, worker_event_t *evs, int n)
 
 void worker_deliver_events(worker_t *w, worker_event_t *evs, int n)
 {
+    if (n <= 0)
+        return;
     PGresult *devices = load_devices(w, evs, n);
     redisReply **marks = calloc((size_t)n, sizeof *marks);
     if (!devices || !marks || load_marks(w, evs, n, marks) != CONG_OK) {

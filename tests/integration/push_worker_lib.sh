@@ -10,6 +10,7 @@ PW_TOPIC=vn.gov.hanoi.cong
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
 
 pw_q() { timeout 20 psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
+pw_qin() { timeout 60 psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -qAtX -v ON_ERROR_STOP=1; } # SQL on stdin
 pw_r() { timeout 10 redis-cli -h 127.0.0.1 -p "$PW_REDIS_PORT" "$@"; }
 pw_js() { python3 -S -c 'import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
@@ -62,15 +63,15 @@ pw_worker() {
 }
 
 # pw_devices < lines "SUBJECT PLATFORM TOKEN LOCALE SESSION" — device rows (one psql), their sessions alive in the
-# private Redis (one MSET); prints the ids, in the order of the lines.
+# private Redis (one redis-cli); prints the ids, in the order of the lines.
 pw_devices() {
-  local subject platform token locale session values= sessions=()
+  local subject platform token locale session values= sessions=
   while read -r subject platform token locale session; do
     values+="${values:+,}('$subject', '$session', '$platform', '$token', '$locale')"
-    sessions+=("cong:session:$session" '{"test":1}')
+    sessions+="SET cong:session:$session 1"$'\n'
   done
-  pw_r MSET "${sessions[@]}" >/dev/null
-  pw_q "INSERT INTO push_devices (subject, session_id, platform, token, locale) VALUES $values RETURNING id"
+  timeout 20 redis-cli -h 127.0.0.1 -p "$PW_REDIS_PORT" <<<"$sessions" >/dev/null
+  pw_qin <<<"INSERT INTO push_devices (subject, session_id, platform, token, locale) VALUES $values RETURNING id"
 }
 pw_fcm_token() { echo "pw-$PW_RUNID-$1:APA91bWorkerTestToken"; }
 pw_apns_token() { printf '%064x' "$((0x$PW_RUNID * 1000 + $1))"; }
@@ -83,7 +84,7 @@ pw_inboxes() {
     values+="${values:+,}('$subject', '$key', 'dossier.status', '{\"code\": \"T-$n\"}', 'Hồ sơ T-$n', 'Tiêu đề $n',"
     values+=" 'Dossier T-$n', 'Body $n')"
   done
-  pw_q "INSERT INTO push_inbox (subject, event_key, topic, data, title_vi, body_vi, title_en, body_en) VALUES $values"
+  pw_qin <<<"INSERT INTO push_inbox (subject, event_key, topic, data, title_vi, body_vi, title_en, body_en) VALUES $values"
 }
 
 # pw_events TOPIC < lines "EVENT_KEY SUBJECT" — XADDs push/push.h events (msgpack, field m) to the private Redis, as
@@ -118,7 +119,7 @@ for line in sys.stdin.read().split("\n"):
 s = socket.create_connection(("127.0.0.1", port))
 s.sendall(cmds)
 buf = b""
-while buf.count(b"\r\n") < n:
+while buf.count(b"\r\n") < 2 * n:  # each reply is a bulk string: "$<len>\r\n<id>\r\n"
     buf += s.recv(65536)
 PY
 
