@@ -39,7 +39,7 @@ pw_redis_start() {
   redis-server --bind 127.0.0.1 --port "$PW_REDIS_PORT" --save '' --appendonly no >>"$GW_DIR/redis.log" 2>&1 &
   PW_REDIS_PID=$!
   EXTRA_PIDS+=("$PW_REDIS_PID")
-  wait_until 10 pw_r PING >/dev/null || bad "the private Redis did not start"
+  wait_until 10 pw_r PING >/dev/null 2>&1 || bad "the private Redis did not start"
 }
 
 pw_cleanup() {
@@ -87,8 +87,9 @@ pw_inboxes() {
   pw_qin <<<"INSERT INTO push_inbox (subject, event_key, topic, data, title_vi, body_vi, title_en, body_en) VALUES $values"
 }
 
-# pw_events TOPIC < lines "EVENT_KEY SUBJECT" — XADDs push/push.h events (msgpack, field m) to the private Redis, as
-# cong-push-relay writes them, in one pipelined connection.
+# pw_events TOPIC < lines "EVENT_KEY SUBJECT [BROADCAST_ID]" — XADDs push/push.h events (msgpack, field m) to the
+# private Redis, as cong-push-relay writes them (or, with a BROADCAST_ID, as cong-push-fanout writes a recipient's:
+# the texts in the data, live_done), in one pipelined connection.
 pw_events() { python3 -S -c "$PW_EVENTS_PY" "$PW_REDIS_PORT" "$1"; }
 read -r -d '' PW_EVENTS_PY <<'PY'
 import socket, struct, sys, time
@@ -111,9 +112,13 @@ cmds = b""
 n = 0
 for line in sys.stdin.read().split("\n"):
     if not line.strip(): continue
-    key, subject = line.split()
-    ev = {"v": 1, "topic": topic, "at_ms": int(time.time() * 1000), "request_id": key,
-          "data": {"subject": subject, "code": key}}
+    key, subject, *broadcast = line.split()
+    data = {"subject": subject, "code": key}
+    if broadcast:
+        b = broadcast[0]
+        data = {"subject": subject, "broadcast_id": b, "title_vi": "Thông báo " + b, "body_vi": "Nội dung",
+                "title_en": "Notice " + b, "body_en": "Text", "live_done": True}
+    ev = {"v": 1, "topic": topic, "at_ms": int(time.time() * 1000), "request_id": key, "data": data}
     cmds += resp("XADD", "cong:events:" + topic, "*", "m", pack(ev))
     n += 1
 s = socket.create_connection(("127.0.0.1", port))

@@ -3,7 +3,8 @@
 # is down waits (alive, logging it) and works once Redis comes; a dossier status change (a push_outbox row with the
 # real template topic dossier.status, written by SQL) → cong-push-relay → the worker → the inbox row's texts reach the
 # stand-in FCM (Vietnamese device) and APNs (English device), and the person's live log has the entry once with the
-# inbox id; the same event relayed again (at-least-once relay) is neither appended nor sent again; logout (the
+# inbox id; the same event relayed again (at-least-once relay) is neither appended nor sent again; a broadcast's
+# recipient entry is sent with its own texts and counted in the broadcast's progress; logout (the
 # session's key deleted) and revocation (cong:revoked) → nothing sent to those devices and their rows deleted, while
 # the person's live device gets it; SIGTERM → exit 0. Writes push_outbox rows: RESOURCE_LOCK push_outbox.
 source "$(dirname "$0")/lib.sh"
@@ -58,6 +59,15 @@ wait_until 20 acked || bad "the second copy was not acknowledged"
 expect_eq "the second copy: still one message at each stand-in, one live entry" "1 1 1" \
   "$(pw_fcm_count) $(pw_apns_count) $(pw_r XLEN "cong:user:$S1:log")"
 
+# ---- a broadcast's recipient (as cong-push-fanout writes it): its texts, no live append, the progress counted ------
+BID="b$PW_RUNID"
+echo "broadcast:$BID $S1 $BID" | pw_events broadcast.message
+progress() { [ "$(pw_r HGET "cong:broadcast:$BID:progress" devices_sent)" = 2 ]; }
+wait_until 20 progress || bad "broadcast progress: $(pw_r HGETALL "cong:broadcast:$BID:progress" | tr '\n' ' ')"
+expect_eq "the broadcast's texts in each device's language" "$(pw_fcm_token 1):Thông báo $BID $(pw_apns_token 1):Notice $BID" \
+  "$(pw_fcm_sent | grep "$BID") $(pw_apns_sent | grep "$BID")"
+expect_eq "... not appended to the live log again (the fan-out did)" 1 "$(pw_r XLEN "cong:user:$S1:log")"
+
 # ---- logout and revocation -----------------------------------------------------------------------------------------
 read -r D3 D4 D5 <<<"$(printf '%s\n' "$S2 fcm $(pw_fcm_token 2) vi pw-$PW_RUNID-sess-3" \
   "$S2 apns $(pw_apns_token 2) vi pw-$PW_RUNID-sess-4" "$S2 fcm $(pw_fcm_token 3) en pw-$PW_RUNID-sess-5" |
@@ -66,8 +76,8 @@ pw_r DEL "cong:session:pw-$PW_RUNID-sess-3" >/dev/null                          
 pw_r ZADD cong:revoked "$(($(date +%s) + 3600))" "pw-$PW_RUNID-sess-4" >/dev/null           # revoked
 echo "$S2 pw-$PW_RUNID-e2 2" | pw_inboxes
 echo "pw-$PW_RUNID-e2 $S2" | pw_events dossier.status
-fcm_has_two() { [ "$(pw_fcm_count)" -ge 2 ]; }
-wait_until 20 fcm_has_two || bad "the live device of the second person got nothing"
+fcm_has_three() { [ "$(pw_fcm_count)" -ge 3 ]; }
+wait_until 20 fcm_has_three || bad "the live device of the second person got nothing"
 wait_until 10 acked || bad "the logout event was not acknowledged"
 expect_eq "the live session's device got it, in English" "$(pw_fcm_token 3):Dossier T-2" \
   "$(pw_fcm_sent | grep "^$(pw_fcm_token 3)")"
