@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make run: Redis + PostgreSQL under .run/dev, keys and a self-signed certificate, the schema, the catalog, the demo
 # official and (server.environment development, the default here) the demo data set; then the stand-in VNeID and
-# portal, VNPay, FCM and APNs, the outbox relays, the push delivery worker and the gateway in the foreground. Ctrl-C stops the gateway and everything this script
-# started, by PID.
+# portal, VNPay, FCM and APNs, the outbox relays, the push delivery worker and the gateway in the foreground. Ctrl-C
+# stops the gateway and everything this script started, by PID.
 #   scripts/run.sh                the set-up, then serve until Ctrl-C
 #   scripts/run.sh --setup-only   the set-up alone; exits 0 with Redis and PostgreSQL running (`make stop` stops them)
 # Every start works over the state an earlier one left, whether it ended with Ctrl-C, a kill -9 or a reboot: stale
