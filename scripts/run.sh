@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make run: Redis + PostgreSQL under .run/dev, keys and a self-signed certificate, the schema, the catalog, the demo
 # official and (server.environment development, the default here) the demo data set; then the stand-in VNeID and
-# portal, the outbox relay and the gateway in the foreground. Ctrl-C stops the gateway and everything this script
-# started, by PID.
+# portal, VNPay, FCM and APNs, the outbox relays, the push delivery worker and the gateway in the foreground. Ctrl-C
+# stops the gateway and everything this script started, by PID.
 #   scripts/run.sh                the set-up, then serve until Ctrl-C
 #   scripts/run.sh --setup-only   the set-up alone; exits 0 with Redis and PostgreSQL running (`make stop` stops them)
 # Every start works over the state an earlier one left, whether it ended with Ctrl-C, a kill -9 or a reboot: stale
@@ -11,7 +11,8 @@
 # Optional environment, read here and not passed on (the gateway refuses CONG_* variables it does not know):
 #   CONG_DEV_DIR (.run/dev), CONG_DEV_BUILD (build-release), and the ports CONG_DEV_H2C_PORT (8080),
 #   CONG_DEV_TLS_PORT (8443), CONG_DEV_ADMIN_PORT (9090), CONG_DEV_VNEID_PORT (8090), CONG_DEV_PORTAL_PORT (8091),
-#   CONG_DEV_PAYMENT_PORT (8092), CONG_DEV_REDIS_PORT (6391), CONG_DEV_PG_PORT (5491).
+#   CONG_DEV_PAYMENT_PORT (8092), CONG_DEV_FCM_PORT (8093), CONG_DEV_APNS_PORT (8094), CONG_DEV_REDIS_PORT (6391),
+#   CONG_DEV_PG_PORT (5491).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -27,6 +28,8 @@ ADMIN_PORT=${CONG_DEV_ADMIN_PORT:-9090}
 VNEID_PORT=${CONG_DEV_VNEID_PORT:-8090}
 PORTAL_PORT=${CONG_DEV_PORTAL_PORT:-8091}
 PAYMENT_PORT=${CONG_DEV_PAYMENT_PORT:-8092}
+FCM_PORT=${CONG_DEV_FCM_PORT:-8093}
+APNS_PORT=${CONG_DEV_APNS_PORT:-8094}
 REDIS_PORT=${CONG_DEV_REDIS_PORT:-6391}
 PG_PORT=${CONG_DEV_PG_PORT:-5491}
 for name in ${!CONG_DEV_@}; do unset "$name"; done
@@ -63,6 +66,9 @@ stop_leftover gateway "$BUILD/cong"
 stop_leftover portal-sync "$BUILD/cong-portal-sync"
 stop_leftover push-relay "$BUILD/cong-push-relay"
 stop_leftover push-fanout "$BUILD/cong-push-fanout"
+stop_leftover push-worker "$BUILD/cong-push-worker"
+stop_leftover fcm "$BUILD/fcm-standin"
+stop_leftover apns "$BUILD/apns-standin"
 stop_leftover vneid "$BUILD/vneid-standin"
 stop_leftover portal "$BUILD/portal-standin"
 stop_leftover payment "$BUILD/payment-standin"
@@ -171,6 +177,19 @@ start payment "$BUILD/payment-standin" --port "$PAYMENT_PORT" --tmn-code CONGDEM
   --ipn-url "http://127.0.0.1:$H2C_PORT/v1/payments/vnpay/ipn" 2>>"$RUN/payment.log"
 wait_http payment "http://127.0.0.1:$PAYMENT_PORT/healthz"
 
+# The stand-in FCM and APNs (tools/fcm_standin, tools/apns_standin; h2c on loopback) that cong-push-worker delivers
+# to. Their credentials are made here by the stand-ins' scripts, readable by this user only, never committed: the
+# FCM service account (a new one per start, its token URI naming this start's port) and the APNs .p8 key (kept).
+FCM="http://127.0.0.1:$FCM_PORT"
+APNS="http://127.0.0.1:$APNS_PORT"
+FCM_ACCOUNT=$(bash tools/fcm_standin/make-service-account.sh "$RUN/fcm" "$FCM/token" cong-demo)
+bash tools/apns_standin/make-auth-key.sh "$RUN/apns" >/dev/null
+start fcm "$BUILD/fcm-standin" --port "$FCM_PORT" --service-account "$FCM_ACCOUNT" 2>>"$RUN/fcm.log"
+wait_http fcm "$FCM/healthz"
+start apns "$BUILD/apns-standin" --port "$APNS_PORT" --auth-key-pub "$RUN/apns/auth-key.pub.pem" --key-id CONGDEMO01 \
+  --team-id CONGTEAM01 --topic vn.gov.hanoi.cong 2>>"$RUN/apns.log"
+wait_http apns "$APNS/healthz"
+
 # The outbox relays: dossier versions to the stand-in portal (the procedures'), push events to Redis streams (push's).
 start portal-sync "$BUILD/cong-portal-sync" --pg "$CONG_POSTGRES_CONNINFO" \
   --portal-url "http://127.0.0.1:$PORTAL_PORT" --portal-token-file "$RUN/portal-token" 2>>"$RUN/portal-sync.log"
@@ -179,6 +198,11 @@ start push-relay "$BUILD/cong-push-relay" --pg "$CONG_POSTGRES_CONNINFO" --redis
 # The broadcasts' fan-out (push/fanout): POST /v1/broadcasts to the recipients' live logs and delivery entries.
 start push-fanout "$BUILD/cong-push-fanout" --pg "$CONG_POSTGRES_CONNINFO" --redis-port "$REDIS_PORT" \
   2>>"$RUN/push-fanout.log"
+# The delivery worker: event streams → live logs and the devices registered with POST /v1/me/devices.
+start push-worker "$BUILD/cong-push-worker" --pg "$CONG_POSTGRES_CONNINFO" --redis-port "$REDIS_PORT" \
+  --fcm "service_account_file=$FCM_ACCOUNT" --fcm "endpoint=$FCM" --fcm h2_prior_knowledge=1 \
+  --apns "auth_key_file=$RUN/apns/auth-key.p8" --apns key_id=CONGDEMO01 --apns team_id=CONGTEAM01 \
+  --apns topic=vn.gov.hanoi.cong --apns "endpoint=$APNS" --apns h2_prior_knowledge=1 2>>"$RUN/push-worker.log"
 start gateway "$BUILD/cong" --config cong.example.yaml
 wait_http gateway "http://127.0.0.1:$H2C_PORT/readyz" --http2-prior-knowledge
 
@@ -201,6 +225,7 @@ cong is running (PID ${started[-1]#* }). Ctrl-C stops it and the stores.
   stand-in VNeID:        $VNEID/.well-known/openid-configuration
   stand-in portal:       http://127.0.0.1:$PORTAL_PORT/api/v1/received   (fed by cong-portal-sync, log $RUN/portal-sync.log)
   stand-in VNPay:        http://127.0.0.1:$PAYMENT_PORT/control/transactions   (TmnCode CONGDEMO, secret $RUN/payment-secret)
+  stand-in FCM, APNs:    $FCM/control/messages   $APNS/control/notifications   (fed by cong-push-worker)
   catalog:               http://127.0.0.1:$H2C_PORT/v1/procedures?q=dang%20ky%20khai%20sinh
   KPI dashboard:         http://127.0.0.1:$H2C_PORT/dashboard   (open it in a browser; README "The demo")
   demo official:         log in as test citizen $DEMO_OFFICIAL: desk of wards ${DEMO_UNITS// / and }

@@ -11,9 +11,10 @@ source "$(dirname "$0")/lib.sh"
 set -m   # run.sh in its own process group, with SIGINT not ignored: Ctrl-C is a SIGINT to that group
 DEV=$(mktemp -d /tmp/cong-dev-it.XXXXXX)
 chmod 755 "$DEV"   # PostgreSQL runs as user postgres and must reach $DEV/pg
-read -r h2c tls admin vneid portal redis pg payment <<<"$(free_ports 8)"
+read -r h2c tls admin vneid portal redis pg payment fcm apns <<<"$(free_ports 10)"
 export CONG_DEV_H2C_PORT=$h2c CONG_DEV_TLS_PORT=$tls CONG_DEV_ADMIN_PORT=$admin CONG_DEV_VNEID_PORT=$vneid \
-  CONG_DEV_PORTAL_PORT=$portal CONG_DEV_REDIS_PORT=$redis CONG_DEV_PG_PORT=$pg CONG_DEV_PAYMENT_PORT=$payment
+  CONG_DEV_PORTAL_PORT=$portal CONG_DEV_REDIS_PORT=$redis CONG_DEV_PG_PORT=$pg CONG_DEV_PAYMENT_PORT=$payment \
+  CONG_DEV_FCM_PORT=$fcm CONG_DEV_APNS_PORT=$apns
 export CONG_DEV_DIR="$DEV" CONG_DEV_BUILD="$BUILD" ASAN_OPTIONS=detect_leaks=0:halt_on_error=1
 DPG=$CONG_DEV_PG_PORT
 CONG="http://127.0.0.1:$CONG_DEV_H2C_PORT"
@@ -144,6 +145,13 @@ DESK_UNIT=$(sql "select min(resource) from user_roles where role = 'official'")
 SLOT_DOMAIN=$(sql "select domain from appointment_schedules where unit_code = '$DESK_UNIT' order by domain limit 1")
 expect_eq "make run: the demo official's ward offers appointment slots in the next 14 days" True \
   "$(h2c "$CONG/v1/units/$DESK_UNIT/slots?domain=$SLOT_DOMAIN&from=$FROM&to=$TO" | py 'len(d["slots"]) > 0')"
+# Push delivery: both stand-ins answer, and the worker runs with both adapters open.
+expect_eq "make run: the stand-in FCM and APNs answer" "200 200" \
+  "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$fcm/healthz") $(curl -s -o /dev/null -w \
+  '%{http_code}' "http://127.0.0.1:$apns/healthz")"
+alive "$(cat "$DEV/pids/push-worker.pid")" && ok || bad "make run: cong-push-worker is not running"
+expect_match "make run: cong-push-worker started with both adapters" 'started: .*fcm on, apns on' \
+  "$(cat "$DEV/push-worker.log")"
 AFTER_SERVE=$(counts)
 expect_eq "serving issued results but filed no dossier" "$DOSSIERS" "${AFTER_SERVE%%|*}"
 
