@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates bench-payments bench-queue bench-appointments fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates bench-payments bench-queue bench-appointments bench-push-sse fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -41,6 +41,7 @@ bench: build
 	@bash bench/payments.sh
 	@bash bench/queue.sh
 	@bash bench/appointments.sh
+	@bash bench/push_sse.sh
 
 bench-gateway: build
 	@bash bench/run.sh
@@ -63,6 +64,9 @@ bench-queue: build
 
 bench-appointments: build
 	@bash bench/appointments.sh
+
+bench-push-sse: build
+	@bash bench/push_sse.sh
 
 fuzz: deps
 	@bash scripts/fuzz.sh
