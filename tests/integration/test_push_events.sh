@@ -57,6 +57,10 @@ expect_eq "...as live.h shapes it" "event: dossier.status" "$(grep -A1 "^id: $E1
 expect_match "...data on one line" '^data: \{"event_key":"push_outbox:2",' "$(grep -A2 "^id: $E1" "$GW_DIR/one.sse" | tail -1)"
 expect_eq "the retry hint came first" "retry: 2000" "$(head -1 "$GW_DIR/one.sse")"
 wait_until 10 has one ":" || bad "no heartbeat comment"
+metric() { h2c "$(admin_url /metrics)" | awk -v m="$1" '$1 == m { print $2 }'; }
+idle_unbuffered() { [ "$(metric cong_streams_open)" = 1 ] && [ "$(metric cong_stream_buffer_bytes)" = 0 ]; }
+wait_until 10 idle_unbuffered ||
+  bad "an idle stream holds buffers: $(metric cong_stream_buffer_bytes) bytes, $(metric cong_streams_open) open"
 
 # ---- resume: exactly the missed entries, then live ones ----
 kill "$PID_one"
