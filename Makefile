@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout bench-push-sse fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -43,6 +43,7 @@ bench: build
 	@bash bench/appointments.sh
 	@bash bench/kpi.sh
 	@bash bench/push_fanout.sh
+	@bash bench/push_sse.sh
 
 bench-gateway: build
 	@bash bench/run.sh
@@ -71,6 +72,9 @@ bench-kpi: build
 
 bench-push-fanout: build
 	@bash bench/push_fanout.sh
+
+bench-push-sse: build
+	@bash bench/push_sse.sh
 
 fuzz: deps
 	@bash scripts/fuzz.sh

@@ -5,6 +5,7 @@
  * stores, worker hooks and timers, module commands, the subject secret), the built-in modules, periodic jobs, the
  * system routes, the /docs page and the document keys.
  * Offers: module_loader.h (load, route table, dispose), worker_hooks.h (modules' per-worker init and dispose),
+ * module_channels.h (modules' live channels, 1.7),
  * jobs.h, module_commands.h, document_keys.h, docs_page.h, subject_secret.h. builtin_modules.h,
  * module_api_identity.h and module_api_stores.h are internal.
  * Threading and ownership: modules are loaded and their routes registered on the main thread before the workers
@@ -18,6 +19,7 @@
 #include "docs_page.h"
 #include "document_keys.h"
 #include "jobs.h"
+#include "module_channels.h"
 #include "module_commands.h"
 #include "module_loader.h"
 #include "subject_secret.h"

@@ -12,6 +12,7 @@
 #include "gateway/outbound/outbound.h"
 #include "jobs.h"
 #include "module_api_identity.h"
+#include "module_channels.h"
 #include "module_api_stores.h"
 #include "module_commands.h"
 #include "module_loader.h"
@@ -350,4 +351,6 @@ const cong_api_t cong_module_api = {
     .req_client_address = cong_req_client_address,
     .job_jws_sign = api_job_jws_sign,
     .req_query = api_req_query,
+    /* ---- added in 1.7 (live channels) ---- */
+    .register_channel = cong_loader_register_channel,
 };

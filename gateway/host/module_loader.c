@@ -9,6 +9,7 @@
 #include "jobs.h"
 #include "common/common.h"
 #include "builtin_modules.h"
+#include "module_channels.h"
 #include "module_commands.h"
 #include "gateway/limits/limits.h"
 
@@ -466,6 +467,7 @@ void cong_modules_unload_all(cong_gateway_t *gw)
         free(m->version);
         free(m->path);
         cong_module_commands_free(m);
+        cong_module_channels_free(m);
         /* shared objects stay mapped: their code may still be referenced by a late log line at exit */
         free(m->name);
         free(m);

@@ -37,6 +37,9 @@ struct cong_module_entry {
     int has_worker_hooks;
     struct cong_module_command *commands; /* register_command (module_commands.h) */
     size_t command_count;
+    /* ---- 1.7: live channels ---- */
+    struct cong_module_channel *channels; /* register_channel (module_channels.h) */
+    size_t channel_count;
 };
 
 

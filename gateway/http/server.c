@@ -224,10 +224,12 @@ static void *worker_main(void *arg)
     uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
     if (cong_worker_hooks_start(w) != 0) /* modules' on_init: before the first request */
         cong_log(CONG_LOG_ERROR, "server", "worker %d: no memory for modules' timers", w->index);
+    cong_module_channels_start(w); /* after on_init: a channel's first call (subscribed) finds the module ready */
     uv_run(&w->loop, UV_RUN_DEFAULT);
     /* Stopped: modules' timers first, release the stores (their callbacks fail what is left), let handles close,
      * then modules' dispose hooks, and leave. */
     cong_worker_timers_stop(w);
+    cong_module_channels_stop(w);
     cong_revocation_stop(w);
     cong_redis_close(w->redis);
     cong_pg_pool_close(w->pg);

@@ -69,6 +69,16 @@ static void send_filled(cong_stream_t *s)
     h2o_send(s->r->h2o, &buf, buf.len > 0 ? 1 : 0, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
+/* Everything written has been sent: an event stream may now wait minutes for its next write, holding no buffer meanwhile
+ * (thousands of them are open at once); the next write allocates again. */
+static void release_buffers(cong_stream_t *s)
+{
+    cong_gauge_add(&s->metrics->stream_buffer_bytes, -(int64_t)(s->filling.cap + s->sending.cap));
+    free(s->filling.data);
+    free(s->sending.data);
+    s->filling = s->sending = (stream_buffer_t){0};
+}
+
 /* h2o is done with the last batch: send the next one, and wake a module that was told CONG_EBUSY. */
 static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
 {
@@ -81,6 +91,8 @@ static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
         send_filled(s);
         if (final)
             return;
+    } else {
+        release_buffers(s);
     }
     if (s->want_writable && held(s) <= s->limit / 2) {
         s->want_writable = 0;

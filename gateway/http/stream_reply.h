@@ -6,7 +6,8 @@
  * module's writes fill a second buffer, which goes out at the next proceed. The two hold at most `buffer_bytes` of
  * data together: a write that does not fit answers CONG_EBUSY and the module is called back once the stream has
  * drained to half. So a reader that stops reading costs its stream at most 2 × buffer_bytes of memory (the buffers'
- * capacity), plus what h2o and the kernel hold for any response.
+ * capacity), plus what h2o and the kernel hold for any response. A stream whose writes have all been sent holds no
+ * buffer at all until its next write (an event stream is mostly idle).
  *
  * Ownership. The stream lives in the request's pool (so it is freed with the request); its buffers are malloc'd and
  * freed by the pool's disposal, after h2o has let go of them. The module owns the handle from stream_begin until it

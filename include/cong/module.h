@@ -1,5 +1,5 @@
 /*
- * cong/module.h — the cong module ABI, version 1 (minor 6).
+ * cong/module.h — the cong module ABI, version 1 (minor 7).
  *
  * This is the one header a service module needs. It depends on libc only, exposes no gateway struct layout, and is
  * enough to build a partner module as a separate shared object:
@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define CONG_MODULE_ABI_MAJOR 1
-#define CONG_MODULE_ABI_MINOR 6
+#define CONG_MODULE_ABI_MINOR 7
 
 /** Name of the entry point a shared-object module exports (type cong_module_onload_fn). */
 #define CONG_MODULE_ENTRY "cong_module_onload"
@@ -274,6 +274,16 @@ typedef struct cong_http_request {
     const char *client_cert_file;  /* PEM client certificate (mTLS), or NULL */
     const char *client_key_file;   /* its PEM private key (unencrypted), or NULL */
 } cong_http_request_t;
+
+/* ---- types added in 1.7 (live channels) ---- */
+/** Maximum length of a channel name (register_channel), without its NUL. */
+#define CONG_CHANNEL_NAME_MAX 64
+/** Channels the modules of one gateway may register together (each costs every worker one Redis connection). */
+#define CONG_CHANNELS_MAX 8
+/** A channel's callback (1.7), on the thread of the worker that received the message. `message` (len bytes, not
+ *  NUL-terminated, may hold NULs) is valid during the call only. message NULL (len 0): this worker has just
+ *  (re)subscribed — what was published while it was away is lost, so re-read the record the messages point at. */
+typedef void (*cong_channel_fn)(cong_worker_t *worker, const char *message, size_t len, void *udata);
 
 typedef struct cong_api {
     uint16_t abi_major;
@@ -565,6 +575,23 @@ typedef struct cong_api {
      *  the request pool, its length in *len (may be NULL). For a provider's signed callback, whose signature covers
      *  every parameter it sent — req_query_param gives only those one names. */
     const char *(*req_query)(cong_req_t *req, size_t *len);
+
+    /* ---- added in 1.7 (live channels; test with CONG_API_HAS(api, register_channel)) ---- */
+    /** Load time: every worker of every gateway instance follows the Redis Pub/Sub channel `channel`, on a connection
+     *  of its own on the worker's loop (gateway/stores/redis_subscriber.h: PINGed, re-subscribed with backoff when
+     *  lost), so a message PUBLISHed once by anyone reaches every worker everywhere. `fn` runs on that worker's
+     *  thread for each message, and once with message NULL after each subscription, the first included (see
+     *  cong_channel_fn): Pub/Sub keeps nothing for a subscriber that was away, so a channel only says "look again";
+     *  the record is elsewhere (a stream, a key). Subscriptions start after the modules' worker on_init hooks and
+     *  stop before their timers and dispose hooks; `fn` never runs outside that span, nor for a command's load.
+     *  Messages are delivered in the channel's order, at most once each per worker, none while Redis is away. `fn`
+     *  must not block; it knows no request (a module finds its requests — e.g. its event streams — in its own
+     *  per-worker state). Ownership: `channel` is copied; `udata` stays the module's. `channel`: 1..
+     *  CONG_CHANNEL_NAME_MAX of [A-Za-z0-9:._-], not starting with "cong:revocations" (the gateway's own); at most
+     *  CONG_CHANNELS_MAX channels per gateway, over all modules. 0, or CONG_EINVAL (bad name, fn NULL), CONG_EEXIST
+     *  (a module registered that channel already), CONG_EBUSY (CONG_CHANNELS_MAX reached), CONG_ESTATE (after load),
+     *  CONG_ENOMEM. A lost subscription is logged by the gateway ("subscription to <channel> ...; resubscribing"). */
+    int (*register_channel)(cong_module_ctx_t *ctx, const char *channel, cong_channel_fn fn, void *udata);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */

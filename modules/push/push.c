@@ -14,6 +14,7 @@
  *   POST   /v1/broadcasts              an official's broadcast (scope broadcast)           broadcasts.c
  *   GET    /v1/broadcasts/{id}         its progress                                        broadcasts.c
  *   DELETE /v1/broadcasts/{id}         cancel it                                           broadcasts.c
+ *   GET    /v1/me/events               my live events, Server-Sent Events (ABI 1.7)        events.c
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,24 @@ static const cong_config_key_def_t config_keys[] = {
     KEY("migrations_dir", CONG_CONFIG_STRING, "modules/push/migrations", "the module's SQL migrations"),
     KEY("inbox_page_size", CONG_CONFIG_INT, "20",
         "items of an inbox page when the client asks for no ?limit= (1..100)"),
+    KEY("events_heartbeat_ms", CONG_CONFIG_INT, "15000", "a comment line on a live event stream quiet this long"),
+    KEY("events_stall_ms", CONG_CONFIG_INT, "10000",
+        "a live event stream whose client takes nothing for this long is ended (the client resumes)"),
+    KEY("events_retry_ms", CONG_CONFIG_INT, "3000", "the retry hint of live event streams"),
+    KEY("events_buffer_bytes", CONG_CONFIG_INT, "8192",
+        "each live event stream's buffer (1024..65536); a larger event is skipped"),
+    KEY("events_max_per_subject", CONG_CONFIG_INT, "5", "open live event streams of one person on one worker"),
 };
+
+/* An int key within [min, max], or -1 (logged). */
+static int int_key(cong_module_ctx_t *ctx, const char *name, int min, int max)
+{
+    int v = atoi(push_api->config_get(ctx, name));
+    if (v >= min && v <= max)
+        return v;
+    push_api->log(CONG_LOG_ERROR, PUSH_MODULE, "%s: %d..%d expected", name, min, max);
+    return -1;
+}
 
 void push_reply_store_error(cong_req_t *req, int err)
 {
@@ -73,6 +91,14 @@ static int read_config(cong_module_ctx_t *ctx)
         api->log(CONG_LOG_ERROR, PUSH_MODULE, "inbox_page_size: 1..%d expected", PUSH_LIMIT_MAX);
         return CONG_EINVAL;
     }
+    push_config.events_heartbeat_ms = int_key(ctx, "events_heartbeat_ms", 100, 3600000);
+    push_config.events_stall_ms = int_key(ctx, "events_stall_ms", 100, 3600000);
+    push_config.events_retry_ms = int_key(ctx, "events_retry_ms", 0, 3600000);
+    push_config.events_buffer_bytes = int_key(ctx, "events_buffer_bytes", 1024, 65536);
+    push_config.events_max_per_subject = int_key(ctx, "events_max_per_subject", 1, 1000);
+    if (push_config.events_heartbeat_ms < 0 || push_config.events_stall_ms < 0 || push_config.events_retry_ms < 0 ||
+        push_config.events_buffer_bytes < 0 || push_config.events_max_per_subject < 0)
+        return CONG_EINVAL;
     return api->register_migrations(ctx, api->config_get(ctx, "migrations_dir"));
 }
 
@@ -87,7 +113,7 @@ int cong_push_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
     if (rc != 0 || api->load_purpose(ctx) != CONG_LOAD_SERVE)
         return rc;
     int (*const files[])(cong_module_ctx_t *) = {push_devices_register, push_inbox_register, push_area_register,
-                                                 push_broadcasts_register};
+                                                 push_broadcasts_register, push_events_register};
     for (size_t i = 0; rc == 0 && i < sizeof files / sizeof files[0]; i++)
         rc = files[i](ctx);
     return rc;

@@ -41,6 +41,9 @@
  *
  * Files: push.c (entry point, configuration, shared replies), validate.c and cursor.c (pure: unit-tested),
  * devices.c (POST/GET/DELETE /v1/me/devices), inbox.c (GET /v1/me/inbox, read, delete). The SQL: migrations/.
+ * Live events (GET /v1/me/events, Server-Sent Events; ABI 1.7 register_channel): events.c (the route: connect,
+ * resume), live_streams.c (each worker's open streams by subject, the live channel, reads of the log, heartbeats and
+ * stalls), live_id.c (pure: the log's ids). Their contract with the log's writers is push/live.h.
  */
 #ifndef CONG_MODULE_PUSH_H
 #define CONG_MODULE_PUSH_H
@@ -65,6 +68,12 @@
 
 typedef struct push_config {
     int inbox_page_size; /* items of an inbox page when the request asks for no limit (1..PUSH_LIMIT_MAX) */
+    /* ---- live events (modules.push.events_*) ---- */
+    int events_heartbeat_ms;   /* a comment line on a stream quiet this long */
+    int events_stall_ms;       /* a stream that cannot take more for this long is ended (its client resumes) */
+    int events_retry_ms;       /* the SSE retry hint */
+    int events_buffer_bytes;   /* each stream's buffer (an event larger than it is skipped, logged) */
+    int events_max_per_subject; /* open streams of one person on one worker */
 } push_config_t;
 
 extern const cong_api_t *push_api;
@@ -99,6 +108,17 @@ void push_cursor_encode(long long before, char out[PUSH_CURSOR_SIZE]);
 /** The id a cursor continues below, or -1 when it is not one push_cursor_encode made. */
 long long push_cursor_decode(const char *cursor);
 
+/* ---- live_id.c (pure) ---- */
+#define PUSH_LIVE_ID_SIZE 42 /* "<20 digits>-<20 digits>" and its NUL */
+typedef struct push_live_id {
+    unsigned long long ms, seq;
+} push_live_id_t;
+/** A Redis stream id "<ms>-<seq>" (decimal, no sign, no leading zero, each at most 2^64-1): 1 and *id (may be NULL),
+ *  else 0. */
+int push_live_id_parse(const char *s, push_live_id_t *id);
+/** -1, 0, 1 as a is before, equal to, after b. */
+int push_live_id_cmp(push_live_id_t a, push_live_id_t b);
+
 /* ---- push.c ---- */
 /** 503 for a store that is down or slow (Retry-After added by the gateway), else 500 (logged). */
 void push_reply_store_error(cong_req_t *req, int err);
@@ -114,5 +134,7 @@ int push_devices_register(cong_module_ctx_t *ctx);
 int push_inbox_register(cong_module_ctx_t *ctx);
 int push_broadcasts_register(cong_module_ctx_t *ctx);
 int push_area_register(cong_module_ctx_t *ctx);
+/** GET /v1/me/events, the live channel and the worker hooks (needs ABI 1.7). */
+int push_events_register(cong_module_ctx_t *ctx);
 
 #endif

@@ -4,7 +4,7 @@
 # --list-modules`, the log line at load and /metrics (an undeclared one: "unknown"); a route naming an unknown
 # rate-limit class fails the load, saying which route and class; module commands (a blocking PostgreSQL context,
 # citizen_subject, exit statuses, usage); per-worker init and dispose hooks and timers on a serving gateway (a stopped
-# timer never fires; timers are stopped before the dispose hooks).
+# timer never fires; timers are stopped before the dispose hooks); 1.7 live channels (register_channel).
 source "$(dirname "$0")/lib.sh"
 printf 'modules:\n  load: ["%s/partner_hello.so", "%s/probe_module.so"]\n' "$BUILD" "$BUILD" >"$GW_DIR/cong.yaml"
 head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
@@ -89,7 +89,8 @@ expect_match "--help lists a loaded module's command" "cong probe load \| sql TE
 expect_match "...and the built-in modules'" "cong official list" "$(out)"
 
 # ---- serving: the log line at load, /metrics, worker hooks and timers ----
-start_gateway || exit 1
+CHANNEL="cong:probe:$$:$RANDOM" # this run's own: the test Redis is shared
+start_gateway CONG_MODULES_HOST_PROBE_CHANNEL="$CHANNEL" || exit 1
 wait_stores_up || { finish; exit 1; }
 expect_match "the log line at load names the version and the file" \
   "module host_probe 2\.5\.1-test loaded \($BUILD/probe_module\.so\)" "$(cat "$GW_DIR/stderr")"
@@ -131,6 +132,21 @@ Q='vnp_OrderInfo=Thanh+toan+%3A5&b=%C3%A0&empty='
 expect_eq "req_query: the raw query as received" "$Q" \
   "$(h2c "$(url "/v1/probe/v16?$Q")" | json query)"
 expect_eq "...none: empty" "|0" "$(h2c "$(url /v1/probe/v16)" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["query"] + "|" + str(d["query_len"]))')"
+
+# ---- 1.7: register_channel — every worker follows the channel, fn on its own thread, NULL after subscribing ----
+v17() { h2c "$(url /v1/probe/v17)" | json "$1"; }
+v17_is() { [ "$(v17 "$1")" = "$2" ]; }
+v17_at_least() { [ "$(v17 "$1")" -ge "$2" ] 2>/dev/null; }
+expect_eq "register_channel's answers at load (8 channels per gateway, the push module's cong:live included)" \
+  "bad CONG_EINVAL, reserved CONG_EINVAL, no fn CONG_EINVAL, taken CONG_EEXIST, again CONG_EEXIST, 6 more then CONG_EBUSY" \
+  "$(v17 load)"
+expect_eq "...and after load" CONG_ESTATE "$(v17 late)"
+# 7 channels of the probe on each of the 2 workers: each told once that it is subscribed
+wait_until 30 v17_at_least subscribed 14 || bad "subscribed calls: $(v17 subscribed) of 14"
+expect_eq "one PUBLISH reaches both workers" 2 "$(redis-cli -p "$REDIS_PORT" PUBLISH "$CHANNEL" "xin chào")"
+wait_until 30 v17_is messages 2 || bad "channel messages: $(v17 messages) of 2"
+expect_eq "...each on its worker's own thread" 0 "$(v17 wrong_thread)"
+expect_eq "...the message as published" "xin chào" "$(v17 last)"
 
 stop_gateway
 expect_eq "clean exit" 0 "$GW_STATUS"

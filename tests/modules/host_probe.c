@@ -8,6 +8,8 @@
  *                           later one that checks, from a timer of its own, that its id has run out
  *   GET  /v1/probe/v16      1.6: req_client_address, req_query, and the document the job probe_jws signed with
  *                           job_jws_sign (verified here with jws_verify)
+ *   GET  /v1/probe/v17      1.7: what register_channel answered at load and after, and what the channel
+ *                           modules.host_probe.channel brought every worker (messages, subscriptions, the last one)
  *   cong probe ...          `cong probe load`: the load-time answers; `cong probe sql TEXT`: job_pg_exec in a
  *                           command; `cong probe subject NUMBER`: citizen_subject; `cong probe exit N`: exits N
  *   modules.host_probe.route_class   if set, a route with that rate-limit class (the load must then fail)
@@ -22,6 +24,8 @@
 static const cong_api_t *api;
 static char load_answers[256];
 static atomic_int inits, disposes, three_fires, late_fires, cancelled_fired, later_fired, later_id_gone;
+
+static _Thread_local cong_worker_t *my_worker; /* set by on_init */
 
 /* This worker's own state (hooks run on each worker's thread). */
 static _Thread_local struct {
@@ -54,6 +58,7 @@ static void on_init(cong_worker_t *w, int index, void *udata)
 {
     (void)udata;
     mine.index = index;
+    my_worker = w;
     if (api->timer_start(w, 20, 20, on_tick, NULL, &mine.tick) != 0 ||
         api->timer_start(w, 5, 5, on_three, NULL, &mine.three) != 0)
         api->log(CONG_LOG_ERROR, "host_probe", "worker %d: timers did not start", index);
@@ -122,6 +127,63 @@ static void timers(cong_req_t *req, void *udata)
     int n = snprintf(body, sizeof body, "{\"start\":\"%s\",\"stop\":\"%s\",\"stop_again\":\"%s\",\"later\":\"%s\"}",
                      api->strerror(a), api->strerror(b), api->strerror(c), api->strerror(d));
     api->reply_text(req, 200, "application/json", body, (size_t)n);
+}
+
+/* ---- 1.7: a live channel followed by every worker ---- */
+static char channel_answers[256];
+static atomic_int channel_messages, channel_subscribed, channel_wrong_thread;
+static cong_module_ctx_t *load_ctx; /* for a register_channel after load, which must be refused */
+static _Thread_local char last_message[64];
+
+static void on_channel(cong_worker_t *w, const char *message, size_t len, void *udata)
+{
+    (void)udata;
+    if (w != my_worker)
+        atomic_fetch_add(&channel_wrong_thread, 1);
+    if (message == NULL) {
+        atomic_fetch_add(&channel_subscribed, 1);
+        return;
+    }
+    snprintf(last_message, sizeof last_message, "%.*s", (int)(len < 63 ? len : 63), message);
+    atomic_fetch_add(&channel_messages, 1);
+}
+
+static void v17(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    int late = api->register_channel(load_ctx, "cong:probe:late", on_channel, NULL);
+    char body[512];
+    int n = snprintf(body, sizeof body, "{\"load\":\"%s\",\"late\":\"%s\",\"messages\":%d,\"subscribed\":%d,"
+                     "\"wrong_thread\":%d,\"last\":\"%s\"}", channel_answers, api->strerror(late),
+                     atomic_load(&channel_messages), atomic_load(&channel_subscribed),
+                     atomic_load(&channel_wrong_thread), strchr(last_message, '"') == NULL ? last_message : "(quoted)");
+    api->reply_text(req, 200, "application/json", body, (size_t)n);
+}
+
+/* register_channel's refusals, then the configured channel, then more until the gateway's limit. */
+static int register_channels(cong_module_ctx_t *ctx)
+{
+    const char *channel = api->config_get(ctx, "channel");
+    int bad = api->register_channel(ctx, "cong probe", on_channel, NULL);
+    int reserved = api->register_channel(ctx, "cong:revocations", on_channel, NULL);
+    int no_fn = api->register_channel(ctx, "cong:probe:nofn", NULL, NULL);
+    int taken = api->register_channel(ctx, "cong:live", on_channel, NULL); /* the push module's, loaded before */
+    int rc = api->register_channel(ctx, channel, on_channel, NULL);
+    if (rc != 0)
+        return rc;
+    int again = api->register_channel(ctx, channel, on_channel, NULL);
+    int more = 0, full = 0;
+    char name[64];
+    while (more < 100 && full == 0) {
+        snprintf(name, sizeof name, "%s:%d", channel, more);
+        if ((full = api->register_channel(ctx, name, on_channel, NULL)) == 0)
+            more++;
+    }
+    snprintf(channel_answers, sizeof channel_answers,
+             "bad %s, reserved %s, no fn %s, taken %s, again %s, %d more then %s", api->strerror(bad),
+             api->strerror(reserved), api->strerror(no_fn), api->strerror(taken), api->strerror(again), more,
+             api->strerror(full));
+    return 0;
 }
 
 /* ---- 1.6: job_jws_sign on the job thread (its first run signs; later runs do nothing), req_client_address ---- */
@@ -202,7 +264,7 @@ static int probe(cong_job_t *job, int argc, char **argv, void *udata)
 
 int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
 {
-    if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, req_query))
+    if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, register_channel))
         return CONG_EVERSION;
     api = a;
     int rc = api->declare_module(ctx, "host_probe", "2.5.1-test");
@@ -210,7 +272,9 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         return rc;
     cong_config_key_def_t key = {.size = sizeof key, .name = "route_class", .type = CONG_CONFIG_STRING,
                                  .default_value = "", .help = "a route with this rate-limit class, if set"};
-    if ((rc = api->register_config(ctx, &key)) != 0)
+    cong_config_key_def_t channel = {.size = sizeof channel, .name = "channel", .type = CONG_CONFIG_STRING,
+                                     .default_value = "cong:probe", .help = "the live channel the probe follows"};
+    if ((rc = api->register_config(ctx, &key)) != 0 || (rc = api->register_config(ctx, &channel)) != 0)
         return rc;
     const cong_route_def_t routes[] = {
         {sizeof(cong_route_def_t), "GET", "/v1/probe/state", state, NULL, CONG_AUTH_NONE, NULL, 0, "upload",
@@ -218,6 +282,8 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         {sizeof(cong_route_def_t), "POST", "/v1/probe/timers", timers, NULL, CONG_AUTH_NONE, NULL, 0, NULL,
          "probeTimers", 0, NULL},
         {sizeof(cong_route_def_t), "GET", "/v1/probe/v16", v16, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "probeV16", 0,
+         NULL},
+        {sizeof(cong_route_def_t), "GET", "/v1/probe/v17", v17, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "probeV17", 0,
          NULL},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
@@ -239,6 +305,9 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         (rc = api->register_job(ctx, "probe_jws", 100, probe_jws, NULL)) != 0)
         return rc;
     if ((rc = api->register_worker_hooks(ctx, on_init, on_dispose, NULL)) != 0)
+        return rc;
+    load_ctx = ctx;
+    if ((rc = register_channels(ctx)) != 0)
         return rc;
     if (api->register_worker_hooks(ctx, on_init, on_dispose, NULL) != CONG_EEXIST)
         return CONG_EINVAL;

@@ -1,0 +1,366 @@
+/*
+ * Each worker's open event streams and the live channel that wakes them (contract in live_streams.h; the log and the
+ * channel are push/live.h's).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "live_streams.h"
+
+#define LIVE_CHANNEL "cong:live" /* push/live.h PUSH_LIVE_CHANNEL (a module includes cong/ headers only) */
+#define BUCKETS 4096             /* per worker; chains stay short up to tens of thousands of people */
+
+typedef struct subject_entry {
+    struct subject_entry *next; /* in its bucket */
+    push_sse_t *streams;
+    int count;
+    char subject[];
+} subject_entry_t;
+
+typedef struct worker_streams {
+    cong_worker_t *worker;
+    subject_entry_t *buckets[BUCKETS];
+    unsigned long long seen; /* channel calls */
+    cong_timer_id_t tick;
+    char *text;              /* one event being formatted: events_buffer_bytes + 1 */
+} worker_streams_t;
+
+static _Thread_local worker_streams_t *here;
+
+long long push_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned bucket_of(const char *s, size_t len)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h % BUCKETS;
+}
+
+static subject_entry_t *find(const char *subject, size_t len)
+{
+    if (here == NULL)
+        return NULL;
+    for (subject_entry_t *e = here->buckets[bucket_of(subject, len)]; e != NULL; e = e->next)
+        if (strlen(e->subject) == len && memcmp(e->subject, subject, len) == 0)
+            return e;
+    return NULL;
+}
+
+int push_live_count(const char *subject)
+{
+    subject_entry_t *e = find(subject, strlen(subject));
+    return e != NULL ? e->count : 0;
+}
+
+unsigned long long push_live_seen(void)
+{
+    return here != NULL ? here->seen : 0;
+}
+
+static int add(push_sse_t *sse)
+{
+    size_t len = strlen(sse->subject);
+    subject_entry_t *e = find(sse->subject, len);
+    if (e == NULL) {
+        if (here == NULL || (e = calloc(1, sizeof *e + len + 1)) == NULL)
+            return CONG_ENOMEM;
+        memcpy(e->subject, sse->subject, len + 1);
+        unsigned b = bucket_of(sse->subject, len);
+        e->next = here->buckets[b];
+        here->buckets[b] = e;
+    }
+    sse->next = e->streams;
+    if (e->streams != NULL)
+        e->streams->prev = sse;
+    e->streams = sse;
+    e->count++;
+    return 0;
+}
+
+/* Out of the map for good; the entry goes with its last stream. */
+static void forget(push_sse_t *sse)
+{
+    if (sse->closed)
+        return;
+    sse->closed = 1;
+    size_t len = strlen(sse->subject);
+    subject_entry_t *e = find(sse->subject, len);
+    if (e == NULL)
+        return;
+    if (sse->prev != NULL)
+        sse->prev->next = sse->next;
+    else
+        e->streams = sse->next;
+    if (sse->next != NULL)
+        sse->next->prev = sse->prev;
+    if (--e->count > 0)
+        return;
+    subject_entry_t **p = &here->buckets[bucket_of(sse->subject, len)];
+    while (*p != e)
+        p = &(*p)->next;
+    *p = e->next;
+    free(e);
+}
+
+/* The stream is over: what was written goes out, then the response ends; the client reconnects and resumes. */
+static void drop(push_sse_t *sse)
+{
+    cong_stream_t *stream = sse->stream;
+    forget(sse);
+    push_api->stream_end(stream);
+}
+
+static void on_stream(cong_req_t *req, cong_stream_t *stream, int err, void *udata)
+{
+    (void)req, (void)stream;
+    push_sse_t *sse = udata;
+    if (err != 0) { /* CONG_EGONE: the client left, or the gateway stops */
+        forget(sse);
+        return;
+    }
+    sse->waiting = 0;
+    push_live_read(sse); /* it stopped in the middle of what was new */
+}
+
+int push_live_write(push_sse_t *sse, const char *text, size_t len)
+{
+    if (sse->closed || sse->waiting)
+        return 0;
+    int rc = push_api->stream_write(sse->stream, text, len);
+    if (rc == CONG_EBUSY) {
+        sse->waiting = 1;
+        sse->waiting_since_ms = push_now_ms();
+        return 0;
+    }
+    if (rc != 0) {
+        if (rc == CONG_EGONE || rc == CONG_ESTATE)
+            forget(sse);
+        else
+            drop(sse);
+        return 0;
+    }
+    sse->last_write_ms = push_now_ms();
+    return 1;
+}
+
+int push_live_open(push_sse_t *sse)
+{
+    const cong_api_t *api = push_api;
+    api->reply_header(sse->req, "cache-control", "no-store");
+    int rc = api->stream_begin(sse->req, 200, "text/event-stream", (size_t)push_config.events_buffer_bytes, on_stream,
+                               sse, &sse->stream);
+    if (rc != 0)
+        return rc;
+    if (add(sse) != 0) {
+        sse->closed = 1;
+        api->stream_end(sse->stream);
+        return 0;
+    }
+    char retry[32];
+    int n = snprintf(retry, sizeof retry, "retry: %d\n\n", push_config.events_retry_ms);
+    push_live_write(sse, retry, (size_t)n);
+    return 0;
+}
+
+/* A field's value of an entry's [field, value, ...] list, or NULL. */
+static const char *entry_field(const cong_redis_reply_t *fields, const char *name, size_t *len)
+{
+    const cong_api_t *api = push_api;
+    size_t n = api->redis_elements(fields);
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        size_t flen;
+        const char *f = api->redis_string(api->redis_element(fields, i), &flen);
+        if (f != NULL && flen == strlen(name) && memcmp(f, name, flen) == 0)
+            return api->redis_string(api->redis_element(fields, i + 1), len);
+    }
+    return NULL;
+}
+
+static int one_line(const char *s, size_t len)
+{
+    return memchr(s, '\n', len) == NULL && memchr(s, '\r', len) == NULL;
+}
+
+/* One entry as an SSE event into `out`; its length, or 0 when it cannot be one (logged, skipped). */
+static size_t format_entry(const cong_redis_reply_t *entry, char *out, size_t size, const char **id)
+{
+    const cong_api_t *api = push_api;
+    size_t id_len = 0, e_len = 0, d_len = 0;
+    *id = api->redis_elements(entry) == 2 ? api->redis_string(api->redis_element(entry, 0), &id_len) : NULL;
+    const cong_redis_reply_t *fields = *id != NULL ? api->redis_element(entry, 1) : NULL;
+    const char *e = fields != NULL ? entry_field(fields, "e", &e_len) : NULL;
+    const char *d = fields != NULL ? entry_field(fields, "d", &d_len) : NULL;
+    if (e == NULL || d == NULL || !one_line(e, e_len) || !one_line(d, d_len) || id_len >= PUSH_LIVE_ID_SIZE)
+        return 0;
+    int n = snprintf(out, size, "id: %.*s\nevent: %.*s\ndata: %.*s\n\n", (int)id_len, *id, (int)e_len, e, (int)d_len,
+                     d);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+int push_live_write_entries(push_sse_t *sse, const cong_redis_reply_t *entries, size_t from)
+{
+    const cong_api_t *api = push_api;
+    size_t n = api->redis_elements(entries), size = (size_t)push_config.events_buffer_bytes + 1;
+    char *text = here != NULL ? here->text : NULL;
+    if (text == NULL)
+        return 0;
+    for (size_t i = from; i < n; i++) {
+        const char *id;
+        size_t len = format_entry(api->redis_element(entries, i), text, size, &id);
+        if (len == 0) {
+            if (id == NULL)
+                return 1; /* not an entry at all: nothing to advance past */
+            api->log(CONG_LOG_WARN, PUSH_MODULE, "live log entry %.41s skipped: malformed or over %d bytes", id,
+                     push_config.events_buffer_bytes);
+        } else if (!push_live_write(sse, text, len)) {
+            return 0;
+        }
+        snprintf(sse->last_id, sizeof sse->last_id, "%s", id);
+    }
+    return 1;
+}
+
+static void on_read(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
+{
+    (void)req;
+    push_sse_t *sse = udata;
+    sse->reading = 0;
+    if (sse->closed)
+        return;
+    if (err != 0 || push_api->redis_type(reply) != CONG_REDIS_ARRAY) {
+        sse->again = 1; /* Redis is away: the tick tries again */
+        return;
+    }
+    int all = push_live_write_entries(sse, reply, 0);
+    if (all && (sse->again || push_api->redis_elements(reply) == PUSH_SSE_PAGE))
+        push_live_read(sse);
+}
+
+void push_live_read(push_sse_t *sse)
+{
+    if (sse->closed || sse->stream == NULL)
+        return;
+    if (sse->reading || sse->waiting) {
+        sse->again = 1;
+        return;
+    }
+    char start[PUSH_LIVE_ID_SIZE + 1], count[8];
+    snprintf(start, sizeof start, "(%s", sse->last_id);
+    snprintf(count, sizeof count, "%d", PUSH_SSE_PAGE);
+    const char *argv[] = {"XRANGE", sse->log_key, start, "+", "COUNT", count};
+    size_t argvlen[] = {6, strlen(sse->log_key), strlen(start), 1, 5, strlen(count)};
+    sse->again = 0;
+    if (push_api->redis_command(sse->req, 6, argv, argvlen, on_read, sse) == 0)
+        sse->reading = 1;
+    else
+        sse->again = 1; /* Redis is away: the tick tries again */
+}
+
+/* ---- the live channel: subjects separated by "\n"; NULL after a (re)subscription ---- */
+
+static void read_all(void)
+{
+    for (unsigned b = 0; b < BUCKETS; b++)
+        for (subject_entry_t *e = here->buckets[b]; e != NULL; e = e->next)
+            for (push_sse_t *s = e->streams; s != NULL; s = s->next)
+                push_live_read(s); /* never leaves the map synchronously */
+}
+
+static void on_live(cong_worker_t *worker, const char *message, size_t len, void *udata)
+{
+    (void)worker, (void)udata;
+    if (here == NULL)
+        return;
+    here->seen++;
+    if (message == NULL) {
+        read_all();
+        return;
+    }
+    while (len > 0) {
+        const char *nl = memchr(message, '\n', len);
+        size_t n = nl != NULL ? (size_t)(nl - message) : len;
+        subject_entry_t *e = n > 0 ? find(message, n) : NULL;
+        for (push_sse_t *s = e != NULL ? e->streams : NULL; s != NULL; s = s->next)
+            push_live_read(s);
+        message += n < len ? n + 1 : n;
+        len -= n < len ? n + 1 : n;
+    }
+}
+
+/* Heartbeats for quiet streams; streams full for too long are ended; reads that failed are tried again. */
+static void on_tick(cong_worker_t *worker, cong_timer_id_t id, void *udata)
+{
+    (void)worker, (void)id, (void)udata;
+    long long now = push_now_ms();
+    for (unsigned b = 0; b < BUCKETS; b++) {
+        subject_entry_t *e = here->buckets[b];
+        while (e != NULL) {
+            subject_entry_t *next_entry = e->next; /* e goes when its last stream is dropped */
+            push_sse_t *s = e->streams;
+            while (s != NULL) {
+                push_sse_t *next = s->next;
+                if (s->waiting && now - s->waiting_since_ms >= push_config.events_stall_ms) {
+                    push_api->log(CONG_LOG_INFO, PUSH_MODULE, "live event stream %s ended: its client took nothing "
+                                  "for %d ms", push_api->req_id(s->req), push_config.events_stall_ms);
+                    drop(s);
+                }
+                else if (!s->waiting && now - s->last_write_ms >= push_config.events_heartbeat_ms)
+                    push_live_write(s, ":\n\n", 3);
+                if (!s->closed && s->again && !s->reading && !s->waiting)
+                    push_live_read(s);
+                s = next;
+            }
+            e = next_entry;
+        }
+    }
+}
+
+static void on_init(cong_worker_t *worker, int index, void *udata)
+{
+    (void)udata;
+    here = calloc(1, sizeof *here);
+    if (here != NULL && (here->text = malloc((size_t)push_config.events_buffer_bytes + 1)) == NULL) {
+        free(here);
+        here = NULL;
+    }
+    if (here == NULL) {
+        push_api->log(CONG_LOG_ERROR, PUSH_MODULE, "worker %d: no memory for live events", index);
+        return;
+    }
+    here->worker = worker;
+    int smallest = push_config.events_heartbeat_ms < push_config.events_stall_ms ? push_config.events_heartbeat_ms
+                                                                                 : push_config.events_stall_ms;
+    long long tick = smallest / 4 < 50 ? 50 : smallest / 4 > 1000 ? 1000 : smallest / 4;
+    if (push_api->timer_start(worker, tick, tick, on_tick, NULL, &here->tick) != 0)
+        push_api->log(CONG_LOG_ERROR, PUSH_MODULE, "worker %d: no heartbeat timer", index);
+}
+
+static void on_dispose(cong_worker_t *worker, int index, void *udata)
+{
+    (void)worker, (void)index, (void)udata;
+    if (here == NULL)
+        return;
+    for (unsigned b = 0; b < BUCKETS; b++) /* none left after a shutdown: every stream was told CONG_EGONE */
+        while (here->buckets[b] != NULL) {
+            subject_entry_t *e = here->buckets[b];
+            here->buckets[b] = e->next;
+            free(e);
+        }
+    free(here->text);
+    free(here);
+    here = NULL;
+}
+
+int push_live_register(cong_module_ctx_t *ctx)
+{
+    int rc = push_api->register_worker_hooks(ctx, on_init, on_dispose, NULL);
+    return rc != 0 ? rc : push_api->register_channel(ctx, LIVE_CHANNEL, on_live, NULL);
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Live events (GET /v1/me/events, modules/push events.c and live_streams.c; ABI 1.7 register_channel) over HTTP/2
+# against the test Redis, written exactly as push/live.h says the writers do (XADD to cong:user:<subject>:log, then
+# PUBLISH the subject on cong:live): an event written after connect arrives with its id, nothing older; resume with
+# Last-Event-ID gets exactly the missed entries; a trimmed log → event reset; a heartbeat comment; over the per-person
+# cap → 429; a session-less token → 403; a bad Last-Event-ID → 400; TWO instances on one Redis: an event published
+# once reaches a client on each; Redis lost and back: what was written meanwhile (its PUBLISH lost) arrives after the
+# resubscription; Redis down at connect → 503 + Retry-After; a stalled reader (a raw HTTP/2 client holding its
+# window at 0) is ended after events_stall_ms while the gateway's RSS stays bounded and another client on the same
+# (single) worker gets its events promptly; the streams end cleanly when the gateway stops.
+source "$(dirname "$0")/lib.sh"
+RUNID=$$$RANDOM
+EVENTS_ENV=(CONG_SERVER_WORKERS=1 CONG_MODULES_PUSH_EVENTS_HEARTBEAT_MS=700 CONG_MODULES_PUSH_EVENTS_STALL_MS=1500
+  CONG_MODULES_PUSH_EVENTS_RETRY_MS=2000 CONG_MODULES_PUSH_EVENTS_BUFFER_BYTES=4096
+  CONG_MODULES_PUSH_EVENTS_MAX_PER_SUBJECT=3 CONG_RATE_LIMITS_DEFAULT_BURST=10000
+  CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=1000000)
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+# write SUBJECT KEY [SIZE] — one entry appended as cong-push-worker appends it (XADD MAXLEN ~, EXPIRE), then the
+# PUBLISH of the subject, in one round trip; prints the entry's id
+APPEND="local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', 1000, '*', 'k', ARGV[2], 'e', 'dossier.status', 'd', ARGV[3])
+redis.call('EXPIRE', KEYS[1], 2592000) redis.call('PUBLISH', 'cong:live', ARGV[1]) return id"
+write() {
+  local pad
+  pad=$(head -c "${3:-0}" /dev/zero | tr '\0' x)
+  rcli EVAL "$APPEND" 1 "cong:user:$1:log" "$1" "$2" \
+    "{\"event_key\":\"$2\",\"topic\":\"dossier.status\",\"inbox_id\":null,\"title_vi\":\"Hồ sơ\",\"body_vi\":\"$pad\",\"title_en\":\"\",\"body_en\":\"\",\"data\":{}}"
+}
+S1="sse-$RUNID-1" S2="sse-$RUNID-2" S3="sse-$RUNID-3" S4="sse-$RUNID-4" SS="sse-$RUNID-stall" SO="sse-$RUNID-other"
+for s in "$S1" "$S2" "$S3" "$S4" "$SS" "$SO"; do token --sub "$s" --sid "sid-$s" --acr 1 >"$GW_DIR/token.$s" & done
+wait
+tok() { cat "$GW_DIR/token.$1"; } # a session's token of each person, minted once (at once)
+# listen NAME SUBJECT [LAST-EVENT-ID] — an SSE client in the background; its output in $GW_DIR/NAME.sse
+listen() {
+  curl -sN --http2-prior-knowledge --max-time 60 -H "authorization: Bearer $(tok "$2")" ${3:+-H "Last-Event-ID: $3"} \
+    -D "$GW_DIR/$1.headers" -o "$GW_DIR/$1.sse" "$(url /v1/me/events)" &
+  printf -v "PID_$1" '%s' $!
+  EXTRA_PIDS+=($!)
+}
+has() { grep -qx -- "$2" "$GW_DIR/$1.sse" 2>/dev/null; }
+ids() { sed -n 's/^id: //p' "$GW_DIR/$1.sse" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
+connected() { has "$1" "retry: 2000"; }
+
+relay_start REDISRELAY "$REDIS_PORT" || { bad "Redis relay"; finish; exit 1; }
+start_gateway "${EVENTS_ENV[@]}" CONG_REDIS_PORT="$REDISRELAY_PORT" || exit 1
+wait_stores_up || { finish; exit 1; }
+A_H2C=$H2C_PORT A_ADMIN=$ADMIN_PORT A_PID=$GW_PID
+
+# ---- from now on: nothing old; a new event with its id ----
+OLD=$(write "$S1" push_outbox:1)
+listen one "$S1"
+wait_until 10 connected one || bad "no retry hint first: $(head -c 200 "$GW_DIR/one.sse")"
+expect_match "text/event-stream" "content-type: text/event-stream" "$(cat "$GW_DIR/one.headers")"
+E1=$(write "$S1" push_outbox:2)
+wait_until 10 has one "id: $E1" || bad "event after connect: $(cat "$GW_DIR/one.sse")"
+expect_eq "...only it (no old entry)" "$E1" "$(ids one)"
+expect_eq "...as live.h shapes it" "event: dossier.status" "$(grep -A1 "^id: $E1" "$GW_DIR/one.sse" | tail -1)"
+expect_match "...data on one line" '^data: \{"event_key":"push_outbox:2",' "$(grep -A2 "^id: $E1" "$GW_DIR/one.sse" | tail -1)"
+expect_eq "the retry hint came first" "retry: 2000" "$(head -1 "$GW_DIR/one.sse")"
+wait_until 10 has one ":" || bad "no heartbeat comment"
+metric() { h2c "$(admin_url /metrics)" | awk -v m="$1" '$1 == m { print $2 }'; }
+idle_unbuffered() { [ "$(metric cong_streams_open)" = 1 ] && [ "$(metric cong_stream_buffer_bytes)" = 0 ]; }
+wait_until 10 idle_unbuffered ||
+  bad "an idle stream holds buffers: $(metric cong_stream_buffer_bytes) bytes, $(metric cong_streams_open) open"
+
+# ---- resume: exactly the missed entries, then live ones ----
+kill "$PID_one"
+E2=$(write "$S1" push_outbox:3) E3=$(write "$S1" push_outbox:4)
+listen two "$S1" "$E1"
+wait_until 10 has two "id: $E3" || bad "resume: $(cat "$GW_DIR/two.sse")"
+E4=$(write "$S1" push_outbox:5)
+wait_until 10 has two "id: $E4" || bad "live after resume"
+expect_eq "resume: no gap, no duplicate" "$E2 $E3 $E4" "$(ids two)"
+expect_no_match "...nothing before it" "$OLD|$E1" "$(ids two)"
+
+# ---- a trimmed log: reset, with the newest id ----
+F=$(write "$S2" push_outbox:10)
+for i in 11 12 13; do L=$(write "$S2" "push_outbox:$i"); done
+rcli XTRIM "cong:user:$S2:log" MAXLEN 2 >/dev/null
+listen reset "$S2" "$F"
+wait_until 10 has reset "event: reset" || bad "no reset: $(cat "$GW_DIR/reset.sse")"
+expect_eq "...with the newest id" "$L" "$(ids reset)"
+N=$(write "$S2" push_outbox:14)
+wait_until 10 has reset "id: $N" || bad "live after reset"
+expect_eq "...then what comes next" "$L $N" "$(ids reset)"
+listen all "$S2" 0-0
+three() { [ "$(ids all | wc -w)" = 3 ]; }
+wait_until 10 three || bad "0-0 (the reset id of an empty log): the whole log, got $(ids all)"
+expect_eq "...in order" "$(rcli XRANGE "cong:user:$S2:log" - + | grep -E '^[0-9]+-[0-9]+$' | tr '\n' ' ' | sed 's/ $//')" \
+  "$(ids all)"
+kill "$PID_all"
+
+# ---- refusals ----
+expect_eq "a bad Last-Event-ID: 400" 400 "$(call "$(tok "$S1")" GET /v1/me/events -H 'Last-Event-ID: 1-2-3')"
+expect_eq "...validation-failed" validation-failed "$(field type | sed 's|.*/||')"
+expect_eq "no session (an API client's token): 403" 403 \
+  "$(call "$(token --sub "$S1" --acr 1 --client-id partner --sid client:partner)" GET /v1/me/events)"
+expect_eq "...session-required" session-required "$(field type | sed 's|.*/||')"
+for n in 1 2 3; do listen "cap$n" "$S3"; done
+for n in 1 2 3; do wait_until 10 connected "cap$n" || bad "cap stream $n"; done
+expect_eq "a 4th stream of one person: 429" 429 "$(call "$(tok "$S3")" GET /v1/me/events)"
+expect_eq "...rate-limited" rate-limited "$(field type | sed 's|.*/||')"
+kill "$PID_cap1"
+room() { # a 4th stream now? (a 429 ends at once, a 200 stays open)
+  rm -f "$GW_DIR/cap4.headers"
+  listen cap4 "$S3"
+  wait_until 5 grep -qs '^HTTP/2 [0-9]' "$GW_DIR/cap4.headers"
+  grep -qs '^HTTP/2 200' "$GW_DIR/cap4.headers"
+}
+wait_until 10 room || bad "a stream closed makes room again: $(cat "$GW_DIR/cap4.sse")"
+
+# ---- two instances, one Redis: published once, seen on both ----
+GW_NAME=b start_gateway "${EVENTS_ENV[@]}" || exit 1
+B_PID=$GW_PID
+listen onb "$S4"
+H2C_PORT=$A_H2C listen ona "$S4"
+wait_until 10 connected onb && wait_until 10 connected ona || bad "both connected"
+E=$(write "$S4" push_outbox:20)
+wait_until 10 has onb "id: $E" || bad "instance B got no event published once"
+wait_until 10 has ona "id: $E" || bad "instance A got no event published once"
+GW_PID=$B_PID GW_NAME=b stop_gateway
+expect_eq "instance B stopped cleanly" 0 "$GW_STATUS"
+wait "$PID_onb"
+expect_eq "...its stream ended cleanly (curl exit 0)" 0 "$?"
+H2C_PORT=$A_H2C ADMIN_PORT=$A_ADMIN GW_PID=$A_PID
+
+# ---- Redis lost and back: written meanwhile (its PUBLISH lost), read after the resubscription ----
+relay_stop REDISRELAY
+wait_store_down redis
+W=$(write "$S1" push_outbox:30)
+expect_eq "Redis down at connect: 503" 503 "$(call "$(tok "$S1")" GET /v1/me/events)"
+expect_match "...with Retry-After" '^[0-9]+$' "$(header retry-after)"
+relay_start REDISRELAY "$REDIS_PORT" "$REDISRELAY_PORT" || bad "relay again"
+wait_until 20 has two "id: $W" || bad "nothing read after the resubscription: $(tail -5 "$GW_DIR/two.sse")"
+
+# ---- a stalled reader: ended, memory bounded, its neighbour on the same worker served promptly ----
+mkfifo "$GW_DIR/stall.in"
+python3 "$SRC/tests/integration/sse_stall.py" 127.0.0.1 "$H2C_PORT" /v1/me/events "$(tok "$SS")" \
+  <"$GW_DIR/stall.in" >"$GW_DIR/stall.out" &
+EXTRA_PIDS+=($!)
+STALL_PID=$!
+exec 7>"$GW_DIR/stall.in"
+listen other "$SO"
+wait_until 10 grep -q "^headers 0x88" "$GW_DIR/stall.out" || bad "stalled client: no 200 $(cat "$GW_DIR/stall.out")"
+wait_until 10 connected other || bad "the other client"
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$GW_PID/status"; }
+RSS0=$(rss)
+FIRST=$(write "$SS" push_outbox:40 1500)
+# 4 MB more for the stalled reader, in one script: 2,000 entries of 2 KB (the log keeps ~1,000), then one PUBLISH
+rcli EVAL "for i = 1, 2000 do redis.call('XADD', KEYS[1], 'MAXLEN', '~', 1000, '*', 'k', 'push_outbox:' .. (100 + i),
+  'e', 'dossier.status', 'd', '{\"event_key\":\"x\",\"body_vi\":\"' .. string.rep('y', 2000) .. '\"}') end
+  redis.call('PUBLISH', 'cong:live', ARGV[1]) return 1" 1 "cong:user:$SS:log" "$SS" >/dev/null
+T0=$(date +%s%N)
+O=$(write "$SO" push_outbox:41)
+wait_until 5 has other "id: $O" || bad "the other client's event did not come"
+MS=$((($(date +%s%N) - T0) / 1000000))
+[ "$MS" -lt 1000 ] && ok || bad "the other client waited $MS ms behind the stalled one"
+wait_until 10 grep -q "live event stream .* ended: its client took nothing for 1500 ms" "$GW_DIR/stderr" ||
+  bad "the stalled stream was not ended"
+LAST=$(write "$SS" push_outbox:9999)
+# The log it could read holds ~1,000 of those entries (2 MB): a reader kept in memory would pass 1 MiB (seen: ~270 KiB)
+GROWTH=$(($(rss) - RSS0))
+[ "$GROWTH" -lt 1024 ] && ok || bad "RSS grew $GROWTH KiB for a stalled reader sent 4 MB"
+echo open >&7
+wait_until 10 grep -q "^END_STREAM" "$GW_DIR/stall.out" || bad "the stalled stream did not end: $(tail -c 300 "$GW_DIR/stall.out")"
+expect_match "...after what was written (the retry hint, the first event)" "id: $FIRST" "$(cat "$GW_DIR/stall.out")"
+expect_no_match "...and nothing after it was ended" "id: $LAST" "$(cat "$GW_DIR/stall.out")"
+exec 7>&-
+
+# ---- the gateway stops: the streams end cleanly ----
+stop_gateway
+expect_eq "clean exit" 0 "$GW_STATUS"
+wait "$PID_other"
+expect_eq "an open stream ended cleanly (curl exit 0)" 0 "$?"
+finish
