@@ -26,10 +26,45 @@ const uint16_t *catalog_postings_find(const catalog_postings_t *p, uint64_t key,
     return NULL;
 }
 
+/* LSD radix sort of n values whose set bits are all below `bits`: no comparison callbacks (the build sorts
+ * millions of grams; qsort made a load take seconds on a loaded machine). */
+static int radix_sort(uint64_t *v, size_t n, unsigned bits)
+{
+    uint64_t *tmp = malloc((n + 1) * sizeof *tmp);
+    if (tmp == NULL)
+        return -1;
+    for (unsigned shift = 0; shift < bits; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((v[i] >> shift) & 0xFF) + 1]++;
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(v[i] >> shift) & 0xFF]++] = v[i];
+        memcpy(v, tmp, n * sizeof *v);
+    }
+    free(tmp);
+    return 0;
+}
+
+static size_t dedupe_sorted(uint64_t *v, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || v[i] != v[k - 1])
+            v[k++] = v[i];
+    return k;
+}
+
 /* pairs: (key id << 16 | doc), key ids into keys[nkeys]; sorted and deduplicated into postings */
 static int postings_from_pairs(catalog_postings_t *p, uint64_t *keys, size_t nkeys, uint64_t *pairs, size_t npairs)
 {
-    npairs = catalog_trgm_unique(pairs, npairs);
+    unsigned bits = 16;
+    while (bits < 64 && (nkeys >> (bits - 16)) != 0)
+        bits++;
+    if (radix_sort(pairs, npairs, bits) != 0)
+        return -1;
+    npairs = dedupe_sorted(pairs, npairs);
     p->keys = keys;
     p->nkeys = nkeys;
     p->offs = calloc(nkeys + 1, sizeof *p->offs);
@@ -68,7 +103,11 @@ static int build_postings(catalog_postings_t *p, const uint64_t *raw, const size
         return -1;
     }
     memcpy(keys, raw, total * sizeof *keys);
-    size_t nkeys = catalog_trgm_unique(keys, total);
+    if (radix_sort(keys, total, 64) != 0) {
+        free(keys), free(pairs);
+        return -1;
+    }
+    size_t nkeys = dedupe_sorted(keys, total);
     for (size_t d = 0; d < count; d++)
         for (size_t i = off[d]; i < off[d + 1]; i++)
             pairs[i] = ((uint64_t)key_id(keys, nkeys, raw[i]) << 16) | d;
@@ -77,30 +116,43 @@ static int build_postings(catalog_postings_t *p, const uint64_t *raw, const size
     return rc;
 }
 
-/* The 1-, 2- and 3-byte sequences of every doc's search_text, each doc's distinct ones. */
+/* The 1-, 2- and 3-byte sequences of every doc's search_text: a gram key has 26 bits, so (key << 16 | doc) sorts
+ * them by key then doc in one radix sort. */
 static int build_grams(catalog_index_t *ix)
 {
-    size_t *off = malloc((ix->count + 1) * sizeof *off), total = 0;
-    for (size_t d = 0; off != NULL && d < ix->count; d++)
+    size_t total = 0, n = 0;
+    for (size_t d = 0; d < ix->count; d++)
         total += 3 * ix->docs[d].search_len;
-    uint64_t *raw = off != NULL ? malloc((total + 1) * sizeof *raw) : NULL;
-    if (raw == NULL) {
-        free(off), free(raw);
+    uint64_t *pairs = malloc((total + 1) * sizeof *pairs);
+    if (pairs == NULL)
         return -1;
-    }
-    size_t k = 0;
     for (size_t d = 0; d < ix->count; d++) {
         const catalog_doc_t *doc = &ix->docs[d];
-        off[d] = k;
         for (size_t i = 0; i < doc->search_len; i++)
-            for (size_t n = 1; n <= 3 && i + n <= doc->search_len; n++)
-                raw[k++] = catalog_gram_key(doc->search_text + i, n);
-        k = off[d] + catalog_trgm_unique(raw + off[d], k - off[d]);
+            for (size_t k = 1; k <= 3 && i + k <= doc->search_len; k++)
+                pairs[n++] = catalog_gram_key(doc->search_text + i, k) << 16 | d;
     }
-    off[ix->count] = k;
-    int rc = build_postings(&ix->grams, raw, off, ix->count);
-    free(raw), free(off);
-    return rc;
+    int rc = radix_sort(pairs, n, 42);
+    n = rc == 0 ? dedupe_sorted(pairs, n) : 0;
+    catalog_postings_t *p = &ix->grams;
+    p->keys = malloc((n + 1) * sizeof *p->keys);
+    p->offs = malloc((n + 2) * sizeof *p->offs);
+    p->docs = malloc((n + 1) * sizeof *p->docs);
+    if (rc != 0 || p->keys == NULL || p->offs == NULL || p->docs == NULL) {
+        free(pairs);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = pairs[i] >> 16;
+        if (p->nkeys == 0 || p->keys[p->nkeys - 1] != key) {
+            p->keys[p->nkeys] = key;
+            p->offs[p->nkeys++] = (uint32_t)i;
+        }
+        p->docs[i] = (uint16_t)(pairs[i] & 0xFFFF);
+    }
+    p->offs[p->nkeys] = (uint32_t)n;
+    free(pairs);
+    return 0;
 }
 
 /* Each doc's pg_trgm trigrams: the sequence (as ids into its distinct ones) for word_similarity, and the index. */
