@@ -82,33 +82,106 @@ static uint64_t rank_key(const catalog_doc_t *doc, size_t d, float sim, const ch
            ((uint64_t)doc->length << 16) | d;
 }
 
+static float similarity(const catalog_index_t *ix, size_t d, const catalog_trgm_t *query, size_t nq,
+                        search_scratch_t *s)
+{
+    return catalog_trgm_word_similarity(query, nq, &ix->docs[d].trigrams, s->found, s->lastpos);
+}
+
+static int ascii_word(unsigned char c)
+{
+    return c < 0x80 && catalog_fold_is_word(c);
+}
+
+/* q appears in the doc's search_text between non-word characters (ASCII ones, or the ends): that stretch has exactly
+ * q's words, so its trigrams are q's, an extent whose similarity is 1 — the greatest there is. */
+static int holds_query_as_words(const catalog_doc_t *doc, const char *q, size_t qn)
+{
+    if (!ascii_word((unsigned char)q[0]) || !ascii_word((unsigned char)q[qn - 1]))
+        return 0;
+    const char *end = doc->search_text + doc->search_len;
+    for (const char *p = doc->search_text; (p = memmem(p, (size_t)(end - p), q, qn)) != NULL; p++) {
+        int left = p == doc->search_text || ((unsigned char)p[-1] < 0x80 && !ascii_word((unsigned char)p[-1]));
+        int right = p + qn == end || ((unsigned char)p[qn] < 0x80 && !ascii_word((unsigned char)p[qn]));
+        if (left && right)
+            return 1;
+    }
+    return 0;
+}
+
+static int by_shared_desc(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a >> 16, y = *(const uint32_t *)b >> 16;
+    return (y > x) - (y < x);
+}
+
+/* How many of the ranked keys have a similarity above `sim` (the key's top 30 bits hold 1.0f - sim). */
+static size_t ranked_above(const uint64_t *keys, size_t n, float sim)
+{
+    uint32_t bits;
+    memcpy(&bits, &sim, sizeof bits);
+    size_t above = 0;
+    for (size_t i = 0; i < n; i++)
+        above += (keys[i] >> 34) < 0x3F800000u - bits;
+    return above;
+}
+
+/* Fills s->keys with the rank keys of at least the first `want` hits (all of them that could be among the first
+ * `want`), returns the number of hits (the answer's total) and sets *nkeys. word_similarity is what costs (pg_trgm's
+ * quadratic extent search): it is computed exactly for every hit that only similarity can make one, but for a hit
+ * that holds every word only while it could still rank among the first `want`: its similarity is at most
+ * shared / nq, so once `want` ranked hits are above that bound, the rest cannot come before them. */
 static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *a, const uint64_t *units,
-                        const char *q, size_t qn, search_scratch_t *s)
+                        const char *q, size_t qn, size_t want, search_scratch_t *s, size_t *nkeys)
 {
     catalog_trgm_t *query = malloc((qn + 1) * sizeof *query);
-    if (query == NULL)
+    uint32_t *pending = malloc((ix->count + 1) * sizeof *pending); /* shared << 16 | doc: holds every word */
+    size_t hits = 0, npending = 0, n = 0;
+    if (query == NULL || pending == NULL) {
+        free(query), free(pending);
         return (size_t)-1;
+    }
     size_t nq = catalog_trgm_unique(query, catalog_trgm_extract(q, qn, query));
     for (size_t t = 0; t < nq; t++) {
-        size_t n = 0;
-        const uint16_t *docs = catalog_postings_find(&ix->trigrams, query[t], &n);
-        for (size_t k = 0; k < n; k++)
+        size_t np = 0;
+        const uint16_t *docs = catalog_postings_find(&ix->trigrams, query[t], &np);
+        for (size_t k = 0; k < np; k++)
             s->shared[docs[k]]++;
     }
     mark_substrings(ix, q, qn, s->substr);
-    size_t hits = 0;
     for (size_t d = 0; d < ix->count; d++) {
         /* word_similarity <= shared / nq: below 0.6 × nq shared trigrams only the substring test can match */
         int maybe_similar = s->shared[d] > 0 && (size_t)s->shared[d] * 5 >= nq * 3;
         if ((!s->substr[d] && !maybe_similar) || !passes(ix, d, a, units))
             continue;
-        float sim = s->shared[d] > 0
-                        ? catalog_trgm_word_similarity(query, nq, &ix->docs[d].trigrams, s->found, s->lastpos)
-                        : 0.0f;
-        if (s->substr[d] || sim >= CATALOG_TRGM_WORD_THRESHOLD)
-            s->keys[hits++] = rank_key(&ix->docs[d], d, sim, q, qn);
+        if (s->substr[d] && s->shared[d] == nq && holds_query_as_words(&ix->docs[d], q, qn)) {
+            s->keys[n++] = rank_key(&ix->docs[d], d, 1.0f, q, qn);
+            hits++;
+            continue;
+        }
+        if (s->substr[d] && s->shared[d] > 0) {
+            pending[npending++] = (uint32_t)s->shared[d] << 16 | (uint32_t)d;
+            hits++;
+            continue;
+        }
+        float sim = s->shared[d] > 0 ? similarity(ix, d, query, nq, s) : 0.0f;
+        if (s->substr[d] || sim >= CATALOG_TRGM_WORD_THRESHOLD) {
+            s->keys[n++] = rank_key(&ix->docs[d], d, sim, q, qn);
+            hits++;
+        }
     }
-    free(query);
+    qsort(pending, npending, sizeof *pending, by_shared_desc);
+    for (size_t i = 0; i < npending;) {
+        uint32_t shared = pending[i] >> 16;
+        if (n >= want && ranked_above(s->keys, n, (float)shared / (float)nq) >= want)
+            break; /* none of the rest can be among the first `want` */
+        for (; i < npending && pending[i] >> 16 == shared; i++) {
+            size_t d = pending[i] & 0xFFFF;
+            s->keys[n++] = rank_key(&ix->docs[d], d, similarity(ix, d, query, nq, s), q, qn);
+        }
+    }
+    free(query), free(pending);
+    *nkeys = n;
     return hits;
 }
 
@@ -170,10 +243,11 @@ char *catalog_index_search(const catalog_index_t *ix, const catalog_search_args_
             if (passes(ix, d, a, units))
                 s.keys[hits++] = d;
     } else {
-        hits = rank_hits(ix, a, units, q, (size_t)qn, &s);
+        size_t nkeys = 0, want = (size_t)a->page * (size_t)a->page_size;
+        hits = rank_hits(ix, a, units, q, (size_t)qn, want, &s, &nkeys);
         if (hits == (size_t)-1)
             goto out;
-        qsort(s.keys, hits, sizeof *s.keys, compare_u64);
+        qsort(s.keys, nkeys, sizeof *s.keys, compare_u64);
     }
     out = render(ix, a, s.keys, hits, len);
 out:
