@@ -128,8 +128,8 @@ static size_t ranked_above(const uint64_t *keys, size_t n, float sim)
 
 /* Fills s->keys with the rank keys of at least the first `want` hits (all of them that could be among the first
  * `want`), returns the number of hits (the answer's total) and sets *nkeys. word_similarity is what costs (pg_trgm's
- * quadratic extent search): it is computed exactly for every hit that only similarity can make one, but for a hit
- * that holds every word only while it could still rank among the first `want`: its similarity is at most
+ * quadratic extent search): a hit by similarity alone is decided with the early-stopping check (as `<%` does), and
+ * the exact similarity of any hit is computed only while it could still rank among the first `want`: it is at most
  * shared / nq, so once `want` ranked hits are above that bound, the rest cannot come before them. */
 static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *a, const uint64_t *units,
                         const char *q, size_t qn, size_t want, search_scratch_t *s, size_t *nkeys)
@@ -159,14 +159,12 @@ static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *
             hits++;
             continue;
         }
-        if (s->substr[d] && s->shared[d] > 0) {
-            pending[npending++] = (uint32_t)s->shared[d] << 16 | (uint32_t)d;
+        if (s->shared[d] == 0) { /* holds every word, no trigram of q: similarity 0 */
+            s->keys[n++] = rank_key(&ix->docs[d], d, 0.0f, q, qn);
             hits++;
-            continue;
-        }
-        float sim = s->shared[d] > 0 ? similarity(ix, d, query, nq, s) : 0.0f;
-        if (s->substr[d] || sim >= CATALOG_TRGM_WORD_THRESHOLD) {
-            s->keys[n++] = rank_key(&ix->docs[d], d, sim, q, qn);
+        } else if (s->substr[d] ||
+                   catalog_trgm_word_similar(query, nq, &ix->docs[d].trigrams, s->found, s->lastpos)) {
+            pending[npending++] = (uint32_t)s->shared[d] << 16 | (uint32_t)d; /* a hit; its rank if it can matter */
             hits++;
         }
     }

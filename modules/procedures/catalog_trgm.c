@@ -64,8 +64,9 @@ static inline float calc_sml(int count, int len1, int len2)
     return (float)count / (float)(len1 + len2 - count); /* pg_trgm's CALCSML, in float4 */
 }
 
-float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
-                                   unsigned char *found, int *lastpos)
+/* calc_word_similarity; check_only: pg_trgm's WORD_SIMILARITY_CHECK_ONLY (stops once the threshold is reached) */
+static float word_similarity(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
+                             unsigned char *found, int *lastpos, int check_only)
 {
     /* found[id]: the text's trigram id is one of the query's (both arrays sorted: a merge) */
     size_t a = 0;
@@ -106,6 +107,8 @@ float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, c
                 lower = tmp_lower;
                 count = tmp_count;
             }
+            if (check_only && smlr_cur >= CATALOG_TRGM_WORD_THRESHOLD)
+                break;
             int tt = idx[tmp_lower];
             if (lastpos[tt] == tmp_lower) {
                 tmp_ulen2--;
@@ -115,6 +118,8 @@ float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, c
         }
         if (smlr_cur > smlr_max)
             smlr_max = smlr_cur;
+        if (check_only && smlr_max >= CATALOG_TRGM_WORD_THRESHOLD)
+            break;
         for (int tmp_lower = prev_lower; tmp_lower < lower; tmp_lower++) {
             int tt = idx[tmp_lower];
             if (lastpos[tt] == tmp_lower)
@@ -122,4 +127,16 @@ float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, c
         }
     }
     return smlr_max;
+}
+
+float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
+                                   unsigned char *found, int *lastpos)
+{
+    return word_similarity(query, nquery, text, found, lastpos, 0);
+}
+
+int catalog_trgm_word_similar(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
+                              unsigned char *found, int *lastpos)
+{
+    return word_similarity(query, nquery, text, found, lastpos, 1) >= CATALOG_TRGM_WORD_THRESHOLD;
 }

@@ -40,4 +40,9 @@ typedef struct catalog_trgm_text {
 float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
                                    unsigned char *found, int *lastpos);
 
+/** query <% text: word_similarity >= 0.6, stopping as soon as an extent reaches it (pg_trgm's CHECK_ONLY), as the
+ *  operator does; cheaper than the full similarity when it holds. */
+int catalog_trgm_word_similar(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
+                              unsigned char *found, int *lastpos);
+
 #endif

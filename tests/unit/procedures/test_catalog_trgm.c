@@ -16,8 +16,8 @@ static catalog_trgm_t tri(const char *s)
            (unsigned char)s[2];
 }
 
-/* word_similarity(q, text), preparing both as the index does */
-static float similarity(const char *q, const char *text)
+/* word_similarity(q, text), or (check) q <% text, preparing both as the index does */
+static float measure(const char *q, const char *text, int check)
 {
     size_t qn = strlen(q), tn = strlen(text);
     catalog_trgm_t *query = calloc(qn + 1, sizeof *query), *seq = calloc(tn + 1, sizeof *seq);
@@ -34,9 +34,15 @@ static float similarity(const char *q, const char *text)
             if (distinct[k] == seq[i])
                 ids[i] = (uint16_t)k;
     catalog_trgm_text_t t = {distinct, nd, ids, n};
-    float sim = catalog_trgm_word_similarity(query, nq, &t, found, lastpos);
+    float sim = check ? (float)catalog_trgm_word_similar(query, nq, &t, found, lastpos)
+                      : catalog_trgm_word_similarity(query, nq, &t, found, lastpos);
     free(query), free(seq), free(distinct), free(ids), free(found), free(lastpos);
     return sim;
+}
+
+static float similarity(const char *q, const char *text)
+{
+    return measure(q, text, 0);
 }
 
 static void test_trigrams_of_padded_words(void **state)
@@ -64,11 +70,20 @@ static void test_word_similarity_equals_postgresql(void **state)
     assert_true(similarity("!!!", "dang ky") == 0.0f); /* no trigram at all */
 }
 
+static void test_the_operator_stops_at_the_threshold(void **state)
+{
+    (void)state;
+    assert_true(measure("dang ky khai sjnh", "dang ky khai sinh birth registration 1.001193", 1) == 1.0f); /* 0.76 */
+    assert_true(measure("cap lai", "cap doi giay phep lai xe", 1) == 0.0f);                             /* 0.5 */
+    assert_true(measure("word", "two words", 1) == 1.0f);                                               /* 0.8 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trigrams_of_padded_words),
         cmocka_unit_test(test_word_similarity_equals_postgresql),
+        cmocka_unit_test(test_the_operator_stops_at_the_threshold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
