@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout bench-push-sse fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-search bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout bench-push-sse fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -53,6 +53,9 @@ bench-abuse: build
 
 bench-procedures: build
 	@bash bench/procedures.sh
+
+bench-search: build
+	@bash bench/search.sh
 
 bench-mandates: build
 	@bash bench/mandates.sh

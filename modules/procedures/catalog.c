@@ -1,25 +1,32 @@
 /*
  * The catalog: GET /v1/procedures (search) and GET /v1/procedures/{code}. Public.
  *
- * A catalog read costs no PostgreSQL round trip in the common case: answers are cached in Redis for
- * catalog_cache_ttl_s under a key made of the normalised query (cong:procedures:v1:<sha256>). A miss, or Redis being
- * down, goes to PostgreSQL (catalog_search / procedure_view) and fills the cache. Every answer carries an ETag (a hash
- * of its bytes) and Cache-Control, and If-None-Match gets 304.
+ * A search is answered from the catalog in memory (catalog_live.h: the same answer as catalog_search, to the byte,
+ * without a round trip); only until the first load has completed (the gateway's first second, or PostgreSQL down at
+ * start) does it go to catalog_search in PostgreSQL, which answers or gives 503 with Retry-After — never an empty
+ * catalog. Searches are no longer cached in Redis: from memory every query costs less than a Redis round trip.
+ * One procedure (procedure_view: its documents, form and 126 units, built by PostgreSQL) is still cached in Redis
+ * for catalog_cache_ttl_s, under a key that holds the catalog version in memory (cong:procedures:v2:<version>:<sha256>
+ * of the code), so a catalog change is never served stale from the cache; without a loaded catalog it is not cached.
+ * Every answer carries an ETag (a hash of its bytes) and Cache-Control, and If-None-Match gets 304.
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "catalog_live.h"
 #include "procedures.h"
 
 #define CATALOG_QUERY_MAX 200
 
 typedef struct catalog_call {
-    char cache_key[96];
+    char cache_key[128];
     const char *sql;
     const char *params[5];
     int nparams;
-    int is_item; /* procedure_view: NULL means 404 */
+    int is_item;  /* procedure_view: NULL means 404 */
+    int no_cache; /* a search from SQL: not stored in Redis */
 } catalog_call_t;
 
 static void reply_cached(cong_req_t *req, const char *body, size_t len)
@@ -62,7 +69,7 @@ static void on_catalog_rows(cong_req_t *req, int err, const cong_pg_result_t *re
     snprintf(ttl, sizeof ttl, "%d", procedures_config.catalog_cache_ttl_s);
     const char *argv[] = {"SET", call->cache_key, body, "EX", ttl};
     size_t argvlen[] = {3, strlen(call->cache_key), len, 2, strlen(ttl)};
-    if (procedures_config.catalog_cache_ttl_s > 0)
+    if (procedures_config.catalog_cache_ttl_s > 0 && !call->no_cache)
         api->redis_command(req, 5, argv, argvlen, ignore_reply, NULL); /* best effort */
     reply_cached(req, body, len);
 }
@@ -87,24 +94,54 @@ static void on_cache(cong_req_t *req, int err, const cong_redis_reply_t *reply, 
 static void lookup(cong_req_t *req, catalog_call_t *call, const char *normalised)
 {
     char hash[65];
+    const catalog_index_t *ix = catalog_live_acquire();
+    long long version = ix != NULL ? catalog_index_version(ix) : 0;
+    catalog_live_release();
     procedures_sha256_hex(normalised, strlen(normalised), hash);
-    snprintf(call->cache_key, sizeof call->cache_key, "cong:procedures:v1:%s", hash);
+    snprintf(call->cache_key, sizeof call->cache_key, "cong:procedures:v2:%lld:%s", version, hash);
     const char *argv[] = {"GET", call->cache_key};
     size_t argvlen[] = {3, strlen(call->cache_key)};
-    if (procedures_config.catalog_cache_ttl_s == 0 ||
+    if (procedures_config.catalog_cache_ttl_s == 0 || version == 0 ||
         procedures_api->redis_command(req, 2, argv, argvlen, on_cache, call) != 0)
         query_store(req, call);
 }
 
-static const char *optional_param(cong_req_t *req, const char *name, size_t max, int *bad)
+static const char *optional_param(cong_req_t *req, const char *name, size_t max, size_t *len, int *bad)
 {
-    size_t len = 0;
-    const char *v = procedures_api->req_query_param(req, name, &len);
-    if (v != NULL && (len == 0 || len > max)) {
+    *len = 0;
+    const char *v = procedures_api->req_query_param(req, name, len);
+    if (v != NULL && (*len == 0 || *len > max)) {
         *bad = 1;
         return NULL;
     }
     return v;
+}
+
+static void reply_invalid(cong_req_t *req)
+{
+    procedures_api->reply_problem(req, 422, "validation-failed",
+                                  "Tham số tìm kiếm không hợp lệ (q tối đa 200 byte, page 1–1000, page_size 1–100).",
+                                  "Invalid search parameters (q up to 200 bytes, page 1-1000, page_size 1-100).");
+}
+
+/* From memory; 0 when no catalog is loaded yet (nothing answered). */
+static int search_memory(cong_req_t *req, const catalog_search_args_t *args)
+{
+    const catalog_index_t *ix = catalog_live_acquire();
+    if (ix == NULL)
+        return 0;
+    size_t len = 0;
+    int invalid = 0;
+    char *body = catalog_index_search(ix, args, &len, &invalid);
+    catalog_live_release();
+    if (body != NULL)
+        reply_cached(req, body, len);
+    else if (invalid)
+        reply_invalid(req); /* not UTF-8: PostgreSQL would refuse the text */
+    else
+        procedures_api->reply_problem(req, 500, "internal-error", NULL, NULL);
+    free(body);
+    return 1;
 }
 
 static void search(cong_req_t *req, void *udata)
@@ -112,37 +149,35 @@ static void search(cong_req_t *req, void *udata)
     (void)udata;
     const cong_api_t *api = procedures_api;
     int bad = 0;
-    const char *q = optional_param(req, "q", CATALOG_QUERY_MAX, &bad);
-    const char *domain = optional_param(req, "domain", 64, &bad);
-    const char *unit = optional_param(req, "unit", 64, &bad);
-    int page = procedures_query_int(req, "page", 1, 1000);
-    int page_size = procedures_query_int(req, "page_size", procedures_config.page_size, 100);
-    if (bad || page < 0 || page_size < 0) {
-        api->reply_problem(req, 422, "validation-failed",
-                           "Tham số tìm kiếm không hợp lệ (q tối đa 200 byte, page 1–1000, page_size 1–100).",
-                           "Invalid search parameters (q up to 200 bytes, page 1-1000, page_size 1-100).");
+    catalog_search_args_t args = {0};
+    args.q = optional_param(req, "q", CATALOG_QUERY_MAX, &args.q_len, &bad);
+    args.domain = optional_param(req, "domain", 64, &args.domain_len, &bad);
+    args.unit = optional_param(req, "unit", 64, &args.unit_len, &bad);
+    args.page = procedures_query_int(req, "page", 1, 1000);
+    args.page_size = procedures_query_int(req, "page_size", procedures_config.page_size, 100);
+    if (bad || args.page < 0 || args.page_size < 0) {
+        reply_invalid(req);
         return;
     }
+    if (search_memory(req, &args))
+        return;
     catalog_call_t *call = api->req_alloc(req, sizeof *call);
     char *page_text = api->req_alloc(req, 24), *size_text = api->req_alloc(req, 24);
-    size_t norm_cap = CATALOG_QUERY_MAX + 200;
-    char *normalised = api->req_alloc(req, norm_cap);
-    if (call == NULL || page_text == NULL || size_text == NULL || normalised == NULL) {
+    if (call == NULL || page_text == NULL || size_text == NULL) {
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
-    snprintf(page_text, 24, "%d", page);
-    snprintf(size_text, 24, "%d", page_size);
-    snprintf(normalised, norm_cap, "search\n%s\n%s\n%s\n%d\n%d", q ? q : "", domain ? domain : "", unit ? unit : "",
-             page, page_size);
+    snprintf(page_text, 24, "%d", args.page);
+    snprintf(size_text, 24, "%d", args.page_size);
     call->sql = "SELECT catalog_search($1, $2, $3, $4::int, $5::int)";
-    call->params[0] = q;
-    call->params[1] = domain;
-    call->params[2] = unit;
+    call->params[0] = args.q;
+    call->params[1] = args.domain;
+    call->params[2] = args.unit;
     call->params[3] = page_text;
     call->params[4] = size_text;
     call->nparams = 5;
-    lookup(req, call, normalised);
+    call->no_cache = 1; /* before the first load only: not worth a Redis round trip */
+    query_store(req, call);
 }
 
 static void item(cong_req_t *req, void *udata)
@@ -173,5 +208,6 @@ int procedures_catalog_register(cong_module_ctx_t *ctx)
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/procedures/{code}", .handler = item,
          .auth = CONG_AUTH_NONE, .rate_limit_class = "default", .operation_id = "getProcedure"},
     };
-    return procedures_register_routes(ctx, routes, sizeof routes / sizeof routes[0]);
+    int rc = procedures_register_routes(ctx, routes, sizeof routes / sizeof routes[0]);
+    return rc == 0 ? procedures_catalog_live_register(ctx) : rc;
 }

@@ -37,7 +37,9 @@ static const cong_config_key_def_t config_keys[] = {
      "percent: units completing fewer dossiers on time are on the weekly late list"},
     {sizeof(cong_config_key_def_t), "page_size", CONG_CONFIG_INT, "20", "default page size of lists"},
     {sizeof(cong_config_key_def_t), "catalog_cache_ttl_s", CONG_CONFIG_INT, "300",
-     "seconds a catalog answer stays cached in Redis"},
+     "seconds one procedure's answer (GET /v1/procedures/{code}) stays cached in Redis"},
+    {sizeof(cong_config_key_def_t), "catalog_refresh_ms", CONG_CONFIG_INT, "250",
+     "milliseconds between two checks of the catalog's version (a change is then loaded into memory), 100..60000"},
     {sizeof(cong_config_key_def_t), "kpi_cache_ttl_ms", CONG_CONFIG_INT, "5000",
      "milliseconds each worker serves a KPI answer again before asking PostgreSQL (0: every time)"},
     {sizeof(cong_config_key_def_t), "kpi_satisfaction_threshold", CONG_CONFIG_STRING, "3.5",
@@ -95,12 +97,14 @@ static int read_config(cong_module_ctx_t *ctx, int serving)
     procedures_config.kpi_on_time_threshold = atoi(api->config_get(ctx, "kpi_on_time_threshold"));
     procedures_config.page_size = atoi(api->config_get(ctx, "page_size"));
     procedures_config.catalog_cache_ttl_s = atoi(api->config_get(ctx, "catalog_cache_ttl_s"));
+    procedures_config.catalog_refresh_ms = atoi(api->config_get(ctx, "catalog_refresh_ms"));
     procedures_config.kpi_cache_ttl_ms = atoi(api->config_get(ctx, "kpi_cache_ttl_ms"));
     procedures_config.kpi_satisfaction_threshold = parse_stars(api->config_get(ctx, "kpi_satisfaction_threshold"));
     procedures_config.kpi_satisfaction_min_ratings = atoi(api->config_get(ctx, "kpi_satisfaction_min_ratings"));
     if (procedures_config.upload_max_bytes < 1024 || procedures_config.page_size < 1 ||
         procedures_config.page_size > 100 || procedures_config.kpi_on_time_threshold < 0 ||
         procedures_config.kpi_on_time_threshold > 100 || procedures_config.catalog_cache_ttl_s < 0 ||
+        procedures_config.catalog_refresh_ms < 100 || procedures_config.catalog_refresh_ms > 60000 ||
         procedures_config.kpi_cache_ttl_ms < 0 || procedures_config.kpi_cache_ttl_ms > 60000 ||
         procedures_config.kpi_satisfaction_threshold < 0 || procedures_config.kpi_satisfaction_min_ratings < 1 ||
         procedures_config.kpi_satisfaction_min_ratings > 100000 ||

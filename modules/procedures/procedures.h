@@ -1,7 +1,8 @@
 /*
  * modules/procedures/procedures.h — the procedures module's internal contract (not public: partners never see it).
  *
- * One module, several files, one concept each: catalog (search, one procedure), uploads (quota), upload_sweep (the job
+ * One module, several files, one concept each: catalog (search, one procedure; catalog_live: the catalog in memory,
+ * catalog_index/catalog_search/catalog_trgm/catalog_fold: the pure search), uploads (quota), upload_sweep (the job
  * removing uploads no dossier uses), dossiers (citizen side), desk (officials), results (signing, verifying, the
  * wallet), kpi (weekly figures, the late list), dashboard (the page), official_command (`cong official`, the desk's
  * grants). procedures.c owns the entry point: it declares
@@ -34,7 +35,8 @@ typedef struct procedures_config {
     const char *dashboard_dir;     /* the dashboard's static files */
     int kpi_on_time_threshold;     /* percent: units below it are on the weekly late list */
     int page_size;                 /* default page size of lists */
-    int catalog_cache_ttl_s;       /* how long a catalog answer stays in Redis */
+    int catalog_cache_ttl_s;       /* how long one procedure's answer stays in Redis (searches: from memory) */
+    int catalog_refresh_ms;        /* how often the catalog's version is checked (catalog_live.h) */
     int kpi_cache_ttl_ms;          /* how long a worker serves a KPI answer again (kpi_cache.h); 0: never */
     double kpi_satisfaction_threshold; /* mean stars (1..5): units rated lower are on the weekly late list */
     int kpi_satisfaction_min_ratings;  /* ... once they received at least this many ratings in the week */

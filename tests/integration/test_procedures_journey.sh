@@ -32,9 +32,11 @@ CODE=$(body | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["items"
 ETAG=$(header etag)
 expect_match "catalog answers carry an ETag" '^"[0-9a-f]{16}"$' "$ETAG"
 expect_eq "If-None-Match → 304" 304 "$(call "" GET '/v1/procedures?q=dang%20ky%20khai%20sinh' -H "if-none-match: $ETAG")"
-expect_eq "the second read comes from the Redis cache" 1 \
-  "$(redis-cli -p "$REDIS_PORT" --scan --pattern 'cong:procedures:v1:*' | head -1 | wc -l)"
+catalog_loaded() { grep -q "catalog: version [0-9]* in memory" "$GW_DIR/stderr"; }
+wait_until 30 catalog_loaded || bad "the catalog was not loaded into memory"
 expect_eq "one procedure" 200 "$(call "" GET "/v1/procedures/$CODE")"
+expect_eq "one procedure is cached in Redis under the catalog's version" 1 \
+  "$(redis-cli -p "$REDIS_PORT" --scan --pattern 'cong:procedures:v2:[1-9]*' | head -1 | wc -l)"
 body >"$GW_DIR/procedure.json"
 UNIT=$(python3 -S -c 'import json,sys; print(json.load(open(sys.argv[1]))["units"][0]["code"])' "$GW_DIR/procedure.json")
 expect_match "the procedure is handled by a unit" '^HN-' "$UNIT"

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# bench/search.sh — catalog search from memory against the SQL search it replaced (issue 17 part 1), one run, on
+# 127.0.0.1 only, one cong worker (pinned like bench/procedures.sh), its own Redis (17393) and PostgreSQL (17493) in
+# a fresh cluster under .run/searchbench/, cong h2c on 17181. Every request is a query string no earlier request of
+# the run used (bench/search_queries.py: prefixes, unaccented and accented names, several words; a serial number
+# keeps them apart), sent by h2load -i, the rate limiter off:
+#   memory max     h2load -c 16 -m 16: the most one worker answers from memory
+#   memory fixed   h2load --rps at SEARCHBENCH_RATE req/s offered (-c 20, -m 1): p50/p99 at a fixed load
+#   sql max/fixed  the same queries through the SQL path (catalog_search in PostgreSQL, pool 4): a second cong whose
+#                  first catalog load is a minute away (modules.procedures.catalog_refresh_ms=60000, the SQL runs take ~20 s), so it
+#                  answers every search from SQL as the module did before, without the Redis cache; fixed at 100 req/s
+# Prints a markdown table (also .run/searchbench/results.md). About a minute once cong is built.
+# Environment: CONG_BUILD_DIR (build-release), SEARCHBENCH_DIR, SEARCHBENCH_DURATION (8), SEARCHBENCH_RATE (10000).
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_NAME=searchbench
+# shellcheck source=bench/lib.sh
+source "$SRC/bench/lib.sh"
+BUILD=${CONG_BUILD_DIR:-$SRC/build-release}
+DIR=${SEARCHBENCH_DIR:-$SRC/.run/searchbench}
+DURATION=${SEARCHBENCH_DURATION:-8}
+RATE=${SEARCHBENCH_RATE:-10000}
+CONG_PORT=17181 CONG_TLS_PORT=17544 REDIS_PORT=17393 PG_PORT=17493
+
+for tool in h2load curl psql python3; do
+  command -v "$tool" >/dev/null || die "$tool is not installed (scripts/deps.sh installs everything)"
+done
+mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd)
+on_exit_stop_cong_and_stores
+for p in $CONG_PORT $CONG_TLS_PORT $REDIS_PORT $PG_PORT; do
+  port_busy "$p" && die "port $p is already in use"
+done
+[ -x "$BUILD/cong" ] || die "no $BUILD/cong: make build first"
+
+bash "$SRC/scripts/make-keys.sh" "$DIR"
+rm -rf "$DIR/pg" "$DIR/redis"
+SERVICES_STARTED=1
+bash "$SRC/scripts/services.sh" start "$DIR" "$REDIS_PORT" "$PG_PORT"
+PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -X -q)
+PG_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong"
+ulimit -n 65536 2>/dev/null || true
+
+cong_env() { # REFRESH_MS
+  ENVV=(env -i PATH="$PATH" \
+    CONG_SERVER_BIND=127.0.0.1 CONG_SERVER_H2C_PORT="$CONG_PORT" CONG_SERVER_TLS_PORT="$CONG_TLS_PORT" \
+    CONG_SERVER_TLS_CERTIFICATE="$DIR/tls/cert.pem" CONG_SERVER_TLS_PRIVATE_KEY="$DIR/tls/key.pem" \
+    CONG_SERVER_WORKERS=1 CONG_SERVER_SHUTDOWN_TIMEOUT_MS=2000 CONG_SERVER_OPENAPI_FILE="$SRC/openapi/cong.yaml" \
+    CONG_REDIS_PORT="$REDIS_PORT" CONG_POSTGRES_CONNINFO="$PG_CONNINFO" CONG_POSTGRES_POOL_SIZE=4 \
+    CONG_POSTGRES_MIGRATIONS_DIR="$SRC/gateway/migrations" \
+    CONG_SERVER_ENVIRONMENT=development CONG_SERVER_ADMIN_PORT=0 CONG_AUTH_PUBLIC_KEY_FILE="$DIR/keys/issuer.pub.pem" \
+    CONG_AUTH_ISSUER=https://id.cong.test CONG_AUTH_AUDIENCE=cong \
+    CONG_AUTH_SIGNING_KEY_FILE="$DIR/keys/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$DIR/keys/subject-secret" \
+    CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$DIR/keys/cong-document.pem" \
+    CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$DIR/keys/cong-audit.pem" \
+    CONG_LOG_ACCESS_LOG= CONG_LOG_LEVEL=info CONG_RATE_LIMITS_ENABLED=0 \
+    CONG_MODULES_PROCEDURES_DATA_DIR="$DIR/data" CONG_MODULES_PROCEDURES_CATALOG_REFRESH_MS="$1")
+}
+start_cong() { # REFRESH_MS LOGNAME
+  cong_env "$1"
+  (cd "$SRC" && exec $(server_pin) "${ENVV[@]}" "$BUILD/cong") >"$DIR/$2.log" 2>&1 &
+  CONG_PID=$!
+  for _ in $(seq 1 150); do
+    kill -0 "$CONG_PID" 2>/dev/null || { cat "$DIR/$2.log" >&2; die "cong ($2) exited at start"; }
+    curl -s -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$CONG_PORT/readyz" && return 0
+    sleep 0.2
+  done
+  die "cong ($2) is not ready after 30 s"
+}
+
+# ---- schema and the seeded catalog --------------------------------------------------------------------------------
+cong_env 250
+(cd "$SRC" && "${ENVV[@]}" "$BUILD/cong" --migrate) >"$DIR/migrate.log" 2>&1 || { cat "$DIR/migrate.log" >&2; die "migrate"; }
+bash "$SRC/scripts/seed.sh" "$REDIS_PORT" "$PG_PORT" >"$DIR/seed.log" 2>&1 || { cat "$DIR/seed.log" >&2; die "seed"; }
+"${PSQL[@]}" -At -c "SELECT name_vi || E'\t' || name_folded FROM procedures ORDER BY code" >"$DIR/names.tsv"
+log "catalog: $(wc -l <"$DIR/names.tsv") procedures"
+python3 "$SRC/bench/search_queries.py" "$DIR/names.tsv" "http://127.0.0.1:$CONG_PORT" 400000 >"$DIR/uris.txt"
+
+declare -A RPS P50 P99 NON2XX
+percentiles() { # µs one a line -> "p50_ms p99_ms"
+  sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a n/a"; exit }
+    i50 = int(NR * 0.50); if (i50 < NR * 0.50) i50++; i99 = int(NR * 0.99); if (i99 < NR * 0.99) i99++;
+    printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000 }'
+}
+run_h2load() { # name uris-file h2load-args...
+  local name=$1 uris=$2 out="$DIR/h2load-$1.txt" reqlog="$DIR/h2load-$1.log"
+  shift 2
+  log "h2load $name: $*"
+  rm -f "$reqlog"
+  $(client_pin) timeout $((DURATION + 40)) h2load -D "$DURATION" --warm-up-time=1 -t 1 -i "$uris" \
+    --log-file="$reqlog" "$@" >"$out" 2>&1 || { cat "$out" >&2; die "h2load $name failed"; }
+  RPS[$name]=$(awk '/^finished in/{ for (i = 1; i <= NF; i++) if ($(i+1) ~ /^req\/s/) { v = $i; sub(/,$/, "", v); print v } }' "$out")
+  NON2XX[$name]=$(awk '/^requests:/{ for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^errored/) e = $i; if ($(i+1) ~ /^timeout/) t = $i } }
+                       /^status codes:/{ s = $5 + $7 + $9 } END { print s + e + t }' "$out")
+  read -r P50["$name"] P99["$name"] < <(awk -F'\t' '{ print $3 }' "$reqlog" | percentiles)
+  rm -f "$reqlog"
+}
+# each run its own slice of the never-seen queries
+slice() { sed -n "$1,$2p" "$DIR/uris.txt" >"$DIR/uris-$3.txt"; echo "$DIR/uris-$3.txt"; }
+
+# ---- from memory ---------------------------------------------------------------------------------------------------
+start_cong 250 cong-memory
+loaded() { grep -q "catalog: version [0-9]* in memory" "$DIR/cong-memory.log"; }
+for _ in $(seq 1 300); do loaded && break; sleep 0.1; done
+loaded || die "the catalog was not loaded into memory in 30 s"
+LOAD_LINE=$(grep -o "catalog: version.*" "$DIR/cong-memory.log" | head -1)
+run_h2load memory_max "$(slice 1 300000 a)" -c 16 -m 16
+run_h2load memory_fixed "$(slice 300001 400000 b)" -c 20 -m 1 --rps $((RATE / 20))
+stop_pid "$CONG_PID" 10; CONG_PID=
+
+# ---- the SQL path, as before (no catalog in memory yet, no Redis cache) -------------------------------------------
+start_cong 60000 cong-sql
+run_h2load sql_max "$(slice 1 100000 c)" -c 16 -m 16
+run_h2load sql_fixed "$(slice 100001 200000 d)" -c 10 -m 1 --rps 10
+stop_pid "$CONG_PID" 10; CONG_PID=
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.0f", a / b; else print "n/a" }'; }
+{
+  echo "| catalog search, never-seen queries, one worker | load | req/s | p50 ms | p99 ms | non-2xx |"
+  echo "|---|---|---:|---:|---:|---:|"
+  echo "| from memory, max | h2load -c 16 -m 16 | ${RPS[memory_max]} | ${P50[memory_max]} | ${P99[memory_max]} | ${NON2XX[memory_max]} |"
+  echo "| from memory, fixed $RATE req/s offered | h2load -c 20 -m 1 --rps $((RATE / 20)) | ${RPS[memory_fixed]} | ${P50[memory_fixed]} | ${P99[memory_fixed]} | ${NON2XX[memory_fixed]} |"
+  echo "| SQL (catalog_search, pool 4), max | h2load -c 16 -m 16 | ${RPS[sql_max]} | ${P50[sql_max]} | ${P99[sql_max]} | ${NON2XX[sql_max]} |"
+  echo "| SQL, fixed 100 req/s offered | h2load -c 10 -m 1 --rps 10 | ${RPS[sql_fixed]} | ${P50[sql_fixed]} | ${P99[sql_fixed]} | ${NON2XX[sql_fixed]} |"
+  echo
+  echo "- max rate, memory / SQL (same run): $(ratio "${RPS[memory_max]}" "${RPS[sql_max]}")×"
+  echo "- $LOAD_LINE"
+} | tee "$DIR/results.md"

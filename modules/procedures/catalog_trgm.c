@@ -1,0 +1,142 @@
+/* modules/procedures/catalog_trgm.c — see catalog_trgm.h. */
+#include "catalog_trgm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog_fold.h"
+
+/* make_trigrams on one padded word: "  " word " " (LPADDING 2, RPADDING 1). */
+static size_t word_trigrams(const uint32_t *cps, size_t n, catalog_trgm_t *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i + 2 < n; i++)
+        out[k++] = ((catalog_trgm_t)cps[i] << 42) | ((catalog_trgm_t)cps[i + 1] << 21) | cps[i + 2];
+    return k;
+}
+
+size_t catalog_trgm_extract(const char *text, size_t len, catalog_trgm_t *out)
+{
+    uint32_t *word = malloc((len + 3) * sizeof *word);
+    if (word == NULL)
+        return 0;
+    size_t i = 0, n = 0, count = 0;
+    int ok = 1;
+    while (ok) {
+        uint32_t cp = ' ';
+        ok = i < len && catalog_utf8_next(text, len, &i, &cp) == 0;
+        if (ok && catalog_fold_is_word(cp)) {
+            if (n == 0)
+                word[n++] = ' ', word[n++] = ' ';
+            word[n++] = cp;
+            continue;
+        }
+        if (n > 0) {
+            word[n++] = ' ';
+            count += word_trigrams(word, n, out + count);
+            n = 0;
+        }
+    }
+    free(word);
+    return count;
+}
+
+static int compare_trgm(const void *a, const void *b)
+{
+    catalog_trgm_t x = *(const catalog_trgm_t *)a, y = *(const catalog_trgm_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t catalog_trgm_unique(catalog_trgm_t *t, size_t n)
+{
+    if (n < 2)
+        return n;
+    qsort(t, n, sizeof *t, compare_trgm);
+    size_t k = 1;
+    for (size_t i = 1; i < n; i++)
+        if (t[i] != t[k - 1])
+            t[k++] = t[i];
+    return k;
+}
+
+static inline float calc_sml(int count, int len1, int len2)
+{
+    return (float)count / (float)(len1 + len2 - count); /* pg_trgm's CALCSML, in float4 */
+}
+
+/* calc_word_similarity; check_only: pg_trgm's WORD_SIMILARITY_CHECK_ONLY (stops once the threshold is reached) */
+static float word_similarity(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
+                             unsigned char *found, int *lastpos, int check_only)
+{
+    /* found[id]: the text's trigram id is one of the query's (both arrays sorted: a merge) */
+    size_t a = 0;
+    for (size_t id = 0; id < text->ndistinct; id++) {
+        while (a < nquery && query[a] < text->distinct[id])
+            a++;
+        found[id] = a < nquery && query[a] == text->distinct[id];
+        lastpos[id] = -1;
+    }
+    /* iterate_word_similarity, plain (not strict), full maximum (not CHECK_ONLY): the same loop, the same floats */
+    const uint16_t *idx = text->seq;
+    int ulen1 = (int)nquery, ulen2 = 0, count = 0, upper = -1, lower = -1;
+    float smlr_max = 0.0f;
+    for (int i = 0; i < (int)text->nseq; i++) {
+        int t = idx[i];
+        if (lower >= 0 || found[t]) {
+            if (lastpos[t] < 0) {
+                ulen2++;
+                if (found[t])
+                    count++;
+            }
+            lastpos[t] = i;
+        }
+        if (!found[t])
+            continue;
+        upper = i;
+        if (lower == -1) {
+            lower = i;
+            ulen2 = 1;
+        }
+        float smlr_cur = calc_sml(count, ulen1, ulen2);
+        int tmp_count = count, tmp_ulen2 = ulen2, prev_lower = lower;
+        for (int tmp_lower = lower; tmp_lower <= upper; tmp_lower++) {
+            float smlr_tmp = calc_sml(tmp_count, ulen1, tmp_ulen2);
+            if (smlr_tmp > smlr_cur) {
+                smlr_cur = smlr_tmp;
+                ulen2 = tmp_ulen2;
+                lower = tmp_lower;
+                count = tmp_count;
+            }
+            if (check_only && smlr_cur >= CATALOG_TRGM_WORD_THRESHOLD)
+                break;
+            int tt = idx[tmp_lower];
+            if (lastpos[tt] == tmp_lower) {
+                tmp_ulen2--;
+                if (found[tt])
+                    tmp_count--;
+            }
+        }
+        if (smlr_cur > smlr_max)
+            smlr_max = smlr_cur;
+        if (check_only && smlr_max >= CATALOG_TRGM_WORD_THRESHOLD)
+            break;
+        for (int tmp_lower = prev_lower; tmp_lower < lower; tmp_lower++) {
+            int tt = idx[tmp_lower];
+            if (lastpos[tt] == tmp_lower)
+                lastpos[tt] = -1;
+        }
+    }
+    return smlr_max;
+}
+
+float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
+                                   unsigned char *found, int *lastpos)
+{
+    return word_similarity(query, nquery, text, found, lastpos, 0);
+}
+
+int catalog_trgm_word_similar(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
+                              unsigned char *found, int *lastpos)
+{
+    return word_similarity(query, nquery, text, found, lastpos, 1) >= CATALOG_TRGM_WORD_THRESHOLD;
+}

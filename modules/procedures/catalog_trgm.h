@@ -1,0 +1,48 @@
+/*
+ * modules/procedures/catalog_trgm.h — pg_trgm's trigrams and word_similarity, in C (pure code).
+ *
+ * catalog_search matches a procedure when `q <% search_text` (word_similarity(q, search_text) >= 0.6, pg_trgm's
+ * default pg_trgm.word_similarity_threshold) and ranks by word_similarity first, so the in-memory search computes the
+ * same float, step by step as contrib/pg_trgm/trgm_op.c (PostgreSQL 15: generate_trgm_only, calc_word_similarity,
+ * iterate_word_similarity without the strict flag). Text is already folded (catalog_fold.h): words are runs of word
+ * characters, each padded "  word " and cut into trigrams of three codepoints. A trigram is kept whole (21 bits a
+ * codepoint) where pg_trgm keeps three bytes or, for non-ASCII, a CRC of them: the same trigrams compare equal in both;
+ * only two non-ASCII trigrams whose CRCs collide in PostgreSQL could differ, which the catalog's folded text never has.
+ */
+#ifndef CONG_PROCEDURES_CATALOG_TRGM_H
+#define CONG_PROCEDURES_CATALOG_TRGM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint64_t catalog_trgm_t;
+
+/** pg_trgm's default word similarity threshold (a float GUC: 0.6f, compared as double). */
+#define CATALOG_TRGM_WORD_THRESHOLD 0.6f
+
+/** The trigrams of folded UTF-8 `text`, in order, duplicates kept (generate_trgm_only). `out` holds at least len + 1
+ *  trigrams (a word of n codepoints gives n + 1). Returns how many; invalid UTF-8 ends the text there. */
+size_t catalog_trgm_extract(const char *text, size_t len, catalog_trgm_t *out);
+
+/** Sorts and removes duplicates; returns the new count. */
+size_t catalog_trgm_unique(catalog_trgm_t *t, size_t n);
+
+/** One text prepared for word_similarity: its trigram sequence as ids into its own sorted distinct trigrams. */
+typedef struct catalog_trgm_text {
+    const catalog_trgm_t *distinct; /* sorted, no duplicates */
+    size_t ndistinct;
+    const uint16_t *seq; /* seq[i]: the id (index into distinct) of the i-th trigram */
+    size_t nseq;
+} catalog_trgm_text_t;
+
+/** word_similarity(query, text) as pg_trgm computes it: `query` is the query's sorted distinct trigrams. `found` and
+ *  `lastpos` are scratch of text->ndistinct entries each. */
+float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
+                                   unsigned char *found, int *lastpos);
+
+/** query <% text: word_similarity >= 0.6, stopping as soon as an extent reaches it (pg_trgm's CHECK_ONLY), as the
+ *  operator does; cheaper than the full similarity when it holds. */
+int catalog_trgm_word_similar(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
+                              unsigned char *found, int *lastpos);
+
+#endif

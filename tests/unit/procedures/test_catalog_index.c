@@ -1,0 +1,136 @@
+/* modules/procedures/catalog_index.c, catalog_search.c: matching, ranking, filters, pages and the answer's bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "modules/procedures/catalog_index.h"
+
+#define ITEM(code) "{\"code\": \"" code "\"}"
+
+/* sorted by code, as loaded; search_text and name_folded as PostgreSQL stores them */
+static const catalog_row_t ROWS[] = {
+    {"1.001193", "ho-tich", "dang ky khai sinh birth registration 1.001193", "dang ky khai sinh", 17,
+     ITEM("1.001193"), "HN-W-001 HN-W-002"},
+    {"2.000009", "ho-tich", "dang ky khai sinh luu dong birth registration — mobile 2.000009",
+     "dang ky khai sinh luu dong", 26, ITEM("2.000009"), "HN-W-001"},
+    {"2.000024", "ho-tich", "dang ky ket hon marriage registration 2.000024", "dang ky ket hon", 15,
+     ITEM("2.000024"), "HN-W-002"},
+    {"2.001250", "giao-thong", "dang ky xe vehicle registration 2.001250", "dang ky xe", 10, ITEM("2.001250"),
+     "HN-D-CA"},
+    {"2.001300", "dat-dai", "cap giay chung nhan quyen su dung dat land use certificate 2.001300",
+     "cap giay chung nhan quyen su dung dat", 38, ITEM("2.001300"), ""},
+};
+
+static catalog_index_t *index_;
+
+static int setup(void **state)
+{
+    (void)state;
+    index_ = catalog_index_build(ROWS, sizeof ROWS / sizeof ROWS[0], 7);
+    return index_ == NULL;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    catalog_index_free(index_);
+    return 0;
+}
+
+/* the answer's codes in order, then " total=N" */
+static const char *search(const char *q, const char *domain, const char *unit, int page, int size)
+{
+    static char out[512];
+    catalog_search_args_t a = {q, q ? strlen(q) : 0, domain, domain ? strlen(domain) : 0,
+                               unit, unit ? strlen(unit) : 0, page, size};
+    size_t len = 0;
+    int invalid = 0;
+    char *body = catalog_index_search(index_, &a, &len, &invalid);
+    if (body == NULL)
+        return invalid ? "<invalid>" : "<error>";
+    assert_int_equal(strlen(body), len);
+    out[0] = '\0';
+    for (const char *p = body; (p = strstr(p, "\"code\": \"")) != NULL; p += 9)
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s%.8s", out[0] ? " " : "", p + 9);
+    const char *total = strstr(body, "\"total\": ");
+    snprintf(out + strlen(out), sizeof out - strlen(out), "%stotal=%d", out[0] ? " " : "", total ? atoi(total + 9) : -1);
+    free(body);
+    return out;
+}
+
+static void test_answer_is_jsonb_text(void **state)
+{
+    (void)state;
+    catalog_search_args_t a = {"vehicle", 7, NULL, 0, NULL, 0, 1, 20};
+    size_t len = 0;
+    int invalid = 0;
+    char *body = catalog_index_search(index_, &a, &len, &invalid);
+    assert_string_equal(body, "{\"page\": 1, \"items\": [{\"code\": \"2.001250\"}], \"total\": 1, \"page_size\": 20}");
+    free(body);
+    assert_int_equal(catalog_index_version(index_), 7);
+    assert_int_equal(catalog_index_count(index_), 5);
+}
+
+static void test_every_word_as_a_substring_accents_folded(void **state)
+{
+    (void)state;
+    /* rank: similarity (all 1 here), name = q, name starts with q, shorter name, code */
+    assert_string_equal(search("Đăng ký", NULL, NULL, 1, 20), "2.001250 2.000024 1.001193 2.000009 total=4");
+    assert_string_equal(search("DANG KY KHAI SINH", NULL, NULL, 1, 20), "1.001193 2.000009 total=2");
+    assert_string_equal(search("khai sin", NULL, NULL, 1, 20), "1.001193 2.000009 total=2");
+    assert_string_equal(search("registration dang", NULL, NULL, 1, 20),
+                        "2.001250 2.000024 1.001193 2.000009 total=4");
+    assert_string_equal(search("1193", NULL, NULL, 1, 20), "1.001193 total=1");
+    assert_string_equal(search("zzz", NULL, NULL, 1, 20), "total=0");
+}
+
+static void test_trigram_close_queries_match(void **state)
+{
+    (void)state;
+    /* no word "sjnh" anywhere, but word_similarity >= 0.6 */
+    assert_string_equal(search("dang ky khai sjnh", NULL, NULL, 1, 20), "1.001193 2.000009 total=2");
+    assert_string_equal(search("giay chung nhan quyen su dung dxt", NULL, NULL, 1, 20), "2.001300 total=1");
+}
+
+static void test_filters_and_pages(void **state)
+{
+    (void)state;
+    assert_string_equal(search(NULL, NULL, NULL, 1, 20), "1.001193 2.000009 2.000024 2.001250 2.001300 total=5");
+    assert_string_equal(search(NULL, NULL, NULL, 2, 2), "2.000024 2.001250 total=5");
+    assert_string_equal(search(NULL, NULL, NULL, 9, 2), "total=5");
+    assert_string_equal(search("dang ky", "ho-tich", NULL, 1, 20), "2.000024 1.001193 2.000009 total=3");
+    assert_string_equal(search("dang ky", NULL, "HN-W-002", 1, 20), "2.000024 1.001193 total=2");
+    assert_string_equal(search("dang ky", NULL, "HN-W-00", 1, 20), "total=0");
+    assert_string_equal(search(NULL, "ho-tic", NULL, 1, 20), "total=0");
+}
+
+static void test_not_utf8_is_invalid(void **state)
+{
+    (void)state;
+    assert_string_equal(search("dang \xff", NULL, NULL, 1, 20), "<invalid>");
+}
+
+static void test_rows_out_of_code_order_are_refused(void **state)
+{
+    (void)state;
+    catalog_row_t rows[2] = {ROWS[1], ROWS[0]};
+    assert_null(catalog_index_build(rows, 2, 1));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_answer_is_jsonb_text),
+        cmocka_unit_test(test_every_word_as_a_substring_accents_folded),
+        cmocka_unit_test(test_trigram_close_queries_match),
+        cmocka_unit_test(test_filters_and_pages),
+        cmocka_unit_test(test_not_utf8_is_invalid),
+        cmocka_unit_test(test_rows_out_of_code_order_are_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,89 @@
+/* modules/procedures/catalog_trgm.c: pg_trgm's trigrams and word_similarity, the values PostgreSQL 15 gives. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "modules/procedures/catalog_trgm.h"
+
+static catalog_trgm_t tri(const char *s)
+{
+    return ((catalog_trgm_t)(unsigned char)s[0] << 42) | ((catalog_trgm_t)(unsigned char)s[1] << 21) |
+           (unsigned char)s[2];
+}
+
+/* word_similarity(q, text), or (check) q <% text, preparing both as the index does */
+static float measure(const char *q, const char *text, int check)
+{
+    size_t qn = strlen(q), tn = strlen(text);
+    catalog_trgm_t *query = calloc(qn + 1, sizeof *query), *seq = calloc(tn + 1, sizeof *seq);
+    catalog_trgm_t *distinct = calloc(tn + 1, sizeof *distinct);
+    uint16_t *ids = calloc(tn + 1, sizeof *ids);
+    unsigned char *found = calloc(tn + 1, 1);
+    int *lastpos = calloc(tn + 1, sizeof *lastpos);
+    size_t nq = catalog_trgm_unique(query, catalog_trgm_extract(q, qn, query));
+    size_t n = catalog_trgm_extract(text, tn, seq);
+    memcpy(distinct, seq, n * sizeof *seq);
+    size_t nd = catalog_trgm_unique(distinct, n);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < nd; k++)
+            if (distinct[k] == seq[i])
+                ids[i] = (uint16_t)k;
+    catalog_trgm_text_t t = {distinct, nd, ids, n};
+    float sim = check ? (float)catalog_trgm_word_similar(query, nq, &t, found, lastpos)
+                      : catalog_trgm_word_similarity(query, nq, &t, found, lastpos);
+    free(query), free(seq), free(distinct), free(ids), free(found), free(lastpos);
+    return sim;
+}
+
+static float similarity(const char *q, const char *text)
+{
+    return measure(q, text, 0);
+}
+
+static void test_trigrams_of_padded_words(void **state)
+{
+    (void)state;
+    catalog_trgm_t t[16];
+    assert_int_equal(catalog_trgm_extract("ab", 2, t), 3); /* show_trgm('ab'): {"  a"," ab","ab "} */
+    assert_true(t[0] == tri("  a") && t[1] == tri(" ab") && t[2] == tri("ab "));
+    assert_int_equal(catalog_trgm_extract("a-b.c", 5, t), 6); /* three words of one letter, two trigrams each */
+    assert_int_equal(catalog_trgm_extract("--", 2, t), 0);
+    t[0] = 5, t[1] = 3, t[2] = 5;
+    assert_int_equal(catalog_trgm_unique(t, 3), 2);
+}
+
+static void test_word_similarity_equals_postgresql(void **state)
+{
+    (void)state;
+    /* SELECT word_similarity(...) on PostgreSQL 15 with pg_trgm: the same float4, bit for bit */
+    assert_true(similarity("word", "two words") == 0.8f);
+    assert_true(similarity("dang ky khai sjnh", "dang ky khai sinh birth registration 1.001193") == 0.7647059f);
+    assert_true(similarity("khai", "dang ky khai sinh") == 1.0f);
+    assert_true(similarity("xyz", "dang ky") == 0.0f);
+    assert_true(similarity("cap lai", "cap doi giay phep lai xe") == 0.5f);
+    assert_true(similarity("giay phep xay dung", "cap giay phep xay dung nha o rieng le") == 1.0f);
+    assert_true(similarity("!!!", "dang ky") == 0.0f); /* no trigram at all */
+}
+
+static void test_the_operator_stops_at_the_threshold(void **state)
+{
+    (void)state;
+    assert_true(measure("dang ky khai sjnh", "dang ky khai sinh birth registration 1.001193", 1) == 1.0f); /* 0.76 */
+    assert_true(measure("cap lai", "cap doi giay phep lai xe", 1) == 0.0f);                             /* 0.5 */
+    assert_true(measure("word", "two words", 1) == 1.0f);                                               /* 0.8 */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trigrams_of_padded_words),
+        cmocka_unit_test(test_word_similarity_equals_postgresql),
+        cmocka_unit_test(test_the_operator_stops_at_the_threshold),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
