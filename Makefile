@@ -36,6 +36,7 @@ bench: build
 	@bash bench/h2_abuse.sh
 	@if [ -f bench/identity.sh ]; then bash bench/identity.sh; fi
 	@bash bench/procedures.sh
+	@bash bench/search.sh
 	@bash bench/mandates.sh
 	@bash bench/audit.sh
 	@bash bench/payments.sh
