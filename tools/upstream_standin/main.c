@@ -94,7 +94,7 @@ static void echo_later(h2o_req_t *req, long long ms)
 typedef struct big {
     h2o_generator_t generator;
     long long left;
-    int reset;
+    int reset, sent_one;
 } big_t;
 
 static char chunk[16384];
@@ -102,10 +102,11 @@ static char chunk[16384];
 static void big_proceed(h2o_generator_t *generator, h2o_req_t *req)
 {
     big_t *b = (big_t *)generator;
-    if (b->reset) {
+    if (b->reset && b->sent_one) { /* one chunk first, so the client has begun to receive */
         h2o_send(req, NULL, 0, H2O_SEND_STATE_ERROR);
         return;
     }
+    b->sent_one = 1;
     size_t n = b->left < (long long)sizeof chunk ? (size_t)b->left : sizeof chunk;
     b->left -= (long long)n;
     h2o_iovec_t buf = h2o_iovec_init(chunk, n);
