@@ -99,9 +99,9 @@ static void on_stream(cong_req_t *r, cong_stream_t *s, int err, void *udata)
     }
     if (t->paused && t->attached) { /* the client's buffer drained: let the upstream's bytes flow again */
         t->paused = 0;
-        t->in_callback = 1;
+        t->in_callback++;
         curl_easy_pause(t->owner.easy, CURLPAUSE_CONT);
-        t->in_callback = 0;
+        t->in_callback--;
     }
 }
 
@@ -149,9 +149,15 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
         t->too_big = 1;
         return 0;
     }
-    if (t->stream == NULL && begin_response(t) != 0)
+    t->in_callback++; /* h2o may let go of the request inside these: the anchor then leaves the transfer to us */
+    if (t->stream == NULL && begin_response(t) != 0) {
+        t->in_callback--;
         return 0;
+    }
     int rc = cong_stream_write(t->stream, data, len);
+    t->in_callback--;
+    if (t->cancelled)
+        return 0;
     if (rc == CONG_EBUSY) {
         t->paused = 1;
         return CURL_WRITEFUNC_PAUSE;
