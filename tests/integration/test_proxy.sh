@@ -9,7 +9,16 @@
 # a big response streamed through; /metrics by upstream and target.
 source "$(dirname "$0")/lib.sh"
 
-read -r H1_PORT H2C_UP_PORT DEAD_PORT <<<"$(free_ports 3)" # DEAD_PORT: nothing listens there
+read -r H1_PORT H2C_UP_PORT DEAD_PORT TLS_UP_PORT <<<"$(free_ports 4)" # DEAD_PORT: nothing listens there
+# TLS material: a partner CA, the upstream's certificate for upstream.test, cong's client certificate (mTLS).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=partner-ca -days 2 \
+  -keyout "$GW_DIR/ca.key" -out "$GW_DIR/ca.pem" 2>/dev/null
+openssl req -x509 -CA "$GW_DIR/ca.pem" -CAkey "$GW_DIR/ca.key" -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+  -subj /CN=upstream.test -addext subjectAltName=DNS:upstream.test -days 2 -keyout "$GW_DIR/server.key" \
+  -out "$GW_DIR/server.pem" 2>/dev/null
+openssl req -x509 -CA "$GW_DIR/ca.pem" -CAkey "$GW_DIR/ca.key" -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+  -subj /CN=cong -days 2 -keyout "$GW_DIR/client.key" -out "$GW_DIR/client.pem" 2>/dev/null
+chmod 600 "$GW_DIR"/*.key
 UP_LOG="$GW_DIR/upstream.log"
 : >"$UP_LOG"
 for spec in "water-h1 $H1_PORT" "water-h2c $H2C_UP_PORT"; do
@@ -17,9 +26,15 @@ for spec in "water-h1 $H1_PORT" "water-h2c $H2C_UP_PORT"; do
   "$BUILD/upstream-standin" --port "$port" --name "$name" --log "$UP_LOG" 2>"$GW_DIR/$name.stderr" &
   EXTRA_PIDS+=($!)
 done
+"$BUILD/upstream-standin" --port "$TLS_UP_PORT" --name water-tls --log "$UP_LOG" --cert "$GW_DIR/server.pem" \
+  --key "$GW_DIR/server.key" --client-ca "$GW_DIR/ca.pem" 2>"$GW_DIR/water-tls.stderr" &
+EXTRA_PIDS+=($!)
 for port in "$H1_PORT" "$H2C_UP_PORT"; do
   wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$port/ready" || bad "stand-in on $port did not start"
 done
+wait_until 10 curl -s -o /dev/null --cacert "$GW_DIR/ca.pem" --cert "$GW_DIR/client.pem" --key "$GW_DIR/client.key" \
+  --resolve "upstream.test:$TLS_UP_PORT:127.0.0.1" "https://upstream.test:$TLS_UP_PORT/ready" ||
+  bad "TLS stand-in did not start"
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
 head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
@@ -43,6 +58,18 @@ upstreams:
     retries: {budget_ratio: 1.0, min_per_s: 100}
     outlier: {consecutive_failures: 0}
     partner: {name: water3}
+  - name: water-tls
+    targets: [{address: "127.0.0.1:$TLS_UP_PORT"}]
+    protocol: h2
+    tls: {ca_file: "$GW_DIR/ca.pem", client_cert_file: "$GW_DIR/client.pem", client_key_file: "$GW_DIR/client.key",
+          server_name: upstream.test}
+    partner: {name: water4}
+  - name: water-tls-nocert
+    targets: [{address: "127.0.0.1:$TLS_UP_PORT"}]
+    protocol: h2
+    tls: {ca_file: "$GW_DIR/ca.pem", server_name: upstream.test}
+    outlier: {consecutive_failures: 0}
+    partner: {name: water5}
 partner_routes:
   - {method: GET, path: "/v1/partners/water/accounts/{id}", upstream: water-h1, rewrite: "/api/accounts/{id}",
      scopes: [water.read]}
@@ -52,6 +79,8 @@ partner_routes:
   - {method: POST, path: "/v1/partners/water2/readings", upstream: water-h2c}
   - {method: GET, path: "/v1/partners/water3/echo", upstream: water-pair, auth: none}
   - {method: POST, path: "/v1/partners/water3/echo", upstream: water-pair, auth: none}
+  - {method: GET, path: "/v1/partners/water4/echo", upstream: water-tls, auth: none}
+  - {method: GET, path: "/v1/partners/water5/echo", upstream: water-tls-nocert, auth: none}
 YAML
 start_gateway CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" \
   CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000 || exit 1
@@ -120,6 +149,12 @@ status=$(call "$TOK" POST /v1/partners/water2/readings --data-binary @<(head -c 
 expect_eq "POST of 100000 bytes over h2c" "200 100000" "$status $(echo_field body_bytes)"
 for i in 1 2 3; do call "$TOK" GET "/v1/partners/water2/accounts/$i" >/dev/null; done
 expect_eq "h2c: several requests in a row" 200 "$(call "$TOK" GET /v1/partners/water2/accounts/9)"
+
+# --- h2 over TLS with cong's client certificate (mTLS); without it the upstream refuses the handshake
+expect_eq "GET proxied (h2 over TLS, mTLS)" 200 "$(call "" GET /v1/partners/water4/echo)"
+expect_eq "  over HTTP/2" "water-tls HTTP/2" "$(echo_field name) $(echo_field version)"
+expect_eq "without the client certificate: 502" 502 "$(call "" GET /v1/partners/water5/echo)"
+expect_match "  upstream-failed" 'upstream-failed' "$(body)"
 
 # --- auth and scopes of partner routes
 expect_eq "no token: 401" 401 "$(call "" GET /v1/partners/water/accounts/1)"

@@ -1,9 +1,11 @@
 /*
  * tools/upstream_standin/main.c — upstream-standin: a partner's HTTP service for the tests of cong's proxy.
  *
- *   upstream-standin --port PORT --name NAME --log FILE
+ *   upstream-standin --port PORT --name NAME --log FILE [--cert PEM --key PEM [--client-ca PEM]]
  *
- * HTTP/1.1 and h2c (prior knowledge or Upgrade) on 127.0.0.1 only, one thread, one libuv loop. Every request's
+ * HTTP/1.1 and h2c (prior knowledge or Upgrade) on 127.0.0.1 only, one thread, one libuv loop; with --cert, TLS
+ * instead (HTTP/2 or HTTP/1.1 by ALPN), and with --client-ca a client certificate issued by that CA is required
+ * (mTLS: a handshake without one fails). Every request's
  * arrival is appended to FILE as "NAME METHOD PATH" (flushed at once: the tests count them). What it answers is
  * chosen by the path's last segment, whatever comes before it:
  *   .../fail           500 {"error":"fail"}
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "standin_server.h"
+#include "standin_tls.h"
 
 static const char *name = "upstream";
 static FILE *log_file;
@@ -153,8 +156,11 @@ int main(int argc, char **argv)
 {
     static const struct option options[] = {
         {"port", required_argument, NULL, 'p'}, {"name", required_argument, NULL, 'n'},
-        {"log", required_argument, NULL, 'l'},  {NULL, 0, NULL, 0},
+        {"log", required_argument, NULL, 'l'},  {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'k'},  {"client-ca", required_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
     };
+    const char *cert = NULL, *key = NULL, *client_ca = NULL;
     int port = -1, opt;
     const char *log_path = NULL;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -164,11 +170,19 @@ int main(int argc, char **argv)
             name = optarg;
         else if (opt == 'l')
             log_path = optarg;
+        else if (opt == 'c')
+            cert = optarg;
+        else if (opt == 'k')
+            key = optarg;
+        else if (opt == 'a')
+            client_ca = optarg;
         else
             return 2;
     }
-    if (port < 0 || port > 65535 || log_path == NULL || optind != argc) {
-        fputs("usage: upstream-standin --port PORT --name NAME --log FILE\n", stderr);
+    if (port < 0 || port > 65535 || log_path == NULL || optind != argc || (cert == NULL) != (key == NULL) ||
+        (client_ca != NULL && cert == NULL)) {
+        fputs("usage: upstream-standin --port PORT --name NAME --log FILE [--cert PEM --key PEM [--client-ca PEM]]\n",
+              stderr);
         return 2;
     }
     if ((log_file = fopen(log_path, "a")) == NULL) {
@@ -178,6 +192,18 @@ int main(int argc, char **argv)
     memset(chunk, 'x', sizeof chunk);
     standin_options_t o = {.name = "upstream-standin", .max_body_bytes = 64 * 1024 * 1024, .h2c = 1,
                            .text_type = "text/plain", .dispatch = dispatch, .log_request = log_request};
+    char err[256];
+    if (cert != NULL && (o.ssl_ctx = standin_tls_context(cert, key, 0, err, sizeof err)) == NULL) {
+        fprintf(stderr, "upstream-standin: %s\n", err);
+        return 1;
+    }
+    if (client_ca != NULL) {
+        if (SSL_CTX_load_verify_locations(o.ssl_ctx, client_ca, NULL) != 1) {
+            fprintf(stderr, "upstream-standin: cannot read %s\n", client_ca);
+            return 1;
+        }
+        SSL_CTX_set_verify(o.ssl_ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    }
     int bound = 0;
     if ((loop = standin_start(&o, port, &bound)) == NULL)
         return 1;
