@@ -27,7 +27,7 @@ struct proxy_transfer {
     struct curl_slist *headers, *connect_to;
     cong_stream_t *stream;            /* the client's response, once begun */
     unsigned char *usable;            /* targets left for this request (a failed one is not tried again) */
-    uint64_t start_ms, attempt_ms;
+    uint64_t start_ms, attempt_ms, first_byte_ms;
     int target;                       /* of the attempt under way, -1 between attempts */
     int attached;                     /* in the worker's multi */
     int got_first_byte, first_byte_expired, paused, too_big, in_callback, cancelled, retry_held;
@@ -66,6 +66,15 @@ static void attempt_end(proxy_transfer_t *t, int report, int ok)
 {
     if (t->target < 0)
         return;
+    long status = 0;
+    if (t->owner.easy != NULL)
+        curl_easy_getinfo(t->owner.easy, CURLINFO_RESPONSE_CODE, &status);
+    const cong_upstream_target_config_t *target = &t->up->config->targets[t->target];
+    t->r->upstream.name = t->up->config->name;
+    t->r->upstream.host = target->host;
+    t->r->upstream.port = target->port;
+    t->r->upstream.status = (int)status;
+    t->r->upstream.ms = (unsigned)((t->got_first_byte ? t->first_byte_ms : now_ms(t)) - t->attempt_ms);
     if (report)
         cong_upstream_health_report(t->up->health, (size_t)t->target, ok, now_ms(t));
     cong_balancer_done(t->balancer, t->target);
@@ -133,6 +142,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
     proxy_transfer_t *t = p;
     if (!t->got_first_byte) {
         t->got_first_byte = 1;
+        t->first_byte_ms = now_ms(t);
         uv_timer_stop(t->first_byte_timer);
     }
     (void)data;
@@ -230,7 +240,7 @@ static void on_done(cong_http_owner_t *owner, CURLcode code)
     }
     long status = 0;
     curl_easy_getinfo(t->owner.easy, CURLINFO_RESPONSE_CODE, &status);
-    cong_proxy_count(t->up, t->target, outcome_of(status), t->attempt_ms);
+    cong_proxy_count(t->up, t->target, outcome_of(status), t->first_byte_ms - t->attempt_ms);
     attempt_end(t, 1, status < 500);
     if (t->stream == NULL && t->r->h2o != NULL && begin_response(t) != 0)
         reply_problem(t, 502, "upstream-failed", 0);

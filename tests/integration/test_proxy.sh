@@ -230,6 +230,13 @@ kill "$STALL"; wait "$STALL" 2>/dev/null
 wait_until 10 bash -c "curl -s '$(admin_url /metrics)' | grep -q 'cong_upstream_active{upstream=\"water-h1\"} 0'" &&
   ok || bad "the transfer was not dropped when the client left"
 
+# --- the access log names the upstream, the target, its status and latency (one line each)
+log_lines() { grep -cE "$1" "$GW_DIR/access.log"; }
+[ "$(log_lines "\"route\":\"/v1/partners/water2/accounts/\\{id\\}\",\"status\":200,[^}]*\"upstream\":\"water-h2c\",\"upstream_target\":\"127.0.0.1:$H2C_UP_PORT\",\"upstream_status\":200,\"upstream_ms\":[0-9]+\}$")" -gt 0 ] &&
+  ok || bad "access log: no line with the upstream, target, status and latency"
+[ "$(log_lines '"status":504,[^}]*"upstream":"water-h1",[^}]*"upstream_status":0,')" -gt 0 ] && ok ||
+  bad "access log: no timed-out line with upstream_status 0"
+
 # --- /metrics by upstream and target
 metrics=$(curl -s "$(admin_url /metrics)")
 expect_match "metrics: outcomes by upstream and target" "cong_upstream_requests_total\{upstream=\"water-h1\",target=\"127.0.0.1:$H1_PORT\",outcome=\"2xx\"\} [1-9]" "$metrics"
