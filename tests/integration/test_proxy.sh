@@ -58,6 +58,14 @@ upstreams:
     retries: {budget_ratio: 1.0, min_per_s: 100}
     outlier: {consecutive_failures: 0}
     partner: {name: water3}
+  - name: water-big
+    targets: [{address: "127.0.0.1:$H1_PORT"}]
+    limits: {total_timeout_ms: 60000}
+    partner: {name: water6}
+  - name: water-one
+    targets: [{address: "127.0.0.1:$H1_PORT"}]
+    limits: {max_concurrent: 1, max_queued: 0, first_byte_timeout_ms: 60000, total_timeout_ms: 60000}
+    partner: {name: water7}
   - name: water-tls
     targets: [{address: "127.0.0.1:$TLS_UP_PORT"}]
     protocol: h2
@@ -80,6 +88,8 @@ partner_routes:
   - {method: GET, path: "/v1/partners/water3/echo", upstream: water-pair, auth: none}
   - {method: POST, path: "/v1/partners/water3/echo", upstream: water-pair, auth: none}
   - {method: GET, path: "/v1/partners/water4/echo", upstream: water-tls, auth: none}
+  - {method: GET, path: "/v1/partners/water6/{what}", upstream: water-big, auth: none}
+  - {method: GET, path: "/v1/partners/water7/{what}", upstream: water-one, auth: none}
   - {method: GET, path: "/v1/partners/water5/echo", upstream: water-tls-nocert, auth: none}
 YAML
 start_gateway CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" \
@@ -176,14 +186,17 @@ expect_eq "hang: 504" 504 "$status"
 expect_match "  upstream-timeout" 'upstream-timeout' "$(body)"
 [ "$ms" -ge 1400 ] && [ "$ms" -lt 4500 ] && ok || bad "hang answered after $ms ms (first-byte deadline 1500)"
 
-# --- the breaker: max_concurrent 1, no queue. One request hangs; the next is refused with Retry-After.
-curl -s --http2-prior-knowledge -o /dev/null "$(url /v1/partners/water/slow/hang)" &
+# --- the breaker: max_concurrent 1, no queue. One request hangs (its deadlines are far); the next is refused with
+# Retry-After; once the hanging client leaves, its slot is free again.
+curl -s --http2-prior-knowledge -o /dev/null "$(url /v1/partners/water7/hang)" &
 HANG=$!
-wait_until 10 bash -c "[ \$(grep -c 'slow/hang' '$UP_LOG') -ge 2 ]" || bad "the hanging request never reached the upstream"
-expect_eq "breaker full: 503" 503 "$(call "" GET /v1/partners/water/slow/x)"
+wait_until 10 grep -q 'water-h1 GET /hang' "$UP_LOG" || bad "the hanging request never reached the upstream"
+expect_eq "breaker full: 503" 503 "$(call "" GET /v1/partners/water7/x)"
 expect_match "  upstream-unavailable" 'upstream-unavailable' "$(body)"
 expect_match "  Retry-After" '^[0-9]+$' "$(header retry-after)"
-wait "$HANG"
+kill "$HANG"; wait "$HANG" 2>/dev/null
+wait_until 10 bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --http2-prior-knowledge '$(url /v1/partners/water7/x)')\" = 200 ]" &&
+  ok || bad "the breaker's slot was not given back when the client left"
 
 # --- a dead target: GET retried on the other one; POST never repeated
 before=$(grep -c "water-h1 GET /echo" "$UP_LOG")
@@ -213,21 +226,22 @@ curl -s --http2-prior-knowledge -o /dev/null --max-time 10 "$(url /v1/partners/w
 expect_eq "upstream reset mid-body: the stream is reset" 92 "$?"
 
 # --- back-pressure: a client that grants no flow-control credit. The upstream's transfer is paused, so cong holds at
-# most its stream buffers (2 × 256 KiB), not the 8 MB; when the client leaves, the transfer is dropped.
+# most its stream buffers (2 × 256 KiB), not the 8 MB; when the client leaves, the transfer is dropped (its total
+# deadline, 60 s, is far).
 stream_buffers() { curl -s "$(admin_url /metrics)" | sed -n 's/^cong_stream_buffer_bytes //p'; }
-python3 "$SRC/tests/integration/h2_stall_reader.py" "$H2C_PORT" "/v1/partners/water/slow/big?bytes=8000000" 1 \
+python3 "$SRC/tests/integration/h2_stall_reader.py" "$H2C_PORT" "/v1/partners/water6/big?bytes=8000000" 1 \
   "$GW_DIR/stall" &
 STALL=$!
 wait_until 10 grep -q 'received [1-9]' "$GW_DIR/stall" || bad "the stalled reader got nothing"
 wait_until 10 bash -c "[ \$(curl -s '$(admin_url /metrics)' | sed -n 's/^cong_stream_buffer_bytes //p') -gt 0 ]" ||
   bad "no stream buffer held"
+expect_match "  the transfer is under way, paused" 'cong_upstream_active\{upstream="water-big"\} 1' \
+  "$(curl -s "$(admin_url /metrics)")"
 most=0 # sampled for a second: what would grow without back-pressure never does
 for _ in $(seq 1 10); do held=$(stream_buffers); [ "$held" -gt "$most" ] && most=$held; sleep 0.1; done
 [ "$most" -le 524288 ] && ok || bad "stalled stream held up to $most bytes of buffers (> 2 × 256 KiB)"
-expect_match "  the transfer is under way, paused" 'cong_upstream_active\{upstream="water-h1"\} 1' \
-  "$(curl -s "$(admin_url /metrics)")"
 kill "$STALL"; wait "$STALL" 2>/dev/null
-wait_until 10 bash -c "curl -s '$(admin_url /metrics)' | grep -q 'cong_upstream_active{upstream=\"water-h1\"} 0'" &&
+wait_until 10 bash -c "curl -s '$(admin_url /metrics)' | grep -q 'cong_upstream_active{upstream=\"water-big\"} 0'" &&
   ok || bad "the transfer was not dropped when the client left"
 
 # --- the access log names the upstream, the target, its status and latency (one line each)
