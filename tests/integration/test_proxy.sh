@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Partner routes answered by an upstream (gateway/upstream/proxy*.c), through real HTTP/2 clients against
-# tools/upstream_standin (HTTP/1.1 and h2c): GET and POST proxied with the path rewritten, the upstream's status and
+# tools/upstream_standin (HTTP/1.1, h2c, h2 over TLS with mTLS): GET and POST proxied with the path rewritten, the
+# upstream's status and
 # body passed through; identity headers a client forges stripped, cong's own JWT sent instead (verified here with
 # cong's published JWKS: aud = the partner, a per-partner pseudonym as sub, scopes cut to the partner's, exp ≤ 60 s),
 # traceparent carried on with a new span, the deadline header; a hanging upstream → 504 upstream-timeout within its
 # first-byte deadline; a dead target → an idempotent GET retried on the other target, a POST never repeated; the
 # breaker full → 503 upstream-unavailable with Retry-After; auth and scopes of partner routes enforced (401/403);
-# a big response streamed through; /metrics by upstream and target.
+# a big response streamed through, a client that stops reading holding the transfer paused (bounded buffers), a
+# response over its limit or an upstream reset breaking the client's stream; the access log and /metrics by upstream
+# and target.
 source "$(dirname "$0")/lib.sh"
 
 read -r H1_PORT H2C_UP_PORT DEAD_PORT TLS_UP_PORT <<<"$(free_ports 4)" # DEAD_PORT: nothing listens there
