@@ -133,6 +133,8 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
         load_identity(gw, errs);
     if (cong_upstream_check_routes(config, errs) == CONG_ENOMEM)
         return CONG_ENOMEM;
+    if (cong_upstream_proxy_init(config, gw->has_identity ? &gw->identity : NULL) != 0)
+        return CONG_ENOMEM;
     cong_modules_load_all(gw, errs);
     load_openapi(gw, errs);
     if (cong_docs_load(gw) == CONG_ENOMEM)
@@ -146,6 +148,7 @@ void cong_gateway_dispose(cong_gateway_t *gw)
     cong_jobs_stop(gw); /* before the modules whose jobs it runs */
     cong_document_keys_free(gw);
     cong_modules_unload_all(gw);
+    cong_upstream_proxy_free();
     if (gw->has_identity)
         cong_identity_free(&gw->identity);
     if (gw->auth_key != NULL)

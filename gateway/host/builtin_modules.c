@@ -1,4 +1,5 @@
 #include "builtin_modules.h"
+#include "gateway/upstream/upstream.h"
 
 const cong_builtin_module_t cong_builtin_modules[] = {
     {"identity", cong_identity_onload},
@@ -11,6 +12,7 @@ const cong_builtin_module_t cong_builtin_modules[] = {
     {"feedback", cong_feedback_onload},
     {"appointments", cong_appointments_onload},
     {"push", cong_push_onload}, /* after procedures: its migration puts a trigger on push_outbox */
+    {"partners", cong_partner_routes_onload}, /* the configured partner routes (gateway/upstream/) */
 };
 
 const size_t cong_builtin_module_count = sizeof(cong_builtin_modules) / sizeof(cong_builtin_modules[0]);

@@ -12,6 +12,7 @@
 #include "document_keys.h"
 #include "module_loader.h"
 #include "gateway/http/http.h"
+#include "gateway/upstream/upstream.h"
 
 static const cong_api_t *api;
 
@@ -77,6 +78,17 @@ static void metrics(cong_req_t *r, void *udata)
     (void)udata;
     size_t len = 0;
     char *text = cong_metrics_render(r->worker->gateway->metrics, &len);
+    size_t upstream_len = 0;
+    char *upstream = text != NULL ? cong_upstream_metrics_render(&upstream_len) : NULL;
+    char *both = upstream != NULL ? realloc(text, len + upstream_len + 1) : NULL;
+    if (both != NULL) {
+        memcpy(both + len, upstream, upstream_len + 1);
+        len += upstream_len;
+    }
+    free(upstream);
+    if (both == NULL)
+        free(text);
+    text = both;
     if (text == NULL) {
         api->reply_problem(r, 500, "internal-error", NULL, NULL);
         return;

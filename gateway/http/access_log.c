@@ -41,6 +41,13 @@ void cong_access_log_write(int fd, const cong_req_t *r, int status, size_t bytes
                      "\"duration_us\":%llu,\"module\":\"%s\",\"subject\":\"%s\",\"proto\":\"%s\"}\n",
                      when, r->id, method, route, status, bytes, (unsigned long long)duration_us, module,
                      r->subject_hash, proto);
+    if (n > 0 && (size_t)n < sizeof line && r->upstream.name != NULL) { /* before the closing brace */
+        int v6 = strchr(r->upstream.host, ':') != NULL, more = snprintf(line + n - 2, sizeof line - (size_t)n + 2,
+            ",\"upstream\":\"%s\",\"upstream_target\":\"%s%s%s:%d\",\"upstream_status\":%d,\"upstream_ms\":%u}\n",
+            r->upstream.name, v6 ? "[" : "", r->upstream.host, v6 ? "]" : "", r->upstream.port, r->upstream.status,
+            r->upstream.ms);
+        n = more > 0 && (size_t)more < sizeof line - (size_t)n + 2 ? n - 2 + more : -1;
+    }
     if (n > 0 && (size_t)n < sizeof line) {
         ssize_t w = write(fd, line, (size_t)n);
         (void)w;

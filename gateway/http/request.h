@@ -47,6 +47,13 @@ struct cong_req {
     json_t *json;              /* parsed body, owned */
     int json_parsed;
     struct cong_req *next_spare; /* in the worker's list of spare request states (request.c) */
+    struct {                   /* a partner route's upstream (gateway/upstream/proxy.c), for the access log */
+        const char *name;      /* NULL: not proxied; else the configuration's strings (process lifetime) */
+        const char *host;
+        int port;
+        int status;            /* of the last attempt's answer; 0: none (failed, timed out) */
+        unsigned ms;           /* the last attempt's time to its answer's headers, or to its failure */
+    } upstream;
 };
 
 /** Creates the request state for an h2o request (NULL when out of memory) and anchors it in the request's pool. */

@@ -24,6 +24,8 @@ struct cong_stream {
     int with_h2o;                    /* an h2o_send waits for its proceed */
     int want_writable;               /* a write answered CONG_EBUSY: call cb once drained to half */
     int ended;                       /* stream_end: the final send goes out after what was written */
+    int failed;                      /* cong_stream_abort: that final send is an error (the client sees a broken
+                                        response, never a short one that looks whole) */
     int gone;                        /* stopped before its end: the client left */
     int head;                        /* a HEAD request: the body is dropped */
 };
@@ -66,7 +68,9 @@ static void send_filled(cong_stream_t *s)
     int final = s->ended;
     s->with_h2o = !final;
     h2o_iovec_t buf = h2o_iovec_init(s->sending.data, s->sending.len);
-    h2o_send(s->r->h2o, &buf, buf.len > 0 ? 1 : 0, final ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+    h2o_send_state_t state = !final ? H2O_SEND_STATE_IN_PROGRESS
+                           : s->failed ? H2O_SEND_STATE_ERROR : H2O_SEND_STATE_FINAL;
+    h2o_send(s->r->h2o, &buf, buf.len > 0 ? 1 : 0, state);
 }
 
 /* Everything written has been sent: an event stream may now wait minutes for its next write, holding no buffer meanwhile
@@ -228,4 +232,12 @@ int cong_stream_end(cong_stream_t *s)
     if (!s->with_h2o)
         send_filled(s);
     return 0;
+}
+
+int cong_stream_abort(cong_stream_t *s)
+{
+    if (s == NULL)
+        return CONG_EINVAL;
+    s->failed = 1;
+    return cong_stream_end(s);
 }

@@ -28,6 +28,9 @@ int cong_stream_begin(cong_req_t *r, int status, const char *content_type, size_
                       void *udata, cong_stream_t **stream);
 int cong_stream_write(cong_stream_t *s, const void *data, size_t len);
 int cong_stream_end(cong_stream_t *s);
+/** Ends the stream as broken after what was written (HTTP/2 RST_STREAM, HTTP/1 connection closed before the end): the
+ *  host's proxy when its upstream fails mid-body. Same results as cong_stream_end. */
+int cong_stream_abort(cong_stream_t *s);
 /** The worker (its own thread) begins to shut down: every stream a module still writes gets its CONG_EGONE callback
  *  now, then the gateway ends the response after what was written, so that graceful shutdown does not wait for the
  *  deadline behind event streams that never end (their clients reconnect elsewhere). */

@@ -13,6 +13,7 @@ struct cong_http_client {
     CURLM *multi;
     uv_timer_t timer;           /* libcurl's next timeout */
     http_call_t *calls;         /* every call under way, for the close */
+    cong_http_owner_t *owners;  /* every transfer attached by another owner, for the close */
     unsigned in_flight;
 };
 
@@ -22,6 +23,7 @@ typedef struct call_anchor {
 } call_anchor_t;
 
 struct http_call {
+    cong_http_owner_t owner;    /* first: what CURLINFO_PRIVATE points to */
     cong_http_transfer_t t;
     cong_http_client_t *client;
     cong_req_t *r;              /* retained */
@@ -174,10 +176,15 @@ static void process_done(cong_http_client_t *c)
     while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
-        http_call_t *call = NULL;
+        cong_http_owner_t *owner = NULL;
         CURLcode code = msg->data.result;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
-        complete(call, code);
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&owner);
+        if (owner->is_call) {
+            complete((http_call_t *)owner, code);
+            continue;
+        }
+        cong_http_client_detach(c->w, owner);
+        owner->done(owner, code);
     }
 }
 
@@ -212,7 +219,8 @@ int cong_http_request(cong_req_t *r, const cong_http_request_t *def, cong_http_c
         free(call);
         return rc;
     }
-    curl_easy_setopt(call->t.easy, CURLOPT_PRIVATE, call);
+    call->owner.is_call = 1;
+    curl_easy_setopt(call->t.easy, CURLOPT_PRIVATE, &call->owner);
     if (curl_multi_add_handle(c->multi, call->t.easy) != CURLM_OK) {
         cong_http_transfer_cleanup(&call->t);
         free(call);
@@ -239,6 +247,36 @@ static void free_client(uv_handle_t *handle)
     free(handle->data);
 }
 
+int cong_http_client_attach(cong_worker_t *w, cong_http_owner_t *owner)
+{
+    cong_http_client_t *c = client_of(w);
+    if (c == NULL)
+        return CONG_ENOMEM;
+    owner->is_call = 0;
+    curl_easy_setopt(owner->easy, CURLOPT_PRIVATE, owner);
+    if (curl_multi_add_handle(c->multi, owner->easy) != CURLM_OK)
+        return CONG_ENOMEM;
+    owner->prev = NULL;
+    owner->next = c->owners;
+    if (c->owners != NULL)
+        c->owners->prev = owner;
+    c->owners = owner;
+    return 0;
+}
+
+void cong_http_client_detach(cong_worker_t *w, cong_http_owner_t *owner)
+{
+    cong_http_client_t *c = w->http_client;
+    curl_multi_remove_handle(c->multi, owner->easy);
+    if (owner->prev != NULL)
+        owner->prev->next = owner->next;
+    else if (c->owners == owner)
+        c->owners = owner->next;
+    if (owner->next != NULL)
+        owner->next->prev = owner->prev;
+    owner->prev = owner->next = NULL;
+}
+
 void cong_http_client_close(cong_worker_t *w)
 {
     cong_http_client_t *c = w->http_client;
@@ -246,6 +284,11 @@ void cong_http_client_close(cong_worker_t *w)
         return;
     while (c->calls != NULL)
         drop_call(c->calls, CONG_HTTP_RESULT_CANCELLED);
+    while (c->owners != NULL) {
+        cong_http_owner_t *owner = c->owners;
+        cong_http_client_detach(w, owner);
+        owner->drop(owner);
+    }
     curl_multi_cleanup(c->multi); /* closes the cached connections: their watches are closed by on_socket */
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, free_client);

@@ -9,8 +9,8 @@
  * here is pure logic over its arguments and `now_ms` (the caller's monotonic milliseconds, uv_now on a worker), so
  * each is tested alone (tests/unit/upstream/).
  *
- * What the proxy (the next step: gateway/upstream/proxy.c, on libcurl's multi interface of each worker, as
- * gateway/outbound/ runs its calls) will call, per request, on the worker's thread:
+ * What the proxy (proxy.c, on libcurl's multi interface of each worker: the one gateway/outbound/ runs its calls on,
+ * through cong_http_client_attach) calls, per request, on the worker's thread:
  *   1. cong_upstream_deadline_start: the total deadline; refused (504) when none is left.
  *   2. cong_breaker_enter: ADMIT, QUEUE (wait in the worker's queue: cong_breaker_promote when a slot frees, at the
  *      latest at the worker's tick; cong_breaker_leave_queue on giving up) or OPEN → 503 problem with Retry-After
@@ -50,9 +50,25 @@
  * until the router is snapshotted too (reload.c will then say so, as it does for the other start-up keys). Today a
  * reload checks them like the rest (a bad upstream refuses the reload) and adopts them into the snapshot unused.
  *
+ * The proxy (proxy*.c): the partner routes are registered at start by the built-in module "partners" (proxy_routes.c)
+ * through the ABI like module routes, so the phases check their auth, scopes, level, mandate action and rate class;
+ * their handler sends the request to a target (proxy_request.c: URL with the path rewrite, the client's headers less
+ * hop-by-hop and every identity header — x-cong-*, x-user-*, x-forwarded-*, forwarded, authorization, cookie — plus
+ * cong's own token for the partner (auth/upstream_token.h), traceparent with a span id of cong's own, the deadline
+ * header, x-request-id) and streams the answer back (proxy.c: http/stream_reply.h; the libcurl transfer is paused
+ * while the client's buffer is full and resumed when it drains). Its problems: 503 upstream-unavailable (breaker
+ * open, no usable target; Retry-After), 504 upstream-timeout (connect, first byte or total deadline), 502
+ * upstream-failed (connection failed, reset, a response over max_response_body_bytes before it began). A failure
+ * after the response began breaks the client's response (cong_stream_abort), never truncates it silently. Request
+ * bodies are whole (h2o 2.2.5 buffers them), bounded by the upstream's max_request_body_bytes. The breaker's QUEUE
+ * verdict is not used yet: a request that would queue is refused like an open breaker. Active health checks do not
+ * run yet (health.path is read, nothing calls it). The runtime state (proxy_state.c) is one per process, built at
+ * start from the start-time configuration; /metrics gets cong_upstream_* by upstream and target.
+ *
  * Ownership: every *_new returns state the caller frees with its *_free; nothing here keeps a pointer to the
- * configuration after the call that built it. May use: config/ (the parsed upstreams), limits/ (rate-limit class
- * names), common/.
+ * configuration after the call that built it (the proxy's runtime does: the gateway's configuration outlives it).
+ * May use: config/ (the parsed upstreams), limits/ (rate-limit class names), http/ (requests, replies, streams,
+ * problems), outbound/ (the worker's libcurl multi), the process (cong_worker_t), auth/, common/.
  */
 #ifndef CONG_GATEWAY_UPSTREAM_H
 #define CONG_GATEWAY_UPSTREAM_H
@@ -224,5 +240,22 @@ size_t cong_upstream_grpc_timeout(int64_t remaining_ms, char *out, size_t cap);
 /** What only the gateway knows: each partner route's rate_class is a configured class (limits/). Appends
  *  "FILE:LINE: partner_routes[i].rate_class: message" lines; returns how many, or CONG_ENOMEM. */
 int cong_upstream_check_routes(const cong_config_t *cfg, cong_config_errors_t *errs);
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* The proxy (proxy*.c)                                                                                              */
+
+struct cong_identity;
+struct cong_module_ctx;
+struct cong_api;
+/** At start, before the modules load (main thread): the runtime of every configured upstream and route. `identity`
+ *  (cong as an issuer) signs the upstreams' tokens; NULL: partner routes answer 502 (nothing to sign with). 0 or
+ *  CONG_ENOMEM. */
+int cong_upstream_proxy_init(const cong_config_t *cfg, const struct cong_identity *identity);
+/** The built-in module "partners": registers every partner route. */
+int cong_partner_routes_onload(struct cong_module_ctx *ctx, const struct cong_api *api);
+/** At dispose, after the workers stopped. */
+void cong_upstream_proxy_free(void);
+/** The upstreams' lines of /metrics (malloc'd text, *len without its NUL), or NULL when out of memory. */
+char *cong_upstream_metrics_render(size_t *len);
 
 #endif

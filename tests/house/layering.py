@@ -132,7 +132,7 @@ HOST_ROOM_USES = {
     "authn": {"process", "http", "limits", "stores", "config", "common"},
     "limits": {"process", "http", "config", "common"},
     "outbound": {"process", "http", "common"},
-    "upstream": {"limits", "config", "common"},
+    "upstream": {"process", "http", "outbound", "limits", "config", "common"},
     "stores": {"http", "common"},
     "config": {"common"},
     "common": {"common"},

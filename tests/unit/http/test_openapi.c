@@ -74,7 +74,9 @@ static void catalog_matches(void **state)
         /* appointments */
         "slot-full", "appointment-limit-reached", "hold-expired",
         /* push */
-        "session-required"};
+        "session-required",
+        /* partners' upstreams */
+        "upstream-failed", "upstream-unavailable", "upstream-timeout"};
     for (size_t s = 0; s < sizeof gateway_slugs / sizeof gateway_slugs[0]; s++) {
         assert_non_null(cong_problem_find(gateway_slugs[s]));
         int found = 0;

@@ -1,0 +1,282 @@
+/* The request an upstream gets (contract in upstream.h): its URL (target, path rewrite, query), the protocol and TLS
+ * of the upstream, the deadlines, and the headers — the client's, less every hop-by-hop and identity header, plus
+ * cong's token, the trace context with a span of cong's own, and the deadline. */
+#include <ctype.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/upstream_token.h"
+#include "proxy_internal.h"
+
+/* Headers a client sends that the upstream never gets: connection-specific ones (RFC 9110 §7.6.1), those libcurl
+ * writes itself, and every one that could claim an identity (cong speaks for the caller with its own token). */
+static int request_header_dropped(const char *name, size_t len)
+{
+    static const char *const dropped[] = {
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host",
+        "content-length", "expect", "proxy-authorization", "authorization", "cookie", "forwarded", "traceparent",
+        "tracestate", "x-request-id", "x-real-ip", "http2-settings",
+    };
+    for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++)
+        if (strlen(dropped[i]) == len && strncasecmp(dropped[i], name, len) == 0)
+            return 1;
+    static const char *const prefixes[] = {"x-cong-", "x-user-", "x-forwarded-", "x-client-"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (len >= n && strncasecmp(prefixes[i], name, n) == 0)
+            return 1;
+    }
+    return name[0] == ':';
+}
+
+int cong_proxy_response_header_dropped(const char *name, size_t len)
+{
+    static const char *const dropped[] = {
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer",
+        "content-length", "proxy-authenticate", "date", "server", "alt-svc",
+    };
+    for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++)
+        if (strlen(dropped[i]) == len && strncasecmp(dropped[i], name, len) == 0)
+            return 1;
+    return 0;
+}
+
+static int add_header(struct curl_slist **list, const char *name, size_t name_len, const char *value, size_t len)
+{
+    char *line = malloc(name_len + len + 3);
+    if (line == NULL)
+        return CONG_ENOMEM;
+    /* "name;" is libcurl's way to send a header with an empty value */
+    int n = len > 0 ? sprintf(line, "%.*s: %.*s", (int)name_len, name, (int)len, value)
+                    : sprintf(line, "%.*s;", (int)name_len, name);
+    (void)n;
+    struct curl_slist *grown = curl_slist_append(*list, line);
+    free(line);
+    if (grown == NULL)
+        return CONG_ENOMEM;
+    *list = grown;
+    return 0;
+}
+
+static int add_raw(struct curl_slist **list, const char *line)
+{
+    struct curl_slist *grown = curl_slist_append(*list, line);
+    if (grown == NULL)
+        return CONG_ENOMEM;
+    *list = grown;
+    return 0;
+}
+
+static void hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* W3C trace context: the client's trace id (or a new one) and a new span id, cong's own hop. */
+static int add_traceparent(cong_req_t *r, struct curl_slist **list)
+{
+    char trace[33], span[17], value[64];
+    unsigned char raw[24];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return CONG_EIO;
+    h2o_iovec_t given = cong_req_header(r, "traceparent", 11);
+    if (given.base == NULL || !cong_traceparent_trace_id(given.base, given.len, trace))
+        hex(raw + 8, 16, trace);
+    hex(raw, 8, span);
+    int n = snprintf(value, sizeof value, "00-%s-%s-01", trace, span);
+    return add_header(list, "traceparent", 11, value, (size_t)n);
+}
+
+static int add_token(cong_req_t *r, const cong_proxy_route_t *route, struct curl_slist **list)
+{
+    if (route->identity == NULL)
+        return CONG_EIO;
+    const cong_upstream_config_t *u = route->upstream->config;
+    const cong_principal_t *p = &r->principal;
+    cong_upstream_grant_t g = {
+        .partner = u->partner.name,
+        .subject = p->authenticated ? p->subject : NULL,
+        .actor = p->authenticated ? p->actor : NULL,
+        .client_id = p->authenticated ? p->client_id : NULL,
+        .scopes = p->authenticated ? p->scopes : NULL,
+        .granted = (const char *const *)u->partner.scopes.items,
+        .granted_count = u->partner.scopes.count,
+        .loa = p->authenticated ? p->loa : 0,
+    };
+    char *token = NULL;
+    int rc = cong_upstream_token_issue(route->identity, &g, (int64_t)time(NULL), &token);
+    if (rc != 0)
+        return rc;
+    char *line = malloc(strlen(token) + 32);
+    if (line != NULL)
+        sprintf(line, "Authorization: Bearer %s", token);
+    free(token);
+    rc = line != NULL ? add_raw(list, line) : CONG_ENOMEM;
+    free(line);
+    return rc;
+}
+
+static int add_headers(cong_req_t *r, const cong_proxy_route_t *route, int64_t remaining_ms,
+                       struct curl_slist **list)
+{
+    const h2o_headers_t *headers = &r->h2o->headers;
+    int has_type = 0, rc = 0;
+    for (size_t i = 0; rc == 0 && i < headers->size; i++) {
+        const h2o_header_t *h = &headers->entries[i];
+        if (request_header_dropped(h->name->base, h->name->len))
+            continue;
+        has_type |= h->name->len == 12 && strncasecmp(h->name->base, "content-type", 12) == 0;
+        rc = add_header(list, h->name->base, h->name->len, h->value.base, h->value.len);
+    }
+    char deadline[24];
+    size_t n = cong_upstream_deadline_header(remaining_ms, deadline, sizeof deadline);
+    if (rc == 0)
+        rc = add_header(list, CONG_UPSTREAM_DEADLINE_HEADER, strlen(CONG_UPSTREAM_DEADLINE_HEADER), deadline, n);
+    if (rc == 0)
+        rc = add_header(list, "x-request-id", 12, r->id, strlen(r->id));
+    if (rc == 0 && !has_type) /* else libcurl would call a POST body a form */
+        rc = add_raw(list, "Content-Type:");
+    if (rc == 0) /* the body goes at once: no 100-continue round trip */
+        rc = add_raw(list, "Expect:");
+    if (rc == 0)
+        rc = add_traceparent(r, list);
+    if (rc == 0)
+        rc = add_token(r, route, list);
+    return rc;
+}
+
+/* Appends `len` bytes to the URL being built, percent-encoding all but RFC 3986's unreserved characters when asked. */
+static int url_put(char *url, size_t cap, size_t *at, const char *s, size_t len, int encode)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int keep = !encode || isalnum(c) || strchr("-._~", c) != NULL;
+        if (*at + (keep ? 1 : 3) >= cap)
+            return CONG_ETOOBIG;
+        *at += keep ? (size_t)snprintf(url + *at, cap - *at, "%c", c) : (size_t)snprintf(url + *at, cap - *at,
+                                                                                          "%%%02X", c);
+    }
+    url[*at] = '\0';
+    return 0;
+}
+
+/* The path the upstream gets: the rest after /v1/partners/<partner> as the client wrote it, or the route's rewrite
+ * template with its {param}s (decoded values, encoded again). */
+static int put_path(cong_req_t *r, const cong_proxy_route_t *route, char *url, size_t cap, size_t *at)
+{
+    const char *rewrite = route->config->rewrite;
+    if (rewrite == NULL || rewrite[0] == '\0') {
+        h2o_iovec_t path = cong_req_path(r);
+        size_t prefix = strlen("/v1/partners/") + strlen(route->upstream->config->partner.name);
+        size_t rest = path.len > prefix ? path.len - prefix : 0;
+        return rest > 0 ? url_put(url, cap, at, path.base + prefix, rest, 0) : url_put(url, cap, at, "/", 1, 0);
+    }
+    for (const char *p = rewrite; *p;) {
+        const char *open = strchr(p, '{');
+        const char *close = open ? strchr(open, '}') : NULL;
+        if (open == NULL || close == NULL)
+            return url_put(url, cap, at, p, strlen(p), 0);
+        int rc = url_put(url, cap, at, p, (size_t)(open - p), 0);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(close - open - 1), open + 1);
+        size_t len = 0;
+        const char *value = cong_route_param(&r->lookup->match, name, &len);
+        if (rc == 0)
+            rc = url_put(url, cap, at, value ? value : "", value ? len : 0, 1);
+        if (rc != 0)
+            return rc;
+        p = close + 1;
+    }
+    return 0;
+}
+
+static int build_url(cong_req_t *r, const cong_proxy_route_t *route, int target, char *url, size_t cap)
+{
+    const cong_upstream_config_t *u = route->upstream->config;
+    const cong_upstream_target_config_t *t = &u->targets[target];
+    int tls = u->protocol == CONG_UPSTREAM_H2 || (u->protocol == CONG_UPSTREAM_HTTP1 && u->tls.line != 0);
+    const char *host = u->tls.server_name && u->tls.server_name[0] ? u->tls.server_name : t->host;
+    int v6 = strchr(host, ':') != NULL;
+    int n = snprintf(url, cap, "%s://%s%s%s:%d", tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
+                     t->port);
+    if (n < 0 || (size_t)n >= cap)
+        return CONG_ETOOBIG;
+    size_t at = (size_t)n;
+    int rc = put_path(r, route, url, cap, &at);
+    h2o_req_t *req = r->h2o;
+    if (rc == 0 && req->query_at != SIZE_MAX)
+        rc = url_put(url, cap, &at, req->path.base + req->query_at, req->path.len - req->query_at, 0);
+    return rc;
+}
+
+static void set_protocol(const cong_upstream_config_t *u, const cong_upstream_target_config_t *t, CURL *easy,
+                         struct curl_slist **connect_to)
+{
+    long version = u->protocol == CONG_UPSTREAM_H2 ? CURL_HTTP_VERSION_2TLS
+                 : u->protocol == CONG_UPSTREAM_H2C ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE : CURL_HTTP_VERSION_1_1;
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, version);
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L); /* h2: wait for a connection under way rather than open another */
+    if (u->protocol == CONG_UPSTREAM_H2C) { /* libcurl 7.88 fails a request on a reused prior-knowledge h2c
+                                               connection without sending it (curl#10643): one connection each */
+        curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+    }
+    if (u->tls.ca_file && u->tls.ca_file[0])
+        curl_easy_setopt(easy, CURLOPT_CAINFO, u->tls.ca_file);
+    if (u->tls.client_cert_file && u->tls.client_cert_file[0]) {
+        curl_easy_setopt(easy, CURLOPT_SSLCERT, u->tls.client_cert_file);
+        curl_easy_setopt(easy, CURLOPT_SSLKEY, u->tls.client_key_file);
+    }
+    if (u->tls.server_name && u->tls.server_name[0]) { /* the name to verify; the target's address to connect to */
+        char line[600];
+        snprintf(line, sizeof line, "%s:%d:%s:%d", u->tls.server_name, t->port, t->host, t->port);
+        *connect_to = curl_slist_append(NULL, line);
+        curl_easy_setopt(easy, CURLOPT_CONNECT_TO, *connect_to);
+    }
+}
+
+static void set_method(cong_req_t *r, CURL *easy)
+{
+    h2o_req_t *req = r->h2o;
+    h2o_iovec_t m = req->method;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("HEAD"))) {
+        curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+        return;
+    }
+    if (!h2o_memis(m.base, m.len, H2O_STRLIT("GET")) || req->entity.base != NULL) {
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->entity.len);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->entity.base != NULL ? req->entity.base : "");
+    }
+    char method[16];
+    snprintf(method, sizeof method, "%.*s", (int)m.len, m.base);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method); /* libcurl copies it */
+}
+
+int cong_proxy_request_setup(cong_req_t *r, const cong_proxy_route_t *route, int target, int64_t remaining_ms,
+                             CURL *easy, struct curl_slist **headers, struct curl_slist **connect_to)
+{
+    const cong_upstream_config_t *u = route->upstream->config;
+    char url[4096];
+    int rc = build_url(r, route, target, url, sizeof url);
+    if (rc == 0)
+        rc = add_headers(r, route, remaining_ms, headers);
+    if (rc != 0)
+        return rc;
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, *headers);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)u->limits.connect_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)remaining_ms);
+    set_protocol(u, &u->targets[target], easy, connect_to);
+    set_method(r, easy);
+    return 0;
+}

@@ -1,0 +1,164 @@
+/* The upstreams at run time and their routes (contract in upstream.h; pieces in proxy_internal.h). One set per
+ * process, built on the main thread by the partner routes' onload before the workers start, freed at dispose. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy_internal.h"
+
+static struct {
+    cong_proxy_upstream_t *upstreams;
+    size_t upstream_count;
+    cong_proxy_route_t *routes;
+    size_t route_count;
+} state;
+
+static int upstream_init(cong_proxy_upstream_t *up, const cong_upstream_config_t *c)
+{
+    up->config = c;
+    up->health = cong_upstream_health_new(c);
+    up->breaker = cong_breaker_new(c->limits.max_concurrent, c->limits.max_queued);
+    up->budget = cong_retry_budget_new(c->retries.budget_permille, c->retries.min_per_s);
+    up->targets = calloc(c->target_count, sizeof *up->targets);
+    return up->health && up->breaker && up->budget && up->targets ? 0 : CONG_ENOMEM;
+}
+
+int cong_proxy_state_init(const cong_upstreams_config_t *u, const cong_identity_t *identity)
+{
+    if (u == NULL || state.upstreams != NULL)
+        return 0;
+    state.upstreams = calloc(u->count + 1, sizeof *state.upstreams);
+    state.routes = calloc(u->route_count + 1, sizeof *state.routes);
+    if (state.upstreams == NULL || state.routes == NULL)
+        return CONG_ENOMEM;
+    state.upstream_count = u->count;
+    for (size_t i = 0; i < u->count; i++)
+        if (upstream_init(&state.upstreams[i], &u->items[i]) != 0)
+            return CONG_ENOMEM;
+    state.route_count = u->route_count;
+    for (size_t i = 0; i < u->route_count; i++) {
+        cong_proxy_route_t *route = &state.routes[i];
+        route->config = &u->routes[i];
+        route->identity = identity;
+        for (size_t k = 0; k < u->count; k++)
+            if (strcmp(u->items[k].name, u->routes[i].upstream) == 0)
+                route->upstream = &state.upstreams[k];
+        if (route->upstream == NULL) /* the configuration's checks make this impossible */
+            return CONG_EINVAL;
+    }
+    return 0;
+}
+
+cong_proxy_route_t *cong_proxy_state_route(size_t index)
+{
+    return index < state.route_count ? &state.routes[index] : NULL;
+}
+
+cong_balancer_t *cong_proxy_balancer(cong_proxy_upstream_t *up, int worker_index)
+{
+    if (worker_index < 0 || worker_index >= CONG_PROXY_MAX_WORKERS)
+        return NULL;
+    if (up->balancers[worker_index] == NULL)
+        up->balancers[worker_index] = cong_balancer_new(up->config);
+    return up->balancers[worker_index];
+}
+
+void cong_proxy_count(cong_proxy_upstream_t *up, int target, enum cong_proxy_outcome outcome, uint64_t latency_ms)
+{
+    if (target < 0 || (size_t)target >= up->config->target_count)
+        return;
+    cong_proxy_target_metrics_t *m = &up->targets[target];
+    atomic_fetch_add_explicit(&m->outcomes[outcome], 1, memory_order_relaxed);
+    if (outcome < CONG_PROXY_FAILED) {
+        atomic_fetch_add_explicit(&m->latency_ms_sum, latency_ms, memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->latency_count, 1, memory_order_relaxed);
+    }
+}
+
+void cong_upstream_proxy_free(void)
+{
+    for (size_t i = 0; i < state.upstream_count; i++) {
+        cong_proxy_upstream_t *up = &state.upstreams[i];
+        for (int w = 0; w < CONG_PROXY_MAX_WORKERS; w++)
+            cong_balancer_free(up->balancers[w]);
+        cong_upstream_health_free(up->health);
+        cong_breaker_free(up->breaker);
+        cong_retry_budget_free(up->budget);
+        free(up->targets);
+    }
+    free(state.upstreams);
+    free(state.routes);
+    memset(&state, 0, sizeof state);
+}
+
+static const char *const outcome_names[CONG_PROXY_OUTCOMES] = {"2xx", "3xx", "4xx", "5xx", "failed", "timeout"};
+
+__attribute__((format(printf, 4, 5)))
+static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return CONG_EIO;
+        if ((size_t)n < *cap - *len) {
+            *len += (size_t)n;
+            return 0;
+        }
+        char *grown = realloc(*buf, *cap * 2 + (size_t)n);
+        if (grown == NULL)
+            return CONG_ENOMEM;
+        *buf = grown;
+        *cap = *cap * 2 + (size_t)n;
+    }
+}
+
+static int render_upstream(const cong_proxy_upstream_t *up, char **buf, size_t *len, size_t *cap)
+{
+    const cong_upstream_config_t *c = up->config;
+    int rc = 0;
+    for (size_t t = 0; rc == 0 && t < c->target_count; t++) {
+        const cong_proxy_target_metrics_t *m = &up->targets[t];
+        const char *host = c->targets[t].host;
+        const char *open = strchr(host, ':') ? "[" : "", *close = strchr(host, ':') ? "]" : "";
+        for (int o = 0; rc == 0 && o < CONG_PROXY_OUTCOMES; o++)
+            rc = append(buf, len, cap, "cong_upstream_requests_total{upstream=\"%s\",target=\"%s%s%s:%d\",outcome="
+                        "\"%s\"} %llu\n", c->name, open, host, close, c->targets[t].port, outcome_names[o],
+                        (unsigned long long)atomic_load(&m->outcomes[o]));
+        if (rc == 0)
+            rc = append(buf, len, cap, "cong_upstream_latency_ms_sum{upstream=\"%s\",target=\"%s%s%s:%d\"} %llu\n"
+                        "cong_upstream_latency_ms_count{upstream=\"%s\",target=\"%s%s%s:%d\"} %llu\n", c->name,
+                        open, host, close, c->targets[t].port, (unsigned long long)atomic_load(&m->latency_ms_sum),
+                        c->name, open, host, close, c->targets[t].port,
+                        (unsigned long long)atomic_load(&m->latency_count));
+    }
+    if (rc == 0)
+        rc = append(buf, len, cap, "cong_upstream_active{upstream=\"%s\"} %d\n", c->name,
+                    cong_breaker_active(up->breaker));
+    return rc;
+}
+
+char *cong_upstream_metrics_render(size_t *len)
+{
+    size_t cap = 1024;
+    char *buf = malloc(cap);
+    *len = 0;
+    if (buf == NULL)
+        return NULL;
+    buf[0] = '\0';
+    int rc = 0;
+    if (state.upstream_count > 0)
+        rc = append(&buf, len, &cap, "# TYPE cong_upstream_requests_total counter\n"
+                    "# TYPE cong_upstream_latency_ms_sum counter\n# TYPE cong_upstream_latency_ms_count counter\n"
+                    "# TYPE cong_upstream_active gauge\n");
+    for (size_t i = 0; rc == 0 && i < state.upstream_count; i++)
+        rc = render_upstream(&state.upstreams[i], &buf, len, &cap);
+    if (rc != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
