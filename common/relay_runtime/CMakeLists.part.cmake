@@ -5,4 +5,4 @@
 file(GLOB RELAY_RUNTIME_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.c)
 add_library(cong_relay_runtime STATIC ${RELAY_RUNTIME_SOURCES})
 target_include_directories(cong_relay_runtime PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(cong_relay_runtime PUBLIC cong_module_api PkgConfig::PQ)
+target_link_libraries(cong_relay_runtime PUBLIC cong_module_api PkgConfig::PQ PkgConfig::HIREDIS)

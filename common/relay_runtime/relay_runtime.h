@@ -1,7 +1,8 @@
 /*
- * common/relay_runtime/relay_runtime.h — the runtime of cong's out-of-process relays (cong-portal-sync, cong-push-relay):
- * one blocking PostgreSQL connection reconnected with backoff, a failure log rate-limited per class, the stop flag
- * that SIGTERM/SIGINT set, an interruptible sleep, flags with their environment variables, and the pass loop.
+ * common/relay_runtime/relay_runtime.h — the runtime of cong's out-of-process relays and workers (cong-portal-sync,
+ * cong-push-relay, cong-push-worker, cong-push-fanout): one blocking PostgreSQL connection and one Redis connection,
+ * each reconnected with backoff, a failure log rate-limited per class, the stop flag that SIGTERM/SIGINT set, an
+ * interruptible sleep, flags with their environment variables, and the pass loop.
  *
  * Blocking by design, so never linked into the gateway (cong_relay_runtime is its own library, linked by the relays
  * alone; tests/house/layering.py lets only program folders include this header). Single-threaded: every function is
@@ -14,6 +15,7 @@
 #ifndef CONG_RELAY_RUNTIME_H
 #define CONG_RELAY_RUNTIME_H
 
+#include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +63,23 @@ int relay_pg_exec(relay_pg_t *pg, const char *sql, int nparams, const char *cons
 /** Best-effort ROLLBACK (after a failure inside a transaction). */
 void relay_pg_rollback(relay_pg_t *pg);
 void relay_pg_close(relay_pg_t *pg);
+
+/* redis.c — one blocking Redis connection, reconnected with backoff (cong-push-relay, -worker, -fanout). */
+typedef struct relay_redis {
+    redisContext *ctx;   /* NULL when not connected */
+    const char *host;    /* borrowed */
+    int port;
+    int timeout_ms;      /* connect and command timeout; 0: 2000 */
+    int64_t retry_at_ms; /* no connection attempt before this (relay_now_ms) */
+    int backoff_ms;      /* current reconnect delay */
+    int generation;      /* +1 per connection made: what lives per connection (consumer groups...) is made again */
+} relay_redis_t;
+
+/** Connects if needed (not before retry_at_ms). 0, or CONG_EUNAVAILABLE after logging (class "redis"). */
+int relay_redis_ensure(relay_redis_t *redis);
+/** Logs why (class "redis"), drops the connection and schedules the next attempt (250 ms doubling to 5 s). */
+void relay_redis_down(relay_redis_t *redis, const char *why);
+void relay_redis_close(relay_redis_t *redis);
 
 /* options.c — a relay's flags, each with its environment variable (the flag wins), read by getopt_long. */
 typedef struct relay_text_option {

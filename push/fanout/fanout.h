@@ -47,25 +47,14 @@ typedef struct fanout_config {
 /* log.c */
 void fanout_log_writer(const char *cls, long held_back, const char *msg);
 
-/* redis.c — one blocking Redis connection, reconnected with backoff. */
-typedef struct fanout_redis {
-    redisContext *ctx; /* NULL when not connected */
-    const char *host;
-    int port;
-    int64_t retry_at_ms;
-    int backoff_ms;
-} fanout_redis_t;
-
-int fanout_redis_ensure(fanout_redis_t *redis);
-void fanout_redis_down(fanout_redis_t *redis, const char *why);
-void fanout_redis_close(fanout_redis_t *redis);
+/* redis.c — the workers' backlog, on the runtime's Redis connection (relay_runtime.h). */
 /** 1 when the delivery workers are behind by more than max_backlog entries of the broadcast stream, else 0; -1 when
  *  Redis failed (the connection is dropped). */
-int fanout_redis_backlogged(fanout_redis_t *redis, long long max_backlog);
+int fanout_redis_backlogged(relay_redis_t *redis, long long max_backlog);
 
 /* pass.c — one page of one broadcast. */
 /** *worked = recipients handled (0 when no broadcast was due, or it waits). 0; CONG_EUNAVAILABLE (Redis down: the
  *  page is rolled back); a PostgreSQL error code. */
-int fanout_pass(relay_pg_t *pg, fanout_redis_t *redis, const fanout_config_t *cfg, int *worked);
+int fanout_pass(relay_pg_t *pg, relay_redis_t *redis, const fanout_config_t *cfg, int *worked);
 
 #endif

@@ -56,7 +56,7 @@ static int parse_args(int argc, char **argv, fanout_config_t *c)
 
 typedef struct pass_context {
     relay_pg_t *pg;
-    fanout_redis_t *redis;
+    relay_redis_t *redis;
     const fanout_config_t *cfg;
 } pass_context_t;
 
@@ -82,12 +82,12 @@ int main(int argc, char **argv)
     relay_log_set_writer(fanout_log_writer);
     relay_catch_stop_signals();
     relay_pg_t pg = {.conninfo = cfg.pg_conninfo, .application_name = PROGRAM};
-    fanout_redis_t redis = {.host = cfg.redis_host, .port = cfg.redis_port};
+    relay_redis_t redis = {.host = cfg.redis_host, .port = cfg.redis_port, .timeout_ms = 5000};
     relay_log_info("started: redis %s:%d, rate %d/s, page %d%s", cfg.redis_host, cfg.redis_port, cfg.rate, cfg.page,
                    cfg.once ? ", once" : "");
     pass_context_t ctx = {.pg = &pg, .redis = &redis, .cfg = &cfg};
     rc = relay_run(&pg, cfg.once, cfg.poll_ms, pass, &ctx);
-    fanout_redis_close(&redis);
+    relay_redis_close(&redis);
     relay_pg_close(&pg);
     relay_log_info("stopped");
     return rc;

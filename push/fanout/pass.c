@@ -60,7 +60,7 @@ static char *live_data(const page_t *p)
     return text;
 }
 
-static int live_append(fanout_redis_t *redis, const page_t *p)
+static int live_append(relay_redis_t *redis, const page_t *p)
 {
     int n = PQntuples(p->rows);
     char *data = live_data(p);
@@ -77,7 +77,7 @@ static int live_append(fanout_redis_t *redis, const page_t *p)
 }
 
 /* Appends the XADD of recipient `subject` to the pipeline. */
-static int append_entry(fanout_redis_t *redis, const page_t *p, json_t *payload, const char *subject)
+static int append_entry(relay_redis_t *redis, const page_t *p, json_t *payload, const char *subject)
 {
     static const char stream[] = PUSH_EVENT_STREAM_PREFIX PUSH_BROADCAST_TOPIC;
     char *buf = NULL;
@@ -95,7 +95,7 @@ static int append_entry(fanout_redis_t *redis, const page_t *p, json_t *payload,
 }
 
 /* One XADD per recipient with a device, pipelined: all written, then all replies read. */
-static int delivery_entries(fanout_redis_t *redis, const page_t *p)
+static int delivery_entries(relay_redis_t *redis, const page_t *p)
 {
     PGresult *b = p->b;
     json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "broadcast_id", col(b, B_ID), "title_vi",
@@ -119,7 +119,7 @@ static int delivery_entries(fanout_redis_t *redis, const page_t *p)
 }
 
 /* The Redis half of a page; on failure the connection is dropped (the caller rolls back). */
-static int send_page(fanout_redis_t *redis, const page_t *p)
+static int send_page(relay_redis_t *redis, const page_t *p)
 {
     int64_t t0 = relay_now_ms();
     int rc = PQntuples(p->rows) > 0 ? live_append(redis, p) : CONG_OK;
@@ -129,7 +129,7 @@ static int send_page(fanout_redis_t *redis, const page_t *p)
     spent.live_ms += t1 - t0;
     spent.entries_ms += relay_now_ms() - t1;
     if (rc != CONG_OK)
-        fanout_redis_down(redis, redis->ctx && redis->ctx->err ? redis->ctx->errstr : "a command failed");
+        relay_redis_down(redis, redis->ctx && redis->ctx->err ? redis->ctx->errstr : "a command failed");
     return rc;
 }
 
@@ -149,7 +149,7 @@ static int start(relay_pg_t *pg, PGresult *b)
 }
 
 /* In the transaction holding the broadcast's row: the next page, sent, and the cursor advanced. */
-static int do_page(relay_pg_t *pg, fanout_redis_t *redis, const fanout_config_t *cfg, page_t *p, int *worked)
+static int do_page(relay_pg_t *pg, relay_redis_t *redis, const fanout_config_t *cfg, page_t *p, int *worked)
 {
     PGresult *b = p->b;
     int rc = strcmp(col(b, B_STATE), "queued") == 0 ? start(pg, b) : CONG_OK;
@@ -179,10 +179,10 @@ static int do_page(relay_pg_t *pg, fanout_redis_t *redis, const fanout_config_t 
     return rc;
 }
 
-int fanout_pass(relay_pg_t *pg, fanout_redis_t *redis, const fanout_config_t *cfg, int *worked)
+int fanout_pass(relay_pg_t *pg, relay_redis_t *redis, const fanout_config_t *cfg, int *worked)
 {
     *worked = 0;
-    if (fanout_redis_ensure(redis) != CONG_OK)
+    if (relay_redis_ensure(redis) != CONG_OK)
         return CONG_EUNAVAILABLE;
     int behind = fanout_redis_backlogged(redis, cfg->max_backlog);
     if (behind != 0) {

@@ -51,7 +51,7 @@ static int parse_args(int argc, char **argv, push_relay_config_t *c)
 
 typedef struct pass_context {
     relay_pg_t *pg;
-    push_relay_redis_t *redis;
+    relay_redis_t *redis;
     int batch;
 } pass_context_t;
 
@@ -73,12 +73,12 @@ int main(int argc, char **argv)
     relay_log_set_writer(push_relay_log_writer);
     relay_catch_stop_signals();
     relay_pg_t pg = {.conninfo = cfg.pg_conninfo, .application_name = PROGRAM};
-    push_relay_redis_t redis = {.host = cfg.redis_host, .port = cfg.redis_port};
+    relay_redis_t redis = {.host = cfg.redis_host, .port = cfg.redis_port};
     relay_log_info("started: redis %s:%d, batch %d%s", cfg.redis_host, cfg.redis_port, cfg.batch,
                    cfg.once ? ", once" : "");
     pass_context_t ctx = {.pg = &pg, .redis = &redis, .batch = cfg.batch};
     rc = relay_run(&pg, cfg.once, cfg.poll_ms, pass, &ctx);
-    push_relay_redis_close(&redis);
+    relay_redis_close(&redis);
     relay_pg_close(&pg);
     relay_log_info("stopped");
     return rc;

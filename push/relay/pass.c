@@ -34,7 +34,7 @@ static json_t *event_data(const char *subject, const char *payload_text)
 }
 
 /* XADDs row i. 0; CONG_EINVAL when the row cannot be encoded (it is dropped); CONG_EUNAVAILABLE when Redis fails. */
-static int publish(push_relay_redis_t *r, PGresult *rows, int i)
+static int publish(relay_redis_t *r, PGresult *rows, int i)
 {
     const char *id = PQgetvalue(rows, i, 0);
     const char *topic = PQgetvalue(rows, i, 2);
@@ -60,7 +60,7 @@ static int publish(push_relay_redis_t *r, PGresult *rows, int i)
         char why[160];
         snprintf(why, sizeof why, "XADD failed: %s", reply ? reply->str : r->ctx->errstr);
         freeReplyObject(reply);
-        push_relay_redis_down(r, why);
+        relay_redis_down(r, why);
         return CONG_EUNAVAILABLE;
     }
     freeReplyObject(reply);
@@ -74,7 +74,7 @@ static void add_id(char *buf, size_t cap, const char *id)
     snprintf(buf + n, cap - n, "%s%s", n > 1 ? "," : "", id);
 }
 
-int push_relay_pass(relay_pg_t *pg, push_relay_redis_t *redis, int batch, int *published)
+int push_relay_pass(relay_pg_t *pg, relay_redis_t *redis, int batch, int *published)
 {
     *published = 0;
     int rc = relay_pg_exec(pg, "BEGIN", 0, NULL);
@@ -97,7 +97,7 @@ int push_relay_pass(relay_pg_t *pg, push_relay_redis_t *redis, int batch, int *p
         return rc;
     }
     int n = PQntuples(res);
-    int redis_rc = n > 0 ? push_relay_redis_ensure(redis) : CONG_OK;
+    int redis_rc = n > 0 ? relay_redis_ensure(redis) : CONG_OK;
     size_t cap = (size_t)n * 21 + 3;
     char *ids = malloc(cap);
     if (!ids) {

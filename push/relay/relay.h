@@ -42,24 +42,9 @@ typedef struct push_relay_config {
 /* log.c — the writer of relay_log_failure / relay_log_info: common/log.h lines, component "cong-push-relay". */
 void push_relay_log_writer(const char *cls, long held_back, const char *msg);
 
-/* redis.c — one blocking Redis connection, reconnected with backoff. */
-typedef struct push_relay_redis {
-    redisContext *ctx; /* NULL when not connected */
-    const char *host;
-    int port;
-    int64_t retry_at_ms; /* no connection attempt before this (monotonic ms) */
-    int backoff_ms;
-} push_relay_redis_t;
-
-/** Connects if needed (not before retry_at_ms). 0, or CONG_EUNAVAILABLE after logging. */
-int push_relay_redis_ensure(push_relay_redis_t *redis);
-/** Logs why, drops the connection and schedules the next attempt (250 ms doubling to 5 s). */
-void push_relay_redis_down(push_relay_redis_t *redis, const char *why);
-void push_relay_redis_close(push_relay_redis_t *redis);
-
 /* pass.c — one pass over push_outbox. */
 /** Publishes up to batch unpublished rows in id order. *published = rows marked published. 0; CONG_EUNAVAILABLE
  *  when Redis is down (rows kept); a PostgreSQL error code. */
-int push_relay_pass(relay_pg_t *pg, push_relay_redis_t *redis, int batch, int *published);
+int push_relay_pass(relay_pg_t *pg, relay_redis_t *redis, int batch, int *published);
 
 #endif

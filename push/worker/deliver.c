@@ -42,7 +42,7 @@ static void mark_key(char *out, size_t size, const worker_event_t *ev)
 /* Pipelined EXISTS cong:session:<sid> + ZSCORE cong:revoked <sid> for every send; ended ones get skip = 2. */
 static int check_sessions(worker_t *w, worker_send_t *sends, int n)
 {
-    if (worker_redis_ensure(&w->redis) != CONG_OK)
+    if (relay_redis_ensure(&w->redis) != CONG_OK)
         return CONG_EUNAVAILABLE;
     for (int i = 0; i < n; i++) {
         redisAppendCommand(w->redis.ctx, "EXISTS cong:session:%s", sends[i].session_id);
@@ -54,7 +54,7 @@ static int check_sessions(worker_t *w, worker_send_t *sends, int n)
         if (redisGetReply(w->redis.ctx, (void **)&exists) != REDIS_OK ||
             redisGetReply(w->redis.ctx, (void **)&score) != REDIS_OK) {
             freeReplyObject(exists);
-            worker_redis_down(&w->redis, w->redis.ctx->errstr);
+            relay_redis_down(&w->redis, w->redis.ctx->errstr);
             return CONG_EUNAVAILABLE;
         }
         int live = exists->type == REDIS_REPLY_INTEGER && exists->integer == 1;
@@ -176,7 +176,7 @@ static void write_outcomes(worker_t *w, worker_send_t **sends, int n)
 {
     int *commands = calloc((size_t)n, sizeof *commands);
     const char **values = calloc((size_t)n, sizeof *values);
-    if (!commands || !values || worker_redis_ensure(&w->redis) != CONG_OK) {
+    if (!commands || !values || relay_redis_ensure(&w->redis) != CONG_OK) {
         for (int i = 0; i < n; i++)
             sends[i]->ev->ok = 0;
         free(commands), free(values);
@@ -197,7 +197,7 @@ static void write_outcomes(worker_t *w, worker_send_t **sends, int n)
         for (int c = 0; c < commands[i] + 2; c++) {
             redisReply *r = NULL;
             if (redisGetReply(w->redis.ctx, (void **)&r) != REDIS_OK) {
-                worker_redis_down(&w->redis, w->redis.ctx->errstr);
+                relay_redis_down(&w->redis, w->redis.ctx->errstr);
                 for (; i < n; i++)
                     sends[i]->ev->ok = 0;
                 free(commands), free(values);
@@ -271,7 +271,7 @@ void worker_deliver_sends(worker_t *w, worker_send_t *sends, int n)
 /* The marks of each event (HGETALL, pipelined); marks[i] is the reply for evs[i] or NULL. */
 static int load_marks(worker_t *w, worker_event_t *evs, int n, redisReply **marks)
 {
-    if (worker_redis_ensure(&w->redis) != CONG_OK)
+    if (relay_redis_ensure(&w->redis) != CONG_OK)
         return CONG_EUNAVAILABLE;
     for (int i = 0; i < n; i++) {
         char key[200];
@@ -282,7 +282,7 @@ static int load_marks(worker_t *w, worker_event_t *evs, int n, redisReply **mark
         if (!evs[i].event_key || !evs[i].has_texts)
             continue;
         if (redisGetReply(w->redis.ctx, (void **)&marks[i]) != REDIS_OK) {
-            worker_redis_down(&w->redis, w->redis.ctx->errstr);
+            relay_redis_down(&w->redis, w->redis.ctx->errstr);
             return CONG_EUNAVAILABLE;
         }
     }

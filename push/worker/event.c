@@ -199,11 +199,11 @@ int worker_events_live(worker_t *w, worker_event_t *evs, int n)
         rc = texts[k++] ? CONG_OK : CONG_ENOMEM;
     }
     if (rc == CONG_OK && k > 0)
-        rc = worker_redis_ensure(&w->redis);
+        rc = relay_redis_ensure(&w->redis);
     if (rc == CONG_OK && k > 0) {
         rc = push_live_append(w->redis.ctx, items, k, NULL);
         if (rc == CONG_EUNAVAILABLE)
-            worker_redis_down(&w->redis, "live append failed");
+            relay_redis_down(&w->redis, "live append failed");
         else if (rc != CONG_OK)
             relay_log_failure("live", "live append refused (%d)", rc);
     }

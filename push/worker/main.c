@@ -192,7 +192,7 @@ int main(int argc, char **argv)
             w.ops[p]->close(w.providers[p]);
     for (int i = 0; i < w.ntopics; i++)
         free(w.topics[i]);
-    worker_redis_close(&w.redis);
+    relay_redis_close(&w.redis);
     relay_pg_close(&w.pg);
     relay_log_info("stopped");
     return 0;

@@ -101,7 +101,7 @@ static int load_events(worker_t *w, retry_item_t *items, int n, worker_event_t *
     for (int i = 0; i < n; i++) {
         redisReply *r = NULL;
         if (redisGetReply(w->redis.ctx, (void **)&r) != REDIS_OK) {
-            worker_redis_down(&w->redis, w->redis.ctx->errstr);
+            relay_redis_down(&w->redis, w->redis.ctx->errstr);
             return CONG_EUNAVAILABLE;
         }
         const redisReply *e = r->type == REDIS_REPLY_ARRAY && r->elements == 1 ? r->element[0] : NULL;
@@ -128,7 +128,7 @@ static int check_marks(worker_t *w, retry_item_t *items, int n)
     for (int i = 0; i < n; i++) {
         redisReply *r = NULL;
         if (redisGetReply(w->redis.ctx, (void **)&r) != REDIS_OK) {
-            worker_redis_down(&w->redis, w->redis.ctx->errstr);
+            relay_redis_down(&w->redis, w->redis.ctx->errstr);
             return CONG_EUNAVAILABLE;
         }
         char want[24];

@@ -39,7 +39,7 @@ static int make_groups(worker_t *w)
         stream_key(key, sizeof key, w->topics[i]);
         redisReply *r = redisCommand(w->redis.ctx, "XGROUP CREATE %s %s 0 MKSTREAM", key, PUSH_GROUP);
         if (!r) {
-            worker_redis_down(&w->redis, w->redis.ctx->errstr);
+            relay_redis_down(&w->redis, w->redis.ctx->errstr);
             return CONG_EUNAVAILABLE;
         }
         int busy = r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) == 0;
@@ -70,7 +70,7 @@ int worker_streams_prepare(worker_t *w)
             return rc; /* nothing to read before the first list */
         }
     }
-    int rc = worker_redis_ensure(&w->redis);
+    int rc = relay_redis_ensure(&w->redis);
     if (rc == CONG_OK && w->groups_generation != w->redis.generation)
         rc = make_groups(w);
     return rc;
@@ -195,7 +195,7 @@ int worker_streams_ack(worker_t *w, worker_event_t *evs, int nevs)
     for (int i = 0; i < sent; i++) {
         redisReply *r = NULL;
         if (redisGetReply(w->redis.ctx, (void **)&r) != REDIS_OK) {
-            worker_redis_down(&w->redis, w->redis.ctx->errstr);
+            relay_redis_down(&w->redis, w->redis.ctx->errstr);
             return CONG_EUNAVAILABLE;
         }
         if (r && r->type == REDIS_REPLY_INTEGER)

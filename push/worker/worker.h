@@ -54,21 +54,10 @@ typedef struct worker_config {
     const char *apns_options[WORKER_MAX_OPTIONS + 1]; /* --apns KEY=VALUE... */
 } worker_config_t;
 
-/* One blocking Redis connection, reconnected with backoff (redis.c). */
-typedef struct worker_redis {
-    redisContext *ctx; /* NULL when not connected */
-    const char *host;
-    int port, timeout_ms;
-    int64_t retry_at_ms;
-    int backoff_ms;
-    int generation; /* +1 per connection made: the groups are made again on a new one */
-} worker_redis_t;
-
-int worker_redis_ensure(worker_redis_t *r);
-void worker_redis_down(worker_redis_t *r, const char *why);
-void worker_redis_close(worker_redis_t *r);
+/* redis.c — on the runtime's Redis connection (relay_runtime.h: relay_redis_t; its generation counts connections
+ * made, and the consumer groups are made again on a new one). */
 /** A reply that is neither NULL nor an error; else the connection is dropped (NULL) or the error logged. */
-int worker_reply_ok(worker_redis_t *r, redisReply *reply, const char *what);
+int worker_reply_ok(relay_redis_t *r, redisReply *reply, const char *what);
 
 typedef struct worker_totals {
     long sent, retry, gone, dropped, ended, acked;
@@ -78,7 +67,7 @@ typedef struct worker_totals {
 typedef struct worker {
     const worker_config_t *cfg;
     relay_pg_t pg;
-    worker_redis_t redis;
+    relay_redis_t redis;
     char consumer[300];                            /* "<hostname>:<pid>" */
     char *topics[WORKER_MAX_TOPICS];               /* the streams' topics, broadcast.message included */
     int ntopics, groups_generation;                /* groups made on the connection of that generation */
