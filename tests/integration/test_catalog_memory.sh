@@ -18,12 +18,27 @@ psql_cong "SELECT p.code, p.name_vi, p.name_folded, p.domain,
              FROM procedures p WHERE p.code ~ '^[0-9.]+\$' ORDER BY p.code COLLATE \"C\"" \
   | tr '|' '\t' >"$GW_DIR/catalog.tsv"
 python3 "$SRC/tests/integration/catalog_queries.py" "$GW_DIR/catalog.tsv" "$GW_DIR" || bad "queries not generated"
-psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -qAtX -f "$GW_DIR/queries.sql" >"$GW_DIR/sql.out"
-: >"$GW_DIR/memory.out"
-while read -r path; do
-  h2c "$(url "$path")" >>"$GW_DIR/memory.out"
-  echo >>"$GW_DIR/memory.out"
-done <"$GW_DIR/paths"
+# Other tests add and rename procedures of the shared test database while this one runs, so both sides are asked at
+# one catalog version: the memory's (its last "version N in memory" line) equal to the database's before and after
+# both sets of answers; otherwise both are asked again, up to 5 times.
+db_version() { psql_cong "SELECT version FROM catalog_version"; }
+memory_version() { sed -n 's/.*catalog: version \([0-9]*\) in memory.*/\1/p' "$GW_DIR/stderr" | tail -1; }
+caught_up() { [ "$(memory_version)" = "$(db_version)" ]; }
+ask_both() {
+  psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -qAtX -f "$GW_DIR/queries.sql" >"$GW_DIR/sql.out"
+  : >"$GW_DIR/memory.out"
+  while read -r path; do
+    h2c "$(url "$path")" >>"$GW_DIR/memory.out"
+    echo >>"$GW_DIR/memory.out"
+  done <"$GW_DIR/paths"
+}
+for attempt in 1 2 3 4 5; do
+  wait_until 30 caught_up || bad "the memory never caught up with catalog version $(db_version)"
+  before=$(db_version)
+  ask_both
+  [ "$(db_version)" = "$before" ] && [ "$(memory_version)" = "$before" ] && break
+  echo "the catalog changed while asking (attempt $attempt): asked again"
+done
 expect_eq "200 searches asked of both" "200 200" "$(wc -l <"$GW_DIR/sql.out") $(wc -l <"$GW_DIR/memory.out")"
 mismatches=$(python3 -S -c 'import sys
 a = open(sys.argv[1], encoding="utf-8").read().split("\n"); b = open(sys.argv[2], encoding="utf-8").read().split("\n")
