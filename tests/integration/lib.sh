@@ -195,6 +195,19 @@ body() { cat "$GW_DIR/body"; }
 field() { body | json "$1"; }
 header() { grep -i "^$1:" "$GW_DIR/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
 
+# server_pki DIR CN — a throw-away P-256 CA (DIR/ca.pem, ca.key, its subject CN) and a server certificate it signed for
+# 127.0.0.1 (DIR/server.pem, server.key): for a stand-in that speaks TLS to a client told to trust DIR/ca.pem.
+server_pki() {
+  mkdir -p "$1"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/ca.key" -out "$1/ca.pem" \
+    -days 2 -subj "/CN=$2" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/server.key" -out "$1/server.csr" \
+    -subj /CN=127.0.0.1 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\n' >"$1/ext.cnf"
+  openssl x509 -req -in "$1/server.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial -days 2 \
+    -extfile "$1/ext.cnf" -out "$1/server.pem" 2>/dev/null
+}
+
 # psql_cong SQL — one statement against the test database, unaligned tuples only.
 psql_cong() { psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -qAtX -c "$1"; }
 

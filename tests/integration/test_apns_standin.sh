@@ -23,13 +23,7 @@ bash "$SRC/tools/apns_standin/make-auth-key.sh" "$TMP/other" >/dev/null # a key 
 expect_eq "the .p8 is readable by its owner only" 600 "$(stat -c %a "$TMP/key/auth-key.p8")"
 
 # A test CA and the stand-in's certificate for 127.0.0.1 (curl checks it against the CA, as cong's client would).
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.pem" \
-  -days 2 -subj /CN=apns-standin-test-ca 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/server.key" -out "$TMP/server.csr" \
-  -subj /CN=127.0.0.1 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >"$TMP/ext.cnf"
-openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -CAcreateserial -days 2 \
-  -extfile "$TMP/ext.cnf" -out "$TMP/server.pem" 2>/dev/null
+server_pki "$TMP" apns-standin-test-ca
 
 # jwt KEY_DIR [iat=OFFSET_S] [kid=K] [iss=T] [alg=A] — an ES256 provider token, iat now + OFFSET_S (default 0).
 cat >"$TMP/jwt.py" <<'PY'

@@ -18,13 +18,7 @@ KID=ABC123DEFG
 TEAM=DEF123GHIJ
 TOPIC=vn.gov.hanoi.cong
 bash "$SRC/tools/apns_standin/make-auth-key.sh" "$TMP/key" >/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.pem" \
-  -days 2 -subj /CN=apns-standin-test-ca 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/server.key" -out "$TMP/server.csr" \
-  -subj /CN=127.0.0.1 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >"$TMP/ext.cnf"
-openssl x509 -req -in "$TMP/server.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -CAcreateserial -days 2 \
-  -extfile "$TMP/ext.cnf" -out "$TMP/server.pem" 2>/dev/null
+server_pki "$TMP" apns-standin-test-ca
 
 read -r TLS_PORT H2C_PORT DEAD_PORT <<<"$(free_ports 3)"
 common=(--auth-key-pub "$TMP/key/auth-key.pub.pem" --key-id "$KID" --team-id "$TEAM" --topic "$TOPIC")
