@@ -34,18 +34,37 @@ expect_no_match() {
 # ephemeral range (ip_local_port_range, 32768.. here): a port the kernel hands out for port 0 can, once released, be
 # taken by any outgoing connection of a test running alongside (curl, libpq, hiredis) before our server binds it — seen
 # once as "cannot listen ... Address already in use" in test_dev_setup.
+# Every port handed out is written to one list for the whole run ($RUN/ports-given, under flock), and no port on it
+# is handed out again for 15 minutes: test_dev_setup holds ten ports for a minute before run.sh binds the last ones,
+# and a test running alongside once drew one of them in that minute (its stand-in VNPay exited: port taken).
 free_ports() {
-  python3 -S -c 'import random, socket, sys
+  python3 -S -c 'import fcntl, random, socket, sys, time
 low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-socks = []
-while len(socks) < int(sys.argv[1]):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", random.randrange(10000, low)))
-        socks.append(s)
-    except OSError:
-        s.close()
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+with open(sys.argv[2], "a+") as given:
+    fcntl.flock(given, fcntl.LOCK_EX)
+    given.seek(0)
+    now = time.time()
+    recent = {}
+    for line in given:
+        port, _, at = line.partition(" ")
+        if port.isdigit() and at.strip().replace(".", "", 1).isdigit() and now - float(at) < 900:
+            recent[int(port)] = float(at)
+    socks = []
+    while len(socks) < int(sys.argv[1]):
+        port = random.randrange(10000, low)
+        if port in recent:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            socks.append(s)
+            recent[port] = now
+        except OSError:
+            s.close()
+    given.seek(0)
+    given.truncate()
+    given.writelines("%d %.0f\n" % kv for kv in recent.items())
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1" "$(mkdir -p "$RUN" && echo "$RUN/ports-given")"
 }
 free_port() { free_ports 1; }
 

@@ -45,6 +45,7 @@ serve() {
     sleep 0.5
   done
   echo "run.sh ($1) did not come up:"; cat "$DEV/serve.$1.out"
+  for log in "$DEV"/*.log; do [ -s "$log" ] && { echo "--- the end of $log:"; tail -n 15 "$log"; }; done
   return 1
 }
 # ctrl_c: SIGINT to run.sh's process group, as a terminal does; RUN_STATUS = its exit status (at most 60 s).
