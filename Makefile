@@ -11,7 +11,7 @@ deps:
 # example partner module (`make run`, the benches). The tests run on build-test's ASan build, so the Release build
 # leaves them out (about a third of its time).
 PRODUCTS = cong cong-jwt-mint cong-portal-sync cong-push-relay cong-push-worker cong-push-fanout vneid-standin \
-	portal-standin payment-standin fcm-standin apns-standin h2-attack partner_hello
+	portal-standin payment-standin fcm-standin apns-standin webhook-standin h2-attack partner_hello
 
 build: deps
 	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
