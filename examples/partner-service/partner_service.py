@@ -81,9 +81,10 @@ def verify(authorization, jwks, issuer, audience, leeway_s):
         raise Refused(f"alg {header.get('alg')!r}: only ES256 is accepted")
     if header.get("typ") == "at+jwt":
         raise Refused("a cong access token: a partner gets cong's token for the partner, never the citizen's")
-    key = jwks.key(header.get("kid"))
+    kid = header.get("kid")
+    key = jwks.key(kid) if isinstance(kid, str) else None
     if key is None:
-        raise Refused(f"kid {header.get('kid')!r} is not among cong's published keys")
+        raise Refused(f"kid {kid!r} is not among cong's published keys")
     try:
         claims = jwt.decode(token, key, algorithms=["ES256"], audience=audience, issuer=issuer, leeway=leeway_s,
                             options={"require": ["iss", "aud", "exp", "iat", "jti"]})
@@ -109,8 +110,11 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _handle(self):
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        length = self.headers.get("content-length") or "0"
+        if not length.isdigit():
+            self.close_connection = True  # the body's end is unknown: this connection cannot carry another request
+            return self._answer(400, {"error": "invalid_request", "error_description": "bad content-length"})
+        body = self.rfile.read(int(length))
         if self.path == "/healthz":  # for cong's active health checks (upstreams[].health.path): no token
             return self._answer(200, {"status": "ok"})
         cfg = self.server.cfg

@@ -33,7 +33,7 @@ for spec in "hawaco $HAWACO_PORT" "evn $EVN_PORT"; do
   EXTRA_PIDS+=($!)
 done
 for port in "$HAWACO_PORT" "$EVN_PORT"; do
-  wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$port/healthz" || bad "the service on $port did not start"
+  wait_until 20 curl -s -o /dev/null "http://127.0.0.1:$port/healthz" || bad "the service on $port did not start"
 done
 
 reply() { "$PY" -S -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2])
@@ -113,6 +113,10 @@ print(jwt.encode({"iss": sys.argv[1], "aud": "hawaco", "sub": "x", "iat": int(ti
                   "jti": "j"}, "a shared secret of at least thirty-two bytes", algorithm="HS256", headers={"kid": sys.argv[2]}))' \
   "$ISSUER" "$KID")
 refused "HS256" "$HS" "only ES256"
+ODD_KID=$("$PY" -S -c 'import base64, json
+b64 = lambda o: base64.urlsafe_b64encode(json.dumps(o).encode()).decode().rstrip("=")
+print(b64({"alg": "ES256", "typ": "JWT", "kid": ["a", "list"]}) + "." + b64({"aud": "hawaco"}) + ".c2ln")')
+refused "a kid that is no string" "$ODD_KID" "Key ID|kid"
 refused "garbage" "not.a.jwt" "not a JWT"
 
 # --- the tutorial shows the configuration this test ran
