@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-search bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout bench-push-sse fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-search bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout bench-push-sse bench-proxy fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -45,6 +45,7 @@ bench: build
 	@bash bench/kpi.sh
 	@bash bench/push_fanout.sh
 	@bash bench/push_sse.sh
+	@bash bench/proxy.sh
 
 bench-gateway: build
 	@bash bench/run.sh
@@ -79,6 +80,9 @@ bench-push-fanout: build
 
 bench-push-sse: build
 	@bash bench/push_sse.sh
+
+bench-proxy: build
+	@bash bench/proxy.sh
 
 fuzz: deps
 	@bash scripts/fuzz.sh
