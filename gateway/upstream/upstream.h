@@ -23,8 +23,12 @@
  *   6. on a failure before any response byte reached the client, for an idempotent method only
  *      (cong_method_is_idempotent), when cong_retry_budget_try allows: again from 3 on another target (the balancer's
  *      pick with the failed one marked unusable); cong_retry_budget_done when that attempt ends.
- * Active health checks (health.path) will run on worker 0's loop (a timer per upstream, through the same libcurl
- * multi), and report with cong_upstream_health_check_result.
+ * Active health checks (health.path; health_check.c) run on ONE worker's loop per process, worker 0's: a timer per
+ * upstream (the module ABI's, owned by the built-in module "partners"), a GET of the path on every target each
+ * interval through that worker's libcurl multi, set up like a proxied request (protocol, TLS, mTLS); a 2xx within
+ * timeout_ms passes. They report with cong_upstream_health_check_result to the shared health the balancers read. One
+ * prober, not one per worker: the results are shared anyway, and W probers would multiply the partner's probe
+ * traffic by W and interleave W histories in one threshold count.
  *
  * Threading — decisions are made on worker threads, and each kind of state is placed by who must agree on it:
  *   - Balancers (cong_balancer_t) are PER WORKER, never shared: smooth round-robin's running weights and the
@@ -61,9 +65,10 @@
  * upstream-failed (connection failed, reset, a response over max_response_body_bytes before it began). A failure
  * after the response began breaks the client's response (cong_stream_abort), never truncates it silently. Request
  * bodies are whole (h2o 2.2.5 buffers them), bounded by the upstream's max_request_body_bytes. The breaker's QUEUE
- * verdict is not used yet: a request that would queue is refused like an open breaker. Active health checks do not
- * run yet (health.path is read, nothing calls it). The runtime state (proxy_state.c) is one per process, built at
- * start from the start-time configuration; /metrics gets cong_upstream_* by upstream and target.
+ * verdict is not used yet: a request that would queue is refused like an open breaker. The runtime state (proxy_state.c) is one per process, built at
+ * start from the start-time configuration; /metrics gets cong_upstream_* by upstream and target
+ * (requests by outcome, latency, the target's state healthy/unhealthy/ejected, active checks passed and failed,
+ * its ejection step).
  *
  * Ownership: every *_new returns state the caller frees with its *_free; nothing here keeps a pointer to the
  * configuration after the call that built it (the proxy's runtime does: the gateway's configuration outlives it).
