@@ -70,6 +70,14 @@
  * (requests by outcome, latency, the target's state healthy/unhealthy/ejected, active checks passed and failed,
  * its ejection step).
  *
+ * Partners' quotas (partner_quota.c): a partner route's handler first asks the gateway's rate limiter
+ * (limits/rate_limit.h check_plan: the same exact GCRA script in Redis, leases, remembered refusals) with the
+ * partner's plan (partner.quota: per_minute, burst, daily), keyed by "partner:<name>" and the caller the rate-limit
+ * phase counts (the subject, else the API client, else the client's address): one caller's share of one partner.
+ * Over it: 429 rate-limited with Retry-After (midnight UTC for a spent day) and the plan's RateLimit-* headers (they
+ * replace the route class's when tighter); the upstream is never asked. Redis down lets the request through, as for
+ * rate limits.
+ *
  * Ownership: every *_new returns state the caller frees with its *_free; nothing here keeps a pointer to the
  * configuration after the call that built it (the proxy's runtime does: the gateway's configuration outlives it).
  * May use: config/ (the parsed upstreams), limits/ (rate-limit class names), http/ (requests, replies, streams,
