@@ -225,6 +225,7 @@ static void assert_same_upstream(const cong_upstream_config_t *a, const cong_ups
     assert_int_equal(a->partner.quota_per_minute, b->partner.quota_per_minute);
     assert_int_equal(a->partner.quota_burst, b->partner.quota_burst);
     assert_int_equal(a->partner.quota_daily, b->partner.quota_daily);
+    assert_string_equal(a->openapi_file, b->openapi_file);
 }
 
 /* cong.example.yaml shows one upstream and one route with every key at its default, commented out: uncommented,
