@@ -80,7 +80,7 @@
  *
  * Ownership: every *_new returns state the caller frees with its *_free; nothing here keeps a pointer to the
  * configuration after the call that built it (the proxy's runtime does: the gateway's configuration outlives it).
- * May use: config/ (the parsed upstreams), limits/ (rate-limit class names), http/ (requests, replies, streams,
+ * May use: config/ (the parsed upstreams), limits/ (rate-limit class names; the limiter, for partners' quotas), http/ (requests, replies, streams,
  * problems), outbound/ (the worker's libcurl multi), the process (cong_worker_t), auth/, common/.
  */
 #ifndef CONG_GATEWAY_UPSTREAM_H
