@@ -9,8 +9,8 @@
  * Plans (rate_limit.h: partners' quotas) bring their numbers and daily quota with them: the bucket is
  * "cong:rl:<plan bucket>:<key>", the day's count "cong:plan-quota:<plan bucket>:<key>:<UTC day>" (ARGV[8], the daily
  * quota, is 0 for classes: then the API client's own quota, as above).
- * Class "system" is never limited; "auth", "auth_failure" and "upload" have their own numbers; every other class uses
- * "default". The numbers come from the worker's live configuration (live_config.h), so a reload applies at once. When Redis cannot
+ * Class "system" is never limited; the others' numbers, and plans', are rate_limit_buckets.h's. The numbers come
+ * from the worker's live configuration (live_config.h), so a reload applies at once. When Redis cannot
  * answer, the request is let through and counted (availability first).
  *
  * Each worker keeps its leases in a table of its own (a thread-specific pointer, freed when the worker thread ends):
@@ -29,6 +29,7 @@
 #include "common/common.h"
 #include "gateway/config/config.h"
 #include "rate_limit.h"
+#include "rate_limit_buckets.h"
 #include "rate_limit_lease.h"
 
 #define GCRA_LEASE_SCRIPT                                                                                             \
@@ -65,55 +66,6 @@
     "if qleft >= 0 and qleft < remaining then remaining = qleft end "                                                 \
     "return {avail, remaining, math.ceil(diff), math.ceil(retry), quota}"
 
-/* The classes with numbers of their own; any other class name is counted as "default". */
-enum rate_class { CLASS_DEFAULT, CLASS_AUTH, CLASS_AUTH_FAILURE, CLASS_UPLOAD, CLASS_COUNT };
-static const char *const class_names[CLASS_COUNT] = {"default", "auth", "auth_failure", "upload"};
-
-const char cong_rate_limit_class_list[] = "default, auth, auth_failure, upload"; /* class_names, for messages */
-
-int cong_rate_limit_class_known(const char *name)
-{
-    for (int i = 0; name != NULL && i < CLASS_COUNT; i++)
-        if (strcmp(name, class_names[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static int class_of(const char *name)
-{
-    for (int i = 1; i < CLASS_COUNT; i++)
-        if (strcmp(name, class_names[i]) == 0)
-            return i;
-    return CLASS_DEFAULT;
-}
-
-static void class_numbers(const cong_config_t *cfg, int cls, long *per_minute, long *burst)
-{
-    switch (cls) {
-    case CLASS_AUTH: *per_minute = cfg->rate_limits.auth_per_minute, *burst = cfg->rate_limits.auth_burst; break;
-    case CLASS_AUTH_FAILURE:
-        *per_minute = cfg->rate_limits.auth_failure_per_minute, *burst = cfg->rate_limits.auth_failure_burst;
-        break;
-    case CLASS_UPLOAD: *per_minute = cfg->rate_limits.upload_per_minute, *burst = cfg->rate_limits.upload_burst; break;
-    default: *per_minute = cfg->rate_limits.default_per_minute, *burst = cfg->rate_limits.default_burst; break;
-    }
-}
-
-/* What a bucket is counted by: a class's numbers, or a plan's. `bucket` is a class name or a plan's bucket (static,
- * or the plan's: it outlives the workers). */
-typedef struct numbers {
-    const char *bucket;
-    int slot; /* the class (its cached formatting), CLASS_COUNT for every plan */
-    long per_minute, burst, daily;
-} numbers_t;
-
-static numbers_t class_bucket(const cong_config_t *cfg, int cls)
-{
-    numbers_t nb = {.bucket = class_names[cls], .slot = cls};
-    class_numbers(cfg, cls, &nb.per_minute, &nb.burst);
-    return nb;
-}
-
 static const cong_config_t *live_config(const cong_worker_t *w)
 {
     return w->live->config;
@@ -133,7 +85,7 @@ typedef struct lease_entry {
     char id[ID_MAX]; /* "<class>\n<key>\n<client>"; "" when free */
     uint64_t hash;
     uint64_t last_used_ms;
-    numbers_t numbers;
+    cong_rate_bucket_t numbers;
     cong_lease_t lease;
     waiter_t *waiting; /* FIFO ring of requests without a token */
     size_t head, count, cap;
@@ -210,7 +162,7 @@ static int entry_idle(const lease_entry_t *e)
 }
 
 /* The entry for `id` (created when absent), or NULL when the set has no idle entry to give. */
-static lease_entry_t *find_entry(lease_table_t *t, const char *id, size_t len, long cap, const numbers_t *nb,
+static lease_entry_t *find_entry(lease_table_t *t, const char *id, size_t len, long cap, const cong_rate_bucket_t *nb,
                                  uint64_t now)
 {
     uint64_t h = fnv1a(id, len);
@@ -298,7 +250,7 @@ static int send_call(limit_call_t *call)
 }
 
 /* A script call for `n` tokens of rkey; NULL when it could not be sent (Redis unavailable or out of memory). */
-static limit_call_t *start_call(cong_worker_t *w, const numbers_t *nb, const char *key, const char *client,
+static limit_call_t *start_call(cong_worker_t *w, const cong_rate_bucket_t *nb, const char *key, const char *client,
                                 long n, lease_entry_t *entry, waiter_t alone)
 {
     int cls = nb->slot;
@@ -322,7 +274,7 @@ static limit_call_t *start_call(cong_worker_t *w, const numbers_t *nb, const cha
     static _Thread_local struct {
         long per_minute, burst;
         char interval[40], tolerance[40];
-    } numbers[CLASS_COUNT + 1]; /* the classes, and the last plan used */
+    } numbers[CONG_RATE_CLASS_COUNT + 1]; /* the classes, and the last plan used */
     static _Thread_local struct {
         time_t second;
         char day[16], to_midnight[16];
@@ -445,7 +397,7 @@ static void on_reply(int err, redisReply *reply, void *udata)
 }
 
 /* One request's decision in the bucket `nb` (a class's or a plan's), the key's client's daily quota by `client`. */
-static int check_numbers(cong_req_t *r, const numbers_t *nb, const char *key, const char *client,
+static int check_numbers(cong_req_t *r, const cong_rate_bucket_t *nb, const char *key, const char *client,
                          cong_rate_decision_t *out, cong_rate_decided_fn decided)
 {
     const cong_config_t *cfg = live_config(r->worker);
@@ -503,7 +455,7 @@ static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *cla
         allow_unlimited(out);
         return 1;
     }
-    numbers_t nb = class_bucket(cfg, class_of(class_name));
+    cong_rate_bucket_t nb = cong_rate_class_bucket(cfg, cong_rate_class_of(class_name));
     return check_numbers(r, &nb, key, r->principal.client_id ? r->principal.client_id : "", out, decided);
 }
 
@@ -517,13 +469,7 @@ static int redis_check_plan(cong_rate_limiter_t *self, cong_req_t *r, const cong
         allow_unlimited(out);
         return 1;
     }
-    numbers_t nb = {.bucket = plan->bucket, .slot = CLASS_COUNT, .per_minute = plan->per_minute,
-                    .burst = plan->burst > 0 ? plan->burst : plan->per_minute, .daily = plan->daily};
-    if (nb.per_minute <= 0) { /* daily only: a bucket that never limits by rate, its burst the day's quota (what
-                                 RateLimit-Limit shows; RateLimit-Remaining is what is left of the day) */
-        nb.per_minute = 1000000;
-        nb.burst = plan->daily;
-    }
+    cong_rate_bucket_t nb = cong_rate_plan_bucket(plan);
     return check_numbers(r, &nb, key, "", out, decided);
 }
 
@@ -537,7 +483,7 @@ static int redis_known_refused(cong_rate_limiter_t *self, cong_req_t *r, const c
     lease_table_t *t = cfg->rate_limits.enabled ? pthread_getspecific(table_key) : NULL;
     char id[ID_MAX];
     const char *client = r->principal.client_id ? r->principal.client_id : "";
-    const char *const id_parts[] = {class_names[class_of(class_name)], "\n", key, "\n", client};
+    const char *const id_parts[] = {cong_rate_class_name(cong_rate_class_of(class_name)), "\n", key, "\n", client};
     int n = cong_rate_key_join(id, sizeof id, id_parts, 5);
     if (t == NULL || n <= 0 || (size_t)n >= sizeof id)
         return 0;
