@@ -134,6 +134,9 @@ int cong_config_check_upstream_files(const cong_config_t *cfg, cong_config_error
  *  there were, or CONG_ENOMEM. Called by cong_config_load after cong_config_check_upstream_files. */
 int cong_config_check_openapi_fragments(const cong_config_t *cfg, cong_config_errors_t *errs);
 
+/** 1 when `a` and `b` (either may be NULL: none) declare the same upstreams and routes, lines aside. */
+int cong_upstreams_config_same(const cong_upstreams_config_t *a, const cong_upstreams_config_t *b);
+
 void cong_upstreams_config_free(cong_upstreams_config_t *u);
 
 #endif

@@ -51,8 +51,9 @@
  * snapshot will rebuild its balancers from it, and the shared health, breaker and budget of an upstream will carry
  * over by name — a target's health by its address — so a reload never forgets an ejection nor revives a dead
  * target; the routes (partner_routes) will be in the router, built at start: changing them will need a restart
- * until the router is snapshotted too (reload.c will then say so, as it does for the other start-up keys). Today a
- * reload checks them like the rest (a bad upstream refuses the reload) and adopts them into the snapshot unused.
+ * until the router is snapshotted too. Today a reload checks them like the rest (a bad upstream or fragment refuses
+ * the reload), adopts them into the snapshot unused, and when they differ from the start's (cong_upstreams_config_same)
+ * says that they need a restart (reload.c), as it does for the other start-up keys.
  *
  * The proxy (proxy*.c): the partner routes are registered at start by the built-in module "partners" (proxy_routes.c)
  * through the ABI like module routes, so the phases check their auth, scopes, level, mandate action and rate class;
