@@ -4,11 +4,12 @@
 # unhealthy_threshold probes and no client request reaches it any more (the stand-in's own record of arrivals); told
 # to recover, it comes back after healthy_threshold probes and gets traffic again. A target ejected by passive
 # outlier detection with a long ejection (60 s) comes back as soon as the checks see it well (a dead port where a
-# stand-in is started later). The state and the probes' results in /metrics by upstream and target. Only one
+# stand-in is started later); without active checks, an ejection simply ends with its time (3 s) and the target
+# serves again. The state and the probes' results in /metrics by upstream and target. Only one
 # worker probes: the probes' rate matches one prober, not one per worker.
 source "$(dirname "$0")/lib.sh"
 
-read -r A_PORT B_PORT C_PORT <<<"$(free_ports 3)" # C_PORT: nothing listens there until the recovery part
+read -r A_PORT B_PORT C_PORT D_PORT <<<"$(free_ports 4)" # C, D: nothing listens there until the recovery parts
 UP_LOG="$GW_DIR/upstream.log"
 : >"$UP_LOG"
 standin() { "$BUILD/upstream-standin" --port "$2" --name "$1" --log "$UP_LOG" 2>"$GW_DIR/$1.stderr" & EXTRA_PIDS+=($!); }
@@ -32,8 +33,15 @@ upstreams:
     retries: {budget_ratio: 1.0, min_per_s: 100}
     outlier: {consecutive_failures: 1, base_ejection_ms: 60000, max_ejection_percent: 50}
     partner: {name: hclate}
+  - name: hc-time
+    targets: [{address: "127.0.0.1:$A_PORT"}, {address: "127.0.0.1:$D_PORT"}]
+    limits: {connect_timeout_ms: 100}
+    retries: {budget_ratio: 1.0, min_per_s: 100}
+    outlier: {consecutive_failures: 1, base_ejection_ms: 3000, max_ejection_percent: 50}
+    partner: {name: hctime}
 partner_routes:
   - {method: GET, path: "/v1/partners/hc/echo", upstream: hc-pair, auth: none}
+  - {method: GET, path: "/v1/partners/hctime/time", upstream: hc-time, auth: none}
   - {method: GET, path: "/v1/partners/hclate/late", upstream: hc-late, auth: none}
 YAML
 # cong signs the token every upstream gets: without a signing key partner routes answer 502
@@ -103,5 +111,14 @@ wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$C_PORT/ready" || bad "stan
 wait_until 10 state_is hc-late "$C_PORT" healthy && ok || bad "the ejected target did not recover by its checks"
 send 10 /v1/partners/hclate/late
 [ "$(arrivals hc-c /late)" -ge 3 ] && ok || bad "the recovered target got $(arrivals hc-c /late) of 10 requests"
+
+# --- passive ejection alone (no active checks): it ends with its time, and the target serves again
+send 6 /v1/partners/hctime/time
+wait_until 5 state_is hc-time "$D_PORT" ejected && ok || bad "the dead target of hc-time was not ejected"
+standin hc-d "$D_PORT"
+wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$D_PORT/ready" || bad "stand-in on $D_PORT did not start"
+wait_until 10 state_is hc-time "$D_PORT" healthy && ok || bad "the ejection did not end with its time"
+send 10 /v1/partners/hctime/time
+[ "$(arrivals hc-d /time)" -ge 3 ] && ok || bad "the target back from ejection got $(arrivals hc-d /time) of 10"
 
 finish
