@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "gateway/config/config.h"
+#include "gateway/config/openapi_fragments.h"
 #include "gateway/host/host.h"
 #include "gateway/upstream/upstream.h"
 #include "common/common.h"
@@ -53,6 +54,11 @@ static int load_openapi(cong_gateway_t *gw, cong_config_errors_t *errs)
     if (rc != 0) {
         cong_config_error(errs, path, 0, "openapi", "%s", err);
         return rc;
+    }
+    if (gw->config->upstreams != NULL &&
+        cong_openapi_merge_fragments(gw->config->upstreams, doc, errs) == CONG_ENOMEM) { /* partners' operations */
+        json_decref(doc);
+        return CONG_ENOMEM;
     }
     gw->openapi_json = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);

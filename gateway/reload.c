@@ -72,6 +72,11 @@ int cong_gateway_reload(cong_gateway_t *gw)
     change_count_t count = {0};
     cong_config_each_change(current->config, next, note_applied, &count);
     cong_config_each_change(gw->config, next, note_needs_restart, &count);
+    if (!cong_upstreams_config_same(gw->config->upstreams, next->upstreams)) { /* the proxy keeps the start's */
+        count.needs_restart++;
+        cong_log(CONG_LOG_WARN, "config", "reload: upstreams or partner_routes changed, which needs a restart; the "
+                 "running upstreams, routes, health checks, quotas and OpenAPI fragments stay");
+    }
     if (strcmp(current->config->vneid.jwks, next->vneid.jwks) != 0 && apply_jwks_location(gw, next->vneid.jwks) != 0) {
         count.applied--;
         count.needs_restart++;

@@ -229,5 +229,9 @@ int cong_config_load(cong_config_t *cfg, const char *path, char *const *envp, co
     int files = cong_config_check_upstream_files(cfg, errs);
     if (files < 0)
         return files;
+    int fragments = cong_config_check_openapi_fragments(cfg, errs);
+    if (fragments < 0)
+        return fragments;
+    files += fragments;
     return file_result ? file_result : env_result ? env_result : files ? CONG_EPARSE : 0;
 }

@@ -283,6 +283,7 @@ static const cong_config_field_t upstream_fields[] = {
     {.name = "health", .type = CONG_FIELD_MAPPING, FIELDS(health_fields), .line_offset = U(health_line)},
     {.name = "outlier", .type = CONG_FIELD_MAPPING, FIELDS(outlier_fields), CONG_FIELD_NO_LINE},
     {.name = "partner", .type = CONG_FIELD_MAPPING, FIELDS(partner_fields), .required = 1, CONG_FIELD_NO_LINE},
+    {.name = "openapi", .type = CONG_FIELD_STRING, .offset = U(openapi_file), .line_offset = U(openapi_line)},
 };
 
 /* The defaults cong.example.yaml documents (tests/unit/config/test_upstreams_config.c checks they agree). */
@@ -304,7 +305,8 @@ static int upstream_defaults(cong_upstream_config_t *u, int line)
     u->tls.server_name = strdup("");
     u->health.path = strdup("");
     u->partner.name = strdup("");
-    return u->name && u->tls.ca_file && u->tls.client_cert_file && u->tls.client_key_file && u->tls.server_name &&
+    u->openapi_file = strdup("");
+    return u->openapi_file && u->name && u->tls.ca_file && u->tls.client_cert_file && u->tls.client_key_file && u->tls.server_name &&
                    u->health.path && u->partner.name
                ? 0
                : CONG_ENOMEM;
@@ -323,6 +325,7 @@ static void upstream_free(cong_upstream_config_t *u)
     free(u->balance.hash_header);
     free(u->health.path);
     free(u->partner.name);
+    free(u->openapi_file);
     cong_strlist_free(&u->partner.scopes);
 }
 

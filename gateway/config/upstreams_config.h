@@ -87,10 +87,15 @@ typedef struct cong_upstream_config {
     struct {
         char *name;            /* owned: [a-z0-9-]{1,32}, the `aud` of cong's token and the /v1/partners/<name>/ */
         cong_strlist_t scopes; /* granted to this partner: a token it gets carries at most these */
+        /* The partner's plan, per caller (the subject, else the API client, else the client's address), all its
+         * routes together: gateway/upstream/partner_quota.c. */
         int quota_per_minute;  /* default 0 (none); 0..1000000 */
         int quota_burst;       /* default 0 (= per_minute); 0..1000000 */
-        int quota_daily;       /* default 0 (none); 0..1000000000 */
+        int quota_daily;       /* default 0 (none); 0..1000000000: requests per caller per UTC day */
     } partner;
+    char *openapi_file;  /* owned; "": none. The partner's OpenAPI 3 fragment (YAML or JSON): `paths` only, each
+                            under /v1/partners/<partner.name>/; merged into /openapi.json (openapi_fragments.h) */
+    int openapi_line;
 } cong_upstream_config_t;
 
 typedef struct cong_partner_route_config {
@@ -123,6 +128,14 @@ const cong_upstream_config_t *cong_upstream_config_find(const cong_upstreams_con
  *  key a private key matching it. Appends "FILE:LINE: upstreams[i].tls.key: message" per problem (never a file's
  *  contents). Returns how many there were, or CONG_ENOMEM. */
 int cong_config_check_upstream_files(const cong_config_t *cfg, cong_config_errors_t *errs);
+
+/** Reads every upstream's OpenAPI fragment (openapi_fragments.h checks it): appends "FILE:LINE:
+ *  upstreams[i].openapi: message" per problem (the fragment's own line in the message when known). Returns how many
+ *  there were, or CONG_ENOMEM. Called by cong_config_load after cong_config_check_upstream_files. */
+int cong_config_check_openapi_fragments(const cong_config_t *cfg, cong_config_errors_t *errs);
+
+/** 1 when `a` and `b` (either may be NULL: none) declare the same upstreams and routes, lines aside. */
+int cong_upstreams_config_same(const cong_upstreams_config_t *a, const cong_upstreams_config_t *b);
 
 void cong_upstreams_config_free(cong_upstreams_config_t *u);
 

@@ -14,7 +14,14 @@ static int allow_everything(cong_rate_limiter_t *self, cong_req_t *r, const char
     return 1;
 }
 
-cong_rate_limiter_t cong_rate_limiter_unlimited = {"unlimited", allow_everything, NULL};
+static int allow_every_plan(cong_rate_limiter_t *self, cong_req_t *r, const cong_rate_plan_t *plan, const char *key,
+                            cong_rate_decision_t *out, cong_rate_decided_fn decided)
+{
+    (void)plan;
+    return allow_everything(self, r, "", key, out, decided);
+}
+
+cong_rate_limiter_t cong_rate_limiter_unlimited = {"unlimited", allow_everything, NULL, allow_every_plan};
 cong_rate_limiter_t *cong_rate_limiter = &cong_rate_limiter_redis;
 
 int cong_rate_key_join(char *buf, size_t cap, const char *const parts[], size_t count)
@@ -50,10 +57,35 @@ static void add_number_header(cong_req_t *r, const char *name, size_t name_len, 
     cong_reply_add_header(r, name, name_len, p, (size_t)(digits + sizeof digits - p));
 }
 
-/* Applies a decision; returns 1 if the request may go on. */
-static int apply(cong_req_t *r, const cong_rate_decision_t *d)
+/* The value of the reply's `name` header already set (an earlier decision's), or -1 (then its index is -1 too). */
+static long earlier_number(cong_req_t *r, const char *name, size_t len, ssize_t *index)
 {
-    if (d->limit >= 0) {
+    *index = h2o_find_header_by_str(&r->h2o->res.headers, name, len, -1);
+    if (*index < 0)
+        return -1;
+    const h2o_iovec_t *v = &r->h2o->res.headers.entries[*index].value;
+    return (long)h2o_strtosize(v->base, v->len);
+}
+
+/* An earlier decision's RateLimit-* stay unless this one is tighter (refused, or fewer left): then they go. */
+static int replaces_earlier(cong_req_t *r, const cong_rate_decision_t *d)
+{
+    ssize_t at;
+    long remaining = earlier_number(r, H2O_STRLIT("ratelimit-remaining"), &at);
+    if (at < 0)
+        return 1;
+    if (d->allowed && d->remaining >= remaining)
+        return 0;
+    static const char *const names[] = {"ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"};
+    for (size_t i = 0; i < 3; i++)
+        if ((at = h2o_find_header_by_str(&r->h2o->res.headers, names[i], strlen(names[i]), -1)) >= 0)
+            h2o_delete_header(&r->h2o->res.headers, at);
+    return 1;
+}
+
+int cong_rate_decision_reply(cong_req_t *r, const cong_rate_decision_t *d)
+{
+    if (d->limit >= 0 && replaces_earlier(r, d)) {
         add_number_header(r, H2O_STRLIT("ratelimit-limit"), d->limit);
         add_number_header(r, H2O_STRLIT("ratelimit-remaining"), d->remaining);
         add_number_header(r, H2O_STRLIT("ratelimit-reset"), d->reset_s);
@@ -64,7 +96,7 @@ static int apply(cong_req_t *r, const cong_rate_decision_t *d)
     return 0;
 }
 
-static const char *limit_key(cong_req_t *r, char *buf, size_t cap)
+const char *cong_rate_limit_key(cong_req_t *r, char *buf, size_t cap)
 {
     if (r->principal.authenticated && r->principal.subject[0])
         cong_rate_key_join(buf, cap, (const char *const[]){"sub:", r->principal.subject}, 2);
@@ -78,7 +110,7 @@ static const char *limit_key(cong_req_t *r, char *buf, size_t cap)
 /* The limiter's later answer: the request goes on, or apply() answered 429. */
 static void decided(cong_req_t *r, const cong_rate_decision_t *d)
 {
-    if (apply(r, d))
+    if (cong_rate_decision_reply(r, d))
         cong_pipeline_resume(r);
 }
 
@@ -89,7 +121,7 @@ cong_phase_result_t cong_phase_rate_limit(cong_req_t *r)
     char key[256];
     cong_rate_decision_t d;
     const char *cls = r->route->rate_limit_class;
-    if (!cong_rate_limiter->check(cong_rate_limiter, r, cls, limit_key(r, key, sizeof key), &d, decided))
+    if (!cong_rate_limiter->check(cong_rate_limiter, r, cls, cong_rate_limit_key(r, key, sizeof key), &d, decided))
         return CONG_PHASE_WAIT;
-    return apply(r, &d) ? CONG_PHASE_NEXT : CONG_PHASE_DONE;
+    return cong_rate_decision_reply(r, &d) ? CONG_PHASE_NEXT : CONG_PHASE_DONE;
 }

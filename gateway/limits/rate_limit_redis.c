@@ -6,8 +6,11 @@
  * {granted, remaining, tat - now (ms), ms until the next token, quota applies}. API clients also have a daily quota:
  * the token endpoint writes "cong:client-quota:<client>", and the same script counts "cong:quota:<client>:<UTC day>"
  * (only granted requests count); past the quota, 429 until midnight UTC. Such clients lease one token at a time.
- * Class "system" is never limited; "auth", "auth_failure" and "upload" have their own numbers; every other class uses
- * "default". The numbers come from the worker's live configuration (live_config.h), so a reload applies at once. When Redis cannot
+ * Plans (rate_limit.h: partners' quotas) bring their numbers and daily quota with them: the bucket is
+ * "cong:rl:<plan bucket>:<key>", the day's count "cong:plan-quota:<plan bucket>:<key>:<UTC day>" (ARGV[8], the daily
+ * quota, is 0 for classes: then the API client's own quota, as above).
+ * Class "system" is never limited; the others' numbers, and plans', are rate_limit_buckets.h's. The numbers come
+ * from the worker's live configuration (live_config.h), so a reload applies at once. When Redis cannot
  * answer, the request is let through and counted (availability first).
  *
  * Each worker keeps its leases in a table of its own (a thread-specific pointer, freed when the worker thread ends):
@@ -26,6 +29,7 @@
 #include "common/common.h"
 #include "gateway/config/config.h"
 #include "rate_limit.h"
+#include "rate_limit_buckets.h"
 #include "rate_limit_lease.h"
 
 #define GCRA_LEASE_SCRIPT                                                                                             \
@@ -36,16 +40,20 @@
     "if tat < now then tat = now end "                                                                                \
     "local avail = math.floor((tau - (tat - now)) / T + 1e-9) "                                                       \
     "if avail > n then avail = n end "                                                                                \
-    "local quota = 0 "                                                                                                \
+    "local quota = 0 local qleft = -1 "                                                                               \
     "if avail > 0 and ARGV[5] ~= '' then "                                                                            \
-    "  local q = tonumber(redis.call('GET', 'cong:client-quota:'..ARGV[5])) "                                         \
+    "  local q = tonumber(ARGV[8]) local k = 'cong:plan-quota:'..ARGV[5]..':'..ARGV[6] "                              \
+    "  if q == 0 then "                                                                                               \
+    "    q = tonumber(redis.call('GET', 'cong:client-quota:'..ARGV[5])) k = 'cong:quota:'..ARGV[5]..':'..ARGV[6] "     \
+    "  end "                                                                                                          \
     "  if q then "                                                                                                    \
     "    quota = 1 "                                                                                                  \
-    "    local k = 'cong:quota:'..ARGV[5]..':'..ARGV[6] "                                                             \
     "    local used = tonumber(redis.call('GET', k)) or 0 "                                                           \
     "    if used + avail > q then avail = q - used end "                                                              \
     "    if avail <= 0 then return {0, 0, 0, tonumber(ARGV[7]) * 1000, 1} end "                                      \
-    "    if redis.call('INCRBY', k, avail) == avail then redis.call('EXPIRE', k, 172800) end "                        \
+    "    local after = redis.call('INCRBY', k, avail) "                                                               \
+    "    if after == avail then redis.call('EXPIRE', k, 172800) end "                                                 \
+    "    if tonumber(ARGV[8]) > 0 then qleft = q - after end "                                                        \
     "  end "                                                                                                          \
     "end "                                                                                                            \
     "if avail > 0 then "                                                                                              \
@@ -55,41 +63,8 @@
     "local diff = tat - now "                                                                                         \
     "local retry = diff + T - tau if retry < 0 then retry = 0 end "                                                   \
     "local remaining = math.floor((tau - diff) / T + 1e-9) if remaining < 0 then remaining = 0 end "                  \
+    "if qleft >= 0 and qleft < remaining then remaining = qleft end "                                                 \
     "return {avail, remaining, math.ceil(diff), math.ceil(retry), quota}"
-
-/* The classes with numbers of their own; any other class name is counted as "default". */
-enum rate_class { CLASS_DEFAULT, CLASS_AUTH, CLASS_AUTH_FAILURE, CLASS_UPLOAD, CLASS_COUNT };
-static const char *const class_names[CLASS_COUNT] = {"default", "auth", "auth_failure", "upload"};
-
-const char cong_rate_limit_class_list[] = "default, auth, auth_failure, upload"; /* class_names, for messages */
-
-int cong_rate_limit_class_known(const char *name)
-{
-    for (int i = 0; name != NULL && i < CLASS_COUNT; i++)
-        if (strcmp(name, class_names[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static int class_of(const char *name)
-{
-    for (int i = 1; i < CLASS_COUNT; i++)
-        if (strcmp(name, class_names[i]) == 0)
-            return i;
-    return CLASS_DEFAULT;
-}
-
-static void class_numbers(const cong_config_t *cfg, int cls, long *per_minute, long *burst)
-{
-    switch (cls) {
-    case CLASS_AUTH: *per_minute = cfg->rate_limits.auth_per_minute, *burst = cfg->rate_limits.auth_burst; break;
-    case CLASS_AUTH_FAILURE:
-        *per_minute = cfg->rate_limits.auth_failure_per_minute, *burst = cfg->rate_limits.auth_failure_burst;
-        break;
-    case CLASS_UPLOAD: *per_minute = cfg->rate_limits.upload_per_minute, *burst = cfg->rate_limits.upload_burst; break;
-    default: *per_minute = cfg->rate_limits.default_per_minute, *burst = cfg->rate_limits.default_burst; break;
-    }
-}
 
 static const cong_config_t *live_config(const cong_worker_t *w)
 {
@@ -110,6 +85,7 @@ typedef struct lease_entry {
     char id[ID_MAX]; /* "<class>\n<key>\n<client>"; "" when free */
     uint64_t hash;
     uint64_t last_used_ms;
+    cong_rate_bucket_t numbers;
     cong_lease_t lease;
     waiter_t *waiting; /* FIFO ring of requests without a token */
     size_t head, count, cap;
@@ -128,7 +104,7 @@ typedef struct limit_call {
     long burst;
     int retried; /* sent again with EVAL after NOSCRIPT */
     int argc;
-    char rkey[320], interval[40], tolerance[40], n[24], client[72], day[16], to_midnight[16];
+    char rkey[320], interval[40], tolerance[40], n[24], client[320], day[16], to_midnight[16], daily[24];
 } limit_call_t;
 
 static pthread_key_t table_key;
@@ -186,7 +162,8 @@ static int entry_idle(const lease_entry_t *e)
 }
 
 /* The entry for `id` (created when absent), or NULL when the set has no idle entry to give. */
-static lease_entry_t *find_entry(lease_table_t *t, const char *id, size_t len, long cap, uint64_t now)
+static lease_entry_t *find_entry(lease_table_t *t, const char *id, size_t len, long cap, const cong_rate_bucket_t *nb,
+                                 uint64_t now)
 {
     uint64_t h = fnv1a(id, len);
     lease_entry_t *set = &t->slots[(h % SETS) * WAYS], *victim = NULL;
@@ -196,6 +173,7 @@ static lease_entry_t *find_entry(lease_table_t *t, const char *id, size_t len, l
             e->last_used_ms = now;
             if (e->lease.cap != cap && entry_idle(e)) /* configuration differs (other class numbers): start over */
                 cong_lease_init(&e->lease, cap);
+            e->numbers = *nb;
             return e;
         }
         if (!entry_idle(e))
@@ -209,6 +187,7 @@ static lease_entry_t *find_entry(lease_table_t *t, const char *id, size_t len, l
     victim->hash = h;
     victim->last_used_ms = now;
     victim->head = victim->count = 0;
+    victim->numbers = *nb;
     cong_lease_init(&victim->lease, cap);
     return victim;
 }
@@ -263,36 +242,39 @@ static int send_call(limit_call_t *call)
 {
     const char *argv[] = {call->retried ? "EVAL" : "EVALSHA", call->retried ? GCRA_LEASE_SCRIPT : script_sha, "0",
                           call->rkey, call->interval, call->tolerance, call->n, call->client, call->day,
-                          call->to_midnight};
-    size_t argvlen[10];
-    for (int i = 0; i < 10; i++)
+                          call->to_midnight, call->daily};
+    size_t argvlen[11];
+    for (int i = 0; i < 11; i++)
         argvlen[i] = strlen(argv[i]);
-    return cong_redis_command(call->worker->redis, 10, argv, argvlen, on_reply, call);
+    return cong_redis_command(call->worker->redis, 11, argv, argvlen, on_reply, call);
 }
 
 /* A script call for `n` tokens of rkey; NULL when it could not be sent (Redis unavailable or out of memory). */
-static limit_call_t *start_call(cong_worker_t *w, const char *class_name, const char *key, const char *client,
+static limit_call_t *start_call(cong_worker_t *w, const cong_rate_bucket_t *nb, const char *key, const char *client,
                                 long n, lease_entry_t *entry, waiter_t alone)
 {
-    int cls = class_of(class_name);
-    long per_minute, burst;
-    class_numbers(live_config(w), cls, &per_minute, &burst);
+    int cls = nb->slot;
+    long per_minute = nb->per_minute;
     limit_call_t *call = malloc(sizeof *call);
     if (call == NULL)
         return NULL;
     call->worker = w;
     call->entry = entry;
     call->alone = alone;
-    call->burst = burst;
+    call->burst = nb->burst;
     call->retried = 0;
-    snprintf(call->rkey, sizeof call->rkey, "cong:rl:%s:%s", class_names[cls], key);
+    snprintf(call->rkey, sizeof call->rkey, "cong:rl:%s:%s", nb->bucket, key);
     snprintf(call->n, sizeof call->n, "%ld", n);
-    snprintf(call->client, sizeof call->client, "%s", client);
+    if (nb->daily > 0) /* a plan's daily quota: counted by its bucket and key */
+        snprintf(call->client, sizeof call->client, "%s:%s", nb->bucket, key);
+    else
+        snprintf(call->client, sizeof call->client, "%s", client);
+    snprintf(call->daily, sizeof call->daily, "%ld", nb->daily);
     /* the class's numbers and the UTC day, formatted once per worker (again when the config or the second changes) */
     static _Thread_local struct {
         long per_minute, burst;
         char interval[40], tolerance[40];
-    } numbers[CLASS_COUNT];
+    } numbers[CONG_RATE_CLASS_COUNT + 1]; /* the classes, and the last plan used */
     static _Thread_local struct {
         time_t second;
         char day[16], to_midnight[16];
@@ -347,7 +329,7 @@ static void refill(cong_worker_t *w, lease_entry_t *e)
     const char *cls, *key, *client;
     memcpy(copy, e->id, sizeof copy);
     split_id(copy, &cls, &key, &client);
-    if (start_call(w, cls, key, client, ask, e, (waiter_t){0}) != NULL)
+    if (start_call(w, &e->numbers, key, client, ask, e, (waiter_t){0}) != NULL)
         return;
     cong_lease_failed(&e->lease);
     cong_rate_decision_t d;
@@ -414,21 +396,14 @@ static void on_reply(int err, redisReply *reply, void *udata)
     refill(w, e); /* more waiting requests than tokens, or a hot key half spent */
 }
 
-static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *class_name, const char *key,
-                       cong_rate_decision_t *out, cong_rate_decided_fn decided)
+/* One request's decision in the bucket `nb` (a class's or a plan's), the key's client's daily quota by `client`. */
+static int check_numbers(cong_req_t *r, const cong_rate_bucket_t *nb, const char *key, const char *client,
+                         cong_rate_decision_t *out, cong_rate_decided_fn decided)
 {
-    (void)self;
     const cong_config_t *cfg = live_config(r->worker);
-    if (!cfg->rate_limits.enabled || strcmp(class_name, "system") == 0) {
-        allow_unlimited(out);
-        return 1;
-    }
     pthread_once(&table_once, init_once);
-    int cls_index = class_of(class_name);
-    const char *cls = class_names[cls_index];
-    long per_minute, burst;
-    class_numbers(cfg, cls_index, &per_minute, &burst);
-    const char *client = r->principal.client_id ? r->principal.client_id : "";
+    const char *cls = nb->bucket;
+    long burst = nb->burst;
     cong_worker_t *w = r->worker;
     uint64_t now = uv_now(&w->loop);
     char id[ID_MAX];
@@ -437,9 +412,9 @@ static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *cla
     lease_table_t *t = worker_table();
     lease_entry_t *e = NULL;
     if (t != NULL && n > 0 && (size_t)n < sizeof id)
-        e = find_entry(t, id, (size_t)n, cong_lease_cap(cfg->rate_limits.max_lease, burst), now);
+        e = find_entry(t, id, (size_t)n, cong_lease_cap(cfg->rate_limits.max_lease, burst), nb, now);
     if (e == NULL) { /* no room: this request asks Redis alone, exactly */
-        if (start_call(w, cls, key, client, 1, NULL, (waiter_t){r, decided}) == NULL) {
+        if (start_call(w, nb, key, client, 1, NULL, (waiter_t){r, decided}) == NULL) {
             cong_counter_add(&w->metrics->rate_limit_unavailable, 1);
             allow_unlimited(out);
             return 1;
@@ -457,7 +432,7 @@ static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *cla
     }
     if (e->lease.asked == 0) { /* no lease under way (then nobody waits): ask for one */
         long ask = cong_lease_next_ask(&e->lease, now, (long)e->count + 1, cfg->rate_limits.lease_ttl_ms);
-        if (ask <= 0 || start_call(w, cls, key, client, ask, e, (waiter_t){0}) == NULL) {
+        if (ask <= 0 || start_call(w, nb, key, client, ask, e, (waiter_t){0}) == NULL) {
             cong_lease_failed(&e->lease);
             cong_counter_add(&w->metrics->rate_limit_unavailable, 1);
             allow_unlimited(out);
@@ -471,6 +446,33 @@ static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *cla
     return 0; /* decided when the lease under way arrives */
 }
 
+static int redis_check(cong_rate_limiter_t *self, cong_req_t *r, const char *class_name, const char *key,
+                       cong_rate_decision_t *out, cong_rate_decided_fn decided)
+{
+    (void)self;
+    const cong_config_t *cfg = live_config(r->worker);
+    if (!cfg->rate_limits.enabled || strcmp(class_name, "system") == 0) {
+        allow_unlimited(out);
+        return 1;
+    }
+    cong_rate_bucket_t nb = cong_rate_class_bucket(cfg, cong_rate_class_of(class_name));
+    return check_numbers(r, &nb, key, r->principal.client_id ? r->principal.client_id : "", out, decided);
+}
+
+/* A plan: its own numbers; a daily quota alone (no per-minute rate) is a bucket that never limits by rate. The API
+ * client's own daily quota is not counted again here (the route's class counted it). */
+static int redis_check_plan(cong_rate_limiter_t *self, cong_req_t *r, const cong_rate_plan_t *plan, const char *key,
+                            cong_rate_decision_t *out, cong_rate_decided_fn decided)
+{
+    (void)self;
+    if (!live_config(r->worker)->rate_limits.enabled || (plan->per_minute <= 0 && plan->daily <= 0)) {
+        allow_unlimited(out);
+        return 1;
+    }
+    cong_rate_bucket_t nb = cong_rate_plan_bucket(plan);
+    return check_numbers(r, &nb, key, "", out, decided);
+}
+
 /* Looks the key up without creating an entry and without asking Redis: only a refusal Redis already answered counts. */
 static int redis_known_refused(cong_rate_limiter_t *self, cong_req_t *r, const char *class_name, const char *key,
                                long *retry_after_s)
@@ -481,7 +483,7 @@ static int redis_known_refused(cong_rate_limiter_t *self, cong_req_t *r, const c
     lease_table_t *t = cfg->rate_limits.enabled ? pthread_getspecific(table_key) : NULL;
     char id[ID_MAX];
     const char *client = r->principal.client_id ? r->principal.client_id : "";
-    const char *const id_parts[] = {class_names[class_of(class_name)], "\n", key, "\n", client};
+    const char *const id_parts[] = {cong_rate_class_name(cong_rate_class_of(class_name)), "\n", key, "\n", client};
     int n = cong_rate_key_join(id, sizeof id, id_parts, 5);
     if (t == NULL || n <= 0 || (size_t)n >= sizeof id)
         return 0;
@@ -500,4 +502,4 @@ static int redis_known_refused(cong_rate_limiter_t *self, cong_req_t *r, const c
     return 0;
 }
 
-cong_rate_limiter_t cong_rate_limiter_redis = {"redis-gcra", redis_check, redis_known_refused};
+cong_rate_limiter_t cong_rate_limiter_redis = {"redis-gcra", redis_check, redis_known_refused, redis_check_plan};

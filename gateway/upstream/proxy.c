@@ -353,9 +353,8 @@ static int admit(cong_req_t *r, const cong_proxy_route_t *route)
     return 0;
 }
 
-void cong_proxy_handle(cong_req_t *r, void *udata)
+void cong_proxy_forward(cong_req_t *r, const cong_proxy_route_t *route)
 {
-    const cong_proxy_route_t *route = udata;
     cong_proxy_upstream_t *up = route->upstream;
     if (admit(r, route) != 0)
         return;

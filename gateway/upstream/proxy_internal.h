@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "gateway/http/http.h"
+#include "gateway/limits/limits.h"
 #include "gateway/outbound/outbound.h"
 #include "upstream.h"
 
@@ -24,6 +25,7 @@ enum cong_proxy_outcome {
 typedef struct cong_proxy_target_metrics {
     _Atomic uint64_t outcomes[CONG_PROXY_OUTCOMES];
     _Atomic uint64_t latency_ms_sum, latency_count; /* to the response's headers */
+    _Atomic uint64_t checks[2];                     /* active health checks: [0] failed, [1] passed */
 } cong_proxy_target_metrics_t;
 
 /* One upstream at run time: what every worker shares, and each worker's balancer. Built at start from the
@@ -35,6 +37,8 @@ typedef struct cong_proxy_upstream {
     cong_retry_budget_t *budget;
     cong_balancer_t *balancers[CONG_PROXY_MAX_WORKERS]; /* slot i: worker i's, made on its thread at first use */
     cong_proxy_target_metrics_t *targets;               /* config->target_count */
+    cong_rate_plan_t plan;  /* the partner's quota (partner.quota); per_minute and daily 0: none */
+    char *plan_bucket;      /* owned: "partner:<name>", the plan's bucket */
 } cong_proxy_upstream_t;
 
 /* One partner route: the handler's udata. */
@@ -55,10 +59,28 @@ void cong_proxy_count(cong_proxy_upstream_t *up, int target, enum cong_proxy_out
  * 0, CONG_ENOMEM, CONG_ETOOBIG (the URL), CONG_EIO (no token). */
 int cong_proxy_request_setup(cong_req_t *r, const cong_proxy_route_t *route, int target, int64_t remaining_ms,
                              CURL *easy, struct curl_slist **headers, struct curl_slist **connect_to);
+/** The target's "scheme://host:port" (no path) into url; its length, or CONG_ETOOBIG. */
+int cong_proxy_target_origin(const cong_upstream_config_t *u, int target, char *url, size_t cap);
+/** What every transfer to the target shares: protocols, connect timeout, HTTP version, TLS (CA, client certificate,
+ *  server name: `*connect_to`, to free after the transfer, NULL when none). The health checks use it too. */
+void cong_proxy_target_setup(const cong_upstream_config_t *u, int target, CURL *easy, struct curl_slist **connect_to);
 /** 1 when a response header must not be passed to the client (hop-by-hop, or one h2o sets itself). */
 int cong_proxy_response_header_dropped(const char *name, size_t len);
 
-/* proxy.c: the route's handler. */
+/* proxy_state.c: the upstreams, for the health checker. */
+size_t cong_proxy_state_upstream_count(void);
+cong_proxy_upstream_t *cong_proxy_state_upstream(size_t index);
+
+/* health_check.c: active health checks, on ONE worker's loop (worker 0), for every upstream with a health.path.
+ * Started by the partners module's worker hook on that worker (its timers through the module ABI), probes attached
+ * to that worker's libcurl multi; stopped with the worker (timers stopped, probes dropped by the client's close). */
+void cong_health_checks_start(const struct cong_api *api, cong_worker_t *w);
+void cong_health_checks_stop(void);
+
+/* partner_quota.c: the route's handler — the partner's quota first, then the proxy. */
 void cong_proxy_handle(cong_req_t *r, void *udata);
+
+/* proxy.c: the request sent to the upstream and its answer streamed back (once the quota let it go). */
+void cong_proxy_forward(cong_req_t *r, const cong_proxy_route_t *route);
 
 #endif

@@ -198,17 +198,22 @@ static int put_path(cong_req_t *r, const cong_proxy_route_t *route, char *url, s
     return 0;
 }
 
-static int build_url(cong_req_t *r, const cong_proxy_route_t *route, int target, char *url, size_t cap)
+int cong_proxy_target_origin(const cong_upstream_config_t *u, int target, char *url, size_t cap)
 {
-    const cong_upstream_config_t *u = route->upstream->config;
     const cong_upstream_target_config_t *t = &u->targets[target];
     int tls = u->protocol == CONG_UPSTREAM_H2 || (u->protocol == CONG_UPSTREAM_HTTP1 && u->tls.line != 0);
     const char *host = u->tls.server_name && u->tls.server_name[0] ? u->tls.server_name : t->host;
     int v6 = strchr(host, ':') != NULL;
     int n = snprintf(url, cap, "%s://%s%s%s:%d", tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
                      t->port);
-    if (n < 0 || (size_t)n >= cap)
-        return CONG_ETOOBIG;
+    return n < 0 || (size_t)n >= cap ? CONG_ETOOBIG : n;
+}
+
+static int build_url(cong_req_t *r, const cong_proxy_route_t *route, int target, char *url, size_t cap)
+{
+    int n = cong_proxy_target_origin(route->upstream->config, target, url, cap);
+    if (n < 0)
+        return n;
     size_t at = (size_t)n;
     int rc = put_path(r, route, url, cap, &at);
     h2o_req_t *req = r->h2o;
@@ -217,9 +222,12 @@ static int build_url(cong_req_t *r, const cong_proxy_route_t *route, int target,
     return rc;
 }
 
-static void set_protocol(const cong_upstream_config_t *u, const cong_upstream_target_config_t *t, CURL *easy,
-                         struct curl_slist **connect_to)
+void cong_proxy_target_setup(const cong_upstream_config_t *u, int target, CURL *easy, struct curl_slist **connect_to)
 {
+    const cong_upstream_target_config_t *t = &u->targets[target];
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)u->limits.connect_timeout_ms);
     long version = u->protocol == CONG_UPSTREAM_H2 ? CURL_HTTP_VERSION_2TLS
                  : u->protocol == CONG_UPSTREAM_H2C ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE : CURL_HTTP_VERSION_1_1;
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, version);
@@ -270,13 +278,10 @@ int cong_proxy_request_setup(cong_req_t *r, const cong_proxy_route_t *route, int
         rc = add_headers(r, route, remaining_ms, headers);
     if (rc != 0)
         return rc;
+    cong_proxy_target_setup(u, target, easy, connect_to);
     curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, *headers);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)u->limits.connect_timeout_ms);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)remaining_ms);
-    set_protocol(u, &u->targets[target], easy, connect_to);
     set_method(r, easy);
     return 0;
 }

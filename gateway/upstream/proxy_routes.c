@@ -53,11 +53,27 @@ static int register_one(cong_module_ctx_t *ctx, const cong_api_t *api, cong_prox
     return rc;
 }
 
+/* Worker 0 runs the active health checks of every upstream (health_check.c says why one worker). */
+static void on_worker_init(cong_worker_t *w, int index, void *udata)
+{
+    if (index == 0)
+        cong_health_checks_start(udata, w);
+}
+
+static void on_worker_dispose(cong_worker_t *w, int index, void *udata)
+{
+    (void)w, (void)udata;
+    if (index == 0)
+        cong_health_checks_stop();
+}
+
 int cong_partner_routes_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
 {
     int rc = api->declare_module(ctx, "partners", "1.0.0");
     cong_proxy_route_t *route;
     for (size_t i = 0; rc == 0 && (route = cong_proxy_state_route(i)) != NULL; i++)
         rc = register_one(ctx, api, route, i);
+    if (rc == 0 && cong_proxy_state_upstream_count() > 0)
+        rc = api->register_worker_hooks(ctx, on_worker_init, on_worker_dispose, (void *)api);
     return rc;
 }

@@ -21,7 +21,12 @@ static int upstream_init(cong_proxy_upstream_t *up, const cong_upstream_config_t
     up->breaker = cong_breaker_new(c->limits.max_concurrent, c->limits.max_queued);
     up->budget = cong_retry_budget_new(c->retries.budget_permille, c->retries.min_per_s);
     up->targets = calloc(c->target_count, sizeof *up->targets);
-    return up->health && up->breaker && up->budget && up->targets ? 0 : CONG_ENOMEM;
+    up->plan_bucket = malloc(strlen("partner:") + strlen(c->partner.name) + 1);
+    if (up->plan_bucket != NULL)
+        sprintf(up->plan_bucket, "partner:%s", c->partner.name);
+    up->plan = (cong_rate_plan_t){.bucket = up->plan_bucket, .per_minute = c->partner.quota_per_minute,
+                                  .burst = c->partner.quota_burst, .daily = c->partner.quota_daily};
+    return up->health && up->breaker && up->budget && up->targets && up->plan_bucket ? 0 : CONG_ENOMEM;
 }
 
 int cong_proxy_state_init(const cong_upstreams_config_t *u, const cong_identity_t *identity)
@@ -55,6 +60,16 @@ cong_proxy_route_t *cong_proxy_state_route(size_t index)
     return index < state.route_count ? &state.routes[index] : NULL;
 }
 
+size_t cong_proxy_state_upstream_count(void)
+{
+    return state.upstream_count;
+}
+
+cong_proxy_upstream_t *cong_proxy_state_upstream(size_t index)
+{
+    return index < state.upstream_count ? &state.upstreams[index] : NULL;
+}
+
 cong_balancer_t *cong_proxy_balancer(cong_proxy_upstream_t *up, int worker_index)
 {
     if (worker_index < 0 || worker_index >= CONG_PROXY_MAX_WORKERS)
@@ -86,6 +101,7 @@ void cong_upstream_proxy_free(void)
         cong_breaker_free(up->breaker);
         cong_retry_budget_free(up->budget);
         free(up->targets);
+        free(up->plan_bucket);
     }
     free(state.upstreams);
     free(state.routes);
@@ -116,10 +132,35 @@ static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
+static const char *const state_names[] = {"healthy", "unhealthy", "ejected"};
+
+/* A target's health: its state now (one line per state, 1 for the one it is in: alerting reads state="unhealthy"),
+ * the active checks that passed and failed, and how many ejections its next ejection's doubling counts. */
+static int render_health(const cong_proxy_upstream_t *up, size_t t, const char *target, uint64_t now_ms, char **buf,
+                         size_t *len, size_t *cap)
+{
+    const cong_upstream_config_t *c = up->config;
+    enum cong_target_state now = cong_upstream_health_state(up->health, t, now_ms);
+    int rc = 0;
+    for (int s = 0; rc == 0 && s < 3; s++)
+        rc = append(buf, len, cap, "cong_upstream_target_state{upstream=\"%s\",target=\"%s\",state=\"%s\"} %d\n",
+                    c->name, target, state_names[s], (int)now == s);
+    if (rc == 0 && c->health.path[0] != '\0')
+        rc = append(buf, len, cap, "cong_upstream_health_checks_total{upstream=\"%s\",target=\"%s\",result=\"pass\"} "
+                    "%llu\ncong_upstream_health_checks_total{upstream=\"%s\",target=\"%s\",result=\"fail\"} %llu\n",
+                    c->name, target, (unsigned long long)atomic_load(&up->targets[t].checks[1]), c->name, target,
+                    (unsigned long long)atomic_load(&up->targets[t].checks[0]));
+    if (rc == 0)
+        rc = append(buf, len, cap, "cong_upstream_ejection_step{upstream=\"%s\",target=\"%s\"} %u\n", c->name,
+                    target, cong_upstream_health_ejections(up->health, t));
+    return rc;
+}
+
 static int render_upstream(const cong_proxy_upstream_t *up, char **buf, size_t *len, size_t *cap)
 {
     const cong_upstream_config_t *c = up->config;
     int rc = 0;
+    uint64_t now_ms = uv_hrtime() / 1000000; /* the workers' uv_now runs on the same monotonic clock */
     for (size_t t = 0; rc == 0 && t < c->target_count; t++) {
         const cong_proxy_target_metrics_t *m = &up->targets[t];
         const char *host = c->targets[t].host;
@@ -134,6 +175,10 @@ static int render_upstream(const cong_proxy_upstream_t *up, char **buf, size_t *
                         open, host, close, c->targets[t].port, (unsigned long long)atomic_load(&m->latency_ms_sum),
                         c->name, open, host, close, c->targets[t].port,
                         (unsigned long long)atomic_load(&m->latency_count));
+        char target[300];
+        snprintf(target, sizeof target, "%s%s%s:%d", open, host, close, c->targets[t].port);
+        if (rc == 0)
+            rc = render_health(up, t, target, now_ms, buf, len, cap);
     }
     if (rc == 0)
         rc = append(buf, len, cap, "cong_upstream_active{upstream=\"%s\"} %d\n", c->name,
@@ -153,7 +198,8 @@ char *cong_upstream_metrics_render(size_t *len)
     if (state.upstream_count > 0)
         rc = append(&buf, len, &cap, "# TYPE cong_upstream_requests_total counter\n"
                     "# TYPE cong_upstream_latency_ms_sum counter\n# TYPE cong_upstream_latency_ms_count counter\n"
-                    "# TYPE cong_upstream_active gauge\n");
+                    "# TYPE cong_upstream_active gauge\n# TYPE cong_upstream_target_state gauge\n"
+                    "# TYPE cong_upstream_health_checks_total counter\n# TYPE cong_upstream_ejection_step gauge\n");
     for (size_t i = 0; rc == 0 && i < state.upstream_count; i++)
         rc = render_upstream(&state.upstreams[i], &buf, len, &cap);
     if (rc != 0) {

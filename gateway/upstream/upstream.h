@@ -23,8 +23,12 @@
  *   6. on a failure before any response byte reached the client, for an idempotent method only
  *      (cong_method_is_idempotent), when cong_retry_budget_try allows: again from 3 on another target (the balancer's
  *      pick with the failed one marked unusable); cong_retry_budget_done when that attempt ends.
- * Active health checks (health.path) will run on worker 0's loop (a timer per upstream, through the same libcurl
- * multi), and report with cong_upstream_health_check_result.
+ * Active health checks (health.path; health_check.c) run on ONE worker's loop per process, worker 0's: a timer per
+ * upstream (the module ABI's, owned by the built-in module "partners"), a GET of the path on every target each
+ * interval through that worker's libcurl multi, set up like a proxied request (protocol, TLS, mTLS); a 2xx within
+ * timeout_ms passes. They report with cong_upstream_health_check_result to the shared health the balancers read. One
+ * prober, not one per worker: the results are shared anyway, and W probers would multiply the partner's probe
+ * traffic by W and interleave W histories in one threshold count.
  *
  * Threading — decisions are made on worker threads, and each kind of state is placed by who must agree on it:
  *   - Balancers (cong_balancer_t) are PER WORKER, never shared: smooth round-robin's running weights and the
@@ -47,8 +51,9 @@
  * snapshot will rebuild its balancers from it, and the shared health, breaker and budget of an upstream will carry
  * over by name — a target's health by its address — so a reload never forgets an ejection nor revives a dead
  * target; the routes (partner_routes) will be in the router, built at start: changing them will need a restart
- * until the router is snapshotted too (reload.c will then say so, as it does for the other start-up keys). Today a
- * reload checks them like the rest (a bad upstream refuses the reload) and adopts them into the snapshot unused.
+ * until the router is snapshotted too. Today a reload checks them like the rest (a bad upstream or fragment refuses
+ * the reload), adopts them into the snapshot unused, and when they differ from the start's (cong_upstreams_config_same)
+ * says that they need a restart (reload.c), as it does for the other start-up keys.
  *
  * The proxy (proxy*.c): the partner routes are registered at start by the built-in module "partners" (proxy_routes.c)
  * through the ABI like module routes, so the phases check their auth, scopes, level, mandate action and rate class;
@@ -61,13 +66,22 @@
  * upstream-failed (connection failed, reset, a response over max_response_body_bytes before it began). A failure
  * after the response began breaks the client's response (cong_stream_abort), never truncates it silently. Request
  * bodies are whole (h2o 2.2.5 buffers them), bounded by the upstream's max_request_body_bytes. The breaker's QUEUE
- * verdict is not used yet: a request that would queue is refused like an open breaker. Active health checks do not
- * run yet (health.path is read, nothing calls it). The runtime state (proxy_state.c) is one per process, built at
- * start from the start-time configuration; /metrics gets cong_upstream_* by upstream and target.
+ * verdict is not used yet: a request that would queue is refused like an open breaker. The runtime state (proxy_state.c) is one per process, built at
+ * start from the start-time configuration; /metrics gets cong_upstream_* by upstream and target
+ * (requests by outcome, latency, the target's state healthy/unhealthy/ejected, active checks passed and failed,
+ * its ejection step).
+ *
+ * Partners' quotas (partner_quota.c): a partner route's handler first asks the gateway's rate limiter
+ * (limits/rate_limit.h check_plan: the same exact GCRA script in Redis, leases, remembered refusals) with the
+ * partner's plan (partner.quota: per_minute, burst, daily), keyed by "partner:<name>" and the caller the rate-limit
+ * phase counts (the subject, else the API client, else the client's address): one caller's share of one partner.
+ * Over it: 429 rate-limited with Retry-After (midnight UTC for a spent day) and the plan's RateLimit-* headers (they
+ * replace the route class's when tighter); the upstream is never asked. Redis down lets the request through, as for
+ * rate limits.
  *
  * Ownership: every *_new returns state the caller frees with its *_free; nothing here keeps a pointer to the
  * configuration after the call that built it (the proxy's runtime does: the gateway's configuration outlives it).
- * May use: config/ (the parsed upstreams), limits/ (rate-limit class names), http/ (requests, replies, streams,
+ * May use: config/ (the parsed upstreams), limits/ (rate-limit class names; the limiter, for partners' quotas), http/ (requests, replies, streams,
  * problems), outbound/ (the worker's libcurl multi), the process (cong_worker_t), auth/, common/.
  */
 #ifndef CONG_GATEWAY_UPSTREAM_H

@@ -8,8 +8,8 @@
 # first-byte deadline; a dead target → an idempotent GET retried on the other target, a POST never repeated; the
 # breaker full → 503 upstream-unavailable with Retry-After; auth and scopes of partner routes enforced (401/403);
 # a big response streamed through, a client that stops reading holding the transfer paused (bounded buffers), a
-# response over its limit or an upstream reset breaking the client's stream; the access log and /metrics by upstream
-# and target.
+# response over its limit or an upstream reset breaking the client's stream; active health checks over h2 + mTLS;
+# the access log and /metrics by upstream and target.
 source "$(dirname "$0")/lib.sh"
 
 read -r H1_PORT H2C_UP_PORT DEAD_PORT TLS_UP_PORT <<<"$(free_ports 4)" # DEAD_PORT: nothing listens there
@@ -74,6 +74,7 @@ upstreams:
     protocol: h2
     tls: {ca_file: "$GW_DIR/ca.pem", client_cert_file: "$GW_DIR/client.pem", client_key_file: "$GW_DIR/client.key",
           server_name: upstream.test}
+    health: {path: /healthz, interval_ms: 300, timeout_ms: 250}
     partner: {name: water4}
   - name: water-tls-nocert
     targets: [{address: "127.0.0.1:$TLS_UP_PORT"}]
@@ -166,6 +167,8 @@ expect_eq "h2c: several requests in a row" 200 "$(call "$TOK" GET /v1/partners/w
 # --- h2 over TLS with cong's client certificate (mTLS); without it the upstream refuses the handshake
 expect_eq "GET proxied (h2 over TLS, mTLS)" 200 "$(call "" GET /v1/partners/water4/echo)"
 expect_eq "  over HTTP/2" "water-tls HTTP/2" "$(echo_field name) $(echo_field version)"
+wait_until 10 bash -c "curl -s '$(admin_url /metrics)' | grep -q 'cong_upstream_health_checks_total{upstream=\"water-tls\",target=\"127.0.0.1:$TLS_UP_PORT\",result=\"pass\"} [1-9]'" &&
+  ok || bad "active health checks over h2 with mTLS and a server name do not pass"
 expect_eq "without the client certificate: 502" 502 "$(call "" GET /v1/partners/water5/echo)"
 expect_match "  upstream-failed" 'upstream-failed' "$(body)"
 

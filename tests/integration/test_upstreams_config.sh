@@ -120,6 +120,9 @@ wait_log 1 "reload refused: .*cong.yaml:17: upstreams\[1\].targets\[0\].address:
   || bad "a bad upstream not refused at reload: $(tail -3 "$GW_DIR/stderr")"
 sed -i 's|address: "127.0.0.1:0"|address: "127.0.0.1:9101"|' "$GW_DIR/cong.yaml"
 kill -HUP "$GW_PID"
-wait_log 1 "reloaded \(generation 1\)" || bad "a good upstream change not adopted: $(tail -3 "$GW_DIR/stderr")"
+wait_log 1 "reloaded \(generation 1\): [0-9]+ change\(s\) applied, [1-9][0-9]* need a restart" ||
+  bad "a good upstream change not counted as needing a restart: $(tail -3 "$GW_DIR/stderr")"
+wait_log 1 "reload: upstreams or partner_routes changed, which needs a restart" && ok ||
+  bad "the reload did not say the proxy keeps the start's upstreams"
 expect_eq "still serving" "200" "$(h2c -o /dev/null -w '%{http_code}' "$(url /healthz)")"
 finish

@@ -12,6 +12,9 @@
  *   .../hang           nothing, ever (the client gives up)
  *   .../reset          a 200 whose body breaks off: the connection (HTTP/1.1) or stream (h2) is reset
  *   .../big?bytes=N    N bytes of 'x', streamed 16 KiB at a time as the client takes them (no Content-Length)
+ *   .../healthz        200 {"status":"up"}, or 503 {"status":"down"} once told so (cong's active health checks)
+ *   .../health-down    200, and every .../healthz answers 503 from now on
+ *   .../health-up      200, and .../healthz answers 200 again
  *   anything else      200 JSON echo: {"name","method","path" (with its query),"version","headers":{...},
  *                      "body_bytes"} — after ?delay_ms=N milliseconds when asked (a slow first byte)
  * SIGINT/SIGTERM stop it. Exit status: 0, 1 when it cannot start, 2 on bad arguments.
@@ -127,6 +130,8 @@ static void stream_big(h2o_req_t *req, long long bytes, int reset)
     big_proceed(&b->generator, req);
 }
 
+static int health_down; /* .../healthz answers 503 */
+
 static void dispatch(void *app, h2o_req_t *req)
 {
     (void)app;
@@ -135,7 +140,13 @@ static void dispatch(void *app, h2o_req_t *req)
     fflush(log_file);
     if (last_segment_is(req, "fail"))
         standin_reply(req, 500, "application/json", "{\"error\":\"fail\"}", 16);
-    else if (last_segment_is(req, "hang"))
+    else if (last_segment_is(req, "healthz"))
+        standin_reply(req, health_down ? 503 : 200, "application/json",
+                      health_down ? "{\"status\":\"down\"}" : "{\"status\":\"up\"}", health_down ? 17 : 15);
+    else if (last_segment_is(req, "health-down") || last_segment_is(req, "health-up")) {
+        health_down = last_segment_is(req, "health-down");
+        standin_reply(req, 200, "application/json", "{}", 2);
+    } else if (last_segment_is(req, "hang"))
         return;
     else if (last_segment_is(req, "reset"))
         stream_big(req, 100000, 1);

@@ -225,6 +225,28 @@ static void assert_same_upstream(const cong_upstream_config_t *a, const cong_ups
     assert_int_equal(a->partner.quota_per_minute, b->partner.quota_per_minute);
     assert_int_equal(a->partner.quota_burst, b->partner.quota_burst);
     assert_int_equal(a->partner.quota_daily, b->partner.quota_daily);
+    assert_string_equal(a->openapi_file, b->openapi_file);
+}
+
+/* What a reload compares: the same declarations (lines aside) are the same; any value changed is not. */
+static void test_same_declarations(void **state)
+{
+    (void)state;
+    cong_config_t a, b, c, d;
+    parse_ok(&a, UPSTREAM ROUTE);
+    parse_ok(&b, "\n\n" UPSTREAM ROUTE); /* the same, two lines down */
+    parse_ok(&c, UPSTREAM "    health: {path: /healthz}\n" ROUTE);
+    parse_ok(&d, UPSTREAM "partner_routes:\n  - {method: GET, path: \"/v1/partners/evn/bills/{id}\", "
+                          "upstream: evn-billing, auth: none, min_level: 0}\n");
+    assert_true(cong_upstreams_config_same(a.upstreams, b.upstreams));
+    assert_false(cong_upstreams_config_same(a.upstreams, c.upstreams));
+    assert_false(cong_upstreams_config_same(a.upstreams, d.upstreams));
+    assert_false(cong_upstreams_config_same(a.upstreams, NULL));
+    assert_true(cong_upstreams_config_same(NULL, NULL));
+    cong_config_free(&a);
+    cong_config_free(&b);
+    cong_config_free(&c);
+    cong_config_free(&d);
 }
 
 /* cong.example.yaml shows one upstream and one route with every key at its default, commented out: uncommented,
@@ -429,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_values_are_read),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_example_documents_the_defaults),
+        cmocka_unit_test(test_same_declarations),
         cmocka_unit_test(test_upstream_mistakes),
         cmocka_unit_test(test_route_mistakes),
         cmocka_unit_test(test_files_checked_at_load),
