@@ -1,9 +1,11 @@
 /*
  * modules/identity/client_token.c — POST /v1/auth/token: OAuth 2.0 client credentials (RFC 6749 §4.4,
  * form-encoded) for businesses and partners registered with `cong client create`. The secret is compared by its hash
- * in constant time; the gateway signs the token (api->token_issue), which carries the client, its scopes (or the
- * narrower ones asked) and sid "client:<id>", which `cong client revoke` revokes everywhere. The client's daily quota
- * goes to Redis for the rate limiter.
+ * in constant time, with the one being rotated out too while a rotation lasts (`cong client rotate-secret`); the
+ * gateway signs the token (api->token_issue), which carries the client, its scopes (or the narrower ones asked) and
+ * sid "client:<id>", which `cong client revoke` revokes everywhere. Its "sub" is the client id, or for a client of an
+ * organization the organization's subject "org:<id>" (modules/orgs/orgs.h); a suspended organization's clients get
+ * none. The client's daily quota goes to Redis for the rate limiter.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -59,6 +61,17 @@ static void on_quota_stored(cong_req_t *req, int err, const cong_redis_reply_t *
                                         "expires_in", cong_idm_settings->access_ttl_s, "scope", c->granted));
 }
 
+/* 1 when the presented secret's digest is the client's secret, or the one being rotated out (NULL: none). Both are
+ * compared, always, in constant time: the answer's timing says neither which nor whether a rotation is under way. */
+static int secret_matches(const char *presented, const char *current, const char *previous)
+{
+    size_t n = strlen(presented);
+    int now_ok = cong_secure_equal(current, strlen(current), presented, n);
+    const char *other = previous != NULL ? previous : current;
+    int before_ok = cong_secure_equal(other, strlen(other), presented, n);
+    return now_ok | (previous != NULL && before_ok);
+}
+
 static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
 {
     client_request_t *c = udata;
@@ -66,11 +79,26 @@ static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, voi
         cong_idm_store_down(req);
         return;
     }
-    const char *stored = api->pg_ntuples(res) == 1 ? api->pg_value(res, 0, 0) : NULL;
-    if (stored == NULL || !cong_secure_equal(stored, strlen(stored), c->secret_hash, strlen(c->secret_hash))) {
+    int found = api->pg_ntuples(res) == 1;
+    const char *previous = found && !api->pg_is_null(res, 0, 3) ? api->pg_value(res, 0, 3) : NULL;
+    if (!found || !secret_matches(c->secret_hash, api->pg_value(res, 0, 0), previous)) {
         api->log(CONG_LOG_INFO, "identity", "request %s: client credentials refused", api->req_id(req));
         refuse_client(req);
         return;
+    }
+    /* a client of an organization acts for it: "sub" is the organization's subject (modules/orgs/orgs.h) */
+    const char *subject = c->client_id;
+    char org_subject[64];
+    if (!api->pg_is_null(res, 0, 4)) {
+        if (strcmp(api->pg_value(res, 0, 5), "active") != 0) {
+            api->log(CONG_LOG_INFO, "identity", "request %s: client of a suspended organization", api->req_id(req));
+            api->reply_header(req, "www-authenticate", "Basic realm=\"cong\"");
+            api->reply_problem(req, 401, "invalid-client", "Tổ chức của ứng dụng đang bị tạm ngừng.",
+                               "The client's organization is suspended.");
+            return;
+        }
+        snprintf(org_subject, sizeof org_subject, "org:%s", api->pg_value(res, 0, 4));
+        subject = org_subject;
     }
     const char *granted = api->pg_value(res, 0, 1);
     if (c->scope[0] != '\0' && !scopes_within(c->scope, granted)) {
@@ -81,7 +109,7 @@ static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, voi
     const char *scope = c->scope[0] != '\0' ? c->scope : granted;
     char sid[80];
     snprintf(sid, sizeof sid, "client:%s", c->client_id);
-    cong_token_grant_t grant = {.size = sizeof grant, .subject = c->client_id, .session_id = sid, .scope = scope,
+    cong_token_grant_t grant = {.size = sizeof grant, .subject = subject, .session_id = sid, .scope = scope,
                                 .client_id = c->client_id};
     if (api->token_issue(req, &grant, &c->access, NULL) != 0) {
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
@@ -123,8 +151,12 @@ void cong_idm_client_token(cong_req_t *req, void *udata)
     snprintf(c->scope, sizeof c->scope, "%s", scope ? scope : "");
     cong_refresh_token_hash(secret, strlen(secret), c->secret_hash);
     const char *params[] = {c->client_id};
+    /* the secret being rotated out counts until it expires; organization_id is modules/orgs' column */
     static const char query[] =
-        "SELECT secret_hash, scopes, daily_quota FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL";
+        "SELECT c.secret_hash, c.scopes, c.daily_quota, "
+        "       CASE WHEN c.previous_secret_expires_at > now() THEN c.previous_secret_hash END, o.id, o.status "
+        "FROM api_clients c LEFT JOIN organizations o ON o.id = c.organization_id "
+        "WHERE c.client_id = $1 AND c.revoked_at IS NULL";
     int rc = api->pg_query(req, query, 1, params, on_client, c);
     if (rc != 0)
         cong_idm_store_down(req);

@@ -319,9 +319,18 @@ int cong_identity_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
     if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, session_revoke))
         return CONG_EVERSION;
     api = a;
-    int declared = api->declare_module(ctx, "identity", "1.0.0");
+    int declared = api->declare_module(ctx, "identity", "1.1.0");
     if (declared != 0)
         return declared;
+    /* its migrations: client secrets that rotate with overlap (on the gateway's table api_clients) */
+    static const cong_config_key_def_t migrations_key = {sizeof(cong_config_key_def_t), "migrations_dir",
+                                                         CONG_CONFIG_STRING, "modules/identity/migrations",
+                                                         "the module's SQL migrations"};
+    int migrations = api->register_config(ctx, &migrations_key);
+    if (migrations == 0)
+        migrations = api->register_migrations(ctx, api->config_get(ctx, "migrations_dir"));
+    if (migrations != 0)
+        return migrations;
     int command = identity_client_command_register(ctx, api); /* `cong client`, with or without a signing key */
     if (command != 0)
         return command;
