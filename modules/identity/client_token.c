@@ -72,6 +72,26 @@ static int secret_matches(const char *presented, const char *current, const char
     return now_ok | (previous != NULL && before_ok);
 }
 
+/* The token's "sub" into `out`: the client id, or the organization's subject "org:<id>" for a client of an active
+ * organization. 0 when the organization is suspended (the refusal sent). */
+static int token_subject(cong_req_t *req, const client_request_t *c, const cong_pg_result_t *res, char *out,
+                         size_t size)
+{
+    if (api->pg_is_null(res, 0, 4)) {
+        snprintf(out, size, "%s", c->client_id);
+        return 1;
+    }
+    if (strcmp(api->pg_value(res, 0, 5), "active") != 0) {
+        api->log(CONG_LOG_INFO, "identity", "request %s: client of a suspended organization", api->req_id(req));
+        api->reply_header(req, "www-authenticate", "Basic realm=\"cong\"");
+        api->reply_problem(req, 401, "invalid-client", "Tổ chức của ứng dụng đang bị tạm ngừng.",
+                           "The client's organization is suspended.");
+        return 0;
+    }
+    snprintf(out, size, "org:%s", api->pg_value(res, 0, 4));
+    return 1;
+}
+
 static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
 {
     client_request_t *c = udata;
@@ -87,19 +107,9 @@ static void on_client(cong_req_t *req, int err, const cong_pg_result_t *res, voi
         return;
     }
     /* a client of an organization acts for it: "sub" is the organization's subject (modules/orgs/orgs.h) */
-    const char *subject = c->client_id;
-    char org_subject[64];
-    if (!api->pg_is_null(res, 0, 4)) {
-        if (strcmp(api->pg_value(res, 0, 5), "active") != 0) {
-            api->log(CONG_LOG_INFO, "identity", "request %s: client of a suspended organization", api->req_id(req));
-            api->reply_header(req, "www-authenticate", "Basic realm=\"cong\"");
-            api->reply_problem(req, 401, "invalid-client", "Tổ chức của ứng dụng đang bị tạm ngừng.",
-                               "The client's organization is suspended.");
-            return;
-        }
-        snprintf(org_subject, sizeof org_subject, "org:%s", api->pg_value(res, 0, 4));
-        subject = org_subject;
-    }
+    char subject[64];
+    if (!token_subject(req, c, res, subject, sizeof subject))
+        return;
     const char *granted = api->pg_value(res, 0, 1);
     if (c->scope[0] != '\0' && !scopes_within(c->scope, granted)) {
         api->reply_problem(req, 400, "invalid-scope", "Ứng dụng không được cấp phạm vi quyền này.",
