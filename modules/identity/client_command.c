@@ -6,11 +6,12 @@
  * POST /v1/auth/token compares against. --org CODE makes it a client of that organization (modules/orgs): its tokens
  * act for the organization. rotate-secret prints a new secret once and keeps the old one valid for the overlap
  * (previous_secret_hash, migrations/0001_client_secret_rotation.sql) until it expires or finish-rotation ends it.
+ * set-key registers the public key of the client's private_key_jwt assertions (migrations/0002_client_keys.sql).
  * revoke marks the client revoked (its token requests are refused from then on) and refuses its live tokens on every
  * instance (api->job_revoke_session: a client's tokens carry the session "client:<client_id>").
  *
  * Each change writes its audit record ('client.create', 'client.revoke', 'client.rotate_secret',
- * 'client.finish_rotation': actor 'admin', object 'client:<id>', never the secret or its hash) in the statement that
+ * 'client.finish_rotation', 'client.set_key': actor 'admin', object 'client:<id>', never the secret or its hash) in the statement that
  * makes it; revoking a client revoked already records nothing.
  *
  * Exit status: 0 when done; revoking a client revoked already changes nothing in PostgreSQL, says so, publishes the
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_assertion.h"
 #include "cong/module.h"
 #include "identity.h"
 
@@ -42,7 +44,10 @@ static const char usage[] =
     "                                         a new secret, printed once; the old one stays valid N hours (default "
     "168)\n"
     "                                         or until finish-rotation\n"
-    "cong client finish-rotation CLIENT_ID    only the new secret is valid from now on\n";
+    "cong client finish-rotation CLIENT_ID    only the new secret is valid from now on\n"
+    "cong client set-key CLIENT_ID --public-key-file PEM\n"
+    "                                         private_key_jwt: the client signs assertions with this key's private half\n"
+    "                                         (EC P-256); replaces the key registered before\n";
 
 #define DEFAULT_OVERLAP_HOURS "168"
 
@@ -282,6 +287,45 @@ static int finish_rotation(cong_job_t *job, const char *client_id)
     return CONG_COMMAND_OK;
 }
 
+/* Registers the public key the client's assertions verify under (private_key_jwt, client_assertion.h). */
+static int set_key(cong_job_t *job, int argc, char **argv)
+{
+    if (argc != 3 || strcmp(argv[1], "--public-key-file") != 0)
+        return CONG_COMMAND_USAGE;
+    char pem[4096];
+    FILE *f = fopen(argv[2], "r");
+    size_t n = f != NULL ? fread(pem, 1, sizeof pem - 1, f) : 0;
+    int whole = f != NULL && feof(f);
+    if (f != NULL)
+        fclose(f);
+    pem[n] = '\0';
+    if (!whole || !cong_idm_assertion_key_usable(pem)) {
+        fprintf(stderr, "cong client: %s is not a PEM public key on P-256 (under 4 KiB)\n", argv[2]);
+        return CONG_COMMAND_USAGE;
+    }
+    const char *params[] = {argv[0], pem};
+    cong_pg_result_t *res = NULL;
+    int rc = api->job_pg_exec(job,
+                              "WITH k AS (UPDATE api_clients SET public_key_pem = $2 "
+                              "           WHERE client_id = $1 AND revoked_at IS NULL RETURNING client_id), "
+                              "a AS (SELECT cong_audit('identity', 'admin', 'admin', NULL, 'client.set_key', "
+                              "      'client:' || client_id, NULL) FROM k) "
+                              "SELECT count(*) FROM a",
+                              2, params, &res);
+    if (rc != 0) {
+        say_store_error(rc, "could not register the key");
+        return CONG_COMMAND_FAILURE;
+    }
+    int set = strcmp(api->pg_value(res, 0, 0), "1") == 0;
+    api->job_pg_clear(res);
+    if (!set) {
+        fprintf(stderr, "cong client: no active client %s\n", argv[0]);
+        return CONG_COMMAND_NOT_FOUND;
+    }
+    printf("key registered for %s: it may authenticate with private_key_jwt (ES256)\n", argv[0]);
+    return CONG_COMMAND_OK;
+}
+
 static int client(cong_job_t *job, int argc, char **argv, void *udata)
 {
     (void)udata;
@@ -295,6 +339,8 @@ static int client(cong_job_t *job, int argc, char **argv, void *udata)
         return rotate_secret(job, argc - 1, argv + 1);
     if (argc == 2 && strcmp(argv[0], "finish-rotation") == 0)
         return finish_rotation(job, argv[1]);
+    if (argc >= 2 && strcmp(argv[0], "set-key") == 0)
+        return set_key(job, argc - 1, argv + 1);
     return CONG_COMMAND_USAGE;
 }
 

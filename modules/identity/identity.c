@@ -306,10 +306,11 @@ static void openid_configuration(cong_req_t *req, void *udata)
     snprintf(token_uri, sizeof token_uri, "%s/v1/auth/token", cong_idm_settings->issuer);
     api->reply_header(req, "cache-control", "public, max-age=300");
     api->reply_json(req, 200,
-                    json_pack("{s:s, s:s, s:s, s:[s], s:[s], s:[s,s], s:[s,s]}", "issuer", cong_idm_settings->issuer,
-                              "jwks_uri", jwks_uri, "token_endpoint", token_uri,
+                    json_pack("{s:s, s:s, s:s, s:[s], s:[s,s], s:[s], s:[s,s], s:[s,s]}", "issuer",
+                              cong_idm_settings->issuer, "jwks_uri", jwks_uri, "token_endpoint", token_uri,
                               "id_token_signing_alg_values_supported", "ES256",
-                              "token_endpoint_auth_methods_supported", "client_secret_post",
+                              "token_endpoint_auth_methods_supported", "client_secret_post", "private_key_jwt",
+                              "token_endpoint_auth_signing_alg_values_supported", "ES256",
                               "grant_types_supported", "client_credentials",
                               "urn:ietf:params:oauth:grant-type:token-exchange", "acr_values_supported", "1", "2"));
 }

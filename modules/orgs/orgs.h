@@ -42,7 +42,6 @@
  * - Staff acting for an organization (mandates with the organization as grantor, granted by the representative).
  * - Organizations created from a VNeID organization login (tools/vneid_standin issuing organization ID tokens).
  * - Webhooks (push/webhook signs; endpoints, outbox and delivery are to come).
- * - private_key_jwt client authentication (RFC 7523).
  */
 #ifndef CONG_MODULE_ORGS_H
 #define CONG_MODULE_ORGS_H

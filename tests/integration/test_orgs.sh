@@ -157,6 +157,39 @@ expect_eq "secrets stored hashed" 0 "$(psql_cong "SELECT count(*) FROM api_clien
 expect_eq "recorded: one rotation (the refused one none), one finish" "1|1" "$(psql_cong "SELECT count(*) FILTER (WHERE action = 'client.rotate_secret'),
   count(*) FILTER (WHERE action = 'client.finish_rotation') FROM audit_records WHERE object = 'client:$CID_A'")"
 
+# ---- private_key_jwt (RFC 7523): a client signs an assertion with its own key ----
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/client.key" 2>/dev/null
+openssl pkey -in "$GW_DIR/client.key" -pubout -out "$GW_DIR/client.pub" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/other.key" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$GW_DIR/rsa.key" 2>/dev/null
+openssl pkey -in "$GW_DIR/rsa.key" -pubout -out "$GW_DIR/rsa.pub" 2>/dev/null
+ENDPOINT="$ISSUER/v1/auth/token"
+assertion() { python3 "$SRC/tests/integration/client_assertion.py" "$@"; }
+by_key() { # ASSERTION [extra form fields] → status; the answer in $GW_DIR/t
+  h2c -o "$GW_DIR/t" -w '%{http_code}' -d "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=$1${2:+&$2}" "$(url /v1/auth/token)"
+}
+expect_eq "no key registered yet: 401" 401 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT")")"
+expect_eq "set-key: an RSA key is refused (2)" 2 "$(cong_cmd client set-key "$CID_A" --public-key-file "$GW_DIR/rsa.pub")"
+expect_eq "set-key" 0 "$(cong_cmd client set-key "$CID_A" --public-key-file "$GW_DIR/client.pub")"
+expect_eq "set-key of an unknown client: 3" 3 "$(cong_cmd client set-key c_nobody --public-key-file "$GW_DIR/client.pub")"
+JTI="jti-$RUNID"
+expect_eq "an assertion for the token endpoint: 200" 200 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT" --jti "$JTI")")"
+expect_eq "... acting for the organization" "org:$ORG_A $CID_A ping" "$(claims "$(json access_token <"$GW_DIR/t")")"
+expect_eq "the same jti again: refused (replay)" 401 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT" --jti "$JTI")")"
+expect_eq "the issuer as audience: 200" 200 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ISSUER")")"
+expect_eq "with client_id = its iss: 200" 200 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT")" "client_id=$CID_A")"
+expect_eq "with another client_id: 401" 401 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT")" "client_id=$CID_B")"
+expect_eq "and a secret too: 401" 401 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT")" "client_secret=$NEW_A")"
+expect_eq "signed by another key: 401" 401 "$(by_key "$(assertion "$GW_DIR/other.key" "$CID_A" "$ENDPOINT")")"
+expect_eq "another audience: 401" 401 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "https://elsewhere.example/token")")"
+expect_eq "expired: 401" 401 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT" --exp-in -5)")"
+expect_eq "living too long (an hour): 401" 401 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT" --exp-in 3600)")"
+expect_eq "iss is another client: 401" 401 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT" --iss "$CID_B")")"
+expect_eq "alg none: 401" 401 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT" --alg none)")"
+expect_eq "a wrong assertion type: 401" 401 "$(h2c -o /dev/null -w '%{http_code}' -d "grant_type=client_credentials&client_assertion_type=x&client_assertion=$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT")" "$(url /v1/auth/token)")"
+expect_eq "the secret still works beside the key" 200 "$(tok "$CID_A" "$NEW_A")"
+expect_match "discovery lists private_key_jwt" "private_key_jwt" "$(h2c "$(url /.well-known/openid-configuration)")"
+
 # ---- what never leaks ----
 logs=$(cat "$GW_DIR/stderr" "$GW_DIR/access.log" 2>/dev/null)
 for secret in "$SECRET_A" "$NEW_A" "$SECRET_P" "$NEW_P" "$NREP"; do
