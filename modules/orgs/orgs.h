@@ -38,7 +38,8 @@
  *   marks the business procedures); the dossier routes move to min_loa 0 with the level checked in the handler for a
  *   citizen, and for an organization's token (client_id set, subject "org:...") the procedure's `applicants` checked
  *   instead. That is more than a small change of modules/procedures, so it is left to the next step; until then an
- *   organization's token is refused by the dossier routes (403 insufficient level), as every client token is.
+ *   organization's token is refused by the dossier routes (401 step-up-required: level 0 < 1), as every client token
+ *   is (tests/integration/test_orgs.sh asserts it, so that the day it changes is a deliberate one).
  * - Staff acting for an organization (mandates with the organization as grantor, granted by the representative).
  * - Organizations created from a VNeID organization login (tools/vneid_standin issuing organization ID tokens).
  * - Webhooks (push/webhook signs; endpoints, outbox and delivery are to come).
@@ -52,7 +53,6 @@
 #define ORGS_MODULE "orgs"
 #define ORGS_VERSION "0.1.0"
 #define ORGS_SUBJECT_PREFIX "org:"
-#define ORGS_CODE_MAX 14 /* "0123456789-001" */
 #define ORGS_NAME_MAX 300
 
 extern const cong_api_t *orgs_api;

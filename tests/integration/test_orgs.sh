@@ -90,6 +90,9 @@ expect_eq "its token: sub is the organization, client_id the client, the client'
 principal=$(h2c -H "authorization: Bearer $A" "$(url /v1/ping)")
 expect_eq "the principal's subject is the organization" "org:$ORG_A" \
   "$(echo "$principal" | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["principal"]["subject"])')"
+expect_eq "not yet: its dossiers (the dossier routes need level 1; the plan is in modules/orgs/orgs.h)" 401 \
+  "$(call "$A" GET /v1/dossiers)"
+expect_eq "... step-up-required" "https://cong.hanoi.gov.vn/problems/step-up-required" "$(field type)"
 tok "$CID_B" "$SECRET_B" >/dev/null; B=$(json access_token <"$GW_DIR/t")
 tok "$CID_P" "$SECRET_P" >/dev/null; P=$(json access_token <"$GW_DIR/t")
 expect_eq "a plain client's token: sub is the client, as before" "$CID_P $CID_P ping" "$(claims "$P")"
