@@ -5,11 +5,14 @@
 # answers its own clients and its representative, and 404 to another organization's client, a plain client and
 # another citizen, as for a code nobody registered (422 for a code that is no tax code); a suspended organization's
 # clients get no token and their live tokens are refused; client secrets rotate with overlap (both valid until
-# finish-rotation or the overlap's end). Real Redis and PostgreSQL, HTTP/2 over h2c.
+# finish-rotation or the overlap's end); private_key_jwt assertions accepted once each and every bad one refused;
+# PostgreSQL down → 503 with Retry-After. Real Redis and PostgreSQL (through a relay), HTTP/2 over h2c.
 source "$(dirname "$0")/lib.sh"
 vneid_start
 ENV=("${IDENTITY_ENV[@]}" CONG_AUTH_ACCESS_TOKEN_TTL_S=600 CONG_RATE_LIMITS_DEFAULT_BURST=1000
   CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000)
+relay_start PGRELAY "$PG_PORT" || { bad "PostgreSQL relay"; finish; exit 1; }
+ENV+=(CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PGRELAY_PORT dbname=cong user=cong connect_timeout=1")
 start_gateway "${ENV[@]}" || exit 1
 wait_stores_up || { finish; exit 1; }
 
@@ -192,6 +195,17 @@ expect_eq "alg none: 401" 401 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_
 expect_eq "a wrong assertion type: 401" 401 "$(h2c -o /dev/null -w '%{http_code}' -d "grant_type=client_credentials&client_assertion_type=x&client_assertion=$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT")" "$(url /v1/auth/token)")"
 expect_eq "the secret still works beside the key" 200 "$(tok "$CID_A" "$NEW_A")"
 expect_match "discovery lists private_key_jwt" "private_key_jwt" "$(h2c "$(url /.well-known/openid-configuration)")"
+
+# ---- PostgreSQL down: 503 with Retry-After ----
+relay_stop PGRELAY
+wait_store_down postgres
+expect_eq "PostgreSQL down: an organization is 503" "503 https://cong.hanoi.gov.vn/problems/service-unavailable" \
+  "$(call "$REP" GET "/v1/orgs/$CODE_A") $(field type)"
+expect_match "... with Retry-After" '^[0-9]+$' "$(header retry-after)"
+expect_eq "... a client token too" 503 "$(tok "$CID_A" "$NEW_A")"
+relay_start PGRELAY "$PG_PORT" "$PGRELAY_PORT" || bad "PostgreSQL relay restart"
+wait_stores_up 30
+expect_eq "PostgreSQL back: 200" 200 "$(call "$REP" GET "/v1/orgs/$CODE_A")"
 
 # ---- what never leaks ----
 logs=$(cat "$GW_DIR/stderr" "$GW_DIR/access.log" 2>/dev/null)
