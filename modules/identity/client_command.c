@@ -11,8 +11,8 @@
  * instance (api->job_revoke_session: a client's tokens carry the session "client:<client_id>").
  *
  * Each change writes its audit record ('client.create', 'client.revoke', 'client.rotate_secret',
- * 'client.finish_rotation', 'client.set_key': actor 'admin', object 'client:<id>', never the secret or its hash) in the statement that
- * makes it; revoking a client revoked already records nothing.
+ * 'client.finish_rotation', 'client.set_key': actor 'admin', object 'client:<id>', never the secret or its hash) in
+ * the statement that makes it; revoking a client revoked already records nothing.
  *
  * Exit status: 0 when done; revoking a client revoked already changes nothing in PostgreSQL, says so, publishes the
  * revocation again (so a retry after Redis was unreachable completes it) and exits 0; so does finishing a rotation
@@ -46,8 +46,8 @@ static const char usage[] =
     "                                         or until finish-rotation\n"
     "cong client finish-rotation CLIENT_ID    only the new secret is valid from now on\n"
     "cong client set-key CLIENT_ID --public-key-file PEM\n"
-    "                                         private_key_jwt: the client signs assertions with this key's private half\n"
-    "                                         (EC P-256); replaces the key registered before\n";
+    "                                         private_key_jwt: the client signs assertions with this key's private\n"
+    "                                         half (EC P-256); replaces the key registered before\n";
 
 #define DEFAULT_OVERLAP_HOURS "168"
 
@@ -265,10 +265,12 @@ static int finish_rotation(cong_job_t *job, const char *client_id)
     int rc = api->job_pg_exec(job,
                               "WITH f AS (UPDATE api_clients SET previous_secret_hash = NULL, "
                               "           previous_secret_expires_at = NULL "
-                              "           WHERE client_id = $1 AND previous_secret_hash IS NOT NULL RETURNING client_id), "
+                              "           WHERE client_id = $1 AND previous_secret_hash IS NOT NULL "
+                              "           RETURNING client_id), "
                               "a AS (SELECT cong_audit('identity', 'admin', 'admin', NULL, 'client.finish_rotation', "
                               "      'client:' || client_id, NULL) FROM f) "
-                              "SELECT EXISTS (SELECT 1 FROM f), EXISTS (SELECT 1 FROM api_clients WHERE client_id = $1) "
+                              "SELECT EXISTS (SELECT 1 FROM f), "
+                              "       EXISTS (SELECT 1 FROM api_clients WHERE client_id = $1) "
                               "FROM (SELECT count(*) FROM a) recorded",
                               1, params, &res);
     if (rc != 0) {

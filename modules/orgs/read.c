@@ -48,7 +48,8 @@ static void get_org(cong_req_t *req, void *udata)
     int rc = api->pg_query(req,
                            "SELECT jsonb_build_object('id', o.id, 'code', o.code, 'name', o.name, 'status', o.status, "
                            "  'subject', 'org:' || o.id, "
-                           "  'created_at', to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                           "  'created_at', "
+                           "  to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
                            "  'caller', CASE WHEN $2 = 'org:' || o.id THEN 'client' ELSE 'representative' END) "
                            "FROM organizations o WHERE o.code = $1 "
                            "AND ($2 = 'org:' || o.id OR ($3::boolean AND o.representative = $2))",

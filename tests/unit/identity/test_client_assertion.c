@@ -113,8 +113,8 @@ static void signature_refused(void **state)
 {
     (void)state;
     char jwt[2048];
-    sign("{\"alg\":\"ES256\"}", "{\"iss\":\"c_1\",\"sub\":\"c_1\",\"aud\":\"" ISS "\",\"exp\":1800000060,\"jti\":\"j\"}",
-         jwt);
+    const char *claims = "{\"iss\":\"c_1\",\"sub\":\"c_1\",\"aud\":\"" ISS "\",\"exp\":1800000060,\"jti\":\"j\"}";
+    sign("{\"alg\":\"ES256\"}", claims, jwt);
     cong_idm_assertion_t a;
     assert_int_equal(cong_idm_assertion_parse(jwt, strlen(jwt), &a), 0);
     a.sig[10] ^= 1;
