@@ -38,7 +38,7 @@ static const cong_api_t *api;
 static const char usage[] =
     "cong client create NAME [--scopes \"a b\"] [--quota N] [--org CODE]\n"
     "                                         an API client (of the organization CODE); its secret is printed once\n"
-    "cong client list                         the clients (never their secrets)\n"
+    "cong client list                         the clients, their organization, how they authenticate (no secret)\n"
     "cong client revoke CLIENT_ID             refuse its tokens from now on, on every instance\n"
     "cong client rotate-secret CLIENT_ID [--overlap-hours N]\n"
     "                                         a new secret, printed once; the old one stays valid N hours (default "
@@ -136,21 +136,30 @@ static int create_client(cong_job_t *job, int argc, char **argv)
     return created ? CONG_COMMAND_OK : rc == 0 ? CONG_COMMAND_NOT_FOUND : CONG_COMMAND_FAILURE;
 }
 
+/* One line per client: its organization's code, and how it may authenticate ("secret", "+old" while a rotation lasts,
+ * "+key" with a registered public key). */
 static int list_clients(cong_job_t *job)
 {
     cong_pg_result_t *res = NULL;
     int rc = api->job_pg_exec(job,
-                              "SELECT client_id, name, scopes, daily_quota, created_at::date, "
-                              "coalesce(revoked_at::text, '') FROM api_clients ORDER BY created_at",
+                              "SELECT c.client_id, c.name, c.scopes, c.daily_quota, c.created_at::date, "
+                              "coalesce(o.code, '-'), 'secret' || "
+                              "CASE WHEN c.previous_secret_expires_at > now() THEN '+old' ELSE '' END || "
+                              "CASE WHEN c.public_key_pem IS NOT NULL THEN '+key' ELSE '' END, "
+                              "coalesce(c.revoked_at::text, '') "
+                              "FROM api_clients c LEFT JOIN organizations o ON o.id = c.organization_id "
+                              "ORDER BY c.created_at",
                               0, NULL, &res);
     if (rc != 0) {
         say_store_error(rc, "could not list the clients");
         return CONG_COMMAND_FAILURE;
     }
-    printf("%-26s %-24s %-28s %10s %-10s %s\n", "client_id", "name", "scopes", "quota/day", "created", "revoked");
+    static const char row[] = "%-26s %-24s %-28s %10s %-10s %-14s %-15s %s\n";
+    printf(row, "client_id", "name", "scopes", "quota/day", "created", "organization", "auth", "revoked");
     for (int i = 0; i < api->pg_ntuples(res); i++)
-        printf("%-26s %-24s %-28s %10s %-10s %s\n", api->pg_value(res, i, 0), api->pg_value(res, i, 1),
-               api->pg_value(res, i, 2), api->pg_value(res, i, 3), api->pg_value(res, i, 4), api->pg_value(res, i, 5));
+        printf(row, api->pg_value(res, i, 0), api->pg_value(res, i, 1), api->pg_value(res, i, 2),
+               api->pg_value(res, i, 3), api->pg_value(res, i, 4), api->pg_value(res, i, 5), api->pg_value(res, i, 6),
+               api->pg_value(res, i, 7));
     api->job_pg_clear(res);
     return CONG_COMMAND_OK;
 }

@@ -194,6 +194,9 @@ expect_eq "iss is another client: 401" 401 "$(by_key "$(assertion "$GW_DIR/clien
 expect_eq "alg none: 401" 401 "$(by_key "$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT" --alg none)")"
 expect_eq "a wrong assertion type: 401" 401 "$(h2c -o /dev/null -w '%{http_code}' -d "grant_type=client_credentials&client_assertion_type=x&client_assertion=$(assertion "$GW_DIR/client.key" "$CID_A" "$ENDPOINT")" "$(url /v1/auth/token)")"
 expect_eq "the secret still works beside the key" 200 "$(tok "$CID_A" "$NEW_A")"
+expect_eq "client list" 0 "$(cong_cmd client list)"
+expect_match "client list: the organization and a key" "$CID_A .* $CODE_A +secret\+key " "$(out)"
+expect_match "client list: a rotation under way" "$CID_P .* - +secret\+old " "$(out)"
 expect_match "discovery lists private_key_jwt" "private_key_jwt" "$(h2c "$(url /.well-known/openid-configuration)")"
 
 # ---- PostgreSQL down: 503 with Retry-After ----
