@@ -5,6 +5,7 @@ const cong_builtin_module_t cong_builtin_modules[] = {
     {"identity", cong_identity_onload},
     {"audit", cong_audit_onload},
     {"mandates", cong_mandates_onload},
+    {"orgs", cong_orgs_onload}, /* its migration adds api_clients.organization_id, which identity reads */
     {"ping", cong_ping_onload},
     {"procedures", cong_procedures_onload},
     {"payments", cong_payments_onload},

@@ -32,5 +32,6 @@ int cong_queue_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_feedback_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_appointments_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 int cong_push_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
+int cong_orgs_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 
 #endif

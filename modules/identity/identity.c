@@ -306,10 +306,11 @@ static void openid_configuration(cong_req_t *req, void *udata)
     snprintf(token_uri, sizeof token_uri, "%s/v1/auth/token", cong_idm_settings->issuer);
     api->reply_header(req, "cache-control", "public, max-age=300");
     api->reply_json(req, 200,
-                    json_pack("{s:s, s:s, s:s, s:[s], s:[s], s:[s,s], s:[s,s]}", "issuer", cong_idm_settings->issuer,
-                              "jwks_uri", jwks_uri, "token_endpoint", token_uri,
+                    json_pack("{s:s, s:s, s:s, s:[s], s:[s,s], s:[s], s:[s,s], s:[s,s]}", "issuer",
+                              cong_idm_settings->issuer, "jwks_uri", jwks_uri, "token_endpoint", token_uri,
                               "id_token_signing_alg_values_supported", "ES256",
-                              "token_endpoint_auth_methods_supported", "client_secret_post",
+                              "token_endpoint_auth_methods_supported", "client_secret_post", "private_key_jwt",
+                              "token_endpoint_auth_signing_alg_values_supported", "ES256",
                               "grant_types_supported", "client_credentials",
                               "urn:ietf:params:oauth:grant-type:token-exchange", "acr_values_supported", "1", "2"));
 }
@@ -319,9 +320,18 @@ int cong_identity_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
     if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, session_revoke))
         return CONG_EVERSION;
     api = a;
-    int declared = api->declare_module(ctx, "identity", "1.0.0");
+    int declared = api->declare_module(ctx, "identity", "1.1.0");
     if (declared != 0)
         return declared;
+    /* its migrations: client secrets that rotate with overlap (on the gateway's table api_clients) */
+    static const cong_config_key_def_t migrations_key = {sizeof(cong_config_key_def_t), "migrations_dir",
+                                                         CONG_CONFIG_STRING, "modules/identity/migrations",
+                                                         "the module's SQL migrations"};
+    int migrations = api->register_config(ctx, &migrations_key);
+    if (migrations == 0)
+        migrations = api->register_migrations(ctx, api->config_get(ctx, "migrations_dir"));
+    if (migrations != 0)
+        return migrations;
     int command = identity_client_command_register(ctx, api); /* `cong client`, with or without a signing key */
     if (command != 0)
         return command;

@@ -5,6 +5,8 @@
  *   exchange.c       POST /v1/auth/vneid/exchange (the gateway verifies the ID token: api->idp_verify)
  *   refresh.c        POST /v1/auth/refresh (rotation, the retry grace, lifetimes)
  *   client_token.c   POST /v1/auth/token (client credentials)
+ *   client_command.c `cong client create|list|revoke|rotate-secret|finish-rotation|set-key`
+ *   client_assertion.c private_key_jwt assertions: parse, claims, ES256 signature (client_assertion.h; pure)
  *   session.c        session records, session ids, refresh tokens (session.h); session_scripts.h, their Lua scripts
  *   refresh_retry.c  the answer a retried refresh gets again, sealed (refresh_retry.h)
  *   audit.c          logins, step-ups and revocations in the audit log (PostgreSQL), and in which order
@@ -13,6 +15,17 @@
  * the gateway's (api->auth_settings, idp_verify, token_issue, session_revoke, ABI 1.4); sessions and refresh tokens
  * are this module's, in Redis. Everything runs on the request's worker thread. `cong_idm_api` and `cong_idm_settings`
  * are set once, by the entry point, and read-only afterwards.
+ *
+ * API clients (table api_clients, the gateway's; this module's migrations add the rotation and key columns). A
+ * client-credentials token carries "client_id" (the client), "scope" (the client's scopes, or the narrower ones asked),
+ * "sid" = "client:<client_id>" (what `cong client revoke` and `cong org suspend` revoke) and "sub": the client id, or,
+ * for a client of an organization (api_clients.organization_id, modules/orgs), the organization's subject
+ * "org:<organization id>": such a token acts for the organization, and principal->subject is the organization. A
+ * client has one secret, or two while a rotation lasts (previous_secret_hash until previous_secret_expires_at or
+ * finish-rotation); only SHA-256 digests are stored, compared in constant time, both of them on every request. A client
+ * that registered a public key (api_clients.public_key_pem) may authenticate with a signed assertion instead
+ * (private_key_jwt, RFC 7523; client_assertion.h); each assertion's jti is spent in Redis (cong:client-jti:<client>:
+ * <SHA-256 of the jti>, until its exp), so a replay is refused on every instance.
  */
 #ifndef CONG_MODULES_IDENTITY_H
 #define CONG_MODULES_IDENTITY_H

@@ -106,6 +106,8 @@ launch_gateway() {
     CONG_POSTGRES_MIGRATIONS_DIR="$SRC/gateway/migrations" \
     CONG_MODULES_PROCEDURES_MIGRATIONS_DIR="$SRC/modules/procedures/migrations" \
     CONG_MODULES_MANDATES_MIGRATIONS_DIR="$SRC/modules/mandates/migrations" \
+    CONG_MODULES_IDENTITY_MIGRATIONS_DIR="$SRC/modules/identity/migrations" \
+    CONG_MODULES_ORGS_MIGRATIONS_DIR="$SRC/modules/orgs/migrations" \
     CONG_MODULES_QUEUE_MIGRATIONS_DIR="$SRC/modules/queue/migrations" \
     CONG_MODULES_FEEDBACK_MIGRATIONS_DIR="$SRC/modules/feedback/migrations" \
     CONG_MODULES_APPOINTMENTS_MIGRATIONS_DIR="$SRC/modules/appointments/migrations" \

@@ -13,6 +13,8 @@ migrate() {
   env CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong options='-csearch_path=$1,public'" \
     CONG_POSTGRES_MIGRATIONS_DIR="$2" CONG_MODULES_PROCEDURES_MIGRATIONS_DIR="$3" \
     CONG_MODULES_MANDATES_MIGRATIONS_DIR="$SRC/modules/mandates/migrations" \
+    CONG_MODULES_IDENTITY_MIGRATIONS_DIR="$SRC/modules/identity/migrations" \
+    CONG_MODULES_ORGS_MIGRATIONS_DIR="$SRC/modules/orgs/migrations" \
     CONG_MODULES_QUEUE_MIGRATIONS_DIR="$SRC/modules/queue/migrations" \
     CONG_MODULES_FEEDBACK_MIGRATIONS_DIR="$SRC/modules/feedback/migrations" \
     CONG_MODULES_APPOINTMENTS_MIGRATIONS_DIR="$SRC/modules/appointments/migrations" \
