@@ -1,4 +1,5 @@
-/* push/fanout/pass.c — one page of one broadcast: PostgreSQL → live logs + delivery entries → cursor (fanout.h). */
+/* push/fanout/pass.c — one page of one broadcast: PostgreSQL → the area log (first page) + delivery entries of the
+ * recipients with a device → cursor (fanout.h). */
 #include "fanout.h"
 
 #include <jansson.h>
@@ -13,7 +14,8 @@
 
 static const char TAKE_SQL[] =
     "SELECT id, area_kind, ward_code, title_vi, body_vi, title_en, body_en, state, cursor, created_at,"
-    " (extract(epoch FROM created_at) * 1000)::bigint FROM push_broadcasts"
+    " (extract(epoch FROM created_at) * 1000)::bigint, (extract(epoch FROM created_at) * 1000000)::bigint"
+    " FROM push_broadcasts"
     " WHERE state IN ('queued', 'sending') ORDER BY updated_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
 /* $1 ward (NULL: city-wide), $2 the broadcast's created_at, $3 the cursor, $4 the page. */
 #define RECIPIENTS_WHERE " WHERE ($1::text IS NULL OR s.ward_code = $1) AND s.area_since <= $2::timestamptz"
@@ -30,12 +32,13 @@ static const char ADVANCE_SQL[] =
     " state = CASE WHEN $4 THEN 'done' ELSE state END, finished_at = CASE WHEN $4 THEN now() END WHERE id = $1";
 
 /* Columns of TAKE_SQL. */
-enum { B_ID, B_KIND, B_WARD, B_TITLE_VI, B_BODY_VI, B_TITLE_EN, B_BODY_EN, B_STATE, B_CURSOR, B_CREATED, B_AT_MS };
+enum { B_ID, B_KIND, B_WARD, B_TITLE_VI, B_BODY_VI, B_TITLE_EN, B_BODY_EN, B_STATE, B_CURSOR, B_CREATED, B_AT_MS,
+       B_AT_US };
 
 /* Where this process's time went since its last "done" line (milliseconds): what the bench and an operator read to see
  * whether PostgreSQL paging or Redis is the limit. */
 static struct {
-    int64_t pages_ms, live_ms, entries_ms, commit_ms;
+    int64_t pages_ms, area_ms, entries_ms, commit_ms;
 } spent;
 
 typedef struct page {
@@ -46,7 +49,7 @@ typedef struct page {
 
 static const char *col(PGresult *r, int c) { return PQgetisnull(r, 0, c) ? NULL : PQgetvalue(r, 0, c); }
 
-/* The live log's data (push/live.h): one text for every recipient (it names nobody). malloc'd, or NULL. */
+/* The area log's data (push/live.h): one text for everyone (it names nobody). malloc'd, or NULL. */
 static char *live_data(const page_t *p)
 {
     PGresult *b = p->b;
@@ -60,18 +63,17 @@ static char *live_data(const page_t *p)
     return text;
 }
 
-static int live_append(relay_redis_t *redis, const page_t *p)
+/* The broadcast's one entry in its area log (the ward's, or the city's), once: a first page done again finds the
+ * mark and appends (and publishes) nothing. */
+static int area_append(relay_redis_t *redis, const page_t *p)
 {
-    int n = PQntuples(p->rows);
     char *data = live_data(p);
-    push_live_item_t *items = calloc((size_t)n, sizeof *items);
-    int rc = data && items ? CONG_OK : CONG_ENOMEM;
-    for (int i = 0; i < n && rc == CONG_OK; i++)
-        items[i] = (push_live_item_t){.subject = PQgetvalue(p->rows, i, 0), .event_key = p->event_key,
-                                      .topic = PUSH_BROADCAST_TOPIC, .data_json = data};
-    if (rc == CONG_OK)
-        rc = push_live_append(redis->ctx, items, (size_t)n, NULL);
-    free(items);
+    if (!data)
+        return CONG_ENOMEM;
+    push_live_area_item_t item = {.ward_code = col(p->b, B_WARD), .event_key = p->event_key,
+                                  .topic = PUSH_BROADCAST_TOPIC, .data_json = data,
+                                  .made_us = strtoll(col(p->b, B_AT_US), NULL, 10)};
+    int rc = push_live_area_append(redis->ctx, &item, NULL);
     free(data);
     return rc;
 }
@@ -122,11 +124,11 @@ static int delivery_entries(relay_redis_t *redis, const page_t *p)
 static int send_page(relay_redis_t *redis, const page_t *p)
 {
     int64_t t0 = relay_now_ms();
-    int rc = PQntuples(p->rows) > 0 ? live_append(redis, p) : CONG_OK;
+    int rc = col(p->b, B_CURSOR) == NULL ? area_append(redis, p) : CONG_OK; /* the first page */
     int64_t t1 = relay_now_ms();
     if (rc == CONG_OK)
         rc = delivery_entries(redis, p);
-    spent.live_ms += t1 - t0;
+    spent.area_ms += t1 - t0;
     spent.entries_ms += relay_now_ms() - t1;
     if (rc != CONG_OK)
         relay_redis_down(redis, redis->ctx && redis->ctx->err ? redis->ctx->errstr : "a command failed");
@@ -170,10 +172,10 @@ static int do_page(relay_pg_t *pg, relay_redis_t *redis, const fanout_config_t *
     const char *advance[] = {col(b, B_ID), n > 0 ? PQgetvalue(p->rows, n - 1, 0) : NULL, count,
                              n < atoi(limit) ? "true" : "false"};
     if ((rc = relay_pg_exec(pg, ADVANCE_SQL, 4, advance)) == CONG_OK && n < atoi(limit)) {
-        relay_log_info("broadcast %s: done; ms spent in recipients' pages %lld, live logs %lld, delivery entries %lld,"
-                       " commits %lld", col(b, B_ID), (long long)spent.pages_ms, (long long)spent.live_ms,
+        relay_log_info("broadcast %s: done; ms spent in recipients' pages %lld, area log %lld, delivery entries %lld,"
+                       " commits %lld", col(b, B_ID), (long long)spent.pages_ms, (long long)spent.area_ms,
                        (long long)spent.entries_ms, (long long)spent.commit_ms);
-        spent.pages_ms = spent.live_ms = spent.entries_ms = spent.commit_ms = 0;
+        spent.pages_ms = spent.area_ms = spent.entries_ms = spent.commit_ms = 0;
     }
     *worked = n > 0 ? n : 1; /* the last, empty page is work too: the next pass comes at once */
     return rc;
