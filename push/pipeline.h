@@ -62,8 +62,9 @@
  *     8.5 million. The script's once-mark makes a first page done again (a crash before its commit) append nothing.
  *   - Per page: one XADD per recipient WITH at least one device to "cong:events:broadcast.message" (data: subject,
  *     broadcast_id, the texts, live_done true), pipelined; recipients without a device cost nothing in Redis. Then
- *     the cursor and the counters (targeted, delivered: the recipients of the pages committed) are committed. Paced:
- *     at most --rate recipients a second overall. Cancelled (state 'cancelled' by DELETE /v1/broadcasts/{id}): stops
+ *     the cursor and the counters (targeted, delivered: the recipients of the pages committed) are committed, a few
+ *     pages (about a second of --rate) to a transaction (fanout.h). Paced: at most --rate recipients a second
+ *     overall. Cancelled (state 'cancelled' by DELETE /v1/broadcasts/{id}): stops
  *     before the next page (an area entry already appended stays: streams open then have shown it).
  *   - The PostgreSQL inbox is not written per recipient: GET /v1/me/inbox shows the broadcasts of the reader's area
  *     (fan-out on read, with push_broadcast_marks for read and deleted), so a city-wide message is one row, not 8.5
