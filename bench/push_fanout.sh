@@ -117,6 +117,6 @@ PG_START=$(date +%s.%N); sql "DO \$\$ DECLARE c text := ''; n int; k int; BEGIN
     printf "\nfan-out %.1f s; recipients/s / XADD/s = %.3f (issue target >= 0.5)\n", e - s, r / x
     printf "Redis used_memory %.1f MiB before, %.1f MiB after: %.1f bytes a recipient (8.5M: %.2f GiB); keys %d before, %d after\n",
       b / 1048576, a / 1048576, (a - b) / n, (a - b) / n * 8.5e6 / 1073741824, kb, ka }'
-  echo "stream-node-max-bytes $NODE_BYTES; the city log (1 entry): $LOG_BYTES bytes; its once-only mark: $MARK_BYTES bytes; the delivery stream ($STREAM_LEN entries, capped near 100000): $STREAM_BYTES bytes"
+  echo "stream-node-max-bytes $NODE_BYTES; the city log (1 entry): $LOG_BYTES bytes; its once-only mark: $MARK_BYTES bytes; the delivery stream ($STREAM_LEN entries, capped near 100000): ${STREAM_BYTES:-0} bytes"
   echo "the fan-out's own account: $(grep -o 'done; .*' "$DIR/fanout.log" | tail -1)"
 } | tee "$DIR/results.md"
