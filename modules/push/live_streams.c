@@ -171,8 +171,6 @@ int push_live_open(push_sse_t *sse)
 
 /* ---- the live channel: lines of subjects and areas (push/live.h); NULL after a (re)subscription ---- */
 
-#define AREA_PREFIX "area " /* push/live.h PUSH_LIVE_AREA_LINE_PREFIX; "area *" is the city */
-
 /* Every stream of this worker that follows the area named (the city: ward NULL) marks that log. */
 static void wake_area(const char *ward, size_t len)
 {
@@ -196,17 +194,24 @@ static void read_all(void)
 
 static void on_line(const char *line, size_t n)
 {
-    size_t p = sizeof AREA_PREFIX - 1;
-    if (n > p && memcmp(line, AREA_PREFIX, p) == 0) { /* a subject has no space: this is an area */
-        if (n == p + 1 && line[p] == '*')
-            wake_area(NULL, 0);
-        else
-            wake_area(line + p, n - p);
-        return;
+    const char *name;
+    size_t len;
+    switch (push_live_line(line, n, &name, &len)) {
+    case PUSH_LINE_CITY:
+        wake_area(NULL, 0);
+        break;
+    case PUSH_LINE_AREA:
+        wake_area(name, len);
+        break;
+    case PUSH_LINE_SUBJECT: {
+        subject_entry_t *e = find(name, len);
+        for (push_sse_t *s = e != NULL ? e->streams : NULL; s != NULL; s = s->next)
+            push_live_read(s, 1u << PUSH_LOG_PERSON);
+        break;
     }
-    subject_entry_t *e = n > 0 ? find(line, n) : NULL;
-    for (push_sse_t *s = e != NULL ? e->streams : NULL; s != NULL; s = s->next)
-        push_live_read(s, 1u << PUSH_LOG_PERSON);
+    case PUSH_LINE_NONE:
+        break;
+    }
 }
 
 static void on_live(cong_worker_t *worker, const char *message, size_t len, void *udata)

@@ -44,7 +44,7 @@
  * Live events (GET /v1/me/events, Server-Sent Events; ABI 1.7 register_channel): events.c (the route: the person's
  * area, connect, resume), live_streams.c (each worker's open streams by subject, the live channel, heartbeats and
  * stalls), live_read.c (reads of a stream's three logs: the person's, their area's, the city's), live_id.c (pure:
- * the logs' ids and the composite cursor that is each event's id). Their contract with the logs' writers is
+ * the logs' ids and the composite cursor that is each event's id), live_line.c (pure: a channel line's meaning). Their contract with the logs' writers is
  * push/live.h.
  */
 #ifndef CONG_MODULE_PUSH_H
@@ -133,6 +133,12 @@ typedef struct push_live_cursor {
 int push_live_cursor_parse(const char *s, push_live_cursor_t *cursor);
 /** The cursor's text (three ids) into out. */
 void push_live_cursor_format(const push_live_cursor_t *c, char out[PUSH_LIVE_CURSOR_SIZE]);
+
+/* ---- live_line.c (pure) ---- */
+typedef enum { PUSH_LINE_NONE, PUSH_LINE_SUBJECT, PUSH_LINE_AREA, PUSH_LINE_CITY } push_live_line_t;
+/** What a line of a live channel message names (push/live.h): a subject (*name, *name_len: it), a ward's area log
+ *  ("area <ward_code>": *name the ward), the city log ("area *"), or nothing (empty, or no valid subject or ward). */
+push_live_line_t push_live_line(const char *line, size_t len, const char **name, size_t *name_len);
 
 /* ---- push.c ---- */
 /** 503 for a store that is down or slow (Retry-After added by the gateway), else 500 (logged). */

@@ -1,6 +1,7 @@
 /*
  * tests/fuzz/fuzz_live_cursor.c — libFuzzer target for modules/push/live_id.c: a client's Last-Event-ID on
- * GET /v1/me/events (untrusted bytes), parsed as a lone stream id or a cursor over the three live logs.
+ * GET /v1/me/events (untrusted bytes), parsed as a lone stream id or a cursor over the three live logs; and for
+ * live_line.c: the same bytes as a line of the live channel (what it names lies inside it, a subject has no space).
  *
  * Oracles beyond "no crash, no leak": what parses as a cursor formats back to text that parses to the same cursor, is
  * at most PUSH_LIVE_CURSOR_SIZE - 1 bytes, and holds only digits, '-' and '.'; the input itself is that text again
@@ -38,6 +39,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!is_lone && strcmp(out, text) != 0)
             abort();
     }
+    const char *name;
+    size_t len;
+    push_live_line_t kind = push_live_line((const char *)data, size, &name, &len);
+    if ((kind == PUSH_LINE_SUBJECT || kind == PUSH_LINE_AREA) &&
+        (name < (const char *)data || name + len > (const char *)data + size || len == 0 || memchr(name, ' ', len)))
+        abort();
+    if ((kind == PUSH_LINE_AREA || kind == PUSH_LINE_CITY) && (size < 6 || memcmp(data, "area ", 5) != 0))
+        abort();
     free(text);
     return 0;
 }
