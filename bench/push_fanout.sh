@@ -4,14 +4,16 @@
 # 127.0.0.1 only, its own fresh PostgreSQL and Redis under FBENCH_DIR; the fan-out and redis-benchmark on core 0,
 # Redis and PostgreSQL wherever the scheduler puts them (bench/lib.sh pins clients only here):
 #   subscribers  push_subscribers made by generate_series (city-wide: no ward), every FBENCH_DEVICE_EVERY-th with a
-#                device (push_devices row) — so per recipient one live-log append (the Lua script of push/live.c)
-#                and, with a device, one XADD of its delivery entry;
+#                device (push_devices row) — so ONE entry in the city's area log for the whole broadcast (push/live.h,
+#                push/live_area.c) and, per recipient with a device, one XADD of its delivery entry; nothing in Redis
+#                for a recipient without one;
 #   fan-out      cong-push-fanout --once --rate unlimited --page FBENCH_PAGE over the one broadcast: recipients a
 #                second (wall time of the whole run, first page to 'done');
 #   xadd         redis-benchmark -P 16 -n 1000000 XADD (same Redis, same run; an entry of the delivery entries' size).
-# Reported: recipients/s, XADD/s, their ratio (issue target >= 0.5), Redis's memory before and after (the live logs
-# and their once-only marks of 1M people: what 8.5M would cost), and where the fan-out's time goes (PostgreSQL paging
-# alone, the live-log script alone, as redis-benchmark measures them).
+# Reported: recipients/s, XADD/s, their ratio (issue target >= 0.5), Redis's memory and key count before and after
+# (per recipient: what 8.5M would cost; the delivery stream is capped near CONG_EVENT_STREAM_MAXLEN entries, so with
+# devices it is bounded, not per recipient), and where the fan-out's time goes (PostgreSQL paging alone, in psql; the
+# fan-out's own account of pages, area log, delivery entries and commits).
 # Environment: CONG_BUILD_DIR (build-release), FBENCH_DIR (.run/fbench), FBENCH_SUBSCRIBERS (1000000),
 # FBENCH_DEVICE_EVERY (1: everyone has a device; 0: nobody), FBENCH_PAGE (1000), FBENCH_PORT_BASE (19500),
 # FBENCH_STREAM_NODE_MAX_BYTES (Redis's default).
@@ -64,7 +66,7 @@ WITH_DEVICE=$(sql "SELECT count(*) FROM push_devices")
 [ -z "${FBENCH_STREAM_NODE_MAX_BYTES:-}" ] || rc CONFIG SET stream-node-max-bytes "$FBENCH_STREAM_NODE_MAX_BYTES" >/dev/null
 NODE_BYTES=$(rc CONFIG GET stream-node-max-bytes | tail -1)
 mem() { rc INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
-MEM_BEFORE=$(mem)
+MEM_BEFORE=$(mem) KEYS_BEFORE=$(rc DBSIZE)
 BID=$(sql "INSERT INTO push_broadcasts (area_kind, title_vi, body_vi, title_en, body_en, created_by, idempotency_key,
              request_hash) VALUES ('city', 'Thông báo khẩn của thành phố', 'Ngày mai toàn thành phố tạm ngừng cấp nước từ 8 giờ đến 12 giờ.',
              'City notice', 'Tomorrow there is no water in the city from 8 to 12.', 'fbench-official', 'k', 'h') RETURNING id")
@@ -76,26 +78,24 @@ timeout 1800 $(client_pin) "$BUILD/cong-push-fanout" --pg "$CONNINFO" --redis-po
 END=$(date +%s.%N)
 read -r STATE DELIVERED < <(sql "SELECT state, delivered FROM push_broadcasts WHERE id = $BID" | tr '|' ' ')
 [ "$STATE $DELIVERED" = "done $N" ] || die "the broadcast is $STATE with $DELIVERED delivered, not done with $N"
-MEM_AFTER=$(mem)
-SAMPLE=$(rc XLEN "cong:user:fbench-00000001:log")
-[ "$SAMPLE" = 1 ] || die "the first subscriber's live log has $SAMPLE entries, not 1"
-LOG_BYTES=$(rc MEMORY USAGE "cong:user:fbench-00000001:log")
-MARK_BYTES=$(rc MEMORY USAGE "cong:push:live:broadcast:$BID:fbench-00000001")
+MEM_AFTER=$(mem) KEYS_AFTER=$(rc DBSIZE)
+SAMPLE=$(rc XLEN cong:city:log)
+[ "$SAMPLE" = 1 ] || die "the city log has $SAMPLE entries, not 1"
+[ "$(rc EXISTS "cong:user:fbench-00000001:log")" = 0 ] || die "a recipient has a live log of their own"
+LOG_BYTES=$(rc MEMORY USAGE cong:city:log)
+MARK_BYTES=$(rc MEMORY USAGE "cong:push:live-area:broadcast:$BID")
 STREAM_BYTES=$(rc MEMORY USAGE cong:events:broadcast.message)
+STREAM_LEN=$(rc XLEN cong:events:broadcast.message)
 ENTRY_BYTES=$(rc --raw XRANGE cong:events:broadcast.message - + COUNT 1 | sed -n 3p | wc -c)
+[ "$ENTRY_BYTES" -gt 1 ] || ENTRY_BYTES=301 # nobody has a device: the reference XADD still carries 300 bytes
 
 log "redis-benchmark XADD (pipelined 16)"
-PAYLOAD=$(head -c "$((ENTRY_BYTES > 1 ? ENTRY_BYTES - 1 : 300))" /dev/zero | tr '\0' 'x')
+PAYLOAD=$(head -c "$((ENTRY_BYTES - 1))" /dev/zero | tr '\0' 'x')
 rb() { timeout 600 $(client_pin) redis-benchmark -p "$REDIS_PORT" -P 16 -q "$@" | tr '\r' '\n' |
   grep -o '[0-9.]* requests per second' | tail -1 | cut -d' ' -f1; }
 XADD_RPS=$(rb -n 1000000 XADD fbench:xadd MAXLEN '~' 100000 '*' m "$PAYLOAD")
-# The same XADD, each to a new stream (a key of its own, as every person's live log is the first time).
-XADD_NEW_RPS=$(rb -n 300000 -r 100000000 XADD "fbench:new:__rand_int__" '*' m "$PAYLOAD")
-# Where the time goes: the live-log script alone (redis-benchmark, pipelined 16, one new key a call), and PostgreSQL
-# paging alone (the fan-out's page query over every recipient, timed in psql, its pages warm from the fan-out).
-SCRIPT=$(sed -n '/LIVE_APPEND_LUA\[\] =/,/;$/p' "$SRC/push/live.c" | sed -n 's/^ *"\(.*\)\\n"[;]*$/\1/p' | tr '\n' ' ')
-LUA_RPS=$(rb -n 300000 -r 100000000 EVAL "$SCRIPT" 2 "fbench:mark:__rand_int__" "fbench:log:__rand_int__" \
-  broadcast:0 broadcast.message '{"x":1}' 1000 3600 3600)
+# Where the time goes: PostgreSQL paging alone (the fan-out's page query over every recipient, timed in psql, its
+# pages warm from the fan-out); the Redis side is the XADD above, one per recipient with a device.
 PG_START=$(date +%s.%N); sql "DO \$\$ DECLARE c text := ''; n int; k int; BEGIN
   LOOP
     SELECT max(subject), count(*), count(*) FILTER (WHERE p.d) INTO c, n, k FROM (SELECT s.subject,
@@ -110,14 +110,13 @@ PG_START=$(date +%s.%N); sql "DO \$\$ DECLARE c text := ''; n int; k int; BEGIN
   awk -v n="$N" -v s="$START" -v e="$END" -v d="$WITH_DEVICE" 'BEGIN {
     printf "| cong-push-fanout: recipients (%d, %d with a device), page %s | %.0f |\n", n, d, "'"$PAGE"'", n / (e - s) }'
   echo "| redis-benchmark -P 16 XADD (same Redis, same run) | $XADD_RPS |"
-  echo "| redis-benchmark -P 16 XADD, each to a new stream | $XADD_NEW_RPS |"
-  echo "| redis-benchmark -P 16 EVAL of the live-log script alone (a new log each) | $LUA_RPS |"
   awk -v n="$N" -v s="$PG_START" -v e="$PG_END" 'BEGIN { printf "| PostgreSQL paging alone (the page query, in psql) | %.0f |\n", n / (e - s) }'
-  awk -v n="$N" -v s="$START" -v e="$END" -v x="$XADD_RPS" -v b="$MEM_BEFORE" -v a="$MEM_AFTER" 'BEGIN {
+  awk -v n="$N" -v s="$START" -v e="$END" -v x="$XADD_RPS" -v b="$MEM_BEFORE" -v a="$MEM_AFTER" \
+    -v kb="$KEYS_BEFORE" -v ka="$KEYS_AFTER" 'BEGIN {
     r = n / (e - s)
     printf "\nfan-out %.1f s; recipients/s / XADD/s = %.3f (issue target >= 0.5)\n", e - s, r / x
-    printf "Redis used_memory %.1f MiB before, %.1f MiB after: %.0f bytes a recipient (8.5M: %.1f GiB)\n",
-      b / 1048576, a / 1048576, (a - b) / n, (a - b) / n * 8.5e6 / 1073741824 }'
-  echo "stream-node-max-bytes $NODE_BYTES; one live log (1 entry): $LOG_BYTES bytes; its once-only mark: $MARK_BYTES bytes; the delivery stream (capped near 100000): $STREAM_BYTES bytes"
+    printf "Redis used_memory %.1f MiB before, %.1f MiB after: %.1f bytes a recipient (8.5M: %.2f GiB); keys %d before, %d after\n",
+      b / 1048576, a / 1048576, (a - b) / n, (a - b) / n * 8.5e6 / 1073741824, kb, ka }'
+  echo "stream-node-max-bytes $NODE_BYTES; the city log (1 entry): $LOG_BYTES bytes; its once-only mark: $MARK_BYTES bytes; the delivery stream ($STREAM_LEN entries, capped near 100000): ${STREAM_BYTES:-0} bytes"
   echo "the fan-out's own account: $(grep -o 'done; .*' "$DIR/fanout.log" | tail -1)"
 } | tee "$DIR/results.md"

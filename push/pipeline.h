@@ -5,11 +5,13 @@
  *   module (its change)  --same transaction-->  push_outbox row + push_inbox row (modules/push trigger)
  *   cong-push-relay      push_outbox  -->  Redis stream "cong:events:<topic>"       (push/relay, push/push.h)
  *   cong-push-worker     "cong:events:<topic>"  -->  live log + PUBLISH (push/live.h)  -->  devices (push/delivery)
- *   cong-push-fanout     a broadcast (PostgreSQL)  -->  live logs of its recipients + per-recipient delivery entries
- *   gateway, module push GET /v1/me/events: live logs + the live channel  -->  Server-Sent Events
+ *   cong-push-fanout     a broadcast (PostgreSQL)  -->  ONE entry in its area log + a delivery entry per recipient
+ *                        with a device
+ *   gateway, module push GET /v1/me/events: the person's log, their area's and the city's + the live channel
+ *                        -->  Server-Sent Events
  *
  * Everything here is at-least-once underneath and once-only where the citizen sees it: the inbox row by its UNIQUE
- * key (subject, event_key), the live log by its marks (live.h), a device by the delivery marks below.
+ * key (subject, event_key), the live logs by their marks (live.h), a device by the delivery marks below.
  *
  * ---- cong-push-worker (push/worker/) ----------------------------------------------------------------------------
  * A process of its own (blocking hiredis + libpq, the provider adapters of push/delivery); several run at once, on
@@ -25,7 +27,7 @@
  *   - Per event (its msgpack "m", push/push.h; data.subject is the person, request_id the event key):
  *       1. live: push_live_append of {subject, event key, topic, data from the inbox row (subject, event_key): its
  *          id and texts; a topic without a template has no inbox row: inbox_id null, texts ""} — unless
- *          data.live_done is true (a broadcast's recipient: the fan-out appended already);
+ *          data.live_done is true (a broadcast's recipient: its area log has the broadcast, live.h);
  *       2. devices: the person's rows of push_devices; for each, unless it has a delivery mark, check its session
  *          (modules/push/push.h: EXISTS cong:session:<session_id>, not revoked) — an ended session's device gets
  *          nothing and its row is deleted — then send with the adapter of its platform, texts in the device's
@@ -52,11 +54,18 @@
  * restarted.
  *   - Recipients: push_subscribers whose ward_code is the broadcast's area (or every subscriber, city-wide), paged by
  *     subject order from the cursor.
- *   - Per page: push_live_append of every recipient (event key "broadcast:<id>", topic broadcast.message, inbox_id
- *     the broadcast's id), then one XADD per recipient WITH at least one device to "cong:events:broadcast.message"
- *     (data: subject, broadcast_id, the texts, live_done true), pipelined; then the cursor and the counters
- *     (targeted, delivered) are committed. Paced: at most --rate recipients a second overall. Cancelled (state
- *     'cancelled' by DELETE /v1/broadcasts/{id}): stops before the next page.
+ *   - The broadcast itself, once: at the first page (cursor NULL), push_live_area_append (push/live.h) of ONE entry
+ *     to the area log of its ward ("cong:area:<ward_code>:log") or, city-wide, to "cong:city:log" (event key
+ *     "broadcast:<id>", topic broadcast.message, inbox_id the broadcast's id, a = when it was made), which also
+ *     publishes the area's line on the live channel. Every open event stream of a person of that area reads it from
+ *     there (modules/push events.c): nobody's own log grows, so a broadcast costs Redis the same for 10 people or
+ *     8.5 million. The script's once-mark makes a first page done again (a crash before its commit) append nothing.
+ *   - Per page: one XADD per recipient WITH at least one device to "cong:events:broadcast.message" (data: subject,
+ *     broadcast_id, the texts, live_done true), pipelined; recipients without a device cost nothing in Redis. Then
+ *     the cursor and the counters (targeted, delivered: the recipients of the pages committed) are committed, a few
+ *     pages (about a second of --rate) to a transaction (fanout.h). Paced: at most --rate recipients a second
+ *     overall. Cancelled (state 'cancelled' by DELETE /v1/broadcasts/{id}): stops
+ *     before the next page (an area entry already appended stays: streams open then have shown it).
  *   - The PostgreSQL inbox is not written per recipient: GET /v1/me/inbox shows the broadcasts of the reader's area
  *     (fan-out on read, with push_broadcast_marks for read and deleted), so a city-wide message is one row, not 8.5
  *     million.
@@ -66,7 +75,7 @@
 
 #define PUSH_GROUP "cong-push"                        /* the delivery workers' consumer group on each event stream */
 #define PUSH_EVENT_STREAM_PREFIX "cong:events:"       /* + topic (push/push.h) */
-#define PUSH_BROADCAST_TOPIC "broadcast.message"      /* per-recipient entries of a broadcast */
+#define PUSH_BROADCAST_TOPIC "broadcast.message"      /* per-recipient delivery entries; the area logs' event name */
 #define PUSH_RETRY_KEY "cong:push:retry"              /* sorted set of device sends to try again, scored by due ms */
 #define PUSH_DELIVERY_MARK_PREFIX "cong:push:dlv:"    /* + event key: hash device id -> sent | dropped | gone */
 #define PUSH_DELIVERY_MARK_TTL_S (7 * 86400)

@@ -2,17 +2,26 @@
  * GET /v1/me/events — the caller's live events as Server-Sent Events (issue 14, "Live events"), one stream per open
  * app. Own affairs only, and only with a session's token (an API client's token has no person's events).
  *
- * At connect, before the stream begins (so a failure is still a problem answer): with Last-Event-ID X, the log's
- * entries from X on (XRANGE cong:user:<subject>:log X +, push/live.h); X among them: what follows it is sent, no gap,
- * no duplicate; X not in the log (trimmed past it, expired, or not one of its ids): "reset" with the log's newest id,
- * so the app reloads its inbox, then what comes next. "0-0" (the reset id of an empty log) is older than everything:
- * the whole log. Without Last-Event-ID: the log's newest id (XREVRANGE ... COUNT 1), nothing old. Redis down: 503
- * with Retry-After. Then live_streams.c keeps the stream: a `retry:` hint first, every new entry as
- *     id: <entry id>\nevent: <e>\ndata: <d>\n\n
+ * A stream follows three logs (push/live.h): the person's "cong:user:<subject>:log"; the area log of the ward the
+ * person chose (push_subscribers.ward_code, read here, when the stream opens: a change of ward counts from the next
+ * connect) and the city log — both only when the person is a subscriber, and of both only the broadcasts made at or
+ * after their area_since, as the inbox shows them. Each event's `id` is the cursor over the three (live_id.c).
+ *
+ * At connect, before the stream begins (so a failure is still a problem answer), one Lua script checks the logs:
+ *   - without Last-Event-ID: each log's newest id is its component; nothing old is sent;
+ *   - with Last-Event-ID (a cursor, or a lone id from before area logs: the person's component, the others "0-0"):
+ *     each component that is "0-0" (the whole log) or one of its log's ids is kept, and what follows it is sent, no
+ *     gap, no duplicate; a component not in its log (trimmed past it, expired, the ward changed, or not one of its
+ *     ids) becomes the log's newest id and the stream says "reset" first (with the cursor so made): the app reloads
+ *     its inbox, then what comes next.
+ * PostgreSQL or Redis down: 503 with Retry-After. Then live_streams.c keeps the stream: a `retry:` hint first, every
+ * new entry as
+ *     id: <cursor>\nevent: <e>\ndata: <d>\n\n
  * and a comment line when quiet.
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "live_streams.h"
@@ -28,34 +37,47 @@ static int session_token(cong_req_t *req)
     return 0;
 }
 
-/* Last-Event-ID, NULL when absent; sets *bad after a 400. */
-static const char *last_event_id(cong_req_t *req, int *bad)
+/* Last-Event-ID into *cursor: 1 when present, 0 when absent, -1 after a 400. */
+static int last_event_id(cong_req_t *req, push_live_cursor_t *cursor)
 {
     size_t len;
     const char *v = push_api->req_header(req, "last-event-id", &len);
-    *bad = 0;
     if (v == NULL)
-        return NULL;
-    char *id = push_api->req_alloc(req, len + 1);
-    if (id != NULL)
+        return 0;
+    char id[PUSH_LIVE_CURSOR_SIZE];
+    if (len < sizeof id) {
         memcpy(id, v, len);
-    if (id == NULL || !push_live_id_parse(id, NULL)) {
-        *bad = 1;
+        id[len] = '\0';
+    }
+    if (len >= sizeof id || memchr(v, '\0', len) != NULL || !push_live_cursor_parse(id, cursor)) {
         push_api->reply_problem_ext(req, 400, "validation-failed", "Last-Event-ID không phải mã sự kiện đã gửi.",
                                     "Last-Event-ID is not the id of an event sent.",
                                     json_pack("{s:[{s:s, s:s}]}", "errors", "field", "Last-Event-ID", "code",
                                               "format"));
-        return NULL;
+        return -1;
     }
-    return id;
+    return 1;
 }
 
-/* The connect read is over and the stream has begun: read again if the channel spoke meanwhile, or more was left. */
-static void follow(push_sse_t *sse, int more)
-{
-    if (more || push_live_seen() != sse->seen)
-        push_live_read(sse);
-}
+/* KEYS: the logs followed. ARGV: per log, the component to resume after, or "" for none. Per log {state, id}: "new"
+ * and its newest id ("0-0" when empty), "ok" and the component, "reset" and its newest id. */
+static const char CONNECT_LUA[] =
+    "local out = {}\n"
+    "for i, key in ipairs(KEYS) do\n"
+    "  local want = ARGV[i]\n"
+    "  local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)\n"
+    "  top = top[1] and top[1][1] or '0-0'\n"
+    "  if want == '' then out[i] = {'new', top}\n"
+    "  elseif want == '0-0' or #redis.call('XRANGE', key, want, want) == 1 then out[i] = {'ok', want}\n"
+    "  else out[i] = {'reset', top} end\n"
+    "end\n"
+    "return out\n";
+
+typedef struct connect {
+    push_sse_t *sse;
+    int resume; /* Last-Event-ID was given */
+    int logs[PUSH_LIVE_LOGS], nlogs; /* the logs followed, in the script's order */
+} connect_t;
 
 static int begin(cong_req_t *req, push_sse_t *sse)
 {
@@ -65,86 +87,86 @@ static int begin(cong_req_t *req, push_sse_t *sse)
     return rc == 0 && !sse->closed;
 }
 
-static int redis(cong_req_t *req, push_sse_t *sse, const char *const *argv, int argc, cong_redis_cb cb)
-{
-    size_t argvlen[6];
-    for (int i = 0; i < argc; i++)
-        argvlen[i] = strlen(argv[i]);
-    int rc = push_api->redis_command(req, argc, argv, argvlen, cb, sse);
-    if (rc != 0)
-        push_reply_store_error(req, rc);
-    return rc;
-}
-
-static int reply_ok(cong_req_t *req, int err, const cong_redis_reply_t *reply)
-{
-    if (err == 0 && push_api->redis_type(reply) == CONG_REDIS_ARRAY)
-        return 1;
-    push_reply_store_error(req, err != 0 ? err : CONG_EUNAVAILABLE);
-    return 0;
-}
-
-/* The newest entry's id of an XREVRANGE ... COUNT 1 reply, or "0-0". */
-static void newest_id(const cong_redis_reply_t *reply, char out[PUSH_LIVE_ID_SIZE])
+/* The script's answer: the cursor set, the stream begun, "reset" if a component was lost, then every log read. */
+static void on_checked(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
 {
     const cong_api_t *api = push_api;
-    const char *id = NULL;
-    if (api->redis_elements(reply) > 0 && api->redis_elements(api->redis_element(reply, 0)) == 2)
-        id = api->redis_string(api->redis_element(api->redis_element(reply, 0), 0), NULL);
-    snprintf(out, PUSH_LIVE_ID_SIZE, "%s", id != NULL && push_live_id_parse(id, NULL) ? id : "0-0");
-}
-
-/* No Last-Event-ID: from now on. */
-static void on_newest(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
-{
-    push_sse_t *sse = udata;
-    if (!reply_ok(req, err, reply))
-        return;
-    newest_id(reply, sse->last_id);
-    if (begin(req, sse))
-        follow(sse, 0);
-}
-
-/* Last-Event-ID not in the log: "reset", with the newest id to resume from. */
-static void on_reset(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
-{
-    push_sse_t *sse = udata;
-    if (!reply_ok(req, err, reply))
-        return;
-    newest_id(reply, sse->last_id);
-    if (!begin(req, sse))
-        return;
-    char text[PUSH_LIVE_ID_SIZE + 40];
-    int n = snprintf(text, sizeof text, "id: %s\nevent: reset\ndata: {}\n\n", sse->last_id);
-    if (push_live_write(sse, text, (size_t)n))
-        follow(sse, 0);
-}
-
-static int entry_is(const cong_redis_reply_t *entries, size_t i, const char *id)
-{
-    const cong_api_t *api = push_api;
-    if (i >= api->redis_elements(entries) || api->redis_elements(api->redis_element(entries, i)) != 2)
-        return 0;
-    const char *s = api->redis_string(api->redis_element(api->redis_element(entries, i), 0), NULL);
-    return s != NULL && strcmp(s, id) == 0;
-}
-
-/* XRANGE key X + COUNT page: X first (what follows it is new), or X is not in the log. */
-static void on_resume(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
-{
-    push_sse_t *sse = udata;
-    if (!reply_ok(req, err, reply))
-        return;
-    int everything = strcmp(sse->last_id, "0-0") == 0;
-    if (!everything && !entry_is(reply, 0, sse->last_id)) {
-        const char *argv[] = {"XREVRANGE", sse->log_key, "+", "-", "COUNT", "1"};
-        redis(req, sse, argv, 6, on_reset);
-        return;
+    connect_t *c = udata;
+    push_sse_t *sse = c->sse;
+    if (err != 0 || api->redis_type(reply) != CONG_REDIS_ARRAY || api->redis_elements(reply) != (size_t)c->nlogs)
+        return push_reply_store_error(req, err != 0 ? err : CONG_EUNAVAILABLE);
+    int reset = 0;
+    for (int i = 0; i < c->nlogs; i++) {
+        const cong_redis_reply_t *r = api->redis_element(reply, i);
+        const char *state = api->redis_elements(r) == 2 ? api->redis_string(api->redis_element(r, 0), NULL) : NULL;
+        const char *id = state != NULL ? api->redis_string(api->redis_element(r, 1), NULL) : NULL;
+        push_live_id_t v = {0, 0};
+        if (id == NULL || !push_live_id_parse(id, &v))
+            return push_reply_store_error(req, CONG_EIO);
+        reset |= strcmp(state, "reset") == 0;
+        sse->cursor.id[c->logs[i]] = v;
     }
     if (!begin(req, sse))
         return;
-    if (push_live_write_entries(sse, reply, everything ? 0 : 1))
-        follow(sse, push_api->redis_elements(reply) == PUSH_SSE_PAGE);
+    if (reset) {
+        char cursor[PUSH_LIVE_CURSOR_SIZE], text[PUSH_LIVE_CURSOR_SIZE + 40];
+        push_live_cursor_format(&sse->cursor, cursor);
+        int n = snprintf(text, sizeof text, "id: %s\nevent: reset\ndata: {}\n\n", cursor);
+        if (!push_live_write(sse, text, (size_t)n))
+            return;
+    }
+    push_live_read(sse, PUSH_SSE_ALL_LOGS); /* what came since the script (its channel line may be gone by) */
+}
+
+static void check_logs(cong_req_t *req, connect_t *c)
+{
+    push_sse_t *sse = c->sse;
+    const char *argv[3 + 2 * PUSH_LIVE_LOGS] = {"EVAL", CONNECT_LUA};
+    char keys[PUSH_LIVE_LOGS][PUSH_SSE_KEY_SIZE], ids[PUSH_LIVE_LOGS][PUSH_LIVE_ID_SIZE], nkeys[4];
+    c->nlogs = 0;
+    for (int log = 0; log < PUSH_LIVE_LOGS; log++)
+        if (push_live_follows(sse, log))
+            c->logs[c->nlogs++] = log;
+    snprintf(nkeys, sizeof nkeys, "%d", c->nlogs);
+    argv[2] = nkeys;
+    for (int i = 0; i < c->nlogs; i++) {
+        int log = c->logs[i];
+        if (log == PUSH_LOG_PERSON)
+            snprintf(keys[i], sizeof keys[i], "%s", sse->log_key);
+        else if (log == PUSH_LOG_AREA)
+            snprintf(keys[i], sizeof keys[i], "cong:area:%s:log", sse->ward);
+        else
+            snprintf(keys[i], sizeof keys[i], "cong:city:log"); /* push/live.h PUSH_LIVE_CITY_LOG */
+        if (c->resume)
+            push_live_id_format(sse->cursor.id[log], ids[i]);
+        else
+            ids[i][0] = '\0';
+        argv[3 + i] = keys[i];
+        argv[3 + c->nlogs + i] = ids[i];
+    }
+    int argc = 3 + 2 * c->nlogs;
+    size_t argvlen[3 + 2 * PUSH_LIVE_LOGS];
+    for (int i = 0; i < argc; i++)
+        argvlen[i] = strlen(argv[i]);
+    int rc = push_api->redis_command(req, argc, argv, argvlen, on_checked, c);
+    if (rc != 0)
+        push_reply_store_error(req, rc);
+}
+
+/* The person's area: the ward followed (if any), the city log, area_since. */
+static void on_area(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    const cong_api_t *api = push_api;
+    connect_t *c = udata;
+    if (err != 0)
+        return push_reply_store_error(req, err);
+    if (api->pg_ntuples(res) == 1) {
+        c->sse->city = 1;
+        if (!api->pg_is_null(res, 0, 0))
+            snprintf(c->sse->ward, sizeof c->sse->ward, "%s", api->pg_value(res, 0, 0));
+        c->sse->area_since_us = strtoll(api->pg_value(res, 0, 1), NULL, 10);
+    }
+    check_logs(req, c);
 }
 
 static void get_events(cong_req_t *req, void *udata)
@@ -153,9 +175,9 @@ static void get_events(cong_req_t *req, void *udata)
     const cong_api_t *api = push_api;
     if (!session_token(req))
         return;
-    int bad;
-    const char *resume = last_event_id(req, &bad);
-    if (bad)
+    push_live_cursor_t resume = {0};
+    int given = last_event_id(req, &resume);
+    if (given < 0)
         return;
     const char *subject = api->req_principal(req)->subject;
     if (push_live_count(subject) >= push_config.events_max_per_subject) {
@@ -164,24 +186,24 @@ static void get_events(cong_req_t *req, void *udata)
         return;
     }
     push_sse_t *sse = api->req_alloc(req, sizeof *sse);
-    if (sse == NULL || snprintf(sse->log_key, sizeof sse->log_key, "cong:user:%s:log", subject) >= PUSH_SSE_KEY_SIZE) {
+    connect_t *c = api->req_alloc(req, sizeof *c);
+    if (sse == NULL || c == NULL ||
+        snprintf(sse->log_key, sizeof sse->log_key, "cong:user:%s:log", subject) >= PUSH_SSE_KEY_SIZE) {
         push_reply_store_error(req, CONG_ENOMEM);
         return;
     }
+    memset(sse, 0, sizeof *sse);
+    snprintf(sse->log_key, sizeof sse->log_key, "cong:user:%s:log", subject);
     sse->req = req;
     sse->subject = subject;
-    sse->seen = push_live_seen();
+    sse->cursor = resume;
     sse->last_write_ms = push_now_ms();
-    char count[8];
-    snprintf(count, sizeof count, "%d", PUSH_SSE_PAGE);
-    if (resume != NULL) {
-        snprintf(sse->last_id, sizeof sse->last_id, "%s", resume);
-        const char *argv[] = {"XRANGE", sse->log_key, resume, "+", "COUNT", count};
-        redis(req, sse, argv, 6, on_resume);
-    } else {
-        const char *argv[] = {"XREVRANGE", sse->log_key, "+", "-", "COUNT", "1"};
-        redis(req, sse, argv, 6, on_newest);
-    }
+    *c = (connect_t){.sse = sse, .resume = given};
+    const char *params[] = {subject};
+    push_query(req,
+               "SELECT ward_code, (extract(epoch FROM area_since) * 1000000)::bigint FROM push_subscribers"
+               " WHERE subject = $1",
+               1, params, on_area, c);
 }
 
 int push_events_register(cong_module_ctx_t *ctx)

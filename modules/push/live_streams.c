@@ -22,7 +22,6 @@ typedef struct subject_entry {
 typedef struct worker_streams {
     cong_worker_t *worker;
     subject_entry_t *buckets[BUCKETS];
-    unsigned long long seen; /* channel calls */
     cong_timer_id_t tick;
     char *text;              /* one event being formatted: events_buffer_bytes + 1 */
 } worker_streams_t;
@@ -60,9 +59,9 @@ int push_live_count(const char *subject)
     return e != NULL ? e->count : 0;
 }
 
-unsigned long long push_live_seen(void)
+char *push_live_text(void)
 {
-    return here != NULL ? here->seen : 0;
+    return here != NULL ? here->text : NULL;
 }
 
 static int add(push_sse_t *sse)
@@ -127,7 +126,7 @@ static void on_stream(cong_req_t *req, cong_stream_t *stream, int err, void *uda
         return;
     }
     sse->waiting = 0;
-    push_live_read(sse); /* it stopped in the middle of what was new */
+    push_live_read(sse, 0); /* it stopped in the middle of what was new (that log is still marked) */
 }
 
 int push_live_write(push_sse_t *sse, const char *text, size_t len)
@@ -170,108 +169,49 @@ int push_live_open(push_sse_t *sse)
     return 0;
 }
 
-/* A field's value of an entry's [field, value, ...] list, or NULL. */
-static const char *entry_field(const cong_redis_reply_t *fields, const char *name, size_t *len)
-{
-    const cong_api_t *api = push_api;
-    size_t n = api->redis_elements(fields);
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        size_t flen;
-        const char *f = api->redis_string(api->redis_element(fields, i), &flen);
-        if (f != NULL && flen == strlen(name) && memcmp(f, name, flen) == 0)
-            return api->redis_string(api->redis_element(fields, i + 1), len);
-    }
-    return NULL;
-}
+/* ---- the live channel: lines of subjects and areas (push/live.h); NULL after a (re)subscription ---- */
 
-static int one_line(const char *s, size_t len)
+/* Every stream of this worker that follows the area named (the city: ward NULL) marks that log. */
+static void wake_area(const char *ward, size_t len)
 {
-    return memchr(s, '\n', len) == NULL && memchr(s, '\r', len) == NULL;
+    for (unsigned b = 0; b < BUCKETS; b++)
+        for (subject_entry_t *e = here->buckets[b]; e != NULL; e = e->next)
+            for (push_sse_t *s = e->streams; s != NULL; s = s->next) {
+                if (ward == NULL && s->city)
+                    push_live_read(s, 1u << PUSH_LOG_CITY); /* never leaves the map synchronously */
+                else if (ward != NULL && strlen(s->ward) == len && memcmp(s->ward, ward, len) == 0)
+                    push_live_read(s, 1u << PUSH_LOG_AREA);
+            }
 }
-
-/* One entry as an SSE event into `out`; its length, or 0 when it cannot be one (logged, skipped). */
-static size_t format_entry(const cong_redis_reply_t *entry, char *out, size_t size, const char **id)
-{
-    const cong_api_t *api = push_api;
-    size_t id_len = 0, e_len = 0, d_len = 0;
-    *id = api->redis_elements(entry) == 2 ? api->redis_string(api->redis_element(entry, 0), &id_len) : NULL;
-    const cong_redis_reply_t *fields = *id != NULL ? api->redis_element(entry, 1) : NULL;
-    const char *e = fields != NULL ? entry_field(fields, "e", &e_len) : NULL;
-    const char *d = fields != NULL ? entry_field(fields, "d", &d_len) : NULL;
-    if (e == NULL || d == NULL || !one_line(e, e_len) || !one_line(d, d_len) || id_len >= PUSH_LIVE_ID_SIZE)
-        return 0;
-    int n = snprintf(out, size, "id: %.*s\nevent: %.*s\ndata: %.*s\n\n", (int)id_len, *id, (int)e_len, e, (int)d_len,
-                     d);
-    return n > 0 && (size_t)n < size ? (size_t)n : 0;
-}
-
-int push_live_write_entries(push_sse_t *sse, const cong_redis_reply_t *entries, size_t from)
-{
-    const cong_api_t *api = push_api;
-    size_t n = api->redis_elements(entries), size = (size_t)push_config.events_buffer_bytes + 1;
-    char *text = here != NULL ? here->text : NULL;
-    if (text == NULL)
-        return 0;
-    for (size_t i = from; i < n; i++) {
-        const char *id;
-        size_t len = format_entry(api->redis_element(entries, i), text, size, &id);
-        if (len == 0) {
-            if (id == NULL)
-                return 1; /* not an entry at all: nothing to advance past */
-            api->log(CONG_LOG_WARN, PUSH_MODULE, "live log entry %.41s skipped: malformed or over %d bytes", id,
-                     push_config.events_buffer_bytes);
-        } else if (!push_live_write(sse, text, len)) {
-            return 0;
-        }
-        snprintf(sse->last_id, sizeof sse->last_id, "%s", id);
-    }
-    return 1;
-}
-
-static void on_read(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
-{
-    (void)req;
-    push_sse_t *sse = udata;
-    sse->reading = 0;
-    if (sse->closed)
-        return;
-    if (err != 0 || push_api->redis_type(reply) != CONG_REDIS_ARRAY) {
-        sse->again = 1; /* Redis is away: the tick tries again */
-        return;
-    }
-    int all = push_live_write_entries(sse, reply, 0);
-    if (all && (sse->again || push_api->redis_elements(reply) == PUSH_SSE_PAGE))
-        push_live_read(sse);
-}
-
-void push_live_read(push_sse_t *sse)
-{
-    if (sse->closed || sse->stream == NULL)
-        return;
-    if (sse->reading || sse->waiting) {
-        sse->again = 1;
-        return;
-    }
-    char start[PUSH_LIVE_ID_SIZE + 1], count[8];
-    snprintf(start, sizeof start, "(%s", sse->last_id);
-    snprintf(count, sizeof count, "%d", PUSH_SSE_PAGE);
-    const char *argv[] = {"XRANGE", sse->log_key, start, "+", "COUNT", count};
-    size_t argvlen[] = {6, strlen(sse->log_key), strlen(start), 1, 5, strlen(count)};
-    sse->again = 0;
-    if (push_api->redis_command(sse->req, 6, argv, argvlen, on_read, sse) == 0)
-        sse->reading = 1;
-    else
-        sse->again = 1; /* Redis is away: the tick tries again */
-}
-
-/* ---- the live channel: subjects separated by "\n"; NULL after a (re)subscription ---- */
 
 static void read_all(void)
 {
     for (unsigned b = 0; b < BUCKETS; b++)
         for (subject_entry_t *e = here->buckets[b]; e != NULL; e = e->next)
             for (push_sse_t *s = e->streams; s != NULL; s = s->next)
-                push_live_read(s); /* never leaves the map synchronously */
+                push_live_read(s, PUSH_SSE_ALL_LOGS);
+}
+
+static void on_line(const char *line, size_t n)
+{
+    const char *name;
+    size_t len;
+    switch (push_live_line(line, n, &name, &len)) {
+    case PUSH_LINE_CITY:
+        wake_area(NULL, 0);
+        break;
+    case PUSH_LINE_AREA:
+        wake_area(name, len);
+        break;
+    case PUSH_LINE_SUBJECT: {
+        subject_entry_t *e = find(name, len);
+        for (push_sse_t *s = e != NULL ? e->streams : NULL; s != NULL; s = s->next)
+            push_live_read(s, 1u << PUSH_LOG_PERSON);
+        break;
+    }
+    case PUSH_LINE_NONE:
+        break;
+    }
 }
 
 static void on_live(cong_worker_t *worker, const char *message, size_t len, void *udata)
@@ -279,7 +219,6 @@ static void on_live(cong_worker_t *worker, const char *message, size_t len, void
     (void)worker, (void)udata;
     if (here == NULL)
         return;
-    here->seen++;
     if (message == NULL) {
         read_all();
         return;
@@ -287,9 +226,7 @@ static void on_live(cong_worker_t *worker, const char *message, size_t len, void
     while (len > 0) {
         const char *nl = memchr(message, '\n', len);
         size_t n = nl != NULL ? (size_t)(nl - message) : len;
-        subject_entry_t *e = n > 0 ? find(message, n) : NULL;
-        for (push_sse_t *s = e != NULL ? e->streams : NULL; s != NULL; s = s->next)
-            push_live_read(s);
+        on_line(message, n);
         message += n < len ? n + 1 : n;
         len -= n < len ? n + 1 : n;
     }
@@ -314,8 +251,8 @@ static void on_tick(cong_worker_t *worker, cong_timer_id_t id, void *udata)
                 }
                 else if (!s->waiting && now - s->last_write_ms >= push_config.events_heartbeat_ms)
                     push_live_write(s, ":\n\n", 3);
-                if (!s->closed && s->again && !s->reading && !s->waiting)
-                    push_live_read(s);
+                if (!s->closed && s->unread != 0 && !s->reading && !s->waiting)
+                    push_live_read(s, 0); /* a read that failed (Redis away) */
                 s = next;
             }
             e = next_entry;

@@ -1,11 +1,17 @@
 /*
  * modules/push/live_streams.h — the open event streams of GET /v1/me/events on one worker (internal to the module).
  *
- * Each worker keeps a map subject → its open streams (thread-local, made by the worker's on_init hook). The live
- * channel (push/live.h: PUSH_LIVE_CHANNEL, followed through ABI 1.7 register_channel) names subjects whose log may
- * have grown; for each stream of a named subject this worker reads the log after the last id the stream sent
- * (XRANGE, with the stream's own request) and writes what is new. After a (re)subscription every open stream reads
- * its log again. One read per stream at a time: a message during a read asks for another one after it.
+ * Each worker keeps a map subject → its open streams (thread-local, made by the worker's on_init hook). A stream
+ * follows up to three logs (push/live.h): its person's, its area's (the ward it had when it opened) and the city's.
+ * The live channel (PUSH_LIVE_CHANNEL, followed through ABI 1.7 register_channel) names subjects whose log may have
+ * grown, and areas ("area <ward>", "area *" for the city) whose log grew; a subject's line marks the person log of
+ * that subject's streams to be read, an area's line that area log of every stream of this worker that follows it
+ * (found by a walk over the worker's streams: area lines come once per broadcast, so the walk is rare), and after a
+ * (re)subscription every log of every stream. A stream reads its marked logs one at a time, in the order person,
+ * area, city, each after its own component of the stream's cursor (XRANGE, with the stream's own request), and
+ * writes what is new: so within each log the order is the log's, and a round of reads writes the person's new
+ * entries before the area's and those before the city's. One read per stream at a time: a line during a read marks
+ * the log again and it is read after.
  *
  * A stream whose buffer is full (stream_write CONG_EBUSY) reads nothing more until it has drained; one that stays
  * full for modules.push.events_stall_ms is ended — its client resumes with Last-Event-ID — so a stalled reader holds
@@ -22,17 +28,21 @@
 
 #define PUSH_SSE_PAGE 32 /* log entries per XRANGE */
 #define PUSH_SSE_KEY_SIZE 160 /* "cong:user:<subject, at most 128>:log" */
+#define PUSH_SSE_ALL_LOGS ((1u << PUSH_LIVE_LOGS) - 1)
 
 typedef struct push_sse push_sse_t;
 struct push_sse {
     cong_req_t *req;
     cong_stream_t *stream;          /* NULL until the stream has begun */
     const char *subject;            /* the principal's (as long as the request) */
-    char log_key[PUSH_SSE_KEY_SIZE];
-    char last_id[PUSH_LIVE_ID_SIZE]; /* the newest entry written (or known at connect), "0-0" for none */
-    unsigned long long seen;        /* the worker's channel calls when the connect read was sent */
+    char log_key[PUSH_SSE_KEY_SIZE]; /* the person's log */
+    char ward[PUSH_WARD_CODE_MAX + 1]; /* the area log followed: this ward's; "" none */
+    int city;                       /* the city log is followed (the person is a subscriber) */
+    long long area_since_us;        /* area and city entries made before it are skipped (push_subscribers) */
+    push_live_cursor_t cursor;      /* per log: the newest entry written or skipped (or known at connect) */
+    unsigned unread;                /* logs (1 << PUSH_LOG_*) that may have grown: to read */
     int reading;                    /* an XRANGE of this stream is under way */
-    int again;                      /* the log may have grown since that read began: read once more */
+    int reading_log;                /* ...of this log */
     int waiting;                    /* a write answered CONG_EBUSY: wait for the stream to drain */
     int closed;                     /* ended or gone: out of the map, never written again */
     long long last_write_ms, waiting_since_ms;
@@ -43,19 +53,18 @@ struct push_sse {
 long long push_now_ms(void);
 /** Open streams of `subject` on this worker. */
 int push_live_count(const char *subject);
-/** Channel calls this worker has had (messages and subscriptions): a connect whose read began before a change of it
- *  reads once more. */
-unsigned long long push_live_seen(void);
+/** This worker's buffer for one event being formatted (events_buffer_bytes + 1 bytes), or NULL. */
+char *push_live_text(void);
 /** Begins `sse`'s stream (its request unanswered so far), writes the retry hint and puts it in the map. 0, or the
  *  stream_begin error (nothing was sent: answer the request). */
 int push_live_open(push_sse_t *sse);
-/** Writes the entries of an XRANGE reply from index `from`, as SSE events, advancing last_id. 1 when every entry was
- *  written, 0 when the stream is full (waiting) or over. */
-int push_live_write_entries(push_sse_t *sse, const cong_redis_reply_t *entries, size_t from);
 /** Writes `text` (a whole SSE record); 1 when written, 0 when full (waiting) or over. */
 int push_live_write(push_sse_t *sse, const char *text, size_t len);
-/** Reads the log after last_id and writes what is new (or asks for it after the read under way). */
-void push_live_read(push_sse_t *sse);
+/** Whether `sse` follows log `log` (PUSH_LOG_*). */
+int push_live_follows(const push_sse_t *sse, int log);
+/** Marks the logs of `logs` (bits 1 << PUSH_LOG_*, only those followed count) to be read, and reads them after their
+ *  components of the cursor, writing what is new (or after the read under way). */
+void push_live_read(push_sse_t *sse, unsigned logs);
 /** Registers the live channel and the worker hooks. */
 int push_live_register(cong_module_ctx_t *ctx);
 

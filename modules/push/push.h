@@ -41,9 +41,11 @@
  *
  * Files: push.c (entry point, configuration, shared replies), validate.c and cursor.c (pure: unit-tested),
  * devices.c (POST/GET/DELETE /v1/me/devices), inbox.c (GET /v1/me/inbox, read, delete). The SQL: migrations/.
- * Live events (GET /v1/me/events, Server-Sent Events; ABI 1.7 register_channel): events.c (the route: connect,
- * resume), live_streams.c (each worker's open streams by subject, the live channel, reads of the log, heartbeats and
- * stalls), live_id.c (pure: the log's ids). Their contract with the log's writers is push/live.h.
+ * Live events (GET /v1/me/events, Server-Sent Events; ABI 1.7 register_channel): events.c (the route: the person's
+ * area, connect, resume), live_streams.c (each worker's open streams by subject, the live channel, heartbeats and
+ * stalls), live_read.c (reads of a stream's three logs: the person's, their area's, the city's), live_id.c (pure:
+ * the logs' ids and the composite cursor that is each event's id), live_line.c (pure: a channel line's meaning). Their contract with the logs' writers is
+ * push/live.h.
  */
 #ifndef CONG_MODULE_PUSH_H
 #define CONG_MODULE_PUSH_H
@@ -118,6 +120,25 @@ typedef struct push_live_id {
 int push_live_id_parse(const char *s, push_live_id_t *id);
 /** -1, 0, 1 as a is before, equal to, after b. */
 int push_live_id_cmp(push_live_id_t a, push_live_id_t b);
+/** "<ms>-<seq>" into out. */
+void push_live_id_format(push_live_id_t id, char out[PUSH_LIVE_ID_SIZE]);
+/* The SSE id: a cursor over the logs a stream follows, in this order (push/live.h). */
+enum { PUSH_LOG_PERSON, PUSH_LOG_AREA, PUSH_LOG_CITY, PUSH_LIVE_LOGS };
+#define PUSH_LIVE_CURSOR_SIZE (PUSH_LIVE_LOGS * PUSH_LIVE_ID_SIZE) /* three ids, two dots, the NUL */
+typedef struct push_live_cursor {
+    push_live_id_t id[PUSH_LIVE_LOGS];
+} push_live_cursor_t;
+/** A Last-Event-ID: "<person id>.<area id>.<city id>" (live_id.c), or one id alone (the person's; the others 0-0).
+ *  1 and *cursor (may be NULL), else 0. */
+int push_live_cursor_parse(const char *s, push_live_cursor_t *cursor);
+/** The cursor's text (three ids) into out. */
+void push_live_cursor_format(const push_live_cursor_t *c, char out[PUSH_LIVE_CURSOR_SIZE]);
+
+/* ---- live_line.c (pure) ---- */
+typedef enum { PUSH_LINE_NONE, PUSH_LINE_SUBJECT, PUSH_LINE_AREA, PUSH_LINE_CITY } push_live_line_t;
+/** What a line of a live channel message names (push/live.h): a subject (*name, *name_len: it), a ward's area log
+ *  ("area <ward_code>": *name the ward), the city log ("area *"), or nothing (empty, or no valid subject or ward). */
+push_live_line_t push_live_line(const char *line, size_t len, const char **name, size_t *name_len);
 
 /* ---- push.c ---- */
 /** 503 for a store that is down or slow (Retry-After added by the gateway), else 500 (logged). */

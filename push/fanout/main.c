@@ -4,7 +4,7 @@
  *   cong-push-fanout --pg CONNINFO [--redis-host H] [--redis-port N] [--rate N] [--page N] [--max-backlog N]
  *                    [--poll-ms N] [--once]
  *
- * Each flag has an environment variable (fanout.h, fanout_config_t); flags win. SIGTERM/SIGINT: the page in hand is
+ * Each flag has an environment variable (fanout.h, fanout_config_t); flags win. SIGTERM/SIGINT: the pass in hand is
  * finished and committed, then exit 0. Exit status: 0; 1 when, with --once, PostgreSQL cannot be reached or refuses the
  * queries; 2 on bad arguments.
  */
@@ -60,8 +60,8 @@ typedef struct pass_context {
     const fanout_config_t *cfg;
 } pass_context_t;
 
-/* One page for relay_run, then the pace: a page of n takes at least n / rate seconds. With --once only PostgreSQL
- * refusing the queries fails the run; Redis down is no failure (nothing was committed). */
+/* One pass (a few pages) for relay_run, then the pace: a pass of n takes at least n / rate seconds. With --once only
+ * PostgreSQL refusing the queries fails the run; Redis down is no failure (nothing was committed). */
 static int pass(void *ctx, int *worked)
 {
     pass_context_t *p = ctx;

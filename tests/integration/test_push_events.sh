@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Live events (GET /v1/me/events, modules/push events.c and live_streams.c; ABI 1.7 register_channel) over HTTP/2
 # against the test Redis, written exactly as push/live.h says the writers do (XADD to cong:user:<subject>:log, then
-# PUBLISH the subject on cong:live): an event written after connect arrives with its id, nothing older; resume with
-# Last-Event-ID gets exactly the missed entries; a trimmed log → event reset; a heartbeat comment; over the per-person
+# PUBLISH the subject on cong:live): an event written after connect arrives with its id (a cursor over the person's,
+# area's and city's logs), nothing older; resume with Last-Event-ID (of the older single-log form here) gets exactly
+# the missed entries; a trimmed log → event reset; area logs (written as cong-push-fanout does, with the PUBLISH of
+# "area <ward>" / "area *"): a ward's broadcast reaches its ward's stream only, not one made before the person's
+# area_since, a city-wide one every subscriber's stream; resume across the three logs, no gap, no duplicate, in the
+# order person, area, city; an id of the single-log form reads the area logs whole; a lost area component → reset; a heartbeat comment; over the per-person
 # cap → 429; a session-less token → 403; a bad Last-Event-ID → 400; TWO instances on one Redis: an event published
 # once reaches a client on each; Redis lost and back: what was written meanwhile (its PUBLISH lost) arrives after the
 # resubscription; Redis down at connect → 503 + Retry-After; a stalled reader (a raw HTTP/2 client holding its
@@ -26,7 +30,8 @@ write() {
     "{\"event_key\":\"$2\",\"topic\":\"dossier.status\",\"inbox_id\":null,\"title_vi\":\"Hồ sơ\",\"body_vi\":\"$pad\",\"title_en\":\"\",\"body_en\":\"\",\"data\":{}}"
 }
 S1="sse-$RUNID-1" S2="sse-$RUNID-2" S3="sse-$RUNID-3" S4="sse-$RUNID-4" SS="sse-$RUNID-stall" SO="sse-$RUNID-other"
-for s in "$S1" "$S2" "$S3" "$S4" "$SS" "$SO"; do token --sub "$s" --sid "sid-$s" --acr 1 >"$GW_DIR/token.$s" & done
+SA="sse-$RUNID-wa" SB="sse-$RUNID-wb" SN="sse-$RUNID-city"
+for s in "$S1" "$S2" "$S3" "$S4" "$SS" "$SO" "$SA" "$SB" "$SN"; do token --sub "$s" --sid "sid-$s" --acr 1 >"$GW_DIR/token.$s" & done
 wait
 tok() { cat "$GW_DIR/token.$1"; } # a session's token of each person, minted once (at once)
 # listen NAME SUBJECT [LAST-EVENT-ID] — an SSE client in the background; its output in $GW_DIR/NAME.sse
@@ -37,8 +42,21 @@ listen() {
   EXTRA_PIDS+=($!)
 }
 has() { grep -qx -- "$2" "$GW_DIR/$1.sse" 2>/dev/null; }
-ids() { sed -n 's/^id: //p' "$GW_DIR/$1.sse" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
+# An event's id is a cursor "<person log id>.<area log id>.<city log id>" (modules/push/live_id.c): has_id NAME ID —
+# an event whose person component is ID; ids NAME — the person components of the events, in order
+has_id() { grep -q -- "^id: $2\(\.\|$\)" "$GW_DIR/$1.sse" 2>/dev/null; }
+ids() { sed -n 's/^id: \([^.]*\).*/\1/p' "$GW_DIR/$1.sse" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
 connected() { has "$1" "retry: 2000"; }
+# area_write KEY LINE EVENT-KEY MADE-US — a broadcast's entry in an area log (cong:area:<ward>:log, cong:city:log) as
+# cong-push-fanout appends it (fields k e d a), then the PUBLISH of the area's line ("area <ward>", "area *")
+AREA_APPEND="local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', 1000, '*', 'k', ARGV[2], 'e', 'broadcast.message',
+  'd', ARGV[3], 'a', ARGV[4]) redis.call('EXPIRE', KEYS[1], 2592000) redis.call('PUBLISH', 'cong:live', ARGV[1]) return id"
+area_write() {
+  rcli EVAL "$AREA_APPEND" 1 "$1" "$2" "$3" "{\"event_key\":\"$3\",\"topic\":\"broadcast.message\",\"inbox_id\":1,\"data\":{}}" "$4"
+}
+# keys NAME — the event keys of this run's events NAME got, in order
+keys() { grep -o '"event_key":"[^"]*"' "$GW_DIR/$1.sse" 2>/dev/null | sed 's/"event_key":"//; s/"$//' | grep -F -- "$RUNID" | tr '\n' ' ' | sed 's/ $//'; }
+has_key() { keys "$1" | grep -qw -- "$2"; }
 
 relay_start REDISRELAY "$REDIS_PORT" || { bad "Redis relay"; finish; exit 1; }
 start_gateway "${EVENTS_ENV[@]}" CONG_REDIS_PORT="$REDISRELAY_PORT" || exit 1
@@ -51,9 +69,10 @@ listen one "$S1"
 wait_until 10 connected one || bad "no retry hint first: $(head -c 200 "$GW_DIR/one.sse")"
 expect_match "text/event-stream" "content-type: text/event-stream" "$(cat "$GW_DIR/one.headers")"
 E1=$(write "$S1" push_outbox:2)
-wait_until 10 has one "id: $E1" || bad "event after connect: $(cat "$GW_DIR/one.sse")"
+wait_until 10 has_id one "$E1" || bad "event after connect: $(cat "$GW_DIR/one.sse")"
 expect_eq "...only it (no old entry)" "$E1" "$(ids one)"
-expect_eq "...as live.h shapes it" "event: dossier.status" "$(grep -A1 "^id: $E1" "$GW_DIR/one.sse" | tail -1)"
+expect_eq "...as live.h shapes it; no subscriber: no area followed" "id: $E1.0-0.0-0 event: dossier.status" \
+  "$(grep -A1 "^id: $E1" "$GW_DIR/one.sse" | tr '\n' ' ' | sed 's/ $//')"
 expect_match "...data on one line" '^data: \{"event_key":"push_outbox:2",' "$(grep -A2 "^id: $E1" "$GW_DIR/one.sse" | tail -1)"
 expect_eq "the retry hint came first" "retry: 2000" "$(head -1 "$GW_DIR/one.sse")"
 wait_until 10 has one ":" || bad "no heartbeat comment"
@@ -66,9 +85,9 @@ wait_until 10 idle_unbuffered ||
 kill "$PID_one"
 E2=$(write "$S1" push_outbox:3) E3=$(write "$S1" push_outbox:4)
 listen two "$S1" "$E1"
-wait_until 10 has two "id: $E3" || bad "resume: $(cat "$GW_DIR/two.sse")"
+wait_until 10 has_id two "$E3" || bad "resume: $(cat "$GW_DIR/two.sse")"
 E4=$(write "$S1" push_outbox:5)
-wait_until 10 has two "id: $E4" || bad "live after resume"
+wait_until 10 has_id two "$E4" || bad "live after resume"
 expect_eq "resume: no gap, no duplicate" "$E2 $E3 $E4" "$(ids two)"
 expect_no_match "...nothing before it" "$OLD|$E1" "$(ids two)"
 
@@ -80,7 +99,7 @@ listen reset "$S2" "$F"
 wait_until 10 has reset "event: reset" || bad "no reset: $(cat "$GW_DIR/reset.sse")"
 expect_eq "...with the newest id" "$L" "$(ids reset)"
 N=$(write "$S2" push_outbox:14)
-wait_until 10 has reset "id: $N" || bad "live after reset"
+wait_until 10 has_id reset "$N" || bad "live after reset"
 expect_eq "...then what comes next" "$L $N" "$(ids reset)"
 listen all "$S2" 0-0
 three() { [ "$(ids all | wc -w)" = 3 ]; }
@@ -108,6 +127,50 @@ room() { # a 4th stream now? (a 429 ends at once, a 200 stays open)
 }
 wait_until 10 room || bad "a stream closed makes room again: $(cat "$GW_DIR/cap4.sse")"
 
+# ---- area logs: a ward's broadcast reaches its ward's streams only, a city-wide one everyone's; resume across logs ----
+# Subscribers whose area_since is in 2100: no real broadcast of a test alongside reaches or counts them, and this
+# section's entries say they were made after it (MADE-US), so they are shown — all but one made before it.
+WA="EV-A-$RUNID" WB="EV-B-$RUNID" SINCE=4102444800000000
+psql_cong "INSERT INTO push_subscribers (subject, ward_code, area_since) VALUES ('$SA', '$WA', '2100-01-01Z'),
+  ('$SB', '$WB', '2100-01-01Z'), ('$SN', NULL, '2100-01-01Z')" >/dev/null
+CITY_IDS=()
+listen wa "$SA"; listen wb "$SB"; listen wn "$SN"
+for n in wa wb wn; do wait_until 10 connected "$n" || bad "$n connected"; done
+area_write "cong:area:$WA:log" "area $WA" "broadcast:$RUNID-0" $((SINCE - 1)) >/dev/null
+A1=$(area_write "cong:area:$WA:log" "area $WA" "broadcast:$RUNID-1" $((SINCE + 1000)))
+wait_until 10 has_key wa "broadcast:$RUNID-1" || bad "a ward's broadcast did not reach its ward's stream: $(cat "$GW_DIR/wa.sse")"
+C1=$(area_write cong:city:log "area *" "broadcast:$RUNID-2" $((SINCE + 2000)))
+CITY_IDS+=("$C1")
+for n in wa wb wn; do wait_until 10 has_key "$n" "broadcast:$RUNID-2" || bad "the city-wide one did not reach $n"; done
+expect_eq "the ward's stream: its ward's broadcast (not the one made before its area_since), then the city's" \
+  "broadcast:$RUNID-1 broadcast:$RUNID-2" "$(keys wa)"
+expect_eq "...another ward's stream and a city-only one: the city's only" "broadcast:$RUNID-2 broadcast:$RUNID-2" \
+  "$(keys wb) $(keys wn)"
+expect_eq "...the id: a cursor over the person's, the area's and the city's logs" "id: 0-0.$A1.$C1" \
+  "$(grep -B2 -F "\"event_key\":\"broadcast:$RUNID-2\"" "$GW_DIR/wa.sse" | head -1)"
+WA_LAST=$(sed -n 's/^id: //p' "$GW_DIR/wa.sse" | tail -1)
+kill "$PID_wa"
+P1=$(write "$SA" "push_outbox:$RUNID-p1")
+A2=$(area_write "cong:area:$WA:log" "area $WA" "broadcast:$RUNID-3" $((SINCE + 3000)))
+C2=$(area_write cong:city:log "area *" "broadcast:$RUNID-4" $((SINCE + 4000)))
+CITY_IDS+=("$C2")
+listen wa2 "$SA" "$WA_LAST"
+wait_until 10 has_key wa2 "broadcast:$RUNID-4" || bad "resume across logs: $(cat "$GW_DIR/wa2.sse")"
+expect_eq "resumed: each log after its own component, once each, the person's first, then the area's, the city's" \
+  "push_outbox:$RUNID-p1 broadcast:$RUNID-3 broadcast:$RUNID-4" "$(keys wa2)"
+expect_eq "...the last id names the newest of each" "$P1.$A2.$C2" "$(sed -n 's/^id: //p' "$GW_DIR/wa2.sse" | tail -1)"
+listen wa3 "$SA" "$P1"
+wait_until 10 has_key wa3 "broadcast:$RUNID-4" || bad "an id of the single-log form: $(cat "$GW_DIR/wa3.sse")"
+expect_eq "an id of the older single-log form: the person's log after it, the area logs whole (since area_since)" \
+  "broadcast:$RUNID-1 broadcast:$RUNID-3 broadcast:$RUNID-2 broadcast:$RUNID-4" "$(keys wa3)"
+listen wa4 "$SA" "$P1.1-1.$C2"
+wait_until 10 has wa4 "event: reset" || bad "an area component not in its log: no reset: $(cat "$GW_DIR/wa4.sse")"
+expect_eq "...reset, with the area's newest id, the others kept" "$P1.$A2.$C2" "$(sed -n 's/^id: //p' "$GW_DIR/wa4.sse" | head -1)"
+kill "$PID_wb" "$PID_wn" "$PID_wa2" "$PID_wa3" "$PID_wa4" 2>/dev/null
+psql_cong "DELETE FROM push_subscribers WHERE subject IN ('$SA', '$SB', '$SN')" >/dev/null
+rcli DEL "cong:area:$WA:log" "cong:area:$WB:log" >/dev/null
+rcli XDEL cong:city:log "${CITY_IDS[@]}" >/dev/null
+
 # ---- two instances, one Redis: published once, seen on both ----
 GW_NAME=b start_gateway "${EVENTS_ENV[@]}" || exit 1
 B_PID=$GW_PID
@@ -115,8 +178,8 @@ listen onb "$S4"
 H2C_PORT=$A_H2C listen ona "$S4"
 wait_until 10 connected onb && wait_until 10 connected ona || bad "both connected"
 E=$(write "$S4" push_outbox:20)
-wait_until 10 has onb "id: $E" || bad "instance B got no event published once"
-wait_until 10 has ona "id: $E" || bad "instance A got no event published once"
+wait_until 10 has_id onb "$E" || bad "instance B got no event published once"
+wait_until 10 has_id ona "$E" || bad "instance A got no event published once"
 GW_PID=$B_PID GW_NAME=b stop_gateway
 expect_eq "instance B stopped cleanly" 0 "$GW_STATUS"
 wait "$PID_onb"
@@ -130,7 +193,7 @@ W=$(write "$S1" push_outbox:30)
 expect_eq "Redis down at connect: 503" 503 "$(call "$(tok "$S1")" GET /v1/me/events)"
 expect_match "...with Retry-After" '^[0-9]+$' "$(header retry-after)"
 relay_start REDISRELAY "$REDIS_PORT" "$REDISRELAY_PORT" || bad "relay again"
-wait_until 20 has two "id: $W" || bad "nothing read after the resubscription: $(tail -5 "$GW_DIR/two.sse")"
+wait_until 20 has_id two "$W" || bad "nothing read after the resubscription: $(tail -5 "$GW_DIR/two.sse")"
 
 # ---- a stalled reader: ended, memory bounded, its neighbour on the same worker served promptly ----
 mkfifo "$GW_DIR/stall.in"
@@ -151,7 +214,7 @@ rcli EVAL "for i = 1, 2000 do redis.call('XADD', KEYS[1], 'MAXLEN', '~', 1000, '
   redis.call('PUBLISH', 'cong:live', ARGV[1]) return 1" 1 "cong:user:$SS:log" "$SS" >/dev/null
 T0=$(date +%s%N)
 O=$(write "$SO" push_outbox:41)
-wait_until 5 has other "id: $O" || bad "the other client's event did not come"
+wait_until 5 has_id other "$O" || bad "the other client's event did not come"
 MS=$((($(date +%s%N) - T0) / 1000000))
 [ "$MS" -lt 1000 ] && ok || bad "the other client waited $MS ms behind the stalled one"
 wait_until 10 grep -q "live event stream .* ended: its client took nothing for 1500 ms" "$GW_DIR/stderr" ||

@@ -56,8 +56,9 @@ print(i["id"], i["title"])')"
 expect_eq "B's inbox has it" "Ủy quyền có thay đổi" "$TITLE"
 expect_eq "the phone got the inbox's Vietnamese title" "$FCM_TOKEN:Ủy quyền có thay đổi" "$(pw_fcm_sent | grep "^$FCM_TOKEN")"
 EVENT_ID=$(sed -n 's/^id: //p' "$GW_DIR/b.sse" | tail -1)
+# the id is a cursor "<person log id>.<area log id>.<city log id>" (modules/push/live_id.c): its first part is the entry's
 expect_eq "the stream's event is the live log's entry" "$(pw_r XREVRANGE "cong:user:$SB:log" + - COUNT 1 | head -1)" \
-  "$EVENT_ID"
+  "${EVENT_ID%%.*}"
 expect_match "... its data names the inbox item and the mandate" "\"inbox_id\":$ITEM,.*\"id\":\"$M1\"" \
   "$(grep -A2 "^id: $EVENT_ID" "$GW_DIR/b.sse" | grep '^data: ')"
 
