@@ -196,6 +196,7 @@ static void get_events(cong_req_t *req, void *udata)
     snprintf(sse->log_key, sizeof sse->log_key, "cong:user:%s:log", subject);
     sse->req = req;
     sse->subject = subject;
+    sse->session_id = api->req_principal(req)->session_id; /* session_token(): a session's, never NULL here */
     sse->cursor = resume;
     sse->last_write_ms = push_now_ms();
     *c = (connect_t){.sse = sse, .resume = given};
@@ -208,7 +209,7 @@ static void get_events(cong_req_t *req, void *udata)
 
 int push_events_register(cong_module_ctx_t *ctx)
 {
-    if (!CONG_API_HAS(push_api, register_channel))
+    if (!CONG_API_HAS(push_api, register_session_listener))
         return CONG_EVERSION;
     cong_route_def_t r = {.size = sizeof r, .method = "GET", .path = "/v1/me/events", .handler = get_events,
                           .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .operation_id = "streamMyEvents",

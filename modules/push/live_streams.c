@@ -19,9 +19,16 @@ typedef struct subject_entry {
     char subject[];
 } subject_entry_t;
 
+typedef struct session_entry {
+    struct session_entry *next; /* in its bucket */
+    int count;                  /* open streams of this session on this worker */
+    char session_id[];
+} session_entry_t;
+
 typedef struct worker_streams {
     cong_worker_t *worker;
     subject_entry_t *buckets[BUCKETS];
+    session_entry_t *sessions[BUCKETS];
     cong_timer_id_t tick;
     char *text;              /* one event being formatted: events_buffer_bytes + 1 */
 } worker_streams_t;
@@ -64,13 +71,49 @@ char *push_live_text(void)
     return here != NULL ? here->text : NULL;
 }
 
+/* The session's count on this worker: *link is where its entry is (or would be) in its bucket's chain. */
+static session_entry_t **session_link(const char *session_id)
+{
+    session_entry_t **p = &here->sessions[bucket_of(session_id, strlen(session_id))];
+    while (*p != NULL && strcmp((*p)->session_id, session_id) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+static int count_session(const char *session_id)
+{
+    session_entry_t **p = session_link(session_id);
+    if (*p == NULL) {
+        size_t len = strlen(session_id);
+        if ((*p = calloc(1, sizeof **p + len + 1)) == NULL)
+            return CONG_ENOMEM;
+        memcpy((*p)->session_id, session_id, len + 1);
+    }
+    (*p)->count++;
+    return 0;
+}
+
+static void uncount_session(const char *session_id)
+{
+    session_entry_t **p = session_link(session_id);
+    session_entry_t *e = *p;
+    if (e != NULL && --e->count == 0) {
+        *p = e->next;
+        free(e);
+    }
+}
+
 static int add(push_sse_t *sse)
 {
+    if (here == NULL || count_session(sse->session_id) != 0)
+        return CONG_ENOMEM;
     size_t len = strlen(sse->subject);
     subject_entry_t *e = find(sse->subject, len);
     if (e == NULL) {
-        if (here == NULL || (e = calloc(1, sizeof *e + len + 1)) == NULL)
+        if ((e = calloc(1, sizeof *e + len + 1)) == NULL) {
+            uncount_session(sse->session_id);
             return CONG_ENOMEM;
+        }
         memcpy(e->subject, sse->subject, len + 1);
         unsigned b = bucket_of(sse->subject, len);
         e->next = here->buckets[b];
@@ -90,6 +133,7 @@ static void forget(push_sse_t *sse)
     if (sse->closed)
         return;
     sse->closed = 1;
+    uncount_session(sse->session_id);
     size_t len = strlen(sse->subject);
     subject_entry_t *e = find(sse->subject, len);
     if (e == NULL)
@@ -232,6 +276,34 @@ static void on_live(cong_worker_t *worker, const char *message, size_t len, void
     }
 }
 
+/* ---- ended sessions (ABI 1.8): their streams say so and end ---- */
+
+static void on_session_ended(cong_worker_t *worker, const char *session_id, void *udata)
+{
+    (void)worker, (void)udata;
+    if (here == NULL || *session_link(session_id) == NULL)
+        return;
+    static const char ended[] = "event: session-ended\ndata: {}\n\n";
+    for (unsigned b = 0; b < BUCKETS; b++) {
+        subject_entry_t *e = here->buckets[b];
+        while (e != NULL) {
+            subject_entry_t *next_entry = e->next; /* e goes when its last stream is dropped */
+            push_sse_t *s = e->streams;
+            while (s != NULL) {
+                push_sse_t *next = s->next;
+                if (strcmp(s->session_id, session_id) == 0) {
+                    /* a full buffer loses the notice: the reconnect's 401 says the same */
+                    push_live_write(s, ended, sizeof ended - 1);
+                    if (!s->closed)
+                        drop(s);
+                }
+                s = next;
+            }
+            e = next_entry;
+        }
+    }
+}
+
 /* Heartbeats for quiet streams; streams full for too long are ended; reads that failed are tried again. */
 static void on_tick(cong_worker_t *worker, cong_timer_id_t id, void *udata)
 {
@@ -285,12 +357,18 @@ static void on_dispose(cong_worker_t *worker, int index, void *udata)
     (void)worker, (void)index, (void)udata;
     if (here == NULL)
         return;
-    for (unsigned b = 0; b < BUCKETS; b++) /* none left after a shutdown: every stream was told CONG_EGONE */
+    for (unsigned b = 0; b < BUCKETS; b++) { /* none left after a shutdown: every stream was told CONG_EGONE */
         while (here->buckets[b] != NULL) {
             subject_entry_t *e = here->buckets[b];
             here->buckets[b] = e->next;
             free(e);
         }
+        while (here->sessions[b] != NULL) {
+            session_entry_t *e = here->sessions[b];
+            here->sessions[b] = e->next;
+            free(e);
+        }
+    }
     free(here->text);
     free(here);
     here = NULL;
@@ -299,5 +377,7 @@ static void on_dispose(cong_worker_t *worker, int index, void *udata)
 int push_live_register(cong_module_ctx_t *ctx)
 {
     int rc = push_api->register_worker_hooks(ctx, on_init, on_dispose, NULL);
-    return rc != 0 ? rc : push_api->register_channel(ctx, LIVE_CHANNEL, on_live, NULL);
+    if (rc == 0)
+        rc = push_api->register_channel(ctx, LIVE_CHANNEL, on_live, NULL);
+    return rc != 0 ? rc : push_api->register_session_listener(ctx, on_session_ended, NULL);
 }

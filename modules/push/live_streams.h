@@ -18,6 +18,12 @@
  * at most its stream's buffers and never delays another stream. A quiet stream gets a comment line every
  * modules.push.events_heartbeat_ms.
  *
+ * A session's streams end when the session is revoked (logout, session deletion, refresh-token reuse: ABI 1.8
+ * register_session_listener, on every worker of every instance): each gets `event: session-ended` and its response
+ * ends, so a logged-out app is not left reading a log it may no longer open, and does not reconnect in a loop (the
+ * reconnect is refused 401 anyway). Each worker counts its streams by session id, so a revocation for a session with
+ * no stream here — nearly all of them, and the whole catch-up after a resubscription — costs one lookup.
+ *
  * Ownership: a push_sse_t lives in its request's pool; it is in the map from the first write until its stream is
  * ended or gone (CONG_EGONE), and never touched afterwards (`closed`), whatever callback comes late.
  */
@@ -35,6 +41,7 @@ struct push_sse {
     cong_req_t *req;
     cong_stream_t *stream;          /* NULL until the stream has begun */
     const char *subject;            /* the principal's (as long as the request) */
+    const char *session_id;         /* the principal's session (as long as the request) */
     char log_key[PUSH_SSE_KEY_SIZE]; /* the person's log */
     char ward[PUSH_WARD_CODE_MAX + 1]; /* the area log followed: this ward's; "" none */
     int city;                       /* the city log is followed (the person is a subscriber) */
@@ -65,7 +72,7 @@ int push_live_follows(const push_sse_t *sse, int log);
 /** Marks the logs of `logs` (bits 1 << PUSH_LOG_*, only those followed count) to be read, and reads them after their
  *  components of the cursor, writing what is new (or after the read under way). */
 void push_live_read(push_sse_t *sse, unsigned logs);
-/** Registers the live channel and the worker hooks. */
+/** Registers the worker hooks, the live channel and the session listener. */
 int push_live_register(cong_module_ctx_t *ctx);
 
 #endif

@@ -3,7 +3,8 @@
 # opens the app (GET /v1/me/events over HTTP/2); A gives B a mandate through the API (the mandates module writes its
 # push_outbox row and the inbox row in its transaction); cong-push-relay and cong-push-worker carry it: B's inbox has
 # it, the stand-in FCM got it for B's device with the inbox's texts, and B's event stream got it with the live log's
-# id; B reconnects with that id and gets nothing twice. Then B logs out (POST /v1/auth/logout): the next change reaches
+# id; B reconnects with that id and gets nothing twice. Then B logs out (POST /v1/auth/logout): the open stream gets
+# `event: session-ended` and ends (module ABI 1.8, on every instance), a reconnect is refused; the next change reaches
 # B's inbox and live log, but nothing is sent to the device, and its row is gone. The gateway and the worker share a
 # private Redis (sessions, live logs, streams); the relay drains the shared push_outbox: RESOURCE_LOCK push_outbox.
 source "$(dirname "$0")/lib.sh"
@@ -67,8 +68,15 @@ again=$(curl -sN --http2-prior-knowledge --max-time 3 -H "authorization: Bearer 
   "$(url /v1/me/events)")
 expect_eq "a resume after the last event sends no event again" "" "$(grep '^id: ' <<<"$again")"
 
-# ---- B logs out: the next change reaches the inbox and the live log, not the phone ----
+# ---- B logs out: the open stream is told and ends; the next change reaches the inbox and the live log, not the phone ----
 expect_eq "B logs out" 204 "$(call "$B" POST /v1/auth/logout)"
+sse_over() { ! kill -0 "$SSE_PID" 2>/dev/null; }
+wait_until 10 sse_over || bad "B's event stream is still open after the logout"
+expect_eq "...its last event says the session ended" "event: session-ended" \
+  "$(grep '^event: ' "$GW_DIR/b.sse" | tail -1)"
+expect_eq "...and a reconnect with the logged-out token is refused" 401 \
+  "$(curl -s -o /dev/null -w '%{http_code}' --http2-prior-knowledge --max-time 5 -H "authorization: Bearer $B" \
+    "$(url /v1/me/events)")"
 expect_eq "A gives B another mandate" 201 "$(mandate 2)"
 M2=$(field id)
 relay
@@ -79,7 +87,6 @@ wait_until 20 device_gone || bad "the logged-out session's device is still regis
 expect_eq "nothing more was sent to the phone" 1 "$(pw_fcm_sent | grep -c "^$FCM_TOKEN")"
 expect_eq "the second change is in B's inbox" 1 \
   "$(psql_cong "SELECT count(*) FROM push_inbox WHERE subject = '$SB' AND data->>'id' = '$M2'")"
-kill "$SSE_PID" 2>/dev/null
 pw_stop w
 expect_eq "the worker stops cleanly" 0 "$PW_STATUS"
 psql_cong "DELETE FROM push_inbox WHERE subject = '$SB'" >/dev/null
