@@ -12,9 +12,11 @@
  *   DELETE /v1/broadcasts/{id}     cancel: 200 with the progress (also when cancelled before), audited; the fan-out
  *                                  stops before its next page. Done already: 409 conflict.
  *
- * Level 2 and the scope (the gateway answers 401/403 otherwise); nobody broadcasts acting for someone else. Any holder
- * of the scope may read or cancel any broadcast: the audit records name who did. The ward must be a ward or commune of
- * the procedures module's units (422 unknown-ward).
+ * Level 2 and the scope (the gateway answers 401/403 otherwise); nobody broadcasts acting for someone else. The area
+ * must also be the caller's to speak for (migration 0003, push_may_broadcast): a ward or commune by its own officials
+ * or a city department's, the whole city by a department's; otherwise 403 forbidden, for a cancel too. Any holder of
+ * the scope may read any broadcast's progress. The ward must be a ward or commune of the procedures module's units
+ * (422 unknown-ward).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,15 @@ typedef struct progress {
 static void not_found(cong_req_t *req)
 {
     push_api->reply_problem(req, 404, "not-found", "Không có thông báo chung này.", "There is no such broadcast.");
+}
+
+static void forbidden(cong_req_t *req)
+{
+    push_api->reply_problem(req, 403, "forbidden",
+                            "Bạn không phục vụ khu vực này: chỉ cán bộ của phường, xã đó hoặc của một sở thành phố "
+                            "mới gửi được.",
+                            "You do not serve this area: only officials of that ward or commune, or of a city "
+                            "department, may broadcast there.");
 }
 
 static int key_ok(const char *key, size_t len)
@@ -97,6 +108,8 @@ static void on_created(cong_req_t *req, int err, const cong_pg_result_t *res, vo
     if (err != 0 || api->pg_ntuples(res) != 1)
         return push_reply_store_error(req, err != 0 ? err : CONG_EIO);
     const char *problem = api->pg_is_null(res, 0, 1) ? NULL : api->pg_value(res, 0, 1);
+    if (problem != NULL && strcmp(problem, "forbidden") == 0)
+        return forbidden(req);
     if (problem != NULL && strcmp(problem, "unknown-ward") == 0)
         return invalid(req, json_pack("[{s:s, s:s}]", "field", "area.ward_code", "code", "unknown-ward"));
     if (problem != NULL)
@@ -164,6 +177,8 @@ static void on_row(cong_req_t *req, int err, const cong_pg_result_t *res, void *
     int status = api->pg_ntuples(res) == 1 ? atoi(api->pg_value(res, 0, 0)) : 404;
     if (status == 404)
         return not_found(req);
+    if (status == 403)
+        return forbidden(req);
     if (status == 409)
         return (void)api->reply_problem(req, 409, "conflict", "Thông báo chung này đã gửi xong, không thể hủy.",
                                         "This broadcast has been sent to everyone already: it cannot be cancelled.");

@@ -27,7 +27,8 @@ cleanup() {
   psql_cong "DELETE FROM push_broadcast_marks WHERE subject LIKE '$P%';
     DELETE FROM push_broadcast_marks m USING push_broadcasts b WHERE b.id = m.broadcast_id AND b.created_by = '$P-official';
     DELETE FROM push_broadcasts WHERE created_by = '$P-official';
-    DELETE FROM push_devices WHERE subject LIKE '$P%'; DELETE FROM push_subscribers WHERE subject LIKE '$P%'" >/dev/null
+    DELETE FROM push_devices WHERE subject LIKE '$P%'; DELETE FROM push_subscribers WHERE subject LIKE '$P%';
+    DELETE FROM user_roles WHERE subject LIKE '$P%'" >/dev/null
 }
 trap 'stop_gateway >/dev/null 2>&1; for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done; cleanup' EXIT
 
@@ -35,6 +36,12 @@ read -r W1 W2 W3 W4 <<<"$(psql_cong "SELECT string_agg(code, ' ' ORDER BY code) 
 expect_match "four wards in the catalog" '^[A-Z0-9-]+ [A-Z0-9-]+ [A-Z0-9-]+ [A-Z0-9-]+$' "$W1 $W2 $W3 $W4"
 citizen() { token --sub "$P-$1" --acr 1 --sid "sid-$P-$1"; }
 OFFICIAL=$(token --sub "$P-official" --acr 2 --sid "sid-$P-official" --scope broadcast)
+# who may broadcast where (push migration 0003): the official serves a city department (any ward, the city); the
+# ward official serves $W1 only
+DEPT=$(psql_cong "SELECT min(code) FROM units WHERE kind = 'department'")
+WARD_OFFICIAL=$(token --sub "$P-wofficial" --acr 2 --sid "sid-$P-wofficial" --scope broadcast)
+psql_cong "INSERT INTO user_roles (subject, role, resource) VALUES ('$P-official', 'official', '$DEPT'),
+             ('$P-wofficial', 'official', '$W1')" >/dev/null
 fields() { python3 -S -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 def show(k):
@@ -117,6 +124,13 @@ expect_eq "every error listed" "422 area.ward_code:required title.en:required bo
 expect_eq "a ward that is no unit: 422 unknown-ward" "422 area.ward_code:unknown-ward" "$(broadcast "$P-k2" "$(to_ward HN-W-NOPE-999)") $(errors)"
 expect_eq "...nothing stored" 0 "$(psql_cong "SELECT count(*) FROM push_broadcasts WHERE created_by = '$P-official'")"
 
+expect_eq "an official of no unit of that area: 403, nothing stored" "403 forbidden 0" \
+  "$(broadcast "$P-k2b" "$(to_ward "$W2")" "$WARD_OFFICIAL") $(fields type) $(psql_cong "SELECT count(*) FROM push_broadcasts WHERE created_by = '$P-wofficial'")"
+expect_eq "...nor city-wide, unless a department's" "403 forbidden" \
+  "$(broadcast "$P-k2c" '{"area":{"kind":"city"},"title":{"vi":"x","en":"x"},"body":{"vi":"y","en":"y"}}' "$WARD_OFFICIAL") $(fields type)"
+expect_eq "...its own ward: 201, and it may cancel that one: 200 cancelled" "201 200 cancelled" \
+  "$(broadcast "$P-k2d" "$(to_ward "$W1")" "$WARD_OFFICIAL") $(call "$WARD_OFFICIAL" DELETE "/v1/broadcasts/$(fields id)") $(fields state)"
+
 # ---- to a ward ----
 expect_eq "an official broadcasts to $W1: 201" "201 queued ward $W1" "$(broadcast "$P-k3" "$(to_ward "$W1")") $(fields state area.kind area.ward_code)"
 BW=$(fields id)
@@ -173,6 +187,8 @@ expect_eq "a citizen reads progress: 403" 403 "$(call "$A1" GET "/v1/broadcasts/
 expect_eq "a city-wide broadcast: 201" 201 "$(broadcast "$P-k4" "{\"area\":{\"kind\":\"city\"},$texts}")"
 BC=$(fields id)
 WANT=$(psql_cong "SELECT count(*) FROM push_subscribers s, push_broadcasts b WHERE b.id = $BC AND s.area_since <= b.created_at")
+expect_eq "a ward's official cannot cancel a city-wide one: 403" "403 forbidden" \
+  "$(call "$WARD_OFFICIAL" DELETE "/v1/broadcasts/$BC") $(fields type)"
 fanout_once
 expect_eq "progress: done, every subscriber targeted and delivered" "done $WANT $WANT" "$(progress "$BC" state targeted delivered)"
 expect_eq "...ONE entry, in the city log; none in this run's own logs" "1 00000" "$(in_log "$CITY_LOG" "$BC") $(live_each "$BC" a1 a2 b1 c1 l1)"
