@@ -94,7 +94,7 @@ cong_env() { # CATALOG_CACHE_TTL_S: sets ENVV, a clean environment (no CONG_* of
     CONG_AUTH_SIGNING_KEY_FILE="$DIR/keys/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$DIR/keys/subject-secret" \
     CONG_AUTH_DOCUMENT_SIGNING_KEY_FILE="$DIR/keys/cong-document.pem" \
     CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$DIR/keys/cong-audit.pem" \
-    CONG_LOG_ACCESS_LOG= CONG_LOG_LEVEL=warn \
+    CONG_LOG_ACCESS_LOG= CONG_LOG_LEVEL=info \
     CONG_RATE_LIMITS_ENABLED=0 \
     CONG_MODULES_PROCEDURES_DATA_DIR="$DIR/data" \
     CONG_MODULES_PROCEDURES_CATALOG_CACHE_TTL_S="$1")
@@ -110,10 +110,13 @@ start_cong() { # CATALOG_CACHE_TTL_S LOGNAME
   CONG_PID=$!
   for _ in $(seq 1 150); do
     kill -0 "$CONG_PID" 2>/dev/null || { cat "$DIR/$2.log" >&2; die "cong ($2) exited at start"; }
-    [ "$(status_of "http://127.0.0.1:$CONG_PORT/readyz")" = 200 ] && return 0
+    # ready, and the catalog in memory (catalog_live.h): before its first load searches and submissions ask
+    # PostgreSQL, and the load would measure that start (and its shedding: 503 database-busy) instead
+    [ "$(status_of "http://127.0.0.1:$CONG_PORT/readyz")" = 200 ] &&
+      grep -q "catalog: version [0-9]* in memory" "$DIR/$2.log" && return 0
     sleep 0.2
   done
-  die "cong ($2) is not ready after 30 s"
+  die "cong ($2) is not ready, or its catalog not in memory, after 30 s"
 }
 check() { [ "$2" = "$3" ] || die "sanity check failed: $1 answered $3, expected $2"; }
 
