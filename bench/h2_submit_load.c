@@ -4,6 +4,7 @@
  *
  *   h2_submit_load --port P --token-file FILE --body-file FILE [--connections 16] [--streams 4] [--seconds 8]
  *                  [--warmup 1] [--path /v1/dossiers] [--drain 15] [--body-per-line 0|1] [--token-per-line 0|1]
+ *                  [--rate R]
  *
  * POST PATH on C h2c (prior knowledge) connections to 127.0.0.1:PORT, M concurrent streams each. Every request
  * carries "authorization: Bearer <the token of FILE>", "content-type: application/json", the body of FILE (one DATA
@@ -16,11 +17,16 @@
  * seconds), so that every request sent gets its answer. Requests answered during the first WARMUP seconds and after
  * the measured window are not in the rate and the percentiles, but their status is counted. Prints one line:
  *   sent=N answered=N status_201=N status_other=N resets=N lost=N requests=N seconds=S rps=R p50_ms=X p99_ms=Y
- *   warmup_requests=N drain_requests=N
+ *   warmup_requests=N drain_requests=N skipped=N status_503=N (of status_other) rps_201=R (201s only)
  * (requests, rps and percentiles: the measured window; status_*: every request.) The first few answers that are not
  * 201 are printed on standard error with their body. Latency: from queuing the HEADERS frame to the frame that ends
  * the response (END_STREAM), in µs. Only :status is read from an answer's headers (bench/h2_wire.h: h2o sends it as
  * a static-table index or a literal, never from the dynamic table).
+ * With --rate R (open loop, for latency at a fixed offered rate): no request is sent at start nor when one ends;
+ * instead request n is due at start + n/R s and sent then on the next connection (in turn) with fewer than M requests
+ * in flight; its latency counts from when it was due, so a server that falls behind is not excused by the client
+ * waiting (no coordinated omission). A request due while every connection has M in flight is not sent: counted in
+ * skipped=N (the offered rate was not met; printed at the end of the line).
  * Exit status 0 when every request sent was answered 201, 1 otherwise, 2 on a usage error.
  */
 #ifndef _GNU_SOURCE
@@ -43,7 +49,7 @@ static void usage(void)
 {
     fputs("usage: h2_submit_load --port P --token-file FILE --body-file FILE [--connections C] [--streams M]\n"
           "                      [--seconds D] [--warmup W] [--path /v1/dossiers] [--drain S] [--body-per-line 0|1]\n"
-          "                      [--token-per-line 0|1]\n",
+          "                      [--token-per-line 0|1] [--rate R]\n",
           stderr);
     exit(2);
 }
@@ -63,9 +69,12 @@ typedef struct {
 } conn_t;
 
 static struct {
-    int port, conns, streams, seconds, warmup, drain, body_per_line, token_per_line;
+    int port, conns, streams, seconds, warmup, drain, body_per_line, token_per_line, rate;
     const char *path, *token_path, *body_path;
-} opt = {0, 16, 4, 8, 1, 15, 0, 0, "/v1/dossiers", NULL, NULL};
+} opt = {0, 16, 4, 8, 1, 15, 0, 0, 0, "/v1/dossiers", NULL, NULL};
+static uint64_t st_skipped; /* --rate: requests due while every connection was full */
+static uint64_t st_503;     /* of status_other: 503 (a gateway shedding load: database-busy) */
+static uint64_t st_201_window; /* answered 201 within the measured window: rps_201 */
 
 #define MAX_BODIES 100000
 static char *token, *body;
@@ -110,7 +119,13 @@ static size_t hpack_new_name(uint8_t *dst, const char *name, const char *value, 
     return n + len;
 }
 
+static void send_request_due(conn_t *c, int64_t due_us);
 static void send_request(conn_t *c)
+{
+    send_request_due(c, h2w_now_us());
+}
+
+static void send_request_due(conn_t *c, int64_t due_us)
 {
     uint8_t block[8192];
     size_t plen = strlen(opt.path), n = 0;
@@ -137,7 +152,7 @@ static void send_request(conn_t *c)
     c->id_of[slot] = id;
     c->status[slot] = 0;
     c->failure[slot] = -1;
-    c->sent_us[slot] = h2w_now_us();
+    c->sent_us[slot] = due_us;
     h2w_frame(&c->w, H2W_F_HEADERS, H2W_FL_END_HEADERS, id, block, n);
     h2w_frame(&c->w, H2W_F_DATA, H2W_FL_END_STREAM, id, b, blen);
     c->w.in_flight++;
@@ -157,7 +172,7 @@ static void finish_stream(conn_t *c, uint32_t id, int reset)
     else if (c->status[slot] == 201)
         st_201++;
     else
-        st_other++;
+        st_other++, st_503 += c->status[slot] == 503;
     if (t < measure_from) {
         st_warm++;
     } else if (t < measure_to) {
@@ -169,11 +184,12 @@ static void finish_stream(conn_t *c, uint32_t id, int reset)
                     h2w_die("out of memory");
             }
             lat[lat_n++] = (uint32_t)(t - c->sent_us[slot]);
+            st_201_window += c->status[slot] == 201;
         }
     } else {
         st_drain++;
     }
-    if (t < measure_to && c->w.alive)
+    if (t < measure_to && c->w.alive && opt.rate == 0)
         send_request(c);
 }
 
@@ -208,7 +224,7 @@ static int conn_open(conn_t *c)
     if (h2w_conn_open(&c->w, opt.port) != 0)
         return -1;
     /* The request bodies are small (well under the server's initial 64 KiB windows): no flow control needed. */
-    for (int i = 0; i < opt.streams; i++)
+    for (int i = 0; i < opt.streams && opt.rate == 0; i++)
         send_request(c);
     return 0;
 }
@@ -304,6 +320,27 @@ static void split_tokens(void)
         h2w_die("the token file has no token");
 }
 
+/* --rate: sends every request due by t (the n-th at start + n/rate), each on the next connection with room. */
+static void send_due(conn_t *conns, int64_t start, int64_t t, uint64_t *scheduled, int *next_conn)
+{
+    if (t >= measure_to)
+        return;
+    uint64_t due = (uint64_t)((t - start) * (double)opt.rate / 1e6);
+    for (; *scheduled < due; (*scheduled)++) {
+        int64_t due_us = start + (int64_t)((double)*scheduled * 1e6 / opt.rate);
+        int sent = 0;
+        for (int k = 0; k < opt.conns && !sent; k++) {
+            conn_t *c = &conns[(*next_conn + k) % opt.conns];
+            if (c->w.fd >= 0 && c->w.alive && c->w.in_flight < opt.streams) {
+                send_request_due(c, due_us);
+                *next_conn = (*next_conn + k + 1) % opt.conns;
+                sent = 1;
+            }
+        }
+        st_skipped += (uint64_t)!sent;
+    }
+}
+
 static int load(void)
 {
     token = read_file(opt.token_path, &token_len);
@@ -335,14 +372,18 @@ static int load(void)
         epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].w.fd, &ev);
     }
     struct epoll_event evs[MAX_CONNS];
+    uint64_t scheduled = 0;
+    int next_conn = 0;
     for (;;) {
         int64_t t = h2w_now_us();
+        if (opt.rate > 0)
+            send_due(conns, start, t, &scheduled, &next_conn);
         int busy = 0;
         for (int i = 0; i < opt.conns; i++)
             busy += conns[i].w.fd >= 0 && conns[i].w.in_flight > 0;
         if ((t >= measure_to && busy == 0) || t >= give_up)
             break;
-        int n = epoll_wait(ep, evs, MAX_CONNS, 50);
+        int n = epoll_wait(ep, evs, MAX_CONNS, opt.rate > 0 ? 1 : 50);
         for (int k = 0; k < n; k++) {
             conn_t *c = &conns[evs[k].data.u32];
             if (c->w.fd < 0)
@@ -378,15 +419,16 @@ static int load(void)
     double secs = (double)opt.seconds;
     uint64_t answered = st_201 + st_other;
     printf("sent=%llu answered=%llu status_201=%llu status_other=%llu resets=%llu lost=%llu requests=%zu seconds=%.3f "
-           "rps=%.1f p50_ms=%.2f p99_ms=%.2f warmup_requests=%llu drain_requests=%llu\n",
+           "rps=%.1f p50_ms=%.2f p99_ms=%.2f warmup_requests=%llu drain_requests=%llu skipped=%llu status_503=%llu rps_201=%.1f\n",
            (unsigned long long)st_sent, (unsigned long long)answered, (unsigned long long)st_201,
            (unsigned long long)st_other, (unsigned long long)st_resets, (unsigned long long)st_lost, lat_n, secs,
            (double)lat_n / secs, h2w_pct_ms(lat, lat_n, 0.50), h2w_pct_ms(lat, lat_n, 0.99),
-           (unsigned long long)st_warm, (unsigned long long)st_drain);
+           (unsigned long long)st_warm, (unsigned long long)st_drain, (unsigned long long)st_skipped,
+           (unsigned long long)st_503, (double)st_201_window / secs);
     for (int i = 0; i < failures_n; i++)
         fprintf(stderr, "h2_submit_load: answer %d (not 201): %s\n", failures[i].status,
                 failures[i].len ? failures[i].body : "(no body)");
-    return st_201 == st_sent && st_sent > 0 ? 0 : 1;
+    return st_201 == st_sent && st_sent > 0 && st_skipped == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -407,6 +449,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--path")) opt.path = v;
         else if (!strcmp(a, "--body-per-line")) opt.body_per_line = (int)h2w_num(v, 0, 1, usage);
         else if (!strcmp(a, "--token-per-line")) opt.token_per_line = (int)h2w_num(v, 0, 1, usage);
+        else if (!strcmp(a, "--rate")) opt.rate = (int)h2w_num(v, 1, 1000000, usage);
         else usage();
     }
     if (!opt.port || !opt.token_path || !opt.body_path || opt.path[0] != '/' || strlen(opt.path) > 120)

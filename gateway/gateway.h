@@ -107,6 +107,7 @@ struct cong_gateway {
     h2o_hostconf_t *admin_hosts[2];      /* reach the admin host, whatever its :authority says */
     struct cong_tls *tls;                /* the TLS listener's context, rebuilt at SIGHUP (http/tls.h); NULL: none */
     int worker_count;
+    int pg_pool_size;                    /* postgres.pool_size, or sized to the machine when that is 0 (postgres.h) */
     cong_worker_t *workers;
     volatile sig_atomic_t stop_requested;
     struct cong_live_config *_Atomic live; /* the newest reloadable settings; workers adopt it at their tick */

@@ -142,8 +142,9 @@ typedef struct cong_config {
     } redis;
     struct {
         char *conninfo;           /* default "host=127.0.0.1 port=5432 dbname=cong user=cong" (may hold a secret) */
-        int pool_size;            /* default 4 per worker; 1..64 */
+        int pool_size;            /* per worker; default 0 = sized to the machine (postgres.h); 0..64 */
         int timeout_ms;           /* default 5000 */
+        int queue_wait_ms;        /* default 250: longer waits for a connection are shed (503); 0 = never */
         char *migrations_dir;     /* default "gateway/migrations" */
     } postgres;
     struct {

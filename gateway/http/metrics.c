@@ -158,12 +158,13 @@ static void render_latency(cong_metrics_t *m, text_buffer_t *b)
 static void render_gauges(cong_metrics_t *m, text_buffer_t *b)
 {
     int64_t in_flight = 0, redis_up = 0, pg_up = 0, subscribed = 0;
-    uint64_t redis_disconnects = 0, rate_limit_unavailable = 0, calm = 0, stall = 0, resubscribed = 0;
+    uint64_t redis_disconnects = 0, rate_limit_unavailable = 0, calm = 0, stall = 0, resubscribed = 0, pg_shed = 0;
     for (int w = 0; w < m->workers; w++) {
         in_flight += load_gauge(&m->blocks[w].in_flight);
         redis_up += load_gauge(&m->blocks[w].redis_up);
         pg_up += load_gauge(&m->blocks[w].pg_up);
         redis_disconnects += load(&m->blocks[w].redis_disconnects);
+        pg_shed += load(&m->blocks[w].pg_shed);
         subscribed += load_gauge(&m->blocks[w].revocations_subscribed);
         resubscribed += load(&m->blocks[w].revocations_resubscribed);
         rate_limit_unavailable += load(&m->blocks[w].rate_limit_unavailable);
@@ -187,6 +188,9 @@ static void render_gauges(cong_metrics_t *m, text_buffer_t *b)
          m->workers, m->workers * m->labels.pg_pool_size);
     emit(b, "# HELP cong_store_disconnects_total Store connections lost.\n# TYPE cong_store_disconnects_total counter\n"
             "cong_store_disconnects_total{store=\"redis\"} %llu\n", (unsigned long long)redis_disconnects);
+    emit(b, "# HELP cong_store_queries_shed_total Queries refused because the pool was saturated: its queue full, or "
+            "no connection within postgres.queue_wait_ms.\n# TYPE cong_store_queries_shed_total counter\n"
+            "cong_store_queries_shed_total{store=\"postgres\"} %llu\n", (unsigned long long)pg_shed);
     emit(b, "# HELP cong_revocation_subscriptions_up Workers subscribed to session revocations.\n"
             "# TYPE cong_revocation_subscriptions_up gauge\ncong_revocation_subscriptions_up %lld\n"
             "# HELP cong_revocation_resubscriptions_total Revocation subscriptions lost or silent past their PING "

@@ -31,6 +31,7 @@ typedef struct cong_worker_metrics {
     _Atomic int64_t redis_up;        /* 0/1 */
     _Atomic int64_t pg_up;           /* connections up */
     _Atomic uint64_t redis_disconnects;
+    _Atomic uint64_t pg_shed;        /* queries refused by a saturated pool (postgres.h, shedding) */
     _Atomic int64_t revocations_subscribed;   /* 0/1: the worker hears revocations (revocation.h) */
     _Atomic uint64_t revocations_resubscribed; /* subscriptions lost or silent past their PING deadline, made again */
     _Atomic uint64_t rate_limit_unavailable; /* decisions Redis could not make (requests let through) */

@@ -98,6 +98,11 @@ static const cong_problem_kind_t catalog[] = {
      "Cổng không hỗ trợ phương thức HTTP này.", "The gateway does not support this HTTP method."},
     {"service-unavailable", 503, "Dịch vụ tạm thời gián đoạn", "Service temporarily unavailable",
      "Hệ thống đang tạm gián đoạn. Vui lòng thử lại sau.", "The service is temporarily unavailable. Retry later."},
+    /* the PostgreSQL pool is saturated: no connection within postgres.queue_wait_ms (gateway/stores/postgres.h);
+     * nothing of the request was written, it may be sent again as it is after Retry-After */
+    {"database-busy", 503, "Hệ thống đang quá tải", "The service is busy",
+     "Hệ thống đang xử lý nhiều yêu cầu; yêu cầu của bạn chưa được ghi. Vui lòng gửi lại sau ít giây.",
+     "The service is handling many requests; yours was not recorded. Send it again in a moment."},
     /* modules/queue */
     {"queue-limit-reached", 429, "Đã lấy đủ số thứ tự trong ngày", "Daily queue numbers used up",
      "Bạn đã lấy đủ số thứ tự cho phép trong ngày; hạn mức mới bắt đầu từ ngày mới.",

@@ -150,6 +150,7 @@ static void update_store_gauges(cong_worker_t *w)
     atomic_store_explicit(&w->metrics->redis_up, cong_redis_is_up(w->redis), memory_order_relaxed);
     atomic_store_explicit(&w->metrics->pg_up, cong_pg_pool_up(w->pg), memory_order_relaxed);
     atomic_store_explicit(&w->metrics->redis_disconnects, cong_redis_disconnects(w->redis), memory_order_relaxed);
+    atomic_store_explicit(&w->metrics->pg_shed, cong_pg_pool_shed(w->pg), memory_order_relaxed);
     if (w->revocations != NULL) {
         atomic_store_explicit(&w->metrics->revocations_subscribed, cong_redis_subscriber_is_up(w->revocations),
                               memory_order_relaxed);
@@ -215,8 +216,10 @@ static void *worker_main(void *arg)
     const cong_config_t *cfg = gw->config;
     cong_req_thread_init(w);
     w->redis = cong_redis_new(&w->loop, cfg->redis.host, cfg->redis.port, cfg->redis.password, cfg->redis.timeout_ms);
-    w->pg = cong_pg_pool_new(&w->loop, cfg->postgres.conninfo, cfg->postgres.pool_size, cfg->postgres.timeout_ms,
+    w->pg = cong_pg_pool_new(&w->loop, cfg->postgres.conninfo, gw->pg_pool_size, cfg->postgres.timeout_ms,
                              PG_MAX_QUEUE);
+    if (w->pg != NULL)
+        cong_pg_pool_set_wait_bound(w->pg, cfg->postgres.queue_wait_ms);
     if (cong_revocation_start(w) != 0)
         cong_log(CONG_LOG_ERROR, "server", "worker %d: cannot follow session revocations", w->index);
     uv_timer_init(&w->loop, &w->tick);
@@ -356,6 +359,9 @@ int cong_gateway_serve(cong_gateway_t *gw)
     gw->worker_count = cfg->server.workers > 0 ? cfg->server.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (gw->worker_count < 1)
         gw->worker_count = 1;
+    gw->pg_pool_size = cfg->postgres.pool_size > 0
+                           ? cfg->postgres.pool_size
+                           : cong_pg_pool_size_for_machine((int)sysconf(_SC_NPROCESSORS_ONLN), gw->worker_count);
     const char **methods = calloc(gw->route_count + 1, sizeof *methods);
     const char **templates = calloc(gw->route_count + 1, sizeof *templates);
     const char **module_names = calloc(gw->module_count + 1, sizeof *module_names);
@@ -372,7 +378,7 @@ int cong_gateway_serve(cong_gateway_t *gw)
         module_versions[i] = cong_module_version(gw->modules[i]);
     }
     cong_metrics_labels_t labels = {gw->route_count, methods, templates, gw->module_count, module_names,
-                                    cfg->postgres.pool_size, module_versions};
+                                    gw->pg_pool_size, module_versions};
     gw->metrics = cong_metrics_new(&labels, gw->worker_count);
     if (gw->metrics == NULL)
         return CONG_ENOMEM;

@@ -75,12 +75,25 @@ void cong_pg_pool_fail_queue(cong_pg_pool_t *pool, int err)
         cong_pg_query_finish(q, err);
 }
 
+static void on_query_deadline(uv_timer_t *t);
+
+/* What is left of q's deadline (timeout_ms from when it was queued), at least 1 ms. */
+static uint64_t deadline_left_ms(const pg_query_t *q)
+{
+    uint64_t waited = uv_now(q->pool->loop) - q->queued_at, timeout = (uint64_t)q->pool->timeout_ms;
+    return waited < timeout ? timeout - waited : 1;
+}
+
 void cong_pg_pool_dispatch(cong_pg_pool_t *pool)
 {
     for (int i = 0; i < pool->size && pool->queue_head != NULL; i++) {
         pg_conn_t *c = &pool->conns[i];
-        if (c->state == CONN_IDLE)
-            cong_pg_conn_run(c, queue_pop(pool));
+        if (c->state == CONN_IDLE) {
+            pg_query_t *q = queue_pop(pool);
+            if (pool->wait_ms > 0) /* the timer measured the wait bound: from now on, the deadline */
+                uv_timer_start(&q->deadline, on_query_deadline, deadline_left_ms(q), 0);
+            cong_pg_conn_run(c, q);
+        }
     }
 }
 
@@ -89,8 +102,11 @@ static void on_query_deadline(uv_timer_t *t)
     pg_query_t *q = t->data;
     cong_pg_pool_t *pool = q->pool;
     if (q->running_on == NULL) {
+        /* still queued: past the wait bound (shed, CONG_EBUSY) unless the deadline itself came first */
+        int shed = pool->wait_ms > 0 && pool->wait_ms < pool->timeout_ms;
         queue_remove(pool, q);
-        cong_pg_query_finish(q, CONG_ETIMEDOUT);
+        pool->shed += (unsigned long long)shed;
+        cong_pg_query_finish(q, shed ? CONG_EBUSY : CONG_ETIMEDOUT);
         return;
     }
     pg_conn_t *c = q->running_on;
@@ -106,8 +122,10 @@ int cong_pg_query(cong_pg_pool_t *pool, const char *sql, int nparams, const char
         return CONG_EINVAL;
     if (pool->closing || cong_pg_pool_up(pool) == 0)
         return CONG_EUNAVAILABLE;
-    if (pool->queued >= pool->max_queue)
+    if (pool->queued >= pool->max_queue) {
+        pool->shed++;
         return CONG_EBUSY;
+    }
     pg_query_t *q = calloc(1, sizeof *q);
     if (q == NULL)
         return CONG_ENOMEM;
@@ -132,7 +150,9 @@ int cong_pg_query(cong_pg_pool_t *pool, const char *sql, int nparams, const char
     }
     uv_timer_init(pool->loop, &q->deadline);
     q->deadline.data = q;
-    uv_timer_start(&q->deadline, on_query_deadline, (uint64_t)pool->timeout_ms, 0);
+    q->queued_at = uv_now(pool->loop);
+    int wait = pool->wait_ms > 0 && pool->wait_ms < pool->timeout_ms ? pool->wait_ms : pool->timeout_ms;
+    uv_timer_start(&q->deadline, on_query_deadline, (uint64_t)wait, 0);
     if (pool->queue_tail != NULL)
         pool->queue_tail->next = q;
     else
@@ -189,6 +209,27 @@ int cong_pg_pool_up(const cong_pg_pool_t *pool)
 int cong_pg_pool_size(const cong_pg_pool_t *pool)
 {
     return pool->size;
+}
+
+int cong_pg_pool_size_for_machine(int cores, int workers)
+{
+    enum { PER_CORE = 8, MIN_PER_WORKER = 4, MAX_PER_WORKER = 64 };
+    if (cores < 1)
+        cores = 1;
+    if (workers < 1)
+        workers = 1;
+    int size = (PER_CORE * cores + workers - 1) / workers;
+    return size < MIN_PER_WORKER ? MIN_PER_WORKER : size > MAX_PER_WORKER ? MAX_PER_WORKER : size;
+}
+
+void cong_pg_pool_set_wait_bound(cong_pg_pool_t *pool, int wait_ms)
+{
+    pool->wait_ms = wait_ms > 0 ? wait_ms : 0;
+}
+
+unsigned long long cong_pg_pool_shed(const cong_pg_pool_t *pool)
+{
+    return pool->shed;
 }
 
 /* Freed once no timer and no cancel job refers to its connections. */

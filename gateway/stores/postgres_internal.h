@@ -7,6 +7,8 @@
 #ifndef CONG_GATEWAY_POSTGRES_INTERNAL_H
 #define CONG_GATEWAY_POSTGRES_INTERNAL_H
 
+#include <stdint.h>
+
 #include "postgres.h"
 #include "postgres_conninfo.h"
 
@@ -23,7 +25,8 @@ typedef struct pg_query {
     char **params;
     cong_pg_query_cb cb;
     void *udata;
-    uv_timer_t deadline;
+    uv_timer_t deadline;   /* while queued: the wait bound (or the deadline if sooner); then the deadline */
+    uint64_t queued_at;    /* loop time (ms) when it was queued: the deadline counts from there */
     pg_conn_t *running_on; /* NULL while queued */
     int answered;
     PGresult *result; /* what the caller sees of the reply (postgres_result.h) */
@@ -52,6 +55,8 @@ struct cong_pg_pool {
     uv_loop_t *loop;
     cong_pg_conninfo_t conninfo; /* with a statement_timeout */
     int size, timeout_ms, max_queue;
+    int wait_ms;                   /* 0: no wait bound (postgres.h, shedding) */
+    unsigned long long shed;       /* queries answered CONG_EBUSY */
     pg_conn_t *conns;
     pg_query_t *queue_head, *queue_tail;
     int queued;

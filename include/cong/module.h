@@ -129,7 +129,9 @@ typedef struct cong_principal {
                                  outlives auth.step_up_max_age_s */
 } cong_principal_t;
 
-/** PostgreSQL callback: `result` is NULL when err != 0. Called on the request's worker thread. */
+/** PostgreSQL callback: `result` is NULL when err != 0. Called on the request's worker thread. err CONG_EBUSY (from
+ *  pg_query or here): the worker's pool is saturated — its queue is full, or no connection came free within
+ *  postgres.queue_wait_ms — and nothing of the query reached the server: answer 503 with Retry-After at once. */
 typedef void (*cong_pg_cb)(cong_req_t *req, int err, const cong_pg_result_t *result, void *udata);
 /** Redis callback: `reply` is NULL when err != 0. */
 typedef void (*cong_redis_cb)(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata);

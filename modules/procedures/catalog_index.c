@@ -251,7 +251,8 @@ static int copy_rows(catalog_index_t *ix, const catalog_row_t *rows)
     size_t total = 0;
     for (size_t d = 0; d < ix->count; d++)
         total += strlen(rows[d].domain) + strlen(rows[d].search_text) + strlen(rows[d].name_folded) +
-                 strlen(rows[d].item_json) + 4;
+                 strlen(rows[d].item_json) + strlen(rows[d].code) +
+                 (rows[d].form_fields != NULL ? strlen(rows[d].form_fields) : 0) + 6;
     ix->strings = malloc(total + 1);
     if (ix->strings == NULL)
         return -1;
@@ -261,10 +262,13 @@ static int copy_rows(catalog_index_t *ix, const catalog_row_t *rows)
         if (d > 0 && strcmp(rows[d - 1].code, r->code) >= 0)
             return -1; /* not sorted by code: the ranks would lie */
         catalog_doc_t *doc = &ix->docs[d];
-        const char *src[] = {r->domain, r->search_text, r->name_folded, r->item_json};
-        const char **dst[] = {&doc->domain, &doc->search_text, &doc->name_folded, &doc->item_json};
-        size_t *lens[] = {NULL, &doc->search_len, &doc->folded_len, &doc->item_len};
-        for (size_t k = 0; k < 4; k++) {
+        const char *src[] = {r->domain, r->search_text, r->name_folded, r->item_json, r->code, r->form_fields};
+        const char **dst[] = {&doc->domain,   &doc->search_text, &doc->name_folded,
+                              &doc->item_json, &doc->code,        &doc->form_fields};
+        size_t *lens[] = {NULL, &doc->search_len, &doc->folded_len, &doc->item_len, NULL, NULL};
+        for (size_t k = 0; k < 6; k++) {
+            if (src[k] == NULL) /* only form_fields may be absent */
+                continue;
             size_t len = strlen(src[k]);
             memcpy(w, src[k], len + 1);
             *dst[k] = w;
@@ -272,6 +276,7 @@ static int copy_rows(catalog_index_t *ix, const catalog_row_t *rows)
                 *lens[k] = len;
             w += len + 1;
         }
+        doc->min_loa = r->min_loa;
         doc->length = r->name_length < 0 ? 0 : r->name_length > 65535 ? 65535 : (uint32_t)r->name_length;
     }
     return 0;
@@ -320,4 +325,25 @@ long long catalog_index_version(const catalog_index_t *ix)
 size_t catalog_index_count(const catalog_index_t *ix)
 {
     return ix->count;
+}
+
+int catalog_index_procedure(const catalog_index_t *ix, const char *code, catalog_procedure_t *out)
+{
+    size_t lo = 0, hi = ix->count; /* docs are sorted by code (bytes): copy_rows refused any other order */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(ix->docs[mid].code, code);
+        if (c == 0) {
+            const catalog_doc_t *doc = &ix->docs[mid];
+            if (doc->form_fields == NULL)
+                return 0;
+            *out = (catalog_procedure_t){doc->domain, doc->form_fields, doc->min_loa};
+            return 1;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
 }

@@ -30,6 +30,8 @@ typedef struct catalog_row {
     long name_length;        /* length(name_vi), codepoints */
     const char *item_json;   /* the answer's item for this procedure, jsonb text */
     const char *units;       /* the codes of the units that handle it, space-separated */
+    const char *form_fields; /* procedures.form_fields, jsonb text; NULL: not loaded (no catalog_index_procedure) */
+    int min_loa;             /* procedures.min_loa */
 } catalog_row_t;
 
 typedef struct catalog_index catalog_index_t;
@@ -40,6 +42,17 @@ catalog_index_t *catalog_index_build(const catalog_row_t *rows, size_t count, lo
 void catalog_index_free(catalog_index_t *index);
 long long catalog_index_version(const catalog_index_t *index);
 size_t catalog_index_count(const catalog_index_t *index);
+
+/** What a submission checks against (dossiers.c), without asking PostgreSQL; the strings live as long as the index
+ *  (read them while it is held: catalog_live_acquire). */
+typedef struct catalog_procedure {
+    const char *domain;
+    const char *form_fields; /* jsonb text */
+    int min_loa;
+} catalog_procedure_t;
+
+/** The procedure of that code: 1 and *out set, or 0 when the index has none (or its form was not loaded). */
+int catalog_index_procedure(const catalog_index_t *index, const char *code, catalog_procedure_t *out);
 
 /** One search: q as the client sent it (NULL: none), domain/unit filters (NULL: none), page >= 1, page_size >= 1. */
 typedef struct catalog_search_args {

@@ -6,7 +6,9 @@
  * from the index's, the job reads the whole catalog in one REPEATABLE READ transaction (version and rows from one
  * snapshot), builds a new index (catalog_index.h) and publishes it: every instance serves a change within about one
  * refresh interval plus one load. PostgreSQL stays the source of truth; when it is down the index in memory keeps
- * serving the last catalog it gave, and before the first load the handler answers from SQL (catalog.c).
+ * serving the last catalog it gave, and before the first load the handler answers from SQL (catalog.c). Readers: the
+ * search (catalog.c) and the submission (dossiers.c: a procedure's form, level of assurance and domain, so that a
+ * submission costs one round trip to PostgreSQL; a procedure the index has not got yet is read from SQL).
  *
  * Memory safety (readers never wait for the loader). The published index is one atomic pointer. A reader (a worker
  * thread, inside one handler call: a search never yields) announces the index it is about to read in its own hazard

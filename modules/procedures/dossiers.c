@@ -18,7 +18,9 @@
  * existence is not revealed.
  *
  * Submission: the form is checked here against the procedure's fields (422 lists every invalid field); the level of
- * assurance against the procedure's (401 step-up-required, RFC 9470); then ONE call of dossier_submit writes the
+ * assurance against the procedure's (401 step-up-required, RFC 9470) — the procedure read from the catalog in memory
+ * (catalog_live.h; from PostgreSQL before its first load or when it has not got the code yet), so that a submission
+ * is one round trip to PostgreSQL; then ONE call of dossier_submit writes the
  * dossier, its timeline event, the portal outbox row, the push outbox row and the idempotency record in one
  * transaction. The 201 goes out only after that commit.
  */
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_live.h"
 #include "form.h"
 #include "procedures.h"
 
@@ -102,6 +105,35 @@ static void step_up(cong_req_t *req)
     procedures_api->reply_problem(req, 401, "step-up-required", NULL, NULL);
 }
 
+/* The procedure is known: mandate, level of assurance, then the form against its fields (jsonb text), then the
+ * store. Synchronous up to the query (whose strings pg_query copies): the memory path holds the catalog index
+ * meanwhile. */
+static void check_and_submit(cong_req_t *req, submission_t *s, const char *form_fields, int min_loa,
+                             const char *domain)
+{
+    const cong_api_t *api = procedures_api;
+    if (api->mandate_covers(req, s->procedure, domain) != 0)
+        return procedures_reply_not_covered(req, s->procedure);
+    if (api->req_principal(req)->loa < min_loa) {
+        step_up(req);
+        return;
+    }
+    json_t *fields = json_loads(form_fields, 0, NULL);
+    json_t *errors = procedures_form_check(fields, json_object_get(s->body, "form"));
+    json_decref(fields);
+    if (errors == NULL) {
+        api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    if (json_array_size(errors) > 0) {
+        api->reply_problem_ext(req, 422, "validation-failed", "Một số trường của tờ khai không hợp lệ.",
+                               "Some fields of the form are invalid.", json_pack("{s:o}", "errors", errors));
+        return;
+    }
+    json_decref(errors);
+    submit_to_store(req, s);
+}
+
 static void on_procedure(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
 {
     const cong_api_t *api = procedures_api;
@@ -116,26 +148,24 @@ static void on_procedure(cong_req_t *req, int err, const cong_pg_result_t *res, 
                                "No procedure has this code.", json_pack("{s:o}", "errors", errors));
         return;
     }
-    if (api->mandate_covers(req, s->procedure, api->pg_value(res, 0, 2)) != 0)
-        return procedures_reply_not_covered(req, s->procedure);
-    if (api->req_principal(req)->loa < atoi(api->pg_value(res, 0, 1))) {
-        step_up(req);
-        return;
-    }
-    json_t *fields = json_loads(api->pg_value(res, 0, 0), 0, NULL);
-    json_t *errors = procedures_form_check(fields, json_object_get(s->body, "form"));
-    json_decref(fields);
-    if (errors == NULL) {
-        api->reply_problem(req, 500, "internal-error", NULL, NULL);
-        return;
-    }
-    if (json_array_size(errors) > 0) {
-        api->reply_problem_ext(req, 422, "validation-failed", "Một số trường của tờ khai không hợp lệ.",
-                               "Some fields of the form are invalid.", json_pack("{s:o}", "errors", errors));
-        return;
-    }
-    json_decref(errors);
-    submit_to_store(req, s);
+    check_and_submit(req, s, api->pg_value(res, 0, 0), atoi(api->pg_value(res, 0, 1)), api->pg_value(res, 0, 2));
+}
+
+/* The procedure from the catalog in memory (catalog_live.h): one round trip to PostgreSQL per submission instead of
+ * two. 0 when the index is not loaded yet or has no such procedure (one added since its last refresh): the caller
+ * asks PostgreSQL. A form changed in the catalog is checked here at most one refresh (catalog_refresh_ms) late;
+ * dossier_submit itself reads the procedure's row in its transaction. */
+static int submit_from_memory(cong_req_t *req, submission_t *s)
+{
+    const catalog_index_t *ix = catalog_live_acquire();
+    if (ix == NULL)
+        return 0;
+    catalog_procedure_t p;
+    int found = catalog_index_procedure(ix, s->procedure, &p);
+    if (found)
+        check_and_submit(req, s, p.form_fields, p.min_loa, p.domain);
+    catalog_live_release();
+    return found;
 }
 
 /* The shape of the request: {procedure_code, unit_code, form: {}, attachments: [] (optional)}. */
@@ -195,6 +225,8 @@ static void submit(cong_req_t *req, void *udata)
     s->unit = json_string_value(json_object_get(body, "unit_code"));
     procedures_sha256_hex(canonical, strlen(canonical), s->request_hash);
     free(canonical);
+    if (submit_from_memory(req, s))
+        return;
     const char *params[] = {s->procedure};
     procedures_query(req, "SELECT form_fields, min_loa, domain FROM procedures WHERE code = $1", 1, params, on_procedure,
                      s);

@@ -6,10 +6,26 @@
 
 #include "procedures.h"
 
+/* 503 database-busy: the pool shed the query (postgres.queue_wait_ms) or its queue is full; nothing was written.
+ * Retry-After is whole seconds (RFC 9110); retry_after_ms spreads the retries of a burst between 500 and 1499 ms,
+ * drawn from the request id (random per request) rather than from a generator shared by the workers. */
+static void reply_database_busy(cong_req_t *req)
+{
+    const cong_api_t *api = procedures_api;
+    unsigned hash = 2166136261u;
+    for (const char *p = api->req_id(req); p != NULL && *p != '\0'; p++)
+        hash = (hash ^ (unsigned char)*p) * 16777619u;
+    api->reply_header(req, "retry-after", "1");
+    api->reply_problem_ext(req, 503, "database-busy", NULL, NULL,
+                           json_pack("{s:i}", "retry_after_ms", 500 + (int)(hash % 1000)));
+}
+
 void procedures_reply_store_error(cong_req_t *req, int err)
 {
     const cong_api_t *api = procedures_api;
-    if (err == CONG_EUNAVAILABLE || err == CONG_ETIMEDOUT || err == CONG_EBUSY) {
+    if (err == CONG_EBUSY)
+        return reply_database_busy(req);
+    if (err == CONG_EUNAVAILABLE || err == CONG_ETIMEDOUT) {
         api->reply_problem(req, 503, "service-unavailable", NULL, NULL);
         return;
     }

@@ -91,7 +91,9 @@ start_gateway() {
 }
 
 # launch_gateway [KEY=VALUE ...] — start_gateway's one attempt, on new free ports: 0 once /healthz answers, 1 when the
-# gateway exited or did not answer in 15 s.
+# gateway exited or did not answer in 15 s. postgres.queue_wait_ms is the deadline (3 s) here, not the default 250 ms:
+# tests that race many requests at one row (test_appointments' 100 bookings of one slot) must not see 503
+# database-busy on a loaded machine; test_pg_pool_shed sets its own bound.
 launch_gateway() {
   read -r H2C_PORT TLS_PORT ADMIN_PORT <<<"$(free_ports 3)"
   local config=()
@@ -103,6 +105,7 @@ launch_gateway() {
     CONG_SERVER_DOCS_BUNDLE_FILE="$SRC/tools/docs-renderer/node_modules/redoc/bundles/redoc.standalone.js" \
     CONG_REDIS_PORT="$REDIS_PORT" CONG_REDIS_TIMEOUT_MS=1000 \
     CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong" CONG_POSTGRES_TIMEOUT_MS=3000 \
+    CONG_POSTGRES_QUEUE_WAIT_MS=3000 \
     CONG_POSTGRES_MIGRATIONS_DIR="$SRC/gateway/migrations" \
     CONG_MODULES_PROCEDURES_MIGRATIONS_DIR="$SRC/modules/procedures/migrations" \
     CONG_MODULES_MANDATES_MIGRATIONS_DIR="$SRC/modules/mandates/migrations" \

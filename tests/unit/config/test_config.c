@@ -120,6 +120,7 @@ static void assert_same_config(const cong_config_t *a, const cong_config_t *b)
     assert_string_equal(a->postgres.conninfo, b->postgres.conninfo);
     assert_int_equal(a->postgres.pool_size, b->postgres.pool_size);
     assert_int_equal(a->postgres.timeout_ms, b->postgres.timeout_ms);
+    assert_int_equal(a->postgres.queue_wait_ms, b->postgres.queue_wait_ms);
     assert_string_equal(a->postgres.migrations_dir, b->postgres.migrations_dir);
     assert_string_equal(a->log.access_log, b->log.access_log);
     assert_string_equal(a->log.level, b->log.level);
@@ -167,8 +168,9 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.redis.password, "");
     assert_int_equal(cfg.redis.timeout_ms, 1000);
     assert_string_equal(cfg.postgres.conninfo, "host=127.0.0.1 port=5432 dbname=cong user=cong");
-    assert_int_equal(cfg.postgres.pool_size, 4);
+    assert_int_equal(cfg.postgres.pool_size, 0);
     assert_int_equal(cfg.postgres.timeout_ms, 5000);
+    assert_int_equal(cfg.postgres.queue_wait_ms, 250);
     assert_string_equal(cfg.postgres.migrations_dir, "gateway/migrations");
     assert_string_equal(cfg.log.access_log, "-");
     assert_string_equal(cfg.log.level, "info");
@@ -548,7 +550,7 @@ static void test_secrets_never_in_errors(void **state)
         "redis:\n  password: '" SECRET "' x\n",
         "redis:\n  password: \"" SECRET "\\0\"\n",
         "postgres:\n  conninfo: [password=" SECRET "]\n",
-        "postgres:\n  conninfo: \"password=" SECRET "\n  pool_size: 0\n",
+        "postgres:\n  conninfo: \"password=" SECRET "\n  pool_size: -1\n",
         "redis:\n  password: " SECRET "\n  port: " SECRET "\n",
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {

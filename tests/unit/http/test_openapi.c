@@ -60,7 +60,7 @@ static void catalog_matches(void **state)
         "invalid-scope", "unsupported-grant-type", "step-up-required",
         "insufficient-scope", "forbidden", "cors-origin-denied", "not-found", "method-not-allowed", "conflict",
         "payload-too-large", "unsupported-media-type", "validation-failed", "rate-limited", "headers-too-large",
-        "internal-error", "method-not-implemented", "service-unavailable", "idempotency-key-required",
+        "internal-error", "method-not-implemented", "service-unavailable", "database-busy", "idempotency-key-required",
         "invalid-transition", "idempotency-key-reused", "upload-quota-exceeded", "mandate-does-not-cover",
         "mandate-not-active", "mandate-used-up", "invalid-acceptance-code", "invalid-grant",
         "connection-specific-header", "payment-required", "provider-unavailable",

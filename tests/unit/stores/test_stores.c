@@ -353,6 +353,56 @@ static void postgres_commit_time_error_fails_the_query(void **state)
     PQfinish(c);
 }
 
+/* postgres.h, shedding: a query that found no connection within the wait bound fails with CONG_EBUSY soon after
+ * the bound (not at its deadline), and never reaches the server; the one running meanwhile is untouched, and once it
+ * has, a query queued later runs under its whole deadline. */
+static void postgres_wait_bound_sheds(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    cong_pg_pool_t *p = cong_pg_pool_new(&loop, conninfo, 1, 5000, 8);
+    cong_pg_pool_set_wait_bound(p, 200);
+    pg_wait_up(&loop, p, 1);
+
+    pg_outcome_t slow = {0}, shed = {0}, later = {0};
+    assert_int_equal(cong_pg_query(p, "SELECT pg_sleep(0.8)::text || 'slow'", 0, NULL, on_pg, &slow), 0);
+    uint64_t queued_at = uv_now(&loop);
+    assert_int_equal(cong_pg_query(p, "SELECT 'never run'", 0, NULL, on_pg, &shed), 0);
+    run_until(&loop, &shed.done, 3000);
+    uv_update_time(&loop);
+    uint64_t waited = uv_now(&loop) - queued_at;
+    assert_int_equal(shed.err, CONG_EBUSY);
+    assert_true(waited >= 190 && waited < 700); /* the bound, long before the slow query ends or the deadline */
+    assert_false(slow.done);
+    assert_int_equal(cong_pg_pool_shed(p), 1);
+
+    run_until(&loop, &slow.done, 3000);
+    assert_int_equal(slow.err, 0);
+    assert_string_equal(slow.value, "slow");
+    /* a query that runs longer than the bound: the bound is about waiting, not running */
+    assert_int_equal(cong_pg_query(p, "SELECT pg_sleep(0.4)::text || 'ran'", 0, NULL, on_pg, &later), 0);
+    run_until(&loop, &later.done, 3000);
+    assert_int_equal(later.err, 0);
+    assert_string_equal(later.value, "ran");
+
+    cong_pg_pool_close(p);
+    close_loop(&loop);
+}
+
+/* postgres.pool_size 0: 8 connections per core over the process, split among the workers, 4..64 per worker. */
+static void postgres_pool_sized_to_the_machine(void **state)
+{
+    (void)state;
+    assert_int_equal(cong_pg_pool_size_for_machine(2, 1), 16);
+    assert_int_equal(cong_pg_pool_size_for_machine(2, 2), 8);
+    assert_int_equal(cong_pg_pool_size_for_machine(16, 16), 8);
+    assert_int_equal(cong_pg_pool_size_for_machine(3, 2), 12);
+    assert_int_equal(cong_pg_pool_size_for_machine(1, 8), 4);
+    assert_int_equal(cong_pg_pool_size_for_machine(64, 1), 64);
+    assert_int_equal(cong_pg_pool_size_for_machine(0, 0), 8);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[512];
@@ -416,6 +466,7 @@ int main(void)
         cmocka_unit_test(postgres_queries_and_timeout), cmocka_unit_test(postgres_down),
         cmocka_unit_test(postgres_deadline_stops_the_statement_on_the_server),
         cmocka_unit_test(postgres_commit_time_error_fails_the_query),
+        cmocka_unit_test(postgres_wait_bound_sheds), cmocka_unit_test(postgres_pool_sized_to_the_machine),
         cmocka_unit_test(migrations_are_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
