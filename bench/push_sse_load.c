@@ -1,9 +1,10 @@
 /*
  * bench/push_sse_load.c — many Server-Sent Events streams (GET /v1/me/events) held open on a local cong, then the
- * delivery latency of events published at a fixed rate, from the PUBLISH to the SSE client (bench/push_sse.sh).
+ * delivery latency of events published at a fixed rate, from the PUBLISH to the SSE client, and then of events
+ * committed to push_outbox, from the commit to the SSE client (bench/push_sse.sh).
  *
  *   push_sse_load --port P --redis-port R --token-file F --connections C --streams S --hold SECONDS
- *                 --rate EVENTS_PER_S --seconds T
+ *                 --rate EVENTS_PER_S --seconds T [--commands 1]
  *
  * F holds "SUBJECT TOKEN" lines; stream k (C × S of them, S on each of C h2c connections) uses line k mod lines. The
  * connections open five at a time, each group once the previous one's streams have answered. Once
@@ -12,6 +13,16 @@
  * next subject's live log exactly as push/live.h's writers do (XADD MAXLEN ~ 1000, EXPIRE, PUBLISH on cong:live, one
  * EVAL over its own Redis connection), its data carrying the wall-clock time in µs; every event read back on a
  * stream gives one latency. Prints "streams=... published=... delivered=... p50_ms=... p99_ms=...". Loopback only.
+ *
+ * With --commands 1 it then keeps the streams open and takes lines on stdin (the script commits push_outbox rows
+ * meanwhile, and cong-push-relay and cong-push-worker carry them to the live logs):
+ *   measure LABEL   forget what the previous measure saw; answers "measuring LABEL"
+ *   expect N        waits until N distinct push_outbox events arrived since the measure (at most 30 s without a new
+ *                   one), then answers "commit label=LABEL committed=N delivered=D duplicates=X p50_ms=... p99_ms=...
+ *                   max_ms=..." — each latency from the event's payload member "commit_us" (µs since the epoch,
+ *                   written by the committing transaction) to the event read on its stream
+ *   quit (or EOF)   exits
+ * Events are parsed per SSE event (up to its blank line), an event split over DATA frames included.
  *
  * Build: cc -O2 -Wall -Wextra -o push_sse_load bench/push_sse_load.c bench/h2_wire.c
  */
@@ -37,26 +48,40 @@ const char h2w_prog[] = "push_sse_load";
 #define MAX_STREAMS 128
 
 static struct {
-    int port, redis_port, conns, streams, hold, rate, seconds;
+    int port, redis_port, conns, streams, hold, rate, seconds, commands;
     const char *token_path;
 } opt;
 
 typedef struct conn {
     h2w_conn_t w;
     uint8_t ready[MAX_STREAMS]; /* 1: 200 and the retry hint seen; 2: failed */
+    char *carry[MAX_STREAMS];   /* the start of an SSE event whose blank line has not come yet (malloc'd), or NULL */
+    size_t carry_len[MAX_STREAMS];
 } conn_t;
+
+typedef struct latencies {
+    uint32_t *v; /* µs */
+    size_t n, cap;
+} latencies_t;
 
 static char **subjects, **tokens;
 static size_t lines;
 static long open_ok, open_failed;
-static uint32_t *lat;
-static size_t lat_n, lat_cap;
-static int measuring;
+static latencies_t published_lat; /* the PUBLISH phase */
+static int measuring;             /* the PUBLISH phase is on */
+
+/* The commit phases (--commands 1): push_outbox events with an id >= commit_from, each counted once by its id. */
+static latencies_t commit_lat;
+static int committing;
+static unsigned long long commit_from;
+static uint8_t *seen; /* seen[id]: that push_outbox event was read (on any stream, in any phase) */
+static size_t seen_cap;
+static long commit_distinct, commit_duplicates;
 
 static void usage(void)
 {
     fprintf(stderr, "usage: push_sse_load --port P --redis-port R --token-file F --connections C --streams S "
-                    "--hold SECONDS --rate N --seconds T\n");
+                    "--hold SECONDS --rate N --seconds T [--commands 1]\n");
     exit(2);
 }
 
@@ -118,22 +143,92 @@ static void open_stream(conn_t *c, size_t k)
     c->w.next_stream += 2;
 }
 
-/* Every "\"t\":<µs>" in a DATA frame is one event delivered now. */
-static void note_events(const uint8_t *p, size_t len)
+static void latency_add(latencies_t *l, int64_t us)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 1 << 16;
+        if ((l->v = realloc(l->v, l->cap * sizeof *l->v)) == NULL)
+            h2w_die("out of memory");
+    }
+    l->v[l->n++] = us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+/* A push_outbox event read now: its id (event key "push_outbox:<id>") counts once; its latency is from commit_us. */
+static void note_commit(const char *ev, size_t len, const char *commit_us, int64_t now)
+{
+    static const char KEY[] = "\"event_key\":\"push_outbox:";
+    const char *k = memmem(ev, len, KEY, sizeof KEY - 1);
+    if (k == NULL)
+        return;
+    unsigned long long id = strtoull(k + sizeof KEY - 1, NULL, 10);
+    if (id >= seen_cap) {
+        size_t cap = seen_cap ? seen_cap : 1 << 16;
+        while (cap <= id)
+            cap *= 2;
+        if ((seen = realloc(seen, cap)) == NULL)
+            h2w_die("out of memory");
+        memset(seen + seen_cap, 0, cap - seen_cap);
+        seen_cap = cap;
+    }
+    if (seen[id]++) {
+        commit_duplicates += committing && id >= commit_from;
+        return;
+    }
+    if (committing && id >= commit_from) {
+        commit_distinct++;
+        latency_add(&commit_lat, now - strtoll(commit_us, NULL, 10));
+    }
+}
+
+/* One SSE event (its text up to the blank line): a push_outbox event if its data has "commit_us", else one of the
+ * PUBLISH phase if it has "t". The numbers end before the event's closing brace: strtoll stays inside it. */
+static void note_event(const char *ev, size_t len)
 {
     int64_t now = wall_us();
-    const char *s = (const char *)p, *end = s + len;
-    while (measuring && (s = memmem(s, (size_t)(end - s), "\"t\":", 4)) != NULL) {
-        s += 4;
-        int64_t t = strtoll(s, NULL, 10);
-        if (t <= 0 || now < t)
-            continue;
-        if (lat_n == lat_cap) {
-            lat_cap = lat_cap ? lat_cap * 2 : 1 << 16;
-            if ((lat = realloc(lat, lat_cap * sizeof *lat)) == NULL)
-                h2w_die("out of memory");
-        }
-        lat[lat_n++] = (uint32_t)(now - t);
+    const char *c = memmem(ev, len, "\"commit_us\":", 12);
+    if (c != NULL) {
+        note_commit(ev, len, c + 12, now);
+        return;
+    }
+    const char *t = memmem(ev, len, "\"t\":", 4);
+    if (t == NULL || !measuring)
+        return;
+    int64_t at = strtoll(t + 4, NULL, 10);
+    if (at > 0 && now >= at)
+        latency_add(&published_lat, now - at);
+}
+
+/* The complete events at the start of s; returns the bytes they take (the rest is an event still coming). */
+static size_t note_events(const char *s, size_t len)
+{
+    size_t off = 0;
+    for (const char *end; (end = memmem(s + off, len - off, "\n\n", 2)) != NULL; off = (size_t)(end - s) + 2)
+        note_event(s + off, (size_t)(end - (s + off)));
+    return off;
+}
+
+/* A stream's DATA: its events, an event split over frames joined first (carry). */
+static void on_data(conn_t *c, unsigned slot, const uint8_t *p, size_t len)
+{
+    if (c->carry[slot] == NULL) {
+        size_t done = note_events((const char *)p, len);
+        if (done == len)
+            return;
+        len -= done, p += done;
+    } else if (c->carry_len[slot] + len > (1u << 20)) {
+        h2w_die("an SSE event longer than 1 MiB");
+    }
+    char *buf = realloc(c->carry[slot], c->carry_len[slot] + len);
+    if (buf == NULL)
+        h2w_die("out of memory");
+    memcpy(buf + c->carry_len[slot], p, len);
+    size_t have = c->carry_len[slot] + len, done = note_events(buf, have);
+    memmove(buf, buf + done, have - done);
+    c->carry_len[slot] = have - done;
+    c->carry[slot] = buf;
+    if (c->carry_len[slot] == 0) {
+        free(buf);
+        c->carry[slot] = NULL;
     }
 }
 
@@ -154,7 +249,7 @@ static void on_stream_frame(void *ctx, const h2w_stream_frame_t *f)
             fprintf(stderr, "push_sse_load: %.*s\n", (int)(f->len < 400 ? f->len : 400), (const char *)f->block);
         if (c->ready[slot] == 0 && memmem(f->block, f->len, "retry:", 6) != NULL)
             c->ready[slot] = 1, open_ok++;
-        note_events(f->block, f->len);
+        on_data(c, slot, f->block, f->len);
     } else if (f->type == H2W_F_RST_STREAM || (f->flags & H2W_FL_END_STREAM)) {
         if (c->ready[slot] == 1)
             open_ok--;
@@ -217,12 +312,95 @@ static void pump(conn_t *conns, int ep, int timeout_ms, int redis_fd)
                 ;
             continue;
         }
+        if (evs[k].data.u32 > MAX_CONNS) /* stdin: read by command_loop */
+            continue;
         conn_t *c = &conns[evs[k].data.u32];
         if (c->w.fd < 0)
             continue;
         if (((evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && h2w_conn_recv(&c->w, parse_cb, c) != 0) ||
             h2w_conn_flush(&c->w) != 0)
             h2w_conn_close(&c->w);
+    }
+}
+
+static long still_open(const conn_t *conns)
+{
+    long n = 0;
+    for (int i = 0; i < opt.conns; i++)
+        for (int j = 0; j < opt.streams; j++)
+            n += conns[i].w.fd >= 0 && conns[i].ready[j] == 1;
+    return n;
+}
+
+/* "expect N": until N push_outbox events of the measure arrived (30 s without a new one at most), then a little
+ * longer for a duplicate; prints the measure's line. 1 when all N arrived once. */
+static int expect(conn_t *conns, int ep, int redis_fd, const char *label, long committed)
+{
+    int64_t last = h2w_now_us();
+    long had = commit_distinct;
+    while (commit_distinct < committed && h2w_now_us() - last < 30 * 1000000LL) {
+        pump(conns, ep, 20, redis_fd);
+        if (commit_distinct != had)
+            had = commit_distinct, last = h2w_now_us();
+    }
+    for (int64_t until = h2w_now_us() + 500000; h2w_now_us() < until;)
+        pump(conns, ep, 20, redis_fd);
+    committing = 0;
+    latencies_t *l = &commit_lat;
+    qsort(l->v, l->n, sizeof *l->v, h2w_cmp_u32);
+    printf("commit label=%s still_open=%ld committed=%ld delivered=%ld duplicates=%ld p50_ms=%.2f p99_ms=%.2f "
+           "max_ms=%.2f\n",
+           label, still_open(conns), committed, commit_distinct, commit_duplicates, h2w_pct_ms(l->v, l->n, 0.50),
+           h2w_pct_ms(l->v, l->n, 0.99), l->n ? l->v[l->n - 1] / 1000.0 : 0.0);
+    fflush(stdout);
+    return commit_distinct == committed && commit_duplicates == 0;
+}
+
+/* One command line of stdin (the header's list). 0: go on; 1: quit. */
+static int command(conn_t *conns, int ep, int redis_fd, const char *line, int *ok)
+{
+    static char label[64] = "-";
+    unsigned long long from;
+    long committed;
+    if (sscanf(line, "measure %63s %llu", label, &from) == 2) {
+        commit_lat.n = 0, commit_distinct = 0, commit_duplicates = 0;
+        commit_from = from, committing = 1;
+        printf("measuring %s\n", label);
+        fflush(stdout);
+    } else if (sscanf(line, "expect %ld", &committed) == 1) {
+        *ok &= expect(conns, ep, redis_fd, label, committed);
+    } else if (strcmp(line, "quit") == 0) {
+        return 1;
+    } else {
+        fprintf(stderr, "push_sse_load: unknown command: %s\n", line);
+    }
+    return 0;
+}
+
+/* The commands of stdin, the streams pumped meanwhile. 1 when every measure's events arrived once. */
+static int command_loop(conn_t *conns, int ep, int redis_fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = MAX_CONNS + 1};
+    fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+    epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev);
+    char buf[4096];
+    size_t have = 0;
+    int ok = 1;
+    for (;;) {
+        pump(conns, ep, 50, redis_fd);
+        ssize_t n = read(0, buf + have, sizeof buf - 1 - have);
+        if (n == 0)
+            return ok;
+        have += n > 0 ? (size_t)n : 0;
+        for (char *nl; (nl = memchr(buf, '\n', have)) != NULL;) {
+            *nl = '\0';
+            if (command(conns, ep, redis_fd, buf, &ok))
+                return ok;
+            have -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, have);
+        }
+        if (have == sizeof buf - 1)
+            h2w_die("a command line longer than 4 KiB");
     }
 }
 
@@ -270,15 +448,17 @@ static int run(void)
     }
     for (until = h2w_now_us() + 2000000; h2w_now_us() < until;) /* the last events' way back */
         pump(conns, ep, 20, redis_fd);
-    qsort(lat, lat_n, sizeof *lat, h2w_cmp_u32);
-    long still_open = 0;
-    for (int i = 0; i < opt.conns; i++)
-        for (int j = 0; j < opt.streams; j++)
-            still_open += conns[i].w.fd >= 0 && conns[i].ready[j] == 1;
+    measuring = 0;
+    const latencies_t *l = &published_lat;
+    qsort(l->v, l->n, sizeof *l->v, h2w_cmp_u32);
     printf("streams=%ld still_open=%ld published=%lu delivered=%zu rate=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
-           open_ok, still_open, published, lat_n, opt.rate, h2w_pct_ms(lat, lat_n, 0.50),
-           h2w_pct_ms(lat, lat_n, 0.99), lat_n ? lat[lat_n - 1] / 1000.0 : 0.0);
-    return open_ok == total && lat_n == published ? 0 : 1;
+           open_ok, still_open(conns), published, l->n, opt.rate, h2w_pct_ms(l->v, l->n, 0.50),
+           h2w_pct_ms(l->v, l->n, 0.99), l->n ? l->v[l->n - 1] / 1000.0 : 0.0);
+    fflush(stdout);
+    int ok = open_ok == total && l->n == published;
+    if (opt.commands)
+        ok &= command_loop(conns, ep, redis_fd);
+    return ok ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -293,6 +473,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--hold")) opt.hold = (int)h2w_num(v, 0, 600, usage);
         else if (!strcmp(a, "--rate")) opt.rate = (int)h2w_num(v, 1, 100000, usage);
         else if (!strcmp(a, "--seconds")) opt.seconds = (int)h2w_num(v, 1, 600, usage);
+        else if (!strcmp(a, "--commands")) opt.commands = (int)h2w_num(v, 0, 1, usage);
         else usage();
     }
     if (argc % 2 == 0 || !opt.port || !opt.redis_port || !opt.token_path || !opt.conns || !opt.streams || !opt.rate ||
