@@ -26,7 +26,7 @@ static void usage(void)
 /* 0, or 2 after printing what is wrong. */
 static int parse_args(int argc, char **argv, push_relay_config_t *c)
 {
-    *c = (push_relay_config_t){.redis_host = "127.0.0.1", .redis_port = 6379, .batch = 20, .poll_ms = 250};
+    *c = (push_relay_config_t){.redis_host = "127.0.0.1", .redis_port = 6379, .batch = 20, .poll_ms = 25};
     const relay_text_option_t texts[] = {
         {"pg", "CONG_POSTGRES_CONNINFO", &c->pg_conninfo},
         {"redis-host", "CONG_REDIS_HOST", &c->redis_host},
