@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-search bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout bench-push-sse fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-search bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout bench-push-sse bench-proxy fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -11,7 +11,7 @@ deps:
 # example partner module (`make run`, the benches). The tests run on build-test's ASan build, so the Release build
 # leaves them out (about a third of its time).
 PRODUCTS = cong cong-jwt-mint cong-portal-sync cong-push-relay cong-push-worker cong-push-fanout vneid-standin \
-	portal-standin payment-standin fcm-standin apns-standin h2-attack partner_hello
+	portal-standin payment-standin fcm-standin apns-standin webhook-standin h2-attack partner_hello
 
 build: deps
 	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -45,6 +45,7 @@ bench: build
 	@bash bench/kpi.sh
 	@bash bench/push_fanout.sh
 	@bash bench/push_sse.sh
+	@bash bench/proxy.sh
 
 bench-gateway: build
 	@bash bench/run.sh
@@ -79,6 +80,9 @@ bench-push-fanout: build
 
 bench-push-sse: build
 	@bash bench/push_sse.sh
+
+bench-proxy: build
+	@bash bench/proxy.sh
 
 fuzz: deps
 	@bash scripts/fuzz.sh

@@ -141,6 +141,10 @@ static void install(cong_jwks_source_t *src, int rc, cong_jwks_t *set, const cha
 /* When the next fetch is due (monotonic ms). Called with the lock held. */
 static int64_t next_due(const cong_jwks_source_t *src)
 {
+    if (src->last_attempt_ms == 0) /* never tried (a new location): now, whatever the clock's origin — the
+                                      monotonic clock counts from boot, so "0 + pace" was still ahead on a machine
+                                      up for less than one refresh interval */
+        return 0;
     int64_t pace = src->failing || !src->current ? src->cooldown_ms : src->interval_ms;
     if (src->refresh_pending && src->cooldown_ms < pace)
         pace = src->cooldown_ms;

@@ -111,6 +111,9 @@ struct cong_gateway {
     volatile sig_atomic_t stop_requested;
     struct cong_live_config *_Atomic live; /* the newest reloadable settings; workers adopt it at their tick */
     unsigned reloads;                    /* accepted reloads (main thread only) */
+    /* Set when a module listens for ended sessions (host/module_sessions.h), else NULL; called by authn on each
+     * worker for each revocation it applies. */
+    void (*session_ended)(cong_worker_t *w, const char *session_id);
 };
 
 /** Build the gateway from a validated config: modules, router, keys, OpenAPI. Errors go to `errs`. 0 or CONG_E*. */

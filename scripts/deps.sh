@@ -10,7 +10,7 @@ PACKAGES=(
   libuv1-dev libssl-dev openssl zlib1g-dev dpkg-dev
   libjwt-dev libcurl4-openssl-dev libhiredis-dev libpq-dev libmsgpack-dev libjansson-dev libyaml-dev libcmocka-dev
   redis-server postgresql postgresql-contrib
-  curl nghttp2-client haproxy testssl.sh python3-cryptography
+  curl nghttp2-client haproxy testssl.sh python3-cryptography python3-jwt
   clang libclang-rt-14-dev
   procps iproute2 python3 libmagic-dev
   chromium

@@ -14,6 +14,8 @@
 static void apply(cong_worker_t *w, const char *sid, int64_t until)
 {
     cong_token_cache_revoke_session(w->tokens, sid, until);
+    if (w->gateway->session_ended != NULL)
+        w->gateway->session_ended(w, sid);
 }
 
 /* "<sid> <until>" */

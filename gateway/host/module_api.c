@@ -13,6 +13,7 @@
 #include "jobs.h"
 #include "module_api_identity.h"
 #include "module_channels.h"
+#include "module_sessions.h"
 #include "module_api_stores.h"
 #include "module_commands.h"
 #include "module_loader.h"
@@ -353,4 +354,6 @@ const cong_api_t cong_module_api = {
     .req_query = api_req_query,
     /* ---- added in 1.7 (live channels) ---- */
     .register_channel = cong_loader_register_channel,
+    /* ---- added in 1.8 (ended sessions) ---- */
+    .register_session_listener = cong_loader_register_session_listener,
 };

@@ -40,6 +40,9 @@ struct cong_module_entry {
     /* ---- 1.7: live channels ---- */
     struct cong_module_channel *channels; /* register_channel (module_channels.h) */
     size_t channel_count;
+    /* ---- 1.8: ended sessions ---- */
+    cong_session_ended_fn on_session_ended; /* register_session_listener (module_sessions.h), or NULL */
+    void *session_udata;
 };
 
 

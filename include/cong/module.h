@@ -1,5 +1,5 @@
 /*
- * cong/module.h — the cong module ABI, version 1 (minor 7).
+ * cong/module.h — the cong module ABI, version 1 (minor 8).
  *
  * This is the one header a service module needs. It depends on libc only, exposes no gateway struct layout, and is
  * enough to build a partner module as a separate shared object:
@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define CONG_MODULE_ABI_MAJOR 1
-#define CONG_MODULE_ABI_MINOR 7
+#define CONG_MODULE_ABI_MINOR 8
 
 /** Name of the entry point a shared-object module exports (type cong_module_onload_fn). */
 #define CONG_MODULE_ENTRY "cong_module_onload"
@@ -284,6 +284,15 @@ typedef struct cong_http_request {
  *  NUL-terminated, may hold NULs) is valid during the call only. message NULL (len 0): this worker has just
  *  (re)subscribed — what was published while it was away is lost, so re-read the record the messages point at. */
 typedef void (*cong_channel_fn)(cong_worker_t *worker, const char *message, size_t len, void *udata);
+
+/* ---- types added in 1.8 (ended sessions) ---- */
+/** A session listener's callback (1.8), on a worker's thread: the session `session_id` (a token's "sid", as
+ *  principal->session_id gives it) has been revoked — logout, session deletion, refresh-token reuse — on this or any
+ *  other gateway instance, and no token of it is accepted on this worker any more. `session_id` is valid during the
+ *  call only. Called at least once per worker per revocation, possibly again later for the same session (after a
+ *  resubscription the worker re-applies every revocation still in force): the module's reaction must be idempotent
+ *  and cheap (index what it holds by session). */
+typedef void (*cong_session_ended_fn)(cong_worker_t *worker, const char *session_id, void *udata);
 
 typedef struct cong_api {
     uint16_t abi_major;
@@ -592,6 +601,16 @@ typedef struct cong_api {
      *  (a module registered that channel already), CONG_EBUSY (CONG_CHANNELS_MAX reached), CONG_ESTATE (after load),
      *  CONG_ENOMEM. A lost subscription is logged by the gateway ("subscription to <channel> ...; resubscribing"). */
     int (*register_channel)(cong_module_ctx_t *ctx, const char *channel, cong_channel_fn fn, void *udata);
+
+    /* ---- added in 1.8 (ended sessions; test with CONG_API_HAS(api, register_session_listener)) ---- */
+    /** Load time: `fn` is called on every worker of every instance when a session is revoked (cong_session_ended_fn),
+     *  so a module can end at once what it keeps open for that session — a Server-Sent Events stream, a long poll —
+     *  instead of serving a logged-out device until its token expires. The revocation itself (the token cache, the
+     *  set "cong:revoked") is the gateway's; the module only reacts. Calls begin after the modules' worker on_init
+     *  hooks and end before their dispose hooks, like channels; none for a command's load. One listener per module.
+     *  Ownership: `udata` stays the module's. 0, CONG_EINVAL (fn NULL), CONG_EEXIST (this module has one already),
+     *  CONG_ESTATE (after load), CONG_ENOMEM. */
+    int (*register_session_listener)(cong_module_ctx_t *ctx, cong_session_ended_fn fn, void *udata);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */

@@ -4,7 +4,7 @@
 # --list-modules`, the log line at load and /metrics (an undeclared one: "unknown"); a route naming an unknown
 # rate-limit class fails the load, saying which route and class; module commands (a blocking PostgreSQL context,
 # citizen_subject, exit statuses, usage); per-worker init and dispose hooks and timers on a serving gateway (a stopped
-# timer never fires; timers are stopped before the dispose hooks); 1.7 live channels (register_channel).
+# timer never fires; timers are stopped before the dispose hooks); 1.7 live channels (register_channel); 1.8 session listeners (register_session_listener).
 source "$(dirname "$0")/lib.sh"
 printf 'modules:\n  load: ["%s/partner_hello.so", "%s/probe_module.so"]\n' "$BUILD" "$BUILD" >"$GW_DIR/cong.yaml"
 head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
@@ -147,6 +147,24 @@ expect_eq "one PUBLISH reaches both workers" 2 "$(redis-cli -p "$REDIS_PORT" PUB
 wait_until 30 v17_is messages 2 || bad "channel messages: $(v17 messages) of 2"
 expect_eq "...each on its worker's own thread" 0 "$(v17 wrong_thread)"
 expect_eq "...the message as published" "xin chào" "$(v17 last)"
+
+# ---- 1.8: register_session_listener — a revocation published by another instance reaches every worker ----
+v18() { h2c "$(url /v1/probe/v18)" | json "$1"; }
+v18_at_least() { [ "$(v18 "$1")" -ge "$2" ] 2>/dev/null; }
+expect_eq "register_session_listener's answers at load" "no fn CONG_EINVAL, again CONG_EEXIST" "$(v18 load)"
+expect_eq "...and after load" CONG_ESTATE "$(v18 late)"
+expect_eq "no probe session ended yet" 0 "$(v18 calls)"
+SID="probe-$RANDOM$RANDOM"
+UNTIL=$(($(date +%s) + 600))
+# What another instance's logout does (gateway/authn/revocation.c): the set first, then the channel.
+redis-cli -p "$REDIS_PORT" ZADD cong:revoked "$UNTIL" "$SID" >/dev/null
+# (every gateway of the tests running alongside follows the channel too: at least this one's 2 workers hear it)
+expect_match "the revocation reaches both workers' subscriptions" '^([2-9]|[1-9][0-9]+)$' \
+  "$(redis-cli -p "$REDIS_PORT" PUBLISH cong:revocations "$SID $UNTIL")"
+wait_until 30 v18_at_least calls 2 || bad "session listener calls: $(v18 calls) of 2"
+expect_eq "...each on its worker's own thread" 0 "$(v18 wrong_thread)"
+expect_eq "...naming the session" "$SID" "$(v18 last)"
+redis-cli -p "$REDIS_PORT" ZREM cong:revoked "$SID" >/dev/null
 
 stop_gateway
 expect_eq "clean exit" 0 "$GW_STATUS"

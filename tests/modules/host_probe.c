@@ -10,6 +10,8 @@
  *                           job_jws_sign (verified here with jws_verify)
  *   GET  /v1/probe/v17      1.7: what register_channel answered at load and after, and what the channel
  *                           modules.host_probe.channel brought every worker (messages, subscriptions, the last one)
+ *   GET  /v1/probe/v18      1.8: what register_session_listener answered at load and after, and the revoked
+ *                           sessions named "probe-..." every worker heard of (calls, the last one)
  *   cong probe ...          `cong probe load`: the load-time answers; `cong probe sql TEXT`: job_pg_exec in a
  *                           command; `cong probe subject NUMBER`: citizen_subject; `cong probe exit N`: exits N
  *   modules.host_probe.route_class   if set, a route with that rate-limit class (the load must then fail)
@@ -186,6 +188,45 @@ static int register_channels(cong_module_ctx_t *ctx)
     return 0;
 }
 
+/* ---- 1.8: ended sessions heard by every worker ---- */
+static char session_answers[128];
+static atomic_int session_calls, session_wrong_thread;
+static _Thread_local char last_session[64];
+
+static void on_session_ended(cong_worker_t *w, const char *session_id, void *udata)
+{
+    (void)udata;
+    if (strncmp(session_id, "probe-", 6) != 0) /* other tests' revocations share the test Redis */
+        return;
+    if (w != my_worker)
+        atomic_fetch_add(&session_wrong_thread, 1);
+    snprintf(last_session, sizeof last_session, "%s", session_id);
+    atomic_fetch_add(&session_calls, 1);
+}
+
+static void v18(cong_req_t *req, void *udata)
+{
+    (void)udata;
+    int late = api->register_session_listener(load_ctx, on_session_ended, NULL);
+    char body[512];
+    int n = snprintf(body, sizeof body, "{\"load\":\"%s\",\"late\":\"%s\",\"calls\":%d,\"wrong_thread\":%d,"
+                     "\"last\":\"%s\"}", session_answers, api->strerror(late), atomic_load(&session_calls),
+                     atomic_load(&session_wrong_thread), strchr(last_session, '"') == NULL ? last_session : "(quoted)");
+    api->reply_text(req, 200, "application/json", body, (size_t)n);
+}
+
+static int register_session_listener(cong_module_ctx_t *ctx)
+{
+    int no_fn = api->register_session_listener(ctx, NULL, NULL);
+    int rc = api->register_session_listener(ctx, on_session_ended, NULL);
+    if (rc != 0)
+        return rc;
+    int again = api->register_session_listener(ctx, on_session_ended, NULL);
+    snprintf(session_answers, sizeof session_answers, "no fn %s, again %s", api->strerror(no_fn),
+             api->strerror(again));
+    return 0;
+}
+
 /* ---- 1.6: job_jws_sign on the job thread (its first run signs; later runs do nothing), req_client_address ---- */
 static char *job_signed;          /* the job's document, malloc'd by job_jws_sign; set once, then only read */
 static atomic_int job_sign_rc = 1; /* 1 until the job ran */
@@ -264,7 +305,7 @@ static int probe(cong_job_t *job, int argc, char **argv, void *udata)
 
 int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
 {
-    if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, register_channel))
+    if (a->abi_major != CONG_MODULE_ABI_MAJOR || !CONG_API_HAS(a, register_session_listener))
         return CONG_EVERSION;
     api = a;
     int rc = api->declare_module(ctx, "host_probe", "2.5.1-test");
@@ -284,6 +325,8 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         {sizeof(cong_route_def_t), "GET", "/v1/probe/v16", v16, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "probeV16", 0,
          NULL},
         {sizeof(cong_route_def_t), "GET", "/v1/probe/v17", v17, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "probeV17", 0,
+         NULL},
+        {sizeof(cong_route_def_t), "GET", "/v1/probe/v18", v18, NULL, CONG_AUTH_NONE, NULL, 0, NULL, "probeV18", 0,
          NULL},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
@@ -308,6 +351,8 @@ int cong_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)
         return rc;
     load_ctx = ctx;
     if ((rc = register_channels(ctx)) != 0)
+        return rc;
+    if ((rc = register_session_listener(ctx)) != 0)
         return rc;
     if (api->register_worker_hooks(ctx, on_init, on_dispose, NULL) != CONG_EEXIST)
         return CONG_EINVAL;

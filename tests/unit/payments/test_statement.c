@@ -85,7 +85,7 @@ static void refuses_malformed_rows_by_line(void **state)
                             "C1,T12,12,01,5000000,20261206093000,0,NCB\n",  /* 14: status of one digit */
                             12);
     for (int line = 3; line <= 14; line++) {
-        char needle[16];
+        char needle[32];
         snprintf(needle, sizeof needle, "line %d: ", line);
         if (strstr(e, needle) == NULL)
             fail_msg("line %d not reported in:\n%s", line, e);
