@@ -111,14 +111,23 @@ static int add_token(cong_req_t *r, const cong_proxy_route_t *route, struct curl
         .granted_count = u->partner.scopes.count,
         .loa = p->authenticated ? p->loa : 0,
     };
-    char *token = NULL;
-    int rc = cong_upstream_token_issue(route->identity, &g, (int64_t)time(NULL), &token);
+    /* reused for part of its lifetime (auth/upstream_token.h): the signature is the largest cost of a request here */
+    cong_upstream_token_cache_t *cache = cong_proxy_token_cache(r->worker->index);
+    char *minted = NULL;
+    const char *token = NULL;
+    int rc = cache != NULL ? cong_upstream_token_cached(cache, route->identity, &g,
+                                                        p->authenticated ? p->session_id : NULL, (int64_t)time(NULL),
+                                                        &token)
+                           : cong_upstream_token_issue(route->identity, &g, (int64_t)time(NULL), &minted);
+    if (minted != NULL)
+        token = minted;
     if (rc != 0)
         return rc;
-    char *line = malloc(strlen(token) + 32);
+    size_t cap = strlen(token) + 32;
+    char *line = malloc(cap);
     if (line != NULL)
-        sprintf(line, "Authorization: Bearer %s", token);
-    free(token);
+        snprintf(line, cap, "Authorization: Bearer %s", token);
+    free(minted);
     rc = line != NULL ? add_raw(list, line) : CONG_ENOMEM;
     free(line);
     return rc;
@@ -233,7 +242,11 @@ void cong_proxy_target_setup(const cong_upstream_config_t *u, int target, CURL *
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, version);
     curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L); /* h2: wait for a connection under way rather than open another */
     if (u->protocol == CONG_UPSTREAM_H2C) { /* libcurl 7.88 fails a request on a reused prior-knowledge h2c
-                                               connection without sending it (curl#10643): one connection each */
+                                               connection without sending it (curl#10643, fixed in 8.0): one
+                                               connection each. Multiplexing does not avoid it: the multi interface
+                                               reuses the same way (Debian 12's curl CLI, itself on a multi handle,
+                                               sends the second request of `--http2-prior-knowledge URL URL` never
+                                               and fails it with CURLE_HTTP2) */
         curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
     }

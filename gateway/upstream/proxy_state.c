@@ -5,13 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/upstream_token.h"
 #include "proxy_internal.h"
+
+/* Tokens a worker keeps for reuse (auth/upstream_token.h): enough for the distinct callers of ~half a minute on a
+ * busy worker; a full set replaces its oldest, which costs one signature, never a wrong token. */
+#define PROXY_TOKEN_CACHE_ENTRIES 4096
 
 static struct {
     cong_proxy_upstream_t *upstreams;
     size_t upstream_count;
     cong_proxy_route_t *routes;
     size_t route_count;
+    cong_upstream_token_cache_t *token_caches[CONG_PROXY_MAX_WORKERS]; /* slot i: worker i's, made on its thread */
 } state;
 
 static int upstream_init(cong_proxy_upstream_t *up, const cong_upstream_config_t *c)
@@ -79,6 +85,15 @@ cong_balancer_t *cong_proxy_balancer(cong_proxy_upstream_t *up, int worker_index
     return up->balancers[worker_index];
 }
 
+cong_upstream_token_cache_t *cong_proxy_token_cache(int worker_index)
+{
+    if (worker_index < 0 || worker_index >= CONG_PROXY_MAX_WORKERS)
+        return NULL;
+    if (state.token_caches[worker_index] == NULL)
+        state.token_caches[worker_index] = cong_upstream_token_cache_new(PROXY_TOKEN_CACHE_ENTRIES);
+    return state.token_caches[worker_index];
+}
+
 void cong_proxy_count(cong_proxy_upstream_t *up, int target, enum cong_proxy_outcome outcome, uint64_t latency_ms)
 {
     if (target < 0 || (size_t)target >= up->config->target_count)
@@ -103,6 +118,8 @@ void cong_upstream_proxy_free(void)
         free(up->targets);
         free(up->plan_bucket);
     }
+    for (int w = 0; w < CONG_PROXY_MAX_WORKERS; w++)
+        cong_upstream_token_cache_free(state.token_caches[w]);
     free(state.upstreams);
     free(state.routes);
     memset(&state, 0, sizeof state);
