@@ -13,6 +13,7 @@ UP_LOG="$GW_DIR/upstream.log" PEERS="$GW_DIR/peers.log"
 "$BUILD/upstream-standin" --port "$UP_PORT" --name reuse --log "$UP_LOG" --peers "$PEERS" 2>"$GW_DIR/reuse.stderr" &
 EXTRA_PIDS+=($!)
 wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$UP_PORT/ready" || bad "stand-in did not start"
+: >"$PEERS" # the readiness probe's connection is not cong's
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
 head -c 48 /dev/urandom >"$GW_DIR/subject-secret"

@@ -56,14 +56,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static cong_jwt_claims_t verify(const char *token, const char *partner)
-{
-    cong_jwt_policy_t policy = {.issuer = ISS, .audience = partner, .clock_skew_s = 0};
-    cong_jwt_claims_t claims;
-    assert_int_equal(cong_jwt_verify_keyset(&policy, own_set, token, strlen(token), NOW, &claims), CONG_JWT_OK);
-    return claims;
-}
-
 static const char *granted[] = {"permits:read", "permits:write"};
 
 static cong_upstream_grant_t grant(void)
