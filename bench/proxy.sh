@@ -21,7 +21,8 @@
 # core 0 (the upstream costs little; its CPU is reported). Environment (all optional):
 #   CONG_BUILD_DIR (build-release), CONG_BENCH_BIN (the cong under test; default CONG_BUILD_DIR/cong: another binary,
 #   e.g. a copy of the previous build, compares before and after in one session), BENCH_DIR (.run/bench-proxy),
-#   BENCH_DURATION (8), BENCH_WARMUP (1),
+#   BENCH_DURATION (8), BENCH_WARMUP (1), BENCH_OPEN_RATE (the open loop's offered req/s for all three cases instead
+#   of half the saturated rates: the same in two runs, their p99s compare),
 #   BENCH_CLIENTS (16), BENCH_STREAMS (16), PROXYBENCH_PORT_BASE (18000: cong 18080, haproxy jwt 18081, haproxy
 #   plain 18082, upstream 18083, cong TLS 18443, Redis 18391, PostgreSQL 18491), BENCH_REDIS_PORT and BENCH_PG_PORT
 #   (the stores' ports, when they must be others).
@@ -211,6 +212,8 @@ min_rate() { printf '%s\n' "$@" | sort -g | head -1 | awk '{ printf "%d", $1 * 0
 LOW=$(min_rate "${RPS[cong]}" "${RPS[haproxy]}" "${RPS[haproxy_jwt]}")
 HIGH=$(min_rate "${RPS[cong]}" "${RPS[haproxy]}")
 LOW=$(( LOW / CLIENTS * CLIENTS )) HIGH=$(( HIGH / CLIENTS * CLIENTS ))
+# A rate of one's choosing (BENCH_OPEN_RATE) for all three: p99s comparable between runs (before/after a change)
+if [ -n "${BENCH_OPEN_RATE:-}" ]; then LOW=$(( BENCH_OPEN_RATE / CLIENTS * CLIENTS )) HIGH=$LOW; fi
 for name in cong haproxy haproxy_jwt; do open_loop "$name" "$LOW"; done
 [ "$HIGH" = "$LOW" ] || for name in cong haproxy; do open_loop "$name" "$HIGH"; done
 
