@@ -38,8 +38,9 @@ authz_of() { python3 -S -c 'import json,sys; print(json.load(open(sys.argv[1]))[
   "$GW_DIR/body"; }
 distinct() { sort -u "$1" | wc -l; }
 
-# --- sequential: each request its own client connection to cong; 2 workers, so at most 2 upstream connections and
-# 2 tokens of cong's for this caller (one per worker), not 30
+# --- sequential: each request its own client connection to cong; 2 workers, so one upstream connection a worker
+# (two more allowed: the stand-in, h2o, closes a connection idle for 10 s, which a worker serving none of the
+# requests for that long on a slow machine then opens again) and one token of cong's a worker for this caller, not 30
 : >"$GW_DIR/tokens"
 fails=0
 for _ in $(seq 1 30); do
@@ -49,9 +50,10 @@ done
 expect_eq "30 sequential requests answered" 0 "$fails"
 expect_eq "  each reached the upstream" 30 "$(grep -c '^reuse GET /echo$' "$UP_LOG")"
 conns=$(distinct "$PEERS")
-expect_match "  on at most 2 upstream connections (one a worker), not 30: $conns" '^[12]$' "$conns"
+expect_match "  on one upstream connection a worker, not 30: $conns" '^[1-4]$' "$conns"
 tokens=$(distinct "$GW_DIR/tokens")
-expect_match "  cong's token for the caller reused (at most one a worker, within 30 s): $tokens" '^[12]$' "$tokens"
+# (one a worker; a second one each if the requests took longer than the token's 30 s of reuse)
+expect_match "  cong's token for the caller reused (one a worker, not 30): $tokens" '^[1-4]$' "$tokens"
 expect_match "  and it is cong's bearer token" '^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' \
   "$(head -1 "$GW_DIR/tokens")"
 [ "$(call "$TOK2" GET /v1/partners/reuse/echo)" = 200 ] || bad "another caller refused"
