@@ -48,18 +48,16 @@ int cong_upstream_pseudonym(const cong_identity_t *id, const char *partner, cons
     return 0;
 }
 
-/* The caller's scopes that the partner was granted, in the caller's order; malloc'd ("" when none). */
-static char *granted_scopes(const cong_upstream_grant_t *g)
+int cong_upstream_granted_scopes(const cong_upstream_grant_t *g, char *out, size_t cap)
 {
     const char *s = g->scopes != NULL ? g->scopes : "";
-    char *out = calloc(1, strlen(s) + 1);
-    if (out == NULL)
-        return NULL;
     size_t at = 0;
     while (*s) {
         size_t n = strcspn(s, " ");
         for (size_t i = 0; n > 0 && i < g->granted_count; i++) {
             if (strlen(g->granted[i]) == n && memcmp(g->granted[i], s, n) == 0) {
+                if (at + (at > 0) + n >= cap)
+                    return CONG_ETOOBIG;
                 if (at > 0)
                     out[at++] = ' ';
                 memcpy(out + at, s, n);
@@ -70,7 +68,21 @@ static char *granted_scopes(const cong_upstream_grant_t *g)
         s += n;
         s += strspn(s, " ");
     }
+    if (cap == 0)
+        return CONG_ETOOBIG;
     out[at] = '\0';
+    return 0;
+}
+
+/* The caller's scopes that the partner was granted; malloc'd ("" when none). */
+static char *granted_scopes(const cong_upstream_grant_t *g)
+{
+    size_t cap = (g->scopes != NULL ? strlen(g->scopes) : 0) + 1;
+    char *out = malloc(cap);
+    if (out != NULL && cong_upstream_granted_scopes(g, out, cap) != 0) {
+        free(out);
+        return NULL;
+    }
     return out;
 }
 

@@ -19,9 +19,13 @@
 #
 # Pinning (BENCH_PIN, default on with 2+ cores): the proxy under test on the last core; h2load and the upstream on
 # core 0 (the upstream costs little; its CPU is reported). Environment (all optional):
-#   CONG_BUILD_DIR (build-release), BENCH_DIR (.run/bench-proxy), BENCH_DURATION (8), BENCH_WARMUP (1),
+#   CONG_BUILD_DIR (build-release), CONG_BENCH_BIN (the cong under test; default CONG_BUILD_DIR/cong: another binary,
+#   e.g. a copy of the previous build, compares before and after in one session), BENCH_DIR (.run/bench-proxy),
+#   BENCH_DURATION (8), BENCH_WARMUP (1), BENCH_OPEN_RATE (the open loop's offered req/s for all three cases instead
+#   of half the saturated rates: the same in two runs, their p99s compare),
 #   BENCH_CLIENTS (16), BENCH_STREAMS (16), PROXYBENCH_PORT_BASE (18000: cong 18080, haproxy jwt 18081, haproxy
-#   plain 18082, upstream 18083, cong TLS 18443, Redis 18391, PostgreSQL 18491).
+#   plain 18082, upstream 18083, cong TLS 18443, Redis 18391, PostgreSQL 18491), BENCH_REDIS_PORT and BENCH_PG_PORT
+#   (the stores' ports, when they must be others).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,6 +33,7 @@ BENCH_NAME=bench-proxy
 # shellcheck source=bench/lib.sh
 source "$SRC/bench/lib.sh"
 BUILD=${CONG_BUILD_DIR:-$SRC/build-release}
+CONG_BIN=${CONG_BENCH_BIN:-$BUILD/cong}
 DIR=${BENCH_DIR:-$SRC/.run/bench-proxy}
 DURATION=${BENCH_DURATION:-8}
 WARMUP=${BENCH_WARMUP:-1}
@@ -36,7 +41,7 @@ CLIENTS=${BENCH_CLIENTS:-16}
 STREAMS=${BENCH_STREAMS:-16}
 PB=${PROXYBENCH_PORT_BASE:-18000}
 CONG_PORT=$((PB + 80)) JWT_PORT=$((PB + 81)) PLAIN_PORT=$((PB + 82)) UPSTREAM_PORT=$((PB + 83))
-CONG_TLS_PORT=$((PB + 443)) REDIS_PORT=$((PB + 391)) PG_PORT=$((PB + 491))
+CONG_TLS_PORT=$((PB + 443)) REDIS_PORT=${BENCH_REDIS_PORT:-$((PB + 391))} PG_PORT=${BENCH_PG_PORT:-$((PB + 491))}
 ISSUER=https://id.cong.test
 AUDIENCE=cong
 CLK_TCK=$(getconf CLK_TCK)
@@ -120,7 +125,7 @@ log "starting cong (1 worker) on 127.0.0.1:$CONG_PORT (h2c)"
     CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$DIR/keys/cong-audit.pem" \
     CONG_LOG_ACCESS_LOG= CONG_LOG_LEVEL=warn \
     CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=1000000000 CONG_RATE_LIMITS_DEFAULT_BURST=10000000 \
-    "$BUILD/cong" --config "$DIR/cong.yaml"
+    "$CONG_BIN" --config "$DIR/cong.yaml"
 ) >"$DIR/cong.log" 2>&1 &
 CONG_PID=$!
 
@@ -207,6 +212,8 @@ min_rate() { printf '%s\n' "$@" | sort -g | head -1 | awk '{ printf "%d", $1 * 0
 LOW=$(min_rate "${RPS[cong]}" "${RPS[haproxy]}" "${RPS[haproxy_jwt]}")
 HIGH=$(min_rate "${RPS[cong]}" "${RPS[haproxy]}")
 LOW=$(( LOW / CLIENTS * CLIENTS )) HIGH=$(( HIGH / CLIENTS * CLIENTS ))
+# A rate of one's choosing (BENCH_OPEN_RATE) for all three: p99s comparable between runs (before/after a change)
+if [ -n "${BENCH_OPEN_RATE:-}" ]; then LOW=$(( BENCH_OPEN_RATE / CLIENTS * CLIENTS )) HIGH=$LOW; fi
 for name in cong haproxy haproxy_jwt; do open_loop "$name" "$LOW"; done
 [ "$HIGH" = "$LOW" ] || for name in cong haproxy; do open_loop "$name" "$HIGH"; done
 
@@ -215,7 +222,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else 
 {
   echo "## cong proxy bench — $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -m), $CORES core(s), $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)"
   echo
-  echo "cong: 1 worker, JWT (ES256) + its own ES256 token per request + proxy; HAProxy $(haproxy -v | awk 'NR==1{print $3}'): nbthread 1;"
+  echo "cong ($CONG_BIN): 1 worker, JWT (ES256) + its own ES256 token for the partner (minted, or reused within 30 s) + proxy; HAProxy $(haproxy -v | awk 'NR==1{print $3}'): nbthread 1;"
   echo "upstream: HAProxy nbthread 1, fixed reply, HTTP/1.1 keep-alive. h2load -c $CLIENTS -m $STREAMS -t 1, ${DURATION}s after ${WARMUP}s warm-up, h2c."
   if [ "$PIN" = 1 ]; then echo "Proxies on CPU $SERVER_CPU; h2load and the upstream on CPU 0."; else echo "No CPU pinning."; fi
   echo

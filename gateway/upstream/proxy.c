@@ -52,8 +52,7 @@ static void transfer_free(proxy_transfer_t *t)
         uv_timer_stop(t->first_byte_timer);
         uv_close((uv_handle_t *)t->first_byte_timer, close_timer);
     }
-    if (t->owner.easy != NULL)
-        curl_easy_cleanup(t->owner.easy);
+    cong_proxy_easy_give(t->r->worker->index, t->owner.easy); /* reset before its header lists go */
     curl_slist_free_all(t->headers);
     curl_slist_free_all(t->connect_to);
     free(t->usable);
@@ -299,8 +298,8 @@ static void start_attempt(proxy_transfer_t *t)
         transfer_end(t);
         return;
     }
-    if (t->owner.easy != NULL)
-        curl_easy_cleanup(t->owner.easy);
+    cong_proxy_easy_give(t->r->worker->index, t->owner.easy);
+    t->owner.easy = NULL;
     curl_slist_free_all(t->headers);
     curl_slist_free_all(t->connect_to);
     t->headers = t->connect_to = NULL;
@@ -309,7 +308,7 @@ static void start_attempt(proxy_transfer_t *t)
     int64_t left = 0;
     int rc = cong_upstream_deadline_remaining(t->start_ms, t->up->config->limits.total_timeout_ms, t->attempt_ms,
                                               &left);
-    t->owner.easy = rc == 0 ? curl_easy_init() : NULL;
+    t->owner.easy = rc == 0 ? cong_proxy_easy_take(t->r->worker->index) : NULL;
     if (t->owner.easy != NULL)
         rc = cong_proxy_request_setup(t->r, t->route, t->target, left, t->owner.easy, &t->headers, &t->connect_to);
     if (t->owner.easy == NULL || rc != 0) {

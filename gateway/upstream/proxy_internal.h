@@ -52,6 +52,14 @@ typedef struct cong_proxy_route {
 int cong_proxy_state_init(const cong_upstreams_config_t *u, const cong_identity_t *identity);
 cong_proxy_route_t *cong_proxy_state_route(size_t index);
 cong_balancer_t *cong_proxy_balancer(cong_proxy_upstream_t *up, int worker_index);
+/* Worker `worker_index`'s cache of minted upstream tokens (made at its first use, on its thread; NULL when out of
+ * memory: the token is then minted each time). Freed by cong_upstream_proxy_free. */
+struct cong_upstream_token_cache *cong_proxy_token_cache(int worker_index);
+/* An easy handle for one of worker `worker_index`'s attempts: one it used before (reset: default options), else a
+ * new one; NULL when out of memory. Give it back (out of the multi) when the attempt is over: it is reset and kept
+ * for the worker's next, or freed when the worker keeps enough. Worker thread only; freed by cong_upstream_proxy_free. */
+CURL *cong_proxy_easy_take(int worker_index);
+void cong_proxy_easy_give(int worker_index, CURL *easy);
 void cong_proxy_count(cong_proxy_upstream_t *up, int target, enum cong_proxy_outcome outcome, uint64_t latency_ms);
 
 /* proxy_request.c: the easy handle of one attempt, set up for `target` (URL, protocol, TLS, timeouts, the headers

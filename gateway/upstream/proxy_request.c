@@ -80,12 +80,34 @@ static void hex(const unsigned char *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+/* Ids for the trace context: unique, not secret (W3C Trace Context asks for randomness so that ids do not collide;
+ * nothing is protected by guessing them being hard). A per-thread splitmix64 seeded once from OpenSSL: RAND_bytes
+ * per request cost ~5 % of the proxy's CPU (its DRBG's locking), for no property the ids need. */
+static int trace_random(unsigned char *out, size_t n)
+{
+    static _Thread_local uint64_t state;
+    static _Thread_local int seeded;
+    if (!seeded) {
+        if (RAND_bytes((unsigned char *)&state, sizeof state) != 1)
+            return CONG_EIO;
+        seeded = 1;
+    }
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        memcpy(out + i, &z, n - i < 8 ? n - i : 8);
+    }
+    return 0;
+}
+
 /* W3C trace context: the client's trace id (or a new one) and a new span id, cong's own hop. */
 static int add_traceparent(cong_req_t *r, struct curl_slist **list)
 {
     char trace[33], span[17], value[64];
     unsigned char raw[24];
-    if (RAND_bytes(raw, sizeof raw) != 1)
+    if (trace_random(raw, sizeof raw) != 0)
         return CONG_EIO;
     h2o_iovec_t given = cong_req_header(r, "traceparent", 11);
     if (given.base == NULL || !cong_traceparent_trace_id(given.base, given.len, trace))
@@ -111,14 +133,23 @@ static int add_token(cong_req_t *r, const cong_proxy_route_t *route, struct curl
         .granted_count = u->partner.scopes.count,
         .loa = p->authenticated ? p->loa : 0,
     };
-    char *token = NULL;
-    int rc = cong_upstream_token_issue(route->identity, &g, (int64_t)time(NULL), &token);
+    /* reused for part of its lifetime (auth/upstream_token.h): the signature is the largest cost of a request here */
+    cong_upstream_token_cache_t *cache = cong_proxy_token_cache(r->worker->index);
+    char *minted = NULL;
+    const char *token = NULL;
+    int rc = cache != NULL ? cong_upstream_token_cached(cache, route->identity, &g,
+                                                        p->authenticated ? p->session_id : NULL, (int64_t)time(NULL),
+                                                        &token)
+                           : cong_upstream_token_issue(route->identity, &g, (int64_t)time(NULL), &minted);
+    if (minted != NULL)
+        token = minted;
     if (rc != 0)
         return rc;
-    char *line = malloc(strlen(token) + 32);
+    size_t cap = strlen(token) + 32;
+    char *line = malloc(cap);
     if (line != NULL)
-        sprintf(line, "Authorization: Bearer %s", token);
-    free(token);
+        snprintf(line, cap, "Authorization: Bearer %s", token);
+    free(minted);
     rc = line != NULL ? add_raw(list, line) : CONG_ENOMEM;
     free(line);
     return rc;
@@ -233,7 +264,11 @@ void cong_proxy_target_setup(const cong_upstream_config_t *u, int target, CURL *
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, version);
     curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L); /* h2: wait for a connection under way rather than open another */
     if (u->protocol == CONG_UPSTREAM_H2C) { /* libcurl 7.88 fails a request on a reused prior-knowledge h2c
-                                               connection without sending it (curl#10643): one connection each */
+                                               connection without sending it (curl#10643, fixed in 8.0): one
+                                               connection each. Multiplexing does not avoid it: the multi interface
+                                               reuses the same way (Debian 12's curl CLI, itself on a multi handle,
+                                               sends the second request of `--http2-prior-knowledge URL URL` never
+                                               and fails it with CURLE_HTTP2) */
         curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
     }

@@ -5,13 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/upstream_token.h"
 #include "proxy_internal.h"
+
+/* Tokens a worker keeps for reuse (auth/upstream_token.h): enough for the distinct callers of ~half a minute on a
+ * busy worker; a full set replaces its oldest, which costs one signature, never a wrong token. */
+#define PROXY_TOKEN_CACHE_ENTRIES 4096
+/* Easy handles a worker keeps for its next transfers: a new one is a large zeroed allocation and a read buffer, freed
+ * again at the end (malloc's churn was a large share of the proxy's CPU); reset, one serves again. Enough to absorb
+ * the ups and downs of the requests under way; one more is freed. */
+#define PROXY_EASY_POOL 128
+
+typedef struct easy_pool {
+    CURL *easy[PROXY_EASY_POOL];
+    size_t count;
+} easy_pool_t;
 
 static struct {
     cong_proxy_upstream_t *upstreams;
     size_t upstream_count;
     cong_proxy_route_t *routes;
     size_t route_count;
+    cong_upstream_token_cache_t *token_caches[CONG_PROXY_MAX_WORKERS]; /* slot i: worker i's, made on its thread */
+    easy_pool_t *easy_pools[CONG_PROXY_MAX_WORKERS];                   /* likewise */
 } state;
 
 static int upstream_init(cong_proxy_upstream_t *up, const cong_upstream_config_t *c)
@@ -79,6 +95,43 @@ cong_balancer_t *cong_proxy_balancer(cong_proxy_upstream_t *up, int worker_index
     return up->balancers[worker_index];
 }
 
+cong_upstream_token_cache_t *cong_proxy_token_cache(int worker_index)
+{
+    if (worker_index < 0 || worker_index >= CONG_PROXY_MAX_WORKERS)
+        return NULL;
+    if (state.token_caches[worker_index] == NULL)
+        state.token_caches[worker_index] = cong_upstream_token_cache_new(PROXY_TOKEN_CACHE_ENTRIES);
+    return state.token_caches[worker_index];
+}
+
+CURL *cong_proxy_easy_take(int worker_index)
+{
+    easy_pool_t *pool = worker_index >= 0 && worker_index < CONG_PROXY_MAX_WORKERS ? state.easy_pools[worker_index]
+                                                                                    : NULL;
+    if (pool != NULL && pool->count > 0)
+        return pool->easy[--pool->count];
+    return curl_easy_init();
+}
+
+void cong_proxy_easy_give(int worker_index, CURL *easy)
+{
+    if (easy == NULL)
+        return;
+    if (worker_index < 0 || worker_index >= CONG_PROXY_MAX_WORKERS) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    easy_pool_t **pool = &state.easy_pools[worker_index];
+    if (*pool == NULL)
+        *pool = calloc(1, sizeof **pool);
+    if (*pool == NULL || (*pool)->count == PROXY_EASY_POOL) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    curl_easy_reset(easy); /* every option back to its default (the connections stay in the worker's multi) */
+    (*pool)->easy[(*pool)->count++] = easy;
+}
+
 void cong_proxy_count(cong_proxy_upstream_t *up, int target, enum cong_proxy_outcome outcome, uint64_t latency_ms)
 {
     if (target < 0 || (size_t)target >= up->config->target_count)
@@ -102,6 +155,12 @@ void cong_upstream_proxy_free(void)
         cong_retry_budget_free(up->budget);
         free(up->targets);
         free(up->plan_bucket);
+    }
+    for (int w = 0; w < CONG_PROXY_MAX_WORKERS; w++) {
+        cong_upstream_token_cache_free(state.token_caches[w]);
+        for (size_t i = 0; state.easy_pools[w] != NULL && i < state.easy_pools[w]->count; i++)
+            curl_easy_cleanup(state.easy_pools[w]->easy[i]);
+        free(state.easy_pools[w]);
     }
     free(state.upstreams);
     free(state.routes);

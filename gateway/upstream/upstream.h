@@ -59,8 +59,13 @@
  * through the ABI like module routes, so the phases check their auth, scopes, level, mandate action and rate class;
  * their handler sends the request to a target (proxy_request.c: URL with the path rewrite, the client's headers less
  * hop-by-hop and every identity header — x-cong-*, x-user-*, x-forwarded-*, forwarded, authorization, cookie — plus
- * cong's own token for the partner (auth/upstream_token.h), traceparent with a span id of cong's own, the deadline
- * header, x-request-id) and streams the answer back (proxy.c: http/stream_reply.h; the libcurl transfer is paused
+ * cong's own token for the partner (auth/upstream_token.h; minted once and reused by the worker for the same caller
+ * — subject, actor, client, granted scopes, acr, session — for at most 30 s: its jti names the token, not the
+ * request; a revoked session never reaches this handler, the authenticate phase refuses it first), traceparent with
+ * a span id of cong's own, the deadline
+ * header, x-request-id) and streams the answer back on a kept connection (the worker's multi caches as many as the
+ * upstreams' max_concurrent allow, gateway/outbound/http_client.c; h2c prior knowledge excepted: one connection a
+ * request until libcurl has curl#10643's fix, proxy_request.c) (proxy.c: http/stream_reply.h; the libcurl transfer is paused
  * while the client's buffer is full and resumed when it drains). Its problems: 503 upstream-unavailable (breaker
  * open, no usable target; Retry-After), 504 upstream-timeout (connect, first byte or total deadline), 502
  * upstream-failed (connection failed, reset, a response over max_response_body_bytes before it began). A failure

@@ -1,12 +1,14 @@
 /*
  * tools/upstream_standin/main.c — upstream-standin: a partner's HTTP service for the tests of cong's proxy.
  *
- *   upstream-standin --port PORT --name NAME --log FILE [--cert PEM --key PEM [--client-ca PEM]]
+ *   upstream-standin --port PORT --name NAME --log FILE [--peers FILE] [--cert PEM --key PEM [--client-ca PEM]]
  *
  * HTTP/1.1 and h2c (prior knowledge or Upgrade) on 127.0.0.1 only, one thread, one libuv loop; with --cert, TLS
  * instead (HTTP/2 or HTTP/1.1 by ALPN), and with --client-ca a client certificate issued by that CA is required
  * (mTLS: a handshake without one fails). Every request's
- * arrival is appended to FILE as "NAME METHOD PATH" (flushed at once: the tests count them). What it answers is
+ * arrival is appended to FILE as "NAME METHOD PATH" (flushed at once: the tests count them); with --peers, the
+ * client's "address:port" of each request is appended to that file too, one a line (distinct lines = the connections
+ * the requests came on: the tests of cong's connection reuse count them). What it answers is
  * chosen by the path's last segment, whatever comes before it:
  *   .../fail           500 {"error":"fail"}
  *   .../hang           nothing, ever (the client gives up)
@@ -20,6 +22,7 @@
  * SIGINT/SIGTERM stop it. Exit status: 0, 1 when it cannot start, 2 on bad arguments.
  */
 #include <getopt.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +31,7 @@
 #include "standin_tls.h"
 
 static const char *name = "upstream";
-static FILE *log_file;
+static FILE *log_file, *peers_file;
 static uv_loop_t *loop;
 
 /* A query parameter's number, or `otherwise`. */
@@ -132,12 +135,27 @@ static void stream_big(h2o_req_t *req, long long bytes, int reset)
 
 static int health_down; /* .../healthz answers 503 */
 
+static void log_peer(h2o_req_t *req)
+{
+    struct sockaddr_storage ss;
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+    if (peers_file == NULL)
+        return;
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (len == 0 || getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port, sizeof port,
+                                NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return;
+    fprintf(peers_file, "%s:%s\n", host, port);
+    fflush(peers_file);
+}
+
 static void dispatch(void *app, h2o_req_t *req)
 {
     (void)app;
     fprintf(log_file, "%s %.*s %.*s\n", name, (int)req->method.len, req->method.base, (int)standin_path_length(req),
             req->path.base);
     fflush(log_file);
+    log_peer(req);
     if (last_segment_is(req, "fail"))
         standin_reply(req, 500, "application/json", "{\"error\":\"fail\"}", 16);
     else if (last_segment_is(req, "healthz"))
@@ -169,11 +187,12 @@ int main(int argc, char **argv)
         {"port", required_argument, NULL, 'p'}, {"name", required_argument, NULL, 'n'},
         {"log", required_argument, NULL, 'l'},  {"cert", required_argument, NULL, 'c'},
         {"key", required_argument, NULL, 'k'},  {"client-ca", required_argument, NULL, 'a'},
+        {"peers", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     const char *cert = NULL, *key = NULL, *client_ca = NULL;
     int port = -1, opt;
-    const char *log_path = NULL;
+    const char *log_path = NULL, *peers_path = NULL;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (opt == 'p')
             port = atoi(optarg);
@@ -187,17 +206,23 @@ int main(int argc, char **argv)
             key = optarg;
         else if (opt == 'a')
             client_ca = optarg;
+        else if (opt == 'P')
+            peers_path = optarg;
         else
             return 2;
     }
     if (port < 0 || port > 65535 || log_path == NULL || optind != argc || (cert == NULL) != (key == NULL) ||
         (client_ca != NULL && cert == NULL)) {
-        fputs("usage: upstream-standin --port PORT --name NAME --log FILE [--cert PEM --key PEM [--client-ca PEM]]\n",
-              stderr);
+        fputs("usage: upstream-standin --port PORT --name NAME --log FILE [--peers FILE] [--cert PEM --key PEM "
+              "[--client-ca PEM]]\n", stderr);
         return 2;
     }
     if ((log_file = fopen(log_path, "a")) == NULL) {
         perror(log_path);
+        return 1;
+    }
+    if (peers_path != NULL && (peers_file = fopen(peers_path, "a")) == NULL) {
+        perror(peers_path);
         return 1;
     }
     memset(chunk, 'x', sizeof chunk);
