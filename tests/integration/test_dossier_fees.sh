@@ -25,7 +25,7 @@ sql "insert into procedures (code, name_vi, name_en, domain, level, fee_vnd, fee
      insert into procedure_units values ('$P_SUB', '$UNIT'), ('$P_RES', '$UNIT'), ('$P_FREE', '$UNIT')" >/dev/null
 expect_eq "a procedure's fee is due at submission unless it says otherwise" "'submission'::text" \
   "$(sql "select column_default from information_schema.columns where table_name = 'procedures'
-          and column_name = 'fee_stage'")"
+          and column_name = 'fee_stage' and table_schema = current_schema()")"
 
 submit() { sql "select http_status || '|' || (body->>'status') || '|' || (body->>'code') from dossier_submit('$S', '$S',
                 NULL, 'h', '$1', '$UNIT', '{}', '[]', 'req-$RUNID')"; }
