@@ -256,8 +256,9 @@ size_t cong_upstream_grpc_timeout(int64_t remaining_ms, char *out, size_t cap);
 /* ---------------------------------------------------------------------------------------------------------------- */
 /* Checks at start (upstream_routes.c)                                                                               */
 
-/** What only the gateway knows: each partner route's rate_class is a configured class (limits/). Appends
- *  "FILE:LINE: partner_routes[i].rate_class: message" lines; returns how many, or CONG_ENOMEM. */
+/** What only the gateway knows: each partner route's rate_class is a configured class (limits/), and with any
+ *  route, auth.signing_key_file is set (every proxied call carries cong's token). Appends "FILE:LINE:
+ *  partner_routes[i].rate_class: message" (or "partner_routes: ...") lines; returns how many, or CONG_ENOMEM. */
 int cong_upstream_check_routes(const cong_config_t *cfg, cong_config_errors_t *errs);
 
 /* ---------------------------------------------------------------------------------------------------------------- */

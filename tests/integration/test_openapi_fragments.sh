@@ -7,6 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 
 check() { (set -o pipefail; cd "$SRC" && CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem" \
+  CONG_AUTH_SIGNING_KEY_FILE="${SIGNING_KEY-$RUN/keys/cong-signing.pem}" CONG_AUTH_ISSUER=https://id.cong.test \
+  CONG_AUTH_AUDIENCE=cong CONG_AUTH_SUBJECT_SECRET_FILE="$RUN/keys/subject-secret" \
   CONG_SERVER_DOCS_BUNDLE_FILE="$SRC/tools/docs-renderer/node_modules/redoc/bundles/redoc.standalone.js" \
   "$BUILD/cong" --check-config "$1" 2>&1 | grep -v -E ' (info|warn) ')
 }

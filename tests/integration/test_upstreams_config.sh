@@ -6,6 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 
 check() { (set -o pipefail; cd "$SRC" && CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem" \
+  CONG_AUTH_SIGNING_KEY_FILE="${SIGNING_KEY-$RUN/keys/cong-signing.pem}" CONG_AUTH_ISSUER=https://id.cong.test \
+  CONG_AUTH_AUDIENCE=cong CONG_AUTH_SUBJECT_SECRET_FILE="$RUN/keys/subject-secret" \
   CONG_SERVER_DOCS_BUNDLE_FILE="$SRC/tools/docs-renderer/node_modules/redoc/bundles/redoc.standalone.js" \
   "$BUILD/cong" --check-config "$1" 2>&1 | grep -v -E ' (info|warn) ')
 }
@@ -56,6 +58,9 @@ YAML
 good client.key >"$GW_DIR/good.yaml"
 out=$(check "$GW_DIR/good.yaml"); status=$?
 expect_match "upstreams and partner routes pass" "good.yaml: ok$" "$out"
+out=$(SIGNING_KEY='' check "$GW_DIR/good.yaml")
+expect_match "...not without the key cong signs the partner's token with" \
+  "good.yaml:[0-9]+: partner_routes: cong signs a token for the partner on every proxied call: set auth.signing_key_file" "$out"
 
 good other.key >"$GW_DIR/mismatch.yaml"
 out=$(check "$GW_DIR/mismatch.yaml")
@@ -111,7 +116,8 @@ expect_match "start names the mistake" "cong.yaml:13: partner_routes\[0\].upstre
   "$(cat "$GW_DIR/stderr")"
 
 good client.key >"$GW_DIR/cong.yaml"
-start_gateway || exit 1
+start_gateway CONG_AUTH_SIGNING_KEY_FILE="$RUN/keys/cong-signing.pem" \
+  CONG_AUTH_SUBJECT_SECRET_FILE="$RUN/keys/subject-secret" || exit 1
 wait_log() { for _ in $(seq 1 100); do [ "$(grep -c -E "$2" "$GW_DIR/stderr")" -ge "$1" ] && return 0; sleep 0.1; done
   return 1; }
 sed -i 's|address: "127.0.0.1:9100"|address: "127.0.0.1:0"|' "$GW_DIR/cong.yaml"
