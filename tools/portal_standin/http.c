@@ -30,11 +30,6 @@ void ps_log_request(int method_len, const char *method, const char *path, int st
     fprintf(stderr, "portal-standin: %.*s %s %d\n", method_len, method, path, status);
 }
 
-void ps_reply_error(h2o_req_t *req, int status, const char *error)
-{
-    standin_reply_json(req, status, json_pack("{s:s}", "error", error));
-}
-
 /* A reply waiting for its timer. The request's pool holds a guard pointing here; when h2o disposes of the request
  * first (client gone), the guard clears `req`, and the timer only frees. When the timer fires first, it clears the
  * guard before replying, so the later disposal does not touch this freed struct. */
@@ -77,7 +72,7 @@ int ps_reply_json_later(ps_app_t *app, h2o_req_t *req, int status, json_t *body,
     later_t *l = calloc(1, sizeof *l);
     if (!l) {
         json_decref(body);
-        ps_reply_error(req, 503, "out of memory");
+        standin_reply_error(req, 503, "out of memory");
         return CONG_ENOMEM;
     }
     l->req = req;
@@ -110,8 +105,8 @@ void ps_dispatch(ps_app_t *app, h2o_req_t *req)
     }
     if (allow[0]) {
         standin_header(req, "allow", allow);
-        ps_reply_error(req, 405, "method not allowed");
+        standin_reply_error(req, 405, "method not allowed");
         return;
     }
-    ps_reply_error(req, 404, "not found");
+    standin_reply_error(req, 404, "not found");
 }

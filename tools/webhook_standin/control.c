@@ -12,7 +12,7 @@
  * the tests' ids are [A-Za-z0-9_-]. */
 static int id_filter(const h2o_req_t *req, char out[WEBHOOK_ID_MAX + 1])
 {
-    h2o_iovec_t q = wh_query(req);
+    h2o_iovec_t q = standin_query(req);
     for (size_t i = 0; i + 3 <= q.len; i++) {
         if ((i == 0 || q.base[i - 1] == '&') && memcmp(q.base + i, "id=", 3) == 0) {
             const char *v = q.base + i + 3, *end = memchr(v, '&', q.len - (size_t)(v - q.base));
@@ -74,7 +74,7 @@ void wh_serve_behaviour(wh_app_t *app, h2o_req_t *req)
                 wh_action_name((wh_action_t)action), path ? json_string_value(path) : "any path", count);
     json_decref(body);
     if (!ok) {
-        wh_reply_error(req, 400,
+        standin_reply_error(req, 400,
                        "expected {\"action\": \"normal|fail|stall|slow\", \"status\": 400..599 (fail), \"delay_ms\": "
                        "0..600000 (stall, slow), \"count\": 0..1000000 (0: until changed), \"path\": \"/...\" "
                        "(absent: any path)}, and at most 16 rules");
@@ -95,7 +95,7 @@ void wh_serve_reload_secrets(wh_app_t *app, h2o_req_t *req)
 {
     int n = wh_load_secrets(app);
     if (n < 0) {
-        wh_reply_error(req, 422, "the secret file is unreadable or not 1 to 4 lines of whsec_<base64>: secrets kept");
+        standin_reply_error(req, 422, "the secret file is unreadable or not 1 to 4 lines of whsec_<base64>: secrets kept");
         return;
     }
     fprintf(stderr, "webhook-standin: %d secret(s) loaded\n", n);

@@ -13,6 +13,7 @@
  */
 #include "app.h"
 #include "http.h"
+#include "standin_auth.h"
 #include "standin_server.h"
 #include "standin_tls.h"
 
@@ -38,26 +39,6 @@ static long parse_number(const char *s, long max)
     errno = 0;
     long v = strtol(s, &end, 10);
     return errno || end == s || *end || v < 0 || v > max ? -2 : v;
-}
-
-/* The file's first line without trailing whitespace, 1 to max bytes. Its length, or -1. */
-static long read_first_line(const char *path, char *out, size_t max)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[WH_TOKEN_MAX + 2];
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    size_t n = ok ? strcspn(line, "\r\n") : 0;
-    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-        n--;
-    if (n > 0 && n <= max) {
-        memcpy(out, line, n);
-        out[n] = '\0';
-    }
-    memset(line, 0, sizeof line);
-    return n > 0 && n <= max ? (long)n : -1;
 }
 
 /* 0, or 2 after printing what is wrong. */
@@ -96,7 +77,7 @@ static int parse_args(int argc, char **argv, wh_app_t *app)
         problem = "--tls-cert and --tls-key go together";
     else if (wh_load_secrets(app) < 0)
         problem = "--secret-file must name a readable file of 1 to 4 lines \"whsec_<base64 of 24..64 bytes>\"";
-    else if (token_file && read_first_line(token_file, c->control_token, WH_TOKEN_MAX) < 0)
+    else if (token_file && standin_read_secret_line(token_file, c->control_token, WH_TOKEN_MAX) < 0)
         problem = "--control-token-file must name a readable file whose first line is the token (1 to 512 bytes)";
     if (problem) {
         fprintf(stderr, "webhook-standin: %s\n", problem);
