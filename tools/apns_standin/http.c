@@ -55,49 +55,22 @@ static void refuse_http1(h2o_req_t *req)
     h2o_send_inline(req, body, sizeof body - 1);
 }
 
-/* A request held by the delay mode. The request's pool holds a guard pointing here; when h2o disposes of the request
- * first (client gone), the guard clears `req` and the timer only frees. When the timer fires first, it clears the
- * guard before serving, so the later disposal does not touch this freed struct. */
-typedef struct held {
-    uv_timer_t timer;
-    apns_app_t *app;
-    h2o_req_t *req;
-    struct held **guard;
-} held_t;
-
-static void on_request_disposed(void *p)
+/* The end of a hold by the delay mode (standin_hold.h): the push is served unless the client left meanwhile. */
+static void on_held(void *data, h2o_req_t *req)
 {
-    held_t **guard = p;
-    if (*guard)
-        (*guard)->req = NULL;
-}
-
-static void on_held_timeout(uv_timer_t *t)
-{
-    held_t *h = t->data;
-    h->app->held--;
-    if (h->req) {
-        *h->guard = NULL;
-        apns_serve_push(h->app, h->req);
-    }
-    uv_close((uv_handle_t *)&h->timer, (uv_close_cb)free);
+    apns_app_t *app = data;
+    app->held--;
+    if (req)
+        apns_serve_push(app, req);
 }
 
 static void hold_then_serve(apns_app_t *app, h2o_req_t *req, int delay_ms)
 {
-    held_t *h = calloc(1, sizeof *h);
-    if (!h) {
+    if (standin_hold(app->loop, req, (uint64_t)delay_ms, on_held, app) != 0) {
         apns_serve_push(app, req);
         return;
     }
-    h->app = app;
     app->held++;
-    h->req = req;
-    h->guard = h2o_mem_alloc_shared(&req->pool, sizeof *h->guard, on_request_disposed);
-    *h->guard = h;
-    uv_timer_init(app->loop, &h->timer);
-    h->timer.data = h;
-    uv_timer_start(&h->timer, on_held_timeout, (uint64_t)delay_ms, 0);
 }
 
 void apns_dispatch(apns_app_t *app, h2o_req_t *req)

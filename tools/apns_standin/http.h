@@ -12,6 +12,7 @@
 #define APNS_HTTP_H
 
 #include "app.h"
+#include "standin_hold.h"
 #include "standin_request.h"
 #include "standin_server.h"
 

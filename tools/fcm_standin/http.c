@@ -46,16 +46,11 @@ json_t *fcm_error_detail(const char *error_code)
                      error_code);
 }
 
-/* A held reply. The request's pool holds a guard pointing here; when h2o disposes of the request first (client gone),
- * the guard clears `req` and the timer only frees. When the timer fires first, it clears the guard before replying,
- * so the later disposal does not touch this freed struct. */
-typedef struct held {
-    uv_timer_t timer;
-    h2o_req_t *req;
-    struct held **guard;
+/* A reply waiting for its time (standin_hold.h); it owns body until sent or dropped. */
+typedef struct held_reply {
     int status, retry_after_s;
     json_t *body;
-} held_t;
+} held_reply_t;
 
 static void reply_now(h2o_req_t *req, int status, json_t *body, int retry_after_s)
 {
@@ -67,38 +62,26 @@ static void reply_now(h2o_req_t *req, int status, json_t *body, int retry_after_
     standin_reply_json(req, status, body);
 }
 
-static void on_request_disposed(void *p)
+static void on_held(void *data, h2o_req_t *req)
 {
-    held_t **guard = p;
-    if (*guard)
-        (*guard)->req = NULL;
-}
-
-static void on_held_timeout(uv_timer_t *t)
-{
-    held_t *h = t->data;
-    if (h->req) {
-        *h->guard = NULL;
-        reply_now(h->req, h->status, h->body, h->retry_after_s);
-    } else {
-        json_decref(h->body);
-    }
-    uv_close((uv_handle_t *)&h->timer, (uv_close_cb)free);
+    held_reply_t *r = data;
+    if (req)
+        reply_now(req, r->status, r->body, r->retry_after_s);
+    else
+        json_decref(r->body);
+    free(r);
 }
 
 void fcm_reply_later(fcm_app_t *app, h2o_req_t *req, int delay_ms, int status, json_t *body, int retry_after_s)
 {
-    held_t *h = delay_ms > 0 ? calloc(1, sizeof *h) : NULL;
-    if (!h) {
-        reply_now(req, status, body, retry_after_s);
-        return;
+    held_reply_t *r = delay_ms > 0 ? malloc(sizeof *r) : NULL;
+    if (r) {
+        *r = (held_reply_t){.status = status, .body = body, .retry_after_s = retry_after_s};
+        if (standin_hold(app->loop, req, (uint64_t)delay_ms, on_held, r) == 0)
+            return;
+        free(r);
     }
-    *h = (held_t){.req = req, .status = status, .body = body, .retry_after_s = retry_after_s};
-    h->guard = h2o_mem_alloc_shared(&req->pool, sizeof *h->guard, on_request_disposed);
-    *h->guard = h;
-    uv_timer_init(app->loop, &h->timer);
-    h->timer.data = h;
-    uv_timer_start(&h->timer, on_held_timeout, (uint64_t)delay_ms, 0);
+    reply_now(req, status, body, retry_after_s);
 }
 
 int fcm_bearer(const h2o_req_t *req, h2o_iovec_t *token)

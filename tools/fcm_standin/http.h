@@ -11,6 +11,7 @@
 #define FCM_HTTP_H
 
 #include "app.h"
+#include "standin_hold.h"
 #include "standin_request.h"
 #include "standin_server.h"
 

@@ -51,45 +51,18 @@ void pay_reply_error_page(h2o_req_t *req, const char *code, const char *vi, cons
     standin_buf_free(&b);
 }
 
-/* A held request. The request's pool holds a guard pointing here; when h2o disposes of the request first (client
- * gone), the guard clears `req` and the timer only frees. When the timer fires first, it clears the guard before
- * replying, so the later disposal does not touch this freed struct. */
-typedef struct held {
-    uv_timer_t timer;
-    h2o_req_t *req;
-    struct held **guard;
-} held_t;
-
-static void on_request_disposed(void *p)
+/* The end of a hold (standin_hold.h): 504, unless the client left meanwhile. */
+static void on_held(void *data, h2o_req_t *req)
 {
-    held_t **guard = p;
-    if (*guard)
-        (*guard)->req = NULL;
-}
-
-static void on_held_timeout(uv_timer_t *t)
-{
-    held_t *h = t->data;
-    if (h->req) {
-        *h->guard = NULL;
-        standin_reply_error(h->req, 504, "held by the api timeout mode");
-    }
-    uv_close((uv_handle_t *)&h->timer, (uv_close_cb)free);
+    (void)data;
+    if (req)
+        standin_reply_error(req, 504, "held by the api timeout mode");
 }
 
 void pay_hold_request(pay_app_t *app, h2o_req_t *req)
 {
-    held_t *h = calloc(1, sizeof *h);
-    if (!h) {
+    if (standin_hold(app->loop, req, PAY_API_HOLD_MS, on_held, NULL) != 0)
         standin_reply_error(req, 503, "out of memory");
-        return;
-    }
-    h->req = req;
-    h->guard = h2o_mem_alloc_shared(&req->pool, sizeof *h->guard, on_request_disposed);
-    *h->guard = h;
-    uv_timer_init(app->loop, &h->timer);
-    h->timer.data = h;
-    uv_timer_start(&h->timer, on_held_timeout, PAY_API_HOLD_MS, 0);
 }
 
 void pay_dispatch(pay_app_t *app, h2o_req_t *req)

@@ -10,6 +10,7 @@
 #define PS_HTTP_H
 
 #include "app.h"
+#include "standin_hold.h"
 #include "standin_request.h"
 #include "standin_server.h"
 

@@ -1,4 +1,4 @@
-/* tools/standin_common/standin_request.c — query, clock, error reply, the route lookup (see the header). */
+/* tools/standin_common/standin_request.c — query, clock, JSON setting, error reply, the route lookup (see the header). */
 #include "standin_request.h"
 
 #include "standin_auth.h"
@@ -23,6 +23,17 @@ int64_t standin_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int standin_json_int_member(json_t *body, const char *name, long long min, long long max, long long *out)
+{
+    json_t *v = json_object_get(body, name);
+    if (v == NULL)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return -1;
+    *out = json_integer_value(v);
+    return 0;
 }
 
 void standin_reply_error(h2o_req_t *req, int status, const char *text)

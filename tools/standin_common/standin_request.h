@@ -1,7 +1,8 @@
 /*
  * tools/standin_common/standin_request.h — what every stand-in reads off a request and answers with, beyond
- * standin_server.h's reply helpers: the query string, the wall clock, the {"error": ...} reply, and the control
- * endpoints' table: the lookup that answers 404, 405 (with Allow) and 401 (with WWW-Authenticate: Bearer) itself.
+ * standin_server.h's reply helpers: the query string, the wall clock, an integer setting of a JSON body, the
+ * {"error": ...} reply, and the route table: the lookup that answers 404, 405 (with Allow) and, on the control
+ * endpoints, 401 (with WWW-Authenticate: Bearer) itself.
  *
  * Contract: called on the server's loop thread for requests of the server started by standin_start (the replies go
  * through standin_reply, so they are logged like the rest). Nothing here keeps a pointer past the call; the route
@@ -20,6 +21,9 @@
 h2o_iovec_t standin_query(const h2o_req_t *req);
 /** Milliseconds since the epoch (CLOCK_REALTIME): the stand-ins stamp records and check token times with it. */
 int64_t standin_now_ms(void);
+/** An integer member `name` of the JSON object body within min..max into *out (*out kept when absent). 0, or -1
+ *  when present and not such an integer (the control endpoints' settings). */
+int standin_json_int_member(json_t *body, const char *name, long long min, long long max, long long *out);
 /** Replies {"error": text} as JSON with status (the stand-ins' own errors, not the imitated service's). */
 void standin_reply_error(h2o_req_t *req, int status, const char *text);
 

@@ -46,53 +46,39 @@ void wh_dispatch(wh_app_t *app, h2o_req_t *req)
     }
 }
 
-/* A request held by stall or slow. The request's pool holds a guard pointing here; when h2o disposes of the request
- * first (the sender gone), the guard clears `req` and the timer only notes the abandon and frees. When the timer fires
- * first, it clears the guard before answering, so the later disposal does not touch this freed struct. */
+/* A request held by stall or slow (standin_hold.h). It holds a reference to entry for the wait. */
 typedef struct held {
-    uv_timer_t timer;
     wh_app_t *app;
-    h2o_req_t *req;
-    struct held **guard;
     json_t *entry;
     int arg;
     void (*answer)(wh_app_t *app, h2o_req_t *req, json_t *entry, int arg);
 } held_t;
 
-static void on_request_disposed(void *p)
+/* The end of the hold: the answer, or, when the sender left meanwhile, the entry noted abandoned. */
+static void on_held(void *data, h2o_req_t *req)
 {
-    held_t **guard = p;
-    if (*guard)
-        (*guard)->req = NULL;
-}
-
-static void on_held_timeout(uv_timer_t *t)
-{
-    held_t *h = t->data;
+    held_t *h = data;
     h->app->held--;
-    if (h->req) {
-        *h->guard = NULL;
-        h->answer(h->app, h->req, h->entry, h->arg);
-    } else if (h->entry) {
+    if (req)
+        h->answer(h->app, req, h->entry, h->arg);
+    else if (h->entry)
         wh_record_answered(h->entry, 0);
-    }
     json_decref(h->entry);
-    uv_close((uv_handle_t *)&h->timer, (uv_close_cb)free);
+    free(h);
 }
 
 void wh_hold(wh_app_t *app, h2o_req_t *req, int delay_ms, json_t *entry, int arg,
              void (*answer)(wh_app_t *app, h2o_req_t *req, json_t *entry, int arg))
 {
-    held_t *h = calloc(1, sizeof *h);
-    if (!h) {
-        answer(app, req, entry, arg);
-        return;
+    held_t *h = malloc(sizeof *h);
+    if (h) {
+        *h = (held_t){.app = app, .entry = json_incref(entry), .arg = arg, .answer = answer};
+        if (standin_hold(app->loop, req, (uint64_t)delay_ms, on_held, h) == 0) {
+            app->held++;
+            return;
+        }
+        json_decref(h->entry);
+        free(h);
     }
-    *h = (held_t){.app = app, .req = req, .entry = json_incref(entry), .arg = arg, .answer = answer};
-    app->held++;
-    h->guard = h2o_mem_alloc_shared(&req->pool, sizeof *h->guard, on_request_disposed);
-    *h->guard = h;
-    uv_timer_init(app->loop, &h->timer);
-    h->timer.data = h;
-    uv_timer_start(&h->timer, on_held_timeout, (uint64_t)delay_ms, 0);
+    answer(app, req, entry, arg);
 }
