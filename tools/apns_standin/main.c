@@ -13,11 +13,11 @@
  */
 #include "app.h"
 #include "http.h"
+#include "standin_args.h"
 #include "standin_auth.h"
 #include "standin_server.h"
 #include "standin_tls.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,14 +31,6 @@ static void usage(void)
     fputs("usage: apns-standin --port PORT --auth-key-pub FILE --key-id KID --team-id TEAM --topic BUNDLE_ID\n"
           "                    [--tls-cert FILE --tls-key FILE] [--control-token-file FILE]\n",
           stderr);
-}
-
-static int parse_port(const char *s)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    return errno || end == s || *end || v < 0 || v > 65535 ? -2 : (int)v;
 }
 
 /* Copies an identifier of 1..max characters of [A-Za-z0-9._-]; -1 otherwise. */
@@ -91,7 +83,7 @@ static int parse_args(int argc, char **argv, apns_config_t *c)
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'p': c->port = parse_port(optarg); break;
+        case 'p': c->port = standin_parse_int(optarg, 0, 65535, &c->port) == 0 ? c->port : -2; break;
         case 'k': a.key_file = optarg; break;
         case 'i': a.kid = optarg; break;
         case 't': a.team = optarg; break;

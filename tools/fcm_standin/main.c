@@ -13,10 +13,10 @@
  */
 #include "app.h"
 #include "http.h"
+#include "standin_args.h"
 #include "standin_auth.h"
 #include "standin_server.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,17 +29,6 @@ static void usage(void)
 {
     fputs("usage: fcm-standin --port PORT --service-account FILE [--control-token-file FILE] [--token-ttl-s S]\n",
           stderr);
-}
-
-static int parse_number(const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
 }
 
 /* 0, or 2 after printing what is wrong. */
@@ -58,10 +47,10 @@ static int parse_args(int argc, char **argv, fcm_config_t *c)
     int opt, port_bad = 0, ttl_bad = 0;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'p': port_bad = parse_number(optarg, 0, 65535, &c->port) != 0; break;
+        case 'p': port_bad = standin_parse_int(optarg, 0, 65535, &c->port) != 0; break;
         case 's': account_file = optarg; break;
         case 'c': token_file = optarg; break;
-        case 't': ttl_bad = parse_number(optarg, 1, 86400, &c->token_ttl_s) != 0; break;
+        case 't': ttl_bad = standin_parse_int(optarg, 1, 86400, &c->token_ttl_s) != 0; break;
         default: usage(); return 2;
         }
     }

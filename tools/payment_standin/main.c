@@ -14,10 +14,10 @@
 #include "app.h"
 #include "http.h"
 #include "ipn.h"
+#include "standin_args.h"
 #include "standin_auth.h"
 #include "standin_server.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,17 +31,6 @@ static void usage(void)
     fputs("usage: payment-standin --port PORT --tmn-code CODE --secret-file FILE --ipn-url URL\n"
           "                       [--ipn-retry-ms MS] [--ipn-max-attempts N] [--control-token-file FILE]\n",
           stderr);
-}
-
-static int parse_number(const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
 }
 
 static const char *check_tmn_code(const char *code)
@@ -71,15 +60,15 @@ static int parse_args(int argc, char **argv, pay_config_t *c)
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'p': c->port = parse_number(optarg, 0, 65535, &c->port) == 0 ? c->port : -2; break;
+        case 'p': c->port = standin_parse_int(optarg, 0, 65535, &c->port) == 0 ? c->port : -2; break;
         case 't': tmn = optarg; break;
         case 's': secret_file = optarg; break;
         case 'u': c->ipn_url = optarg; break;
         case 'r':
-            c->ipn_retry_ms = parse_number(optarg, 0, 600000, &c->ipn_retry_ms) == 0 ? c->ipn_retry_ms : -1;
+            c->ipn_retry_ms = standin_parse_int(optarg, 0, 600000, &c->ipn_retry_ms) == 0 ? c->ipn_retry_ms : -1;
             break;
         case 'a':
-            c->ipn_max_attempts = parse_number(optarg, 1, 100, &c->ipn_max_attempts) == 0 ? c->ipn_max_attempts : -1;
+            c->ipn_max_attempts = standin_parse_int(optarg, 1, 100, &c->ipn_max_attempts) == 0 ? c->ipn_max_attempts : -1;
             break;
         case 'c': token_file = optarg; break;
         default: usage(); return 2;

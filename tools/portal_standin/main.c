@@ -10,12 +10,12 @@
  */
 #include "app.h"
 #include "http.h"
+#include "standin_args.h"
 #include "standin_auth.h"
 #include "standin_server.h"
 
 #include "cong/module.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,13 +42,7 @@ static int parse_args(int argc, char **argv, ps_config_t *c)
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'p': {
-            char *end;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            c->port = errno || end == optarg || *end || v < 0 || v > 65535 ? -2 : (int)v;
-            break;
-        }
+        case 'p': c->port = standin_parse_int(optarg, 0, 65535, &c->port) == 0 ? c->port : -2; break;
         case 't': token = optarg; break;
         case 'f': token_file = optarg; break;
         case 's': c->state_file = optarg; break;

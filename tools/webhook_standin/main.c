@@ -13,11 +13,11 @@
  */
 #include "app.h"
 #include "http.h"
+#include "standin_args.h"
 #include "standin_auth.h"
 #include "standin_server.h"
 #include "standin_tls.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,14 +31,6 @@ static void usage(void)
     fputs("usage: webhook-standin --port PORT --secret-file FILE [--tolerance-s SECONDS]\n"
           "                       [--tls-cert FILE --tls-key FILE] [--control-token-file FILE]\n",
           stderr);
-}
-
-static long parse_number(const char *s, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    return errno || end == s || *end || v < 0 || v > max ? -2 : v;
 }
 
 /* 0, or 2 after printing what is wrong. */
@@ -56,9 +48,11 @@ static int parse_args(int argc, char **argv, wh_app_t *app)
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'p': c->port = (int)parse_number(optarg, 65535); break;
+        case 'p': c->port = standin_parse_int(optarg, 0, 65535, &c->port) == 0 ? c->port : -2; break;
         case 's': c->secret_file = optarg; break;
-        case 'T': c->tolerance_s = (int)parse_number(optarg, 86400); break;
+        case 'T':
+            c->tolerance_s = standin_parse_int(optarg, 0, 86400, &c->tolerance_s) == 0 ? c->tolerance_s : -2;
+            break;
         case 'C': c->tls_cert = optarg; break;
         case 'K': c->tls_key = optarg; break;
         case 'c': token_file = optarg; break;
