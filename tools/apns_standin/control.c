@@ -29,18 +29,6 @@ static int parse_fail(const char *name)
     return r == APNS_TOO_MANY_REQUESTS || r == APNS_INTERNAL_SERVER_ERROR || r == APNS_SERVICE_UNAVAILABLE ? r : -1;
 }
 
-/* An integer member within min..max into *out (kept when absent); 0, or -1 when present and not such an integer. */
-static int int_member(json_t *body, const char *name, long long min, long long max, long long *out)
-{
-    json_t *v = json_object_get(body, name);
-    if (v == NULL)
-        return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return -1;
-    *out = json_integer_value(v);
-    return 0;
-}
-
 void apns_serve_mode(apns_app_t *app, h2o_req_t *req)
 {
     json_t *body = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, NULL);
@@ -48,12 +36,12 @@ void apns_serve_mode(apns_app_t *app, h2o_req_t *req)
     int f = fail == NULL ? (int)app->mode.fail : json_is_string(fail) ? parse_fail(json_string_value(fail)) : -1;
     long long count = fail != NULL ? 0 : app->mode.fail_count, delay = app->mode.delay_ms;
     long long retry_after = app->mode.retry_after_s;
-    int ok = json_is_object(body) && f >= 0 && int_member(body, "count", 0, 1000000, &count) == 0 &&
-             int_member(body, "delay_ms", 0, APNS_DELAY_MAX_MS, &delay) == 0 &&
-             int_member(body, "retry_after_s", 0, 86400, &retry_after) == 0;
+    int ok = json_is_object(body) && f >= 0 && standin_json_int_member(body, "count", 0, 1000000, &count) == 0 &&
+             standin_json_int_member(body, "delay_ms", 0, APNS_DELAY_MAX_MS, &delay) == 0 &&
+             standin_json_int_member(body, "retry_after_s", 0, 86400, &retry_after) == 0;
     json_decref(body);
     if (!ok) {
-        apns_reply_error(req, 400,
+        standin_reply_error(req, 400,
                          "expected {\"fail\": \"none|TooManyRequests|InternalServerError|ServiceUnavailable\", "
                          "\"count\": 0..1000000 (0: every request), \"delay_ms\": 0..600000, "
                          "\"retry_after_s\": 0..86400}");
@@ -83,20 +71,20 @@ void apns_serve_devices(apns_app_t *app, h2o_req_t *req)
     json_t *body = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, NULL);
     const char *token = json_string_value(json_object_get(body, "device_token"));
     const char *reason = json_string_value(json_object_get(body, "reason"));
-    long long timestamp = apns_now_ms();
+    long long timestamp = standin_now_ms();
     int mark = reason != NULL ? parse_mark(reason) : -1;
     int ok = token != NULL && apns_check_device_token(token, strlen(token)) == APNS_OK && mark >= 0 &&
-             int_member(body, "timestamp", 0, INT64_MAX, &timestamp) == 0;
+             standin_json_int_member(body, "timestamp", 0, INT64_MAX, &timestamp) == 0;
     if (!ok) {
         json_decref(body);
-        apns_reply_error(req, 400,
+        standin_reply_error(req, 400,
                          "expected {\"device_token\": hex, \"reason\": \"Unregistered|ExpiredToken|BadDeviceToken|"
                          "DeviceTokenNotForTopic|none\", \"timestamp\": ms (optional)}");
         return;
     }
     if (apns_store_mark(&app->store, token, strlen(token), (apns_reason_t)mark, timestamp) != 0) {
         json_decref(body);
-        apns_reply_error(req, 503, "too many marked device tokens, or out of memory");
+        standin_reply_error(req, 503, "too many marked device tokens, or out of memory");
         return;
     }
     json_t *answer = json_pack("{s:s, s:s, s:I}", "device_token", token, "reason", reason, "timestamp",
@@ -108,7 +96,7 @@ void apns_serve_devices(apns_app_t *app, h2o_req_t *req)
 /* The query's device_token=, or an empty iovec. */
 static h2o_iovec_t device_token_filter(const h2o_req_t *req)
 {
-    h2o_iovec_t q = apns_query(req);
+    h2o_iovec_t q = standin_query(req);
     static const char name[] = "device_token=";
     for (size_t i = 0; i + sizeof name - 1 <= q.len; i++) {
         if ((i == 0 || q.base[i - 1] == '&') && memcmp(q.base + i, name, sizeof name - 1) == 0) {

@@ -1,29 +1,24 @@
 /* tools/apns_standin/http.c — routing, the log line, the HTTP/1 refusal, held replies (see http.h). */
 #include "http.h"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #define DEVICE_PREFIX "/3/device/"
 #define LOGGED_TOKEN_DIGITS 8
 
 typedef struct route {
-    const char *path;
-    const char *method;
+    standin_route_t route; /* first: standin_route hands it back */
     void (*serve)(apns_app_t *app, h2o_req_t *req);
 } route_t;
 
 static const route_t control_routes[] = {
-    {"/control/mode", "POST", apns_serve_mode},
-    {"/control/devices", "POST", apns_serve_devices},
-    {"/control/notifications", "GET", apns_serve_notifications},
-    {"/control/stats", "GET", apns_serve_stats},
-    {"/control/reset", "POST", apns_serve_reset},
+    {{"/control/mode", "POST"}, apns_serve_mode},
+    {{"/control/devices", "POST"}, apns_serve_devices},
+    {{"/control/notifications", "GET"}, apns_serve_notifications},
+    {{"/control/stats", "GET"}, apns_serve_stats},
+    {{"/control/reset", "POST"}, apns_serve_reset},
 };
 
 void apns_log_request(int method_len, const char *method, const char *path, int status)
@@ -37,63 +32,13 @@ void apns_log_request(int method_len, const char *method, const char *path, int 
         fprintf(stderr, "apns-standin: %.*s %s %d\n", method_len, method, path, status);
 }
 
-void apns_reply_error(h2o_req_t *req, int status, const char *text)
-{
-    standin_reply_json(req, status, json_pack("{s:s}", "error", text));
-}
-
-h2o_iovec_t apns_query(const h2o_req_t *req)
-{
-    size_t n = standin_path_length(req);
-    if (n >= req->path.len)
-        return h2o_iovec_init("", 0);
-    return h2o_iovec_init(req->path.base + n + 1, req->path.len - n - 1);
-}
-
-int64_t apns_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* "authorization: Bearer <the control token>", compared in constant time (over SHA-256s: no length leaks). */
-static int control_authorized(const apns_app_t *app, const h2o_req_t *req)
-{
-    const char *token = app->config.control_token;
-    if (!token[0])
-        return 1;
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    if (i < 0)
-        return 0;
-    h2o_iovec_t v = req->headers.entries[i].value;
-    if (v.len < 7 || strncasecmp(v.base, "Bearer ", 7) != 0)
-        return 0;
-    unsigned char given[SHA256_DIGEST_LENGTH], expected[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)v.base + 7, v.len - 7, given);
-    SHA256((const unsigned char *)token, strlen(token), expected);
-    return CRYPTO_memcmp(given, expected, sizeof given) == 0;
-}
-
 static void serve_control(apns_app_t *app, h2o_req_t *req)
 {
-    size_t n = standin_path_length(req);
-    for (size_t i = 0; i < sizeof control_routes / sizeof control_routes[0]; i++) {
-        const route_t *r = &control_routes[i];
-        if (!h2o_memis(req->path.base, n, r->path, strlen(r->path)))
-            continue;
-        if (!control_authorized(app, req)) {
-            standin_header(req, "www-authenticate", "Bearer");
-            apns_reply_error(req, 401, "the control endpoints need authorization: Bearer <control token>");
-        } else if (!standin_method_is(req, r->method)) {
-            standin_header(req, "allow", r->method);
-            apns_reply_error(req, 405, "method not allowed");
-        } else {
-            r->serve(app, req);
-        }
-        return;
-    }
-    apns_reply_error(req, 404, "not found");
+    const size_t n = sizeof control_routes / sizeof control_routes[0];
+    const route_t *r = (const route_t *)standin_route(req, control_routes, n, sizeof control_routes[0],
+                                                      app->config.control_token, STANDIN_TOKEN_THEN_METHOD);
+    if (r)
+        r->serve(app, req);
 }
 
 /* APNs speaks HTTP/2 only. A request over HTTP/1.x (TLS without ALPN h2, or cleartext without the preface) gets 505
@@ -110,49 +55,22 @@ static void refuse_http1(h2o_req_t *req)
     h2o_send_inline(req, body, sizeof body - 1);
 }
 
-/* A request held by the delay mode. The request's pool holds a guard pointing here; when h2o disposes of the request
- * first (client gone), the guard clears `req` and the timer only frees. When the timer fires first, it clears the
- * guard before serving, so the later disposal does not touch this freed struct. */
-typedef struct held {
-    uv_timer_t timer;
-    apns_app_t *app;
-    h2o_req_t *req;
-    struct held **guard;
-} held_t;
-
-static void on_request_disposed(void *p)
+/* The end of a hold by the delay mode (standin_hold.h): the push is served unless the client left meanwhile. */
+static void on_held(void *data, h2o_req_t *req)
 {
-    held_t **guard = p;
-    if (*guard)
-        (*guard)->req = NULL;
-}
-
-static void on_held_timeout(uv_timer_t *t)
-{
-    held_t *h = t->data;
-    h->app->held--;
-    if (h->req) {
-        *h->guard = NULL;
-        apns_serve_push(h->app, h->req);
-    }
-    uv_close((uv_handle_t *)&h->timer, (uv_close_cb)free);
+    apns_app_t *app = data;
+    app->held--;
+    if (req)
+        apns_serve_push(app, req);
 }
 
 static void hold_then_serve(apns_app_t *app, h2o_req_t *req, int delay_ms)
 {
-    held_t *h = calloc(1, sizeof *h);
-    if (!h) {
+    if (standin_hold(app->loop, req, (uint64_t)delay_ms, on_held, app) != 0) {
         apns_serve_push(app, req);
         return;
     }
-    h->app = app;
     app->held++;
-    h->req = req;
-    h->guard = h2o_mem_alloc_shared(&req->pool, sizeof *h->guard, on_request_disposed);
-    *h->guard = h;
-    uv_timer_init(app->loop, &h->timer);
-    h->timer.data = h;
-    uv_timer_start(&h->timer, on_held_timeout, (uint64_t)delay_ms, 0);
 }
 
 void apns_dispatch(apns_app_t *app, h2o_req_t *req)

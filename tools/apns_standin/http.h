@@ -1,6 +1,8 @@
 /*
  * tools/apns_standin/http.h — routing, the request log line, the HTTP/1 refusal, held (slow) replies, and the
- * handlers' shared helpers. The generic reply helpers (standin_reply_json, standin_header...) are standin_server.h's.
+ * handlers. The generic helpers (standin_reply_json, standin_header..., standin_query, standin_now_ms (the wall
+ * clock: APNs' timestamps), standin_reply_error for the control API's errors; APNs' own are {"reason": ...}) are
+ * standin_server.h's and standin_request.h's.
  *
  * Every reply goes through standin_reply, which has apns_log_request write one log line per request: method, path
  * (a device token cut to its first 8 digits), status. Headers (the provider token, the control token), queries and
@@ -10,6 +12,8 @@
 #define APNS_HTTP_H
 
 #include "app.h"
+#include "standin_hold.h"
+#include "standin_request.h"
 #include "standin_server.h"
 
 #include <h2o.h>
@@ -20,12 +24,6 @@ void apns_log_request(int method_len, const char *method, const char *path, int 
 /** Routes a request: /3/device/ (HTTP/2 only, after the delay mode), /control/ (the control token), /healthz; 404
  *  BadPath otherwise. */
 void apns_dispatch(apns_app_t *app, h2o_req_t *req);
-/** {"error": text} with status (the control API's errors; APNs' own are {"reason": ...}). */
-void apns_reply_error(h2o_req_t *req, int status, const char *text);
-/** The request's query (after '?'), possibly empty. */
-h2o_iovec_t apns_query(const h2o_req_t *req);
-/** Milliseconds since the epoch (the wall clock: APNs' timestamps). */
-int64_t apns_now_ms(void);
 
 /* handlers */
 void apns_serve_push(apns_app_t *app, h2o_req_t *req); /* push.c */

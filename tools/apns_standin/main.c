@@ -13,10 +13,11 @@
  */
 #include "app.h"
 #include "http.h"
+#include "standin_args.h"
+#include "standin_auth.h"
 #include "standin_server.h"
 #include "standin_tls.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,34 +31,6 @@ static void usage(void)
     fputs("usage: apns-standin --port PORT --auth-key-pub FILE --key-id KID --team-id TEAM --topic BUNDLE_ID\n"
           "                    [--tls-cert FILE --tls-key FILE] [--control-token-file FILE]\n",
           stderr);
-}
-
-static int parse_port(const char *s)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    return errno || end == s || *end || v < 0 || v > 65535 ? -2 : (int)v;
-}
-
-/* The file's first line without trailing whitespace, 1 to max bytes. Its length, or -1. */
-static long read_first_line(const char *path, char *out, size_t max)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[APNS_TOKEN_MAX + 2];
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    size_t n = ok ? strcspn(line, "\r\n") : 0;
-    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-        n--;
-    if (n > 0 && n <= max) {
-        memcpy(out, line, n);
-        out[n] = '\0';
-    }
-    memset(line, 0, sizeof line);
-    return n > 0 && n <= max ? (long)n : -1;
 }
 
 /* Copies an identifier of 1..max characters of [A-Za-z0-9._-]; -1 otherwise. */
@@ -90,7 +63,7 @@ static const char *check_args(const args_t *a, apns_config_t *c)
         return "--tls-cert and --tls-key go together";
     if ((c->auth_key = apns_jwt_load_public_key(a->key_file)) == NULL)
         return "--auth-key-pub must name a readable PEM file with an EC P-256 public key";
-    if (a->token_file && read_first_line(a->token_file, c->control_token, APNS_TOKEN_MAX) < 0)
+    if (a->token_file && standin_read_secret_line(a->token_file, c->control_token, APNS_TOKEN_MAX) < 0)
         return "--control-token-file must name a readable file whose first line is the token (1 to 512 bytes)";
     return NULL;
 }
@@ -110,7 +83,7 @@ static int parse_args(int argc, char **argv, apns_config_t *c)
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'p': c->port = parse_port(optarg); break;
+        case 'p': c->port = standin_parse_int(optarg, 0, 65535, &c->port) == 0 ? c->port : -2; break;
         case 'k': a.key_file = optarg; break;
         case 'i': a.kid = optarg; break;
         case 't': a.team = optarg; break;

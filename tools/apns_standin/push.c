@@ -68,7 +68,7 @@ static apns_reason_t check_request(apns_app_t *app, h2o_req_t *req, h2o_iovec_t 
         return APNS_DUPLICATE_HEADERS;
     const apns_jwt_expect_t expect = {app->config.auth_key, app->config.key_id, app->config.team_id};
     apns_jwt_info_t info;
-    r = apns_jwt_check(&expect, auth.base, auth.len, apns_now_ms() / 1000, &info);
+    r = apns_jwt_check(&expect, auth.base, auth.len, standin_now_ms() / 1000, &info);
     return r != APNS_OK ? r : apns_store_use_token(&app->store, req->conn->id, &info);
 }
 
@@ -88,7 +88,7 @@ static json_t *record_of(const h2o_req_t *req, const char *apns_id, h2o_iovec_t 
                      apns_push_type_name(meta->push_type), "priority", meta->priority, "expiration",
                      meta->expiration >= 0 ? json_integer((json_int_t)meta->expiration) : json_null(), "collapse_id",
                      optional_string(&h->collapse_id), "payload", payload ? payload : json_null(), "connection",
-                     (json_int_t)req->conn->id, "received_at", (json_int_t)apns_now_ms());
+                     (json_int_t)req->conn->id, "received_at", (json_int_t)standin_now_ms());
 }
 
 /* The fail mode, then the device's mark: how a well-formed notification is answered. */

@@ -48,12 +48,12 @@ void fcm_serve_behaviour(fcm_app_t *app, h2o_req_t *req)
     fcm_rule_t rule = {.mode = (fcm_mode_t)mode, .remaining = count, .retry_after_s = (int)retry, .delay_ms = (int)delay};
     if (!ok) {
         json_decref(body);
-        fcm_reply_error(req, 400, BEHAVIOUR_USAGE);
+        standin_reply_error(req, 400, BEHAVIOUR_USAGE);
         return;
     }
     if (fcm_rule_set(app, t, &rule) != 0) {
         json_decref(body);
-        fcm_reply_error(req, 409, "too many per-token behaviours (10000)");
+        standin_reply_error(req, 409, "too many per-token behaviours (10000)");
         return;
     }
     fprintf(stderr, "fcm-standin: behaviour %s %s (%lld sends, delay %lld ms)\n", t ? "of a token" : "global",
@@ -75,11 +75,11 @@ static json_t *record_json(const fcm_record_t *r)
 
 void fcm_serve_messages(fcm_app_t *app, h2o_req_t *req)
 {
-    h2o_iovec_t q = fcm_query(req);
+    h2o_iovec_t q = standin_query(req);
     char *token = NULL;
     fcm_form_result_t r = fcm_form_get(q.base, q.len, "token", &token);
     if (r == FCM_FORM_BAD || r == FCM_FORM_NOMEM) {
-        fcm_reply_error(req, 400, "bad query: expected ?token=<device token> or nothing");
+        standin_reply_error(req, 400, "bad query: expected ?token=<device token> or nothing");
         return;
     }
     json_t *list = json_array();

@@ -3,7 +3,6 @@
 
 #include "handlers.h"
 
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,29 +12,23 @@
 #define SEND_SUFFIX "/messages:send"
 
 typedef struct route {
-    const char *path;
-    const char *method; /* the only one accepted */
+    standin_route_t route; /* first: standin_route hands it back */
     void (*serve)(fcm_app_t *app, h2o_req_t *req);
 } route_t;
 
 static const route_t routes[] = {
-    {"/token", "POST", fcm_serve_token},
-    {"/control/behaviour", "POST", fcm_serve_behaviour},
-    {"/control/messages", "GET", fcm_serve_messages},
-    {"/control/stats", "GET", fcm_serve_stats},
-    {"/control/reset", "POST", fcm_serve_reset},
-    {"/control/tokens/expire", "POST", fcm_serve_expire_tokens},
-    {"/healthz", "GET", fcm_serve_healthz},
+    {{"/token", "POST"}, fcm_serve_token},
+    {{"/control/behaviour", "POST"}, fcm_serve_behaviour},
+    {{"/control/messages", "GET"}, fcm_serve_messages},
+    {{"/control/stats", "GET"}, fcm_serve_stats},
+    {{"/control/reset", "POST"}, fcm_serve_reset},
+    {{"/control/tokens/expire", "POST"}, fcm_serve_expire_tokens},
+    {{"/healthz", "GET"}, fcm_serve_healthz},
 };
 
 void fcm_log_request(int method_len, const char *method, const char *path, int status)
 {
     fprintf(stderr, "fcm-standin: %.*s %s %d\n", method_len, method, path, status);
-}
-
-void fcm_reply_error(h2o_req_t *req, int status, const char *error)
-{
-    standin_reply_json(req, status, json_pack("{s:s}", "error", error));
 }
 
 json_t *fcm_google_error(int code, const char *status, const char *message, json_t *details)
@@ -53,16 +46,11 @@ json_t *fcm_error_detail(const char *error_code)
                      error_code);
 }
 
-/* A held reply. The request's pool holds a guard pointing here; when h2o disposes of the request first (client gone),
- * the guard clears `req` and the timer only frees. When the timer fires first, it clears the guard before replying,
- * so the later disposal does not touch this freed struct. */
-typedef struct held {
-    uv_timer_t timer;
-    h2o_req_t *req;
-    struct held **guard;
+/* A reply waiting for its time (standin_hold.h); it owns body until sent or dropped. */
+typedef struct held_reply {
     int status, retry_after_s;
     json_t *body;
-} held_t;
+} held_reply_t;
 
 static void reply_now(h2o_req_t *req, int status, json_t *body, int retry_after_s)
 {
@@ -74,46 +62,26 @@ static void reply_now(h2o_req_t *req, int status, json_t *body, int retry_after_
     standin_reply_json(req, status, body);
 }
 
-static void on_request_disposed(void *p)
+static void on_held(void *data, h2o_req_t *req)
 {
-    held_t **guard = p;
-    if (*guard)
-        (*guard)->req = NULL;
-}
-
-static void on_held_timeout(uv_timer_t *t)
-{
-    held_t *h = t->data;
-    if (h->req) {
-        *h->guard = NULL;
-        reply_now(h->req, h->status, h->body, h->retry_after_s);
-    } else {
-        json_decref(h->body);
-    }
-    uv_close((uv_handle_t *)&h->timer, (uv_close_cb)free);
+    held_reply_t *r = data;
+    if (req)
+        reply_now(req, r->status, r->body, r->retry_after_s);
+    else
+        json_decref(r->body);
+    free(r);
 }
 
 void fcm_reply_later(fcm_app_t *app, h2o_req_t *req, int delay_ms, int status, json_t *body, int retry_after_s)
 {
-    held_t *h = delay_ms > 0 ? calloc(1, sizeof *h) : NULL;
-    if (!h) {
-        reply_now(req, status, body, retry_after_s);
-        return;
+    held_reply_t *r = delay_ms > 0 ? malloc(sizeof *r) : NULL;
+    if (r) {
+        *r = (held_reply_t){.status = status, .body = body, .retry_after_s = retry_after_s};
+        if (standin_hold(app->loop, req, (uint64_t)delay_ms, on_held, r) == 0)
+            return;
+        free(r);
     }
-    *h = (held_t){.req = req, .status = status, .body = body, .retry_after_s = retry_after_s};
-    h->guard = h2o_mem_alloc_shared(&req->pool, sizeof *h->guard, on_request_disposed);
-    *h->guard = h;
-    uv_timer_init(app->loop, &h->timer);
-    h->timer.data = h;
-    uv_timer_start(&h->timer, on_held_timeout, (uint64_t)delay_ms, 0);
-}
-
-h2o_iovec_t fcm_query(const h2o_req_t *req)
-{
-    size_t n = standin_path_length(req);
-    if (n >= req->path.len)
-        return h2o_iovec_init("", 0);
-    return h2o_iovec_init(req->path.base + n + 1, req->path.len - n - 1);
+    reply_now(req, status, body, retry_after_s);
 }
 
 int fcm_bearer(const h2o_req_t *req, h2o_iovec_t *token)
@@ -126,17 +94,6 @@ int fcm_bearer(const h2o_req_t *req, h2o_iovec_t *token)
         return 0;
     *token = h2o_iovec_init(v.base + 7, v.len - 7);
     return 1;
-}
-
-/* Whether the request carries "authorization: Bearer <the control token>" (compared in constant time). */
-static int control_authorized(const fcm_app_t *app, const h2o_req_t *req)
-{
-    const char *expected = app->config.control_token;
-    if (!expected[0])
-        return 1;
-    h2o_iovec_t token;
-    size_t n = strlen(expected);
-    return fcm_bearer(req, &token) && token.len == n && CRYPTO_memcmp(token.base, expected, n) == 0;
 }
 
 /* POST /v1/projects/{project}/messages:send: the project's bytes, or 0 when the path is not that. */
@@ -170,27 +127,8 @@ void fcm_dispatch(fcm_app_t *app, h2o_req_t *req)
         serve_api_path(app, req);
         return;
     }
-    char allow[32] = "";
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        const route_t *r = &routes[i];
-        if (!h2o_memis(req->path.base, n, r->path, strlen(r->path)))
-            continue;
-        if (!standin_method_is(req, r->method)) {
-            snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "", r->method);
-            continue;
-        }
-        if (strncmp(r->path, "/control/", 9) == 0 && !control_authorized(app, req)) {
-            standin_header(req, "www-authenticate", "Bearer");
-            fcm_reply_error(req, 401, "the control endpoints need authorization: Bearer <control token>");
-            return;
-        }
+    const route_t *r = (const route_t *)standin_route(req, routes, sizeof routes / sizeof routes[0], sizeof routes[0],
+                                                      app->config.control_token, STANDIN_METHOD_THEN_TOKEN);
+    if (r)
         r->serve(app, req);
-        return;
-    }
-    if (allow[0]) {
-        standin_header(req, "allow", allow);
-        fcm_reply_error(req, 405, "method not allowed");
-        return;
-    }
-    fcm_reply_error(req, 404, "not found");
 }

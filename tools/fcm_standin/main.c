@@ -13,11 +13,11 @@
  */
 #include "app.h"
 #include "http.h"
+#include "standin_args.h"
+#include "standin_auth.h"
 #include "standin_server.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,38 +29,6 @@ static void usage(void)
 {
     fputs("usage: fcm-standin --port PORT --service-account FILE [--control-token-file FILE] [--token-ttl-s S]\n",
           stderr);
-}
-
-static int parse_number(const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-/* The file's first line without trailing whitespace, 1 to max bytes, into out. 0, or -1. */
-static int read_first_line(const char *path, char *out, size_t max)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[FCM_CONTROL_TOKEN_MAX + 2];
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    size_t n = ok ? strcspn(line, "\r\n") : 0;
-    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-        n--;
-    int rc = n > 0 && n <= max ? 0 : -1;
-    if (rc == 0) {
-        memcpy(out, line, n);
-        out[n] = '\0';
-    }
-    OPENSSL_cleanse(line, sizeof line);
-    return rc;
 }
 
 /* 0, or 2 after printing what is wrong. */
@@ -79,10 +47,10 @@ static int parse_args(int argc, char **argv, fcm_config_t *c)
     int opt, port_bad = 0, ttl_bad = 0;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'p': port_bad = parse_number(optarg, 0, 65535, &c->port) != 0; break;
+        case 'p': port_bad = standin_parse_int(optarg, 0, 65535, &c->port) != 0; break;
         case 's': account_file = optarg; break;
         case 'c': token_file = optarg; break;
-        case 't': ttl_bad = parse_number(optarg, 1, 86400, &c->token_ttl_s) != 0; break;
+        case 't': ttl_bad = standin_parse_int(optarg, 1, 86400, &c->token_ttl_s) != 0; break;
         default: usage(); return 2;
         }
     }
@@ -92,7 +60,7 @@ static int parse_args(int argc, char **argv, fcm_config_t *c)
         problem = "--port must be a number from 0 to 65535";
     else if (ttl_bad)
         problem = "--token-ttl-s must be a number of seconds from 1 to 86400";
-    else if (token_file && read_first_line(token_file, c->control_token, FCM_CONTROL_TOKEN_MAX) != 0)
+    else if (token_file && standin_read_secret_line(token_file, c->control_token, FCM_CONTROL_TOKEN_MAX) < 0)
         problem = "--control-token-file must name a readable file whose first line is the token (1 to 512 bytes)";
     else if (fcm_account_load(account_file, &c->account, &problem) != 0)
         fprintf(stderr, "fcm-standin: --service-account %s: ", account_file);

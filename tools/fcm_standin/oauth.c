@@ -62,7 +62,7 @@ void fcm_serve_token(fcm_app_t *app, h2o_req_t *req)
     }
     char token[FCM_ACCESS_TOKEN_LEN + 1];
     if (fcm_token_issue(app, now, token) != 0) {
-        fcm_reply_error(req, 503, "no randomness");
+        standin_reply_error(req, 503, "no randomness");
         return;
     }
     standin_header(req, "cache-control", "no-cache, no-store, max-age=0, must-revalidate");

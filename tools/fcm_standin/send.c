@@ -15,13 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void count_and_reply(fcm_app_t *app, h2o_req_t *req, fcm_outcome_t outcome, int status, json_t *body)
 {
     app->sends[outcome]++;
@@ -80,7 +73,7 @@ static void accept_message(fcm_app_t *app, h2o_req_t *req, const fcm_message_t *
 {
     const char *project = app->config.account.project_id;
     char name[256];
-    int64_t ms = now_ms();
+    int64_t ms = standin_now_ms();
     if (m->validate_only)
         snprintf(name, sizeof name, "projects/%s/messages/fake_message_id", project);
     else
@@ -90,7 +83,7 @@ static void accept_message(fcm_app_t *app, h2o_req_t *req, const fcm_message_t *
     if (!m->validate_only &&
         (!text || fcm_record_add(app, name, (int)m->target_kind, m->target, text, ms) != 0)) {
         free(text);
-        fcm_reply_error(req, 503, "out of memory");
+        standin_reply_error(req, 503, "out of memory");
         return;
     }
     free(text);

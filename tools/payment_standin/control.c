@@ -46,7 +46,7 @@ void pay_serve_mode(pay_app_t *app, h2o_req_t *req)
     int ok = json_is_object(body) && ipn_mode >= 0 && api_mode >= 0 && late_ok;
     json_decref(body);
     if (!ok) {
-        pay_reply_error(req, 400,
+        standin_reply_error(req, 400,
                         "expected {\"ipn\":\"normal|none|duplicate|late|bad_hash|wrong_amount\", "
                         "\"late_ms\":0..600000, \"api\":\"normal|fail|timeout\"}");
         return;
@@ -66,12 +66,12 @@ static pay_txn_t *named_txn(pay_app_t *app, h2o_req_t *req, json_t *body)
 {
     const char *ref = json_string_value(json_object_get(body, "txn_ref"));
     if (!ref) {
-        pay_reply_error(req, 400, "expected {\"txn_ref\": \"...\"}");
+        standin_reply_error(req, 400, "expected {\"txn_ref\": \"...\"}");
         return NULL;
     }
     pay_txn_t *t = pay_store_find_latest(&app->store, ref);
     if (!t)
-        pay_reply_error(req, 404, "no payment URL with this txn_ref was accepted");
+        standin_reply_error(req, 404, "no payment URL with this txn_ref was accepted");
     return t;
 }
 
@@ -82,7 +82,7 @@ void pay_serve_control_pay(pay_app_t *app, h2o_req_t *req)
     int pay = choice && strcmp(choice, "pay") == 0, cancel = choice && strcmp(choice, "cancel") == 0;
     if (!pay && !cancel) {
         json_decref(body);
-        pay_reply_error(req, 400, "expected {\"txn_ref\": \"...\", \"choice\": \"pay\"|\"cancel\"}");
+        standin_reply_error(req, 400, "expected {\"txn_ref\": \"...\", \"choice\": \"pay\"|\"cancel\"}");
         return;
     }
     pay_txn_t *t = named_txn(app, req, body);
@@ -90,12 +90,12 @@ void pay_serve_control_pay(pay_app_t *app, h2o_req_t *req)
     if (!t)
         return;
     if (t->status != PAY_PENDING) {
-        pay_reply_error(req, 409, "this payment has been chosen already");
+        standin_reply_error(req, 409, "this payment has been chosen already");
         return;
     }
     char *location = pay_settle(app, t, pay);
     if (!location) {
-        pay_reply_error(req, 503, "out of memory");
+        standin_reply_error(req, 503, "out of memory");
         return;
     }
     standin_reply_json(req, 200, json_pack("{s:s}", "return_url", location));
@@ -110,11 +110,11 @@ void pay_serve_ipn_resend(pay_app_t *app, h2o_req_t *req)
     if (!t)
         return;
     if (t->status == PAY_PENDING) {
-        pay_reply_error(req, 409, "this payment has no choice yet: there is no IPN to resend");
+        standin_reply_error(req, 409, "this payment has no choice yet: there is no IPN to resend");
         return;
     }
     if (pay_send_ipn(app, t) != 0) {
-        pay_reply_error(req, 503, "the IPN could not be started");
+        standin_reply_error(req, 503, "the IPN could not be started");
         return;
     }
     standin_reply_json(req, 202, json_pack("{s:s}", "txn_ref", t->txn_ref));
@@ -123,11 +123,11 @@ void pay_serve_ipn_resend(pay_app_t *app, h2o_req_t *req)
 void pay_serve_ipn_log(pay_app_t *app, h2o_req_t *req)
 {
     (void)app;
-    h2o_iovec_t q = pay_query(req);
+    h2o_iovec_t q = standin_query(req);
     vnp_params_t params;
     if (vnp_params_parse(q.base, q.len, &params) != VNP_PARSE_OK) {
         vnp_params_free(&params);
-        pay_reply_error(req, 400, "bad query");
+        standin_reply_error(req, 400, "bad query");
         return;
     }
     json_t *log = pay_ipn_log(vnp_params_get(&params, "txn_ref"));

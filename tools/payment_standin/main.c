@@ -14,9 +14,10 @@
 #include "app.h"
 #include "http.h"
 #include "ipn.h"
+#include "standin_args.h"
+#include "standin_auth.h"
 #include "standin_server.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,39 +31,6 @@ static void usage(void)
     fputs("usage: payment-standin --port PORT --tmn-code CODE --secret-file FILE --ipn-url URL\n"
           "                       [--ipn-retry-ms MS] [--ipn-max-attempts N] [--control-token-file FILE]\n",
           stderr);
-}
-
-static int parse_number(const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-/* The file's first line without trailing whitespace, 1 to max bytes. Its length, or -1. */
-static long read_first_line(const char *path, char *out, size_t max)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[PAY_TOKEN_MAX + 2];
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    size_t n = ok ? strcspn(line, "\r\n") : 0;
-    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-        n--;
-    if (n == 0 || n > max) {
-        memset(line, 0, sizeof line);
-        return -1;
-    }
-    memcpy(out, line, n);
-    out[n] = '\0';
-    memset(line, 0, sizeof line);
-    return (long)n;
 }
 
 static const char *check_tmn_code(const char *code)
@@ -92,15 +60,15 @@ static int parse_args(int argc, char **argv, pay_config_t *c)
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'p': c->port = parse_number(optarg, 0, 65535, &c->port) == 0 ? c->port : -2; break;
+        case 'p': c->port = standin_parse_int(optarg, 0, 65535, &c->port) == 0 ? c->port : -2; break;
         case 't': tmn = optarg; break;
         case 's': secret_file = optarg; break;
         case 'u': c->ipn_url = optarg; break;
         case 'r':
-            c->ipn_retry_ms = parse_number(optarg, 0, 600000, &c->ipn_retry_ms) == 0 ? c->ipn_retry_ms : -1;
+            c->ipn_retry_ms = standin_parse_int(optarg, 0, 600000, &c->ipn_retry_ms) == 0 ? c->ipn_retry_ms : -1;
             break;
         case 'a':
-            c->ipn_max_attempts = parse_number(optarg, 1, 100, &c->ipn_max_attempts) == 0 ? c->ipn_max_attempts : -1;
+            c->ipn_max_attempts = standin_parse_int(optarg, 1, 100, &c->ipn_max_attempts) == 0 ? c->ipn_max_attempts : -1;
             break;
         case 'c': token_file = optarg; break;
         default: usage(); return 2;
@@ -118,9 +86,10 @@ static int parse_args(int argc, char **argv, pay_config_t *c)
         problem = "--ipn-retry-ms must be a number of milliseconds from 0 to 600000";
     else if (c->ipn_max_attempts < 0)
         problem = "--ipn-max-attempts must be a number from 1 to 100";
-    else if ((c->secret_len = (size_t)read_first_line(secret_file, c->secret, PAY_SECRET_MAX)) > PAY_SECRET_MAX)
+    else if ((c->secret_len = (size_t)standin_read_secret_line(secret_file, c->secret, PAY_SECRET_MAX)) >
+             PAY_SECRET_MAX)
         problem = "--secret-file must name a readable file whose first line is the secret (1 to 256 bytes)";
-    else if (token_file && read_first_line(token_file, c->control_token, PAY_TOKEN_MAX) < 0)
+    else if (token_file && standin_read_secret_line(token_file, c->control_token, PAY_TOKEN_MAX) < 0)
         problem = "--control-token-file must name a readable file whose first line is the token (1 to 512 bytes)";
     if (problem) {
         fprintf(stderr, "payment-standin: %s\n", problem);

@@ -191,7 +191,7 @@ static void render_page(h2o_req_t *req, const pay_app_t *app, const pay_txn_t *t
 
 void pay_serve_payment_page(pay_app_t *app, h2o_req_t *req)
 {
-    h2o_iovec_t q = pay_query(req);
+    h2o_iovec_t q = standin_query(req);
     vnp_params_t params;
     vnp_parse_result_t parsed = vnp_params_parse(q.base, q.len, &params);
     pay_txn_t *t = NULL;

@@ -80,7 +80,7 @@ static line_t *collect(const pay_store_t *s, const char *day, size_t *n)
 
 void pay_serve_statement(pay_app_t *app, h2o_req_t *req)
 {
-    h2o_iovec_t q = pay_query(req);
+    h2o_iovec_t q = standin_query(req);
     vnp_params_t params;
     int parsed = vnp_params_parse(q.base, q.len, &params) == VNP_PARSE_OK;
     char day[9] = "";
@@ -88,7 +88,7 @@ void pay_serve_statement(pay_app_t *app, h2o_req_t *req)
         snprintf(day, sizeof day, "%s", vnp_params_get(&params, "date"));
     vnp_params_free(&params);
     if (!day[0]) {
-        pay_reply_error(req, 400, "expected ?date=yyyyMMdd");
+        standin_reply_error(req, 400, "expected ?date=yyyyMMdd");
         return;
     }
     size_t n;

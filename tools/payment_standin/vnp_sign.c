@@ -30,34 +30,20 @@ void vnp_buf_add_urlencoded(standin_buf_t *b, const char *s, vnp_encoding_t enco
     }
 }
 
+/* One parameter (standin_form_each): kept, then a second one of the same name refused. */
+static int add_param(void *ctx, char *name, char *value)
+{
+    vnp_params_t *params = ctx;
+    int duplicate = vnp_params_get(params, name) != NULL;
+    params->items[params->count++] = (vnp_param_t){name, value};
+    return duplicate ? VNP_PARSE_BAD : 0;
+}
+
 vnp_parse_result_t vnp_params_parse(const char *text, size_t len, vnp_params_t *params)
 {
     memset(params, 0, sizeof *params);
-    size_t i = 0;
-    while (i < len) {
-        const char *field = text + i;
-        const char *amp = memchr(field, '&', len - i);
-        size_t field_len = amp ? (size_t)(amp - field) : len - i;
-        i += field_len + 1;
-        if (field_len == 0)
-            continue;
-        if (params->count == VNP_MAX_PARAMS)
-            return VNP_PARSE_BAD;
-        const char *eq = memchr(field, '=', field_len);
-        size_t name_len = eq ? (size_t)(eq - field) : field_len;
-        int bad = 0;
-        char *name = standin_form_decode(field, name_len, &bad);
-        char *value = name ? standin_form_decode(eq ? eq + 1 : "", eq ? field_len - name_len - 1 : 0, &bad) : NULL;
-        if (!name || !value) {
-            free(name);
-            return bad ? VNP_PARSE_BAD : VNP_PARSE_NO_MEMORY;
-        }
-        int duplicate = vnp_params_get(params, name) != NULL;
-        params->items[params->count++] = (vnp_param_t){name, value};
-        if (duplicate)
-            return VNP_PARSE_BAD;
-    }
-    return VNP_PARSE_OK;
+    int rc = standin_form_each(text, len, VNP_MAX_PARAMS, add_param, params);
+    return rc == 0 ? VNP_PARSE_OK : rc == STANDIN_FORM_NO_MEMORY ? VNP_PARSE_NO_MEMORY : VNP_PARSE_BAD;
 }
 
 void vnp_params_free(vnp_params_t *params)

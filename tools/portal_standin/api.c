@@ -10,26 +10,13 @@
  */
 #include "handlers.h"
 #include "http.h"
+#include "standin_auth.h"
 
 #include "cong/module.h"
 
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Whether the request carries "Authorization: Bearer <the configured token>" (constant-time comparison). */
-static int authorized(const ps_app_t *app, const h2o_req_t *req)
-{
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    if (i < 0)
-        return 0;
-    h2o_iovec_t v = req->headers.entries[i].value;
-    size_t want = strlen(app->config.token);
-    if (v.len != 7 + want || strncasecmp(v.base, "Bearer ", 7) != 0)
-        return 0;
-    return CRYPTO_memcmp(v.base + 7, app->config.token, want) == 0;
-}
 
 /* Splits "{code}/versions/{version}" (rest of the path). 0, or -1 when it is not that shape. */
 static int parse_target(h2o_iovec_t rest, char code[PS_CODE_MAX + 1], int *version)
@@ -61,19 +48,19 @@ static int parse_target(h2o_iovec_t rest, char code[PS_CODE_MAX + 1], int *versi
 
 void ps_serve_put_version(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
 {
-    if (!authorized(app, req)) {
+    if (!standin_bearer_is(req, app->config.token)) {
         standin_header(req, "www-authenticate", "Bearer");
-        ps_reply_error(req, 401, "unauthorized");
+        standin_reply_error(req, 401, "unauthorized");
         return;
     }
     char code[PS_CODE_MAX + 1];
     int version;
     if (parse_target(rest, code, &version) != 0) {
-        ps_reply_error(req, 400, "bad dossier code or version");
+        standin_reply_error(req, 400, "bad dossier code or version");
         return;
     }
     if (app->mode == PS_MODE_FAIL) {
-        ps_reply_error(req, 503, "unavailable (fail mode)");
+        standin_reply_error(req, 503, "unavailable (fail mode)");
         return;
     }
     if (app->mode == PS_MODE_TIMEOUT) {
@@ -84,7 +71,7 @@ void ps_serve_put_version(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
     json_t *payload = json_loadb(req->entity.base, req->entity.len, 0, NULL);
     if (!json_is_object(payload)) {
         json_decref(payload);
-        ps_reply_error(req, 400, "the body must be a JSON object");
+        standin_reply_error(req, 400, "the body must be a JSON object");
         return;
     }
     ps_outcome_t outcome;
@@ -119,13 +106,13 @@ void ps_serve_received(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
     }
     char code[PS_CODE_MAX + 1];
     if (rest.len > PS_CODE_MAX) {
-        ps_reply_error(req, 404, "no such dossier");
+        standin_reply_error(req, 404, "no such dossier");
         return;
     }
     memcpy(code, rest.base, rest.len);
     code[rest.len] = '\0';
     if (!ps_code_valid(code)) {
-        ps_reply_error(req, 404, "no such dossier");
+        standin_reply_error(req, 404, "no such dossier");
         return;
     }
     standin_reply_json(req, 200, ps_ledger_json(&app->ledger, code));

@@ -30,7 +30,7 @@ void ps_serve_mode(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
     int delay_ok = !delay || (json_is_integer(delay) && delay_ms >= 0 && delay_ms <= 600000);
     json_decref(body);
     if (mode < 0 || !delay_ok) {
-        ps_reply_error(req, 400, "expected {\"mode\":\"ok|fail|slow|timeout\", \"delay_ms\":0..600000}");
+        standin_reply_error(req, 400, "expected {\"mode\":\"ok|fail|slow|timeout\", \"delay_ms\":0..600000}");
         return;
     }
     app->mode = (ps_mode_t)mode;
@@ -43,7 +43,7 @@ void ps_serve_reset(ps_app_t *app, h2o_req_t *req, h2o_iovec_t rest)
 {
     (void)rest;
     if (ps_ledger_reset(&app->ledger) != CONG_OK) {
-        ps_reply_error(req, 503, "the state file could not be truncated");
+        standin_reply_error(req, 503, "the state file could not be truncated");
         return;
     }
     standin_reply_json(req, 200, json_pack("{s:i}", "records", 0));

@@ -30,65 +30,34 @@ void ps_log_request(int method_len, const char *method, const char *path, int st
     fprintf(stderr, "portal-standin: %.*s %s %d\n", method_len, method, path, status);
 }
 
-void ps_reply_error(h2o_req_t *req, int status, const char *error)
-{
-    standin_reply_json(req, status, json_pack("{s:s}", "error", error));
-}
-
-/* A reply waiting for its timer. The request's pool holds a guard pointing here; when h2o disposes of the request
- * first (client gone), the guard clears `req`, and the timer only frees. When the timer fires first, it clears the
- * guard before replying, so the later disposal does not touch this freed struct. */
+/* A reply waiting for its time (standin_hold.h); it owns body until sent or dropped. */
 typedef struct later {
-    uv_timer_t timer;
-    h2o_req_t *req;
-    struct later **guard;
     int status;
     json_t *body;
 } later_t;
 
-static void on_request_disposed(void *p)
+static void on_later(void *data, h2o_req_t *req)
 {
-    later_t **guard = p;
-    if (*guard)
-        (*guard)->req = NULL;
-}
-
-static void free_later(uv_handle_t *h)
-{
-    later_t *l = h->data;
-    json_decref(l->body);
+    later_t *l = data;
+    if (req)
+        standin_reply_json(req, l->status, l->body);
+    else
+        json_decref(l->body);
     free(l);
-}
-
-static void on_later(uv_timer_t *t)
-{
-    later_t *l = t->data;
-    if (l->req) {
-        *l->guard = NULL;
-        json_t *body = l->body;
-        l->body = NULL;
-        standin_reply_json(l->req, l->status, body);
-    }
-    uv_close((uv_handle_t *)&l->timer, free_later);
 }
 
 int ps_reply_json_later(ps_app_t *app, h2o_req_t *req, int status, json_t *body, int delay_ms)
 {
-    later_t *l = calloc(1, sizeof *l);
-    if (!l) {
-        json_decref(body);
-        ps_reply_error(req, 503, "out of memory");
-        return CONG_ENOMEM;
+    later_t *l = malloc(sizeof *l);
+    if (l) {
+        *l = (later_t){.status = status, .body = body};
+        if (standin_hold(app->loop, req, delay_ms > 0 ? (uint64_t)delay_ms : 0, on_later, l) == 0)
+            return CONG_OK;
+        free(l);
     }
-    l->req = req;
-    l->status = status;
-    l->body = body;
-    l->guard = h2o_mem_alloc_shared(&req->pool, sizeof *l->guard, on_request_disposed);
-    *l->guard = l;
-    uv_timer_init(app->loop, &l->timer);
-    l->timer.data = l;
-    uv_timer_start(&l->timer, on_later, delay_ms > 0 ? (uint64_t)delay_ms : 0, 0);
-    return CONG_OK;
+    json_decref(body);
+    standin_reply_error(req, 503, "out of memory");
+    return CONG_ENOMEM;
 }
 
 void ps_dispatch(ps_app_t *app, h2o_req_t *req)
@@ -110,8 +79,8 @@ void ps_dispatch(ps_app_t *app, h2o_req_t *req)
     }
     if (allow[0]) {
         standin_header(req, "allow", allow);
-        ps_reply_error(req, 405, "method not allowed");
+        standin_reply_error(req, 405, "method not allowed");
         return;
     }
-    ps_reply_error(req, 404, "not found");
+    standin_reply_error(req, 404, "not found");
 }

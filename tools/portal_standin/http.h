@@ -10,6 +10,8 @@
 #define PS_HTTP_H
 
 #include "app.h"
+#include "standin_hold.h"
+#include "standin_request.h"
 #include "standin_server.h"
 
 #include <h2o.h>
@@ -17,8 +19,6 @@
 
 /** The request log line: "portal-standin: METHOD PATH STATUS" (standin_options_t.log_request). */
 void ps_log_request(int method_len, const char *method, const char *path, int status);
-/** {"error": error} with status. */
-void ps_reply_error(h2o_req_t *req, int status, const char *error);
 
 /** Replies with body (released here) after delay_ms on app's loop. If the client goes away first and h2o disposes
  *  of the request, nothing is sent. 0, or CONG_ENOMEM after replying 503 at once. */

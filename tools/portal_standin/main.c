@@ -10,11 +10,12 @@
  */
 #include "app.h"
 #include "http.h"
+#include "standin_args.h"
+#include "standin_auth.h"
 #include "standin_server.h"
 
 #include "cong/module.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,27 +27,6 @@
 static void usage(void)
 {
     fputs("usage: portal-standin --port PORT (--token-file PATH | --token TOKEN) [--state-file PATH]\n", stderr);
-}
-
-/* Reads the token: the file's first line, without trailing whitespace. 0 or -1. */
-static int read_token_file(const char *path, char out[PS_TOKEN_MAX + 1])
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[PS_TOKEN_MAX + 2];
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    if (!ok)
-        return -1;
-    size_t n = strcspn(line, "\r\n");
-    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-        n--;
-    if (n == 0 || n > PS_TOKEN_MAX)
-        return -1;
-    memcpy(out, line, n);
-    out[n] = '\0';
-    return 0;
 }
 
 /* 0, or 2 after printing what is wrong. */
@@ -62,13 +42,7 @@ static int parse_args(int argc, char **argv, ps_config_t *c)
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'p': {
-            char *end;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            c->port = errno || end == optarg || *end || v < 0 || v > 65535 ? -2 : (int)v;
-            break;
-        }
+        case 'p': c->port = standin_parse_int(optarg, 0, 65535, &c->port) == 0 ? c->port : -2; break;
         case 't': token = optarg; break;
         case 'f': token_file = optarg; break;
         case 's': c->state_file = optarg; break;
@@ -86,7 +60,7 @@ static int parse_args(int argc, char **argv, ps_config_t *c)
         problem = "--token must be 1 to 512 characters";
     else if (token)
         snprintf(c->token, sizeof c->token, "%s", token);
-    else if (read_token_file(token_file, c->token) != 0)
+    else if (standin_read_secret_line(token_file, c->token, PS_TOKEN_MAX) < 0)
         problem = "--token-file must name a readable file whose first line is the token (1 to 512 characters)";
     if (problem) {
         fprintf(stderr, "portal-standin: %s\n", problem);

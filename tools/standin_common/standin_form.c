@@ -1,6 +1,7 @@
 #include "standin_form.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/hex.h"
 
@@ -28,4 +29,34 @@ char *standin_form_decode(const char *s, size_t len, int *bad)
     if (out)
         out[o] = '\0';
     return out;
+}
+
+int standin_form_each(const char *text, size_t len, size_t max_fields, int (*field)(void *ctx, char *name, char *value),
+                      void *ctx)
+{
+    size_t i = 0, count = 0;
+    while (i < len) {
+        const char *f = text + i;
+        const char *amp = memchr(f, '&', len - i);
+        size_t field_len = amp ? (size_t)(amp - f) : len - i;
+        i += field_len + 1;
+        if (field_len == 0)
+            continue;
+        if (count == max_fields)
+            return STANDIN_FORM_TOO_MANY;
+        const char *eq = memchr(f, '=', field_len);
+        size_t name_len = eq ? (size_t)(eq - f) : field_len;
+        int bad = 0;
+        char *name = standin_form_decode(f, name_len, &bad);
+        char *value = name ? standin_form_decode(eq ? eq + 1 : "", eq ? field_len - name_len - 1 : 0, &bad) : NULL;
+        if (!name || !value) {
+            free(name);
+            return bad ? STANDIN_FORM_BAD : STANDIN_FORM_NO_MEMORY;
+        }
+        count++;
+        int stop = field(ctx, name, value);
+        if (stop != 0)
+            return stop;
+    }
+    return 0;
 }

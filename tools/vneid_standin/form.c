@@ -7,35 +7,23 @@
 
 #include "standin_form.h"
 
+/* One field (standin_form_each): kept, then a second one of the same name refused. */
+static int add_field(void *ctx, char *name, char *value)
+{
+    vs_form_t *form = ctx;
+    int duplicate = vs_form_get(form, name) != NULL;
+    form->names[form->count] = name;
+    form->values[form->count++] = value;
+    return duplicate ? VS_FORM_DUPLICATE : 0;
+}
+
 vs_form_result_t vs_form_parse(const char *text, size_t len, vs_form_t *form)
 {
     memset(form, 0, sizeof *form);
-    size_t i = 0;
-    while (i < len) {
-        const char *field = text + i;
-        const char *amp = memchr(field, '&', len - i);
-        size_t field_len = amp ? (size_t)(amp - field) : len - i;
-        i += field_len + 1;
-        if (field_len == 0)
-            continue;
-        if (form->count == VS_FORM_MAX_FIELDS)
-            return VS_FORM_BAD_ENCODING;
-        const char *eq = memchr(field, '=', field_len);
-        size_t name_len = eq ? (size_t)(eq - field) : field_len;
-        int bad = 0;
-        char *name = standin_form_decode(field, name_len, &bad);
-        char *value = name ? standin_form_decode(eq ? eq + 1 : "", eq ? field_len - name_len - 1 : 0, &bad) : NULL;
-        if (!name || !value) {
-            free(name);
-            return bad ? VS_FORM_BAD_ENCODING : VS_FORM_NO_MEMORY;
-        }
-        int duplicate = vs_form_get(form, name) != NULL;
-        form->names[form->count] = name;
-        form->values[form->count++] = value;
-        if (duplicate)
-            return VS_FORM_DUPLICATE;
-    }
-    return VS_FORM_OK;
+    int rc = standin_form_each(text, len, VS_FORM_MAX_FIELDS, add_field, form);
+    if (rc >= 0)
+        return (vs_form_result_t)rc;
+    return rc == STANDIN_FORM_NO_MEMORY ? VS_FORM_NO_MEMORY : VS_FORM_BAD_ENCODING;
 }
 
 void vs_form_free(vs_form_t *form)

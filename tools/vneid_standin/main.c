@@ -10,11 +10,11 @@
  */
 #include "app.h"
 #include "http.h"
+#include "standin_args.h"
 #include "standin_server.h"
 
 #include "cong/module.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,17 +32,6 @@ static void usage(void)
           stderr);
 }
 
-static int parse_number(const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 /* 0, or 2 after printing what is wrong. */
 static int parse_args(int argc, char **argv, vs_config_t *c)
 {
@@ -58,7 +47,7 @@ static int parse_args(int argc, char **argv, vs_config_t *c)
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
         case 'p':
-            if (parse_number(optarg, 0, 65535, &c->port) != 0)
+            if (standin_parse_int(optarg, 0, 65535, &c->port) != 0)
                 c->port = -2;
             break;
         case 'i': c->issuer = optarg; break;
@@ -72,7 +61,7 @@ static int parse_args(int argc, char **argv, vs_config_t *c)
         case 't': c->test_endpoints = 1; break;
         case 's': c->state_dir = optarg; break;
         case 'T':
-            if (parse_number(optarg, 1, 3600, &c->code_ttl_s) != 0)
+            if (standin_parse_int(optarg, 1, 3600, &c->code_ttl_s) != 0)
                 c->code_ttl_s = 0;
             break;
         default: usage(); return 2;

@@ -12,7 +12,7 @@
  * the tests' ids are [A-Za-z0-9_-]. */
 static int id_filter(const h2o_req_t *req, char out[WEBHOOK_ID_MAX + 1])
 {
-    h2o_iovec_t q = wh_query(req);
+    h2o_iovec_t q = standin_query(req);
     for (size_t i = 0; i + 3 <= q.len; i++) {
         if ((i == 0 || q.base[i - 1] == '&') && memcmp(q.base + i, "id=", 3) == 0) {
             const char *v = q.base + i + 3, *end = memchr(v, '&', q.len - (size_t)(v - q.base));
@@ -35,18 +35,6 @@ void wh_serve_deliveries(wh_app_t *app, h2o_req_t *req)
     standin_reply_json(req, 200, answer);
 }
 
-/* An integer member within min..max into *out (kept when absent); 0, or -1 when present and not such an integer. */
-static int int_member(json_t *body, const char *name, long long min, long long max, long long *out)
-{
-    json_t *v = json_object_get(body, name);
-    if (v == NULL)
-        return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return -1;
-    *out = json_integer_value(v);
-    return 0;
-}
-
 static void reply_rules(wh_app_t *app, h2o_req_t *req)
 {
     json_t *rules = wh_rules_json(&app->rules);
@@ -64,9 +52,9 @@ void wh_serve_behaviour(wh_app_t *app, h2o_req_t *req)
     int action = wh_action_parse(json_string_value(json_object_get(body, "action")));
     long long status = 500, delay = 0, count = 0;
     int ok = json_is_object(body) && action >= 0 && (path == NULL || json_is_string(path)) &&
-             int_member(body, "status", 400, 599, &status) == 0 &&
-             int_member(body, "delay_ms", 0, WH_DELAY_MAX_MS, &delay) == 0 &&
-             int_member(body, "count", 0, 1000000, &count) == 0 &&
+             standin_json_int_member(body, "status", 400, 599, &status) == 0 &&
+             standin_json_int_member(body, "delay_ms", 0, WH_DELAY_MAX_MS, &delay) == 0 &&
+             standin_json_int_member(body, "count", 0, 1000000, &count) == 0 &&
              wh_rules_set(&app->rules, json_string_value(path), (wh_action_t)action, (int)status, (int)delay,
                           (long)count) == 0;
     if (ok)
@@ -74,7 +62,7 @@ void wh_serve_behaviour(wh_app_t *app, h2o_req_t *req)
                 wh_action_name((wh_action_t)action), path ? json_string_value(path) : "any path", count);
     json_decref(body);
     if (!ok) {
-        wh_reply_error(req, 400,
+        standin_reply_error(req, 400,
                        "expected {\"action\": \"normal|fail|stall|slow\", \"status\": 400..599 (fail), \"delay_ms\": "
                        "0..600000 (stall, slow), \"count\": 0..1000000 (0: until changed), \"path\": \"/...\" "
                        "(absent: any path)}, and at most 16 rules");
@@ -95,7 +83,7 @@ void wh_serve_reload_secrets(wh_app_t *app, h2o_req_t *req)
 {
     int n = wh_load_secrets(app);
     if (n < 0) {
-        wh_reply_error(req, 422, "the secret file is unreadable or not 1 to 4 lines of whsec_<base64>: secrets kept");
+        standin_reply_error(req, 422, "the secret file is unreadable or not 1 to 4 lines of whsec_<base64>: secrets kept");
         return;
     }
     fprintf(stderr, "webhook-standin: %d secret(s) loaded\n", n);

@@ -1,6 +1,7 @@
 /*
  * tools/webhook_standin/http.h — routing, the request log line, the control token, held answers, and the handlers.
- * The generic reply helpers (standin_reply_json, standin_header...) are standin_server.h's.
+ * The generic helpers (standin_reply_json, standin_header..., standin_query, standin_now_ms, standin_reply_error, the
+ * control route lookup) are standin_server.h's and standin_request.h's.
  *
  * Every reply goes through standin_reply, which has wh_log_request write one log line per request: method, path (no
  * query), status. Headers (signatures, the control token), queries and bodies are never logged; a delivery adds one
@@ -10,6 +11,8 @@
 #define WEBHOOK_STANDIN_HTTP_H
 
 #include "app.h"
+#include "standin_hold.h"
+#include "standin_request.h"
 #include "standin_server.h"
 
 #include <h2o.h>
@@ -19,12 +22,6 @@
 void wh_log_request(int method_len, const char *method, const char *path, int status);
 /** Routes a request: /control/ (the control token), /healthz, and any other path: a delivery (POST only). */
 void wh_dispatch(wh_app_t *app, h2o_req_t *req);
-/** {"error": text} with status (the control API's errors). */
-void wh_reply_error(h2o_req_t *req, int status, const char *text);
-/** The request's query (after '?'), possibly empty. */
-h2o_iovec_t wh_query(const h2o_req_t *req);
-/** Milliseconds since the epoch. */
-int64_t wh_now_ms(void);
 
 /** Holds a request delay_ms on the loop, then calls answer(app, req, entry, arg); when the sender leaves first,
  *  answer is not called and the entry is noted abandoned. Takes a reference to entry (may be NULL) for the wait. */

@@ -13,10 +13,11 @@
  */
 #include "app.h"
 #include "http.h"
+#include "standin_args.h"
+#include "standin_auth.h"
 #include "standin_server.h"
 #include "standin_tls.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,34 +31,6 @@ static void usage(void)
     fputs("usage: webhook-standin --port PORT --secret-file FILE [--tolerance-s SECONDS]\n"
           "                       [--tls-cert FILE --tls-key FILE] [--control-token-file FILE]\n",
           stderr);
-}
-
-static long parse_number(const char *s, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    return errno || end == s || *end || v < 0 || v > max ? -2 : v;
-}
-
-/* The file's first line without trailing whitespace, 1 to max bytes. Its length, or -1. */
-static long read_first_line(const char *path, char *out, size_t max)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[WH_TOKEN_MAX + 2];
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    size_t n = ok ? strcspn(line, "\r\n") : 0;
-    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-        n--;
-    if (n > 0 && n <= max) {
-        memcpy(out, line, n);
-        out[n] = '\0';
-    }
-    memset(line, 0, sizeof line);
-    return n > 0 && n <= max ? (long)n : -1;
 }
 
 /* 0, or 2 after printing what is wrong. */
@@ -75,9 +48,11 @@ static int parse_args(int argc, char **argv, wh_app_t *app)
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'p': c->port = (int)parse_number(optarg, 65535); break;
+        case 'p': c->port = standin_parse_int(optarg, 0, 65535, &c->port) == 0 ? c->port : -2; break;
         case 's': c->secret_file = optarg; break;
-        case 'T': c->tolerance_s = (int)parse_number(optarg, 86400); break;
+        case 'T':
+            c->tolerance_s = standin_parse_int(optarg, 0, 86400, &c->tolerance_s) == 0 ? c->tolerance_s : -2;
+            break;
         case 'C': c->tls_cert = optarg; break;
         case 'K': c->tls_key = optarg; break;
         case 'c': token_file = optarg; break;
@@ -96,7 +71,7 @@ static int parse_args(int argc, char **argv, wh_app_t *app)
         problem = "--tls-cert and --tls-key go together";
     else if (wh_load_secrets(app) < 0)
         problem = "--secret-file must name a readable file of 1 to 4 lines \"whsec_<base64 of 24..64 bytes>\"";
-    else if (token_file && read_first_line(token_file, c->control_token, WH_TOKEN_MAX) < 0)
+    else if (token_file && standin_read_secret_line(token_file, c->control_token, WH_TOKEN_MAX) < 0)
         problem = "--control-token-file must name a readable file whose first line is the token (1 to 512 bytes)";
     if (problem) {
         fprintf(stderr, "webhook-standin: %s\n", problem);

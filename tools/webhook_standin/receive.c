@@ -82,7 +82,7 @@ static void answer_status(wh_app_t *app, h2o_req_t *req, json_t *entry, int arg)
 
 void wh_serve_delivery(wh_app_t *app, h2o_req_t *req)
 {
-    int64_t now_ms = wh_now_ms(), timestamp = -1;
+    int64_t now_ms = standin_now_ms(), timestamp = -1;
     webhook_verdict_t v = verify(app, req, now_ms / 1000, &timestamp);
     char path[WH_PATH_MAX + 1];
     size_t n = standin_path_length(req);
