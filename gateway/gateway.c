@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "gateway/config/config.h"
-#include "gateway/config/openapi_fragments.h"
 #include "gateway/host/host.h"
 #include "gateway/upstream/upstream.h"
 #include "common/common.h"

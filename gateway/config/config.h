@@ -16,7 +16,8 @@
  * This header is also the config room's contract. The room owns the key tables (one config_<feature>.c each), the
  * core that reads YAML and the environment, the production policy and the live (reloadable) settings. It offers
  * this file's cong_config_t and, included at its end, config_policy.h (the production policy), live_config.h (the
- * snapshots a reload publishes) and yaml_json.h (YAML to JSON, for the OpenAPI document); config_keys.h,
+ * snapshots a reload publishes), yaml_json.h (YAML to JSON, for the OpenAPI document) and openapi_fragments.h
+ * (partners' OpenAPI fragments, merged into the gateway's document); config_keys.h,
  * config_reader.h, config_report.h and config_values.h are internal. Threading: the configuration is read on the main
  * thread, before the workers start and at SIGHUP; workers read only the snapshot they adopted (live_config.h).
  * May use: http/client_address.h (a snapshot holds the parsed trusted proxies), auth/ and common/; no other room.
@@ -207,6 +208,7 @@ void cong_config_errors_free(cong_config_errors_t *errs);
 #include "config_policy.h"
 #include "live_config.h"
 #include "upstreams_config.h"
+#include "openapi_fragments.h"
 #include "yaml_json.h"
 
 #endif
