@@ -145,7 +145,8 @@ applied=$(grep -c ' applied ' "$RUN/setup.log" || true)
 bash scripts/seed.sh "$REDIS_PORT" "$PG_PORT"
 # The demo's official: test citizen 001099000005 (Hoàng Đức Thắng) serves the first two wards' desks.
 for unit in $DEMO_UNITS; do
-  "$BUILD/cong" --config cong.example.yaml official add --unit "$unit" --citizen "$DEMO_OFFICIAL" >/dev/null
+  printf '%s\n' "$DEMO_OFFICIAL" | "$BUILD/cong" --config cong.example.yaml official add --unit "$unit" \
+    --citizen-file - >/dev/null
 done
 if [ "$CONG_SERVER_ENVIRONMENT" = development ]; then
   bash scripts/demo-data.sh "$PG_PORT" "$RUN/keys/subject-secret"

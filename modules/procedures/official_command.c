@@ -4,7 +4,9 @@
  *
  * An official is a person who logs in with VNeID like everyone else; the grant names them by citizen number (the
  * administrator knows their staff) or by their cong subject. The gateway turns a citizen number into its subject
- * (api->citizen_subject: this module never sees the subject secret); the number is never stored or printed. Grants
+ * (api->citizen_subject: this module never sees the subject secret); the number is never stored or printed, and
+ * never taken from argv, which every user of the machine can read (ps, /proc): it comes from the first line of a
+ * file or of stdin (--citizen-file PATH|-), and is wiped once turned into the subject. Grants
  * are rows of user_roles (role 'official', resource = unit code; this module's migration 0008), read on every desk
  * request (desk.c), so a grant or a removal takes effect on the next request.
  *
@@ -21,8 +23,8 @@
 #include "procedures.h"
 
 static const char usage[] =
-    "cong official add --unit UNIT_CODE (--citizen NUMBER | --subject SUB)      serve the unit's desk\n"
-    "cong official remove --unit UNIT_CODE (--citizen NUMBER | --subject SUB)   leave it\n"
+    "cong official add --unit UNIT_CODE (--citizen-file PATH|- | --subject SUB)      serve the unit's desk\n"
+    "cong official remove --unit UNIT_CODE (--citizen-file PATH|- | --subject SUB)   leave it\n"
     "cong official list [--unit UNIT_CODE]                                      subject, unit, granted at\n";
 
 /* One statement; on failure says why on stderr (the gateway's log line above it has the SQLSTATE). */
@@ -48,27 +50,58 @@ static int rows_of(cong_job_t *job, const char *sql, int nparams, const char *co
     return rows;
 }
 
+/* The official's subject from the citizen number on the first line of PATH ("-": stdin). 0, or a command status. */
+static int subject_from_file(const char *path, char subject[CONG_SUBJECT_SIZE])
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "cong official: cannot read the citizen number from %s\n", path);
+        return CONG_COMMAND_USAGE;
+    }
+    char number[64] = {0};
+    int got = fgets(number, sizeof number, f) != NULL;
+    if (f != stdin)
+        fclose(f);
+    number[strcspn(number, "\r\n")] = '\0';
+    int digits = strlen(number) == 12 && strspn(number, "0123456789") == 12;
+    int rc = got && digits ? procedures_api->citizen_subject(number, subject, CONG_SUBJECT_SIZE) : CONG_EINVAL;
+    explicit_bzero(number, sizeof number);
+    if (!got || !digits) {
+        fprintf(stderr, "cong official: the citizen number must be 12 digits on the first line of %s\n", path);
+        return CONG_COMMAND_USAGE;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "cong official: auth.subject_secret_file must hold at least 32 bytes\n");
+        return CONG_COMMAND_FAILURE;
+    }
+    return 0;
+}
+
 static int grant(cong_job_t *job, int add, int argc, char **argv)
 {
-    const char *unit = NULL, *citizen = NULL, *subject = NULL;
+    const char *unit = NULL, *file = NULL, *subject = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--unit") == 0 && i + 1 < argc)
             unit = argv[++i];
-        else if (strcmp(argv[i], "--citizen") == 0 && i + 1 < argc)
-            citizen = argv[++i];
+        else if (strcmp(argv[i], "--citizen-file") == 0 && i + 1 < argc)
+            file = argv[++i];
         else if (strcmp(argv[i], "--subject") == 0 && i + 1 < argc)
             subject = argv[++i];
+        else if (strcmp(argv[i], "--citizen") == 0) {
+            fprintf(stderr, "cong official: a citizen number on the command line is visible to every user of this "
+                            "machine; use --citizen-file PATH, or - for stdin\n");
+            return CONG_COMMAND_USAGE;
+        }
         else
             return CONG_COMMAND_USAGE;
     }
-    if (unit == NULL || (citizen == NULL) == (subject == NULL))
+    if (unit == NULL || (file == NULL) == (subject == NULL))
         return CONG_COMMAND_USAGE;
     char pseudonym[CONG_SUBJECT_SIZE];
-    if (citizen != NULL) {
-        if (procedures_api->citizen_subject(citizen, pseudonym, sizeof pseudonym) != 0) {
-            fprintf(stderr, "cong official: auth.subject_secret_file must hold at least 32 bytes\n");
-            return CONG_COMMAND_FAILURE;
-        }
+    if (file != NULL) {
+        int rc = subject_from_file(file, pseudonym);
+        if (rc != 0)
+            return rc;
         subject = pseudonym;
     }
     const char *unit_param[] = {unit};

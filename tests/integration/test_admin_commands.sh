@@ -51,6 +51,17 @@ expect_eq "remove: 0" 0 "$(run -- official remove --unit HN-W-001 --subject "$SU
 expect_eq "remove: said" "official $SUB: unit HN-W-001 removed" "$(out)"
 expect_eq "remove again: 0" 0 "$(run -- official remove --unit HN-W-001 --subject "$SUB")"
 expect_eq "...nothing changed" "official $SUB: unit HN-W-001 was not granted; nothing changed" "$(out)"
+# a citizen number only from a file or stdin: argv is readable by every user of the machine
+expect_eq "official add --citizen NUMBER (argv): 2" 2 "$(run -- official add --unit HN-W-001 --citizen 001099000077)"
+expect_match "...and says why" "visible to every user of this machine; use --citizen-file" "$(cat "$GW_DIR/err")"
+printf '001099000077\n' >"$GW_DIR/citizen"
+expect_eq "official add --citizen-file: 0" 0 "$(run -- official add --unit HN-W-001 --citizen-file "$GW_DIR/citizen")"
+CSUB=$(sed -n 's/^official \([^ ]*\): unit HN-W-001 granted$/\1/p' "$GW_DIR/out")
+expect_match "...granted to the citizen's pseudonym, the number nowhere in the output" '^[A-Za-z0-9_-]{43}$' "$CSUB"
+expect_no_match "...nor in the grant" "001099000077" "$(psql_cong "select subject from user_roles where subject = '$CSUB'")"
+printf '12345\n' >"$GW_DIR/citizen"
+expect_eq "a file without 12 digits: 2" 2 "$(run -- official add --unit HN-W-001 --citizen-file "$GW_DIR/citizen")"
+psql_cong "delete from user_roles where subject = '$CSUB'" >/dev/null
 expect_eq "PostgreSQL unreachable: 1" 1 \
   "$(run CONG_POSTGRES_CONNINFO="host=127.0.0.1 port=$CLOSED dbname=cong user=cong" -- \
      official add --unit HN-W-001 --subject "$SUB")"

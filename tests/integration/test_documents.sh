@@ -83,7 +83,7 @@ UPLOAD=$(field id)
 SUBMIT=$(python3 -S -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3]),"attachments":[{"name":"Giấy tờ","upload_id":sys.argv[4]}]}, ensure_ascii=False))' "$CODE" "$UNIT" "$FORM" "$UPLOAD")
 expect_eq "submit" 201 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: documents-$(date +%s%N)" -d "$SUBMIT")"
 DOSSIER=$(field code)
-official add --unit "$UNIT" --citizen $OFFICIAL >/dev/null
+echo "$OFFICIAL" | official add --unit "$UNIT" --citizen-file - >/dev/null
 act() { call "$OFF" POST "/v1/desk/dossiers/$DOSSIER/actions" -H 'content-type: application/json' -d "$1"; }
 expect_eq "receive" 200 "$(act '{"action":"receive"}')"
 expect_eq "process" 200 "$(act '{"action":"process"}')"
@@ -165,6 +165,6 @@ expect_match "the access-token key as document key is refused" 'documents need a
   "$(cat "$GW_DIR/stderr")"
 stop_gateway
 
-official remove --unit "$UNIT" --citizen $OFFICIAL >/dev/null
+echo "$OFFICIAL" | official remove --unit "$UNIT" --citizen-file - >/dev/null
 cleanup_keys
 finish

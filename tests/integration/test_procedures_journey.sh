@@ -108,9 +108,9 @@ expect_eq "another citizen cannot withdraw it" 404 "$(call "$OTHER" POST "/v1/do
 expect_eq "my list" "$DOSSIER" "$(call "$CIT" GET /v1/dossiers >/dev/null; body | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["code"])')"
 
 # ---- the officials' desk ----
-official add --unit "$UNIT" --citizen $OFFICIAL >/dev/null
+echo "$OFFICIAL" | official add --unit "$UNIT" --citizen-file - >/dev/null
 OTHER_UNIT=$(psql_cong "SELECT code FROM units WHERE code <> '$UNIT' ORDER BY code LIMIT 1")
-official add --unit "$OTHER_UNIT" --citizen $OUTSIDER >/dev/null
+echo "$OUTSIDER" | official add --unit "$OTHER_UNIT" --citizen-file - >/dev/null
 expect_eq "a citizen is not an official" 403 "$(call "$CIT" GET /v1/desk/dossiers)"
 expect_eq "desk list" 200 "$(call "$OFF" GET "/v1/desk/dossiers?unit=$UNIT&status=submitted&page_size=100")"
 expect_match "the dossier is on the desk" "\"$DOSSIER\"" "$(body)"
@@ -202,6 +202,6 @@ timeout 60 "$BUILD/cong-push-relay" --pg "$CONNINFO" --redis-port "$REDIS_PORT" 
 expect_eq "the push relay drains the outbox" 0 "$?"
 expect_match "the citizen's push events left through the outbox" '^[1-9]' \
   "$(redis-cli -p "$REDIS_PORT" XLEN cong:events:dossier.status)"
-official remove --unit "$UNIT" --citizen $OFFICIAL >/dev/null
+echo "$OFFICIAL" | official remove --unit "$UNIT" --citizen-file - >/dev/null
 expect_eq "a removed official loses the desk at once" 403 "$(call "$OFF" GET /v1/desk/dossiers)"
 finish
