@@ -28,7 +28,8 @@
  *       1. live: push_live_append of {subject, event key, topic, data from the inbox row (subject, event_key): its
  *          id and texts; a topic without a template has no inbox row: inbox_id null, texts ""} — unless
  *          data.live_done is true (a broadcast's recipient: its area log has the broadcast, live.h);
- *       2. devices: the person's rows of push_devices; for each, unless it has a delivery mark, check its session
+ *       2. devices: the person's rows of push_devices; for each, unless it has a delivery mark (HMGET of those
+          devices' fields only: a broadcast's one mark hash holds every recipient's device), check its session
  *          (modules/push/push.h: EXISTS cong:session:<session_id>, not revoked) — an ended session's device gets
  *          nothing and its row is deleted — then send with the adapter of its platform, texts in the device's
  *          locale (from the inbox row; a broadcast's from its data; an event without texts sends nothing to devices);

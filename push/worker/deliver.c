@@ -268,33 +268,50 @@ void worker_deliver_sends(worker_t *w, worker_send_t *sends, int n)
 
 /* ---- the events of a batch ---- */
 
-/* The marks of each event (HGETALL, pipelined); marks[i] is the reply for evs[i] or NULL. */
-static int load_marks(worker_t *w, worker_event_t *evs, int n, redisReply **marks)
+/* Whether devices row r belongs to evs[i] (the rows are every device of the batch's people). */
+static int device_of(const worker_event_t *ev, PGresult *devices, int r)
+{
+    return ev->event_key && ev->has_texts && strcmp(PQgetvalue(devices, r, 0), ev->subject) == 0;
+}
+
+/* The marks of each event's own devices (HMGET of their ids, pipelined): marks[i] answers evs[i]'s devices in row
+ * order, or is NULL when the person has none. Only those fields: a broadcast's mark hash holds every recipient's
+ * device, and reading it whole for each recipient (HGETALL) made a fan-out to N people cost N² in Redis. */
+static int load_marks(worker_t *w, worker_event_t *evs, int n, PGresult *devices, redisReply **marks)
 {
     if (relay_redis_ensure(&w->redis) != CONG_OK)
         return CONG_EUNAVAILABLE;
-    for (int i = 0; i < n; i++) {
-        char key[200];
-        if (evs[i].event_key && evs[i].has_texts)
-            mark_key(key, sizeof key, &evs[i]), redisAppendCommand(w->redis.ctx, "HGETALL %s", key);
-    }
-    for (int i = 0; i < n; i++) {
-        if (!evs[i].event_key || !evs[i].has_texts)
+    int rows = PQntuples(devices);
+    const char **argv = malloc(((size_t)rows + 2) * sizeof *argv);
+    char (*keys)[200] = calloc((size_t)n, sizeof *keys);
+    int *asked = calloc((size_t)n, sizeof *asked);
+    int rc = argv && keys && asked ? CONG_OK : CONG_ENOMEM;
+    for (int i = 0; rc == CONG_OK && i < n; i++) {
+        int argc = 2;
+        for (int r = 0; r < rows; r++)
+            if (device_of(&evs[i], devices, r))
+                argv[argc++] = PQgetvalue(devices, r, 1);
+        if (argc == 2)
             continue;
-        if (redisGetReply(w->redis.ctx, (void **)&marks[i]) != REDIS_OK) {
-            relay_redis_down(&w->redis, w->redis.ctx->errstr);
-            return CONG_EUNAVAILABLE;
-        }
+        mark_key(keys[i], sizeof keys[i], &evs[i]);
+        argv[0] = "HMGET", argv[1] = keys[i];
+        redisAppendCommandArgv(w->redis.ctx, argc, argv, NULL);
+        asked[i] = 1;
     }
-    return CONG_OK;
+    for (int i = 0; rc == CONG_OK && i < n; i++)
+        if (asked[i] && redisGetReply(w->redis.ctx, (void **)&marks[i]) != REDIS_OK) {
+            relay_redis_down(&w->redis, w->redis.ctx->errstr);
+            rc = CONG_EUNAVAILABLE;
+        }
+    free(argv), free(keys), free(asked);
+    return rc;
 }
 
-static int marked(const redisReply *marks, const char *device_id)
+/* Whether the j-th of an event's devices (row order) has its mark. */
+static int marked(const redisReply *marks, int j)
 {
-    for (size_t i = 0; marks && marks->type == REDIS_REPLY_ARRAY && i + 1 < marks->elements; i += 2)
-        if (strcmp(marks->element[i]->str, device_id) == 0)
-            return 1;
-    return 0;
+    return marks && marks->type == REDIS_REPLY_ARRAY && (size_t)j < marks->elements &&
+           marks->element[j]->type != REDIS_REPLY_NIL;
 }
 
 static void add_send(worker_send_t *s, worker_event_t *ev, PGresult *res, int row)
@@ -336,16 +353,16 @@ void worker_deliver_events(worker_t *w, worker_event_t *evs, int n)
         return;
     PGresult *devices = load_devices(w, evs, n);
     redisReply **marks = calloc((size_t)n, sizeof *marks);
-    if (!devices || !marks || load_marks(w, evs, n, marks) != CONG_OK) {
+    if (!devices || !marks || load_marks(w, evs, n, devices, marks) != CONG_OK) {
         for (int i = 0; i < n; i++)
             evs[i].ok = 0;
     } else {
         int rows = PQntuples(devices), k = 0;
         worker_send_t *sends = calloc((size_t)n * (size_t)rows + 1, sizeof *sends);
         for (int i = 0; sends && i < n; i++)
-            for (int r = 0; evs[i].event_key && evs[i].has_texts && r < rows; r++)
-                if (strcmp(PQgetvalue(devices, r, 0), evs[i].subject) == 0 &&
-                    worker_platform(PQgetvalue(devices, r, 3)) >= 0 && !marked(marks[i], PQgetvalue(devices, r, 1)))
+            for (int r = 0, j = 0; r < rows; r++)
+                if (device_of(&evs[i], devices, r) && !marked(marks[i], j++) &&
+                    worker_platform(PQgetvalue(devices, r, 3)) >= 0)
                     add_send(&sends[k++], &evs[i], devices, r);
         worker_deliver_sends(w, sends, k);
         for (int i = 0; i < k; i++)
