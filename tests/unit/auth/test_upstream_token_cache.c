@@ -20,41 +20,7 @@
 
 #include <string.h>
 
-#define NOW 1760000000LL
-#define ISS "https://id.cong.test"
-
-static cong_identity_t id;
-static cong_jwks_t *own_set;
-
-static int setup(void **state)
-{
-    (void)state;
-    EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    size_t len = 0;
-    char *pem = pem_of(pkey, 1, &len);
-    assert_int_equal(cong_jwt_key_load_private_pem(pem, len, &id.signing), CONG_OK);
-    free(pem);
-    EVP_PKEY_free(pkey);
-    strcpy(id.kid, "own-1");
-    id.issuer = (char *)ISS;
-    memset(id.secret, 7, 32);
-    id.secret_len = 32;
-    const cong_jwt_key_t *keys[] = {id.signing};
-    const char *kids[] = {"own-1"};
-    char *json = NULL;
-    assert_int_equal(cong_jwks_public_json(keys, 1, kids, NULL, &json), CONG_OK);
-    assert_int_equal(cong_jwks_parse(json, strlen(json), &own_set), CONG_OK);
-    free(json);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    cong_jwt_key_free(id.signing);
-    cong_jwks_release(own_set);
-    return 0;
-}
+#include "upstream_token_fixture.h"
 
 static const char *granted[] = {"permits:read", "permits:write"};
 
