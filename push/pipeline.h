@@ -65,8 +65,9 @@
  *     broadcast_id, the texts, live_done true), pipelined; recipients without a device cost nothing in Redis. Then
  *     the cursor and the counters (targeted, delivered: the recipients of the pages committed) are committed, a few
  *     pages (about a second of --rate) to a transaction (fanout.h). Paced: at most --rate recipients a second
- *     overall. Cancelled (state 'cancelled' by DELETE /v1/broadcasts/{id}): stops
- *     before the next page (an area entry already appended stays: streams open then have shown it).
+ *     overall. Cancelled (state 'cancelled' by DELETE /v1/broadcasts/{id}, which waits for the pass
+ *     under way: its row lock): stops before the next pass (an area entry already appended stays: streams open then
+ *     have shown it).
  *   - The PostgreSQL inbox is not written per recipient: GET /v1/me/inbox shows the broadcasts of the reader's area
  *     (fan-out on read, with push_broadcast_marks for read and deleted), so a city-wide message is one row, not 8.5
  *     million.

@@ -10,7 +10,8 @@
  *                                  devices_sent, devices_failed (the delivery workers', Redis hash
  *                                  PUSH_BROADCAST_PROGRESS_FMT of push/pipeline.h)
  *   DELETE /v1/broadcasts/{id}     cancel: 200 with the progress (also when cancelled before), audited; the fan-out
- *                                  stops before its next page. Done already: 409 conflict.
+ *                                  stops before its next pass (about a second of its
+ *                                  pace). Done already: 409 conflict.
  *
  * Level 2 and the scope (the gateway answers 401/403 otherwise); nobody broadcasts acting for someone else. The area
  * must also be the caller's to speak for (migration 0003, push_may_broadcast): a ward or commune by its own officials

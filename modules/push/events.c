@@ -82,7 +82,10 @@ typedef struct connect {
 static int begin(cong_req_t *req, push_sse_t *sse)
 {
     int rc = push_live_open(sse);
-    if (rc != 0 && rc != CONG_EGONE)
+    if (rc == CONG_ESTATE)
+        push_api->reply_problem(req, 401, "invalid-token", "Phiên đăng nhập của mã truy cập này đã kết thúc.",
+                                "The session of this access token has ended; sign in again.");
+    else if (rc != 0 && rc != CONG_EGONE)
         push_reply_store_error(req, rc);
     return rc == 0 && !sse->closed;
 }

@@ -25,8 +25,20 @@ typedef struct session_entry {
     char session_id[];
 } session_entry_t;
 
+/* Sessions ended lately on this worker: a stream of one of them that was still connecting when the revocation came
+ * (authenticated, then two round trips before it is counted in `sessions`) is refused when it would begin. */
+#define ENDED_RING 4096
+#define ENDED_KEEP_MS 60000 /* longer than any connect: its two round trips are bounded by the stores' timeouts */
+
+typedef struct ended_session {
+    long long at_ms;
+    char session_id[64]; /* a token's "sid": 1..63 printable characters (module.h) */
+} ended_session_t;
+
 typedef struct worker_streams {
     cong_worker_t *worker;
+    ended_session_t ended[ENDED_RING];
+    unsigned ended_next;
     subject_entry_t *buckets[BUCKETS];
     session_entry_t *sessions[BUCKETS];
     cong_timer_id_t tick;
@@ -197,6 +209,8 @@ int push_live_write(push_sse_t *sse, const char *text, size_t len)
 int push_live_open(push_sse_t *sse)
 {
     const cong_api_t *api = push_api;
+    if (push_live_session_ended(sse->session_id))
+        return CONG_ESTATE;
     api->reply_header(sse->req, "cache-control", "no-store");
     int rc = api->stream_begin(sse->req, 200, "text/event-stream", (size_t)push_config.events_buffer_bytes, on_stream,
                                sse, &sse->stream);
@@ -278,10 +292,35 @@ static void on_live(cong_worker_t *worker, const char *message, size_t len, void
 
 /* ---- ended sessions (ABI 1.8): their streams say so and end ---- */
 
+static void remember_ended(const char *session_id)
+{
+    ended_session_t *e = &here->ended[here->ended_next++ % ENDED_RING];
+    e->at_ms = push_now_ms();
+    snprintf(e->session_id, sizeof e->session_id, "%s", session_id);
+}
+
+int push_live_session_ended(const char *session_id)
+{
+    if (here == NULL)
+        return 0;
+    long long now = push_now_ms();
+    for (unsigned k = 1; k <= ENDED_RING; k++) { /* newest first, until the entries are too old */
+        const ended_session_t *e = &here->ended[(here->ended_next - k) % ENDED_RING];
+        if (e->at_ms == 0 || now - e->at_ms > ENDED_KEEP_MS)
+            return 0;
+        if (strcmp(e->session_id, session_id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void on_session_ended(cong_worker_t *worker, const char *session_id, void *udata)
 {
     (void)worker, (void)udata;
-    if (here == NULL || *session_link(session_id) == NULL)
+    if (here == NULL)
+        return;
+    remember_ended(session_id);
+    if (*session_link(session_id) == NULL)
         return;
     static const char ended[] = "event: session-ended\ndata: {}\n\n";
     for (unsigned b = 0; b < BUCKETS; b++) {

@@ -22,7 +22,9 @@
  * register_session_listener, on every worker of every instance): each gets `event: session-ended` and its response
  * ends, so a logged-out app is not left reading a log it may no longer open, and does not reconnect in a loop (the
  * reconnect is refused 401 anyway). Each worker counts its streams by session id, so a revocation for a session with
- * no stream here — nearly all of them, and the whole catch-up after a resubscription — costs one lookup.
+ * no stream here — nearly all of them, and the whole catch-up after a resubscription — costs one lookup. A stream
+ * still connecting when its session is revoked (authenticated, not yet counted) is refused 401 when it would begin:
+ * each worker remembers the sessions revoked in the last minute (a ring of the last 4,096).
  *
  * Ownership: a push_sse_t lives in its request's pool; it is in the map from the first write until its stream is
  * ended or gone (CONG_EGONE), and never touched afterwards (`closed`), whatever callback comes late.
@@ -62,8 +64,12 @@ long long push_now_ms(void);
 int push_live_count(const char *subject);
 /** This worker's buffer for one event being formatted (events_buffer_bytes + 1 bytes), or NULL. */
 char *push_live_text(void);
-/** Begins `sse`'s stream (its request unanswered so far), writes the retry hint and puts it in the map. 0, or the
- *  stream_begin error (nothing was sent: answer the request). */
+/** Whether `session_id` was revoked on this worker in the last minute (a stream still connecting then was not yet
+ *  in the map when its session's listener call came). */
+int push_live_session_ended(const char *session_id);
+/** Begins `sse`'s stream (its request unanswered so far), writes the retry hint and puts it in the map. 0;
+ *  CONG_ESTATE when its session was revoked while it connected (nothing was sent: answer 401); or the stream_begin
+ *  error (nothing was sent: answer the request). */
 int push_live_open(push_sse_t *sse);
 /** Writes `text` (a whole SSE record); 1 when written, 0 when full (waiting) or over. */
 int push_live_write(push_sse_t *sse, const char *text, size_t len);

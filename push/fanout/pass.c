@@ -205,9 +205,10 @@ static int pages(relay_pg_t *pg, relay_redis_t *redis, const fanout_config_t *cf
         if (rc != CONG_OK || !more)
             break;
         int behind = fanout_redis_backlogged(redis, cfg->max_backlog);
-        if (behind != 0) {
-            rc = behind < 0 ? CONG_EUNAVAILABLE : CONG_OK;
-            break; /* what was sent is committed; the next pass waits for the workers */
+        if (behind != 0) { /* behind, or Redis lost while asking (its connection is dropped): either way every
+                              entry sent so far was acknowledged, so it is committed; the next pass waits */
+            rc = CONG_OK;
+            break;
         }
     }
     PQclear(rows);

@@ -30,8 +30,8 @@ write() {
     "{\"event_key\":\"$2\",\"topic\":\"dossier.status\",\"inbox_id\":null,\"title_vi\":\"Hồ sơ\",\"body_vi\":\"$pad\",\"title_en\":\"\",\"body_en\":\"\",\"data\":{}}"
 }
 S1="sse-$RUNID-1" S2="sse-$RUNID-2" S3="sse-$RUNID-3" S4="sse-$RUNID-4" SS="sse-$RUNID-stall" SO="sse-$RUNID-other"
-SA="sse-$RUNID-wa" SB="sse-$RUNID-wb" SN="sse-$RUNID-city"
-for s in "$S1" "$S2" "$S3" "$S4" "$SS" "$SO" "$SA" "$SB" "$SN"; do token --sub "$s" --sid "sid-$s" --acr 1 >"$GW_DIR/token.$s" & done
+SA="sse-$RUNID-wa" SB="sse-$RUNID-wb" SN="sse-$RUNID-city" SR="sse-$RUNID-revoked"
+for s in "$S1" "$S2" "$S3" "$S4" "$SS" "$SO" "$SA" "$SB" "$SN" "$SR"; do token --sub "$s" --sid "sid-$s" --acr 1 >"$GW_DIR/token.$s" & done
 wait
 tok() { cat "$GW_DIR/token.$1"; } # a session's token of each person, minted once (at once)
 # listen NAME SUBJECT [LAST-EVENT-ID] — an SSE client in the background; its output in $GW_DIR/NAME.sse
@@ -228,6 +228,31 @@ wait_until 10 grep -q "^END_STREAM" "$GW_DIR/stall.out" || bad "the stalled stre
 expect_match "...after what was written (the retry hint, the first event)" "id: $FIRST" "$(cat "$GW_DIR/stall.out")"
 expect_no_match "...and nothing after it was ended" "id: $LAST" "$(cat "$GW_DIR/stall.out")"
 exec 7>&-
+
+# ---- a session revoked while its stream connects (authenticated, its area not yet read): refused, never opened ----
+# The connect's first query (push_subscribers) waits behind a lock held by psql; the revocation arrives meanwhile, as
+# another instance's logout sends it (gateway/authn/revocation.c: the set, then the channel).
+psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -qAtX -c "BEGIN; LOCK TABLE push_subscribers IN ACCESS EXCLUSIVE MODE;
+  SELECT pg_sleep(2); COMMIT" >/dev/null &
+LOCK_PID=$!
+EXTRA_PIDS+=($LOCK_PID)
+lock_held() { [ "$(psql_cong "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+  WHERE c.relname = 'push_subscribers' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ]; }
+wait_until 10 lock_held || bad "the lock was not taken"
+curl -s --http2-prior-knowledge --max-time 20 -H "authorization: Bearer $(tok "$SR")" -o "$GW_DIR/revoked.body" \
+  -w '%{http_code}' "$(url /v1/me/events)" >"$GW_DIR/revoked.status" &
+REVOKED_CURL=$!
+connect_waits() { [ "$(psql_cong "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+  AND query LIKE '%FROM push_subscribers%'")" -ge 1 ]; }
+wait_until 10 connect_waits || bad "the connect never reached its query"
+UNTIL=$(($(date +%s) + 600))
+rcli ZADD cong:revoked "$UNTIL" "sid-$SR" >/dev/null
+rcli PUBLISH cong:revocations "sid-$SR $UNTIL" >/dev/null
+wait "$LOCK_PID"
+wait "$REVOKED_CURL"
+expect_eq "the connect of a session revoked meanwhile: 401 invalid-token, no stream" "401 invalid-token" \
+  "$(cat "$GW_DIR/revoked.status") $(python3 -S -c 'import json,sys; print(json.load(open(sys.argv[1]))["type"].rsplit("/",1)[-1])' "$GW_DIR/revoked.body")"
+rcli ZREM cong:revoked "sid-$SR" >/dev/null
 
 # ---- the gateway stops: the streams end cleanly ----
 stop_gateway
