@@ -85,17 +85,17 @@ static void mark_found(const catalog_trgm_t *query, size_t nquery, const catalog
 static int may_reach_threshold(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found, int *seen)
 {
     memset(seen, 0, text->ndistinct * sizeof *seen);
-    long best = 0, cur = 0;
+    long cur = 0, need = 3 * (long)nquery;
     for (size_t i = 0; i < text->nseq; i++) {
         int t = text->seq[i];
         cur += found[t] ? 5 : seen[t] ? 0 : -3;
         seen[t] = 1;
         if (cur < 0)
             cur = 0;
-        if (cur > best)
-            best = cur;
+        if (cur >= need)
+            return 1;
     }
-    return best >= 3 * (long)nquery;
+    return 0;
 }
 
 /* calc_word_similarity, found[] already marked (mark_found); check_only: pg_trgm's WORD_SIMILARITY_CHECK_ONLY (stops
@@ -170,13 +170,25 @@ float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, c
                                    unsigned char *found, int *lastpos)
 {
     mark_found(query, nquery, text, found);
-    return word_similarity(nquery, text, found, lastpos, 0);
+    return catalog_trgm_word_similarity_found(nquery, text, found, lastpos);
 }
 
 int catalog_trgm_word_similar(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
                               unsigned char *found, int *lastpos)
 {
     mark_found(query, nquery, text, found);
+    return catalog_trgm_word_similar_found(nquery, text, found, lastpos);
+}
+
+float catalog_trgm_word_similarity_found(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found,
+                                         int *lastpos)
+{
+    return word_similarity(nquery, text, found, lastpos, 0);
+}
+
+int catalog_trgm_word_similar_found(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found,
+                                    int *lastpos)
+{
     if (!may_reach_threshold(nquery, text, found, lastpos))
         return 0;
     return word_similarity(nquery, text, found, lastpos, 1) >= CATALOG_TRGM_WORD_THRESHOLD;

@@ -45,4 +45,11 @@ float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, c
 int catalog_trgm_word_similar(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
                               unsigned char *found, int *lastpos);
 
+/** The same two, `found` already marked by the caller (found[id]: text->distinct[id] is one of the query's nquery
+ *  distinct trigrams), so a search marks it from numbers its index holds instead of merging sorted trigrams. */
+float catalog_trgm_word_similarity_found(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found,
+                                         int *lastpos);
+int catalog_trgm_word_similar_found(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found,
+                                    int *lastpos);
+
 #endif
