@@ -8,6 +8,8 @@
  * characters, each padded "  word " and cut into trigrams of three codepoints. A trigram is kept whole (21 bits a
  * codepoint) where pg_trgm keeps three bytes or, for non-ASCII, a CRC of them: the same trigrams compare equal in both;
  * only two non-ASCII trigrams whose CRCs collide in PostgreSQL could differ, which the catalog's folded text never has.
+ * pg_trgm's extent scan is quadratic in a text's trigrams; it is cut short only where no later step can change the
+ * result (catalog_trgm.c says why each bound is exact), so every float is still pg_trgm's.
  */
 #ifndef CONG_PROCEDURES_CATALOG_TRGM_H
 #define CONG_PROCEDURES_CATALOG_TRGM_H
