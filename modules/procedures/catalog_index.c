@@ -8,22 +8,26 @@
 #include "catalog_fold.h"
 #include "catalog_index_data.h"
 
-const uint16_t *catalog_postings_find(const catalog_postings_t *p, uint64_t key, size_t *n)
+size_t catalog_postings_key(const catalog_postings_t *p, uint64_t key)
 {
     size_t lo = 0, hi = p->nkeys;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (p->keys[mid] == key) {
-            *n = p->offs[mid + 1] - p->offs[mid];
-            return p->docs + p->offs[mid];
-        }
+        if (p->keys[mid] == key)
+            return mid;
         if (p->keys[mid] < key)
             lo = mid + 1;
         else
             hi = mid;
     }
-    *n = 0;
-    return NULL;
+    return p->nkeys;
+}
+
+const uint16_t *catalog_postings_find(const catalog_postings_t *p, uint64_t key, size_t *n)
+{
+    size_t k = catalog_postings_key(p, key);
+    *n = k < p->nkeys ? p->offs[k + 1] - p->offs[k] : 0;
+    return k < p->nkeys ? p->docs + p->offs[k] : NULL;
 }
 
 /* LSD radix sort of n values whose set bits are all below `bits`: no comparison callbacks (the build sorts
@@ -187,6 +191,16 @@ static int build_trigrams(catalog_index_t *ix)
     }
     off[ix->count] = dat;
     rc = build_postings(&ix->trigrams, ix->distinct_pool, off, ix->count);
+    ix->trigram_key_pool = rc == 0 ? malloc((dat + 1) * sizeof *ix->trigram_key_pool) : NULL;
+    if (rc == 0 && ix->trigram_key_pool == NULL)
+        rc = -1;
+    for (size_t d = 0; rc == 0 && d < ix->count; d++) { /* a search marks a doc's trigrams found by these numbers */
+        catalog_doc_t *doc = &ix->docs[d];
+        for (size_t id = 0; id < doc->trigrams.ndistinct; id++)
+            ix->trigram_key_pool[off[d] + id] =
+                (uint32_t)catalog_postings_key(&ix->trigrams, doc->trigrams.distinct[id]);
+        doc->trigram_keys = ix->trigram_key_pool + off[d];
+    }
 out:
     free(off), free(seq);
     return rc;
@@ -312,7 +326,7 @@ void catalog_index_free(catalog_index_t *ix)
     free_postings(&ix->grams);
     /* the trigram postings' keys are their own copy; distinct_pool is the docs' */
     free_postings(&ix->trigrams);
-    free(ix->docs), free(ix->strings), free(ix->distinct_pool), free(ix->seq_pool);
+    free(ix->docs), free(ix->strings), free(ix->distinct_pool), free(ix->seq_pool), free(ix->trigram_key_pool);
     free(ix->units), free(ix->unit_strings), free(ix->unit_sets);
     free(ix);
 }

@@ -23,6 +23,7 @@ typedef struct catalog_doc {
     size_t search_len, folded_len, item_len;
     uint32_t length;               /* length(name_vi), capped at 65,535 (the rank key's 16 bits) */
     catalog_trgm_text_t trigrams;  /* points into the index's trigram pools */
+    const uint32_t *trigram_keys;  /* per trigrams.distinct[id]: its key's number in the index's trigrams postings */
 } catalog_doc_t;
 
 struct catalog_index {
@@ -32,6 +33,7 @@ struct catalog_index {
     char *strings;
     catalog_trgm_t *distinct_pool;
     uint16_t *seq_pool;
+    uint32_t *trigram_key_pool;  /* the docs' trigram_keys */
     size_t max_distinct;         /* the largest doc's distinct trigrams: the search's scratch size */
     catalog_postings_t grams;    /* 1-, 2-, 3-byte sequences of search_text (catalog_gram_key) */
     catalog_postings_t trigrams; /* pg_trgm trigrams */
@@ -49,6 +51,9 @@ static inline uint64_t catalog_gram_key(const char *s, size_t n)
         k |= (uint64_t)(unsigned char)s[i] << (16 - 8 * i);
     return k;
 }
+
+/** The number of `key` among p->keys, or p->nkeys when it has none. */
+size_t catalog_postings_key(const catalog_postings_t *p, uint64_t key);
 
 /** The docs that hold `key` (*n of them), or NULL (*n 0). */
 const uint16_t *catalog_postings_find(const catalog_postings_t *p, uint64_t key, size_t *n);

@@ -15,6 +15,7 @@ typedef struct search_scratch {
     uint64_t *keys;        /* the hits' rank keys */
     unsigned char *found;
     int *lastpos;
+    unsigned char *in_query; /* per key of the trigram postings: one of the query's trigrams */
 } search_scratch_t;
 
 static const uint64_t *unit_set(const catalog_index_t *ix, const char *unit, size_t len, int *none)
@@ -82,10 +83,23 @@ static uint64_t rank_key(const catalog_doc_t *doc, size_t d, float sim, const ch
            ((uint64_t)doc->length << 16) | d;
 }
 
-static float similarity(const catalog_index_t *ix, size_t d, const catalog_trgm_t *query, size_t nq,
-                        search_scratch_t *s)
+/* s->found for doc d: which of its distinct trigrams are the query's (a lookup each, no merge of sorted trigrams) */
+static const catalog_trgm_text_t *mark_found(const catalog_index_t *ix, size_t d, search_scratch_t *s)
 {
-    return catalog_trgm_word_similarity(query, nq, &ix->docs[d].trigrams, s->found, s->lastpos);
+    const catalog_doc_t *doc = &ix->docs[d];
+    for (size_t id = 0; id < doc->trigrams.ndistinct; id++)
+        s->found[id] = s->in_query[doc->trigram_keys[id]];
+    return &doc->trigrams;
+}
+
+static float similarity(const catalog_index_t *ix, size_t d, size_t nq, search_scratch_t *s)
+{
+    return catalog_trgm_word_similarity_found(nq, mark_found(ix, d, s), s->found, s->lastpos);
+}
+
+static int similar(const catalog_index_t *ix, size_t d, size_t nq, search_scratch_t *s)
+{
+    return catalog_trgm_word_similar_found(nq, mark_found(ix, d, s), s->found, s->lastpos);
 }
 
 static int ascii_word(unsigned char c)
@@ -143,10 +157,12 @@ static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *
     }
     size_t nq = catalog_trgm_unique(query, catalog_trgm_extract(q, qn, query));
     for (size_t t = 0; t < nq; t++) {
-        size_t np = 0;
-        const uint16_t *docs = catalog_postings_find(&ix->trigrams, query[t], &np);
-        for (size_t k = 0; k < np; k++)
-            s->shared[docs[k]]++;
+        size_t key = catalog_postings_key(&ix->trigrams, query[t]);
+        if (key == ix->trigrams.nkeys)
+            continue;
+        s->in_query[key] = 1;
+        for (uint32_t k = ix->trigrams.offs[key]; k < ix->trigrams.offs[key + 1]; k++)
+            s->shared[ix->trigrams.docs[k]]++;
     }
     mark_substrings(ix, q, qn, s->substr);
     for (size_t d = 0; d < ix->count; d++) {
@@ -162,8 +178,7 @@ static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *
         if (s->shared[d] == 0) { /* holds every word, no trigram of q: similarity 0 */
             s->keys[n++] = rank_key(&ix->docs[d], d, 0.0f, q, qn);
             hits++;
-        } else if (s->substr[d] ||
-                   catalog_trgm_word_similar(query, nq, &ix->docs[d].trigrams, s->found, s->lastpos)) {
+        } else if (s->substr[d] || similar(ix, d, nq, s)) {
             pending[npending++] = (uint32_t)s->shared[d] << 16 | (uint32_t)d; /* a hit; its rank if it can matter */
             hits++;
         }
@@ -175,7 +190,7 @@ static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *
             break; /* none of the rest can be among the first `want` */
         for (; i < npending && pending[i] >> 16 == shared; i++) {
             size_t d = pending[i] & 0xFFFF;
-            s->keys[n++] = rank_key(&ix->docs[d], d, similarity(ix, d, query, nq, s), q, qn);
+            s->keys[n++] = rank_key(&ix->docs[d], d, similarity(ix, d, nq, s), q, qn);
         }
     }
     free(query), free(pending);
@@ -222,10 +237,11 @@ char *catalog_index_search(const catalog_index_t *ix, const catalog_search_args_
     char *q = malloc(cap);
     search_scratch_t s = {calloc(ix->count + 1, sizeof *s.shared), calloc(ix->count + 1, 1),
                           malloc((ix->count + 1) * sizeof *s.keys), malloc(ix->max_distinct + 1),
-                          malloc((ix->max_distinct + 1) * sizeof *s.lastpos)};
+                          malloc((ix->max_distinct + 1) * sizeof *s.lastpos), calloc(ix->trigrams.nkeys + 1, 1)};
     char *out = NULL;
     long qn = q != NULL ? catalog_fold_query(a->q != NULL ? a->q : "", a->q != NULL ? a->q_len : 0, q, cap) : -1;
-    if (q == NULL || s.shared == NULL || s.substr == NULL || s.keys == NULL || s.found == NULL || s.lastpos == NULL)
+    if (q == NULL || s.shared == NULL || s.substr == NULL || s.keys == NULL || s.found == NULL || s.lastpos == NULL ||
+        s.in_query == NULL)
         goto out;
     if (qn < 0) {
         *invalid = 1;
@@ -249,6 +265,6 @@ char *catalog_index_search(const catalog_index_t *ix, const catalog_search_args_
     }
     out = render(ix, a, s.keys, hits, len);
 out:
-    free(q), free(s.shared), free(s.substr), free(s.keys), free(s.found), free(s.lastpos);
+    free(q), free(s.shared), free(s.substr), free(s.keys), free(s.found), free(s.lastpos), free(s.in_query);
     return out;
 }

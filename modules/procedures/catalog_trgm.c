@@ -64,18 +64,47 @@ static inline float calc_sml(int count, int len1, int len2)
     return (float)count / (float)(len1 + len2 - count); /* pg_trgm's CALCSML, in float4 */
 }
 
-/* calc_word_similarity; check_only: pg_trgm's WORD_SIMILARITY_CHECK_ONLY (stops once the threshold is reached) */
-static float word_similarity(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
-                             unsigned char *found, int *lastpos, int check_only)
+/* found[id]: the text's trigram id is one of the query's (both arrays sorted: a merge) */
+static void mark_found(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
+                       unsigned char *found)
 {
-    /* found[id]: the text's trigram id is one of the query's (both arrays sorted: a merge) */
     size_t a = 0;
     for (size_t id = 0; id < text->ndistinct; id++) {
         while (a < nquery && query[a] < text->distinct[id])
             a++;
         found[id] = a < nquery && query[a] == text->distinct[id];
-        lastpos[id] = -1;
     }
+}
+
+/* 0 when no extent of the text can reach the threshold, so no run of pg_trgm's loop can (every value it computes is
+ * that of an extent: count / (nquery + ulen2 - count)). An extent reaches 0.6 only if 5 count >= 3 (nquery + ulen2 -
+ * count); count is at most the extent's found trigrams (each +5), ulen2 - count at least the extent's unfound trigrams
+ * seen there for the first time in the text (each -3): the best extent's sum (Kadane) bounds 5 count - 3 (ulen2 -
+ * count). Integers, so below 3 nquery the float similarity is below 0.6f by far more than a rounding. `seen` is
+ * scratch of text->ndistinct entries. */
+static int may_reach_threshold(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found, int *seen)
+{
+    memset(seen, 0, text->ndistinct * sizeof *seen);
+    long cur = 0, need = 3 * (long)nquery;
+    for (size_t i = 0; i < text->nseq; i++) {
+        int t = text->seq[i];
+        cur += found[t] ? 5 : seen[t] ? 0 : -3;
+        seen[t] = 1;
+        if (cur < 0)
+            cur = 0;
+        if (cur >= need)
+            return 1;
+    }
+    return 0;
+}
+
+/* calc_word_similarity, found[] already marked (mark_found); check_only: pg_trgm's WORD_SIMILARITY_CHECK_ONLY (stops
+ * once the threshold is reached) */
+static float word_similarity(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found, int *lastpos,
+                             int check_only)
+{
+    for (size_t id = 0; id < text->ndistinct; id++)
+        lastpos[id] = -1;
     /* iterate_word_similarity, plain (not strict), full maximum (not CHECK_ONLY): the same loop, the same floats */
     const uint16_t *idx = text->seq;
     int ulen1 = (int)nquery, ulen2 = 0, count = 0, upper = -1, lower = -1;
@@ -99,7 +128,13 @@ static float word_similarity(const catalog_trgm_t *query, size_t nquery, const c
         }
         float smlr_cur = calc_sml(count, ulen1, ulen2);
         int tmp_count = count, tmp_ulen2 = ulen2, prev_lower = lower;
+        /* the most any later extent of this loop can give: its count only falls and its ulen2 - count is >= 0, so
+         * its similarity is <= tmp_count / ulen1 (float division is monotonic); once that cannot beat smlr_cur no
+         * later step changes anything (improvements are strict): stopping there gives pg_trgm's very result */
+        float reachable = calc_sml(tmp_count, ulen1, tmp_count);
         for (int tmp_lower = lower; tmp_lower <= upper; tmp_lower++) {
+            if (reachable <= smlr_cur)
+                break;
             float smlr_tmp = calc_sml(tmp_count, ulen1, tmp_ulen2);
             if (smlr_tmp > smlr_cur) {
                 smlr_cur = smlr_tmp;
@@ -112,8 +147,10 @@ static float word_similarity(const catalog_trgm_t *query, size_t nquery, const c
             int tt = idx[tmp_lower];
             if (lastpos[tt] == tmp_lower) {
                 tmp_ulen2--;
-                if (found[tt])
+                if (found[tt]) {
                     tmp_count--;
+                    reachable = calc_sml(tmp_count, ulen1, tmp_count);
+                }
             }
         }
         if (smlr_cur > smlr_max)
@@ -132,11 +169,27 @@ static float word_similarity(const catalog_trgm_t *query, size_t nquery, const c
 float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
                                    unsigned char *found, int *lastpos)
 {
-    return word_similarity(query, nquery, text, found, lastpos, 0);
+    mark_found(query, nquery, text, found);
+    return catalog_trgm_word_similarity_found(nquery, text, found, lastpos);
 }
 
 int catalog_trgm_word_similar(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
                               unsigned char *found, int *lastpos)
 {
-    return word_similarity(query, nquery, text, found, lastpos, 1) >= CATALOG_TRGM_WORD_THRESHOLD;
+    mark_found(query, nquery, text, found);
+    return catalog_trgm_word_similar_found(nquery, text, found, lastpos);
+}
+
+float catalog_trgm_word_similarity_found(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found,
+                                         int *lastpos)
+{
+    return word_similarity(nquery, text, found, lastpos, 0);
+}
+
+int catalog_trgm_word_similar_found(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found,
+                                    int *lastpos)
+{
+    if (!may_reach_threshold(nquery, text, found, lastpos))
+        return 0;
+    return word_similarity(nquery, text, found, lastpos, 1) >= CATALOG_TRGM_WORD_THRESHOLD;
 }

@@ -8,6 +8,8 @@
  * characters, each padded "  word " and cut into trigrams of three codepoints. A trigram is kept whole (21 bits a
  * codepoint) where pg_trgm keeps three bytes or, for non-ASCII, a CRC of them: the same trigrams compare equal in both;
  * only two non-ASCII trigrams whose CRCs collide in PostgreSQL could differ, which the catalog's folded text never has.
+ * pg_trgm's extent scan is quadratic in a text's trigrams; it is cut short only where no later step can change the
+ * result (catalog_trgm.c says why each bound is exact), so every float is still pg_trgm's.
  */
 #ifndef CONG_PROCEDURES_CATALOG_TRGM_H
 #define CONG_PROCEDURES_CATALOG_TRGM_H
@@ -44,5 +46,12 @@ float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, c
  *  operator does; cheaper than the full similarity when it holds. */
 int catalog_trgm_word_similar(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
                               unsigned char *found, int *lastpos);
+
+/** The same two, `found` already marked by the caller (found[id]: text->distinct[id] is one of the query's nquery
+ *  distinct trigrams), so a search marks it from numbers its index holds instead of merging sorted trigrams. */
+float catalog_trgm_word_similarity_found(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found,
+                                         int *lastpos);
+int catalog_trgm_word_similar_found(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found,
+                                    int *lastpos);
 
 #endif
