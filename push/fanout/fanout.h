@@ -26,8 +26,9 @@
  *     n / --rate seconds (per process).
  *   - Back-pressure: the broadcast stream is capped near CONG_EVENT_STREAM_MAXLEN like every event stream, so no page
  *     is sent while the delivery workers' group (PUSH_GROUP) has more than --max-backlog entries not yet read or not
- *     yet acknowledged (XINFO GROUPS lag + pending): entries are never trimmed before a worker read them. Without the
- *     group (no worker ever ran) there is nothing to wait for and nothing is held back. Checked before each page.
+ *     yet acknowledged (XINFO GROUPS lag + pending; a lag Redis cannot tell counts as behind): entries are never
+ *     trimmed before a worker read them. Without the group (no worker ever ran) there is nothing to wait for and
+ *     nothing is held back. Checked before each page.
  *
  * Logging (common/log.h, component "cong-push-fanout"): one line per failure class at most every RELAY_LOG_INTERVAL_S
  * seconds (the relays' runtime), a line per broadcast started and finished; never a subject or a text.

@@ -32,10 +32,15 @@ int fanout_redis_backlogged(relay_redis_t *r, long long max_backlog)
     int behind = 0; /* an error reply: no stream yet, so no group and nothing behind */
     for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
         const redisReply *g = reply->element[i];
-        for (size_t k = 0; g->type == REDIS_REPLY_ARRAY && k + 1 < g->elements; k += 2)
-            if (g->element[k]->type == REDIS_REPLY_STRING && strcmp(g->element[k]->str, "name") == 0 &&
-                g->element[k + 1]->type == REDIS_REPLY_STRING && strcmp(g->element[k + 1]->str, PUSH_GROUP) == 0)
-                behind = group_backlog(g) > max_backlog;
+        for (size_t k = 0; g->type == REDIS_REPLY_ARRAY && k + 1 < g->elements; k += 2) {
+            if (g->element[k]->type != REDIS_REPLY_STRING || strcmp(g->element[k]->str, "name") != 0 ||
+                g->element[k + 1]->type != REDIS_REPLY_STRING || strcmp(g->element[k + 1]->str, PUSH_GROUP) != 0)
+                continue;
+            /* lag unknown (nil: Redis cannot count what the group has not read, e.g. while a group made at 0
+             * catches up over a trimmed stream): held back, never sent blind — MAXLEN could trim unread entries */
+            long long backlog = group_backlog(g);
+            behind = backlog < 0 || backlog > max_backlog;
+        }
     }
     freeReplyObject(reply);
     return behind;
