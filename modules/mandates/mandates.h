@@ -35,6 +35,9 @@ extern mandates_config_t mandates_config;
  *  types, bounded lists, known action names without repeats, formats of codes, the parent's UUID, lengths. The rules
  *  that need the catalog, the clock or the parent are the SQL's. */
 struct json_t *mandates_request_errors(const struct json_t *body);
+/** 1 when code is an enterprise/tax code as modules/orgs accepts it (10 digits, or 10 digits "-" 3 digits other than
+ *  "000"): the syntax of grantor_org and of ?org= (the registry is the SQL's). */
+int mandates_tax_code_valid(const char *code);
 /** 1 when s is a UUID in its canonical text form (8-4-4-4-12 hex digits). */
 int mandates_is_uuid(const char *s);
 
