@@ -245,6 +245,16 @@ expect_eq "birthdate" 1978-07-21 "$(h claim "$ID_TOKEN" birthdate)"
 expect_eq "acr" 2 "$(h claim "$ID_TOKEN" acr)"
 expect_eq "a citizen's own account: no organization claims" "" "$(h claim "$ID_TOKEN" account_type)$(h claim "$ID_TOKEN" org_tax_code)"
 
+expect_eq "amr at level 2" '["pwd", "otp"]' "$(h claim "$ID_TOKEN" amr)"
+expect_eq "nonce" "n-$LOGIN_N" "$(h claim "$ID_TOKEN" nonce)"
+IAT=$(h claim "$ID_TOKEN" iat)
+expect_eq "exp = iat + 300" $((IAT + 300)) "$(h claim "$ID_TOKEN" exp)"
+expect_match "auth_time" '^[0-9]+$' "$(h claim "$ID_TOKEN" auth_time)"
+expect_match "jti" '^[A-Za-z0-9_-]{16,}$' "$(h claim "$ID_TOKEN" jti)"
+expect_eq "ES256 signature verifies against the JWKS (openssl)" "Verified OK" "$(verify "$ID_TOKEN" "$TMP/jwks.json")"
+expect_eq "a tampered payload does not verify" "Verification failure" \
+  "$(verify "$(h tamper "$ID_TOKEN")" "$TMP/jwks.json")"
+
 # an organization's account (organizations.h): its legal representative signs in, whoever was picked as citizen
 login 001099000002 2 "" "organization=0109990002"
 expect_match "the login page offers the test organizations" 'name="organization" value="0109990002"' "$(cat "$TMP/page.html")"
@@ -257,15 +267,6 @@ expect_match "... its name" "^Hợp tác xã Nông nghiệp Đông Anh" "$(h cla
 expect_eq "... the representative's level" 2 "$(h claim "$ORG_TOKEN" acr)"
 login 001099000002 1 "" "organization=0100000000"
 expect_eq "an unknown organization: no code" "" "$CODE"
-expect_eq "amr at level 2" '["pwd", "otp"]' "$(h claim "$ID_TOKEN" amr)"
-expect_eq "nonce" "n-$LOGIN_N" "$(h claim "$ID_TOKEN" nonce)"
-IAT=$(h claim "$ID_TOKEN" iat)
-expect_eq "exp = iat + 300" $((IAT + 300)) "$(h claim "$ID_TOKEN" exp)"
-expect_match "auth_time" '^[0-9]+$' "$(h claim "$ID_TOKEN" auth_time)"
-expect_match "jti" '^[A-Za-z0-9_-]{16,}$' "$(h claim "$ID_TOKEN" jti)"
-expect_eq "ES256 signature verifies against the JWKS (openssl)" "Verified OK" "$(verify "$ID_TOKEN" "$TMP/jwks.json")"
-expect_eq "a tampered payload does not verify" "Verification failure" \
-  "$(verify "$(h tamper "$ID_TOKEN")" "$TMP/jwks.json")"
 
 # Codes are single-use and bound to the verifier, the redirect_uri and the client.
 expect_eq "code reuse is refused" 400 "$(redeem "$FIRST_CODE" "$FIRST_VERIFIER")"
