@@ -6,6 +6,12 @@
  * no API calls: unit-tested), code.c (acceptance codes), create.c, change.c (accept, decline, withdraw, and the
  * revocation of what they ended), read.c (list, one), exchange.c (the token exchange), jobs.c (publishing endings,
  * expiry). The rules that need the catalog, the clock and the parent are SQL (migrations/0001_mandates.sql).
+ *
+ * An organization as grantor (issue 18, migrations/0002_org_mandates.sql): POST /v1/mandates with grantor_org (a tax
+ * code) makes the organization "org:<id>" grantor and delegated_by, when the caller is its current legal
+ * representative (organizations.representative, modules/orgs) and it is active; the current representative also
+ * withdraws, reads, lists (?org=CODE) and watches the uses (GET /v1/mandates/{id}/uses) of its mandates. The token
+ * exchange gives the employee a token whose "sub" is the organization; nothing is exchanged under a suspended one.
  */
 #ifndef CONG_MODULE_MANDATES_H
 #define CONG_MODULE_MANDATES_H
