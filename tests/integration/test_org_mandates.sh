@@ -101,6 +101,12 @@ expect_eq "the employee cannot exchange it before accepting" 400 "$(call "$EMP" 
   --data-urlencode "subject_token_type=urn:cong:params:oauth:token-type:mandate")"
 expect_eq "the employee accepts with the code" 200 "$(post "$EMP1" "/v1/mandates/$M/accept" "{\"acceptance_code\":\"$MCODE\"}")"
 expect_eq "...active" active "$(field status)"
+expect_eq "the representative may name themselves (to act for the organization in person): 201" 201 \
+  "$(create "$REP" "{\"grantor_org\":\"$CODE\",\"grantee_citizen_number\":\"$NREP\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_until\":\"$UNTIL\"}")"
+expect_eq "...grantor the organization, grantee themselves" "$OSUB $SREP" "$(field grantor) $(field grantee)"
+expect_eq "a citizen's own mandate to themselves stays refused: 422" 422 \
+  "$(create "$REP" "{\"grantee_citizen_number\":\"$NREP\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_until\":\"$UNTIL\"}")"
+expect_eq "...self" "grantee_citizen_number:self" "$(errors)"
 # a mandate that lets the employee pay only (for the 403 below)
 create "$REP" "{\"grantor_org\":\"$CODE\",\"grantee_citizen_number\":\"$NEMP\",\"domains\":[\"$D1\"],\"actions\":[\"pay\"],\"valid_until\":\"$UNTIL\"}" >/dev/null
 MPAY=$(field id); post "$EMP" "/v1/mandates/$MPAY/accept" "{\"acceptance_code\":\"$(field acceptance_code)\"}" >/dev/null

@@ -8,15 +8,16 @@
 -- acting-for tokens. organizations is the orgs module's table: plpgsql binds late, and it is read only for a grantor
 -- that is an organization.
 
--- 1 when p_caller is the current legal representative of the organization p_grantor ('org:<id>').
+-- 1 when p_caller is the current legal representative of the organization p_grantor ('org:<id>', the id in the
+-- lower-case text PostgreSQL gives a uuid; looked up by primary key).
 CREATE FUNCTION mandate_org_represented_by(p_grantor text, p_caller text) RETURNS boolean
     LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF p_grantor IS NULL OR p_grantor NOT LIKE 'org:%' THEN
+    IF p_grantor IS NULL OR p_grantor !~ '^org:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
         RETURN false;
     END IF;
     RETURN EXISTS (SELECT 1 FROM organizations o
-                    WHERE o.id::text = substr(p_grantor, 5) AND o.representative = p_caller);
+                    WHERE o.id = substr(p_grantor, 5)::uuid AND o.representative = p_caller);
 END $$;
 
 -- A citizen grantor is always in a position to be acted for; an organization only while it is active.
@@ -26,7 +27,10 @@ BEGIN
     IF p_grantor NOT LIKE 'org:%' THEN
         RETURN true;
     END IF;
-    RETURN EXISTS (SELECT 1 FROM organizations o WHERE o.id::text = substr(p_grantor, 5) AND o.status = 'active');
+    IF p_grantor !~ '^org:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RETURN false; -- 'org:' and anything but an organization's id: no such organization, so not active
+    END IF;
+    RETURN EXISTS (SELECT 1 FROM organizations o WHERE o.id = substr(p_grantor, 5)::uuid AND o.status = 'active');
 END $$;
 
 ---------------------------------------------------------------------------------------------------------------------
