@@ -242,6 +242,9 @@ expect_eq "the representative sees the organization" 200 "$(call "$NEW_TOKEN" GE
 expect_eq "the same login again: 200" 200 "$(vneid_exchange "$(mint "{\"sub\":\"$NNEW\",\"acr\":\"1\",$ORG_CLAIMS}")")"
 expect_eq "...found, not created" "False $NEWORG" "$(body | python3 -S -c 'import json,sys; o=json.load(sys.stdin)["organization"]; print(o["created"], o["id"])')"
 expect_eq "...one organization" 1 "$(psql_cong "SELECT count(*) FROM organizations WHERE code = '$NEWCODE'")"
+expect_eq "VNeID says another name: 200" 200 "$(vneid_exchange "$(mint "{\"sub\":\"$NNEW\",\"acr\":\"1\",${ORG_CLAIMS/Mới/Đổi tên}}")")"
+expect_eq "...the name is VNeID's now, audited" "Công ty Cổ phần Đổi tên $RUNID|1" "$(psql_cong "SELECT name, (SELECT count(*) FROM audit_records WHERE action = 'org.rename' AND object = 'org:$NEWORG') FROM organizations WHERE code = '$NEWCODE'")"
+ORG_CLAIMS=${ORG_CLAIMS/Mới/Đổi tên}
 expect_eq "...who can grant for it at once" 201 "$(create "$(login "$NNEW" 2)" "{\"grantor_org\":\"$NEWCODE\",\"grantee_citizen_number\":\"$NEMP\",\"procedures\":[\"$P1\"],\"actions\":[\"view\"],\"valid_until\":\"$UNTIL\"}")"
 sessions_before=$(redis-cli -p "$REDIS_PORT" SCARD "cong:sessions:$SOTHER")
 expect_eq "the organization's account with another representative: 403" 403 \
@@ -251,6 +254,8 @@ expect_match "...said in both languages" "representative" "$(call "" POST /v1/au
 expect_eq "...no token, no session" "$sessions_before" "$(redis-cli -p "$REDIS_PORT" SCARD "cong:sessions:$SOTHER")"
 expect_eq "...nothing changed" "$SNEW" "$(psql_cong "SELECT representative FROM organizations WHERE code = '$NEWCODE'")"
 expect_eq "...the refusal audited" 2 "$(psql_cong "SELECT count(*) FROM audit_records WHERE action = 'org.login_refused' AND object = 'org:$NEWORG' AND actor = '$SOTHER'")"
+expect_eq "...shown to the registered representative among who used their data" 200 "$(call "$NEW_TOKEN" GET "/v1/me/access-log?limit=5")"
+expect_match "...in their words" "signed in to the VNeID account of an organization you represent" "$(call "$NEW_TOKEN" GET "/v1/me/access-log?limit=5" -H 'accept-language: en' >/dev/null; body)"
 expect_eq "the demo's organization through VNeID with its representative: found" 200 \
   "$(vneid_exchange "$(mint "{\"sub\":\"$NREP\",\"acr\":\"1\",\"account_type\":\"organization\",\"org_tax_code\":\"$CODE\",\"org_name\":\"Công ty TNHH Nhân viên $RUNID\"}")")"
 expect_eq "...the same organization" "False $ORG" "$(body | python3 -S -c 'import json,sys; o=json.load(sys.stdin)["organization"]; print(o["created"], o["id"])')"
