@@ -179,10 +179,10 @@ static void on_org_login(cong_req_t *req, int err, const cong_pg_result_t *res, 
     created_t *c = udata;
     if (err != 0 || api->pg_ntuples(res) != 1) {
         OPENSSL_cleanse(c->refresh, sizeof c->refresh);
-        if (err == 0 || err == CONG_EUNAVAILABLE || err == CONG_ETIMEDOUT || err == CONG_EBUSY)
+        if (err == CONG_EUNAVAILABLE || err == CONG_ETIMEDOUT || err == CONG_EBUSY)
             cong_idm_store_down(req);
-        else
-            api->reply_problem(req, 500, "internal-error", NULL, NULL); /* e.g. no orgs module: no org_login */
+        else /* e.g. no orgs module, so no org_login */
+            api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
     const char *outcome = api->pg_value(res, 0, 0);
