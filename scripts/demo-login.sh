@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo login, end to end, with curl: what the mobile app does with VNeID and cong.
 #   1. the app opens VNeID's /authorize with PKCE (a person picks a test citizen and a level on the page; here the
-#      script submits the form for citizen 001099000001 at level 2)
+#      script submits the form for citizen 001099000001 at level 2; with ORG=0109990001 (or 0109990002) it signs in to
+#      that test organization's account as its legal representative, and cong creates or finds the organization)
 #   2. VNeID redirects to the app with a code; the app redeems it at /token with its code_verifier → ID token
 #   3. the app exchanges the ID token at cong → cong access token + refresh token
 #   4. the app calls cong with the access token
@@ -10,6 +11,7 @@ set -euo pipefail
 VNEID=${VNEID:-http://127.0.0.1:8090}
 CONG=${CONG:-https://127.0.0.1:8443}
 CITIZEN=${CITIZEN:-001099000001}
+ORG=${ORG:-}
 REDIRECT=http://127.0.0.1/app/callback
 
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
@@ -21,7 +23,7 @@ query="response_type=code&client_id=cong&redirect_uri=$REDIRECT&scope=openid&sta
 
 echo "1. Open in a browser to see the login page: $VNEID/authorize?$query"
 location=$(curl -s -o /dev/null -w '%{redirect_url}' -X POST "$VNEID/authorize" \
-  --data "$query&citizen=$CITIZEN&level=2")
+  --data "$query&citizen=$CITIZEN&level=2${ORG:+&organization=$ORG}")
 code=$(printf '%s' "$location" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
 echo "2. VNeID redirected to the app: ${location%%\?*}?code=…&state=…"
 id_token=$(curl -s -X POST "$VNEID/token" --data "grant_type=authorization_code&code=$code&redirect_uri=$REDIRECT&client_id=cong&code_verifier=$verifier" \
@@ -32,6 +34,9 @@ tokens=$(curl -s -k --http2 -H 'content-type: application/json' \
   "$CONG/v1/auth/vneid/exchange")
 access=$(printf '%s' "$tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 echo "3. cong session: $(printf '%s' "$tokens" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("session", d["session_id"], "- access token expires in", d["expires_in"], "s")')"
+if [ -n "$ORG" ]; then
+  echo "   organization: $(printf '%s' "$tokens" | python3 -c 'import json,sys; o=json.load(sys.stdin)["organization"]; print(o["code"], o["subject"], "(created now)" if o["created"] else "(found)")')"
+fi
 echo "4. GET /v1/me:"
 curl -s -k --http2 -H "authorization: Bearer $access" "$CONG/v1/me"; echo
 echo

@@ -135,6 +135,18 @@ static const cong_problem_kind_t catalog[] = {
     {"hold-expired", 409, "Lượt giữ chỗ đã hết hạn", "The hold has expired",
      "Lượt giữ chỗ đã hết hạn trước khi được xác nhận; chỗ đã được trả lại. Vui lòng đặt lại.",
      "The hold expired before it was confirmed and its seat was given back. Book again."},
+    /* modules/orgs, modules/mandates, modules/identity: organizations (issue 18) */
+    {"not-representative", 403, "Không phải người đại diện theo pháp luật", "Not the legal representative",
+     "Chỉ người đại diện theo pháp luật hiện tại của tổ chức mới được thực hiện thao tác này cho tổ chức.",
+     "Only the organization's current legal representative may do this for it."},
+    {"organization-suspended", 403, "Tổ chức đang bị tạm dừng", "Organization suspended",
+     "Tổ chức này đang bị tạm dừng trên cổng; không thể thực hiện thao tác cho tổ chức.",
+     "The organization is suspended on cong; nothing can be done for it now."},
+    {"organization-representative-mismatch", 403, "Người đại diện không khớp", "Representative mismatch",
+     "Tài khoản tổ chức VNeID này có người đại diện khác với người đại diện đã đăng ký trên cổng. Liên hệ bộ phận "
+     "hỗ trợ để cập nhật người đại diện.",
+     "This VNeID organization account names another legal representative than the one registered on cong. Contact "
+     "support to have the representative changed."},
     /* partners' upstreams (gateway/upstream/proxy.c) */
     {"upstream-failed", 502, "Dịch vụ đối tác không phản hồi đúng", "Partner service failed",
      "Không kết nối được hoặc không nhận được câu trả lời hợp lệ từ dịch vụ của đối tác. Vui lòng thử lại sau.",

@@ -45,6 +45,11 @@ static const audit_action_text_t texts[] = {
      "An administrator reactivated an organization you represent"},
     {"org.create", NULL, "Quản trị viên đã đăng ký một tổ chức do bạn làm người đại diện theo pháp luật",
      "An administrator registered an organization with you as its legal representative"},
+    {"org.login_refused", NULL,
+     "Có người đăng nhập tài khoản VNeID của một tổ chức do bạn đại diện nhưng không phải người đại diện đã đăng ký; "
+     "đã bị từ chối",
+     "Someone other than you, its registered representative, signed in to the VNeID account of an organization you "
+     "represent; refused"},
     {"org.suspend", NULL, "Quản trị viên đã tạm ngừng tổ chức bạn đại diện",
      "An administrator suspended an organization you represent"},
     {"partner.read", NULL, "Một dịch vụ đối tác đã đọc dữ liệu của bạn", "A partner service read your data"},

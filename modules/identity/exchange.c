@@ -6,6 +6,12 @@
  * VNeID rotates) and hands over the person's pseudonymous subject: the citizen number never reaches this module.
  * The login ('auth.login', or 'auth.step_up' for a level-2 login of someone who has a session already) is written to
  * the audit log before the session is stored (audit.c): PostgreSQL down, the exchange answers 503 and nobody is in.
+ *
+ * An organization account's login (org_claims.h: account_type "organization", org_tax_code, org_name) logs its legal
+ * representative in — the session is the person's, as for any login — once the organization is created with them as
+ * representative, or found with them as representative (SQL org_login, modules/orgs/migrations/0002_org_login.sql).
+ * Registered with another representative: 403 organization-representative-mismatch; suspended: 403
+ * organization-suspended; no session then. The answer carries "organization": {id, code, name, subject, created}.
  */
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -14,6 +20,7 @@
 #include <string.h>
 
 #include "identity.h"
+#include "org_claims.h"
 #include "session_scripts.h"
 
 #define api cong_idm_api
@@ -38,7 +45,21 @@ typedef struct created {
     char refresh[CONG_REFRESH_TOKEN_LEN + 1];
     char object[8 + CONG_SESSION_ID_LEN + 1]; /* "session:<sid>", what the audit record names */
     json_t *device;                           /* the request's (borrowed) */
+    cong_idm_org_claims_t org;                /* organization 0 for a citizen's own account */
+    char org_id[40];                          /* the organization's id, once org_login answered */
+    int org_created;
 } created_t;
+
+/* {"organization": {...}} for the answer of an organization login, or NULL (new reference). */
+static json_t *organization_member(const created_t *c)
+{
+    if (!c->org.organization)
+        return NULL;
+    char subject[48];
+    snprintf(subject, sizeof subject, "org:%s", c->org_id);
+    return json_pack("{s:{s:s, s:s, s:s, s:s, s:b}}", "organization", "id", c->org_id, "code", c->org.tax_code,
+                     "name", c->org.name, "subject", subject, "created", c->org_created);
+}
 
 static void on_session_created(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
 {
@@ -47,10 +68,15 @@ static void on_session_created(cong_req_t *req, int err, const cong_redis_reply_
     char *answer = NULL;
     if (err != 0 || api->redis_type(reply) == CONG_REDIS_ERROR)
         cong_idm_store_down(req);
-    else if ((answer = cong_idm_token_answer(req, &c->s, c->refresh, cong_idm_now(), &len)) == NULL)
-        api->reply_problem(req, 500, "internal-error", NULL, NULL);
-    else
-        cong_idm_reply_answer(req, answer, len);
+    else {
+        json_t *extra = organization_member(c);
+        answer = cong_idm_token_answer(req, &c->s, c->refresh, cong_idm_now(), extra, &len);
+        json_decref(extra);
+        if (answer == NULL)
+            api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        else
+            cong_idm_reply_answer(req, answer, len);
+    }
     OPENSSL_cleanse(c->refresh, sizeof c->refresh);
     if (answer != NULL)
         OPENSSL_cleanse(answer, len);
@@ -116,8 +142,11 @@ static void on_counted(cong_req_t *req, int err, const cong_redis_reply_t *reply
         return;
     }
     int step_up = c->s.loa == 2 && api->redis_integer(reply) > 0;
-    char detail[32];
-    snprintf(detail, sizeof detail, "{\"loa\":%d}", c->s.loa);
+    char detail[96];
+    if (c->org.organization)
+        snprintf(detail, sizeof detail, "{\"loa\":%d,\"organization\":\"org:%s\"}", c->s.loa, c->org_id);
+    else
+        snprintf(detail, sizeof detail, "{\"loa\":%d}", c->s.loa);
     if (cong_idm_audit(req, c->s.subject, step_up ? "auth.step_up" : "auth.login", c->object, detail, on_recorded,
                        c) != 0) {
         cong_idm_store_down(req);
@@ -125,9 +154,58 @@ static void on_counted(cong_req_t *req, int err, const cong_redis_reply_t *reply
     }
 }
 
-/* The identity provider vouched for `who` (valid during this call only): a session id and a refresh token, then the
- * record, then the session. */
-static void begin_session(cong_req_t *req, json_t *device, const cong_idp_identity_t *who)
+/* How many sessions the person has already (a level-2 login then is a step-up), then the record, then the session. */
+static void count_sessions(cong_req_t *req, created_t *c)
+{
+    char key[16 + CONG_IDM_SUBJECT_MAX + 1];
+    snprintf(key, sizeof key, "cong:sessions:%s", c->s.subject);
+    const char *argv[] = {"SCARD", key};
+    size_t argvlen[] = {5, strlen(key)};
+    if (api->redis_command(req, 2, argv, argvlen, on_counted, c) != 0) {
+        cong_idm_store_down(req);
+        OPENSSL_cleanse(c->refresh, sizeof c->refresh);
+    }
+}
+
+static void refuse_org(cong_req_t *req, created_t *c, const char *slug)
+{
+    OPENSSL_cleanse(c->refresh, sizeof c->refresh);
+    api->reply_problem(req, 403, slug, NULL, NULL); /* the catalog's texts say what to do (gateway/http/problem.c) */
+}
+
+/* org_login's answer: the organization is the representative's (created or found), or the login is refused. */
+static void on_org_login(cong_req_t *req, int err, const cong_pg_result_t *res, void *udata)
+{
+    created_t *c = udata;
+    if (err != 0 || api->pg_ntuples(res) != 1) {
+        OPENSSL_cleanse(c->refresh, sizeof c->refresh);
+        if (err == CONG_EUNAVAILABLE || err == CONG_ETIMEDOUT || err == CONG_EBUSY)
+            cong_idm_store_down(req);
+        else /* e.g. no orgs module, so no org_login */
+            api->reply_problem(req, 500, "internal-error", NULL, NULL);
+        return;
+    }
+    const char *outcome = api->pg_value(res, 0, 0);
+    if (strcmp(outcome, "mismatch") == 0) {
+        api->log(CONG_LOG_INFO, "identity", "request %s: organization login refused: another representative",
+                 api->req_id(req));
+        refuse_org(req, c, "organization-representative-mismatch");
+        return;
+    }
+    if (strcmp(outcome, "suspended") == 0) {
+        refuse_org(req, c, "organization-suspended");
+        return;
+    }
+    snprintf(c->org_id, sizeof c->org_id, "%s", api->pg_value(res, 0, 1));
+    snprintf(c->org.name, sizeof c->org.name, "%s", api->pg_value(res, 0, 2));
+    c->org_created = strcmp(outcome, "created") == 0;
+    count_sessions(req, c);
+}
+
+/* The identity provider vouched for `who` (valid during this call only): a session id and a refresh token; for an
+ * organization account, the organization first. */
+static void begin_session(cong_req_t *req, json_t *device, const cong_idp_identity_t *who,
+                          const cong_idm_org_claims_t *org)
 {
     created_t *c = api->req_alloc(req, sizeof *c);
     int64_t now = cong_idm_now();
@@ -143,13 +221,19 @@ static void begin_session(cong_req_t *req, json_t *device, const cong_idp_identi
     c->s.auth_time = auth_time > 0 ? auth_time : 0;
     c->s.created = now;
     c->device = device;
+    c->org = *org;
+    c->org_created = 0;
+    c->org_id[0] = '\0';
     snprintf(c->object, sizeof c->object, "session:%s", c->s.sid);
-    char key[16 + CONG_IDM_SUBJECT_MAX + 1];
-    snprintf(key, sizeof key, "cong:sessions:%s", c->s.subject);
-    const char *argv[] = {"SCARD", key};
-    size_t argvlen[] = {5, strlen(key)};
-    if (api->redis_command(req, 2, argv, argvlen, on_counted, c) != 0)
-        cong_idm_store_down(req);
+    if (!org->organization) {
+        count_sessions(req, c);
+        return;
+    }
+    const char *params[] = {c->org.tax_code, c->org.name, c->s.subject, api->req_id(req)};
+    int rc = api->pg_query(req, "SELECT outcome, org_id, org_name, org_status FROM org_login($1, $2, $3, $4)", 4,
+                           params, on_org_login, c);
+    if (rc != 0)
+        on_org_login(req, rc, NULL, c);
 }
 
 /* ---- POST /v1/auth/vneid/exchange ---- */
@@ -164,8 +248,16 @@ static void on_verified(cong_req_t *req, int err, const cong_idp_identity_t *who
                            "The identity provider's keys are not available yet.");
     else if (err != 0)
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
-    else
-        begin_session(req, json_object_get(api->req_json(req), "device"), who);
+    else {
+        json_t *body = api->req_json(req);
+        const char *id_token = json_string_value(json_object_get(body, "id_token"));
+        cong_idm_org_claims_t org;
+        /* the token verified is this very text: its organization claims are VNeID's word */
+        if (cong_idm_org_claims(id_token, id_token != NULL ? strlen(id_token) : 0, &org) != 0)
+            refuse(req);
+        else
+            begin_session(req, json_object_get(body, "device"), who, &org);
+    }
 }
 
 void cong_idm_exchange(cong_req_t *req, void *udata)

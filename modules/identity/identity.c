@@ -65,7 +65,7 @@ int64_t cong_idm_session_end(int64_t created, int64_t now)
 }
 
 char *cong_idm_token_answer(cong_req_t *req, const cong_idm_session_t *s, const char *refresh, int64_t now,
-                            size_t *len)
+                            const json_t *extra, size_t *len)
 {
     cong_token_grant_t grant = {.size = sizeof grant, .subject = s->subject, .session_id = s->sid, .scope = "citizen",
                                 .loa = s->loa, .auth_time = s->auth_time,
@@ -76,6 +76,8 @@ char *cong_idm_token_answer(cong_req_t *req, const cong_idm_session_t *s, const 
         return NULL;
     json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "access_token", access, "token_type", "Bearer",
                              "expires_in", (json_int_t)(exp - now), "refresh_token", refresh, "session_id", s->sid);
+    if (body != NULL && extra != NULL)
+        json_object_update(body, (json_t *)extra);
     text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (text != NULL) {

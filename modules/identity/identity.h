@@ -2,7 +2,9 @@
  * modules/identity/identity.h — what the identity module's files share (internal to modules/identity/).
  *
  *   identity.c       the entry point, /v1/me, sessions, logout, discovery, and the helpers below
- *   exchange.c       POST /v1/auth/vneid/exchange (the gateway verifies the ID token: api->idp_verify)
+ *   exchange.c       POST /v1/auth/vneid/exchange (the gateway verifies the ID token: api->idp_verify); an organization
+ *                    account's login creates or finds the organization (org_claims.h, SQL org_login of modules/orgs)
+ *   org_claims.c     the organization claims of a verified VNeID ID token (org_claims.h; pure)
  *   refresh.c        POST /v1/auth/refresh (rotation, the retry grace, lifetimes)
  *   client_token.c   POST /v1/auth/token (client credentials)
  *   client_command.c `cong client create|list|revoke|rotate-secret|finish-rotation|set-key`
@@ -34,6 +36,8 @@
 
 #include "cong/module.h"
 #include "session.h"
+
+struct json_t;
 
 #define CONG_IDM_SUBJECT_MAX 63 /* a citizen's subject as the gateway makes it (43 characters) fits with room */
 
@@ -73,9 +77,10 @@ typedef struct cong_idm_session {
 } cong_idm_session_t;
 
 /** The token answer {access_token, token_type, expires_in, refresh_token, session_id} for the session, with a new
- *  access token that ends with the session: a JSON text in the request's pool. NULL when it cannot be made. */
+ *  access token that ends with the session, and the members of `extra` (borrowed, may be NULL: an organization login
+ *  adds "organization"): a JSON text in the request's pool. NULL when it cannot be made. */
 char *cong_idm_token_answer(cong_req_t *req, const cong_idm_session_t *s, const char *refresh, int64_t now,
-                            size_t *len);
+                            const struct json_t *extra, size_t *len);
 /** Sends a token answer (200, Cache-Control: no-store, RFC 6749 §5.1). */
 void cong_idm_reply_answer(cong_req_t *req, const char *answer, size_t len);
 

@@ -193,7 +193,7 @@ static void on_peeked(cong_req_t *req, int err, const cong_redis_reply_t *reply,
     }
     char new_hash[CONG_REFRESH_HASH_LEN + 1], ttl_text[24], now_text[24], grace_text[24], *sealed = NULL;
     if (cong_refresh_token_new(c->refresh) != 0 ||
-        (c->answer = cong_idm_token_answer(req, &s, c->refresh, now, &c->answer_len)) == NULL ||
+        (c->answer = cong_idm_token_answer(req, &s, c->refresh, now, NULL, &c->answer_len)) == NULL ||
         (grace > 0 && cong_refresh_retry_seal(c->presented, s.sid, c->answer, c->answer_len, &sealed) != 0)) {
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         wipe(c);

@@ -6,6 +6,9 @@
  * named by citizen number; only its pseudonymous subject (api->citizen_subject) goes further. The answer carries a
  * one-time acceptance code that only the grantor sees; PostgreSQL keeps its SHA-256.
  *
+ * With grantor_org the caller grants for an organization they are the current legal representative of (mandates.h;
+ * the SQL decides: 403 not-representative, organization-suspended).
+ *
  * Idempotency-Key is required, as for a dossier: a retried create never makes two requests. A replay answers the same
  * mandate with a NEW code while it is still requested (the first was never kept in clear, and the new one replaces
  * it), without a code once it moved on.

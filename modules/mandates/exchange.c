@@ -3,7 +3,8 @@
  *
  * The grantee presents their own cong access token as the Bearer (the actor; RFC 8693's actor_token may repeat it,
  * nothing else) and the mandate's id as the subject_token (type urn:cong:params:oauth:token-type:mandate). cong answers
- * an access token whose "sub" is the grantor (whose affairs), "act": {"sub": grantee} (who acts) and the mandate's id,
+ * an access token whose "sub" is the grantor (whose affairs: a citizen, or an organization "org:<id>" for its staff),
+ * "act": {"sub": grantee} (who acts) and the mandate's id,
  * actions, procedures, domains and end: what the gateway enforces on every request without asking PostgreSQL.
  *
  * The new token keeps the caller's session (their logout ends it), level and login time (a level-2 login never lives

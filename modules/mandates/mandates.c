@@ -3,9 +3,11 @@
  * then each file's routes and the job. Needs ABI 1.5 (mandate_action on routes, the principal's actor and auth_time,
  * the token grant's act and mandate fields). Loaded for a command, it declares its keys and migrations only.
  *
- *   POST /v1/mandates                      create (level 2, fresh; Idempotency-Key required)   create.c
- *   GET  /v1/mandates?role=&status=        given or received                                   read.c
+ *   POST /v1/mandates                      create (level 2, fresh; Idempotency-Key required;   create.c
+ *                                          grantor_org: for an organization one represents)
+ *   GET  /v1/mandates?role=&status=        given or received (?org=CODE: an organization's)    read.c
  *   GET  /v1/mandates/{id}                 one, to its parties only                            read.c
+ *   GET  /v1/mandates/{id}/uses            every use, to the grantor (or its representative)   read.c
  *   POST /v1/mandates/{id}/accept          the grantee, with the acceptance code               change.c
  *   POST /v1/mandates/{id}/decline         the grantee refuses or renounces                    change.c
  *   POST /v1/mandates/{id}/withdraw        the grantor (or who sub-delegated); cascades        change.c

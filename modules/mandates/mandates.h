@@ -6,6 +6,12 @@
  * no API calls: unit-tested), code.c (acceptance codes), create.c, change.c (accept, decline, withdraw, and the
  * revocation of what they ended), read.c (list, one), exchange.c (the token exchange), jobs.c (publishing endings,
  * expiry). The rules that need the catalog, the clock and the parent are SQL (migrations/0001_mandates.sql).
+ *
+ * An organization as grantor (issue 18, migrations/0002_org_mandates.sql): POST /v1/mandates with grantor_org (a tax
+ * code) makes the organization "org:<id>" grantor and delegated_by, when the caller is its current legal
+ * representative (organizations.representative, modules/orgs) and it is active; the current representative also
+ * withdraws, reads, lists (?org=CODE) and watches the uses (GET /v1/mandates/{id}/uses) of its mandates. The token
+ * exchange gives the employee a token whose "sub" is the organization; nothing is exchanged under a suspended one.
  */
 #ifndef CONG_MODULE_MANDATES_H
 #define CONG_MODULE_MANDATES_H
@@ -35,6 +41,9 @@ extern mandates_config_t mandates_config;
  *  types, bounded lists, known action names without repeats, formats of codes, the parent's UUID, lengths. The rules
  *  that need the catalog, the clock or the parent are the SQL's. */
 struct json_t *mandates_request_errors(const struct json_t *body);
+/** 1 when code is an enterprise/tax code as modules/orgs accepts it (10 digits, or 10 digits "-" 3 digits other than
+ *  "000"): the syntax of grantor_org and of ?org= (the registry is the SQL's). */
+int mandates_tax_code_valid(const char *code);
 /** 1 when s is a UUID in its canonical text form (8-4-4-4-12 hex digits). */
 int mandates_is_uuid(const char *s);
 

@@ -42,6 +42,14 @@ int mandates_is_uuid(const char *s)
     return 1;
 }
 
+int mandates_tax_code_valid(const char *code)
+{
+    size_t n = code != NULL ? strlen(code) : 0;
+    if ((n != 10 && n != 14) || strspn(code, "0123456789") != 10)
+        return 0;
+    return n == 10 || (code[10] == '-' && strspn(code + 11, "0123456789") == 3 && strcmp(code + 11, "000") != 0);
+}
+
 /* A list of strings, each of `set` (1..item_max characters), at most `max` items. Returns its size, or -1. */
 static long string_list(const json_t *body, const char *name, size_t max, size_t item_max, const char *set,
                         json_t *errors)
@@ -103,6 +111,12 @@ static void check_optional(const json_t *body, json_t *errors)
     const json_t *parent = json_object_get(body, "parent_id");
     if (parent != NULL && !mandates_is_uuid(json_string_value(parent)))
         add(errors, "parent_id", "invalid-format");
+    const json_t *org = json_object_get(body, "grantor_org");
+    if (org != NULL && !mandates_tax_code_valid(json_string_value(org)))
+        add(errors, "grantor_org", "invalid-format");
+    else if (org != NULL && parent != NULL)
+        add(errors, "grantor_org", "not-with-parent"); /* an organization's mandate is a root; a sub-mandate's
+                                                          grantor is its parent's */
     const json_t *note = json_object_get(body, "note");
     if (note != NULL && (!json_is_string(note) || json_string_length(note) > NOTE_MAX_BYTES))
         add(errors, "note", json_is_string(note) ? "too-long" : "type");

@@ -10,7 +10,8 @@
  * Each change writes its audit record ('org.create', 'org.suspend', 'org.activate': actor 'admin', subject the
  * representative, object 'org:<id>') in the statement that makes it. Creating an organization whose code exists
  * changes nothing and says so (exit 0: a set-up may run twice); suspending revokes the live tokens of each of its API
- * clients on every instance (their sessions "client:<client_id>"), and is safe to run again.
+ * clients on every instance (their sessions "client:<client_id>") and the acting-for tokens of its staff (the sessions
+ * "mandate:<id>" of its live mandates, which stay: none is exchanged while it is suspended), and is safe to run again.
  *
  * Exit status: 0 when done; 2 for bad usage or a malformed code, name or citizen number; 3 for an unknown code; 1 when
  * PostgreSQL or Redis cannot be reached or refuses.
@@ -27,7 +28,8 @@ static const char usage[] =
     "cong org create --code CODE --name NAME (--representative-citizen-file PATH|- | --representative-subject SUB)\n"
     "                                an organization; the representative's citizen number is read from PATH or stdin\n"
     "cong org list                   the organizations\n"
-    "cong org suspend CODE           its clients get no token, their live tokens refused on every instance\n"
+    "cong org suspend CODE           its clients get no token, their live tokens and its staff's acting-for\n"
+    "                                tokens refused on every instance\n"
     "cong org activate CODE          active again\n";
 
 static void say_store_error(int rc, const char *what)
@@ -196,6 +198,35 @@ static int revoke_clients(cong_job_t *job, const char *code)
     return status;
 }
 
+/* Revokes the acting-for tokens of the organization's live mandates (their sessions "mandate:<id>", which the
+ * gateway's mandate phase refuses on every instance): its staff stop acting for it at once. The mandates themselves
+ * stay (a suspension is not a withdrawal); while it lasts none is exchanged (modules/mandates, mandate_exchange). */
+static int revoke_mandates(cong_job_t *job, const char *code)
+{
+    const char *params[] = {code};
+    cong_pg_result_t *res = NULL;
+    int rc = api->job_pg_exec(job,
+                              "SELECT m.id::text FROM mandates m JOIN organizations o ON m.grantor = 'org:' || o.id "
+                              "WHERE o.code = $1 AND m.status IN ('requested', 'active')",
+                              1, params, &res);
+    if (rc != 0) {
+        say_store_error(rc, "could not list the organization's mandates");
+        return CONG_COMMAND_FAILURE;
+    }
+    int status = CONG_COMMAND_OK;
+    for (int i = 0; i < api->pg_ntuples(res) && status == CONG_COMMAND_OK; i++) {
+        char session[64];
+        snprintf(session, sizeof session, "mandate:%s", api->pg_value(res, i, 0));
+        if (api->job_revoke_session(job, session) != 0) {
+            fprintf(stderr, "cong org: suspended in PostgreSQL, but Redis could not be told: its staff's acting-for "
+                            "tokens stay valid until they expire; run the command again once Redis is back\n");
+            status = CONG_COMMAND_FAILURE;
+        }
+    }
+    api->job_pg_clear(res);
+    return status;
+}
+
 static int set_status(cong_job_t *job, const char *code, const char *status)
 {
     if (!orgs_code_valid(code)) {
@@ -224,7 +255,8 @@ static int set_status(cong_job_t *job, const char *code, const char *status)
         return CONG_COMMAND_NOT_FOUND;
     }
     /* a suspension run again publishes the revocations again, so a retry after Redis was unreachable completes it */
-    if (strcmp(status, "suspended") == 0 && revoke_clients(job, code) != CONG_COMMAND_OK)
+    if (strcmp(status, "suspended") == 0 &&
+        (revoke_clients(job, code) != CONG_COMMAND_OK || revoke_mandates(job, code) != CONG_COMMAND_OK))
         return CONG_COMMAND_FAILURE;
     printf(changed ? "%s is %s\n" : "%s was %s already; nothing changed\n", code, status);
     return CONG_COMMAND_OK;

@@ -24,11 +24,26 @@
  *   code.c        orgs_code_valid: the tax code's syntax (pure; unit-tested in tests/unit/orgs)
  *   command.c     `cong org create|list|suspend|activate` (register_command)
  *   read.c        GET /v1/orgs/{code}
+ *   migrations/   0001 organizations and api_clients.organization_id; 0002 org_login (the VNeID login's)
  *
- * GET /v1/orgs/{code}: to the organization's own clients (sub "org:<id>") and to its legal representative (a citizen
- * on their own affairs, no client). Anyone else gets 404 not-found, exactly as for a code that does not exist, so that
- * the route never tells who is registered; a code that is not a tax code at all is 422 validation-failed (its syntax
- * is no secret).
+ * GET /v1/orgs/{code}: to the organization's own clients (sub "org:<id>"), to its staff acting for it under one of its
+ * mandates (sub "org:<id>", act the employee; mandate_action "view", each read audited 'org.view' under the mandate)
+ * and to its legal representative (a citizen on their own affairs, no client). Anyone else gets 404 not-found, exactly
+ * as for a code that does not exist, so that the route never tells who is registered; a code that is not a tax code
+ * at all is 422 validation-failed (its syntax is no secret).
+ *
+ * Staff acting for an organization (modules/mandates, migrations/0002_org_mandates.sql): the representative grants
+ * mandates FROM the organization (POST /v1/mandates with grantor_org; grantor = delegated_by = "org:<id>"), and only
+ * the current representative grants, withdraws, lists and sees their uses. An employee's exchanged token carries
+ * "sub" "org:<id>" and "act" themselves: what records "whose affairs" records the organization. `cong org suspend`
+ * revokes the sessions "mandate:<id>" of its live mandates (and the exchange refuses a suspended organization's), so
+ * its staff stop at once; after `cong org activate` a revoked mandate's new tokens are refused until the revocation
+ * runs out (auth.access_token_ttl_s + 120 s), as its clients' tokens are.
+ *
+ * VNeID organization login (migrations/0002_org_login.sql, SQL org_login, called by modules/identity/exchange.c): an
+ * organization account's ID token (modules/identity/org_claims.h) creates the organization with the person who signed
+ * in as representative, or finds it when they are its representative; another representative: refused
+ * ('org.login_refused' audited). `cong org create` stays for the demo.
  *
  * Not yet done (the plan):
  * - Dossiers of organizations. A dossier records its owner as `subject` (modules/procedures, dossiers.applicant): a
@@ -40,8 +55,6 @@
  *   instead. That is more than a small change of modules/procedures, so it is left to the next step; until then an
  *   organization's token is refused by the dossier routes (401 step-up-required: level 0 < 1), as every client token
  *   is (tests/integration/test_orgs.sh asserts it, so that the day it changes is a deliberate one).
- * - Staff acting for an organization (mandates with the organization as grantor, granted by the representative).
- * - Organizations created from a VNeID organization login (tools/vneid_standin issuing organization ID tokens).
  * - Webhooks (push/webhook signs; endpoints, outbox and delivery are to come).
  */
 #ifndef CONG_MODULE_ORGS_H

@@ -44,16 +44,21 @@ static void get_org(cong_req_t *req, void *udata)
     const cong_principal_t *p = api->req_principal(req);
     /* the representative is a citizen calling on their own affairs: neither a client nor someone acting for another */
     int own_affairs = p->client_id == NULL && p->on_behalf_of == NULL;
-    const char *params[] = {code, p->subject, own_affairs ? "t" : "f"};
+    const char *actor = p->actor, *mandate = p->mandate_id; /* an employee acting for the organization, or NULL */
+    const char *params[] = {code, p->subject, own_affairs ? "t" : "f", actor, mandate, api->req_id(req)};
     int rc = api->pg_query(req,
+                           "WITH o AS (SELECT * FROM organizations o WHERE o.code = $1 "
+                           "  AND ($2 = 'org:' || o.id OR ($3::boolean AND o.representative = $2))), "
+                           "a AS (SELECT cong_audit('orgs', $4, 'citizen', 'org:' || o.id, 'org.view', 'org:' || o.id, "
+                           "  $6, '{}'::jsonb, $5::uuid) FROM o WHERE $4::text IS NOT NULL) "
                            "SELECT jsonb_build_object('id', o.id, 'code', o.code, 'name', o.name, 'status', o.status, "
                            "  'subject', 'org:' || o.id, "
                            "  'created_at', "
                            "  to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-                           "  'caller', CASE WHEN $2 = 'org:' || o.id THEN 'client' ELSE 'representative' END) "
-                           "FROM organizations o WHERE o.code = $1 "
-                           "AND ($2 = 'org:' || o.id OR ($3::boolean AND o.representative = $2))",
-                           3, params, on_org, NULL);
+                           "  'caller', CASE WHEN $4::text IS NOT NULL THEN 'staff' "
+                           "                 WHEN $2 = 'org:' || o.id THEN 'client' ELSE 'representative' END) "
+                           "FROM o, (SELECT count(*) FROM a) recorded",
+                           6, params, on_org, NULL);
     if (rc != 0)
         orgs_reply_store_error(req, rc);
 }
@@ -62,6 +67,7 @@ int orgs_read_register(cong_module_ctx_t *ctx)
 {
     cong_route_def_t def = {.size = sizeof def, .method = "GET", .path = "/v1/orgs/{code}", .handler = get_org,
                             .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "default",
-                            .operation_id = "getOrganization"};
+                            .operation_id = "getOrganization",
+                            .mandate_action = "view"};
     return orgs_api->register_route(ctx, &def);
 }

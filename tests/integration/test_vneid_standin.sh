@@ -152,7 +152,7 @@ verify() {
   fi
 }
 
-# login CITIZEN LEVEL [EXTRA_QUERY] — the browser part of the flow: GET the login page, post its form back.
+# login CITIZEN LEVEL [EXTRA_QUERY] [EXTRA_FORM] — the browser part of the flow: GET the login page, post its form back.
 # Sets VERIFIER, PAGE_STATUS, LOCATION, CODE, STATE (the state sent is "s t&ü" plus a counter, to check encoding).
 LOGIN_N=0
 login() {
@@ -164,7 +164,7 @@ login() {
     --data-urlencode "scope=openid profile" --data-urlencode "state=$SENT_STATE" --data-urlencode "nonce=n-$LOGIN_N" \
     --data-urlencode "code_challenge=$CHALLENGE" --data-urlencode code_challenge_method=S256 ${3:+--data "$3"})
   LOCATION=$(curl -s -o /dev/null -w '%{redirect_url}' -X POST "$VS/authorize" \
-    -H 'Content-Type: application/x-www-form-urlencoded' --data "$(h form "$TMP/page.html" "$1" "$2")")
+    -H 'Content-Type: application/x-www-form-urlencoded' --data "$(h form "$TMP/page.html" "$1" "$2")${4:+&$4}")
   CODE=$(h query "$LOCATION" code)
   STATE=$(h query "$LOCATION" state)
 }
@@ -243,6 +243,8 @@ expect_eq "sub is the citizen identity number" 001099000003 "$(h claim "$ID_TOKE
 expect_eq "name" "Lê Minh Hoàng" "$(h claim "$ID_TOKEN" name)"
 expect_eq "birthdate" 1978-07-21 "$(h claim "$ID_TOKEN" birthdate)"
 expect_eq "acr" 2 "$(h claim "$ID_TOKEN" acr)"
+expect_eq "a citizen's own account: no organization claims" "" "$(h claim "$ID_TOKEN" account_type)$(h claim "$ID_TOKEN" org_tax_code)"
+
 expect_eq "amr at level 2" '["pwd", "otp"]' "$(h claim "$ID_TOKEN" amr)"
 expect_eq "nonce" "n-$LOGIN_N" "$(h claim "$ID_TOKEN" nonce)"
 IAT=$(h claim "$ID_TOKEN" iat)
@@ -252,6 +254,19 @@ expect_match "jti" '^[A-Za-z0-9_-]{16,}$' "$(h claim "$ID_TOKEN" jti)"
 expect_eq "ES256 signature verifies against the JWKS (openssl)" "Verified OK" "$(verify "$ID_TOKEN" "$TMP/jwks.json")"
 expect_eq "a tampered payload does not verify" "Verification failure" \
   "$(verify "$(h tamper "$ID_TOKEN")" "$TMP/jwks.json")"
+
+# an organization's account (organizations.h): its legal representative signs in, whoever was picked as citizen
+login 001099000002 2 "" "organization=0109990002"
+expect_match "the login page offers the test organizations" 'name="organization" value="0109990002"' "$(cat "$TMP/page.html")"
+expect_eq "an organization login: token 200" 200 "$(redeem "$CODE" "$VERIFIER")"
+ORG_TOKEN=$(json id_token <"$TMP/token.json")
+expect_eq "... sub: the representative" 001099000003 "$(h claim "$ORG_TOKEN" sub)"
+expect_eq "... account_type organization" organization "$(h claim "$ORG_TOKEN" account_type)"
+expect_eq "... its tax code" 0109990002 "$(h claim "$ORG_TOKEN" org_tax_code)"
+expect_match "... its name" "^Hợp tác xã Nông nghiệp Đông Anh" "$(h claim "$ORG_TOKEN" org_name)"
+expect_eq "... the representative's level" 2 "$(h claim "$ORG_TOKEN" acr)"
+login 001099000002 1 "" "organization=0100000000"
+expect_eq "an unknown organization: no code" "" "$CODE"
 
 # Codes are single-use and bound to the verifier, the redirect_uri and the client.
 expect_eq "code reuse is refused" 400 "$(redeem "$FIRST_CODE" "$FIRST_VERIFIER")"

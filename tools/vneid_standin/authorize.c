@@ -255,6 +255,27 @@ static void add_citizens(standin_buf_t *page)
     standin_buf_add(page, "</fieldset>\n");
 }
 
+/* Organization accounts: signing in to one, the person is its legal representative (organizations.h). */
+static void add_organizations(standin_buf_t *page)
+{
+    standin_buf_add(page, "<fieldset><legend>Tài khoản <span class=\"en\">Account</span></legend>\n"
+                          "<label><input type=\"radio\" name=\"organization\" value=\"\" checked> Tài khoản cá nhân "
+                          "của công dân đã chọn <span class=\"en\">(the chosen citizen's own account)</span></label>\n");
+    for (size_t i = 0; i < vs_organization_count; i++) {
+        const vs_organization_t *o = &vs_organizations[i];
+        const vs_citizen_t *rep = vs_citizen_find(o->representative);
+        standin_buf_printf(page, "<label><input type=\"radio\" name=\"organization\" value=\"%s\"> Tổ chức "
+                                 "<span class=\"en\">(organization)</span> <b>", o->tax_code);
+        standin_buf_add_html(page, o->name);
+        standin_buf_printf(page, "</b><br>Mã số doanh nghiệp <span class=\"en\">(tax code)</span>: %s · "
+                                 "Người đại diện theo pháp luật <span class=\"en\">(legal representative)</span>: ",
+                           o->tax_code);
+        standin_buf_add_html(page, rep != NULL ? rep->name : o->representative);
+        standin_buf_add(page, "</label>\n");
+    }
+    standin_buf_add(page, "</fieldset>\n");
+}
+
 static void add_levels(standin_buf_t *page, int level)
 {
     standin_buf_printf(page,
@@ -285,6 +306,7 @@ static void reply_login_page(const vs_app_t *app, h2o_req_t *req, const vs_form_
         standin_buf_add(&page, "\">\n");
     }
     add_citizens(&page);
+    add_organizations(&page);
     add_levels(&page, requested_level(a));
     standin_buf_add(&page, "<button type=\"submit\" name=\"action\" value=\"login\">Đăng nhập <span class=\"en\" "
                       "style=\"color:#fff\">Sign in</span></button>"
@@ -304,7 +326,14 @@ static void issue_code(vs_app_t *app, h2o_req_t *req, const vs_form_t *form, con
         redirect_error(app, req, a, "access_denied", "the person cancelled the login");
         return;
     }
-    const vs_citizen_t *citizen = vs_citizen_find(vs_form_get(form, "citizen"));
+    const char *org_code = vs_form_get(form, "organization");
+    const vs_organization_t *org = org_code && *org_code ? vs_organization_find(org_code) : NULL;
+    /* an organization's account is signed in to by its representative, whoever was picked above */
+    const vs_citizen_t *citizen = vs_citizen_find(org ? org->representative : vs_form_get(form, "citizen"));
+    if (org_code && *org_code && !org) {
+        reply_error_page(req, "Tổ chức không có trong danh sách (unknown organization)");
+        return;
+    }
     if (!citizen || !level || (strcmp(level, "1") != 0 && strcmp(level, "2") != 0)) {
         reply_error_page(req, "Hãy chọn một công dân thử nghiệm và mức độ 1 hoặc 2 (choose a test citizen and "
                               "level 1 or 2)");
@@ -317,6 +346,7 @@ static void issue_code(vs_app_t *app, h2o_req_t *req, const vs_form_t *form, con
     snprintf(grant.code_challenge, sizeof grant.code_challenge, "%s", a->code_challenge);
     snprintf(grant.nonce, sizeof grant.nonce, "%s", a->nonce ? a->nonce : "");
     snprintf(grant.citizen_id, sizeof grant.citizen_id, "%s", citizen->id);
+    snprintf(grant.org_code, sizeof grant.org_code, "%s", org ? org->tax_code : "");
     char code[VS_CODE_CHARS + 1], params[VS_CODE_CHARS + 8];
     int rc = vs_codes_issue(&app->codes, &grant, now, code);
     if (rc != CONG_OK) {

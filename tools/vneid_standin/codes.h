@@ -23,6 +23,7 @@ typedef struct vs_grant {
     char code_challenge[VS_CODE_CHARS + 1]; /* S256 */
     char nonce[VS_NONCE_MAX];               /* "" when the request had none */
     char citizen_id[16];
+    char org_code[16];                      /* "" for a citizen's own account, else the organization's tax code */
     int level;                              /* 1 or 2 */
     int64_t auth_time;
 } vs_grant_t;

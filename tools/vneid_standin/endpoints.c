@@ -29,8 +29,9 @@ void vs_serve_discovery(vs_app_t *app, h2o_req_t *req)
                                   "id_token_signing_alg_values_supported", "ES256",
                                   "token_endpoint_auth_methods_supported", "none", "code_challenge_methods_supported",
                                   "S256", "acr_values_supported", "1", "2", "scopes_supported", "openid", "profile");
-    json_t *claims = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s]", "iss", "aud", "sub", "exp", "iat", "auth_time", "jti",
-                               "nonce", "acr", "amr", "name", "birthdate");
+    json_t *claims = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "iss", "aud", "sub", "exp", "iat", "auth_time",
+                               "jti", "nonce", "acr", "amr", "name", "birthdate", "account_type", "org_tax_code",
+                               "org_name");
     if (doc && (json_object_update(doc, supported) != 0 || json_object_set(doc, "claims_supported", claims) != 0)) {
         json_decref(doc);
         doc = NULL;
@@ -113,7 +114,7 @@ static int is_option(const char *name)
 static json_t *mint_claims(const vs_app_t *app, json_t *body)
 {
     int64_t now = (int64_t)time(NULL);
-    json_t *claims = vs_id_token_claims(app, &vs_citizens[0], 2, NULL, now, now);
+    json_t *claims = vs_id_token_claims(app, &vs_citizens[0], NULL, 2, NULL, now, now);
     const char *name;
     json_t *value;
     json_object_foreach(body, name, value)

@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "citizens.h"
+#include "organizations.h"
 
 #include <h2o.h>
 #include <jansson.h>
@@ -25,9 +26,10 @@ void vs_serve_authorize(vs_app_t *app, h2o_req_t *req);
 
 /* token.c */
 void vs_serve_token(vs_app_t *app, h2o_req_t *req);
-/** The ID token claims VNeID would give for this citizen at this level. nonce may be NULL or "". NULL when out of
- *  memory or randomness. */
-json_t *vs_id_token_claims(const vs_app_t *app, const vs_citizen_t *citizen, int level, const char *nonce,
-                           int64_t auth_time, int64_t now);
+/** The ID token claims VNeID would give for this citizen at this level — signing in to organization `org`'s account
+ *  as its representative when org is not NULL (organizations.h names the claims it adds). nonce may be NULL or "".
+ *  NULL when out of memory or randomness. */
+json_t *vs_id_token_claims(const vs_app_t *app, const vs_citizen_t *citizen, const vs_organization_t *org, int level,
+                           const char *nonce, int64_t auth_time, int64_t now);
 
 #endif

@@ -5,6 +5,9 @@
  *   vneid-standin --port 8090 --issuer http://127.0.0.1:8090 --client-id cong --redirect-uri-prefix http://127.0.0.1
  *                 [--redirect-uri-prefix URL...] [--test-endpoints] [--state-dir DIR] [--code-ttl SECONDS]
  *
+ * Citizens sign in to their own account, or to a test organization's account as its legal representative: the ID
+ * token then carries "account_type": "organization", "org_tax_code" and "org_name" (organizations.h).
+ *
  * Plain HTTP/1.1 on 127.0.0.1 only, one thread, one libuv loop. SIGINT/SIGTERM stop it. Exit status: 0, 1 when it
  * cannot start, 2 on bad arguments.
  */

@@ -25,8 +25,8 @@
 #define ACCESS_TOKEN_BYTES 32
 #define JTI_BYTES 16
 
-json_t *vs_id_token_claims(const vs_app_t *app, const vs_citizen_t *citizen, int level, const char *nonce,
-                           int64_t auth_time, int64_t now)
+json_t *vs_id_token_claims(const vs_app_t *app, const vs_citizen_t *citizen, const vs_organization_t *org, int level,
+                           const char *nonce, int64_t auth_time, int64_t now)
 {
     char jti[32];
     if (vs_random_b64url(JTI_BYTES, jti) != CONG_OK)
@@ -38,6 +38,12 @@ json_t *vs_id_token_claims(const vs_app_t *app, const vs_citizen_t *citizen, int
                                (json_int_t)auth_time, "iat", (json_int_t)now, "exp",
                                (json_int_t)(now + VS_ID_TOKEN_TTL_S), "jti", jti);
     if (claims && nonce && *nonce && json_object_set_new(claims, "nonce", json_string(nonce)) != 0) {
+        json_decref(claims);
+        return NULL;
+    }
+    if (claims && org && json_object_update_new(claims, json_pack("{s:s, s:s, s:s}", "account_type", "organization",
+                                                                  "org_tax_code", org->tax_code, "org_name",
+                                                                  org->name)) != 0) {
         json_decref(claims);
         return NULL;
     }
@@ -91,8 +97,10 @@ static const char *check_grant(vs_code_status_t status, const vs_grant_t *g, con
 static void reply_tokens(vs_app_t *app, h2o_req_t *req, const vs_grant_t *g)
 {
     const vs_citizen_t *citizen = vs_citizen_find(g->citizen_id);
-    json_t *claims = citizen ? vs_id_token_claims(app, citizen, g->level, g->nonce, g->auth_time, (int64_t)time(NULL))
-                             : NULL;
+    const vs_organization_t *org = g->org_code[0] ? vs_organization_find(g->org_code) : NULL;
+    json_t *claims = citizen && (org || !g->org_code[0])
+                         ? vs_id_token_claims(app, citizen, org, g->level, g->nonce, g->auth_time, (int64_t)time(NULL))
+                         : NULL;
     char *text = claims ? json_dumps(claims, JSON_COMPACT) : NULL, *id_token = NULL;
     char access_token[64];
     json_decref(claims);

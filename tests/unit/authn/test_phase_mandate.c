@@ -17,6 +17,8 @@
 
 #define MANDATE_ID "0b6f6c1e-7d3c-4e55-9a7e-3f1e2d4c5b6a"
 
+static const char *grantor = "grantor"; /* "sub" of the acting-for token: a citizen's subject, or an organization's */
+
 static void handler(cong_req_t *r, void *udata)
 {
     (void)r, (void)udata;
@@ -44,7 +46,7 @@ static outcome_t run(unsigned route_action, int acting, unsigned actions, int64_
     fake_request_init(&fr, &fg, "GET", "/v1/things", 0);
     cong_req_t *r = cong_req_new(&fg.worker, &fr.req);
     r->route = route;
-    snprintf(r->claims.sub, sizeof r->claims.sub, "grantor");
+    snprintf(r->claims.sub, sizeof r->claims.sub, "%s", grantor);
     if (acting) {
         snprintf(r->claims.act, sizeof r->claims.act, "grantee");
         snprintf(r->claims.mandate_id, sizeof r->claims.mandate_id, MANDATE_ID);
@@ -108,6 +110,24 @@ static void an_ended_or_revoked_mandate_is_refused(void **state)
     assert_non_null(strstr(revoked.body, "mandate-not-active"));
 }
 
+/* An employee acting for an organization (issue 18): "sub" is "org:<id>"; the phase decides exactly as for a person. */
+static void an_organization_grantor_is_decided_alike(void **state)
+{
+    (void)state;
+    int64_t now = (int64_t)time(NULL);
+    grantor = "org:7c9e6679-7425-40de-944b-e07fc1f90ae7";
+    assert_int_equal(run(CONG_MANDATE_VIEW, 1, CONG_MANDATE_VIEW | CONG_MANDATE_SUBMIT, now + 60, 0).result,
+                     CONG_PHASE_NEXT);
+    outcome_t missing = run(CONG_MANDATE_PAY, 1, CONG_MANDATE_VIEW, now + 60, 0);
+    assert_int_equal(missing.status, 403);
+    assert_non_null(strstr(missing.body, "mandate-does-not-cover"));
+    outcome_t withdrawn = run(CONG_MANDATE_VIEW, 1, CONG_MANDATE_VIEW, now + 600, 1);
+    assert_int_equal(withdrawn.status, 403);
+    assert_non_null(strstr(withdrawn.body, "mandate-not-active"));
+    assert_int_equal(run(0, 1, CONG_MANDATE_VIEW, now + 60, 0).status, 403); /* no action declared: nobody's */
+    grantor = "grantor";
+}
+
 static void covers_answers_from_the_token(void **state)
 {
     (void)state;
@@ -141,6 +161,7 @@ int main(void)
         cmocka_unit_test(a_missing_action_is_named),
         cmocka_unit_test(a_route_without_action_refuses_acting),
         cmocka_unit_test(an_ended_or_revoked_mandate_is_refused),
+        cmocka_unit_test(an_organization_grantor_is_decided_alike),
         cmocka_unit_test(covers_answers_from_the_token),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

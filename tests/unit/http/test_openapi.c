@@ -75,6 +75,8 @@ static void catalog_matches(void **state)
         "slot-full", "appointment-limit-reached", "hold-expired",
         /* push */
         "session-required",
+        /* organizations */
+        "not-representative", "organization-suspended", "organization-representative-mismatch",
         /* partners' upstreams */
         "upstream-failed", "upstream-unavailable", "upstream-timeout"};
     for (size_t s = 0; s < sizeof gateway_slugs / sizeof gateway_slugs[0]; s++) {

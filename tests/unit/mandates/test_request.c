@@ -108,11 +108,35 @@ static void uuids(void **state)
     assert_false(mandates_is_uuid(NULL));
 }
 
+/* An organization as grantor (issue 18): a tax code's syntax, and never under a parent. */
+static void organization_grantor(void **state)
+{
+    (void)state;
+    assert_string_equal("", errors_of("{\"grantor_org\":\"0101234567\",\"grantee_citizen_number\":\"001099000002\","
+                                      "\"domains\":[\"ho-tich\"],\"actions\":[\"view\"]}"));
+    assert_string_equal("", errors_of("{\"grantor_org\":\"0101234567-001\",\"grantee_citizen_number\":\"001099000002\","
+                                      "\"domains\":[\"ho-tich\"],\"actions\":[\"view\"]}"));
+    static const char *const bad[] = {"\"010123456\"", "\"01012345678\"", "\"0101234567-000\"", "\"0101234567-01\"",
+                                      "\"0101234567/001\"", "\"01012a4567\"", "1234567890", "null", "\"\""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"grantor_org\":%s,\"grantee_citizen_number\":\"001099000002\","
+                                    "\"domains\":[\"ho-tich\"],\"actions\":[\"view\"]}", bad[i]);
+        assert_string_equal("grantor_org:invalid-format", errors_of(body));
+    }
+    assert_string_equal("grantor_org:not-with-parent",
+                        errors_of("{\"grantor_org\":\"0101234567\",\"grantee_citizen_number\":\"001099000002\","
+                                  "\"parent_id\":\"0b5c1a52-8f0e-4f4e-9c55-3f0d8e5b6a11\",\"domains\":[\"ho-tich\"],"
+                                  "\"actions\":[\"view\"]}"));
+    assert_int_equal(1, mandates_tax_code_valid("0101234567"));
+    assert_int_equal(0, mandates_tax_code_valid(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(well_formed), cmocka_unit_test(every_bad_field_is_named),
-        cmocka_unit_test(lists_are_bounded), cmocka_unit_test(codes), cmocka_unit_test(uuids),
+        cmocka_unit_test(lists_are_bounded), cmocka_unit_test(organization_grantor), cmocka_unit_test(codes), cmocka_unit_test(uuids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
