@@ -73,11 +73,11 @@ void payments_query(cong_req_t *req, const char *sql, int nparams, const char *c
                     void *udata);
 /** A copy of s in the request's pool (NULL when out of memory). */
 char *payments_strdup(cong_req_t *req, const char *s);
-/** First thing of POST /v1/payments and GET /v1/payments/{id} (registered with min_loa 0, issue 18): 1 to go on for
- *  an organization (subject "org:<id>": its API client, level 0, or someone acting for it) and a citizen at level 1 or
- *  more; 0 when it answered: 403 applicant-not-allowed for a plain API client (no organization), 401
- *  step-up-required for a citizen below level 1 — what the gateway answered when the routes needed level 1. The
- *  procedures module's applicant.c decides the same way for the dossiers. */
+/** First thing of POST /v1/payments, GET /v1/payments/{id} and GET /v1/payments/{id}/refunds (registered with
+ *  min_loa 0, issue 18): 1 to go on for an organization (subject "org:<id>": its API client, level 0, or someone
+ *  acting for it) and a citizen at level 1 or more; 0 when it answered: 403 applicant-not-allowed for a plain API
+ *  client (no organization), 401 step-up-required for a citizen below level 1 — what the gateway answered when the
+ *  routes needed level 1. The procedures module's applicant.c decides the same way for the dossiers. */
 int payments_payer_allowed(cong_req_t *req);
 
 /* ---- receipt.c: the receipt's payload (malloc'd JSON text, NULL when out of memory), and {payload, signature} as

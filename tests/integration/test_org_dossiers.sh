@@ -136,6 +136,9 @@ expect_eq "A reads the payment, with its receipt" "200 success|50000" "$(call "$
 RECEIPT_DOC=$(body | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["receipt"]["wallet_document_id"])')
 RECEIPT_SIG=$(body | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["receipt"]["signature"])')
 expect_eq "another organization's client cannot read the payment: 404" 404 "$(call "$B" GET "/v1/payments/$PAY")"
+expect_eq "A reads its refunds (none): all of it refundable" "200 50000" \
+  "$(call "$A" GET "/v1/payments/$PAY/refunds") $(field refund_amount_available)"
+expect_eq "...B cannot: 404" 404 "$(call "$B" GET "/v1/payments/$PAY/refunds")"
 expect_eq "the receipt verifies" "200 True" \
   "$(call "" POST /v1/receipts/verify -H 'content-type: application/json' -d "{\"signature\":\"$RECEIPT_SIG\"}") $(field valid)"
 wallet() { # TOKEN → "kind:dossier" of its wallet's documents
@@ -189,7 +192,7 @@ expect_eq "the citizen does not see the organization's dossier" 404 "$(call "$CI
 
 # ---- a plain API client (no organization) has no dossiers ----
 for route in "GET /v1/dossiers" "GET /v1/dossiers/$D" "GET /v1/dossiers/$D/result" "GET /v1/me/documents" \
-  "GET /v1/payments/$PAY" "POST /v1/dossiers/$D/withdraw"; do
+  "GET /v1/payments/$PAY" "GET /v1/payments/$PAY/refunds" "POST /v1/dossiers/$D/withdraw"; do
   expect_eq "plain client: $route → 403" "403 applicant-not-allowed" "$(call "$P" $route) $(problem)"
 done
 expect_eq "plain client: submit → 403" "403 applicant-not-allowed" "$(submit "$P" "p2-$RUNID" "$P_BOTH") $(problem)"
