@@ -114,8 +114,7 @@ static void check_and_submit(cong_req_t *req, submission_t *s, const catalog_pro
         return procedures_reply_not_covered(req, s->procedure);
     if (!procedures_may_apply(req, s->procedure, p->applicants, p->min_loa))
         return;
-    const char *form_fields = p->form_fields;
-    json_t *fields = json_loads(form_fields, 0, NULL);
+    json_t *fields = json_loads(p->form_fields, 0, NULL);
     json_t *errors = procedures_form_check(fields, json_object_get(s->body, "form"));
     json_decref(fields);
     if (errors == NULL) {
