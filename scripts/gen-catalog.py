@@ -276,6 +276,52 @@ APPLICANTS = [("", ""), ("đối với cá nhân", "for individuals"), ("đối 
               ("đối với hộ kinh doanh", "for household businesses")]
 APPLICANTS_BY_FAMILY = {"reg": 3, "lic": 4, "cert": 3, "grant": 3}   # how many of APPLICANTS each family uses
 
+# Who may apply (procedures.applicants, issue 18): a variant for individuals or household businesses is a citizen's, one
+# for organisations an organisation's; otherwise the base decides. The business procedures below are an organisation's
+# own affairs (an enterprise's registration, its operating licences, its staff's permits); the ones marked "both" are
+# filed by people and companies alike (permits, land, trade licences). Every other base is a citizen's.
+ORGANIZATION_BASES = {
+    "Đăng ký thay đổi nội dung đăng ký doanh nghiệp", "Giải thể doanh nghiệp",
+    "Đăng ký hoạt động chi nhánh, văn phòng đại diện", "Đăng ký hoạt động văn phòng công chứng",
+    "Cấp giấy đăng ký hoạt động của tổ chức hành nghề luật sư", "Đăng ký hoạt động của trung tâm trọng tài",
+    "Cấp giấy phép hoạt động cơ sở khám bệnh, chữa bệnh", "Cấp giấy chứng nhận đủ điều kiện kinh doanh dược",
+    "Cấp giấy phép kinh doanh vận tải bằng xe ô tô", "Cấp phù hiệu xe kinh doanh vận tải",
+    "Cấp chứng chỉ năng lực hoạt động xây dựng", "Thẩm định báo cáo nghiên cứu khả thi đầu tư xây dựng",
+    "Cấp giấy phép lao động cho người lao động nước ngoài", "Đăng ký nội quy lao động",
+    "Cấp giấy phép hoạt động cho thuê lại lao động", "Đăng ký hoạt động giáo dục nghề nghiệp",
+    "Đăng ký tổ chức hội chợ, triển lãm thương mại", "Đăng ký hoạt động khuyến mại",
+    "Cấp giấy phép kinh doanh dịch vụ lữ hành nội địa", "Công nhận hạng cơ sở lưu trú du lịch",
+    "Cho phép thành lập trường trung học phổ thông tư thục", "Thành lập cơ sở trợ giúp xã hội",
+    "Cấp giấy chứng nhận doanh nghiệp khoa học và công nghệ",
+}
+BOTH_BASES = {
+    "Đăng ký thành lập doanh nghiệp", "Đăng ký thành lập hợp tác xã", "Thông báo tạm ngừng kinh doanh",
+    "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất",
+    "Đăng ký biến động quyền sử dụng đất", "Chuyển mục đích sử dụng đất", "Giao đất, cho thuê đất",
+    "Tách thửa, hợp thửa đất", "Đăng ký thế chấp quyền sử dụng đất",
+    "Cấp giấy phép môi trường", "Thẩm định báo cáo đánh giá tác động môi trường",
+    "Cấp giấy phép khai thác nước dưới đất", "Cấp giấy phép xả nước thải vào nguồn nước", "Đăng ký môi trường",
+    "Cấp giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm nông lâm thủy sản",
+    "Cấp giấy phép xây dựng", "Cấp giấy phép quy hoạch", "Cung cấp thông tin quy hoạch",
+    "Cấp giấy phép lưu hành xe quá tải trọng, xe quá khổ giới hạn", "Đăng ký xe",
+    "Cấp giấy phép thi công công trình trên đường bộ đang khai thác",
+    "Cấp giấy phép bán lẻ rượu", "Cấp giấy phép bán lẻ sản phẩm thuốc lá",
+    "Cấp giấy chứng nhận đủ điều kiện cửa hàng bán lẻ xăng dầu",
+    "Cấp giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm", "Cấp giấy phép hoạt động dạy thêm, học thêm",
+    "Cho phép nhóm trẻ, lớp mẫu giáo độc lập hoạt động", "Cấp giấy phép tổ chức biểu diễn nghệ thuật",
+    "Cấp giấy phép kinh doanh dịch vụ karaoke", "Đăng ký tổ chức lễ hội", "Đăng ký chuyển giao công nghệ",
+    "Cấp giấy phép tiến hành công việc bức xạ", "Đăng ký kết quả thực hiện nhiệm vụ khoa học và công nghệ",
+}
+
+
+def applicants_of(base_vi, a_vi):
+    if a_vi == "đối với tổ chức":
+        return "organization"
+    if a_vi:
+        return "citizen"   # for individuals, for household businesses (run by a person)
+    return "organization" if base_vi in ORGANIZATION_BASES else "both" if base_vi in BOTH_BASES else "citizen"
+
+
 COMMON_DOCS = [
     ("Tờ khai theo mẫu", "Application form", True),
     ("Giấy tờ tùy thân của người nộp (căn cước)", "Identity document of the applicant", True),
@@ -446,6 +492,7 @@ def procedures():
                         "trực tuyến") else "partial",
                     "accepts_electronic_copies": k % 3 != 2 or v_vi.startswith("trực tuyến"),
                     "form_fields": fields,
+                    "applicants": applicants_of(base_vi, a_vi),
                 }
 
 
@@ -484,15 +531,21 @@ def main():
     assert sum(1 for p in procs if p["name_vi"] == "Đăng ký khai sinh") == 1
     types = {f["type"] for p in procs for f in p["form_fields"]}
     assert types == {"string", "integer", "date", "boolean", "enum"}, types
+    assert ORGANIZATION_BASES | BOTH_BASES <= {b[2] for b in BASES}, (ORGANIZATION_BASES | BOTH_BASES) - {b[2] for b in BASES}
+    assert next(p for p in procs if p["code"] == BIRTH_CODE)["applicants"] == "citizen"
     w("-- Procedures: %d\n" % len(procs))
     for part in chunks(procs, 300):
         w("INSERT INTO procedures (code, name_vi, name_en, domain, level, fee_vnd, processing_days, "
-          "required_documents, min_loa, online_level, accepts_electronic_copies, form_fields) VALUES\n")
-        w(",\n".join("    (%s, %s, %s, %s, %s, %d, %d, %s, %d, %s, %s, %s)" % (
+          "required_documents, min_loa, online_level, accepts_electronic_copies, form_fields, applicants) VALUES\n")
+        w(",\n".join("    (%s, %s, %s, %s, %s, %d, %d, %s, %d, %s, %s, %s, %s)" % (
             q(p["code"]), q(p["name_vi"]), q(p["name_en"]), q(p["domain"]), q(p["level"]), p["fee_vnd"],
             p["processing_days"], qj(p["required_documents"]), p["min_loa"], q(p["online_level"]),
-            "true" if p["accepts_electronic_copies"] else "false", qj(p["form_fields"])) for p in part))
-        w("\nON CONFLICT DO NOTHING;\n")
+            "true" if p["accepts_electronic_copies"] else "false", qj(p["form_fields"]), q(p["applicants"]))
+                        for p in part))
+        # a catalog loaded before procedures had applicants (migrations 0014: every row 'citizen') gets them now;
+        # nothing else of a row already there is touched
+        w("\nON CONFLICT (code) DO UPDATE SET applicants = EXCLUDED.applicants\n"
+          "    WHERE procedures.applicants IS DISTINCT FROM EXCLUDED.applicants;\n")
     w("\n")
 
     w("-- Commune-level procedures: handled by every ward and commune.\n")

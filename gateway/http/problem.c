@@ -118,6 +118,10 @@ static const cong_problem_kind_t catalog[] = {
     {"session-required", 403, "Cần phiên đăng nhập", "Session required",
      "Thao tác này cần một phiên đăng nhập của người dùng trên thiết bị.",
      "This needs a person's signed-in session on a device; the token has none."},
+    /* modules/procedures, modules/payments: who may have dossiers and apply (applicant.c; issue 18) */
+    {"applicant-not-allowed", 403, "Người nộp không phù hợp", "Applicant not allowed",
+     "Thủ tục hoặc thao tác này không dành cho loại người nộp này (công dân, tổ chức).",
+     "This procedure or operation is not open to this kind of applicant (citizen, organization)."},
     /* modules/feedback */
     {"dossier-not-finished", 409, "Hồ sơ chưa giải quyết xong", "Dossier not finished",
      "Chỉ đánh giá được hồ sơ đã có kết quả.", "Only a dossier whose result has been issued can be rated."},

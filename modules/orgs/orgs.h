@@ -45,17 +45,24 @@
  * in as representative, or finds it when they are its representative; another representative: refused
  * ('org.login_refused' audited). `cong org create` stays for the demo.
  *
+ * Dossiers of organizations (done; modules/procedures/applicant.c, modules/payments/payments.c). A dossier, upload,
+ * payment, receipt and result belongs to principal->subject, so one filed with an organization's client token is the
+ * organization's ("org:<id>"), and its wallet (GET /v1/me/documents) holds its results and receipts. The applicant's
+ * routes (dossiers, uploads, wallet, POST/GET payments) are registered with min_loa 0 and decide in the handler: a
+ * subject starting with "org:" is an organization (its client, level 0, or someone acting for it under a mandate —
+ * decided by the subject, not client_id); a client_id with any other subject is a plain API client, refused 403
+ * applicant-not-allowed; anyone else is a citizen, who needs level 1 as before (401 step-up-required). On submission
+ * the procedure's `applicants` (catalog field, procedures migration 0014: citizen | organization | both; the catalog
+ * generator marks the business procedures) must admit the applicant's kind (else 403 applicant-not-allowed), then the
+ * procedure's min_loa applies to the person behind the request: a citizen, or whoever acts for the organization — an
+ * organization's own client is asked no level. tests/integration/test_org_dossiers.sh proves it end to end.
+ *
  * Not yet done (the plan):
- * - Dossiers of organizations. A dossier records its owner as `subject` (modules/procedures, dossiers.applicant): a
- *   dossier filed with an organization's client token would belong to "org:<id>" with no change there. What stands in
- *   the way is the level of assurance: the dossier routes need min_loa 1 and each procedure its own min_loa, while
- *   client tokens are level 0. The plan: a catalog field `applicants` (citizen | organization | both, the generator
- *   marks the business procedures); the dossier routes move to min_loa 0 with the level checked in the handler for a
- *   citizen, and for an organization's token (client_id set, subject "org:...") the procedure's `applicants` checked
- *   instead. That is more than a small change of modules/procedures, so it is left to the next step; until then an
- *   organization's token is refused by the dossier routes (401 step-up-required: level 0 < 1), as every client token
- *   is (tests/integration/test_orgs.sh asserts it, so that the day it changes is a deliberate one).
  * - Webhooks (push/webhook signs; endpoints, outbox and delivery are to come).
+ * - Rating a dossier (POST /v1/feedback) still needs level 1: an organization's client cannot rate its dossiers yet.
+ * - The audit records and timeline of an organization's dossier and payment actions say actor_kind / role 'citizen'
+ *   (the applicant's side of the SQL functions); their actor is "org:<id>" or the employee, so who acted is exact,
+ *   only the kind is not ('client' would be).
  */
 #ifndef CONG_MODULE_ORGS_H
 #define CONG_MODULE_ORGS_H

@@ -143,6 +143,8 @@ static void post_payment(cong_req_t *req, void *udata)
 {
     (void)udata;
     const cong_api_t *api = payments_api;
+    if (!payments_payer_allowed(req))
+        return;
     size_t key_len = 0;
     const char *key = api->req_header(req, "idempotency-key", &key_len);
     if (!key_ok(key, key_len))
@@ -217,6 +219,8 @@ static void get_payment(cong_req_t *req, void *udata)
 {
     (void)udata;
     const cong_api_t *api = payments_api;
+    if (!payments_payer_allowed(req))
+        return;
     const char *id = api->req_path_param(req, "id", NULL);
     if (!uuid_ok(id))
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
@@ -228,14 +232,15 @@ static void get_payment(cong_req_t *req, void *udata)
                    4, params, on_view, NULL);
 }
 
+/* min_loa 0: an organization's client has no level; payments_payer_allowed checks who pays first. */
 int payments_intent_register(cong_module_ctx_t *ctx)
 {
     const cong_route_def_t routes[] = {
         {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/payments", .handler = post_payment,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "createPayment",
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "default", .operation_id = "createPayment",
          .max_body_bytes = 4096, .mandate_action = "pay"},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/payments/{id}", .handler = get_payment,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "getPayment",
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "default", .operation_id = "getPayment",
          .mandate_action = "view"},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {

@@ -6,6 +6,7 @@
  *
  *   POST /v1/payments                          a payment intent for a dossier (Idempotency-Key)   intent.c
  *   GET  /v1/payments/{id}                     one, to its payer, the applicant or the unit        intent.c
+ *     (both: a citizen's or an organization's own dossier, payments_payer_allowed)
  *   GET  /v1/payments/vnpay/ipn                VNPay's server-to-server callback                   ipn.c
  *   GET  /v1/payments/vnpay/return             the payer's browser back from VNPay                 return_page.c
  *   POST /v1/receipts/verify                   a receipt's signature checked (public)              receipt.c
@@ -95,6 +96,28 @@ char *payments_strdup(cong_req_t *req, const char *s)
     if (copy != NULL)
         memcpy(copy, s, n + 1);
     return copy;
+}
+
+/* An organization's subject (modules/orgs/orgs.h ORGS_SUBJECT_PREFIX; a module includes no other's header). */
+#define ORG_SUBJECT_PREFIX "org:"
+
+int payments_payer_allowed(cong_req_t *req)
+{
+    const cong_principal_t *p = payments_api->req_principal(req);
+    if (strncmp(p->subject, ORG_SUBJECT_PREFIX, sizeof ORG_SUBJECT_PREFIX - 1) == 0)
+        return 1; /* an organization: its client (level 0) or someone acting for it */
+    if (p->client_id != NULL && p->client_id[0] != '\0') {
+        payments_api->reply_problem(req, 403, "applicant-not-allowed",
+                                    "Ứng dụng này không thuộc tổ chức nào nên không có hồ sơ để nộp phí.",
+                                    "This API client belongs to no organization, so it has no dossiers to pay for.");
+        return 0;
+    }
+    if (p->loa >= 1)
+        return 1;
+    payments_api->reply_header(req, "www-authenticate",
+                               "Bearer realm=\"cong\", error=\"insufficient_user_authentication\", acr_values=\"1\"");
+    payments_api->reply_problem(req, 401, "step-up-required", NULL, NULL);
+    return 0;
 }
 
 const char *payments_outcome_state(int outcome)

@@ -2,8 +2,9 @@
  * modules/payments — fees paid online (issue 13): a payment intent per fee-bearing dossier, paid through a provider
  * that speaks VNPay 2.1.0 (provider.h), settled by the provider's signed server-to-server callback (IPN) or, when
  * none came, by asking the provider (querydr); refunds; a signed electronic receipt in the payer's wallet; daily
- * reconciliation against the provider's statement. Built on include/cong/module.h (1.6: req_client_address,
- * job_jws_sign).
+ * reconciliation against the provider's statement. A dossier's applicant pays: a citizen, or an organization (its API
+ * client or someone acting for it; issue 18), whose receipt goes to the organization's wallet. Built on
+ * include/cong/module.h (1.6: req_client_address, job_jws_sign).
  *
  * States follow GOV.UK Pay: created → started → success | failed | cancelled | expired | error ("finished" on the last
  * five); refunds are their own objects (submitted → success | failed | error). Amounts are integer VND everywhere
@@ -72,6 +73,12 @@ void payments_query(cong_req_t *req, const char *sql, int nparams, const char *c
                     void *udata);
 /** A copy of s in the request's pool (NULL when out of memory). */
 char *payments_strdup(cong_req_t *req, const char *s);
+/** First thing of POST /v1/payments, GET /v1/payments/{id} and GET /v1/payments/{id}/refunds (registered with
+ *  min_loa 0, issue 18): 1 to go on for an organization (subject "org:<id>": its API client, level 0, or someone
+ *  acting for it) and a citizen at level 1 or more; 0 when it answered: 403 applicant-not-allowed for a plain API
+ *  client (no organization), 401 step-up-required for a citizen below level 1 — what the gateway answered when the
+ *  routes needed level 1. The procedures module's applicant.c decides the same way for the dossiers. */
+int payments_payer_allowed(cong_req_t *req);
 
 /* ---- receipt.c: the receipt's payload (malloc'd JSON text, NULL when out of memory), and {payload, signature} as
  *      payment_apply_result takes it ---- */

@@ -6,7 +6,8 @@
  *
  * Who: an official of the dossier's unit refunds (user_roles, the desk's rule: not an official of any unit 403, of
  * another unit 404); nobody refunds acting for someone else. The payer, the subject and the unit's officials read (an
- * official's reading is an audit record, 'payment.refund_list').
+ * official's reading is an audit record, 'payment.refund_list'); the subject may be an organization, whose client has
+ * no level: the list is registered with min_loa 0 and payments_payer_allowed decides first (a citizen: level 1).
  *
  * How: refund_reserve (0003) checks and reserves the amount under the payment's row lock, with the audit record
  * 'payment.refund_requested', and commits; THEN the provider is asked (provider.h refund_request, POST to the merchant
@@ -302,6 +303,8 @@ static void list(cong_req_t *req, void *udata)
 {
     (void)udata;
     const cong_api_t *api = payments_api;
+    if (!payments_payer_allowed(req))
+        return;
     size_t len = 0;
     const char *id = api->req_path_param(req, "id", &len);
     if (!looks_like_uuid(id))
@@ -317,7 +320,7 @@ int payments_refunds_register(cong_module_ctx_t *ctx)
          .auth = CONG_AUTH_REQUIRED, .min_loa = 2, .operation_id = "createPaymentRefund", .max_body_bytes = 4096,
          .mandate_action = NULL},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/payments/{id}/refunds", .handler = list,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .operation_id = "listPaymentRefunds", .mandate_action = NULL},
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .operation_id = "listPaymentRefunds", .mandate_action = NULL},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         int rc = payments_api->register_route(ctx, &routes[i]);

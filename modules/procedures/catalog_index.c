@@ -291,6 +291,7 @@ static int copy_rows(catalog_index_t *ix, const catalog_row_t *rows)
             w += len + 1;
         }
         doc->min_loa = r->min_loa;
+        doc->applicants = r->applicants;
         doc->length = r->name_length < 0 ? 0 : r->name_length > 65535 ? 65535 : (uint32_t)r->name_length;
     }
     return 0;
@@ -351,7 +352,7 @@ int catalog_index_procedure(const catalog_index_t *ix, const char *code, catalog
             const catalog_doc_t *doc = &ix->docs[mid];
             if (doc->form_fields == NULL)
                 return 0;
-            *out = (catalog_procedure_t){doc->domain, doc->form_fields, doc->min_loa};
+            *out = (catalog_procedure_t){doc->domain, doc->form_fields, doc->min_loa, doc->applicants};
             return 1;
         }
         if (c < 0)
@@ -359,5 +360,18 @@ int catalog_index_procedure(const catalog_index_t *ix, const char *code, catalog
         else
             hi = mid;
     }
+    return 0;
+}
+
+int catalog_applicants_parse(const char *text)
+{
+    if (text == NULL)
+        return 0;
+    if (strcmp(text, "citizen") == 0)
+        return CATALOG_APPLICANT_CITIZEN;
+    if (strcmp(text, "organization") == 0)
+        return CATALOG_APPLICANT_ORGANIZATION;
+    if (strcmp(text, "both") == 0)
+        return CATALOG_APPLICANT_CITIZEN | CATALOG_APPLICANT_ORGANIZATION;
     return 0;
 }

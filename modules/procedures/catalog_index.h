@@ -21,6 +21,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** Who may apply for a procedure (procedures.applicants, migrations 0014): bits, both for 'both'. */
+enum catalog_applicants {
+    CATALOG_APPLICANT_CITIZEN = 1,      /* a person (on their own affairs, or for someone under a mandate) */
+    CATALOG_APPLICANT_ORGANIZATION = 2, /* an organization: subject "org:<id>" (modules/orgs/orgs.h) */
+};
+
+/** procedures.applicants' text as its bits: "citizen" 1, "organization" 2, "both" 3; 0 for anything else. Pure. */
+int catalog_applicants_parse(const char *text);
+
 /** One procedure as loaded; strings are copied by catalog_index_build. */
 typedef struct catalog_row {
     const char *code;
@@ -32,6 +41,7 @@ typedef struct catalog_row {
     const char *units;       /* the codes of the units that handle it, space-separated */
     const char *form_fields; /* procedures.form_fields, jsonb text; NULL: not loaded (no catalog_index_procedure) */
     int min_loa;             /* procedures.min_loa */
+    int applicants;          /* procedures.applicants as enum catalog_applicants bits */
 } catalog_row_t;
 
 typedef struct catalog_index catalog_index_t;
@@ -49,6 +59,7 @@ typedef struct catalog_procedure {
     const char *domain;
     const char *form_fields; /* jsonb text */
     int min_loa;
+    int applicants;          /* enum catalog_applicants bits */
 } catalog_procedure_t;
 
 /** The procedure of that code: 1 and *out set, or 0 when the index has none (or its form was not loaded). */

@@ -19,7 +19,7 @@ typedef struct catalog_postings {
 typedef struct catalog_doc {
     const char *domain, *search_text, *name_folded, *item_json; /* in the index's string block */
     const char *code, *form_fields; /* in the string block too; form_fields NULL when not loaded */
-    int min_loa;
+    int min_loa, applicants;       /* procedures.min_loa; applicants: enum catalog_applicants bits */
     size_t search_len, folded_len, item_len;
     uint32_t length;               /* length(name_vi), capped at 65,535 (the rank key's 16 bits) */
     catalog_trgm_text_t trigrams;  /* points into the index's trigram pools */

@@ -79,8 +79,9 @@ static const char LOAD_SQL[] =
     "SELECT p.code, p.domain, p.search_text, p.name_folded, length(p.name_vi),"
     "       jsonb_build_object('code', p.code, 'name_vi', p.name_vi, 'name_en', p.name_en, 'domain', p.domain,"
     "                          'level', p.level, 'fee_vnd', p.fee_vnd, 'processing_days', p.processing_days,"
-    "                          'min_loa', p.min_loa, 'online_level', p.online_level)::text,"
-    "       coalesce(u.codes, ''), p.form_fields::text, p.min_loa"
+    "                          'min_loa', p.min_loa, 'online_level', p.online_level,"
+    "                          'applicants', p.applicants)::text,"
+    "       coalesce(u.codes, ''), p.form_fields::text, p.min_loa, p.applicants"
     "  FROM procedures p LEFT JOIN (SELECT procedure_code, string_agg(unit_code, ' ') AS codes"
     "                                 FROM procedure_units GROUP BY procedure_code) u ON u.procedure_code = p.code"
     " ORDER BY p.code COLLATE \"C\"";
@@ -119,7 +120,8 @@ static catalog_index_t *load(cong_job_t *job)
             rows[r] = (catalog_row_t){api->pg_value(res, r, 0), api->pg_value(res, r, 1), api->pg_value(res, r, 2),
                                       api->pg_value(res, r, 3), strtol(api->pg_value(res, r, 4), NULL, 10),
                                       api->pg_value(res, r, 5), api->pg_value(res, r, 6), api->pg_value(res, r, 7),
-                                      atoi(api->pg_value(res, r, 8))};
+                                      atoi(api->pg_value(res, r, 8)),
+                                      catalog_applicants_parse(api->pg_value(res, r, 9))};
         ix = rows != NULL ? catalog_index_build(rows, (size_t)n, version) : NULL;
         free(rows);
     }

@@ -1,5 +1,6 @@
 /*
- * Dossiers, the citizen's side.
+ * Dossiers, the applicant's side: a citizen's, or an organization's (issue 18: its API client, or someone acting for it
+ * under a mandate; a dossier belongs to principal->subject, "org:<id>" for an organization).
  *
  *   POST /v1/dossiers                      submit (Idempotency-Key required)
  *   GET  /v1/dossiers                      my dossiers, newest first (?status=&page=&page_size=)
@@ -17,8 +18,13 @@
  * dossier and its timeline record both parties and the mandate. Another person's dossier is 404, never 403: its
  * existence is not revealed.
  *
- * Submission: the form is checked here against the procedure's fields (422 lists every invalid field); the level of
- * assurance against the procedure's (401 step-up-required, RFC 9470) — the procedure read from the catalog in memory
+ * Who may call these routes at all, and who may apply for which procedure, is applicant.c's: the routes are
+ * registered with min_loa 0 (an organization's client has no level) and each handler asks procedures_party_allowed
+ * first (a citizen below level 1: 401 step-up-required as before; a plain API client: 403 applicant-not-allowed).
+ *
+ * Submission: the form is checked here against the procedure's fields (422 lists every invalid field); who applies
+ * against the procedure's applicants (403 applicant-not-allowed) and the level of assurance against the procedure's
+ * (401 step-up-required, RFC 9470; procedures_may_apply) — the procedure read from the catalog in memory
  * (catalog_live.h; from PostgreSQL before its first load or when it has not got the code yet), so that a submission
  * is one round trip to PostgreSQL; then ONE call of dossier_submit writes the
  * dossier, its timeline event, the portal outbox row, the push outbox row and the idempotency record in one
@@ -98,27 +104,17 @@ static void submit_to_store(cong_req_t *req, submission_t *s)
                      10, params, on_submitted, NULL);
 }
 
-static void step_up(cong_req_t *req)
-{
-    procedures_api->reply_header(req, "www-authenticate",
-                                 "Bearer error=\"insufficient_user_authentication\", acr_values=\"2\"");
-    procedures_api->reply_problem(req, 401, "step-up-required", NULL, NULL);
-}
-
-/* The procedure is known: mandate, level of assurance, then the form against its fields (jsonb text), then the
- * store. Synchronous up to the query (whose strings pg_query copies): the memory path holds the catalog index
- * meanwhile. */
-static void check_and_submit(cong_req_t *req, submission_t *s, const char *form_fields, int min_loa,
-                             const char *domain)
+/* The procedure is known: mandate, who applies and their level of assurance, then the form against its fields
+ * (jsonb text), then the store. Synchronous up to the query (whose strings pg_query copies): the memory path holds
+ * the catalog index meanwhile. */
+static void check_and_submit(cong_req_t *req, submission_t *s, const catalog_procedure_t *p)
 {
     const cong_api_t *api = procedures_api;
-    if (api->mandate_covers(req, s->procedure, domain) != 0)
+    if (api->mandate_covers(req, s->procedure, p->domain) != 0)
         return procedures_reply_not_covered(req, s->procedure);
-    if (api->req_principal(req)->loa < min_loa) {
-        step_up(req);
+    if (!procedures_may_apply(req, s->procedure, p->applicants, p->min_loa))
         return;
-    }
-    json_t *fields = json_loads(form_fields, 0, NULL);
+    json_t *fields = json_loads(p->form_fields, 0, NULL);
     json_t *errors = procedures_form_check(fields, json_object_get(s->body, "form"));
     json_decref(fields);
     if (errors == NULL) {
@@ -148,7 +144,10 @@ static void on_procedure(cong_req_t *req, int err, const cong_pg_result_t *res, 
                                "No procedure has this code.", json_pack("{s:o}", "errors", errors));
         return;
     }
-    check_and_submit(req, s, api->pg_value(res, 0, 0), atoi(api->pg_value(res, 0, 1)), api->pg_value(res, 0, 2));
+    catalog_procedure_t p = {.form_fields = api->pg_value(res, 0, 0), .min_loa = atoi(api->pg_value(res, 0, 1)),
+                             .domain = api->pg_value(res, 0, 2),
+                             .applicants = catalog_applicants_parse(api->pg_value(res, 0, 3))};
+    check_and_submit(req, s, &p);
 }
 
 /* The procedure from the catalog in memory (catalog_live.h): one round trip to PostgreSQL per submission instead of
@@ -163,7 +162,7 @@ static int submit_from_memory(cong_req_t *req, submission_t *s)
     catalog_procedure_t p;
     int found = catalog_index_procedure(ix, s->procedure, &p);
     if (found)
-        check_and_submit(req, s, p.form_fields, p.min_loa, p.domain);
+        check_and_submit(req, s, &p);
     catalog_live_release();
     return found;
 }
@@ -190,6 +189,8 @@ static void submit(cong_req_t *req, void *udata)
 {
     (void)udata;
     const cong_api_t *api = procedures_api;
+    if (!procedures_party_allowed(req))
+        return;
     size_t key_len = 0;
     const char *key = api->req_header(req, "idempotency-key", &key_len);
     if (!key_ok(key, key_len)) {
@@ -228,8 +229,8 @@ static void submit(cong_req_t *req, void *udata)
     if (submit_from_memory(req, s))
         return;
     const char *params[] = {s->procedure};
-    procedures_query(req, "SELECT form_fields, min_loa, domain FROM procedures WHERE code = $1", 1, params, on_procedure,
-                     s);
+    procedures_query(req, "SELECT form_fields, min_loa, domain, applicants FROM procedures WHERE code = $1", 1, params,
+                     on_procedure, s);
 }
 
 /* ---- reading ---- */
@@ -238,6 +239,8 @@ static void list(cong_req_t *req, void *udata)
 {
     (void)udata;
     const cong_api_t *api = procedures_api;
+    if (!procedures_party_allowed(req))
+        return;
     int page = procedures_query_int(req, "page", 1, 10000);
     int page_size = procedures_query_int(req, "page_size", procedures_config.page_size, 100);
     size_t status_len = 0;
@@ -307,6 +310,8 @@ static void show(cong_req_t *req, void *udata)
 {
     (void)udata;
     const cong_api_t *api = procedures_api;
+    if (!procedures_party_allowed(req))
+        return;
     const char *code = code_param(req);
     if (code == NULL)
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
@@ -317,7 +322,7 @@ static void show(cong_req_t *req, void *udata)
                      2, params, on_view, (void *)code);
 }
 
-/* ---- the citizen's transitions ---- */
+/* ---- the applicant's transitions (the state machine's role 'citizen': the applicant's side) ---- */
 
 /* An optional JSON body {note}: NULL note when absent; -1 when the body is not acceptable. */
 static int optional_note(cong_req_t *req, const char **note)
@@ -335,9 +340,11 @@ static int optional_note(cong_req_t *req, const char **note)
     return 0;
 }
 
-static void citizen_action(cong_req_t *req, const char *action)
+static void applicant_action(cong_req_t *req, const char *action)
 {
     const cong_api_t *api = procedures_api;
+    if (!procedures_party_allowed(req))
+        return;
     const char *code = code_param(req), *note = NULL;
     if (code == NULL)
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
@@ -355,13 +362,13 @@ static void citizen_action(cong_req_t *req, const char *action)
 static void supplement(cong_req_t *req, void *udata)
 {
     (void)udata;
-    citizen_action(req, "supplement");
+    applicant_action(req, "supplement");
 }
 
 static void withdraw(cong_req_t *req, void *udata)
 {
     (void)udata;
-    citizen_action(req, "withdraw");
+    applicant_action(req, "withdraw");
 }
 
 /* ---- the result's file ---- */
@@ -418,6 +425,8 @@ static void result(cong_req_t *req, void *udata)
 {
     (void)udata;
     const cong_api_t *api = procedures_api;
+    if (!procedures_party_allowed(req))
+        return;
     const char *code = code_param(req);
     if (code == NULL)
         return (void)api->reply_problem(req, 404, "not-found", NULL, NULL);
@@ -430,28 +439,29 @@ static void result(cong_req_t *req, void *udata)
                      2, params, on_result, (void *)code);
 }
 
+/* min_loa 0: an organization's client has no level; each handler checks the applicant first (applicant.c). */
 int procedures_dossiers_register(cong_module_ctx_t *ctx)
 {
     const cong_route_def_t routes[] = {
         {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/dossiers", .handler = submit,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "submitDossier",
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "default", .operation_id = "submitDossier",
          .mandate_action = "submit"},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/dossiers", .handler = list,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "listMyDossiers",
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "default", .operation_id = "listMyDossiers",
          .mandate_action = "view"},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/dossiers/{code}", .handler = show,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "getDossier",
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "default", .operation_id = "getDossier",
          .mandate_action = "view"},
         {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/dossiers/{code}/supplement",
-         .handler = supplement, .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default",
+         .handler = supplement, .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "default",
          .operation_id = "supplementDossier",
          .mandate_action = "submit"},
         {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/dossiers/{code}/withdraw",
-         .handler = withdraw, .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default",
+         .handler = withdraw, .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "default",
          .operation_id = "withdrawDossier",
          .mandate_action = "submit"},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/dossiers/{code}/result", .handler = result,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "getDossierResult",
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "default", .operation_id = "getDossierResult",
          .mandate_action = "receive_result"},
     };
     return procedures_register_routes(ctx, routes, sizeof routes / sizeof routes[0]);

@@ -3,11 +3,11 @@
  *
  * One module, several files, one concept each: catalog (search, one procedure; catalog_live: the catalog in memory,
  * catalog_index/catalog_search/catalog_trgm/catalog_fold: the pure search), uploads (quota), upload_sweep (the job
- * removing uploads no dossier uses), dossiers (citizen side), desk (officials), results (signing, verifying, the
- * wallet), kpi (weekly figures, the late list), dashboard (the page), official_command (`cong official`, the desk's
- * grants). procedures.c owns the entry point: it declares
- * the module's configuration keys and calls each file's `procedures_<file>_register` in turn. Everything goes through
- * include/cong/module.h and the api pointer below.
+ * removing uploads no dossier uses), dossiers (the applicant's side), applicant (who may have dossiers: citizens and
+ * organizations; who may apply for a procedure), desk (officials), results (signing, verifying, the wallet), kpi
+ * (weekly figures, the late list), dashboard (the page), official_command (`cong official`, the desk's grants).
+ * procedures.c owns the entry point: it declares the module's configuration keys and calls each file's
+ * `procedures_<file>_register` in turn. Everything goes through include/cong/module.h and the api pointer below.
  *
  * The data lives in PostgreSQL (modules/procedures/migrations); every write that a client is told succeeded is
  * one transaction through a SQL function (dossier_submit, dossier_transition) that also writes the timeline, the
@@ -91,6 +91,26 @@ void procedures_audit_acting(cong_req_t *req, const char *action, const char *ob
                              void (*then)(cong_req_t *req, void *udata), void *udata);
 /** 403 mandate-does-not-cover for a procedure the mandate acted under does not include. */
 void procedures_reply_not_covered(cong_req_t *req, const char *procedure_code);
+/* ---- who may have dossiers, who may apply (applicant.c) ---- */
+
+/** Who stands behind a request: an organization (subject "org:<id>", its API client or someone acting for it), a
+ *  plain API client (client_id set, any other subject), or a citizen (everyone else). */
+typedef enum procedures_party {
+    PROCEDURES_PARTY_CITIZEN,
+    PROCEDURES_PARTY_ORGANIZATION,
+    PROCEDURES_PARTY_CLIENT,
+} procedures_party_t;
+procedures_party_t procedures_party(cong_req_t *req);
+/** First thing of every applicant's route (registered with min_loa 0): 1 to go on; 0 when it answered — 403
+ *  applicant-not-allowed for a plain API client, 401 step-up-required for a citizen below level 1. */
+int procedures_party_allowed(cong_req_t *req);
+/** A submission of `procedure_code` (who may apply: enum catalog_applicants bits; its min_loa): 1 to go on; 0 when it
+ *  answered 403 applicant-not-allowed (the procedure is not open to this kind of applicant) or 401 step-up-required
+ *  (the person behind the request is below min_loa; an organization's own client is asked no level). */
+int procedures_may_apply(cong_req_t *req, const char *procedure_code, int applicants, int min_loa);
+/** 401 step-up-required with the RFC 9470 challenge for `level`. */
+void procedures_reply_step_up(cong_req_t *req, int level);
+
 /** Lowercase hex SHA-256 of `data` into out (65 bytes). */
 void procedures_sha256_hex(const void *data, size_t len, char out[65]);
 /** A positive integer query parameter within [1, max], or `fallback` when absent; -1 when present but invalid. */

@@ -2,7 +2,8 @@
  * Uploads and the document wallet.
  *
  *   POST /v1/uploads            raw file as the body (PDF, JPEG or PNG, at most upload_max_bytes); rate class "upload"
- *   GET  /v1/me/documents       the citizen's wallet: electronic results and verified documents
+ *   GET  /v1/me/documents       the wallet: electronic results, receipts and verified documents — the citizen's, or
+ *                               an organization's (its results and receipts; issue 18)
  *
  * The type is sniffed from the bytes with libmagic (the client's Content-Type is not trusted) against an allow-list.
  * Then one file of that size is taken from the owner's daily quota (upload_daily_files, upload_daily_bytes; SQL
@@ -10,6 +11,9 @@
  * ends in Hanoi. The file is stored off the event loop under data_dir by its SHA-256 (api->req_body_store), then
  * recorded in `uploads` (owner, sha256, size, type); the same owner uploading the same bytes again gets the same
  * upload back (and restarts its clock: uploads no dossier uses are removed by upload_sweep.c).
+ *
+ * Who may call them is applicant.c's (procedures_party_allowed: citizens at level 1 and organizations; a plain API
+ * client is refused). An organization's uploads are its own (owner "org:<id>", one quota for all its clients).
  *
  * Acting for someone (ABI 1.5), an upload is the grantee's (owner and quota: who acts) until a dossier of the grantor
  * uses it; the wallet shows the results of the dossiers the mandate covers, recorded in the audit log.
@@ -120,6 +124,8 @@ static void upload(cong_req_t *req, void *udata)
 {
     (void)udata;
     const cong_api_t *api = procedures_api;
+    if (!procedures_party_allowed(req))
+        return;
     size_t len = 0;
     const char *body = api->req_body(req, &len);
     if (body == NULL || len == 0) {
@@ -151,6 +157,8 @@ static void documents(cong_req_t *req, void *udata)
 {
     (void)udata;
     const cong_api_t *api = procedures_api;
+    if (!procedures_party_allowed(req))
+        return;
     /* acting for someone: the results of dossiers the mandate covers, and one audit record naming them */
     const char *params[] = {procedures_applicant(req), procedures_mandate(req), procedures_actor(req),
                             api->req_id(req)};
@@ -168,14 +176,15 @@ static void documents(cong_req_t *req, void *udata)
                      4, params, procedures_pg_json, NULL);
 }
 
+/* min_loa 0: an organization's client has no level; each handler checks the applicant first (applicant.c). */
 int procedures_uploads_register(cong_module_ctx_t *ctx)
 {
     const cong_route_def_t routes[] = {
         {.size = sizeof(cong_route_def_t), .method = "POST", .path = "/v1/uploads", .handler = upload,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "upload", .operation_id = "createUpload", .mandate_action = "submit",
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "upload", .operation_id = "createUpload", .mandate_action = "submit",
          .max_body_bytes = procedures_config.upload_max_bytes},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/me/documents", .handler = documents,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "listMyDocuments",
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "default", .operation_id = "listMyDocuments",
          .mandate_action = "receive_result"},
     };
     return procedures_register_routes(ctx, routes, sizeof routes / sizeof routes[0]);

@@ -22,7 +22,7 @@ official() { env CONG_POSTGRES_CONNINFO="$CONNINFO" CONG_AUTH_SUBJECT_SECRET_FIL
 
 # Two level-1 procedures of two domains, each with a unit that handles it, and a valid form for each.
 pick() { psql_cong "SELECT p.code || ' ' || min(pu.unit_code) || ' ' || p.domain FROM procedures p
-  JOIN procedure_units pu ON pu.procedure_code = p.code WHERE p.min_loa = 1 $1 GROUP BY p.code, p.domain
+  JOIN procedure_units pu ON pu.procedure_code = p.code WHERE p.min_loa = 1 AND p.applicants <> 'organization' $1 GROUP BY p.code, p.domain
   ORDER BY p.code LIMIT 1"; }
 read -r P1 U1 D1 <<<"$(pick "")"
 read -r P2 U2 D2 <<<"$(pick "AND p.domain <> '$(pick "" | cut -d' ' -f3)'")"

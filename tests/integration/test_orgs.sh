@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Organizations (modules/orgs, issue 18): `cong org create` with the representative's citizen number read from stdin
 # (never argv, never stored: only their subject), bad tax codes refused; a client of the organization
-# (`cong client create --org`) gets a token whose "sub" is the organization's subject "org:<id>"; GET /v1/orgs/{code}
+# (`cong client create --org`) gets a token whose "sub" is the organization's subject "org:<id>", which reaches the
+# organization's dossiers (level 0; a plain client is refused 403: test_org_dossiers.sh has the rest); GET /v1/orgs/{code}
 # answers its own clients and its representative, and 404 to another organization's client, a plain client and
 # another citizen, as for a code nobody registered (422 for a code that is no tax code); a suspended organization's
 # clients get no token and their live tokens are refused; client secrets rotate with overlap (both valid until
@@ -93,12 +94,13 @@ expect_eq "its token: sub is the organization, client_id the client, the client'
 principal=$(h2c -H "authorization: Bearer $A" "$(url /v1/ping)")
 expect_eq "the principal's subject is the organization" "org:$ORG_A" \
   "$(echo "$principal" | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["principal"]["subject"])')"
-expect_eq "not yet: its dossiers (the dossier routes need level 1; the plan is in modules/orgs/orgs.h)" 401 \
-  "$(call "$A" GET /v1/dossiers)"
-expect_eq "... step-up-required" "https://cong.hanoi.gov.vn/problems/step-up-required" "$(field type)"
+# the organization's dossiers (a level-0 token reaches them: test_org_dossiers.sh files, pays and reads them)
+expect_eq "its dossiers: the organization's own list" "200 0" "$(call "$A" GET /v1/dossiers) $(field total)"
 tok "$CID_B" "$SECRET_B" >/dev/null; B=$(json access_token <"$GW_DIR/t")
 tok "$CID_P" "$SECRET_P" >/dev/null; P=$(json access_token <"$GW_DIR/t")
 expect_eq "a plain client's token: sub is the client, as before" "$CID_P $CID_P ping" "$(claims "$P")"
+expect_eq "a plain client has no dossiers: 403" 403 "$(call "$P" GET /v1/dossiers)"
+expect_eq "... applicant-not-allowed" "https://cong.hanoi.gov.vn/problems/applicant-not-allowed" "$(field type)"
 
 # ---- GET /v1/orgs/{code} ----
 expect_eq "its own client: 200" 200 "$(call "$A" GET "/v1/orgs/$CODE_A")"

@@ -94,7 +94,7 @@ FOREIGN=$(echo "$SUBMIT" | python3 -S -c 'import json,sys; d=json.load(sys.stdin
 expect_eq "an attachment that is not mine" 422 "$(call "$CIT" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: foreign-$KEY" -d "$FOREIGN")"
 
 # step-up: a procedure that needs level 2, with a level-1 token
-LOA2=$(psql_cong "SELECT p.code || ' ' || min(pu.unit_code) FROM procedures p JOIN procedure_units pu ON pu.procedure_code = p.code WHERE p.min_loa = 2 GROUP BY p.code ORDER BY p.code LIMIT 1")
+LOA2=$(psql_cong "SELECT p.code || ' ' || min(pu.unit_code) FROM procedures p JOIN procedure_units pu ON pu.procedure_code = p.code WHERE p.min_loa = 2 AND p.applicants <> 'organization' GROUP BY p.code ORDER BY p.code LIMIT 1")
 STEP=$(python3 -S -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":{}}))' ${LOA2})
 expect_eq "level 1 on a level-2 procedure" 401 "$(call "$CIT_LOW" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: step-$KEY" -d "$STEP")"
 expect_match "step-up-required" 'step-up-required' "$(field type)"

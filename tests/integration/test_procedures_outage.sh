@@ -24,7 +24,7 @@ header() { grep -i "^$1:" "$GW_DIR/headers" | head -1 | cut -d' ' -f2- | tr -d '
 problem() { json type <"$GW_DIR/body"; }
 
 # A level-1 procedure with its first unit, and a valid form.
-read -r CODE UNIT <<<"$(psql_cong "SELECT p.code || ' ' || min(pu.unit_code) FROM procedures p JOIN procedure_units pu ON pu.procedure_code = p.code WHERE p.min_loa = 1 GROUP BY p.code ORDER BY p.code LIMIT 1")"
+read -r CODE UNIT <<<"$(psql_cong "SELECT p.code || ' ' || min(pu.unit_code) FROM procedures p JOIN procedure_units pu ON pu.procedure_code = p.code WHERE p.min_loa = 1 AND p.applicants <> 'organization' GROUP BY p.code ORDER BY p.code LIMIT 1")"
 expect_eq "the procedure" 200 "$(call GET "/v1/procedures/$CODE")"
 cp "$GW_DIR/body" "$GW_DIR/procedure.json"
 BODY=$(python3 -S -c 'import json,sys; print(json.dumps({"procedure_code":sys.argv[1],"unit_code":sys.argv[2],"form":json.loads(sys.argv[3])}, ensure_ascii=False))' "$CODE" "$UNIT" "$(valid_form "$GW_DIR/procedure.json")")

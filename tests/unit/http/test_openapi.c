@@ -77,6 +77,8 @@ static void catalog_matches(void **state)
         "session-required",
         /* organizations */
         "not-representative", "organization-suspended", "organization-representative-mismatch",
+        /* procedures, payments: citizens and organizations */
+        "applicant-not-allowed",
         /* partners' upstreams */
         "upstream-failed", "upstream-unavailable", "upstream-timeout"};
     for (size_t s = 0; s < sizeof gateway_slugs / sizeof gateway_slugs[0]; s++) {
@@ -234,7 +236,7 @@ static void check_procedure_object(check_t *c, json_t *obj, json_t *procedure)
     char about[96];
     snprintf(about, sizeof about, "procedure %s", json_string_value(json_object_get(procedure, "code")));
     static const char *const same[] = {"name_vi", "name_en", "domain", "level", "fee_vnd", "processing_days",
-                                       "min_loa", "online_level", "accepts_electronic_copies"};
+                                       "min_loa", "online_level", "accepts_electronic_copies", "applicants"};
     if (json_object_get(obj, "procedure_code") == NULL)
         for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
             compare(c, about, obj, same[i], json_object_get(procedure, same[i]));

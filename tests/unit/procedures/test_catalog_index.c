@@ -15,15 +15,15 @@
 /* sorted by code, as loaded; search_text and name_folded as PostgreSQL stores them */
 static const catalog_row_t ROWS[] = {
     {"1.001193", "ho-tich", "dang ky khai sinh birth registration 1.001193", "dang ky khai sinh", 17,
-     ITEM("1.001193"), "HN-W-001 HN-W-002", NULL, 0},
+     ITEM("1.001193"), "HN-W-001 HN-W-002", NULL, 0, 1},
     {"2.000009", "ho-tich", "dang ky khai sinh luu dong birth registration — mobile 2.000009",
-     "dang ky khai sinh luu dong", 26, ITEM("2.000009"), "HN-W-001", NULL, 0},
+     "dang ky khai sinh luu dong", 26, ITEM("2.000009"), "HN-W-001", NULL, 0, 1},
     {"2.000024", "ho-tich", "dang ky ket hon marriage registration 2.000024", "dang ky ket hon", 15,
-     ITEM("2.000024"), "HN-W-002", NULL, 0},
+     ITEM("2.000024"), "HN-W-002", NULL, 0, 1},
     {"2.001250", "giao-thong", "dang ky xe vehicle registration 2.001250", "dang ky xe", 10, ITEM("2.001250"),
-     "HN-D-CA", NULL, 0},
+     "HN-D-CA", NULL, 0, 3},
     {"2.001300", "dat-dai", "cap giay chung nhan quyen su dung dat land use certificate 2.001300",
-     "cap giay chung nhan quyen su dung dat", 38, ITEM("2.001300"), "", NULL, 0},
+     "cap giay chung nhan quyen su dung dat", 38, ITEM("2.001300"), "", NULL, 0, 1},
 };
 
 static catalog_index_t *index_;
@@ -131,6 +131,7 @@ static void test_procedure_by_code(void **state)
     rows[0].min_loa = 2;
     rows[2].form_fields = "[]";
     rows[2].min_loa = 1;
+    rows[2].applicants = CATALOG_APPLICANT_ORGANIZATION;
     catalog_index_t *ix = catalog_index_build(rows, 3, 1);
     assert_non_null(ix);
     catalog_procedure_t p;
@@ -138,15 +139,29 @@ static void test_procedure_by_code(void **state)
     assert_string_equal(p.domain, "ho-tich");
     assert_string_equal(p.form_fields, rows[0].form_fields);
     assert_int_equal(p.min_loa, 2);
+    assert_int_equal(p.applicants, CATALOG_APPLICANT_CITIZEN);
     assert_int_equal(catalog_index_procedure(ix, "2.001250", &p), 1);
     assert_string_equal(p.domain, "giao-thong");
     assert_string_equal(p.form_fields, "[]");
     assert_int_equal(p.min_loa, 1);
+    assert_int_equal(p.applicants, CATALOG_APPLICANT_ORGANIZATION);
     assert_int_equal(catalog_index_procedure(ix, "2.000009", &p), 0); /* its form was not loaded */
     assert_int_equal(catalog_index_procedure(ix, "2.000024", &p), 0); /* not in this index */
     assert_int_equal(catalog_index_procedure(ix, "", &p), 0);
     assert_int_equal(catalog_index_procedure(ix, "9", &p), 0);
     catalog_index_free(ix);
+}
+
+/* procedures.applicants' text (migrations 0014) as bits; anything else is nobody */
+static void test_applicants_parse(void **state)
+{
+    (void)state;
+    assert_int_equal(catalog_applicants_parse("citizen"), CATALOG_APPLICANT_CITIZEN);
+    assert_int_equal(catalog_applicants_parse("organization"), CATALOG_APPLICANT_ORGANIZATION);
+    assert_int_equal(catalog_applicants_parse("both"), CATALOG_APPLICANT_CITIZEN | CATALOG_APPLICANT_ORGANIZATION);
+    assert_int_equal(catalog_applicants_parse("Both"), 0);
+    assert_int_equal(catalog_applicants_parse(""), 0);
+    assert_int_equal(catalog_applicants_parse(NULL), 0);
 }
 
 int main(void)
@@ -159,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_not_utf8_is_invalid),
         cmocka_unit_test(test_rows_out_of_code_order_are_refused),
         cmocka_unit_test(test_procedure_by_code),
+        cmocka_unit_test(test_applicants_parse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
