@@ -3,7 +3,8 @@
 # stand-in VNeID, real Redis and PostgreSQL, two gateway instances, over HTTP/2: the organization's legal
 # representative grants an employee a mandate FROM the organization (not the representative: 403); the employee
 # accepts it and exchanges their own token (RFC 8693) for one whose "sub" is the organization and "act" themselves, at
-# their own level; GET /v1/orgs/{code} admits them on both instances (audited under the mandate), refuses an action the
+# their own level, and files the organization's procedure with it (201; not with their own token, not outside the
+# mandate); GET /v1/orgs/{code} admits them on both instances (audited under the mandate), refuses an action the
 # mandate lacks (403) and a token that acts for nobody sees nothing (404); cong_mandate_use counts uses inside the
 # mandate's scope; the representative lists the organization's mandates and every use; only the CURRENT
 # representative grants, withdraws, lists; withdrawal cascades and the next acting-for call fails on both instances;
@@ -19,6 +20,16 @@ ENV=("${IDENTITY_ENV[@]}" CONG_AUTH_STEP_UP_MAX_AGE_S=600 CONG_AUTH_ACCESS_TOKEN
 # so what refuses an acting-for token on the other instance is the revocation the withdrawal (or `cong org suspend`)
 # publishes itself.
 ENV+=(CONG_MODULES_MANDATES_JOB_INTERVAL_MS=600000)
+# An organization procedure (applicants 'organization', level 2) in the first domain, which the employee's mandate
+# below covers: filing it with the exchanged token is the whole path a business's staff take.
+RUNID=$(((RANDOM << 15 | RANDOM) % 1000000))
+UNIT=HN-W-001 P_ORG="TOM-$RUNID"
+D1=$(psql_cong "SELECT min(domain) FROM procedures")
+psql_cong "INSERT INTO procedures (code, name_vi, name_en, domain, level, fee_vnd, fee_stage, processing_days, min_loa,
+             online_level, accepts_electronic_copies, applicants)
+           VALUES ('$P_ORG', 'Thủ tục thử của doanh nghiệp', 'Business test', '$D1', 'commune', 0, 'submission', 5, 2,
+                   'full', true, 'organization');
+           INSERT INTO procedure_units VALUES ('$P_ORG', '$UNIT')" >/dev/null
 GW_NAME=second start_gateway "${ENV[@]}" || exit 1
 wait_stores_up || { finish; exit 1; }
 SECOND_PID=$GW_PID SECOND_PORT=$H2C_PORT
@@ -34,7 +45,6 @@ cong_cmd() { # ARGS... — a cong command against the test stores; stdout in $GW
   echo $?
 }
 
-RUNID=$(((RANDOM << 15 | RANDOM) % 1000000))
 citizen() { printf '008%03d%06d' "$1" "$RUNID"; }
 NREP=$(citizen 1) NEMP=$(citizen 2) NOTHER=$(citizen 3) NREP2=$(citizen 4) NNEW=$(citizen 5)
 CODE=$(printf '05%02d%06d' $((RANDOM % 100)) "$RUNID") NEWCODE=$(printf '06%02d%06d' $((RANDOM % 100)) "$RUNID")
@@ -135,6 +145,21 @@ expect_eq "...each read audited under the mandate" 2 "$(psql_cong "SELECT count(
 expect_eq "...the principal: the organization, acted for by the employee" "$OSUB|$SEMP|$M" \
   "$(on "$H2C_PORT" "$ACTING" /v1/ping >/dev/null; python3 -S -c 'import json,sys; p=json.load(open(sys.argv[1]))["principal"]; print(p["subject"], p["actor"], p["mandate_id"], sep="|")' "$GW_DIR/on")"
 expect_eq "another organization's code: 404" 404 "$(on "$H2C_PORT" "$ACTING" /v1/orgs/0399999997)"
+# ---- the employee files for the organization with the exchanged token ----
+file() { # TOKEN KEY PROCEDURE → status; the answer in $GW_DIR/body
+  call "$1" POST /v1/dossiers -H 'content-type: application/json' -H "idempotency-key: $2" \
+    -d "{\"procedure_code\":\"$3\",\"unit_code\":\"$UNIT\",\"form\":{}}"
+}
+expect_eq "acting for the organization, the employee files its procedure: 201" 201 "$(file "$ACTING" "e1-$RUNID" "$P_ORG")"
+DOSSIER=$(field code)
+expect_eq "...the organization's dossier, filed by the employee under the mandate" "$OSUB|$SEMP|$M" \
+  "$(psql_cong "SELECT subject || '|' || submitted_by || '|' || mandate_id FROM dossiers WHERE code = '$DOSSIER'")"
+expect_eq "...the use audited under the mandate" 1 "$(psql_cong "SELECT count(*) FROM audit_records WHERE action = 'mandate.use' AND mandate_id = '$M' AND actor = '$SEMP' AND subject = '$OSUB'")"
+expect_eq "the employee's own token on the organization procedure: 403" 403 "$(file "$EMP" "e2-$RUNID" "$P_ORG")"
+expect_eq "...applicant-not-allowed" applicant-not-allowed "$(problem)"
+expect_eq "a procedure outside the mandate's domain: 403" 403 "$(file "$ACTING" "e3-$RUNID" "$P3")"
+expect_eq "...mandate-does-not-cover" mandate-does-not-cover "$(problem)"
+expect_eq "...nothing else filed for the organization" 1 "$(psql_cong "SELECT count(*) FROM dossiers WHERE subject = '$OSUB'")"
 exchange "$EMP" "$MPAY" >/dev/null; PAYING=$(field access_token)
 expect_eq "a mandate without 'view': 403" 403 "$(on "$H2C_PORT" "$PAYING" "/v1/orgs/$CODE")"
 expect_eq "...mandate-does-not-cover" mandate-does-not-cover "$(on_type)"
@@ -148,7 +173,7 @@ expect_eq "a procedure of the mandate's domain, submit: ok" ok "$(use submit "$P
 expect_eq "another domain: not-covered" not-covered "$(use submit "$P3" "$D2")"
 expect_eq "an action it lacks: not-covered" not-covered "$(use pay "$P1" "$D1")"
 expect_eq "not the grantee: not-found" not-found "$(psql_cong "SELECT cong_mandate_use('$M', '$SOTHER', 'view', '$P1', '$D1', 'x', 'r', 'procedures')")"
-expect_eq "the use audited for the organization" 1 "$(psql_cong "SELECT count(*) FROM audit_records WHERE action = 'mandate.use' AND mandate_id = '$M' AND subject = '$OSUB' AND actor = '$SEMP'")"
+expect_eq "the use audited for the organization (with the filing's)" 2 "$(psql_cong "SELECT count(*) FROM audit_records WHERE action = 'mandate.use' AND mandate_id = '$M' AND subject = '$OSUB' AND actor = '$SEMP'")"
 
 # ---- the representative sees the organization's mandates and every use ----
 ids() { body | python3 -S -c 'import json,sys; print(" ".join(m["id"] for m in json.load(sys.stdin)["mandates"]))'; }
@@ -165,11 +190,11 @@ expect_eq "the representative reads one" 200 "$(call "$REP" GET "/v1/mandates/$M
 expect_eq "someone else does not: 404" 404 "$(call "$OTHER" GET "/v1/mandates/$M")"
 expect_eq "its uses, to the representative" 200 "$(call "$REP" GET "/v1/mandates/$M/uses")"
 uses() { body | python3 -S -c 'import json,sys; print(" ".join(sorted(u["action"] for u in json.load(sys.stdin)["uses"])))'; }
-expect_eq "...every exchange, read and use" "mandate.exchange mandate.exchange mandate.use org.view org.view" "$(uses)"
+expect_eq "...every exchange, read and use" "mandate.exchange mandate.exchange mandate.use mandate.use org.view org.view" "$(uses)"
 expect_eq "...each by the employee" "$SEMP" "$(body | python3 -S -c 'import json,sys; print(" ".join(sorted({u["actor"] for u in json.load(sys.stdin)["uses"]})))')"
 first=$(body | python3 -S -c 'import json,sys; print(json.load(sys.stdin)["uses"][0]["id"])')
 expect_eq "...paged with before" 200 "$(call "$REP" GET "/v1/mandates/$M/uses?before=$first")"
-expect_eq "...the older ones" 4 "$(body | python3 -S -c 'import json,sys; print(len(json.load(sys.stdin)["uses"]))')"
+expect_eq "...the older ones" 5 "$(body | python3 -S -c 'import json,sys; print(len(json.load(sys.stdin)["uses"]))')"
 expect_eq "a bad before: 422" 422 "$(call "$REP" GET "/v1/mandates/$M/uses?before=x")"
 expect_eq "the uses, to someone else: 404" 404 "$(call "$OTHER" GET "/v1/mandates/$M/uses")"
 expect_eq "...to the employee: 404" 404 "$(call "$EMP" GET "/v1/mandates/$M/uses")"
