@@ -16,6 +16,9 @@
  *   has no call for it, so the socket's reader is kept and restarted (h2o_socket_read_stop/read_start, as h2o's
  *   client does itself between phases). At the end of the body h2o gives the connection back and drops its input:
  *   what the stream had no room for then is taken over (h1.rest) and written as it drains.
+ * - A body that breaks off is a failure, never an end: h2o's client already says so for a short content-length and
+ *   a broken chunked encoding; a connection closed after a whole chunk, which h2o 2.2.5 takes for the end, is seen
+ *   here. A body delimited by the connection's close (neither) cannot tell a reset from its end (as with libcurl).
  * - The response begins (status and headers to the client) with the upstream's head: a failure after that breaks
  *   the client's response (no retry), as a failure after the first body byte does with libcurl. A content-length
  *   over max_response_body_bytes is refused (502) before anything is sent.
@@ -27,7 +30,7 @@
 
 #include "proxy_internal.h"
 
-#define H1_IDLE_MS 2000        /* a kept connection idle longer is closed: below common upstreams' keep-alive */
+#define H1_IDLE_MS 4000 /* a kept connection idle longer is closed: under the shortest common keep-alive (5 s) */
 #define H1_SLICE (64 * 1024)   /* written to the client's stream at once (its buffer is larger) */
 
 int cong_proxy_h1_fits(const cong_upstream_config_t *u)
@@ -134,6 +137,13 @@ static int on_body(h2o_http1client_t *client, const char *errstr)
         cong_proxy_attempt_over(t, 1, 0, 1);
         return -1;
     }
+    if (errstr == h2o_http1client_error_is_eos && t->h1.chunked && client->sock->bytes_read == 0) {
+        /* h2o 2.2.5 takes a connection closed after a whole chunk for the end (browsers' leniency), but the last
+         * chunk never came: the answer broke off (it calls back from the read error, when nothing was read) */
+        t->h1.client = NULL;
+        cong_proxy_attempt_over(t, 1, 0, 1);
+        return -1;
+    }
     int rc = push(t, &client->sock->input);
     if (errstr == h2o_http1client_error_is_eos) {
         t->h1.client = NULL; /* h2o gives the connection back to its pool after this returns */
@@ -188,8 +198,11 @@ void cong_proxy_h1_resume(proxy_transfer_t *t)
 static int begin(proxy_transfer_t *t, int is_eos, h2o_header_t *headers, size_t count)
 {
     const char *type = "application/octet-stream";
+    t->h1.chunked = 0;
     for (size_t i = 0; i < count; i++) {
         const h2o_iovec_t *name = headers[i].name, *value = &headers[i].value;
+        if (name == &H2O_TOKEN_TRANSFER_ENCODING->buf)
+            t->h1.chunked = h2o_memis(value->base, value->len, H2O_STRLIT("chunked"));
         if (name == &H2O_TOKEN_CONTENT_LENGTH->buf && !is_eos &&
             (long long)h2o_strtosize(value->base, value->len) > t->up->config->limits.max_response_body_bytes) {
             t->too_big = 1; /* nothing sent yet: a 502 (SIZE_MAX, an invalid length, lands here too) */

@@ -85,6 +85,7 @@ struct proxy_transfer {
         h2o_socket_cb reader;         /* h2o's body reader while reading is stopped (the client's buffer is full) */
         h2o_buffer_t *rest;           /* the end of a body h2o let go of while the client's buffer was full */
         int connected;
+        int chunked;                  /* the answer's body is chunked */
     } h1;
 };
 
