@@ -129,6 +129,30 @@ static int push(proxy_transfer_t *t, h2o_buffer_t **buf)
     return 0;
 }
 
+/* Set while h2o_http1client_connect_with_pool runs: a kept connection is handed over within it, a new one later. */
+static _Thread_local int connecting_now;
+
+/* A kept connection the upstream closed as the request went out (its keep-alive ran out then) fails before any
+ * answer: that is not the target's failure. An idempotent request is sent once more on another connection of the
+ * same target (libcurl did the same), neither counted against the target nor from the retry budget. */
+static int resend_on_stale(proxy_transfer_t *t)
+{
+    h2o_req_t *req = t->r->h2o;
+    char method[16];
+    if (!t->h1.reused || t->h1.stale_retried || req == NULL || t->cancelled)
+        return 0;
+    snprintf(method, sizeof method, "%.*s", (int)req->method.len, req->method.base);
+    if (!cong_method_is_idempotent(method))
+        return 0;
+    int64_t left = 0;
+    if (cong_upstream_deadline_remaining(t->start_ms, t->up->config->limits.total_timeout_ms,
+                                         uv_now(&t->r->worker->loop), &left) != 0)
+        return 0;
+    t->h1.stale_retried = 1;
+    cong_proxy_h1_start(t, left);
+    return 1;
+}
+
 static int on_body(h2o_http1client_t *client, const char *errstr)
 {
     proxy_transfer_t *t = client->data;
@@ -229,7 +253,8 @@ static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *er
     proxy_transfer_t *t = client->data;
     if (errstr != NULL && errstr != h2o_http1client_error_is_eos) { /* no answer: reset, closed, unparsable */
         t->h1.client = NULL;
-        cong_proxy_attempt_over(t, 1, 0, 1);
+        if (!resend_on_stale(t))
+            cong_proxy_attempt_over(t, 1, 0, 1);
         return NULL;
     }
     cong_proxy_got_first_byte(t);
@@ -255,6 +280,7 @@ static h2o_http1client_head_cb on_connect(h2o_http1client_t *client, const char 
         return NULL;
     }
     t->h1.connected = 1;
+    t->h1.reused = connecting_now;
     arm(t); /* the first byte's deadline now */
     h2o_req_t *req = t->r->h2o;
     t->h1.bufs[0] = h2o_iovec_init(t->h1.head, t->h1.head_len);
@@ -269,7 +295,7 @@ void cong_proxy_h1_start(proxy_transfer_t *t, int64_t left_ms)
 {
     free(t->h1.head);
     t->h1.head = NULL;
-    t->h1.connected = 0;
+    t->h1.connected = t->h1.reused = 0;
     h2o_socketpool_t *pool = pool_of(t);
     int rc = pool == NULL ? CONG_ENOMEM
                           : cong_proxy_request_head(t->r, t->route, t->target, left_ms, &t->h1.head, &t->h1.head_len);
@@ -280,5 +306,8 @@ void cong_proxy_h1_start(proxy_transfer_t *t, int64_t left_ms)
     t->attached = 1;
     arm(t);
     /* last: a pooled connection answers at once, a failed connect may too (then t may be gone when this returns) */
+    int outer = connecting_now;
+    connecting_now = 1;
     h2o_http1client_connect_with_pool(&t->h1.client, t, &t->r->worker->h2o.proxy.client_ctx, pool, on_connect);
+    connecting_now = outer;
 }

@@ -86,6 +86,7 @@ struct proxy_transfer {
         h2o_buffer_t *rest;           /* the end of a body h2o let go of while the client's buffer was full */
         int connected;
         int chunked;                  /* the answer's body is chunked */
+        int reused, stale_retried;    /* the connection was a kept one; the attempt was sent again on another */
     } h1;
 };
 

@@ -15,6 +15,11 @@ EXTRA_PIDS+=($!)
 wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$UP_PORT/ready" || bad "stand-in did not start"
 : >"$PEERS" # the readiness probe's connection is not cong's
 
+STALE_PORT=$(free_port) STALE_LOG="$GW_DIR/stale.log"
+: >"$STALE_LOG"
+python3 "$SRC/tests/integration/stale_keepalive_upstream.py" "$STALE_PORT" "$STALE_LOG" &
+EXTRA_PIDS+=($!)
+
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
 head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
 cat >"$GW_DIR/cong.yaml" <<YAML
@@ -24,8 +29,16 @@ upstreams:
     protocol: http1
     limits: {max_concurrent: 64, max_queued: 0, first_byte_timeout_ms: 20000, total_timeout_ms: 30000}
     partner: {name: reuse, scopes: [reuse.read]}
+  - name: stale
+    targets: [{address: "127.0.0.1:$STALE_PORT"}]
+    protocol: http1
+    limits: {connect_timeout_ms: 2000, first_byte_timeout_ms: 5000, total_timeout_ms: 10000}
+    outlier: {consecutive_failures: 0}
+    partner: {name: stale}
 partner_routes:
   - {method: GET, path: "/v1/partners/reuse/echo", upstream: reuse, scopes: [reuse.read]}
+  - {method: GET, path: "/v1/partners/stale/x", upstream: stale, auth: none}
+  - {method: POST, path: "/v1/partners/stale/x", upstream: stale, auth: none}
 YAML
 start_gateway CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" \
   CONG_SERVER_WORKERS=2 CONG_RATE_LIMITS_DEFAULT_BURST=100000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=10000000 \
@@ -67,6 +80,22 @@ expect_match "2000 concurrent requests, all 2xx" 'status codes: 2000 2xx' "$(cat
 new=$(( $(distinct "$PEERS") - before ))
 # at most what was under way at once on each worker (32 a worker), whatever the machine's pace: far fewer than 2000
 expect_match "  on far fewer upstream connections: $new" '^([0-9]|[1-5][0-9]|6[0-6])$' "$new"
+
+# --- a kept connection the upstream closes as the next request arrives: an idempotent request is sent again on a
+# new connection of the same (only) target and answered; a POST is never sent twice (502). One worker at a time is
+# enough: each worker's second request meets its kept connection.
+fails=0
+for _ in $(seq 1 6); do [ "$(call "" GET /v1/partners/stale/x)" = 200 ] || fails=$((fails + 1)); done
+expect_eq "GETs over kept connections the upstream drops: all answered" 0 "$fails"
+expect_match "  (the upstream did drop some: $(grep -c '^dropped GET' "$STALE_LOG"))" '^[1-9]' \
+  "$(grep -c '^dropped GET' "$STALE_LOG")"
+posts=0 post_fails=0
+for _ in $(seq 1 6); do
+  case "$(call "" POST /v1/partners/stale/x --data-binary p)" in 200) posts=$((posts + 1)) ;; *) post_fails=$((post_fails + 1)) ;; esac
+done
+expect_eq "  each POST reached the upstream once: answered + dropped = 6" 6 \
+  "$(( $(grep -c '^answered POST' "$STALE_LOG") + $(grep -c '^dropped POST' "$STALE_LOG") ))"
+expect_eq "  the dropped POSTs are the failed ones (never sent again)" "$post_fails" "$(grep -c '^dropped POST' "$STALE_LOG")"
 
 # --- a revoked session: refused by authentication (401), before the proxy — the upstream never sees it again
 UNTIL=$(($(date +%s) + 600))
