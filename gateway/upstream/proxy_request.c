@@ -74,7 +74,7 @@ static int head_put(header_sink_t *s, const char *a, size_t alen, const char *b,
 {
     size_t need = s->len + alen + blen + clen + 1;
     if (need > s->cap) {
-        size_t cap = s->cap ? s->cap : 1024;
+        size_t cap = s->cap ? s->cap : 4096; /* a head with cong's token fits: one allocation */
         while (cap < need)
             cap *= 2;
         char *grown = realloc(s->buf, cap);
@@ -187,6 +187,11 @@ static int add_token(cong_req_t *r, const cong_proxy_route_t *route, header_sink
         token = minted;
     if (rc != 0)
         return rc;
+    if (list->list == NULL) { /* the head: no copy of the token on the way */
+        rc = head_put(list, "authorization: Bearer ", 22, token, strlen(token), "\r\n", 2);
+        free(minted);
+        return rc;
+    }
     size_t cap = strlen(token) + 32;
     char *value = malloc(cap);
     int n = value != NULL ? snprintf(value, cap, "Bearer %s", token) : 0;
@@ -227,13 +232,20 @@ static int add_headers(cong_req_t *r, const cong_proxy_route_t *route, int64_t r
 /* Appends `len` bytes to the URL being built, percent-encoding all but RFC 3986's unreserved characters when asked. */
 static int url_put(char *url, size_t cap, size_t *at, const char *s, size_t len, int encode)
 {
+    static const char digits[] = "0123456789ABCDEF";
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        int keep = !encode || isalnum(c) || strchr("-._~", c) != NULL;
+        /* as written, but never a control, a space or a byte over 0x7e: they would end or split the request line */
+        int keep = encode ? isalnum(c) || (c != 0 && strchr("-._~", c) != NULL) : c > 0x20 && c < 0x7f;
         if (*at + (keep ? 1 : 3) >= cap)
             return CONG_ETOOBIG;
-        *at += keep ? (size_t)snprintf(url + *at, cap - *at, "%c", c) : (size_t)snprintf(url + *at, cap - *at,
-                                                                                          "%%%02X", c);
+        if (keep) {
+            url[(*at)++] = (char)c;
+        } else {
+            url[(*at)++] = '%';
+            url[(*at)++] = digits[c >> 4];
+            url[(*at)++] = digits[c & 15];
+        }
     }
     url[*at] = '\0';
     return 0;
