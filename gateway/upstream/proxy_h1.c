@@ -6,8 +6,9 @@
  * - Connections: h2o's socket pool, one per worker and target (made on the worker's thread at first use, so its
  *   mutex is never contended), kept idle at most H1_IDLE_MS. The pool's interval timer is not used (it would be a
  *   handle on the worker's loop to close at the worker's end): expired connections are closed when the pool is next
- *   used, and the rest at cong_upstream_proxy_free. A kept connection the upstream closed is seen (recv MSG_PEEK)
- *   and replaced before it is used.
+ *   used, and the rest at cong_upstream_proxy_free (so a worker whose traffic stopped keeps up to its peak of idle
+ *   connections open until then). A kept connection the upstream closed is seen (recv MSG_PEEK) and replaced before
+ *   it is used; one it closes as the request goes out gets an idempotent request sent again (resend_on_stale).
  * - Deadlines: the transfer's timer, by phase: connect (connect_timeout_ms, from the attempt's start), first byte
  *   (first_byte_timeout_ms, from the attempt's start), then the total deadline. h2o's own I/O timeout (the h2o
  *   context's proxy.io_timeout) is set above the longest total deadline (http/server.c): it never fires first.
@@ -82,8 +83,8 @@ static uint64_t ms_until(const proxy_transfer_t *t, int from_attempt_ms)
 
 static void on_deadline(uv_timer_t *timer);
 
-/* The phase's deadline: connect, first byte, or the total (all counted from the attempt's start; `left` is what the
- * total had then). */
+/* The phase's deadline: connect, then first byte (both counted from the attempt's start), then the total (from the
+ * request's start). */
 static void arm(proxy_transfer_t *t)
 {
     const cong_upstream_config_t *u = t->up->config;
