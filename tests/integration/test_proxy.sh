@@ -154,6 +154,9 @@ status=$(call "$TOK" POST /v1/partners/water/readings -H "content-type: applicat
 expect_eq "POST proxied" 200 "$status"
 expect_eq "  method and body" "POST 9" "$(echo_field method) $(echo_field body_bytes)"
 expect_eq "  default path: after /v1/partners/water" /readings "$(echo_field path)"
+expect_eq "  its content-type kept" application/json "$(echo_field headers.content-type)"
+status=$(call "$TOK" POST /v1/partners/water/readings --data-binary @<(head -c 300000 /dev/zero))
+expect_eq "POST of 300000 bytes over HTTP/1.1" "200 300000" "$status $(echo_field body_bytes)"
 
 # --- h2c, and another partner's pseudonym
 status=$(call "$TOK" GET /v1/partners/water2/accounts/7)
