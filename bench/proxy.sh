@@ -5,7 +5,8 @@
 #
 #   cong          1 worker; GET /v1/partners/bench/ping: the bearer token checked (ES256, iss, aud, exp, the route's
 #                 scope), identity headers stripped, cong's own ES256 token for the partner minted and added, the
-#                 request sent on HTTP/1.1 keep-alive (libcurl) to the upstream, the answer streamed back;
+#                 request sent on HTTP/1.1 keep-alive (h2o's HTTP/1 client, gateway/upstream/proxy_h1.c) to the
+#                 upstream, the answer streamed back;
 #   haproxy_jwt   HAProxy 2.6, nbthread 1: jwt_verify and the claims checks of bench/haproxy.cfg.in, then the proxy;
 #   haproxy       the same HAProxy, front end without any check: the bar (target: cong ≥ 0.9 × it).
 # The upstream is another HAProxy (nbthread 1) answering a fixed reply by itself (bench/proxy-upstream.cfg.in).

@@ -224,7 +224,7 @@ static const cong_config_field_t limits_fields[] = {
     INT_FIELD("max_queued", limits.max_queued, 0, 100000),
     INT_FIELD("connect_timeout_ms", limits.connect_timeout_ms, 10, 60000),
     INT_FIELD("first_byte_timeout_ms", limits.first_byte_timeout_ms, 10, 600000),
-    INT_FIELD("total_timeout_ms", limits.total_timeout_ms, 10, 3600000),
+    INT_FIELD("total_timeout_ms", limits.total_timeout_ms, 10, CONG_UPSTREAM_TOTAL_TIMEOUT_MAX_MS),
     {.name = "max_request_body_bytes", .type = CONG_FIELD_LLONG, .offset = U(limits.max_request_body_bytes),
      .min = 0, .max = 1LL << 40, CONG_FIELD_NO_LINE},
     {.name = "max_response_body_bytes", .type = CONG_FIELD_LLONG, .offset = U(limits.max_response_body_bytes),

@@ -22,6 +22,10 @@
 
 #include "config.h"
 
+/* The longest total_timeout_ms: 1 h. The server sets h2o's own I/O timeout for its HTTP/1 client above it
+ * (http/server.c), so that only the proxy's deadlines (upstream/proxy_h1.c) ever end an upstream's request. */
+#define CONG_UPSTREAM_TOTAL_TIMEOUT_MAX_MS 3600000
+
 enum cong_upstream_protocol { CONG_UPSTREAM_HTTP1 = 0, CONG_UPSTREAM_H2 = 1, CONG_UPSTREAM_H2C = 2 };
 enum cong_upstream_balance {
     CONG_BALANCE_ROUND_ROBIN = 0,
@@ -59,7 +63,7 @@ typedef struct cong_upstream_config {
         int max_queued;            /* default 128; 0..100000: waiting for one of those slots */
         int connect_timeout_ms;    /* default 1000; 10..60000 */
         int first_byte_timeout_ms; /* default 10000; 10..600000 */
-        int total_timeout_ms;      /* default 30000; 10..3600000; ≥ the two above */
+        int total_timeout_ms;      /* default 30000; 10..CONG_UPSTREAM_TOTAL_TIMEOUT_MAX_MS; ≥ the two above */
         long long max_request_body_bytes;  /* default 1048576; 0..1099511627776 */
         long long max_response_body_bytes; /* default 10485760; 0..1099511627776 */
     } limits;

@@ -278,6 +278,9 @@ void cong_server_configure_h2o(cong_gateway_t *gw)
     g->http2.reset_budget_burst = (unsigned)cfg->server.http2_reset_burst;
     g->http2.reset_budget_per_second = (unsigned)cfg->server.http2_reset_per_second;
     g->http2.on_abuse = on_h2_abuse;
+    /* h2o's HTTP/1 client (the partner proxy's plain HTTP/1.1 upstreams, upstream/proxy_h1.c) times I/O out after
+     * this; the proxy keeps its own deadlines (connect, first byte, total ≤ 1 h): this one only backs them up. */
+    g->proxy.io_timeout = CONG_UPSTREAM_TOTAL_TIMEOUT_MAX_MS + 60000;
     g->min_rate.window = (uint64_t)cfg->limits.min_transfer_rate_window_ms; /* slow clients (patch 0006) */
     g->min_rate.response_bytes = (size_t)cfg->limits.min_response_rate_bytes;
     g->min_rate.request_body_bytes = (size_t)cfg->limits.min_request_body_rate_bytes;

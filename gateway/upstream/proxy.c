@@ -1,7 +1,7 @@
 /* The proxy: one partner request sent to its upstream and the answer streamed back (contract in upstream.h, the
  * steps in its list). A transfer belongs to its request: it holds a reference, and an anchor in the request's pool
- * drops it when the client leaves. Everything runs on the request's worker, on the worker's libcurl multi
- * (outbound/http_client.h). */
+ * drops it when the client leaves. Everything runs on the request's worker: its attempts on the worker's libcurl multi
+ * (outbound/http_client.h), or, for plain HTTP/1.1 upstreams, on h2o's HTTP/1 client (proxy_h1.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,30 +9,6 @@
 #include "proxy_internal.h"
 
 #define PROXY_STREAM_BUFFER (256 * 1024)
-
-typedef struct proxy_transfer proxy_transfer_t;
-
-typedef struct proxy_anchor {
-    proxy_transfer_t *t; /* NULL once the transfer is over */
-} proxy_anchor_t;
-
-struct proxy_transfer {
-    cong_http_owner_t owner;          /* first: libcurl's private pointer */
-    cong_req_t *r;                    /* retained */
-    const cong_proxy_route_t *route;
-    cong_proxy_upstream_t *up;
-    cong_balancer_t *balancer;
-    proxy_anchor_t *anchor;
-    uv_timer_t *first_byte_timer;     /* malloc'd: closed (then freed) with the transfer */
-    struct curl_slist *headers, *connect_to;
-    cong_stream_t *stream;            /* the client's response, once begun */
-    unsigned char *usable;            /* targets left for this request (a failed one is not tried again) */
-    uint64_t start_ms, attempt_ms, first_byte_ms;
-    int target;                       /* of the attempt under way, -1 between attempts */
-    int attached;                     /* in the worker's multi */
-    int got_first_byte, first_byte_expired, paused, too_big, in_callback, cancelled, retry_held;
-    long long body_bytes;
-};
 
 static uint64_t now_ms(const proxy_transfer_t *t)
 {
@@ -55,6 +31,9 @@ static void transfer_free(proxy_transfer_t *t)
     cong_proxy_easy_give(t->r->worker->index, t->owner.easy); /* reset before its header lists go */
     curl_slist_free_all(t->headers);
     curl_slist_free_all(t->connect_to);
+    free(t->h1.head);
+    if (t->h1.rest != NULL)
+        h2o_buffer_dispose(&t->h1.rest);
     free(t->usable);
     cong_req_release(t->r);
     free(t);
@@ -65,7 +44,7 @@ static void attempt_end(proxy_transfer_t *t, int report, int ok)
 {
     if (t->target < 0)
         return;
-    long status = 0;
+    long status = t->status;
     if (t->owner.easy != NULL)
         curl_easy_getinfo(t->owner.easy, CURLINFO_RESPONSE_CODE, &status);
     const cong_upstream_target_config_t *target = &t->up->config->targets[t->target];
@@ -105,6 +84,11 @@ static void on_stream(cong_req_t *r, cong_stream_t *s, int err, void *udata)
         t->stream = NULL; /* the anchor's disposal drops the transfer */
         return;
     }
+    if (t->paused && t->up->over_h1) {
+        t->paused = 0;
+        cong_proxy_h1_resume(t); /* may free t */
+        return;
+    }
     if (t->paused && t->attached) { /* the client's buffer drained: let the upstream's bytes flow again */
         t->paused = 0;
         t->in_callback++;
@@ -113,11 +97,17 @@ static void on_stream(cong_req_t *r, cong_stream_t *s, int err, void *udata)
     }
 }
 
+int cong_proxy_begin_stream(proxy_transfer_t *t, const char *content_type)
+{
+    return cong_stream_begin(t->r, t->status, content_type, PROXY_STREAM_BUFFER, on_stream, t, &t->stream);
+}
+
 /* The client's response: the upstream's status and headers (less hop-by-hop ones), then the body as it comes. */
 static int begin_response(proxy_transfer_t *t)
 {
     long status = 0;
     curl_easy_getinfo(t->owner.easy, CURLINFO_RESPONSE_CODE, &status);
+    t->status = (int)status;
     const char *type = "application/octet-stream";
     struct curl_header *h = NULL, *prev = NULL;
     while ((h = curl_easy_nextheader(t->owner.easy, CURLH_HEADER, -1, prev)) != NULL) {
@@ -133,19 +123,43 @@ static int begin_response(proxy_transfer_t *t)
         else if (!cong_proxy_response_header_dropped(name, len))
             cong_reply_add_header(t->r, name, len, h->value, strlen(h->value));
     }
-    return cong_stream_begin(t->r, (int)status, type, PROXY_STREAM_BUFFER, on_stream, t, &t->stream);
+    return cong_proxy_begin_stream(t, type);
 }
 
-static size_t on_header(char *data, size_t size, size_t n, void *p)
+void cong_proxy_got_first_byte(proxy_transfer_t *t)
 {
-    proxy_transfer_t *t = p;
     if (!t->got_first_byte) {
         t->got_first_byte = 1;
         t->first_byte_ms = now_ms(t);
         uv_timer_stop(t->first_byte_timer);
     }
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *p)
+{
+    cong_proxy_got_first_byte(p);
     (void)data;
     return size * n;
+}
+
+int cong_proxy_deliver(proxy_transfer_t *t, const char *data, size_t len)
+{
+    if (t->cancelled || t->r->h2o == NULL || t->stream == NULL)
+        return CONG_EGONE;
+    if (t->body_bytes + (long long)len > t->up->config->limits.max_response_body_bytes) {
+        t->too_big = 1;
+        return CONG_ETOOBIG;
+    }
+    t->in_callback++; /* h2o may let go of the request inside: the anchor then leaves the transfer to us */
+    int rc = cong_stream_write(t->stream, data, len);
+    t->in_callback--;
+    if (t->cancelled)
+        return CONG_EGONE;
+    if (rc == CONG_EBUSY)
+        t->paused = 1;
+    if (rc == 0)
+        t->body_bytes += (long long)len;
+    return rc;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *p)
@@ -155,26 +169,20 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
     if (t->cancelled || t->r->h2o == NULL)
         return 0;
     if (t->body_bytes + (long long)len > t->up->config->limits.max_response_body_bytes) {
-        t->too_big = 1;
+        t->too_big = 1; /* before the response began: a 502, not a broken response */
         return 0;
     }
-    t->in_callback++; /* h2o may let go of the request inside these: the anchor then leaves the transfer to us */
-    if (t->stream == NULL && begin_response(t) != 0) {
+    if (t->stream == NULL) {
+        t->in_callback++;
+        int rc = begin_response(t);
         t->in_callback--;
-        return 0;
+        if (rc != 0 || t->cancelled)
+            return 0;
     }
-    int rc = cong_stream_write(t->stream, data, len);
-    t->in_callback--;
-    if (t->cancelled)
-        return 0;
-    if (rc == CONG_EBUSY) {
-        t->paused = 1;
+    int rc = cong_proxy_deliver(t, data, len);
+    if (rc == CONG_EBUSY)
         return CURL_WRITEFUNC_PAUSE;
-    }
-    if (rc != 0)
-        return 0;
-    t->body_bytes += (long long)len;
-    return len;
+    return rc == 0 ? len : 0;
 }
 
 static enum cong_proxy_outcome outcome_of(long status)
@@ -227,25 +235,32 @@ static void finish_failed(proxy_transfer_t *t, int timed_out, int upstream_fault
     transfer_end(t);
 }
 
-/* The attempt's transfer ended (out of the multi already). */
-static void on_done(cong_http_owner_t *owner, CURLcode code)
+void cong_proxy_attempt_over(proxy_transfer_t *t, int failed, int timed_out, int upstream_fault)
 {
-    proxy_transfer_t *t = (proxy_transfer_t *)owner;
     t->attached = 0;
-    if (code != CURLE_OK || t->first_byte_expired) {
-        int timed_out = code == CURLE_OPERATION_TIMEDOUT || t->first_byte_expired;
-        finish_failed(t, timed_out, !t->cancelled && !t->too_big && t->r->h2o != NULL);
+    if (failed) {
+        finish_failed(t, timed_out, upstream_fault && !t->cancelled && !t->too_big && t->r->h2o != NULL);
         return;
     }
-    long status = 0;
-    curl_easy_getinfo(t->owner.easy, CURLINFO_RESPONSE_CODE, &status);
+    long status = t->status;
     cong_proxy_count(t->up, t->target, outcome_of(status), t->first_byte_ms - t->attempt_ms);
     attempt_end(t, 1, status < 500);
-    if (t->stream == NULL && t->r->h2o != NULL && begin_response(t) != 0)
+    if (t->stream == NULL && t->r->h2o != NULL && (t->up->over_h1 || begin_response(t) != 0))
         reply_problem(t, 502, "upstream-failed", 0);
     if (t->stream != NULL)
         cong_stream_end(t->stream);
     transfer_end(t);
+}
+
+/* The attempt's transfer ended (out of the multi already). */
+static void on_done(cong_http_owner_t *owner, CURLcode code)
+{
+    proxy_transfer_t *t = (proxy_transfer_t *)owner;
+    long status = 0;
+    curl_easy_getinfo(t->owner.easy, CURLINFO_RESPONSE_CODE, &status);
+    t->status = (int)status;
+    int failed = code != CURLE_OK || t->first_byte_expired;
+    cong_proxy_attempt_over(t, failed, code == CURLE_OPERATION_TIMEDOUT || t->first_byte_expired, 1);
 }
 
 static void on_drop(cong_http_owner_t *owner)
@@ -278,13 +293,17 @@ static void on_anchor_dispose(void *p)
     t->cancelled = 1;
     if (t->in_callback || !t->attached)
         return;
-    cong_http_client_detach(t->r->worker, &t->owner);
+    if (t->up->over_h1)
+        cong_proxy_h1_cancel(t);
+    else
+        cong_http_client_detach(t->r->worker, &t->owner);
     t->attached = 0;
     attempt_end(t, 0, 0);
     transfer_end(t);
 }
 
-/* One attempt: a target, a new easy handle, attached to the worker's multi. Failing to start is a failed attempt. */
+/* One attempt: a target, then h2o's HTTP/1 client (proxy_h1.c) or a new easy handle attached to the worker's multi.
+ * Failing to start is a failed attempt. */
 static void start_attempt(proxy_transfer_t *t)
 {
     t->target = cong_balancer_pick(t->balancer, t->usable, t->r->principal.subject,
@@ -304,10 +323,18 @@ static void start_attempt(proxy_transfer_t *t)
     curl_slist_free_all(t->connect_to);
     t->headers = t->connect_to = NULL;
     t->got_first_byte = t->first_byte_expired = 0;
+    t->status = 0;
     t->attempt_ms = now_ms(t);
     int64_t left = 0;
     int rc = cong_upstream_deadline_remaining(t->start_ms, t->up->config->limits.total_timeout_ms, t->attempt_ms,
                                               &left);
+    if (t->up->over_h1) {
+        if (rc != 0)
+            finish_failed(t, 1, 0);
+        else
+            cong_proxy_h1_start(t, left); /* may have freed t */
+        return;
+    }
     t->owner.easy = rc == 0 ? cong_proxy_easy_take(t->r->worker->index) : NULL;
     if (t->owner.easy != NULL)
         rc = cong_proxy_request_setup(t->r, t->route, t->target, left, t->owner.easy, &t->headers, &t->connect_to);

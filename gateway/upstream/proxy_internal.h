@@ -7,6 +7,7 @@
 #define CONG_UPSTREAM_PROXY_INTERNAL_H
 
 #include <curl/curl.h>
+#include <h2o/http1client.h>
 #include <stdatomic.h>
 
 #include "gateway/http/http.h"
@@ -39,6 +40,9 @@ typedef struct cong_proxy_upstream {
     cong_proxy_target_metrics_t *targets;               /* config->target_count */
     cong_rate_plan_t plan;  /* the partner's quota (partner.quota); per_minute and daily 0: none */
     char *plan_bucket;      /* owned: "partner:<name>", the plan's bucket */
+    int over_h1;            /* 1: attempts go over h2o's HTTP/1 client (proxy_h1.c), else libcurl */
+    h2o_socketpool_t *pools[CONG_PROXY_MAX_WORKERS]; /* over_h1: worker i's kept connections, one pool a target,
+                                                       made on its thread at first use (proxy_h1.c) */
 } cong_proxy_upstream_t;
 
 /* One partner route: the handler's udata. */
@@ -47,6 +51,75 @@ typedef struct cong_proxy_route {
     cong_proxy_upstream_t *upstream;
     const cong_identity_t *identity; /* cong as an issuer (signs the upstream's token); NULL: none configured */
 } cong_proxy_route_t;
+
+/* One request on its way to the upstream (proxy.c), whichever transport carries its attempts: libcurl's easy handle
+ * (owner) or h2o's HTTP/1 client (h1). A transfer belongs to its request: it holds a reference, and an anchor in the
+ * request's pool drops it when the client leaves. Worker thread only. */
+typedef struct proxy_transfer proxy_transfer_t;
+typedef struct proxy_anchor {
+    proxy_transfer_t *t; /* NULL once the transfer is over */
+} proxy_anchor_t;
+
+struct proxy_transfer {
+    cong_http_owner_t owner;          /* first: libcurl's private pointer (libcurl attempts) */
+    cong_req_t *r;                    /* retained */
+    const cong_proxy_route_t *route;
+    cong_proxy_upstream_t *up;
+    cong_balancer_t *balancer;
+    proxy_anchor_t *anchor;
+    uv_timer_t *first_byte_timer;     /* malloc'd: closed (then freed) with the transfer; h1: every deadline */
+    struct curl_slist *headers, *connect_to;
+    cong_stream_t *stream;            /* the client's response, once begun */
+    unsigned char *usable;            /* targets left for this request (a failed one is not tried again) */
+    uint64_t start_ms, attempt_ms, first_byte_ms;
+    int target;                       /* of the attempt under way, -1 between attempts */
+    int status;                       /* the upstream's status in this attempt (0: none yet) */
+    int attached;                     /* an attempt is under way (in the worker's multi, or h1 connected/connecting) */
+    int got_first_byte, first_byte_expired, paused, too_big, in_callback, cancelled, retry_held;
+    long long body_bytes;
+    struct {                          /* h2o's HTTP/1 client (proxy_h1.c) */
+        h2o_http1client_t *client;    /* of the attempt under way; NULL when none */
+        char *head;                   /* malloc'd: the request's head (written from it until the client is done) */
+        size_t head_len;
+        h2o_iovec_t bufs[2];          /* head, body */
+        h2o_socket_cb reader;         /* h2o's body reader while reading is stopped (the client's buffer is full) */
+        h2o_buffer_t *rest;           /* the end of a body h2o let go of while the client's buffer was full */
+        int connected;
+        int chunked;                  /* the answer's body is chunked */
+        int reused, stale_retried;    /* the connection was a kept one; the attempt was sent again on another */
+    } h1;
+};
+
+/* proxy.c: the steps of a transfer a transport calls back (worker thread, in its callbacks). */
+/** The attempt's answer began: the first byte (stops the first-byte deadline). */
+void cong_proxy_got_first_byte(proxy_transfer_t *t);
+/** The client's response begins with the upstream's status (headers added before with cong_reply_add_header). */
+int cong_proxy_begin_stream(proxy_transfer_t *t, const char *content_type);
+/** A piece of the body for the client: 0 taken, CONG_EBUSY not taken (the client's buffer is full: the transfer is
+ *  marked paused, and the transport called back with cong_proxy_h1_resume when it drains), else the body must stop
+ *  (too big, the client left, out of memory). */
+int cong_proxy_deliver(proxy_transfer_t *t, const char *data, size_t len);
+/** The attempt ended (its transport let go of it): ok, failed, or timed out; `upstream_fault`: the upstream is to
+ *  blame (health, retry). May free t. */
+void cong_proxy_attempt_over(proxy_transfer_t *t, int failed, int timed_out, int upstream_fault);
+
+/* proxy_h1.c: attempts over h2o 2.2.5's HTTP/1 client (lib/common/http1client.c) on the worker's own loop, with a
+ * keep-alive pool (h2o_socketpool_t) per worker and target — for plain-text HTTP/1.1 upstreams (cong_proxy_h1_fits);
+ * TLS, mTLS and HTTP/2 upstreams stay on libcurl. */
+int cong_proxy_h1_fits(const cong_upstream_config_t *u);
+/** Starts the attempt (target chosen, deadline `left_ms`); its end comes by cong_proxy_attempt_over — possibly
+ *  before this returns: the caller must not touch t after. */
+void cong_proxy_h1_start(proxy_transfer_t *t, int64_t left_ms);
+/** Drops the attempt under way (no callback; its connection is closed). */
+void cong_proxy_h1_cancel(proxy_transfer_t *t);
+/** The client's buffer drained: what the body had left is written, reading goes on. May free t. */
+void cong_proxy_h1_resume(proxy_transfer_t *t);
+/** At cong_upstream_proxy_free (the workers stopped): the kept connections of every worker. */
+void cong_proxy_h1_pools_free(cong_proxy_upstream_t *up);
+/** Sets `*request`/`*len` to the head of the request to the target (request line, host, content-length, headers as
+ *  cong_proxy_request_setup's), malloc'd. 0, CONG_ENOMEM, CONG_ETOOBIG, CONG_EIO (no token). */
+int cong_proxy_request_head(cong_req_t *r, const cong_proxy_route_t *route, int target, int64_t remaining_ms,
+                            char **request, size_t *len);
 
 /* proxy_state.c: the process's upstreams and routes (built by the routes' onload, freed by cong_upstream_proxy_free). */
 int cong_proxy_state_init(const cong_upstreams_config_t *u, const cong_identity_t *identity);

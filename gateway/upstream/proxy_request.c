@@ -61,6 +61,48 @@ static int add_header(struct curl_slist **list, const char *name, size_t name_le
     return 0;
 }
 
+/* Where the upstream's headers go: libcurl's list (one "name: value" line each), or the head of a request h2o's
+ * HTTP/1 client writes (proxy_h1.c). */
+typedef struct header_sink {
+    struct curl_slist **list; /* libcurl; NULL: the head below */
+    char *buf;                /* malloc'd */
+    size_t len, cap;
+} header_sink_t;
+
+static int head_put(header_sink_t *s, const char *a, size_t alen, const char *b, size_t blen, const char *c,
+                    size_t clen)
+{
+    size_t need = s->len + alen + blen + clen + 1;
+    if (need > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096; /* a head with cong's token fits: one allocation */
+        while (cap < need)
+            cap *= 2;
+        char *grown = realloc(s->buf, cap);
+        if (grown == NULL)
+            return CONG_ENOMEM;
+        s->buf = grown, s->cap = cap;
+    }
+    memcpy(s->buf + s->len, a, alen);
+    memcpy(s->buf + s->len + alen, b, blen);
+    memcpy(s->buf + s->len + alen + blen, c, clen);
+    s->len += alen + blen + clen;
+    s->buf[s->len] = '\0';
+    return 0;
+}
+
+static int sink_add(header_sink_t *s, const char *name, size_t name_len, const char *value, size_t len)
+{
+    if (s->list != NULL)
+        return add_header(s->list, name, name_len, value, len);
+    /* HTTP/2 lets a value carry bytes HTTP/1 cannot: a CR or LF would end the line and smuggle a header (or a
+     * request) to the upstream. Such a header is not passed on. */
+    if (memchr(value, '\r', len) || memchr(value, '\n', len) || memchr(value, '\0', len) ||
+        memchr(name, '\r', name_len) || memchr(name, '\n', name_len) || memchr(name, ':', name_len))
+        return 0;
+    int rc = head_put(s, name, name_len, ": ", 2, value, len);
+    return rc == 0 ? head_put(s, "\r\n", 2, "", 0, "", 0) : rc;
+}
+
 static int add_raw(struct curl_slist **list, const char *line)
 {
     struct curl_slist *grown = curl_slist_append(*list, line);
@@ -103,7 +145,7 @@ static int trace_random(unsigned char *out, size_t n)
 }
 
 /* W3C trace context: the client's trace id (or a new one) and a new span id, cong's own hop. */
-static int add_traceparent(cong_req_t *r, struct curl_slist **list)
+static int add_traceparent(cong_req_t *r, header_sink_t *list)
 {
     char trace[33], span[17], value[64];
     unsigned char raw[24];
@@ -114,10 +156,10 @@ static int add_traceparent(cong_req_t *r, struct curl_slist **list)
         hex(raw + 8, 16, trace);
     hex(raw, 8, span);
     int n = snprintf(value, sizeof value, "00-%s-%s-01", trace, span);
-    return add_header(list, "traceparent", 11, value, (size_t)n);
+    return sink_add(list, "traceparent", 11, value, (size_t)n);
 }
 
-static int add_token(cong_req_t *r, const cong_proxy_route_t *route, struct curl_slist **list)
+static int add_token(cong_req_t *r, const cong_proxy_route_t *route, header_sink_t *list)
 {
     if (route->identity == NULL)
         return CONG_EIO;
@@ -145,18 +187,21 @@ static int add_token(cong_req_t *r, const cong_proxy_route_t *route, struct curl
         token = minted;
     if (rc != 0)
         return rc;
+    if (list->list == NULL) { /* the head: no copy of the token on the way */
+        rc = head_put(list, "authorization: Bearer ", 22, token, strlen(token), "\r\n", 2);
+        free(minted);
+        return rc;
+    }
     size_t cap = strlen(token) + 32;
-    char *line = malloc(cap);
-    if (line != NULL)
-        snprintf(line, cap, "Authorization: Bearer %s", token);
+    char *value = malloc(cap);
+    int n = value != NULL ? snprintf(value, cap, "Bearer %s", token) : 0;
     free(minted);
-    rc = line != NULL ? add_raw(list, line) : CONG_ENOMEM;
-    free(line);
+    rc = value != NULL ? sink_add(list, "Authorization", 13, value, (size_t)n) : CONG_ENOMEM;
+    free(value);
     return rc;
 }
 
-static int add_headers(cong_req_t *r, const cong_proxy_route_t *route, int64_t remaining_ms,
-                       struct curl_slist **list)
+static int add_headers(cong_req_t *r, const cong_proxy_route_t *route, int64_t remaining_ms, header_sink_t *list)
 {
     const h2o_headers_t *headers = &r->h2o->headers;
     int has_type = 0, rc = 0;
@@ -165,18 +210,18 @@ static int add_headers(cong_req_t *r, const cong_proxy_route_t *route, int64_t r
         if (request_header_dropped(h->name->base, h->name->len))
             continue;
         has_type |= h->name->len == 12 && strncasecmp(h->name->base, "content-type", 12) == 0;
-        rc = add_header(list, h->name->base, h->name->len, h->value.base, h->value.len);
+        rc = sink_add(list, h->name->base, h->name->len, h->value.base, h->value.len);
     }
     char deadline[24];
     size_t n = cong_upstream_deadline_header(remaining_ms, deadline, sizeof deadline);
     if (rc == 0)
-        rc = add_header(list, CONG_UPSTREAM_DEADLINE_HEADER, strlen(CONG_UPSTREAM_DEADLINE_HEADER), deadline, n);
+        rc = sink_add(list, CONG_UPSTREAM_DEADLINE_HEADER, strlen(CONG_UPSTREAM_DEADLINE_HEADER), deadline, n);
     if (rc == 0)
-        rc = add_header(list, "x-request-id", 12, r->id, strlen(r->id));
-    if (rc == 0 && !has_type) /* else libcurl would call a POST body a form */
-        rc = add_raw(list, "Content-Type:");
-    if (rc == 0) /* the body goes at once: no 100-continue round trip */
-        rc = add_raw(list, "Expect:");
+        rc = sink_add(list, "x-request-id", 12, r->id, strlen(r->id));
+    if (rc == 0 && !has_type && list->list != NULL) /* else libcurl would call a POST body a form */
+        rc = add_raw(list->list, "Content-Type:");
+    if (rc == 0 && list->list != NULL) /* the body goes at once: no 100-continue round trip */
+        rc = add_raw(list->list, "Expect:");
     if (rc == 0)
         rc = add_traceparent(r, list);
     if (rc == 0)
@@ -187,13 +232,20 @@ static int add_headers(cong_req_t *r, const cong_proxy_route_t *route, int64_t r
 /* Appends `len` bytes to the URL being built, percent-encoding all but RFC 3986's unreserved characters when asked. */
 static int url_put(char *url, size_t cap, size_t *at, const char *s, size_t len, int encode)
 {
+    static const char digits[] = "0123456789ABCDEF";
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        int keep = !encode || isalnum(c) || strchr("-._~", c) != NULL;
+        /* as written, but never a control, a space or a byte over 0x7e: they would end or split the request line */
+        int keep = encode ? isalnum(c) || (c != 0 && strchr("-._~", c) != NULL) : c > 0x20 && c < 0x7f;
         if (*at + (keep ? 1 : 3) >= cap)
             return CONG_ETOOBIG;
-        *at += keep ? (size_t)snprintf(url + *at, cap - *at, "%c", c) : (size_t)snprintf(url + *at, cap - *at,
-                                                                                          "%%%02X", c);
+        if (keep) {
+            url[(*at)++] = (char)c;
+        } else {
+            url[(*at)++] = '%';
+            url[(*at)++] = digits[c >> 4];
+            url[(*at)++] = digits[c & 15];
+        }
     }
     url[*at] = '\0';
     return 0;
@@ -240,17 +292,23 @@ int cong_proxy_target_origin(const cong_upstream_config_t *u, int target, char *
     return n < 0 || (size_t)n >= cap ? CONG_ETOOBIG : n;
 }
 
+/* The path and query the upstream gets, appended at url + *at. */
+static int put_target(cong_req_t *r, const cong_proxy_route_t *route, char *url, size_t cap, size_t *at)
+{
+    int rc = put_path(r, route, url, cap, at);
+    h2o_req_t *req = r->h2o;
+    if (rc == 0 && req->query_at != SIZE_MAX)
+        rc = url_put(url, cap, at, req->path.base + req->query_at, req->path.len - req->query_at, 0);
+    return rc;
+}
+
 static int build_url(cong_req_t *r, const cong_proxy_route_t *route, int target, char *url, size_t cap)
 {
     int n = cong_proxy_target_origin(route->upstream->config, target, url, cap);
     if (n < 0)
         return n;
     size_t at = (size_t)n;
-    int rc = put_path(r, route, url, cap, &at);
-    h2o_req_t *req = r->h2o;
-    if (rc == 0 && req->query_at != SIZE_MAX)
-        rc = url_put(url, cap, &at, req->path.base + req->query_at, req->path.len - req->query_at, 0);
-    return rc;
+    return put_target(r, route, url, cap, &at);
 }
 
 void cong_proxy_target_setup(const cong_upstream_config_t *u, int target, CURL *easy, struct curl_slist **connect_to)
@@ -309,8 +367,9 @@ int cong_proxy_request_setup(cong_req_t *r, const cong_proxy_route_t *route, int
     const cong_upstream_config_t *u = route->upstream->config;
     char url[4096];
     int rc = build_url(r, route, target, url, sizeof url);
+    header_sink_t sink = {.list = headers};
     if (rc == 0)
-        rc = add_headers(r, route, remaining_ms, headers);
+        rc = add_headers(r, route, remaining_ms, &sink);
     if (rc != 0)
         return rc;
     cong_proxy_target_setup(u, target, easy, connect_to);
@@ -318,5 +377,51 @@ int cong_proxy_request_setup(cong_req_t *r, const cong_proxy_route_t *route, int
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, *headers);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)remaining_ms);
     set_method(r, easy);
+    return 0;
+}
+
+/* The body goes with a content-length as libcurl sends it (proxy.c's other transport): always but for a GET without
+ * a body and a HEAD. */
+static int has_body(const h2o_req_t *req)
+{
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+        return 0;
+    return !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) || req->entity.base != NULL;
+}
+
+int cong_proxy_request_head(cong_req_t *r, const cong_proxy_route_t *route, int target, int64_t remaining_ms,
+                            char **request, size_t *len)
+{
+    const cong_upstream_config_t *u = route->upstream->config;
+    const cong_upstream_target_config_t *t = &u->targets[target];
+    h2o_req_t *req = r->h2o;
+    char path[4096], host[600], length[24] = "";
+    size_t at = 0;
+    int rc = put_target(r, route, path, sizeof path, &at);
+    int v6 = strchr(t->host, ':') != NULL;
+    int n = snprintf(host, sizeof host, "%s%s%s:%d", v6 ? "[" : "", t->host, v6 ? "]" : "", t->port);
+    if (rc == 0 && (n < 0 || (size_t)n >= sizeof host))
+        rc = CONG_ETOOBIG;
+    header_sink_t s = {0};
+    if (rc == 0)
+        rc = head_put(&s, req->method.base, req->method.len, " ", 1, path, at);
+    if (rc == 0)
+        rc = head_put(&s, " HTTP/1.1\r\n", 11, "", 0, "", 0);
+    if (rc == 0)
+        rc = sink_add(&s, "host", 4, host, (size_t)n);
+    if (rc == 0 && has_body(req)) {
+        int k = snprintf(length, sizeof length, "%zu", req->entity.len);
+        rc = sink_add(&s, "content-length", 14, length, (size_t)k);
+    }
+    if (rc == 0)
+        rc = add_headers(r, route, remaining_ms, &s);
+    if (rc == 0)
+        rc = head_put(&s, "\r\n", 2, "", 0, "", 0);
+    if (rc != 0) {
+        free(s.buf);
+        return rc;
+    }
+    *request = s.buf;
+    *len = s.len;
     return 0;
 }

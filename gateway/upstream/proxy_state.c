@@ -33,6 +33,7 @@ static struct {
 static int upstream_init(cong_proxy_upstream_t *up, const cong_upstream_config_t *c)
 {
     up->config = c;
+    up->over_h1 = cong_proxy_h1_fits(c);
     up->health = cong_upstream_health_new(c);
     up->breaker = cong_breaker_new(c->limits.max_concurrent, c->limits.max_queued);
     up->budget = cong_retry_budget_new(c->retries.budget_permille, c->retries.min_per_s);
@@ -150,6 +151,7 @@ void cong_upstream_proxy_free(void)
         cong_proxy_upstream_t *up = &state.upstreams[i];
         for (int w = 0; w < CONG_PROXY_MAX_WORKERS; w++)
             cong_balancer_free(up->balancers[w]);
+        cong_proxy_h1_pools_free(up);
         cong_upstream_health_free(up->health);
         cong_breaker_free(up->breaker);
         cong_retry_budget_free(up->budget);

@@ -9,15 +9,20 @@
  * here is pure logic over its arguments and `now_ms` (the caller's monotonic milliseconds, uv_now on a worker), so
  * each is tested alone (tests/unit/upstream/).
  *
- * What the proxy (proxy.c, on libcurl's multi interface of each worker: the one gateway/outbound/ runs its calls on,
- * through cong_http_client_attach) calls, per request, on the worker's thread:
+ * What the proxy (proxy.c) calls, per request, on the worker's thread. Its attempts go over one of two transports,
+ * chosen per upstream at start and invisible to the configuration: plain-text HTTP/1.1 upstreams over h2o's own
+ * HTTP/1 client on the worker's loop, with a keep-alive pool per worker and target (proxy_h1.c: libcurl's handles,
+ * header lists and allocations were ~60 % of a proxied request's CPU); TLS (with or without mTLS) and HTTP/2
+ * upstreams over libcurl's multi interface of each worker (the one gateway/outbound/ runs its calls on, through
+ * cong_http_client_attach), which h2o 2.2.5's client cannot replace (one SSL_CTX per context, no HTTP/2). Steps:
  *   1. cong_upstream_deadline_start: the total deadline; refused (504) when none is left.
  *   2. cong_breaker_enter: ADMIT, QUEUE (wait in the worker's queue: cong_breaker_promote when a slot frees, at the
  *      latest at the worker's tick; cong_breaker_leave_queue on giving up) or OPEN → 503 problem with Retry-After
  *      cong_breaker_retry_after_s.
  *   3. cong_upstream_health_usable + cong_balancer_pick: the target (none usable → 503, Retry-After 1).
- *   4. the request, with the deadline header (cong_upstream_deadline_header) and its remaining time as libcurl's
- *      CURLOPT_TIMEOUT_MS; CURLOPT_CONNECTTIMEOUT_MS and the first-byte deadline from the limits.
+ *   4. the request, with the deadline header (cong_upstream_deadline_header); the connect, first-byte and total
+ *      deadlines from the limits (libcurl: CURLOPT_CONNECTTIMEOUT_MS, CURLOPT_TIMEOUT_MS and a timer; h2o's client:
+ *      one timer by phase).
  *   5. cong_balancer_done, cong_upstream_health_report (a connect error, reset, timeout or 5xx is a failure; any other
  *      answer a success), cong_breaker_exit.
  *   6. on a failure before any response byte reached the client, for an idempotent method only
@@ -63,10 +68,12 @@
  * — subject, actor, client, granted scopes, acr, session — for at most 30 s: its jti names the token, not the
  * request; a revoked session never reaches this handler, the authenticate phase refuses it first), traceparent with
  * a span id of cong's own, the deadline
- * header, x-request-id) and streams the answer back on a kept connection (the worker's multi caches as many as the
- * upstreams' max_concurrent allow, gateway/outbound/http_client.c; h2c prior knowledge excepted: one connection a
- * request until libcurl has curl#10643's fix, proxy_request.c) (proxy.c: http/stream_reply.h; the libcurl transfer is paused
- * while the client's buffer is full and resumed when it drains). Its problems: 503 upstream-unavailable (breaker
+ * header, x-request-id) and streams the answer back on a kept connection (HTTP/1.1: h2o's socket pool of the worker
+ * and target, proxy_h1.c; libcurl: the worker's multi caches as many as the upstreams' max_concurrent allow,
+ * gateway/outbound/http_client.c; h2c prior knowledge excepted: one connection a request until libcurl has
+ * curl#10643's fix, proxy_request.c) (proxy.c: http/stream_reply.h; while the client's buffer is full the libcurl
+ * transfer is paused, or h2o's client stops reading, and resumed when it drains). With h2o's client the response
+ * begins with the upstream's head, so a failure after the head breaks the response rather than being retried. Its problems: 503 upstream-unavailable (breaker
  * open, no usable target; Retry-After), 504 upstream-timeout (connect, first byte or total deadline), 502
  * upstream-failed (connection failed, reset, a response over max_response_body_bytes before it began). A failure
  * after the response began breaks the client's response (cong_stream_abort), never truncates it silently. Request

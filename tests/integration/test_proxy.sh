@@ -69,6 +69,10 @@ upstreams:
     targets: [{address: "127.0.0.1:$H1_PORT"}]
     limits: {max_concurrent: 1, max_queued: 0, first_byte_timeout_ms: 60000, total_timeout_ms: 60000}
     partner: {name: water7}
+  - name: water-small
+    targets: [{address: "127.0.0.1:$H1_PORT"}]
+    limits: {max_response_body_bytes: 50}
+    partner: {name: water8}
   - name: water-tls
     targets: [{address: "127.0.0.1:$TLS_UP_PORT"}]
     protocol: h2
@@ -95,6 +99,7 @@ partner_routes:
   - {method: GET, path: "/v1/partners/water6/{what}", upstream: water-big, auth: none}
   - {method: GET, path: "/v1/partners/water7/{what}", upstream: water-one, auth: none}
   - {method: GET, path: "/v1/partners/water5/echo", upstream: water-tls-nocert, auth: none}
+  - {method: GET, path: "/v1/partners/water8/{what}", upstream: water-small, auth: none}
 YAML
 start_gateway CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" \
   CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000 || exit 1
@@ -149,6 +154,9 @@ status=$(call "$TOK" POST /v1/partners/water/readings -H "content-type: applicat
 expect_eq "POST proxied" 200 "$status"
 expect_eq "  method and body" "POST 9" "$(echo_field method) $(echo_field body_bytes)"
 expect_eq "  default path: after /v1/partners/water" /readings "$(echo_field path)"
+expect_eq "  its content-type kept" application/json "$(echo_field headers.content-type)"
+status=$(call "$TOK" POST /v1/partners/water/readings --data-binary @<(head -c 300000 /dev/zero))
+expect_eq "POST of 300000 bytes over HTTP/1.1" "200 300000" "$status $(echo_field body_bytes)"
 
 # --- h2c, and another partner's pseudonym
 status=$(call "$TOK" GET /v1/partners/water2/accounts/7)
@@ -230,6 +238,12 @@ curl -s --http2-prior-knowledge -o /dev/null -H "authorization: Bearer $TOK" --m
 expect_eq "2 MB over the limit: the stream is reset (curl: HTTP/2 stream error)" 92 "$?"
 curl -s --http2-prior-knowledge -o /dev/null --max-time 10 "$(url /v1/partners/water/slow/reset)"
 expect_eq "upstream reset mid-body: the stream is reset" 92 "$?"
+# (HTTP/1.1, h2o's client: a content-length over the limit is refused before anything is sent; a chunked body over
+# it breaks the stream like h2c's)
+expect_eq "HTTP/1.1: a content-length over the limit (50 bytes): 502" 502 "$(call "" GET /v1/partners/water8/echo)"
+expect_match "  upstream-failed" 'upstream-failed' "$(body)"
+curl -s --http2-prior-knowledge -o /dev/null --max-time 10 "$(url "/v1/partners/water8/big?bytes=100000")"
+expect_eq "HTTP/1.1: a chunked body over the limit: the stream is reset" 92 "$?"
 
 # --- back-pressure: a client that grants no flow-control credit. The upstream's transfer is paused, so cong holds at
 # most its stream buffers (2 × 256 KiB), not the 8 MB; when the client leaves, the transfer is dropped (its total
