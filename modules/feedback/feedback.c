@@ -26,6 +26,28 @@ static const cong_config_key_def_t config_keys[] = {
     KEY("page_size", CONG_CONFIG_INT, "20", "items per page of the feedback lists (1..100)"),
 };
 
+/* An organization's subject (modules/orgs/orgs.h ORGS_SUBJECT_PREFIX; a module includes no other's header). */
+#define ORG_SUBJECT_PREFIX "org:"
+
+int feedback_rater_allowed(cong_req_t *req)
+{
+    const cong_principal_t *p = feedback_api->req_principal(req);
+    if (strncmp(p->subject, ORG_SUBJECT_PREFIX, sizeof ORG_SUBJECT_PREFIX - 1) == 0)
+        return 1;
+    if (p->client_id != NULL && p->client_id[0] != '\0') {
+        feedback_api->reply_problem(req, 403, "applicant-not-allowed",
+                                    "Ứng dụng này không thuộc tổ chức nào nên không có hồ sơ để đánh giá.",
+                                    "This API client belongs to no organization, so it has no dossiers to rate.");
+        return 0;
+    }
+    if (p->loa >= 1)
+        return 1;
+    feedback_api->reply_header(req, "www-authenticate",
+                               "Bearer realm=\"cong\", error=\"insufficient_user_authentication\", acr_values=\"1\"");
+    feedback_api->reply_problem(req, 401, "step-up-required", NULL, NULL);
+    return 0;
+}
+
 void feedback_reply_store_error(cong_req_t *req, int err)
 {
     const cong_api_t *api = feedback_api;

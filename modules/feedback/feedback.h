@@ -28,6 +28,8 @@
  *     (migrations/0001_feedback.sql) that replaces the procedures module's SQL stub kpi_unit_satisfaction: that is how
  *     the KPIs (/v1/kpi/units, the late list, the dashboard) see it. No C call crosses modules; the KPI answers each
  *     worker caches (procedures' kpi_cache_ttl_ms) show a new rating after at most twice that time.
+ *   - Who rates: a citizen (level 1), someone acting for them under a mandate with "rate", an organization for its own
+ *     dossiers (its API client or its staff under a mandate; feedback_rater_allowed). A plain API client: 403.
  *   - PostgreSQL down or slow: 503 with Retry-After.
  *
  * Files: feedback.c (entry point, configuration, shared replies), input.c (pure: the request's fields, tags, UTF-8;
@@ -83,6 +85,13 @@ int feedback_tags_literal(const feedback_input_t *in, char *out, size_t size);
 /* ---- feedback.c ---- */
 /** 503 for a store that is down or slow (Retry-After added by the gateway), else 500 (logged). */
 void feedback_reply_store_error(cong_req_t *req, int err);
+
+/** Whether the caller may rate and read its feedback, else the refusal is sent and 0 returned. The routes are declared
+ *  at level 0 so that an organization (subject "org:...": its API client, which has no level, or someone acting for
+ *  it) rates its own dossiers; a plain API client (client_id, any other subject) has no dossiers: 403
+ *  applicant-not-allowed; a citizen needs level 1 as before: 401 step-up-required. The same rule as the procedures
+ *  module's applicant (modules/procedures/applicant.c). */
+int feedback_rater_allowed(cong_req_t *req);
 void feedback_query(cong_req_t *req, const char *sql, int nparams, const char *const *params, cong_pg_cb cb,
                     void *udata);
 /** A copy of s in the request's pool (NULL when out of memory). */

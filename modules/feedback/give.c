@@ -112,6 +112,8 @@ static void post_feedback(cong_req_t *req, void *udata)
 {
     (void)udata;
     const cong_api_t *api = feedback_api;
+    if (!feedback_rater_allowed(req))
+        return;
     size_t key_len = 0;
     const char *key = api->req_header(req, "idempotency-key", &key_len);
     if (!key_ok(key, key_len))
@@ -155,7 +157,7 @@ static void post_feedback(cong_req_t *req, void *udata)
 int feedback_give_register(cong_module_ctx_t *ctx)
 {
     cong_route_def_t def = {.size = sizeof def, .method = "POST", .path = "/v1/feedback", .handler = post_feedback,
-                            .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default",
+                            .auth = CONG_AUTH_REQUIRED, .min_loa = 0, .rate_limit_class = "default",
                             .operation_id = "giveFeedback", .max_body_bytes = 65536, .mandate_action = "rate"};
     return feedback_api->register_route(ctx, &def);
 }

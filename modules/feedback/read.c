@@ -73,6 +73,8 @@ static void on_mine(cong_req_t *req, int err, const cong_pg_result_t *res, void 
 static void list_mine(cong_req_t *req, void *udata)
 {
     (void)udata;
+    if (!feedback_rater_allowed(req))
+        return;
     const char *cursor = read_cursor(req);
     if (cursor != NULL && cursor[0] == '\0')
         return;
@@ -125,7 +127,7 @@ int feedback_read_register(cong_module_ctx_t *ctx)
 {
     const cong_route_def_t routes[] = {
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/me/feedback", .handler = list_mine,
-         .auth = CONG_AUTH_REQUIRED, .min_loa = 1, .rate_limit_class = "default", .operation_id = "listMyFeedback"},
+         .auth = CONG_AUTH_REQUIRED, .min_loa = 0, /* level checked in list_mine: feedback_rater_allowed */ .rate_limit_class = "default", .operation_id = "listMyFeedback"},
         {.size = sizeof(cong_route_def_t), .method = "GET", .path = "/v1/desk/units/{code}/feedback",
          .handler = list_desk, .auth = CONG_AUTH_REQUIRED, .min_loa = 2, .rate_limit_class = "default",
          .operation_id = "listUnitFeedback"},

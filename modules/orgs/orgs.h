@@ -59,7 +59,6 @@
  *
  * Not yet done (the plan):
  * - Webhooks (push/webhook signs; endpoints, outbox and delivery are to come).
- * - Rating a dossier (POST /v1/feedback) still needs level 1: an organization's client cannot rate its dossiers yet.
  * - The audit records and timeline of an organization's dossier and payment actions say actor_kind / role 'citizen'
  *   (the applicant's side of the SQL functions); their actor is "org:<id>" or the employee, so who acted is exact,
  *   only the kind is not ('client' would be).

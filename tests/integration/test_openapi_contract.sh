@@ -224,15 +224,18 @@ for method, path, op, action in registered:
     reg_by_route[(method, path)] = (op, action)
 
 MANDATE_REFUSED = "#/components/responses/MandateRefused"
+# The applicant's routes answer ApplicantRefused, which holds the mandate refusals too (plus a client of no
+# organization and a procedure not open to the applicant's kind).
+MANDATE_ANSWERS = (MANDATE_REFUSED, "#/components/responses/ApplicantRefused")
 for (method, path), (op, action) in reg_by_route.items():
     if (method, path) not in doc_by_route:
         not_ok(f"registered but undocumented: {method} {path} {op}")
         continue
     doc_op, line, forbidden = doc_by_route[(method, path)]
-    if action is not None and forbidden != MANDATE_REFUSED:
-        not_ok(f"{method} {path} takes acting-for tokens (mandate action {action}) but its 403 is not "
-               f"MandateRefused (openapi/cong.yaml:{line})")
-    elif action is None and forbidden == MANDATE_REFUSED:
+    if action is not None and forbidden not in MANDATE_ANSWERS:
+        not_ok(f"{method} {path} takes acting-for tokens (mandate action {action}) but its 403 is neither "
+               f"MandateRefused nor ApplicantRefused (openapi/cong.yaml:{line})")
+    elif action is None and forbidden in MANDATE_ANSWERS:
         not_ok(f"{method} {path} documents MandateRefused but takes no acting-for token (openapi/cong.yaml:{line})")
     if doc_op == op:
         ok(f"{method} {path} {op}")

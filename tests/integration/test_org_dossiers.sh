@@ -162,6 +162,16 @@ expect_eq "A downloads the result" "200 $(sha256sum "$GW_DIR/ket-qua.pdf" | cut 
 expect_eq "the organization's wallet: the receipt and the result" "receipt:$D result:$D" "$(wallet "$A")"
 expect_eq "another organization's client: no result (404)" 404 "$(call "$B" GET "/v1/dossiers/$D/result")"
 
+# ---- the organization rates its finished dossier (modules/feedback: feedback_rater_allowed) ----
+rate() { # TOKEN KEY DOSSIER → status
+  call "$1" POST /v1/feedback -H 'content-type: application/json' -H "idempotency-key: $2" \
+    -d "{\"dossier_code\":\"$3\",\"stars\":4,\"tags\":[]}"
+}
+expect_eq "another organization cannot rate it (404)" 404 "$(rate "$B" "rb-$RUNID" "$D")"
+expect_eq "A rates its dossier: 201" 201 "$(rate "$A" "ra-$RUNID" "$D")"
+expect_eq "...given by the organization" "org:$ORG_A|4" "$(psql_cong "SELECT given_by || '|' || stars FROM feedback WHERE dossier_code = '$D'")"
+expect_eq "...and listed as its own" "200 1" "$(call "$A" GET /v1/me/feedback) $(body | python3 -S -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')"
+
 # ---- who may apply for what ----
 expect_eq "an organization on a citizen-only procedure: 403" "403 applicant-not-allowed $P_CIT citizen" \
   "$(submit "$A" "a2-$RUNID" "$P_CIT") $(problem) $(fields procedure_code applicants | tr '|' ' ')"
@@ -197,6 +207,10 @@ for route in "GET /v1/dossiers" "GET /v1/dossiers/$D" "GET /v1/dossiers/$D/resul
 done
 expect_eq "plain client: submit → 403" "403 applicant-not-allowed" "$(submit "$P" "p2-$RUNID" "$P_BOTH") $(problem)"
 expect_eq "plain client: pay → 403" "403 applicant-not-allowed" "$(intent "$P" "p3-$RUNID" "$D") $(problem)"
+expect_eq "plain client: rate → 403" "403 applicant-not-allowed" "$(rate "$P" "p4-$RUNID" "$D") $(problem)"
+expect_eq "plain client: its feedback → 403" "403 applicant-not-allowed" "$(call "$P" GET /v1/me/feedback) $(problem)"
+expect_eq "a citizen's token without a level: its feedback → step-up" "401 step-up-required" \
+  "$(call "$CIT0" GET /v1/me/feedback) $(problem)"
 printf '%%PDF-1.4\n%% giấy tờ %s\n%%%%EOF\n' "$RUNID" >"$GW_DIR/giay-to.pdf"
 expect_eq "plain client: upload → 403" 403 "$(call "$P" POST /v1/uploads --data-binary @"$GW_DIR/giay-to.pdf")"
 expect_eq "...nothing filed under its subject" 0 "$(psql_cong "SELECT count(*) FROM dossiers WHERE subject = '$CID_P'")"
