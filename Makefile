@@ -10,7 +10,8 @@ deps:
 # What the Release build is for: the gateway, its relays, the stand-ins, the token minter, the attack tool and the
 # example partner module (`make run`, the benches). The tests run on build-test's ASan build, so the Release build
 # leaves them out (about a third of its time).
-PRODUCTS = cong cong-jwt-mint cong-portal-sync cong-push-relay cong-push-worker cong-push-fanout vneid-standin \
+PRODUCTS = cong cong-jwt-mint cong-portal-sync cong-push-relay cong-push-worker cong-push-fanout cong-webhook-worker \
+	vneid-standin \
 	portal-standin payment-standin fcm-standin apns-standin webhook-standin h2-attack partner_hello
 
 build: deps
