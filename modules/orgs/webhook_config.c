@@ -25,7 +25,8 @@ static int read_key(const char *path)
 {
     FILE *f = fopen(path, "r");
     char text[130] = "";
-    int ok = f != NULL && fgets(text, sizeof text, f) != NULL && orgs_webhook_key_parse(text, orgs_webhook_config.key) == 0;
+    int ok = f != NULL && fgets(text, sizeof text, f) != NULL &&
+             orgs_webhook_key_parse(text, orgs_webhook_config.key) == 0;
     if (f != NULL)
         fclose(f);
     OPENSSL_cleanse(text, sizeof text);

@@ -4,6 +4,8 @@
  */
 #include "worker.h"
 
+#include "push/webhook/address.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,19 @@ static size_t drop_body(char *data, size_t size, size_t n, void *udata)
     ww_send_t *s = udata;
     s->response_bytes += (long)(size * n);
     return s->response_bytes > RESPONSE_MAX ? 0 : size * n;
+}
+
+/* Every connection libcurl opens goes through here, after DNS: an address cong's network keeps to itself is refused
+ * (push/webhook/address.h), so the send fails as a refused connection and is retried like one. */
+static curl_socket_t open_socket(void *udata, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    const ww_t *w = udata;
+    (void)purpose;
+    if (!webhook_address_allowed(&address->addr, w->cfg->allow_http_loopback)) {
+        relay_log_failure("address", "a delivery's host resolved to an address deliveries may not reach: refused");
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype, address->protocol);
 }
 
 static int add_header(ww_send_t *s, const char *name, const char *value)
@@ -74,7 +89,9 @@ static int configure(ww_t *w, ww_send_t *s)
              curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, drop_body) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_WRITEDATA, s) == CURLE_OK &&
-             curl_easy_setopt(e, CURLOPT_PRIVATE, s) == CURLE_OK;
+             curl_easy_setopt(e, CURLOPT_PRIVATE, s) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, w) == CURLE_OK;
     if (ok && c->ca_file && c->ca_file[0])
         ok = curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file) == CURLE_OK;
     /* http://127.0.0.1 only, even when http is allowed: anything else over cleartext is refused here too */

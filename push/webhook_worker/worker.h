@@ -22,7 +22,8 @@
  * meanwhile. The ABI's outbound HTTP client is the gateway's (per request, on the worker loops); a process of its own
  * keeps retries that span a day off the gateway and scales apart from it, with the same libcurl and its defaults:
  * certificates always verified (--ca-file, else the system's), no proxy, no redirect, https only (http allowed for
- * 127.0.0.1 with --allow-http-loopback, development).
+ * 127.0.0.1 with --allow-http-loopback, development), and no connection to an internal address, checked after DNS
+ * (push/webhook/address.h: private, link-local, loopback — loopback allowed with --allow-http-loopback).
  *
  * A send: POST url, body = the row's body (made once at the event), headers content-type application/json,
  * webhook-id "msg_<delivery id hex>", webhook-timestamp now, webhook-signature (push/webhook/signature.h) with the
