@@ -41,7 +41,9 @@ CREATE TABLE webhook_deliveries (
     created_at         timestamptz NOT NULL DEFAULT now(),
     UNIQUE (endpoint_id, outbox_id, event_type)
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+-- The worker's lease reads an endpoint's pending deliveries in due order (webhook_claim): due ones first, leased ones
+-- (due at their lease's end) after.
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at, id) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (endpoint_id, created_at DESC, id);
 
 -- The webhook event types an outbox event is, from the topics the writers use (push/push.h, modules/push's list):
@@ -123,15 +125,18 @@ DECLARE
     v_taken integer;
     v_lease interval := make_interval(secs => p_lease_ms / 1000.0);
 BEGIN
+    -- each active endpoint is asked whether it has a due delivery (one index probe each: the endpoints are far fewer
+    -- than the deliveries waiting for them)
     FOR v_ep IN SELECT e.id FROM webhook_endpoints e
                  WHERE e.status = 'active'
-                   AND e.id IN (SELECT d.endpoint_id FROM webhook_deliveries d
-                                 WHERE d.state = 'pending' AND d.next_attempt_at <= now())
+                   AND EXISTS (SELECT 1 FROM webhook_deliveries d
+                                WHERE d.endpoint_id = e.id AND d.state = 'pending' AND d.next_attempt_at <= now())
                  FOR UPDATE SKIP LOCKED
     LOOP
         EXIT WHEN v_left <= 0;
+        -- under way: leased, so due at the lease's end, in the future
         SELECT p_per_endpoint - count(*) INTO v_room FROM webhook_deliveries d
-         WHERE d.endpoint_id = v_ep AND d.state = 'pending' AND d.leased_until > now();
+         WHERE d.endpoint_id = v_ep AND d.state = 'pending' AND d.next_attempt_at > now() AND d.leased_until > now();
         CONTINUE WHEN v_room <= 0;
         RETURN QUERY
         WITH c AS (SELECT d.id FROM webhook_deliveries d
