@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-search bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout bench-push-sse bench-proxy fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-search bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout bench-push-sse bench-proxy bench-webhooks fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -84,6 +84,9 @@ bench-push-sse: build
 
 bench-proxy: build
 	@bash bench/proxy.sh
+
+bench-webhooks: build
+	@bash bench/webhooks.sh
 
 fuzz: deps
 	@bash scripts/fuzz.sh
