@@ -1,5 +1,5 @@
 # cong — the two commands: `make run` and `make test`. Everything else is a step they use.
-.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-search bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout bench-push-sse bench-proxy fuzz clean stop
+.PHONY: run test deps build build-test install bench bench-gateway bench-abuse bench-procedures bench-search bench-mandates bench-payments bench-queue bench-appointments bench-kpi bench-push-fanout bench-push-sse bench-proxy bench-webhooks fuzz clean stop
 
 JOBS ?= $(shell nproc)
 
@@ -10,7 +10,8 @@ deps:
 # What the Release build is for: the gateway, its relays, the stand-ins, the token minter, the attack tool and the
 # example partner module (`make run`, the benches). The tests run on build-test's ASan build, so the Release build
 # leaves them out (about a third of its time).
-PRODUCTS = cong cong-jwt-mint cong-portal-sync cong-push-relay cong-push-worker cong-push-fanout vneid-standin \
+PRODUCTS = cong cong-jwt-mint cong-portal-sync cong-push-relay cong-push-worker cong-push-fanout cong-webhook-worker \
+	vneid-standin \
 	portal-standin payment-standin fcm-standin apns-standin webhook-standin h2-attack partner_hello
 
 build: deps
@@ -83,6 +84,9 @@ bench-push-sse: build
 
 bench-proxy: build
 	@bash bench/proxy.sh
+
+bench-webhooks: build
+	@bash bench/webhooks.sh
 
 fuzz: deps
 	@bash scripts/fuzz.sh

@@ -10,6 +10,9 @@
  *   gateway, module push GET /v1/me/events: the person's log, their area's and the city's + the live channel
  *                        -->  Server-Sent Events
  *
+ * Organizations' webhooks share the outbox, not the streams: a trigger on push_outbox makes their deliveries in the
+ * event's transaction, and cong-webhook-worker sends them from PostgreSQL leases (push/webhook_worker/worker.h).
+ *
  * Everything here is at-least-once underneath and once-only where the citizen sees it: the inbox row by its UNIQUE
  * key (subject, event_key), the live logs by their marks (live.h), a device by the delivery marks below.
  *

@@ -67,6 +67,7 @@ stop_leftover portal-sync "$BUILD/cong-portal-sync"
 stop_leftover push-relay "$BUILD/cong-push-relay"
 stop_leftover push-fanout "$BUILD/cong-push-fanout"
 stop_leftover push-worker "$BUILD/cong-push-worker"
+stop_leftover webhook-worker "$BUILD/cong-webhook-worker"
 stop_leftover fcm "$BUILD/fcm-standin"
 stop_leftover apns "$BUILD/apns-standin"
 stop_leftover vneid "$BUILD/vneid-standin"
@@ -135,6 +136,10 @@ export CONG_MODULES_PAYMENTS_VNPAY_PAY_URL="http://127.0.0.1:$PAYMENT_PORT/payme
 export CONG_MODULES_PAYMENTS_VNPAY_API_URL="http://127.0.0.1:$PAYMENT_PORT/merchant_webapi/api/transaction"
 export CONG_MODULES_PAYMENTS_RETURN_URL="http://127.0.0.1:$H2C_PORT/v1/payments/vnpay/return"
 export CONG_MODULES_PAYMENTS_IPN_ALLOW=127.0.0.1
+# Webhook endpoints' secrets are sealed with this key (modules/orgs, "Webhooks"); cong-webhook-worker opens them with
+# it. Made once per checkout, readable by this user only. http://127.0.0.1 endpoints (a stand-in receiver) allowed.
+[ -s "$RUN/webhook-key" ] || (umask 077 && openssl rand -hex 32 >"$RUN/webhook-key")
+export CONG_MODULES_ORGS_WEBHOOK_KEY_FILE="$RUN/webhook-key" CONG_MODULES_ORGS_WEBHOOK_ALLOW_HTTP_LOOPBACK=true
 
 # Their warnings about the stand-in VNeID not being up yet (its JWKS) are noise here: shown only when they fail.
 quietly() { "$@" >"$RUN/setup.log" 2>&1 || { cat "$RUN/setup.log" >&2; echo "cong: failed: $*" >&2; return 1; }; }
@@ -204,6 +209,9 @@ start push-worker "$BUILD/cong-push-worker" --pg "$CONG_POSTGRES_CONNINFO" --red
   --fcm "service_account_file=$FCM_ACCOUNT" --fcm "endpoint=$FCM" --fcm h2_prior_knowledge=1 \
   --apns "auth_key_file=$RUN/apns/auth-key.p8" --apns key_id=CONGDEMO01 --apns team_id=CONGTEAM01 \
   --apns topic=vn.gov.hanoi.cong --apns "endpoint=$APNS" --apns h2_prior_knowledge=1 2>>"$RUN/push-worker.log"
+# Organizations' webhooks (push/webhook_worker): deliveries to their endpoints, signed, retried for a day.
+start webhook-worker "$BUILD/cong-webhook-worker" --pg "$CONG_POSTGRES_CONNINFO" --key-file "$RUN/webhook-key" \
+  --allow-http-loopback 1 2>>"$RUN/webhook-worker.log"
 start gateway "$BUILD/cong" --config cong.example.yaml
 wait_http gateway "http://127.0.0.1:$H2C_PORT/readyz" --http2-prior-knowledge
 

@@ -1,6 +1,6 @@
 /*
- * modules/orgs — the entry point: the module's name, its configuration key, its migrations, then `cong org` and the
- * route. Loaded for a command, it declares its key, its migrations and the command only. The contract: orgs.h.
+ * modules/orgs — the entry point: the module's name, its configuration key, its migrations, then `cong org`, the
+ * routes (the organization, its webhooks). Loaded for a command, it declares its key, its migrations and the command only. The contract: orgs.h.
  */
 #include "orgs.h"
 
@@ -32,8 +32,13 @@ int cong_orgs_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
     if (rc == 0)
         rc = api->register_migrations(ctx, api->config_get(ctx, "migrations_dir"));
     if (rc == 0)
+        rc = orgs_webhook_config_register(ctx);
+    if (rc == 0)
         rc = orgs_command_register(ctx);
     if (rc != 0 || api->load_purpose(ctx) != CONG_LOAD_SERVE)
         return rc;
-    return orgs_read_register(ctx);
+    rc = orgs_read_register(ctx);
+    if (rc == 0)
+        rc = orgs_webhook_endpoints_register(ctx);
+    return rc == 0 ? orgs_webhook_deliveries_register(ctx) : rc;
 }

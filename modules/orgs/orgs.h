@@ -24,7 +24,15 @@
  *   code.c        orgs_code_valid: the tax code's syntax (pure; unit-tested in tests/unit/orgs)
  *   command.c     `cong org create|list|suspend|activate` (register_command)
  *   read.c        GET /v1/orgs/{code}
- *   migrations/   0001 organizations and api_clients.organization_id; 0002 org_login (the VNeID login's)
+ *   webhook_rules.c       orgs_webhook_url_ok, orgs_webhook_event_type_ok, orgs_uuid_ok (pure; tests/unit/orgs)
+ *   webhook_seal.c        a new endpoint's id and secret, sealed with AES-256-GCM (pure but for the CSPRNG)
+ *   webhook_config.c      modules.orgs.webhook_* and the replies the webhook routes share
+ *   webhook_endpoints.c   POST/GET /v1/org/webhooks, DELETE /v1/org/webhooks/{id}
+ *   webhook_deliveries.c  GET /v1/org/webhooks/{id}/deliveries, POST .../deliveries/{delivery}/retry
+ *   migrations/0003_webhooks.sql  the endpoints, the deliveries (filled by a trigger on push_outbox), the worker's
+ *                         lease and outcome functions
+ *   migrations/   0001 organizations and api_clients.organization_id; 0002 org_login (the VNeID login's);
+ *                 0003 webhooks
  *
  * GET /v1/orgs/{code}: to the organization's own clients (sub "org:<id>"), to its staff acting for it under one of its
  * mandates (sub "org:<id>", act the employee; mandate_action "view", each read audited 'org.view' under the mandate)
@@ -58,10 +66,33 @@
  * organization's own client is asked no level. tests/integration/test_org_dossiers.sh proves it end to end.
  *
  * Not yet done (the plan):
- * - Webhooks (push/webhook signs; endpoints, outbox and delivery are to come).
  * - The audit records and timeline of an organization's dossier and payment actions say actor_kind / role 'citizen'
  *   (the applicant's side of the SQL functions); their actor is "org:<id>" or the employee, so who acted is exact,
  *   only the kind is not ('client' would be).
+ * - Webhooks: no paging cursor on the delivery log, no re-enabling of a disabled endpoint, no rotation of the
+ *   sealing key or of an endpoint's secret; events for a disabled endpoint are dropped.
+ *
+ * Webhooks ("Webhooks instead of polling"). An organization's API clients (token sub "org:<id>", scope "webhooks";
+ * anyone else 403 forbidden) register endpoints: POST /v1/org/webhooks {url, event_types} → 201 with the endpoint and
+ * its signing secret "whsec_..." — the one and only time it is shown; GET lists them (never a secret), DELETE removes
+ * one with its log (404 for another organization's, as for none). At most modules.orgs.webhook_max_endpoints each.
+ *   - url: https://host[:port][/path][?query] (no userinfo, no fragment, at most ORGS_WEBHOOK_URL_MAX bytes);
+ *     http://127.0.0.1[:port]/... only with modules.orgs.webhook_allow_http_loopback (development: the stand-ins).
+ *     The module cannot see server.environment (ABI), so the key is its own and defaults to false.
+ *   - event_types: 1..5 of dossier.status_changed, dossier.supplement_requested, dossier.result_issued,
+ *     payment.succeeded, payment.refunded. Mapped from the writers' outbox topics by webhook_event_types() in the
+ *     migration: dossier.status → status_changed (+ supplement_requested / result_issued by its status),
+ *     payment.status with state success → payment.succeeded, payment.refund with state success → payment.refunded.
+ *   - The secret at rest: AES-256-GCM (random 12-byte nonce, the endpoint id as additional data, so a sealed secret
+ *     copied to another endpoint's row does not open) under the 32-byte key in modules.orgs.webhook_key_file (64 hex
+ *     digits). Chosen over a hash (the sender must sign, so it needs the secret itself) and over pgcrypto (the key
+ *     would travel in SQL text and could land in PostgreSQL's logs). cong-webhook-worker opens it with the same file
+ *     (push/webhook/seal.h). Without a key file POST answers 503 (logged); rotating the key is not done yet.
+ * Deliveries: a trigger on push_outbox (the writers' table) makes, in the event's own transaction, one row of
+ * webhook_deliveries per subscribed active endpoint of the organization and event type — once by its UNIQUE key.
+ * cong-webhook-worker (push/webhook_worker/worker.h) delivers them. GET .../deliveries lists an endpoint's log, newest
+ * first (?limit=1..200, default 50; no paging cursor yet); POST .../deliveries/{delivery}/retry (202) replays one
+ * (same webhook-id, same body, a new retry series now; 409 conflict when the endpoint is disabled).
  */
 #ifndef CONG_MODULE_ORGS_H
 #define CONG_MODULE_ORGS_H
@@ -73,11 +104,52 @@
 #define ORGS_VERSION "0.1.0"
 #define ORGS_SUBJECT_PREFIX "org:"
 #define ORGS_NAME_MAX 300
+#define ORGS_WEBHOOK_SCOPE "webhooks"
+#define ORGS_WEBHOOK_URL_MAX 2048
+#define ORGS_WEBHOOK_SECRET_TEXT_LEN (6 + 44) /* "whsec_" + base64 of 32 bytes */
+
+typedef struct orgs_webhook_config {
+    int allow_http_loopback; /* modules.orgs.webhook_allow_http_loopback */
+    int max_endpoints;       /* modules.orgs.webhook_max_endpoints */
+    int have_key;
+    unsigned char key[32];   /* from modules.orgs.webhook_key_file; never logged */
+} orgs_webhook_config_t;
+extern orgs_webhook_config_t orgs_webhook_config;
 
 extern const cong_api_t *orgs_api;
 
 /** 1 when `code` is an enterprise/tax code: 10 digits, or 10 digits "-" 3 digits other than "000". Pure. */
 int orgs_code_valid(const char *code);
+
+/* ---- webhook_rules.c (pure) ---- */
+/** 1 when url may be an endpoint's (the rules above); http://127.0.0.1 only when allow_http_loopback. */
+int orgs_webhook_url_ok(const char *url, int allow_http_loopback);
+/** 1 for one of the five event types. */
+int orgs_webhook_event_type_ok(const char *type);
+/** 1 for a UUID in its lower-case text form. */
+int orgs_uuid_ok(const char *s);
+
+/* ---- webhook_seal.c ---- */
+/** A new "whsec_" secret (32 CSPRNG bytes). 0, or -1. */
+int orgs_webhook_secret_new(char out[ORGS_WEBHOOK_SECRET_TEXT_LEN + 1]);
+/** A new random (version 4) UUID text. 0, or -1. */
+int orgs_webhook_uuid_new(char out[37]);
+/** Seals secret: out = nonce(12) | AES-256-GCM(secret) | tag(16), endpoint_id the additional data. Its length, or -1
+ *  (cap too small, OpenSSL). */
+long orgs_webhook_seal(const unsigned char key[32], const char *endpoint_id, const char *secret, unsigned char *out,
+                       size_t cap);
+/** 64 hex digits (a line end may follow) into key. 0, or -1. */
+int orgs_webhook_key_parse(const char *text, unsigned char key[32]);
+
+/* ---- webhook_config.c ---- */
+int orgs_webhook_config_register(cong_module_ctx_t *ctx);
+/** The caller's organization id (a UUID text inside the principal) when it is an organization's API client; else
+ *  replies 403 forbidden and returns NULL. */
+const char *orgs_webhook_caller_org(cong_req_t *req);
+/** A JSON text answered as application/json, no-store. */
+void orgs_reply_json_text(cong_req_t *req, int status, const char *text);
+int orgs_webhook_endpoints_register(cong_module_ctx_t *ctx);
+int orgs_webhook_deliveries_register(cong_module_ctx_t *ctx);
 
 /** The error reply of a failed pg_query: 503 (with Retry-After) when the store is down or busy, else 500. */
 void orgs_reply_store_error(cong_req_t *req, int err);

@@ -4,8 +4,9 @@
  * the symmetric scheme only (HMAC-SHA256, signature identifier "v1", secrets serialized as "whsec_" + base64).
  *
  * push/webhook/ is the delivery side of cong's webhooks (issue 18): like push/delivery/ it runs outside the gateway,
- * in the webhook delivery workers to come, and in the stand-in receiver (tools/webhook_standin) that checks them. This
- * header is the folder's contract; today the folder holds the signatures alone (no worker, no outbox yet).
+ * in the webhook delivery worker (push/webhook_worker/, cong-webhook-worker), and in the stand-in receiver
+ * (tools/webhook_standin) that checks them. This header is the folder's contract; the folder also holds seal.h (an
+ * endpoint's secret as stored, opened) and schedule.h (when a failed delivery is tried again).
  *
  * What is signed: the bytes `id "." timestamp "." body`, the timestamp as its decimal text in the webhook-timestamp
  * header. Headers sent with each delivery:

@@ -153,6 +153,7 @@ expect_eq "make run: the stand-in FCM and APNs answer" "200 200" \
 alive "$(cat "$DEV/pids/push-worker.pid")" && ok || bad "make run: cong-push-worker is not running"
 expect_match "make run: cong-push-worker started with both adapters" 'started: .*fcm on, apns on' \
   "$(cat "$DEV/push-worker.log")"
+alive "$(cat "$DEV/pids/webhook-worker.pid")" && ok || bad "make run: cong-webhook-worker is not running"
 AFTER_SERVE=$(counts)
 expect_eq "serving issued results but filed no dossier" "$DOSSIERS" "${AFTER_SERVE%%|*}"
 

@@ -1,0 +1,82 @@
+/*
+ * modules/orgs — what an endpoint may be (pure; unit-tested in tests/unit/orgs): its URL and its event types. The
+ * rules are in orgs.h ("Webhooks").
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "orgs.h"
+
+static const char *const event_types[] = {
+    "dossier.status_changed", "dossier.supplement_requested", "payment.succeeded", "payment.refunded",
+    "dossier.result_issued",
+};
+
+int orgs_webhook_event_type_ok(const char *type)
+{
+    for (size_t i = 0; type != NULL && i < sizeof event_types / sizeof event_types[0]; i++)
+        if (strcmp(type, event_types[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The host and optional port after the scheme: a name of [A-Za-z0-9.-] (labels not empty), then ":1".."65535". */
+static int authority_ok(const char *s, size_t len)
+{
+    size_t host_len = 0;
+    while (host_len < len && s[host_len] != ':')
+        host_len++;
+    if (host_len == 0 || host_len > 253 || s[0] == '.' || s[host_len - 1] == '.')
+        return 0;
+    for (size_t i = 0; i < host_len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!(isalnum(c) || c == '-' || (c == '.' && s[i + 1] != '.')))
+            return 0;
+    }
+    if (host_len == len)
+        return 1;
+    size_t digits = len - host_len - 1;
+    if (digits == 0 || digits > 5 || s[host_len + 1] == '0')
+        return 0;
+    long port = 0;
+    for (size_t i = host_len + 1; i < len; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+        port = port * 10 + (s[i] - '0');
+    }
+    return port <= 65535;
+}
+
+int orgs_webhook_url_ok(const char *url, int allow_http_loopback)
+{
+    if (url == NULL || strlen(url) > ORGS_WEBHOOK_URL_MAX)
+        return 0;
+    const char *rest;
+    if (strncmp(url, "https://", 8) == 0)
+        rest = url + 8;
+    else if (allow_http_loopback && strncmp(url, "http://127.0.0.1", 16) == 0 &&
+             (url[16] == ':' || url[16] == '/' || url[16] == '\0'))
+        rest = url + 7;
+    else
+        return 0;
+    size_t auth_len = strcspn(rest, "/?#");
+    if (!authority_ok(rest, auth_len))
+        return 0;
+    /* path and query: visible ASCII, no fragment, no userinfo (the authority check refused '@'), no spaces */
+    for (const char *p = rest + auth_len; *p != '\0'; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '#' || *p == '\\')
+            return 0;
+    return 1;
+}
+
+int orgs_uuid_ok(const char *s)
+{
+    if (s == NULL || strlen(s) != 36)
+        return 0;
+    for (int i = 0; i < 36; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+            return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,83 @@
+/* modules/orgs/webhook_rules.c: what an endpoint may be (its URL, its event types), and the UUIDs of its paths. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "modules/orgs/orgs.h"
+
+static void https_urls(void **state)
+{
+    (void)state;
+    const char *good[] = {"https://erp.example.vn/hooks", "https://erp.example.vn", "https://a.b:8443/x?y=1",
+                          "https://127.0.0.1:9/h", "https://x/"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_true(orgs_webhook_url_ok(good[i], 0));
+        assert_true(orgs_webhook_url_ok(good[i], 1));
+    }
+}
+
+static void http_only_to_loopback_when_allowed(void **state)
+{
+    (void)state;
+    assert_false(orgs_webhook_url_ok("http://127.0.0.1:8080/h", 0));
+    assert_true(orgs_webhook_url_ok("http://127.0.0.1:8080/h", 1));
+    assert_true(orgs_webhook_url_ok("http://127.0.0.1/h", 1));
+    assert_false(orgs_webhook_url_ok("http://127.0.0.10/h", 1));
+    assert_false(orgs_webhook_url_ok("http://127.0.0.1.evil.vn/h", 1));
+    assert_false(orgs_webhook_url_ok("http://localhost/h", 1));
+    assert_false(orgs_webhook_url_ok("http://erp.example.vn/h", 1));
+}
+
+static void not_urls(void **state)
+{
+    (void)state;
+    const char *bad[] = {NULL, "", "https://", "ftp://x/y", "HTTPS://x/y", "https://u:p@x/y", "https://x/y#f",
+                         "https://x y/", "https://x/a b", "https://x:0/", "https://x:65536/", "https://x:/",
+                         "https://.x/", "https://x../", "https://x/\x7f", "https://x:08/", "https://[::1]/"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(orgs_webhook_url_ok(bad[i], 1));
+    char longer[ORGS_WEBHOOK_URL_MAX + 16] = "https://x/";
+    memset(longer + 10, 'a', sizeof longer - 11);
+    longer[sizeof longer - 1] = '\0';
+    assert_false(orgs_webhook_url_ok(longer, 0));
+}
+
+static void event_types(void **state)
+{
+    (void)state;
+    const char *good[] = {"dossier.status_changed", "dossier.supplement_requested", "payment.succeeded",
+                          "payment.refunded", "dossier.result_issued"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(orgs_webhook_event_type_ok(good[i]));
+    assert_false(orgs_webhook_event_type_ok(NULL));
+    assert_false(orgs_webhook_event_type_ok("dossier.status"));
+    assert_false(orgs_webhook_event_type_ok("payment.succeeded "));
+    assert_false(orgs_webhook_event_type_ok("*"));
+}
+
+static void uuids(void **state)
+{
+    (void)state;
+    assert_true(orgs_uuid_ok("0b6c3e1a-2f4d-4c8e-9a1b-3c5d7e9f1a2b"));
+    assert_false(orgs_uuid_ok("0B6C3E1A-2F4D-4C8E-9A1B-3C5D7E9F1A2B"));
+    assert_false(orgs_uuid_ok("0b6c3e1a2f4d4c8e9a1b3c5d7e9f1a2b"));
+    assert_false(orgs_uuid_ok("0b6c3e1a-2f4d-4c8e-9a1b-3c5d7e9f1a2"));
+    assert_false(orgs_uuid_ok(NULL));
+    char id[37];
+    assert_int_equal(orgs_webhook_uuid_new(id), 0);
+    assert_true(orgs_uuid_ok(id));
+    assert_int_equal(id[14], '4');
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(https_urls), cmocka_unit_test(http_only_to_loopback_when_allowed),
+        cmocka_unit_test(not_urls),   cmocka_unit_test(event_types),
+        cmocka_unit_test(uuids),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
