@@ -356,4 +356,5 @@ const cong_api_t cong_module_api = {
     .register_channel = cong_loader_register_channel,
     /* ---- added in 1.8 (ended sessions) ---- */
     .register_session_listener = cong_loader_register_session_listener,
+    .register_config_development_only = cong_loader_register_config_development_only,
 };

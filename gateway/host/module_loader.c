@@ -211,7 +211,24 @@ static int value_fits(int type, const char *v)
     return 1;
 }
 
-int cong_loader_register_config(cong_module_ctx_t *ctx, const cong_config_key_def_t *def)
+/* A development-only key (1.9) holding anything but its default: refused in production, a warning in development.
+   Production is what config_policy.c calls it: anything but server.environment "development". */
+static int refused_in_production(cong_module_ctx_t *ctx, const cong_config_key_def_t *def, const char *value,
+                                 const char *where, int line, const char *key)
+{
+    if (strcmp(value, def->default_value) == 0)
+        return 0;
+    if (cong_config_is_development(ctx->gw->config)) {
+        cong_log(CONG_LOG_WARN, "config", "development: allowed: %s: development only", key);
+        return 0;
+    }
+    cong_config_error(ctx->errs, where, line, key,
+                      "development only (refused in production; server.environment: development allows it on a "
+                      "developer machine)");
+    return 1;
+}
+
+static int register_config(cong_module_ctx_t *ctx, const cong_config_key_def_t *def, int development_only)
 {
     if (!registering(ctx))
         return CONG_ESTATE;
@@ -237,6 +254,8 @@ int cong_loader_register_config(cong_module_ctx_t *ctx, const cong_config_key_de
                           def->type == CONG_CONFIG_INT ? "an integer" : "true or false");
         return CONG_EINVAL;
     }
+    if (development_only && refused_in_production(ctx, def, value, where, line, key))
+        return CONG_EINVAL;
     cong_module_config_value_t *values = realloc(m->config, (m->config_count + 1) * sizeof *values);
     if (values == NULL)
         return CONG_ENOMEM;
@@ -250,6 +269,18 @@ int cong_loader_register_config(cong_module_ctx_t *ctx, const cong_config_key_de
     }
     m->config_count++;
     return 0;
+}
+
+int cong_loader_register_config(cong_module_ctx_t *ctx, const cong_config_key_def_t *def)
+{
+    return register_config(ctx, def, 0);
+}
+
+int cong_loader_register_config_development_only(cong_module_ctx_t *ctx, const cong_config_key_def_t *def)
+{
+    if (def == NULL || def->default_value == NULL)
+        return CONG_EINVAL;
+    return register_config(ctx, def, 1);
 }
 
 const char *cong_loader_config_get(cong_module_ctx_t *ctx, const char *name)

@@ -64,6 +64,8 @@ int cong_system_module_onload(cong_module_ctx_t *ctx, const cong_api_t *api);
 /* The load-time members of the API table (implemented in module_loader.c). */
 int cong_loader_register_route(cong_module_ctx_t *ctx, const cong_route_def_t *def);
 int cong_loader_register_config(cong_module_ctx_t *ctx, const cong_config_key_def_t *def);
+/* 1.9: a key production requires at its default (refused otherwise; a warning in development). */
+int cong_loader_register_config_development_only(cong_module_ctx_t *ctx, const cong_config_key_def_t *def);
 const char *cong_loader_config_get(cong_module_ctx_t *ctx, const char *name);
 int cong_loader_register_migrations(cong_module_ctx_t *ctx, const char *dir);
 int cong_loader_register_job(cong_module_ctx_t *ctx, const char *name, long long interval_ms, cong_job_fn fn,

@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define CONG_MODULE_ABI_MAJOR 1
-#define CONG_MODULE_ABI_MINOR 8
+#define CONG_MODULE_ABI_MINOR 9
 
 /** Name of the entry point a shared-object module exports (type cong_module_onload_fn). */
 #define CONG_MODULE_ENTRY "cong_module_onload"
@@ -613,6 +613,16 @@ typedef struct cong_api {
      *  Ownership: `udata` stays the module's. 0, CONG_EINVAL (fn NULL), CONG_EEXIST (this module has one already),
      *  CONG_ESTATE (after load), CONG_ENOMEM. */
     int (*register_session_listener)(cong_module_ctx_t *ctx, cong_session_ended_fn fn, void *udata);
+
+    /* ---- added in 1.9 (development-only settings; test with CONG_API_HAS(api, register_config_development_only)) */
+    /** Load time: as register_config, for a key that is a convenience weakening security on a developer machine
+     *  (plain http to a stand-in, say). Under server.environment production (the default) the key must keep its
+     *  default: any other configured value is refused, at start and by --check-config, as register_config refuses a
+     *  bad value (FILE:LINE and the key named, never the value; the call returns CONG_EINVAL). Under development it is
+     *  accepted with one warning line. `def->default_value` must not be NULL (CONG_EINVAL). Ownership and the other
+     *  returns as register_config. A member rather than a field of cong_config_key_def_t: modules fill their key
+     *  tables positionally, and a new field would break their builds with -Wmissing-field-initializers. */
+    int (*register_config_development_only)(cong_module_ctx_t *ctx, const cong_config_key_def_t *def);
 } cong_api_t;
 
 /** True if the gateway's table has `member` (added in some minor version). */

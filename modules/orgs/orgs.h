@@ -78,7 +78,7 @@
  * one with its log (404 for another organization's, as for none). At most modules.orgs.webhook_max_endpoints each.
  *   - url: https://host[:port][/path][?query] (no userinfo, no fragment, at most ORGS_WEBHOOK_URL_MAX bytes);
  *     http://127.0.0.1[:port]/... only with modules.orgs.webhook_allow_http_loopback (development: the stand-ins).
- *     The module cannot see server.environment (ABI), so the key is its own and defaults to false.
+ *     The key is declared development_only (ABI 1.9): a production gateway refuses to start with it set.
  *   - event_types: 1..5 of dossier.status_changed, dossier.supplement_requested, dossier.result_issued,
  *     payment.succeeded, payment.refunded. Mapped from the writers' outbox topics by webhook_event_types() in the
  *     migration: dossier.status → status_changed (+ supplement_requested / result_issued by its status),

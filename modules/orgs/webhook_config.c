@@ -16,7 +16,7 @@ static const cong_config_key_def_t keys[] = {
     {sizeof(cong_config_key_def_t), "webhook_key_file", CONG_CONFIG_STRING, "",
      "file holding the 64 hex digits of the AES-256 key that seals webhook secrets at rest"},
     {sizeof(cong_config_key_def_t), "webhook_allow_http_loopback", CONG_CONFIG_BOOL, "false",
-     "development only: accept http://127.0.0.1 endpoints (stand-ins); production accepts https only"},
+     "development only: accept http://127.0.0.1 endpoints (stand-ins); production refuses to start with it"},
     {sizeof(cong_config_key_def_t), "webhook_max_endpoints", CONG_CONFIG_INT, "10",
      "endpoints one organization may have (1..100)"},
 };
@@ -42,7 +42,10 @@ int orgs_webhook_config_register(cong_module_ctx_t *ctx)
 {
     const cong_api_t *api = orgs_api;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        int rc = api->register_config(ctx, &keys[i]);
+        /* http to loopback is for the stand-ins: production refuses to start with it (ABI 1.9) */
+        int development_only = strcmp(keys[i].name, "webhook_allow_http_loopback") == 0;
+        int rc = development_only ? api->register_config_development_only(ctx, &keys[i])
+                                  : api->register_config(ctx, &keys[i]);
         if (rc != 0)
             return rc;
     }

@@ -50,6 +50,20 @@ out=$(cd "$SRC" && CONG_SERVER_ENVIRONMENT=development CONG_MODULES_AUDIT_SIGNIN
 expect_eq "development accepts" "0" "$status"
 expect_eq "one warning per relaxed rule" "5" "$(grep -c 'development: allowed: ' <<<"$out")"
 
+# A module's development-only key (ABI 1.9 development_only): refused in production, named with where it was set.
+out=$(cd "$SRC" && CONG_MODULES_ORGS_WEBHOOK_ALLOW_HTTP_LOOPBACK=true CONG_REDIS_HOST=127.0.0.1 CONG_SERVER_BIND=127.0.0.1 \
+  CONG_SERVER_ADMIN_BIND=127.0.0.1 CONG_VNEID_JWKS= CONG_CORS_ALLOWED_ORIGINS=https://dichvucong.hanoi.gov.vn \
+  CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem" \
+  "$BUILD/cong" --check-config "$GW_DIR/unsafe.yaml" 2>&1); status=$?
+expect_eq "a module's development-only key: production refuses" "1" "$status"
+expect_match "...naming it and where it came from" \
+  "env:0: modules.orgs.webhook_allow_http_loopback: development only \(refused in production" "$out"
+out=$(cd "$SRC" && CONG_MODULES_ORGS_WEBHOOK_ALLOW_HTTP_LOOPBACK=true CONG_SERVER_ENVIRONMENT=development \
+  CONG_MODULES_AUDIT_SIGNING_KEY_FILE="$RUN/keys/cong-audit.pem" "$BUILD/cong" --check-config "$GW_DIR/unsafe.yaml" 2>&1)
+status=$?
+expect_eq "...development accepts it" "0" "$status"
+expect_match "...with a warning" "development: allowed: modules.orgs.webhook_allow_http_loopback" "$out"
+
 # At start: production refuses to serve what --check-config refuses.
 cp "$RUN/keys/issuer.key.pem" "$GW_DIR/service.key.pem"
 start_gateway CONG_SERVER_ENVIRONMENT=production CONG_AUTH_PUBLIC_KEY_FILE="$GW_DIR/service.pub.pem" >/dev/null 2>&1
