@@ -83,12 +83,6 @@ static uint64_t rank_key(const catalog_doc_t *doc, size_t d, float sim, const ch
            ((uint64_t)doc->length << 16) | d;
 }
 
-/* query <% the doc's search_text; the doc's trigrams are told found by their numbers in the index (s->in_query) */
-static int similar(const catalog_index_t *ix, size_t d, size_t nq, search_scratch_t *s)
-{
-    const catalog_doc_t *doc = &ix->docs[d];
-    return catalog_trgm_word_similar_keyed(nq, &doc->trigrams, doc->seq_keys, s->in_query, s->lastpos);
-}
 
 static int ascii_word(unsigned char c)
 {
@@ -173,22 +167,47 @@ static float similarity_needed(const top_keys_t *top, const catalog_doc_t *doc, 
     return tie < top->v[0] ? sim : nextafterf(sim, 2.0f);
 }
 
+/* Whether doc d (a candidate: it holds every word of q, or enough of its trigrams) is a hit, ranking it when it could
+ * be among the first `want`. word_similarity is what costs (pg_trgm's quadratic extent search), so its exact value is
+ * computed only for a doc that could still come before the want-th key ranked so far: its similarity is at most
+ * shared / nq, and below any value no extent of its text reaches (catalog_trgm_may_reach_keyed); a doc that cannot
+ * is decided with the early-stopping check (as `<%` does). Exact similarity >= 0.6 and the check agree (the same
+ * loop, stopped early), so either way a doc is a hit when pg_trgm's operator says so. */
+static int decide(const catalog_index_t *ix, size_t d, size_t shared, size_t nq, const char *q, size_t qn,
+                  search_scratch_t *s, size_t *n, top_keys_t *top)
+{
+    const catalog_doc_t *doc = &ix->docs[d];
+    const uint32_t *keys = doc->seq_keys;
+    float most = (float)shared / (float)nq; /* word_similarity <= shared / nq */
+    if (top->n < top->want || rank_key(doc, d, most, q, qn) < top->v[0]) {
+        float needed = similarity_needed(top, doc, d, q, qn);
+        float tau = s->substr[d] || needed > CATALOG_TRGM_WORD_THRESHOLD ? needed : CATALOG_TRGM_WORD_THRESHOLD;
+        if (catalog_trgm_may_reach_keyed(nq, &doc->trigrams, keys, s->in_query, tau)) {
+            float sim = catalog_trgm_word_similarity_keyed(nq, &doc->trigrams, keys, s->in_query, s->lastpos);
+            if (!s->substr[d] && !(sim >= CATALOG_TRGM_WORD_THRESHOLD))
+                return 0;
+            ranked(s, n, top, rank_key(doc, d, sim, q, qn));
+            return 1;
+        }
+        if (s->substr[d] || tau == CATALOG_TRGM_WORD_THRESHOLD)
+            return s->substr[d]; /* below tau: cannot rank; below 0.6 too unless tau was more */
+    }
+    return s->substr[d] || catalog_trgm_word_similar_keyed(nq, &doc->trigrams, keys, s->in_query, s->lastpos);
+}
+
 /* Fills s->keys with the rank keys of at least the first `want` hits (all of them that could be among the first
- * `want`), returns the number of hits (the answer's total) and sets *nkeys. word_similarity is what costs (pg_trgm's
- * quadratic extent search): a hit by similarity alone is decided with the early-stopping check (as `<%` does), and
- * the exact similarity of any hit is computed only while it could still rank among the first `want`: it is at most
- * shared / nq, and below any value no extent of its text reaches (catalog_trgm_may_reach_keyed), so once `want`
- * hits are ranked, a hit whose best possible key is greater than the want-th cannot come before them. */
+ * `want`), returns the number of hits (the answer's total) and sets *nkeys. The candidates are decided in order of
+ * shared trigrams, most first, so the want-th key soon bounds out the rest of them (decide). */
 static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *a, const uint64_t *units,
                         const char *q, size_t qn, size_t want, search_scratch_t *s, size_t *nkeys)
 {
     catalog_trgm_t *query = malloc((qn + 1) * sizeof *query);
-    uint32_t *pending = malloc((ix->count + 1) * sizeof *pending); /* shared << 16 | doc: holds every word */
+    uint32_t *cand = malloc((ix->count + 1) * sizeof *cand); /* shared << 16 | doc */
     top_keys_t top = {malloc((want < ix->count ? want : ix->count) * sizeof(uint64_t) + 1), 0,
                       want < ix->count ? want : ix->count};
-    size_t hits = 0, npending = 0, n = 0;
-    if (query == NULL || pending == NULL || top.v == NULL) {
-        free(query), free(pending), free(top.v);
+    size_t hits = 0, ncand = 0, n = 0;
+    if (query == NULL || cand == NULL || top.v == NULL) {
+        free(query), free(cand), free(top.v);
         return (size_t)-1;
     }
     size_t nq = catalog_trgm_unique(query, catalog_trgm_extract(q, qn, query));
@@ -209,30 +228,17 @@ static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *
         if (s->substr[d] && s->shared[d] == nq && holds_query_as_words(&ix->docs[d], q, qn)) {
             ranked(s, &n, &top, rank_key(&ix->docs[d], d, 1.0f, q, qn));
             hits++;
-            continue;
-        }
-        if (s->shared[d] == 0) { /* holds every word, no trigram of q: similarity 0 */
+        } else if (s->shared[d] == 0) { /* holds every word, no trigram of q: similarity 0 */
             ranked(s, &n, &top, rank_key(&ix->docs[d], d, 0.0f, q, qn));
             hits++;
-        } else if (s->substr[d] || similar(ix, d, nq, s)) {
-            pending[npending++] = (uint32_t)s->shared[d] << 16 | (uint32_t)d; /* a hit; its rank if it can matter */
-            hits++;
+        } else {
+            cand[ncand++] = (uint32_t)s->shared[d] << 16 | (uint32_t)d;
         }
     }
-    qsort(pending, npending, sizeof *pending, by_shared_desc);
-    for (size_t i = 0; i < npending; i++) {
-        size_t d = pending[i] & 0xFFFF;
-        const catalog_doc_t *doc = &ix->docs[d];
-        float most = (float)(pending[i] >> 16) / (float)nq; /* word_similarity <= shared / nq */
-        if (top.n == top.want && rank_key(doc, d, most, q, qn) > top.v[0])
-            continue;
-        float needed = similarity_needed(&top, doc, d, q, qn);
-        if (!catalog_trgm_may_reach_keyed(nq, &doc->trigrams, doc->seq_keys, s->in_query, needed))
-            continue;
-        float sim = catalog_trgm_word_similarity_keyed(nq, &doc->trigrams, doc->seq_keys, s->in_query, s->lastpos);
-        ranked(s, &n, &top, rank_key(doc, d, sim, q, qn));
-    }
-    free(query), free(pending), free(top.v);
+    qsort(cand, ncand, sizeof *cand, by_shared_desc);
+    for (size_t i = 0; i < ncand; i++)
+        hits += (size_t)decide(ix, cand[i] & 0xFFFF, cand[i] >> 16, nq, q, qn, s, &n, &top);
+    free(query), free(cand), free(top.v);
     *nkeys = n;
     return hits;
 }
