@@ -72,15 +72,20 @@ static void mark_substrings(const catalog_index_t *ix, const char *q, size_t qn,
     }
 }
 
-/* Higher ranks sort first: similarity desc, name_folded = q, starts with q, name length asc, code asc. */
-static uint64_t rank_key(const catalog_doc_t *doc, size_t d, float sim, const char *q, size_t qn)
+/* Higher ranks sort first: similarity desc, name_folded = q, starts with q, name length asc, code asc. The key's
+ * low 34 bits (rank_tie) break ties of similarity; they do not depend on it. */
+static uint64_t rank_tie(const catalog_doc_t *doc, size_t d, const char *q, size_t qn)
+{
+    int starts = doc->folded_len >= qn && memcmp(doc->name_folded, q, qn) == 0;
+    int equal = starts && doc->folded_len == qn;
+    return ((uint64_t)!equal << 33) | ((uint64_t)!starts << 32) | ((uint64_t)doc->length << 16) | d;
+}
+
+static uint64_t rank_key(float sim, uint64_t tie)
 {
     uint32_t bits;
     memcpy(&bits, &sim, sizeof bits); /* a float in [0, 1]: its bits grow with it */
-    int starts = doc->folded_len >= qn && memcmp(doc->name_folded, q, qn) == 0;
-    int equal = starts && doc->folded_len == qn;
-    return ((uint64_t)(0x3F800000u - bits) << 34) | ((uint64_t)!equal << 33) | ((uint64_t)!starts << 32) |
-           ((uint64_t)doc->length << 16) | d;
+    return ((uint64_t)(0x3F800000u - bits) << 34) | tie;
 }
 
 
@@ -105,10 +110,17 @@ static int holds_query_as_words(const catalog_doc_t *doc, const char *q, size_t 
     return 0;
 }
 
-static int by_shared_desc(const void *a, const void *b)
+/* Sorts n values (shared << 16 | doc, shared <= max) by shared, most first (a counting sort: no callbacks); `out` gets
+ * them, `count` is scratch of max + 2. */
+static void by_shared_desc(const uint32_t *in, size_t n, uint32_t *out, size_t *count, size_t max)
 {
-    uint32_t x = *(const uint32_t *)a >> 16, y = *(const uint32_t *)b >> 16;
-    return (y > x) - (y < x);
+    memset(count, 0, (max + 2) * sizeof *count);
+    for (size_t i = 0; i < n; i++)
+        count[max - (in[i] >> 16) + 1]++;
+    for (size_t k = 0; k <= max; k++)
+        count[k + 1] += count[k];
+    for (size_t i = 0; i < n; i++)
+        out[count[max - (in[i] >> 16)]++] = in[i];
 }
 
 /* The `want` best rank keys so far (the least), a max-heap: its root is the want-th; a hit whose key can only be
@@ -154,17 +166,16 @@ static void ranked(search_scratch_t *s, size_t *n, top_keys_t *top, uint64_t key
     top_keys_add(top, key);
 }
 
-/* The least similarity a hit of doc d needs to come before the want-th ranked key (0: fewer ranked yet): that key's
- * similarity if d wins the tie (the rest of the key), the next float above it if not. */
-static float similarity_needed(const top_keys_t *top, const catalog_doc_t *doc, size_t d, const char *q, size_t qn)
+/* The least similarity a hit with these tie-breaks (rank_tie) needs to come before the want-th ranked key (0: fewer
+ * ranked yet): that key's similarity if it wins the tie, the next float above it if not. */
+static float similarity_needed(const top_keys_t *top, uint64_t tie)
 {
     if (top->n < top->want || top->want == 0)
         return 0.0f;
     uint32_t bits = 0x3F800000u - (uint32_t)(top->v[0] >> 34);
     float sim;
     memcpy(&sim, &bits, sizeof sim);
-    uint64_t tie = rank_key(doc, d, sim, q, qn);
-    return tie < top->v[0] ? sim : nextafterf(sim, 2.0f);
+    return rank_key(sim, tie) < top->v[0] ? sim : nextafterf(sim, 2.0f);
 }
 
 /* Whether doc d (a candidate: it holds every word of q, or enough of its trigrams) is a hit, ranking it when it could
@@ -179,14 +190,15 @@ static int decide(const catalog_index_t *ix, size_t d, size_t shared, size_t nq,
     const catalog_doc_t *doc = &ix->docs[d];
     const uint32_t *keys = doc->seq_keys;
     float most = (float)shared / (float)nq; /* word_similarity <= shared / nq */
-    if (top->n < top->want || rank_key(doc, d, most, q, qn) < top->v[0]) {
-        float needed = similarity_needed(top, doc, d, q, qn);
+    uint64_t tie = rank_tie(doc, d, q, qn);
+    if (top->n < top->want || rank_key(most, tie) < top->v[0]) {
+        float needed = similarity_needed(top, tie);
         float tau = s->substr[d] || needed > CATALOG_TRGM_WORD_THRESHOLD ? needed : CATALOG_TRGM_WORD_THRESHOLD;
         if (catalog_trgm_may_reach_keyed(nq, &doc->trigrams, keys, s->in_query, tau)) {
             float sim = catalog_trgm_word_similarity_keyed(nq, &doc->trigrams, keys, s->in_query, s->lastpos);
             if (!s->substr[d] && !(sim >= CATALOG_TRGM_WORD_THRESHOLD))
                 return 0;
-            ranked(s, n, top, rank_key(doc, d, sim, q, qn));
+            ranked(s, n, top, rank_key(sim, tie));
             return 1;
         }
         if (s->substr[d] || tau == CATALOG_TRGM_WORD_THRESHOLD)
@@ -202,12 +214,13 @@ static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *
                         const char *q, size_t qn, size_t want, search_scratch_t *s, size_t *nkeys)
 {
     catalog_trgm_t *query = malloc((qn + 1) * sizeof *query);
-    uint32_t *cand = malloc((ix->count + 1) * sizeof *cand); /* shared << 16 | doc */
+    uint32_t *cand = malloc(2 * (ix->count + 1) * sizeof *cand), *sorted = cand + ix->count + 1; /* shared << 16 | doc */
+    size_t *count = malloc((qn + 3) * sizeof *count); /* nq <= qn + 1 */
     top_keys_t top = {malloc((want < ix->count ? want : ix->count) * sizeof(uint64_t) + 1), 0,
                       want < ix->count ? want : ix->count};
     size_t hits = 0, ncand = 0, n = 0;
-    if (query == NULL || cand == NULL || top.v == NULL) {
-        free(query), free(cand), free(top.v);
+    if (query == NULL || cand == NULL || count == NULL || top.v == NULL) {
+        free(query), free(cand), free(count), free(top.v);
         return (size_t)-1;
     }
     size_t nq = catalog_trgm_unique(query, catalog_trgm_extract(q, qn, query));
@@ -226,19 +239,19 @@ static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *
         if ((!s->substr[d] && !maybe_similar) || !passes(ix, d, a, units))
             continue;
         if (s->substr[d] && s->shared[d] == nq && holds_query_as_words(&ix->docs[d], q, qn)) {
-            ranked(s, &n, &top, rank_key(&ix->docs[d], d, 1.0f, q, qn));
+            ranked(s, &n, &top, rank_key(1.0f, rank_tie(&ix->docs[d], d, q, qn)));
             hits++;
         } else if (s->shared[d] == 0) { /* holds every word, no trigram of q: similarity 0 */
-            ranked(s, &n, &top, rank_key(&ix->docs[d], d, 0.0f, q, qn));
+            ranked(s, &n, &top, rank_key(0.0f, rank_tie(&ix->docs[d], d, q, qn)));
             hits++;
         } else {
             cand[ncand++] = (uint32_t)s->shared[d] << 16 | (uint32_t)d;
         }
     }
-    qsort(cand, ncand, sizeof *cand, by_shared_desc);
+    by_shared_desc(cand, ncand, sorted, count, nq);
     for (size_t i = 0; i < ncand; i++)
-        hits += (size_t)decide(ix, cand[i] & 0xFFFF, cand[i] >> 16, nq, q, qn, s, &n, &top);
-    free(query), free(cand), free(top.v);
+        hits += (size_t)decide(ix, sorted[i] & 0xFFFF, sorted[i] >> 16, nq, q, qn, s, &n, &top);
+    free(query), free(cand), free(count), free(top.v);
     *nkeys = n;
     return hits;
 }
