@@ -6,7 +6,8 @@
  * ROWS: the catalog as catalog_live.c loads it, one procedure a line, fields separated by 0x1F (code, domain,
  * search_text, name_folded, length(name_vi), item jsonb text, unit codes, form_fields, min_loa), sorted by code;
  * QUERIES: one raw q a line. Each query is searched once, page 1 of 20 (the bench's shape), then 1 query in 4 again
- * as pages 2 and 3 of 7 (the deeper ranks). Prints "N searches, X us of CPU a search" on stdout. Built by bench/search.sh.
+ * as pages 2 and 3 of 7 (the deeper ranks). Prints "N searches, X us of CPU a search" on stdout. Built and run by
+ * bench/search.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -23,8 +23,8 @@ typedef struct catalog_doc {
     size_t search_len, folded_len, item_len;
     uint32_t length;               /* length(name_vi), capped at 65,535 (the rank key's 16 bits) */
     catalog_trgm_text_t trigrams;  /* points into the index's trigram pools */
-    const uint32_t *seq_keys;      /* per position of trigrams.seq: its trigram's key number in the index's trigrams
-                                    * postings, | CATALOG_TRGM_FIRST at the trigram's first occurrence (catalog_trgm.h) */
+    const uint32_t *seq_keys;      /* per position of trigrams.seq: its trigram's key number in the index's
+                                    * trigrams postings, | CATALOG_TRGM_FIRST at its first occurrence (catalog_trgm.h) */
 } catalog_doc_t;
 
 struct catalog_index {

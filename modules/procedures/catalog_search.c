@@ -214,7 +214,8 @@ static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *
                         const char *q, size_t qn, size_t want, search_scratch_t *s, size_t *nkeys)
 {
     catalog_trgm_t *query = malloc((qn + 1) * sizeof *query);
-    uint32_t *cand = malloc(2 * (ix->count + 1) * sizeof *cand), *sorted = cand + ix->count + 1; /* shared << 16 | doc */
+    /* candidates as shared << 16 | doc, then the same sorted */
+    uint32_t *cand = malloc(2 * (ix->count + 1) * sizeof *cand), *sorted = cand + ix->count + 1;
     size_t *count = malloc((qn + 3) * sizeof *count); /* nq <= qn + 1 */
     top_keys_t top = {malloc((want < ix->count ? want : ix->count) * sizeof(uint64_t) + 1), 0,
                       want < ix->count ? want : ix->count};
