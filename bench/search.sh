@@ -13,7 +13,8 @@
 #                  run's first SEARCHBENCH_INPROCESS queries, one thread pinned like the worker, CPU µs a search
 # Prints a markdown table (also .run/searchbench/results.md). About two minutes once cong is built.
 # Environment: CONG_BUILD_DIR (build-release), SEARCHBENCH_DIR, SEARCHBENCH_DURATION (8), SEARCHBENCH_RATE (10000),
-# SEARCHBENCH_INPROCESS (20000), SEARCHBENCH_PORTS.
+# SEARCHBENCH_INPROCESS (20000), SEARCHBENCH_PORTS, SEARCHBENCH_ANSWERS (set: the in-process answers, ~130 MB, go to
+# answers.txt, for `cmp` against another build's).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -98,7 +99,7 @@ cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$SRC" -o "$INPROCESS" "$S
 head -n "$INPROCESS_QUERIES" "$DIR/uris.txt" | python3 -c 'import sys, urllib.parse
 for line in sys.stdin: print(urllib.parse.unquote(line.rstrip("\n").split("q=", 1)[1]))' >"$DIR/queries.txt"
 log "in-process: $INPROCESS_QUERIES queries"
-INPROCESS_LINE=$($(server_pin) "$INPROCESS" "$DIR/rows.txt" "$DIR/queries.txt" "$DIR/answers.txt")
+INPROCESS_LINE=$($(server_pin) "$INPROCESS" "$DIR/rows.txt" "$DIR/queries.txt" ${SEARCHBENCH_ANSWERS:+"$DIR/answers.txt"})
 
 declare -A RPS P50 P99 NON2XX
 percentiles() { # µs one a line -> "p50_ms p99_ms"

@@ -136,11 +136,10 @@ static void keyed(const catalog_trgm_t *query, size_t nq, const catalog_trgm_tex
         for (size_t k = 0; k < nq; k++)
             in_query[id] |= query[k] == t->distinct[id];
     }
+    unsigned char seen[1040] = {0};
     for (size_t i = 0; i < t->nseq; i++) {
-        int first = 1;
-        for (size_t j = 0; j < i; j++)
-            first &= t->seq[j] != t->seq[i];
-        keys[i] = t->seq[i] | (first ? CATALOG_TRGM_FIRST : 0);
+        keys[i] = t->seq[i] | (seen[t->seq[i]] ? 0 : CATALOG_TRGM_FIRST);
+        seen[t->seq[i]] = 1;
     }
 }
 
