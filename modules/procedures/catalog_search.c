@@ -88,7 +88,6 @@ static uint64_t rank_key(float sim, uint64_t tie)
     return ((uint64_t)(0x3F800000u - bits) << 34) | tie;
 }
 
-
 static int ascii_word(unsigned char c)
 {
     return c < 0x80 && catalog_fold_is_word(c);
