@@ -9,8 +9,12 @@
 #   sql max/fixed  the same queries through the SQL path (catalog_search in PostgreSQL, pool 4): a second cong whose
 #                  first catalog load is a minute away (modules.procedures.catalog_refresh_ms=60000, the SQL runs take ~20 s), so it
 #                  answers every search from SQL as the module did before, without the Redis cache; fixed at 100 req/s
-# Prints a markdown table (also .run/searchbench/results.md). About a minute once cong is built.
-# Environment: CONG_BUILD_DIR (build-release), SEARCHBENCH_DIR, SEARCHBENCH_DURATION (8), SEARCHBENCH_RATE (10000).
+#   in-process     the search alone (bench/search_inprocess.c, cc -O2): the catalog as catalog_live.c loads it, the
+#                  run's first SEARCHBENCH_INPROCESS queries, one thread pinned like the worker, CPU µs a search
+# Prints a markdown table (also .run/searchbench/results.md). About two minutes once cong is built.
+# Environment: CONG_BUILD_DIR (build-release), SEARCHBENCH_DIR, SEARCHBENCH_DURATION (8), SEARCHBENCH_RATE (10000),
+# SEARCHBENCH_INPROCESS (20000), SEARCHBENCH_PORTS, SEARCHBENCH_ANSWERS (set: the in-process answers, ~130 MB, go to
+# answers.txt, for `cmp` against another build's).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,9 +25,11 @@ BUILD=${CONG_BUILD_DIR:-$SRC/build-release}
 DIR=${SEARCHBENCH_DIR:-$SRC/.run/searchbench}
 DURATION=${SEARCHBENCH_DURATION:-8}
 RATE=${SEARCHBENCH_RATE:-10000}
-CONG_PORT=17181 CONG_TLS_PORT=17544 REDIS_PORT=17393 PG_PORT=17493
+INPROCESS_QUERIES=${SEARCHBENCH_INPROCESS:-20000}
+# the ports other benches share (bench/kpi.sh): SEARCHBENCH_PORTS="CONG TLS REDIS PG" moves this run elsewhere
+read -r CONG_PORT CONG_TLS_PORT REDIS_PORT PG_PORT <<<"${SEARCHBENCH_PORTS:-17181 17544 17393 17493}"
 
-for tool in h2load curl psql python3; do
+for tool in h2load curl psql python3 cc; do
   command -v "$tool" >/dev/null || die "$tool is not installed (scripts/deps.sh installs everything)"
 done
 mkdir -p "$DIR"
@@ -77,6 +83,24 @@ bash "$SRC/scripts/seed.sh" "$REDIS_PORT" "$PG_PORT" >"$DIR/seed.log" 2>&1 || { 
 log "catalog: $(wc -l <"$DIR/names.tsv") procedures"
 python3 "$SRC/bench/search_queries.py" "$DIR/names.tsv" "http://127.0.0.1:$CONG_PORT" 400000 >"$DIR/uris.txt"
 
+# ---- the search alone, in-process ----------------------------------------------------------------------------------
+INPROCESS=$BUILD/bench/search_inprocess
+mkdir -p "$BUILD/bench"
+cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$SRC" -o "$INPROCESS" "$SRC/bench/search_inprocess.c" \
+  "$SRC"/modules/procedures/catalog_{index,search,trgm,fold,fold_table}.c -lm
+"${PSQL[@]}" -At -F $'\x1f' -c "SELECT p.code, p.domain, p.search_text, p.name_folded, length(p.name_vi),
+    jsonb_build_object('code', p.code, 'name_vi', p.name_vi, 'name_en', p.name_en, 'domain', p.domain,
+                       'level', p.level, 'fee_vnd', p.fee_vnd, 'processing_days', p.processing_days,
+                       'min_loa', p.min_loa, 'online_level', p.online_level)::text,
+    coalesce(u.codes, ''), p.form_fields::text, p.min_loa
+  FROM procedures p LEFT JOIN (SELECT procedure_code, string_agg(unit_code, ' ') AS codes
+                                 FROM procedure_units GROUP BY procedure_code) u ON u.procedure_code = p.code
+ ORDER BY p.code COLLATE \"C\"" >"$DIR/rows.txt"
+head -n "$INPROCESS_QUERIES" "$DIR/uris.txt" | python3 -c 'import sys, urllib.parse
+for line in sys.stdin: print(urllib.parse.unquote(line.rstrip("\n").split("q=", 1)[1]))' >"$DIR/queries.txt"
+log "in-process: $INPROCESS_QUERIES queries"
+INPROCESS_LINE=$($(server_pin) "$INPROCESS" "$DIR/rows.txt" "$DIR/queries.txt" ${SEARCHBENCH_ANSWERS:+"$DIR/answers.txt"})
+
 declare -A RPS P50 P99 NON2XX
 percentiles() { # µs one a line -> "p50_ms p99_ms"
   sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a n/a"; exit }
@@ -125,5 +149,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.0f", a / b; else 
   echo "| SQL, fixed 100 req/s offered | h2load -c 10 -m 1 --rps 10 | ${RPS[sql_fixed]} | ${P50[sql_fixed]} | ${P99[sql_fixed]} | ${NON2XX[sql_fixed]} |"
   echo
   echo "- max rate, memory / SQL (same run): $(ratio "${RPS[memory_max]}" "${RPS[sql_max]}")×"
+  echo "- in-process, the search alone (bench/search_inprocess.c, the first $INPROCESS_QUERIES queries, 1 in 4 also as pages 2 and 3 of 7): $INPROCESS_LINE"
   echo "- $LOAD_LINE"
 } | tee "$DIR/results.md"

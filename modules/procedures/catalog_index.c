@@ -191,16 +191,24 @@ static int build_trigrams(catalog_index_t *ix)
     }
     off[ix->count] = dat;
     rc = build_postings(&ix->trigrams, ix->distinct_pool, off, ix->count);
-    ix->trigram_key_pool = rc == 0 ? malloc((dat + 1) * sizeof *ix->trigram_key_pool) : NULL;
-    if (rc == 0 && ix->trigram_key_pool == NULL)
+    ix->seq_key_pool = rc == 0 ? malloc((at + 1) * sizeof *ix->seq_key_pool) : NULL;
+    uint32_t *distinct_keys = rc == 0 ? malloc((ix->max_distinct + 1) * sizeof *distinct_keys) : NULL;
+    if (rc == 0 && (ix->seq_key_pool == NULL || distinct_keys == NULL))
         rc = -1;
-    for (size_t d = 0; rc == 0 && d < ix->count; d++) { /* a search marks a doc's trigrams found by these numbers */
+    for (size_t d = 0, pos = 0; rc == 0 && d < ix->count; d++) { /* a search tells found trigrams by these numbers */
         catalog_doc_t *doc = &ix->docs[d];
         for (size_t id = 0; id < doc->trigrams.ndistinct; id++)
-            ix->trigram_key_pool[off[d] + id] =
-                (uint32_t)catalog_postings_key(&ix->trigrams, doc->trigrams.distinct[id]);
-        doc->trigram_keys = ix->trigram_key_pool + off[d];
+            distinct_keys[id] = (uint32_t)catalog_postings_key(&ix->trigrams, doc->trigrams.distinct[id]);
+        for (size_t i = 0; i < doc->trigrams.nseq; i++) {
+            uint16_t id = doc->trigrams.seq[i];
+            uint32_t first = ~distinct_keys[id] & CATALOG_TRGM_FIRST; /* the flag is still clear: not seen before */
+            ix->seq_key_pool[pos + i] = (distinct_keys[id] & ~CATALOG_TRGM_FIRST) | first;
+            distinct_keys[id] |= CATALOG_TRGM_FIRST; /* seen: its later occurrences are not the first */
+        }
+        doc->seq_keys = ix->seq_key_pool + pos;
+        pos += doc->trigrams.nseq;
     }
+    free(distinct_keys);
 out:
     free(off), free(seq);
     return rc;
@@ -327,7 +335,7 @@ void catalog_index_free(catalog_index_t *ix)
     free_postings(&ix->grams);
     /* the trigram postings' keys are their own copy; distinct_pool is the docs' */
     free_postings(&ix->trigrams);
-    free(ix->docs), free(ix->strings), free(ix->distinct_pool), free(ix->seq_pool), free(ix->trigram_key_pool);
+    free(ix->docs), free(ix->strings), free(ix->distinct_pool), free(ix->seq_pool), free(ix->seq_key_pool);
     free(ix->units), free(ix->unit_strings), free(ix->unit_sets);
     free(ix);
 }

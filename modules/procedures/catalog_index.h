@@ -13,7 +13,10 @@
  *     at load time, in jsonb's own key order and spacing.
  * The substring test is narrowed by an index of every 1-, 2- and 3-byte sequence of search_text (the rarest one of
  * the query's words gives the candidates, memmem confirms); the similarity by an inverted index of pg_trgm trigrams
- * (a procedure sharing fewer than 0.6 × the query's distinct trigrams cannot reach 0.6).
+ * (a procedure sharing fewer than 0.6 × the query's distinct trigrams cannot reach 0.6). Only the first page × size
+ * hits need their exact similarity (pg_trgm's quadratic extent scan): candidates are taken most shared trigrams
+ * first, and one whose bounds (shared / query trigrams; no extent reaching the want-th key's similarity) put it
+ * after the want-th hit ranked so far is only checked for `<%` (catalog_search.c).
  */
 #ifndef CONG_PROCEDURES_CATALOG_INDEX_H
 #define CONG_PROCEDURES_CATALOG_INDEX_H

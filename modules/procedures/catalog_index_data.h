@@ -23,7 +23,8 @@ typedef struct catalog_doc {
     size_t search_len, folded_len, item_len;
     uint32_t length;               /* length(name_vi), capped at 65,535 (the rank key's 16 bits) */
     catalog_trgm_text_t trigrams;  /* points into the index's trigram pools */
-    const uint32_t *trigram_keys;  /* per trigrams.distinct[id]: its key's number in the index's trigrams postings */
+    const uint32_t *seq_keys;      /* per position of trigrams.seq: its trigram's key number in the index's
+                                    * trigrams postings, | CATALOG_TRGM_FIRST at its first occurrence (catalog_trgm.h) */
 } catalog_doc_t;
 
 struct catalog_index {
@@ -33,7 +34,7 @@ struct catalog_index {
     char *strings;
     catalog_trgm_t *distinct_pool;
     uint16_t *seq_pool;
-    uint32_t *trigram_key_pool;  /* the docs' trigram_keys */
+    uint32_t *seq_key_pool;      /* the docs' seq_keys */
     size_t max_distinct;         /* the largest doc's distinct trigrams: the search's scratch size */
     catalog_postings_t grams;    /* 1-, 2-, 3-byte sequences of search_text (catalog_gram_key) */
     catalog_postings_t trigrams; /* pg_trgm trigrams */

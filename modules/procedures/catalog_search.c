@@ -2,6 +2,7 @@
  * modules/procedures/catalog_search.c — one search of a catalog index (see catalog_index.h for what it answers).
  * Reads the index only: any number of threads search one index at once. Scratch is the call's own (malloc).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,6 @@ typedef struct search_scratch {
     uint16_t *shared;      /* per doc: how many of the query's distinct trigrams it holds */
     unsigned char *substr; /* per doc: holds every word of q */
     uint64_t *keys;        /* the hits' rank keys */
-    unsigned char *found;
     int *lastpos;
     unsigned char *in_query; /* per key of the trigram postings: one of the query's trigrams */
 } search_scratch_t;
@@ -72,34 +72,20 @@ static void mark_substrings(const catalog_index_t *ix, const char *q, size_t qn,
     }
 }
 
-/* Higher ranks sort first: similarity desc, name_folded = q, starts with q, name length asc, code asc. */
-static uint64_t rank_key(const catalog_doc_t *doc, size_t d, float sim, const char *q, size_t qn)
+/* Higher ranks sort first: similarity desc, name_folded = q, starts with q, name length asc, code asc. The key's
+ * low 34 bits (rank_tie) break ties of similarity; they do not depend on it. */
+static uint64_t rank_tie(const catalog_doc_t *doc, size_t d, const char *q, size_t qn)
+{
+    int starts = doc->folded_len >= qn && memcmp(doc->name_folded, q, qn) == 0;
+    int equal = starts && doc->folded_len == qn;
+    return ((uint64_t)!equal << 33) | ((uint64_t)!starts << 32) | ((uint64_t)doc->length << 16) | d;
+}
+
+static uint64_t rank_key(float sim, uint64_t tie)
 {
     uint32_t bits;
     memcpy(&bits, &sim, sizeof bits); /* a float in [0, 1]: its bits grow with it */
-    int starts = doc->folded_len >= qn && memcmp(doc->name_folded, q, qn) == 0;
-    int equal = starts && doc->folded_len == qn;
-    return ((uint64_t)(0x3F800000u - bits) << 34) | ((uint64_t)!equal << 33) | ((uint64_t)!starts << 32) |
-           ((uint64_t)doc->length << 16) | d;
-}
-
-/* s->found for doc d: which of its distinct trigrams are the query's (a lookup each, no merge of sorted trigrams) */
-static const catalog_trgm_text_t *mark_found(const catalog_index_t *ix, size_t d, search_scratch_t *s)
-{
-    const catalog_doc_t *doc = &ix->docs[d];
-    for (size_t id = 0; id < doc->trigrams.ndistinct; id++)
-        s->found[id] = s->in_query[doc->trigram_keys[id]];
-    return &doc->trigrams;
-}
-
-static float similarity(const catalog_index_t *ix, size_t d, size_t nq, search_scratch_t *s)
-{
-    return catalog_trgm_word_similarity_found(nq, mark_found(ix, d, s), s->found, s->lastpos);
-}
-
-static int similar(const catalog_index_t *ix, size_t d, size_t nq, search_scratch_t *s)
-{
-    return catalog_trgm_word_similar_found(nq, mark_found(ix, d, s), s->found, s->lastpos);
+    return ((uint64_t)(0x3F800000u - bits) << 34) | tie;
 }
 
 static int ascii_word(unsigned char c)
@@ -123,36 +109,118 @@ static int holds_query_as_words(const catalog_doc_t *doc, const char *q, size_t 
     return 0;
 }
 
-static int by_shared_desc(const void *a, const void *b)
+/* Sorts n values (shared << 16 | doc, shared <= max) by shared, most first (a counting sort: no callbacks); `out` gets
+ * them, `count` is scratch of max + 2. */
+static void by_shared_desc(const uint32_t *in, size_t n, uint32_t *out, size_t *count, size_t max)
 {
-    uint32_t x = *(const uint32_t *)a >> 16, y = *(const uint32_t *)b >> 16;
-    return (y > x) - (y < x);
+    memset(count, 0, (max + 2) * sizeof *count);
+    for (size_t i = 0; i < n; i++)
+        count[max - (in[i] >> 16) + 1]++;
+    for (size_t k = 0; k <= max; k++)
+        count[k + 1] += count[k];
+    for (size_t i = 0; i < n; i++)
+        out[count[max - (in[i] >> 16)]++] = in[i];
 }
 
-/* How many of the ranked keys have a similarity above `sim` (the key's top 30 bits hold 1.0f - sim). */
-static size_t ranked_above(const uint64_t *keys, size_t n, float sim)
+/* The `want` best rank keys so far (the least), a max-heap: its root is the want-th; a hit whose key can only be
+ * greater cannot be among the first `want`. */
+typedef struct top_keys {
+    uint64_t *v;
+    size_t n, want;
+} top_keys_t;
+
+static void top_keys_add(top_keys_t *t, uint64_t key)
 {
-    uint32_t bits;
-    memcpy(&bits, &sim, sizeof bits);
-    size_t above = 0;
-    for (size_t i = 0; i < n; i++)
-        above += (keys[i] >> 34) < 0x3F800000u - bits;
-    return above;
+    if (t->want == 0)
+        return;
+    size_t i;
+    if (t->n == t->want) {
+        if (key >= t->v[0])
+            return;
+        t->v[0] = key; /* replace the greatest, sift down */
+        for (i = 0;;) {
+            size_t l = 2 * i + 1, r = l + 1, m = i;
+            if (l < t->n && t->v[l] > t->v[m])
+                m = l;
+            if (r < t->n && t->v[r] > t->v[m])
+                m = r;
+            if (m == i)
+                return;
+            uint64_t x = t->v[i];
+            t->v[i] = t->v[m], t->v[m] = x, i = m;
+        }
+    }
+    i = t->n++; /* append, sift up */
+    t->v[i] = key;
+    while (i > 0 && t->v[(i - 1) / 2] < t->v[i]) {
+        uint64_t x = t->v[i];
+        t->v[i] = t->v[(i - 1) / 2], t->v[(i - 1) / 2] = x, i = (i - 1) / 2;
+    }
+}
+
+/* Adds a ranked hit: its key to the answer's keys and to the best `want`. */
+static void ranked(search_scratch_t *s, size_t *n, top_keys_t *top, uint64_t key)
+{
+    s->keys[(*n)++] = key;
+    top_keys_add(top, key);
+}
+
+/* The least similarity a hit with these tie-breaks (rank_tie) needs to come before the want-th ranked key (0: fewer
+ * ranked yet): that key's similarity if it wins the tie, the next float above it if not. */
+static float similarity_needed(const top_keys_t *top, uint64_t tie)
+{
+    if (top->n < top->want || top->want == 0)
+        return 0.0f;
+    uint32_t bits = 0x3F800000u - (uint32_t)(top->v[0] >> 34);
+    float sim;
+    memcpy(&sim, &bits, sizeof sim);
+    return rank_key(sim, tie) < top->v[0] ? sim : nextafterf(sim, 2.0f);
+}
+
+/* Whether doc d (a candidate: it holds every word of q, or enough of its trigrams) is a hit, ranking it when it could
+ * be among the first `want`. word_similarity is what costs (pg_trgm's quadratic extent search), so its exact value is
+ * computed only for a doc that could still come before the want-th key ranked so far: its similarity is at most
+ * shared / nq, and below any value no extent of its text reaches (catalog_trgm_may_reach_keyed); a doc that cannot
+ * is decided with the early-stopping check (as `<%` does). Exact similarity >= 0.6 and the check agree (the same
+ * loop, stopped early), so either way a doc is a hit when pg_trgm's operator says so. */
+static int decide(const catalog_index_t *ix, size_t d, size_t shared, size_t nq, const char *q, size_t qn,
+                  search_scratch_t *s, size_t *n, top_keys_t *top)
+{
+    const catalog_doc_t *doc = &ix->docs[d];
+    const uint32_t *keys = doc->seq_keys;
+    float most = (float)shared / (float)nq; /* word_similarity <= shared / nq */
+    uint64_t tie = rank_tie(doc, d, q, qn);
+    if (top->n < top->want || rank_key(most, tie) < top->v[0]) {
+        float needed = similarity_needed(top, tie);
+        float tau = s->substr[d] || needed > CATALOG_TRGM_WORD_THRESHOLD ? needed : CATALOG_TRGM_WORD_THRESHOLD;
+        if (catalog_trgm_may_reach_keyed(nq, &doc->trigrams, keys, s->in_query, tau)) {
+            float sim = catalog_trgm_word_similarity_keyed(nq, &doc->trigrams, keys, s->in_query, s->lastpos);
+            if (!s->substr[d] && !(sim >= CATALOG_TRGM_WORD_THRESHOLD))
+                return 0;
+            ranked(s, n, top, rank_key(sim, tie));
+            return 1;
+        }
+        if (s->substr[d] || tau == CATALOG_TRGM_WORD_THRESHOLD)
+            return s->substr[d]; /* below tau: cannot rank; below 0.6 too unless tau was more */
+    }
+    return s->substr[d] || catalog_trgm_word_similar_keyed(nq, &doc->trigrams, keys, s->in_query, s->lastpos);
 }
 
 /* Fills s->keys with the rank keys of at least the first `want` hits (all of them that could be among the first
- * `want`), returns the number of hits (the answer's total) and sets *nkeys. word_similarity is what costs (pg_trgm's
- * quadratic extent search): a hit by similarity alone is decided with the early-stopping check (as `<%` does), and
- * the exact similarity of any hit is computed only while it could still rank among the first `want`: it is at most
- * shared / nq, so once `want` ranked hits are above that bound, the rest cannot come before them. */
+ * `want`), returns the number of hits (the answer's total) and sets *nkeys. The candidates are decided in order of
+ * shared trigrams, most first, so the want-th key soon bounds out the rest of them (decide). */
 static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *a, const uint64_t *units,
                         const char *q, size_t qn, size_t want, search_scratch_t *s, size_t *nkeys)
 {
     catalog_trgm_t *query = malloc((qn + 1) * sizeof *query);
-    uint32_t *pending = malloc((ix->count + 1) * sizeof *pending); /* shared << 16 | doc: holds every word */
-    size_t hits = 0, npending = 0, n = 0;
-    if (query == NULL || pending == NULL) {
-        free(query), free(pending);
+    /* candidates as shared << 16 | doc, then the same sorted */
+    uint32_t *cand = malloc(2 * (ix->count + 1) * sizeof *cand), *sorted = cand + ix->count + 1;
+    size_t *count = malloc((qn + 3) * sizeof *count); /* nq <= qn + 1 */
+    top_keys_t top = {malloc((want < ix->count ? want : ix->count) * sizeof(uint64_t) + 1), 0,
+                      want < ix->count ? want : ix->count};
+    size_t hits = 0, ncand = 0, n = 0;
+    if (query == NULL || cand == NULL || count == NULL || top.v == NULL) {
+        free(query), free(cand), free(count), free(top.v);
         return (size_t)-1;
     }
     size_t nq = catalog_trgm_unique(query, catalog_trgm_extract(q, qn, query));
@@ -171,29 +239,19 @@ static size_t rank_hits(const catalog_index_t *ix, const catalog_search_args_t *
         if ((!s->substr[d] && !maybe_similar) || !passes(ix, d, a, units))
             continue;
         if (s->substr[d] && s->shared[d] == nq && holds_query_as_words(&ix->docs[d], q, qn)) {
-            s->keys[n++] = rank_key(&ix->docs[d], d, 1.0f, q, qn);
+            ranked(s, &n, &top, rank_key(1.0f, rank_tie(&ix->docs[d], d, q, qn)));
             hits++;
-            continue;
-        }
-        if (s->shared[d] == 0) { /* holds every word, no trigram of q: similarity 0 */
-            s->keys[n++] = rank_key(&ix->docs[d], d, 0.0f, q, qn);
+        } else if (s->shared[d] == 0) { /* holds every word, no trigram of q: similarity 0 */
+            ranked(s, &n, &top, rank_key(0.0f, rank_tie(&ix->docs[d], d, q, qn)));
             hits++;
-        } else if (s->substr[d] || similar(ix, d, nq, s)) {
-            pending[npending++] = (uint32_t)s->shared[d] << 16 | (uint32_t)d; /* a hit; its rank if it can matter */
-            hits++;
+        } else {
+            cand[ncand++] = (uint32_t)s->shared[d] << 16 | (uint32_t)d;
         }
     }
-    qsort(pending, npending, sizeof *pending, by_shared_desc);
-    for (size_t i = 0; i < npending;) {
-        uint32_t shared = pending[i] >> 16;
-        if (n >= want && ranked_above(s->keys, n, (float)shared / (float)nq) >= want)
-            break; /* none of the rest can be among the first `want` */
-        for (; i < npending && pending[i] >> 16 == shared; i++) {
-            size_t d = pending[i] & 0xFFFF;
-            s->keys[n++] = rank_key(&ix->docs[d], d, similarity(ix, d, nq, s), q, qn);
-        }
-    }
-    free(query), free(pending);
+    by_shared_desc(cand, ncand, sorted, count, nq);
+    for (size_t i = 0; i < ncand; i++)
+        hits += (size_t)decide(ix, sorted[i] & 0xFFFF, sorted[i] >> 16, nq, q, qn, s, &n, &top);
+    free(query), free(cand), free(count), free(top.v);
     *nkeys = n;
     return hits;
 }
@@ -236,11 +294,11 @@ char *catalog_index_search(const catalog_index_t *ix, const catalog_search_args_
     size_t cap = CATALOG_FOLD_MAX(a->q != NULL ? a->q_len : 0);
     char *q = malloc(cap);
     search_scratch_t s = {calloc(ix->count + 1, sizeof *s.shared), calloc(ix->count + 1, 1),
-                          malloc((ix->count + 1) * sizeof *s.keys), malloc(ix->max_distinct + 1),
+                          malloc((ix->count + 1) * sizeof *s.keys),
                           malloc((ix->max_distinct + 1) * sizeof *s.lastpos), calloc(ix->trigrams.nkeys + 1, 1)};
     char *out = NULL;
     long qn = q != NULL ? catalog_fold_query(a->q != NULL ? a->q : "", a->q != NULL ? a->q_len : 0, q, cap) : -1;
-    if (q == NULL || s.shared == NULL || s.substr == NULL || s.keys == NULL || s.found == NULL || s.lastpos == NULL ||
+    if (q == NULL || s.shared == NULL || s.substr == NULL || s.keys == NULL || s.lastpos == NULL ||
         s.in_query == NULL)
         goto out;
     if (qn < 0) {
@@ -265,6 +323,6 @@ char *catalog_index_search(const catalog_index_t *ix, const catalog_search_args_
     }
     out = render(ix, a, s.keys, hits, len);
 out:
-    free(q), free(s.shared), free(s.substr), free(s.keys), free(s.found), free(s.lastpos), free(s.in_query);
+    free(q), free(s.shared), free(s.substr), free(s.keys), free(s.lastpos), free(s.in_query);
     return out;
 }

@@ -38,20 +38,30 @@ typedef struct catalog_trgm_text {
 } catalog_trgm_text_t;
 
 /** word_similarity(query, text) as pg_trgm computes it: `query` is the query's sorted distinct trigrams. `found` and
- *  `lastpos` are scratch of text->ndistinct entries each. */
+ *  `lastpos` are scratch of text->ndistinct entries each. -1 when out of memory (a copy of the sequence). */
 float catalog_trgm_word_similarity(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
                                    unsigned char *found, int *lastpos);
 
 /** query <% text: word_similarity >= 0.6, stopping as soon as an extent reaches it (pg_trgm's CHECK_ONLY), as the
- *  operator does; cheaper than the full similarity when it holds. */
+ *  operator does; cheaper than the full similarity when it holds. 0 when out of memory. */
 int catalog_trgm_word_similar(const catalog_trgm_t *query, size_t nquery, const catalog_trgm_text_t *text,
                               unsigned char *found, int *lastpos);
 
-/** The same two, `found` already marked by the caller (found[id]: text->distinct[id] is one of the query's nquery
- *  distinct trigrams), so a search marks it from numbers its index holds instead of merging sorted trigrams. */
-float catalog_trgm_word_similarity_found(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found,
-                                         int *lastpos);
-int catalog_trgm_word_similar_found(size_t nquery, const catalog_trgm_text_t *text, const unsigned char *found,
-                                    int *lastpos);
+/** In a position's key: that position holds the first occurrence of its trigram in the text. */
+#define CATALOG_TRGM_FIRST 0x80000000u
+
+/** The same two for a search that numbers trigrams its own way (catalog_search.c: the index's postings keys), so no
+ *  merge of sorted trigrams is needed: keys[i] (i < text->nseq) is the number of the trigram at position i, with
+ *  CATALOG_TRGM_FIRST at its first occurrence in the text; in_query[number] is 1 for the query's nquery distinct
+ *  trigrams, 0 for any other. lastpos: scratch of text->ndistinct entries (indexed by text->seq). */
+float catalog_trgm_word_similarity_keyed(size_t nquery, const catalog_trgm_text_t *text, const uint32_t *keys,
+                                         const unsigned char *in_query, int *lastpos);
+int catalog_trgm_word_similar_keyed(size_t nquery, const catalog_trgm_text_t *text, const uint32_t *keys,
+                                    const unsigned char *in_query, int *lastpos);
+
+/** 0 when word_similarity is certainly below tau (no extent of the text can reach it: a bound, one pass, no
+ *  quadratic scan), else 1. Keys as above. */
+int catalog_trgm_may_reach_keyed(size_t nquery, const catalog_trgm_text_t *text, const uint32_t *keys,
+                                 const unsigned char *in_query, float tau);
 
 #endif
