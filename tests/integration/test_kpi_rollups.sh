@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The KPIs from rollups (procedures 0012) against the exact functions they replace (kpi_units_exact, and
+# The KPIs from rollups (procedures 0012, 0015) against the exact functions they replace (kpi_units_exact, and
 # kpi_late_units_exact over it), every figure of every unit, in one snapshot:
 #   1. test_dashboard's controlled set (a unit of its own in 2026-W02: 5 received, 2 on time, 2 late, 1 overdue),
 #   2. a generated set of KPI_TEST_DOSSIERS dossiers (default 6,000: every case below, and seconds in make test) in
@@ -12,8 +12,9 @@
 #      of dossiers of one unit and week, each transaction touching several rollup rows: no count lost, no deadlock,
 #   5. the slots of closed weeks folded into one row (kpi_dossiers_weekly_fold): the same figures.
 # Each comparison runs in one REPEATABLE READ transaction, so the other tests writing dossiers meanwhile cannot make
-# the two sides differ, and covers all the units (not only this test's). The rollup table itself is also compared with
-# kpi_dossiers_weekly_expected() (the backfill's query over the dossiers) for this test's units.
+# the two sides differ, and covers all the units (not only this test's). The rollup tables themselves are also compared
+# with kpi_dossiers_weekly_expected() and kpi_dossiers_yearly_expected() (the backfills' queries over the dossiers) for
+# this test's units.
 source "$(dirname "$0")/lib.sh"
 
 PSQL=(psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -v ON_ERROR_STOP=1 -qAtX)
@@ -23,9 +24,10 @@ U="T-KR-$SUFFIX"   # units $U-0 .. $U-11 (generated), $U-D (controlled), $U-C (c
 PROC="T-KR-P-$SUFFIX"
 sql() { "${PSQL[@]}" -c "$1"; }
 
-for fn in kpi_units kpi_units_exact kpi_late_units kpi_late_units_exact kpi_dossiers_weekly_expected; do
+for fn in kpi_units kpi_units_exact kpi_late_units kpi_late_units_exact kpi_dossiers_weekly_expected \
+          kpi_dossiers_yearly_expected; do
   [ -n "$(sql "select to_regproc('public.$fn')")" ] ||
-    { bad "the SQL function $fn does not exist (procedures 0012?)"; finish; exit 1; }
+    { bad "the SQL function $fn does not exist (procedures 0012, 0015?)"; finish; exit 1; }
 done
 
 # compare NAME FIRST_MONDAY WEEKS — 0 when kpi_units equals kpi_units_exact for WEEKS weeks from FIRST_MONDAY (and
@@ -56,6 +58,13 @@ WITH mine AS (
 ), expected AS (SELECT * FROM kpi_dossiers_weekly_expected() WHERE unit_code LIKE '$U-%')
 SELECT 'rollup: ' || x::text FROM ((SELECT * FROM mine EXCEPT ALL SELECT * FROM expected)
                                    UNION ALL (SELECT * FROM expected EXCEPT ALL SELECT * FROM mine)) x LIMIT 20;
+WITH mine AS (
+  SELECT unit_code, year_start, sum(open_delta)::bigint AS o, sum(overdue_delta)::bigint AS v
+    FROM kpi_dossiers_yearly WHERE unit_code LIKE '$U-%' GROUP BY 1, 2
+  HAVING sum(open_delta) <> 0 OR sum(overdue_delta) <> 0
+), expected AS (SELECT * FROM kpi_dossiers_yearly_expected() WHERE unit_code LIKE '$U-%')
+SELECT 'yearly rollup: ' || x::text FROM ((SELECT * FROM mine EXCEPT ALL SELECT * FROM expected)
+                                          UNION ALL (SELECT * FROM expected EXCEPT ALL SELECT * FROM mine)) x LIMIT 20;
 COMMIT;
 SQL
   )
@@ -88,8 +97,9 @@ expect_eq "controlled set: on the late list for its overdue dossier and its rate
 compare "controlled set" 2025-12-22 6
 
 # ---- 2. a generated set: submitted over 30 weeks from 64 weeks ago (local 07:00-22:00), due 0-20 days later ----
-# kpi_units reads weeks of the last 52 from the present backwards and older ones from the first week forwards: the
-# weeks compared (65 to 30 weeks ago) cross that boundary, whatever the day the test runs.
+# kpi_units (0015) reads a week of the first half of its year forwards from 1 January and one of the second half
+# backwards from the next 1 January: the weeks compared (65 to 30 weeks ago, 36 weeks) always cross a switch between
+# the two (1 July or 1 January), whatever the day the test runs; the controlled set's weeks cross a new year.
 START=$(sql "SELECT kpi_monday(cong_local_date(now())) - 7 * 64")
 "${PSQL[@]}" >/dev/null <<SQL || bad "generating $N dossiers"
 SELECT setseed(0.17);
