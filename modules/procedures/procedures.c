@@ -46,6 +46,8 @@ static const cong_config_key_def_t config_keys[] = {
      "mean stars (1..5, two decimals at most): units rated lower in a week are on the weekly late list"},
     {sizeof(cong_config_key_def_t), "kpi_satisfaction_min_ratings", CONG_CONFIG_INT, "5",
      "ratings a unit must have received in the week before its satisfaction can list it (1..100000)"},
+    {sizeof(cong_config_key_def_t), "kpi_fold_interval_s", CONG_CONFIG_INT, "3600",
+     "seconds between two merges of the KPI rollup's writer slots of closed weeks, 1..86400"},
 };
 
 /* "3.5": a number of stars from 1 to 5 written in plain digits, at most two decimals; -1 otherwise. */
@@ -101,6 +103,7 @@ static int read_config(cong_module_ctx_t *ctx, int serving)
     procedures_config.kpi_cache_ttl_ms = atoi(api->config_get(ctx, "kpi_cache_ttl_ms"));
     procedures_config.kpi_satisfaction_threshold = parse_stars(api->config_get(ctx, "kpi_satisfaction_threshold"));
     procedures_config.kpi_satisfaction_min_ratings = atoi(api->config_get(ctx, "kpi_satisfaction_min_ratings"));
+    procedures_config.kpi_fold_interval_s = atoi(api->config_get(ctx, "kpi_fold_interval_s"));
     if (procedures_config.upload_max_bytes < 1024 || procedures_config.page_size < 1 ||
         procedures_config.page_size > 100 || procedures_config.kpi_on_time_threshold < 0 ||
         procedures_config.kpi_on_time_threshold > 100 || procedures_config.catalog_cache_ttl_s < 0 ||
@@ -111,7 +114,8 @@ static int read_config(cong_module_ctx_t *ctx, int serving)
         procedures_config.upload_daily_files < 1 || procedures_config.upload_daily_files > 100000 ||
         procedures_config.upload_daily_bytes < procedures_config.upload_max_bytes ||
         procedures_config.upload_retention_s < 3600 || procedures_config.upload_retention_s > 31536000 ||
-        procedures_config.upload_sweep_interval_s < 1 || procedures_config.upload_sweep_interval_s > 86400) {
+        procedures_config.upload_sweep_interval_s < 1 || procedures_config.upload_sweep_interval_s > 86400 ||
+        procedures_config.kpi_fold_interval_s < 1 || procedures_config.kpi_fold_interval_s > 86400) {
         api->log(CONG_LOG_ERROR, PROCEDURES_MODULE, "a configured value is out of range");
         return CONG_EINVAL;
     }
@@ -135,6 +139,7 @@ int cong_procedures_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
         procedures_catalog_register, procedures_uploads_register,   procedures_upload_sweep_register,
         procedures_dossiers_register, procedures_desk_register,     procedures_results_register,
         procedures_sync_register,     procedures_kpi_register,      procedures_dashboard_register,
+        procedures_kpi_fold_register,
     };
     rc = read_config(ctx, serving);
     for (size_t i = 0; rc == 0 && serving && i < sizeof registers / sizeof registers[0]; i++)

@@ -40,6 +40,7 @@ typedef struct procedures_config {
     int kpi_cache_ttl_ms;          /* how long a worker serves a KPI answer again (kpi_cache.h); 0: never */
     double kpi_satisfaction_threshold; /* mean stars (1..5): units rated lower are on the weekly late list */
     int kpi_satisfaction_min_ratings;  /* ... once they received at least this many ratings in the week */
+    int kpi_fold_interval_s;       /* how often the KPI rollup's writer slots of closed weeks are merged (kpi_fold.c) */
 } procedures_config_t;
 
 extern procedures_config_t procedures_config;
@@ -48,6 +49,7 @@ extern procedures_config_t procedures_config;
 int procedures_catalog_register(cong_module_ctx_t *ctx);
 int procedures_uploads_register(cong_module_ctx_t *ctx);
 int procedures_upload_sweep_register(cong_module_ctx_t *ctx); /* a job (ABI 1.3), no route */
+int procedures_kpi_fold_register(cong_module_ctx_t *ctx);     /* a job (ABI 1.3), no route */
 int procedures_dossiers_register(cong_module_ctx_t *ctx);
 int procedures_desk_register(cong_module_ctx_t *ctx);
 int procedures_results_register(cong_module_ctx_t *ctx);

@@ -10,7 +10,8 @@
 #      date, unit and submission moved, copies inserted by one statement, deletions),
 #   4. many sessions at once (pgbench, 16 clients on 8 slots: sessions share rows) toggling completion and withdrawal
 #      of dossiers of one unit and week, each transaction touching several rollup rows: no count lost, no deadlock,
-#   5. the slots of closed weeks folded into one row (kpi_dossiers_weekly_fold): the same figures.
+#   5. the slots of closed weeks folded into one row (kpi_dossiers_weekly_fold): the same figures,
+#   6. the gateway's kpi_fold job (modules/procedures/kpi_fold.c) doing so by itself, current weeks left alone.
 # Each comparison runs in one REPEATABLE READ transaction, so the other tests writing dossiers meanwhile cannot make
 # the two sides differ, and covers all the units (not only this test's). The rollup tables themselves are also compared
 # with kpi_dossiers_weekly_expected() and kpi_dossiers_yearly_expected() (the backfills' queries over the dossiers) for
@@ -190,5 +191,21 @@ expect_eq "fold: one row per week left for the unit" "t" \
   "$(sql "SELECT count(*) = count(DISTINCT week_start) AND bool_and(slot = 0) FROM kpi_dossiers_weekly
             WHERE unit_code = '$U-C' AND week_start < '2026-02-02'")"
 compare "after folding" 2025-12-29 7
+
+# ---- 6. the gateway's kpi_fold job folds closed weeks by itself, and leaves the current weeks' slots alone ----
+# Rows of a unit of its own: an old week in three slots, and this week in two (writers still add to it).
+THIS_WEEK=$(sql "SELECT date_trunc('week', now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date")
+sql "INSERT INTO kpi_dossiers_weekly (unit_code, week_start, slot, received, open_delta, overdue_delta)
+     VALUES ('$U-F', '2025-03-03', 1, 2, 1, 0), ('$U-F', '2025-03-03', 4, 3, -1, 1), ('$U-F', '2025-03-03', 7, 1, 0, 0),
+            ('$U-F', '$THIS_WEEK', 2, 1, 1, 0), ('$U-F', '$THIS_WEEK', 5, 1, 1, 0)" >/dev/null
+start_gateway CONG_MODULES_PROCEDURES_KPI_FOLD_INTERVAL_S=1 || { finish; exit 1; }
+folded() { [ "$(sql "SELECT count(*) FROM kpi_dossiers_weekly WHERE unit_code = '$U-F' AND week_start = '2025-03-03'")" = 1 ]; }
+wait_until 30 folded; expect_eq "the job folded the closed week into one row" 0 $?
+expect_eq "...slot 0, the same sums" "0|6|0|1" \
+  "$(sql "SELECT slot, received, open_delta, overdue_delta FROM kpi_dossiers_weekly WHERE unit_code = '$U-F' AND week_start = '2025-03-03'")"
+expect_eq "...this week's slots untouched" "2 5" \
+  "$(sql "SELECT string_agg(slot::text, ' ' ORDER BY slot) FROM kpi_dossiers_weekly WHERE unit_code = '$U-F' AND week_start = '$THIS_WEEK'")"
+expect_match "...and said so" "kpi fold: [0-9]+ writer-slot row\(s\) merged" "$(cat "$GW_DIR/stderr")"
+sql "DELETE FROM kpi_dossiers_weekly WHERE unit_code = '$U-F'" >/dev/null
 
 finish
