@@ -63,6 +63,8 @@ cong_proxy_h1_idle_t *cong_proxy_h1_idle_of(cong_proxy_upstream_t *up, cong_work
 /* The connections [0, n) leave the list and are closed. */
 static void close_oldest(cong_proxy_h1_idle_t *idle, size_t n)
 {
+    if (n == 0)
+        return; /* (kept may be NULL: nothing was ever kept) */
     for (size_t i = 0; i < n; i++)
         h2o_socket_close(idle->kept[i].sock);
     memmove(idle->kept, idle->kept + n, (idle->count - n) * sizeof *idle->kept);
