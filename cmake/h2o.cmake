@@ -36,6 +36,12 @@ foreach(_cong_marker H2O_CONG_ABUSE_PATCH H2O_CONG_BODY_LIMIT_PATCH H2O_CONG_HPA
       "${_cong_h2o_inc}/h2o.h is not the patched h2o (no ${_cong_marker}). Rebuild it: bash scripts/build-h2o.sh")
   endif()
 endforeach()
+# Patch 0008 (the HTTP/1 client keeps no socket pool for cong's proxy) marks its own header.
+file(STRINGS "${_cong_h2o_inc}/h2o/http1client.h" _cong_h2o_marker REGEX "^#define H2O_CONG_HTTP1CLIENT_SOCKET_PATCH ")
+if(NOT _cong_h2o_marker)
+  message(FATAL_ERROR "${_cong_h2o_inc}/h2o/http1client.h is not the patched h2o (no H2O_CONG_HTTP1CLIENT_SOCKET_PATCH)."
+    " Rebuild it: bash scripts/build-h2o.sh")
+endif()
 # Reconfigure when the library is rebuilt (e.g. a patch changed).
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${CONG_H2O_PREFIX}/.stamp")
 

@@ -29,6 +29,7 @@
 #include "gateway/outbound/outbound.h"
 #include "pipeline.h"
 #include "gateway/stores/stores.h"
+#include "gateway/upstream/upstream.h"
 #include "request.h"
 #include "request_metrics.h"
 #include "response_filters.h"
@@ -237,6 +238,7 @@ static void *worker_main(void *arg)
     cong_redis_close(w->redis);
     cong_pg_pool_close(w->pg);
     cong_http_client_close(w);
+    cong_upstream_worker_stop(w); /* the partner proxy's kept connections */
     uv_close((uv_handle_t *)&w->tick, NULL);
     for (int i = 0; i < 20 && uv_run(&w->loop, UV_RUN_NOWAIT) != 0; i++)
         ;

@@ -3,12 +3,13 @@
  * them cost ~60 % of a proxied request's CPU (its handles, header lists and allocations); h2o's client is a parser
  * over the socket the worker already polls.
  *
- * - Connections: h2o's socket pool, one per worker and target (made on the worker's thread at first use, so its
- *   mutex is never contended), kept idle at most H1_IDLE_MS. The pool's interval timer is not used (it would be a
- *   handle on the worker's loop to close at the worker's end): expired connections are closed when the pool is next
- *   used, and the rest at cong_upstream_proxy_free (so a worker whose traffic stopped keeps up to its peak of idle
- *   connections open until then). A kept connection the upstream closed is seen (recv MSG_PEEK) and replaced before
- *   it is used; one it closes as the request goes out gets an idempotent request sent again (resend_on_stale).
+ * - Connections: kept on the worker's own loop, one list per worker and target (proxy_h1_idle.c), and handed to h2o's
+ *   client as they are (h2o patch 0008: h2o_http1client_connect_with_socket, and on_keepalive to get one back at the
+ *   end of a response). h2o 2.2.5's socket pool moved a kept connection out of the loop after each response and back
+ *   in for the next request (dup, close, epoll_ctl twice, a liveness recv, an ioctl: ~6 of 8.4 system calls a
+ *   request). A kept connection is idle at most H1_IDLE_MS, at most min(max_concurrent, H1_IDLE_MAX) per worker and
+ *   target, and read while idle: the upstream's close (or anything it sends) closes it at once. One the upstream
+ *   closes as the request goes out gets an idempotent request sent again (resend_on_stale).
  * - Deadlines: the transfer's timer, by phase: connect (connect_timeout_ms, from the attempt's start), first byte
  *   (first_byte_timeout_ms, from the attempt's start), then the total deadline. h2o's own I/O timeout (the h2o
  *   context's proxy.io_timeout) is set above the longest total deadline (http/server.c): it never fires first.
@@ -31,48 +32,11 @@
 
 #include "proxy_internal.h"
 
-#define H1_IDLE_MS 4000 /* a kept connection idle longer is closed: under the shortest common keep-alive (5 s) */
 #define H1_SLICE (64 * 1024)   /* written to the client's stream at once (its buffer is larger) */
 
 int cong_proxy_h1_fits(const cong_upstream_config_t *u)
 {
     return u->protocol == CONG_UPSTREAM_HTTP1 && u->tls.line == 0;
-}
-
-static h2o_socketpool_t *pool_of(proxy_transfer_t *t)
-{
-    int w = t->r->worker->index;
-    if (w < 0 || w >= CONG_PROXY_MAX_WORKERS)
-        return NULL;
-    h2o_socketpool_t **pools = &t->up->pools[w];
-    if (*pools == NULL) {
-        const cong_upstream_config_t *u = t->up->config;
-        if ((*pools = calloc(u->target_count, sizeof **pools)) == NULL)
-            return NULL;
-        for (size_t i = 0; i < u->target_count; i++) {
-            h2o_socketpool_t *p = &(*pools)[i];
-            const cong_upstream_target_config_t *target = &u->targets[i];
-            h2o_socketpool_init_by_hostport(p, h2o_iovec_init(target->host, strlen(target->host)),
-                                            (uint16_t)target->port, 0, (size_t)u->limits.max_concurrent);
-            p->timeout = H1_IDLE_MS;                    /* read at the pool's use, against this loop's clock */
-            p->_interval_cb.loop = &t->r->worker->loop; /* (set_timeout would also start a timer: see above) */
-        }
-    }
-    return &(*pools)[t->target];
-}
-
-void cong_proxy_h1_pools_free(cong_proxy_upstream_t *up)
-{
-    for (int w = 0; w < CONG_PROXY_MAX_WORKERS; w++) {
-        if (up->pools[w] == NULL)
-            continue;
-        for (size_t i = 0; i < up->config->target_count; i++) {
-            up->pools[w][i]._interval_cb.loop = NULL; /* no timer to dispose of (its loop is gone) */
-            h2o_socketpool_dispose(&up->pools[w][i]);
-        }
-        free(up->pools[w]);
-        up->pools[w] = NULL;
-    }
 }
 
 static uint64_t ms_until(const proxy_transfer_t *t, int from_attempt_ms)
@@ -130,8 +94,13 @@ static int push(proxy_transfer_t *t, h2o_buffer_t **buf)
     return 0;
 }
 
-/* Set while h2o_http1client_connect_with_pool runs: a kept connection is handed over within it, a new one later. */
-static _Thread_local int connecting_now;
+/* The response ended: h2o's client lets go of the connection when this callback returns — to cong_proxy_h1_keep when
+ * it can be kept, which finds the list in client->data (t may be gone by then). */
+static void let_go(proxy_transfer_t *t, h2o_http1client_t *client)
+{
+    client->data = t->h1.idle;
+    t->h1.client = NULL;
+}
 
 /* A kept connection the upstream closed as the request went out (its keep-alive ran out then) fails before any
  * answer: that is not the target's failure. An idempotent request is sent once more on another connection of the
@@ -171,7 +140,7 @@ static int on_body(h2o_http1client_t *client, const char *errstr)
     }
     int rc = push(t, &client->sock->input);
     if (errstr == h2o_http1client_error_is_eos) {
-        t->h1.client = NULL; /* h2o gives the connection back to its pool after this returns */
+        let_go(t, client);
         if (rc == CONG_EBUSY) { /* the rest is ours: h2o would drop it with the connection's input */
             t->h1.rest = client->sock->input;
             h2o_buffer_init(&client->sock->input, &h2o_socket_buffer_prototype);
@@ -264,7 +233,7 @@ static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *er
     int is_eos = errstr == h2o_http1client_error_is_eos;
     int rc = begin(t, is_eos, headers, num_headers);
     if (rc != 0 || is_eos) {
-        t->h1.client = NULL; /* h2o closes it (or keeps it, at the end of a response) after this returns */
+        let_go(t, client); /* h2o closes it, or keeps it at the end of a response, after this returns */
         cong_proxy_attempt_over(t, rc != 0, 0, 0);
         return NULL;
     }
@@ -281,7 +250,7 @@ static h2o_http1client_head_cb on_connect(h2o_http1client_t *client, const char 
         return NULL;
     }
     t->h1.connected = 1;
-    t->h1.reused = connecting_now;
+    client->on_keepalive = cong_proxy_h1_keep;
     arm(t); /* the first byte's deadline now */
     h2o_req_t *req = t->r->h2o;
     t->h1.bufs[0] = h2o_iovec_init(t->h1.head, t->h1.head_len);
@@ -297,18 +266,25 @@ void cong_proxy_h1_start(proxy_transfer_t *t, int64_t left_ms)
     free(t->h1.head);
     t->h1.head = NULL;
     t->h1.connected = t->h1.reused = 0;
-    h2o_socketpool_t *pool = pool_of(t);
-    int rc = pool == NULL ? CONG_ENOMEM
-                          : cong_proxy_request_head(t->r, t->route, t->target, left_ms, &t->h1.head, &t->h1.head_len);
+    t->h1.idle = cong_proxy_h1_idle_of(t->up, t->r->worker, t->target);
+    int rc = t->h1.idle == NULL ? CONG_ENOMEM
+                                : cong_proxy_request_head(t->r, t->route, t->target, left_ms, &t->h1.head, &t->h1.head_len);
     if (rc != 0) {
         cong_proxy_attempt_over(t, 1, rc == CONG_ETIMEDOUT, 0);
         return;
     }
     t->attached = 1;
     arm(t);
-    /* last: a pooled connection answers at once, a failed connect may too (then t may be gone when this returns) */
-    int outer = connecting_now;
-    connecting_now = 1;
-    h2o_http1client_connect_with_pool(&t->h1.client, t, &t->r->worker->h2o.proxy.client_ctx, pool, on_connect);
-    connecting_now = outer;
+    /* last: a kept connection is used at once, a failed connect may answer at once too (then t may be gone when this
+     * returns) */
+    h2o_http1client_ctx_t *ctx = &t->r->worker->h2o.proxy.client_ctx;
+    h2o_socket_t *sock = cong_proxy_h1_take(t->h1.idle, uv_now(&t->r->worker->loop));
+    if (sock != NULL) {
+        t->h1.reused = 1;
+        h2o_http1client_connect_with_socket(&t->h1.client, t, ctx, sock, on_connect);
+        return;
+    }
+    const cong_upstream_target_config_t *target = &t->up->config->targets[t->target];
+    h2o_http1client_connect(&t->h1.client, t, ctx, h2o_iovec_init(target->host, strlen(target->host)),
+                            (uint16_t)target->port, 0, on_connect);
 }

@@ -23,6 +23,9 @@ enum cong_proxy_outcome {
     CONG_PROXY_OUTCOMES
 };
 
+/* One worker's kept connections to one target (proxy_h1_idle.c). */
+typedef struct cong_proxy_h1_idle cong_proxy_h1_idle_t;
+
 typedef struct cong_proxy_target_metrics {
     _Atomic uint64_t outcomes[CONG_PROXY_OUTCOMES];
     _Atomic uint64_t latency_ms_sum, latency_count; /* to the response's headers */
@@ -41,8 +44,8 @@ typedef struct cong_proxy_upstream {
     cong_rate_plan_t plan;  /* the partner's quota (partner.quota); per_minute and daily 0: none */
     char *plan_bucket;      /* owned: "partner:<name>", the plan's bucket */
     int over_h1;            /* 1: attempts go over h2o's HTTP/1 client (proxy_h1.c), else libcurl */
-    h2o_socketpool_t *pools[CONG_PROXY_MAX_WORKERS]; /* over_h1: worker i's kept connections, one pool a target,
-                                                       made on its thread at first use (proxy_h1.c) */
+    cong_proxy_h1_idle_t *idle[CONG_PROXY_MAX_WORKERS]; /* over_h1: worker i's kept connections, one list a target
+                                                          (target_count), made on its thread at first use */
 } cong_proxy_upstream_t;
 
 /* One partner route: the handler's udata. */
@@ -87,6 +90,7 @@ struct proxy_transfer {
         int connected;
         int chunked;                  /* the answer's body is chunked */
         int reused, stale_retried;    /* the connection was a kept one; the attempt was sent again on another */
+        cong_proxy_h1_idle_t *idle;   /* where the connection goes back at the end of the response */
     } h1;
 };
 
@@ -103,8 +107,8 @@ int cong_proxy_deliver(proxy_transfer_t *t, const char *data, size_t len);
  *  blame (health, retry). May free t. */
 void cong_proxy_attempt_over(proxy_transfer_t *t, int failed, int timed_out, int upstream_fault);
 
-/* proxy_h1.c: attempts over h2o 2.2.5's HTTP/1 client (lib/common/http1client.c) on the worker's own loop, with a
- * keep-alive pool (h2o_socketpool_t) per worker and target — for plain-text HTTP/1.1 upstreams (cong_proxy_h1_fits);
+/* proxy_h1.c: attempts over h2o 2.2.5's HTTP/1 client (lib/common/http1client.c) on the worker's own loop, with
+ * kept connections per worker and target (proxy_h1_idle.c) — for plain-text HTTP/1.1 upstreams (cong_proxy_h1_fits);
  * TLS, mTLS and HTTP/2 upstreams stay on libcurl. */
 int cong_proxy_h1_fits(const cong_upstream_config_t *u);
 /** Starts the attempt (target chosen, deadline `left_ms`); its end comes by cong_proxy_attempt_over — possibly
@@ -114,8 +118,15 @@ void cong_proxy_h1_start(proxy_transfer_t *t, int64_t left_ms);
 void cong_proxy_h1_cancel(proxy_transfer_t *t);
 /** The client's buffer drained: what the body had left is written, reading goes on. May free t. */
 void cong_proxy_h1_resume(proxy_transfer_t *t);
-/** At cong_upstream_proxy_free (the workers stopped): the kept connections of every worker. */
+/** At cong_upstream_proxy_free (the workers stopped, their kept connections closed): the lists of every worker. */
 void cong_proxy_h1_pools_free(cong_proxy_upstream_t *up);
+/* proxy_h1_idle.c: the kept connections, per worker and target (worker thread only). */
+/** Worker w's list for the target (made at its first use); NULL when out of memory. */
+cong_proxy_h1_idle_t *cong_proxy_h1_idle_of(cong_proxy_upstream_t *up, cong_worker_t *w, int target);
+/** A kept connection to use now (the newest still open), or NULL: connect. */
+h2o_socket_t *cong_proxy_h1_take(cong_proxy_h1_idle_t *idle, uint64_t now_ms);
+/** h2o's client's on_keepalive (patch 0008): the connection of a finished response, client->data its list. */
+void cong_proxy_h1_keep(h2o_http1client_t *client, h2o_socket_t *sock);
 /** Sets `*request`/`*len` to the head of the request to the target (request line, host, content-length, headers as
  *  cong_proxy_request_setup's), malloc'd. 0, CONG_ENOMEM, CONG_ETOOBIG, CONG_EIO (no token). */
 int cong_proxy_request_head(cong_req_t *r, const cong_proxy_route_t *route, int target, int64_t remaining_ms,

@@ -11,7 +11,7 @@
  *
  * What the proxy (proxy.c) calls, per request, on the worker's thread. Its attempts go over one of two transports,
  * chosen per upstream at start and invisible to the configuration: plain-text HTTP/1.1 upstreams over h2o's own
- * HTTP/1 client on the worker's loop, with a keep-alive pool per worker and target (proxy_h1.c: libcurl's handles,
+ * HTTP/1 client on the worker's loop, with kept connections per worker and target (proxy_h1.c: libcurl's handles,
  * header lists and allocations were ~60 % of a proxied request's CPU); TLS (with or without mTLS) and HTTP/2
  * upstreams over libcurl's multi interface of each worker (the one gateway/outbound/ runs its calls on, through
  * cong_http_client_attach), which h2o 2.2.5's client cannot replace (one SSL_CTX per context, no HTTP/2). Steps:
@@ -68,8 +68,8 @@
  * — subject, actor, client, granted scopes, acr, session — for at most 30 s: its jti names the token, not the
  * request; a revoked session never reaches this handler, the authenticate phase refuses it first), traceparent with
  * a span id of cong's own, the deadline
- * header, x-request-id) and streams the answer back on a kept connection (HTTP/1.1: h2o's socket pool of the worker
- * and target, proxy_h1.c; libcurl: the worker's multi caches as many as the upstreams' max_concurrent allow,
+ * header, x-request-id) and streams the answer back on a kept connection (HTTP/1.1: the worker's idle connections to the
+ * target, kept on its loop, proxy_h1_idle.c; libcurl: the worker's multi caches as many as the upstreams' max_concurrent allow,
  * gateway/outbound/http_client.c; h2c prior knowledge excepted: one connection a request until libcurl has
  * curl#10643's fix, proxy_request.c) (proxy.c: http/stream_reply.h; while the client's buffer is full the libcurl
  * transfer is paused, or h2o's client stops reading, and resumed when it drains). With h2o's client the response
@@ -282,6 +282,10 @@ int cong_upstream_proxy_init(const cong_config_t *cfg, const struct cong_identit
 int cong_partner_routes_onload(struct cong_module_ctx *ctx, const struct cong_api *api);
 /** At dispose, after the workers stopped. */
 void cong_upstream_proxy_free(void);
+struct cong_worker;
+/** On worker w's thread once its loop stopped, before its handles drain: closes the worker's kept upstream
+ *  connections (proxy_h1_idle.c); one that a request still under way gives back later is closed then. */
+void cong_upstream_worker_stop(struct cong_worker *w);
 /** The upstreams' lines of /metrics (malloc'd text, *len without its NUL), or NULL when out of memory. */
 char *cong_upstream_metrics_render(size_t *len);
 

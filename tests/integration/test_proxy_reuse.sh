@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# What the proxy keeps between requests (issue 16's bench): the upstream's HTTP/1.1 connections (h2o's socket pool of
-# each worker and target, gateway/upstream/proxy_h1.c) and cong's own token for the partner, reused by a
+# What the proxy keeps between requests (issue 16's bench): the upstream's HTTP/1.1 connections (kept on each worker's
+# loop, per target, gateway/upstream/proxy_h1_idle.c) and cong's own token for the partner, reused by a
 # worker for the same caller (auth/upstream_token.h). N requests through cong arrive on far fewer than N connections
 # (the stand-in records each request's peer address: --peers), the same caller's requests carry the same token (jti
 # then names the token), another caller gets another token, and a revoked session is refused by authentication
-# before the proxy: the upstream never hears of it again.
+# before the proxy: the upstream never hears of it again. A kept connection the upstream closes while it is idle (a
+# short keep-alive) is noticed at once and never used: a POST after that is answered.
 source "$(dirname "$0")/lib.sh"
 
 UP_PORT=$(free_port)
@@ -18,6 +19,10 @@ wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$UP_PORT/ready" || bad "sta
 STALE_PORT=$(free_port) STALE_LOG="$GW_DIR/stale.log"
 : >"$STALE_LOG"
 python3 "$SRC/tests/integration/stale_keepalive_upstream.py" "$STALE_PORT" "$STALE_LOG" &
+EXTRA_PIDS+=($!)
+SHORT_PORT=$(free_port) SHORT_LOG="$GW_DIR/short.log"
+: >"$SHORT_LOG"
+python3 "$SRC/tests/integration/short_keepalive_upstream.py" "$SHORT_PORT" "$SHORT_LOG" 300 &
 EXTRA_PIDS+=($!)
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
@@ -35,10 +40,17 @@ upstreams:
     limits: {connect_timeout_ms: 2000, first_byte_timeout_ms: 5000, total_timeout_ms: 10000}
     outlier: {consecutive_failures: 0}
     partner: {name: stale}
+  - name: short
+    targets: [{address: "127.0.0.1:$SHORT_PORT"}]
+    protocol: http1
+    limits: {connect_timeout_ms: 2000, first_byte_timeout_ms: 5000, total_timeout_ms: 10000}
+    outlier: {consecutive_failures: 0}
+    partner: {name: short}
 partner_routes:
   - {method: GET, path: "/v1/partners/reuse/echo", upstream: reuse, scopes: [reuse.read]}
   - {method: GET, path: "/v1/partners/stale/x", upstream: stale, auth: none}
   - {method: POST, path: "/v1/partners/stale/x", upstream: stale, auth: none}
+  - {method: POST, path: "/v1/partners/short/x", upstream: short, auth: none}
 YAML
 start_gateway CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem" CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" \
   CONG_SERVER_WORKERS=2 CONG_RATE_LIMITS_DEFAULT_BURST=100000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=10000000 \
@@ -96,6 +108,18 @@ done
 expect_eq "  each POST reached the upstream once: answered + dropped = 6" 6 \
   "$(( $(grep -c '^answered POST' "$STALE_LOG") + $(grep -c '^dropped POST' "$STALE_LOG") ))"
 expect_eq "  the dropped POSTs are the failed ones (never sent again)" "$post_fails" "$(grep -c '^dropped POST' "$STALE_LOG")"
+
+# --- an upstream that closes a connection idle for 300 ms: each POST waits until the upstream closed the connection
+# the last one left (well under the 1 s after which a kept connection is also asked before use, proxy_h1_idle.c), so
+# only the worker's read of its idle connections can tell it is gone: every POST is answered, none dropped
+fails=0
+for i in $(seq 1 6); do
+  [ "$(call "" POST /v1/partners/short/x --data-binary p)" = 200 ] || fails=$((fails + 1))
+  closed_all() { [ "$(grep -c '^closed idle' "$SHORT_LOG")" -ge "$i" ]; }
+  wait_until 10 closed_all || bad "the short keep-alive upstream did not close its idle connection"
+done
+expect_eq "POSTs after the upstream closed the kept connection while idle: all answered" 0 "$fails"
+expect_eq "  each reached the upstream once" 6 "$(grep -c '^answered POST' "$SHORT_LOG")"
 
 # --- a revoked session: refused by authentication (401), before the proxy — the upstream never sees it again
 UNTIL=$(($(date +%s) + 600))
