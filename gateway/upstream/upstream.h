@@ -77,7 +77,15 @@
  * open, no usable target; Retry-After), 504 upstream-timeout (connect, first byte or total deadline), 502
  * upstream-failed (connection failed, reset, a response over max_response_body_bytes before it began). A failure
  * after the response began breaks the client's response (cong_stream_abort), never truncates it silently. Request
- * bodies are whole (h2o 2.2.5 buffers them), bounded by the upstream's max_request_body_bytes. The breaker's QUEUE
+ * bodies over HTTP/2 are streamed (proxy_body.c): h2o (patch 0009) hands the request to the handler as soon as its
+ * headers are in, and the body goes to the upstream as it arrives, over libcurl whatever the upstream's protocol (a
+ * declared length is passed on, else chunked over HTTP/1.1); the client gets flow-control window only as the upstream
+ * takes the body, so a slow upstream slows the client and the gateway holds at most about a window (16 MiB at first,
+ * then 1 MiB) of it. The upstream's max_request_body_bytes is held by h2o itself: a declared content-length over it
+ * refuses the stream (RST_STREAM REFUSED_STREAM), a body that grows past it is reset then. A streamed body cannot be
+ * replayed: once a byte of it went to an upstream, a failed attempt is never retried (nor resent on a stale kept
+ * connection). HTTP/1.1 clients' bodies are still whole (h2o 2.2.5's HTTP/1 buffers them; not done: its input
+ * buffer moves as it grows, under the head's parsed headers), bounded by max_request_body_bytes (413 problem). The breaker's QUEUE
  * verdict is not used yet: a request that would queue is refused like an open breaker. The runtime state (proxy_state.c) is one per process, built at
  * start from the start-time configuration; /metrics gets cong_upstream_* by upstream and target
  * (requests by outcome, latency, the target's state healthy/unhealthy/ejected, active checks passed and failed,
@@ -103,6 +111,7 @@
 #include <stdint.h>
 
 #include "cong/errors.h"
+#include "cong/module.h"
 #include "gateway/config/config.h"
 
 /* ---------------------------------------------------------------------------------------------------------------- */
@@ -282,6 +291,9 @@ int cong_upstream_proxy_init(const cong_config_t *cfg, const struct cong_identit
 int cong_partner_routes_onload(struct cong_module_ctx *ctx, const struct cong_api *api);
 /** At dispose, after the workers stopped. */
 void cong_upstream_proxy_free(void);
+/** The partner routes' handler: the host streams the HTTP/2 request bodies of the routes it serves (h2o patch 0009;
+ *  gateway.h streamed_body_handler, http/route_lookup.h), and the proxy forwards them as they arrive (proxy_body.c). */
+cong_handler_fn cong_upstream_streamed_body_handler(void);
 /** The upstreams' lines of /metrics (malloc'd text, *len without its NUL), or NULL when out of memory. */
 char *cong_upstream_metrics_render(size_t *len);
 
