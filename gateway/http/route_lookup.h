@@ -36,8 +36,9 @@ size_t cong_route_lookup_body_limit(h2o_req_t *req);
 
 /** h2o's http2.stream_request_body (patch 0009): 1 when the request's route is served by the gateway's
  *  streamed_body_handler (the partner proxy), whose handler then reads the body as it arrives (req->cong_body) instead
- *  of h2o buffering it whole; its limit is then exactly the route's (no slack: the limits phase never sees it). Every
- *  other route, and HTTP/1.1, keep the buffered body, the limits phase and its 413 problem. */
+ *  of h2o buffering it whole; its limit is then exactly the route's (no slack: the limits phase sees only a declared
+ *  length, req->cong_body.content_length). HTTP/1.1 asks both too. Every other route keeps the buffered body, the
+ *  limits phase and its 413 problem. */
 int cong_route_lookup_streams_body(h2o_req_t *req);
 
 #endif

@@ -1,24 +1,24 @@
 /* A partner request's body streamed to the upstream as it arrives (contract in upstream.h; the transfer in proxy.c).
  *
- * The gateway asks h2o to stream the HTTP/2 request bodies of partner routes (h2o patch 0009, http/route_lookup.h):
- * the handler runs as soon as the headers are in, and the body is read from h2o's buffer of the stream while it
- * arrives. Such an attempt goes over libcurl whatever the upstream's protocol — h2o 2.2.5's HTTP/1 client writes a
+ * The gateway asks h2o to stream the request bodies of partner routes, HTTP/2 and HTTP/1.1 (h2o patch 0009,
+ * http/route_lookup.h): the handler runs as soon as the headers are in, and the body is read from h2o's buffer (the
+ * stream's, or the HTTP/1.1 connection's) while it arrives. Such an attempt goes over libcurl whatever the upstream's protocol — h2o 2.2.5's HTTP/1 client writes a
  * request in one piece, so a plain HTTP/1.1 upstream that would otherwise go over it (proxy_h1.c) gets a streamed body
  * from libcurl too (chunked when the client declared no content-length, else that length).
  *
  * - Backpressure both ways: libcurl's read callback takes what h2o holds and lets go of it (the client then gets
  *   flow-control window for as much, h2o_cong_req_body_consume); nothing held → the upload pauses
  *   (CURL_READFUNC_PAUSE) until h2o says more came (on_client_data). A slow upstream stops taking, the read callback
- *   is not called, the client's window stays shut: the gateway holds at most a window's worth (patch 0009: the first
- *   16 MiB window, then 1 MiB).
+ *   is not called, the client's window stays shut (HTTP/1.1: h2o stops reading its socket): the gateway holds at
+ *   most a window's worth (patch 0009: HTTP/2 the first 16 MiB window, then 1 MiB; HTTP/1.1 1 MiB).
  * - The first-byte deadline starts when the whole body went out (an upstream answers after it has read it); until
  *   then only the total deadline runs.
  * - No retry once a byte of the body went to an upstream: it is gone from the gateway and cannot be sent again
  *   (proxy.c's retry asks cong_proxy_body_replayable). libcurl would need to rewind it to resend on a kept connection
  *   that died: without a seek callback it fails the attempt instead.
  * - Limits: h2o holds the body to the route's limit (max_request_body_bytes): a declared content-length over it
- *   refuses the stream at once (RST_STREAM REFUSED_STREAM), a body that grows past it is reset then; the upstream's
- *   request then fails and is not retried.
+ *   refuses an HTTP/2 stream at once (RST_STREAM REFUSED_STREAM), and is the limits phase's 413 over HTTP/1.1; a body
+ *   that grows past it resets the stream or closes the connection; the upstream's request then fails, not retried.
  * Worker thread only. */
 #include <string.h>
 

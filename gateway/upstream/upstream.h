@@ -77,15 +77,16 @@
  * open, no usable target; Retry-After), 504 upstream-timeout (connect, first byte or total deadline), 502
  * upstream-failed (connection failed, reset, a response over max_response_body_bytes before it began). A failure
  * after the response began breaks the client's response (cong_stream_abort), never truncates it silently. Request
- * bodies over HTTP/2 are streamed (proxy_body.c): h2o (patch 0009) hands the request to the handler as soon as its
+ * bodies are streamed (proxy_body.c), from HTTP/2 and HTTP/1.1 clients alike: h2o (patch 0009) hands the request to the handler as soon as its
  * headers are in, and the body goes to the upstream as it arrives, over libcurl whatever the upstream's protocol (a
- * declared length is passed on, else chunked over HTTP/1.1); the client gets flow-control window only as the upstream
- * takes the body, so a slow upstream slows the client and the gateway holds at most about a window (16 MiB at first,
- * then 1 MiB) of it. The upstream's max_request_body_bytes is held by h2o itself: a declared content-length over it
- * refuses the stream (RST_STREAM REFUSED_STREAM), a body that grows past it is reset then. A streamed body cannot be
+ * declared length is passed on, else chunked over HTTP/1.1); an HTTP/2 client gets flow-control window only as the
+ * upstream takes the body, and h2o stops reading an HTTP/1.1 client's socket, so a slow upstream slows the client and
+ * the gateway holds at most about a window (HTTP/2: 16 MiB at first, then 1 MiB; HTTP/1.1: 1 MiB) of it. The
+ * upstream's max_request_body_bytes is held by h2o itself: a declared content-length over it refuses an HTTP/2 stream
+ * (RST_STREAM REFUSED_STREAM) and is 413 problem+json over HTTP/1.1 (the limits phase), a body that grows past it
+ * resets the stream or closes the connection. A streamed body cannot be
  * replayed: once a byte of it went to an upstream, a failed attempt is never retried (nor resent on a stale kept
- * connection). HTTP/1.1 clients' bodies are still whole (h2o 2.2.5's HTTP/1 buffers them; not done: its input
- * buffer moves as it grows, under the head's parsed headers), bounded by max_request_body_bytes (413 problem). The breaker's QUEUE
+ * connection). The breaker's QUEUE
  * verdict is not used yet: a request that would queue is refused like an open breaker. The runtime state (proxy_state.c) is one per process, built at
  * start from the start-time configuration; /metrics gets cong_upstream_* by upstream and target
  * (requests by outcome, latency, the target's state healthy/unhealthy/ejected, active checks passed and failed,
