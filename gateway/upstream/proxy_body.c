@@ -1,10 +1,11 @@
 /* A partner request's body streamed to the upstream as it arrives (contract in upstream.h; the transfer in proxy.c).
  *
- * The gateway asks h2o to stream the request bodies of partner routes, HTTP/2 and HTTP/1.1 (h2o patch 0009,
- * http/route_lookup.h): the handler runs as soon as the headers are in, and the body is read from h2o's buffer (the
- * stream's, or the HTTP/1.1 connection's) while it arrives. Such an attempt goes over libcurl whatever the upstream's protocol — h2o 2.2.5's HTTP/1 client writes a
- * request in one piece, so a plain HTTP/1.1 upstream that would otherwise go over it (proxy_h1.c) gets a streamed body
- * from libcurl too (chunked when the client declared no content-length, else that length).
+ * The gateway asks h2o to stream the request bodies of partner routes that are not declared at most 64 KiB, from
+ * HTTP/2 and HTTP/1.1 clients (h2o patch 0009, http/route_lookup.h): the handler runs as soon as the headers are in,
+ * and the body is read from h2o's buffer (the stream's, or the HTTP/1.1 connection's) while it arrives. Such an
+ * attempt goes over libcurl whatever the upstream's protocol — h2o 2.2.5's HTTP/1 client writes a request in one
+ * piece, so a plain HTTP/1.1 upstream that would otherwise go over it (proxy_h1.c) gets a streamed body from libcurl
+ * too (chunked when the client declared no content-length, else that length).
  *
  * - Backpressure both ways: libcurl's read callback takes what h2o holds and lets go of it (the client then gets
  *   flow-control window for as much, h2o_cong_req_body_consume); nothing held → the upload pauses

@@ -77,7 +77,8 @@
  * open, no usable target; Retry-After), 504 upstream-timeout (connect, first byte or total deadline), 502
  * upstream-failed (connection failed, reset, a response over max_response_body_bytes before it began). A failure
  * after the response began breaks the client's response (cong_stream_abort), never truncates it silently. Request
- * bodies are streamed (proxy_body.c), from HTTP/2 and HTTP/1.1 clients alike: h2o (patch 0009) hands the request to the handler as soon as its
+ * bodies not declared at most 64 KiB (http/route_lookup.h: smaller ones are buffered as before, stay on h2o's client
+ * for plain HTTP/1.1 upstreams and stay retryable) are streamed (proxy_body.c), from HTTP/2 and HTTP/1.1 clients alike: h2o (patch 0009) hands the request to the handler as soon as its
  * headers are in, and the body goes to the upstream as it arrives, over libcurl whatever the upstream's protocol (a
  * declared length is passed on, else chunked over HTTP/1.1); an HTTP/2 client gets flow-control window only as the
  * upstream takes the body, and h2o stops reading an HTTP/1.1 client's socket, so a slow upstream slows the client and

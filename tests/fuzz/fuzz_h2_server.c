@@ -206,7 +206,7 @@ static fuzz_server_t *server_new(void)
     add_route(s, "POST", "/v1/notes", 1000, reply_body_size);
     add_route(s, "POST", "/v1/uploads", 20000, reply_body_size);
     add_route(s, "GET", "/v1/events", 0, reply_stream);
-    add_route(s, "POST", "/v1/partners/stream", 30000, reply_streamed_body);
+    add_route(s, "POST", "/v1/partners/stream", 100000, reply_streamed_body);
     s->gw.streamed_body_handler = reply_streamed_body; /* that route's body is streamed (patch 0009) */
     cong_rate_limiter = &cong_rate_limiter_unlimited;
 
