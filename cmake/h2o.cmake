@@ -29,7 +29,7 @@ if(NOT EXISTS "${_cong_h2o_lib}" OR NOT EXISTS "${_cong_h2o_inc}/h2o.h")
     " about a minute on 2 cores; `make deps` runs it), or point -DCONG_H2O_PREFIX=... at an existing build.")
 endif()
 foreach(_cong_marker H2O_CONG_ABUSE_PATCH H2O_CONG_BODY_LIMIT_PATCH H2O_CONG_HPACK_PATCH H2O_CONG_MIN_RATE_PATCH
-                     H2O_CONG_HTTP1_FRAMING_PATCH)
+                     H2O_CONG_HTTP1_FRAMING_PATCH H2O_CONG_REQ_BODY_STREAM_PATCH)
   file(STRINGS "${_cong_h2o_inc}/h2o.h" _cong_h2o_marker REGEX "^#define ${_cong_marker} ")
   if(NOT _cong_h2o_marker)
     message(FATAL_ERROR

@@ -140,6 +140,7 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
         return CONG_ENOMEM;
     if (cong_upstream_proxy_init(config, gw->has_identity ? &gw->identity : NULL) != 0)
         return CONG_ENOMEM;
+    gw->streamed_body_handler = cong_upstream_streamed_body_handler();
     cong_modules_load_all(gw, errs);
     load_openapi(gw, errs);
     if (cong_docs_load(gw) == CONG_ENOMEM)

@@ -102,6 +102,8 @@ struct cong_gateway {
     unsigned allowed_methods_count;
     int access_log_fd;                   /* -1: no access log */
     cong_request_hooks_t request_hooks;  /* start, reply and end of every request (request_hooks.h) */
+    cong_handler_fn streamed_body_handler; /* routes with this handler (the partner proxy's) get their request bodies
+                                              streamed (route_lookup.h, h2o patch 0009); NULL: none */
     h2o_globalconf_t h2o_config;
     h2o_hostconf_t *public_hosts[2];     /* NULL-terminated host lists of the listeners: a public request can never */
     h2o_hostconf_t *admin_hosts[2];      /* reach the admin host, whatever its :authority says */

@@ -6,7 +6,8 @@
  * limits.max_body_bytes. h2o buffers a body before cong's handler runs. Over HTTP/2 it asks each request's own limit
  * as its headers arrive (patch 0004; route_lookup.c answers) and refuses the stream CONG_BODY_SLACK_BYTES past it;
  * over HTTP/1.1 its one limit is the largest of any route plus the slack, past which it answers a plain 413 itself.
- * The slack lets a body a little over its limit reach the limits phase, which answers 413 problem+json.
+ * The slack lets a body a little over its limit reach the limits phase, which answers 413 problem+json. A streamed
+ * body (partner routes, h2o patch 0009, route_lookup.h) is held to exactly its limit by h2o instead.
  */
 #ifndef CONG_GATEWAY_BODY_LIMIT_H
 #define CONG_GATEWAY_BODY_LIMIT_H

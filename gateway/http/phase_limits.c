@@ -37,7 +37,10 @@ cong_phase_result_t cong_phase_limits(cong_req_t *r)
         cong_reply_problem(r, 431, "headers-too-large", NULL, NULL, 0);
         return CONG_PHASE_DONE;
     }
-    if (req->entity.len > r->lookup->body_limit) {
+    /* a streamed body (h2o patch 0009: partner routes) is not in entity: its declared length is refused here, and h2o
+     * never reads it past the limit (HTTP/2 refuses such a stream before this phase) */
+    size_t declared = req->cong_body.streaming ? req->cong_body.content_length : 0;
+    if (req->entity.len > r->lookup->body_limit || (declared != SIZE_MAX && declared > r->lookup->body_limit)) {
         cong_reply_problem(r, 413, "payload-too-large", NULL, NULL, 0);
         return CONG_PHASE_DONE;
     }

@@ -61,10 +61,28 @@ const cong_route_lookup_t *cong_route_lookup(const cong_gateway_t *gw, h2o_req_t
     return kept != NULL ? kept : look_up_and_keep(gw, req, admin_listener);
 }
 
+static int streams_body(const cong_gateway_t *gw, const cong_route_lookup_t *lookup, const h2o_req_t *req)
+{
+    size_t declared = req->cong_body.content_length; /* set by h2o before it asks (SIZE_MAX: chunked, or no length) */
+    return gw->streamed_body_handler != NULL && lookup->route != NULL &&
+           lookup->route->handler == gw->streamed_body_handler &&
+           (declared == SIZE_MAX || declared > CONG_STREAMED_BODY_MIN_BYTES);
+}
+
 size_t cong_route_lookup_body_limit(h2o_req_t *req)
 {
     const cong_worker_t *w = cong_worker_of(req->conn->ctx);
     const cong_gateway_t *gw = w->gateway;
     int admin_listener = req->conn->hosts == gw->admin_hosts;
-    return cong_route_lookup(gw, req, admin_listener)->body_limit + CONG_BODY_SLACK_BYTES;
+    const cong_route_lookup_t *lookup = cong_route_lookup(gw, req, admin_listener);
+    /* a streamed body never reaches the limits phase: h2o itself holds it to the route's limit */
+    return lookup->body_limit + (streams_body(gw, lookup, req) ? 0 : CONG_BODY_SLACK_BYTES);
+}
+
+int cong_route_lookup_streams_body(h2o_req_t *req)
+{
+    const cong_worker_t *w = cong_worker_of(req->conn->ctx);
+    const cong_gateway_t *gw = w->gateway;
+    int admin_listener = req->conn->hosts == gw->admin_hosts;
+    return streams_body(gw, cong_route_lookup(gw, req, admin_listener), req);
 }

@@ -34,4 +34,16 @@ const cong_route_lookup_t *cong_route_lookup(const struct cong_gateway *gw, h2o_
  *  made now and kept for the request. */
 size_t cong_route_lookup_body_limit(h2o_req_t *req);
 
+/* A body declared this small is buffered as before, even on a partner route: it costs no more than a socket's read
+ * buffer, keeps requests to plain HTTP/1.1 upstreams on h2o's own client (upstream/proxy_h1.c, twice libcurl's
+ * speed: bench/README) and keeps an idempotent request retryable. */
+#define CONG_STREAMED_BODY_MIN_BYTES (64 * 1024)
+
+/** h2o's http2.stream_request_body (patch 0009): 1 when the request's route is served by the gateway's
+ *  streamed_body_handler (the partner proxy) and its body is not declared at most CONG_STREAMED_BODY_MIN_BYTES; that
+ *  handler then reads the body as it arrives (req->cong_body) instead of h2o buffering it whole, and its limit is
+ *  exactly the route's (no slack: the limits phase sees only a declared length, req->cong_body.content_length).
+ *  HTTP/1.1 asks both too. Every other request keeps the buffered body, the limits phase and its 413 problem. */
+int cong_route_lookup_streams_body(h2o_req_t *req);
+
 #endif

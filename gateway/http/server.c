@@ -270,6 +270,7 @@ void cong_server_configure_h2o(cong_gateway_t *gw)
     g->server_name = h2o_iovec_init(H2O_STRLIT("cong"));
     g->max_request_entity_size = cong_body_limit_largest(gw) + CONG_BODY_SLACK_BYTES; /* HTTP/1.1: body_limit.h */
     g->http2.max_request_body = cong_route_lookup_body_limit; /* each HTTP/2 request: its own (patch 0004) */
+    g->http2.stream_request_body = cong_route_lookup_streams_body; /* partner routes' bodies (patch 0009) */
     /* h2o buffers request bodies; past this size a buffer moves to an unlinked temporary file mapped MAP_SHARED, so a
      * large upload lives in the page cache (written back to disk), not in the process's anonymous memory. */
     h2o_socket_buffer_mmap_settings.threshold = CONG_BODY_SPILL_BYTES;

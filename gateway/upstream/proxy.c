@@ -22,6 +22,7 @@ static void close_timer(uv_handle_t *h)
 
 static void transfer_free(proxy_transfer_t *t)
 {
+    cong_proxy_body_detach(t);
     if (t->anchor != NULL)
         t->anchor->t = NULL;
     if (t->first_byte_timer != NULL) {
@@ -84,7 +85,7 @@ static void on_stream(cong_req_t *r, cong_stream_t *s, int err, void *udata)
         t->stream = NULL; /* the anchor's disposal drops the transfer */
         return;
     }
-    if (t->paused && t->up->over_h1) {
+    if (t->paused && t->over_h1) {
         t->paused = 0;
         cong_proxy_h1_resume(t); /* may free t */
         return;
@@ -92,7 +93,8 @@ static void on_stream(cong_req_t *r, cong_stream_t *s, int err, void *udata)
     if (t->paused && t->attached) { /* the client's buffer drained: let the upstream's bytes flow again */
         t->paused = 0;
         t->in_callback++;
-        curl_easy_pause(t->owner.easy, CURLPAUSE_CONT);
+        curl_easy_pause(t->owner.easy, t->body.waiting ? CURLPAUSE_SEND : CURLPAUSE_CONT); /* the upload's own pause
+                                                                                              stays (proxy_body.c) */
         t->in_callback--;
     }
 }
@@ -202,6 +204,8 @@ static int retry(proxy_transfer_t *t)
     int64_t left = 0;
     if (cong_upstream_deadline_remaining(t->start_ms, t->up->config->limits.total_timeout_ms, now_ms(t), &left) != 0)
         return 0;
+    if (!cong_proxy_body_replayable(t)) /* part of a streamed body went: it cannot be sent again */
+        return 0;
     size_t others = 0;
     for (size_t i = 0; i < t->up->config->target_count; i++)
         others += t->usable[i] != 0;
@@ -245,7 +249,7 @@ void cong_proxy_attempt_over(proxy_transfer_t *t, int failed, int timed_out, int
     long status = t->status;
     cong_proxy_count(t->up, t->target, outcome_of(status), t->first_byte_ms - t->attempt_ms);
     attempt_end(t, 1, status < 500);
-    if (t->stream == NULL && t->r->h2o != NULL && (t->up->over_h1 || begin_response(t) != 0))
+    if (t->stream == NULL && t->r->h2o != NULL && (t->over_h1 || begin_response(t) != 0))
         reply_problem(t, 502, "upstream-failed", 0);
     if (t->stream != NULL)
         cong_stream_end(t->stream);
@@ -293,7 +297,7 @@ static void on_anchor_dispose(void *p)
     t->cancelled = 1;
     if (t->in_callback || !t->attached)
         return;
-    if (t->up->over_h1)
+    if (t->over_h1)
         cong_proxy_h1_cancel(t);
     else
         cong_http_client_detach(t->r->worker, &t->owner);
@@ -328,7 +332,7 @@ static void start_attempt(proxy_transfer_t *t)
     int64_t left = 0;
     int rc = cong_upstream_deadline_remaining(t->start_ms, t->up->config->limits.total_timeout_ms, t->attempt_ms,
                                               &left);
-    if (t->up->over_h1) {
+    if (t->over_h1) {
         if (rc != 0)
             finish_failed(t, 1, 0);
         else
@@ -342,6 +346,9 @@ static void start_attempt(proxy_transfer_t *t)
         finish_failed(t, rc == CONG_ETIMEDOUT, 0);
         return;
     }
+    int streamed = cong_proxy_body_streamed(t);
+    if (streamed)
+        cong_proxy_body_setup(t, t->owner.easy);
     curl_easy_setopt(t->owner.easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(t->owner.easy, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(t->owner.easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -352,7 +359,13 @@ static void start_attempt(proxy_transfer_t *t)
     }
     t->attached = 1;
     int first_byte = t->up->config->limits.first_byte_timeout_ms;
-    uv_timer_start(t->first_byte_timer, on_first_byte_timeout, (uint64_t)(first_byte < left ? first_byte : left), 0);
+    if (!streamed) /* a streamed body: from its end on (proxy_body.c) */
+        cong_proxy_arm_first_byte(t, first_byte < left ? first_byte : left);
+}
+
+void cong_proxy_arm_first_byte(proxy_transfer_t *t, int64_t ms)
+{
+    uv_timer_start(t->first_byte_timer, on_first_byte_timeout, (uint64_t)(ms > 0 ? ms : 1), 0);
 }
 
 /* What is refused before anything is sent: a caller without the session the route needs, a body over the limit,
@@ -407,6 +420,9 @@ void cong_proxy_forward(cong_req_t *r, const cong_proxy_route_t *route)
     cong_req_retain(r);
     t->route = route;
     t->up = up;
+    t->over_h1 = up->over_h1 && !r->h2o->cong_body.streaming; /* a streamed body goes over libcurl (proxy_body.c) */
+    if (r->h2o->cong_body.streaming)
+        cong_proxy_body_attach(t);
     t->target = -1;
     t->owner.done = on_done;
     t->owner.drop = on_drop;

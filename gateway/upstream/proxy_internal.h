@@ -79,7 +79,14 @@ struct proxy_transfer {
     int status;                       /* the upstream's status in this attempt (0: none yet) */
     int attached;                     /* an attempt is under way (in the worker's multi, or h1 connected/connecting) */
     int got_first_byte, first_byte_expired, paused, too_big, in_callback, cancelled, retry_held;
+    int over_h1;                      /* this request's attempts go over h2o's HTTP/1 client (the upstream's transport,
+                                         unless its body is streamed: proxy_body.c) */
     long long body_bytes;
+    struct {                          /* a request body streamed to the upstream (proxy_body.c) */
+        unsigned long long sent;      /* bytes handed to libcurl, over every attempt */
+        int waiting;                  /* the upload is paused until h2o has more */
+        int all_sent;                 /* the end of the body went to libcurl (the first-byte deadline runs) */
+    } body;
     struct {                          /* h2o's HTTP/1 client (proxy_h1.c) */
         h2o_http1client_t *client;    /* of the attempt under way; NULL when none */
         char *head;                   /* malloc'd: the request's head (written from it until the client is done) */
@@ -171,6 +178,19 @@ void cong_health_checks_stop(void);
 
 /* partner_quota.c: the route's handler — the partner's quota first, then the proxy. */
 void cong_proxy_handle(cong_req_t *r, void *udata);
+
+/* proxy_body.c: a request body streamed to the upstream (h2o patch 0009), over libcurl only. */
+/** 1 when the request's body is streamed (not in req->entity). */
+int cong_proxy_body_streamed(const proxy_transfer_t *t);
+/** 1 while no byte of the body went to an upstream: a failed attempt may then be retried. */
+int cong_proxy_body_replayable(const proxy_transfer_t *t);
+/** h2o tells the transfer when more of the body came (until detach: at the transfer's end). */
+void cong_proxy_body_attach(proxy_transfer_t *t);
+void cong_proxy_body_detach(proxy_transfer_t *t);
+/** The attempt's easy handle reads the body from h2o (read callback, pauses). */
+void cong_proxy_body_setup(proxy_transfer_t *t, CURL *easy);
+/** proxy.c: starts the first-byte deadline of the libcurl attempt under way, `ms` from now. */
+void cong_proxy_arm_first_byte(proxy_transfer_t *t, int64_t ms);
 
 /* proxy.c: the request sent to the upstream and its answer streamed back (once the quota let it go). */
 void cong_proxy_forward(cong_req_t *r, const cong_proxy_route_t *route);

@@ -352,7 +352,11 @@ static void set_method(cong_req_t *r, CURL *easy)
         curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
         return;
     }
-    if (!h2o_memis(m.base, m.len, H2O_STRLIT("GET")) || req->entity.base != NULL) {
+    if (req->cong_body.streaming) { /* read as it arrives (proxy_body.c); chunked over HTTP/1.1 when not declared */
+        curl_easy_setopt(easy, CURLOPT_POST, 1L);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, req->cong_body.content_length == SIZE_MAX
+                                                                ? (curl_off_t)-1 : (curl_off_t)req->cong_body.content_length);
+    } else if (!h2o_memis(m.base, m.len, H2O_STRLIT("GET")) || req->entity.base != NULL) {
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->entity.len);
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->entity.base != NULL ? req->entity.base : "");
     }

@@ -67,6 +67,11 @@ static void on_worker_dispose(cong_worker_t *w, int index, void *udata)
         cong_health_checks_stop();
 }
 
+cong_handler_fn cong_upstream_streamed_body_handler(void)
+{
+    return cong_proxy_handle;
+}
+
 int cong_partner_routes_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
 {
     int rc = api->declare_module(ctx, "partners", "1.0.0");

@@ -77,7 +77,17 @@
  * open, no usable target; Retry-After), 504 upstream-timeout (connect, first byte or total deadline), 502
  * upstream-failed (connection failed, reset, a response over max_response_body_bytes before it began). A failure
  * after the response began breaks the client's response (cong_stream_abort), never truncates it silently. Request
- * bodies are whole (h2o 2.2.5 buffers them), bounded by the upstream's max_request_body_bytes. The breaker's QUEUE
+ * bodies not declared at most 64 KiB (http/route_lookup.h: smaller ones are buffered as before, stay on h2o's client
+ * for plain HTTP/1.1 upstreams and stay retryable) are streamed (proxy_body.c), from HTTP/2 and HTTP/1.1 clients alike: h2o (patch 0009) hands the request to the handler as soon as its
+ * headers are in, and the body goes to the upstream as it arrives, over libcurl whatever the upstream's protocol (a
+ * declared length is passed on, else chunked over HTTP/1.1); an HTTP/2 client gets flow-control window only as the
+ * upstream takes the body, and h2o stops reading an HTTP/1.1 client's socket, so a slow upstream slows the client and
+ * the gateway holds at most about a window (HTTP/2: 16 MiB at first, then 1 MiB; HTTP/1.1: 1 MiB) of it. The
+ * upstream's max_request_body_bytes is held by h2o itself: a declared content-length over it refuses an HTTP/2 stream
+ * (RST_STREAM REFUSED_STREAM) and is 413 problem+json over HTTP/1.1 (the limits phase), a body that grows past it
+ * resets the stream or closes the connection. A streamed body cannot be
+ * replayed: once a byte of it went to an upstream, a failed attempt is never retried (nor resent on a stale kept
+ * connection). The breaker's QUEUE
  * verdict is not used yet: a request that would queue is refused like an open breaker. The runtime state (proxy_state.c) is one per process, built at
  * start from the start-time configuration; /metrics gets cong_upstream_* by upstream and target
  * (requests by outcome, latency, the target's state healthy/unhealthy/ejected, active checks passed and failed,
@@ -103,6 +113,7 @@
 #include <stdint.h>
 
 #include "cong/errors.h"
+#include "cong/module.h"
 #include "gateway/config/config.h"
 
 /* ---------------------------------------------------------------------------------------------------------------- */
@@ -286,6 +297,9 @@ struct cong_worker;
 /** On worker w's thread once its loop stopped, before its handles drain: closes the worker's kept upstream
  *  connections (proxy_h1_idle.c); one that a request still under way gives back later is closed then. */
 void cong_upstream_worker_stop(struct cong_worker *w);
+/** The partner routes' handler: the host streams the HTTP/2 request bodies of the routes it serves (h2o patch 0009;
+ *  gateway.h streamed_body_handler, http/route_lookup.h), and the proxy forwards them as they arrive (proxy_body.c). */
+cong_handler_fn cong_upstream_streamed_body_handler(void);
 /** The upstreams' lines of /metrics (malloc'd text, *len without its NUL), or NULL when out of memory. */
 char *cong_upstream_metrics_render(size_t *len);
 

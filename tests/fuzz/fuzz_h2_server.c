@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_h2_server.c — libFuzzer target for cong's HTTP/2 front door: h2o's HTTP/2 server with cong's
- * patches (third_party/h2o-patches/0001–0005), configured by cong's own cong_server_configure_h2o (budgets,
+ * patches (third_party/h2o-patches/0001–0009), configured by cong's own cong_server_configure_h2o (budgets,
  * concurrent streams, idle timeout, the per-request body limit, the unindexed headers, on_abuse) and serving cong's
  * real pipeline and request hooks. h2o's own approach (its fuzz/driver.cc): a real connection into a real context.
  *
@@ -60,7 +60,7 @@ static const char SPLIT[] = "\n--MARK--\n";
 #define MAX_PUMPS_PER_CHUNK 400 /* bounds one chunk's time whatever h2o does */
 #define MAX_CLOSE_WAIT_MS 3000  /* h2o must have closed the connection this long after the client's FIN */
 #define STREAM_BODY_BYTES (200 * 1024) /* over the 64 KiB initial window: flow control and proceed() run */
-#define ROUTES 6
+#define ROUTES 7
 
 /* ---- cong as the target sees it: one gateway, one worker, the stand-in routes -------------------------------- */
 
@@ -94,6 +94,25 @@ static void reply_body_size(cong_req_t *r, void *udata)
     char body[64];
     int n = snprintf(body, sizeof body, "{\"bytes\":%zu}", r->h2o->entity.len);
     cong_reply(r, 201, "application/json", body, (size_t)n);
+}
+
+/* A streamed body (h2o patch 0009, the partner proxy's kind of route): taken as it arrives, every byte consumed so that
+ * the stream's window is given back; answered at once, before the body ends (h2o then resets the stream with
+ * NO_ERROR and the peer's later DATA lands on a closed stream). */
+static void consume_streamed(h2o_req_t *req)
+{
+    h2o_cong_req_body_consume(req, h2o_cong_req_body_peek(req).len);
+}
+
+static void reply_streamed_body(cong_req_t *r, void *udata)
+{
+    (void)udata;
+    h2o_req_t *req = r->h2o;
+    if (req->cong_body.streaming) {
+        consume_streamed(req);
+        req->cong_body.on_data = consume_streamed;
+    }
+    cong_reply(r, 202, "application/json", "{}", 2);
 }
 
 typedef struct feed {
@@ -187,6 +206,8 @@ static fuzz_server_t *server_new(void)
     add_route(s, "POST", "/v1/notes", 1000, reply_body_size);
     add_route(s, "POST", "/v1/uploads", 20000, reply_body_size);
     add_route(s, "GET", "/v1/events", 0, reply_stream);
+    add_route(s, "POST", "/v1/partners/stream", 100000, reply_streamed_body);
+    s->gw.streamed_body_handler = reply_streamed_body; /* that route's body is streamed (patch 0009) */
     cong_rate_limiter = &cong_rate_limiter_unlimited;
 
     const char *methods[ROUTES], *templates[ROUTES], *module_names[] = {"fuzz"}, *versions[] = {"1"};

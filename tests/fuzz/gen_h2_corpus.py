@@ -252,6 +252,22 @@ def corpus():
         frame(DATA, END_STREAM, 1, b"toolong")
     c["body_cl_unparsable"] = s0 + headers(1, req("POST", "/v1/notes", lit_idx(28, "1e3")), END_HEADERS) + \
         frame(DATA, END_STREAM, 1, b"x")
+    # patch 0009: a streamed body (route /v1/partners/stream, limit 100000, no slack; answered before it ends). Bodies
+    # declared at most 64 KiB are buffered as before (route_lookup.h): these declare none, or more.
+    big = lit_idx(28, "70000")
+    c["streamed_body"] = s0 + post(1, "/v1/partners/stream", b"s" * 20000, cl=False, split=4000) + get(3)
+    c["streamed_body_declared"] = s0 + headers(1, req("POST", "/v1/partners/stream", big), END_HEADERS) + MARK + \
+        frame(DATA, 0, 1, b"d" * 16384) + MARK + frame(DATA, 0, 1, b"d" * 16384) + get(3)
+    c["streamed_body_no_length"] = s0 + post(1, "/v1/partners/stream", b"n" * 9000, cl=False, split=3000)
+    c["streamed_body_over_limit"] = s0 + post(1, "/v1/partners/stream", b"o" * 100001, cl=False, split=16384) + get(3)
+    c["streamed_body_cl_over"] = s0 + headers(1, req("POST", "/v1/partners/stream", lit_idx(28, "100001")),
+                                              END_HEADERS) + frame(DATA, END_STREAM, 1, b"z")
+    c["streamed_body_cl_mismatch"] = s0 + headers(1, req("POST", "/v1/partners/stream", big), END_HEADERS) + MARK + \
+        frame(DATA, END_STREAM, 1, b"toolong")
+    c["streamed_body_trailers"] = s0 + headers(1, req("POST", "/v1/partners/stream"), END_HEADERS) + MARK + \
+        frame(DATA, 0, 1, b"abc") + headers(1, lit("x-checksum", "abc"), END_HEADERS | END_STREAM)
+    c["streamed_body_rst"] = s0 + headers(1, req("POST", "/v1/partners/stream"), END_HEADERS) + \
+        frame(DATA, 0, 1, b"abc") + MARK + rst(1) + get(3)
     return c
 
 
