@@ -312,3 +312,17 @@ void cong_proxy_h1_start(proxy_transfer_t *t, int64_t left_ms)
     h2o_http1client_connect_with_pool(&t->h1.client, t, &t->r->worker->h2o.proxy.client_ctx, pool, on_connect);
     connecting_now = outer;
 }
+
+/* A reload (proxy_gen.c): worker w has let go of this generation, so none of its attempts holds one of these sockets
+ * any more. The pools' timer was never started (see pool_of): nothing of the loop to dispose of but the sockets. */
+void cong_proxy_h1_pools_free_worker(cong_proxy_upstream_t *up, int w)
+{
+    if (up->pools[w] == NULL)
+        return;
+    for (size_t i = 0; i < up->config->target_count; i++) {
+        up->pools[w][i]._interval_cb.loop = NULL;
+        h2o_socketpool_dispose(&up->pools[w][i]);
+    }
+    free(up->pools[w]);
+    up->pools[w] = NULL;
+}

@@ -178,6 +178,7 @@ static void test_defaults(void **state)
     assert_int_equal(u->tls.line, 0);
     assert_int_equal(u->limits.max_concurrent, 256);
     assert_int_equal(u->limits.max_queued, 128);
+    assert_int_equal(u->limits.queue_timeout_ms, 1000);
     assert_int_equal(u->limits.connect_timeout_ms, 1000);
     assert_int_equal(u->limits.first_byte_timeout_ms, 10000);
     assert_int_equal(u->limits.total_timeout_ms, 30000);
@@ -313,12 +314,13 @@ static void test_upstream_mistakes(void **state)
                   "t.yaml:6: upstreams[0].tls.client_key_file: a client certificate and its key go together: set "
                   "both or neither", NULL);
     assert_errors("upstreams:\n  - name: Bad Name\n    targets: [{address: \"x:1\"}]\n    partner: {name: p_q}\n"
-                  "    limits: {first_byte_timeout_ms: 5000, total_timeout_ms: 4000, max_queued: -1}\n"
+                  "    limits: {first_byte_timeout_ms: 5000, total_timeout_ms: 4000, max_queued: -1, queue_timeout_ms: 0}\n"
                   "    retries: {budget_ratio: 1.5}\n    balance: {key: \"header:\"}\n"
                   "    health: {path: /h, interval_ms: 1000, timeout_ms: 1000}\n",
                   "t.yaml:2: upstreams[0].name: expected 1 to 64 of [a-z0-9_-]",
                   "t.yaml:4: upstreams[0].partner.name: expected 1 to 32 of [a-z0-9-]",
                   "t.yaml:5: upstreams[0].limits.max_queued: expected an integer between 0 and 100000",
+                  "t.yaml:5: upstreams[0].limits.queue_timeout_ms: expected an integer between 1 and 600000",
                   "t.yaml:5: upstreams[0].limits.total_timeout_ms: must be at least connect_timeout_ms and "
                   "first_byte_timeout_ms",
                   "t.yaml:6: upstreams[0].retries.budget_ratio: expected a ratio between 0 and 1 (at most 3 decimals)",

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# SIGHUP reloads partners' upstreams and routes (gateway/upstream/proxy_gen.c), with no restart: a reload that adds an
+# upstream and a route (the new route answers), moves an upstream to another target (traffic follows), removes a route
+# (404 problem afterwards) — while a slow request begun before it completes with 200 on the upstream it started with;
+# /metrics follows the new set and keeps the counters of a target that stayed. A reload with a syntax error and one
+# with a semantic error (a route to no upstream) are refused with FILE:LINE in the log and the old routes keep serving.
+source "$(dirname "$0")/lib.sh"
+
+read -r A_PORT B_PORT <<<"$(free_ports 2)"
+for spec in "svc-a $A_PORT" "svc-b $B_PORT"; do
+  read -r name port <<<"$spec"
+  "$BUILD/upstream-standin" --port "$port" --name "$name" --log "$GW_DIR/upstream.log" 2>"$GW_DIR/$name.stderr" &
+  EXTRA_PIDS+=($!)
+done
+for port in "$A_PORT" "$B_PORT"; do
+  wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$port/ready" || bad "stand-in on $port did not start"
+done
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$GW_DIR/cong-signing.pem" 2>/dev/null
+head -c 48 /dev/urandom >"$GW_DIR/subject-secret"
+
+# write_config TARGET-OF-up-main EXTRA-UPSTREAMS EXTRA-ROUTES — atomically (a SIGHUP never reads half a file)
+write_config() {
+  cat >"$GW_DIR/cong.yaml.new" <<YAML
+upstreams:
+  - name: up-main
+    targets: [{address: "127.0.0.1:$1"}]
+    limits: {max_concurrent: 16, max_queued: 0, first_byte_timeout_ms: 20000, total_timeout_ms: 30000}
+    partner: {name: water}
+$2
+partner_routes:
+  - {method: GET, path: "/v1/partners/water/echo/{what}", upstream: up-main, auth: none}
+$3
+YAML
+  mv "$GW_DIR/cong.yaml.new" "$GW_DIR/cong.yaml"
+}
+wait_log() { # COUNT PATTERN — until the gateway's stderr holds COUNT lines matching PATTERN (at most 20 s)
+  for _ in $(seq 1 200); do
+    [ "$(grep -c -E "$2" "$GW_DIR/stderr")" -ge "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+name_of() { python3 -S -c 'import json,sys; print(json.load(open(sys.argv[1])).get("name", ""))' "$1" 2>/dev/null; }
+metrics() { curl -s "$(admin_url /metrics)"; }
+answers() { [ "$(call "" GET "$1")" = "$2" ]; }
+
+write_config "$A_PORT" "" "  - {method: GET, path: \"/v1/partners/water/old\", upstream: up-main, auth: none}"
+start_gateway CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem" \
+  CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" \
+  CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000 || exit 1
+
+expect_eq "before: the route answers" 200 "$(call "" GET /v1/partners/water/echo/x)"
+expect_eq "  from svc-a" svc-a "$(name_of "$GW_DIR/body")"
+expect_eq "before: the route to be removed answers" 200 "$(call "" GET /v1/partners/water/old)"
+expect_eq "before: the route to be added is not there" 404 "$(call "" GET /v1/partners/water2/hello)"
+
+# A slow request under way across the reload (svc-a answers after 6 s).
+curl -s --http2-prior-knowledge --max-time 20 -o "$GW_DIR/slow.body" -w '%{http_code}' \
+  "$(url '/v1/partners/water/echo/slow?delay_ms=6000')" >"$GW_DIR/slow.status" &
+SLOW=$!
+wait_until 10 sh -c "curl -s '$(admin_url /metrics)' | grep -q '^cong_upstream_active{upstream=\"up-main\"} 1'" ||
+  bad "the slow request did not start"
+
+# Reload: up-main moves to svc-b, up-new (svc-a) and its route come, /v1/partners/water/old goes.
+write_config "$B_PORT" "  - name: up-new
+    targets: [{address: \"127.0.0.1:$A_PORT\"}]
+    partner: {name: water2}" "  - {method: GET, path: \"/v1/partners/water2/hello\", upstream: up-new, auth: none}"
+kill -HUP "$GW_PID"
+wait_log 1 "reloaded \(generation 1\)" || bad "no reload logged: $(tail -5 "$GW_DIR/stderr")"
+expect_eq "the slow request still under way at the reload" running "$(kill -0 "$SLOW" 2>/dev/null && echo running)"
+expect_match "the change logged as applied" "upstreams or partner_routes changed: new requests use them now" \
+  "$(cat "$GW_DIR/stderr")"
+wait_until 5 answers /v1/partners/water2/hello 200 || bad "the new route does not answer"
+expect_eq "after: the new route answers" 200 "$(call "" GET /v1/partners/water2/hello)"
+expect_eq "  from the new upstream (svc-a)" svc-a "$(name_of "$GW_DIR/body")"
+wait_until 5 answers /v1/partners/water/old 404 || bad "the removed route still answers"
+expect_eq "after: the removed route is gone" 404 "$(call "" GET /v1/partners/water/old)"
+expect_match "  as a problem" "application/problem\+json" "$(header content-type)"
+for i in 1 2 3 4; do # every worker: h2c connections land on either
+  expect_eq "after ($i): traffic moved to svc-b" "200 svc-b" \
+    "$(call "" GET "/v1/partners/water/echo/$i") $(name_of "$GW_DIR/body")"
+done
+wait "$SLOW"
+expect_eq "the slow request begun before the reload completed" 200 "$(cat "$GW_DIR/slow.status")"
+expect_eq "  on the upstream it started with" svc-a "$(name_of "$GW_DIR/slow.body")"
+
+M=$(metrics)
+expect_match "metrics: the new upstream" "cong_upstream_requests_total\{upstream=\"up-new\",target=\"127.0.0.1:$A_PORT\",outcome=\"2xx\"\} [1-9]" "$M"
+expect_match "metrics: up-main's new target" "cong_upstream_requests_total\{upstream=\"up-main\",target=\"127.0.0.1:$B_PORT\",outcome=\"2xx\"\} [1-9]" "$M"
+expect_no_match "metrics: up-main's old target gone" "upstream=\"up-main\",target=\"127.0.0.1:$A_PORT\"" "$M"
+
+# up-new gets a second target: the one it had keeps its counters (a reload restarts no counter).
+before=$(metrics | sed -n "s/^cong_upstream_requests_total{upstream=\"up-new\",target=\"127.0.0.1:$A_PORT\",outcome=\"2xx\"} //p")
+write_config "$B_PORT" "  - name: up-new
+    targets: [{address: \"127.0.0.1:$A_PORT\"}, {address: \"127.0.0.1:$B_PORT\"}]
+    partner: {name: water2}" "  - {method: GET, path: \"/v1/partners/water2/hello\", upstream: up-new, auth: none}"
+kill -HUP "$GW_PID"
+wait_log 1 "reloaded \(generation 2\)" || bad "second reload not logged"
+wait_until 5 sh -c "curl -s '$(admin_url /metrics)' | grep -q 'upstream=\"up-new\",target=\"127.0.0.1:$B_PORT\"'" ||
+  bad "the new target is not in /metrics"
+after=$(metrics | sed -n "s/^cong_upstream_requests_total{upstream=\"up-new\",target=\"127.0.0.1:$A_PORT\",outcome=\"2xx\"} //p")
+expect_eq "a target that stayed keeps its counters" "$before" "$after"
+
+# A syntax error: refused with FILE:LINE, nothing changes.
+cp "$GW_DIR/cong.yaml" "$GW_DIR/cong.yaml.good"
+printf 'upstreams:\n  - name: up-main\n    targets: [{address: "127.0.0.1:1"}\n' >"$GW_DIR/cong.yaml"
+kill -HUP "$GW_PID"
+wait_log 1 "reload refused: .*cong.yaml:[0-9]+" || bad "syntax error not refused with its line: $(tail -3 "$GW_DIR/stderr")"
+expect_eq "after a refused reload: the routes still answer" "200 svc-b" \
+  "$(call "" GET /v1/partners/water/echo/y) $(name_of "$GW_DIR/body")"
+
+# A semantic error: a route to no upstream — refused whole (the new upstream in the same file does not come either).
+write_config "$A_PORT" "  - name: up-other
+    targets: [{address: \"127.0.0.1:$A_PORT\"}]
+    partner: {name: water3}" "  - {method: GET, path: \"/v1/partners/water3/x\", upstream: up-missing, auth: none}"
+kill -HUP "$GW_PID"
+wait_log 1 "reload refused: .*cong.yaml:[0-9]+: partner_routes\[1\]\.upstream: no upstream of that name" ||
+  bad "semantic error not refused with its line: $(tail -3 "$GW_DIR/stderr")"
+expect_eq "after a refused reload: up-main still on svc-b" "200 svc-b" \
+  "$(call "" GET /v1/partners/water/echo/z) $(name_of "$GW_DIR/body")"
+expect_eq "  and the route of the refused file is not there" 404 "$(call "" GET /v1/partners/water3/x)"
+expect_eq "reloads accepted: 2 (the log)" 2 "$(grep -c -E "reloaded \(generation" "$GW_DIR/stderr")"
+finish
