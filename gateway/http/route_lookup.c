@@ -40,8 +40,8 @@ static void look_up(const cong_gateway_t *gw, h2o_req_t *req, int admin_listener
     static const char partners[] = "/v1/partners/";
     if (gw->partner_routes != NULL && path_len >= sizeof partners - 1 &&
         memcmp(path.base, partners, sizeof partners - 1) == 0) /* swapped at SIGHUP (gateway.h) */
-        out->result = gw->partner_routes(cong_worker_of(req->conn->ctx), req, path.base, path_len, scratch,
-                                         scratch_len, &out->match);
+        out->result = (cong_route_result_t)gw->partner_routes(cong_worker_of(req->conn->ctx), req, path.base,
+                                                              path_len, scratch, scratch_len, &out->match);
     else
         out->result = cong_router_match(gw->router, req->input.method.base, req->input.method.len, path.base,
                                         path_len, scratch, scratch_len, &out->match);

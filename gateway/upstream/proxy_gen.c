@@ -264,8 +264,8 @@ static void on_request_pool_dispose(void *p)
     cong_proxy_gen_drop(ref->g, ref->w);
 }
 
-cong_route_result_t cong_upstream_routes_match(cong_worker_t *w, h2o_req_t *req, const char *path, size_t path_len,
-                                               char *scratch, size_t scratch_len, cong_route_match_t *out)
+int cong_upstream_routes_match(cong_worker_t *w, h2o_req_t *req, const char *path, size_t path_len, char *scratch,
+                               size_t scratch_len, cong_route_match_t *out)
 {
     cong_proxy_gen_t *g = cong_proxy_gen_adopt(w->index);
     if (g == NULL) {

@@ -63,7 +63,8 @@
  * (ejection, its doubling step, unhealthy) and counters; a new target starts healthy at zero. Active health checks
  * follow the generation worker 0 uses; /metrics shows the current one. Not carried: retry budgets (they restart
  * empty) and kept connections (an old generation's close when it is freed). /openapi.json keeps the fragments read
- * at start until a restart, and the per-route metrics count every partner route in one row (method "*", path "/v1/partners/…").
+ * at start until a restart, and the per-route metrics count every partner route in one row (method "*", path
+ * "/v1/partners/…").
  *
  * The proxy (proxy*.c): the partner routes are matched in the generation's own router (the route lookup asks
  * cong_upstream_routes_match for every path under /v1/partners/), with route entries like module routes', so the
@@ -113,7 +114,6 @@
 
 #include "cong/errors.h"
 #include "gateway/config/config.h"
-#include "gateway/http/router.h"
 
 /* ---------------------------------------------------------------------------------------------------------------- */
 /* Balancing (balancer.c; balance_rr.c, balance_least.c, balance_hash.c): per worker                                */
@@ -314,9 +314,9 @@ void cong_upstream_routes_bind(size_t metrics_slot, const char *module_name, siz
  *  cong_route_entry_t of that generation, kept (with the route's upstream) until req's pool goes. */
 struct cong_worker;
 struct st_h2o_req_t;
-cong_route_result_t cong_upstream_routes_match(struct cong_worker *w, struct st_h2o_req_t *req, const char *path,
-                                               size_t path_len, char *scratch, size_t scratch_len,
-                                               cong_route_match_t *out);
+struct cong_route_match;
+int cong_upstream_routes_match(struct cong_worker *w, struct st_h2o_req_t *req, const char *path, size_t path_len,
+                               char *scratch, size_t scratch_len, struct cong_route_match *out);
 /** At dispose, after the workers stopped. */
 void cong_upstream_proxy_free(void);
 /** The upstreams' lines of /metrics (malloc'd text, *len without its NUL), or NULL when out of memory. */

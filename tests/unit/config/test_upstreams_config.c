@@ -314,19 +314,21 @@ static void test_upstream_mistakes(void **state)
                   "t.yaml:6: upstreams[0].tls.client_key_file: a client certificate and its key go together: set "
                   "both or neither", NULL);
     assert_errors("upstreams:\n  - name: Bad Name\n    targets: [{address: \"x:1\"}]\n    partner: {name: p_q}\n"
-                  "    limits: {first_byte_timeout_ms: 5000, total_timeout_ms: 4000, max_queued: -1, queue_timeout_ms: 0}\n"
+                  "    limits: {first_byte_timeout_ms: 5000, total_timeout_ms: 4000, max_queued: -1}\n"
                   "    retries: {budget_ratio: 1.5}\n    balance: {key: \"header:\"}\n"
                   "    health: {path: /h, interval_ms: 1000, timeout_ms: 1000}\n",
                   "t.yaml:2: upstreams[0].name: expected 1 to 64 of [a-z0-9_-]",
                   "t.yaml:4: upstreams[0].partner.name: expected 1 to 32 of [a-z0-9-]",
                   "t.yaml:5: upstreams[0].limits.max_queued: expected an integer between 0 and 100000",
-                  "t.yaml:5: upstreams[0].limits.queue_timeout_ms: expected an integer between 1 and 600000",
                   "t.yaml:5: upstreams[0].limits.total_timeout_ms: must be at least connect_timeout_ms and "
                   "first_byte_timeout_ms",
                   "t.yaml:6: upstreams[0].retries.budget_ratio: expected a ratio between 0 and 1 (at most 3 decimals)",
                   "t.yaml:7: upstreams[0].balance.key: expected subject or header:<name> (a header name of "
                   "[A-Za-z0-9_-])",
                   "t.yaml:8: upstreams[0].health.timeout_ms: must be less than interval_ms", NULL);
+    assert_errors("upstreams:\n  - name: a\n    targets: [{address: \"x:1\"}]\n    partner: {name: p}\n"
+                  "    limits:\n      queue_timeout_ms: 0\n",
+                  "t.yaml:6: upstreams[0].limits.queue_timeout_ms: expected an integer between 1 and 600000", NULL);
     assert_errors(UPSTREAM "  - name: evn-billing\n    targets: [{address: \"y:1\"}]\n    partner: {name: evn}\n",
                   "t.yaml:5: upstreams[1].name: the same name as upstreams[0]", NULL);
     assert_errors("upstreams:\n  - name: a\n    targets: [{address: \"x:1\"}]\n    partner: {name: p}\n"
