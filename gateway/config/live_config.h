@@ -12,8 +12,9 @@
  * borrows them: that is one reason snapshots live until the gateway is disposed.
  * Read from the snapshot (and so reloadable): rate_limits.*, cors.*, log.level, server.trusted_proxies and
  * vneid.jwks (handed to the VNeID key source, which fetches the new location at once; a gateway started without
- * VNeID needs a restart for it). Every other key is read from the start-up configuration; a reload that changes one logs that it needs
- * a restart and leaves it as it was.
+ * VNeID needs a restart for it); upstreams and partner_routes (a new generation of the proxy, above). Every other
+ * key is read from the start-up configuration; a reload that changes one logs that it needs a restart and leaves it
+ * as it was.
  *
  * Ownership: the gateway owns every snapshot. Generation 0 borrows the start-up configuration; later ones own theirs.
  * A request may still hold a pointer into the snapshot its worker had when it started, so replaced snapshots are kept

@@ -89,10 +89,12 @@ expect_match "metrics: the new upstream" "cong_upstream_requests_total\{upstream
 expect_match "metrics: up-main's new target" "cong_upstream_requests_total\{upstream=\"up-main\",target=\"127.0.0.1:$B_PORT\",outcome=\"2xx\"\} [1-9]" "$M"
 expect_no_match "metrics: up-main's old target gone" "upstream=\"up-main\",target=\"127.0.0.1:$A_PORT\"" "$M"
 
-# up-new gets a second target: the one it had keeps its counters (a reload restarts no counter).
+# up-new gets a second target and active checks: the target it had keeps its counters (a reload restarts no
+# counter), and the checks probe both.
 before=$(metrics | sed -n "s/^cong_upstream_requests_total{upstream=\"up-new\",target=\"127.0.0.1:$A_PORT\",outcome=\"2xx\"} //p")
 write_config "$B_PORT" "  - name: up-new
     targets: [{address: \"127.0.0.1:$A_PORT\"}, {address: \"127.0.0.1:$B_PORT\"}]
+    health: {path: /healthz, interval_ms: 200, timeout_ms: 150}
     partner: {name: water2}" "  - {method: GET, path: \"/v1/partners/water2/hello\", upstream: up-new, auth: none}"
 kill -HUP "$GW_PID"
 wait_log 1 "reloaded \(generation 2\)" || bad "second reload not logged"
@@ -100,6 +102,9 @@ wait_until 5 sh -c "curl -s '$(admin_url /metrics)' | grep -q 'upstream=\"up-new
   bad "the new target is not in /metrics"
 after=$(metrics | sed -n "s/^cong_upstream_requests_total{upstream=\"up-new\",target=\"127.0.0.1:$A_PORT\",outcome=\"2xx\"} //p")
 expect_eq "a target that stayed keeps its counters" "$before" "$after"
+checked() { curl -s "$(admin_url /metrics)" | grep -q -E "^cong_upstream_health_checks_total\{upstream=\"up-new\",target=\"127.0.0.1:$1\",result=\"pass\"\} [1-9]"; }
+wait_until 10 checked "$B_PORT" && wait_until 10 checked "$A_PORT" && ok ||
+  bad "active health checks do not follow the reloaded upstream: $(metrics | grep health_checks)"
 
 # A syntax error: refused with FILE:LINE, nothing changes.
 cp "$GW_DIR/cong.yaml" "$GW_DIR/cong.yaml.good"
