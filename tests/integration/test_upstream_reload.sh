@@ -24,7 +24,7 @@ write_config() {
 upstreams:
   - name: up-main
     targets: [{address: "127.0.0.1:$1"}]
-    limits: {max_concurrent: 16, max_queued: 0, first_byte_timeout_ms: 20000, total_timeout_ms: 30000}
+    limits: {max_concurrent: 64, max_queued: 0, first_byte_timeout_ms: 20000, total_timeout_ms: 30000}
     partner: {name: water}
 $2
 partner_routes:
@@ -47,7 +47,7 @@ answers() { [ "$(call "" GET "$1")" = "$2" ]; }
 write_config "$A_PORT" "" "  - {method: GET, path: \"/v1/partners/water/old\", upstream: up-main, auth: none}"
 start_gateway CONG_AUTH_SIGNING_KEY_FILE="$GW_DIR/cong-signing.pem" \
   CONG_AUTH_SUBJECT_SECRET_FILE="$GW_DIR/subject-secret" \
-  CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000 || exit 1
+  CONG_RATE_LIMITS_DEFAULT_BURST=100000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=10000000 || exit 1
 
 expect_eq "before: the route answers" 200 "$(call "" GET /v1/partners/water/echo/x)"
 expect_eq "  from svc-a" svc-a "$(name_of "$GW_DIR/body")"
@@ -106,6 +106,26 @@ checked() { curl -s "$(admin_url /metrics)" | grep -q -E "^cong_upstream_health_
 wait_until 10 checked "$B_PORT" && wait_until 10 checked "$A_PORT" && ok ||
   bad "active health checks do not follow the reloaded upstream: $(metrics | grep health_checks)"
 
+# Under load: a reload (up-main's limits: a new generation, same target) while h2load runs (32 streams at once, under
+# max_concurrent); not one request fails.
+if command -v h2load >/dev/null; then
+  logged=$(wc -l <"$GW_DIR/access.log")
+  h2load -n 6000 -c 4 -m 8 "$(url /v1/partners/water/echo/load)" >"$GW_DIR/h2load.out" 2>&1 &
+  LOAD=$!
+  wait_until 20 sh -c "[ \$(wc -l <'$GW_DIR/access.log') -ge $((logged + 300)) ]" || bad "the load did not start"
+  cp "$GW_DIR/cong.yaml" "$GW_DIR/cong.yaml.new"
+  sed -i 's/max_concurrent: 64/max_concurrent: 65/' "$GW_DIR/cong.yaml.new"
+  mv "$GW_DIR/cong.yaml.new" "$GW_DIR/cong.yaml"
+  kill -HUP "$GW_PID"
+  wait_log 1 "reloaded \(generation 3\)" || bad "the reload under load was not logged"
+  expect_eq "the load was still running at the reload" running "$(kill -0 "$LOAD" 2>/dev/null && echo running)"
+  wait "$LOAD"
+  expect_match "no failed request across the reload" "6000 succeeded, 0 failed, 0 errored" "$(cat "$GW_DIR/h2load.out")"
+  expect_match "  all 2xx" "status codes: 6000 2xx, 0 3xx, 0 4xx, 0 5xx" "$(cat "$GW_DIR/h2load.out")"
+else
+  bad "h2load is not installed (nghttp2-client)"
+fi
+
 # A syntax error: refused with FILE:LINE, nothing changes.
 cp "$GW_DIR/cong.yaml" "$GW_DIR/cong.yaml.good"
 printf 'upstreams:\n  - name: up-main\n    targets: [{address: "127.0.0.1:1"}\n' >"$GW_DIR/cong.yaml"
@@ -124,5 +144,5 @@ wait_log 1 "reload refused: .*cong.yaml:[0-9]+: partner_routes\[1\]\.upstream: n
 expect_eq "after a refused reload: up-main still on svc-b" "200 svc-b" \
   "$(call "" GET /v1/partners/water/echo/z) $(name_of "$GW_DIR/body")"
 expect_eq "  and the route of the refused file is not there" 404 "$(call "" GET /v1/partners/water3/x)"
-expect_eq "reloads accepted: 2 (the log)" 2 "$(grep -c -E "reloaded \(generation" "$GW_DIR/stderr")"
+expect_eq "reloads accepted: 3 (the log)" 3 "$(grep -c -E "reloaded \(generation" "$GW_DIR/stderr")"
 finish
