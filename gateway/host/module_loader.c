@@ -204,6 +204,7 @@ int cong_loader_add_row(cong_gateway_t *gw, const char *module_name, const char 
         free_route(e);
         return CONG_ENOMEM;
     }
+    e->metrics_only = 1;
     e->index = gw->route_count;
     gw->routes[gw->route_count++] = e;
     *slot = e->index;

@@ -282,6 +282,15 @@ int cong_upstream_routes_match(cong_worker_t *w, h2o_req_t *req, const char *pat
     return rc;
 }
 
+void cong_upstream_routes_each(void (*fn)(const cong_route_entry_t *e, void *arg), void *arg)
+{
+    pthread_mutex_lock(&gens.lock);
+    cong_proxy_gen_t *g = atomic_load(&gens.current);
+    for (size_t i = 0; g != NULL && i < g->route_count; i++)
+        fn(&g->entries[i], arg);
+    pthread_mutex_unlock(&gens.lock);
+}
+
 size_t cong_proxy_gen_upstream_count(const cong_proxy_gen_t *g)
 {
     return g != NULL ? g->upstream_count : 0;

@@ -312,6 +312,9 @@ void cong_upstream_routes_bind(size_t metrics_slot, const char *module_name, siz
 /** The route lookup's match for paths under /v1/partners/ (gateway.h, partner_routes), on worker w's thread: the
  *  generation it uses now (a newer one adopted first), matched like cong_router_match; on FOUND, out->route is a
  *  cong_route_entry_t of that generation, kept (with the route's upstream) until req's pool goes. */
+struct cong_route_entry;
+/** fn(entry, arg) for each partner route of the current generation, in configuration order (--list-routes). */
+void cong_upstream_routes_each(void (*fn)(const struct cong_route_entry *e, void *arg), void *arg);
 struct cong_worker;
 struct st_h2o_req_t;
 struct cong_route_match;
