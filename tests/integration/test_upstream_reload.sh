@@ -2,11 +2,12 @@
 # SIGHUP reloads partners' upstreams and routes (gateway/upstream/proxy_gen.c), with no restart: a reload that adds an
 # upstream and a route (the new route answers), moves an upstream to another target (traffic follows), removes a route
 # (404 problem afterwards) — while a slow request begun before it completes with 200 on the upstream it started with;
-# /metrics follows the new set and keeps the counters of a target that stayed. A reload with a syntax error and one
-# with a semantic error (a route to no upstream) are refused with FILE:LINE in the log and the old routes keep serving.
+# /metrics follows the new set and keeps the counters and ejection of a target that stayed; no request fails across a
+# reload under load. A reload with a syntax error and one with a semantic error (a route to no upstream) are refused
+# with FILE:LINE in the log and the old routes keep serving.
 source "$(dirname "$0")/lib.sh"
 
-read -r A_PORT B_PORT <<<"$(free_ports 2)"
+read -r A_PORT B_PORT DEAD_PORT <<<"$(free_ports 3)" # DEAD_PORT: nothing listens there
 for spec in "svc-a $A_PORT" "svc-b $B_PORT"; do
   read -r name port <<<"$spec"
   "$BUILD/upstream-standin" --port "$port" --name "$name" --log "$GW_DIR/upstream.log" 2>"$GW_DIR/$name.stderr" &
@@ -26,9 +27,16 @@ upstreams:
     targets: [{address: "127.0.0.1:$1"}]
     limits: {max_concurrent: 64, max_queued: 0, first_byte_timeout_ms: 20000, total_timeout_ms: 30000}
     partner: {name: water}
+  - name: up-eject
+    targets: [{address: "127.0.0.1:$DEAD_PORT"}, {address: "127.0.0.1:$B_PORT"}]
+    limits: {connect_timeout_ms: 500}
+    retries: {budget_ratio: 0, min_per_s: 0}
+    outlier: {consecutive_failures: 1, base_ejection_ms: 600000, max_ejection_percent: 50}
+    partner: {name: eject}
 $2
 partner_routes:
   - {method: GET, path: "/v1/partners/water/echo/{what}", upstream: up-main, auth: none}
+  - {method: GET, path: "/v1/partners/eject/{what}", upstream: up-eject, auth: none}
 $3
 YAML
   mv "$GW_DIR/cong.yaml.new" "$GW_DIR/cong.yaml"
@@ -54,6 +62,11 @@ expect_eq "  from svc-a" svc-a "$(name_of "$GW_DIR/body")"
 expect_eq "before: the route to be removed answers" 200 "$(call "" GET /v1/partners/water/old)"
 expect_eq "before: the route to be added is not there" 404 "$(call "" GET /v1/partners/water2/hello)"
 
+# A dead target ejected (for 10 minutes) before the reload: it must stay ejected after it.
+ejected() { curl -s "$(admin_url /metrics)" | grep -q "^cong_upstream_target_state{upstream=\"up-eject\",target=\"127.0.0.1:$DEAD_PORT\",state=\"ejected\"} 1"; }
+for i in 1 2 3; do call "" GET "/v1/partners/eject/$i" >/dev/null; done
+wait_until 5 ejected && ok || bad "the dead target was not ejected"
+
 # A slow request under way across the reload (svc-a answers after 6 s).
 curl -s --http2-prior-knowledge --max-time 20 -o "$GW_DIR/slow.body" -w '%{http_code}' \
   "$(url '/v1/partners/water/echo/slow?delay_ms=6000')" >"$GW_DIR/slow.status" &
@@ -68,6 +81,7 @@ write_config "$B_PORT" "  - name: up-new
 kill -HUP "$GW_PID"
 wait_log 1 "reloaded \(generation 1\)" || bad "no reload logged: $(tail -5 "$GW_DIR/stderr")"
 expect_eq "the slow request still under way at the reload" running "$(kill -0 "$SLOW" 2>/dev/null && echo running)"
+ejected && ok || bad "the reload forgot the dead target's ejection"
 expect_match "the change logged as applied" "upstreams or partner_routes changed: new requests use them now" \
   "$(cat "$GW_DIR/stderr")"
 wait_until 5 answers /v1/partners/water2/hello 200 || bad "the new route does not answer"
@@ -139,7 +153,7 @@ write_config "$A_PORT" "  - name: up-other
     targets: [{address: \"127.0.0.1:$A_PORT\"}]
     partner: {name: water3}" "  - {method: GET, path: \"/v1/partners/water3/x\", upstream: up-missing, auth: none}"
 kill -HUP "$GW_PID"
-wait_log 1 "reload refused: .*cong.yaml:[0-9]+: partner_routes\[1\]\.upstream: no upstream of that name" ||
+wait_log 1 "reload refused: .*cong.yaml:[0-9]+: partner_routes\[2\]\.upstream: no upstream of that name" ||
   bad "semantic error not refused with its line: $(tail -3 "$GW_DIR/stderr")"
 expect_eq "after a refused reload: up-main still on svc-b" "200 svc-b" \
   "$(call "" GET /v1/partners/water/echo/z) $(name_of "$GW_DIR/body")"
