@@ -116,6 +116,19 @@ static int load_identity(cong_gateway_t *gw, cong_config_errors_t *errs)
     return 0;
 }
 
+/* The partner routes are matched in the upstream room's own table, swapped at SIGHUP (upstream.h), not in the
+ * router built here: one metrics row (method "*", path "/v1/partners/…") of the module "partners", counts them all. */
+static int bind_partner_routes(cong_gateway_t *gw)
+{
+    size_t slot = 0, module_index = 0;
+    int rc = cong_loader_add_row(gw, "partners", "*", "/v1/partners/*", &slot, &module_index);
+    if (rc != 0)
+        return rc == CONG_ENOTFOUND ? 0 : rc; /* not loaded (a command-line mode): nothing to route */
+    cong_upstream_routes_bind(slot, "partners", module_index);
+    gw->partner_routes = cong_upstream_routes_match;
+    return 0;
+}
+
 int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_errors_t *errs)
 {
     size_t before = errs->count;
@@ -142,6 +155,8 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
         return CONG_ENOMEM;
     gw->streamed_body_handler = cong_upstream_streamed_body_handler();
     cong_modules_load_all(gw, errs);
+    if (bind_partner_routes(gw) == CONG_ENOMEM)
+        return CONG_ENOMEM;
     load_openapi(gw, errs);
     if (cong_docs_load(gw) == CONG_ENOMEM)
         return CONG_ENOMEM;

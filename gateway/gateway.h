@@ -117,6 +117,10 @@ struct cong_gateway {
     /* Set when a module listens for ended sessions (host/module_sessions.h), else NULL; called by authn on each
      * worker for each revocation it applies. */
     void (*session_ended)(cong_worker_t *w, const char *session_id);
+    /* The partner routes (upstream/upstream.h, cong_upstream_routes_match): every path under /v1/partners/ is looked
+     * up here, not in `router`, for they change at SIGHUP. Set at start (gateway.c); NULL: such paths go to `router`. */
+    int (*partner_routes)(cong_worker_t *w, h2o_req_t *req, const char *path, size_t path_len, char *scratch,
+                          size_t scratch_len, cong_route_match_t *out); /* a cong_route_result_t */
 };
 
 /** Build the gateway from a validated config: modules, router, keys, OpenAPI. Errors go to `errs`. 0 or CONG_E*. */

@@ -20,6 +20,7 @@
 #include "gateway.h"
 #include "common/common.h"
 #include "gateway/stores/stores.h"
+#include "gateway/upstream/upstream.h"
 
 extern char **environ;
 
@@ -101,6 +102,14 @@ static int migrate_with_retries(const cong_gateway_t *gw)
     return rc;
 }
 
+/* --list-routes: "METHOD PATH operationId [mandate:ACTION]". */
+static void print_route(const cong_route_entry_t *e, void *arg)
+{
+    (void)arg;
+    printf("%s %s %s%s%s\n", e->method, e->path, e->operation_id, e->mandate_action ? " mandate:" : "",
+           e->mandate_action ? cong_mandate_action_name(e->mandate_action) : "");
+}
+
 static void list_modules(const cong_gateway_t *gw)
 {
     for (size_t i = 0; i < gw->module_count; i++)
@@ -160,9 +169,9 @@ int main(int argc, char **argv)
         break;
     case LIST_ROUTES:
         for (size_t i = 0; i < gw.route_count; i++)
-            printf("%s %s %s%s%s\n", gw.routes[i]->method, gw.routes[i]->path, gw.routes[i]->operation_id,
-                   gw.routes[i]->mandate_action ? " mandate:" : "",
-                   gw.routes[i]->mandate_action ? cong_mandate_action_name(gw.routes[i]->mandate_action) : "");
+            if (!gw.routes[i]->metrics_only)
+                print_route(gw.routes[i], NULL);
+        cong_upstream_routes_each(print_route, NULL); /* the partner routes, in their own table */
         break;
     case LIST_MODULES:
         list_modules(&gw);

@@ -6,6 +6,7 @@
 
 #include "gateway/config/config.h"
 #include "gateway.h"
+#include "gateway/upstream/upstream.h"
 #include "common/common.h"
 
 extern char **environ;
@@ -60,8 +61,18 @@ int cong_gateway_reload(cong_gateway_t *gw)
     int rc = cong_config_load(next, path, environ, &errs);
     if (rc == 0)
         rc = cong_config_enforce_policy(next, &errs);
+    if (rc == 0 && cong_upstream_check_routes(next, &errs) != 0) /* --check-config's checks, all of them */
+        rc = CONG_EINVAL;
     cong_live_config_t *current = atomic_load(&gw->live);
+    int upstreams_changed = rc == 0 && !cong_upstreams_config_same(current->config->upstreams, next->upstreams);
     cong_live_config_t *live = rc == 0 ? cong_live_config_new(next, 1, current->generation + 1) : NULL;
+    if (live != NULL && upstreams_changed && (rc = cong_upstream_proxy_reload(next)) != 0) { /* built off the loops */
+        cong_config_error(&errs, path != NULL ? path : "-", 0, "upstreams",
+                          "the new upstreams and partner_routes cannot be set up");
+        live->owned = NULL; /* `next` is freed below */
+        cong_live_config_free_chain(live);
+        live = NULL;
+    }
     if (live == NULL) {
         log_refusal(&errs);
         cong_config_errors_free(&errs);
@@ -72,10 +83,10 @@ int cong_gateway_reload(cong_gateway_t *gw)
     change_count_t count = {0};
     cong_config_each_change(current->config, next, note_applied, &count);
     cong_config_each_change(gw->config, next, note_needs_restart, &count);
-    if (!cong_upstreams_config_same(gw->config->upstreams, next->upstreams)) { /* the proxy keeps the start's */
-        count.needs_restart++;
-        cong_log(CONG_LOG_WARN, "config", "reload: upstreams or partner_routes changed, which needs a restart; the "
-                 "running upstreams, routes, health checks, quotas and OpenAPI fragments stay");
+    if (upstreams_changed) { /* requests under way finish on the generation they started with */
+        count.applied++;
+        cong_log(CONG_LOG_INFO, "config", "reload: upstreams or partner_routes changed: new requests use them now "
+                 "(/openapi.json keeps the partners' fragments read at start until a restart)");
     }
     if (strcmp(current->config->vneid.jwks, next->vneid.jwks) != 0 && apply_jwks_location(gw, next->vneid.jwks) != 0) {
         count.applied--;

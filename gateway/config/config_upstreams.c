@@ -222,6 +222,7 @@ static const cong_config_field_t tls_fields[] = {
 static const cong_config_field_t limits_fields[] = {
     INT_FIELD("max_concurrent", limits.max_concurrent, 1, 100000),
     INT_FIELD("max_queued", limits.max_queued, 0, 100000),
+    INT_FIELD("queue_timeout_ms", limits.queue_timeout_ms, 1, 600000),
     INT_FIELD("connect_timeout_ms", limits.connect_timeout_ms, 10, 60000),
     INT_FIELD("first_byte_timeout_ms", limits.first_byte_timeout_ms, 10, 600000),
     INT_FIELD("total_timeout_ms", limits.total_timeout_ms, 10, CONG_UPSTREAM_TOTAL_TIMEOUT_MAX_MS),
@@ -291,7 +292,7 @@ static int upstream_defaults(cong_upstream_config_t *u, int line)
 {
     *u = (cong_upstream_config_t){
         .line = line,
-        .limits = {.max_concurrent = 256, .max_queued = 128, .connect_timeout_ms = 1000,
+        .limits = {.max_concurrent = 256, .max_queued = 128, .queue_timeout_ms = 1000, .connect_timeout_ms = 1000,
                    .first_byte_timeout_ms = 10000, .total_timeout_ms = 30000,
                    .max_request_body_bytes = 1048576, .max_response_body_bytes = 10485760},
         .retries = {.budget_permille = 200, .min_per_s = 3},

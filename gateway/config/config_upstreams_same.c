@@ -39,6 +39,7 @@ static int same_upstream(const cong_upstream_config_t *a, const cong_upstream_co
     return SAME_TEXT(name) && same_targets(a, b) && SAME(protocol) && SAME_TEXT(tls.ca_file) &&
            SAME_TEXT(tls.client_cert_file) && SAME_TEXT(tls.client_key_file) && SAME_TEXT(tls.server_name) &&
            (a->tls.line != 0) == (b->tls.line != 0) && SAME(limits.max_concurrent) && SAME(limits.max_queued) &&
+           SAME(limits.queue_timeout_ms) &&
            SAME(limits.connect_timeout_ms) && SAME(limits.first_byte_timeout_ms) && SAME(limits.total_timeout_ms) &&
            SAME(limits.max_request_body_bytes) && SAME(limits.max_response_body_bytes) &&
            SAME(retries.budget_permille) && SAME(retries.min_per_s) && SAME(balance.policy) &&

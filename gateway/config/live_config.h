@@ -7,12 +7,14 @@
  * worker adopts the newest snapshot at its next tick (≤ 50 ms), between two callbacks of its loop, so one worker
  * never mixes two configurations.
  *
- * A snapshot's configuration also carries the upstreams and partner_routes read with it (upstreams_config.h): nothing
- * reads them yet; gateway/upstream/upstream.h says what a reload will do with them.
+ * A snapshot's configuration also carries the upstreams and partner_routes read with it (upstreams_config.h); a
+ * reload that changes them publishes a new generation of the proxy (gateway/upstream/upstream.h, "Reload"), which
+ * borrows them: that is one reason snapshots live until the gateway is disposed.
  * Read from the snapshot (and so reloadable): rate_limits.*, cors.*, log.level, server.trusted_proxies and
  * vneid.jwks (handed to the VNeID key source, which fetches the new location at once; a gateway started without
- * VNeID needs a restart for it). Every other key is read from the start-up configuration; a reload that changes one logs that it needs
- * a restart and leaves it as it was.
+ * VNeID needs a restart for it); upstreams and partner_routes (a new generation of the proxy, above). Every other
+ * key is read from the start-up configuration; a reload that changes one logs that it needs a restart and leaves it
+ * as it was.
  *
  * Ownership: the gateway owns every snapshot. Generation 0 borrows the start-up configuration; later ones own theirs.
  * A request may still hold a pointer into the snapshot its worker had when it started, so replaced snapshots are kept

@@ -60,7 +60,9 @@ typedef struct cong_upstream_config {
     } tls;
     struct {
         int max_concurrent;        /* default 256; 1..100000: requests under way at once, all workers */
-        int max_queued;            /* default 128; 0..100000: waiting for one of those slots */
+        int max_queued;            /* default 128; 0..100000: waiting for one of those slots (FIFO on each worker) */
+        int queue_timeout_ms;      /* default 1000; 1..600000: the longest a request waits in
+                                      that queue before its 503 (its total deadline starts once it has a slot) */
         int connect_timeout_ms;    /* default 1000; 10..60000 */
         int first_byte_timeout_ms; /* default 10000; 10..600000 */
         int total_timeout_ms;      /* default 30000; 10..CONG_UPSTREAM_TOTAL_TIMEOUT_MAX_MS; ≥ the two above */

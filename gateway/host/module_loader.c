@@ -177,6 +177,41 @@ int cong_loader_register_route(cong_module_ctx_t *ctx, const cong_route_def_t *d
     return 0;
 }
 
+int cong_loader_add_row(cong_gateway_t *gw, const char *module_name, const char *method, const char *path,
+                        size_t *slot, size_t *module_index)
+{
+    cong_module_entry_t *m = NULL;
+    for (size_t i = 0; i < gw->module_count && m == NULL; i++)
+        if (strcmp(gw->modules[i]->name, module_name) == 0)
+            m = gw->modules[i];
+    if (m == NULL)
+        return CONG_ENOTFOUND;
+    cong_route_entry_t *e = calloc(1, sizeof *e);
+    cong_route_entry_t **routes = realloc(gw->routes, (gw->route_count + 1) * sizeof *routes);
+    if (routes != NULL)
+        gw->routes = routes;
+    if (e == NULL || routes == NULL) {
+        free(e);
+        return CONG_ENOMEM;
+    }
+    e->module_name = m->name;
+    e->module_index = m->index;
+    e->method = strdup(method);
+    e->path = strdup(path);
+    e->operation_id = strdup("");
+    e->rate_limit_class = strdup("default");
+    if (e->method == NULL || e->path == NULL || e->operation_id == NULL || e->rate_limit_class == NULL) {
+        free_route(e);
+        return CONG_ENOMEM;
+    }
+    e->metrics_only = 1;
+    e->index = gw->route_count;
+    gw->routes[gw->route_count++] = e;
+    *slot = e->index;
+    *module_index = m->index;
+    return 0;
+}
+
 /* The configured value of a module key: environment first, then the file. */
 static const char *configured_value(cong_module_ctx_t *ctx, const char *name, const char **where, int *line)
 {

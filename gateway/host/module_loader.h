@@ -55,6 +55,11 @@ int cong_modules_load_all(cong_gateway_t *gw, cong_config_errors_t *errs);
  *  modes that serve nothing (module commands, --list-modules, --help). */
 int cong_modules_load_all_for(cong_gateway_t *gw, cong_config_errors_t *errs, int purpose);
 void cong_modules_unload_all(cong_gateway_t *gw);
+/** After loading: a route entry of module `module_name` that is in no router — a metrics row (method, path) for
+ *  routes another table matches (the partner routes, swapped at SIGHUP: upstream/upstream.h). Freed with the routes.
+ *  0 (its slot and the module's index set), CONG_ENOTFOUND (no such module), CONG_ENOMEM. */
+int cong_loader_add_row(cong_gateway_t *gw, const char *module_name, const char *method, const char *path,
+                        size_t *slot, size_t *module_index);
 
 /** The gateway's own routes (gateway/host/system_routes.c), loaded as module "system". */
 int cong_system_module_onload(cong_module_ctx_t *ctx, const cong_api_t *api);

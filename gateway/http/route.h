@@ -28,6 +28,9 @@ typedef struct cong_route_entry {
                                              0: no acting for someone on this route */
     cong_handler_fn handler;
     void *udata;
+    int metrics_only;                     /* a metrics row for routes another table matches (the partner routes,
+                                             swapped at SIGHUP: host/module_loader.h cong_loader_add_row): in no
+                                             router, never a request's route, not listed */
 } cong_route_entry_t;
 
 #endif

@@ -37,8 +37,14 @@ static void look_up(const cong_gateway_t *gw, h2o_req_t *req, int admin_listener
     size_t path_len = query != NULL ? (size_t)(query - path.base) : path.len;
     size_t scratch_len = path_len + CONG_ROUTER_MAX_PARAMS + 1;
     char *scratch = h2o_mem_alloc_pool(&req->pool, scratch_len);
-    out->result = cong_router_match(gw->router, req->input.method.base, req->input.method.len, path.base, path_len,
-                                    scratch, scratch_len, &out->match);
+    static const char partners[] = "/v1/partners/";
+    if (gw->partner_routes != NULL && path_len >= sizeof partners - 1 &&
+        memcmp(path.base, partners, sizeof partners - 1) == 0) /* swapped at SIGHUP (gateway.h) */
+        out->result = (cong_route_result_t)gw->partner_routes(cong_worker_of(req->conn->ctx), req, path.base,
+                                                              path_len, scratch, scratch_len, &out->match);
+    else
+        out->result = cong_router_match(gw->router, req->input.method.base, req->input.method.len, path.base,
+                                        path_len, scratch, scratch_len, &out->match);
     out->route = out->result == CONG_ROUTE_FOUND ? out->match.route : NULL;
     if (admin_listener && out->route != NULL && !out->route->module_is_host) {
         out->route = NULL;

@@ -7,6 +7,9 @@
  * pool, and the request state (request.h) points to it. An HTTP/2 request with a body is looked up when its headers
  * arrive; any other request when h2o hands it to cong.
  *
+ * Paths under /v1/partners/ are matched by the gateway's partner_routes (gateway.h: the upstream room's table,
+ * swapped at SIGHUP), which keeps the matched route alive with the request's pool; every other path by its router.
+ *
  * The admin listener serves the gateway's own routes only (module "system": /metrics, /healthz, /readyz,
  * /openapi.json): a route of another module is NOT_FOUND there.
  */

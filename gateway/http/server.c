@@ -260,6 +260,22 @@ static void register_unindexed_headers(void)
         (void)h2o_hpack_add_unindexed_name(names[i], strlen(names[i]));
 }
 
+/* The partner routes are not in the gateway's router (a reload swaps them: upstream.h), so their body limits count
+ * here, as the start-time generation has them; a reload that raises one above the largest stays held to it. */
+static void largest_partner_limit(const cong_route_entry_t *e, void *arg)
+{
+    size_t *max = arg;
+    if (e->max_body_bytes > 0 && (size_t)e->max_body_bytes > *max)
+        *max = (size_t)e->max_body_bytes;
+}
+
+static size_t largest_body_limit(const cong_gateway_t *gw)
+{
+    size_t max = cong_body_limit_largest(gw);
+    cong_upstream_routes_each(largest_partner_limit, &max);
+    return max;
+}
+
 void cong_server_configure_h2o(cong_gateway_t *gw)
 {
     static pthread_once_t unindexed_once = PTHREAD_ONCE_INIT;
@@ -268,7 +284,7 @@ void cong_server_configure_h2o(cong_gateway_t *gw)
     h2o_globalconf_t *g = &gw->h2o_config;
     h2o_config_init(g);
     g->server_name = h2o_iovec_init(H2O_STRLIT("cong"));
-    g->max_request_entity_size = cong_body_limit_largest(gw) + CONG_BODY_SLACK_BYTES; /* HTTP/1.1: body_limit.h */
+    g->max_request_entity_size = largest_body_limit(gw) + CONG_BODY_SLACK_BYTES; /* HTTP/1.1: body_limit.h */
     g->http2.max_request_body = cong_route_lookup_body_limit; /* each HTTP/2 request: its own (patch 0004) */
     g->http2.stream_request_body = cong_route_lookup_streams_body; /* partner routes' bodies (patch 0009) */
     /* h2o buffers request bodies; past this size a buffer moves to an unlinked temporary file mapped MAP_SHARED, so a

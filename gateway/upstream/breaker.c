@@ -7,7 +7,8 @@
 #include "upstream.h"
 
 struct cong_breaker {
-    int max_concurrent, max_queued;
+    _Atomic int max_concurrent, max_queued; /* a reload may change them (cong_breaker_set_limits) */
+    _Atomic int refs;                       /* generations of the proxy sharing it (proxy_gen.c) */
     _Atomic int active, queued;
     _Atomic uint64_t mean_ms_x16; /* latency estimate, fixed point ×16: an exponentially weighted mean (1/8) */
 };
@@ -16,15 +17,29 @@ cong_breaker_t *cong_breaker_new(int max_concurrent, int max_queued)
 {
     cong_breaker_t *b = calloc(1, sizeof *b);
     if (b) {
-        b->max_concurrent = max_concurrent;
-        b->max_queued = max_queued;
+        atomic_init(&b->max_concurrent, max_concurrent);
+        atomic_init(&b->max_queued, max_queued);
+        atomic_init(&b->refs, 1);
     }
     return b;
 }
 
 void cong_breaker_free(cong_breaker_t *b)
 {
-    free(b);
+    if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1)
+        free(b);
+}
+
+cong_breaker_t *cong_breaker_retain(cong_breaker_t *b)
+{
+    atomic_fetch_add(&b->refs, 1);
+    return b;
+}
+
+void cong_breaker_set_limits(cong_breaker_t *b, int max_concurrent, int max_queued)
+{
+    atomic_store(&b->max_concurrent, max_concurrent);
+    atomic_store(&b->max_queued, max_queued);
 }
 
 /* Takes one of `limit` places counted by `counter`: 1, or 0 with the counter as it was. */
@@ -39,16 +54,16 @@ static int take(_Atomic int *counter, int limit)
 enum cong_breaker_verdict cong_breaker_enter(cong_breaker_t *b)
 {
     /* A queue that holds someone keeps newcomers behind it: they queue rather than overtake. */
-    if (atomic_load(&b->queued) == 0 && take(&b->active, b->max_concurrent))
+    if (atomic_load(&b->queued) == 0 && take(&b->active, atomic_load(&b->max_concurrent)))
         return CONG_BREAKER_ADMIT;
-    if (take(&b->queued, b->max_queued))
+    if (take(&b->queued, atomic_load(&b->max_queued)))
         return CONG_BREAKER_QUEUE;
     return CONG_BREAKER_OPEN;
 }
 
 int cong_breaker_promote(cong_breaker_t *b)
 {
-    if (!take(&b->active, b->max_concurrent))
+    if (!take(&b->active, atomic_load(&b->max_concurrent)))
         return 0;
     atomic_fetch_sub(&b->queued, 1);
     return 1;
@@ -72,7 +87,8 @@ int cong_breaker_retry_after_s(const cong_breaker_t *b)
 {
     uint64_t mean_ms = atomic_load_explicit(&b->mean_ms_x16, memory_order_relaxed) / 16;
     uint64_t backlog = (uint64_t)atomic_load(&b->queued) + 1;
-    uint64_t drain_ms = mean_ms * backlog / (uint64_t)(b->max_concurrent > 0 ? b->max_concurrent : 1);
+    int slots = atomic_load(&b->max_concurrent);
+    uint64_t drain_ms = mean_ms * backlog / (uint64_t)(slots > 0 ? slots : 1);
     uint64_t s = (drain_ms + 999) / 1000;
     return s < 1 ? 1 : s > 60 ? 60 : (int)s;
 }

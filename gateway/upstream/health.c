@@ -161,3 +161,21 @@ void cong_upstream_health_check_result(cong_upstream_health_t *h, size_t target,
     }
     pthread_mutex_unlock(&h->lock);
 }
+
+void cong_upstream_health_carry(cong_upstream_health_t *to, size_t to_target, cong_upstream_health_t *from,
+                                size_t from_target)
+{
+    if (to_target >= to->count || from_target >= from->count)
+        return;
+    pthread_mutex_lock(&from->lock);
+    const target_health_t *src = &from->targets[from_target];
+    target_health_t *dst = &to->targets[to_target];
+    atomic_store(&dst->ejected_until_ms, atomic_load(&src->ejected_until_ms));
+    atomic_store(&dst->failures_in_row, atomic_load(&src->failures_in_row));
+    atomic_store(&dst->unhealthy, atomic_load(&src->unhealthy));
+    atomic_store(&dst->ejections, atomic_load(&src->ejections));
+    dst->step_since_ms = src->step_since_ms;
+    dst->passes = src->passes;
+    dst->fails = src->fails;
+    pthread_mutex_unlock(&from->lock);
+}

@@ -125,9 +125,9 @@ static int check_one(checked_upstream_t *cu, cong_proxy_upstream_t *up)
     return checker.api->timer_start(checker.worker, 10, u->health.interval_ms, on_interval, cu, &cu->timer);
 }
 
-void cong_health_checks_start(const cong_api_t *api, cong_worker_t *w)
+void cong_health_checks_start(const cong_api_t *api, cong_worker_t *w, cong_proxy_gen_t *g)
 {
-    size_t n = cong_proxy_state_upstream_count();
+    size_t n = cong_proxy_gen_upstream_count(g);
     checker.api = api;
     checker.worker = w;
     checker.items = calloc(n + 1, sizeof *checker.items);
@@ -136,7 +136,7 @@ void cong_health_checks_start(const cong_api_t *api, cong_worker_t *w)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        cong_proxy_upstream_t *up = cong_proxy_state_upstream(i);
+        cong_proxy_upstream_t *up = cong_proxy_gen_upstream(g, i);
         if (up->config->health.path[0] == '\0')
             continue;
         if (check_one(&checker.items[checker.count++], up) != 0)
@@ -144,14 +144,22 @@ void cong_health_checks_start(const cong_api_t *api, cong_worker_t *w)
     }
 }
 
-/* After the worker's loop stopped: its timers are stopped and its client's close dropped every probe under way. */
-void cong_health_checks_stop(void)
+/* `running` (a reload, on worker 0's loop): the timers are stopped and the probes under way taken out of the multi,
+ * unheard. Else (after the worker's loop stopped) its timers are stopped and its client's close dropped every probe
+ * under way. */
+void cong_health_checks_stop(int running)
 {
     for (size_t i = 0; i < checker.count; i++) {
-        for (size_t t = 0; checker.items[i].probes != NULL && t < checker.items[i].up->config->target_count; t++)
-            if (!checker.items[i].probes[t].attached)
-                probe_clear(&checker.items[i].probes[t]);
-        free(checker.items[i].probes);
+        checked_upstream_t *cu = &checker.items[i];
+        if (running && cu->timer != 0)
+            checker.api->timer_stop(checker.worker, cu->timer);
+        for (size_t t = 0; cu->probes != NULL && t < cu->up->config->target_count; t++) {
+            if (running && cu->probes[t].attached)
+                cong_http_client_detach(checker.worker, &cu->probes[t].owner);
+            if (running || !cu->probes[t].attached)
+                probe_clear(&cu->probes[t]);
+        }
+        free(cu->probes);
     }
     free(checker.items);
     memset(&checker, 0, sizeof checker);

@@ -36,6 +36,7 @@ static void transfer_free(proxy_transfer_t *t)
     if (t->h1.rest != NULL)
         h2o_buffer_dispose(&t->h1.rest);
     free(t->usable);
+    cong_proxy_gen_drop(t->up->gen, t->r->worker->index);
     cong_req_release(t->r);
     free(t);
 }
@@ -68,6 +69,7 @@ static void attempt_end(proxy_transfer_t *t, int report, int ok)
 static void transfer_end(proxy_transfer_t *t)
 {
     cong_breaker_exit(t->up->breaker, now_ms(t) - t->start_ms);
+    cong_breaker_queue_kick(t->up, t->r->worker->index); /* this worker's next in line, if any */
     transfer_free(t);
 }
 
@@ -369,7 +371,8 @@ void cong_proxy_arm_first_byte(proxy_transfer_t *t, int64_t ms)
 }
 
 /* What is refused before anything is sent: a caller without the session the route needs, a body over the limit,
- * an upstream at its limit (the breaker is open). 0 when the request may go, with a breaker slot taken. */
+ * an upstream at its limit (the breaker is open). 0 when the request may go, with a breaker slot taken; 1 when it
+ * waits in the queue (breaker_queue.c goes on from cong_proxy_forward_admitted). */
 static int admit(cong_req_t *r, const cong_proxy_route_t *route)
 {
     const cong_upstream_config_t *u = route->upstream->config;
@@ -382,8 +385,10 @@ static int admit(cong_req_t *r, const cong_proxy_route_t *route)
         return -1;
     }
     enum cong_breaker_verdict v = cong_breaker_enter(route->upstream->breaker);
-    if (v == CONG_BREAKER_QUEUE) /* no queue yet: a queued place is given back and refused like an open breaker */
-        cong_breaker_leave_queue(route->upstream->breaker);
+    if (v == CONG_BREAKER_QUEUE) {
+        cong_breaker_queue_wait(r, route);
+        return 1;
+    }
     if (v != CONG_BREAKER_ADMIT) {
         cong_reply_problem(r, 503, "upstream-unavailable", NULL, NULL,
                            cong_breaker_retry_after_s(route->upstream->breaker));
@@ -394,9 +399,13 @@ static int admit(cong_req_t *r, const cong_proxy_route_t *route)
 
 void cong_proxy_forward(cong_req_t *r, const cong_proxy_route_t *route)
 {
+    if (admit(r, route) == 0)
+        cong_proxy_forward_admitted(r, route);
+}
+
+void cong_proxy_forward_admitted(cong_req_t *r, const cong_proxy_route_t *route)
+{
     cong_proxy_upstream_t *up = route->upstream;
-    if (admit(r, route) != 0)
-        return;
     proxy_transfer_t *t = calloc(1, sizeof *t);
     size_t targets = up->config->target_count;
     if (t != NULL) {
@@ -423,6 +432,7 @@ void cong_proxy_forward(cong_req_t *r, const cong_proxy_route_t *route)
     t->over_h1 = up->over_h1 && !r->h2o->cong_body.streaming; /* a streamed body goes over libcurl (proxy_body.c) */
     if (r->h2o->cong_body.streaming)
         cong_proxy_body_attach(t);
+    cong_proxy_gen_hold(up->gen, r->worker->index); /* its generation outlives it, whatever a reload does */
     t->target = -1;
     t->owner.done = on_done;
     t->owner.drop = on_drop;

@@ -142,31 +142,42 @@ void cong_proxy_h1_keep(h2o_http1client_t *client, h2o_socket_t *sock)
         h2o_timeout_link(&idle->worker->loop, &idle->worker->h2o.one_sec_timeout, &idle->sweep);
 }
 
+/* Worker w's end: every generation's kept connections of that worker (a generation a reload replaced may still be
+ * held by it). Under the generations' lock, which only the adopting and reclaiming code takes, never for long. */
+static void stop_upstream(cong_proxy_upstream_t *up, void *arg)
+{
+    int w = *(const int *)arg;
+    cong_proxy_h1_idle_t *lists = up->idle[w];
+    for (size_t i = 0; lists != NULL && i < up->config->target_count; i++) {
+        lists[i].stopped = 1;
+        if (h2o_timeout_is_linked(&lists[i].sweep))
+            h2o_timeout_unlink(&lists[i].sweep);
+        close_oldest(&lists[i], lists[i].count);
+    }
+}
+
 void cong_upstream_worker_stop(cong_worker_t *w)
 {
     if (w->index < 0 || w->index >= CONG_PROXY_MAX_WORKERS)
         return;
-    for (size_t u = 0; u < cong_proxy_state_upstream_count(); u++) {
-        cong_proxy_upstream_t *up = cong_proxy_state_upstream(u);
-        cong_proxy_h1_idle_t *lists = up->idle[w->index];
-        for (size_t i = 0; lists != NULL && i < up->config->target_count; i++) {
-            lists[i].stopped = 1;
-            if (h2o_timeout_is_linked(&lists[i].sweep))
-                h2o_timeout_unlink(&lists[i].sweep);
-            close_oldest(&lists[i], lists[i].count);
-        }
-    }
+    int index = w->index;
+    cong_proxy_gens_each_upstream(stop_upstream, &index);
 }
 
-void cong_proxy_h1_pools_free(cong_proxy_upstream_t *up)
+/* A reload (proxy_gen.c): worker w let go of this generation, so none of its attempts holds one of these sockets any
+ * more; or the workers stopped (their sockets closed by cong_upstream_worker_stop): only memory is left. On worker
+ * w's thread, or after it stopped. */
+void cong_proxy_h1_pools_free_worker(cong_proxy_upstream_t *up, int w)
 {
-    for (int w = 0; w < CONG_PROXY_MAX_WORKERS; w++) {
-        if (up->idle[w] == NULL)
-            continue;
-        /* the sockets were closed at the worker's end (cong_upstream_worker_stop): its loop is gone now */
-        for (size_t i = 0; i < up->config->target_count; i++)
-            free(up->idle[w][i].kept);
-        free(up->idle[w]);
-        up->idle[w] = NULL;
+    cong_proxy_h1_idle_t *lists = up->idle[w];
+    if (lists == NULL)
+        return;
+    for (size_t i = 0; i < up->config->target_count; i++) {
+        if (h2o_timeout_is_linked(&lists[i].sweep))
+            h2o_timeout_unlink(&lists[i].sweep);
+        close_oldest(&lists[i], lists[i].count);
+        free(lists[i].kept);
     }
+    free(lists);
+    up->idle[w] = NULL;
 }

@@ -32,10 +32,15 @@ typedef struct cong_proxy_target_metrics {
     _Atomic uint64_t checks[2];                     /* active health checks: [0] failed, [1] passed */
 } cong_proxy_target_metrics_t;
 
-/* One upstream at run time: what every worker shares, and each worker's balancer. Built at start from the
- * configuration (kept by pointer: the gateway's configuration outlives it); read-only but for its atomics. */
+typedef struct cong_proxy_gen cong_proxy_gen_t;
+typedef struct cong_breaker_waitq cong_breaker_waitq_t;
+
+/* One upstream at run time, in one generation (proxy_gen.c): what every worker shares, and each worker's balancer,
+ * kept connections and queue. Built from the configuration (kept by pointer: every configuration read stays until
+ * the gateway is disposed, live_config.h); read-only but for its atomics and its per-worker slots. */
 typedef struct cong_proxy_upstream {
     const cong_upstream_config_t *config;
+    cong_proxy_gen_t *gen;                              /* the generation it belongs to */
     cong_upstream_health_t *health;
     cong_breaker_t *breaker;
     cong_retry_budget_t *budget;
@@ -46,6 +51,8 @@ typedef struct cong_proxy_upstream {
     int over_h1;            /* 1: attempts go over h2o's HTTP/1 client (proxy_h1.c), else libcurl */
     cong_proxy_h1_idle_t *idle[CONG_PROXY_MAX_WORKERS]; /* over_h1: worker i's kept connections, one list a target
                                                           (target_count), made on its thread at first use */
+    cong_breaker_waitq_t *queues[CONG_PROXY_MAX_WORKERS]; /* worker i's requests waiting for a breaker slot, made on
+                                                            its thread at first use (breaker_queue.c) */
 } cong_proxy_upstream_t;
 
 /* One partner route: the handler's udata. */
@@ -53,6 +60,7 @@ typedef struct cong_proxy_route {
     const cong_partner_route_config_t *config;
     cong_proxy_upstream_t *upstream;
     const cong_identity_t *identity; /* cong as an issuer (signs the upstream's token); NULL: none configured */
+    cong_proxy_gen_t *gen;           /* the generation it belongs to */
 } cong_proxy_route_t;
 
 /* One request on its way to the upstream (proxy.c), whichever transport carries its attempts: libcurl's easy handle
@@ -125,8 +133,6 @@ void cong_proxy_h1_start(proxy_transfer_t *t, int64_t left_ms);
 void cong_proxy_h1_cancel(proxy_transfer_t *t);
 /** The client's buffer drained: what the body had left is written, reading goes on. May free t. */
 void cong_proxy_h1_resume(proxy_transfer_t *t);
-/** At cong_upstream_proxy_free (the workers stopped, their kept connections closed): the lists of every worker. */
-void cong_proxy_h1_pools_free(cong_proxy_upstream_t *up);
 /* proxy_h1_idle.c: the kept connections, per worker and target (worker thread only). */
 /** Worker w's list for the target (made at its first use); NULL when out of memory. */
 cong_proxy_h1_idle_t *cong_proxy_h1_idle_of(cong_proxy_upstream_t *up, cong_worker_t *w, int target);
@@ -134,15 +140,46 @@ cong_proxy_h1_idle_t *cong_proxy_h1_idle_of(cong_proxy_upstream_t *up, cong_work
 h2o_socket_t *cong_proxy_h1_take(cong_proxy_h1_idle_t *idle, uint64_t now_ms);
 /** h2o's client's on_keepalive (patch 0008): the connection of a finished response, client->data its list. */
 void cong_proxy_h1_keep(h2o_http1client_t *client, h2o_socket_t *sock);
+/** Worker w's kept connections (closed): on its thread with no attempt of it under way, or after it stopped. */
+void cong_proxy_h1_pools_free_worker(cong_proxy_upstream_t *up, int w);
 /** Sets `*request`/`*len` to the head of the request to the target (request line, host, content-length, headers as
  *  cong_proxy_request_setup's), malloc'd. 0, CONG_ENOMEM, CONG_ETOOBIG, CONG_EIO (no token). */
 int cong_proxy_request_head(cong_req_t *r, const cong_proxy_route_t *route, int target, int64_t remaining_ms,
                             char **request, size_t *len);
 
-/* proxy_state.c: the process's upstreams and routes (built by the routes' onload, freed by cong_upstream_proxy_free). */
-int cong_proxy_state_init(const cong_upstreams_config_t *u, const cong_identity_t *identity);
-cong_proxy_route_t *cong_proxy_state_route(size_t index);
+/* proxy_state.c: one upstream's runtime. `previous`: the same upstream (by name) in the generation before, or NULL:
+ * its breaker is shared, its targets' health and counters carried over by address. 0 or CONG_ENOMEM (then free
+ * it anyway). */
+int cong_proxy_upstream_init(cong_proxy_upstream_t *up, const cong_upstream_config_t *c,
+                             cong_proxy_upstream_t *previous);
+/** Its shared parts (every worker's own freed before). */
+void cong_proxy_upstream_free(cong_proxy_upstream_t *up);
+/** Worker w's parts: on its thread with none of its requests using them, or with `loop_gone` after the workers
+ *  stopped. */
+void cong_proxy_upstream_free_worker(cong_proxy_upstream_t *up, int w, int loop_gone);
 cong_balancer_t *cong_proxy_balancer(cong_proxy_upstream_t *up, int worker_index);
+
+/* proxy_gen.c: the generations (the top of that file says how they are swapped and freed). */
+/** Main thread: a new generation from `u` (NULL: none) becomes the current one. 0, CONG_ENOMEM or CONG_EINVAL (a
+ *  route the router refuses); on an error the current one stays. */
+int cong_proxy_gen_publish(const cong_upstreams_config_t *u, const cong_identity_t *identity);
+/** Worker w's thread: its generation, the newest one when a publish happened since its last call. */
+cong_proxy_gen_t *cong_proxy_gen_adopt(int w);
+/** Worker w's thread: a request or transfer of it starts or stops using `g`. */
+void cong_proxy_gen_hold(cong_proxy_gen_t *g, int w);
+void cong_proxy_gen_drop(cong_proxy_gen_t *g, int w);
+/** Worker w's thread, at its tick: frees its parts of the generations it has moved on from and no longer uses. */
+void cong_proxy_gen_reclaim(int w);
+size_t cong_proxy_gen_upstream_count(const cong_proxy_gen_t *g);
+cong_proxy_upstream_t *cong_proxy_gen_upstream(cong_proxy_gen_t *g, size_t index);
+unsigned cong_proxy_gen_number(const cong_proxy_gen_t *g);
+/** fn(the current generation, or NULL) with no publish or free meanwhile (metrics). Returns fn's result. */
+int cong_proxy_gen_with_current(int (*fn)(cong_proxy_gen_t *g, void *arg), void *arg);
+/** At dispose (the workers stopped): every generation. */
+void cong_proxy_gens_free(void);
+/** fn(upstream, arg) for every upstream of every generation not yet freed, under the generations' lock (fn must not
+ *  adopt, publish or reclaim). */
+void cong_proxy_gens_each_upstream(void (*fn)(cong_proxy_upstream_t *up, void *arg), void *arg);
 /* Worker `worker_index`'s cache of minted upstream tokens (made at its first use, on its thread; NULL when out of
  * memory: the token is then minted each time). Freed by cong_upstream_proxy_free. */
 struct cong_upstream_token_cache *cong_proxy_token_cache(int worker_index);
@@ -166,15 +203,25 @@ void cong_proxy_target_setup(const cong_upstream_config_t *u, int target, CURL *
 /** 1 when a response header must not be passed to the client (hop-by-hop, or one h2o sets itself). */
 int cong_proxy_response_header_dropped(const char *name, size_t len);
 
-/* proxy_state.c: the upstreams, for the health checker. */
-size_t cong_proxy_state_upstream_count(void);
-cong_proxy_upstream_t *cong_proxy_state_upstream(size_t index);
+/* health_check.c: active health checks, on ONE worker's loop (worker 0), for every upstream with a health.path of
+ * generation g (which they hold). Started by the partners module's worker hook on that worker (its timers through the
+ * module ABI), probes attached to that worker's libcurl multi; restarted on the generation worker 0 adopts at a
+ * reload (`running`: the worker's loop runs: timers stopped, probes under way detached); stopped with the worker
+ * (timers stopped, probes dropped by the client's close). */
+void cong_health_checks_start(const struct cong_api *api, cong_worker_t *w, cong_proxy_gen_t *g);
+void cong_health_checks_stop(int running);
 
-/* health_check.c: active health checks, on ONE worker's loop (worker 0), for every upstream with a health.path.
- * Started by the partners module's worker hook on that worker (its timers through the module ABI), probes attached
- * to that worker's libcurl multi; stopped with the worker (timers stopped, probes dropped by the client's close). */
-void cong_health_checks_start(const struct cong_api *api, cong_worker_t *w);
-void cong_health_checks_stop(void);
+/* breaker_queue.c: requests waiting for a slot of the upstream's breaker (the QUEUE verdict), FIFO on their worker. */
+/** The request waits (a queue place is already its own): cong_proxy_forward_admitted when it gets a slot, a 503
+ *  upstream-unavailable with Retry-After after limits.queue_timeout_ms, nothing when the client leaves first. */
+void cong_breaker_queue_wait(cong_req_t *r, const cong_proxy_route_t *route);
+/** A slot of `up` was given back on worker w: its queue is looked at on the next turn of the loop. */
+void cong_breaker_queue_kick(cong_proxy_upstream_t *up, int w);
+/** Worker w's queue of `up` (empty by then): its timer closed, or only its memory freed with `loop_gone`. */
+void cong_breaker_queue_free(cong_proxy_upstream_t *up, int w, int loop_gone);
+
+/* proxy.c: the request, now holding a breaker slot, goes on its way. */
+void cong_proxy_forward_admitted(cong_req_t *r, const cong_proxy_route_t *route);
 
 /* partner_quota.c: the route's handler — the partner's quota first, then the proxy. */
 void cong_proxy_handle(cong_req_t *r, void *udata);

@@ -22,20 +22,48 @@ typedef struct easy_pool {
 } easy_pool_t;
 
 static struct {
-    cong_proxy_upstream_t *upstreams;
-    size_t upstream_count;
-    cong_proxy_route_t *routes;
-    size_t route_count;
     cong_upstream_token_cache_t *token_caches[CONG_PROXY_MAX_WORKERS]; /* slot i: worker i's, made on its thread */
     easy_pool_t *easy_pools[CONG_PROXY_MAX_WORKERS];                   /* likewise */
 } state;
 
-static int upstream_init(cong_proxy_upstream_t *up, const cong_upstream_config_t *c)
+static int same_address(const cong_upstream_target_config_t *a, const cong_upstream_target_config_t *b)
+{
+    return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+/* A reload keeps what the upstream of the same name knew of each target still there (by host:port): its health and
+ * its counters (Prometheus counters do not restart). A target new to it starts healthy, at zero. */
+static void carry_over(cong_proxy_upstream_t *up, cong_proxy_upstream_t *previous)
+{
+    const cong_upstream_config_t *c = up->config, *p = previous->config;
+    for (size_t t = 0; t < c->target_count; t++)
+        for (size_t o = 0; o < p->target_count; o++) {
+            if (!same_address(&c->targets[t], &p->targets[o]))
+                continue;
+            cong_upstream_health_carry(up->health, t, previous->health, o);
+            cong_proxy_target_metrics_t *to = &up->targets[t], *from = &previous->targets[o];
+            for (int k = 0; k < CONG_PROXY_OUTCOMES; k++)
+                atomic_store(&to->outcomes[k], atomic_load(&from->outcomes[k]));
+            atomic_store(&to->latency_ms_sum, atomic_load(&from->latency_ms_sum));
+            atomic_store(&to->latency_count, atomic_load(&from->latency_count));
+            atomic_store(&to->checks[0], atomic_load(&from->checks[0]));
+            atomic_store(&to->checks[1], atomic_load(&from->checks[1]));
+            break;
+        }
+}
+
+int cong_proxy_upstream_init(cong_proxy_upstream_t *up, const cong_upstream_config_t *c,
+                             cong_proxy_upstream_t *previous)
 {
     up->config = c;
     up->over_h1 = cong_proxy_h1_fits(c);
     up->health = cong_upstream_health_new(c);
-    up->breaker = cong_breaker_new(c->limits.max_concurrent, c->limits.max_queued);
+    if (previous != NULL) { /* requests still under way there count against the same limit */
+        up->breaker = cong_breaker_retain(previous->breaker);
+        cong_breaker_set_limits(up->breaker, c->limits.max_concurrent, c->limits.max_queued);
+    } else {
+        up->breaker = cong_breaker_new(c->limits.max_concurrent, c->limits.max_queued);
+    }
     up->budget = cong_retry_budget_new(c->retries.budget_permille, c->retries.min_per_s);
     up->targets = calloc(c->target_count, sizeof *up->targets);
     up->plan_bucket = malloc(strlen("partner:") + strlen(c->partner.name) + 1);
@@ -43,48 +71,28 @@ static int upstream_init(cong_proxy_upstream_t *up, const cong_upstream_config_t
         sprintf(up->plan_bucket, "partner:%s", c->partner.name);
     up->plan = (cong_rate_plan_t){.bucket = up->plan_bucket, .per_minute = c->partner.quota_per_minute,
                                   .burst = c->partner.quota_burst, .daily = c->partner.quota_daily};
-    return up->health && up->breaker && up->budget && up->targets && up->plan_bucket ? 0 : CONG_ENOMEM;
-}
-
-int cong_proxy_state_init(const cong_upstreams_config_t *u, const cong_identity_t *identity)
-{
-    if (u == NULL || state.upstreams != NULL)
-        return 0;
-    state.upstreams = calloc(u->count + 1, sizeof *state.upstreams);
-    state.routes = calloc(u->route_count + 1, sizeof *state.routes);
-    if (state.upstreams == NULL || state.routes == NULL)
+    if (!(up->health && up->breaker && up->budget && up->targets && up->plan_bucket))
         return CONG_ENOMEM;
-    state.upstream_count = u->count;
-    for (size_t i = 0; i < u->count; i++)
-        if (upstream_init(&state.upstreams[i], &u->items[i]) != 0)
-            return CONG_ENOMEM;
-    state.route_count = u->route_count;
-    for (size_t i = 0; i < u->route_count; i++) {
-        cong_proxy_route_t *route = &state.routes[i];
-        route->config = &u->routes[i];
-        route->identity = identity;
-        for (size_t k = 0; k < u->count; k++)
-            if (strcmp(u->items[k].name, u->routes[i].upstream) == 0)
-                route->upstream = &state.upstreams[k];
-        if (route->upstream == NULL) /* the configuration's checks make this impossible */
-            return CONG_EINVAL;
-    }
+    if (previous != NULL)
+        carry_over(up, previous);
     return 0;
 }
 
-cong_proxy_route_t *cong_proxy_state_route(size_t index)
+void cong_proxy_upstream_free_worker(cong_proxy_upstream_t *up, int w, int loop_gone)
 {
-    return index < state.route_count ? &state.routes[index] : NULL;
+    cong_balancer_free(up->balancers[w]);
+    up->balancers[w] = NULL;
+    cong_proxy_h1_pools_free_worker(up, w);
+    cong_breaker_queue_free(up, w, loop_gone);
 }
 
-size_t cong_proxy_state_upstream_count(void)
+void cong_proxy_upstream_free(cong_proxy_upstream_t *up)
 {
-    return state.upstream_count;
-}
-
-cong_proxy_upstream_t *cong_proxy_state_upstream(size_t index)
-{
-    return index < state.upstream_count ? &state.upstreams[index] : NULL;
+    cong_upstream_health_free(up->health);
+    cong_breaker_free(up->breaker);
+    cong_retry_budget_free(up->budget);
+    free(up->targets);
+    free(up->plan_bucket);
 }
 
 cong_balancer_t *cong_proxy_balancer(cong_proxy_upstream_t *up, int worker_index)
@@ -147,25 +155,13 @@ void cong_proxy_count(cong_proxy_upstream_t *up, int target, enum cong_proxy_out
 
 void cong_upstream_proxy_free(void)
 {
-    for (size_t i = 0; i < state.upstream_count; i++) {
-        cong_proxy_upstream_t *up = &state.upstreams[i];
-        for (int w = 0; w < CONG_PROXY_MAX_WORKERS; w++)
-            cong_balancer_free(up->balancers[w]);
-        cong_proxy_h1_pools_free(up);
-        cong_upstream_health_free(up->health);
-        cong_breaker_free(up->breaker);
-        cong_retry_budget_free(up->budget);
-        free(up->targets);
-        free(up->plan_bucket);
-    }
+    cong_proxy_gens_free();
     for (int w = 0; w < CONG_PROXY_MAX_WORKERS; w++) {
         cong_upstream_token_cache_free(state.token_caches[w]);
         for (size_t i = 0; state.easy_pools[w] != NULL && i < state.easy_pools[w]->count; i++)
             curl_easy_cleanup(state.easy_pools[w]->easy[i]);
         free(state.easy_pools[w]);
     }
-    free(state.upstreams);
-    free(state.routes);
     memset(&state, 0, sizeof state);
 }
 
@@ -242,30 +238,46 @@ static int render_upstream(const cong_proxy_upstream_t *up, char **buf, size_t *
             rc = render_health(up, t, target, now_ms, buf, len, cap);
     }
     if (rc == 0)
-        rc = append(buf, len, cap, "cong_upstream_active{upstream=\"%s\"} %d\n", c->name,
-                    cong_breaker_active(up->breaker));
+        rc = append(buf, len, cap, "cong_upstream_active{upstream=\"%s\"} %d\ncong_upstream_queued{upstream=\"%s\"} "
+                    "%d\n", c->name, cong_breaker_active(up->breaker), c->name, cong_breaker_queued(up->breaker));
+    return rc;
+}
+
+typedef struct render {
+    char *buf;
+    size_t len, cap;
+} render_t;
+
+/* The current generation's upstreams (a reload's new targets appear, removed ones go). */
+static int render_all(cong_proxy_gen_t *g, void *arg)
+{
+    render_t *out = arg;
+    char **buf = &out->buf;
+    size_t *len = &out->len, *cap = &out->cap;
+    size_t count = cong_proxy_gen_upstream_count(g);
+    int rc = 0;
+    if (count > 0)
+        rc = append(buf, len, cap, "# TYPE cong_upstream_requests_total counter\n"
+                    "# TYPE cong_upstream_latency_ms_sum counter\n# TYPE cong_upstream_latency_ms_count counter\n"
+                    "# TYPE cong_upstream_active gauge\n# TYPE cong_upstream_queued gauge\n"
+                    "# TYPE cong_upstream_target_state gauge\n"
+                    "# TYPE cong_upstream_health_checks_total counter\n# TYPE cong_upstream_ejection_step gauge\n");
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc = render_upstream(cong_proxy_gen_upstream(g, i), buf, len, cap);
     return rc;
 }
 
 char *cong_upstream_metrics_render(size_t *len)
 {
-    size_t cap = 1024;
-    char *buf = malloc(cap);
+    render_t out = {.cap = 1024};
     *len = 0;
-    if (buf == NULL)
+    if ((out.buf = malloc(out.cap)) == NULL)
         return NULL;
-    buf[0] = '\0';
-    int rc = 0;
-    if (state.upstream_count > 0)
-        rc = append(&buf, len, &cap, "# TYPE cong_upstream_requests_total counter\n"
-                    "# TYPE cong_upstream_latency_ms_sum counter\n# TYPE cong_upstream_latency_ms_count counter\n"
-                    "# TYPE cong_upstream_active gauge\n# TYPE cong_upstream_target_state gauge\n"
-                    "# TYPE cong_upstream_health_checks_total counter\n# TYPE cong_upstream_ejection_step gauge\n");
-    for (size_t i = 0; rc == 0 && i < state.upstream_count; i++)
-        rc = render_upstream(&state.upstreams[i], &buf, len, &cap);
-    if (rc != 0) {
-        free(buf);
+    out.buf[0] = '\0';
+    if (cong_proxy_gen_with_current(render_all, &out) != 0) {
+        free(out.buf);
         return NULL;
     }
-    return buf;
+    *len = out.len;
+    return out.buf;
 }

@@ -51,17 +51,24 @@
  *   - The latency estimate behind Retry-After is updated with relaxed atomics and may lose an update under a race:
  *     it is an estimate, and a lost sample costs nothing.
  *
- * Reload (SIGHUP): the parsed upstreams are part of cong_config_t, so every live_config snapshot (live_config.h)
- * carries the upstreams it was read with; nothing reads them yet. When the proxy comes, a worker adopting a new
- * snapshot will rebuild its balancers from it, and the shared health, breaker and budget of an upstream will carry
- * over by name — a target's health by its address — so a reload never forgets an ejection nor revives a dead
- * target; the routes (partner_routes) will be in the router, built at start: changing them will need a restart
- * until the router is snapshotted too. Today a reload checks them like the rest (a bad upstream or fragment refuses
- * the reload), adopts them into the snapshot unused, and when they differ from the start's (cong_upstreams_config_same)
- * says that they need a restart (reload.c), as it does for the other start-up keys.
+ * Reload (SIGHUP; proxy_gen.c, proxy_routes.c): the upstreams and partner_routes are read, checked like at start
+ * (cong_config_load, the policy, cong_upstream_check_routes: any FILE:LINE error refuses the whole reload, the
+ * running configuration stays) and, when they differ from those in force, built into a new GENERATION on the main
+ * thread — each upstream's runtime, the routes' entries and their own router — then published. Each worker adopts it
+ * at a safe point (its next partner route lookup, or its tick every 50 ms); a request keeps the generation it was
+ * routed with until it ends (a slow request across a reload completes on the old upstream), and a worker frees its
+ * parts of an old generation (balancers, kept connections, queue) at its tick once none of its requests holds it; the
+ * last holder frees the rest. Carried over by upstream name: the breaker (shared, its limits updated, so requests
+ * still under way count against the new max_concurrent) and, by target address (host:port), each target's health
+ * (ejection, its doubling step, unhealthy) and counters; a new target starts healthy at zero. Active health checks
+ * follow the generation worker 0 uses; /metrics shows the current one. Not carried: retry budgets (they restart
+ * empty) and kept connections (an old generation's close when it is freed). /openapi.json keeps the fragments read
+ * at start until a restart, and the per-route metrics count every partner route in one row (method "*", path
+ * "/v1/partners/…").
  *
- * The proxy (proxy*.c): the partner routes are registered at start by the built-in module "partners" (proxy_routes.c)
- * through the ABI like module routes, so the phases check their auth, scopes, level, mandate action and rate class;
+ * The proxy (proxy*.c): the partner routes are matched in the generation's own router (the route lookup asks
+ * cong_upstream_routes_match for every path under /v1/partners/), with route entries like module routes', so the
+ * phases check their auth, scopes, level, mandate action and rate class;
  * their handler sends the request to a target (proxy_request.c: URL with the path rewrite, the client's headers less
  * hop-by-hop and every identity header — x-cong-*, x-user-*, x-forwarded-*, forwarded, authorization, cookie — plus
  * cong's own token for the partner (auth/upstream_token.h; minted once and reused by the worker for the same caller
@@ -87,9 +94,10 @@
  * (RST_STREAM REFUSED_STREAM) and is 413 problem+json over HTTP/1.1 (the limits phase), a body that grows past it
  * resets the stream or closes the connection. A streamed body cannot be
  * replayed: once a byte of it went to an upstream, a failed attempt is never retried (nor resent on a stale kept
- * connection). The breaker's QUEUE
- * verdict is not used yet: a request that would queue is refused like an open breaker. The runtime state (proxy_state.c) is one per process, built at
- * start from the start-time configuration; /metrics gets cong_upstream_* by upstream and target
+ * connection). A request the breaker QUEUEs waits on its worker, first come first served (breaker_queue.c), for a
+ * slot (taken when one frees on its worker, else found within 5 ms) at most limits.queue_timeout_ms, then 503
+ * upstream-unavailable with Retry-After; its total deadline starts when it gets the slot. The runtime state
+ * (proxy_state.c) is one per generation; /metrics gets cong_upstream_* by upstream and target
  * (requests by outcome, latency, the target's state healthy/unhealthy/ejected, active checks passed and failed,
  * its ejection step).
  *
@@ -102,7 +110,8 @@
  * rate limits.
  *
  * Ownership: every *_new returns state the caller frees with its *_free; nothing here keeps a pointer to the
- * configuration after the call that built it (the proxy's runtime does: the gateway's configuration outlives it).
+ * configuration after the call that built it (the proxy's runtime does: every configuration read, at start or at a
+ * reload, outlives it).
  * May use: config/ (the parsed upstreams), limits/ (rate-limit class names; the limiter, for partners' quotas), http/ (requests, replies, streams,
  * problems), outbound/ (the worker's libcurl multi), the process (cong_worker_t), auth/, common/.
  */
@@ -208,6 +217,11 @@ void cong_upstream_health_report(cong_upstream_health_t *h, size_t target, int o
 /** Any thread (the checker's): an active check's result. healthy_threshold passes in a row make an unhealthy target
  *  healthy again, and end an ejection early; unhealthy_threshold failures in a row make it unhealthy. */
 void cong_upstream_health_check_result(cong_upstream_health_t *h, size_t target, int ok, uint64_t now_ms);
+/** At a reload, before `to` is in use: target `to_target` of the new upstream starts where `from_target` of the
+ *  same upstream's previous health was (ejection and its end, doubling step, unhealthy, the rows being counted), so
+ *  a reload neither forgets an ejection nor revives a dead target. */
+void cong_upstream_health_carry(cong_upstream_health_t *to, size_t to_target, cong_upstream_health_t *from,
+                                size_t from_target);
 /** Ejections of a target so far (its doubling step), for metrics and tests. */
 unsigned cong_upstream_health_ejections(const cong_upstream_health_t *h, size_t target);
 
@@ -222,7 +236,13 @@ enum cong_breaker_verdict {
 
 typedef struct cong_breaker cong_breaker_t;
 cong_breaker_t *cong_breaker_new(int max_concurrent, int max_queued);
+/** Drops one reference (cong_breaker_new's, or a cong_breaker_retain's); the last one frees it. */
 void cong_breaker_free(cong_breaker_t *b);
+/** One more reference: a reloaded upstream of the same name shares its breaker with the generation before, so the
+ *  requests still under way there count against the same max_concurrent. */
+cong_breaker_t *cong_breaker_retain(cong_breaker_t *b);
+/** Any thread: new limits (a reload); requests over them now stay until they end, none is cut. */
+void cong_breaker_set_limits(cong_breaker_t *b, int max_concurrent, int max_queued);
 enum cong_breaker_verdict cong_breaker_enter(cong_breaker_t *b);
 /** A queued request tries to take a freed slot: 1 (its queue place became a slot: exit when done) or 0 (still
  *  queued). */
@@ -289,8 +309,27 @@ struct cong_api;
  *  (cong as an issuer) signs the upstreams' tokens; NULL: partner routes answer 502 (nothing to sign with). 0 or
  *  CONG_ENOMEM. */
 int cong_upstream_proxy_init(const cong_config_t *cfg, const struct cong_identity *identity);
-/** The built-in module "partners": registers every partner route. */
+/** The built-in module "partners": its worker hooks (each worker's tick that adopts a reloaded generation, worker 0's
+ *  active health checks). The routes themselves are not in the gateway's router (below). */
 int cong_partner_routes_onload(struct cong_module_ctx *ctx, const struct cong_api *api);
+/** SIGHUP, main thread, after `cfg` passed every check of cong_config_load, cong_config_enforce_policy and
+ *  cong_upstream_check_routes: its upstreams and routes become the new generation. 0, or CONG_ENOMEM / CONG_EINVAL
+ *  with the running generation kept. */
+int cong_upstream_proxy_reload(const cong_config_t *cfg);
+/** At start, after the modules loaded (gateway.c): the metrics row every partner route counts in, and the module
+ *  ("partners") their errors and access-log lines name. */
+void cong_upstream_routes_bind(size_t metrics_slot, const char *module_name, size_t module_index);
+/** The route lookup's match for paths under /v1/partners/ (gateway.h, partner_routes), on worker w's thread: the
+ *  generation it uses now (a newer one adopted first), matched like cong_router_match; on FOUND, out->route is a
+ *  cong_route_entry_t of that generation, kept (with the route's upstream) until req's pool goes. */
+struct cong_route_entry;
+/** fn(entry, arg) for each partner route of the current generation, in configuration order (--list-routes). */
+void cong_upstream_routes_each(void (*fn)(const struct cong_route_entry *e, void *arg), void *arg);
+struct cong_worker;
+struct st_h2o_req_t;
+struct cong_route_match;
+int cong_upstream_routes_match(struct cong_worker *w, struct st_h2o_req_t *req, const char *path, size_t path_len,
+                               char *scratch, size_t scratch_len, struct cong_route_match *out);
 /** At dispose, after the workers stopped. */
 void cong_upstream_proxy_free(void);
 struct cong_worker;

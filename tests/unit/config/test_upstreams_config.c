@@ -178,6 +178,7 @@ static void test_defaults(void **state)
     assert_int_equal(u->tls.line, 0);
     assert_int_equal(u->limits.max_concurrent, 256);
     assert_int_equal(u->limits.max_queued, 128);
+    assert_int_equal(u->limits.queue_timeout_ms, 1000);
     assert_int_equal(u->limits.connect_timeout_ms, 1000);
     assert_int_equal(u->limits.first_byte_timeout_ms, 10000);
     assert_int_equal(u->limits.total_timeout_ms, 30000);
@@ -325,6 +326,9 @@ static void test_upstream_mistakes(void **state)
                   "t.yaml:7: upstreams[0].balance.key: expected subject or header:<name> (a header name of "
                   "[A-Za-z0-9_-])",
                   "t.yaml:8: upstreams[0].health.timeout_ms: must be less than interval_ms", NULL);
+    assert_errors("upstreams:\n  - name: a\n    targets: [{address: \"x:1\"}]\n    partner: {name: p}\n"
+                  "    limits:\n      queue_timeout_ms: 0\n",
+                  "t.yaml:6: upstreams[0].limits.queue_timeout_ms: expected an integer between 1 and 600000", NULL);
     assert_errors(UPSTREAM "  - name: evn-billing\n    targets: [{address: \"y:1\"}]\n    partner: {name: evn}\n",
                   "t.yaml:5: upstreams[1].name: the same name as upstreams[0]", NULL);
     assert_errors("upstreams:\n  - name: a\n    targets: [{address: \"x:1\"}]\n    partner: {name: p}\n"

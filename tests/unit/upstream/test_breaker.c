@@ -45,6 +45,31 @@ static void test_admit_queue_open(void **state)
     cong_breaker_free(b);
 }
 
+/* A reload: the upstream of the same name shares its breaker with the generation before (retain), with new limits;
+ * requests over them stay, newcomers see them; the last reference frees it. */
+static void test_reload_shares_and_changes_limits(void **state)
+{
+    (void)state;
+    cong_breaker_t *b = cong_breaker_new(2, 0);
+    assert_int_equal(cong_breaker_enter(b), CONG_BREAKER_ADMIT);
+    assert_int_equal(cong_breaker_enter(b), CONG_BREAKER_ADMIT);
+    cong_breaker_t *shared = cong_breaker_retain(b);
+    assert_ptr_equal(shared, b);
+    cong_breaker_set_limits(shared, 1, 1);
+    assert_int_equal(cong_breaker_enter(shared), CONG_BREAKER_QUEUE); /* two under way, one allowed now */
+    cong_breaker_exit(b, 5);                                           /* an old request ends */
+    assert_int_equal(cong_breaker_promote(shared), 0);                 /* still one under way: at the limit */
+    cong_breaker_exit(b, 5);
+    assert_int_equal(cong_breaker_promote(shared), 1);
+    cong_breaker_free(b); /* the old generation goes: the new one still has it */
+    assert_int_equal(cong_breaker_active(shared), 1);
+    cong_breaker_set_limits(shared, 3, 0);
+    assert_int_equal(cong_breaker_enter(shared), CONG_BREAKER_ADMIT);
+    assert_int_equal(cong_breaker_enter(shared), CONG_BREAKER_ADMIT);
+    assert_int_equal(cong_breaker_enter(shared), CONG_BREAKER_OPEN);
+    cong_breaker_free(shared);
+}
+
 static void test_retry_after_from_the_state(void **state)
 {
     (void)state;
@@ -121,6 +146,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_admit_queue_open),
+        cmocka_unit_test(test_reload_shares_and_changes_limits),
         cmocka_unit_test(test_retry_after_from_the_state),
         cmocka_unit_test(test_limits_hold_across_threads),
     };

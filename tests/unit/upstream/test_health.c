@@ -188,6 +188,31 @@ static void test_concurrent_reports_keep_the_cap(void **state)
     cong_upstream_health_free(h);
 }
 
+/* A reload carries a target's state to the new health by address: ejected stays ejected until the same time, with
+ * its doubling step; unhealthy stays unhealthy; a target new to it starts healthy. */
+static void test_reload_carries_a_target_over(void **state)
+{
+    (void)state;
+    cong_upstream_health_t *old = health(4, 50);
+    fail_times(old, 2, 3, 100); /* c ejected until 1100 */
+    for (int i = 0; i < 3; i++)
+        cong_upstream_health_check_result(old, 3, 0, 100 + (uint64_t)i); /* d unhealthy */
+    cong_upstream_health_t *now = health(3, 50); /* the new order: a, b, c as targets 0..2 */
+    cong_upstream_health_carry(now, 0, old, 2); /* c moved to index 0 */
+    cong_upstream_health_carry(now, 1, old, 3); /* d to 1 */
+    assert_int_equal(cong_upstream_health_state(now, 0, 500), CONG_TARGET_EJECTED);
+    assert_int_equal(cong_upstream_health_ejections(now, 0), 1);
+    assert_int_equal(cong_upstream_health_state(now, 0, 1100), CONG_TARGET_HEALTHY); /* the same end */
+    assert_int_equal(cong_upstream_health_state(now, 1, 500), CONG_TARGET_UNHEALTHY);
+    cong_upstream_health_check_result(now, 1, 1, 600);
+    cong_upstream_health_check_result(now, 1, 1, 700); /* the new thresholds bring it back */
+    assert_int_equal(cong_upstream_health_state(now, 1, 700), CONG_TARGET_HEALTHY);
+    assert_int_equal(cong_upstream_health_state(now, 2, 500), CONG_TARGET_HEALTHY); /* new: fresh */
+    cong_upstream_health_carry(now, 9, old, 0); /* out of range: nothing */
+    cong_upstream_health_free(old);
+    cong_upstream_health_free(now);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_share_of_ejected_targets_is_capped),
         cmocka_unit_test(test_active_pass_ends_an_ejection),
         cmocka_unit_test(test_concurrent_reports_keep_the_cap),
+        cmocka_unit_test(test_reload_carries_a_target_over),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
