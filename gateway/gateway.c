@@ -13,58 +13,12 @@
 #include "gateway/upstream/upstream.h"
 #include "common/common.h"
 
-static char *read_whole_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    char *buf = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long size = ftell(f);
-        if (size >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)size + 1)) != NULL) {
-            if (fread(buf, 1, (size_t)size, f) == (size_t)size) {
-                buf[size] = '\0';
-                *len = (size_t)size;
-            } else {
-                free(buf);
-                buf = NULL;
-            }
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
 static int load_openapi(cong_gateway_t *gw, cong_config_errors_t *errs)
 {
-    const char *path = gw->config->server.openapi_file;
-    if (path == NULL || path[0] == '\0')
-        return 0;
-    size_t len = 0;
-    char *yaml = read_whole_file(path, &len);
-    if (yaml == NULL) {
-        cong_config_error(errs, gw->config_path, 0, "server.openapi_file", "cannot read %s", path);
-        return CONG_EIO;
-    }
-    json_t *doc = NULL;
-    char err[256];
-    int rc = cong_yaml_to_json(yaml, len, &doc, err, sizeof err);
-    free(yaml);
-    if (rc != 0) {
-        cong_config_error(errs, path, 0, "openapi", "%s", err);
-        return rc;
-    }
-    if (gw->config->upstreams != NULL &&
-        cong_openapi_merge_fragments(gw->config->upstreams, doc, errs) == CONG_ENOMEM) { /* partners' operations */
-        json_decref(doc);
-        return CONG_ENOMEM;
-    }
-    gw->openapi_json = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (gw->openapi_json == NULL)
-        return CONG_ENOMEM;
-    gw->openapi_json_len = strlen(gw->openapi_json);
-    return 0;
+    cong_openapi_doc_t *doc = NULL;
+    int rc = cong_openapi_doc_build(gw, gw->config->upstreams, &doc, errs);
+    cong_openapi_doc_swap(gw, doc);
+    return rc;
 }
 
 static int open_access_log(cong_gateway_t *gw, cong_config_errors_t *errs)
@@ -117,16 +71,23 @@ static int load_identity(cong_gateway_t *gw, cong_config_errors_t *errs)
 }
 
 /* The partner routes are matched in the upstream room's own table, swapped at SIGHUP (upstream.h), not in the
- * router built here: one metrics row (method "*", path "/v1/partners/…") of the module "partners", counts them all. */
+ * router built here: metrics rows of the module "partners" are reserved for them (labelled by the upstream room as
+ * generations route each template), and a catch-all row (method "*", path "/v1/partners/…") counts the rest. */
 static int bind_partner_routes(cong_gateway_t *gw)
 {
-    size_t slot = 0, module_index = 0;
-    int rc = cong_loader_add_row(gw, "partners", "*", "/v1/partners/*", &slot, &module_index);
+    size_t slot = 0, module_index = 0, catch_all = 0;
+    int rc = cong_loader_add_row(gw, "partners", "*", "/v1/partners/*", &catch_all, &module_index);
     if (rc != 0)
         return rc == CONG_ENOTFOUND ? 0 : rc; /* not loaded (a command-line mode): nothing to route */
-    cong_upstream_routes_bind(slot, "partners", module_index);
-    gw->partner_routes = cong_upstream_routes_match;
-    return 0;
+    size_t first = gw->route_count;
+    for (size_t i = 0; rc == 0 && i < CONG_PARTNER_ROUTE_ROWS; i++)
+        rc = cong_loader_add_row(gw, "partners", "", "", &slot, &module_index);
+    if (rc == 0)
+        rc = cong_upstream_routes_bind(catch_all, gw->routes + first, gw->route_count - first, "partners",
+                                       module_index);
+    if (rc == 0)
+        gw->partner_routes = cong_upstream_routes_match;
+    return rc;
 }
 
 int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_errors_t *errs)
@@ -151,11 +112,11 @@ int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_err
         load_identity(gw, errs);
     if (cong_upstream_check_routes(config, errs) == CONG_ENOMEM)
         return CONG_ENOMEM;
-    if (cong_upstream_proxy_init(config, gw->has_identity ? &gw->identity : NULL) != 0)
-        return CONG_ENOMEM;
     gw->streamed_body_handler = cong_upstream_streamed_body_handler();
     cong_modules_load_all(gw, errs);
-    if (bind_partner_routes(gw) == CONG_ENOMEM)
+    if (bind_partner_routes(gw) == CONG_ENOMEM) /* before the first generation: its routes take their rows */
+        return CONG_ENOMEM;
+    if (cong_upstream_proxy_init(config, gw->has_identity ? &gw->identity : NULL) != 0)
         return CONG_ENOMEM;
     load_openapi(gw, errs);
     if (cong_docs_load(gw) == CONG_ENOMEM)
@@ -174,7 +135,7 @@ void cong_gateway_dispose(cong_gateway_t *gw)
         cong_identity_free(&gw->identity);
     if (gw->auth_key != NULL)
         cong_jwt_key_free(gw->auth_key);
-    free(gw->openapi_json);
+    cong_openapi_doc_swap(gw, NULL);
     cong_docs_free(gw);
     if (gw->access_log_fd > STDERR_FILENO)
         close(gw->access_log_fd);

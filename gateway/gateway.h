@@ -1,9 +1,10 @@
 /*
  * gateway/gateway.h — the gateway's process-wide state and its worker threads.
  *
- * The folder's public face: `cong_gateway_t` is built once at start (config, router, modules, keys, OpenAPI document),
- * is read-only while workers run, and is shared by every worker. Each worker owns one libuv loop, one h2o context,
- * one Redis connection and one PostgreSQL pool; a request and all its callbacks stay on its worker's thread.
+ * The folder's public face: `cong_gateway_t` is built once at start (config, router, modules, keys, OpenAPI document:
+ * that one swapped whole at each reload, openapi_doc.c), is read-only while workers run, and is shared by every
+ * worker. Each worker owns one libuv loop, one h2o context, one Redis connection and one PostgreSQL pool; a request
+ * and all its callbacks stay on its worker's thread.
  *
  * The host is built of rooms, each a folder whose contract header says what it owns, what it offers, its threading and
  * ownership rules and which rooms it may use. A file outside a room includes only that contract header (within a room,
@@ -95,8 +96,7 @@ struct cong_gateway {
     cong_auth_settings_t auth_settings;  /* what modules read of it (module_api_identity.c); filled when first asked */
     struct cong_document_keys *documents; /* the keys that sign documents (document_keys.h); NULL until start */
     struct cong_jobs *jobs;              /* periodic jobs (jobs.h), or NULL */
-    char *openapi_json;                  /* served at /openapi.json */
-    size_t openapi_json_len;
+    struct cong_openapi_doc *openapi;    /* served at /openapi.json: only through openapi_doc.c's functions */
     struct cong_docs *docs;              /* the /docs page and its renderer (host/docs_page.h); NULL when disabled */
     cong_metrics_t *metrics;
     unsigned allowed_methods_count;
@@ -125,6 +125,22 @@ struct cong_gateway {
 
 /** Build the gateway from a validated config: modules, router, keys, OpenAPI. Errors go to `errs`. 0 or CONG_E*. */
 int cong_gateway_init(cong_gateway_t *gw, cong_config_t *config, cong_config_errors_t *errs);
+/* openapi_doc.c: the document served at /openapi.json (openapi/cong.yaml with the partners' fragments), built at
+ * start and at each reload that passed every check, swapped whole; a reader never sees a freed or half-built one. */
+typedef struct cong_openapi_doc cong_openapi_doc_t;
+/** Main thread: the document from server.openapi_file (as started) with `upstreams`' fragments merged. 0 with *out
+ *  (NULL when no document is configured; the caller's: swap or release it), else an error with a FILE:LINE line
+ *  appended to errs per problem (a fragment unreadable or broken, a path already documented) and *out NULL. */
+int cong_openapi_doc_build(const cong_gateway_t *gw, const struct cong_upstreams_config *upstreams,
+                           cong_openapi_doc_t **out, cong_config_errors_t *errs);
+/** Main thread: `d` (built above, or NULL) becomes the document served; the previous one is freed once the last
+ *  response sending it is done. */
+void cong_openapi_doc_swap(cong_gateway_t *gw, cong_openapi_doc_t *d);
+void cong_openapi_doc_release(cong_openapi_doc_t *d);
+/** Any thread: the JSON text of the current document (NULL: none), kept until `pool` (a request's) is freed. */
+const char *cong_openapi_doc_hold(cong_gateway_t *gw, h2o_mem_pool_t *pool, size_t *len);
+int cong_openapi_doc_present(cong_gateway_t *gw);
+
 /** Start workers, serve until SIGINT/SIGTERM (SIGHUP reloads, see live_config.h), shut down gracefully. Returns 0 on a
  *  clean exit. */
 int cong_gateway_serve(cong_gateway_t *gw);

@@ -65,6 +65,9 @@ int cong_gateway_reload(cong_gateway_t *gw)
         rc = CONG_EINVAL;
     cong_live_config_t *current = atomic_load(&gw->live);
     int upstreams_changed = rc == 0 && !cong_upstreams_config_same(current->config->upstreams, next->upstreams);
+    cong_openapi_doc_t *doc = NULL; /* the fragments read again, even unchanged in the configuration: files change */
+    if (rc == 0)
+        rc = cong_openapi_doc_build(gw, next->upstreams, &doc, &errs);
     cong_live_config_t *live = rc == 0 ? cong_live_config_new(next, 1, current->generation + 1) : NULL;
     if (live != NULL && upstreams_changed && (rc = cong_upstream_proxy_reload(next)) != 0) { /* built off the loops */
         cong_config_error(&errs, path != NULL ? path : "-", 0, "upstreams",
@@ -74,6 +77,7 @@ int cong_gateway_reload(cong_gateway_t *gw)
         live = NULL;
     }
     if (live == NULL) {
+        cong_openapi_doc_release(doc);
         log_refusal(&errs);
         cong_config_errors_free(&errs);
         cong_config_free(next);
@@ -85,9 +89,10 @@ int cong_gateway_reload(cong_gateway_t *gw)
     cong_config_each_change(gw->config, next, note_needs_restart, &count);
     if (upstreams_changed) { /* requests under way finish on the generation they started with */
         count.applied++;
-        cong_log(CONG_LOG_INFO, "config", "reload: upstreams or partner_routes changed: new requests use them now "
-                 "(/openapi.json keeps the partners' fragments read at start until a restart)");
+        cong_log(CONG_LOG_INFO, "config", "reload: upstreams or partner_routes changed: new requests use them now");
     }
+    if (doc != NULL)
+        cong_openapi_doc_swap(gw, doc); /* /openapi.json and /docs with the partners' fragments as read now */
     if (strcmp(current->config->vneid.jwks, next->vneid.jwks) != 0 && apply_jwks_location(gw, next->vneid.jwks) != 0) {
         count.applied--;
         count.needs_restart++;

@@ -8,7 +8,8 @@
  * that would change everybody's. Every path must lie under /v1/partners/<that upstream's partner.name>/, so one
  * partner can neither document nor shadow another's routes or cong's own. Problems are checked by `cong
  * --check-config` (cong_config_check_openapi_fragments, through cong_config_load) and again when the gateway merges
- * them at start: a path the gateway's document (or another fragment) already has is refused then.
+ * them at start and at each reload (gateway/openapi_doc.c): a path the gateway's document (or another fragment)
+ * already has is refused then.
  *
  * Errors name the fragment's file and line where it is known: the YAML reader's line for a syntax error, the line
  * of the path's key (found in the text) for a path outside its prefix; else the config file's line of `openapi:`.

@@ -142,8 +142,8 @@ static const cong_api_t *api;
 /* The page when it can be served; else the answer is sent (404 disabled or no document, 503 no bundle) and NULL. */
 static const cong_docs_t *docs_or_problem(cong_req_t *r)
 {
-    const cong_gateway_t *gw = r->worker->gateway;
-    if (gw->docs == NULL || gw->openapi_json == NULL) {
+    cong_gateway_t *gw = r->worker->gateway;
+    if (gw->docs == NULL || !cong_openapi_doc_present(gw)) {
         api->reply_problem(r, 404, "not-found", NULL, NULL);
         return NULL;
     }

@@ -100,13 +100,14 @@ static void metrics(cong_req_t *r, void *udata)
 static void openapi(cong_req_t *r, void *udata)
 {
     (void)udata;
-    const cong_gateway_t *gw = r->worker->gateway;
-    if (gw->openapi_json == NULL) {
+    size_t len = 0;
+    const char *json = r->h2o != NULL ? cong_openapi_doc_hold(r->worker->gateway, &r->h2o->pool, &len) : NULL;
+    if (json == NULL) {
         api->reply_problem(r, 404, "not-found", NULL, NULL);
         return;
     }
     api->reply_header(r, "cache-control", "public, max-age=300");
-    cong_reply_static(r, 200, "application/json", gw->openapi_json, gw->openapi_json_len); /* built once at start */
+    cong_reply_static(r, 200, "application/json", json, len); /* held until the request's pool goes (reloads) */
 }
 
 int cong_system_module_onload(cong_module_ctx_t *ctx, const cong_api_t *a)

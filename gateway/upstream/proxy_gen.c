@@ -47,15 +47,21 @@ static struct {
     cong_proxy_gen_t *all;                          /* every generation not yet freed, newest first */
     cong_proxy_gen_t *mine[CONG_PROXY_MAX_WORKERS]; /* slot w: worker w's (its thread only) */
     unsigned published;
-    size_t metrics_slot, module_index;              /* the one metrics row of partner routes (gateway.c) */
+    size_t module_index;                            /* the module "partners" (gateway.c) */
     const char *module_name;
+    size_t over_rows;                               /* routes of the generation being built in the catch-all row */
 } gens = {.lock = PTHREAD_MUTEX_INITIALIZER, .module_name = "partners"};
 
-void cong_upstream_routes_bind(size_t metrics_slot, const char *module_name, size_t module_index)
+int cong_upstream_routes_bind(size_t catch_all_slot, struct cong_route_entry *const *rows, size_t row_count,
+                              const char *module_name, size_t module_index)
 {
-    gens.metrics_slot = metrics_slot;
+    pthread_mutex_lock(&gens.lock);
     gens.module_name = module_name;
     gens.module_index = module_index;
+    cong_partner_route_rows_reset();
+    int rc = cong_partner_route_rows_reserve(catch_all_slot, rows, row_count);
+    pthread_mutex_unlock(&gens.lock);
+    return rc;
 }
 
 static void entry_free(cong_route_entry_t *e)
@@ -97,7 +103,9 @@ static int entry_init(cong_route_entry_t *e, cong_proxy_route_t *route, size_t i
         e->scope_list[i] = c->scopes.items[i]; /* borrowed: the configuration outlives the generation */
     }
     e->scope_count = c->scopes.count;
-    e->index = gens.metrics_slot;
+    int over = 0;
+    e->index = cong_partner_route_row(c->method, c->path, &over); /* under gens.lock (publish) */
+    gens.over_rows += (size_t)over;
     e->module_name = gens.module_name;
     e->module_index = gens.module_index;
     e->method = strdup(c->method);
@@ -187,6 +195,7 @@ int cong_proxy_gen_publish(const cong_upstreams_config_t *u, const cong_identity
 {
     pthread_mutex_lock(&gens.lock); /* reading the current generation's health and counters to carry them over */
     cong_proxy_gen_t *previous = atomic_load(&gens.current);
+    gens.over_rows = 0;
     cong_proxy_gen_t *g = build(u, identity, previous);
     if (g == NULL) {
         pthread_mutex_unlock(&gens.lock);
@@ -197,6 +206,10 @@ int cong_proxy_gen_publish(const cong_upstreams_config_t *u, const cong_identity
     g->next = gens.all;
     gens.all = g;
     atomic_store_explicit(&gens.current, g, memory_order_release);
+    if (gens.over_rows > 0)
+        cong_log(CONG_LOG_WARN, "upstream", "%zu partner route(s) count in the catch-all metrics row \"* "
+                 "/v1/partners/*\": the %d per-route rows are taken (by every route template seen since the start) "
+                 "or their template is over 255 bytes", gens.over_rows, CONG_PARTNER_ROUTE_ROWS);
     if (previous != NULL && --previous->holders == 0)
         unlink_and_free(previous); /* no worker had adopted it */
     pthread_mutex_unlock(&gens.lock);

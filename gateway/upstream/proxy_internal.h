@@ -159,6 +159,16 @@ void cong_proxy_upstream_free(cong_proxy_upstream_t *up);
 void cong_proxy_upstream_free_worker(cong_proxy_upstream_t *up, int w, int loop_gone);
 cong_balancer_t *cong_proxy_balancer(cong_proxy_upstream_t *up, int worker_index);
 
+/* route_rows.c: the partner routes' metrics rows (the top of that file says how they are kept across reloads). */
+struct cong_route_entry;
+/** Main thread, at start: the catch-all row and `count` reserved rows (at most CONG_PARTNER_ROUTE_ROWS) whose labels
+ *  this file writes; their method and path buffers are replaced by ones it can write into. 0 or CONG_ENOMEM. */
+int cong_partner_route_rows_reserve(size_t catch_all, struct cong_route_entry *const *reserved, size_t count);
+/** Main thread, under the generations' lock: the row of (method, path), taken when new; the catch-all, with *over
+ *  set, when every reserved row is taken (or the labels are too long). */
+size_t cong_partner_route_row(const char *method, const char *path, int *over);
+void cong_partner_route_rows_reset(void);
+
 /* proxy_gen.c: the generations (the top of that file says how they are swapped and freed). */
 /** Main thread: a new generation from `u` (NULL: none) becomes the current one. 0, CONG_ENOMEM or CONG_EINVAL (a
  *  route the router refuses); on an error the current one stays. */

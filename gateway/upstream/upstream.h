@@ -62,9 +62,13 @@
  * still under way count against the new max_concurrent) and, by target address (host:port), each target's health
  * (ejection, its doubling step, unhealthy) and counters; a new target starts healthy at zero. Active health checks
  * follow the generation worker 0 uses; /metrics shows the current one. Not carried: retry budgets (they restart
- * empty) and kept connections (an old generation's close when it is freed). /openapi.json keeps the fragments read
- * at start until a restart, and the per-route metrics count every partner route in one row (method "*", path
- * "/v1/partners/…").
+ * empty) and kept connections (an old generation's close when it is freed). Per-route metrics (route_rows.c): each
+ * partner route's (method, template) takes one of CONG_PARTNER_ROUTE_ROWS rows reserved at start, for the process's
+ * life, so a route kept across reloads keeps its row and counts, a new one takes a free row and a removed one's row
+ * stays with its counts (a Prometheus counter never goes backwards while its series exists); past the reserve (every
+ * template seen since the start counts), new templates count in the catch-all row (method "*", "/v1/partners/…") and
+ * the reload logs a warning. Every accepted reload also reads the partners' OpenAPI fragments again (gateway.h,
+ * cong_openapi_doc_build: a broken one refuses the reload with FILE:LINE) and swaps /openapi.json whole.
  *
  * The proxy (proxy*.c): the partner routes are matched in the generation's own router (the route lookup asks
  * cong_upstream_routes_match for every path under /v1/partners/), with route entries like module routes', so the
@@ -316,9 +320,16 @@ int cong_partner_routes_onload(struct cong_module_ctx *ctx, const struct cong_ap
  *  cong_upstream_check_routes: its upstreams and routes become the new generation. 0, or CONG_ENOMEM / CONG_EINVAL
  *  with the running generation kept. */
 int cong_upstream_proxy_reload(const cong_config_t *cfg);
-/** At start, after the modules loaded (gateway.c): the metrics row every partner route counts in, and the module
- *  ("partners") their errors and access-log lines name. */
-void cong_upstream_routes_bind(size_t metrics_slot, const char *module_name, size_t module_index);
+struct cong_route_entry;
+/** Per-route metrics rows reserved for partner routes at start: one per (method, template) seen since the start,
+ *  kept across reloads (route_rows.c); past them, the catch-all row. */
+#define CONG_PARTNER_ROUTE_ROWS 64
+/** At start, after the modules loaded and before cong_upstream_proxy_init (gateway.c): the catch-all metrics row
+ *  ("*", "/v1/partners/…"), the `row_count` (at most CONG_PARTNER_ROUTE_ROWS) metrics-only rows reserved for partner
+ *  routes, whose method and path buffers this room replaces and labels (route_rows.c), and the module ("partners")
+ *  their errors and access-log lines name. 0 or CONG_ENOMEM. */
+int cong_upstream_routes_bind(size_t catch_all_slot, struct cong_route_entry *const *rows, size_t row_count,
+                              const char *module_name, size_t module_index);
 /** The route lookup's match for paths under /v1/partners/ (gateway.h, partner_routes), on worker w's thread: the
  *  generation it uses now (a newer one adopted first), matched like cong_router_match; on FOUND, out->route is a
  *  cong_route_entry_t of that generation, kept (with the route's upstream) until req's pool goes. */

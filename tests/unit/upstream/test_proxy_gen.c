@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gateway/config/config.h"
@@ -125,11 +126,58 @@ static void test_unadopted_generation_is_freed_at_once(void **state)
     cong_config_free(&two);
 }
 
+static void collect_index(const cong_route_entry_t *e, void *arg)
+{
+    char *out = arg;
+    snprintf(out + strlen(out), 256 - strlen(out), "%s %s=%zu;", e->method, e->path, e->index);
+}
+
+/* Metrics rows (route_rows.c): a template keeps its row across reloads, a new one takes a free row, past the reserve
+ * the catch-all; the reserved rows are labelled with their route's method and template. */
+static void test_metrics_rows_kept_across_reloads(void **state)
+{
+    (void)state;
+    cong_route_entry_t reserved[2] = {{.index = 11}, {.index = 12}};
+    cong_route_entry_t *rows[2] = {&reserved[0], &reserved[1]};
+    for (int i = 0; i < 2; i++) {
+        reserved[i].method = strdup("");
+        reserved[i].path = strdup("");
+    }
+    assert_int_equal(cong_upstream_routes_bind(10, rows, 2, "partners", 3), 0);
+    cong_config_t one = {0}, two = {0};
+    parse_ok(&one, first);
+    parse_ok(&two, second);
+    char seen[256] = "";
+    assert_int_equal(cong_proxy_gen_publish(one.upstreams, NULL), 0);
+    cong_upstream_routes_each(collect_index, seen);
+    assert_string_equal(seen, "GET /v1/partners/p/old=11;");
+    assert_int_equal(cong_proxy_gen_publish(two.upstreams, NULL), 0);
+    seen[0] = '\0';
+    cong_upstream_routes_each(collect_index, seen);
+    assert_string_equal(seen, "GET /v1/partners/p/new=12;POST /v1/partners/q/x=10;"); /* the reserve is spent */
+    assert_int_equal(cong_proxy_gen_publish(one.upstreams, NULL), 0);
+    seen[0] = '\0';
+    cong_upstream_routes_each(collect_index, seen);
+    assert_string_equal(seen, "GET /v1/partners/p/old=11;"); /* its row again: its counts go on */
+    assert_string_equal(reserved[0].path, "/v1/partners/p/old");
+    assert_string_equal(reserved[1].method, "GET");
+    assert_string_equal(reserved[1].path, "/v1/partners/p/new");
+    cong_proxy_gens_free();
+    assert_int_equal(cong_upstream_routes_bind(0, NULL, 0, "partners", 0), 0);
+    for (int i = 0; i < 2; i++) {
+        free(reserved[i].method);
+        free(reserved[i].path);
+    }
+    cong_config_free(&one);
+    cong_config_free(&two);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reload_swaps_carries_and_frees),
         cmocka_unit_test(test_unadopted_generation_is_freed_at_once),
+        cmocka_unit_test(test_metrics_rows_kept_across_reloads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
