@@ -129,10 +129,23 @@ GW_NAME=a start_gateway "${SEAL[@]}" || { finish; exit 1; }
 wait_stores_up || { finish; exit 1; }
 
 # ---- concurrent writers, one of them commits late with the smallest id ----
-psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -qAtX -c "BEGIN; SELECT cong_audit('test', 'late', 'system', NULL,
-  'test.late', 'obj:$TAG:late', NULL); SELECT pg_sleep(1.5); COMMIT;" >/dev/null &
+# It takes its id, then stays open until a record with a larger id has been sealed (waiting, not a fixed sleep: on a
+# busy machine the writers may start seconds later), then commits.
+PGAPPNAME="late-$TAG" psql -h 127.0.0.1 -p "$PG_PORT" -U cong -d cong -qAtX -c "BEGIN;
+  SELECT cong_audit('test', 'late', 'system', NULL, 'test.late', 'obj:$TAG:late', NULL);
+  DO \$\$ DECLARE t0 timestamptz := clock_timestamp(); mine bigint;
+  BEGIN
+    SELECT id INTO mine FROM audit_records WHERE object = 'obj:$TAG:late';
+    WHILE NOT EXISTS (SELECT 1 FROM audit_records WHERE object LIKE 'obj:$TAG:%' AND id > mine
+                        AND leaf_index IS NOT NULL) AND clock_timestamp() - t0 < interval '60 s' LOOP
+      PERFORM pg_sleep(0.05);
+    END LOOP;
+  END \$\$; COMMIT;" >/dev/null &
 LATE=$!
-sleep 0.2 # lets the late transaction take its id first (the assertion below does not depend on it)
+late_waiting() { # the late transaction has its id and waits (pg_sleep shows as the wait event PgSleep)
+  [ "$(psql_cong "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'late-$TAG' AND wait_event = 'PgSleep'")" = 1 ]
+}
+wait_until 30 late_waiting || bad "the late transaction did not start"
 WRITERS=()
 for w in 1 2 3 4; do write 25 "$A" official "$S" dossier.view & WRITERS+=($!); done
 wait "${WRITERS[@]}" # (not a bare wait: the gateway is a child too)
