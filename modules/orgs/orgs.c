@@ -40,5 +40,7 @@ int cong_orgs_onload(cong_module_ctx_t *ctx, const cong_api_t *api)
     rc = orgs_read_register(ctx);
     if (rc == 0)
         rc = orgs_webhook_endpoints_register(ctx);
-    return rc == 0 ? orgs_webhook_deliveries_register(ctx) : rc;
+    if (rc == 0)
+        rc = orgs_webhook_deliveries_register(ctx);
+    return rc == 0 ? orgs_webhook_lifecycle_register(ctx) : rc;
 }

@@ -28,11 +28,13 @@
  *   webhook_seal.c        a new endpoint's id and secret, sealed with AES-256-GCM (pure but for the CSPRNG)
  *   webhook_config.c      modules.orgs.webhook_* and the replies the webhook routes share
  *   webhook_endpoints.c   POST/GET /v1/org/webhooks, DELETE /v1/org/webhooks/{id}
- *   webhook_deliveries.c  GET /v1/org/webhooks/{id}/deliveries, POST .../deliveries/{delivery}/retry
+ *   webhook_deliveries.c  GET /v1/org/webhooks/{id}/deliveries (paged), POST .../deliveries/{delivery}/retry
+ *   webhook_lifecycle.c   POST /v1/org/webhooks/{id}/enable, POST /v1/org/webhooks/{id}/rotate-secret
  *   migrations/0003_webhooks.sql  the endpoints, the deliveries (filled by a trigger on push_outbox), the worker's
  *                         lease and outcome functions
+ *   migrations/0004_webhook_rotation.sql  the previous secret of a rotation, the log's cursor and paging index
  *   migrations/   0001 organizations and api_clients.organization_id; 0002 org_login (the VNeID login's);
- *                 0003 webhooks
+ *                 0003 webhooks; 0004 webhook rotation and paging
  *
  * GET /v1/orgs/{code}: to the organization's own clients (sub "org:<id>"), to its staff acting for it under one of its
  * mandates (sub "org:<id>", act the employee; mandate_action "view", each read audited 'org.view' under the mandate)
@@ -69,8 +71,8 @@
  * - The audit records and timeline of an organization's dossier and payment actions say actor_kind / role 'citizen'
  *   (the applicant's side of the SQL functions); their actor is "org:<id>" or the employee, so who acted is exact,
  *   only the kind is not ('client' would be).
- * - Webhooks: no paging cursor on the delivery log, no re-enabling of a disabled endpoint, no rotation of the
- *   sealing key or of an endpoint's secret; events for a disabled endpoint are dropped.
+ * - Webhooks: no rotation of the sealing key (modules.orgs.webhook_key_file); no automatic redelivery of the events
+ *   a disabled endpoint missed (below); endpoint changes are not audited (none of them is, creation included).
  *
  * Webhooks ("Webhooks instead of polling"). An organization's API clients (token sub "org:<id>", scope "webhooks";
  * anyone else 403 forbidden) register endpoints: POST /v1/org/webhooks {url, event_types} → 201 with the endpoint and
@@ -107,10 +109,14 @@
 #define ORGS_WEBHOOK_SCOPE "webhooks"
 #define ORGS_WEBHOOK_URL_MAX 2048
 #define ORGS_WEBHOOK_SECRET_TEXT_LEN (6 + 44) /* "whsec_" + base64 of 32 bytes */
+#define ORGS_WEBHOOK_SEALED_MAX (12 + ORGS_WEBHOOK_SECRET_TEXT_LEN + 16)
+#define ORGS_WEBHOOK_SEALED_HEX_MAX (2 * ORGS_WEBHOOK_SEALED_MAX + 3) /* "\\x" + hex + NUL: a bytea parameter */
+#define ORGS_WEBHOOK_CURSOR_LEN (27 + 1 + 36) /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" "_" uuid */
 
 typedef struct orgs_webhook_config {
     int allow_http_loopback; /* modules.orgs.webhook_allow_http_loopback */
     int max_endpoints;       /* modules.orgs.webhook_max_endpoints */
+    int rotation_overlap_s;  /* modules.orgs.webhook_rotation_overlap_s */
     int have_key;
     unsigned char key[32];   /* from modules.orgs.webhook_key_file; never logged */
 } orgs_webhook_config_t;
@@ -128,6 +134,9 @@ int orgs_webhook_url_ok(const char *url, int allow_http_loopback);
 int orgs_webhook_event_type_ok(const char *type);
 /** 1 for a UUID in its lower-case text form. */
 int orgs_uuid_ok(const char *s);
+/** 1 for a delivery log cursor as webhook_delivery_cursor (migration 0004) writes it: ORGS_WEBHOOK_CURSOR_LEN bytes,
+ *  "YYYY-MM-DDTHH:MM:SS.uuuuuuZ_" then a UUID (digits checked by place; PostgreSQL checks the date itself). */
+int orgs_webhook_cursor_ok(const char *s);
 
 /* ---- webhook_seal.c ---- */
 /** A new "whsec_" secret (32 CSPRNG bytes). 0, or -1. */
@@ -138,6 +147,10 @@ int orgs_webhook_uuid_new(char out[37]);
  *  (cap too small, OpenSSL). */
 long orgs_webhook_seal(const unsigned char key[32], const char *endpoint_id, const char *secret, unsigned char *out,
                        size_t cap);
+/** A new secret into `secret` and its sealed form for endpoint_id as a bytea hex literal ("\\x...") into sealed_hex
+ *  (cap at least ORGS_WEBHOOK_SEALED_HEX_MAX). 0, or -1 (secret wiped). The caller wipes secret once answered. */
+int orgs_webhook_secret_sealed_new(const unsigned char key[32], const char *endpoint_id,
+                                   char secret[ORGS_WEBHOOK_SECRET_TEXT_LEN + 1], char *sealed_hex, size_t cap);
 /** 64 hex digits (a line end may follow) into key. 0, or -1. */
 int orgs_webhook_key_parse(const char *text, unsigned char key[32]);
 
@@ -150,6 +163,8 @@ const char *orgs_webhook_caller_org(cong_req_t *req);
 void orgs_reply_json_text(cong_req_t *req, int status, const char *text);
 int orgs_webhook_endpoints_register(cong_module_ctx_t *ctx);
 int orgs_webhook_deliveries_register(cong_module_ctx_t *ctx);
+/** webhook_lifecycle.c: POST .../{id}/enable and .../{id}/rotate-secret. */
+int orgs_webhook_lifecycle_register(cong_module_ctx_t *ctx);
 
 /** The error reply of a failed pg_query: 503 (with Retry-After) when the store is down or busy, else 500. */
 void orgs_reply_store_error(cong_req_t *req, int err);

@@ -19,6 +19,8 @@ static const cong_config_key_def_t keys[] = {
      "development only: accept http://127.0.0.1 endpoints (stand-ins); production refuses to start with it"},
     {sizeof(cong_config_key_def_t), "webhook_max_endpoints", CONG_CONFIG_INT, "10",
      "endpoints one organization may have (1..100)"},
+    {sizeof(cong_config_key_def_t), "webhook_rotation_overlap_s", CONG_CONFIG_INT, "86400",
+     "after rotate-secret, how long deliveries carry the old secret's signature too (0..604800 s)"},
 };
 
 static int read_key(const char *path)
@@ -53,6 +55,11 @@ int orgs_webhook_config_register(cong_module_ctx_t *ctx)
     orgs_webhook_config.max_endpoints = atoi(api->config_get(ctx, "webhook_max_endpoints"));
     if (orgs_webhook_config.max_endpoints < 1 || orgs_webhook_config.max_endpoints > 100) {
         api->log(CONG_LOG_ERROR, ORGS_MODULE, "webhook_max_endpoints: 1..100");
+        return CONG_EINVAL;
+    }
+    orgs_webhook_config.rotation_overlap_s = atoi(api->config_get(ctx, "webhook_rotation_overlap_s"));
+    if (orgs_webhook_config.rotation_overlap_s < 0 || orgs_webhook_config.rotation_overlap_s > 604800) {
+        api->log(CONG_LOG_ERROR, ORGS_MODULE, "webhook_rotation_overlap_s: 0..604800");
         return CONG_EINVAL;
     }
     const char *path = api->config_get(ctx, "webhook_key_file");

@@ -50,20 +50,34 @@ static void list_deliveries(cong_req_t *req, void *udata)
                                json_pack("{s:[{s:s, s:s}]}", "errors", "field", "limit", "code", "out-of-range"));
         return;
     }
+    const char *before = api->req_query_param(req, "before", NULL);
+    if (before != NULL && !orgs_webhook_cursor_ok(before)) {
+        api->reply_problem_ext(req, 422, "validation-failed", NULL, NULL,
+                               json_pack("{s:[{s:s, s:s}]}", "errors", "field", "before", "code", "invalid-cursor"));
+        return;
+    }
     if (!orgs_uuid_ok(id)) {
         api->reply_problem(req, 404, "not-found", NULL, NULL);
         return;
     }
     char limit_text[16];
     snprintf(limit_text, sizeof limit_text, "%d", limit);
-    const char *params[] = {id, org, limit_text};
+    const char *params[] = {id, org, limit_text, before};
+    /* Keyset paging, newest first: one row more than the page says whether another page follows, and the page's last
+     * row is its cursor (webhook_delivery_cursor, migration 0004). */
     int rc = api->pg_query(req,
+                           "WITH p AS (SELECT x AS r, x.created_at AS c, x.id AS i FROM webhook_deliveries x "
+                           "           WHERE x.endpoint_id = $1::uuid AND ($4::text IS NULL OR (x.created_at, x.id) < "
+                           "                  (split_part($4, '_', 1)::timestamptz, split_part($4, '_', 2)::uuid)) "
+                           "           ORDER BY x.created_at DESC, x.id DESC LIMIT $3::int + 1), "
+                           "page AS (SELECT * FROM p ORDER BY c DESC, i DESC LIMIT $3::int) "
                            "SELECT jsonb_build_object('endpoint', e.id, 'status', e.status, 'deliveries', "
-                           "  coalesce((SELECT jsonb_agg(webhook_delivery_json(d) ORDER BY d.created_at DESC, d.id) "
-                           "              FROM (SELECT * FROM webhook_deliveries x WHERE x.endpoint_id = e.id "
-                           "                     ORDER BY x.created_at DESC, x.id LIMIT $3::int) d), '[]'))::text "
+                           "  coalesce((SELECT jsonb_agg(webhook_delivery_json(r) ORDER BY c DESC, i DESC) FROM page), "
+                           "           '[]'), "
+                           "  'next_cursor', CASE WHEN (SELECT count(*) FROM p) > $3::int THEN "
+                           "    (SELECT webhook_delivery_cursor(r) FROM page ORDER BY c, i LIMIT 1) END)::text "
                            "FROM webhook_endpoints e WHERE e.id = $1::uuid AND e.organization_id = $2::uuid",
-                           3, params, on_log, NULL);
+                           4, params, on_log, NULL);
     if (rc != 0)
         orgs_reply_store_error(req, rc);
 }
@@ -77,8 +91,8 @@ static void on_replayed(cong_req_t *req, int err, const cong_pg_result_t *res, v
     else if (api->pg_is_null(res, 0, 0))
         api->reply_problem(req, 404, "not-found", NULL, NULL);
     else if (api->pg_is_null(res, 0, 1))
-        api->reply_problem(req, 409, "conflict", "Webhook đã bị tắt: hãy tạo lại địa chỉ nhận.",
-                           "The endpoint is disabled: create it again to receive deliveries.");
+        api->reply_problem(req, 409, "conflict", "Webhook đã bị tắt: hãy bật lại trước (POST .../enable).",
+                           "The endpoint is disabled: enable it first (POST .../enable).");
     else
         orgs_reply_json_text(req, 202, api->pg_value(res, 0, 1));
 }

@@ -10,8 +10,6 @@
 
 #include "orgs.h"
 
-#define SEALED_MAX (12 + ORGS_WEBHOOK_SECRET_TEXT_LEN + 16)
-
 typedef struct create_state {
     char secret[ORGS_WEBHOOK_SECRET_TEXT_LEN + 1];
     char location[64];
@@ -97,18 +95,12 @@ static void create_endpoint(cong_req_t *req, void *udata)
         return;
     }
     create_state_t *st = api->req_alloc(req, sizeof *st);
-    char id[37], sealed_hex[2 * SEALED_MAX + 3], max[16];
-    unsigned char sealed[SEALED_MAX];
-    long sealed_len = -1;
-    if (st != NULL && orgs_webhook_uuid_new(id) == 0 && orgs_webhook_secret_new(st->secret) == 0)
-        sealed_len = orgs_webhook_seal(orgs_webhook_config.key, id, st->secret, sealed, sizeof sealed);
-    if (sealed_len < 0) {
+    char id[37], sealed_hex[ORGS_WEBHOOK_SEALED_HEX_MAX], max[16];
+    if (st == NULL || orgs_webhook_uuid_new(id) != 0 ||
+        orgs_webhook_secret_sealed_new(orgs_webhook_config.key, id, st->secret, sealed_hex, sizeof sealed_hex) != 0) {
         api->reply_problem(req, 500, "internal-error", NULL, NULL);
         return;
     }
-    strcpy(sealed_hex, "\\x");
-    for (long i = 0; i < sealed_len; i++)
-        snprintf(sealed_hex + 2 + 2 * i, 3, "%02x", sealed[i]);
     snprintf(st->location, sizeof st->location, "/v1/org/webhooks/%s", id);
     snprintf(max, sizeof max, "%d", orgs_webhook_config.max_endpoints);
     const char *params[] = {id, org, url, types, sealed_hex, api->req_principal(req)->client_id, max};

@@ -80,3 +80,14 @@ int orgs_uuid_ok(const char *s)
     }
     return 1;
 }
+
+int orgs_webhook_cursor_ok(const char *s)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ_";
+    if (s == NULL || strlen(s) != ORGS_WEBHOOK_CURSOR_LEN)
+        return 0;
+    for (size_t i = 0; i < sizeof shape - 1; i++)
+        if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+            return 0;
+    return orgs_uuid_ok(s + sizeof shape - 1);
+}

@@ -53,6 +53,23 @@ long orgs_webhook_seal(const unsigned char key[32], const char *endpoint_id, con
     return ok ? (long)need : -1;
 }
 
+int orgs_webhook_secret_sealed_new(const unsigned char key[32], const char *endpoint_id,
+                                   char secret[ORGS_WEBHOOK_SECRET_TEXT_LEN + 1], char *sealed_hex, size_t cap)
+{
+    unsigned char sealed[ORGS_WEBHOOK_SEALED_MAX];
+    long len = -1;
+    if (cap >= 2 * sizeof sealed + 3 && orgs_webhook_secret_new(secret) == 0)
+        len = orgs_webhook_seal(key, endpoint_id, secret, sealed, sizeof sealed);
+    if (len < 0) {
+        OPENSSL_cleanse(secret, ORGS_WEBHOOK_SECRET_TEXT_LEN + 1);
+        return -1;
+    }
+    strcpy(sealed_hex, "\\x");
+    for (long i = 0; i < len; i++)
+        snprintf(sealed_hex + 2 + 2 * i, 3, "%02x", sealed[i]);
+    return 0;
+}
+
 int orgs_webhook_key_parse(const char *text, unsigned char key[32])
 {
     size_t len = strcspn(text, "\r\n");

@@ -30,6 +30,21 @@ static ww_send_t *send_of_row(const PGresult *res, int row)
     return s;
 }
 
+/* A sealed secret as the hex text of the query into out (cap bytes). Its length; 0 for none or one too long (it then
+ * does not open, and the send is recorded as failed: "secret"). */
+static size_t sealed_of_hex(const char *hex, unsigned char *out, size_t cap)
+{
+    size_t len = strlen(hex) / 2;
+    if (len > cap)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned int byte = 0;
+        sscanf(hex + 2 * i, "%2x", &byte);
+        out[i] = (unsigned char)byte;
+    }
+    return len;
+}
+
 int ww_claim(ww_t *w, int room, int *taken)
 {
     *taken = 0;
@@ -39,9 +54,12 @@ int ww_claim(ww_t *w, int room, int *taken)
     snprintf(lease, sizeof lease, "%d", 2 * w->cfg->deadline_ms + 2000);
     const char *params[] = {batch, per, lease};
     PGresult *res = NULL;
-    /* sealed secrets come back in binary (resultFormat 1 would make every column binary): as hex text, decoded here */
+    /* sealed secrets come back in binary (resultFormat 1 would make every column binary): as hex text, decoded here.
+     * The previous secret is there while a rotation's overlap runs (migration 0004), else NULL. */
     int rc = relay_pg_query(&w->pg, "SELECT o_id, o_webhook_id, o_endpoint, o_url, encode(o_sealed, 'hex'), o_body, "
-                                    "o_attempts, o_tries, o_series_ms FROM webhook_claim($1::int, $2::int, $3::int)",
+                                    "o_attempts, o_tries, o_series_ms, "
+                                    "encode(webhook_previous_secret(o_endpoint), 'hex') "
+                                    "FROM webhook_claim($1::int, $2::int, $3::int)",
                             3, params, &res);
     if (rc != 0)
         return rc;
@@ -51,17 +69,12 @@ int ww_claim(ww_t *w, int room, int *taken)
             relay_log_failure("memory", "out of memory taking a delivery (it comes due again after its lease)");
             continue;
         }
-        const char *hex = PQgetvalue(res, row, 4);
-        size_t hex_len = strlen(hex), len = hex_len / 2;
-        unsigned char sealed[256];
-        for (size_t i = 0; i < len && i < sizeof sealed; i++) {
-            unsigned int byte = 0;
-            sscanf(hex + 2 * i, "%2x", &byte);
-            sealed[i] = (unsigned char)byte;
-        }
+        unsigned char sealed[256], previous[256];
+        size_t len = sealed_of_hex(PQgetvalue(res, row, 4), sealed, sizeof sealed);
+        size_t previous_len = sealed_of_hex(PQgetvalue(res, row, 9), previous, sizeof previous);
         w->totals.taken++;
         (*taken)++;
-        ww_send_start(w, s, sealed, len <= sizeof sealed ? len : 0);
+        ww_send_start(w, s, sealed, len, previous, previous_len);
     }
     PQclear(res);
     return 0;

@@ -49,7 +49,7 @@ static curl_socket_t open_socket(void *udata, curlsocktype purpose, struct curl_
 
 static int add_header(ww_send_t *s, const char *name, const char *value)
 {
-    char line[WEBHOOK_SIGNATURE_LEN + 64];
+    char line[2 * (WEBHOOK_SIGNATURE_LEN + 1) + 64];
     snprintf(line, sizeof line, "%s: %s", name, value);
     struct curl_slist *l = curl_slist_append(s->headers, line);
     if (!l)
@@ -58,12 +58,13 @@ static int add_header(ww_send_t *s, const char *name, const char *value)
     return 0;
 }
 
-static int sign(ww_send_t *s, const webhook_secret_t *secret)
+/* secrets: the current one first, then the previous one during a rotation's overlap (n 1 or 2). */
+static int sign(ww_send_t *s, const webhook_secret_t *secrets, size_t n)
 {
-    char ts[24], sig[WEBHOOK_SIGNATURE_LEN + 8];
+    char ts[24], sig[2 * (WEBHOOK_SIGNATURE_LEN + 1) + 8];
     int64_t now_s = (int64_t)time(NULL);
     snprintf(ts, sizeof ts, "%lld", (long long)now_s);
-    if (webhook_sign(s->webhook_id, strlen(s->webhook_id), now_s, s->body, strlen(s->body), secret, 1, sig,
+    if (webhook_sign(s->webhook_id, strlen(s->webhook_id), now_s, s->body, strlen(s->body), secrets, n, sig,
                      sizeof sig) < 0)
         return -1;
     return add_header(s, "content-type", "application/json") || add_header(s, "user-agent", "cong-webhooks/1") ||
@@ -100,17 +101,28 @@ static int configure(ww_t *w, ww_send_t *s)
     return ok ? 0 : -1;
 }
 
-int ww_send_start(ww_t *w, ww_send_t *s, const unsigned char *sealed, size_t sealed_len)
+int ww_send_start(ww_t *w, ww_send_t *s, const unsigned char *sealed, size_t sealed_len,
+                  const unsigned char *previous, size_t previous_len)
 {
-    webhook_secret_t secret;
-    if (webhook_seal_open(w->key, s->endpoint, sealed, sealed_len, &secret) != 0) {
+    webhook_secret_t secrets[2];
+    size_t n = 1;
+    if (webhook_seal_open(w->key, s->endpoint, sealed, sealed_len, &secrets[0]) != 0) {
         relay_log_failure("secret", "endpoint %s: its secret does not open with --key-file", s->endpoint);
         ww_record(w, s, 0, "secret");
         ww_send_free(s);
         return -1;
     }
-    int signed_ok = sign(s, &secret) == 0;
-    webhook_secret_wipe(&secret);
+    /* the previous secret of a rotation: a receiver not yet switched still verifies; one that does not open is left
+     * out (logged), the current one alone signs */
+    if (previous_len > 0) {
+        if (webhook_seal_open(w->key, s->endpoint, previous, previous_len, &secrets[1]) == 0)
+            n = 2;
+        else
+            relay_log_failure("secret", "endpoint %s: its previous secret does not open with --key-file", s->endpoint);
+    }
+    int signed_ok = sign(s, secrets, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        webhook_secret_wipe(&secrets[i]);
     s->easy = signed_ok ? curl_easy_init() : NULL;
     if (!s->easy || configure(w, s) != 0 || curl_multi_add_handle(w->multi, s->easy) != CURLM_OK) {
         ww_record(w, s, 0, "setup");

@@ -27,7 +27,10 @@
  *
  * A send: POST url, body = the row's body (made once at the event), headers content-type application/json,
  * webhook-id "msg_<delivery id hex>", webhook-timestamp now, webhook-signature (push/webhook/signature.h) with the
- * endpoint's secret, opened from its sealed form with --key-file (push/webhook/seal.h). Any 2xx is delivered; anything
+ * endpoint's secret, opened from its sealed form with --key-file (push/webhook/seal.h) — and, while a rotation's
+ * overlap runs (POST .../rotate-secret, modules.orgs.webhook_rotation_overlap_s; webhook_previous_secret in
+ * modules/orgs/migrations/0004), with the previous secret too: two space-separated "v1,..." entries, the new first,
+ * so a receiver holding either verifies. Any 2xx is delivered; anything
  * else (a status, a timeout, a refused connection, a TLS failure) is retried by push/webhook/schedule.h (--retry-*),
  * and once the schedule is exhausted the delivery has failed and webhook_record disables the endpoint when it
  * delivered nothing for that whole series and tells the organization (push_outbox topic webhook.endpoint_disabled).
@@ -87,8 +90,10 @@ int ww_claim(ww_t *w, int room, int *taken);
 void ww_record(ww_t *w, ww_send_t *s, long status, const char *error);
 
 /* send.c — libcurl. */
-/** Signs and starts s (owned by w from now on, freed by ww_send_finish). 0, or -1 (s is recorded as failed). */
-int ww_send_start(ww_t *w, ww_send_t *s, const unsigned char *sealed, size_t sealed_len);
+/** Signs and starts s (owned by w from now on, freed by ww_send_finish). previous (previous_len 0: none): the sealed
+ *  secret a rotation replaced, while its overlap runs — signed with too. 0, or -1 (s is recorded as failed). */
+int ww_send_start(ww_t *w, ww_send_t *s, const unsigned char *sealed, size_t sealed_len,
+                  const unsigned char *previous, size_t previous_len);
 /** Runs the transfers for up to wait_ms and records the finished ones. */
 void ww_send_run(ww_t *w, int wait_ms);
 void ww_send_free(ww_send_t *s);

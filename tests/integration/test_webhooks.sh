@@ -5,7 +5,8 @@
 # writers insert them) become deliveries of the subscribed types only, arrive signed and verified by the stand-in
 # receiver; retried after 500s and after a timeout; one webhook-id even when the worker is killed mid-delivery; a
 # replay re-sends the same id; a receiver that never answers does not delay another organization's delivery; an
-# endpoint failing for its whole schedule is disabled and its organization told. Real gateway (h2c), PostgreSQL,
+# endpoint failing for its whole schedule is disabled and its organization told, and enabled again takes new events;
+# a rotated secret signs alongside the old one for the overlap, then alone; the log pages by cursor. Real gateway (h2c), PostgreSQL,
 # cong-webhook-worker, tools/webhook_standin.
 source "$(dirname "$0")/lib.sh"
 vneid_start # cong's own token signing (the client-credentials tokens), as test_orgs
@@ -16,7 +17,7 @@ KEY="$TMP/webhook.key"
 openssl rand -hex 32 >"$KEY"
 PGCONN="host=127.0.0.1 port=$PG_PORT dbname=cong user=cong"
 ENV=("${IDENTITY_ENV[@]}" CONG_MODULES_ORGS_WEBHOOK_KEY_FILE="$KEY" CONG_MODULES_ORGS_WEBHOOK_ALLOW_HTTP_LOOPBACK=true
-  CONG_MODULES_ORGS_WEBHOOK_MAX_ENDPOINTS=3 CONG_AUTH_ACCESS_TOKEN_TTL_S=900
+  CONG_MODULES_ORGS_WEBHOOK_MAX_ENDPOINTS=3 CONG_MODULES_ORGS_WEBHOOK_ROTATION_OVERLAP_S=10 CONG_AUTH_ACCESS_TOKEN_TTL_S=900
   CONG_RATE_LIMITS_DEFAULT_BURST=1000 CONG_RATE_LIMITS_DEFAULT_PER_MINUTE=100000)
 start_gateway "${ENV[@]}" || exit 1
 wait_stores_up || { finish; exit 1; }
@@ -237,6 +238,81 @@ expect_eq "... a replay to a disabled endpoint: 409" 409 "$(call "$B" POST "/v1/
 E12=$(event "org:$ORG_B" dossier.status '{"code":"HS-W8","status":"received","version":2}')
 expect_eq "... new events: no delivery to it" 0 "$(psql_cong "SELECT count(*) FROM webhook_deliveries WHERE outbox_id = $E12")"
 expect_eq "org A's endpoint still active" active "$(psql_cong "SELECT status FROM webhook_endpoints WHERE id = '$EP_A'")"
+
+# ---- enabled again: new events are delivered; what failed while disabled stays failed, replayable one by one ----
+expect_eq "another organization enables B's endpoint: 404" 404 "$(call "$A" POST "/v1/org/webhooks/$EP_B/enable")"
+expect_eq "a client without scope webhooks: 403" 403 "$(call "$A_NOSCOPE" POST "/v1/org/webhooks/$EP_A/enable")"
+behaviour "$PORT_B" '{"action":"normal"}' >/dev/null
+expect_eq "B enables its endpoint: 200, active, disabled_at cleared" "200 active " \
+  "$(call "$B" POST "/v1/org/webhooks/$EP_B/enable") $(field status) $(field disabled_at)"
+expect_eq "... again: 200, active (idempotent)" "200 active" "$(call "$B" POST "/v1/org/webhooks/$EP_B/enable") $(field status)"
+E13=$(event "org:$ORG_B" dossier.status '{"code":"HS-W9","status":"received","version":2}')
+wait_until 15 verified "$PORT_B" "$(wid "$E13" dossier.status_changed "$EP_B")" || bad "a new event after enable"
+expect_eq "... the event of while it was disabled: still no delivery" 0 \
+  "$(psql_cong "SELECT count(*) FROM webhook_deliveries WHERE outbox_id = $E12")"
+expect_eq "... a delivery failed while disabled stays failed" failed \
+  "$(psql_cong "SELECT state FROM webhook_deliveries WHERE id = '$DB'")"
+expect_eq "... and replays now: 202" 202 "$(call "$B" POST "/v1/org/webhooks/$EP_B/deliveries/$DB/retry")"
+wait_until 15 delivered "msg_${DB//-/}" || bad "the replay after enable was not delivered"
+
+# ---- secret rotation: both signatures for the overlap (10 s here), then the new one alone ----
+kill -TERM "$WORKER_PID" # the 3 s schedule above would disable A at its first refusal below
+wait "$WORKER_PID" 2>/dev/null
+start_worker
+cp "$TMP/a.secret" "$TMP/a.old"
+expect_eq "another organization rotates A's secret: 404" 404 "$(call "$B" POST "/v1/org/webhooks/$EP_A/rotate-secret")"
+expect_eq "A rotates its secret: 200, no-store" "200 no-store" \
+  "$(call "$A" POST "/v1/org/webhooks/$EP_A/rotate-secret") $(header cache-control)"
+field secret >"$TMP/a.new"
+expect_match "... the new secret, shown once" '^whsec_[A-Za-z0-9+/]{43}=$' "$(cat "$TMP/a.new")"
+cmp -s "$TMP/a.old" "$TMP/a.new" && bad "... the same secret as before" || ok
+expect_match "... the old one's end" '^20[0-9-]{8}T[0-9:]{8}Z$' "$(field previous_secret_expires_at)"
+call "$A" GET /v1/org/webhooks >/dev/null
+expect_no_match "... GET never shows a secret" 'whsec_|secret' "$(body)"
+holds() { # SECRET_FILE — the stand-in A now holds that secret alone
+  cp "$1" "$TMP/a.secret"
+  curl -s -X POST "http://127.0.0.1:$PORT_A/control/reload-secrets" | json secrets
+}
+rotation_event() { # CODE → the webhook-id of its status_changed delivery to A
+  wid "$(event "org:$ORG_A" dossier.status "{\"code\":\"$1\",\"status\":\"received\",\"version\":2}")" dossier.status_changed
+}
+in_overlap() { [ "$(psql_cong "SELECT (previous_secret_until > now())::int FROM webhook_endpoints WHERE id = '$EP_A'")" = 1 ]; }
+expect_eq "stand-in A holds the old secret alone" 1 "$(holds "$TMP/a.old")"
+W14=$(rotation_event HS-R1)
+wait_until 8 verified "$PORT_A" "$W14" || bad "during the overlap, a delivery did not verify with the old secret"
+expect_eq "... at its first attempt" 1 "$(record "$PORT_A" "$W14" attempts)"
+expect_eq "stand-in A holds the new secret alone" 1 "$(holds "$TMP/a.new")"
+W15=$(rotation_event HS-R2)
+wait_until 8 verified "$PORT_A" "$W15" || bad "during the overlap, a delivery did not verify with the new secret"
+expect_eq "... at its first attempt, still within the overlap" "1 1" \
+  "$(record "$PORT_A" "$W15" attempts) $(in_overlap && echo 1)"
+after_overlap() { ! in_overlap; }
+wait_until 30 after_overlap || bad "the overlap did not end"
+expect_eq "after the overlap, stand-in A holds the old secret alone" 1 "$(holds "$TMP/a.old")"
+W16=$(rotation_event HS-R3)
+refused_old() { [ "$(record "$PORT_A" "$W16" reason)" = no_matching_signature ]; }
+wait_until 15 refused_old || bad "after the overlap, a delivery still verified with the old secret"
+expect_eq "... it holds the new secret alone: the retry verifies" 1 "$(holds "$TMP/a.new")"
+wait_until 20 delivered "$W16" || bad "after the overlap, the delivery did not verify with the new secret"
+expect_eq "... verified at last" true "$(record "$PORT_A" "$W16" verified)"
+
+# ---- the log pages by cursor, newest first: every delivery once, while new events keep coming ----
+EXPECTED=$(psql_cong "SELECT string_agg(id::text, ' ' ORDER BY created_at DESC, id DESC) FROM webhook_deliveries
+                      WHERE endpoint_id = '$EP_A'")
+SEEN=() CURSOR= PAGES=0
+while :; do
+  expect_eq "page $PAGES: 200" 200 \
+    "$(call "$A" GET "/v1/org/webhooks/$EP_A/deliveries?limit=3${CURSOR:+&before=$CURSOR}")"
+  SEEN+=($(body | python3 -S -c 'import json,sys; print(" ".join(d["id"] for d in json.load(sys.stdin)["deliveries"]))'))
+  CURSOR=$(field next_cursor) PAGES=$((PAGES + 1))
+  event "org:$ORG_A" dossier.status "{\"code\":\"HS-P$PAGES\",\"status\":\"received\",\"version\":2}" >/dev/null
+  [ -n "$CURSOR" ] && [ "$PAGES" -lt 50 ] || break
+done
+expect_eq "every delivery exactly once across $PAGES pages of 3, new events meanwhile not among them" "$EXPECTED" \
+  "${SEEN[*]}"
+expect_match "... several pages" '^([3-9]|[1-4][0-9])$' "$PAGES"
+expect_eq "a cursor that is none: 422" 422 "$(call "$A" GET "/v1/org/webhooks/$EP_A/deliveries?before=2026-01-01")"
+expect_match "... invalid-cursor" '"invalid-cursor"' "$(body)"
 
 # ---- nothing secret in the logs ----
 expect_no_match "no secret, signature or body in the worker's log" "whsec_|v1,|HS-W" "$(cat "$TMP/worker.log")"

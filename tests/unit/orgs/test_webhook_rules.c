@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -72,12 +73,31 @@ static void uuids(void **state)
     assert_int_equal(id[14], '4');
 }
 
+static void delivery_log_cursors(void **state)
+{
+    (void)state;
+    const char *id = "0b6c3e1a-2f4d-4c8e-9a1b-3c5d7e9f1a2b";
+    char c[128];
+    snprintf(c, sizeof c, "2026-12-07T03:18:24.123456Z_%s", id);
+    assert_true(orgs_webhook_cursor_ok(c));
+    snprintf(c, sizeof c, "2026-12-07T03:18:24.123Z_%s", id); /* milliseconds only: not this cursor */
+    assert_false(orgs_webhook_cursor_ok(c));
+    snprintf(c, sizeof c, "2026-12-07 03:18:24.123456Z_%s", id);
+    assert_false(orgs_webhook_cursor_ok(c));
+    snprintf(c, sizeof c, "2026-12-07T03:18:24.123456Z_%s'", id);
+    assert_false(orgs_webhook_cursor_ok(c));
+    snprintf(c, sizeof c, "2026-12-07T03:18:24.123456Z_%.35sB", id);
+    assert_false(orgs_webhook_cursor_ok(c));
+    assert_false(orgs_webhook_cursor_ok(""));
+    assert_false(orgs_webhook_cursor_ok(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(https_urls), cmocka_unit_test(http_only_to_loopback_when_allowed),
         cmocka_unit_test(not_urls),   cmocka_unit_test(event_types),
-        cmocka_unit_test(uuids),
+        cmocka_unit_test(uuids),      cmocka_unit_test(delivery_log_cursors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
