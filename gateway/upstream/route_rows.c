@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "common/common.h"
-#include "gateway/http/route.h"
+#include "gateway/http/http.h"
 #include "proxy_internal.h"
 
 #define ROW_METHOD_CAP 16

@@ -93,7 +93,7 @@
  * Deliveries: a trigger on push_outbox (the writers' table) makes, in the event's own transaction, one row of
  * webhook_deliveries per subscribed active endpoint of the organization and event type — once by its UNIQUE key.
  * cong-webhook-worker (push/webhook_worker/worker.h) delivers them. GET .../deliveries lists an endpoint's log, newest
- * first (?limit=1..200, default 50; no paging cursor yet); POST .../deliveries/{delivery}/retry (202) replays one
+ * first (?limit=1..200, default 50; ?before=<next_cursor> pages on); POST .../deliveries/{delivery}/retry (202) replays one
  * (same webhook-id, same body, a new retry series now; 409 conflict when the endpoint is disabled).
  */
 #ifndef CONG_MODULE_ORGS_H
@@ -135,7 +135,7 @@ int orgs_webhook_event_type_ok(const char *type);
 /** 1 for a UUID in its lower-case text form. */
 int orgs_uuid_ok(const char *s);
 /** 1 for a delivery log cursor as webhook_delivery_cursor (migration 0004) writes it: ORGS_WEBHOOK_CURSOR_LEN bytes,
- *  "YYYY-MM-DDTHH:MM:SS.uuuuuuZ_" then a UUID (digits checked by place; PostgreSQL checks the date itself). */
+ *  "YYYY-MM-DDTHH:MM:SS.uuuuuuZ_" then a UUID; the time a real one (no month 13, no 31 February). */
 int orgs_webhook_cursor_ok(const char *s);
 
 /* ---- webhook_seal.c ---- */

@@ -103,7 +103,8 @@ static void create_endpoint(cong_req_t *req, void *udata)
     }
     snprintf(st->location, sizeof st->location, "/v1/org/webhooks/%s", id);
     snprintf(max, sizeof max, "%d", orgs_webhook_config.max_endpoints);
-    const char *params[] = {id, org, url, types, sealed_hex, api->req_principal(req)->client_id, max};
+    const char *params[] = {id, org, url, types, sealed_hex, api->req_principal(req)->client_id, max,
+                            api->req_id(req)};
     int rc = api->pg_query(req,
                            "WITH o AS (SELECT id FROM organizations WHERE id = $2::uuid AND status = 'active'), "
                            "ins AS (INSERT INTO webhook_endpoints AS w "
@@ -111,9 +112,11 @@ static void create_endpoint(cong_req_t *req, void *udata)
                            "        SELECT $1::uuid, o.id, $3, $4::text[], $5::bytea, $6 FROM o "
                            "         WHERE (SELECT count(*) FROM webhook_endpoints x WHERE x.organization_id = o.id) "
                            "               < $7::int "
-                           "        RETURNING webhook_endpoint_json(w) AS j) "
-                           "SELECT (SELECT j::text FROM ins), (SELECT count(*) FROM o)",
-                           7, params, on_created, st);
+                           "        RETURNING webhook_endpoint_json(w) AS j), "
+                           "a AS (SELECT webhook_audit($6, $2::uuid, 'webhook.create', $1::uuid, $8, "
+                           "        jsonb_build_object('event_types', to_jsonb($4::text[]))) FROM ins) "
+                           "SELECT (SELECT j::text FROM ins), (SELECT count(*) FROM o), (SELECT count(*) FROM a)",
+                           8, params, on_created, st);
     if (rc != 0)
         orgs_reply_store_error(req, rc);
 }
@@ -169,11 +172,13 @@ static void delete_endpoint(cong_req_t *req, void *udata)
         api->reply_problem(req, 404, "not-found", NULL, NULL);
         return;
     }
-    const char *params[] = {id, org};
+    const char *params[] = {id, org, api->req_principal(req)->client_id, api->req_id(req)};
     int rc = api->pg_query(req,
-                           "DELETE FROM webhook_endpoints WHERE id = $1::uuid AND organization_id = $2::uuid "
-                           "RETURNING id",
-                           2, params, on_deleted, NULL);
+                           "WITH d AS (DELETE FROM webhook_endpoints WHERE id = $1::uuid AND organization_id = $2::uuid "
+                           "           RETURNING id), "
+                           "a AS (SELECT webhook_audit($3, $2::uuid, 'webhook.delete', d.id, $4) FROM d) "
+                           "SELECT d.id FROM d, (SELECT count(*) FROM a) recorded",
+                           4, params, on_deleted, NULL);
     if (rc != 0)
         orgs_reply_store_error(req, rc);
 }

@@ -47,12 +47,14 @@ static void enable_endpoint(cong_req_t *req, void *udata)
     const char *org = orgs_webhook_caller_org(req), *id = org ? endpoint_id_of(req) : NULL;
     if (id == NULL)
         return;
-    const char *params[] = {id, org};
+    const char *params[] = {id, org, orgs_api->req_principal(req)->client_id, orgs_api->req_id(req)};
     int rc = orgs_api->pg_query(req,
-                                "UPDATE webhook_endpoints w SET status = 'active', disabled_at = NULL "
-                                "WHERE w.id = $1::uuid AND w.organization_id = $2::uuid "
-                                "RETURNING webhook_endpoint_json(w)::text",
-                                2, params, on_enabled, NULL);
+                                "WITH u AS (UPDATE webhook_endpoints w SET status = 'active', disabled_at = NULL "
+                                "           WHERE w.id = $1::uuid AND w.organization_id = $2::uuid "
+                                "           RETURNING w.id, webhook_endpoint_json(w)::text AS j), "
+                                "a AS (SELECT webhook_audit($3, $2::uuid, 'webhook.enable', u.id, $4) FROM u) "
+                                "SELECT u.j FROM u, (SELECT count(*) FROM a) recorded",
+                                4, params, on_enabled, NULL);
     if (rc != 0)
         orgs_reply_store_error(req, rc);
 }
@@ -97,16 +99,20 @@ static void rotate_secret(cong_req_t *req, void *udata)
         return;
     }
     snprintf(overlap, sizeof overlap, "%d", orgs_webhook_config.rotation_overlap_s);
-    const char *params[] = {id, org, sealed_hex, overlap};
+    const char *params[] = {id, org, sealed_hex, overlap, api->req_principal(req)->client_id, api->req_id(req)};
     /* SET reads the row as it was: the secret in use becomes the previous one */
     int rc = api->pg_query(req,
-                           "UPDATE webhook_endpoints w SET previous_secret_sealed = w.secret_sealed, "
+                           "WITH u AS (UPDATE webhook_endpoints w SET previous_secret_sealed = w.secret_sealed, "
                            "       previous_secret_until = now() + make_interval(secs => $4::int), "
                            "       secret_sealed = $3::bytea "
-                           "WHERE w.id = $1::uuid AND w.organization_id = $2::uuid "
-                           "RETURNING webhook_endpoint_json(w)::text, "
-                           "  to_char(w.previous_secret_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-                           4, params, on_rotated, st);
+                           "  WHERE w.id = $1::uuid AND w.organization_id = $2::uuid "
+                           "  RETURNING w.id, webhook_endpoint_json(w)::text AS j, "
+                           "    to_char(w.previous_secret_until AT TIME ZONE 'UTC', "
+                           "            'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS until), "
+                           "a AS (SELECT webhook_audit($5, $2::uuid, 'webhook.rotate_secret', u.id, $6, "
+                           "        jsonb_build_object('overlap_s', $4::int)) FROM u) "
+                           "SELECT u.j, u.until FROM u, (SELECT count(*) FROM a) recorded",
+                           6, params, on_rotated, st);
     if (rc != 0) {
         OPENSSL_cleanse(st->secret, sizeof st->secret);
         orgs_reply_store_error(req, rc);

@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <string.h>
+#include <time.h>
 
 #include "orgs.h"
 
@@ -81,6 +82,28 @@ int orgs_uuid_ok(const char *s)
     return 1;
 }
 
+static int digits_at(const char *s, int at, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[at + i] - '0');
+    return v;
+}
+
+/* A real UTC time (month 13 or 31 February would reach PostgreSQL as an error, a 500): the fields survive timegm's
+ * normalisation unchanged. */
+static int cursor_time_real(const char *s)
+{
+    struct tm tm = {.tm_year = digits_at(s, 0, 4) - 1900, .tm_mon = digits_at(s, 5, 2) - 1,
+                    .tm_mday = digits_at(s, 8, 2), .tm_hour = digits_at(s, 11, 2), .tm_min = digits_at(s, 14, 2),
+                    .tm_sec = digits_at(s, 17, 2)};
+    struct tm asked = tm, back;
+    time_t t = timegm(&tm);
+    return gmtime_r(&t, &back) != NULL && back.tm_year == asked.tm_year && back.tm_mon == asked.tm_mon &&
+           back.tm_mday == asked.tm_mday && back.tm_hour == asked.tm_hour && back.tm_min == asked.tm_min &&
+           back.tm_sec == asked.tm_sec;
+}
+
 int orgs_webhook_cursor_ok(const char *s)
 {
     static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ_";
@@ -89,5 +112,5 @@ int orgs_webhook_cursor_ok(const char *s)
     for (size_t i = 0; i < sizeof shape - 1; i++)
         if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
             return 0;
-    return orgs_uuid_ok(s + sizeof shape - 1);
+    return cursor_time_real(s) && orgs_uuid_ok(s + sizeof shape - 1);
 }

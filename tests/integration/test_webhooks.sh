@@ -322,4 +322,12 @@ wait "$WORKER_PID" 2>/dev/null
 expect_eq "the worker stops on SIGTERM: exit 0" 0 "$?"
 expect_eq "DELETE org A's endpoint: 204" 204 "$(call "$A" DELETE "/v1/org/webhooks/$EP_A")"
 expect_eq "... its log went with it" 0 "$(psql_cong "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '$EP_A'")"
+# every change of an endpoint is audited: by the organization's client, about the organization, naming the endpoint
+audited() { psql_cong "SELECT string_agg(action, ' ' ORDER BY id) FROM audit_records WHERE object = 'webhook:$1'"; }
+expect_eq "A's endpoint: created, secret rotated, deleted — audited" \
+  "webhook.create webhook.rotate_secret webhook.delete" "$(audited "$EP_A")"
+expect_eq "... by A's client, about organization A" "client|org:$ORG_A" \
+  "$(psql_cong "SELECT DISTINCT actor_kind || '|' || subject FROM audit_records WHERE object = 'webhook:$EP_A'")"
+expect_match "B's endpoint: enabled twice, audited each time" "webhook.enable webhook.enable" "$(audited "$EP_B")"
+expect_eq "... never its URL" 0 "$(psql_cong "SELECT count(*) FROM audit_records WHERE object LIKE 'webhook:%' AND detail::text LIKE '%127.0.0.1%'")"
 finish

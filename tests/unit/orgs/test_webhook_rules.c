@@ -90,6 +90,15 @@ static void delivery_log_cursors(void **state)
     assert_false(orgs_webhook_cursor_ok(c));
     assert_false(orgs_webhook_cursor_ok(""));
     assert_false(orgs_webhook_cursor_ok(NULL));
+    /* the right shape, not a time: PostgreSQL would refuse it with an error (a 500), so it is no cursor */
+    const char *not_times[] = {"2026-13-07T03:18:24", "2026-02-31T03:18:24", "2026-12-07T24:00:00",
+                               "2026-12-07T03:60:24", "2026-12-07T03:18:61", "2026-00-07T03:18:24"};
+    for (size_t i = 0; i < sizeof not_times / sizeof not_times[0]; i++) {
+        snprintf(c, sizeof c, "%s.123456Z_%s", not_times[i], id);
+        assert_false(orgs_webhook_cursor_ok(c));
+    }
+    snprintf(c, sizeof c, "2028-02-29T23:59:59.999999Z_%s", id); /* a leap day */
+    assert_true(orgs_webhook_cursor_ok(c));
 }
 
 int main(void)
