@@ -77,7 +77,7 @@ expect_eq "...once per (event, person): one row each" "1 1" \
 
 # ---- templates: every topic the modules write has one; a topic without one lands nowhere; values are text ----
 expect_eq "a template for each topic written today" \
-  "appointment.changed appointment.reminder dossier.status mandate.changed payment.refund payment.status queue.called" \
+  "appointment.changed appointment.reminder dossier.status mandate.changed payment.refund payment.status queue.called webhook.endpoint_disabled" \
   "$(psql_cong "SELECT string_agg(topic, ' ' ORDER BY topic) FROM push_templates")"
 psql_cong "INSERT INTO push_outbox (subject, topic, payload) VALUES ('$SA', 'nothing.templated', '{}'),
   ('$SA', 'queue.called', '{\"number\": \"{{counter}}\", \"counter\": \"7\"}'),
