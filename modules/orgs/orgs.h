@@ -33,6 +33,7 @@
  *   migrations/0003_webhooks.sql  the endpoints, the deliveries (filled by a trigger on push_outbox), the worker's
  *                         lease and outcome functions
  *   migrations/0004_webhook_rotation.sql  the previous secret of a rotation, the log's cursor and paging index
+ *   migrations/0005_webhook_audit.sql     webhook_audit: the audit record of each endpoint change
  *   migrations/   0001 organizations and api_clients.organization_id; 0002 org_login (the VNeID login's);
  *                 0003 webhooks; 0004 webhook rotation and paging
  *
@@ -72,7 +73,8 @@
  *   (the applicant's side of the SQL functions); their actor is "org:<id>" or the employee, so who acted is exact,
  *   only the kind is not ('client' would be).
  * - Webhooks: no rotation of the sealing key (modules.orgs.webhook_key_file); no automatic redelivery of the events
- *   a disabled endpoint missed (below); endpoint changes are not audited (none of them is, creation included).
+ *   a disabled endpoint missed (below). Every endpoint change is audited (migrations/0005_webhook_audit.sql:
+ *   webhook.create, webhook.delete, webhook.enable, webhook.rotate_secret; the actor the client, never the URL).
  *
  * Webhooks ("Webhooks instead of polling"). An organization's API clients (token sub "org:<id>", scope "webhooks";
  * anyone else 403 forbidden) register endpoints: POST /v1/org/webhooks {url, event_types} → 201 with the endpoint and
