@@ -35,7 +35,7 @@
  *   migrations/0004_webhook_rotation.sql  the previous secret of a rotation, the log's cursor and paging index
  *   migrations/0005_webhook_audit.sql     webhook_audit: the audit record of each endpoint change
  *   migrations/   0001 organizations and api_clients.organization_id; 0002 org_login (the VNeID login's);
- *                 0003 webhooks; 0004 webhook rotation and paging
+ *                 0003 webhooks; 0004 webhook rotation and paging; 0005 webhook audit
  *
  * GET /v1/orgs/{code}: to the organization's own clients (sub "org:<id>"), to its staff acting for it under one of its
  * mandates (sub "org:<id>", act the employee; mandate_action "view", each read audited 'org.view' under the mandate)
