@@ -91,8 +91,8 @@ cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$SRC" -o "$INPROCESS" "$S
 "${PSQL[@]}" -At -F $'\x1f' -c "SELECT p.code, p.domain, p.search_text, p.name_folded, length(p.name_vi),
     jsonb_build_object('code', p.code, 'name_vi', p.name_vi, 'name_en', p.name_en, 'domain', p.domain,
                        'level', p.level, 'fee_vnd', p.fee_vnd, 'processing_days', p.processing_days,
-                       'min_loa', p.min_loa, 'online_level', p.online_level)::text,
-    coalesce(u.codes, ''), p.form_fields::text, p.min_loa
+                       'min_loa', p.min_loa, 'online_level', p.online_level, 'applicants', p.applicants)::text,
+    coalesce(u.codes, ''), p.form_fields::text, p.min_loa, p.applicants
   FROM procedures p LEFT JOIN (SELECT procedure_code, string_agg(unit_code, ' ') AS codes
                                  FROM procedure_units GROUP BY procedure_code) u ON u.procedure_code = p.code
  ORDER BY p.code COLLATE \"C\"" >"$DIR/rows.txt"

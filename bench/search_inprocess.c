@@ -53,16 +53,17 @@ static size_t split_lines(char *buf, char ***lines)
 
 static int parse_row(char *line, catalog_row_t *row)
 {
-    char *f[9];
-    for (int i = 0; i < 9; i++) {
+    char *f[10];
+    for (int i = 0; i < 10; i++) {
         f[i] = line;
         char *sep = strchr(line, '\x1f');
-        if (sep == NULL && i < 8)
+        if (sep == NULL && i < 9)
             return -1;
         if (sep != NULL)
             *sep = '\0', line = sep + 1;
     }
-    *row = (catalog_row_t){f[0], f[1], f[2], f[3], atol(f[4]), f[5], f[6], f[7], atoi(f[8])};
+    *row = (catalog_row_t){f[0], f[1], f[2], f[3], atol(f[4]), f[5], f[6], f[7], atoi(f[8]),
+                           catalog_applicants_parse(f[9])};
     return 0;
 }
 
