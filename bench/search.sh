@@ -5,14 +5,18 @@
 # the run used (bench/search_queries.py: prefixes, unaccented and accented names, several words; a serial number
 # keeps them apart), sent by h2load -i, the rate limiter off:
 #   memory max     h2load -c 16 -m 16: the most one worker answers from memory
-#   memory fixed   h2load --rps at SEARCHBENCH_RATE req/s offered (-c 20, -m 1): p50/p99 at a fixed load
+#   memory fixed   h2load --rps at SEARCHBENCH_RATE req/s offered (-c 20, -m 1; the issue's 20,000), then at
+#                  SEARCHBENCH_RATE_LOW (5,000): p50/p99 at a fixed load
 #   sql max/fixed  the same queries through the SQL path (catalog_search in PostgreSQL, pool 4): a second cong whose
 #                  first catalog load is a minute away (modules.procedures.catalog_refresh_ms=60000, the SQL runs take ~20 s), so it
 #                  answers every search from SQL as the module did before, without the Redis cache; fixed at 100 req/s
 #   in-process     the search alone (bench/search_inprocess.c, cc -O2): the catalog as catalog_live.c loads it, the
 #                  run's first SEARCHBENCH_INPROCESS queries, one thread pinned like the worker, CPU µs a search
-# Prints a markdown table (also .run/searchbench/results.md). About two minutes once cong is built.
-# Environment: CONG_BUILD_DIR (build-release), SEARCHBENCH_DIR, SEARCHBENCH_DURATION (8), SEARCHBENCH_RATE (10000),
+#   relevance      bench/search_relevance.py: SEARCHBENCH_RELEVANCE (3000) queries made from the catalog's names, asked of
+#                  the rule before issue 17 (pg_trgm, bench/catalog_search_trgm.sql) and of the gateway's, page 1
+# Prints markdown tables (also .run/searchbench/results.md). About three minutes once cong is built.
+# Environment: CONG_BUILD_DIR (build-release), SEARCHBENCH_DIR, SEARCHBENCH_DURATION (8), SEARCHBENCH_RATE (20000),
+# SEARCHBENCH_RATE_LOW (5000), SEARCHBENCH_RELEVANCE (3000),
 # SEARCHBENCH_INPROCESS (20000), SEARCHBENCH_PORTS, SEARCHBENCH_ANSWERS (set: the in-process answers, ~130 MB, go to
 # answers.txt, for `cmp` against another build's).
 set -euo pipefail
@@ -24,7 +28,9 @@ source "$SRC/bench/lib.sh"
 BUILD=${CONG_BUILD_DIR:-$SRC/build-release}
 DIR=${SEARCHBENCH_DIR:-$SRC/.run/searchbench}
 DURATION=${SEARCHBENCH_DURATION:-8}
-RATE=${SEARCHBENCH_RATE:-10000}
+RATE=${SEARCHBENCH_RATE:-20000}
+RATE_LOW=${SEARCHBENCH_RATE_LOW:-5000}
+RELEVANCE_QUERIES=${SEARCHBENCH_RELEVANCE:-3000}
 INPROCESS_QUERIES=${SEARCHBENCH_INPROCESS:-20000}
 # the ports other benches share (bench/kpi.sh): SEARCHBENCH_PORTS="CONG TLS REDIS PG" moves this run elsewhere
 read -r CONG_PORT CONG_TLS_PORT REDIS_PORT PG_PORT <<<"${SEARCHBENCH_PORTS:-17181 17544 17393 17493}"
@@ -87,7 +93,7 @@ python3 "$SRC/bench/search_queries.py" "$DIR/names.tsv" "http://127.0.0.1:$CONG_
 INPROCESS=$BUILD/bench/search_inprocess
 mkdir -p "$BUILD/bench"
 cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$SRC" -o "$INPROCESS" "$SRC/bench/search_inprocess.c" \
-  "$SRC"/modules/procedures/catalog_{index,search,trgm,fold,fold_table}.c -lm
+  "$SRC"/modules/procedures/catalog_{index,search,rank,scratch,counts,vocab,trgm,fold,fold_table}.c -lm -lpthread
 "${PSQL[@]}" -At -F $'\x1f' -c "SELECT p.code, p.domain, p.search_text, p.name_folded, length(p.name_vi),
     jsonb_build_object('code', p.code, 'name_vi', p.name_vi, 'name_en', p.name_en, 'domain', p.domain,
                        'level', p.level, 'fee_vnd', p.fee_vnd, 'processing_days', p.processing_days,
@@ -100,6 +106,14 @@ head -n "$INPROCESS_QUERIES" "$DIR/uris.txt" | python3 -c 'import sys, urllib.pa
 for line in sys.stdin: print(urllib.parse.unquote(line.rstrip("\n").split("q=", 1)[1]))' >"$DIR/queries.txt"
 log "in-process: $INPROCESS_QUERIES queries"
 INPROCESS_LINE=$($(server_pin) "$INPROCESS" "$DIR/rows.txt" "$DIR/queries.txt" ${SEARCHBENCH_ANSWERS:+"$DIR/answers.txt"})
+
+# ---- relevance: the same generated queries asked of the rule before issue 17 (pg_trgm) and of the gateway's ------
+log "relevance: $RELEVANCE_QUERIES queries, before (pg_trgm's word_similarity, in SQL) and after (in memory)"
+"${PSQL[@]}" -f "$SRC/bench/catalog_search_trgm.sql"
+"${PSQL[@]}" -At -F $'\t' -c "SELECT code, name_vi, name_folded FROM procedures ORDER BY code COLLATE \"C\"" \
+  >"$DIR/catalog.tsv"
+python3 "$SRC/bench/search_relevance.py" "$DIR/catalog.tsv" "${PSQL[*]}" "$INPROCESS" "$DIR/rows.txt" "$DIR" \
+  "$RELEVANCE_QUERIES" >"$DIR/relevance.md"
 
 declare -A RPS P50 P99 NON2XX
 percentiles() { # µs one a line -> "p50_ms p99_ms"
@@ -131,6 +145,7 @@ loaded || die "the catalog was not loaded into memory in 30 s"
 LOAD_LINE=$(grep -o "catalog: version.*" "$DIR/cong-memory.log" | head -1)
 run_h2load memory_max "$(slice 1 300000 a)" -c 16 -m 16
 run_h2load memory_fixed "$(slice 300001 400000 b)" -c 20 -m 1 --rps $((RATE / 20))
+run_h2load memory_fixed_low "$(slice 200001 300000 e)" -c 20 -m 1 --rps $((RATE_LOW / 20))
 stop_pid "$CONG_PID" 10; CONG_PID=
 
 # ---- the SQL path, as before (no catalog in memory yet, no Redis cache) -------------------------------------------
@@ -145,10 +160,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.0f", a / b; else 
   echo "|---|---|---:|---:|---:|---:|"
   echo "| from memory, max | h2load -c 16 -m 16 | ${RPS[memory_max]} | ${P50[memory_max]} | ${P99[memory_max]} | ${NON2XX[memory_max]} |"
   echo "| from memory, fixed $RATE req/s offered | h2load -c 20 -m 1 --rps $((RATE / 20)) | ${RPS[memory_fixed]} | ${P50[memory_fixed]} | ${P99[memory_fixed]} | ${NON2XX[memory_fixed]} |"
+  echo "| from memory, fixed $RATE_LOW req/s offered | h2load -c 20 -m 1 --rps $((RATE_LOW / 20)) | ${RPS[memory_fixed_low]} | ${P50[memory_fixed_low]} | ${P99[memory_fixed_low]} | ${NON2XX[memory_fixed_low]} |"
   echo "| SQL (catalog_search, pool 4), max | h2load -c 16 -m 16 | ${RPS[sql_max]} | ${P50[sql_max]} | ${P99[sql_max]} | ${NON2XX[sql_max]} |"
   echo "| SQL, fixed 100 req/s offered | h2load -c 10 -m 1 --rps 10 | ${RPS[sql_fixed]} | ${P50[sql_fixed]} | ${P99[sql_fixed]} | ${NON2XX[sql_fixed]} |"
   echo
   echo "- max rate, memory / SQL (same run): $(ratio "${RPS[memory_max]}" "${RPS[sql_max]}")×"
   echo "- in-process, the search alone (bench/search_inprocess.c, the first $INPROCESS_QUERIES queries, 1 in 4 also as pages 2 and 3 of 7): $INPROCESS_LINE"
   echo "- $LOAD_LINE"
+  echo
+  echo "Relevance, $RELEVANCE_QUERIES queries made from the catalog's names (bench/search_relevance.py), page 1 of 20: before = pg_trgm's word_similarity (migration 0014's rule, in SQL), after = the gateway's search (migration 0016's rule, in memory)"
+  echo
+  cat "$DIR/relevance.md"
 } | tee "$DIR/results.md"

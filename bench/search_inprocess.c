@@ -6,8 +6,8 @@
  * ROWS: the catalog as catalog_live.c loads it, one procedure a line, fields separated by 0x1F (code, domain,
  * search_text, name_folded, length(name_vi), item jsonb text, unit codes, form_fields, min_loa), sorted by code;
  * QUERIES: one raw q a line. Each query is searched once, page 1 of 20 (the bench's shape), then 1 query in 4 again
- * as pages 2 and 3 of 7 (the deeper ranks). Prints "N searches, X us of CPU a search" on stdout. Built and run by
- * bench/search.sh.
+ * as pages 2 and 3 of 7 (the deeper ranks); with SEARCH_INPROCESS_FIRST_PAGE set, page 1 only (one answer a line).
+ * Prints "N searches, X us of CPU a search" on stdout. Built and run by bench/search.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,8 +102,9 @@ int main(int argc, char **argv)
     FILE *out = argc > 3 ? fopen(argv[3], "w") : NULL;
     size_t searches = 0;
     double spent = 0;
+    int first_page_only = getenv("SEARCH_INPROCESS_FIRST_PAGE") != NULL; /* bench/search_relevance.py */
     for (size_t i = 0; i < nq; i++) {
-        for (int deep = 0; deep < (i % 4 == 0 ? 3 : 1); deep++) {
+        for (int deep = 0; deep < (i % 4 == 0 && !first_page_only ? 3 : 1); deep++) {
             catalog_search_args_t a = {queries[i], strlen(queries[i]), NULL, 0, NULL, 0,
                                        deep == 0 ? 1 : deep + 1, deep == 0 ? 20 : 7};
             size_t len = 0;

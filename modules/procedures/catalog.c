@@ -8,7 +8,8 @@
  * One procedure (procedure_view: its documents, form and 126 units, built by PostgreSQL) is still cached in Redis
  * for catalog_cache_ttl_s, under a key that holds the catalog version in memory (cong:procedures:v2:<version>:<sha256>
  * of the code), so a catalog change is never served stale from the cache; without a loaded catalog it is not cached.
- * Every answer carries an ETag (a hash of its bytes) and Cache-Control, and If-None-Match gets 304.
+ * Every answer carries an ETag (from memory: a hash of the catalog version and the parameters; from SQL or Redis: of
+ * its bytes) and Cache-Control, and If-None-Match gets 304.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -29,11 +30,13 @@ typedef struct catalog_call {
     int no_cache; /* a search from SQL: not stored in Redis */
 } catalog_call_t;
 
-static void reply_cached(cong_req_t *req, const char *body, size_t len)
+/* The answer with its ETag (the first 16 hex digits of a SHA-256 of `tag_source`) and Cache-Control, or 304 when
+ * If-None-Match names that ETag. */
+static void reply_tagged(cong_req_t *req, const char *body, size_t len, const char *tag_source, size_t tag_len)
 {
     const cong_api_t *api = procedures_api;
     char hash[65], etag[24];
-    procedures_sha256_hex(body, len, hash);
+    procedures_sha256_hex(tag_source, tag_len, hash);
     snprintf(etag, sizeof etag, "\"%.16s\"", hash);
     api->reply_header(req, "etag", etag);
     api->reply_header(req, "cache-control", "public, max-age=60");
@@ -44,6 +47,12 @@ static void reply_cached(cong_req_t *req, const char *body, size_t len)
         return;
     }
     api->reply_text(req, 200, "application/json", body, len);
+}
+
+/* ETag: a hash of the answer's bytes. */
+static void reply_cached(cong_req_t *req, const char *body, size_t len)
+{
+    reply_tagged(req, body, len, body, len);
 }
 
 static void ignore_reply(cong_req_t *req, int err, const cong_redis_reply_t *reply, void *udata)
@@ -133,9 +142,20 @@ static int search_memory(cong_req_t *req, const catalog_search_args_t *args)
     size_t len = 0;
     int invalid = 0;
     char *body = catalog_index_search(ix, args, &len, &invalid);
+    /* ETag: a hash of what the answer is a function of (the catalog version and the parameters as sent), not of
+     * its bytes: hashing a 7 KB page cost more than the search itself. An answer from SQL has another ETag for the
+     * same bytes; a client then gets one 200 where a 304 would do. */
+    char *tag = procedures_api->req_alloc(req, args->q_len + args->domain_len + args->unit_len + 160);
+    size_t tag_len = tag == NULL ? 0 : (size_t)sprintf(tag, "v%lld p%d s%d ", catalog_index_version(ix), args->page,
+                                                       args->page_size);
+    const char *parts[] = {args->q, args->domain, args->unit};
+    const size_t lens[] = {args->q_len, args->domain_len, args->unit_len};
+    for (size_t i = 0; tag != NULL && i < 3; i++) /* each part with its length: no two parameter sets give one tag */
+        tag_len += parts[i] == NULL ? (size_t)sprintf(tag + tag_len, "- ")
+                                    : (size_t)sprintf(tag + tag_len, "%zu:%.*s ", lens[i], (int)lens[i], parts[i]);
     catalog_live_release();
-    if (body != NULL)
-        reply_cached(req, body, len);
+    if (body != NULL && tag != NULL)
+        reply_tagged(req, body, len, tag, tag_len);
     else if (invalid)
         reply_invalid(req); /* not UTF-8: PostgreSQL would refuse the text */
     else

@@ -44,6 +44,8 @@ static const char *fold_of(uint32_t cp)
 
 static int is_space(uint32_t cp)
 {
+    if (cp > ' ' && cp < 0x80)
+        return 0; /* printable ASCII: no space (every query is mostly these) */
     for (size_t k = 0; k < catalog_fold_spaces_count; k++)
         if (catalog_fold_spaces[k] == cp)
             return 1;

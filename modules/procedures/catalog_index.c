@@ -1,6 +1,7 @@
 /*
- * modules/procedures/catalog_index.c — building a catalog index from loaded rows (see catalog_index.h). Runs on the
- * gateway's job thread (catalog_live.c), never on a worker's loop: it may take tens of milliseconds.
+ * modules/procedures/catalog_index.c — building a catalog index from loaded rows (see catalog_index.h; the tokens are
+ * catalog_vocab.c's). Runs on the gateway's job thread (catalog_live.c), never on a worker's loop: it may take tens of
+ * milliseconds.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -120,20 +121,20 @@ static int build_postings(catalog_postings_t *p, const uint64_t *raw, const size
     return rc;
 }
 
-/* The 1-, 2- and 3-byte sequences of every doc's search_text: a gram key has 26 bits, so (key << 16 | doc) sorts
- * them by key then doc in one radix sort. */
+/* The 1- and 2-byte sequences of every doc's search_text (a query word that short is looked for here; longer ones in
+ * the tokens: catalog_vocab.c): a gram key has 26 bits, so (key << 16 | doc) sorts them by key then doc at once. */
 static int build_grams(catalog_index_t *ix)
 {
     size_t total = 0, n = 0;
     for (size_t d = 0; d < ix->count; d++)
-        total += 3 * ix->docs[d].search_len;
+        total += 2 * ix->docs[d].search_len;
     uint64_t *pairs = malloc((total + 1) * sizeof *pairs);
     if (pairs == NULL)
         return -1;
     for (size_t d = 0; d < ix->count; d++) {
         const catalog_doc_t *doc = &ix->docs[d];
         for (size_t i = 0; i < doc->search_len; i++)
-            for (size_t k = 1; k <= 3 && i + k <= doc->search_len; k++)
+            for (size_t k = 1; k <= 2 && i + k <= doc->search_len; k++)
                 pairs[n++] = catalog_gram_key(doc->search_text + i, k) << 16 | d;
     }
     int rc = radix_sort(pairs, n, 42);
@@ -159,115 +160,116 @@ static int build_grams(catalog_index_t *ix)
     return 0;
 }
 
-/* Each doc's pg_trgm trigrams: the sequence (as ids into its distinct ones) for word_similarity, and the index. */
+/* Each doc's distinct pg_trgm trigrams, as posting lists (a search counts the query's trigrams a doc shares). */
 static int build_trigrams(catalog_index_t *ix)
 {
     size_t total = 0;
     for (size_t d = 0; d < ix->count; d++)
         total += ix->docs[d].search_len + 1;
     size_t *off = malloc((ix->count + 1) * sizeof *off);
-    ix->distinct_pool = malloc(total * sizeof *ix->distinct_pool);
-    ix->seq_pool = malloc(total * sizeof *ix->seq_pool);
-    catalog_trgm_t *seq = malloc(total * sizeof *seq);
+    catalog_trgm_t *all = malloc((total + 1) * sizeof *all);
     int rc = -1;
-    if (off == NULL || ix->distinct_pool == NULL || ix->seq_pool == NULL || seq == NULL)
+    if (off == NULL || all == NULL)
         goto out;
-    size_t at = 0, dat = 0;
+    size_t at = 0;
     for (size_t d = 0; d < ix->count; d++) {
-        catalog_doc_t *doc = &ix->docs[d];
-        size_t n = catalog_trgm_extract(doc->search_text, doc->search_len, seq + at);
-        catalog_trgm_t *distinct = ix->distinct_pool + dat;
-        memcpy(distinct, seq + at, n * sizeof *distinct);
-        size_t nd = catalog_trgm_unique(distinct, n);
-        if (nd > 65535)
-            goto out;
-        for (size_t i = 0; i < n; i++)
-            ix->seq_pool[at + i] = (uint16_t)key_id(distinct, nd, seq[at + i]);
-        doc->trigrams = (catalog_trgm_text_t){distinct, nd, ix->seq_pool + at, n};
-        off[d] = dat;
-        at += n, dat += nd;
-        if (nd > ix->max_distinct)
-            ix->max_distinct = nd;
+        const catalog_doc_t *doc = &ix->docs[d];
+        off[d] = at;
+        at += catalog_trgm_unique(all + at, catalog_trgm_extract(doc->search_text, doc->search_len, all + at));
     }
-    off[ix->count] = dat;
-    rc = build_postings(&ix->trigrams, ix->distinct_pool, off, ix->count);
-    ix->seq_key_pool = rc == 0 ? malloc((at + 1) * sizeof *ix->seq_key_pool) : NULL;
-    uint32_t *distinct_keys = rc == 0 ? malloc((ix->max_distinct + 1) * sizeof *distinct_keys) : NULL;
-    if (rc == 0 && (ix->seq_key_pool == NULL || distinct_keys == NULL))
-        rc = -1;
-    for (size_t d = 0, pos = 0; rc == 0 && d < ix->count; d++) { /* a search tells found trigrams by these numbers */
-        catalog_doc_t *doc = &ix->docs[d];
-        for (size_t id = 0; id < doc->trigrams.ndistinct; id++)
-            distinct_keys[id] = (uint32_t)catalog_postings_key(&ix->trigrams, doc->trigrams.distinct[id]);
-        for (size_t i = 0; i < doc->trigrams.nseq; i++) {
-            uint16_t id = doc->trigrams.seq[i];
-            uint32_t first = ~distinct_keys[id] & CATALOG_TRGM_FIRST; /* the flag is still clear: not seen before */
-            ix->seq_key_pool[pos + i] = (distinct_keys[id] & ~CATALOG_TRGM_FIRST) | first;
-            distinct_keys[id] |= CATALOG_TRGM_FIRST; /* seen: its later occurrences are not the first */
-        }
-        doc->seq_keys = ix->seq_key_pool + pos;
-        pos += doc->trigrams.nseq;
-    }
-    free(distinct_keys);
+    off[ix->count] = at;
+    rc = build_postings(&ix->trigrams, all, off, ix->count);
 out:
-    free(off), free(seq);
+    free(off), free(all);
     return rc;
 }
 
-typedef struct unit_ref {
-    const char *code;
+typedef struct name_ref {
+    const char *name;
     size_t doc;
-} unit_ref_t;
+} name_ref_t;
 
-static int compare_unit_ref(const void *a, const void *b)
+static int compare_name_ref(const void *a, const void *b)
 {
-    const unit_ref_t *x = a, *y = b;
-    int c = strcmp(x->code, y->code);
+    const name_ref_t *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
     return c != 0 ? c : (x->doc > y->doc) - (x->doc < y->doc);
 }
 
-/* unit code -> the set of docs it handles */
-static int build_units(catalog_index_t *ix, const catalog_row_t *rows)
+const uint64_t *catalog_keyed_set(const catalog_keyed_sets_t *s, size_t set_words, const char *name, size_t len)
+{
+    size_t lo = 0, hi = s->count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strncmp(s->names[mid], name, len);
+        if (c == 0 && s->names[mid][len] == '\0')
+            return s->sets + mid * set_words;
+        if (c < 0 || (c == 0 && s->names[mid][len] == '\0'))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* name -> the set of docs that carry it; each doc's names are names_of(doc): separated by spaces when `split` (the
+ * unit codes), else one name (the domain) */
+static int build_keyed_sets(catalog_index_t *ix, catalog_keyed_sets_t *s, const char *(*names_of)(const void *, size_t),
+                            const void *rows, int split)
 {
     size_t total = 0, n = 0;
     for (size_t d = 0; d < ix->count; d++)
-        total += strlen(rows[d].units) + 1;
-    ix->unit_strings = malloc(total + 1);
-    unit_ref_t *refs = malloc((total / 2 + 1) * sizeof *refs);
-    ix->units = malloc((total / 2 + 1) * sizeof *ix->units);
-    ix->set_words = (ix->count + 63) / 64;
-    if (ix->unit_strings == NULL || refs == NULL || ix->units == NULL) {
+        total += strlen(names_of(rows, d)) + 1;
+    s->strings = malloc(total + 1);
+    name_ref_t *refs = malloc((total / 2 + 1) * sizeof *refs);
+    s->names = malloc((total / 2 + 1) * sizeof *s->names);
+    if (s->strings == NULL || refs == NULL || s->names == NULL) {
         free(refs);
         return -1;
     }
-    char *w = ix->unit_strings;
+    char *w = s->strings;
     for (size_t d = 0; d < ix->count; d++) {
-        for (const char *u = rows[d].units; *u != '\0';) {
-            size_t len = strcspn(u, " ");
+        for (const char *u = names_of(rows, d); *u != '\0';) {
+            size_t len = split ? strcspn(u, " ") : strlen(u);
             if (len > 0) {
                 memcpy(w, u, len);
                 w[len] = '\0';
-                refs[n++] = (unit_ref_t){w, d};
+                refs[n++] = (name_ref_t){w, d};
                 w += len + 1;
             }
             u += len + (u[len] == ' ');
         }
     }
-    qsort(refs, n, sizeof *refs, compare_unit_ref);
+    qsort(refs, n, sizeof *refs, compare_name_ref);
     for (size_t i = 0; i < n; i++)
-        if (ix->nunits == 0 || strcmp(ix->units[ix->nunits - 1], refs[i].code) != 0)
-            ix->units[ix->nunits++] = (char *)refs[i].code;
-    ix->unit_sets = calloc(ix->nunits * ix->set_words + 1, sizeof *ix->unit_sets);
-    for (size_t i = 0, u = 0; ix->unit_sets != NULL && i < n; i++) {
-        if (strcmp(ix->units[u], refs[i].code) != 0)
+        if (s->count == 0 || strcmp(s->names[s->count - 1], refs[i].name) != 0)
+            s->names[s->count++] = (char *)refs[i].name;
+    s->sets = calloc(s->count * ix->set_words + 1, sizeof *s->sets);
+    for (size_t i = 0, u = 0; s->sets != NULL && i < n; i++) {
+        if (strcmp(s->names[u], refs[i].name) != 0)
             u++;
-        ix->unit_sets[u * ix->set_words + refs[i].doc / 64] |= 1ULL << (refs[i].doc % 64);
+        s->sets[u * ix->set_words + refs[i].doc / 64] |= 1ULL << (refs[i].doc % 64);
     }
     free(refs);
-    return ix->unit_sets != NULL ? 0 : -1;
+    return s->sets != NULL ? 0 : -1;
 }
 
-/* Every string of the rows, copied into one block. */
+static const char *units_of(const void *rows, size_t d)
+{
+    return ((const catalog_row_t *)rows)[d].units;
+}
+
+static const char *domain_of(const void *rows, size_t d)
+{
+    return ((const catalog_row_t *)rows)[d].domain;
+}
+
+static uint32_t capped_length(long length)
+{
+    return length < 0 ? 0 : length > 65535 ? 65535 : (uint32_t)length;
+}
+
+/* Every string of the rows (in tie order), copied into one block. */
 static int copy_rows(catalog_index_t *ix, const catalog_row_t *rows)
 {
     size_t total = 0;
@@ -281,8 +283,6 @@ static int copy_rows(catalog_index_t *ix, const catalog_row_t *rows)
     char *w = ix->strings;
     for (size_t d = 0; d < ix->count; d++) {
         const catalog_row_t *r = &rows[d];
-        if (d > 0 && strcmp(rows[d - 1].code, r->code) >= 0)
-            return -1; /* not sorted by code: the ranks would lie */
         catalog_doc_t *doc = &ix->docs[d];
         const char *src[] = {r->domain, r->search_text, r->name_folded, r->item_json, r->code, r->form_fields};
         const char **dst[] = {&doc->domain,   &doc->search_text, &doc->name_folded,
@@ -300,9 +300,41 @@ static int copy_rows(catalog_index_t *ix, const catalog_row_t *rows)
         }
         doc->min_loa = r->min_loa;
         doc->applicants = r->applicants;
-        doc->length = r->name_length < 0 ? 0 : r->name_length > 65535 ? 65535 : (uint32_t)r->name_length;
+        doc->length = capped_length(r->name_length);
     }
     return 0;
+}
+
+/* The rows in tie order (length(name_vi), then code: rows come sorted by code, so a stable sort by length), and
+ * code_order / name_order over the new numbers. -1 when out of memory or the rows are not in code order. */
+static int order_rows(catalog_index_t *ix, const catalog_row_t *rows, catalog_row_t **ranked)
+{
+    for (size_t d = 1; d < ix->count; d++)
+        if (strcmp(rows[d - 1].code, rows[d].code) >= 0)
+            return -1; /* not sorted by code: the ranks would lie */
+    *ranked = malloc((ix->count + 1) * sizeof **ranked);
+    ix->code_order = malloc((ix->count + 1) * sizeof *ix->code_order);
+    ix->name_order = malloc((ix->count + 1) * sizeof *ix->name_order);
+    size_t *count = calloc(65537, sizeof *count);
+    name_ref_t *names = malloc((ix->count + 1) * sizeof *names);
+    int rc = *ranked == NULL || ix->code_order == NULL || ix->name_order == NULL || count == NULL || names == NULL;
+    for (size_t d = 0; !rc && d < ix->count; d++)
+        count[capped_length(rows[d].name_length) + 1]++;
+    for (size_t l = 0; !rc && l < 65536; l++)
+        count[l + 1] += count[l];
+    for (size_t d = 0; !rc && d < ix->count; d++) { /* counting sort: stable, so code order within a length */
+        size_t rank = count[capped_length(rows[d].name_length)]++;
+        (*ranked)[rank] = rows[d];
+        ix->code_order[d] = (uint16_t)rank;
+    }
+    for (size_t d = 0; !rc && d < ix->count; d++)
+        names[d] = (name_ref_t){(*ranked)[d].name_folded, d};
+    if (!rc)
+        qsort(names, ix->count, sizeof *names, compare_name_ref);
+    for (size_t i = 0; !rc && i < ix->count; i++)
+        ix->name_order[i] = (uint16_t)names[i].doc;
+    free(count), free(names);
+    return rc ? -1 : 0;
 }
 
 catalog_index_t *catalog_index_build(const catalog_row_t *rows, size_t count, long long version)
@@ -312,14 +344,25 @@ catalog_index_t *catalog_index_build(const catalog_row_t *rows, size_t count, lo
     catalog_index_t *ix = calloc(1, sizeof *ix);
     if (ix == NULL)
         return NULL;
+    catalog_row_t *ranked = NULL;
     ix->version = version;
     ix->count = count;
+    ix->set_words = (count + 63) / 64;
+    pthread_mutex_init(&ix->scratch_lock, NULL);
     ix->docs = calloc(count + 1, sizeof *ix->docs);
-    if (ix->docs == NULL || copy_rows(ix, rows) != 0 || build_grams(ix) != 0 || build_trigrams(ix) != 0 ||
-        build_units(ix, rows) != 0) {
+    if (ix->docs == NULL || order_rows(ix, rows, &ranked) != 0 || copy_rows(ix, ranked) != 0 ||
+        build_grams(ix) != 0 || build_trigrams(ix) != 0 || catalog_vocab_build(ix) != 0 ||
+        catalog_frequent_sets_build(&ix->frequent_grams, ix->grams.offs, ix->grams.docs, ix->grams.nkeys, count,
+                                    ix->set_words) != 0 ||
+        catalog_frequent_sets_build(&ix->frequent_trigrams, ix->trigrams.offs, ix->trigrams.docs,
+                                    ix->trigrams.nkeys, count, ix->set_words) != 0 ||
+        build_keyed_sets(ix, &ix->units, units_of, ranked, 1) != 0 ||
+        build_keyed_sets(ix, &ix->domains, domain_of, ranked, 0) != 0) {
+        free(ranked);
         catalog_index_free(ix);
         return NULL;
     }
+    free(ranked);
     return ix;
 }
 
@@ -328,15 +371,25 @@ static void free_postings(catalog_postings_t *p)
     free(p->keys), free(p->offs), free(p->docs);
 }
 
+static void free_keyed_sets(catalog_keyed_sets_t *s)
+{
+    free(s->names), free(s->strings), free(s->sets);
+}
+
 void catalog_index_free(catalog_index_t *ix)
 {
     if (ix == NULL)
         return;
+    catalog_scratch_free_all(ix);
+    pthread_mutex_destroy(&ix->scratch_lock);
     free_postings(&ix->grams);
-    /* the trigram postings' keys are their own copy; distinct_pool is the docs' */
     free_postings(&ix->trigrams);
-    free(ix->docs), free(ix->strings), free(ix->distinct_pool), free(ix->seq_pool), free(ix->seq_key_pool);
-    free(ix->units), free(ix->unit_strings), free(ix->unit_sets);
+    catalog_frequent_sets_free(&ix->frequent_grams);
+    catalog_frequent_sets_free(&ix->frequent_trigrams);
+    catalog_vocab_free(ix);
+    free_keyed_sets(&ix->units);
+    free_keyed_sets(&ix->domains);
+    free(ix->docs), free(ix->strings), free(ix->code_order), free(ix->name_order);
     free(ix);
 }
 
@@ -352,12 +405,12 @@ size_t catalog_index_count(const catalog_index_t *ix)
 
 int catalog_index_procedure(const catalog_index_t *ix, const char *code, catalog_procedure_t *out)
 {
-    size_t lo = 0, hi = ix->count; /* docs are sorted by code (bytes): copy_rows refused any other order */
+    size_t lo = 0, hi = ix->count; /* code_order: by code (bytes); order_rows refused rows in any other order */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(ix->docs[mid].code, code);
+        int c = strcmp(ix->docs[ix->code_order[mid]].code, code);
         if (c == 0) {
-            const catalog_doc_t *doc = &ix->docs[mid];
+            const catalog_doc_t *doc = &ix->docs[ix->code_order[mid]];
             if (doc->form_fields == NULL)
                 return 0;
             *out = (catalog_procedure_t){doc->domain, doc->form_fields, doc->min_loa, doc->applicants};

@@ -2,21 +2,25 @@
  * modules/procedures/catalog_index.h — the catalog searched in memory (pure code: no I/O, no gateway API).
  *
  * Built once from the rows PostgreSQL holds (catalog_live.c loads them), then read-only: any number of threads may
- * search one index at the same time. It answers what catalog_search (migrations 0004) answers, to the byte:
- *   * matching: the query q is folded and normalised (catalog_fold_query); with q empty every procedure matches;
- *     otherwise a procedure matches when its search_text (folded name_vi, name_en and code, as PostgreSQL stored it)
- *     contains every space-separated word of q as a substring, or when word_similarity(q, search_text) >= 0.6
- *     (catalog_trgm.h); then the domain (equal) and unit (handles it) filters;
- *   * order: word_similarity desc, name_folded = q first, name_folded starting with q first, length(name_vi) in
- *     codepoints asc, code asc (bytes: the C.UTF-8 collation's order); with q empty: code asc;
+ * search one index at the same time (each borrows its own working memory from the index). It answers what
+ * catalog_search (procedures migration 0016) answers, to the byte:
+ *   * q is folded and normalised (catalog_fold_query); with q empty every procedure matches, in code order;
+ *   * words: q split on its spaces; a word's weight is its distinct pg_trgm trigrams (catalog_trgm.h). A procedure
+ *     matches when its search_text (folded name_vi, name_en and code, as PostgreSQL stored it) contains every word
+ *     as a substring, or words that carry at least 60 % of the words' weight (5 found >= 3 all: a misspelt or an
+ *     extra word may be missing); then the domain (equal) and unit (handles it) filters;
+ *   * score: search_text's tokens (split on ' ') each have their distinct trigrams; over the windows of consecutive
+ *     tokens that start and end on a token holding one of q's trigrams, the greatest c / (nq + u) — c: q's trigrams
+ *     the window holds, nq: q's distinct trigrams, u: the other trigrams of the window's tokens, token by token — as a
+ *     float8 division (words side by side, nothing else between them: 1; the words apart, or partly: less);
+ *   * order: score desc, name_folded = q first, name_folded starting with q first, length(name_vi) in codepoints
+ *     asc, code asc (bytes);
  *   * answer: {"page": P, "items": [...], "total": T, "page_size": S}, each item the jsonb text PostgreSQL rendered
  *     at load time, in jsonb's own key order and spacing.
- * The substring test is narrowed by an index of every 1-, 2- and 3-byte sequence of search_text (the rarest one of
- * the query's words gives the candidates, memmem confirms); the similarity by an inverted index of pg_trgm trigrams
- * (a procedure sharing fewer than 0.6 × the query's distinct trigrams cannot reach 0.6). Only the first page × size
- * hits need their exact similarity (pg_trgm's quadratic extent scan): candidates are taken most shared trigrams
- * first, and one whose bounds (shared / query trigrams; no extent reaching the want-th key's similarity) put it
- * after the want-th hit ranked so far is only checked for `<%` (catalog_search.c).
+ * How (catalog_search.c, catalog_rank.c): the words are looked up in the tokens that hold their rarest 3 bytes (1-
+ * and 2-byte words in an index of the texts), the weights and the query's shared trigrams are counted per doc as
+ * bits, and only hits that could be on the page are scored — by shared count, most first, a Kadane bound before the
+ * windows — so a search costs tens of microseconds where pg_trgm's word_similarity cost hundreds.
  */
 #ifndef CONG_PROCEDURES_CATALOG_INDEX_H
 #define CONG_PROCEDURES_CATALOG_INDEX_H
@@ -50,7 +54,7 @@ typedef struct catalog_row {
 typedef struct catalog_index catalog_index_t;
 
 /** Builds an index of `count` rows, which must be sorted by code (bytes) without duplicates, at most 65,535. NULL
- *  when out of memory or the rows are not so. */
+ *  when out of memory or the rows are not so. The rows' strings are copied. */
 catalog_index_t *catalog_index_build(const catalog_row_t *rows, size_t count, long long version);
 void catalog_index_free(catalog_index_t *index);
 long long catalog_index_version(const catalog_index_t *index);

@@ -2,7 +2,8 @@
  * modules/procedures/procedures.h — the procedures module's internal contract (not public: partners never see it).
  *
  * One module, several files, one concept each: catalog (search, one procedure; catalog_live: the catalog in memory,
- * catalog_index/catalog_search/catalog_trgm/catalog_fold: the pure search), uploads (quota), upload_sweep (the job
+ * catalog_index/catalog_vocab/catalog_search/catalog_rank/catalog_counts/catalog_scratch/catalog_trgm/catalog_fold:
+ * the pure search, contract in catalog_index.h), uploads (quota), upload_sweep (the job
  * removing uploads no dossier uses), dossiers (the applicant's side), applicant (who may have dossiers: citizens and
  * organizations; who may apply for a procedure), desk (officials), results (signing, verifying, the wallet), kpi
  * (weekly figures, the late list), dashboard (the page), official_command (`cong official`, the desk's grants).

@@ -1,7 +1,10 @@
-/* modules/procedures/catalog_index.c, catalog_search.c: matching, ranking, filters, pages and the answer's bytes. */
+/* modules/procedures/catalog_index.c, catalog_search.c, catalog_rank.c: matching, ranking, filters, pages and the
+ * answer's bytes. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +82,7 @@ static void test_answer_is_jsonb_text(void **state)
 static void test_every_word_as_a_substring_accents_folded(void **state)
 {
     (void)state;
-    /* rank: similarity (all 1 here), name = q, name starts with q, shorter name, code */
+    /* rank: score (all 1 here: the words side by side), name = q, name starts with q, shorter name, code */
     assert_string_equal(search("Đăng ký", NULL, NULL, 1, 20), "2.001250 2.000024 1.001193 2.000009 total=4");
     assert_string_equal(search("DANG KY KHAI SINH", NULL, NULL, 1, 20), "1.001193 2.000009 total=2");
     assert_string_equal(search("khai sin", NULL, NULL, 1, 20), "1.001193 2.000009 total=2");
@@ -89,12 +92,27 @@ static void test_every_word_as_a_substring_accents_folded(void **state)
     assert_string_equal(search("zzz", NULL, NULL, 1, 20), "total=0");
 }
 
-static void test_trigram_close_queries_match(void **state)
+static void test_most_of_the_words_match(void **state)
 {
     (void)state;
-    /* no word "sjnh" anywhere, but word_similarity >= 0.6 */
+    /* no word "sjnh" anywhere, but the words found carry 13 of the words' 18 trigrams (>= 60 %) */
     assert_string_equal(search("dang ky khai sjnh", NULL, NULL, 1, 20), "1.001193 2.000009 total=2");
     assert_string_equal(search("giay chung nhan quyen su dung dxt", NULL, NULL, 1, 20), "2.001300 total=1");
+    /* a word nobody has */
+    assert_string_equal(search("dang ky khai sinh online", NULL, NULL, 1, 20), "1.001193 2.000009 total=2");
+    /* but not half of them: "dang ky" alone carries 8 of 16 */
+    assert_string_equal(search("dang ky ket hon", NULL, NULL, 1, 20), "2.000024 total=1");
+}
+
+static void test_words_side_by_side_rank_first(void **state)
+{
+    (void)state;
+    /* "birth registration" side by side scores 1 (19 of 19 trigrams, nothing else in the window); "registration"
+     * alone 13 / 19: the score comes before the name's length */
+    assert_string_equal(search("birth registration", NULL, NULL, 1, 20), "1.001193 2.000009 2.001250 2.000024 total=4");
+    /* the words apart: "dang ... registration" holds every trigram but also the words between them */
+    assert_string_equal(search("registration dang", NULL, NULL, 1, 2), "2.001250 2.000024 total=4");
+    assert_string_equal(search("birth registration", NULL, NULL, 2, 3), "2.000024 total=4");
 }
 
 static void test_filters_and_pages(void **state)
@@ -113,6 +131,50 @@ static void test_not_utf8_is_invalid(void **state)
 {
     (void)state;
     assert_string_equal(search("dang \xff", NULL, NULL, 1, 20), "<invalid>");
+}
+
+/* Searches on several threads at once, each with working memory borrowed from the index, give the answers one
+ * thread gives. */
+static const char *const THREAD_QUERIES[] = {"dang ky", "khai sinh", "registration", "dang ky ket hon", "xe",
+                                             "cap giay chung nhan", "birth registration", "1193", "dang ky khai sjnh"};
+#define NTHREAD_QUERIES (sizeof THREAD_QUERIES / sizeof THREAD_QUERIES[0])
+static char *expected_[NTHREAD_QUERIES];
+
+static void *search_many(void *arg)
+{
+    long mismatches = 0;
+    for (int round = 0; round < 200; round++) {
+        size_t i = ((size_t)round + (size_t)(intptr_t)arg) % NTHREAD_QUERIES;
+        catalog_search_args_t a = {THREAD_QUERIES[i], strlen(THREAD_QUERIES[i]), NULL, 0, NULL, 0, 1, 20};
+        size_t len = 0;
+        int invalid = 0;
+        char *body = catalog_index_search(index_, &a, &len, &invalid);
+        mismatches += body == NULL || strcmp(body, expected_[i]) != 0;
+        free(body);
+    }
+    return (void *)(intptr_t)mismatches;
+}
+
+static void test_threads_search_one_index(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NTHREAD_QUERIES; i++) {
+        catalog_search_args_t a = {THREAD_QUERIES[i], strlen(THREAD_QUERIES[i]), NULL, 0, NULL, 0, 1, 20};
+        size_t len = 0;
+        int invalid = 0;
+        expected_[i] = catalog_index_search(index_, &a, &len, &invalid);
+        assert_non_null(expected_[i]);
+    }
+    pthread_t threads[4];
+    for (intptr_t t = 0; t < 4; t++)
+        assert_int_equal(pthread_create(&threads[t], NULL, search_many, (void *)t), 0);
+    for (int t = 0; t < 4; t++) {
+        void *mismatches = NULL;
+        pthread_join(threads[t], &mismatches);
+        assert_int_equal((intptr_t)mismatches, 0);
+    }
+    for (size_t i = 0; i < NTHREAD_QUERIES; i++)
+        free(expected_[i]);
 }
 
 static void test_rows_out_of_code_order_are_refused(void **state)
@@ -169,9 +231,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_answer_is_jsonb_text),
         cmocka_unit_test(test_every_word_as_a_substring_accents_folded),
-        cmocka_unit_test(test_trigram_close_queries_match),
+        cmocka_unit_test(test_most_of_the_words_match),
+        cmocka_unit_test(test_words_side_by_side_rank_first),
         cmocka_unit_test(test_filters_and_pages),
         cmocka_unit_test(test_not_utf8_is_invalid),
+        cmocka_unit_test(test_threads_search_one_index),
         cmocka_unit_test(test_rows_out_of_code_order_are_refused),
         cmocka_unit_test(test_procedure_by_code),
         cmocka_unit_test(test_applicants_parse),
