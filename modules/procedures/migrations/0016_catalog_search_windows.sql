@@ -18,10 +18,12 @@
 
 -- Every trigram of every token of each procedure's search_text (tokens split on ' ', numbered from 1; each token's
 -- distinct trigrams, show_trgm's), with where the token's trigrams start and end in the count over all the tokens:
--- tokens a..b hold trgm_through(b) - trgm_before(a) trigrams. Kept by the trigger below; a side table rather than
--- columns of procedures, which procedure_view renders whole.
+-- tokens a..b hold trgm_through(b) - trgm_before(a) trigrams. Kept by the triggers below; a side table rather than
+-- columns of procedures, which procedure_view renders whole. No foreign key: its check on each of the ~130 rows a
+-- procedure has made loading the catalog ~8 s slower; a search only reads the rows of the codes it matched, and a
+-- procedure's rows are replaced whole whenever it is written, so rows left by a TRUNCATE ... CASCADE are never read.
 CREATE TABLE procedure_search_trgm (
-    code          text NOT NULL REFERENCES procedures (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    code          text NOT NULL,
     trgm          text NOT NULL,
     token         integer NOT NULL,
     trgm_before   integer NOT NULL,    -- the trigrams of tokens 1 .. token - 1
@@ -43,14 +45,18 @@ $$;
 CREATE FUNCTION procedure_search_trgm_keep() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM procedure_search_trgm WHERE code = NEW.code;
-    INSERT INTO procedure_search_trgm SELECT * FROM procedure_search_trgm_rows(NEW.code, NEW.search_text);
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM procedure_search_trgm WHERE code = OLD.code;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        DELETE FROM procedure_search_trgm WHERE code = NEW.code;
+        INSERT INTO procedure_search_trgm SELECT * FROM procedure_search_trgm_rows(NEW.code, NEW.search_text);
+    END IF;
     RETURN NULL;
 END $$;
 
--- AFTER: NEW.search_text is computed. A changed code reaches the side table first by the foreign key's cascade (the
--- constraint's triggers fire before these, by name); its rows are then replaced.
-CREATE TRIGGER procedures_search_trgm_insert AFTER INSERT ON procedures
+-- AFTER: NEW.search_text is computed. An update that leaves search_text alone (the applicants, a fee) costs nothing.
+CREATE TRIGGER procedures_search_trgm_write AFTER INSERT OR DELETE ON procedures
     FOR EACH ROW EXECUTE FUNCTION procedure_search_trgm_keep();
 CREATE TRIGGER procedures_search_trgm_update AFTER UPDATE ON procedures
     FOR EACH ROW WHEN (OLD.search_text IS DISTINCT FROM NEW.search_text) EXECUTE FUNCTION procedure_search_trgm_keep();
