@@ -1,27 +1,29 @@
--- procedures 0016: catalog search v2, "word windows" (issue 17 part 1; the rule: /work/search-v2-spec.md in the brief,
--- summarized here). Why: pg_trgm's word_similarity (0004/0014) is a greedy scan, quadratic in the text, per
--- procedure; the in-memory search (catalog_search.c) had to reproduce it byte for byte and could not do so at the speed
--- issue 17 asks (~450 µs a search). The new rule is decided per space-separated token with trigram sets, cheap in C and
--- in SQL; the C search (catalog_search.c, catalog_index.h) gives the same bytes as this function for every query.
--- The rule, q folded as before (lower case, unaccented, single spaces), Q = show_trgm(q), nq = |Q|:
+-- procedures 0016: catalog search v2, "word windows" (issue 17 part 1). Why: pg_trgm's word_similarity (0004/0014) is
+-- a greedy scan, quadratic in the text, per procedure; the in-memory search had to reproduce it byte for byte and could
+-- not do so at the speed issue 17 asks (~450 us a search). The new rule is decided per space-separated token with
+-- trigram sets, cheap in C and in SQL: the C search (catalog_search.c, catalog_index.h) gives the same bytes as this
+-- function for every query. The rule, q folded as before (lower case, unaccented, single spaces), Q = show_trgm(q),
+-- nq = |Q|:
 --  * match: every word of q is in search_text (0014's LIKE), or the words found carry >= 60 % of the query's trigrams
---    (weight of a word = its distinct trigrams, a repeated word counts each time: 5 * found >= 3 * all, all > 0);
+--    (a word weighs its distinct trigrams, a repeated word counts each time: 5 * found >= 3 * all, all > 0); then the
+--    domain and unit filters as before;
 --  * score: over the windows of tokens a..b of search_text (split on ' ') that start and end on a token sharing a
 --    trigram with Q, the greatest c / (nq + u) in float8: c = distinct trigrams of Q in the window, u = the window's
---    token trigrams not in Q (summed per token); 0 when no token shares one;
+--    token trigrams not in Q (counted per token); 0 when no token shares one;
 --  * order: score DESC, then 0014's tie-breaks (folded name = q, folded name starts with q, shorter name, code).
--- Cost: the score needs each token's trigrams; search_token_trgm keeps them (generated, so always those of
--- search_text). A search reads the procedures once (the LIKEs on 2,628 rows are cheap), looks each query trigram up
--- in the matches' maps and scores the windows between the tokens it found, in one statement.
--- No catalog_version bump: the loaders (catalog_live.c) reload rows on a version change, and the rows they read are
--- unchanged; the in-memory rule comes with the binary, which loads the catalog when it starts.
+-- q = '' lists every procedure passing the filters by code, as before. Cost: a search reads the procedures once (the
+-- LIKEs on 2,628 rows are cheap), looks the query's trigrams up in each match's token trigrams (procedure_search_trgm)
+-- and scores the windows between the tokens found, in one statement.
+-- No catalog_version bump: the loaders (catalog_live.c) reload the rows on a version change, and the rows they read
+-- are unchanged; the in-memory rule comes with the binary, which loads the catalog when it starts.
 
 -- Every trigram of every token of each procedure's search_text (tokens split on ' ', numbered from 1; each token's
 -- distinct trigrams, show_trgm's), with where the token's trigrams start and end in the count over all the tokens:
 -- tokens a..b hold trgm_through(b) - trgm_before(a) trigrams. Kept by the triggers below; a side table rather than
--- columns of procedures, which procedure_view renders whole. No foreign key: its check on each of the ~130 rows a
--- procedure has made loading the catalog ~8 s slower; a search only reads the rows of the codes it matched, and a
--- procedure's rows are replaced whole whenever it is written, so rows left by a TRUNCATE ... CASCADE are never read.
+-- columns of procedures, which procedure_view renders whole. No foreign key: checked on each of a procedure's ~130
+-- rows, it made them slow to write (the seeded catalog's 346,502 rows took 8 s); a search only reads the rows of the
+-- codes it matched, and a procedure's rows are replaced whole whenever it is written, so rows a TRUNCATE ... CASCADE
+-- of procedures leaves behind are never read. The triggers add ~4 s to loading the whole seeded catalog (10 -> 14 s).
 CREATE TABLE procedure_search_trgm (
     code          text NOT NULL,
     trgm          text NOT NULL,
@@ -64,8 +66,8 @@ CREATE TRIGGER procedures_search_trgm_update AFTER UPDATE ON procedures
 INSERT INTO procedure_search_trgm SELECT r.* FROM procedures p, procedure_search_trgm_rows(p.code, p.search_text) r;
 ANALYZE procedure_search_trgm;
 
--- jit off: the planner's estimates for the windows (a self-join) pass jit_above_cost, and compiling took ~100 ms of a
--- search that runs in a few ms; work_mem: the windows' sort stays in memory.
+-- jit off: the planner's estimates for the windows (a self-join) pass jit_above_cost, and compiling took ~100 ms, more
+-- than the search itself; work_mem: the windows' sort (up to ~100,000 rows) stays in memory.
 CREATE OR REPLACE FUNCTION catalog_search(p_q text, p_domain text, p_unit text, p_page integer, p_page_size integer)
     RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -96,6 +98,7 @@ BEGIN
     -- found: the tokens holding a trigram of Q, F_j as a mask of nq bits and |F_j|;
     -- windows: a..b, both found tokens, F_a | .. | F_b and the sum of |F| as b grows from a;
     -- u(a..b) = trigrams of tokens a..b - sum |F| = through(b) - before(a) - sum |F|.
+    -- (OFFSET 0 keeps the lookup one index scan a match: flattened, the planner chose to read the whole table.)
     EXECUTE format($sql$
     WITH hits AS (
         SELECT row_number() OVER () AS hid, p.code, p.name_vi, p.name_en, p.domain, p.level, p.fee_vnd,
@@ -114,8 +117,8 @@ BEGIN
     ), found AS (
         SELECT h.hid, s.token, bit_or(qt.bit) AS f, count(*)::integer AS nf,
                min(s.trgm_before) AS trgm_before, min(s.trgm_through) AS trgm_through
-          FROM hits h CROSS JOIN LATERAL (SELECT * FROM procedure_search_trgm s  -- OFFSET 0: one index scan a
-                                           WHERE s.code = h.code AND s.trgm = ANY ($6) OFFSET 0) AS s  -- match
+          FROM hits h CROSS JOIN LATERAL (SELECT * FROM procedure_search_trgm s
+                                           WHERE s.code = h.code AND s.trgm = ANY ($6) OFFSET 0) AS s
                JOIN query_trgm qt ON qt.t = s.trgm
          WHERE $1 <> ''
          GROUP BY h.hid, s.token
