@@ -3,8 +3,8 @@
 
 Makes queries from the catalog's own names, each with the procedure(s) it was made from, then compares two searches
 on the same queries, page 1 of 20:
-  before  catalog_search_trgm (bench/catalog_search_trgm.sql: pg_trgm's word_similarity, migration 0014's rule), asked
-          in PostgreSQL;
+  before  catalog_search_trgm (migration 0014's catalog_search, pg_trgm's word_similarity, created again under that
+          name by bench/search.sh in the bench's database only), asked in PostgreSQL;
   after   the gateway's search in memory (catalog_index.h, the rule of migration 0016), asked in-process
           (bench/search_inprocess.c with SEARCH_INPROCESS_FIRST_PAGE=1), which gives catalog_search's very bytes
           (test_catalog_memory).

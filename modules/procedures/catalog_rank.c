@@ -181,7 +181,8 @@ static int may_reach(const catalog_scratch_t *s, size_t touched, size_t nq, uint
     int64_t best = INT64_MIN, run = 0, goal = (int64_t)(c_w * nq);
     for (size_t j = 0; j < touched; j++) {
         int64_t gap = j > 0 ? (int64_t)(s->u_before[j] - s->u_after[j - 1]) : 0;
-        int64_t own = (int64_t)(s->found[s->touch_slot[j]] * den_w) - (int64_t)((s->u_after[j] - s->u_before[j]) * c_w);
+        int64_t own = (int64_t)(s->found[s->touch_slot[j]] * den_w) -
+                      (int64_t)((s->u_after[j] - s->u_before[j]) * c_w);
         run = j > 0 && run - gap * (int64_t)c_w > 0 ? run - gap * (int64_t)c_w + own : own;
         if (run > best)
             best = run;
@@ -189,6 +190,8 @@ static int may_reach(const catalog_scratch_t *s, size_t touched, size_t nq, uint
     return strict ? best > goal : best >= goal;
 }
 
+/* Doc d's score (and as a fraction in *out_c / *out_den); 0 without its windows when `worst` (the want-th best so
+ * far, or NULL while fewer are kept) is out of its reach. */
 static double doc_score(const catalog_index_t *ix, catalog_scratch_t *s, const catalog_query_t *qy, size_t d,
                         uint32_t tie, const catalog_hit_t *worst, uint32_t *out_c, uint32_t *out_den)
 {
@@ -269,7 +272,8 @@ static void rank_level(const catalog_index_t *ix, catalog_scratch_t *s, const ca
     for (uint32_t cls = 0; cls < 3; cls++) {
         for (size_t i = 0; i < s->nmatch_words; i++) { /* a level is part of match */
             size_t w = s->match_words[i];
-            uint64_t x = s->level[w] & (cls == 0 ? s->equal[w] : cls == 1 ? s->starts[w] & ~s->equal[w] : ~s->starts[w]);
+            uint64_t in_class = cls == 0 ? s->equal[w] : cls == 1 ? s->starts[w] & ~s->equal[w] : ~s->starts[w];
+            uint64_t x = s->level[w] & in_class;
             for (; x != 0; x &= x - 1) {
                 size_t d = w * 64 + (size_t)__builtin_ctzll(x);
                 catalog_hit_t reach = {bound, cls << 16 | (uint32_t)d, 0, 0}, hit = reach;

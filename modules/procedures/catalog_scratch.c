@@ -13,9 +13,9 @@ static void scratch_free(catalog_scratch_t *s)
     if (s == NULL)
         return;
     free(s->in_query), free(s->shared), free(s->weight), free(s->every), free(s->match), free(s->word);
-    free(s->equal), free(s->starts), free(s->level), free(s->match_words), free(s->page), free(s->slot_of), free(s->slot_token);
-    free(s->masks), free(s->found), free(s->touch_slot), free(s->u_before), free(s->u_after), free(s->reach), free(s->acc);
-    free(s->hits), free(s->q), free(s->tri);
+    free(s->equal), free(s->starts), free(s->level), free(s->match_words), free(s->page), free(s->slot_of);
+    free(s->slot_token), free(s->masks), free(s->found), free(s->touch_slot), free(s->u_before), free(s->u_after);
+    free(s->reach), free(s->acc), free(s->hits), free(s->q), free(s->tri);
     free(s);
 }
 
@@ -57,8 +57,9 @@ static catalog_scratch_t *scratch_new(const catalog_index_t *ix)
     s->reach = zeroed(max_tokens, sizeof *s->reach);
     s->hits = zeroed(ix->count, sizeof *s->hits);
     if (s->in_query == NULL || s->shared == NULL || s->weight == NULL || s->every == NULL || s->match == NULL ||
-        s->word == NULL || s->equal == NULL || s->starts == NULL || s->level == NULL || s->match_words == NULL || s->page == NULL ||
-        s->slot_of == NULL || s->touch_slot == NULL || s->u_before == NULL || s->u_after == NULL || s->reach == NULL || s->hits == NULL) {
+        s->word == NULL || s->equal == NULL || s->starts == NULL || s->level == NULL || s->match_words == NULL ||
+        s->page == NULL || s->slot_of == NULL || s->touch_slot == NULL || s->u_before == NULL || s->u_after == NULL ||
+        s->reach == NULL || s->hits == NULL) {
         scratch_free(s);
         return NULL;
     }
